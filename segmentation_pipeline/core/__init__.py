@@ -1,0 +1,1 @@
+"""Pure pandas/python logic; nothing here imports Dagster."""

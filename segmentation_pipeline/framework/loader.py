@@ -1,0 +1,58 @@
+"""Load and validate a framework file into a `Framework`."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from segmentation_pipeline.framework.models import Framework
+
+DEFAULT_FRAMEWORK_PATH = Path(str(resources.files("segmentation_pipeline.framework"))) / (
+    "default_framework.yaml"
+)
+
+
+class FrameworkError(ValueError):
+    """A framework file that cannot be used; the message names the file and the field."""
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _describe(error: dict) -> str:
+    field = _dotted(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{field}: unknown key"
+    if kind == "missing":
+        return f"{field}: required field is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{field}: {message}"
+
+
+def parse_framework(data: object, source: str = "<framework>") -> Framework:
+    if not isinstance(data, dict):
+        raise FrameworkError(f"{source}: the framework must be a mapping of keys, got {data!r:.60}")
+    try:
+        return Framework.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors()]
+        raise FrameworkError(f"{source}: invalid framework: " + "; ".join(problems)) from None
+
+
+def load_framework(path: str | Path | None = None) -> Framework:
+    """Read a framework YAML file; `None` means the bundled default."""
+    file = Path(path) if path else DEFAULT_FRAMEWORK_PATH
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FrameworkError(f"{file}: cannot read framework file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FrameworkError(f"{file}: not valid YAML: {exc}") from None
+    return parse_framework(data, str(file))

@@ -1,0 +1,356 @@
+"""Pydantic models of the segmentation framework file.
+
+Every model forbids unknown keys, so a misspelt key fails at load instead of being
+silently ignored. Validators raise with plain sentences; `load_framework` turns them
+into one `FrameworkError` whose message names the field by its dotted path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DIMENSIONS = ("firmographic", "behavioral", "value")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Band(_Strict):
+    """A half-open numeric interval [min, max) worth `points`; None is unbounded."""
+
+    min: float | None
+    max: float | None
+    points: int = Field(ge=1, le=5)
+
+    def contains(self, value: float) -> bool:
+        lo = -math.inf if self.min is None else self.min
+        hi = math.inf if self.max is None else self.max
+        return lo <= value < hi
+
+
+class NamedBand(_Strict):
+    name: str
+    min: float | None
+    max: float | None
+
+
+def _check_contiguous(bands: list, what: str) -> None:
+    """Bands may be listed in either order but must tile the line without gaps or overlaps."""
+    if not bands:
+        raise ValueError(f"{what} needs at least one band")
+    for band in bands:
+        if band.min is not None and band.max is not None and band.min >= band.max:
+            raise ValueError(f"{what}: band min {band.min} is not below max {band.max}")
+    ordered = sorted(bands, key=lambda b: -math.inf if b.min is None else b.min)
+    if [b.min for b in ordered] != [b.min for b in bands] and [b.min for b in ordered][
+        ::-1
+    ] != [b.min for b in bands]:
+        raise ValueError(f"{what}: bands must be listed in ascending or descending order")
+    for lower, upper in zip(ordered, ordered[1:], strict=False):
+        if lower.max is None or upper.min is None or lower.max > upper.min:
+            raise ValueError(
+                f"{what}: bands overlap ({lower.min}-{lower.max} and {upper.min}-{upper.max})"
+            )
+        if lower.max < upper.min:
+            raise ValueError(f"{what}: gap between {lower.max} and {upper.min}")
+
+
+class BandedCriterion(_Strict):
+    bands: list[Band]
+    unknown_points: int | None = Field(default=None, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _bands_are_valid(self) -> BandedCriterion:
+        _check_contiguous(self.bands, "bands")
+        ordered = sorted(self.bands, key=lambda b: -math.inf if b.min is None else b.min)
+        points = [b.points for b in ordered]
+        steps = {(b > a) - (b < a) for a, b in zip(points, points[1:], strict=False)}
+        if 0 in steps or len(steps) > 1:
+            raise ValueError(f"bands: points must strictly rise or strictly fall, got {points}")
+        return self
+
+    def points_for(self, value: float) -> int | None:
+        for band in self.bands:
+            if band.contains(value):
+                return band.points
+        return None
+
+
+class ValueMapCriterion(_Strict):
+    values: dict[str, int]
+    unknown_points: int = Field(ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _points_in_range(self) -> ValueMapCriterion:
+        for key, pts in self.values.items():
+            if not 1 <= pts <= 5:
+                raise ValueError(f"values.{key}: points must be between 1 and 5, got {pts}")
+        return self
+
+
+class RubricTiers(_Strict):
+    tier_1_min_points: int
+    tier_2_min_points: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RubricTiers:
+        if not self.tier_1_min_points > self.tier_2_min_points:
+            raise ValueError("tier_1_min_points must be above tier_2_min_points")
+        return self
+
+
+FitLevel = Literal["target", "adjacent", "general_b2b", "non_target", "poor"]
+MarketLevel = Literal["primary", "secondary", "supported", "limited", "unsupported"]
+
+
+class CompanySize(BandedCriterion):
+    arr_tier_proxy_points: dict[str, int]
+
+
+class IndustryFit(_Strict):
+    points: dict[FitLevel, int]
+    levels: dict[FitLevel, list[str]]
+    unknown_points: int = Field(ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _each_industry_once(self) -> IndustryFit:
+        seen: dict[str, str] = {}
+        for level, industries in self.levels.items():
+            for industry in industries:
+                if industry in seen:
+                    raise ValueError(
+                        f"levels: industry {industry!r} listed under both "
+                        f"{seen[industry]} and {level}"
+                    )
+                seen[industry] = level
+        return self
+
+    def points_for(self, industry: str) -> int:
+        for level, industries in self.levels.items():
+            if industry in industries:
+                return self.points[level]
+        return self.unknown_points
+
+
+class Geography(_Strict):
+    points: dict[MarketLevel, int]
+    primary_countries: list[str]
+    secondary_countries: list[str]
+    supported_regions: list[str]
+    limited_regions: list[str]
+    unknown_points: int = Field(ge=1, le=5)
+
+
+class Firmographic(_Strict):
+    rubric_tiers: RubricTiers
+    company_size: CompanySize
+    industry_fit: IndustryFit
+    geography: Geography
+    growth_stage: ValueMapCriterion
+
+
+class BehavioralFallbacks(_Strict):
+    missing_usage_score: float = Field(ge=1, le=5)
+    nps_min_tenure_days: int = Field(ge=0)
+
+
+class Behavioral(_Strict):
+    usage_frequency: BandedCriterion
+    feature_adoption: BandedCriterion
+    support_tickets: BandedCriterion
+    nps: BandedCriterion
+    engagement: BandedCriterion
+    fallbacks: BehavioralFallbacks
+
+
+class Value(_Strict):
+    rubric_tiers: RubricTiers
+    current_arr: BandedCriterion
+    expansion_potential: BandedCriterion
+    contract_length: ValueMapCriterion
+    strategic_importance: ValueMapCriterion
+
+
+class Weights(_Strict):
+    firmographic: float = Field(ge=0, le=1)
+    behavioral: float = Field(ge=0, le=1)
+    value: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Weights:
+        total = self.firmographic + self.behavioral + self.value
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ValueError(f"weights must sum to 1.0, got {total:g}")
+        return self
+
+
+class Scoring(_Strict):
+    weights: Weights
+    score_decimals: int = Field(ge=0, le=6)
+
+
+class Tier(_Strict):
+    name: str
+    label: str
+    min_score: float = Field(ge=0, le=5)
+    service_model: str
+
+
+class CsmRatio(_Strict):
+    min: int = Field(ge=1)
+    max: int = Field(ge=1)
+
+
+class ServiceModel(_Strict):
+    label: str
+    csm_ratio: CsmRatio
+    qbr_cadence: str
+    onboarding_model: str
+    actions: list[str]
+
+
+class AtRisk(_Strict):
+    min_value_score: float = Field(ge=1, le=5)
+    max_behavioral_score: float = Field(ge=1, le=5)
+
+
+class Assignment(_Strict):
+    at_risk: AtRisk
+    unknown_industry_tier: str
+    provisional_days: int = Field(ge=0)
+    required_fields: list[Literal["arr", "industry", "employees", "country_code"]]
+
+
+class Bands3(_Strict):
+    minimum_viable: float = Field(ge=0, le=1)
+    target: float = Field(ge=0, le=1)
+    ideal: float = Field(ge=0, le=1)
+
+
+class RisingBands(Bands3):
+    """Higher is better: minimum_viable < target < ideal."""
+
+    @model_validator(mode="after")
+    def _rising(self) -> RisingBands:
+        if not self.minimum_viable < self.target < self.ideal:
+            raise ValueError("thresholds must rise: minimum_viable < target < ideal")
+        return self
+
+
+class FallingBands(Bands3):
+    """Lower is better (duplicate rate): minimum_viable > target > ideal."""
+
+    @model_validator(mode="after")
+    def _falling(self) -> FallingBands:
+        if not self.minimum_viable > self.target > self.ideal:
+            raise ValueError("thresholds must fall: minimum_viable > target > ideal")
+        return self
+
+
+class Coverage(_Strict):
+    good: float = Field(ge=0, le=1)
+    warning: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Coverage:
+        if not self.good > self.warning:
+            raise ValueError("good must be above warning")
+        return self
+
+
+class Share(_Strict):
+    min: float = Field(ge=0, le=1)
+    max: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Share:
+        if not self.min <= self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class OperationalizedSegments(_Strict):
+    good_min: int = Field(ge=1)
+    good_max: int = Field(ge=1)
+    warning_max: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OperationalizedSegments:
+        if not self.good_min <= self.good_max < self.warning_max:
+            raise ValueError("need good_min <= good_max < warning_max")
+        return self
+
+
+class Governance(_Strict):
+    key_fields: list[Literal["industry", "employees", "arr", "country_code"]]
+    key_field_completeness: RisingBands
+    segment_coverage: Coverage
+    enrichment_coverage: RisingBands
+    duplicate_rate: FallingBands
+    concentration_max: float = Field(gt=0, le=1)
+    min_accounts_per_segment: int = Field(ge=1)
+    tier_distribution: dict[str, Share]
+    operationalized_segments: OperationalizedSegments
+
+
+class Framework(_Strict):
+    version: str = Field(min_length=1)
+    timezone: str
+    scoring: Scoring
+    firmographic: Firmographic
+    behavioral: Behavioral
+    value: Value
+    tiers: list[Tier] = Field(min_length=1)
+    arr_tiers: list[NamedBand]
+    company_size_bands: list[NamedBand]
+    service_models: dict[str, ServiceModel]
+    assignment: Assignment
+    governance: Governance
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Framework:
+        scores = [t.min_score for t in self.tiers]
+        if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise ValueError(f"tiers: min_score must strictly fall from tier to tier, got {scores}")
+        names = [t.name for t in self.tiers]
+        if len(set(names)) != len(names):
+            raise ValueError("tiers: tier names must be unique")
+        for i, tier in enumerate(self.tiers):
+            if tier.service_model not in self.service_models:
+                raise ValueError(
+                    f"tiers.{i}.service_model: {tier.service_model!r} is not one of "
+                    f"service_models ({', '.join(self.service_models)})"
+                )
+        if self.assignment.unknown_industry_tier not in names:
+            raise ValueError(
+                f"assignment.unknown_industry_tier: {self.assignment.unknown_industry_tier!r} "
+                f"is not a tier name ({', '.join(names)})"
+            )
+        for tier in self.governance.tier_distribution:
+            if tier not in names:
+                raise ValueError(
+                    f"governance.tier_distribution.{tier}: not a tier name ({', '.join(names)})"
+                )
+        _check_contiguous(self.arr_tiers, "arr_tiers")
+        _check_contiguous(self.company_size_bands, "company_size_bands")
+        arr_names = {b.name for b in self.arr_tiers}
+        missing = arr_names - set(self.firmographic.company_size.arr_tier_proxy_points)
+        if missing:
+            raise ValueError(
+                "firmographic.company_size.arr_tier_proxy_points: no points for ARR tier(s) "
+                + ", ".join(sorted(missing))
+            )
+        return self
+
+    def tier_for_score(self, score: float) -> Tier:
+        for tier in self.tiers:
+            if score >= tier.min_score:
+                return tier
+        return self.tiers[-1]
+
+    def tier(self, name: str) -> Tier:
+        return next(t for t in self.tiers if t.name == name)

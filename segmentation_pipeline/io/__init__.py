@@ -1,0 +1,1 @@
+"""Clients for the outside world: CRMs, enrichment vendors, the warehouse, alert sinks."""
