@@ -46,9 +46,9 @@ def _check_contiguous(bands: list, what: str) -> None:
         if band.min is not None and band.max is not None and band.min >= band.max:
             raise ValueError(f"{what}: band min {band.min} is not below max {band.max}")
     ordered = sorted(bands, key=lambda b: -math.inf if b.min is None else b.min)
-    if [b.min for b in ordered] != [b.min for b in bands] and [b.min for b in ordered][
-        ::-1
-    ] != [b.min for b in bands]:
+    if [b.min for b in ordered] != [b.min for b in bands] and [b.min for b in ordered][::-1] != [
+        b.min for b in bands
+    ]:
         raise ValueError(f"{what}: bands must be listed in ascending or descending order")
     for lower, upper in zip(ordered, ordered[1:], strict=False):
         if lower.max is None or upper.min is None or lower.max > upper.min:
