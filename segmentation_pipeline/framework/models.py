@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from segmentation_pipeline.framework.dedup import DedupConfig
+from segmentation_pipeline.framework.standardization import StandardizationConfig
+
 DIMENSIONS = ("firmographic", "behavioral", "value")
 
 
@@ -310,6 +313,8 @@ class Framework(_Strict):
     service_models: dict[str, ServiceModel]
     assignment: Assignment
     governance: Governance
+    standardization: StandardizationConfig = StandardizationConfig()
+    dedup: DedupConfig = DedupConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:
