@@ -39,17 +39,34 @@ class Evidence(_Section):
 class DedupConfig(_Section):
     match_threshold: float = 5.0
     name_points: list[NameBand] = [
-        NameBand(min_similarity=100, points=4.5),
-        NameBand(min_similarity=95, points=3.5),
-        NameBand(min_similarity=88, points=2.5),
-        NameBand(min_similarity=80, points=1.0),
-        NameBand(min_similarity=70, points=0.0),
+        NameBand(min_similarity=100, points=5.0),
+        NameBand(min_similarity=95, points=4.5),
+        NameBand(min_similarity=90, points=3.5),
+        NameBand(min_similarity=85, points=2.0),
+        NameBand(min_similarity=75, points=0.5),
+        NameBand(min_similarity=65, points=-1.0),
         NameBand(min_similarity=0, points=-4.0),
     ]
+    shared_name_penalty: float = Field(
+        default=1.5,
+        ge=0,
+        description="Points off the name evidence per doubling of the companies (distinct "
+        "domains) going by the name: 'Global Solutions' says less than 'Zentrix'.",
+    )
+    name_number_conflict: float = Field(
+        default=-3.0, le=0, description="Names whose numbers differ: 'Fund 2' / 'Fund 3'."
+    )
     domain: Evidence = Evidence(agree=5.0, conflict=-6.0)
+    domain_same_label: float = Field(
+        default=-3.0,
+        le=0,
+        description="Two domains of one label on different suffixes (acme.com / acme.de): "
+        "often one company, as often two namesakes, so a weaker conflict.",
+    )
     phone: Evidence = Evidence(agree=4.0, conflict=-1.5)
     country: Evidence = Evidence(agree=0.5, conflict=-5.0)
     city: Evidence = Evidence(agree=1.0, conflict=-1.5)
+    industry: Evidence = Evidence(agree=0.5, conflict=-1.0)
     city_min_similarity: float = Field(default=90, ge=0, le=100)
     window: int = Field(default=6, ge=1, le=100)
     exclusive_fields: list[ExclusiveField] = ["domain", "country_code"]

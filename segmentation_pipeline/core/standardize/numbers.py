@@ -16,12 +16,14 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segmentation_pipeline.core.standardize.text import (
     MISSING,
     Parsed,
+    arrow,
     as_text,
-    fullmatch,
     map_unique,
 )
 
@@ -35,9 +37,16 @@ _NOISE = re.compile(
 _NUMBER = r"(\d[\d.,' ]*)\s*(thousand|million|billion|mm|mn|bn|[kmb])?"
 _RANGE = re.compile(rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}")
 _SINGLE = re.compile(rf"([<>+]?)\s*{_NUMBER}\s*(\+?)")
-# Plain numbers that a vectorized cast reads exactly as the scalar parser would.
+# Plain numbers (for the data-quality report: already in standard form).
 PLAIN_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
-_GROUPED_THOUSANDS = r"-?[0-9]{1,3}\.[0-9]{3}"
+# The common shapes a vectorized pass reads exactly as `parse_quantity` does ("$45,000",
+# "USD 45000.00", "45k", "-12.5"); "1.200" (thousands or decimals?) is left to it.
+_COMMON_SHAPE = (
+    r"(?P<sign>-)?(?:(?:usd|eur|gbp|chf|cad|aud) ?|[$€£] ?)?"
+    r"(?P<number>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?) ?"
+    r"(?P<multiplier>k|m|mm|mn|b|bn)?"
+)
+_AMBIGUOUS_DOT = r"[0-9]{1,3}\.[0-9]{3}"
 
 
 def _digits(text: str) -> float | None:
@@ -153,6 +162,22 @@ def _judged(parsed: Parsed, allow_zero: bool, maximum: float | None, integer: bo
     return Parsed(None if math.isnan(value) else value, reasons[0])
 
 
+def _read_common_shapes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(values, which rows were read) for the texts in one of the common shapes."""
+    lowered = pc.ascii_lower(arrow(text))
+    parts = pc.extract_regex(lowered, f"^{_COMMON_SHAPE}$")
+    number = pc.struct_field(parts, ["number"])
+    common = np.asarray(pc.is_valid(number)) & ~np.asarray(
+        pc.fill_null(pc.match_substring_regex(number, f"^{_AMBIGUOUS_DOT}$"), False)
+    )
+    amount = pc.cast(pc.replace_substring(number, ",", ""), pa.float64())
+    factor = pd.Series(pc.struct_field(parts, ["multiplier"])).fillna("").map(_MULTIPLIERS)
+    negative = np.asarray(pc.fill_null(pc.equal(pc.struct_field(parts, ["sign"]), "-"), False))
+    read = np.asarray(pc.fill_null(amount, np.nan), dtype=float) * factor.to_numpy(dtype=float)
+    values = np.where(common, np.where(negative, -read, read), np.nan)
+    return values, common
+
+
 def standardize_quantity(
     raw: pd.Series,
     null_tokens: Iterable[str] = (),
@@ -162,20 +187,18 @@ def standardize_quantity(
     integer: bool = False,
     allow_negative: bool = False,
 ) -> tuple[pd.Series, pd.Series]:
-    """(numbers as float64, reasons) for a raw column; plain numbers take a vectorized cast."""
+    """(numbers as float64, reasons) for a raw column; common shapes are read vectorized,
+    the rest once per distinct text by `parse_quantity`."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         values = raw.astype("float64").to_numpy()
         parse_reasons = np.where(np.isnan(values), "missing", None).astype(object)
     else:
         text = as_text(raw)
-        plain = fullmatch(text, PLAIN_NUMBER) & ~fullmatch(text, _GROUPED_THOUSANDS)
-        values = np.full(len(raw), np.nan)
-        values[plain] = pd.to_numeric(text[plain]).to_numpy(dtype="float64")
+        values, common = _read_common_shapes(text)
         tokens = tuple(null_tokens)
-        parsed, parse_reasons = map_unique(text.where(~plain), lambda t: parse_quantity(t, tokens))
-        parse_reasons[plain] = None
-        other = ~plain
-        values[other] = pd.to_numeric(pd.Series(parsed[other]), errors="coerce").to_numpy(
+        parsed, parse_reasons = map_unique(text.where(~common), lambda t: parse_quantity(t, tokens))
+        parse_reasons[common] = None
+        values[~common] = pd.to_numeric(pd.Series(parsed[~common]), errors="coerce").to_numpy(
             dtype="float64"
         )
     values, reasons = judge(

@@ -36,8 +36,9 @@ MISSING = Parsed(None, "missing")
 
 
 def arrow(text: pd.Series) -> pa.Array:
-    """The Arrow array behind a `str` column (no copy)."""
-    return pa.array(text.array)
+    """The Arrow array behind a `str` column (one contiguous array)."""
+    values = pa.array(text.array)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def column(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
