@@ -68,7 +68,16 @@ class DedupConfig(_Section):
     city: Evidence = Evidence(agree=1.0, conflict=-1.5)
     industry: Evidence = Evidence(agree=0.5, conflict=-1.0)
     city_min_similarity: float = Field(default=90, ge=0, le=100)
-    window: int = Field(default=6, ge=1, le=100)
+    window: int = Field(
+        default=6, ge=1, le=100, description="Neighbours compared in each sorted order."
+    )
+    block_size: int = Field(
+        default=40,
+        ge=2,
+        le=1000,
+        description="Accounts sharing a domain, phone or name key are all compared while "
+        "there are at most this many; beyond that, each with its nearest this many.",
+    )
     exclusive_fields: list[ExclusiveField] = ["domain", "country_code"]
     max_cluster_size: int = Field(default=50, ge=2)
     survivorship: list[SurvivorshipRule] = ["crm_master", "most_complete", "oldest", "highest_arr"]

@@ -84,12 +84,11 @@ def _combined(*parts: np.ndarray) -> np.ndarray:
     return np.where(missing, -1, pd.factorize(combined)[0])
 
 
-def companies_per_name(name_code: np.ndarray, domain: np.ndarray, country: np.ndarray):
-    """How many companies go by each account's name: the larger of its distinct domains
-    and its distinct countries (a name seen in three countries is three companies)."""
-    return np.maximum(
-        _distinct_per_name(name_code, domain), _distinct_per_name(name_code, country)
-    )
+def companies_per_name(name_code: np.ndarray, *identities: np.ndarray) -> np.ndarray:
+    """How many companies go by each account's name: the most distinct values of any
+    identity (domains, phones, countries) seen under it."""
+    counts = [_distinct_per_name(name_code, identity) for identity in identities]
+    return np.maximum.reduce(counts)
 
 
 def match_keys(accounts: pd.DataFrame) -> MatchKeys:
@@ -107,6 +106,7 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
     name_code, domain_code = codes(name), codes(domain)
     city_code, city_names = _encoded(city)
     country_code = codes(text("country_code"))
+    phone_code = codes(text("phone_e164"))
     industry = text("industry").where(text("industry_status").isin(["matched", "fuzzy"]))
     return MatchKeys(
         name=_text(name),
@@ -115,14 +115,16 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
         compact_rank=ranks(compact),
         reversed_rank=ranks(backwards),
         name_numbers=codes(numbers),
-        name_companies=companies_per_name(name_code, domain_code, country_code),
-        local_companies=_distinct_per_name(_combined(name_code, country_code), domain_code),
-        place_companies=_distinct_per_name(
-            _combined(name_code, country_code, city_code), domain_code
+        name_companies=companies_per_name(name_code, domain_code, phone_code, country_code),
+        local_companies=companies_per_name(
+            _combined(name_code, country_code), domain_code, phone_code
+        ),
+        place_companies=companies_per_name(
+            _combined(name_code, country_code, city_code), domain_code, phone_code
         ),
         domain=domain_code,
         domain_label=codes(label),
-        phone=codes(text("phone_e164")),
+        phone=phone_code,
         country=country_code,
         industry=codes(industry),
         city=city_code,

@@ -109,7 +109,7 @@ def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
     frame = accounts.reset_index(drop=True)
     n = len(frame)
     keys = match_keys(frame)
-    left, right = candidate_pairs(keys, config.window)
+    left, right = candidate_pairs(keys, config.window, config.block_size)
     scored = score_pairs(keys, left, right, config)
     matched = scored.take(np.flatnonzero(scored.score >= config.match_threshold))
     exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
