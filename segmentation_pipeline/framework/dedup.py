@@ -41,8 +41,8 @@ class DedupConfig(_Section):
     name_points: list[NameBand] = [
         NameBand(min_similarity=100, points=5.0),
         NameBand(min_similarity=95, points=4.5),
-        NameBand(min_similarity=90, points=3.5),
-        NameBand(min_similarity=85, points=2.0),
+        NameBand(min_similarity=90, points=4.0),
+        NameBand(min_similarity=85, points=2.5),
         NameBand(min_similarity=75, points=0.5),
         NameBand(min_similarity=65, points=-1.0),
         NameBand(min_similarity=0, points=-4.0),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from segmentation_pipeline.core.dedup.clustering import connected_components
 from segmentation_pipeline.core.standardize.text import arrow, column, lookup_key
 
 
@@ -26,7 +27,7 @@ class MatchKeys:
     name_numbers: np.ndarray  # code of the digit runs in the name key ("" when none)
     name_companies: np.ndarray  # companies going by the same name key (>= 1)
     local_companies: np.ndarray  # ... of them in the account's country
-    place_companies: np.ndarray  # ... of them in the account's country and city
+    place_companies: np.ndarray  # ... of them in the account's city
     domain: np.ndarray
     domain_label: np.ndarray  # the domain without its public suffix: acme.co.uk -> acme
     phone: np.ndarray
@@ -86,9 +87,22 @@ def _combined(*parts: np.ndarray) -> np.ndarray:
 
 def companies_per_name(name_code: np.ndarray, *identities: np.ndarray) -> np.ndarray:
     """How many companies go by each account's name: the most distinct values of any
-    identity (domains, phones, countries) seen under it."""
+    identity (see `identities`; countries) seen under it."""
     counts = [_distinct_per_name(name_code, identity) for identity in identities]
     return np.maximum.reduce(counts)
+
+
+def identities(domain: np.ndarray, phone: np.ndarray) -> np.ndarray:
+    """One code per company as its domains and phones reveal it: a domain and a phone
+    seen on one account belong together, so acme.com with two phone numbers is one
+    identity, not three. -1 for accounts with neither."""
+    domains = int(domain.max(initial=-1)) + 1
+    both = (domain >= 0) & (phone >= 0)
+    nodes = connected_components(
+        domains + int(phone.max(initial=-1)) + 1, domain[both], domains + phone[both]
+    )
+    return np.where(domain >= 0, nodes[np.maximum(domain, 0)],
+                    np.where(phone >= 0, nodes[domains + np.maximum(phone, 0)], -1))  # fmt: skip
 
 
 def match_keys(accounts: pd.DataFrame) -> MatchKeys:
@@ -107,6 +121,7 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
     city_code, city_names = _encoded(city)
     country_code = codes(text("country_code"))
     phone_code = codes(text("phone_e164"))
+    identity = identities(domain_code, phone_code)
     industry = text("industry").where(text("industry_status").isin(["matched", "fuzzy"]))
     return MatchKeys(
         name=_text(name),
@@ -115,13 +130,9 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
         compact_rank=ranks(compact),
         reversed_rank=ranks(backwards),
         name_numbers=codes(numbers),
-        name_companies=companies_per_name(name_code, domain_code, phone_code, country_code),
-        local_companies=companies_per_name(
-            _combined(name_code, country_code), domain_code, phone_code
-        ),
-        place_companies=companies_per_name(
-            _combined(name_code, country_code, city_code), domain_code, phone_code
-        ),
+        name_companies=companies_per_name(name_code, identity, country_code),
+        local_companies=companies_per_name(_combined(name_code, country_code), identity),
+        place_companies=companies_per_name(_combined(name_code, city_code), identity),
         domain=domain_code,
         domain_label=codes(label),
         phone=phone_code,

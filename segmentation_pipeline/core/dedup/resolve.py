@@ -48,7 +48,9 @@ AUDIT_COLUMNS = (
 )
 
 
-_EXCLUSIVE_KEYS = {"domain": "domain", "phone_e164": "phone", "country_code": "country"}
+# Exclusive field -> the key the guard compares. A domain is compared by its label, so a
+# company seen on acme.com and acme.de can form one cluster when a pair proves it.
+_EXCLUSIVE_KEYS = {"domain": "domain_label", "phone_e164": "phone", "country_code": "country"}
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ def score_pairs(
     cutoff = min(band.min_similarity for band in config.name_points if band.min_similarity > 0)
     similarity = name_similarity(keys, left, right, other_agrees, cutoff)
     companies = np.select(
-        [(country == AGREE) & (city == AGREE), country == AGREE],
+        [city == AGREE, country == AGREE],
         [
             np.maximum(keys.place_companies[left], keys.place_companies[right]),
             np.maximum(keys.local_companies[left], keys.local_companies[right]),

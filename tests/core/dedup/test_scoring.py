@@ -1,5 +1,5 @@
 """Hand-worked scores with the default framework's points (docs/data-preparation.md):
-names: 100 -> 5.0, >=95 -> 4.5, >=90 -> 3.5, >=85 -> 2.0, >=75 -> 0.5, >=65 -> -1, else -4;
+names: 100 -> 5.0, >=95 -> 4.5, >=90 -> 4.0, >=85 -> 2.5, >=75 -> 0.5, >=65 -> -1, else -4;
 domain +5/-6 (same label on another suffix -3), phone +4/-1.5, country +0.5/-5,
 city +1/-1.5, industry +0.5/-1, different numbers in the names -3, threshold 5."""
 
@@ -96,7 +96,7 @@ def test_numbers_in_names_tell_companies_apart(standardize, framework):
     )
     assert pairs.numbers[0] == CONFLICT
     assert 90 <= pairs.name_similarity[0] < 95
-    assert pairs.score[0] == pytest.approx(3.5 - 3.0 + 1.0 + 0.5)
+    assert pairs.score[0] == pytest.approx(4.0 - 3.0 + 1.0 + 0.5)
 
 
 def test_pairs_that_cannot_reach_the_threshold_are_left_out(standardize, framework):
@@ -118,6 +118,6 @@ def test_missing_values_are_no_evidence(standardize, framework):
 def test_name_points_bands_and_shared_name_penalty(framework):
     similarity = np.array([100, 96, 91, 86, 80, 70, 10, np.nan], dtype=np.float32)
     points = name_points(similarity, np.ones(8), framework.dedup)
-    assert points.tolist() == [5.0, 4.5, 3.5, 2.0, 0.5, -1.0, -4.0, 0.0]
+    assert points.tolist() == [5.0, 4.5, 4.0, 2.5, 0.5, -1.0, -4.0, 0.0]
     shared = name_points(similarity[:1], np.array([4]), framework.dedup)
     assert shared.tolist() == [5.0 - 1.5 * 2]
