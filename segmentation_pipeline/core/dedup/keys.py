@@ -101,8 +101,12 @@ def identities(domain: np.ndarray, phone: np.ndarray) -> np.ndarray:
     nodes = connected_components(
         domains + int(phone.max(initial=-1)) + 1, domain[both], domains + phone[both]
     )
-    return np.where(domain >= 0, nodes[np.maximum(domain, 0)],
-                    np.where(phone >= 0, nodes[domains + np.maximum(phone, 0)], -1))  # fmt: skip
+    identity = np.full(len(domain), -1, dtype=np.int64)
+    by_phone = phone >= 0
+    identity[by_phone] = nodes[domains + phone[by_phone]]
+    by_domain = domain >= 0
+    identity[by_domain] = nodes[domain[by_domain]]
+    return identity
 
 
 def match_keys(accounts: pd.DataFrame) -> MatchKeys:
