@@ -79,7 +79,7 @@ def test_matches_the_guard_kept_apart_are_left_for_review(framework, standardize
         [
             {"Id": "X1", "Name": "Quorabel", "Website": "quorabel.com", "BillingCity": "Lyon"},
             {"Id": "X2", "Name": "Quorabel", "BillingCity": "Lyon"},
-            {"Id": "X3", "Name": "Quorabel", "Website": "quorabel.fr", "BillingCity": "Lyon"},
+            {"Id": "X3", "Name": "Quorabel", "Website": "quorabel-lyon.fr", "BillingCity": "Lyon"},
         ]
     )
     lenient = framework.dedup.model_copy(update={"shared_name_penalty": 0.0})
