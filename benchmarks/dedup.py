@@ -8,7 +8,9 @@ With --n, the generator (benchmarks/messy_accounts.py) writes accounts and truth
 to a temporary folder, and a fresh Python process reads them and runs the real
 `standardize_accounts` + `deduplicate`, so peak RSS is that of the pipeline alone (CSV
 read included), not of the generator. `wall_s` is standardize + dedup; the CSV read is
-reported apart as `read_s`. Truth: columns Id,entity_id (accounts of one entity are
+reported apart as `read_s`; `cpu_s` is the CPU time of standardize + dedup (both cores
+counted), and `load_average_1m` the machine's load before and after: on a shared machine
+wall time includes waiting for other processes. Truth: columns Id,entity_id (accounts of one entity are
 duplicates of each other). Pairwise metrics count pairs of accounts put in one cluster.
 """
 
@@ -68,14 +70,19 @@ def run(accounts_csv: Path, truth_csv: Path) -> dict:
 
     framework = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
     started = time.perf_counter()
-    raw = pd.read_csv(accounts_csv, dtype=str, keep_default_na=False, na_values=[""])
+    raw = pd.read_csv(
+        accounts_csv, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow"
+    )
     read_s = time.perf_counter() - started
 
+    load_before = os.getloadavg()[0]
+    cpu_started = time.process_time()
     started = time.perf_counter()
     standardized = standardize_accounts(raw, framework)
     standardized_at = time.perf_counter()
     result = deduplicate(standardized, framework)
     finished = time.perf_counter()
+    cpu_s = time.process_time() - cpu_started
 
     cluster_of = pd.Series(standardized["account_id"].to_numpy(), index=standardized["account_id"])
     cluster_of.loc[result.audit["account_id"].to_numpy()] = result.audit["survivor_id"].to_numpy()
@@ -86,6 +93,7 @@ def run(accounts_csv: Path, truth_csv: Path) -> dict:
         "wall_s": round(finished - started, 2),
         "standardize_s": round(standardized_at - started, 2),
         "dedup_s": round(finished - standardized_at, 2),
+        "cpu_s": round(cpu_s, 2),
         "read_s": round(read_s, 2),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         **scores,
@@ -96,6 +104,7 @@ def run(accounts_csv: Path, truth_csv: Path) -> dict:
         "folded": len(result.audit),
         **{f"stats_{k}": v for k, v in result.stats.items()},
         "cpu_count": os.cpu_count(),
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 

@@ -69,10 +69,10 @@ class DedupConfig(_Section):
     industry: Evidence = Evidence(agree=0.5, conflict=-1.0)
     city_min_similarity: float = Field(default=90, ge=0, le=100)
     window: int = Field(
-        default=6, ge=1, le=100, description="Neighbours compared in each sorted order."
+        default=5, ge=1, le=100, description="Neighbours compared in each sorted order."
     )
     block_size: int = Field(
-        default=40,
+        default=20,
         ge=2,
         le=1000,
         description="Accounts sharing a domain, phone or name key are all compared while "

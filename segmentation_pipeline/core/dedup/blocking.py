@@ -52,9 +52,7 @@ def _sorted_pairs(*sort_keys: np.ndarray, window: int):
     return neighbours(order, window)
 
 
-def candidate_pairs(
-    keys: MatchKeys, window: int, block_size: int
-) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(keys: MatchKeys, window: int, block_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs (left < right) of row positions worth scoring."""
     place = (keys.country, keys.city)
     parts = [

@@ -38,6 +38,16 @@ class Clusters:
     refused: np.ndarray  # per matched pair: its accounts ended in different clusters
 
 
+def _values_per_component(component: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Distinct non-null codes per component label."""
+    known = codes >= 0
+    keys = np.sort(
+        component[known].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[known]
+    )
+    distinct = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    return np.bincount(distinct // (int(codes.max(initial=0)) + 1), minlength=len(component))
+
+
 def _conflict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a >= 0) & (b >= 0) & (a != b)
 
@@ -96,7 +106,14 @@ def guarded_clusters(
         conflict |= _conflict(codes[left], codes[right])
     merged[in_pair_component] = ~conflict[in_pair_component]
 
-    big = np.flatnonzero(~in_pair_component)
+    # A larger component whose accounts hold at most one value of each exclusive field
+    # and that fits the size limit merges whole; only the others need the ordered merge.
+    troubled = sizes > max_size
+    for codes in exclusive:
+        troubled |= _values_per_component(component, codes) > 1
+    whole = ~in_pair_component & ~troubled[component[left]]
+    merged[whole] = True
+    big = np.flatnonzero(~in_pair_component & ~whole)
     if len(big):
         nodes = np.unique(np.concatenate([left[big], right[big]]))
         merged[big] = _ordered_merge(nodes, left[big], right[big], score[big], exclusive, max_size)

@@ -48,7 +48,7 @@ def codes(values: pd.Series) -> np.ndarray:
 def _encoded(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code per value, value per code)."""
     encoded = pc.dictionary_encode(arrow(values.astype("str")))
-    indices = np.asarray(pc.fill_null(encoded.indices, -1)).astype(np.int64)
+    indices = np.asarray(pc.fill_null(encoded.indices, -1)).astype(np.int32)
     return indices, encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
 
 
@@ -64,14 +64,13 @@ def _text(values: pd.Series) -> np.ndarray:
 
 
 def _distinct_per_name(name_code: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per account: distinct non-null `values` among the accounts of its name code."""
+    """Per account: distinct non-null `values` among the accounts of its name code (>= 1)."""
     known = (name_code >= 0) & (values >= 0)
-    pairs = pd.DataFrame({"name": name_code[known], "value": values[known]}).drop_duplicates()
-    per_name = pairs.groupby("name").size()
-    counts = np.ones(len(name_code), dtype=np.int64)
-    named = name_code >= 0
-    counts[named] = np.maximum(1, per_name.reindex(name_code[named]).fillna(1).to_numpy())
-    return counts
+    width = int(values.max(initial=0)) + 1
+    pairs = np.sort(name_code[known].astype(np.int64) * width + values[known])
+    distinct = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    per_name = np.bincount(distinct // width, minlength=int(name_code.max(initial=0)) + 1)
+    return np.where(name_code >= 0, np.maximum(per_name[np.maximum(name_code, 0)], 1), 1)
 
 
 def _combined(*parts: np.ndarray) -> np.ndarray:

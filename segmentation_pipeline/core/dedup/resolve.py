@@ -172,7 +172,8 @@ def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
         review=review,
         stats={
             "accounts": n,
-            "candidate_pairs": len(scored),
+            "candidate_pairs": len(left),
+            "scored_pairs": len(scored),
             "matched_pairs": len(matched),
             "refused_pairs": len(refused),
             "clusters_with_duplicates": int((sizes > 1).sum()),

@@ -56,7 +56,7 @@ class ScoredPairs:
 def compare_codes(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """AGREE / CONFLICT where both accounts hold a value, MISSING otherwise."""
     a, b = codes[left], codes[right]
-    state = np.where(a == b, AGREE, CONFLICT).astype(np.int8)
+    state = (a == b).astype(np.int8) * 2 - 1
     state[(a < 0) | (b < 0)] = MISSING
     return state
 
@@ -73,29 +73,43 @@ def name_similarity(
     left: np.ndarray,
     right: np.ndarray,
     other_agrees: np.ndarray,
-    cutoff: float = 0,
+    needed: np.ndarray | None = None,
 ) -> np.ndarray:
     """rapidfuzz similarity of the name keys (spaces ignored); word order ignored where
-    another identifier agrees; NaN where either key is missing; 0 below `cutoff`."""
+    another identifier agrees; NaN where either key is missing. With `needed` (per pair),
+    a similarity below what the pair needs to match is reported as 0 (it is not worth
+    computing exactly; np.inf: the pair cannot match at all)."""
     a, b = keys.name_code[left], keys.name_code[right]
     both = (a >= 0) & (b >= 0)
     result = np.full(len(left), np.nan, dtype=np.float32)
     result[both & (a == b)] = 100.0
-    fuzzy = np.flatnonzero(both & (a != b))
-    result[fuzzy] = _similarity(
-        keys.compact[left[fuzzy]], keys.compact[right[fuzzy]], fuzz.ratio, cutoff
-    )
-    reorder = fuzzy[(result[fuzzy] < _TOKEN_ORDER_BELOW) & other_agrees[fuzzy]]
-    by_tokens = _similarity(
-        keys.name[left[reorder]], keys.name[right[reorder]], fuzz.token_sort_ratio, cutoff
-    )
-    result[reorder] = np.maximum(result[reorder], by_tokens)
+    fuzzy = both & (a != b)
+    needed = np.zeros(len(left)) if needed is None else needed
+    result[fuzzy & ~np.isfinite(needed)] = 0.0
+    for cutoff in np.unique(needed[fuzzy & np.isfinite(needed)]):
+        rows = np.flatnonzero(fuzzy & (needed == cutoff))
+        result[rows] = _similarity(
+            keys.compact[left[rows]], keys.compact[right[rows]], fuzz.ratio, cutoff
+        )
+        reorder = rows[(result[rows] < _TOKEN_ORDER_BELOW) & other_agrees[rows]]
+        by_tokens = _similarity(
+            keys.name[left[reorder]], keys.name[right[reorder]], fuzz.token_sort_ratio, cutoff
+        )
+        result[reorder] = np.maximum(result[reorder], by_tokens)
     return result
 
 
-def name_points(
-    similarity: np.ndarray, companies: np.ndarray, config: DedupConfig
-) -> np.ndarray:
+def similarity_needed(points_needed: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """The lowest name similarity whose band earns the points a pair still needs
+    (np.inf where no band does)."""
+    needed = np.full(len(points_needed), np.inf)
+    for band in sorted(config.name_points, key=lambda b: b.min_similarity):
+        reach = np.isinf(needed) & (band.points >= points_needed)
+        needed[reach] = band.min_similarity
+    return needed
+
+
+def name_points(similarity: np.ndarray, companies: np.ndarray, config: DedupConfig) -> np.ndarray:
     """Points of the similarity band, less the shared-name penalty; 0 without a name."""
     points = np.zeros(len(similarity), dtype=np.float32)
     assigned = np.isnan(similarity)
@@ -125,8 +139,9 @@ def _close_cities(keys: MatchKeys, left, right, min_similarity: float) -> np.nda
     return (similar >= min_similarity)[pair_code]
 
 
-def _points(state: np.ndarray, agree: float, conflict: float) -> np.ndarray:
-    return np.where(state == AGREE, agree, np.where(state == CONFLICT, conflict, 0.0))
+def _points(state: np.ndarray, agree: float, conflict: float, same_label: float = 0.0):
+    """Points per evidence state (CONFLICT, MISSING, AGREE, SAME_LABEL)."""
+    return np.array([conflict, 0.0, agree, same_label], dtype=np.float32)[state + 1]
 
 
 def score_pairs(
@@ -141,12 +156,11 @@ def score_pairs(
     industry = compare_codes(keys.industry, left, right)
     numbers = compare_codes(keys.name_numbers, left, right)
     evidence = (
-        _points(domain, config.domain.agree, config.domain.conflict)
-        + np.where(domain == SAME_LABEL, config.domain_same_label, 0.0)
+        _points(domain, config.domain.agree, config.domain.conflict, config.domain_same_label)
         + _points(phone, config.phone.agree, config.phone.conflict)
         + _points(country, config.country.agree, config.country.conflict)
         + _points(industry, config.industry.agree, config.industry.conflict)
-        + np.where(numbers == CONFLICT, config.name_number_conflict, 0.0)
+        + _points(numbers, 0.0, config.name_number_conflict)
     )
     best_city = np.where(city == MISSING, 0.0, config.city.agree)
     best_name = max(band.points for band in config.name_points)
@@ -159,9 +173,7 @@ def score_pairs(
     city[differ[_close_cities(keys, left[differ], right[differ], config.city_min_similarity)]] = (
         AGREE
     )
-    other_agrees = (domain == AGREE) | (phone == AGREE) | (city == AGREE)
-    cutoff = min(band.min_similarity for band in config.name_points if band.min_similarity > 0)
-    similarity = name_similarity(keys, left, right, other_agrees, cutoff)
+    evidence = evidence + _points(city, config.city.agree, config.city.conflict)
     companies = np.select(
         [city == AGREE, country == AGREE],
         [
@@ -170,11 +182,11 @@ def score_pairs(
         ],
         np.maximum(keys.name_companies[left], keys.name_companies[right]),
     )
-    score = (
-        evidence
-        + _points(city, config.city.agree, config.city.conflict)
-        + name_points(similarity, companies, config)
-    ).astype(np.float32)
+    shared = config.shared_name_penalty * np.log2(np.maximum(companies, 1))
+    needed = similarity_needed(config.match_threshold - evidence + shared, config)
+    other_agrees = (domain == AGREE) | (phone == AGREE) | (city == AGREE)
+    similarity = name_similarity(keys, left, right, other_agrees, needed)
+    score = (evidence + name_points(similarity, companies, config)).astype(np.float32)
     return ScoredPairs(
         left, right, similarity, domain, phone, country, city, industry, numbers, score
     )

@@ -104,9 +104,7 @@ def merge_clusters(
     n = len(frame)
     sizes = np.bincount(labels, minlength=n)
     shared_rows = np.flatnonzero(sizes[labels] > 1)
-    order = shared_rows[
-        survivorship_order(frame.iloc[shared_rows], labels[shared_rows], config)
-    ]
+    order = shared_rows[survivorship_order(frame.iloc[shared_rows], labels[shared_rows], config)]
     ordered_labels = labels[order]
     firsts = np.r_[True, ordered_labels[1:] != ordered_labels[:-1]] if len(order) else order
     survivor_by_label = np.arange(n, dtype=np.int64)
