@@ -113,6 +113,8 @@ def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
     keys = match_keys(frame)
     left, right = candidate_pairs(keys, config.window, config.block_size)
     scored = score_pairs(keys, left, right, config)
+    candidates = len(left)
+    del left, right
     matched = scored.take(np.flatnonzero(scored.score >= config.match_threshold))
     exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
     clusters = guarded_clusters(
@@ -172,7 +174,7 @@ def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
         review=review,
         stats={
             "accounts": n,
-            "candidate_pairs": len(left),
+            "candidate_pairs": candidates,
             "scored_pairs": len(scored),
             "matched_pairs": len(matched),
             "refused_pairs": len(refused),

@@ -1,7 +1,14 @@
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from segmentation_pipeline.core.standardize.domain import registrable_domain, standardize_domain
+from segmentation_pipeline.core.standardize.domain import (
+    domain_of_host,
+    registrable_domain,
+    registrable_domains,
+    standardize_domain,
+)
 from segmentation_pipeline.core.standardize.text import Parsed
 
 
@@ -46,3 +53,40 @@ def test_column():
     assert out["website"].tolist()[0] == "WWW.ACME.COM"
     assert out["domain"].tolist()[0] == "acme.com"
     assert out["domain_reason"].tolist()[1:] == ["missing", "free_mail_domain"]
+
+
+SUFFIXES = ["com", "co.uk", "uk", "de", "com.au", "jp", "kawasaki.jp", "ck", "k12.ma.us",
+            "github.io", "nom.br", "invalidtld", "sch.uk", "bd"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            lambda labels, suffix: ".".join([*labels, suffix]),
+            st.lists(
+                st.sampled_from(
+                    [
+                        "www",
+                        "city",
+                        "acme",
+                        "x",
+                        "a-b",
+                        "shop",
+                        "bücher",
+                        "xn--bcher-kva",
+                        "k12",
+                        "ma",
+                    ]
+                ),
+                max_size=3,
+            ),  # fmt: skip
+            st.sampled_from(SUFFIXES),
+        ),
+        max_size=20,
+    )
+)
+def test_column_walk_of_the_suffix_rules_agrees_with_tldextract(hosts):
+    found = registrable_domains(pd.Series(hosts, dtype="str"))
+    for host, domain in zip(hosts, found, strict=True):
+        assert (None if pd.isna(domain) else domain) == domain_of_host(host).value, host
