@@ -2,6 +2,7 @@
 
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.assets.extract import crm_accounts, product_usage
+from segmentation_pipeline.defs.assets.history import segment_operations
 from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
 from segmentation_pipeline.defs.assets.segments import account_scores, segment_assignments
 from segmentation_pipeline.defs.assets.warehouse import segment_summary_report, warehouse_segments
@@ -16,4 +17,5 @@ ALL_ASSETS = [
     segment_assignments,
     warehouse_segments,
     segment_summary_report,
+    segment_operations,
 ]

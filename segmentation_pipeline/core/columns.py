@@ -1,0 +1,67 @@
+"""Whole-column helpers that stay fast on pandas' Arrow-backed string columns.
+
+Mapping or re-indexing a string column value by value costs a Python call per row;
+these factorize once and work on integer codes instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+
+def lookup(
+    values: pd.Series, mapping: Mapping | Callable[[object], object], default: object = None
+) -> pd.Series:
+    """`values.map(mapping)` computed once per distinct value; `default` where unmapped
+    or missing. `mapping` may be a dict or a function of the value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    get = mapping if callable(mapping) else (lambda u: mapping.get(u, default))
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [get(u) for u in uniques]
+    table[-1] = default
+    return pd.Series(table[codes], index=values.index, dtype=object)
+
+
+def is_in(values: pd.Series, allowed) -> pd.Series:
+    """`values.isin(allowed)` through the distinct values only."""
+    allowed = set(allowed)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([u in allowed for u in uniques] + [False], dtype=bool)
+    return pd.Series(table[codes], index=values.index)
+
+
+class AccountIndex:
+    """Row positions of account ids, hashed once and probed many times.
+
+    A repeated id resolves to its first row."""
+
+    def __init__(self, account_ids: pd.Series):
+        keys = pd.Index(account_ids.to_numpy(dtype=object))
+        self.size = len(keys)
+        self._index = keys if keys.is_unique else keys[~keys.duplicated()]
+        self._rows = np.arange(self.size) if keys.is_unique else np.flatnonzero(~keys.duplicated())
+
+    def find(self, keys: pd.Series | np.ndarray) -> np.ndarray:
+        """Row of each key (-1 when absent)."""
+        at = self._index.get_indexer(np.asarray(keys, dtype=object))
+        return np.where(at >= 0, self._rows[at], -1)
+
+    def rows_of(self, keys: pd.Series) -> np.ndarray:
+        """Per account: the position in `keys` holding its id (-1 when none does; with
+        repeated keys, the last)."""
+        at = self.find(keys)
+        rows = np.full(self.size, -1)
+        found = at >= 0
+        rows[at[found]] = np.flatnonzero(found)
+        return rows
+
+    def spread(self, keys: pd.Series, values, fill: object = None) -> np.ndarray:
+        """An array aligned with the accounts: `values[i]` at the row of `keys[i]`."""
+        at = self.find(keys)
+        out = np.full(self.size, fill, dtype=object)
+        found = at >= 0
+        out[at[found]] = np.asarray(values, dtype=object)[found]
+        return out
