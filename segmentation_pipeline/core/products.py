@@ -77,9 +77,19 @@ def adoption_scores(points: pd.DataFrame, decimals: int) -> pd.Series:
     return points[columns].mean(axis=1, skipna=True).round(decimals)
 
 
-def adoption_tags(usage: pd.DataFrame, adoption: pd.Series, framework: Framework) -> pd.Series:
-    """Per usage row: the pilot tag below the pilot ARR, else the first tag whose
-    min_score the adoption score reaches."""
+def primary_products(usage: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+    """Per usage row: is it its account's largest product by ARR (ties count as largest)."""
+    arr = np.nan_to_num(usage["product_arr"].to_numpy(dtype=float), nan=-np.inf)
+    largest = np.full(int(at.max(initial=-1)) + 2, -np.inf)
+    np.fmax.at(largest, at, arr)
+    return arr >= largest[at]
+
+
+def adoption_tags(
+    usage: pd.DataFrame, adoption: pd.Series, framework: Framework, at: np.ndarray
+) -> pd.Series:
+    """Per usage row: the pilot tag for a secondary product below the pilot ARR (the
+    '$5K analytics pilot'), else the first tag whose min_score the adoption score reaches."""
     rule = framework.assignment.multi_product
     names = np.array([t.tag for t in rule.adoption_tags] + [NO_USAGE_TAG, rule.pilot_tag])
     which = np.select(
@@ -88,6 +98,7 @@ def adoption_tags(usage: pd.DataFrame, adoption: pd.Series, framework: Framework
         default=len(rule.adoption_tags),
     )
     pilot = usage["product_arr"].to_numpy(dtype=float) < rule.pilot_max_arr
+    pilot &= ~primary_products(usage, at)
     which = np.where(pilot, len(names) - 1, which)
     return pd.Series(names.astype(object)[which], index=usage.index, dtype=object)
 

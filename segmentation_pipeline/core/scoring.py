@@ -238,7 +238,7 @@ def score_products(
     every_row = pd.Series(True, index=usage.index)
     points = behavioral_points(usage, framework, nps_allowed=every_row)
     adoption = adoption_scores(points, framework.scoring.score_decimals)
-    tags = adoption_tags(usage, adoption, framework)
+    tags = adoption_tags(usage, adoption, framework, at)
     return product_adoption(usage, tags, at, len(accounts)).set_axis(accounts.index)
 
 

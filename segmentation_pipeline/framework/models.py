@@ -263,7 +263,7 @@ class MultiProduct(_Strict):
     """Edge case 2: one primary segment on total relationship value, tags per product."""
 
     relationship_value: Literal["sum_of_products", "account_arr"] = "sum_of_products"
-    # A product line below this ARR is tagged as a pilot whatever its usage.
+    # A secondary product (not the account's largest) below this ARR is tagged as a pilot.
     pilot_max_arr: float = Field(default=10_000, ge=0)
     pilot_tag: str = "pilot"
     adoption_tags: list[AdoptionTag] = [
