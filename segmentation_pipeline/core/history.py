@@ -133,9 +133,11 @@ def apply_changes(history: pd.DataFrame, changes: HistoryChanges) -> pd.DataFram
     """The whole table after the changes (what the warehouse does, in memory)."""
     history = history.reindex(columns=list(HISTORY_COLUMNS)).copy()
     closing = history["history_id"].isin(changes.closed["history_id"])
-    ends = changes.closed.set_index("history_id")["valid_to"]
-    history.loc[closing, "valid_to"] = history.loc[closing, "history_id"].map(ends)
-    history.loc[closing, "is_current"] = False
+    if closing.any():
+        ends = dict(zip(changes.closed["history_id"], changes.closed["valid_to"], strict=True))
+        history["valid_to"] = pd.to_datetime(history["valid_to"])
+        history.loc[closing, "valid_to"] = [ends[i] for i in history.loc[closing, "history_id"]]
+        history.loc[closing, "is_current"] = False
     if changes.opened.empty:
         return history.reset_index(drop=True)
     if history.empty:
