@@ -48,6 +48,16 @@ def conflict_rows(accounts: pd.DataFrame) -> pd.DataFrame:
     return rows.reindex(columns=list(CONFLICT_COLUMNS)).reset_index(drop=True)
 
 
+def _same(current: np.ndarray, vendor: np.ndarray) -> np.ndarray:
+    """Is the account's value the vendor's? Numbers compare as numbers ('12000' == 12000.0)."""
+    as_numbers = [
+        pd.to_numeric(pd.Series(v, dtype=object), errors="coerce") for v in (current, vendor)
+    ]
+    numeric = as_numbers[0].notna() & as_numbers[1].notna()
+    texts = [pd.Series(v, dtype=object).astype(str).str.strip() for v in (current, vendor)]
+    return np.where(numeric, as_numbers[0] == as_numbers[1], texts[0] == texts[1])
+
+
 def _like(column: pd.Series, values: np.ndarray) -> np.ndarray:
     """CRM values (recorded as text or numbers) in the column's own kind."""
     if pd.api.types.is_numeric_dtype(column):
@@ -84,9 +94,7 @@ def hold_conflicts(
             rows["crm_value"].to_numpy()[known],
             rows["vendor_value"].to_numpy()[known],
         )
-        holds = overridden.to_numpy()[at] & (
-            out[field].astype(str).to_numpy()[at] == pd.Series(vendor_value).astype(str).to_numpy()
-        )
+        holds = overridden.to_numpy()[at] & _same(out[field].to_numpy()[at], vendor_value)
         column = out.columns.get_loc(field)
         out.iloc[at[holds], column] = _like(out[field], crm_value[holds])
     text = (

@@ -43,7 +43,7 @@ def conform_usage(usage: pd.DataFrame) -> pd.DataFrame:
     usage = usage.reindex(columns=list(USAGE_COLUMNS))
     for column in usage.columns.drop(list(_TEXT_COLUMNS)):
         usage[column] = pd.to_numeric(usage[column], errors="coerce").astype("float64")
-    usage["product"] = usage["product"].astype(object).where(usage["product"].notna())
+    usage["product"] = usage["product"].astype(object).where(usage["product"].notna(), None)
     return usage
 
 
