@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup
+from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup, timestamps
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
 from segmentation_pipeline.core.explanations import distinct_format, explain
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
@@ -202,7 +202,7 @@ def assign_segments(
         & (frame["behavioral_score"] <= risk.max_behavioral_score)
         & frame["behavioral_fallback"].isna()
     )
-    created = pd.to_datetime(frame["created_date"], errors="coerce", utc=True)
+    created = timestamps(frame["created_date"])
     until = created + timedelta(days=framework.assignment.provisional_days)
     override_disagrees = kept & computed.ne(segment)
     frame = frame.assign(

@@ -25,6 +25,15 @@ def lookup(
     return pd.Series(table[codes], index=values.index, dtype=object)
 
 
+def timestamps(values: pd.Series) -> pd.Series:
+    """UTC timestamps; NaT for anything that is not one (text in any format is parsed)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.dt.tz_localize("UTC")
+    return pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+
+
 def is_in(values: pd.Series, allowed) -> pd.Series:
     """`values.isin(allowed)` through the distinct values only."""
     allowed = set(allowed)

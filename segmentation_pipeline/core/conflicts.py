@@ -58,6 +58,10 @@ def _same(current: np.ndarray, vendor: np.ndarray) -> np.ndarray:
     return np.where(numeric, as_numbers[0] == as_numbers[1], texts[0] == texts[1])
 
 
+def _shown(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "?").astype(str)
+
+
 def _like(column: pd.Series, values: np.ndarray) -> np.ndarray:
     """CRM values (recorded as text or numbers) in the column's own kind."""
     if pd.api.types.is_numeric_dtype(column):
@@ -97,14 +101,15 @@ def hold_conflicts(
         holds = overridden.to_numpy()[at] & _same(out[field].to_numpy()[at], vendor_value)
         column = out.columns.get_loc(field)
         out.iloc[at[holds], column] = _like(out[field], crm_value[holds])
+    shown = {c: _shown(conflicts[c]) for c in ("field", "crm_value", "vendor_value", "provider")}
     text = (
-        conflicts["field"].astype(str)
+        shown["field"]
         + ": "
-        + conflicts["crm_value"].astype(str)
+        + shown["crm_value"]
         + " -> "
-        + conflicts["vendor_value"].astype(str)
+        + shown["vendor_value"]
         + " ("
-        + conflicts["provider"].astype(str)
+        + shown["provider"]
         + ")"
     )
     per_account = text.groupby(conflicts["account_id"].to_numpy()).agg("; ".join)

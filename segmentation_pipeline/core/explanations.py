@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segmentation_pipeline.core.columns import timestamps
 from segmentation_pipeline.framework.models import Framework
 
 MISSING = "?"
@@ -104,7 +105,7 @@ def day(value: object) -> str:
 
 def _days(values: pd.Series) -> pd.Series:
     """Timestamps cut to the day, as numpy days (cheap to group)."""
-    stamps = pd.to_datetime(values, errors="coerce", utc=True).dt.tz_localize(None)
+    stamps = timestamps(values).dt.tz_localize(None)
     return pd.Series(stamps.to_numpy("datetime64[D]"))
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup
+from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup, timestamps
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
 from segmentation_pipeline.core.products import (
     account_usage,
@@ -140,7 +140,7 @@ def behavioral_points(usage: pd.DataFrame, framework: Framework, nps_allowed: pd
 
 
 def tenure_days(accounts: pd.DataFrame, as_of: datetime) -> pd.Series:
-    created = pd.to_datetime(accounts["created_date"], errors="coerce", utc=True)
+    created = timestamps(accounts["created_date"])
     return (pd.Timestamp(as_of, tz="UTC") - created).dt.days.astype("float64")
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import lookup
+from segmentation_pipeline.core.columns import lookup, timestamps
 from segmentation_pipeline.framework.models import Framework
 
 MULTI_YEAR_MIN_DAYS_LEFT = 365
@@ -32,7 +32,7 @@ def contract_terms(accounts: pd.DataFrame, framework: Framework, as_of: datetime
     term = accounts["contract_term"].astype(object).where(accounts["contract_term"].notna())
     if "contract_end_date" not in accounts or past_due_after is None:
         return term
-    end = pd.to_datetime(accounts["contract_end_date"], errors="coerce", utc=True)
+    end = timestamps(accounts["contract_end_date"])
     days_left = (end - pd.Timestamp(as_of, tz="UTC")).dt.days
     derived = pd.Series(
         np.select(
