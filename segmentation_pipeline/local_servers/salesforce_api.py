@@ -339,6 +339,8 @@ class SalesforceApi:
     # --- query -------------------------------------------------------------------------
     def _query(self, soql: str, include_deleted: bool, version: str, options: str) -> Response:
         sobject, rows = self.org.run_query(soql, include_deleted)
+        if parse_soql(soql).fields == ["COUNT()"]:
+            return JSONResponse({"totalSize": len(rows), "done": True, "records": []})
         size = self.page_size
         if "batchSize=" in options:
             try:

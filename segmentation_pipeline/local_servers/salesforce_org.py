@@ -342,8 +342,9 @@ class Org:
         parsed = parse_soql(soql)
         with self.lock:
             table = self.table(parsed.sobject)
+            counting = parsed.fields == ["COUNT()"]
             fields = []
-            for name in parsed.fields:
+            for name in [] if counting else parsed.fields:
                 fdef = table.field_named(name)
                 if fdef is None:
                     raise QueryError(
@@ -365,6 +366,8 @@ class Org:
                 rows.sort(key=lambda r, f=fdef: _sort_key(r.get(f.name), f), reverse=desc)
             if parsed.limit is not None:
                 rows = rows[: parsed.limit]
+            if counting:
+                return table.name, [{}] * len(rows)
             return table.name, [{f.name: r.get(f.name) for f in fields} for r in rows]
 
     @staticmethod
@@ -545,15 +548,18 @@ def parse_soql(soql: str) -> ParsedQuery:
 
     expect_word("SELECT")
     fields: list[str] = []
-    while True:
+    if peek_word("COUNT") and toks[i + 1 : i + 3] == [("punct", "("), ("punct", ")")]:
+        fields.append("COUNT()")
+        i += 3
+    while not fields:
         if i >= len(toks) or toks[i][0] != "word":
             raise QueryError("MALFORMED_QUERY", "expecting a field name")
-        fields.append(toks[i][1])
+        names = [toks[i][1]]
         i += 1
-        if i < len(toks) and toks[i] == ("punct", ","):
-            i += 1
-            continue
-        break
+        while i < len(toks) and toks[i] == ("punct", ","):
+            names.append(toks[i + 1][1])
+            i += 2
+        fields.extend(names)
     expect_word("FROM")
     sobject = toks[i][1]
     i += 1
