@@ -9,9 +9,6 @@ sets at or above `bulk_query_threshold` rows go through a Bulk API 2.0 query job
 
 from __future__ import annotations
 
-import difflib
-import io
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,11 +16,10 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from segmentation_pipeline.core.crm_sync import CrmField
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.io.salesforce.client import SalesforceClient
-from segmentation_pipeline.io.salesforce.errors import SalesforceFieldError
-from segmentation_pipeline.io.salesforce.soql import Condition, count, select
+from segmentation_pipeline.io.salesforce.records import RecordReader
+from segmentation_pipeline.io.salesforce.soql import Condition
 
 # Raw columns filled from related objects when `derive_signals` is on.
 DERIVED_ACCOUNT_COLUMNS = ("Expansion_Pipeline__c", "Contract_End_Date__c")
@@ -56,57 +52,14 @@ class SalesforceExtract:
     used_bulk: bool = False
 
 
-def check_field_names(
-    sobject: str, wanted: Iterable[str], described: Mapping[str, CrmField]
-) -> list[str]:
-    """Canonical names of `wanted`; a missing or misspelt name fails, naming it."""
-    by_lower = {name.lower(): name for name in described}
-    found, problems = [], []
-    for name in wanted:
-        canonical = by_lower.get(name.lower())
-        if canonical is None:
-            close = difflib.get_close_matches(name, list(described), n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"{name!r}{hint}")
-        else:
-            found.append(canonical)
-    if problems:
-        raise SalesforceFieldError(
-            f"{sobject} has no field " + ", ".join(problems) + "; fix the configured field list"
-        )
-    return found
-
-
-def _cell(text: str, spec: CrmField) -> Any:
-    if text == "":
-        return None
-    if spec.type in ("double", "currency", "percent"):
-        return float(text)
-    if spec.type == "int":
-        return int(float(text))
-    if spec.type == "boolean":
-        return text.lower() == "true"
-    return text
-
-
-def _normalize(value: Any, spec: CrmField) -> Any:
-    """Same value whether it came from REST JSON or a Bulk CSV cell."""
-    if isinstance(value, str) and spec.type not in ("string", "textarea", "picklist"):
-        value = _cell(value, spec)
-    if spec.type == "datetime" and isinstance(value, str):
-        return pd.Timestamp(value).tz_convert(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return value
-
-
 class SalesforceAccountSource:
     """Reads the raw account extract of the pipeline from a Salesforce org."""
 
     def __init__(self, client: SalesforceClient, settings: ExtractSettings | None = None) -> None:
         self.client = client
         self.settings = settings or ExtractSettings()
-        self.used_bulk = False
+        self.reader = RecordReader(client, self.settings.bulk_query_threshold)
 
-    # --- generic record reading ----------------------------------------------------------
     def read_records(
         self,
         sobject: str,
@@ -114,31 +67,7 @@ class SalesforceAccountSource:
         where: list[Condition] | None = None,
         include_deleted: bool = False,
     ) -> pd.DataFrame:
-        """Validated fields of matching records, REST or Bulk API 2.0 by result size."""
-        where = where or []
-        described = self.client.describe(sobject)
-        names = check_field_names(sobject, fields, described)
-        for name, _, _ in where:
-            check_field_names(sobject, [name], described)
-        soql = select(sobject, names, where)
-        frames: list[pd.DataFrame] = []
-        size = self.client.count(count(sobject, where), include_deleted)
-        if size >= self.settings.bulk_query_threshold:
-            self.used_bulk = True
-            for page in self.client.bulk_query_pages(soql, include_deleted):
-                if page.strip():
-                    csv_page = pd.read_csv(io.StringIO(page), dtype=str, keep_default_na=False)
-                    # An empty cell is how a Bulk query result says null.
-                    frames.append(csv_page.astype(object).replace("", None))
-        else:
-            for page in self.client.query_pages(soql, include_deleted):
-                frames.append(pd.DataFrame(page, columns=names))
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
-        frame = frame.astype(object)
-        for name in names:
-            spec = described[name]
-            frame[name] = [_normalize(v, spec) for v in frame[name]]
-        return frame
+        return self.reader.read(sobject, fields, where, include_deleted)
 
     # --- accounts ------------------------------------------------------------------------
     def _account_columns(self) -> dict[str, str]:
@@ -166,7 +95,7 @@ class SalesforceAccountSource:
     def read_accounts(self, since: datetime | None = None) -> SalesforceExtract:
         """Accounts modified after `since` (all when None), deletions and the new mark."""
         calls_before = self.client.usage.calls
-        self.used_bulk = False
+        self.reader.used_bulk = False
         columns = self._account_columns()
         sobject = self.settings.sobject
         org_fields = list(dict.fromkeys(columns.values()))
@@ -206,7 +135,7 @@ class SalesforceAccountSource:
             deleted_ids=sorted(set(deleted["Id"])),
             high_water_mark=mark,
             api_calls=self.client.usage.calls - calls_before,
-            used_bulk=self.used_bulk,
+            used_bulk=self.reader.used_bulk,
         )
 
     def _accounts_by_id(self, ids: list[str], fields: list[str]) -> pd.DataFrame:
