@@ -1,15 +1,11 @@
 """Shared fixtures. Local servers (Salesforce, vendors, webhooks) start here, each in its
 own section, bound to 127.0.0.1 on a free port."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 from segmentation_pipeline.framework import Framework, load_framework
-
-# Keep every test's Dagster and warehouse state out of the developer's working copy.
-os.environ.setdefault("DAGSTER_HOME", "")
 
 
 @pytest.fixture(scope="session")
