@@ -11,7 +11,8 @@ def write(folder, name, text):
 
 
 def test_values_stay_text_and_only_empty_cells_are_null(tmp_path):
-    write(tmp_path, "accounts.csv", "Id,Name,NumberOfEmployees,ARR__c\n1,Acme,n/a,\n2,Beta,\"1,200\",5000\n")
+    export = 'Id,Name,NumberOfEmployees,ARR__c\n1,Acme,n/a,\n2,Beta,"1,200",5000\n'
+    write(tmp_path, "accounts.csv", export)
     accounts = FileCrm(tmp_path).read_accounts().accounts
     assert accounts.loc[0, "NumberOfEmployees"] == "n/a"
     assert pd.isna(accounts.loc[0, "ARR__c"])
