@@ -80,6 +80,7 @@ class LoggedRequest:
     query: str
     host: str
     status: int
+    records: int = 0
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -140,6 +141,11 @@ class SalesforceApi:
                 for r in self.log
                 if (method is None or r.method == method) and path_contains in r.path
             )
+
+    def records_served(self, path_contains: str = "") -> int:
+        """Records handed out by query pages and Bulk query results (for tests)."""
+        with self._lock:
+            return sum(r.records for r in self.log if path_contains in r.path)
 
     def clear_log(self) -> None:
         with self._lock:
@@ -275,6 +281,7 @@ class SalesforceApi:
                     request.url.query,
                     request.headers.get("host", ""),
                     response.status_code,
+                    getattr(response, "records_served", 0),
                 )
             )
         return response
@@ -375,7 +382,9 @@ class SalesforceApi:
         if not body["done"]:
             body["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{offset + size}"
         body["records"] = chunk
-        return JSONResponse(body)
+        response = JSONResponse(body)
+        response.records_served = len(chunk)  # type: ignore[attr-defined]
+        return response
 
     def _limits(self) -> Response:
         def pair(maximum: int, used: int) -> dict[str, int]:
@@ -599,7 +608,7 @@ class SalesforceApi:
             size = int(request.query_params.get("maxRecords") or 50000)
             chunk = job["_rows"][offset : offset + size]
             nxt = offset + size if offset + size < len(job["_rows"]) else None
-            return Response(
+            response = Response(
                 _csv_text(job["_header"], chunk),
                 media_type="text/csv",
                 headers={
@@ -607,6 +616,8 @@ class SalesforceApi:
                     "Sforce-NumberOfRecords": str(len(chunk)),
                 },
             )
+            response.records_served = len(chunk)  # type: ignore[attr-defined]
+            return response
         return _error(404, "NOT_FOUND", "The requested resource does not exist")
 
 

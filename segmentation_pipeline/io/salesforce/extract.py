@@ -52,6 +52,15 @@ class SalesforceExtract:
     used_bulk: bool = False
 
 
+def _as_text(value: Any) -> str | None:
+    """Raw extracts are text, like a CSV export: parsing belongs to standardization."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class SalesforceAccountSource:
     """Reads the raw account extract of the pipeline from a Salesforce org."""
 
@@ -128,6 +137,7 @@ class SalesforceAccountSource:
             raw = self._with_signals(raw, stamps)
         ordered = [c for c in RAW_ACCOUNT_COLUMNS if c in raw.columns]
         raw = raw[ordered + [c for c in raw.columns if c not in ordered]].reset_index(drop=True)
+        raw = raw.map(_as_text).astype(object)
         stamps.extend(deleted["SystemModstamp"])
         mark = max((pd.Timestamp(s).to_pydatetime() for s in stamps if s), default=since)
         return SalesforceExtract(
