@@ -64,6 +64,7 @@ class Faults:
     """Switchable misbehaviour; each `*_next` counter is used up one request at a time."""
 
     request_limit_exceeded: bool = False
+    refuse_after_calls: int | None = None
     expire_session_once: bool = False
     unavailable_next: int = 0
     stall_next: int = 0
@@ -306,7 +307,10 @@ class SalesforceApi:
             stall = faults.stall_next > 0
             if stall:
                 faults.stall_next -= 1
-            if faults.request_limit_exceeded or self.api_used >= self.daily_api_limit:
+            refuse = (
+                faults.refuse_after_calls is not None and self.api_used >= faults.refuse_after_calls
+            )
+            if refuse or faults.request_limit_exceeded or self.api_used >= self.daily_api_limit:
                 return _error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             self.api_used += 1
         if stall:
