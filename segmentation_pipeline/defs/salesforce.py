@@ -209,7 +209,7 @@ def crm_segment_sync(
     report = SegmentSync(salesforce.client(), salesforce.sync_settings()).run(
         segment_assignments, dry_run=config.dry_run
     )
-    append_sync_log(engine, report.log, context.run_id, datetime.now(UTC), config.dry_run)
+    append_sync_log(engine, report.log, context.run.run_id, datetime.now(UTC), config.dry_run)
     metadata = sync_metadata(report, previous)
     if report.stopped and not report.stopped_by_quota:
         raise dg.Failure(description=report.stopped, metadata=metadata)

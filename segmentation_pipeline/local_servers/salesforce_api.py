@@ -24,7 +24,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 import jwt
 from starlette.applications import Starlette
@@ -143,10 +143,13 @@ class SalesforceApi:
                 if (method is None or r.method == method) and path_contains in r.path
             )
 
-    def records_served(self, path_contains: str = "") -> int:
-        """Records handed out by query pages and Bulk query results (for tests)."""
+    def records_served(self, path_contains: str = "", query_contains: str = "") -> int:
+        """Records handed out by query pages and Bulk query results (for tests);
+        `query_contains` matches the decoded query string (the SOQL of a first page)."""
         with self._lock:
-            return sum(r.records for r in self.log if path_contains in r.path)
+            return sum(
+                r.records for r in self.log if path_contains in r.path and query_contains in r.query
+            )
 
     def clear_log(self) -> None:
         with self._lock:
@@ -279,7 +282,7 @@ class SalesforceApi:
                 LoggedRequest(
                     request.method,
                     request.url.path,
-                    request.url.query,
+                    unquote_plus(request.url.query),
                     request.headers.get("host", ""),
                     response.status_code,
                     getattr(response, "records_served", 0),

@@ -294,6 +294,20 @@ class Org:
     def insert_many(self, sobject: str, rows: list[dict[str, Any]]) -> list[str]:
         return [self.insert(sobject, row) for row in rows]
 
+    def load_export(self, sobject: str, rows: list[dict[str, Any]]) -> list[str]:
+        """Insert rows of a CSV export, typing each cell by its field as an import would;
+        cells the field type cannot hold (e.g. "239-479" employees) become null."""
+        table = self.table(sobject)
+        typed = []
+        for row in rows:
+            values = {}
+            for key, value in row.items():
+                fdef = table.field_named(key)
+                if fdef is not None and fdef.name != "SystemModstamp":
+                    values[fdef.name] = _lenient(fdef, value)
+            typed.append(values)
+        return self.insert_many(sobject, typed)
+
     def touch(self, sobject: str, record_id: str, values: dict[str, Any]) -> None:
         """Change fields as a user would, bumping SystemModstamp; no validation."""
         with self.lock:
@@ -467,6 +481,21 @@ def coerce_csv_value(fdef: FieldDef, text: str) -> Any:
             "INVALID_TYPE_ON_FIELD_IN_RECORD", f"{fdef.name}: value not of required type: {text}"
         ) from None
     return coerce_json_value(fdef, text)
+
+
+def _lenient(fdef: FieldDef, value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return False if fdef.type == "boolean" else None
+    text = str(value).strip()
+    try:
+        if fdef.type in _NUMERIC:
+            number = float(text.replace("$", "").replace(",", ""))
+            return int(number) if fdef.type == "int" else number
+        if fdef.type == "boolean":
+            return text.lower() in ("true", "1", "yes")
+        return coerce_json_value(fdef, text)
+    except (ValueError, RecordError):
+        return None
 
 
 def csv_cell(value: Any) -> str:

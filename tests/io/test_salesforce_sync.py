@@ -171,3 +171,11 @@ def test_request_limit_exceeded_ends_the_sync_cleanly(org, salesforce_settings):
     assert report.stopped_by_quota and "daily API limit exceeded" in report.stopped
     assert (report.succeeded, report.not_sent) == (200, 250)
     assert set(report.log.loc[report.log["outcome"] == "not_sent", "error_code"]) == {"NOT_SENT"}
+
+
+def test_quota_reached_while_reading_ends_cleanly_with_nothing_sent(org, salesforce_settings):
+    org.api.daily_api_limit = 100
+    org.api.api_used = 80
+    report = sync(salesforce_settings).run(assignments(org.ids))
+    assert report.stopped_by_quota and report.changed == 0 and report.log.empty
+    assert writes(org) == (0, 0)

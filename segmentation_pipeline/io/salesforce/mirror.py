@@ -81,7 +81,9 @@ def refresh_accounts(
             pd.concat([kept, delta.accounts], ignore_index=True) if len(kept) else (delta.accounts)
         )
         full = False
-    accounts = accounts.reset_index(drop=True)
+    # A stable order (by Id), so an account re-read after a change keeps its place:
+    # downstream tie-breaks (e.g. dedup's survivor choice) must not depend on fetch order.
+    accounts = accounts.sort_values("Id", kind="stable").reset_index(drop=True)
     mirror.save(accounts, delta.high_water_mark)
     extract = AccountExtract(
         accounts=accounts,

@@ -113,10 +113,19 @@ class SegmentSync:
         self, assignments: pd.DataFrame, dry_run: bool = False, now: datetime | None = None
     ) -> SyncReport:
         calls_before = self.client.usage.calls
-        plan = self.plan(assignments, now or datetime.now(UTC))
+        self._stop: tuple[str, bool] | None = None
+        try:
+            plan = self.plan(assignments, now or datetime.now(UTC))
+        except ApiQuotaReached as exc:
+            # Nothing read, nothing planned: end cleanly, the next run starts over.
+            self._stopped_by(exc)
+            plan = SyncPlan(
+                pd.DataFrame(columns=["account_id", "changes"]),
+                [],
+                pd.DataFrame(columns=["account_id", "reason", "detail"]),
+            )
         path = choose_write_path(len(plan.records), self.settings.bulk_threshold)
         outcomes: dict[str, RecordResult] = {}
-        self._stop: tuple[str, bool] | None = None
         bulk_job_id = bulk_error = None
         if dry_run:
             path = f"dry_run:{path}"
