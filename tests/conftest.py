@@ -34,13 +34,8 @@ def salesforce_server():
 @pytest.fixture
 def salesforce_settings(salesforce_server) -> SalesforceSettings:
     """Username + password + token login with fast retries and polling."""
-    creds = salesforce_server.credentials
     return SalesforceSettings(
-        username=creds.username,
-        password=creds.password,
-        security_token=creds.security_token,
-        proxy_url=salesforce_server.proxy_url,
-        ca_bundle=salesforce_server.ca_file,
+        **salesforce_server.password_login(),
         backoff_seconds=0.01,
         bulk_poll_seconds=0.01,
         timeout_seconds=5,

@@ -85,7 +85,13 @@ def salesforce_resource_from_env(environ: dict[str, str] | None = None) -> Sales
         key = f"SALESFORCE_{name.upper()}"
         if key not in env or name in ("segment_field_map",):
             continue
-        values[name] = dg.EnvVar(key) if name in _SECRET_FIELDS else env[key]
+        annotation = SalesforceResource.model_fields[name].annotation
+        if name in _SECRET_FIELDS:
+            values[name] = dg.EnvVar(key)
+        elif annotation in (int, float):
+            values[name] = annotation(env[key])
+        else:
+            values[name] = env[key]
     return SalesforceResource(**values)
 
 

@@ -450,6 +450,26 @@ class SalesforceApi:
         return JSONResponse(results)
 
     # --- Bulk API 2.0 ingest -----------------------------------------------------------
+    def _new_job(
+        self, job_id: str, operation: str, sobject: str, state: str, version: str
+    ) -> dict[str, Any]:
+        """Fields every Bulk API 2.0 job info carries; `_`-keys stay server-side."""
+        return {
+            "id": job_id,
+            "operation": operation,
+            "object": sobject,
+            "createdById": USER_ID,
+            "createdDate": self.org._stamp(),
+            "systemModstamp": self.org._stamp(),
+            "state": state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(version),
+            "lineEnding": "LF",
+            "columnDelimiter": "COMMA",
+            "_polls": 0,
+        }
+
     def _job_info(self, job: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in job.items() if not k.startswith("_")}
 
@@ -461,27 +481,17 @@ class SalesforceApi:
             if spec.get("operation") not in ("update",):
                 return _error(400, "FEATURE_NOT_ENABLED", "only update jobs are served locally")
             job_id = self._next_id("750")
-            job = {
-                "id": job_id,
-                "operation": spec["operation"],
-                "object": spec["object"],
-                "createdById": USER_ID,
-                "createdDate": self.org._stamp(),
-                "systemModstamp": self.org._stamp(),
-                "state": "Open",
-                "concurrencyMode": "Parallel",
-                "contentType": "CSV",
-                "apiVersion": float(version),
-                "contentUrl": f"services/data/v{version}/jobs/ingest/{job_id}/batches",
-                "lineEnding": spec.get("lineEnding", "LF"),
-                "columnDelimiter": spec.get("columnDelimiter", "COMMA"),
-                "numberRecordsProcessed": 0,
-                "numberRecordsFailed": 0,
-                "retries": 0,
-                "totalProcessingTime": 0,
-                "_csv": "",
-                "_polls": 0,
-            }
+            job = self._new_job(job_id, spec["operation"], spec["object"], "Open", version)
+            job.update(
+                contentUrl=f"services/data/v{version}/jobs/ingest/{job_id}/batches",
+                lineEnding=spec.get("lineEnding", "LF"),
+                columnDelimiter=spec.get("columnDelimiter", "COMMA"),
+                numberRecordsProcessed=0,
+                numberRecordsFailed=0,
+                retries=0,
+                totalProcessingTime=0,
+                _csv="",
+            )
             with self._lock:
                 self.ingest_jobs[job_id] = job
             return JSONResponse(self._job_info(job))
@@ -573,23 +583,8 @@ class SalesforceApi:
             sobject, rows = self.org.run_query(spec.get("query", ""), operation == "queryAll")
             job_id = self._next_id("750")
             header = list(rows[0].keys()) if rows else _select_list(spec.get("query", ""))
-            job = {
-                "id": job_id,
-                "operation": operation,
-                "object": sobject,
-                "createdById": USER_ID,
-                "createdDate": self.org._stamp(),
-                "systemModstamp": self.org._stamp(),
-                "state": "UploadComplete",
-                "concurrencyMode": "Parallel",
-                "contentType": "CSV",
-                "apiVersion": float(version),
-                "lineEnding": "LF",
-                "columnDelimiter": "COMMA",
-                "_header": header,
-                "_rows": [[csv_cell(r[h]) for h in header] for r in rows],
-                "_polls": 0,
-            }
+            job = self._new_job(job_id, operation, sobject, "UploadComplete", version)
+            job.update(_header=header, _rows=[[csv_cell(r[h]) for h in header] for r in rows])
             with self._lock:
                 self.query_jobs[job_id] = job
             return JSONResponse(self._job_info(job))
@@ -707,6 +702,17 @@ class LocalSalesforce:
         """The server without the proxy, e.g. as an `instance_url` for a session-id login."""
         assert self._server is not None, "server not started"
         return f"https://127.0.0.1:{self._server.port}"
+
+    def password_login(self) -> dict[str, str]:
+        """Settings for a username + password + token login through the proxy."""
+        creds = self.credentials
+        return {
+            "username": creds.username,
+            "password": creds.password,
+            "security_token": creds.security_token,
+            "proxy_url": self.proxy_url,
+            "ca_bundle": self.ca_file,
+        }
 
     @property
     def tunnelled_hosts(self) -> list[str]:

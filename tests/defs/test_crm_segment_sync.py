@@ -25,17 +25,8 @@ MONTH = current_month_key()
 
 
 def resource(server, **extra) -> SalesforceResource:
-    creds = server.credentials
-    values = {
-        "username": creds.username,
-        "password": creds.password,
-        "security_token": creds.security_token,
-        "proxy_url": server.proxy_url,
-        "ca_bundle": server.ca_file,
-        "backoff_seconds": 0.01,
-        "bulk_poll_seconds": 0.01,
-    }
-    return SalesforceResource(**(values | extra))
+    fast = {"backoff_seconds": 0.01, "bulk_poll_seconds": 0.01}
+    return SalesforceResource(**(server.password_login() | fast | extra))
 
 
 def sync_log(url: str) -> pd.DataFrame:
@@ -241,3 +232,18 @@ def test_secrets_come_from_env_vars_and_never_reach_errors_or_events(
     events = "\n".join(str(e) for e in result.all_events)
     assert "INVALID_LOGIN" in events
     assert secret not in events
+
+
+def test_env_vars_configure_the_resource_with_types_and_secret_references():
+    resource = salesforce_resource_from_env(
+        {
+            "SALESFORCE_AUTH_MODE": "jwt",
+            "SALESFORCE_USERNAME": "integration@acme.com",
+            "SALESFORCE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----",
+            "SALESFORCE_QUOTA_STOP_SHARE": "0.5",
+            "SALESFORCE_BULK_WRITE_THRESHOLD": "500",
+        }
+    )
+    assert (resource.auth_mode, resource.quota_stop_share) == ("jwt", 0.5)
+    assert resource.bulk_write_threshold == 500
+    assert isinstance(resource.private_key, dg.EnvVar)

@@ -26,6 +26,15 @@ def network(server) -> dict:
     return {"proxy_url": server.proxy_url, "ca_bundle": server.ca_file, "backoff_seconds": 0.01}
 
 
+def session_login(server) -> SalesforceSettings:
+    return SalesforceSettings(
+        auth_mode="session",
+        session_id=server.api.issue_session_for_tests(),
+        instance_url=server.direct_url,
+        ca_bundle=server.ca_file,
+    )
+
+
 def names(client) -> list[str]:
     return sorted(r["Name"] for page in client.query_pages(QUERY) for r in page)
 
@@ -52,12 +61,10 @@ def test_sandbox_domain_logs_in_at_test_salesforce_com(org, salesforce_settings)
 def test_oauth_username_password_flow(org):
     creds = org.credentials
     settings = SalesforceSettings(
-        username=creds.username,
-        password=creds.password,
-        security_token=creds.security_token,
+        **org.password_login(),
         consumer_key=creds.consumer_key,
         consumer_secret=creds.consumer_secret,
-        **network(org),
+        backoff_seconds=0.01,
     )
     assert names(SalesforceClient(settings)) == ["Acme", "Globex"]
     assert org.api.logins == [("password", "login.salesforce.com")]
@@ -102,13 +109,7 @@ def test_client_credentials_need_a_my_domain(org):
 
 
 def test_existing_session_id_and_instance_url(org):
-    settings = SalesforceSettings(
-        auth_mode="session",
-        session_id=org.api.issue_session_for_tests(),
-        instance_url=org.direct_url,
-        ca_bundle=org.ca_file,
-    )
-    assert names(SalesforceClient(settings)) == ["Acme", "Globex"]
+    assert names(SalesforceClient(session_login(org))) == ["Acme", "Globex"]
 
 
 def test_a_mode_missing_its_credentials_is_refused_naming_them():
@@ -171,12 +172,7 @@ def test_an_expired_session_during_a_bulk_job_logs_in_again(org, salesforce_sett
 
 
 def test_an_expired_session_id_cannot_be_renewed(org):
-    settings = SalesforceSettings(
-        auth_mode="session",
-        session_id=org.api.issue_session_for_tests(),
-        instance_url=org.direct_url,
-        ca_bundle=org.ca_file,
-    )
+    settings = session_login(org)
     org.api.expire_all_sessions()
     with pytest.raises(SalesforceAuthError, match="session-id login cannot renew it"):
         names(SalesforceClient(settings))

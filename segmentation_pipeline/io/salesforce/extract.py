@@ -68,15 +68,7 @@ class SalesforceAccountSource:
         self.client = client
         self.settings = settings or ExtractSettings()
         self.reader = RecordReader(client, self.settings.bulk_query_threshold)
-
-    def read_records(
-        self,
-        sobject: str,
-        fields: list[str],
-        where: list[Condition] | None = None,
-        include_deleted: bool = False,
-    ) -> pd.DataFrame:
-        return self.reader.read(sobject, fields, where, include_deleted)
+        self.read_records = self.reader.read
 
     # --- accounts ------------------------------------------------------------------------
     def _account_columns(self) -> dict[str, str]:
