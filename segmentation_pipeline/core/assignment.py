@@ -19,6 +19,7 @@ from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup, time
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
 from segmentation_pipeline.core.explanations import distinct_format, explain
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
+from segmentation_pipeline.core.scoring import BEHAVIORAL_POINTS, FIRMOGRAPHIC_POINTS, VALUE_POINTS
 from segmentation_pipeline.core.transitions import PriorState, gate_transitions
 from segmentation_pipeline.framework.models import Framework
 
@@ -69,6 +70,32 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "override_disagrees",
     "enrichment_conflict",
     "review_flags",
+)
+# Inputs the explanation reads when present (scoring provides them all).
+OPTIONAL_INPUTS: tuple[str, ...] = (
+    *FIRMOGRAPHIC_POINTS,
+    *BEHAVIORAL_POINTS,
+    *VALUE_POINTS,
+    "employees",
+    "growth_stage",
+    "created_date",
+    "behavioral_fallback",
+    "firm_size_from_arr_proxy",
+    "nps_skipped_new_account",
+    "active_share",
+    "feature_share",
+    "open_tickets",
+    "nps",
+    "relationship_value",
+    "expansion_ratio",
+    "contract_term_used",
+    "strategic_used",
+    "products",
+    "product_adoption",
+    "firmographic_points",
+    "value_points",
+    "firmographic_rubric_tier",
+    "value_rubric_tier",
 )
 STATUSES = ("segmented", "provisional", "overridden", "unsegmented")
 OVERRIDE_WITHOUT_TIER = "invalid_override:no_crm_tier"
@@ -157,11 +184,13 @@ def assign_segments(
     frame = pd.concat(
         [held.accounts, scores.drop(columns=[c for c in scores if c in accounts])], axis=1
     )
+    # Scores computed elsewhere may carry only the dimension scores: explain what there is.
+    frame = frame.reindex(columns=list(dict.fromkeys([*frame.columns, *OPTIONAL_INPUTS])))
     names = [t.name for t in framework.tiers]
     override = frame["segment_override"].fillna(False).astype(bool)
     crm_valid = is_in(frame["crm_tier"], names)
     kept = override & crm_valid
-    reasons = unsegmented_reasons(frame, framework).where(~kept)
+    reasons = unsegmented_reasons(frame, framework).where(~kept, None)
     reasons = reasons.mask(override & ~crm_valid, OVERRIDE_WITHOUT_TIER)
     unsegmented = reasons.notna()
     provisional = frame["provisional"].astype(bool) & ~unsegmented & ~kept

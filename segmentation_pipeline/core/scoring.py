@@ -176,10 +176,11 @@ def score_behavioral(
 def score_value(
     accounts: pd.DataFrame,
     framework: Framework,
-    as_of: datetime,
+    as_of: datetime | None = None,
     relationship_value: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Value points per criterion; ARR is the total relationship value when given."""
+    """Value points per criterion; ARR is the total relationship value when given.
+    Without `as_of`, contract length comes from the contract term alone."""
     val = framework.value
     arr = pd.Series(numbers(accounts["arr"]), index=accounts.index)
     if relationship_value is not None:

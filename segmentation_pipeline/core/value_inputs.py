@@ -25,12 +25,14 @@ def expansion_pipeline(opportunities: pd.DataFrame, framework: Framework) -> pd.
     return totals.rename("expansion_pipeline").rename_axis("account_id").reset_index()
 
 
-def contract_terms(accounts: pd.DataFrame, framework: Framework, as_of: datetime) -> pd.Series:
+def contract_terms(
+    accounts: pd.DataFrame, framework: Framework, as_of: datetime | None
+) -> pd.Series:
     """The contract-length value: the CRM's term where it has one, else read from the end
     date (past due beyond the configured days; more than a year left -> multi-year)."""
     past_due_after = framework.assignment.value_inputs.contract_past_due_after_days
     term = accounts["contract_term"].astype(object).where(accounts["contract_term"].notna())
-    if "contract_end_date" not in accounts or past_due_after is None:
+    if "contract_end_date" not in accounts or past_due_after is None or as_of is None:
         return term
     end = timestamps(accounts["contract_end_date"])
     days_left = (end - pd.Timestamp(as_of, tz="UTC")).dt.days
