@@ -185,7 +185,9 @@ def assign_segments(
         [held.accounts, scores.drop(columns=[c for c in scores if c in accounts])], axis=1
     )
     # Scores computed elsewhere may carry only the dimension scores: explain what there is.
-    frame = frame.reindex(columns=list(dict.fromkeys([*frame.columns, *OPTIONAL_INPUTS])))
+    for column in OPTIONAL_INPUTS:
+        if column not in frame:
+            frame[column] = np.nan
     names = [t.name for t in framework.tiers]
     override = frame["segment_override"].fillna(False).astype(bool)
     crm_valid = is_in(frame["crm_tier"], names)
@@ -199,8 +201,9 @@ def assign_segments(
     industry_unknown = _industry_unknown(frame) & ~unsegmented
     computed = by_basis.mask(industry_unknown, framework.assignment.unknown_industry_tier)
     computed = computed.mask(unsegmented, UNSEGMENTED)
-    tier_rule = pd.Series(framework.assignment.tier_basis, index=frame.index, dtype=object)
-    tier_rule = tier_rule.mask(provisional, "provisional_" + tier_rule)
+    basis = framework.assignment.tier_basis
+    tier_rule = pd.Series(np.where(provisional, f"provisional_{basis}", basis), dtype=object)
+    tier_rule.index = frame.index
     tier_rule = tier_rule.mask(industry_unknown, "unknown_industry_default")
     tier_rule = tier_rule.mask(kept, "manual_override").mask(unsegmented, "missing_data")
 
@@ -213,7 +216,13 @@ def assign_segments(
         index=frame.index,
     )
     gated = gate_transitions(
-        frame.assign(computed_segment=computed),
+        pd.DataFrame(
+            {
+                "account_id": frame["account_id"],
+                "crm_tier": frame["crm_tier"],
+                "computed_segment": computed,
+            }
+        ),
         eligible=status.eq("segmented"),
         previously_provisional=_previously_provisional(frame, state.history),
         state=state,
@@ -234,7 +243,7 @@ def assign_segments(
     created = timestamps(frame["created_date"])
     until = created + timedelta(days=framework.assignment.provisional_days)
     override_disagrees = kept & computed.ne(segment)
-    frame = frame.assign(
+    outputs = dict(
         composite_tier=by_composite,
         computed_segment=computed,
         segment=segment,
@@ -255,6 +264,8 @@ def assign_segments(
         enrichment_conflict=held.summary,
         **{c: gated[c] for c in gated.columns if c != "segment"},
     )
+    for column, values in outputs.items():
+        frame[column] = values
     frame["review_flags"] = _flags(
         frame.index,
         enrichment_conflict=held.summary.notna(),

@@ -29,9 +29,16 @@ _NULL = pa.scalar(None, pa.string())
 def _distinct_rows(columns: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(code of each row's combination of values, first row of each code)."""
     key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # key < span
     for column in columns:
-        codes, _ = pd.factorize(column, use_na_sentinel=True)
-        key, _ = pd.factorize(key * (int(codes.max(initial=0)) + 2) + codes + 1)
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        radix = len(uniques) + 1
+        if span * radix >= 2**62:  # about to overflow: renumber the combinations so far
+            key, seen = pd.factorize(key)
+            span = len(seen)
+        key = key * radix + codes + 1
+        span *= radix
+    key, _ = pd.factorize(key)
     first = np.empty(int(key.max(initial=-1)) + 1, dtype=np.int64)
     first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
     return key, first
