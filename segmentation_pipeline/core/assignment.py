@@ -20,7 +20,7 @@ from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
 from segmentation_pipeline.core.explanations import distinct_format, explain
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
 from segmentation_pipeline.core.scoring import BEHAVIORAL_POINTS, FIRMOGRAPHIC_POINTS, VALUE_POINTS
-from segmentation_pipeline.core.transitions import PriorState, gate_transitions
+from segmentation_pipeline.core.transitions import GATE_COLUMNS, PriorState, gate_transitions
 from segmentation_pipeline.framework.models import Framework
 
 ASSIGNMENT_COLUMNS: tuple[str, ...] = (
@@ -58,15 +58,7 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "products",
     "product_adoption",
     "provisional_until",
-    "current_tier",
-    "transition_id",
-    "transition_from",
-    "transition_to",
-    "transition_direction",
-    "transition_status",
-    "transition_rule",
-    "transition_opened_at",
-    "decided_by",
+    *GATE_COLUMNS,
     "override_disagrees",
     "enrichment_conflict",
     "review_flags",

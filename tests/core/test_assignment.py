@@ -7,7 +7,7 @@ every behavioral criterion at 4 points."""
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.assignment import assign_segments, computed_tiers
+from segmentation_pipeline.core.assignment import assign_segments
 from segmentation_pipeline.core.scoring import score_accounts
 from segmentation_pipeline.framework import parse_framework
 
@@ -241,22 +241,6 @@ def test_explanations_name_the_fallbacks_and_overrides(make_accounts, make_usage
     assert "[size from ARR:3," in rows["proxy"]
     assert rows["owned"].startswith("MANUAL OVERRIDE keeps Tier 1 (High-Touch); computed Tier 2")
     assert "industry unknown -> Tier 3 playbook (" in rows["unknown"]
-
-
-@pytest.mark.parametrize(
-    ("composite", "tier"),
-    [
-        (5.0, "Tier 1"),
-        (4.0, "Tier 1"),
-        (3.99, "Tier 2"),
-        (2.5, "Tier 2"),
-        (2.49, "Tier 3"),
-        (1, "Tier 3"),
-    ],
-)
-def test_composite_tier_cut_offs(framework, composite, tier):
-    by_composite, _ = computed_tiers(pd.DataFrame({"composite_score": [composite]}), framework)
-    assert by_composite.iloc[0] == tier
 
 
 def test_firmographic_only_approach_assigns_by_rubric_points(make_accounts, make_usage, framework):
