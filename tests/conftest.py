@@ -131,4 +131,3 @@ def make_usage():
         return conform_usage(pd.DataFrame([_usage_row(**r) for r in rows]))
 
     return build
-

@@ -47,6 +47,19 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 )
 
 
+# What `history_changes` reads of the open rows, besides the tracked columns.
+HISTORY_KEYS: tuple[str, ...] = (
+    "history_id",
+    "account_id",
+    "valid_from",
+    "segment",
+    "status",
+    "service_model",
+    "unsegmented_reason",
+    "framework_version",
+)
+
+
 @dataclass(frozen=True)
 class HistoryChanges:
     """What one run does to segment_history: rows to close, rows to add."""

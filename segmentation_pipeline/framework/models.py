@@ -289,9 +289,27 @@ class EnrichmentConflicts(_Strict):
     review_fields: list[str] = ["industry", "employees", "annual_revenue", "country_code"]
 
 
+HistoryColumn = Literal[
+    "segment",
+    "status",
+    "service_model",
+    "tier_label",
+    "computed_segment",
+    "composite_score",
+    "firmographic_score",
+    "behavioral_score",
+    "value_score",
+    "provisional",
+    "at_risk",
+    "unsegmented_reason",
+    "segment_override",
+    "framework_version",
+]
+
+
 class History(_Strict):
-    # A change in any of these opens a new segment_history version.
-    tracked_columns: list[str] = [
+    # A change in any of these (columns segment_history stores) opens a new version.
+    tracked_columns: list[HistoryColumn] = [
         "segment",
         "status",
         "service_model",

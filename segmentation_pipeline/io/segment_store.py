@@ -73,9 +73,10 @@ class SegmentStore:
     def create_tables(self) -> None:
         _METADATA.create_all(self.engine, checkfirst=True)
 
-    def _read(self, table: sa.Table, where=None) -> pd.DataFrame:
+    def _read(self, table: sa.Table, where=None, columns: list[str] | None = None) -> pd.DataFrame:
         self.create_tables()
-        query = sa.select(table) if where is None else sa.select(table).where(where)
+        query = sa.select(*(table.c[c] for c in columns)) if columns else sa.select(table)
+        query = query if where is None else query.where(where)
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
         for column in _TIMES.intersection(frame.columns):
@@ -85,8 +86,23 @@ class SegmentStore:
     def history(self) -> pd.DataFrame:
         return self._read(HISTORY)
 
-    def open_history(self) -> pd.DataFrame:
-        return self._read(HISTORY, HISTORY.c.is_current.is_(True))
+    def open_history(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The current version of every account (only `columns`, when given)."""
+        return self._read(HISTORY, HISTORY.c.is_current.is_(True), columns)
+
+    def latest_activity(self) -> datetime | None:
+        """The newest moment either table records: history only moves forward from it."""
+        self.create_tables()
+        with self.engine.connect() as conn:
+            moments = conn.execute(
+                sa.select(
+                    sa.select(sa.func.max(HISTORY.c.valid_from)).scalar_subquery(),
+                    sa.select(sa.func.max(TRANSITIONS.c.opened_at)).scalar_subquery(),
+                    sa.select(sa.func.max(TRANSITIONS.c.closed_at)).scalar_subquery(),
+                )
+            ).one()
+        found = [pd.Timestamp(m) for m in moments if m is not None]
+        return max(found).to_pydatetime() if found else None
 
     def transitions(self) -> pd.DataFrame:
         frame = self._read(TRANSITIONS)
@@ -98,7 +114,9 @@ class SegmentStore:
 
     def prior_state(self) -> PriorState:
         """What the queue gate needs: the queue, the decisions, the open history."""
-        return PriorState(self.transitions(), self.decisions(), self.open_history())
+        return PriorState(
+            self.transitions(), self.decisions(), self.open_history(["account_id", "status"])
+        )
 
     def record_decision(
         self,

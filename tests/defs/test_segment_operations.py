@@ -97,8 +97,9 @@ def pipeline(tmp_path, sqlite_url):
     }
     store = SegmentStore(sa.create_engine(sqlite_url))
 
-    def run():
-        result = dg.materialize(ASSETS, resources=resources, partition_key=current_month_key())
+    def run(month: str | None = None):
+        partition = month or current_month_key()
+        result = dg.materialize(ASSETS, resources=resources, partition_key=partition)
         assert result.success
         return result
 
@@ -155,3 +156,16 @@ def test_boundary_crossing_opens_one_transition_and_approval_one_history_row(pip
     final, queue = tables(store)
     pd.testing.assert_frame_equal(final, after)
     assert queue["status"].tolist() == ["applied"]
+
+
+def test_backfill_of_an_older_month_leaves_history_and_queue_alone(pipeline):
+    folder, store, run = pipeline
+    run()
+    before = tables(store)
+    write_crm(folder, "130000")  # would open a transition if it counted
+    result = run("2025-06-01")
+    after = tables(store)
+    pd.testing.assert_frame_equal(after[0], before[0])
+    assert after[1].empty
+    skipped = result.asset_materializations_for_node("segment_operations")[0].metadata
+    assert skipped["skipped"].value == "backfill of an older month"

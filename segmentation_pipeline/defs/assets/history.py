@@ -4,7 +4,7 @@ segment history, written together in one transaction."""
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.history import history_changes
+from segmentation_pipeline.core.history import HISTORY_KEYS, history_changes
 from segmentation_pipeline.core.transitions import update_queue
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
@@ -37,10 +37,20 @@ def segment_operations(
 ):
     store = SegmentStore(warehouse.client().engine)
     as_of = as_of_for_partition(context.partition_key)
+    latest = store.latest_activity()
+    if latest is not None and pd.Timestamp(as_of) < pd.Timestamp(latest):
+        # A backfill of an older month: the queue and the history only move forward.
+        context.log.info(
+            "as-of %s is before the latest activity %s: nothing written", as_of, latest
+        )
+        skipped = {"skipped": "backfill of an older month", "as_of": as_of.isoformat()}
+        yield dg.MaterializeResult(asset_key="segment_transitions", metadata=skipped)
+        yield dg.MaterializeResult(asset_key="segment_history", metadata=skipped)
+        return
     queue, changed = update_queue(store.transitions(), segment_assignments, as_of, context.run_id)
-    history = history_changes(
-        store.open_history(), segment_assignments, framework.load(), as_of, context.run_id
-    )
+    fw = framework.load()
+    open_rows = store.open_history([*HISTORY_KEYS, *fw.assignment.history.tracked_columns])
+    history = history_changes(open_rows, segment_assignments, fw, as_of, context.run_id)
     store.write(history, changed)
     context.log.info(
         "transitions: %d rows changed; history: %d closed, %d opened, %d stale",
