@@ -22,11 +22,13 @@ table.sortable th{cursor:pointer;user-select:none}
 table.sortable th[data-dir=asc]::after{content:" \\25B2"}
 table.sortable th[data-dir=desc]::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.sortable td:last-child{min-width:24rem}
 .muted{color:#616e7c;font-size:.85rem}
 .flag{color:#b42318;font-weight:600}
 """
 
-# Click a header to sort by it; numbers sort as numbers, empty cells last.
+# Click a header to sort by it; numbers (also "$1,200" and "40%") sort as numbers,
+# empty cells last.
 SORT_SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
   table.querySelectorAll("th").forEach(function (th, col) {
@@ -38,9 +40,9 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
       var rows = Array.prototype.slice.call(body.rows);
       var key = function (row) {
         var cell = row.cells[col];
-        var raw = cell.dataset.sort !== undefined ? cell.dataset.sort : cell.textContent.trim();
-        var n = parseFloat(raw);
-        return raw === "" ? null : (isNaN(n) || !/^-?[\\d.]/.test(raw) ? raw.toLowerCase() : n);
+        var raw = cell.textContent.trim();
+        var n = Number(raw.replace(/[$,%]/g, ""));
+        return raw === "" ? null : (isNaN(n) ? raw.toLowerCase() : n);
       };
       rows.sort(function (a, b) {
         var x = key(a), y = key(b);

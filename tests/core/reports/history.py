@@ -90,3 +90,31 @@ def snapshot(month: str) -> pd.DataFrame:
 def contracts(month: str) -> pd.DataFrame:
     ends = CONTRACT_ENDS[month]
     return pd.DataFrame({"account_id": list(ends), "contract_end_date": list(ends.values())})
+
+
+def report_tables(breakdowns=("industry",)) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The stored report tables of the three months, as the report assets write them."""
+    from segmentation_pipeline.core.reports import (
+        arr_by_segment,
+        customer_activity,
+        customers_by_segment,
+        segment_retention,
+    )
+
+    months = [JAN, FEB, MAR]
+    customers = pd.concat(
+        [customers_by_segment(snapshot(m), breakdowns).assign(snapshot_month=m) for m in months]
+    )
+    arr = pd.concat(
+        [arr_by_segment(snapshot(m), breakdowns).assign(snapshot_month=m) for m in months]
+    )
+    activity = {m: customer_activity(snapshot(m), m, contracts(m)) for m in months}
+    retention = pd.concat(
+        [
+            segment_retention(activity[prev], activity[m], breakdowns, MERGED.get(m, set())).assign(
+                snapshot_month=m
+            )
+            for prev, m in zip(months, months[1:], strict=False)
+        ]
+    )
+    return customers, arr, retention

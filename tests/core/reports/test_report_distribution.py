@@ -36,9 +36,7 @@ def test_customers_by_segment_counts_and_shares_within_each_dimension_value():
     assert _row(table, "Tier 1").at_risk == 1
     assert _row(table, "Tier 1").tier_label == "Enterprise"
     # Manufacturing accounts: A1 B1 (Tier 1), A2 (Tier 2): Tier 1 is 2/3 of manufacturing.
-    assert _row(table, "Tier 1", "industry", "Manufacturing").account_share == pytest.approx(
-        2 / 3
-    )
+    assert _row(table, "Tier 1", "industry", "Manufacturing").account_share == pytest.approx(2 / 3)
     assert set(table["dimension"]) == {"all", "industry"}
 
 
