@@ -9,6 +9,10 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2933;
 background:#f7f8fa}
@@ -59,8 +63,26 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 
+ENTITIES: tuple[tuple[str, str], ...] = (
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("'", "&#x27;"),
+)
+
+
 def escape(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def escape_column(values: pd.Series) -> pd.Series:
+    """`escape` over a whole column at once (missing values become empty text)."""
+    text = values.astype("string").fillna("")
+    for raw, entity in ENTITIES:
+        if text.str.contains(raw, regex=False).any():  # a scan is cheaper than a rewrite
+            text = text.str.replace(raw, entity, regex=False)
+    return text
 
 
 def page(title: str, body: str, *, head: str = "", script: str = "") -> str:
@@ -75,6 +97,38 @@ def page(title: str, body: str, *, head: str = "", script: str = "") -> str:
     )
 
 
+def _arrow_text(values: pd.Series) -> pa.Array:
+    return pa.array(values, from_pandas=True).cast(pa.large_string())
+
+
+def table_rows(cells: pd.DataFrame, numeric: Iterable[object] = ()) -> pd.Series:
+    """One escaped '<tr>...</tr>' per row of a frame of cell texts, joined by Arrow in one
+    pass over all columns so a million rows take seconds; columns named in `numeric` align
+    right."""
+    numeric = set(numeric)
+
+    def text(piece: str) -> pa.Scalar:
+        return pa.scalar(piece, type=pa.large_string())
+
+    pieces: list = [text("<tr>")]
+    for column in cells.columns:
+        pieces.append(text('<td class="num">' if column in numeric else "<td>"))
+        pieces.append(_arrow_text(escape_column(cells[column])))
+        pieces.append(text("</td>"))
+    pieces.append(text("</tr>"))
+    if cells.empty:
+        return pd.Series([], index=cells.index, dtype="object")
+    rows = pc.binary_join_element_wise(*pieces, text(""))
+    return pd.Series(pd.arrays.ArrowExtensionArray(rows), index=cells.index)
+
+
+def table_html(headers: Sequence[str], body_rows: str, *, sortable: bool = False) -> str:
+    """A table around already rendered `<tr>` rows."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    css = ' class="sortable"' if sortable else ""
+    return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{body_rows}</tbody></table>"
+
+
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -82,15 +136,16 @@ def table(
     sortable: bool = False,
     numeric: Iterable[int] = (),
 ) -> str:
-    """An HTML table of escaped text cells; columns listed in `numeric` align right."""
+    """An HTML table of escaped text cells; column positions in `numeric` align right.
+    For small tables (docs); `table_rows` renders the same markup for large frames."""
     numeric = set(numeric)
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(
+    body = "".join(
+        "<tr>"
+        + "".join(
             f'<td class="num">{escape(v)}</td>' if i in numeric else f"<td>{escape(v)}</td>"
             for i, v in enumerate(row)
         )
-        body.append(f"<tr>{cells}</tr>")
-    css = ' class="sortable"' if sortable else ""
-    return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        + "</tr>"
+        for row in rows
+    )
+    return table_html(headers, body, sortable=sortable)

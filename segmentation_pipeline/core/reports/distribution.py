@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
 from segmentation_pipeline.core.reports.grouping import (
     by_segment,
@@ -44,16 +45,12 @@ def customers_by_segment(assignments: pd.DataFrame, breakdowns: Sequence[str] = 
         overridden=assignments["status"].eq("overridden"),
     )
 
-    def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        return (
-            frame.groupby(keys, sort=True)
-            .agg(
-                accounts=("account_id", "size"),
-                at_risk=("at_risk", "sum"),
-                provisional=("provisional", "sum"),
-                overridden=("overridden", "sum"),
-            )
-            .reset_index()
+    def aggregate(groups: DataFrameGroupBy) -> pd.DataFrame:
+        return groups.agg(
+            accounts=("account_id", "size"),
+            at_risk=("at_risk", "sum"),
+            provisional=("provisional", "sum"),
+            overridden=("overridden", "sum"),
         )
 
     table = by_segment(flags, breakdowns, aggregate)
@@ -70,17 +67,13 @@ def arr_by_segment(assignments: pd.DataFrame, breakdowns: Sequence[str] = ()) ->
     """
     money = assignments.assign(arr=pd.to_numeric(assignments["arr"], errors="coerce"))
 
-    def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        return (
-            frame.groupby(keys, sort=True)
-            .agg(
-                accounts=("account_id", "size"),
-                accounts_with_arr=("arr", "count"),
-                arr=("arr", "sum"),
-                mean_arr=("arr", "mean"),
-                median_arr=("arr", "median"),
-            )
-            .reset_index()
+    def aggregate(groups: DataFrameGroupBy) -> pd.DataFrame:
+        return groups.agg(
+            accounts=("account_id", "size"),
+            accounts_with_arr=("arr", "count"),
+            arr=("arr", "sum"),
+            mean_arr=("arr", "mean"),
+            median_arr=("arr", "median"),
         )
 
     table = by_segment(money, breakdowns, aggregate)

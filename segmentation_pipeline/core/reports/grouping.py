@@ -12,35 +12,41 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
 ALL_DIMENSION = "all"
 ALL_VALUE = "All"
 MISSING_VALUE = "(missing)"
 KEY_COLUMNS: tuple[str, ...] = ("segment", "dimension", "dimension_value")
 
-Aggregate = Callable[[pd.DataFrame, list[str]], pd.DataFrame]
+# Receives the frame grouped by the keys; returns one row per group, indexed by the keys.
+Aggregate = Callable[[DataFrameGroupBy], pd.DataFrame]
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    return values.astype("object").where(values.notna(), MISSING_VALUE).astype(str)
 
 
 def by_segment(
     frame: pd.DataFrame, breakdowns: Sequence[str], aggregate: Aggregate
 ) -> pd.DataFrame:
-    """Run `aggregate(frame, keys)` for keys [segment] and [segment, b] for each breakdown b;
-    `aggregate` returns one row per key combination with the keys as columns."""
-    frame = frame.assign(segment=frame["segment"].fillna(MISSING_VALUE))
+    """Run `aggregate` over the frame grouped by [segment], then by [segment, b] for each
+    breakdown b, and stack the blocks with their dimension keys."""
     parts = []
     for dimension in (None, *breakdowns):
+        keys = ["segment"] if dimension is None else ["segment", dimension]
+        block = aggregate(frame.groupby(keys, sort=True, dropna=False)).reset_index()
         if dimension is None:
-            block = aggregate(frame, ["segment"])
             block.insert(1, "dimension", ALL_DIMENSION)
             block.insert(2, "dimension_value", ALL_VALUE)
         else:
-            values = frame[dimension].astype("object").where(frame[dimension].notna(), None)
-            keyed = frame.assign(**{dimension: values.fillna(MISSING_VALUE).astype(str)})
-            block = aggregate(keyed, ["segment", dimension])
+            values = _labels(block.pop(dimension))
             block.insert(1, "dimension", dimension)
-            block.insert(2, "dimension_value", block.pop(dimension))
+            block.insert(2, "dimension_value", values)
         parts.append(block)
-    return pd.concat(parts, ignore_index=True)
+    table = pd.concat(parts, ignore_index=True)
+    table["segment"] = _labels(table["segment"])
+    return table
 
 
 def share_within_group(table: pd.DataFrame, column: str) -> pd.Series:
@@ -52,8 +58,8 @@ def share_within_group(table: pd.DataFrame, column: str) -> pd.Series:
 
 def tier_labels(assignments: pd.DataFrame) -> dict[str, str]:
     """Segment name -> tier label as the assignments carry it ("Tier 1" -> "Enterprise")."""
-    labelled = assignments.dropna(subset=["segment", "tier_label"])
-    return dict(zip(labelled["segment"], labelled["tier_label"], strict=False))
+    labelled = assignments[["segment", "tier_label"]].dropna().drop_duplicates("segment")
+    return dict(zip(labelled["segment"], labelled["tier_label"], strict=True))
 
 
 def with_tier_label(table: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
 from segmentation_pipeline.core.reports.grouping import by_segment, tier_labels, with_tier_label
 
@@ -29,19 +30,15 @@ def health_by_segment(
         at_risk=assignments["at_risk"].fillna(False).astype(bool),
     )
 
-    def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        return (
-            frame.groupby(keys, sort=True)
-            .agg(
-                accounts=("account_id", "size"),
-                nps_accounts=("nps", "count"),
-                mean_nps=("nps", "mean"),
-                median_nps=("nps", "median"),
-                mean_behavioral_score=("behavioral_score", "mean"),
-                mean_composite_score=("composite_score", "mean"),
-                at_risk=("at_risk", "sum"),
-            )
-            .reset_index()
+    def aggregate(groups: DataFrameGroupBy) -> pd.DataFrame:
+        return groups.agg(
+            accounts=("account_id", "size"),
+            nps_accounts=("nps", "count"),
+            mean_nps=("nps", "mean"),
+            median_nps=("nps", "median"),
+            mean_behavioral_score=("behavioral_score", "mean"),
+            mean_composite_score=("composite_score", "mean"),
+            at_risk=("at_risk", "sum"),
         )
 
     table = by_segment(joined, breakdowns, aggregate)

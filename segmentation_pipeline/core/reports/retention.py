@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
 from segmentation_pipeline.core.reports.grouping import by_segment
 from segmentation_pipeline.core.reports.months import month_bounds
@@ -87,6 +88,12 @@ def customer_activity(
     return activity.reindex(columns=list(ACTIVITY_COLUMNS))
 
 
+def _member(ids: pd.Series, members: Iterable[str]) -> pd.Series:
+    """ids.isin(members) through a hash index (isin on Arrow strings is slow at scale)."""
+    index = members if isinstance(members, pd.Index) else pd.Index(list(members), dtype=str)
+    return pd.Series(index.unique().get_indexer(ids) >= 0, index=ids.index)
+
+
 def segment_retention(
     cohort_activity: pd.DataFrame,
     next_activity: pd.DataFrame,
@@ -99,14 +106,13 @@ def segment_retention(
     `merged_ids` are accounts folded into a survivor in M. See the module docstring for
     every definition.
     """
-    merged = set(merged_ids)
     cohort = cohort_activity[cohort_activity["active"].astype(bool)].copy()
-    cohort["merged"] = cohort["account_id"].isin(merged)
+    cohort["merged"] = _member(cohort["account_id"], merged_ids)
     still_active = next_activity[next_activity["active"].astype(bool)]
     next_arr = still_active.drop_duplicates("account_id").set_index("account_id")["arr"]
 
     counted = ~cohort["merged"]
-    retained = cohort["account_id"].isin(next_arr.index) & counted
+    retained = _member(cohort["account_id"], next_arr.index) & counted
     arr_next = cohort["account_id"].map(next_arr).astype("float64").where(retained)
     arr_start = cohort["arr"].fillna(arr_next).fillna(0.0).where(counted, 0.0)
     arr_end = arr_next.fillna(arr_start).where(retained, 0.0)
@@ -119,19 +125,15 @@ def segment_retention(
         arr_kept=np.minimum(arr_start, arr_end),
     )
 
-    def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        return (
-            frame.groupby(keys, sort=True)
-            .agg(
-                cohort_accounts=("in_cohort", "sum"),
-                retained_accounts=("retained", "sum"),
-                churned_accounts=("churned", "sum"),
-                merged_accounts=("merged", "sum"),
-                arr_start=("arr_start", "sum"),
-                arr_retained_gross=("arr_kept", "sum"),
-                arr_end=("arr_end", "sum"),
-            )
-            .reset_index()
+    def aggregate(groups: DataFrameGroupBy) -> pd.DataFrame:
+        return groups.agg(
+            cohort_accounts=("in_cohort", "sum"),
+            retained_accounts=("retained", "sum"),
+            churned_accounts=("churned", "sum"),
+            merged_accounts=("merged", "sum"),
+            arr_start=("arr_start", "sum"),
+            arr_retained_gross=("arr_kept", "sum"),
+            arr_end=("arr_end", "sum"),
         )
 
     table = by_segment(cohort, breakdowns, aggregate)
