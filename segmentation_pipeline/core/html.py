@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2933;
 background:#f7f8fa}
-main{max-width:1200px;margin:0 auto;padding:24px}
+main{max-width:1440px;margin:0 auto;padding:24px}
 h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.25rem;margin-top:2rem}h3{font-size:1.05rem}
 nav a{margin-right:1rem}
 table{border-collapse:collapse;margin:.8rem 0;background:#fff;font-size:.9rem}
@@ -26,7 +26,7 @@ table.sortable th{cursor:pointer;user-select:none}
 table.sortable th[data-dir=asc]::after{content:" \\25B2"}
 table.sortable th[data-dir=desc]::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-table.sortable td:last-child{min-width:24rem}
+table.sortable td:last-child{min-width:16rem}
 .muted{color:#616e7c;font-size:.85rem}
 .flag{color:#b42318;font-weight:600}
 """
