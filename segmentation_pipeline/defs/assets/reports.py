@@ -7,6 +7,7 @@ CSM views, docs) go under the reports folder and are linked from the metadata.
 """
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -79,57 +80,51 @@ def _segment_order(fw: Framework) -> list[str]:
     return [t.name for t in fw.tiers] + [UNSEGMENTED]
 
 
-@dg.asset(
-    **REPORT,
-    kinds={"sql"},
-    deps=[warehouse_segments],
-    description="Accounts and ARR by segment (warehouse table report_segment_summary).",
-)
-def segment_summary_report(
-    context: dg.AssetExecutionContext,
-    segment_assignments: pd.DataFrame,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    summary = segment_summary(segment_assignments)
-    return dg.MaterializeResult(
-        metadata=_store(context, warehouse, "report_segment_summary", summary)
+def _snapshot_report(
+    name: str,
+    table: str,
+    description: str,
+    build: Callable[[pd.DataFrame, Framework], pd.DataFrame],
+) -> dg.AssetsDefinition:
+    """A report that is a function of the month's segment assignments alone."""
+
+    @dg.asset(
+        name=name,
+        **REPORT,
+        kinds={"sql"},
+        deps=[warehouse_segments],
+        description=f"{description} (warehouse table {table}).",
     )
+    def report(
+        context: dg.AssetExecutionContext,
+        segment_assignments: pd.DataFrame,
+        framework: FrameworkResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        frame = build(segment_assignments, framework.load())
+        return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame))
+
+    return report
 
 
-@dg.asset(
-    **REPORT,
-    kinds={"sql"},
-    deps=[warehouse_segments],
-    description="Customers by segment, and by segment x each configured breakdown "
-    "(report_customers_by_segment).",
+segment_summary_report = _snapshot_report(
+    "segment_summary_report",
+    "report_segment_summary",
+    "Accounts and ARR by segment",
+    lambda assignments, fw: segment_summary(assignments),
 )
-def customers_by_segment_report(
-    context: dg.AssetExecutionContext,
-    segment_assignments: pd.DataFrame,
-    framework: FrameworkResource,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    table = customers_by_segment(segment_assignments, framework.load().reporting.breakdowns)
-    return dg.MaterializeResult(
-        metadata=_store(context, warehouse, "report_customers_by_segment", table)
-    )
-
-
-@dg.asset(
-    **REPORT,
-    kinds={"sql"},
-    deps=[warehouse_segments],
-    description="ARR by segment, and by segment x each configured breakdown "
-    "(report_arr_by_segment).",
+customers_by_segment_report = _snapshot_report(
+    "customers_by_segment_report",
+    "report_customers_by_segment",
+    "Customers by segment, and by segment x each configured breakdown",
+    lambda assignments, fw: customers_by_segment(assignments, fw.reporting.breakdowns),
 )
-def arr_by_segment_report(
-    context: dg.AssetExecutionContext,
-    segment_assignments: pd.DataFrame,
-    framework: FrameworkResource,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    table = arr_by_segment(segment_assignments, framework.load().reporting.breakdowns)
-    return dg.MaterializeResult(metadata=_store(context, warehouse, "report_arr_by_segment", table))
+arr_by_segment_report = _snapshot_report(
+    "arr_by_segment_report",
+    "report_arr_by_segment",
+    "ARR by segment, and by segment x each configured breakdown",
+    lambda assignments, fw: arr_by_segment(assignments, fw.reporting.breakdowns),
+)
 
 
 @dg.asset(
