@@ -13,7 +13,6 @@ from segmentation_pipeline.defs.resources import (
     FileCrmResource,
     FirmographicsFileResource,
     FrameworkResource,
-    ReportFolderResource,
     WarehouseResource,
 )
 from segmentation_pipeline.defs.salesforce import (
@@ -47,9 +46,6 @@ def default_resources() -> dict:
             )
         ),
         "warehouse": warehouse,
-        "reports": ReportFolderResource(
-            path=os.environ.get("SEGMENTATION_REPORTS_DIR", ReportFolderResource().path)
-        ),
     }
 
 

@@ -72,12 +72,3 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 _WAREHOUSES: dict[str, Warehouse] = {}
-
-
-class ReportFolderResource(dg.ConfigurableResource):
-    """Where the dashboard, CSM views and framework docs are written."""
-
-    path: str = str(HOME / "reports")
-
-    def folder(self) -> Path:
-        return Path(self.path)

@@ -8,12 +8,15 @@ import dagster as dg
 import pytest
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
-from segmentation_pipeline.defs.assets.reports import FRAMEWORK_VERSION, framework_docs
+from segmentation_pipeline.defs.assets.reports import (
+    FRAMEWORK_VERSION,
+    ReportFiles,
+    framework_docs,
+)
 from segmentation_pipeline.defs.resources import (
     FileCrmResource,
     FirmographicsFileResource,
     FrameworkResource,
-    ReportFolderResource,
     WarehouseResource,
 )
 from segmentation_pipeline.io.warehouse import Warehouse
@@ -42,8 +45,9 @@ def pipeline(tmp_path_factory):
         "crm": FileCrmResource(folder=str(root / "crm")),
         "firmographics": FirmographicsFileResource(path=str(root / "crm" / "firmographics.csv")),
         "warehouse": WarehouseResource(url=url),
-        "reports": ReportFolderResource(path=str(root / "reports")),
     }
+    files = ReportFiles(folder=str(root / "reports"))
+    run_config = dg.RunConfig(ops={"csm_views": files, "executive_dashboard": files})
     partitioned = [a for a in ALL_ASSETS if a.partitions_def is not None]
     results = {}
     # Each run computes its whole chain; history crosses months only through the
@@ -52,9 +56,18 @@ def pipeline(tmp_path_factory):
     with dg.DagsterInstance.ephemeral() as instance:
         for month in MONTHS:
             results[month] = dg.materialize(
-                partitioned, partition_key=month, resources=resources, instance=instance
+                partitioned,
+                partition_key=month,
+                resources=resources,
+                instance=instance,
+                run_config=run_config,
             )
-        results["docs"] = dg.materialize([framework_docs], resources=resources, instance=instance)
+        results["docs"] = dg.materialize(
+            [framework_docs],
+            resources=resources,
+            instance=instance,
+            run_config=dg.RunConfig(ops={"framework_docs": files}),
+        )
     warehouse = Warehouse(url)
     yield {"root": root, "warehouse": warehouse, "results": results}
     warehouse.dispose()
@@ -130,10 +143,8 @@ def test_csm_views_and_docs_are_written_and_linked(pipeline):
 def test_framework_docs_are_versioned_by_the_framework_and_regenerate_on_change(tmp_path):
     spec = framework_docs.specs_by_key[dg.AssetKey("framework_docs")]
     assert spec.code_version == FRAMEWORK_VERSION
-    resources = {
-        "framework": FrameworkResource(),
-        "reports": ReportFolderResource(path=str(tmp_path)),
-    }
+    resources = {"framework": FrameworkResource()}
+    run_config = dg.RunConfig(ops={"framework_docs": ReportFiles(folder=str(tmp_path))})
     bumped = framework_docs.map_asset_specs(
         lambda s: s.replace_attributes(code_version=f"{FRAMEWORK_VERSION}-next")
     )
@@ -149,7 +160,9 @@ def test_framework_docs_are_versioned_by_the_framework_and_regenerate_on_change(
     with dg.instance_for_test() as instance:
         count, cursor = requested(framework_docs, None)
         assert count == 0  # first deployment: the nightly job generates them
-        dg.materialize([framework_docs], resources=resources, instance=instance)
+        dg.materialize(
+            [framework_docs], resources=resources, instance=instance, run_config=run_config
+        )
         count, cursor = requested(framework_docs, cursor)
         assert count == 0  # up to date
         count, cursor = requested(bumped, cursor)

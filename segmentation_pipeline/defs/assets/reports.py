@@ -9,6 +9,7 @@ CSM views, docs) go under the reports folder and are linked from the metadata.
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -37,11 +38,7 @@ from segmentation_pipeline.core.scoring import standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehouse_segments
 from segmentation_pipeline.defs.partitions import monthly_partitions
-from segmentation_pipeline.defs.resources import (
-    FrameworkResource,
-    ReportFolderResource,
-    WarehouseResource,
-)
+from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.io.report_files import prune_files, replace_folder, write_file
 from segmentation_pipeline.io.warehouse import Warehouse
@@ -55,6 +52,13 @@ TRANSITIONS_TABLE = "segment_transitions"
 DASHBOARDS_KEPT_PER_MONTH = 5
 
 REPORT = {"group_name": "report", "partitions_def": monthly_partitions}
+
+
+class ReportFiles(dg.Config):
+    """Where the dashboard, CSM views and docs are written: SEGMENTATION_REPORTS_DIR, else
+    SEGMENTATION_HOME/reports; a run can point one asset elsewhere in its run config."""
+
+    folder: str = os.environ.get("SEGMENTATION_REPORTS_DIR") or str(HOME / "reports")
 
 
 def _store(
@@ -279,10 +283,10 @@ def csm_views(
     context: dg.AssetExecutionContext,
     segment_assignments: pd.DataFrame,
     warehouse: WarehouseResource,
-    reports: ReportFolderResource,
+    config: ReportFiles,
 ) -> dg.MaterializeResult:
     accounts, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
-    folder = reports.folder() / "csm" / context.partition_key[:7]
+    folder = Path(config.folder) / "csm" / context.partition_key[:7]
     files = replace_folder(folder, csm_view_files(accounts, book, context.partition_key))
     index = folder / "index.html"
     return dg.MaterializeResult(
@@ -314,7 +318,7 @@ def executive_dashboard(
     context: dg.AssetExecutionContext,
     framework: FrameworkResource,
     warehouse: WarehouseResource,
-    reports: ReportFolderResource,
+    config: ReportFiles,
 ) -> dg.MaterializeResult:
     fw = framework.load()
     client = warehouse.client()
@@ -331,7 +335,7 @@ def executive_dashboard(
         labels={t.name: t.label for t in fw.tiers},
         max_months=fw.reporting.dashboard_months,
     )
-    folder = reports.folder() / "dashboard"
+    folder = Path(config.folder) / "dashboard"
     run = context.run.run_id[:8]
     path = write_file(folder / f"executive-dashboard-{month[:7]}-{run}.html", html)
     pruned = prune_files(
@@ -360,11 +364,11 @@ def executive_dashboard(
 def framework_docs(
     context: dg.AssetExecutionContext,
     framework: FrameworkResource,
-    reports: ReportFolderResource,
+    config: ReportFiles,
 ) -> dg.MaterializeResult:
     fw = framework.load()
     files = render_documents(fw)
-    folder = reports.folder() / "docs"
+    folder = Path(config.folder) / "docs"
     replace_folder(folder, files)
     index = folder / "index.html"
     return dg.MaterializeResult(
