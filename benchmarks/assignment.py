@@ -106,8 +106,8 @@ def prior_state(accounts: pd.DataFrame, rng: np.random.Generator) -> PriorState:
     queue = empty_transitions().reindex(range(len(picked)))
     queue["account_id"] = picked["account_id"].to_numpy()
     queue["transition_id"] = queue["account_id"] + "|old"
-    queue["from_tier"] = picked["crm_tier"].to_numpy()
-    queue["to_tier"] = "Tier 1"
+    queue["from_segment"] = picked["crm_tier"].to_numpy()
+    queue["to_segment"] = "Tier 1"
     queue["status"] = "pending"
     queue["opened_at"] = pd.Timestamp("2026-10-01")
     decisions = empty_decisions().reindex(range(len(picked) // 5))

@@ -131,3 +131,87 @@ def make_usage():
         return conform_usage(pd.DataFrame([_usage_row(**r) for r in rows]))
 
     return build
+
+
+# --- Reporting: a real headless browser for the dashboard and CSM views ----------------
+# Debian's chromium, driven by Playwright (never `playwright install`). In CI (env CI set)
+# a missing browser is a failure, not a skip; locally the browser tests skip without it.
+import os  # noqa: E402
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def require_browser(path: str, env) -> None:
+    """A missing browser fails the test in CI (env CI set) and skips it elsewhere."""
+    if Path(path).exists():
+        return
+    message = f"{path} not found: .ci/run installs Debian's chromium"
+    if env.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+# Module scope: Playwright's sync API keeps an event loop running while the browser is
+# open, and code that calls asyncio.run() (Dagster's automation evaluation) must not
+# share a module with it.
+@pytest.fixture(scope="module")
+def chromium():
+    require_browser(CHROMIUM_PATH, os.environ)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+class OfflinePage:
+    """A browser page that records every request it makes and aborts any that would
+    leave the machine, so a test can both see and stop stray network use."""
+
+    def __init__(self, browser, path: Path):
+        self.url = path.resolve().as_uri()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on(
+            "console",
+            lambda msg: self.errors.append(msg.text) if msg.type == "error" else None,
+        )
+        self.page.route("http*://**/*", lambda route: route.abort())
+        self.page.goto(self.url)
+
+    def foreign_requests(self) -> list[str]:
+        return [url for url in self.requests if url != self.url]
+
+
+@pytest.fixture
+def offline_page(chromium):
+    pages: list[OfflinePage] = []
+
+    def open_page(path: Path) -> OfflinePage:
+        pages.append(OfflinePage(chromium, path))
+        return pages[-1]
+
+    yield open_page
+    for opened in pages:
+        opened.page.close()

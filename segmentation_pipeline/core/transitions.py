@@ -28,8 +28,8 @@ from segmentation_pipeline.framework.models import Framework
 TRANSITION_COLUMNS: tuple[str, ...] = (
     "transition_id",
     "account_id",
-    "from_tier",
-    "to_tier",
+    "from_segment",
+    "to_segment",
     "direction",
     "status",
     "applied_by",
@@ -42,7 +42,7 @@ TRANSITION_COLUMNS: tuple[str, ...] = (
 )
 DECISION_COLUMNS: tuple[str, ...] = (
     "account_id",
-    "to_tier",
+    "to_segment",
     "decision",
     "decided_by",
     "decided_at",
@@ -128,7 +128,7 @@ def current_tiers(
     """The tier each account is in now: the CRM's, or the target of the last move the
     pipeline applied while the CRM still shows that move's origin (or nothing)."""
     applied = _Aligned(accounts, _with_status(transitions, APPLIED, "closed_at"))
-    moved_from, moved_to = applied["from_tier"], applied["to_tier"]
+    moved_from, moved_to = applied["from_segment"], applied["to_segment"]
     crm = crm_tier.where(is_in(crm_tier, names)).to_numpy(dtype=object)
     not_written_back = pd.notna(moved_to) & (pd.isna(crm) | (crm == moved_from))
     return np.where(not_written_back, moved_to, crm)
@@ -175,7 +175,7 @@ def gate_transitions(
     ) < lookup(_object(source, pd.RangeIndex(len(rows))), rank, np.nan).to_numpy(dtype=float)
 
     pending = _Aligned(accounts, _with_status(state.transitions, PENDING, "opened_at"))
-    continues = (pending["from_tier"][rows] == source) & (pending["to_tier"][rows] == target)
+    continues = (pending["from_segment"][rows] == source) & (pending["to_segment"][rows] == target)
     opened_at = np.where(continues, pending.times("opened_at")[rows], np.datetime64(now, "ns"))
     fresh_id = join(
         pa.array(frame["account_id"].take(rows), type=pa.string(), from_pandas=True),
@@ -189,12 +189,14 @@ def gate_transitions(
 
     rejected = _Aligned(accounts, _with_status(state.transitions, REJECTED, "closed_at"))
     stays_rejected = (
-        ~continues & (rejected["from_tier"][rows] == source) & (rejected["to_tier"][rows] == target)
+        ~continues
+        & (rejected["from_segment"][rows] == source)
+        & (rejected["to_segment"][rows] == target)
     )
     latest = _decisions(state.decisions, accounts)
     concerns = (
         continues
-        & (pd.isna(latest["to_tier"][rows]) | (latest["to_tier"][rows] == target))
+        & (pd.isna(latest["to_segment"][rows]) | (latest["to_segment"][rows] == target))
         & (latest.times("decided_at")[rows] >= opened_at)
     )
     decision = np.where(concerns, latest["decision"][rows], None)
@@ -285,8 +287,8 @@ def update_queue(
         {
             "transition_id": fresh["transition_id"],
             "account_id": fresh["account_id"],
-            "from_tier": fresh["transition_from"],
-            "to_tier": fresh["transition_to"],
+            "from_segment": fresh["transition_from"],
+            "to_segment": fresh["transition_to"],
             "direction": fresh["transition_direction"],
             "status": fresh["transition_status"],
             "applied_by": fresh["transition_rule"],

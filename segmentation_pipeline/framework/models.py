@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from segmentation_pipeline.framework.reporting import Reporting
+
 DIMENSIONS = ("firmographic", "behavioral", "value")
 
 
@@ -420,6 +422,7 @@ class Framework(_Strict):
     service_models: dict[str, ServiceModel]
     assignment: Assignment
     governance: Governance
+    reporting: Reporting = Field(default_factory=Reporting)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:

@@ -37,7 +37,7 @@ def _table(name: str, columns: tuple[str, ...], metadata: sa.MetaData) -> sa.Tab
             else sa.Float()
             if c in _NUMBERS
             else sa.String(255)
-            if c in _KEYS or c.endswith("_id") or c.endswith("_tier")
+            if c in _KEYS or c.endswith("_id") or c.endswith(("_tier", "_segment"))
             else sa.Text()
         )
         return sa.Column(c, kind, primary_key=c in _KEYS and c == columns[0])
@@ -123,7 +123,7 @@ class SegmentStore:
         account_id: str,
         decision: str,
         decided_by: str,
-        to_tier: str | None = None,
+        to_segment: str | None = None,
         note: str | None = None,
         decided_at: datetime | None = None,
     ) -> None:
@@ -139,7 +139,7 @@ class SegmentStore:
                 DECISIONS.insert(),
                 {
                     "account_id": account_id,
-                    "to_tier": to_tier,
+                    "to_segment": to_segment,
                     "decision": decision,
                     "decided_by": decided_by,
                     "decided_at": moment,

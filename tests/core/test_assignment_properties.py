@@ -172,7 +172,7 @@ def test_every_account_gets_exactly_one_outcome(framework, accounts, usage, deci
     decisions = pd.DataFrame(
         {
             "account_id": frame["account_id"],
-            "to_tier": None,
+            "to_segment": None,
             "decision": decision,
             "decided_by": "ops",
             "decided_at": AS_OF + pd.Timedelta(days=1),

@@ -61,8 +61,8 @@ class Queue:
         self.changed = changed
         return rows.iloc[0]
 
-    def decide(self, decision: str, at: pd.Timestamp, to_tier: str | None = "Tier 1"):
-        row = {"account_id": "001A", "to_tier": to_tier, "decision": decision}
+    def decide(self, decision: str, at: pd.Timestamp, to_segment: str | None = "Tier 1"):
+        row = {"account_id": "001A", "to_segment": to_segment, "decision": decision}
         row |= {"decided_by": "cs-ops@example.com", "decided_at": at, "note": None}
         decisions = pd.concat([empty_decisions(), pd.DataFrame([row])], ignore_index=True)
         self.state = replace(self.state, decisions=decisions)
@@ -85,7 +85,7 @@ def test_crossing_opens_one_pending_transition_and_keeps_the_tier(queue):
     assert row["transition_status"] == "pending"
     assert len(queue.changed) == 1
     opened = queue.changed.iloc[0]
-    assert (opened["from_tier"], opened["to_tier"], opened["direction"]) == (
+    assert (opened["from_segment"], opened["to_segment"], opened["direction"]) == (
         "Tier 2",
         "Tier 1",
         "upgrade",
@@ -149,21 +149,23 @@ def test_rejection_keeps_the_tier_and_is_not_asked_again(queue):
 
 
 @pytest.mark.parametrize(
-    ("decided_at", "to_tier"),
+    ("decided_at", "to_segment"),
     [
         (NOV - pd.Timedelta(days=1), "Tier 1"),  # taken before the transition opened
         (NOV + pd.Timedelta(days=1), "Tier 3"),  # about another move
     ],
 )
-def test_decisions_that_do_not_concern_the_open_transition_are_ignored(queue, decided_at, to_tier):
+def test_decisions_that_do_not_concern_the_open_transition_are_ignored(
+    queue, decided_at, to_segment
+):
     queue.run(AT_130K, NOV)
-    queue.decide("approved", decided_at, to_tier)
+    queue.decide("approved", decided_at, to_segment)
     assert queue.run(AT_130K, NOV + pd.Timedelta(days=7))["transition_status"] == "pending"
 
 
 def test_decision_without_a_target_applies_to_the_open_transition(queue):
     queue.run(AT_130K, NOV)
-    queue.decide("approved", NOV + pd.Timedelta(days=1), to_tier=None)
+    queue.decide("approved", NOV + pd.Timedelta(days=1), to_segment=None)
     assert queue.run(AT_130K, NOV + pd.Timedelta(days=7))["segment"] == "Tier 1"
 
 

@@ -131,7 +131,7 @@ def test_boundary_crossing_opens_one_transition_and_approval_one_history_row(pip
     write_crm(folder, "130000")
     result = run()
     history, queue = tables(store)
-    assert queue[["account_id", "from_tier", "to_tier", "status"]].values.tolist() == [
+    assert queue[["account_id", "from_segment", "to_segment", "status"]].values.tolist() == [
         [GROWING["Id"], "Tier 2", "Tier 1", "pending"]
     ]
     pd.testing.assert_frame_equal(history, before)  # still Tier 2 while under review
@@ -141,7 +141,7 @@ def test_boundary_crossing_opens_one_transition_and_approval_one_history_row(pip
     run()  # nobody decided yet: nothing moves
     assert len(tables(store)[1]) == 1 and len(tables(store)[0]) == 4
 
-    store.record_decision(GROWING["Id"], "approved", "cs-ops@example.com", to_tier="Tier 1")
+    store.record_decision(GROWING["Id"], "approved", "cs-ops@example.com", to_segment="Tier 1")
     run()
     after, queue = tables(store)
     assert len(after) == len(before) + 1

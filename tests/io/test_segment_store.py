@@ -38,8 +38,8 @@ def assignments(segment="Tier 2", at_risk=False) -> pd.DataFrame:
 
 def transition(status="pending", **fields) -> pd.DataFrame:
     row = dict.fromkeys(TRANSITION_COLUMNS)
-    row |= {"transition_id": "A|Tier 2->Tier 1|x", "account_id": "A", "from_tier": "Tier 2"}
-    row |= {"to_tier": "Tier 1", "direction": "upgrade", "status": status, "opened_at": NOV}
+    row |= {"transition_id": "A|Tier 2->Tier 1|x", "account_id": "A", "from_segment": "Tier 2"}
+    row |= {"to_segment": "Tier 1", "direction": "upgrade", "status": status, "opened_at": NOV}
     return pd.DataFrame([row | fields])
 
 
@@ -91,10 +91,14 @@ def test_a_failed_write_leaves_both_tables_as_they_were(store, framework):
 
 def test_decisions_are_recorded_in_utc(store):
     store.record_decision(
-        "A", "approved", "cs-ops", to_tier="Tier 1", decided_at=datetime(2026, 11, 3, 9, tzinfo=UTC)
+        "A",
+        "approved",
+        "cs-ops",
+        to_segment="Tier 1",
+        decided_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
     )
     decisions = store.decisions()
-    assert decisions[["account_id", "decision", "to_tier"]].values.tolist() == [
+    assert decisions[["account_id", "decision", "to_segment"]].values.tolist() == [
         ["A", "approved", "Tier 1"]
     ]
     assert decisions["decided_at"].iloc[0] == pd.Timestamp("2026-11-03 09:00")

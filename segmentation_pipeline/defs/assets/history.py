@@ -61,7 +61,7 @@ def segment_operations(
     )
     queue_meta = frame_metadata(
         queue[queue["status"].eq("pending")],
-        ["account_id", "from_tier", "to_tier", "direction", "opened_at"],
+        ["account_id", "from_segment", "to_segment", "direction", "opened_at"],
     )
     queue_meta["dagster/row_count"] = dg.MetadataValue.int(len(queue))
     queue_meta["status_counts"] = dg.MetadataValue.json(queue["status"].value_counts().to_dict())
