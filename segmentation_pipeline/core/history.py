@@ -14,32 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.columns import AccountIndex
 from segmentation_pipeline.core.transitions import utc_naive
-from segmentation_pipeline.framework.models import Framework
+from segmentation_pipeline.framework.models import Framework, HistoryColumn
 
 HISTORY_COLUMNS: tuple[str, ...] = (
     "history_id",
     "account_id",
-    "segment",
-    "status",
-    "service_model",
-    "tier_label",
-    "computed_segment",
-    "composite_score",
-    "firmographic_score",
-    "behavioral_score",
-    "value_score",
-    "provisional",
-    "at_risk",
-    "unsegmented_reason",
-    "segment_override",
+    *get_args(HistoryColumn),  # the assignment columns a version keeps (and may track)
     "explanation",
-    "framework_version",
     "run_id",
     "valid_from",
     "valid_to",
