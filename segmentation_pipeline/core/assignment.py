@@ -15,9 +15,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup, timestamps
+from segmentation_pipeline.core.columns import (
+    AccountIndex,
+    distinct_format,
+    is_in,
+    lookup,
+    timestamps,
+)
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
-from segmentation_pipeline.core.explanations import distinct_format, explain
+from segmentation_pipeline.core.explanations import explain
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
 from segmentation_pipeline.core.scoring import BEHAVIORAL_POINTS, FIRMOGRAPHIC_POINTS, VALUE_POINTS
 from segmentation_pipeline.core.transitions import GATE_COLUMNS, PriorState, gate_transitions

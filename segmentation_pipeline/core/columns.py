@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def lookup(
@@ -74,3 +76,59 @@ class AccountIndex:
         found = at >= 0
         out[at[found]] = np.asarray(values, dtype=object)[found]
         return out
+
+
+# --- text columns: formatted once per distinct value, concatenated by Arrow ----------
+NULL_TEXT = pa.scalar(None, pa.string())
+
+
+def _distinct_rows(columns: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row's combination of values, first row of each code)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # key < span
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        radix = len(uniques) + 1
+        if span * radix >= 2**62:  # about to overflow: renumber the combinations so far
+            key, seen = pd.factorize(key)
+            span = len(seen)
+        key = key * radix + codes + 1
+        span *= radix
+    key, _ = pd.factorize(key)
+    first = np.empty(int(key.max(initial=-1)) + 1, dtype=np.int64)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+    return key, first
+
+
+def _plain(value: object) -> object:
+    return None if value is None or value is pd.NA or value is pd.NaT or value != value else value
+
+
+def distinct_format(formatter: Callable[..., str | None], *columns: pd.Series) -> pa.Array:
+    """formatter(*values) for every row, computed once per distinct combination of values
+    (missing values arrive as None); a None result is a null string."""
+    key, first = _distinct_rows(columns)
+    samples = [pd.Series(c).iloc[first].tolist() for c in columns]
+    labels = [formatter(*(_plain(v) for v in values)) for values in zip(*samples, strict=True)]
+    return pa.array(labels, type=pa.string()).take(pa.array(key))
+
+
+def join(*parts: pa.Array | str) -> pa.Array:
+    """Concatenate strings and string arrays element-wise; a null part counts as ''."""
+    return pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
+
+
+def join_present(parts: list[pa.Array], sep: str) -> pa.Array:
+    """Join the non-null parts with `sep`; null where every part is null.
+
+    (pyarrow's own null_handling="skip" drops all-null rows, shortening the result.)"""
+    if not parts:
+        raise ValueError("join_present needs at least one part")
+    with_sep = [join(p, pc.if_else(pc.is_null(p), NULL_TEXT, pa.scalar(sep))) for p in parts]
+    text = pc.utf8_rtrim(join(*with_sep), characters=sep)
+    return pc.if_else(pc.equal(text, ""), NULL_TEXT, text)
+
+
+def when(mask: pd.Series | np.ndarray, text: str) -> pa.Array:
+    """`text` where `mask` holds, null elsewhere."""
+    return pc.if_else(pa.array(np.asarray(mask, dtype=bool)), pa.scalar(text), NULL_TEXT)

@@ -1,81 +1,25 @@
 """One compact, CSM-readable line per account saying why it sits where it sits.
 
     Tier 2 (Low-Touch): composite 3.55 = F4x0.25 + B2x0.4 + V5x0.35 >= 2.5 | value 5
-    [ARR $85K:5, expansion 2x:5, Multi-year:5, Named logo:5] | behavioral 2 [active users
-    30%:2, ...] | firmographic 4 [...] | AT RISK: high value, low engagement
+    [ARR $150K:5, expansion 2.3x:5, Multi-year:5, Named logo:5] | behavioral 2 [active
+    users 30%:2, ...] | firmographic 4 [...] | AT RISK: high value, low engagement
 
 Each piece is an ordinary Python formatter, but it runs once per distinct combination
-of its inputs (a few thousand at most), never once per account; the pieces are then
-concatenated column-wise by Arrow. A million accounts explain in about a second, and
-the text fits a Salesforce long text field.
+of its inputs (tens of thousands at most, whatever the number of accounts), never once
+per account; Arrow then concatenates the pieces column-wise. The text fits a Salesforce
+long text field; `benchmarks/assignment.py` measures the cost at a million accounts.
 """
-
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation_pipeline.core.columns import timestamps
+from segmentation_pipeline.core.columns import NULL_TEXT, distinct_format, join, timestamps, when
 from segmentation_pipeline.framework.models import Framework
 
 MISSING = "?"
-_NULL = pa.scalar(None, pa.string())
-
-
-def _distinct_rows(columns: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(code of each row's combination of values, first row of each code)."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    span = 1  # key < span
-    for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        radix = len(uniques) + 1
-        if span * radix >= 2**62:  # about to overflow: renumber the combinations so far
-            key, seen = pd.factorize(key)
-            span = len(seen)
-        key = key * radix + codes + 1
-        span *= radix
-    key, _ = pd.factorize(key)
-    first = np.empty(int(key.max(initial=-1)) + 1, dtype=np.int64)
-    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
-    return key, first
-
-
-def _plain(value: object) -> object:
-    return None if value is None or value is pd.NA or value is pd.NaT or value != value else value
-
-
-def distinct_format(formatter: Callable[..., str | None], *columns: pd.Series) -> pa.Array:
-    """formatter(*values) for every row, computed once per distinct combination of values
-    (missing values arrive as None); a None result is a null string."""
-    key, first = _distinct_rows(columns)
-    samples = [pd.Series(c).iloc[first].tolist() for c in columns]
-    labels = [formatter(*(_plain(v) for v in values)) for values in zip(*samples, strict=True)]
-    return pa.array(labels, type=pa.string()).take(pa.array(key))
-
-
-def join(*parts: pa.Array | str) -> pa.Array:
-    """Concatenate strings and string arrays element-wise; a null part counts as ''."""
-    return pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
-
-
-def join_present(parts: list[pa.Array], sep: str) -> pa.Array:
-    """Join the non-null parts with `sep`; null where every part is null.
-
-    (pyarrow's own null_handling="skip" drops all-null rows, shortening the result.)"""
-    if not parts:
-        raise ValueError("join_present needs at least one part")
-    with_sep = [join(p, pc.if_else(pc.is_null(p), _NULL, pa.scalar(sep))) for p in parts]
-    text = pc.utf8_rtrim(join(*with_sep), characters=sep)
-    return pc.if_else(pc.equal(text, ""), _NULL, text)
-
-
-def when(mask: pd.Series | np.ndarray, text: str) -> pa.Array:
-    """`text` where `mask` holds, null elsewhere."""
-    return pc.if_else(pa.array(np.asarray(mask, dtype=bool)), pa.scalar(text), _NULL)
 
 
 # --- value formatting ---------------------------------------------------------------
@@ -293,7 +237,7 @@ def behavioral_parts(frame: pd.DataFrame, framework: Framework) -> list[pa.Array
                 _rounded(frame["feature_share"], 2),
                 frame["beh_adoption_points"],
             ),
-            _NULL,
+            NULL_TEXT,
         ),
         pc.if_else(
             mask,
@@ -306,7 +250,7 @@ def behavioral_parts(frame: pd.DataFrame, framework: Framework) -> list[pa.Array
                 frame["nps_skipped_new_account"],
                 frame["beh_engagement_points"],
             ),
-            _NULL,
+            NULL_TEXT,
         ),
     ]
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.explanations import distinct_format, join_present
+from segmentation_pipeline.core.columns import distinct_format, join_present
 from segmentation_pipeline.core.schema import RAW_USAGE_TO_STANDARD
 from segmentation_pipeline.framework.models import Framework
 

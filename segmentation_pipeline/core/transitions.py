@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup
-from segmentation_pipeline.core.explanations import join
+from segmentation_pipeline.core.columns import AccountIndex, is_in, join, lookup
 from segmentation_pipeline.framework.models import Framework
 
 TRANSITION_COLUMNS: tuple[str, ...] = (
