@@ -5,7 +5,7 @@ import os
 import dagster as dg
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
-from segmentation_pipeline.defs.checks import key_field_completeness_check, segment_coverage_check
+from segmentation_pipeline.defs.checks import all_checks
 from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.resources import (
     DEFAULT_WAREHOUSE_URL,
@@ -37,7 +37,7 @@ def default_resources() -> dict:
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    asset_checks=[segment_coverage_check, key_field_completeness_check],
+    asset_checks=all_checks(),
     jobs=[segmentation_job],
     resources=default_resources(),
 )
