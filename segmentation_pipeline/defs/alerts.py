@@ -2,8 +2,6 @@
 configured. Secrets come from the environment through `EnvVar`, so neither the UI nor the
 run config ever shows them."""
 
-from __future__ import annotations
-
 import logging
 import os
 from dataclasses import dataclass
@@ -46,7 +44,7 @@ class AlertSinkResource(dg.ConfigurableResource):
     """Raise alerts: stored in the warehouse `alerts` table, then sent to every sink.
     Deliveries that fail stay pending and are retried by the next call (the next tick)."""
 
-    warehouse: dg.ResourceDependency[WarehouseResource]
+    warehouse: WarehouseResource
     slack_webhook_url: str = ""
     webhook_url: str = ""
     smtp_host: str = ""
