@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import socket
+import warnings
 from email.message import Message
 
 from aiosmtpd.controller import Controller
@@ -43,12 +44,16 @@ class LocalSmtpServer:
                 "auth_require_tls": False,
                 "auth_required": True,
             }
-        self._controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port, **auth)
+        with warnings.catch_warnings():
+            # AUTH without TLS is deliberate: a relay on loopback.
+            warnings.simplefilter("ignore", UserWarning)
+            self._controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port, **auth)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        # handled=False: aiosmtpd answers 235 or 535 itself.
         if isinstance(auth_data, LoginPassword):
             given = (auth_data.login.decode(), auth_data.password.decode())
-            return AuthResult(success=given == self._credentials)
+            return AuthResult(success=given == self._credentials, handled=False)
         return AuthResult(success=False, handled=False)
 
     @property
