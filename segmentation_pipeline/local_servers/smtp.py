@@ -1,14 +1,13 @@
 """A local SMTP server (aiosmtpd) that keeps every message it accepts.
 
 With `username`/`password` set it advertises AUTH (PLAIN and LOGIN) without TLS, as a
-relay on a private network would, and rejects wrong credentials with 535.
+relay on a private network would, and answers wrong credentials with 535.
 """
 
 from __future__ import annotations
 
 import email
 import socket
-import warnings
 from email.message import Message
 
 from aiosmtpd.controller import Controller
@@ -42,12 +41,8 @@ class LocalSmtpServer:
             auth = {
                 "authenticator": self._authenticate,
                 "auth_require_tls": False,
-                "auth_required": True,
             }
-        with warnings.catch_warnings():
-            # AUTH without TLS is deliberate: a relay on loopback.
-            warnings.simplefilter("ignore", UserWarning)
-            self._controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port, **auth)
+        self._controller = Controller(self.keeper, hostname="127.0.0.1", port=self.port, **auth)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         # handled=False: aiosmtpd answers 235 or 535 itself.
