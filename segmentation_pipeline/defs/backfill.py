@@ -5,7 +5,7 @@ quarterly review, so a backfill reads the stored `accounts_enriched` and
 `product_usage` partitions and never calls Salesforce or an enrichment vendor.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import dagster as dg
 
@@ -64,3 +64,35 @@ def rescore(
         job.execute_in_process(instance=instance, partition_key=month, raise_on_error=False)
         for month in sorted(months)
     ]
+
+
+def backfill_stale(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    current_version: str,
+    months: list[str] | None = None,
+    say: Callable[[str], None] = print,
+) -> bool:
+    """Re-score `months` (default: every stale month) and say what moved; True if all ran."""
+    targets = months or list(stale_partitions(instance, current_version))
+    if not targets:
+        say(f"nothing to backfill: every scored month uses framework {current_version}")
+        return True
+    say(
+        f"re-scoring {len(targets)} month(s) with framework {current_version}: {', '.join(targets)}"
+    )
+    ok = True
+    for month, result in zip(sorted(targets), rescore(definitions, instance, targets), strict=True):
+        ok &= result.success
+        impact = result.asset_materializations_for_node("framework_change_impact")
+        meta = impact[0].metadata if impact else {}
+        moved = meta.get("accounts_moved")
+        summary = (
+            f"{moved.value} account(s) move tier vs {meta['compared_with'].value}"
+            if moved is not None
+            else "no earlier version recorded for this month"
+        )
+        say(f"  {month}: {'ok' if result.success else 'FAILED'}; {summary}")
+        if moved is not None and moved.value:
+            say(meta["moves"].value)
+    return ok
