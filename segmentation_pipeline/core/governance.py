@@ -145,8 +145,8 @@ def assess_enrichment_coverage(
 ) -> Assessment:
     """Of the accounts that reached enrichment with a gap in `fields`, the share that left
     with none: the vendor match rate the methodology benchmarks (70 / 85 / 95%)."""
-    needing = set(before.loc[~_complete(before, fields), "account_id"])
-    sent = after[after["account_id"].isin(needing)]
+    gapped = pd.Series(~_complete(before, fields).to_numpy(), index=before["account_id"])
+    sent = after[after["account_id"].map(gapped).fillna(False).astype(bool).to_numpy()]
     done = _complete(sent, fields)
     value = float(done.mean()) if len(sent) else 1.0
     incomplete = sent[~done]

@@ -20,10 +20,11 @@ def paired_segments(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     An account only on one side shows as '(absent)' on the other."""
     left = before[["account_id", "segment"]].rename(columns={"segment": "segment_before"})
     right = after[["account_id", "segment"]].rename(columns={"segment": "segment_after"})
-    pairs = left.merge(right, on="account_id", how="outer", sort=True)
-    for column, side in (("segment_before", left), ("segment_after", right)):
-        known = pairs["account_id"].isin(side["account_id"])
-        pairs[column] = pairs[column].fillna(UNSEGMENTED).where(known, ABSENT)
+    pairs = left.merge(right, on="account_id", how="outer", sort=True, indicator=True)
+    for column, missing_from in (("segment_before", "right_only"), ("segment_after", "left_only")):
+        pairs[column] = (
+            pairs[column].fillna(UNSEGMENTED).where(pairs["_merge"] != missing_from, ABSENT)
+        )
     names = pd.concat([after, before])[["account_id", "name"]].drop_duplicates("account_id")
     return pairs.merge(names, on="account_id", how="left")[
         ["account_id", "name", "segment_before", "segment_after"]
@@ -64,7 +65,8 @@ def impact_report(before: pd.DataFrame, after: pd.DataFrame) -> ImpactReport:
         .sort_values(["accounts", "before", "after"], ascending=[False, True, True])
         .reset_index(drop=True)
     )
-    segments = sorted((set(pairs["segment_before"]) | set(pairs["segment_after"])) - {ABSENT})
+    seen = set(pairs["segment_before"].unique()) | set(pairs["segment_after"].unique())
+    segments = sorted(seen - {ABSENT})
     count_before = pairs["segment_before"].value_counts()
     count_after = pairs["segment_after"].value_counts()
     moved_out = moved["segment_before"].value_counts()
