@@ -101,9 +101,6 @@ class AlertSinkResource(dg.ConfigurableResource):
                 delivered.append((alert.key, sink_name))
         return DispatchReport(new, delivered, failed)
 
-    def known(self, keys: list[str]) -> set[str]:
-        return self.store().known(keys)
-
 
 def alert_sink_from_env(warehouse: WarehouseResource) -> AlertSinkResource:
     """Each channel is on when its environment variable is set; secrets stay `EnvVar`s."""

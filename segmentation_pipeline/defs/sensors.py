@@ -57,7 +57,9 @@ def _month(evaluation: dg.AssetCheckEvaluation) -> str:
 
 
 def _dispatch(
-    context: dg.SensorEvaluationContext, alerts: AlertSinkResource, raised: list[Alert]
+    context: dg.SensorEvaluationContext | dg.RunFailureSensorContext,
+    alerts: AlertSinkResource,
+    raised: list[Alert],
 ) -> str:
     report = alerts.dispatch(raised, context.log)
     for key, sink, error in report.failed:
@@ -174,8 +176,8 @@ def segment_drift_sensor(
     ).records
     raised = []
     for month in dict.fromkeys(r.asset_materialization.partition for r in records):
-        previous_month = latest_month_before(engine, month)
-        if month is None or previous_month is None:
+        previous_month = latest_month_before(engine, month) if month else None
+        if previous_month is None:
             continue
         both = read_months(engine, [previous_month, month])
         report = measure_drift(
@@ -254,11 +256,7 @@ def pipeline_run_failure_sensor(
             "failed_steps": failed_steps,
         },
     )
-    report = alerts.dispatch([alert], context.log)
-    for key, sink, error in report.failed:
-        context.log.warning(
-            "alert %s not delivered to %s: %s (retried next tick)", key, sink, error
-        )
+    _dispatch(context, alerts, [alert])
 
 
 ALL_SENSORS = [

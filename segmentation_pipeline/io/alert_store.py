@@ -69,39 +69,34 @@ class AlertStore:
         if not alerts:
             return []
         unique = list({a.key: a for a in alerts}.values())
+        known = self.known([a.key for a in unique])
+        new = [a for a in unique if a.key not in known]
+        if not new:
+            return []
         with self.engine.begin() as conn:
-            known = set(
-                conn.execute(
-                    sa.select(ALERTS.c.alert_key).where(
-                        ALERTS.c.alert_key.in_([a.key for a in unique])
-                    )
-                ).scalars()
+            conn.execute(
+                ALERTS.insert(),
+                [
+                    {
+                        "alert_key": a.key,
+                        "kind": a.kind,
+                        "severity": a.severity,
+                        "title": a.title[:500],
+                        "text": a.text,
+                        "details": json.dumps(a.details, default=str, sort_keys=True),
+                        "created_at": a.created_at,
+                    }
+                    for a in new
+                ],
             )
-            new = [a for a in unique if a.key not in known]
-            if new:
-                conn.execute(
-                    ALERTS.insert(),
-                    [
-                        {
-                            "alert_key": a.key,
-                            "kind": a.kind,
-                            "severity": a.severity,
-                            "title": a.title[:500],
-                            "text": a.text,
-                            "details": json.dumps(a.details, default=str, sort_keys=True),
-                            "created_at": a.created_at,
-                        }
-                        for a in new
-                    ],
-                )
-                conn.execute(
-                    DELIVERIES.insert(),
-                    [
-                        {"alert_key": a.key, "sink": s, "status": "pending", "attempts": 0}
-                        for a in new
-                        for s in sinks
-                    ],
-                )
+            conn.execute(
+                DELIVERIES.insert(),
+                [
+                    {"alert_key": a.key, "sink": s, "status": "pending", "attempts": 0}
+                    for a in new
+                    for s in sinks
+                ],
+            )
         return new
 
     def undelivered(self, sinks: list[str]) -> list[tuple[Alert, str]]:

@@ -26,6 +26,17 @@ ALERT = Alert(
 )
 
 
+def email_sink(port: int, password: str) -> SmtpEmailSink:
+    return SmtpEmailSink(
+        host="127.0.0.1",
+        port=port,
+        sender="pipeline@example.com",
+        recipients=("revops@example.com",),
+        username="alerts@example.com",
+        password=SecretStr(password),
+    )
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -68,15 +79,7 @@ def test_an_unreachable_webhook_fails_without_leaking_the_url():
 
 
 def test_email_sink_logs_in_and_delivers_the_alert(smtp_server):
-    sink = SmtpEmailSink(
-        host="127.0.0.1",
-        port=smtp_server.port,
-        sender="pipeline@example.com",
-        recipients=("revops@example.com",),
-        username="alerts@example.com",
-        password=SecretStr("smtp-secret-pw"),
-    )
-    sink.send(ALERT)
+    email_sink(smtp_server.port, "smtp-secret-pw").send(ALERT)
     [message] = smtp_server.messages
     assert message["Subject"] == "[WARNING] Check concentration_index failed (WARN) for 2025-01-01"
     assert message["To"] == "revops@example.com"
@@ -84,16 +87,8 @@ def test_email_sink_logs_in_and_delivers_the_alert(smtp_server):
 
 
 def test_a_wrong_smtp_password_is_an_auth_error_that_does_not_show_the_password(smtp_server):
-    sink = SmtpEmailSink(
-        host="127.0.0.1",
-        port=smtp_server.port,
-        sender="pipeline@example.com",
-        recipients=("revops@example.com",),
-        username="alerts@example.com",
-        password=SecretStr("wrong-secret-pw"),
-    )
     with pytest.raises(AlertDeliveryError) as error:
-        sink.send(ALERT)
+        email_sink(smtp_server.port, "wrong-secret-pw").send(ALERT)
     assert str(error.value) == "email: SMTP 535"
     assert "wrong-secret-pw" not in repr(error.value)
     assert smtp_server.messages == []

@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.impact import impact_report
-from segmentation_pipeline.defs.assets._metadata import frame_metadata
+from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
@@ -12,10 +12,6 @@ from segmentation_pipeline.io.score_versions import ScoreVersionStore
 
 IMPACT_TABLE = "framework_change_impact"
 MOVES_TABLE = "framework_change_moves"
-
-
-def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "(none)")
 
 
 @dg.asset(
@@ -68,8 +64,8 @@ def framework_change_impact(
             "compared_with": old_version,
             "accounts_moved": dg.MetadataValue.int(report.moved),
             "moved_share": dg.MetadataValue.float(round(report.moved_share, 4)),
-            "per_segment": _markdown(report.per_segment),
-            "moves": _markdown(report.moves),
+            "per_segment": table_md(report.per_segment),
+            "moves": table_md(report.moves),
         }
     )
     return dg.MaterializeResult(metadata=metadata)

@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.review import review_pack
+from segmentation_pipeline.defs.assets._metadata import table_md
 from segmentation_pipeline.defs.assets.warehouse import warehouse_segments
 from segmentation_pipeline.defs.partitions import FIRST_MONTH, FRAMEWORK_TIMEZONE
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
@@ -27,10 +28,6 @@ def quarter_months(partition_key: str) -> list[str]:
 def quarter_label(partition_key: str) -> str:
     start = pd.Timestamp(partition_key)
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-
-
-def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "(none)")
 
 
 @dg.asset(
@@ -65,9 +62,9 @@ def segment_review(
             "quarter": quarter,
             "months": ", ".join(pack.months),
             "compared": f"{pack.compared[0] or '(none)'} -> {pack.compared[1]}",
-            "distribution": _markdown(pack.distribution),
-            "migrations": _markdown(pack.migrations),
-            "threshold_fit": _markdown(pack.threshold_fit),
+            "distribution": table_md(pack.distribution),
+            "migrations": table_md(pack.migrations),
+            "threshold_fit": table_md(pack.threshold_fit),
             "drift": dg.MetadataValue.json(drift),
         }
     )
