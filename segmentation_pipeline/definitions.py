@@ -19,6 +19,11 @@ from segmentation_pipeline.defs.resources import (
     FrameworkResource,
     WarehouseResource,
 )
+from segmentation_pipeline.defs.salesforce import (
+    SalesforceCrmResource,
+    crm_segment_sync,
+    salesforce_resource_from_env,
+)
 from segmentation_pipeline.defs.schedules import ALL_SCHEDULES, GOVERNANCE_JOBS
 from segmentation_pipeline.defs.sensors import ALL_SENSORS
 
@@ -30,9 +35,17 @@ def default_resources() -> dict:
     warehouse = WarehouseResource(
         url=os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
     )
+    salesforce = salesforce_resource_from_env()
+    crm = FileCrmResource(folder=crm_folder)
+    if os.environ.get("SEGMENTATION_CRM") == "salesforce":
+        usage_folder = os.environ.get("SEGMENTATION_USAGE_FOLDER", "")
+        crm = SalesforceCrmResource(
+            salesforce=salesforce, warehouse=warehouse, usage_folder=usage_folder
+        )
     return {
         "framework": FrameworkResource(path=os.environ.get("SEGMENTATION_FRAMEWORK", "")),
-        "crm": FileCrmResource(folder=crm_folder),
+        "crm": crm,
+        "salesforce": salesforce,
         "firmographics": FirmographicsFileResource(
             path=os.environ.get(
                 "SEGMENTATION_FIRMOGRAPHICS_FILE", os.path.join(crm_folder, "firmographics.csv")
@@ -44,7 +57,7 @@ def default_resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[*ALL_ASSETS, framework_change_impact, segment_review],
+    assets=[*ALL_ASSETS, crm_segment_sync, framework_change_impact, segment_review],
     asset_checks=all_checks(),
     jobs=[segmentation_job, rescore_job, *GOVERNANCE_JOBS],
     schedules=ALL_SCHEDULES,

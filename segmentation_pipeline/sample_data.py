@@ -222,16 +222,20 @@ def generate_sample_crm(
         domain = base.lower().replace(" ", "") + rng.choice([".com", ".io", ".co", ".net"])
         country = countries[rng.choice(len(countries), p=cty_p)]
         industry = industries[rng.choice(len(industries), p=ind_p)]
-        employees = int(np.clip(rng.lognormal(5.3, 1.5), 3, 60000))
-        arr = float(np.clip(rng.lognormal(10.4, 1.0), 2000, 1_500_000))
-        companies.append((base, domain, country, industry, employees, arr))
+        # One latent "fit" per company drives size, value and engagement together, as in a
+        # real base where large customers also use more and sign longer contracts.
+        fit = float(rng.normal())
+        employees = int(np.clip(rng.lognormal(5.3 + 0.9 * fit, 1.1), 3, 60000))
+        arr = float(np.clip(rng.lognormal(10.4 + 0.8 * fit, 0.7), 2000, 1_500_000))
+        companies.append((base, domain, country, industry, employees, arr, fit))
 
     rows = []
-    for i, (base, domain, country, industry, employees, arr) in enumerate(companies):
+    for i, (base, domain, country, industry, employees, arr, fit) in enumerate(companies):
         created = as_of - timedelta(days=int(rng.integers(3, 1500)))
-        rows.append(
-            _account_row(rng, i, base, domain, country, industry, employees, arr, created, as_of)
+        row = _account_row(
+            rng, i, base, domain, country, industry, employees, arr, fit, created, as_of
         )
+        rows.append(row)
     # Duplicates: the same company entered again with variations and gaps.
     n_dupes = n_accounts - n_unique
     for j in range(n_dupes):
@@ -248,10 +252,20 @@ def generate_sample_crm(
     accounts = pd.DataFrame([rows[k] for k in order])
     firmographics = _firmographics(rng, companies)
     usage = _usage(rng, accounts)
-    return SampleCrm(accounts.drop(columns=["_domain"]), usage, firmographics)
+    return SampleCrm(accounts.drop(columns=["_domain", "_fit"]), usage, firmographics)
 
 
-def _account_row(rng, i, base, domain, country, industry, employees, arr, created, as_of):
+def _tilted(
+    rng: np.random.Generator, options: list[str], weights: list[float], fit: float, strength: float
+) -> str:
+    """Pick from options listed best first, leaning towards the best ones as fit rises."""
+    center = (len(options) - 1) / 2
+    tilt = np.exp(strength * fit * (center - np.arange(len(options))))
+    p = np.array(weights) * tilt
+    return str(rng.choice(options, p=p / p.sum()))
+
+
+def _account_row(rng, i, base, domain, country, industry, employees, arr, fit, created, as_of):
     blank = rng.random(8)
     industry_text = "" if blank[0] < 0.18 else str(rng.choice(_INDUSTRY_SPELLINGS[industry]))
     if industry_text and rng.random() < 0.03:
@@ -265,7 +279,13 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, create
     else:
         arr_value = f"{arr:.2f}"
     expansion = arr * float(
-        rng.choice([0.0, 0.1, 0.3, 0.6, 1.2, -0.2], p=[0.3, 0.2, 0.2, 0.15, 0.1, 0.05])
+        _tilted(
+            rng,
+            ["1.2", "0.6", "0.3", "0.1", "0.0", "-0.2"],
+            [0.1, 0.15, 0.2, 0.2, 0.3, 0.05],
+            fit,
+            0.8,
+        )
     )
     return {
         "Id": f"001A{i:011d}",
@@ -285,25 +305,26 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, create
         "ARR__c": arr_value,
         "Contract_Term__c": ""
         if blank[6] < 0.05
-        else str(rng.choice(_CONTRACT_TERMS, p=[0.2, 0.35, 0.2, 0.2, 0.05])),
+        else _tilted(rng, _CONTRACT_TERMS, [0.2, 0.35, 0.2, 0.2, 0.05], fit, 0.9),
         "Contract_End_Date__c": (created + timedelta(days=365 * int(rng.integers(1, 4)))).strftime(
             "%Y-%m-%d"
         ),
         "Expansion_Pipeline__c": f"{expansion:.2f}",
         "Strategic_Importance__c": str(
-            rng.choice(_STRATEGIC, p=[0.04, 0.04, 0.1, 0.6, 0.17, 0.05])
+            _tilted(rng, _STRATEGIC, [0.04, 0.04, 0.1, 0.6, 0.17, 0.05], fit, 0.9)
         ),
         "Growth_Stage__c": "" if blank[7] < 0.2 else str(rng.choice(_GROWTH)),
         "Segment_Override__c": "true" if rng.random() < 0.02 else "false",
         "Customer_Tier__c": str(rng.choice(_TIERS, p=[0.2, 0.45, 0.35])),
         "_domain": domain,
+        "_fit": fit,
     }
 
 
 def _firmographics(rng: np.random.Generator, companies: list) -> pd.DataFrame:
     """What an offline vendor file knows: most domains, with its own (clean) values."""
     rows = []
-    for _base, domain, country, industry, employees, _arr in companies:
+    for _base, domain, country, industry, employees, _arr, _fit in companies:
         if rng.random() < 0.15:
             continue
         rows.append(
@@ -320,11 +341,12 @@ def _firmographics(rng: np.random.Generator, companies: list) -> pd.DataFrame:
 
 def _usage(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for account_id in accounts["Id"]:
+    for account_id, fit in zip(accounts["Id"], accounts["_fit"], strict=True):
         if rng.random() < 0.12:
             continue  # no usage data for this account
+        lift = float(np.exp(1.1 * fit))
         licensed = int(rng.integers(5, 500))
-        active = int(licensed * rng.beta(2.5, 2))
+        active = int(licensed * rng.beta(2.5 * lift, 2 / lift))
         available = 20
         rows.append(
             {
@@ -332,11 +354,11 @@ def _usage(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
                 "Logins30d": int(active * rng.uniform(2, 25)),
                 "ActiveUsers": active,
                 "LicensedUsers": licensed,
-                "FeaturesAdopted": int(available * rng.beta(2, 2.5)),
+                "FeaturesAdopted": int(available * rng.beta(2 * lift, 2.5 / lift)),
                 "FeaturesAvailable": available,
-                "OpenTickets": int(rng.poisson(1.5)),
+                "OpenTickets": int(rng.poisson(1.5 / lift)),
                 "NPS": "" if rng.random() < 0.3 else int(rng.integers(-60, 90)),
-                "OnboardingCompletion": round(float(rng.beta(4, 1.5)), 2),
+                "OnboardingCompletion": round(float(rng.beta(4 * lift, 1.5)), 2),
             }
         )
     return pd.DataFrame(rows)

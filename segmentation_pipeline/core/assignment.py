@@ -158,7 +158,7 @@ def assign_segments(
         status=status,
         provisional=frame["provisional"] & ~unsegmented & ~kept_crm_tier,
         at_risk=at_risk,
-        unsegmented_reason=reasons,
+        unsegmented_reason=reasons.where(~kept_crm_tier, None),
         industry_unknown=industry_unknown & ~unsegmented,
         segment_override=override,
     )

@@ -1,8 +1,10 @@
 """Re-score past months after a framework change, from the stored monthly snapshots.
 
 `rescore_job` selects `account_scores` and everything downstream of it except the
-quarterly review, so a backfill reads the stored `accounts_enriched` and
-`product_usage` partitions and never calls Salesforce or an enrichment vendor.
+quarterly review and the CRM write-back, so a backfill reads the stored
+`accounts_enriched` and `product_usage` partitions and never calls Salesforce or an
+enrichment vendor. (The write-back only runs for the open month; the nightly run
+writes the re-scored segments back.)
 """
 
 from collections.abc import Callable, Iterable
@@ -14,7 +16,7 @@ ASSIGNMENTS = dg.AssetKey("segment_assignments")
 rescore_job = dg.define_asset_job(
     "rescore_job",
     selection=dg.AssetSelection.assets("account_scores").downstream()
-    - dg.AssetSelection.groups("review"),
+    - dg.AssetSelection.groups("review", "crm"),
     description="Re-score stored monthly snapshots with the current framework: scores, "
     "assignments and everything downstream; no CRM or vendor call.",
 )

@@ -1,1 +1,1 @@
-"""Local servers that speak the real protocols, bound to 127.0.0.1 (tests, benchmarks, demo)."""
+"""Local servers that speak real protocols on 127.0.0.1, for tests, benchmarks and the demo."""
