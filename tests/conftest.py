@@ -97,6 +97,8 @@ class GovernanceHarness:
         self.warehouse_url = f"sqlite:///{root / 'warehouse.sqlite'}"
         self.crm_folder = write_small_crm(root / "crm")
         self.framework_path = ""
+        self.salesforce_login: dict = {}
+        self.extra_jobs: list = []
 
     def resources(self) -> dict:
         from segmentation_pipeline.defs.alerts import AlertSinkResource
@@ -106,9 +108,11 @@ class GovernanceHarness:
             FrameworkResource,
             WarehouseResource,
         )
+        from segmentation_pipeline.defs.salesforce import SalesforceResource
 
         warehouse = WarehouseResource(url=self.warehouse_url)
         return {
+            "salesforce": SalesforceResource(**self.salesforce_login),
             "framework": FrameworkResource(path=self.framework_path),
             "crm": FileCrmResource(folder=str(self.crm_folder)),
             "firmographics": FirmographicsFileResource(
@@ -129,7 +133,7 @@ class GovernanceHarness:
         return dg.Definitions(
             assets=location.defs.assets,
             asset_checks=location.defs.asset_checks,
-            jobs=location.defs.jobs,
+            jobs=[*location.defs.jobs, *self.extra_jobs],
             schedules=location.defs.schedules,
             sensors=location.defs.sensors,
             resources=self.resources(),

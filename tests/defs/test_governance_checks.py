@@ -2,7 +2,10 @@
 blocking where garbage would reach the CRM."""
 
 import dagster as dg
+import pandas as pd
 from conftest import write_small_crm
+
+from segmentation_pipeline.defs.partitions import current_month_key
 
 MONTH = "2025-01-01"
 DOWNSTREAM_OF_ASSIGNMENTS = {
@@ -41,13 +44,17 @@ def test_every_check_evaluates_the_runs_month_with_value_threshold_and_offenders
         meta = evaluation.metadata
         assert meta["partition"].value == MONTH
         assert {"value", "threshold", "grade", "rule", "worst_offenders", "details"} <= set(meta)
-    # These 60 accounts fill only Tier 2 and Tier 3: two segments is the methodology's red
-    # flag "under-segmented", an ERROR, but not a blocking one: the run still succeeds.
-    operationalized = evaluations["operationalized_segments"]
-    assert not operationalized.passed
-    assert operationalized.severity == dg.AssetCheckSeverity.ERROR
-    assert operationalized.metadata["value"].value == 2.0
-    assert result.success
+    # Good passes, the Warning band is a WARN, the Red flag an ERROR.
+    severity = {"warning": dg.AssetCheckSeverity.WARN, "red": dg.AssetCheckSeverity.ERROR}
+    for evaluation in evaluations.values():
+        grade = evaluation.metadata["grade"].value
+        assert evaluation.passed == (grade == "good")
+        if not evaluation.passed:
+            assert evaluation.severity == severity[grade]
+    assignments = result.asset_value("segment_assignments")
+    in_use = assignments.loc[assignments["segment"] != "Unsegmented", "segment"].nunique()
+    assert evaluations["operationalized_segments"].metadata["value"].value == in_use
+    assert result.success  # only the blocking checks can stop the run, and they passed
 
 
 def test_a_red_blocking_check_stops_everything_downstream_of_the_blocked_asset(governance):
@@ -65,6 +72,31 @@ def test_a_red_blocking_check_stops_everything_downstream_of_the_blocked_asset(g
     # The CRM write-back (another helper's asset) will sit downstream of segment_assignments
     # too; on this branch these are the assets that must not run.
     assert not DOWNSTREAM_OF_ASSIGNMENTS & materialized
+
+
+def test_a_red_blocking_check_stops_the_crm_write_back(governance, salesforce_server):
+    """The real write-back asset against the local Salesforce org: a broken extract (30% of
+    ARR missing) turns segment coverage red, and not one request reaches Salesforce."""
+    write_small_crm(governance.crm_folder, arr_blank_share=0.3)
+    export = pd.read_csv(governance.crm_folder / "accounts.csv", dtype=str, keep_default_na=False)
+    salesforce_server.org.load_export("Account", export.to_dict("records"))
+    governance.salesforce_login = salesforce_server.password_login()
+    governance.extra_jobs = [
+        dg.define_asset_job(
+            "nightly_with_write_back",
+            selection=dg.AssetSelection.groups(
+                "extract", "prepare", "enrich", "segment", "warehouse", "report", "crm"
+            ),
+        )
+    ]
+    result = governance.run(current_month_key(), job="nightly_with_write_back")
+
+    assert not result.success
+    coverage = _evaluations(result)["segment_coverage_check"]
+    assert not coverage.passed and coverage.severity == dg.AssetCheckSeverity.ERROR
+    assert "crm_segment_sync" not in _materialized(result)
+    assert not result.is_node_success("crm_segment_sync")
+    assert salesforce_server.api.count() == 0
 
 
 def test_red_key_field_completeness_blocks_scoring(governance):
