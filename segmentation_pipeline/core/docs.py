@@ -455,8 +455,9 @@ def _governance_blocks(fw: Framework) -> list[Block]:
                 [
                     "Operationalized segments",
                     f"{num(o.good_min)} to {num(o.good_max)}",
-                    f"up to {num(o.warning_max)}",
-                    f"more than {num(o.warning_max)} or fewer than {num(o.good_min)}",
+                    f"up to {num(o.warning_max)}, or more than {num(o.red_at_most)} but fewer "
+                    f"than {num(o.good_min)}",
+                    f"more than {num(o.warning_max)}, or {num(o.red_at_most)} or fewer",
                 ],
                 [
                     "Concentration (largest segment / all accounts)",
@@ -475,6 +476,33 @@ def _governance_blocks(fw: Framework) -> list[Block]:
         Table(
             ["Tier", "Expected share of accounts"],
             [[t, f"{pct(s.min)} to {pct(s.max)}"] for t, s in g.tier_distribution.items()],
+        ),
+    ]
+
+
+def _monitoring_blocks(fw: Framework) -> list[Block]:
+    m = fw.monitoring
+    tz = fw.timezone
+    return [
+        Heading("Monitoring and alerts"),
+        Bullets(
+            [
+                "Drift: population stability index of the tier distribution and of the "
+                f"composite-score distribution against the previous month; warning above "
+                f"{num(m.drift.psi_warn)}, alert above {num(m.drift.psi_alert)}. The composite "
+                f"histogram is cut at {_joined([num(e) for e in m.drift.composite_bin_edges])}.",
+                "Coverage drop: an alert when segment coverage or a key field's completeness "
+                f"falls by more than {num(m.coverage_drop_points)} percentage points between "
+                "two runs.",
+            ]
+        ),
+        Table(
+            ["Schedule", f"Cron ({tz})"],
+            [
+                ["Nightly re-evaluation", m.schedules.nightly],
+                ["Monthly data-quality audit", m.schedules.monthly_audit],
+                ["Quarterly segment review", m.schedules.quarterly_review],
+            ],
         ),
     ]
 
@@ -522,6 +550,7 @@ CURATED: dict[str, frozenset[str] | None] = {
             "operationalized_segments",
         }
     ),
+    "monitoring": None,
     "reporting": frozenset(
         {
             "breakdowns",
@@ -594,6 +623,7 @@ def business_rules(fw: Framework) -> Document:
         _named_band_table("Employees", fw.company_size_bands, num),
         *_edge_case_blocks(fw),
         *_governance_blocks(fw),
+        *_monitoring_blocks(fw),
         Heading("Reports"),
         Bullets(
             [
