@@ -267,7 +267,9 @@ class AdoptionTag(_Strict):
 class MultiProduct(_Strict):
     """Edge case 2: one primary segment on total relationship value, tags per product."""
 
-    relationship_value: Literal["sum_of_products", "account_arr"] = "sum_of_products"
+    # account_arr: the CRM's ARR is the whole relationship (a roll-up over products);
+    # sum_of_products: add up the usage export's ProductARR where the CRM holds one product.
+    relationship_value: Literal["account_arr", "sum_of_products"] = "account_arr"
     # A secondary product (not the account's largest) below this ARR is tagged as a pilot.
     pilot_max_arr: float = Field(default=10_000, ge=0)
     pilot_tag: str = "pilot"

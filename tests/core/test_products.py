@@ -6,6 +6,7 @@ import pytest
 
 from segmentation_pipeline.core.products import account_usage, standardize_usage
 from segmentation_pipeline.core.scoring import score_accounts
+from segmentation_pipeline.framework import parse_framework
 
 AS_OF = pd.Timestamp("2026-11-01")
 
@@ -91,9 +92,20 @@ def test_the_largest_product_is_never_a_pilot(make_accounts, make_usage, framewo
     assert scores["product_adoption"].iloc[0] == "Core: mature"
 
 
-def test_relationship_value_sums_products_or_keeps_account_arr(
-    make_accounts, make_usage, framework
-):
+def test_relationship_value_is_the_crm_arr_by_default(make_accounts, make_usage, framework):
+    accounts = make_accounts({"arr": 100_000})
+    usage = make_usage(
+        {"product": "Core", "product_arr": 120_000}, {"product": "Analytics", "product_arr": 5_000}
+    )
+    scores = score_accounts(accounts, usage, framework, AS_OF)
+    assert scores["relationship_value"].iloc[0] == 100_000
+    assert scores["products"].iloc[0] == 2
+
+
+def test_relationship_value_can_sum_the_products(make_accounts, make_usage, framework):
+    data = framework.model_dump()
+    data["assignment"]["multi_product"]["relationship_value"] = "sum_of_products"
+    framework = parse_framework(data)
     accounts = make_accounts(
         {"account_id": "multi", "arr": 100_000},
         {"account_id": "single", "arr": 40_000},
