@@ -252,6 +252,8 @@ def generate_sample_crm(
     accounts = pd.DataFrame([rows[k] for k in order])
     firmographics = _firmographics(rng, companies)
     usage = _usage(rng, accounts)
+    # Products come from their own stream, so adding them left accounts unchanged.
+    usage = _with_products(usage, accounts, np.random.default_rng([seed, 2]))
     return SampleCrm(accounts.drop(columns=["_domain", "_fit"]), usage, firmographics)
 
 
@@ -362,6 +364,52 @@ def _usage(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+_ADD_ONS = {"Analytics": 0.2, "Integrations": 0.08}
+CORE_PRODUCT = "Core Platform"
+
+
+def _with_products(usage: pd.DataFrame, accounts: pd.DataFrame, rng: np.random.Generator):
+    """Multi-product customers (methodology edge case 2): every usage row becomes the core
+    platform's; some accounts also run add-ons, each with its own usage and ARR. The
+    products' ARR adds up to the account's ARR."""
+    arr_text = accounts.set_index("Id")["ARR__c"].str.replace(r"[$,]", "", regex=True)
+    arr = pd.to_numeric(arr_text, errors="coerce")
+    core = usage.assign(Product=CORE_PRODUCT, ProductARR=np.nan)
+    add_on_rows = []
+    add_on_arr = pd.Series(0.0, index=core.index)
+    for product, share in _ADD_ONS.items():
+        for position, account_id in zip(core.index, core["AccountId"], strict=True):
+            if rng.random() >= share:
+                continue
+            total = arr.get(account_id, np.nan)
+            price = (
+                np.nan
+                if pd.isna(total)
+                else round(min(float(rng.uniform(2_000, 30_000)), 0.4 * total), 2)
+            )
+            add_on_arr[position] += 0 if pd.isna(price) else price
+            licensed = int(rng.integers(3, 200))
+            active = int(licensed * rng.beta(1.5, 3))
+            add_on_rows.append(
+                {
+                    "AccountId": account_id,
+                    "Logins30d": int(active * rng.uniform(1, 15)),
+                    "ActiveUsers": active,
+                    "LicensedUsers": licensed,
+                    "FeaturesAdopted": int(10 * rng.beta(1.5, 3)),
+                    "FeaturesAvailable": 10,
+                    "OpenTickets": int(rng.poisson(0.5)),
+                    "NPS": "",
+                    "OnboardingCompletion": round(float(rng.beta(2, 2)), 2),
+                    "Product": product,
+                    "ProductARR": price,
+                }
+            )
+    core_arr = core["AccountId"].map(arr) - add_on_arr
+    core["ProductARR"] = core_arr.round(2)
+    return pd.concat([core, pd.DataFrame(add_on_rows)], ignore_index=True)
 
 
 def write_sample_crm(folder: str | Path, **kwargs) -> SampleCrm:

@@ -42,6 +42,97 @@ def salesforce_settings(salesforce_server) -> SalesforceSettings:
     )
 
 
+# --- Segment operations (issue 6): builders of standardized accounts and usage rows ----
+import pandas as pd  # noqa: E402
+
+from segmentation_pipeline.core.standardize import band_name  # noqa: E402
+
+SEGMENT_AS_OF = pd.Timestamp("2026-11-01T00:00:00")
+
+
+def _standard_account(framework: Framework, **fields) -> dict:
+    """A clean, long-standing US software customer; keyword arguments change any field."""
+    row = {
+        "account_id": "001A",
+        "name": "Acme Systems",
+        "owner_id": "005U1",
+        "website": "acme.com",
+        "domain": "acme.com",
+        "industry": "Software",
+        "industry_status": "matched",
+        "employees": 500.0,
+        "employees_reason": None,
+        "annual_revenue": None,
+        "arr": 85_000.0,
+        "arr_reason": None,
+        "country": "United States",
+        "country_code": "US",
+        "region": "NA",
+        "city": "Austin",
+        "phone": None,
+        "created_date": pd.Timestamp(SEGMENT_AS_OF, tz="UTC") - pd.Timedelta(days=400),
+        "modstamp": None,
+        "contract_term": "Multi-year",
+        "contract_end_date": None,
+        "expansion_pipeline": 0.0,
+        "strategic_importance": "Standard",
+        "growth_stage": "Established",
+        "segment_override": False,
+        "crm_tier": None,
+        "duplicate_count": 0,
+    }
+    row.update(fields)
+    row["arr_tier"] = fields.get("arr_tier", _band(row["arr"], framework.arr_tiers))
+    row["company_size_band"] = _band(row["employees"], framework.company_size_bands)
+    return row
+
+
+def _band(value, bands):
+    return band_name(value, bands) if isinstance(value, int | float) else None
+
+
+def _usage_row(**fields) -> dict:
+    """Product usage of one account: healthy by default (every criterion 4 points)."""
+    row = {
+        "account_id": "001A",
+        "product": None,
+        "product_arr": None,
+        "logins_30d": 900,
+        "active_users": 70,
+        "licensed_users": 100,
+        "features_adopted": 12,
+        "features_available": 20,
+        "open_tickets": 1,
+        "nps": 40,
+        "onboarding_completion": 0.8,
+        "engagement_score": None,
+    }
+    row.update(fields)
+    return row
+
+
+@pytest.fixture(scope="session")
+def make_accounts(framework: Framework):
+    """make_accounts(dict(...), dict(...)) -> a standardized accounts frame."""
+
+    def build(*rows: dict) -> pd.DataFrame:
+        return pd.DataFrame([_standard_account(framework, **r) for r in rows])
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def make_usage():
+    """make_usage(dict(...), ...) -> a standardized usage frame (may be empty)."""
+
+    def build(*rows: dict) -> pd.DataFrame:
+        from segmentation_pipeline.core.products import conform_usage
+
+        return conform_usage(pd.DataFrame([_usage_row(**r) for r in rows]))
+
+    return build
+
+
 # --- Reporting: a real headless browser for the dashboard and CSM views ----------------
 # Debian's chromium, driven by Playwright (never `playwright install`). In CI (env CI set)
 # a missing browser is a failure, not a skip; locally the browser tests skip without it.

@@ -534,6 +534,8 @@ CURATED: dict[str, frozenset[str] | None] = {
     "service_models": None,
     "assignment": frozenset(
         {"at_risk", "unknown_industry_tier", "provisional_days", "required_fields"}
+        | {"tier_basis", "transitions", "value_inputs", "multi_product"}
+        | {"enrichment_conflicts", "history"}
     ),
     "governance": frozenset(
         {
@@ -633,6 +635,7 @@ def business_rules(fw: Framework) -> Document:
             ]
         ),
     ]
+    blocks += _operations_rules(fw)
     other = uncurated_settings(fw)
     if other:
         blocks += [
@@ -640,6 +643,48 @@ def business_rules(fw: Framework) -> Document:
             Table(["Setting", "Value"], [[path, str(value)] for path, value in other]),
         ]
     return Document("business-rules", "Business rules", blocks)
+
+
+def _policy(policy) -> str:
+    if policy.policy == "immediate":
+        return "immediate (applied at once)"
+    grace = "" if policy.grace_days is None else f", or after {num(policy.grace_days)} days"
+    return f"{policy.policy} (held until CS Ops approves{grace})"
+
+
+def _operations_rules(fw: Framework) -> list[Block]:
+    """Segment operations (transitions, value inputs, products, conflicts, history)."""
+    a = fw.assignment
+    v, m = a.value_inputs, a.multi_product
+    tags = ", ".join(f"{t.tag} >= {num(t.min_score)}" for t in m.adoption_tags)
+    return [
+        Heading("Segment operations"),
+        Bullets(
+            [
+                f"The tier is decided by: {a.tier_basis.replace('_', ' ')}.",
+                f"Upgrades are {_policy(a.transitions.upgrade)}; downgrades are "
+                f"{_policy(a.transitions.downgrade)}. A provisional account that ages out "
+                f"is reassigned: {a.transitions.provisional_exit}.",
+                "Contract past due: end date more than "
+                f"{num(v.contract_past_due_after_days)} days ago (when the term is blank). "
+                "Strategic flags read as: "
+                + ", ".join(f"{k} = {val}" for k, val in v.strategic_flag_values.items())
+                + ". Expansion pipeline counts open opportunities of type "
+                + _joined(v.expansion_opportunity_types)
+                + ".",
+                f"Multi-product: value is scored on {m.relationship_value.replace('_', ' ')}; "
+                f"product tags: {tags}; a secondary product under "
+                f"${num(m.pilot_max_arr)} ARR is tagged '{m.pilot_tag}'.",
+                "Enrichment conflicts reviewed for: "
+                + _joined(a.enrichment_conflicts.review_fields)
+                + "; never applied to an overridden account.",
+                "Segment history opens a new version when any of these change: "
+                + _joined(a.history.tracked_columns)
+                + f"; accounts absent from the snapshot are closed: "
+                f"{'yes' if a.history.close_absent_accounts else 'no'}.",
+            ]
+        ),
+    ]
 
 
 def _explanation_example(fw: Framework) -> str:

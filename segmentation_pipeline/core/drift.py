@@ -35,9 +35,16 @@ def _shares(values: pd.Series) -> dict[str, float]:
     return {str(k): float(v) for k, v in values.value_counts(normalize=True).items()}
 
 
+def _tiers(assignments: pd.DataFrame) -> pd.Series:
+    """The computed tier where the snapshot has one: an account held at its tier while its
+    move waits in the review queue (segment_transitions) has drifted all the same."""
+    column = "computed_segment" if "computed_segment" in assignments else "segment"
+    return assignments[column].fillna(UNSEGMENTED)
+
+
 def tier_shares(assignments: pd.DataFrame) -> dict[str, float]:
     """Share of every segment, Unsegmented included: losing coverage is drift too."""
-    return _shares(assignments["segment"].fillna(UNSEGMENTED))
+    return _shares(_tiers(assignments))
 
 
 def composite_bins(scores: pd.Series, edges: list[float]) -> pd.Series:
@@ -50,14 +57,18 @@ def composite_bins(scores: pd.Series, edges: list[float]) -> pd.Series:
 
 def tier_change_share(previous: pd.DataFrame, current: pd.DataFrame) -> tuple[float, int]:
     """Of the accounts present in both snapshots, the share whose segment changed."""
-    joined = previous[["account_id", "segment"]].merge(
-        current[["account_id", "segment"]], on="account_id", suffixes=("_prev", "_curr")
+    joined = (
+        previous[["account_id"]]
+        .assign(segment=_tiers(previous))
+        .merge(
+            current[["account_id"]].assign(segment=_tiers(current)),
+            on="account_id",
+            suffixes=("_prev", "_curr"),
+        )
     )
     if joined.empty:
         return 0.0, 0
-    changed = joined["segment_prev"].fillna(UNSEGMENTED) != joined["segment_curr"].fillna(
-        UNSEGMENTED
-    )
+    changed = joined["segment_prev"] != joined["segment_curr"]
     return float(changed.mean()), len(joined)
 
 

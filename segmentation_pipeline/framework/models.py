@@ -223,11 +223,120 @@ class AtRisk(_Strict):
     max_behavioral_score: float = Field(ge=1, le=5)
 
 
+class TransitionPolicy(_Strict):
+    """How a boundary crossing in one direction is applied.
+
+    `review`: the account keeps its current tier until CS Ops approves the move (or
+    `grace_days` pass with no decision, when set); `immediate`: applied at once."""
+
+    policy: Literal["review", "immediate"] = "review"
+    grace_days: int | None = Field(default=None, ge=0)
+
+
+class Transitions(_Strict):
+    upgrade: TransitionPolicy = TransitionPolicy()
+    downgrade: TransitionPolicy = TransitionPolicy()
+    # Methodology edge case 1, step 4: when a provisional account ages out and its tier
+    # changes, reassign it at once (and notify the CSM) instead of queueing a review.
+    provisional_exit: Literal["immediate", "review"] = "immediate"
+
+
+class ValueInputs(_Strict):
+    """How CRM fields become value-rubric inputs."""
+
+    # A contract whose end date is more than this many days past is 'Past due'.
+    contract_past_due_after_days: int | None = Field(default=0, ge=0)
+    # Checkbox-style strategic flags mapped onto strategic-importance picklist values.
+    strategic_flag_values: dict[str, str] = {
+        "true": "Named logo",
+        "yes": "Named logo",
+        "1": "Named logo",
+        "false": "Standard",
+        "no": "Standard",
+        "0": "Standard",
+    }
+    # Open opportunities of these types count as expansion pipeline.
+    expansion_opportunity_types: list[str] = ["Expansion", "Upsell", "Cross-sell", "Add-on"]
+
+
+class AdoptionTag(_Strict):
+    tag: str = Field(min_length=1)
+    min_score: float = Field(ge=0, le=5)
+
+
+class MultiProduct(_Strict):
+    """Edge case 2: one primary segment on total relationship value, tags per product."""
+
+    # account_arr: the CRM's ARR is the whole relationship (a roll-up over products);
+    # sum_of_products: add up the usage export's ProductARR where the CRM holds one product.
+    relationship_value: Literal["account_arr", "sum_of_products"] = "account_arr"
+    # A secondary product (not the account's largest) below this ARR is tagged as a pilot.
+    pilot_max_arr: float = Field(default=10_000, ge=0)
+    pilot_tag: str = "pilot"
+    adoption_tags: list[AdoptionTag] = [
+        AdoptionTag(tag="mature", min_score=4.0),
+        AdoptionTag(tag="adopting", min_score=2.5),
+        AdoptionTag(tag="low adoption", min_score=0.0),
+    ]
+
+    @model_validator(mode="after")
+    def _tags_fall(self) -> MultiProduct:
+        scores = [t.min_score for t in self.adoption_tags]
+        if not scores or scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise ValueError(f"adoption_tags: min_score must strictly fall, got {scores}")
+        return self
+
+
+class EnrichmentConflicts(_Strict):
+    """Edge case 5: vendor data that disagrees with the CRM (an acquisition) is reviewed."""
+
+    review_fields: list[str] = ["industry", "employees", "annual_revenue", "country_code"]
+
+
+HistoryColumn = Literal[
+    "segment",
+    "status",
+    "service_model",
+    "tier_label",
+    "computed_segment",
+    "composite_score",
+    "firmographic_score",
+    "behavioral_score",
+    "value_score",
+    "provisional",
+    "at_risk",
+    "unsegmented_reason",
+    "segment_override",
+    "framework_version",
+]
+
+
+class History(_Strict):
+    # A change in any of these (columns segment_history stores) opens a new version.
+    tracked_columns: list[HistoryColumn] = [
+        "segment",
+        "status",
+        "service_model",
+        "unsegmented_reason",
+        "framework_version",
+    ]
+    # Accounts missing from a full snapshot get their open history row closed.
+    close_absent_accounts: bool = True
+
+
 class Assignment(_Strict):
     at_risk: AtRisk
     unknown_industry_tier: str
     provisional_days: int = Field(ge=0)
     required_fields: list[Literal["arr", "industry", "employees", "country_code"]]
+    # Which score decides the tier: the weighted composite, or the firmographic-only or
+    # value-only rubric points against that rubric's tier cut-offs.
+    tier_basis: Literal["composite", "firmographic_points", "value_points"] = "composite"
+    transitions: Transitions = Transitions()
+    value_inputs: ValueInputs = ValueInputs()
+    multi_product: MultiProduct = MultiProduct()
+    enrichment_conflicts: EnrichmentConflicts = EnrichmentConflicts()
+    history: History = History()
 
 
 class Bands3(_Strict):

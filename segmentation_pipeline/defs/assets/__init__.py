@@ -2,6 +2,7 @@
 
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.assets.extract import crm_accounts, product_usage
+from segmentation_pipeline.defs.assets.history import segment_operations
 from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
 from segmentation_pipeline.defs.assets.reports import REPORT_ASSETS
 from segmentation_pipeline.defs.assets.segments import account_scores, segment_assignments
@@ -16,5 +17,6 @@ ALL_ASSETS = [
     account_scores,
     segment_assignments,
     warehouse_segments,
+    segment_operations,
     *REPORT_ASSETS,
 ]
