@@ -257,6 +257,14 @@ def generate_sample_crm(
     return SampleCrm(accounts.drop(columns=["_domain", "_fit"]), usage, firmographics)
 
 
+def _prior_tier(draw: float) -> str:
+    """Most accounts have no tier yet (a first deployment); one in eight carries a tier a
+    person set by hand earlier, which the pipeline will challenge through the review queue."""
+    if draw < 0.875:
+        return ""
+    return _TIERS[min(2, int((draw - 0.875) / 0.125 * 3))]
+
+
 def _tilted(
     rng: np.random.Generator, options: list[str], weights: list[float], fit: float, strength: float
 ) -> str:
@@ -317,7 +325,7 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, fit, c
         ),
         "Growth_Stage__c": "" if blank[7] < 0.2 else str(rng.choice(_GROWTH)),
         "Segment_Override__c": "true" if rng.random() < 0.02 else "false",
-        "Customer_Tier__c": str(rng.choice(_TIERS, p=[0.2, 0.45, 0.35])),
+        "Customer_Tier__c": _prior_tier(float(rng.random())),
         "_domain": domain,
         "_fit": fit,
     }

@@ -11,7 +11,17 @@ def _titles(payloads: list[dict]) -> list[str]:
     return [p["title"] for p in payloads]
 
 
+def _hold_most_accounts_at(folder, tier: str, share: float) -> None:
+    """A CSM team that pinned most accounts to one tier by hand: a concentration breach."""
+    accounts = pd.read_csv(folder / "accounts.csv", dtype=str)
+    pinned = accounts.index[: int(len(accounts) * share)]
+    accounts.loc[pinned, "Segment_Override__c"] = "true"
+    accounts.loc[pinned, "Customer_Tier__c"] = tier
+    accounts.to_csv(folder / "accounts.csv", index=False)
+
+
 def test_data_quality_breach_alerts_once_per_failure_with_the_check_metadata(governance):
+    _hold_most_accounts_at(governance.crm_folder, "Tier 2", share=0.8)
     assert governance.run(MONTH_1).success
     first = governance.tick("data_quality_breach_sensor")
 
