@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from segmentation_pipeline.framework.enrichment import EnrichmentSettings
+
 DIMENSIONS = ("firmographic", "behavioral", "value")
 
 
@@ -310,6 +312,7 @@ class Framework(_Strict):
     service_models: dict[str, ServiceModel]
     assignment: Assignment
     governance: Governance
+    enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:
