@@ -9,7 +9,11 @@ Two shapes of limit, because vendors publish two kinds:
   shorter limits allow until the quota is used, then waits for the window to slide.
 
 `reserve` books the earliest moment every limit allows and returns how long the caller
-must wait for it; bookings queue in order, so concurrent callers are served FIFO.
+must wait for it; bookings queue in order, so concurrent callers are served FIFO. A
+caller that wakes late must not bunch up with the callers after it, so `admit` checks
+the moments requests really leave against the same windows (at `(1 - headroom)` of each
+limit) just before sending: the booked schedule sets the pace, the admitted log is the
+guarantee.
 """
 
 from __future__ import annotations
@@ -63,23 +67,31 @@ class WindowQuota:
 
 
 class RateLimiter:
-    def __init__(self, limits: list[TokenBucket | WindowQuota] | None = None):
+    def __init__(
+        self,
+        limits: list[TokenBucket | WindowQuota] | None = None,
+        guards: list[WindowQuota] | None = None,
+    ):
         self.limits = list(limits or [])
+        self.guards = list(guards or [])
         self._paused_until = -math.inf
 
     @classmethod
     def from_settings(cls, settings: RateLimit) -> RateLimiter:
         limits: list[TokenBucket | WindowQuota] = []
+        guards: list[WindowQuota] = []
         share = 1.0 - settings.headroom
         for name, window in _WINDOWS.items():
             allowed = getattr(settings, name)
             if allowed is None:
                 continue
+            quota = max(1, math.floor(allowed * share))
+            guards.append(WindowQuota(quota, window))
             if window <= 60.0:
                 limits.append(TokenBucket(allowed * share / window, settings.burst))
             else:
-                limits.append(WindowQuota(max(1, math.floor(allowed * share)), window))
-        return cls(limits)
+                limits.append(WindowQuota(quota, window))
+        return cls(limits, guards)
 
     def pause_until(self, moment: float) -> None:
         """Hold every request until `moment` (a vendor said 429, Retry-After ...)."""
@@ -93,3 +105,13 @@ class RateLimiter:
         for limit in self.limits:
             limit.commit(at)
         return at - now
+
+    def admit(self, now: float) -> float:
+        """Send now (returns 0, logged) or wait the returned seconds and ask again."""
+        start = max(now, self._paused_until)
+        at = max((guard.earliest(start) for guard in self.guards), default=start)
+        if at > now:
+            return at - now
+        for guard in self.guards:
+            guard.commit(now)
+        return 0.0

@@ -1,17 +1,19 @@
 """Ask one vendor about many domains as fast as its limits allow, and never faster.
 
-One pooled async httpx client per call to `lookup`; up to `concurrency` requests in
-flight; every request first books a slot with the rate limiter and reserves its worst
-case cost with the budget. A 429 pauses the whole provider for the vendor's
-`Retry-After`; 5xx, timeouts and unreadable bodies are retried with jittered backoff
-and count towards the circuit breaker; bad credentials or exhausted credits park the
-provider for the rest of the run. Every domain comes back as exactly one `Answer`.
+One pooled async httpx client per call to `lookup`; `concurrency` workers take the
+domains batch by batch, so at most that many requests are in flight. Every request
+first books a slot with the rate limiter and reserves its worst-case cost with the
+budget. A 429 pauses the whole provider for the vendor's `Retry-After`; 5xx, timeouts
+and unreadable bodies are retried with jittered backoff and count towards the circuit
+breaker; bad credentials or exhausted credits park the provider for the rest of the
+run. Every domain comes back as exactly one `Answer`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -93,17 +95,23 @@ class VendorClient:
             max_connections=self.settings.concurrency,
             max_keepalive_connections=self.settings.concurrency,
         )
-        gate = asyncio.Semaphore(self.settings.concurrency)
-        chunks = [
-            list(domains[i : i + self.batch_size]) for i in range(0, len(domains), self.batch_size)
-        ]
+        size = self.batch_size
+        chunks = iter([list(domains[i : i + size]) for i in range(0, len(domains), size)])
+
+        async def worker(http: httpx.AsyncClient) -> list[Answer]:
+            answers: list[Answer] = []
+            for chunk in chunks:
+                answers += await self._chunk(http, chunk, budget)
+            return answers
+
+        workers = min(self.settings.concurrency, math.ceil(len(domains) / self.batch_size))
         async with httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
             timeout=self.settings.timeout_seconds,
             limits=pool,
         ) as http:
-            done = await asyncio.gather(*(self._chunk(http, gate, c, budget) for c in chunks))
+            done = await asyncio.gather(*(worker(http) for _ in range(workers)))
         return [answer for answers in done for answer in answers]
 
     def _parked(self, domains: Sequence[str]) -> list[Answer]:
@@ -111,33 +119,30 @@ class VendorClient:
         return [skipped(self.name, d, self._wall_clock(), why) for d in domains]
 
     async def _chunk(
-        self,
-        http: httpx.AsyncClient,
-        gate: asyncio.Semaphore,
-        domains: list[str],
-        budget: CreditBudget,
+        self, http: httpx.AsyncClient, domains: list[str], budget: CreditBudget
     ) -> list[Answer]:
-        async with gate:
-            unit = max(self.settings.cost_per_match, self.settings.cost_per_miss)
-            granted = budget.reserve(len(domains), unit)
-            now = self._wall_clock()
-            why = f"budget: {budget.limit_reached() or 'no credits left'}"
-            refused = [skipped(self.name, d, now, why) for d in domains[granted:]]
-            asking = domains[:granted]
-            if not asking:
-                return refused
-            reserved = granted * unit
-            answers = await self._ask(http, asking)
-            budget.settle(reserved, sum(a.credits for a in answers))
-            return answers + refused
+        unit = max(self.settings.cost_per_match, self.settings.cost_per_miss)
+        granted = budget.reserve(len(domains), unit)
+        now = self._wall_clock()
+        why = f"budget: {budget.limit_reached() or 'no credits left'}"
+        refused = [skipped(self.name, d, now, why) for d in domains[granted:]]
+        asking = domains[:granted]
+        if not asking:
+            return refused
+        reserved = granted * unit
+        answers = await self._ask(http, asking)
+        budget.settle(reserved, sum(a.credits for a in answers))
+        return answers + refused
 
     async def _ask(self, http: httpx.AsyncClient, domains: list[str]) -> list[Answer]:
         attempt = 0
         while True:
             attempt += 1
-            wait = self.limiter.reserve(self._clock())
-            if wait > 0:
-                await self._sleep(wait)
+            booked = self.limiter.reserve(self._clock())
+            if booked > 0:
+                await self._sleep(booked)
+            while (late := self.limiter.admit(self._clock())) > 0:
+                await self._sleep(late)
             if not self.breaker.allow(self._clock()):
                 return self._parked(domains)
             reply = await self._send(http, domains)
