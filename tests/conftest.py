@@ -1,19 +1,17 @@
 """Shared fixtures. Local servers (Salesforce, vendors, webhooks) start here, each in its
 own section, bound to 127.0.0.1 on a free port."""
 
-# ---------------------------------------------------------------------------------------
-# Enrichment vendors (issue 5): local People Data Labs and Apollo servers, settings
-# builder, a throwaway PostgreSQL for the enrichment cache.
-# ---------------------------------------------------------------------------------------
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.framework.enrichment import (
     EnrichmentSettings,
     FieldGroup,
@@ -22,6 +20,21 @@ from segmentation_pipeline.framework.enrichment import (
 )
 from segmentation_pipeline.local_servers.vendors import ApolloServer, Company, PdlServer
 
+
+@pytest.fixture(scope="session")
+def framework() -> Framework:
+    return load_framework()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+
+
+# ---------------------------------------------------------------------------------------
+# Enrichment vendors (issue 5): local People Data Labs and Apollo servers, settings
+# builder, a throwaway PostgreSQL for the enrichment cache.
+# ---------------------------------------------------------------------------------------
 PDL_KEY = "pdl-key-for-tests"
 APOLLO_KEY = "apollo-key-for-tests"
 

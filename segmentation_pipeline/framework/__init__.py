@@ -8,4 +8,10 @@ from segmentation_pipeline.framework.loader import (
 )
 from segmentation_pipeline.framework.models import Framework
 
-__all__ = ["DEFAULT_FRAMEWORK_PATH", "Framework", "FrameworkError", "load_framework", "parse_framework"]
+__all__ = [
+    "DEFAULT_FRAMEWORK_PATH",
+    "Framework",
+    "FrameworkError",
+    "load_framework",
+    "parse_framework",
+]

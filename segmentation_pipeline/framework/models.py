@@ -40,25 +40,28 @@ class NamedBand(_Strict):
     max: float | None
 
 
+def _span(band) -> str:
+    lo = "-inf" if band.min is None else f"{band.min:g}"
+    hi = "+inf" if band.max is None else f"{band.max:g}"
+    return f"[{lo}, {hi})"
+
+
 def _check_contiguous(bands: list, what: str) -> None:
-    """Bands may be listed in either order but must tile the line without gaps or overlaps."""
+    """Bands, listed ascending or descending, must tile the line without gaps or overlaps."""
     if not bands:
-        raise ValueError(f"{what} needs at least one band")
+        raise ValueError(f"{what}: at least one band is needed")
     for band in bands:
         if band.min is not None and band.max is not None and band.min >= band.max:
-            raise ValueError(f"{what}: band min {band.min} is not below max {band.max}")
+            raise ValueError(f"{what}: band {_span(band)} is empty (min must be below max)")
+    mins = [-math.inf if b.min is None else b.min for b in bands]
+    if mins != sorted(mins) and mins != sorted(mins, reverse=True):
+        raise ValueError(f"{what}: list the bands in ascending or descending order")
     ordered = sorted(bands, key=lambda b: -math.inf if b.min is None else b.min)
-    if [b.min for b in ordered] != [b.min for b in bands] and [b.min for b in ordered][
-        ::-1
-    ] != [b.min for b in bands]:
-        raise ValueError(f"{what}: bands must be listed in ascending or descending order")
     for lower, upper in zip(ordered, ordered[1:], strict=False):
         if lower.max is None or upper.min is None or lower.max > upper.min:
-            raise ValueError(
-                f"{what}: bands overlap ({lower.min}-{lower.max} and {upper.min}-{upper.max})"
-            )
+            raise ValueError(f"{what}: {_span(lower)} and {_span(upper)} overlap")
         if lower.max < upper.min:
-            raise ValueError(f"{what}: gap between {lower.max} and {upper.min}")
+            raise ValueError(f"{what}: gap between {lower.max:g} and {upper.min:g}")
 
 
 class BandedCriterion(_Strict):

@@ -1,0 +1,19 @@
+"""Every asset of the pipeline, by stage."""
+
+from segmentation_pipeline.defs.assets.enrich import accounts_enriched
+from segmentation_pipeline.defs.assets.extract import crm_accounts, product_usage
+from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
+from segmentation_pipeline.defs.assets.segments import account_scores, segment_assignments
+from segmentation_pipeline.defs.assets.warehouse import segment_summary_report, warehouse_segments
+
+ALL_ASSETS = [
+    crm_accounts,
+    product_usage,
+    accounts_standardized,
+    deduplicated_accounts,
+    accounts_enriched,
+    account_scores,
+    segment_assignments,
+    warehouse_segments,
+    segment_summary_report,
+]

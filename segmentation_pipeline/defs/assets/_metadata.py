@@ -1,0 +1,20 @@
+"""Metadata every asset attaches: row count, a markdown preview, distributions."""
+
+import dagster as dg
+import pandas as pd
+
+
+def frame_metadata(
+    frame: pd.DataFrame, preview_columns: list[str] | None = None, preview_rows: int = 10
+) -> dict:
+    preview = frame if preview_columns is None else frame.reindex(columns=preview_columns)
+    return {
+        "dagster/row_count": dg.MetadataValue.int(len(frame)),
+        "preview": dg.MetadataValue.md(preview.head(preview_rows).to_markdown(index=False)),
+    }
+
+
+def share_table(shares: dict[str, float]) -> dg.MetadataValue:
+    lines = ["| value | share |", "|---|---|"]
+    lines += [f"| {k} | {v:.1%} |" for k, v in shares.items()]
+    return dg.MetadataValue.md("\n".join(lines))

@@ -1,0 +1,84 @@
+"""Score every account and assign its segment."""
+
+import dagster as dg
+import pandas as pd
+
+from segmentation_pipeline.core.assignment import assign_segments
+from segmentation_pipeline.core.governance import segment_coverage, tier_distribution
+from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
+from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
+from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
+from segmentation_pipeline.defs.resources import FrameworkResource
+from segmentation_pipeline.framework import load_framework
+
+# The framework version is the scoring code's version: change the framework and the
+# UI marks scores and assignments stale, ready for a backfill.
+FRAMEWORK_VERSION = load_framework(None).version
+
+
+@dg.asset(
+    group_name="segment",
+    kinds={"pandas"},
+    partitions_def=monthly_partitions,
+    code_version=FRAMEWORK_VERSION,
+    description="Firmographic, behavioral and value rubric points, the 1-5 scores and the "
+    "weighted composite.",
+)
+def account_scores(
+    context: dg.AssetExecutionContext,
+    accounts_enriched: pd.DataFrame,
+    product_usage: pd.DataFrame,
+    framework: FrameworkResource,
+) -> dg.MaterializeResult:
+    fw = framework.load()
+    as_of = as_of_for_partition(context.partition_key)
+    scores = score_accounts(accounts_enriched, standardize_usage(product_usage), fw, as_of)
+    metadata = frame_metadata(
+        scores,
+        ["account_id", "firmographic_score", "behavioral_score", "value_score", "composite_score"],
+    )
+    metadata["framework_version"] = fw.version
+    metadata["as_of"] = as_of.isoformat()
+    metadata["mean_composite"] = dg.MetadataValue.float(float(scores["composite_score"].mean()))
+    return dg.MaterializeResult(value=scores, metadata=metadata)
+
+
+@dg.asset(
+    group_name="segment",
+    kinds={"pandas"},
+    partitions_def=monthly_partitions,
+    code_version=FRAMEWORK_VERSION,
+    description="Tier, service model, status, at-risk flag and explanation per account; "
+    "Unsegmented rows carry a machine-readable reason.",
+)
+def segment_assignments(
+    context: dg.AssetExecutionContext,
+    accounts_enriched: pd.DataFrame,
+    account_scores: pd.DataFrame,
+    framework: FrameworkResource,
+) -> dg.MaterializeResult:
+    fw = framework.load()
+    assignments = assign_segments(accounts_enriched, account_scores, fw)
+    metadata = frame_metadata(
+        assignments,
+        [
+            "account_id",
+            "name",
+            "segment",
+            "service_model",
+            "composite_score",
+            "status",
+            "explanation",
+        ],
+    )
+    metadata["tier_distribution"] = share_table(tier_distribution(assignments))
+    metadata["segment_coverage"] = dg.MetadataValue.float(segment_coverage(assignments))
+    metadata["status_counts"] = dg.MetadataValue.json(
+        assignments["status"].value_counts().to_dict()
+    )
+    metadata["unsegmented_reasons"] = dg.MetadataValue.json(
+        assignments["unsegmented_reason"].dropna().value_counts().to_dict()
+    )
+    metadata["at_risk"] = int(assignments["at_risk"].sum())
+    metadata["framework_version"] = fw.version
+    return dg.MaterializeResult(value=assignments, metadata=metadata)

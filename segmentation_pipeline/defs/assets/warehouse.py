@@ -1,0 +1,60 @@
+"""Persist each month's results in the warehouse."""
+
+import dagster as dg
+import pandas as pd
+
+from segmentation_pipeline.core.reports import segment_summary
+from segmentation_pipeline.defs.assets._metadata import frame_metadata
+from segmentation_pipeline.defs.partitions import monthly_partitions
+from segmentation_pipeline.defs.resources import WarehouseResource
+
+SNAPSHOT_COLUMN = "snapshot_month"
+
+
+@dg.asset(
+    group_name="warehouse",
+    kinds={"sql"},
+    partitions_def=monthly_partitions,
+    description="Warehouse tables segment_snapshots and account_merge_audit for the month "
+    "(replaced as a whole, in one transaction).",
+)
+def warehouse_segments(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    account_merge_audit: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    client = warehouse.client()
+    month = context.partition_key
+    written = client.replace_partition(
+        "segment_snapshots", segment_assignments, SNAPSHOT_COLUMN, month
+    )
+    merged = client.replace_partition(
+        "account_merge_audit", account_merge_audit, SNAPSHOT_COLUMN, month
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": written,
+            "merge_audit_rows": merged,
+            "warehouse": client.engine.url.render_as_string(hide_password=True),
+        }
+    )
+
+
+@dg.asset(
+    group_name="report",
+    kinds={"sql"},
+    partitions_def=monthly_partitions,
+    deps=[warehouse_segments],
+    description="Accounts and ARR by segment (warehouse table report_segment_summary).",
+)
+def segment_summary_report(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    summary = segment_summary(segment_assignments)
+    warehouse.client().replace_partition(
+        "report_segment_summary", summary, SNAPSHOT_COLUMN, context.partition_key
+    )
+    return dg.MaterializeResult(metadata=frame_metadata(summary))

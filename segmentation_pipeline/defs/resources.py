@@ -1,0 +1,74 @@
+"""Resources: every connection and every file location the assets use."""
+
+import os
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from segmentation_pipeline.framework import Framework, load_framework
+from segmentation_pipeline.io.crm import AccountExtract, FileCrm
+from segmentation_pipeline.io.warehouse import Warehouse
+
+SAMPLE_CRM_FOLDER = str(Path(str(resources.files("segmentation_pipeline"))) / "data" / "sample_crm")
+HOME = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
+DEFAULT_WAREHOUSE_URL = f"sqlite:///{HOME / 'warehouse.sqlite'}"
+
+
+class FrameworkResource(dg.ConfigurableResource):
+    """The segmentation framework file; empty path means the bundled default."""
+
+    path: str = ""
+
+    def load(self) -> Framework:
+        return load_framework(self.path or None)
+
+
+class CrmResource(dg.ConfigurableResource):
+    """Base of every CRM the pipeline can read (file exports, Salesforce)."""
+
+    def read_accounts(self, since: datetime | None = None) -> AccountExtract:
+        raise NotImplementedError
+
+    def read_usage(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+
+class FileCrmResource(CrmResource):
+    """A folder of CSV exports (accounts.csv, product_usage.csv) in Salesforce field names."""
+
+    folder: str = SAMPLE_CRM_FOLDER
+
+    def read_accounts(self, since: datetime | None = None) -> AccountExtract:
+        return FileCrm(self.folder).read_accounts(since)
+
+    def read_usage(self) -> pd.DataFrame:
+        return FileCrm(self.folder).read_usage()
+
+
+class FirmographicsFileResource(dg.ConfigurableResource):
+    """The offline firmographics provider: a CSV keyed by domain."""
+
+    path: str = str(Path(SAMPLE_CRM_FOLDER) / "firmographics.csv")
+
+    def read(self) -> pd.DataFrame:
+        if not Path(self.path).exists():
+            raise FileNotFoundError(f"firmographics file not found: {self.path}")
+        return pd.read_csv(self.path, dtype={"domain": str, "industry": str, "country_code": str})
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Any SQLAlchemy URL; SQLite under SEGMENTATION_HOME by default."""
+
+    url: str = DEFAULT_WAREHOUSE_URL
+
+    def client(self) -> Warehouse:
+        # One engine (and connection pool) per URL for the life of the process.
+        if self.url not in _WAREHOUSES:
+            _WAREHOUSES[self.url] = Warehouse(self.url)
+        return _WAREHOUSES[self.url]
+
+
+_WAREHOUSES: dict[str, Warehouse] = {}
