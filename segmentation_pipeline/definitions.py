@@ -6,6 +6,8 @@ import dagster as dg
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
 from segmentation_pipeline.defs.checks import key_field_completeness_check, segment_coverage_check
+from segmentation_pipeline.defs.enrichment import EnrichmentResource
+from segmentation_pipeline.defs.enrichment_check import enrichment_coverage_check
 from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.resources import (
     DEFAULT_WAREHOUSE_URL,
@@ -29,6 +31,7 @@ def default_resources() -> dict:
                 "SEGMENTATION_FIRMOGRAPHICS_FILE", os.path.join(crm_folder, "firmographics.csv")
             )
         ),
+        "enrichment": EnrichmentResource.from_environment(),
         "warehouse": WarehouseResource(
             url=os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
         ),
@@ -37,7 +40,7 @@ def default_resources() -> dict:
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    asset_checks=[segment_coverage_check, key_field_completeness_check],
+    asset_checks=[segment_coverage_check, key_field_completeness_check, enrichment_coverage_check],
     jobs=[segmentation_job],
     resources=default_resources(),
 )

@@ -131,15 +131,24 @@ def country_code(value: object) -> str | None:
 
 
 def canonical_industry(label: object, extra: Mapping[str, str] | None = None) -> str | None:
-    """A vendor's industry label in the framework's vocabulary; None when unmapped."""
+    """A vendor's industry label in the framework's vocabulary; None when unmapped.
+
+    A label that already is one of the pipeline's industries ("software") is accepted in
+    its canonical spelling; anything else must be in the map, or it is not used.
+    """
     if not isinstance(label, str) or not label.strip():
         return None
     key = label.strip().lower()
-    if extra:
-        for vendor_label, industry in extra.items():
-            if vendor_label.strip().lower() == key:
-                return industry
-    return VENDOR_INDUSTRIES.get(key)
+    extra = extra or {}
+    for vendor_label, industry in extra.items():
+        if vendor_label.strip().lower() == key:
+            return industry
+    if key in VENDOR_INDUSTRIES:
+        return VENDOR_INDUSTRIES[key]
+    for industry in (*extra.values(), *VENDOR_INDUSTRIES.values()):
+        if industry.lower() == key:
+            return industry
+    return None
 
 
 def _amount(number: str, unit: str) -> float:

@@ -45,7 +45,7 @@ def assemble(
     merged = merge_answers(accounts, plan, answers, settings, available)
     all_answers: Iterable[Answer] = (a for by in answers.values() for a in by.values())
     lookups = lookup_table(all_answers)
-    providers = provider_stats(lookups, list(settings.providers))
+    providers = provider_stats(lookups, list(available))
     providers["requests"] = [int((requests or {}).get(p, 0)) for p in providers["provider"]]
     fields = settings.filled_fields
     filled = newly_filled(accounts, merged.accounts, fields)

@@ -1,9 +1,11 @@
 """The offline provider: a CSV of firmographics the operator already owns.
 
 Columns `domain, industry, employees, annual_revenue, country_code` and, optionally,
-`confidence` (0-1). No network, no credentials, no credits: it is the default first
-step of every waterfall and what the demo runs on. Unreadable cells become unknown
-fields, rows without a usable domain are dropped and counted; nothing raises on data.
+`confidence` (0-1). Industries are the pipeline's own or mapped vendor labels (anything
+else is left unknown rather than let into scoring). No network, no credentials, no
+credits: it is the default first step of every waterfall and what the demo runs on.
+Unreadable cells become unknown fields, rows without a usable domain are dropped and
+counted; nothing raises on data.
 """
 
 from __future__ import annotations
@@ -35,12 +37,6 @@ class FirmographicsFileError(ValueError):
     """The configured firmographics file cannot be used at all."""
 
 
-def _industry(value: object, industry_map: Mapping[str, str]) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return canonical_industry(value, industry_map) or value.strip()
-
-
 def _confidence(value: object, default: float) -> float:
     number = positive_number(value)
     return number if number is not None and number <= 1 else default
@@ -68,7 +64,7 @@ def load_firmographics(
         if domain in table:
             continue
         values = {
-            "industry": _industry(row.industry, industry_map or {}),
+            "industry": canonical_industry(row.industry, industry_map),
             "employees": positive_number(row.employees),
             "annual_revenue": positive_number(row.annual_revenue),
             "country_code": country_code(row.country_code),

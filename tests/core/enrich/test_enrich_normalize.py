@@ -53,3 +53,8 @@ def test_only_positive_finite_numbers_count():
     assert positive_number("12") == 12.0
     for junk in (0, -3, "n/a", None, float("nan"), float("inf"), True):
         assert positive_number(junk) is None
+
+
+def test_a_pipeline_industry_is_taken_in_its_canonical_spelling():
+    assert canonical_industry("software") == "Software"
+    assert canonical_industry("AEROSPACE", {"aviation & aerospace": "Aerospace"}) == "Aerospace"
