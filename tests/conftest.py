@@ -31,6 +31,30 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
 
 
+# --- Salesforce: local API server (issue 3) ---------------------------------------------
+# A fresh in-memory org per test, served over TLS behind a CONNECT proxy on 127.0.0.1; the
+# client reaches it with ordinary settings (proxy_url + ca_bundle), nothing test-only.
+from segmentation_pipeline.io.salesforce import SalesforceSettings  # noqa: E402
+from segmentation_pipeline.local_servers.salesforce_api import LocalSalesforce  # noqa: E402
+
+
+@pytest.fixture
+def salesforce_server():
+    with LocalSalesforce() as server:
+        yield server
+
+
+@pytest.fixture
+def salesforce_settings(salesforce_server) -> SalesforceSettings:
+    """Username + password + token login with fast retries and polling."""
+    return SalesforceSettings(
+        **salesforce_server.password_login(),
+        backoff_seconds=0.01,
+        bulk_poll_seconds=0.01,
+        timeout_seconds=5,
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # Enrichment vendors (issue 5): local People Data Labs and Apollo servers, settings
 # builder, a throwaway PostgreSQL for the enrichment cache.

@@ -1,1 +1,1 @@
-"""Local servers on 127.0.0.1 that speak the real protocols, for tests, benchmarks, demo."""
+"""Local servers that speak real protocols on 127.0.0.1, for tests, benchmarks and the demo."""
