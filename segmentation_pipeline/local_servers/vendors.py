@@ -19,20 +19,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from segmentation_pipeline.core.enrich.normalize import VENDOR_INDUSTRIES, normalize_domain
+from segmentation_pipeline.local_servers.loopback import ServerThread
 
 # PDL's canonical bands (employee `size`, `inferred_revenue`).
 _PDL_SIZES = (
@@ -115,7 +114,7 @@ class _Limits:
 
 
 class VendorServer:
-    """One vendor API on a free loopback port, run by uvicorn in a background thread."""
+    """One vendor API on a free loopback port, served from a background thread."""
 
     vendor = "vendor"
 
@@ -126,8 +125,7 @@ class VendorServer:
         self.log: list[LoggedRequest] = []
         self._limits = _Limits()
         self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: ServerThread | None = None
         self.port = 0
 
     # --- lifecycle ---------------------------------------------------------------
@@ -136,37 +134,14 @@ class VendorServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> VendorServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            Starlette(routes=self.routes()),
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-            backlog=4096,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True,
-            name=f"{self.vendor}-server",
-        )
+        self._thread = ServerThread(Starlette(routes=self.routes()))
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"local {self.vendor} server did not start")
-            time.sleep(0.01)
+        self.port = self._thread.port
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
         if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = None
+            self._thread.stop()
         self._thread = None
 
     def __enter__(self) -> VendorServer:

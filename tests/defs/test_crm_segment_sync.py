@@ -6,6 +6,7 @@ import pytest
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
 from segmentation_pipeline.defs.checks import key_field_completeness_check, segment_coverage_check
+from segmentation_pipeline.defs.enrichment import EnrichmentResource
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import (
     SAMPLE_CRM_FOLDER,
@@ -50,6 +51,7 @@ def run_chain(server, url, **sf_extra):
         resources={
             "framework": FrameworkResource(),
             "firmographics": FirmographicsFileResource(),
+            "enrichment": EnrichmentResource(),
             "warehouse": warehouse,
             "salesforce": salesforce,
             "crm": SalesforceCrmResource(
