@@ -7,6 +7,7 @@ supplies secrets and addresses.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -79,15 +80,7 @@ class EnrichmentResource(dg.ConfigurableResource):
         providers = build_providers(settings, keys, base_urls=urls, file_path=firmographics_path)
         cache = EnrichmentCache(warehouse.engine)
         result = enrich_accounts(accounts, providers, cache, settings, now or datetime.now(UTC))
-        return EnrichmentResult(
-            accounts=refresh_derived(result.accounts, framework),
-            provenance=result.provenance,
-            conflicts=result.conflicts,
-            non_matches=result.non_matches,
-            lookups=result.lookups,
-            providers=result.providers,
-            stats=result.stats,
-        )
+        return replace(result, accounts=refresh_derived(result.accounts, framework))
 
 
 def _provider_table(providers: pd.DataFrame) -> dg.MetadataValue:

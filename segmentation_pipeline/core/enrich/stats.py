@@ -12,6 +12,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.enrich.answers import Answer, Outcome
 from segmentation_pipeline.core.enrich.plan import is_missing
+from segmentation_pipeline.core.governance import field_completeness
 
 LOOKUP_COLUMNS = (
     "domain", "provider", "outcome", "from_cache", "confidence", "credits", "fetched_at",
@@ -24,16 +25,8 @@ PROVIDER_STAT_COLUMNS = (
 
 
 def coverage(accounts: pd.DataFrame, fields: Sequence[str]) -> dict[str, float]:
-    """Share of accounts with a usable value, per field (an empty frame covers nothing)."""
-    total = len(accounts)
-    out = {}
-    for field in fields:
-        if total == 0 or field not in accounts.columns:
-            out[field] = 0.0
-            continue
-        known = sum(not is_missing(field, v) for v in accounts[field].astype(object))
-        out[field] = known / total
-    return out
+    """Share of accounts with a usable value, per field; a field the frame lacks is 0."""
+    return field_completeness(accounts.reindex(columns=list(fields)), list(fields))
 
 
 def newly_filled(before: pd.DataFrame, after: pd.DataFrame, fields: Sequence[str]) -> int:
