@@ -40,7 +40,7 @@ class ProviderSettings(_Strict):
     enabled: bool = True
     # Vendor API root; None means the vendor's public address.
     base_url: str | None = None
-    # File provider only: CSV path; None means the bundled sample.
+    # File provider only: CSV path; None means the deployment's firmographics file.
     path: str | None = None
     # Records per request: >1 uses the vendor's bulk endpoint.
     batch_size: int = Field(default=1, ge=1)

@@ -55,3 +55,11 @@ def test_lookup_answers_every_domain(tmp_path):
     assert [a.outcome for a in answers] == [Outcome.HIT, Outcome.MISS]
     assert answers[0].values["industry"] == "Software"
     assert provider.requests == 0 and provider.dropped_rows == 1
+
+
+def test_the_frameworks_path_wins_over_the_deployments_default(tmp_path):
+    chosen = tmp_path / "chosen.csv"
+    chosen.write_text(CSV)
+    settings = ProviderSettings(kind="file", path=str(chosen))
+    assert FileProvider("file", settings, tmp_path / "default.csv").path == chosen
+    assert FileProvider("file", ProviderSettings(kind="file"), chosen).path == chosen

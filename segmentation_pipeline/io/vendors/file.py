@@ -84,7 +84,7 @@ class FileProvider:
     ):
         self.name = name
         self.settings = settings
-        self.path = Path(path or settings.path or SAMPLE_FIRMOGRAPHICS)
+        self.path = Path(settings.path or path or SAMPLE_FIRMOGRAPHICS)
         self.industry_map = industry_map or {}
         self.requests = 0
         self.dropped_rows = 0
