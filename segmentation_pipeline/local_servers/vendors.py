@@ -5,7 +5,7 @@ of the real APIs. Each server speaks its vendor's documented shapes (paths, auth
 header, single and bulk endpoints, the vendor's way of saying "no match") and can be
 made to misbehave at runtime through `server.faults`: latency, rate limits answered
 with 429 + `Retry-After`, storms of 429s, bursts of 5xx, hanging requests, malformed
-bodies, per-domain errors. Every request is logged with its arrival time, so a test
+bodies, per-domain errors and misses. Every request is logged with its arrival time, so a test
 can count calls and check that no window of time ever held more than the limit.
 
     with start_pdl_server(companies, api_key="k") as pdl:
@@ -80,6 +80,7 @@ class Faults:
     malformed: int = 0  # next N requests get a 200 whose body is not what the API returns
     error_domains: set[str] = field(default_factory=set)  # always `error_status`
     malformed_domains: set[str] = field(default_factory=set)  # always a malformed body
+    miss_domains: set[str] = field(default_factory=set)  # known companies answered "no match"
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,12 @@ class VendorServer:
     # --- shared request handling -------------------------------------------------
     def routes(self) -> list[Route]:
         raise NotImplementedError
+
+    def known(self, domain: str | None) -> Company | None:
+        """The company behind `domain`, unless it is unknown or switched to a miss."""
+        if domain is None or domain in self.faults.miss_domains:
+            return None
+        return self.companies.get(domain)
 
     def api_key_of(self, request: Request) -> str | None:
         raise NotImplementedError
@@ -303,7 +310,7 @@ class PdlServer(VendorServer):
             min_likelihood = int(params.get("min_likelihood", 2))
         except (TypeError, ValueError):
             min_likelihood = 2
-        company = self.companies.get(domain)
+        company = self.known(domain)
         if company is None or company.likelihood < min_likelihood:
             return 404, {"status": 404, "error": {
                 "type": "not_found", "message": "No records were found matching your request"}}
@@ -378,7 +385,7 @@ class ApolloServer(VendorServer):
         domain = normalize_domain(request.query_params.get("domain") or "")
 
         def answer() -> Response:
-            company = self.companies.get(domain) if domain else None
+            company = self.known(domain)
             return JSONResponse({} if company is None else
                                 {"organization": self.organization(company)})
 
@@ -392,7 +399,7 @@ class ApolloServer(VendorServer):
 
         def answer() -> Response:
             unique = list(dict.fromkeys(domains))
-            found = [self.organization(self.companies[d]) for d in unique if d in self.companies]
+            found = [self.organization(c) for c in map(self.known, unique) if c is not None]
             return JSONResponse({
                 "status": "success",
                 "error_code": None,

@@ -69,3 +69,14 @@ def test_latency_and_reset(apollo_server):
     assert time.monotonic() - started >= 0.2
     apollo_server.reset()
     assert apollo_server.log == [] and apollo_server.faults.latency == 0.0
+
+
+def test_known_companies_can_be_switched_to_misses(pdl_server, apollo_server):
+    pdl_server.faults.miss_domains = {"acme.com"}
+    apollo_server.faults.miss_domains = {"globex.io"}
+    assert httpx.get(f"{pdl_server.url}/v5/company/enrich", params={"website": "acme.com"},
+                     headers={"X-Api-Key": pdl_server.api_key}).status_code == 404
+    bulk = httpx.post(f"{apollo_server.url}/api/v1/organizations/bulk_enrich",
+                      params=[("domains[]", "globex.io"), ("domains[]", "acme.com")],
+                      headers={"x-api-key": apollo_server.api_key}).json()
+    assert [o["primary_domain"] for o in bulk["organizations"]] == ["acme.com"]
