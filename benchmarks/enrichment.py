@@ -184,13 +184,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="vendor limit, requests/s")
     parser.add_argument("--latency", type=float, default=0.05, help="vendor latency, seconds")
     parser.add_argument("--concurrency", type=int, default=0,
-                        help="requests in flight (0 = enough to cover the latency)")
+                        help="requests in flight (0 = 1.5 x rate x latency)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path("benchmark-enrichment.json"))
     args = parser.parse_args()
     raised = raise_priority()
 
-    concurrency = args.concurrency or max(4, math.ceil(args.rate * args.latency * 3))
+    # Enough workers to keep the limit busy through the latency, with half again as
+    # margin; more would only pile up in flight whenever the vendor stalls, and reach it
+    # as one burst when it resumes.
+    concurrency = args.concurrency or max(2, math.ceil(args.rate * args.latency * 1.5))
     config = settings(args.rate, concurrency)
     frame = accounts(args.n)
     vendor = RemoteVendor(args.n, args.seed, args.latency, math.floor(args.rate))
