@@ -18,7 +18,7 @@ shared machine the neighbours' load otherwise pauses client or vendor for 100 ms
 more, which bunches requests no client-side limiter can see. The figures say whether
 the priority was granted and what the load was.
 
-    python benchmarks/enrichment.py --n 10000 --rate 100 --out benchmark-enrichment.json
+    python benchmarks/enrichment.py --n 10000 --rate 100 --out benchmarks/results/enrichment.json
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=0,
                         help="requests in flight (0 = 1.5 x rate x latency)")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("benchmark-enrichment.json"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/enrichment.json"))
     args = parser.parse_args()
     raised = raise_priority()
 
@@ -240,6 +240,7 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
     for key, value in figures.items():
         print(f"{key:32} {value}")
