@@ -4,10 +4,13 @@ import os
 
 import dagster as dg
 
+from segmentation_pipeline.defs.alerts import alert_sink_from_env
 from segmentation_pipeline.defs.assets import ALL_ASSETS
-from segmentation_pipeline.defs.checks import key_field_completeness_check, segment_coverage_check
+from segmentation_pipeline.defs.assets.impact import framework_change_impact
+from segmentation_pipeline.defs.assets.review import segment_review
+from segmentation_pipeline.defs.backfill import rescore_job
+from segmentation_pipeline.defs.checks import all_checks
 from segmentation_pipeline.defs.enrichment import EnrichmentResource
-from segmentation_pipeline.defs.enrichment_check import enrichment_coverage_check
 from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.resources import (
     DEFAULT_WAREHOUSE_URL,
@@ -22,6 +25,8 @@ from segmentation_pipeline.defs.salesforce import (
     crm_segment_sync,
     salesforce_resource_from_env,
 )
+from segmentation_pipeline.defs.schedules import ALL_SCHEDULES, GOVERNANCE_JOBS
+from segmentation_pipeline.defs.sensors import ALL_SENSORS
 
 
 def default_resources() -> dict:
@@ -49,12 +54,15 @@ def default_resources() -> dict:
         ),
         "enrichment": EnrichmentResource.from_environment(),
         "warehouse": warehouse,
+        "alerts": alert_sink_from_env(warehouse),
     }
 
 
 defs = dg.Definitions(
-    assets=[*ALL_ASSETS, crm_segment_sync],
-    asset_checks=[segment_coverage_check, key_field_completeness_check, enrichment_coverage_check],
-    jobs=[segmentation_job],
+    assets=[*ALL_ASSETS, crm_segment_sync, framework_change_impact, segment_review],
+    asset_checks=all_checks(),
+    jobs=[segmentation_job, rescore_job, *GOVERNANCE_JOBS],
+    schedules=ALL_SCHEDULES,
+    sensors=ALL_SENSORS,
     resources=default_resources(),
 )

@@ -1,7 +1,7 @@
 """Dagster wiring of the enrichment stage: vendor credentials, the run, its metadata and
-review tables (the coverage check is in `enrichment_check.py`). Which vendors run, in
-what order, at what price is the framework's `enrichment` section; this module only
-supplies secrets and addresses.
+review tables (coverage is graded by the governance check `enrichment_coverage` in
+`defs/checks.py`). Which vendors run, in what order, at what price is the framework's
+`enrichment` section; this module only supplies secrets and addresses.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
+from segmentation_pipeline.framework.reporting import Reporting
 
 DIMENSIONS = ("firmographic", "behavioral", "value")
 
@@ -279,14 +280,17 @@ class Share(_Strict):
 
 
 class OperationalizedSegments(_Strict):
+    """Good inside [good_min, good_max]; red above warning_max or at red_at_most and below."""
+
     good_min: int = Field(ge=1)
     good_max: int = Field(ge=1)
     warning_max: int = Field(ge=1)
+    red_at_most: int = Field(default=2, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> OperationalizedSegments:
-        if not self.good_min <= self.good_max < self.warning_max:
-            raise ValueError("need good_min <= good_max < warning_max")
+        if not self.red_at_most < self.good_min <= self.good_max < self.warning_max:
+            raise ValueError("need red_at_most < good_min <= good_max < warning_max")
         return self
 
 
@@ -300,6 +304,46 @@ class Governance(_Strict):
     min_accounts_per_segment: int = Field(ge=1)
     tier_distribution: dict[str, Share]
     operationalized_segments: OperationalizedSegments
+
+
+class Drift(_Strict):
+    """Population stability index bands and the composite-score bins it is measured on."""
+
+    psi_warn: float = Field(default=0.10, gt=0)
+    psi_alert: float = Field(default=0.25, gt=0)
+    composite_bin_edges: list[float] = [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Drift:
+        if not self.psi_warn < self.psi_alert:
+            raise ValueError("psi_warn must be below psi_alert")
+        edges = self.composite_bin_edges
+        if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError("composite_bin_edges must be a non-empty, strictly rising list")
+        return self
+
+
+class Schedules(_Strict):
+    """Cron strings, read in the framework's timezone."""
+
+    nightly: str = "0 2 * * *"
+    monthly_audit: str = "0 6 1 * *"
+    quarterly_review: str = "0 7 1 1,4,7,10 *"
+
+    @model_validator(mode="after")
+    def _five_fields(self) -> Schedules:
+        for name in ("nightly", "monthly_audit", "quarterly_review"):
+            if len(getattr(self, name).split()) != 5:
+                raise ValueError(f"{name}: a cron string has five fields")
+        return self
+
+
+class Monitoring(_Strict):
+    """What the alerting sensors compare against and when the schedules fire."""
+
+    drift: Drift = Drift()
+    coverage_drop_points: float = Field(default=5.0, gt=0, le=100)
+    schedules: Schedules = Schedules()
 
 
 class Framework(_Strict):
@@ -316,6 +360,8 @@ class Framework(_Strict):
     assignment: Assignment
     governance: Governance
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
+    reporting: Reporting = Field(default_factory=Reporting)
+    monitoring: Monitoring = Monitoring()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:

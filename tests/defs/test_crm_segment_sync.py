@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
-from segmentation_pipeline.defs.checks import key_field_completeness_check, segment_coverage_check
+from segmentation_pipeline.defs.checks import all_checks
 from segmentation_pipeline.defs.enrichment import EnrichmentResource
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import (
@@ -47,7 +47,7 @@ def run_chain(server, url, **sf_extra):
     warehouse = WarehouseResource(url=url)
     defs = dg.Definitions(
         assets=[*ALL_ASSETS, crm_segment_sync],
-        asset_checks=[segment_coverage_check, key_field_completeness_check],
+        asset_checks=all_checks(),
         resources={
             "framework": FrameworkResource(),
             "firmographics": FirmographicsFileResource(),

@@ -1,5 +1,5 @@
 """accounts_enriched in Dagster: vendors through the resource, metadata, review tables,
-the coverage check, and API keys that never surface."""
+graded by the governance enrichment coverage check, and API keys that never surface."""
 
 from pathlib import Path
 
@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
+from segmentation_pipeline.defs.checks import enrichment_coverage_check
 from segmentation_pipeline.defs.enrichment import EnrichmentResource
-from segmentation_pipeline.defs.enrichment_check import enrichment_coverage_check
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
     FirmographicsFileResource,

@@ -50,7 +50,7 @@ def test_every_account_ends_segmented_merged_or_unsegmented_with_reason(run):
 def test_checks_ran_and_passed_on_the_sample(run):
     result, _ = run
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert {"segment_coverage_check", "key_field_completeness_check"} <= set(evaluations)
+    assert {"segment_coverage_check", "key_field_completeness_industry"} <= set(evaluations)
     coverage = evaluations["segment_coverage_check"]
     assert coverage.passed
     assert coverage.metadata["threshold"].value == 0.95
@@ -78,12 +78,14 @@ def test_assets_carry_metadata(run):
 
 
 def test_a_red_coverage_check_blocks_downstream_steps(tmp_path):
-    """Drop ARR from every account: all are Unsegmented, coverage is 0%, the blocking
-    check fails and nothing downstream of segment_assignments runs."""
+    """Drop ARR from 30% of accounts: they are Unsegmented, coverage falls below the 80% red
+    flag (ARR completeness, ~70%, is only a warning), the blocking check fails and nothing
+    downstream of segment_assignments runs."""
     folder = tmp_path / "crm"
     folder.mkdir()
     raw = pd.read_csv(FileCrmResource().folder + "/accounts.csv", dtype=str)
-    raw.assign(ARR__c=None).to_csv(folder / "accounts.csv", index=False)
+    raw.loc[raw.index[: int(len(raw) * 0.3)], "ARR__c"] = None
+    raw.to_csv(folder / "accounts.csv", index=False)
     job = defs.resolve_job_def("segmentation_job")
     result = job.execute_in_process(
         partition_key=MONTH,

@@ -3,8 +3,9 @@
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.assets.extract import crm_accounts, product_usage
 from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
+from segmentation_pipeline.defs.assets.reports import REPORT_ASSETS
 from segmentation_pipeline.defs.assets.segments import account_scores, segment_assignments
-from segmentation_pipeline.defs.assets.warehouse import segment_summary_report, warehouse_segments
+from segmentation_pipeline.defs.assets.warehouse import warehouse_segments
 
 ALL_ASSETS = [
     crm_accounts,
@@ -15,5 +16,5 @@ ALL_ASSETS = [
     account_scores,
     segment_assignments,
     warehouse_segments,
-    segment_summary_report,
+    *REPORT_ASSETS,
 ]
