@@ -1,7 +1,8 @@
-"""Dagster wiring of the enrichment stage: vendor credentials, the run, its metadata and
-review tables (coverage is graded by the governance check `enrichment_coverage` in
-`defs/checks.py`). Which vendors run, in what order, at what price is the framework's
-`enrichment` section; this module only supplies secrets and addresses.
+"""Dagster wiring of the enrichment stage: the firmographics resource (offline file,
+vendor credentials), the run, its metadata and review tables. Coverage is graded by the
+governance check `enrichment_coverage` in `defs/checks.py`. Which vendors run, in what
+order, at what price is the framework's `enrichment` section; this module only supplies
+secrets and addresses.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field
 from segmentation_pipeline.core.enrich import EnrichmentResult
 from segmentation_pipeline.core.enrich.derived import refresh_derived
 from segmentation_pipeline.defs.assets._metadata import share_table
+from segmentation_pipeline.defs.resources import FirmographicsFileResource
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.enrichment import enrich_accounts
 from segmentation_pipeline.io.enrichment_cache import EnrichmentCache
@@ -33,11 +35,13 @@ _VALUE_COLUMNS = ("crm_value", "vendor_value", "value")
 _SECRET_ENV = {"pdl": "PDL_API_KEY", "apollo": "APOLLO_API_KEY"}
 
 
-class EnrichmentResource(dg.ConfigurableResource):
-    """Vendor API keys (from the environment, via `EnvVar`) and API addresses.
+class FirmographicsResource(FirmographicsFileResource):
+    """Where firmographics come from: the offline file (`path`) plus the vendors' API keys
+    (from the environment, via `EnvVar`) and API addresses.
 
     Keys go to every provider of that vendor kind in the framework; an empty base URL
-    means the vendor's public API (tests and the demo point it at a local server).
+    means the vendor's public API (tests and the demo point it at a local server). A
+    plain `FirmographicsFileResource` in its place runs the offline file only.
     """
 
     pdl_api_key: str | None = Field(default=None, repr=False)
@@ -46,7 +50,7 @@ class EnrichmentResource(dg.ConfigurableResource):
     apollo_base_url: str = ""
 
     @classmethod
-    def from_environment(cls) -> EnrichmentResource:
+    def from_environment(cls, path: str) -> FirmographicsResource:
         """Keys as `EnvVar`s when set, so they are read at run time and never stored."""
         keys = {
             f"{kind}_api_key": dg.EnvVar(name)
@@ -54,33 +58,34 @@ class EnrichmentResource(dg.ConfigurableResource):
             if os.environ.get(name)
         }
         return cls(
+            path=path,
             pdl_base_url=os.environ.get("PDL_BASE_URL", ""),
             apollo_base_url=os.environ.get("APOLLO_BASE_URL", ""),
             **keys,
         )
 
-    def run(
-        self,
-        accounts: pd.DataFrame,
-        framework: Framework,
-        firmographics_path: str,
-        warehouse: Warehouse,
-        now: datetime | None = None,
-    ) -> EnrichmentResult:
-        """Enrich the accounts; the cache and credit ledger live in the warehouse."""
-        settings = framework.enrichment
-        keys, urls = {}, {}
-        for name, provider in settings.providers.items():
-            if provider.kind == "file":
-                continue
-            keys[name] = getattr(self, f"{provider.kind}_api_key")
-            url = getattr(self, f"{provider.kind}_base_url")
-            if url:
-                urls[name] = url
-        providers = build_providers(settings, keys, base_urls=urls, file_path=firmographics_path)
-        cache = EnrichmentCache(warehouse.engine)
-        result = enrich_accounts(accounts, providers, cache, settings, now or datetime.now(UTC))
-        return replace(result, accounts=refresh_derived(result.accounts, framework))
+
+def run_enrichment(
+    firmographics: FirmographicsFileResource,
+    accounts: pd.DataFrame,
+    framework: Framework,
+    warehouse: Warehouse,
+    now: datetime | None = None,
+) -> EnrichmentResult:
+    """Enrich the accounts; the cache and credit ledger live in the warehouse."""
+    settings = framework.enrichment
+    keys, urls = {}, {}
+    for name, provider in settings.providers.items():
+        if provider.kind == "file":
+            continue
+        keys[name] = getattr(firmographics, f"{provider.kind}_api_key", None)
+        url = getattr(firmographics, f"{provider.kind}_base_url", "")
+        if url:
+            urls[name] = url
+    providers = build_providers(settings, keys, base_urls=urls, file_path=firmographics.path)
+    cache = EnrichmentCache(warehouse.engine)
+    result = enrich_accounts(accounts, providers, cache, settings, now or datetime.now(UTC))
+    return replace(result, accounts=refresh_derived(result.accounts, framework))
 
 
 def _provider_table(providers: pd.DataFrame) -> dg.MetadataValue:

@@ -6,7 +6,6 @@ import pytest
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
 from segmentation_pipeline.defs.checks import all_checks
-from segmentation_pipeline.defs.enrichment import EnrichmentResource
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import (
     SAMPLE_CRM_FOLDER,
@@ -51,7 +50,6 @@ def run_chain(server, url, **sf_extra):
         resources={
             "framework": FrameworkResource(),
             "firmographics": FirmographicsFileResource(),
-            "enrichment": EnrichmentResource(),
             "warehouse": warehouse,
             "salesforce": salesforce,
             "crm": SalesforceCrmResource(

@@ -10,7 +10,7 @@ import yaml
 
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.checks import enrichment_coverage_check
-from segmentation_pipeline.defs.enrichment import EnrichmentResource
+from segmentation_pipeline.defs.enrichment import FirmographicsResource
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
     FirmographicsFileResource,
@@ -61,7 +61,7 @@ def firmographics_file(tmp_path: Path) -> str:
     return str(path)
 
 
-def materialize(frame, framework_file, firmographics_file, warehouse_url, enrichment):
+def materialize(frame, framework_file, warehouse_url, firmographics):
     @dg.asset(name="accounts_deduplicated", partitions_def=monthly_partitions)
     def upstream() -> pd.DataFrame:
         return frame
@@ -72,8 +72,7 @@ def materialize(frame, framework_file, firmographics_file, warehouse_url, enrich
         instance=dg.DagsterInstance.ephemeral(),
         resources={
             "framework": FrameworkResource(path=framework_file),
-            "firmographics": FirmographicsFileResource(path=firmographics_file),
-            "enrichment": enrichment,
+            "firmographics": firmographics,
             "warehouse": WarehouseResource(url=warehouse_url),
         },
         raise_on_error=False,
@@ -91,9 +90,9 @@ def test_vendor_waterfall_through_the_resource_with_metadata_and_review_tables(
 ):
     monkeypatch.setenv("PDL_API_KEY", SECRET)
     monkeypatch.setenv("PDL_BASE_URL", pdl_server.url)
-    enrichment = EnrichmentResource.from_environment()
+    firmographics = FirmographicsResource.from_environment(firmographics_file)
     frame = deduplicated(["umbrella.org", "acme.com", "globex.io", "nobody.org"])
-    result = materialize(frame, framework_file, firmographics_file, sqlite_url, enrichment)
+    result = materialize(frame, framework_file, sqlite_url, firmographics)
     assert result.success
     enriched = result.asset_value("accounts_enriched")
     assert list(enriched["industry_source"]) == ["file", "pdl", "pdl", None]
@@ -119,7 +118,7 @@ def test_vendor_waterfall_through_the_resource_with_metadata_and_review_tables(
     assert (check.passed, check.metadata["value"].value) == (False, 0.75)
     assert check.severity == dg.AssetCheckSeverity.WARN
 
-    again = materialize(frame, framework_file, firmographics_file, sqlite_url, enrichment)
+    again = materialize(frame, framework_file, sqlite_url, firmographics)
     assert metadata_of(again)["vendor_requests"].value == 0
     assert pdl_server.calls() == 3
 
@@ -131,8 +130,9 @@ def test_coverage_under_minimum_viable_is_an_error(
     offline = yaml.safe_load(Path(framework_file).read_text())
     offline["enrichment"]["providers"]["pdl"]["enabled"] = False
     Path(framework_file).write_text(yaml.safe_dump(offline))
-    result = materialize(frame, framework_file, firmographics_file, sqlite_url,
-                         EnrichmentResource())
+    # the plain file resource (no vendor keys) runs the offline file only
+    result = materialize(frame, framework_file, sqlite_url,
+                         FirmographicsFileResource(path=firmographics_file))
     check = result.get_asset_check_evaluations()[0]
     assert not check.passed
     assert check.severity == dg.AssetCheckSeverity.ERROR
@@ -144,10 +144,9 @@ def test_api_key_stays_out_of_metadata_logs_and_repr(
 ):
     monkeypatch.setenv("PDL_API_KEY", SECRET)
     monkeypatch.setenv("PDL_BASE_URL", pdl_server.url)
-    enrichment = EnrichmentResource.from_environment()
-    assert SECRET not in repr(enrichment)
-    result = materialize(deduplicated(["acme.com"]), framework_file, firmographics_file,
-                         sqlite_url, enrichment)
+    firmographics = FirmographicsResource.from_environment(firmographics_file)
+    assert SECRET not in repr(firmographics)
+    result = materialize(deduplicated(["acme.com"]), framework_file, sqlite_url, firmographics)
     assert result.success
     texts = [str(v.value) for v in metadata_of(result).values()] + [caplog.text]
     texts += [str(event) for event in result.all_events]
@@ -158,8 +157,8 @@ def test_an_enabled_vendor_without_a_key_is_a_clear_error(
     framework_file, firmographics_file, sqlite_url, monkeypatch
 ):
     monkeypatch.delenv("PDL_API_KEY", raising=False)
-    result = materialize(deduplicated(["acme.com"]), framework_file, firmographics_file,
-                         sqlite_url, EnrichmentResource.from_environment())
+    result = materialize(deduplicated(["acme.com"]), framework_file, sqlite_url,
+                         FirmographicsResource.from_environment(firmographics_file))
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "provider 'pdl' is enabled but no API key was given" in str(failure)

@@ -5,8 +5,8 @@ import pandas as pd
 
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.enrichment import (
-    EnrichmentResource,
     enrichment_metadata,
+    run_enrichment,
     write_review_tables,
 )
 from segmentation_pipeline.defs.partitions import monthly_partitions
@@ -33,11 +33,10 @@ def accounts_enriched(
     accounts_deduplicated: pd.DataFrame,
     framework: FrameworkResource,
     firmographics: FirmographicsFileResource,
-    enrichment: EnrichmentResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     client = warehouse.client()
-    result = enrichment.run(accounts_deduplicated, framework.load(), firmographics.path, client)
+    result = run_enrichment(firmographics, accounts_deduplicated, framework.load(), client)
     written = write_review_tables(result, client, SNAPSHOT_COLUMN, context.partition_key)
     metadata = frame_metadata(
         result.accounts,
