@@ -10,12 +10,12 @@ from segmentation_pipeline.defs.assets.impact import framework_change_impact
 from segmentation_pipeline.defs.assets.review import segment_review
 from segmentation_pipeline.defs.backfill import rescore_job
 from segmentation_pipeline.defs.checks import all_checks
+from segmentation_pipeline.defs.enrichment import FirmographicsResource
 from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.resources import (
     DEFAULT_WAREHOUSE_URL,
     SAMPLE_CRM_FOLDER,
     FileCrmResource,
-    FirmographicsFileResource,
     FrameworkResource,
     WarehouseResource,
 )
@@ -46,7 +46,7 @@ def default_resources() -> dict:
         "framework": FrameworkResource(path=os.environ.get("SEGMENTATION_FRAMEWORK", "")),
         "crm": crm,
         "salesforce": salesforce,
-        "firmographics": FirmographicsFileResource(
+        "firmographics": FirmographicsResource.from_environment(
             path=os.environ.get(
                 "SEGMENTATION_FIRMOGRAPHICS_FILE", os.path.join(crm_folder, "firmographics.csv")
             )

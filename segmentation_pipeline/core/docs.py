@@ -507,6 +507,76 @@ def _monitoring_blocks(fw: Framework) -> list[Block]:
     ]
 
 
+def _limits(limit) -> str:
+    windows = (("per_second", "s"), ("per_minute", "min"), ("per_hour", "h"), ("per_day", "day"))
+    parts = [f"{num(getattr(limit, n))}/{unit}" for n, unit in windows if getattr(limit, n)]
+    return ", ".join(parts) or "none"
+
+
+def _enrichment_blocks(fw: Framework) -> list[Block]:
+    e = fw.enrichment
+
+    def cap(value: float | None) -> str:
+        return "no cap" if value is None else num(value)
+
+    providers = [
+        [
+            name,
+            p.kind,
+            "yes" if p.enabled else "no",
+            num(p.batch_size),
+            num(p.concurrency),
+            num(p.timeout_seconds),
+            _limits(p.rate_limit),
+            pct(p.rate_limit.headroom),
+            num(p.rate_limit.burst),
+            f"{num(p.cost_per_match)} / {num(p.cost_per_miss)}",
+            "likelihood / 10" if p.confidence is None else pct(p.confidence),
+            p.base_url or p.path or "default",
+        ]
+        for name, p in e.providers.items()
+    ]
+    overwrite = "; ".join(f"{p}: {_joined(f)}" for p, f in e.conflicts.overwrite.items())
+    return [
+        Heading("Firmographic enrichment"),
+        Para(
+            f"An account is looked up when one of {_joined(e.key_fields)} is empty, when its "
+            f"{e.verified_at_column} is older than {num(e.stale_after_days)} days, or when "
+            f"{e.revalidate_column} is true. Answers are reused for {num(e.cache.hit_days)} "
+            f"days, a \"no match\" for {num(e.cache.miss_days)} days."
+        ),
+        Table(
+            ["Field group", "Fields", "Providers, in order", "Minimum confidence"],
+            [
+                [name, _joined(g.fields), _joined(g.providers), pct(g.min_confidence)]
+                for name, g in e.field_groups.items()
+            ],
+        ),
+        Table(
+            ["Provider", "Kind", "On", "Batch", "Workers", "Timeout (s)", "Limits",
+             "Headroom", "Burst", "Credits per match / miss", "Confidence", "Address"],
+            providers,
+        ),
+        Bullets(
+            [
+                f"Budget: {cap(e.budget.credits_per_run)} credits per run, "
+                f"{cap(e.budget.credits_per_month)} per month.",
+                "The CRM's own values win; a vendor value that differs is recorded for review "
+                f"(numbers differ beyond {pct(e.conflicts.numeric_tolerance)}). Overwrites "
+                f"allowed: {overwrite or '(none)'}.",
+                f"Retries: at most {num(e.retry.max_attempts)} attempts, backoff from "
+                f"{num(e.retry.base_delay_seconds)} s up to {num(e.retry.max_delay_seconds)} s "
+                f"with {pct(e.retry.jitter)} jitter; a provider failing "
+                f"{num(e.circuit_breaker.failure_threshold)} times in a row is parked for "
+                f"{num(e.circuit_breaker.reset_after_seconds)} s.",
+                "Extra industry mapping: "
+                + (_joined([f"{k} -> {v}" for k, v in e.industry_map.items()]) if e.industry_map
+                   else "(none)"),
+            ]
+        ),
+    ]
+
+
 # Settings the curated documents describe; anything else in the framework lands in
 # "Other settings" with its dotted path. None = the whole section.
 CURATED: dict[str, frozenset[str] | None] = {
@@ -551,6 +621,7 @@ CURATED: dict[str, frozenset[str] | None] = {
         }
     ),
     "monitoring": None,
+    "enrichment": None,
     "reporting": frozenset(
         {
             "breakdowns",
@@ -834,6 +905,7 @@ def data_sources(fw: Framework) -> Document:
                 ["Governance component", "Cadence", "Owner"],
                 [[c.component, c.cadence, c.owner] for c in r.review_cadence],
             ),
+            *_enrichment_blocks(fw),
         ],
     )
 

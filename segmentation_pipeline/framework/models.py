@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 from segmentation_pipeline.framework.reporting import Reporting
 
 DIMENSIONS = ("firmographic", "behavioral", "value")
@@ -467,6 +468,7 @@ class Framework(_Strict):
     service_models: dict[str, ServiceModel]
     assignment: Assignment
     governance: Governance
+    enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     reporting: Reporting = Field(default_factory=Reporting)
     monitoring: Monitoring = Monitoring()
 
