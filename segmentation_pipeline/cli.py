@@ -66,6 +66,24 @@ def run(month: str | None) -> int:
     return 0 if result.success else 1
 
 
+def backfill(months: str | None) -> int:
+    """Re-score months scored with an older framework from their stored snapshots."""
+    home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
+    os.environ["SEGMENTATION_HOME"] = str(home)
+    _prepare_home(home)
+
+    import dagster as dg
+
+    from segmentation_pipeline.definitions import defs
+    from segmentation_pipeline.defs.backfill import backfill_stale
+    from segmentation_pipeline.framework import load_framework
+
+    version = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None).version
+    chosen = [f"{m.strip()}-01" for m in months.split(",")] if months else None
+    with dg.DagsterInstance.get() as instance:
+        return 0 if backfill_stale(defs, instance, version, chosen) else 1
+
+
 def sample(out: str, n: int, seed: int) -> int:
     from segmentation_pipeline.sample_data import write_sample_crm
 
@@ -82,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the nightly job for a month (default: this month)")
     run_p.add_argument("--month", help="snapshot month as YYYY-MM")
+    backfill_p = sub.add_parser(
+        "backfill", help="re-score months scored with an older framework (no CRM call)"
+    )
+    backfill_p.add_argument("--months", help="comma-separated YYYY-MM (default: every stale one)")
     sample_p = sub.add_parser("sample", help="write a messy sample CRM export")
     sample_p.add_argument("--out", required=True)
     sample_p.add_argument("--n", type=int, default=1500)
@@ -90,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.width", 120)
     if args.command == "run":
         return run(args.month)
+    if args.command == "backfill":
+        return backfill(args.months)
     return sample(args.out, args.n, args.seed)
 
 

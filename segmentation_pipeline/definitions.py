@@ -4,40 +4,63 @@ import os
 
 import dagster as dg
 
+from segmentation_pipeline.defs.alerts import alert_sink_from_env
 from segmentation_pipeline.defs.assets import ALL_ASSETS
-from segmentation_pipeline.defs.checks import key_field_completeness_check, segment_coverage_check
+from segmentation_pipeline.defs.assets.impact import framework_change_impact
+from segmentation_pipeline.defs.assets.review import segment_review
+from segmentation_pipeline.defs.backfill import rescore_job
+from segmentation_pipeline.defs.checks import all_checks
+from segmentation_pipeline.defs.enrichment import FirmographicsResource
 from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.resources import (
     DEFAULT_WAREHOUSE_URL,
     SAMPLE_CRM_FOLDER,
     FileCrmResource,
-    FirmographicsFileResource,
     FrameworkResource,
     WarehouseResource,
 )
+from segmentation_pipeline.defs.salesforce import (
+    SalesforceCrmResource,
+    crm_segment_sync,
+    salesforce_resource_from_env,
+)
+from segmentation_pipeline.defs.schedules import ALL_SCHEDULES, GOVERNANCE_JOBS
+from segmentation_pipeline.defs.sensors import ALL_SENSORS
 
 
 def default_resources() -> dict:
     """Embedded defaults: bundled sample CRM, offline firmographics, SQLite warehouse.
     Environment variables point each at an operator's own files or database."""
     crm_folder = os.environ.get("SEGMENTATION_CRM_FOLDER", SAMPLE_CRM_FOLDER)
+    warehouse = WarehouseResource(
+        url=os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
+    )
+    salesforce = salesforce_resource_from_env()
+    crm = FileCrmResource(folder=crm_folder)
+    if os.environ.get("SEGMENTATION_CRM") == "salesforce":
+        usage_folder = os.environ.get("SEGMENTATION_USAGE_FOLDER", "")
+        crm = SalesforceCrmResource(
+            salesforce=salesforce, warehouse=warehouse, usage_folder=usage_folder
+        )
     return {
         "framework": FrameworkResource(path=os.environ.get("SEGMENTATION_FRAMEWORK", "")),
-        "crm": FileCrmResource(folder=crm_folder),
-        "firmographics": FirmographicsFileResource(
+        "crm": crm,
+        "salesforce": salesforce,
+        "firmographics": FirmographicsResource.from_environment(
             path=os.environ.get(
                 "SEGMENTATION_FIRMOGRAPHICS_FILE", os.path.join(crm_folder, "firmographics.csv")
             )
         ),
-        "warehouse": WarehouseResource(
-            url=os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
-        ),
+        "warehouse": warehouse,
+        "alerts": alert_sink_from_env(warehouse),
     }
 
 
 defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=[segment_coverage_check, key_field_completeness_check],
-    jobs=[segmentation_job],
+    assets=[*ALL_ASSETS, crm_segment_sync, framework_change_impact, segment_review],
+    asset_checks=all_checks(),
+    jobs=[segmentation_job, rescore_job, *GOVERNANCE_JOBS],
+    schedules=ALL_SCHEDULES,
+    sensors=ALL_SENSORS,
     resources=default_resources(),
 )

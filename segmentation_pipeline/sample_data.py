@@ -222,16 +222,20 @@ def generate_sample_crm(
         domain = base.lower().replace(" ", "") + rng.choice([".com", ".io", ".co", ".net"])
         country = countries[rng.choice(len(countries), p=cty_p)]
         industry = industries[rng.choice(len(industries), p=ind_p)]
-        employees = int(np.clip(rng.lognormal(5.3, 1.5), 3, 60000))
-        arr = float(np.clip(rng.lognormal(10.4, 1.0), 2000, 1_500_000))
-        companies.append((base, domain, country, industry, employees, arr))
+        # One latent "fit" per company drives size, value and engagement together, as in a
+        # real base where large customers also use more and sign longer contracts.
+        fit = float(rng.normal())
+        employees = int(np.clip(rng.lognormal(5.3 + 0.9 * fit, 1.1), 3, 60000))
+        arr = float(np.clip(rng.lognormal(10.4 + 0.8 * fit, 0.7), 2000, 1_500_000))
+        companies.append((base, domain, country, industry, employees, arr, fit))
 
     rows = []
-    for i, (base, domain, country, industry, employees, arr) in enumerate(companies):
+    for i, (base, domain, country, industry, employees, arr, fit) in enumerate(companies):
         created = as_of - timedelta(days=int(rng.integers(3, 1500)))
-        rows.append(
-            _account_row(rng, i, base, domain, country, industry, employees, arr, created, as_of)
+        row = _account_row(
+            rng, i, base, domain, country, industry, employees, arr, fit, created, as_of
         )
+        rows.append(row)
     # Duplicates: the same company entered again with variations and gaps.
     n_dupes = n_accounts - n_unique
     for j in range(n_dupes):
@@ -248,10 +252,30 @@ def generate_sample_crm(
     accounts = pd.DataFrame([rows[k] for k in order])
     firmographics = _firmographics(rng, companies)
     usage = _usage(rng, accounts)
-    return SampleCrm(accounts.drop(columns=["_domain"]), usage, firmographics)
+    # Products come from their own stream, so adding them left accounts unchanged.
+    usage = _with_products(usage, accounts, np.random.default_rng([seed, 2]))
+    return SampleCrm(accounts.drop(columns=["_domain", "_fit"]), usage, firmographics)
 
 
-def _account_row(rng, i, base, domain, country, industry, employees, arr, created, as_of):
+def _prior_tier(draw: float) -> str:
+    """Most accounts have no tier yet (a first deployment); one in eight carries a tier a
+    person set by hand earlier, which the pipeline will challenge through the review queue."""
+    if draw < 0.875:
+        return ""
+    return _TIERS[min(2, int((draw - 0.875) / 0.125 * 3))]
+
+
+def _tilted(
+    rng: np.random.Generator, options: list[str], weights: list[float], fit: float, strength: float
+) -> str:
+    """Pick from options listed best first, leaning towards the best ones as fit rises."""
+    center = (len(options) - 1) / 2
+    tilt = np.exp(strength * fit * (center - np.arange(len(options))))
+    p = np.array(weights) * tilt
+    return str(rng.choice(options, p=p / p.sum()))
+
+
+def _account_row(rng, i, base, domain, country, industry, employees, arr, fit, created, as_of):
     blank = rng.random(8)
     industry_text = "" if blank[0] < 0.18 else str(rng.choice(_INDUSTRY_SPELLINGS[industry]))
     if industry_text and rng.random() < 0.03:
@@ -265,7 +289,13 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, create
     else:
         arr_value = f"{arr:.2f}"
     expansion = arr * float(
-        rng.choice([0.0, 0.1, 0.3, 0.6, 1.2, -0.2], p=[0.3, 0.2, 0.2, 0.15, 0.1, 0.05])
+        _tilted(
+            rng,
+            ["1.2", "0.6", "0.3", "0.1", "0.0", "-0.2"],
+            [0.1, 0.15, 0.2, 0.2, 0.3, 0.05],
+            fit,
+            0.8,
+        )
     )
     return {
         "Id": f"001A{i:011d}",
@@ -285,25 +315,26 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, create
         "ARR__c": arr_value,
         "Contract_Term__c": ""
         if blank[6] < 0.05
-        else str(rng.choice(_CONTRACT_TERMS, p=[0.2, 0.35, 0.2, 0.2, 0.05])),
+        else _tilted(rng, _CONTRACT_TERMS, [0.2, 0.35, 0.2, 0.2, 0.05], fit, 0.9),
         "Contract_End_Date__c": (created + timedelta(days=365 * int(rng.integers(1, 4)))).strftime(
             "%Y-%m-%d"
         ),
         "Expansion_Pipeline__c": f"{expansion:.2f}",
         "Strategic_Importance__c": str(
-            rng.choice(_STRATEGIC, p=[0.04, 0.04, 0.1, 0.6, 0.17, 0.05])
+            _tilted(rng, _STRATEGIC, [0.04, 0.04, 0.1, 0.6, 0.17, 0.05], fit, 0.9)
         ),
         "Growth_Stage__c": "" if blank[7] < 0.2 else str(rng.choice(_GROWTH)),
         "Segment_Override__c": "true" if rng.random() < 0.02 else "false",
-        "Customer_Tier__c": str(rng.choice(_TIERS, p=[0.2, 0.45, 0.35])),
+        "Customer_Tier__c": _prior_tier(float(rng.random())),
         "_domain": domain,
+        "_fit": fit,
     }
 
 
 def _firmographics(rng: np.random.Generator, companies: list) -> pd.DataFrame:
     """What an offline vendor file knows: most domains, with its own (clean) values."""
     rows = []
-    for _base, domain, country, industry, employees, _arr in companies:
+    for _base, domain, country, industry, employees, _arr, _fit in companies:
         if rng.random() < 0.15:
             continue
         rows.append(
@@ -320,11 +351,12 @@ def _firmographics(rng: np.random.Generator, companies: list) -> pd.DataFrame:
 
 def _usage(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for account_id in accounts["Id"]:
+    for account_id, fit in zip(accounts["Id"], accounts["_fit"], strict=True):
         if rng.random() < 0.12:
             continue  # no usage data for this account
+        lift = float(np.exp(1.1 * fit))
         licensed = int(rng.integers(5, 500))
-        active = int(licensed * rng.beta(2.5, 2))
+        active = int(licensed * rng.beta(2.5 * lift, 2 / lift))
         available = 20
         rows.append(
             {
@@ -332,14 +364,60 @@ def _usage(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
                 "Logins30d": int(active * rng.uniform(2, 25)),
                 "ActiveUsers": active,
                 "LicensedUsers": licensed,
-                "FeaturesAdopted": int(available * rng.beta(2, 2.5)),
+                "FeaturesAdopted": int(available * rng.beta(2 * lift, 2.5 / lift)),
                 "FeaturesAvailable": available,
-                "OpenTickets": int(rng.poisson(1.5)),
+                "OpenTickets": int(rng.poisson(1.5 / lift)),
                 "NPS": "" if rng.random() < 0.3 else int(rng.integers(-60, 90)),
-                "OnboardingCompletion": round(float(rng.beta(4, 1.5)), 2),
+                "OnboardingCompletion": round(float(rng.beta(4 * lift, 1.5)), 2),
             }
         )
     return pd.DataFrame(rows)
+
+
+_ADD_ONS = {"Analytics": 0.2, "Integrations": 0.08}
+CORE_PRODUCT = "Core Platform"
+
+
+def _with_products(usage: pd.DataFrame, accounts: pd.DataFrame, rng: np.random.Generator):
+    """Multi-product customers (methodology edge case 2): every usage row becomes the core
+    platform's; some accounts also run add-ons, each with its own usage and ARR. The
+    products' ARR adds up to the account's ARR."""
+    arr_text = accounts.set_index("Id")["ARR__c"].str.replace(r"[$,]", "", regex=True)
+    arr = pd.to_numeric(arr_text, errors="coerce")
+    core = usage.assign(Product=CORE_PRODUCT, ProductARR=np.nan)
+    add_on_rows = []
+    add_on_arr = pd.Series(0.0, index=core.index)
+    for product, share in _ADD_ONS.items():
+        for position, account_id in zip(core.index, core["AccountId"], strict=True):
+            if rng.random() >= share:
+                continue
+            total = arr.get(account_id, np.nan)
+            price = (
+                np.nan
+                if pd.isna(total)
+                else round(min(float(rng.uniform(2_000, 30_000)), 0.4 * total), 2)
+            )
+            add_on_arr[position] += 0 if pd.isna(price) else price
+            licensed = int(rng.integers(3, 200))
+            active = int(licensed * rng.beta(1.5, 3))
+            add_on_rows.append(
+                {
+                    "AccountId": account_id,
+                    "Logins30d": int(active * rng.uniform(1, 15)),
+                    "ActiveUsers": active,
+                    "LicensedUsers": licensed,
+                    "FeaturesAdopted": int(10 * rng.beta(1.5, 3)),
+                    "FeaturesAvailable": 10,
+                    "OpenTickets": int(rng.poisson(0.5)),
+                    "NPS": "",
+                    "OnboardingCompletion": round(float(rng.beta(2, 2)), 2),
+                    "Product": product,
+                    "ProductARR": price,
+                }
+            )
+    core_arr = core["AccountId"].map(arr) - add_on_arr
+    core["ProductARR"] = core_arr.round(2)
+    return pd.concat([core, pd.DataFrame(add_on_rows)], ignore_index=True)
 
 
 def write_sample_crm(folder: str | Path, **kwargs) -> SampleCrm:

@@ -1,17 +1,32 @@
-"""Segment assignment: turn scores into a tier, a service model and a reason.
+"""Segment assignment: turn scores into a tier, a service model, a status and a reason.
 
-Every account leaves with exactly one status: `segmented`, `provisional` (young
-account scored without behavior), `overridden` (a human owns its segment; the pipeline
-keeps the CRM's tier and records what it computed) or `unsegmented` (a required field
-is missing; `unsegmented_reason` says which, machine-readably).
+Every account leaves with exactly one status: `segmented`, `provisional` (young account
+scored without behavior), `overridden` (a human owns its segment; the pipeline keeps the
+CRM's tier and records what it computed) or `unsegmented` (a required field is missing;
+`unsegmented_reason` says which, machine-readably). A segmented account whose computed
+tier differs from its current one keeps the current tier until the move is approved
+(see `transitions`). Everything works on whole columns: no per-row Python.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.columns import (
+    AccountIndex,
+    distinct_format,
+    is_in,
+    lookup,
+    timestamps,
+)
+from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
+from segmentation_pipeline.core.explanations import explain
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
+from segmentation_pipeline.core.scoring import BEHAVIORAL_POINTS, FIRMOGRAPHIC_POINTS, VALUE_POINTS
+from segmentation_pipeline.core.transitions import GATE_COLUMNS, PriorState, gate_transitions
 from segmentation_pipeline.framework.models import Framework
 
 ASSIGNMENT_COLUMNS: tuple[str, ...] = (
@@ -43,126 +58,219 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "crm_tier",
     "segment_override",
     "duplicate_count",
+    # Added by the operations rules (issue 6).
+    "tier_rule",
+    "relationship_value",
+    "products",
+    "product_adoption",
+    "provisional_until",
+    *GATE_COLUMNS,
+    "override_disagrees",
+    "enrichment_conflict",
+    "review_flags",
 )
+# Inputs the explanation reads when present (scoring provides them all).
+OPTIONAL_INPUTS: tuple[str, ...] = (
+    *FIRMOGRAPHIC_POINTS,
+    *BEHAVIORAL_POINTS,
+    *VALUE_POINTS,
+    "employees",
+    "growth_stage",
+    "created_date",
+    "behavioral_fallback",
+    "firm_size_from_arr_proxy",
+    "nps_skipped_new_account",
+    "active_share",
+    "feature_share",
+    "open_tickets",
+    "nps",
+    "relationship_value",
+    "expansion_ratio",
+    "contract_term_used",
+    "strategic_used",
+    "products",
+    "product_adoption",
+    "firmographic_points",
+    "value_points",
+    "firmographic_rubric_tier",
+    "value_rubric_tier",
+)
+STATUSES = ("segmented", "provisional", "overridden", "unsegmented")
+OVERRIDE_WITHOUT_TIER = "invalid_override:no_crm_tier"
+
+
+def _industry_unknown(frame: pd.DataFrame) -> pd.Series:
+    return frame["industry"].isna() | frame["industry"].eq(UNKNOWN_INDUSTRY)
 
 
 def unsegmented_reasons(accounts: pd.DataFrame, framework: Framework) -> pd.Series:
     """'missing_<field>' or 'invalid_<field>:<why>' for the first required field that fails."""
-    reasons = pd.Series([None] * len(accounts), index=accounts.index, dtype=object)
+    reasons = pd.Series(None, index=accounts.index, dtype=object)
     for field in framework.assignment.required_fields:
+        why = pd.Series(f"missing_{field}", index=accounts.index, dtype=object)
         if field == "industry":
-            bad = accounts["industry"].isna() | accounts["industry"].eq(UNKNOWN_INDUSTRY)
-            why = pd.Series("missing_industry", index=accounts.index)
+            bad = _industry_unknown(accounts)
+            detail = accounts.get("industry_status")
+            if detail is not None:
+                why = why.mask(detail.eq("unmatched"), "invalid_industry:unmatched")
         else:
-            bad = accounts[field].isna()
+            bad = pd.Series(pd.to_numeric(accounts[field], errors="coerce"), index=accounts.index)
+            bad = bad.isna() if field != "country_code" else accounts[field].isna()
             detail = accounts.get(f"{field}_reason")
-            why = pd.Series(f"missing_{field}", index=accounts.index)
             if detail is not None:
                 invalid = detail.notna() & detail.ne("missing")
-                why = why.mask(invalid, f"invalid_{field}:" + detail.astype("string"))
+                why = why.mask(invalid, f"invalid_{field}:" + detail.astype(str))
         reasons = reasons.where(reasons.notna() | ~bad, why)
     return reasons
 
 
-def _money(value: float) -> str:
-    if pd.isna(value):
-        return "n/a"
-    return f"${value / 1000:,.0f}K" if value >= 1000 else f"${value:,.0f}"
-
-
-def _fmt(value: float) -> str:
-    return "n/a" if pd.isna(value) else f"{round(float(value), 4):g}"
-
-
-def explain(row: pd.Series, framework: Framework) -> str:
-    """A CSM-readable line: the decision, the rule, and the scores with their key inputs."""
-    w = framework.scoring.weights
-    if row["status"] == "unsegmented":
-        return f"{UNSEGMENTED}: {row['unsegmented_reason']}"
-    scores = (
-        f"value {_fmt(row['value_score'])} (ARR {_money(row['arr'])}"
-        f"{', ' + row['contract_term'] if isinstance(row.get('contract_term'), str) else ''}), "
-        f"behavioral {_fmt(row['behavioral_score'])}"
-        f"{' (no usage data: median)' if row.get('behavioral_fallback') else ''}, "
-        f"firmographic {_fmt(row['firmographic_score'])}"
+def computed_tiers(frame: pd.DataFrame, framework: Framework) -> tuple[pd.Series, pd.Series]:
+    """(tier by composite score, tier by the configured basis) per account."""
+    tiers = framework.tiers
+    names = [t.name for t in tiers]
+    composite = frame["composite_score"].astype(float)
+    by_composite = pd.Series(
+        np.select([composite + 1e-9 >= t.min_score for t in tiers], names, default=names[-1]),
+        index=frame.index,
+        dtype=object,
     )
-    if row["provisional"]:
-        rule = (
-            f"provisional (<{framework.assignment.provisional_days} days): composite "
-            f"{_fmt(row['composite_score'])} from firmographic and value only"
-        )
-    else:
-        rule = (
-            f"composite {_fmt(row['composite_score'])} = {w.firmographic:g}xF + "
-            f"{w.behavioral:g}xB + {w.value:g}xV"
-        )
-    head = f"{row['computed_segment']}: {rule}"
-    if row["industry_unknown"]:
-        head += f"; industry unknown -> {framework.assignment.unknown_industry_tier} playbook"
-    text = f"{head}; {scores}"
-    if row["at_risk"]:
-        text += "; AT RISK: high value, low engagement"
-    if row["status"] == "overridden":
-        text = f"Manual override keeps {row['segment']} (computed {text})"
-    return text
+    basis = framework.assignment.tier_basis
+    if basis == "composite":
+        return by_composite, by_composite
+    rubric = frame[basis.replace("_points", "_rubric_tier")]
+    index = rubric.map({"Tier 1": 0, "Tier 2": 1, "Tier 3": 2}).fillna(2).astype(int)
+    by_rubric = pd.Series(
+        np.array(names, dtype=object)[np.minimum(index, len(names) - 1)], index=frame.index
+    )
+    return by_composite, by_rubric
+
+
+def _previously_provisional(frame: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    if history.empty or "status" not in history:
+        return pd.Series(False, index=frame.index)
+    latest = history.drop_duplicates("account_id", keep="last")
+    at = AccountIndex(latest["account_id"]).find(frame["account_id"])
+    status = latest["status"].to_numpy(dtype=object)[np.maximum(at, 0)]
+    return pd.Series((at >= 0) & (status == "provisional"), index=frame.index)
+
+
+def _flags(index: pd.Index, **masks: pd.Series) -> pd.Series:
+    """Comma-separated names of the masks that hold, None where none does."""
+    names = list(masks)
+
+    def flags(*held: bool) -> str | None:
+        return ",".join(n for n, h in zip(names, held, strict=True) if h) or None
+
+    text = distinct_format(flags, *(pd.Series(np.asarray(m, dtype=bool)) for m in masks.values()))
+    return pd.Series(text.to_pandas(), index=index, dtype=object)
 
 
 def assign_segments(
-    accounts: pd.DataFrame, scores: pd.DataFrame, framework: Framework
+    accounts: pd.DataFrame,
+    scores: pd.DataFrame,
+    framework: Framework,
+    state: PriorState | None = None,
+    as_of: datetime | None = None,
 ) -> pd.DataFrame:
-    """One assignment row per scored account; accounts and scores share their index."""
-    frame = pd.concat([accounts, scores.drop(columns=["account_id"])], axis=1)
-    reasons = unsegmented_reasons(frame, framework)
-    unsegmented = reasons.notna()
+    """One assignment row per scored account; accounts and scores share their index.
 
-    tiers = framework.tiers
-    composite = frame["composite_score"].astype(float)
-    computed = pd.Series(
+    `state` is what earlier runs left (transition queue, decisions, open history rows);
+    without it every account is assigned as on a first run with no queue."""
+    state = state or PriorState.empty()
+    as_of = as_of or datetime.now(UTC)
+    held = hold_conflicts(accounts, conflict_rows(accounts), framework)
+    frame = pd.concat(
+        [held.accounts, scores.drop(columns=[c for c in scores if c in accounts])], axis=1
+    )
+    # Scores computed elsewhere may carry only the dimension scores: explain what there is.
+    for column in OPTIONAL_INPUTS:
+        if column not in frame:
+            frame[column] = np.nan
+    names = [t.name for t in framework.tiers]
+    override = frame["segment_override"].fillna(False).astype(bool)
+    crm_valid = is_in(frame["crm_tier"], names)
+    kept = override & crm_valid
+    reasons = unsegmented_reasons(frame, framework).where(~kept, None)
+    reasons = reasons.mask(override & ~crm_valid, OVERRIDE_WITHOUT_TIER)
+    unsegmented = reasons.notna()
+    provisional = frame["provisional"].astype(bool) & ~unsegmented & ~kept
+
+    by_composite, by_basis = computed_tiers(frame, framework)
+    industry_unknown = _industry_unknown(frame) & ~unsegmented
+    computed = by_basis.mask(industry_unknown, framework.assignment.unknown_industry_tier)
+    computed = computed.mask(unsegmented, UNSEGMENTED)
+    basis = framework.assignment.tier_basis
+    tier_rule = pd.Series(np.where(provisional, f"provisional_{basis}", basis), dtype=object)
+    tier_rule.index = frame.index
+    tier_rule = tier_rule.mask(industry_unknown, "unknown_industry_default")
+    tier_rule = tier_rule.mask(kept, "manual_override").mask(unsegmented, "missing_data")
+
+    status = pd.Series(
         np.select(
-            [composite + 1e-9 >= t.min_score for t in tiers],
-            [t.name for t in tiers],
-            default=tiers[-1].name,
+            [kept, unsegmented, provisional],
+            ["overridden", "unsegmented", "provisional"],
+            default="segmented",
         ),
         index=frame.index,
     )
-    industry_unknown = frame["industry"].isna() | frame["industry"].eq(UNKNOWN_INDUSTRY)
-    computed = computed.mask(industry_unknown, framework.assignment.unknown_industry_tier)
-    computed = computed.mask(unsegmented, UNSEGMENTED)
-
-    override = frame["segment_override"].fillna(False).astype(bool)
-    kept_crm_tier = override & frame["crm_tier"].isin([t.name for t in tiers])
-    segment = computed.mask(kept_crm_tier, frame["crm_tier"])
-
-    status = np.select(
-        [kept_crm_tier, unsegmented, frame["provisional"]],
-        ["overridden", "unsegmented", "provisional"],
-        default="segmented",
+    gated = gate_transitions(
+        pd.DataFrame(
+            {
+                "account_id": frame["account_id"],
+                "crm_tier": frame["crm_tier"],
+                "computed_segment": computed,
+            }
+        ),
+        eligible=status.eq("segmented"),
+        previously_provisional=_previously_provisional(frame, state.history),
+        state=state,
+        framework=framework,
+        as_of=as_of,
     )
-    model_key = segment.map({t.name: t.service_model for t in tiers})
+    segment = gated["segment"].where(~kept, frame["crm_tier"]).where(~unsegmented, UNSEGMENTED)
+
+    model_key = lookup(segment, {t.name: t.service_model for t in framework.tiers})
     risk = framework.assignment.at_risk
     at_risk = (
         ~unsegmented
-        & ~frame["provisional"]
+        & ~provisional
         & (frame["value_score"] >= risk.min_value_score)
         & (frame["behavioral_score"] <= risk.max_behavioral_score)
         & frame["behavioral_fallback"].isna()
     )
-    frame = frame.assign(
+    created = timestamps(frame["created_date"])
+    until = created + timedelta(days=framework.assignment.provisional_days)
+    override_disagrees = kept & computed.ne(segment)
+    outputs = dict(
+        composite_tier=by_composite,
         computed_segment=computed,
         segment=segment,
-        tier_label=segment.map({t.name: t.label for t in tiers}),
+        tier_label=lookup(segment, {t.name: t.label for t in framework.tiers}),
         service_model=model_key,
-        service_model_label=model_key.map(
-            {k: m.label for k, m in framework.service_models.items()}
+        service_model_label=lookup(
+            model_key, {k: m.label for k, m in framework.service_models.items()}
         ),
         status=status,
-        provisional=frame["provisional"] & ~unsegmented & ~kept_crm_tier,
+        provisional=provisional,
         at_risk=at_risk,
         unsegmented_reason=reasons,
-        industry_unknown=industry_unknown & ~unsegmented,
+        industry_unknown=industry_unknown,
         segment_override=override,
+        tier_rule=tier_rule,
+        provisional_until=until.where(provisional),
+        override_disagrees=override_disagrees,
+        enrichment_conflict=held.summary,
+        **{c: gated[c] for c in gated.columns if c != "segment"},
+    )
+    for column, values in outputs.items():
+        frame[column] = values
+    frame["review_flags"] = _flags(
+        frame.index,
+        enrichment_conflict=held.summary.notna(),
+        transition_pending=frame["transition_status"].eq("pending"),
+        override_disagrees=override_disagrees,
     )
     if "duplicate_count" not in frame:
         frame["duplicate_count"] = 0
-    frame["explanation"] = [explain(row, framework) for _, row in frame.iterrows()]
+    frame["explanation"] = explain(frame, framework)
     return frame.reindex(columns=list(ASSIGNMENT_COLUMNS)).reset_index(drop=True)

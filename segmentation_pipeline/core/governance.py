@@ -1,17 +1,27 @@
 """Governance metrics and their grading against the framework's thresholds.
 
 Grades follow the methodology's Good / Warning / Red-flag bands; the Dagster layer
-maps them to check severities (warning -> WARN, red -> ERROR).
+maps them to check severities (warning -> WARN, red -> ERROR). Each `assess_*` returns
+the grade together with the breakdown and the worst offenders a reviewer needs to act.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
-from segmentation_pipeline.framework.models import Coverage, RisingBands
+from segmentation_pipeline.framework.models import (
+    Coverage,
+    FallingBands,
+    Governance,
+    OperationalizedSegments,
+    RisingBands,
+    Share,
+)
+
+WORST_OFFENDERS = 5
 
 
 @dataclass(frozen=True)
@@ -26,16 +36,27 @@ class Grade:
         return self.level != "red"
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """A graded measurement: `details` is the breakdown, `offenders` what to fix first."""
+
+    grade: Grade
+    details: dict = field(default_factory=dict)
+    offenders: list = field(default_factory=list)
+
+
+def _present(accounts: pd.DataFrame, column: str) -> pd.Series:
+    """A usable value: not null, and for industry not the 'Unknown' placeholder."""
+    present = accounts[column].notna()
+    if column == "industry":
+        present &= accounts[column].ne(UNKNOWN_INDUSTRY)
+    return present
+
+
 def field_completeness(accounts: pd.DataFrame, fields: list[str]) -> dict[str, float]:
     """Share of accounts with a usable value; an 'Unknown' industry counts as empty."""
     n = len(accounts)
-    result = {}
-    for field in fields:
-        present = accounts[field].notna()
-        if field == "industry":
-            present &= accounts[field].ne(UNKNOWN_INDUSTRY)
-        result[field] = float(present.sum()) / n if n else 0.0
-    return result
+    return {f: float(_present(accounts, f).sum()) / n if n else 0.0 for f in fields}
 
 
 def grade_rising(value: float, bands: RisingBands) -> Grade:
@@ -47,6 +68,17 @@ def grade_rising(value: float, bands: RisingBands) -> Grade:
     if value < bands.target:
         return Grade("warning", value, bands.target, f"< target {bands.target:.0%}")
     return Grade("good", value, bands.target, f">= target {bands.target:.0%}")
+
+
+def grade_falling(value: float, bands: FallingBands) -> Grade:
+    """Lower is better: at or above minimum viable is red, at or above target a warning."""
+    if value >= bands.minimum_viable:
+        return Grade(
+            "red", value, bands.minimum_viable, f">= minimum viable {bands.minimum_viable:.0%}"
+        )
+    if value >= bands.target:
+        return Grade("warning", value, bands.target, f">= target {bands.target:.0%}")
+    return Grade("good", value, bands.target, f"< target {bands.target:.0%}")
 
 
 def segment_coverage(assignments: pd.DataFrame) -> float:
@@ -68,3 +100,195 @@ def tier_distribution(assignments: pd.DataFrame) -> dict[str, float]:
     if segmented.empty:
         return {}
     return segmented["segment"].value_counts(normalize=True).sort_index().to_dict()
+
+
+def _segment_counts(assignments: pd.DataFrame) -> pd.Series:
+    segmented = assignments.loc[assignments["segment"].ne(UNSEGMENTED), "segment"]
+    return segmented.value_counts().sort_index()
+
+
+def _names(accounts: pd.DataFrame, mask: pd.Series) -> list[str]:
+    picked = accounts.loc[mask].head(WORST_OFFENDERS)
+    return [f"{r.account_id} {r.name}" for r in picked.itertuples()]
+
+
+def assess_key_field_completeness(accounts: pd.DataFrame, gov: Governance) -> Assessment:
+    """The worst key field decides; offenders are the emptiest fields with sample accounts."""
+    fields = list(gov.key_fields)
+    shares = field_completeness(accounts, fields)
+    worst = min(fields, key=lambda f: (shares[f], fields.index(f)))
+    grade = grade_rising(shares[worst], gov.key_field_completeness)
+    offenders = [
+        {
+            "field": f,
+            "completeness": round(shares[f], 4),
+            "missing": int((~_present(accounts, f)).sum()),
+            "sample": _names(accounts, ~_present(accounts, f)),
+        }
+        for f in sorted(fields, key=lambda f: shares[f])
+        if shares[f] < 1.0
+    ][:WORST_OFFENDERS]
+    details = {
+        "worst_field": worst,
+        "completeness": {f: round(v, 4) for f, v in shares.items()},
+        "grades": {f: grade_rising(v, gov.key_field_completeness).level for f, v in shares.items()},
+    }
+    return Assessment(grade, details, offenders)
+
+
+def _complete(accounts: pd.DataFrame, fields: list[str]) -> pd.Series:
+    return pd.concat([_present(accounts, f) for f in fields], axis=1).all(axis=1)
+
+
+def assess_enrichment_coverage(
+    before: pd.DataFrame, after: pd.DataFrame, fields: list[str], bands: RisingBands
+) -> Assessment:
+    """Of the accounts that reached enrichment with a gap in `fields`, the share that left
+    with none: the vendor match rate the methodology benchmarks (70 / 85 / 95%)."""
+    gapped = pd.Series(~_complete(before, fields).to_numpy(), index=before["account_id"])
+    sent = after[after["account_id"].map(gapped).fillna(False).astype(bool).to_numpy()]
+    done = _complete(sent, fields)
+    value = float(done.mean()) if len(sent) else 1.0
+    incomplete = sent[~done]
+    offenders = [
+        {
+            "account": f"{row['account_id']} {row['name']}",
+            "missing": [f for f in fields if not _present(incomplete.loc[[i]], f).iloc[0]],
+        }
+        for i, row in incomplete.head(WORST_OFFENDERS).iterrows()
+    ]
+    details = {
+        "fields": fields,
+        "accounts_needing_enrichment": len(sent),
+        "accounts_completed": int(done.sum()),
+        "still_incomplete": len(incomplete),
+    }
+    return Assessment(grade_rising(value, bands), details, offenders)
+
+
+def assess_duplicate_rate(
+    survivors: pd.DataFrame, merge_audit: pd.DataFrame, bands: FallingBands
+) -> Assessment:
+    """Duplicate records in the CRM extract / all extracted records; offenders are the
+    companies with the most duplicate records."""
+    total = len(survivors) + len(merge_audit)
+    value = len(merge_audit) / total if total else 0.0
+    grade = grade_falling(value, bands)
+    counts = merge_audit.groupby("survivor_id").size().sort_values(ascending=False, kind="stable")
+    names = survivors.set_index("account_id")["name"]
+    offenders = [
+        {"survivor": f"{sid} {names.get(sid, '')}".strip(), "duplicates": int(n)}
+        for sid, n in counts.head(WORST_OFFENDERS).items()
+    ]
+    details = {"records": total, "duplicates_folded": len(merge_audit), "survivors": len(survivors)}
+    return Assessment(grade, details, offenders)
+
+
+def assess_segment_coverage(assignments: pd.DataFrame, bands: Coverage) -> Assessment:
+    """Offenders are the most frequent reasons accounts stay Unsegmented."""
+    grade = grade_coverage(segment_coverage(assignments), bands)
+    reasons = assignments["unsegmented_reason"].dropna().value_counts()
+    offenders = [
+        {"reason": r, "accounts": int(n)} for r, n in reasons.head(WORST_OFFENDERS).items()
+    ]
+    details = {
+        "accounts": len(assignments),
+        "unsegmented": int(assignments["segment"].eq(UNSEGMENTED).sum()),
+    }
+    return Assessment(grade, details, offenders)
+
+
+def assess_concentration(assignments: pd.DataFrame, maximum: float) -> Assessment:
+    """Largest segment / all accounts; above the maximum one segment dominates (a warning:
+    the methodology says to revisit thresholds or weights, not that the data is wrong)."""
+    counts = _segment_counts(assignments)
+    total = len(assignments)
+    if counts.empty or not total:
+        return Assessment(Grade("warning", 0.0, maximum, "no segmented accounts"))
+    largest = counts.sort_values(ascending=False, kind="stable")
+    value = float(largest.iloc[0]) / total
+    level = "warning" if value > maximum else "good"
+    rule = f"{'>' if level == 'warning' else '<='} {maximum:.0%}"
+    offenders = [
+        {"segment": s, "accounts": int(n), "share": round(n / total, 4)}
+        for s, n in largest.head(WORST_OFFENDERS).items()
+    ]
+    return Assessment(
+        Grade(level, value, maximum, rule), {"largest_segment": largest.index[0]}, offenders
+    )
+
+
+def assess_tier_distribution(assignments: pd.DataFrame, bands: dict[str, Share]) -> Assessment:
+    """Each tier's share of segmented accounts against its expected band. The value is the
+    largest distance outside a band (0 when every tier is inside its band)."""
+    shares = tier_distribution(assignments)
+    offenders = []
+    for tier, band in bands.items():
+        share = shares.get(tier, 0.0)
+        distance = max(band.min - share, share - band.max, 0.0)
+        if distance > 0:
+            offenders.append(
+                {
+                    "tier": tier,
+                    "share": round(share, 4),
+                    "band": f"{band.min:.0%}-{band.max:.0%}",
+                    "outside_by": round(distance, 4),
+                }
+            )
+    offenders.sort(key=lambda o: -o["outside_by"])
+    worst = offenders[0]["outside_by"] if offenders else 0.0
+    level = "warning" if offenders else "good"
+    rule = f"{len(offenders)} tier(s) outside their band" if offenders else "all tiers in band"
+    details = {"shares": {t: round(s, 4) for t, s in shares.items()}}
+    return Assessment(Grade(level, worst, 0.0, rule), details, offenders[:WORST_OFFENDERS])
+
+
+def assess_min_accounts_per_segment(assignments: pd.DataFrame, minimum: int) -> Assessment:
+    """Segments below the minimum viable size are not statistically meaningful."""
+    counts = _segment_counts(assignments)
+    small = counts[counts < minimum].sort_values(kind="stable")
+    smallest = float(counts.min()) if not counts.empty else 0.0
+    level = "warning" if not small.empty or counts.empty else "good"
+    rule = (
+        f"{len(small)} segment(s) below {minimum} accounts"
+        if level == "warning"
+        else (f"every segment >= {minimum} accounts")
+    )
+    offenders = [{"segment": s, "accounts": int(n)} for s, n in small.head(WORST_OFFENDERS).items()]
+    details = {"accounts_per_segment": {s: int(n) for s, n in counts.items()}}
+    return Assessment(Grade(level, smallest, float(minimum), rule), details, offenders)
+
+
+def assess_operationalized_segments(
+    assignments: pd.DataFrame, bands: OperationalizedSegments
+) -> Assessment:
+    """Distinct segments in use that carry a service model. Offenders are segments that
+    share a service model: identical treatment, candidates for consolidation."""
+    used = assignments.loc[
+        assignments["segment"].ne(UNSEGMENTED) & assignments["service_model"].notna(),
+        ["segment", "service_model"],
+    ].drop_duplicates()
+    n = used["segment"].nunique()
+    if n > bands.warning_max or n <= bands.red_at_most:
+        level, threshold = (
+            "red",
+            (bands.warning_max if n > bands.warning_max else bands.red_at_most),
+        )
+        rule = (
+            f"{n} segments: over-segmented (> {bands.warning_max})"
+            if n > bands.warning_max
+            else (f"{n} segments: under-segmented (<= {bands.red_at_most})")
+        )
+    elif n > bands.good_max or n < bands.good_min:
+        level = "warning"
+        threshold = bands.good_max if n > bands.good_max else bands.good_min
+        rule = f"{n} segments: outside the good range {bands.good_min}-{bands.good_max}"
+    else:
+        level, threshold = "good", bands.good_max
+        rule = f"{n} segments: within {bands.good_min}-{bands.good_max}"
+    shared = used.groupby("service_model")["segment"].apply(sorted)
+    offenders = [
+        {"service_model": m, "segments": segs} for m, segs in shared.items() if len(segs) > 1
+    ]
+    details = {"segments": sorted(used["segment"].unique().tolist())}
+    return Assessment(Grade(level, float(n), float(threshold), rule), details, offenders)

@@ -3,7 +3,8 @@
 A dimension score is the mean of its criteria's points; the composite is the weighted
 sum of the three. Fallbacks follow the methodology's edge cases: employee count missing
 -> ARR tier as size proxy; no usage data -> the median score; NPS skipped for young
-accounts; onboarding completion stands in for an engagement score.
+accounts; onboarding completion stands in for an engagement score. Every function works
+on whole columns, so a million accounts score in seconds.
 """
 
 from __future__ import annotations
@@ -13,181 +14,203 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.schema import RAW_USAGE_TO_STANDARD, UNKNOWN_INDUSTRY
-from segmentation_pipeline.framework.models import (
-    BandedCriterion,
-    Framework,
-    ValueMapCriterion,
+from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup, timestamps
+from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
+from segmentation_pipeline.core.products import (
+    account_usage,
+    adoption_scores,
+    adoption_tags,
+    conform_usage,
+    product_adoption,
+    standardize_usage,
 )
+from segmentation_pipeline.core.rubric import banded_points, mapped_points, numbers, ratio
+from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY
+from segmentation_pipeline.core.value_inputs import contract_terms, strategic_values
+from segmentation_pipeline.framework.models import Framework
 
+__all__ = ["banded_points", "composite_score", "score_accounts", "standardize_usage"]
 
-def banded_points(values: pd.Series, criterion: BandedCriterion) -> pd.Series:
-    """Points of each value's band; NaN where the value is null or outside every band."""
-    ordered = sorted(criterion.bands, key=lambda b: -np.inf if b.min is None else b.min)
-    edges = np.array([-np.inf if b.min is None else b.min for b in ordered], dtype=float)
-    upper = np.inf if ordered[-1].max is None else ordered[-1].max
-    points = np.array([b.points for b in ordered], dtype=float)
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
-    index = np.searchsorted(edges, numbers, side="right") - 1
-    inside = (index >= 0) & (numbers < upper) & ~np.isnan(numbers)
-    result = np.where(inside, points[np.clip(index, 0, len(points) - 1)], np.nan)
-    return pd.Series(result, index=values.index)
-
-
-def mapped_points(values: pd.Series, criterion: ValueMapCriterion) -> pd.Series:
-    mapped = values.map(criterion.values)
-    return pd.to_numeric(mapped, errors="coerce").fillna(criterion.unknown_points).astype(float)
+FIRMOGRAPHIC_POINTS = (
+    "firm_size_points",
+    "firm_industry_points",
+    "firm_geography_points",
+    "firm_growth_points",
+)
+BEHAVIORAL_POINTS = (
+    "beh_usage_points",
+    "beh_adoption_points",
+    "beh_tickets_points",
+    "beh_nps_points",
+    "beh_engagement_points",
+)
+VALUE_POINTS = (
+    "val_arr_points",
+    "val_expansion_points",
+    "val_contract_points",
+    "val_strategic_points",
+)
 
 
 def _mean_points(points: pd.DataFrame, decimals: int) -> pd.Series:
     return points.mean(axis=1, skipna=True).round(decimals)
 
 
+def _rubric_tier(total: pd.Series, tier_1_min: int, tier_2_min: int) -> np.ndarray:
+    return np.select(
+        [total >= tier_1_min, total >= tier_2_min], ["Tier 1", "Tier 2"], default="Tier 3"
+    )
+
+
+def _industry_points(industry: pd.Series, framework: Framework) -> pd.Series:
+    fit = framework.firmographic.industry_fit
+    points = {name: fit.points[level] for level, names in fit.levels.items() for name in names}
+    return lookup(industry, points, fit.unknown_points).astype(float)
+
+
 def score_firmographic(accounts: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     """Points per firmographic criterion, their total, the 1-5 score and the rubric tier."""
     firm = framework.firmographic
     size = banded_points(accounts["employees"], firm.company_size)
-    proxy = accounts["arr_tier"].map(firm.company_size.arr_tier_proxy_points).astype(float)
+    proxy = lookup(accounts["arr_tier"], firm.company_size.arr_tier_proxy_points, np.nan)
+    proxy = proxy.astype(float)
     size_from_proxy = size.isna() & proxy.notna()
     size = size.fillna(proxy)
 
-    industry = accounts["industry"].fillna(UNKNOWN_INDUSTRY)
-    industry_pts = industry.map(firm.industry_fit.points_for).astype(float)
-
+    industry = accounts["industry"].where(accounts["industry"].notna(), UNKNOWN_INDUSTRY)
     geo = firm.geography
     country, region = accounts["country_code"], accounts["region"]
     geo_pts = np.select(
         [
-            country.isin(geo.primary_countries),
-            country.isin(geo.secondary_countries),
-            region.isin(geo.supported_regions),
-            region.isin(geo.limited_regions),
+            is_in(country, geo.primary_countries),
+            is_in(country, geo.secondary_countries),
+            is_in(region, geo.supported_regions),
+            is_in(region, geo.limited_regions),
             country.notna(),
         ],
         [geo.points[k] for k in ("primary", "secondary", "supported", "limited", "unsupported")],
         default=geo.unknown_points,
     ).astype(float)
 
-    growth = mapped_points(accounts["growth_stage"], firm.growth_stage)
     points = pd.DataFrame(
         {
             "firm_size_points": size,
-            "firm_industry_points": industry_pts,
+            "firm_industry_points": _industry_points(industry, framework),
             "firm_geography_points": geo_pts,
-            "firm_growth_points": growth,
+            "firm_growth_points": mapped_points(accounts["growth_stage"], firm.growth_stage),
         },
         index=accounts.index,
     )
     total = points.sum(axis=1, min_count=1)
-    tiers = firm.rubric_tiers
     points["firmographic_points"] = total
-    points["firmographic_rubric_tier"] = np.select(
-        [total >= tiers.tier_1_min_points, total >= tiers.tier_2_min_points],
-        ["Tier 1", "Tier 2"],
-        default="Tier 3",
+    points["firmographic_rubric_tier"] = _rubric_tier(
+        total, firm.rubric_tiers.tier_1_min_points, firm.rubric_tiers.tier_2_min_points
     )
     points["firm_size_from_arr_proxy"] = size_from_proxy
     points["firmographic_score"] = _mean_points(
-        points[
-            [
-                "firm_size_points",
-                "firm_industry_points",
-                "firm_geography_points",
-                "firm_growth_points",
-            ]
-        ],
-        framework.scoring.score_decimals,
+        points[list(FIRMOGRAPHIC_POINTS)], framework.scoring.score_decimals
     )
     return points
 
 
-def standardize_usage(raw_usage: pd.DataFrame) -> pd.DataFrame:
-    """Usage export in Salesforce-style names -> numeric snake_case columns, one row per account."""
-    usage = raw_usage.rename(columns=RAW_USAGE_TO_STANDARD)
-    usage = usage.reindex(columns=list(RAW_USAGE_TO_STANDARD.values()))
-    for column in usage.columns.drop("account_id"):
-        usage[column] = pd.to_numeric(usage[column], errors="coerce")
-    usage = usage.dropna(subset=["account_id"])
-    return usage.drop_duplicates("account_id", keep="last").reset_index(drop=True)
+def behavioral_points(usage: pd.DataFrame, framework: Framework, nps_allowed: pd.Series):
+    """Points per behavioral criterion for usage rows (account- or product-level).
+
+    Engagement is a CSP engagement score (0-1) where the export has one, else the
+    onboarding completion rate stands in for it, as the methodology allows."""
+    beh = framework.behavioral
+    engagement = usage["onboarding_completion"]
+    if "engagement_score" in usage:
+        engagement = usage["engagement_score"].fillna(engagement)
+    return pd.DataFrame(
+        {
+            "beh_usage_points": banded_points(
+                ratio(usage["active_users"], usage["licensed_users"]), beh.usage_frequency
+            ),
+            "beh_adoption_points": banded_points(
+                ratio(usage["features_adopted"], usage["features_available"]),
+                beh.feature_adoption,
+            ),
+            "beh_tickets_points": banded_points(usage["open_tickets"], beh.support_tickets),
+            "beh_nps_points": banded_points(usage["nps"].where(nps_allowed), beh.nps),
+            "beh_engagement_points": banded_points(engagement, beh.engagement),
+        },
+        index=usage.index,
+    )
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    denominator = denominator.where(denominator > 0)
-    return (numerator / denominator).clip(lower=0)
+def tenure_days(accounts: pd.DataFrame, as_of: datetime) -> pd.Series:
+    created = timestamps(accounts["created_date"])
+    return (pd.Timestamp(as_of, tz="UTC") - created).dt.days.astype("float64")
 
 
 def score_behavioral(
     accounts: pd.DataFrame, usage: pd.DataFrame, framework: Framework, as_of: datetime
 ) -> pd.DataFrame:
-    """Behavioral points per criterion and the 1-5 score, with the methodology's fallbacks."""
-    beh = framework.behavioral
-    joined = accounts[["account_id", "created_date"]].merge(usage, on="account_id", how="left")
-    joined.index = accounts.index
-    has_usage = joined["account_id"].isin(usage["account_id"])
-    tenure_days = (pd.Timestamp(as_of, tz="UTC") - joined["created_date"]).dt.days
-    nps_allowed = tenure_days >= beh.fallbacks.nps_min_tenure_days
+    """Behavioral points per criterion and the 1-5 score, with the methodology's fallbacks.
 
-    points = pd.DataFrame(
-        {
-            "beh_usage_points": banded_points(
-                _ratio(joined["active_users"], joined["licensed_users"]), beh.usage_frequency
-            ),
-            "beh_adoption_points": banded_points(
-                _ratio(joined["features_adopted"], joined["features_available"]),
-                beh.feature_adoption,
-            ),
-            "beh_tickets_points": banded_points(joined["open_tickets"], beh.support_tickets),
-            "beh_nps_points": banded_points(joined["nps"].where(nps_allowed), beh.nps),
-            "beh_engagement_points": banded_points(joined["onboarding_completion"], beh.engagement),
-        },
-        index=accounts.index,
-    )
+    `usage` holds the accounts' usage row by row (see `products.account_usage`)."""
+    beh = framework.behavioral
+    joined = usage.set_axis(accounts.index)
+    has_usage = joined["has_usage"]
+    nps_allowed = tenure_days(accounts, as_of) >= beh.fallbacks.nps_min_tenure_days
+
+    points = behavioral_points(joined, framework, nps_allowed)
     score = _mean_points(points, framework.scoring.score_decimals)
     no_signal = ~has_usage | score.isna()
     points["behavioral_score"] = score.mask(no_signal, beh.fallbacks.missing_usage_score)
-    points["behavioral_fallback"] = np.where(no_signal, "no_usage_data_median", None)
+    points["behavioral_fallback"] = pd.Series(
+        np.where(no_signal, "no_usage_data_median", None), index=accounts.index, dtype=object
+    )
     points["nps_skipped_new_account"] = joined["nps"].notna() & ~nps_allowed
+    points["engagement_from_onboarding"] = points["beh_engagement_points"].notna() & (
+        joined["engagement_score"].isna() if "engagement_score" in joined else True
+    )
+    points["active_share"] = ratio(joined["active_users"], joined["licensed_users"])
+    points["feature_share"] = ratio(joined["features_adopted"], joined["features_available"])
+    for column in ("logins_30d", "open_tickets", "nps"):
+        points[column] = joined[column]
     return points
 
 
-def score_value(accounts: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+def score_value(
+    accounts: pd.DataFrame,
+    framework: Framework,
+    as_of: datetime | None = None,
+    relationship_value: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Value points per criterion; ARR is the total relationship value when given.
+    Without `as_of`, contract length comes from the contract term alone."""
     val = framework.value
-    arr = pd.to_numeric(accounts["arr"], errors="coerce").astype("float64")
-    pipeline = pd.to_numeric(accounts["expansion_pipeline"], errors="coerce").astype("float64")
-    expansion_ratio = ((arr + pipeline) / arr.where(arr > 0)).astype("float64")
-    expansion = banded_points(expansion_ratio, val.expansion_potential).fillna(
-        val.expansion_potential.unknown_points
-    )
+    arr = pd.Series(numbers(accounts["arr"]), index=accounts.index)
+    if relationship_value is not None:
+        arr = relationship_value.where(relationship_value.notna(), arr)
+    pipeline = pd.Series(numbers(accounts["expansion_pipeline"]), index=accounts.index)
+    expansion_ratio = ((arr + pipeline.fillna(0)) / arr.where(arr > 0)).where(pipeline.notna())
+    terms = contract_terms(accounts, framework, as_of)
+    strategic = strategic_values(accounts, framework)
     points = pd.DataFrame(
         {
             "val_arr_points": banded_points(arr, val.current_arr),
-            "val_expansion_points": expansion,
-            "val_contract_points": mapped_points(accounts["contract_term"], val.contract_length),
-            "val_strategic_points": mapped_points(
-                accounts["strategic_importance"], val.strategic_importance
+            "val_expansion_points": banded_points(expansion_ratio, val.expansion_potential).fillna(
+                val.expansion_potential.unknown_points
             ),
+            "val_contract_points": mapped_points(terms, val.contract_length),
+            "val_strategic_points": mapped_points(strategic, val.strategic_importance),
         },
         index=accounts.index,
     )
     total = points.sum(axis=1, min_count=1)
-    tiers = val.rubric_tiers
     points["value_points"] = total
-    points["value_rubric_tier"] = np.select(
-        [total >= tiers.tier_1_min_points, total >= tiers.tier_2_min_points],
-        ["Tier 1", "Tier 2"],
-        default="Tier 3",
+    points["value_rubric_tier"] = _rubric_tier(
+        total, val.rubric_tiers.tier_1_min_points, val.rubric_tiers.tier_2_min_points
     )
+    points["relationship_value"] = arr
     points["expansion_ratio"] = expansion_ratio
+    points["contract_term_used"] = terms
+    points["strategic_used"] = strategic
     points["value_score"] = _mean_points(
-        points[
-            [
-                "val_arr_points",
-                "val_expansion_points",
-                "val_contract_points",
-                "val_strategic_points",
-            ]
-        ],
-        framework.scoring.score_decimals,
+        points[list(VALUE_POINTS)], framework.scoring.score_decimals
     )
     return points
 
@@ -209,18 +232,38 @@ def composite_score(
     return full.round(6)
 
 
+def score_products(
+    usage: pd.DataFrame, at: np.ndarray, accounts: pd.DataFrame, framework: Framework
+) -> pd.DataFrame:
+    """Per account: product count, summed product ARR and per-product adoption tags."""
+    every_row = pd.Series(True, index=usage.index)
+    points = behavioral_points(usage, framework, nps_allowed=every_row)
+    adoption = adoption_scores(points, framework.scoring.score_decimals)
+    tags = adoption_tags(usage, adoption, framework, at)
+    return product_adoption(usage, tags, at, len(accounts)).set_axis(accounts.index)
+
+
 def score_accounts(
     accounts: pd.DataFrame, usage: pd.DataFrame, framework: Framework, as_of: datetime
 ) -> pd.DataFrame:
-    """All rubric points, the three dimension scores and the composite, one row per account."""
+    """All rubric points, the three dimension scores and the composite, one row per account.
+
+    `usage` is the standardized usage export (`standardize_usage`): one row per account,
+    or one per account and product; products sum into the account's relationship."""
+    accounts = hold_conflicts(accounts, conflict_rows(accounts), framework).accounts
+    usage = conform_usage(usage)
+    at = AccountIndex(accounts["account_id"]).find(usage["account_id"])
+    products = score_products(usage, at, accounts, framework)
     firm = score_firmographic(accounts, framework)
-    beh = score_behavioral(accounts, usage, framework, as_of)
-    val = score_value(accounts, framework)
-    tenure = (pd.Timestamp(as_of, tz="UTC") - accounts["created_date"]).dt.days
-    provisional = tenure < framework.assignment.provisional_days
-    scores = pd.concat([accounts[["account_id"]], firm, beh, val], axis=1)
+    beh = score_behavioral(accounts, account_usage(usage, at, len(accounts)), framework, as_of)
+    relationship = None
+    if framework.assignment.multi_product.relationship_value == "sum_of_products":
+        relationship = products["product_arr_total"]
+    val = score_value(accounts, framework, as_of, relationship)
+    tenure = tenure_days(accounts, as_of)
+    scores = pd.concat([accounts[["account_id"]], firm, beh, val, products], axis=1)
     scores["tenure_days"] = tenure
-    scores["provisional"] = provisional.fillna(False).astype(bool)
+    scores["provisional"] = (tenure < framework.assignment.provisional_days).to_numpy(bool)
     scores["composite_score"] = composite_score(
         firm["firmographic_score"],
         beh["behavioral_score"],

@@ -1,76 +1,222 @@
 """Asset checks graded by the framework's governance thresholds.
 
-A red flag is an ERROR; a warning band is a WARN. Segment coverage is blocking: a red
-coverage stops every downstream step in the run, the CRM write-back included.
+Good passes; the methodology's Warning band fails with WARN severity and its Red flag
+with ERROR. Key-field completeness and segment coverage are blocking: a red flag there
+means garbage would reach the CRM, so the downstream steps (scores, assignments, the
+warehouse and the CRM write-back) do not run.
+
+Partitioned assets, non-preview checks: an `@asset_check` without `partitions_def` that
+takes its asset as an input loads *every* partition of it (and fails on a fresh
+instance where past months were never built), while `partitions_def=` on a check is a
+preview API in Dagster 1.13. So each check here declares its asset as a dependency
+without loading it, takes the month from the run (`context.partition_key`), and loads
+exactly that partition through the asset's IO manager. A check-only run (the monthly
+audit) names its month with the `dagster/partition` tag; with none, the asset's latest
+materialized month is checked. The month is in every evaluation's metadata.
 """
+
+import os
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.governance import (
-    Grade,
-    field_completeness,
-    grade_coverage,
-    grade_rising,
-    segment_coverage,
+    Assessment,
+    assess_concentration,
+    assess_duplicate_rate,
+    assess_enrichment_coverage,
+    assess_key_field_completeness,
+    assess_min_accounts_per_segment,
+    assess_operationalized_segments,
+    assess_segment_coverage,
+    assess_tier_distribution,
 )
-from segmentation_pipeline.defs.assets.enrich import accounts_enriched
-from segmentation_pipeline.defs.assets.segments import segment_assignments
+from segmentation_pipeline.core.schema import ENRICHABLE_FIELDS
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource
+from segmentation_pipeline.framework import Framework, load_framework
+
+ENRICHED = dg.AssetKey("accounts_enriched")
+DEDUPLICATED = dg.AssetKey("accounts_deduplicated")
+MERGE_AUDIT = dg.AssetKey("account_merge_audit")
+ASSIGNMENTS = dg.AssetKey("segment_assignments")
 
 _SEVERITY = {"warning": dg.AssetCheckSeverity.WARN, "red": dg.AssetCheckSeverity.ERROR}
+Frames = dict[dg.AssetKey, pd.DataFrame]
 
 
-def check_result(grade: Grade, metadata: dict) -> dg.AssetCheckResult:
-    passed = grade.level == "good"
+def check_month(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey) -> str:
+    """The month this evaluation is about: the run's partition, else the latest built one."""
+    if context.has_partition_key:
+        return context.partition_key
+    event = context.instance.get_latest_materialization_event(asset_key)
+    partition = event.dagster_event.partition if event and event.dagster_event else None
+    if partition is None:
+        raise dg.Failure(f"{asset_key.to_user_string()} has no materialized month to check")
+    return partition
+
+
+def load_partition(
+    context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, month: str
+) -> pd.DataFrame:
+    """One month of an asset, read back through the IO manager that stored it."""
+    input_context = dg.build_input_context(
+        asset_key=asset_key,
+        partition_key=month,
+        asset_partitions_def=monthly_partitions,
+        instance=context.instance,
+    )
+    return context.resources.io_manager.load_input(input_context)
+
+
+def check_result(assessment: Assessment, month: str) -> dg.AssetCheckResult:
+    grade = assessment.grade
     return dg.AssetCheckResult(
-        passed=passed,
+        passed=grade.level == "good",
         severity=_SEVERITY.get(grade.level, dg.AssetCheckSeverity.WARN),
         metadata={
-            "value": dg.MetadataValue.float(round(grade.value, 4)),
-            "threshold": dg.MetadataValue.float(grade.threshold),
+            "value": dg.MetadataValue.float(round(float(grade.value), 4)),
+            "threshold": dg.MetadataValue.float(float(grade.threshold)),
             "grade": grade.level,
             "rule": grade.rule,
-            **metadata,
+            "partition": month,
+            "worst_offenders": dg.MetadataValue.json(assessment.offenders),
+            "details": dg.MetadataValue.json(assessment.details),
         },
     )
 
 
-@dg.asset_check(
-    asset=segment_assignments,
+def governance_check(
+    *,
+    name: str,
+    asset: dg.AssetKey,
+    description: str,
+    assess: Callable[[Frames, Framework], Assessment],
+    also_reads: tuple[dg.AssetKey, ...] = (),
+    blocking: bool = False,
+) -> dg.AssetChecksDefinition:
+    """A check that loads its asset's month (and `also_reads`) and grades `assess`."""
+
+    @dg.asset_check(
+        asset=asset,
+        name=name,
+        blocking=blocking,
+        description=description,
+        additional_deps=list(also_reads),
+        required_resource_keys={"io_manager", "framework"},
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        framework: FrameworkResource = context.resources.framework
+        month = check_month(context, asset)
+        frames = {key: load_partition(context, key, month) for key in (asset, *also_reads)}
+        return check_result(assess(frames, framework.load()), month)
+
+    return _check
+
+
+def _completeness_of(field: str) -> Callable[[Frames, Framework], Assessment]:
+    def assess(frames: Frames, fw: Framework) -> Assessment:
+        gov = fw.governance.model_copy(update={"key_fields": [field]})
+        return assess_key_field_completeness(frames[ENRICHED], gov)
+
+    return assess
+
+
+def key_field_completeness_checks(framework: Framework) -> list[dg.AssetChecksDefinition]:
+    """One blocking check per key field, so each field alerts on its own."""
+    return [
+        governance_check(
+            name=f"key_field_completeness_{field}",
+            asset=ENRICHED,
+            blocking=True,
+            description=f"Share of accounts with a usable {field} after enrichment; below "
+            "minimum viable is a red flag that blocks scoring and the CRM write-back.",
+            assess=_completeness_of(field),
+        )
+        for field in framework.governance.key_fields
+    ]
+
+
+def _enrichment(frames: Frames, fw: Framework) -> Assessment:
+    fields = [f for f in fw.governance.key_fields if f in ENRICHABLE_FIELDS]
+    return assess_enrichment_coverage(
+        frames[DEDUPLICATED], frames[ENRICHED], fields, fw.governance.enrichment_coverage
+    )
+
+
+enrichment_coverage_check = governance_check(
+    name="enrichment_coverage",
+    asset=ENRICHED,
+    also_reads=(DEDUPLICATED,),
+    description="Of the accounts that reached enrichment with a firmographic key field "
+    "empty, the share that left with none empty (the vendor match rate).",
+    assess=_enrichment,
+)
+
+duplicate_rate_check = governance_check(
+    name="duplicate_rate",
+    asset=DEDUPLICATED,
+    also_reads=(MERGE_AUDIT,),
+    description="Duplicate records folded / records extracted from the CRM.",
+    assess=lambda f, fw: assess_duplicate_rate(
+        f[DEDUPLICATED], f[MERGE_AUDIT], fw.governance.duplicate_rate
+    ),
+)
+
+segment_coverage_check = governance_check(
+    name="segment_coverage_check",
+    asset=ASSIGNMENTS,
     blocking=True,
-    partitions_def=monthly_partitions,
     description="Accounts with a segment / active accounts: >= good passes, below warning "
-    "is a red flag that blocks the CRM write-back.",
+    "is a red flag that blocks the warehouse snapshot and the CRM write-back.",
+    assess=lambda f, fw: assess_segment_coverage(f[ASSIGNMENTS], fw.governance.segment_coverage),
 )
-def segment_coverage_check(
-    segment_assignments: pd.DataFrame, framework: FrameworkResource
-) -> dg.AssetCheckResult:
-    bands = framework.load().governance.segment_coverage
-    grade = grade_coverage(segment_coverage(segment_assignments), bands)
-    reasons = segment_assignments["unsegmented_reason"].dropna().value_counts().head(5)
-    return check_result(
-        grade, {"top_unsegmented_reasons": dg.MetadataValue.json(reasons.to_dict())}
-    )
+
+concentration_index_check = governance_check(
+    name="concentration_index",
+    asset=ASSIGNMENTS,
+    description="Largest segment / all accounts; above the maximum one segment dominates.",
+    assess=lambda f, fw: assess_concentration(f[ASSIGNMENTS], fw.governance.concentration_max),
+)
+
+tier_distribution_check = governance_check(
+    name="tier_distribution",
+    asset=ASSIGNMENTS,
+    description="Each tier's share of segmented accounts against its expected band.",
+    assess=lambda f, fw: assess_tier_distribution(f[ASSIGNMENTS], fw.governance.tier_distribution),
+)
+
+min_accounts_per_segment_check = governance_check(
+    name="min_accounts_per_segment",
+    asset=ASSIGNMENTS,
+    description="Every segment holds at least the minimum viable number of accounts.",
+    assess=lambda f, fw: assess_min_accounts_per_segment(
+        f[ASSIGNMENTS], fw.governance.min_accounts_per_segment
+    ),
+)
+
+operationalized_segments_check = governance_check(
+    name="operationalized_segments",
+    asset=ASSIGNMENTS,
+    description="Distinct segments in use with a service model: good 4-8, warning 9-15, "
+    "red 16+ or 1-2 (framework defaults).",
+    assess=lambda f, fw: assess_operationalized_segments(
+        f[ASSIGNMENTS], fw.governance.operationalized_segments
+    ),
+)
 
 
-@dg.asset_check(
-    asset=accounts_enriched,
-    partitions_def=monthly_partitions,
-    description="Completeness of each key field after enrichment; the worst field decides.",
-)
-def key_field_completeness_check(
-    accounts_enriched: pd.DataFrame, framework: FrameworkResource
-) -> dg.AssetCheckResult:
-    gov = framework.load().governance
-    shares = field_completeness(accounts_enriched, list(gov.key_fields))
-    worst = min(shares, key=shares.get)
-    grade = grade_rising(shares[worst], gov.key_field_completeness)
-    return check_result(
-        grade,
-        {
-            "worst_field": worst,
-            "completeness": dg.MetadataValue.json({k: round(v, 4) for k, v in shares.items()}),
-        },
-    )
+def all_checks(framework: Framework | None = None) -> list[dg.AssetChecksDefinition]:
+    """Every governance check; key fields come from the configured framework."""
+    framework = framework or load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
+    return [
+        *key_field_completeness_checks(framework),
+        enrichment_coverage_check,
+        duplicate_rate_check,
+        segment_coverage_check,
+        concentration_index_check,
+        tier_distribution_check,
+        min_accounts_per_segment_check,
+        operationalized_segments_check,
+    ]

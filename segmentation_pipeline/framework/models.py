@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from segmentation_pipeline.framework.dedup import DedupConfig
+from segmentation_pipeline.framework.enrichment import EnrichmentSettings
+from segmentation_pipeline.framework.reporting import Reporting
 from segmentation_pipeline.framework.standardization import StandardizationConfig
 
 DIMENSIONS = ("firmographic", "behavioral", "value")
@@ -41,25 +43,28 @@ class NamedBand(_Strict):
     max: float | None
 
 
+def _span(band) -> str:
+    lo = "-inf" if band.min is None else f"{band.min:g}"
+    hi = "+inf" if band.max is None else f"{band.max:g}"
+    return f"[{lo}, {hi})"
+
+
 def _check_contiguous(bands: list, what: str) -> None:
-    """Bands may be listed in either order but must tile the line without gaps or overlaps."""
+    """Bands, listed ascending or descending, must tile the line without gaps or overlaps."""
     if not bands:
-        raise ValueError(f"{what} needs at least one band")
+        raise ValueError(f"{what}: at least one band is needed")
     for band in bands:
         if band.min is not None and band.max is not None and band.min >= band.max:
-            raise ValueError(f"{what}: band min {band.min} is not below max {band.max}")
+            raise ValueError(f"{what}: band {_span(band)} is empty (min must be below max)")
+    mins = [-math.inf if b.min is None else b.min for b in bands]
+    if mins != sorted(mins) and mins != sorted(mins, reverse=True):
+        raise ValueError(f"{what}: list the bands in ascending or descending order")
     ordered = sorted(bands, key=lambda b: -math.inf if b.min is None else b.min)
-    if [b.min for b in ordered] != [b.min for b in bands] and [b.min for b in ordered][::-1] != [
-        b.min for b in bands
-    ]:
-        raise ValueError(f"{what}: bands must be listed in ascending or descending order")
     for lower, upper in zip(ordered, ordered[1:], strict=False):
         if lower.max is None or upper.min is None or lower.max > upper.min:
-            raise ValueError(
-                f"{what}: bands overlap ({lower.min}-{lower.max} and {upper.min}-{upper.max})"
-            )
+            raise ValueError(f"{what}: {_span(lower)} and {_span(upper)} overlap")
         if lower.max < upper.min:
-            raise ValueError(f"{what}: gap between {lower.max} and {upper.min}")
+            raise ValueError(f"{what}: gap between {lower.max:g} and {upper.min:g}")
 
 
 class BandedCriterion(_Strict):
@@ -221,11 +226,120 @@ class AtRisk(_Strict):
     max_behavioral_score: float = Field(ge=1, le=5)
 
 
+class TransitionPolicy(_Strict):
+    """How a boundary crossing in one direction is applied.
+
+    `review`: the account keeps its current tier until CS Ops approves the move (or
+    `grace_days` pass with no decision, when set); `immediate`: applied at once."""
+
+    policy: Literal["review", "immediate"] = "review"
+    grace_days: int | None = Field(default=None, ge=0)
+
+
+class Transitions(_Strict):
+    upgrade: TransitionPolicy = TransitionPolicy()
+    downgrade: TransitionPolicy = TransitionPolicy()
+    # Methodology edge case 1, step 4: when a provisional account ages out and its tier
+    # changes, reassign it at once (and notify the CSM) instead of queueing a review.
+    provisional_exit: Literal["immediate", "review"] = "immediate"
+
+
+class ValueInputs(_Strict):
+    """How CRM fields become value-rubric inputs."""
+
+    # A contract whose end date is more than this many days past is 'Past due'.
+    contract_past_due_after_days: int | None = Field(default=0, ge=0)
+    # Checkbox-style strategic flags mapped onto strategic-importance picklist values.
+    strategic_flag_values: dict[str, str] = {
+        "true": "Named logo",
+        "yes": "Named logo",
+        "1": "Named logo",
+        "false": "Standard",
+        "no": "Standard",
+        "0": "Standard",
+    }
+    # Open opportunities of these types count as expansion pipeline.
+    expansion_opportunity_types: list[str] = ["Expansion", "Upsell", "Cross-sell", "Add-on"]
+
+
+class AdoptionTag(_Strict):
+    tag: str = Field(min_length=1)
+    min_score: float = Field(ge=0, le=5)
+
+
+class MultiProduct(_Strict):
+    """Edge case 2: one primary segment on total relationship value, tags per product."""
+
+    # account_arr: the CRM's ARR is the whole relationship (a roll-up over products);
+    # sum_of_products: add up the usage export's ProductARR where the CRM holds one product.
+    relationship_value: Literal["account_arr", "sum_of_products"] = "account_arr"
+    # A secondary product (not the account's largest) below this ARR is tagged as a pilot.
+    pilot_max_arr: float = Field(default=10_000, ge=0)
+    pilot_tag: str = "pilot"
+    adoption_tags: list[AdoptionTag] = [
+        AdoptionTag(tag="mature", min_score=4.0),
+        AdoptionTag(tag="adopting", min_score=2.5),
+        AdoptionTag(tag="low adoption", min_score=0.0),
+    ]
+
+    @model_validator(mode="after")
+    def _tags_fall(self) -> MultiProduct:
+        scores = [t.min_score for t in self.adoption_tags]
+        if not scores or scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise ValueError(f"adoption_tags: min_score must strictly fall, got {scores}")
+        return self
+
+
+class EnrichmentConflicts(_Strict):
+    """Edge case 5: vendor data that disagrees with the CRM (an acquisition) is reviewed."""
+
+    review_fields: list[str] = ["industry", "employees", "annual_revenue", "country_code"]
+
+
+HistoryColumn = Literal[
+    "segment",
+    "status",
+    "service_model",
+    "tier_label",
+    "computed_segment",
+    "composite_score",
+    "firmographic_score",
+    "behavioral_score",
+    "value_score",
+    "provisional",
+    "at_risk",
+    "unsegmented_reason",
+    "segment_override",
+    "framework_version",
+]
+
+
+class History(_Strict):
+    # A change in any of these (columns segment_history stores) opens a new version.
+    tracked_columns: list[HistoryColumn] = [
+        "segment",
+        "status",
+        "service_model",
+        "unsegmented_reason",
+        "framework_version",
+    ]
+    # Accounts missing from a full snapshot get their open history row closed.
+    close_absent_accounts: bool = True
+
+
 class Assignment(_Strict):
     at_risk: AtRisk
     unknown_industry_tier: str
     provisional_days: int = Field(ge=0)
     required_fields: list[Literal["arr", "industry", "employees", "country_code"]]
+    # Which score decides the tier: the weighted composite, or the firmographic-only or
+    # value-only rubric points against that rubric's tier cut-offs.
+    tier_basis: Literal["composite", "firmographic_points", "value_points"] = "composite"
+    transitions: Transitions = Transitions()
+    value_inputs: ValueInputs = ValueInputs()
+    multi_product: MultiProduct = MultiProduct()
+    enrichment_conflicts: EnrichmentConflicts = EnrichmentConflicts()
+    history: History = History()
 
 
 class Bands3(_Strict):
@@ -277,14 +391,17 @@ class Share(_Strict):
 
 
 class OperationalizedSegments(_Strict):
+    """Good inside [good_min, good_max]; red above warning_max or at red_at_most and below."""
+
     good_min: int = Field(ge=1)
     good_max: int = Field(ge=1)
     warning_max: int = Field(ge=1)
+    red_at_most: int = Field(default=2, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> OperationalizedSegments:
-        if not self.good_min <= self.good_max < self.warning_max:
-            raise ValueError("need good_min <= good_max < warning_max")
+        if not self.red_at_most < self.good_min <= self.good_max < self.warning_max:
+            raise ValueError("need red_at_most < good_min <= good_max < warning_max")
         return self
 
 
@@ -300,6 +417,46 @@ class Governance(_Strict):
     operationalized_segments: OperationalizedSegments
 
 
+class Drift(_Strict):
+    """Population stability index bands and the composite-score bins it is measured on."""
+
+    psi_warn: float = Field(default=0.10, gt=0)
+    psi_alert: float = Field(default=0.25, gt=0)
+    composite_bin_edges: list[float] = [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Drift:
+        if not self.psi_warn < self.psi_alert:
+            raise ValueError("psi_warn must be below psi_alert")
+        edges = self.composite_bin_edges
+        if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError("composite_bin_edges must be a non-empty, strictly rising list")
+        return self
+
+
+class Schedules(_Strict):
+    """Cron strings, read in the framework's timezone."""
+
+    nightly: str = "0 2 * * *"
+    monthly_audit: str = "0 6 1 * *"
+    quarterly_review: str = "0 7 1 1,4,7,10 *"
+
+    @model_validator(mode="after")
+    def _five_fields(self) -> Schedules:
+        for name in ("nightly", "monthly_audit", "quarterly_review"):
+            if len(getattr(self, name).split()) != 5:
+                raise ValueError(f"{name}: a cron string has five fields")
+        return self
+
+
+class Monitoring(_Strict):
+    """What the alerting sensors compare against and when the schedules fire."""
+
+    drift: Drift = Drift()
+    coverage_drop_points: float = Field(default=5.0, gt=0, le=100)
+    schedules: Schedules = Schedules()
+
+
 class Framework(_Strict):
     version: str = Field(min_length=1)
     timezone: str
@@ -313,8 +470,11 @@ class Framework(_Strict):
     service_models: dict[str, ServiceModel]
     assignment: Assignment
     governance: Governance
-    standardization: StandardizationConfig = StandardizationConfig()
-    dedup: DedupConfig = DedupConfig()
+    standardization: StandardizationConfig = Field(default_factory=StandardizationConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
+    reporting: Reporting = Field(default_factory=Reporting)
+    monitoring: Monitoring = Monitoring()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:

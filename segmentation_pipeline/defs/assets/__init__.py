@@ -2,9 +2,11 @@
 
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.assets.extract import crm_accounts, product_usage
+from segmentation_pipeline.defs.assets.history import segment_operations
 from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
+from segmentation_pipeline.defs.assets.reports import REPORT_ASSETS
 from segmentation_pipeline.defs.assets.segments import account_scores, segment_assignments
-from segmentation_pipeline.defs.assets.warehouse import segment_summary_report, warehouse_segments
+from segmentation_pipeline.defs.assets.warehouse import warehouse_segments
 
 ALL_ASSETS = [
     crm_accounts,
@@ -15,5 +17,6 @@ ALL_ASSETS = [
     account_scores,
     segment_assignments,
     warehouse_segments,
-    segment_summary_report,
+    segment_operations,
+    *REPORT_ASSETS,
 ]

@@ -18,3 +18,7 @@ def share_table(shares: dict[str, float]) -> dg.MetadataValue:
     lines = ["| value | share |", "|---|---|"]
     lines += [f"| {k} | {v:.1%} |" for k, v in shares.items()]
     return dg.MetadataValue.md("\n".join(lines))
+
+
+def table_md(frame: pd.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "(none)")

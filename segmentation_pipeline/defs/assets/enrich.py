@@ -1,32 +1,47 @@
-"""Enrich: fill firmographic gaps from the configured provider."""
+"""Enrich: fill firmographic gaps through the framework's provider waterfall."""
 
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.enrich import enrich_from_table
-from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
+from segmentation_pipeline.defs.assets._metadata import frame_metadata
+from segmentation_pipeline.defs.enrichment import (
+    enrichment_metadata,
+    run_enrichment,
+    write_review_tables,
+)
 from segmentation_pipeline.defs.partitions import monthly_partitions
-from segmentation_pipeline.defs.resources import FirmographicsFileResource, FrameworkResource
+from segmentation_pipeline.defs.resources import (
+    FirmographicsFileResource,
+    FrameworkResource,
+    WarehouseResource,
+)
+
+SNAPSHOT_COLUMN = "snapshot_month"
 
 
 @dg.asset(
     group_name="enrich",
-    kinds={"pandas"},
+    kinds={"pandas", "sql"},
     partitions_def=monthly_partitions,
-    description="Deduplicated accounts with empty firmographic fields filled by the provider; "
-    "CRM values always win.",
+    description="Deduplicated accounts with empty firmographic fields filled by the provider "
+    "waterfall, provenance next to every filled value; CRM values win. Writes the "
+    "enrichment_cache, enrichment_conflicts, enrichment_non_matches and "
+    "enrichment_provenance warehouse tables.",
 )
 def accounts_enriched(
     context: dg.AssetExecutionContext,
     accounts_deduplicated: pd.DataFrame,
     framework: FrameworkResource,
     firmographics: FirmographicsFileResource,
+    warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    result = enrich_from_table(accounts_deduplicated, firmographics.read(), framework.load())
+    client = warehouse.client()
+    result = run_enrichment(firmographics, accounts_deduplicated, framework.load(), client)
+    written = write_review_tables(result, client, SNAPSHOT_COLUMN, context.partition_key)
     metadata = frame_metadata(
-        result.accounts, ["account_id", "domain", "industry", "employees", "country_code"]
+        result.accounts,
+        ["account_id", "domain", "industry", "industry_source", "employees", "country_code"],
     )
-    metadata["coverage_before"] = share_table(result.stats["coverage_before"])
-    metadata["coverage_after"] = share_table(result.stats["coverage_after"])
-    metadata["fields_filled"] = dg.MetadataValue.json(result.stats["fields_filled"])
+    metadata.update(enrichment_metadata(result))
+    metadata["review_tables"] = dg.MetadataValue.json(written)
     return dg.MaterializeResult(value=result.accounts, metadata=metadata)

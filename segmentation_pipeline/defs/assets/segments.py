@@ -5,11 +5,13 @@ import pandas as pd
 
 from segmentation_pipeline.core.assignment import assign_segments
 from segmentation_pipeline.core.governance import segment_coverage, tier_distribution
+from segmentation_pipeline.core.overrides import override_report
 from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
 from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
-from segmentation_pipeline.defs.resources import FrameworkResource
+from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import load_framework
+from segmentation_pipeline.io.segment_store import SegmentStore
 
 # The framework version is the scoring code's version: change the framework and the
 # UI marks scores and assignments stale, ready for a backfill.
@@ -49,16 +51,20 @@ def account_scores(
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,
     description="Tier, service model, status, at-risk flag and explanation per account; "
-    "Unsegmented rows carry a machine-readable reason.",
+    "Unsegmented rows carry a machine-readable reason. A computed tier that crosses a "
+    "boundary is held at the current tier until its transition is approved.",
 )
 def segment_assignments(
     context: dg.AssetExecutionContext,
     accounts_enriched: pd.DataFrame,
     account_scores: pd.DataFrame,
     framework: FrameworkResource,
+    warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     fw = framework.load()
-    assignments = assign_segments(accounts_enriched, account_scores, fw)
+    as_of = as_of_for_partition(context.partition_key)
+    state = SegmentStore(warehouse.client().engine).prior_state()
+    assignments = assign_segments(accounts_enriched, account_scores, fw, state, as_of)
     metadata = frame_metadata(
         assignments,
         [
@@ -80,5 +86,17 @@ def segment_assignments(
         assignments["unsegmented_reason"].dropna().value_counts().to_dict()
     )
     metadata["at_risk"] = int(assignments["at_risk"].sum())
+    metadata["transitions"] = dg.MetadataValue.json(
+        assignments["transition_status"].dropna().value_counts().to_dict()
+    )
+    metadata["enrichment_conflicts_for_review"] = int(
+        assignments["enrichment_conflict"].notna().sum()
+    )
+    overrides = override_report(assignments)
+    metadata.update(overrides.as_metadata())
+    if len(overrides.disagreements):
+        metadata["override_disagreement_accounts"] = dg.MetadataValue.md(
+            overrides.disagreements.head(20).to_markdown(index=False)
+        )
     metadata["framework_version"] = fw.version
     return dg.MaterializeResult(value=assignments, metadata=metadata)

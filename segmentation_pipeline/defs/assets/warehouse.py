@@ -3,8 +3,6 @@
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.reports import segment_summary
-from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import WarehouseResource
 
@@ -40,21 +38,3 @@ def warehouse_segments(
         }
     )
 
-
-@dg.asset(
-    group_name="report",
-    kinds={"sql"},
-    partitions_def=monthly_partitions,
-    deps=[warehouse_segments],
-    description="Accounts and ARR by segment (warehouse table report_segment_summary).",
-)
-def segment_summary_report(
-    context: dg.AssetExecutionContext,
-    segment_assignments: pd.DataFrame,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    summary = segment_summary(segment_assignments)
-    warehouse.client().replace_partition(
-        "report_segment_summary", summary, SNAPSHOT_COLUMN, context.partition_key
-    )
-    return dg.MaterializeResult(metadata=frame_metadata(summary))

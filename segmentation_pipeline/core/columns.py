@@ -1,0 +1,134 @@
+"""Whole-column helpers that stay fast on pandas' Arrow-backed string columns.
+
+Mapping or re-indexing a string column value by value costs a Python call per row;
+these factorize once and work on integer codes instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def lookup(
+    values: pd.Series, mapping: Mapping | Callable[[object], object], default: object = None
+) -> pd.Series:
+    """`values.map(mapping)` computed once per distinct value; `default` where unmapped
+    or missing. `mapping` may be a dict or a function of the value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    get = mapping if callable(mapping) else (lambda u: mapping.get(u, default))
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [get(u) for u in uniques]
+    table[-1] = default
+    return pd.Series(table[codes], index=values.index, dtype=object)
+
+
+def timestamps(values: pd.Series) -> pd.Series:
+    """UTC timestamps; NaT for anything that is not one (text in any format is parsed)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.dt.tz_localize("UTC")
+    return pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+
+
+def is_in(values: pd.Series, allowed) -> pd.Series:
+    """`values.isin(allowed)` through the distinct values only."""
+    allowed = set(allowed)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([u in allowed for u in uniques] + [False], dtype=bool)
+    return pd.Series(table[codes], index=values.index)
+
+
+class AccountIndex:
+    """Row positions of account ids, hashed once and probed many times.
+
+    A repeated id resolves to its first row."""
+
+    def __init__(self, account_ids: pd.Series):
+        keys = pd.Index(account_ids.to_numpy(dtype=object))
+        self.size = len(keys)
+        self._index = keys if keys.is_unique else keys[~keys.duplicated()]
+        self._rows = np.arange(self.size) if keys.is_unique else np.flatnonzero(~keys.duplicated())
+
+    def find(self, keys: pd.Series | np.ndarray) -> np.ndarray:
+        """Row of each key (-1 when absent)."""
+        at = self._index.get_indexer(np.asarray(keys, dtype=object))
+        return np.where(at >= 0, self._rows[at], -1)
+
+    def rows_of(self, keys: pd.Series) -> np.ndarray:
+        """Per account: the position in `keys` holding its id (-1 when none does; with
+        repeated keys, the last)."""
+        at = self.find(keys)
+        rows = np.full(self.size, -1)
+        found = at >= 0
+        rows[at[found]] = np.flatnonzero(found)
+        return rows
+
+    def spread(self, keys: pd.Series, values, fill: object = None) -> np.ndarray:
+        """An array aligned with the accounts: `values[i]` at the row of `keys[i]`."""
+        at = self.find(keys)
+        out = np.full(self.size, fill, dtype=object)
+        found = at >= 0
+        out[at[found]] = np.asarray(values, dtype=object)[found]
+        return out
+
+
+# --- text columns: formatted once per distinct value, concatenated by Arrow ----------
+NULL_TEXT = pa.scalar(None, pa.string())
+
+
+def _distinct_rows(columns: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row's combination of values, first row of each code)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # key < span
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        radix = len(uniques) + 1
+        if span * radix >= 2**62:  # about to overflow: renumber the combinations so far
+            key, seen = pd.factorize(key)
+            span = len(seen)
+        key = key * radix + codes + 1
+        span *= radix
+    key, _ = pd.factorize(key)
+    first = np.empty(int(key.max(initial=-1)) + 1, dtype=np.int64)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+    return key, first
+
+
+def _plain(value: object) -> object:
+    return None if value is None or value is pd.NA or value is pd.NaT or value != value else value
+
+
+def distinct_format(formatter: Callable[..., str | None], *columns: pd.Series) -> pa.Array:
+    """formatter(*values) for every row, computed once per distinct combination of values
+    (missing values arrive as None); a None result is a null string."""
+    key, first = _distinct_rows(columns)
+    samples = [pd.Series(c).iloc[first].tolist() for c in columns]
+    labels = [formatter(*(_plain(v) for v in values)) for values in zip(*samples, strict=True)]
+    return pa.array(labels, type=pa.string()).take(pa.array(key))
+
+
+def join(*parts: pa.Array | str) -> pa.Array:
+    """Concatenate strings and string arrays element-wise; a null part counts as ''."""
+    return pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
+
+
+def join_present(parts: list[pa.Array], sep: str) -> pa.Array:
+    """Join the non-null parts with `sep`; null where every part is null.
+
+    (pyarrow's own null_handling="skip" drops all-null rows, shortening the result.)"""
+    if not parts:
+        raise ValueError("join_present needs at least one part")
+    with_sep = [join(p, pc.if_else(pc.is_null(p), NULL_TEXT, pa.scalar(sep))) for p in parts]
+    text = pc.utf8_rtrim(join(*with_sep), characters=sep)
+    return pc.if_else(pc.equal(text, ""), NULL_TEXT, text)
+
+
+def when(mask: pd.Series | np.ndarray, text: str) -> pa.Array:
+    """`text` where `mask` holds, null elsewhere."""
+    return pc.if_else(pa.array(np.asarray(mask, dtype=bool)), pa.scalar(text), NULL_TEXT)

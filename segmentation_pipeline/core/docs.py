@@ -1,0 +1,936 @@
+"""Framework documentation generated from the framework config, so it cannot drift from
+the rules the code applies.
+
+Five documents (segment definitions, business rules, a one-page CSM quick reference, an
+FAQ, data sources) plus an index, each rendered as markdown and as HTML from one small
+block model. Every number of the framework file appears in them; settings added to the
+framework later and not yet described here still appear, in an "Other settings" table of
+the business rules, so a threshold is never missing from the docs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from segmentation_pipeline.core import html as page_html
+from segmentation_pipeline.core.schema import UNSEGMENTED
+from segmentation_pipeline.framework.models import (
+    Band,
+    BandedCriterion,
+    Bands3,
+    Framework,
+    NamedBand,
+    Tier,
+    ValueMapCriterion,
+)
+
+# --- block model ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+
+Block = Heading | Para | Bullets | Table
+
+
+@dataclass(frozen=True)
+class Document:
+    slug: str
+    title: str
+    blocks: Sequence[Block]
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(doc: Document, version: str) -> str:
+    out = [f"# {doc.title}", "", f"_Generated from framework version {version}; do not edit._", ""]
+    for block in doc.blocks:
+        if isinstance(block, Heading):
+            out += ["#" * block.level + " " + block.text, ""]
+        elif isinstance(block, Para):
+            out += [block.text, ""]
+        elif isinstance(block, Bullets):
+            out += [f"- {item}" for item in block.items] + [""]
+        else:
+            out.append("| " + " | ".join(_md_cell(h) for h in block.headers) + " |")
+            out.append("|" + "---|" * len(block.headers))
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
+            out.append("")
+    return "\n".join(out)
+
+
+def to_html(doc: Document, version: str, nav: Sequence[Document] = ()) -> str:
+    esc = page_html.escape
+    links = " ".join(f'<a href="{esc(d.slug)}.html">{esc(d.title)}</a>' for d in nav)
+    parts = [f"<nav>{links}</nav>" if links else "", f"<h1>{esc(doc.title)}</h1>"]
+    parts.append(f'<p class="muted">Generated from framework version {esc(version)}.</p>')
+    for block in doc.blocks:
+        if isinstance(block, Heading):
+            parts.append(f"<h{block.level}>{esc(block.text)}</h{block.level}>")
+        elif isinstance(block, Para):
+            parts.append(f"<p>{esc(block.text)}</p>")
+        elif isinstance(block, Bullets):
+            parts.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in block.items) + "</ul>")
+        else:
+            parts.append(page_html.table(block.headers, block.rows))
+    return page_html.page(doc.title, "\n".join(parts))
+
+
+# --- number formats ---------------------------------------------------------------
+
+
+def num(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    number = float(value)
+    return f"{int(number):,}" if number.is_integer() else f"{number:g}"
+
+
+def pct(value: float) -> str:
+    return f"{float(value) * 100:g}%"
+
+
+def money(value: float) -> str:
+    number = float(value)
+    return f"${int(number):,}" if number.is_integer() else f"${number:,}"
+
+
+def ratio(value: float) -> str:
+    return f"{num(value)}x"
+
+
+def span(low: float | None, high: float | None, fmt: Callable[[float], str] = num) -> str:
+    """A half-open band [low, high) in words."""
+    if low is None and high is None:
+        return "any value"
+    if low is None:
+        return f"below {fmt(high)}"
+    if high is None:
+        return f"{fmt(low)} or more"
+    return f"{fmt(low)} to under {fmt(high)}"
+
+
+def score(value: float) -> str:
+    """Scores on the 1-5 scale keep one decimal at least: 4.0, 2.5, 3.85."""
+    number = float(value)
+    return f"{number:.1f}" if round(number, 1) == number else f"{number:g}"
+
+
+def _points(value: int) -> str:
+    return f"{num(value)} pt" + ("" if value == 1 else "s")
+
+
+def _joined(items: Sequence[object]) -> str:
+    return ", ".join(str(i) for i in items) if items else "(none)"
+
+
+# --- shared pieces ------------------------------------------------------------------
+
+
+def _tier_ranges(fw: Framework) -> list[tuple[Tier, str]]:
+    """Each tier with the composite range it covers (tiers are ordered by min_score)."""
+    ranges = []
+    ceiling = None
+    for tier in fw.tiers:
+        ranges.append((tier, span(tier.min_score, ceiling, score)))
+        ceiling = tier.min_score
+    return ranges
+
+
+def _service_model_row(fw: Framework, key: str) -> list[str]:
+    model = fw.service_models.get(key)
+    if model is None:
+        return [key, "-", "-", "-"]
+    ratio_text = f"{num(model.csm_ratio.min)}-{num(model.csm_ratio.max)} accounts per CSM"
+    return [model.label, ratio_text, model.qbr_cadence, model.onboarding_model]
+
+
+def _formula(fw: Framework) -> str:
+    w = fw.scoring.weights
+    return (
+        f"Composite = Firmographic x {num(w.firmographic)} + Behavioral x {num(w.behavioral)}"
+        f" + Value x {num(w.value)}"
+    )
+
+
+def _at_risk_rule(fw: Framework) -> str:
+    risk = fw.assignment.at_risk
+    return (
+        f"value score {score(risk.min_value_score)} or more and behavioral score "
+        f"{score(risk.max_behavioral_score)} or less"
+    )
+
+
+Cells = dict[int, list[str]]
+
+
+def _cells(pairs: Iterable[tuple[int, str]]) -> Cells:
+    """Points -> the texts worth them (several criteria values can share the same points)."""
+    cells: Cells = {}
+    for points, text in pairs:
+        cells.setdefault(points, []).append(text)
+    return cells
+
+
+def _banded_cells(criterion: BandedCriterion, fmt: Callable[[float], str]) -> Cells:
+    return _cells((b.points, span(b.min, b.max, fmt)) for b in criterion.bands)
+
+
+def _mapped_cells(criterion: ValueMapCriterion) -> Cells:
+    return _cells((points, value) for value, points in criterion.values.items())
+
+
+def _rubric_table(rows: list[tuple[str, Cells, str]]) -> Table:
+    """Criteria x points, highest points first, as the methodology lays its rubrics out."""
+    columns = sorted({p for _, cells, _ in rows for p in cells}, reverse=True)
+    return Table(
+        ["Criterion", *(_points(p) for p in columns), "Unknown / missing"],
+        [
+            [name, *("; ".join(cells.get(p, ["-"])) for p in columns), unknown]
+            for name, cells, unknown in rows
+        ],
+    )
+
+
+def _unknown(points: int | None) -> str:
+    return "-" if points is None else _points(points)
+
+
+def _band_table(title: str, bands: Sequence[Band], fmt: Callable[[float], str]) -> Table:
+    return Table([title, "Points"], [[span(b.min, b.max, fmt), _points(b.points)] for b in bands])
+
+
+def _named_band_table(title: str, bands: Sequence[NamedBand], fmt) -> Table:
+    return Table(["Band", title], [[b.name, span(b.min, b.max, fmt)] for b in bands])
+
+
+def _bands3_row(name: str, bands: Bands3, fmt: Callable[[float], str] = pct) -> list[str]:
+    return [name, fmt(bands.minimum_viable), fmt(bands.target), fmt(bands.ideal)]
+
+
+# --- the documents -----------------------------------------------------------------
+
+
+def segment_definitions(fw: Framework) -> Document:
+    blocks: list[Block] = [
+        Para(
+            "Every account gets exactly one segment, and every segment maps to a distinct "
+            "operational action: the service model that says what the CS team does "
+            "differently for it. Segments come from the composite score: "
+            f"{_formula(fw)}, each dimension scored 1-5."
+        ),
+        Table(
+            [
+                "Segment",
+                "Label",
+                "Composite score",
+                "Service model",
+                "CSM ratio",
+                "QBR cadence",
+                "Onboarding",
+            ],
+            [
+                [t.name, t.label, rng, *_service_model_row(fw, t.service_model)]
+                for t, rng in _tier_ranges(fw)
+            ],
+        ),
+    ]
+    for tier, rng in _tier_ranges(fw):
+        model = fw.service_models.get(tier.service_model)
+        label = model.label if model else tier.service_model
+        blocks.append(Heading(f"{tier.name}: {tier.label} ({label})"))
+        blocks.append(Para(f"Accounts with a composite score of {rng}."))
+        if model:
+            blocks.append(Bullets([f"What we do: {action}" for action in model.actions]))
+    a = fw.assignment
+    blocks += [
+        Heading("Statuses and flags"),
+        Bullets(
+            [
+                "segmented: scored and assigned by the rules above.",
+                f"provisional: the account is younger than {num(a.provisional_days)} days; "
+                "it is scored on firmographic and value only and re-scored when it ages out.",
+                "overridden: a person owns the segment (manual override in the CRM); the "
+                "pipeline keeps it and records what it would have computed.",
+                f"{UNSEGMENTED}: a required field ({_joined(a.required_fields)}) is missing; "
+                "the reason says which (for example missing_arr).",
+                f"at risk: {_at_risk_rule(fw)}, whatever the segment.",
+                f"industry unknown: routed to the {a.unknown_industry_tier} playbook.",
+            ]
+        ),
+        Heading("Service models"),
+        Table(
+            ["Key", "Service model", "CSM ratio", "QBR cadence", "Onboarding", "Actions"],
+            [
+                [key, *_service_model_row(fw, key), "; ".join(m.actions)]
+                for key, m in fw.service_models.items()
+            ],
+        ),
+    ]
+    return Document("segment-definitions", "Segment definitions", blocks)
+
+
+def _firmographic_blocks(fw: Framework) -> list[Block]:
+    f = fw.firmographic
+    fit = f.industry_fit
+    industry_cells = _cells(
+        (fit.points.get(level, 0), f"{level}: {_joined(fit.levels.get(level, []))}")
+        for level in fit.points
+    )
+    g = f.geography
+    markets = {
+        "primary": f"primary countries: {_joined(g.primary_countries)}",
+        "secondary": f"secondary countries: {_joined(g.secondary_countries)}",
+        "supported": f"supported regions: {_joined(g.supported_regions)}",
+        "limited": f"limited regions: {_joined(g.limited_regions)}",
+        "unsupported": "unsupported: any other country",
+    }
+    geo_cells = _cells((p, markets.get(level, level)) for level, p in g.points.items())
+    proxy = ", ".join(
+        f"{name} {_points(p)}" for name, p in f.company_size.arr_tier_proxy_points.items()
+    )
+    return [
+        Heading("Firmographic rubric (who they are)", 3),
+        _rubric_table(
+            [
+                (
+                    "Company size (employees)",
+                    _banded_cells(f.company_size, num),
+                    f"ARR tier as proxy: {proxy}",
+                ),
+                ("Industry fit", industry_cells, _points(fit.unknown_points)),
+                ("Geography", geo_cells, _points(g.unknown_points)),
+                (
+                    "Growth stage",
+                    _mapped_cells(f.growth_stage),
+                    _points(f.growth_stage.unknown_points),
+                ),
+            ]
+        ),
+        Para(
+            "Firmographic rubric tiers (points summed over the criteria): Tier 1 at "
+            f"{num(f.rubric_tiers.tier_1_min_points)} points or more, Tier 2 at "
+            f"{num(f.rubric_tiers.tier_2_min_points)} points or more, Tier 3 below."
+        ),
+    ]
+
+
+def _behavioral_blocks(fw: Framework) -> list[Block]:
+    b = fw.behavioral
+    criteria = [
+        ("Usage frequency (active / licensed users)", b.usage_frequency, pct),
+        ("Feature adoption (adopted / available features)", b.feature_adoption, pct),
+        ("Open support tickets", b.support_tickets, num),
+        ("NPS", b.nps, num),
+        ("Engagement (onboarding completion as proxy)", b.engagement, pct),
+    ]
+    return [
+        Heading("Behavioral rubric (how they engage)", 3),
+        _rubric_table(
+            [(name, _banded_cells(c, fmt), _unknown(c.unknown_points)) for name, c, fmt in criteria]
+        ),
+        Bullets(
+            [
+                "No usage data at all: behavioral score = "
+                f"{score(b.fallbacks.missing_usage_score)} (the median).",
+                f"NPS is skipped for accounts younger than {num(b.fallbacks.nps_min_tenure_days)}"
+                " days.",
+            ]
+        ),
+    ]
+
+
+def _value_blocks(fw: Framework) -> list[Block]:
+    v = fw.value
+    return [
+        Heading("Value rubric (what they are worth)", 3),
+        _rubric_table(
+            [
+                (
+                    "Current ARR",
+                    _banded_cells(v.current_arr, money),
+                    _unknown(v.current_arr.unknown_points),
+                ),
+                (
+                    "Expansion potential ((ARR + open pipeline) / ARR)",
+                    _banded_cells(v.expansion_potential, ratio),
+                    _unknown(v.expansion_potential.unknown_points),
+                ),
+                (
+                    "Contract length",
+                    _mapped_cells(v.contract_length),
+                    _points(v.contract_length.unknown_points),
+                ),
+                (
+                    "Strategic importance",
+                    _mapped_cells(v.strategic_importance),
+                    _points(v.strategic_importance.unknown_points),
+                ),
+            ]
+        ),
+        Para(
+            f"Value rubric tiers: Tier 1 at {num(v.rubric_tiers.tier_1_min_points)} points or "
+            f"more, Tier 2 at {num(v.rubric_tiers.tier_2_min_points)} points or more, Tier 3 "
+            "below."
+        ),
+    ]
+
+
+def _edge_case_blocks(fw: Framework) -> list[Block]:
+    a, b, f = fw.assignment, fw.behavioral, fw.firmographic
+    return [
+        Heading("Edge-case rules"),
+        Bullets(
+            [
+                f"New account (younger than {num(a.provisional_days)} days): provisional "
+                "segment from firmographic and value only, their weights rescaled to sum to 1; "
+                "re-scored with behavior once it ages out.",
+                f"No usage data: behavioral score {score(b.fallbacks.missing_usage_score)}; NPS "
+                f"ignored under {num(b.fallbacks.nps_min_tenure_days)} days of tenure; "
+                "onboarding completion stands in for engagement.",
+                f"Industry missing or unknown: scored {_points(f.industry_fit.unknown_points)} "
+                f"for industry fit and routed to the {a.unknown_industry_tier} playbook.",
+                "Employee count missing: the ARR tier is the size proxy (see the firmographic "
+                "rubric).",
+                f"Required field missing ({_joined(a.required_fields)}): {UNSEGMENTED}, with a "
+                "machine-readable reason, queued for research or enrichment.",
+                f"At risk: {_at_risk_rule(fw)}; flagged whatever the tier.",
+                "Boundary crossing: a computed tier that differs from the CRM tier goes to the "
+                "segment_transitions review queue instead of reassigning the CSM at once.",
+                "Manual override (acquisitions, a CSM who knows better): the pipeline never "
+                "changes an overridden account and reports where its computed tier disagrees.",
+            ]
+        ),
+    ]
+
+
+def _governance_blocks(fw: Framework) -> list[Block]:
+    g = fw.governance
+    o = g.operationalized_segments
+    return [
+        Heading("Governance thresholds"),
+        Table(
+            ["Metric", "Minimum viable", "Target", "Ideal"],
+            [
+                _bands3_row(
+                    f"Key-field completeness ({_joined(g.key_fields)})", g.key_field_completeness
+                ),
+                _bands3_row("Enrichment coverage", g.enrichment_coverage),
+                _bands3_row("Duplicate rate (lower is better)", g.duplicate_rate),
+            ],
+        ),
+        Table(
+            ["Check", "Good", "Warning", "Red flag"],
+            [
+                [
+                    "Segment coverage",
+                    f"{pct(g.segment_coverage.good)} or more",
+                    f"{pct(g.segment_coverage.warning)} to under {pct(g.segment_coverage.good)}",
+                    f"below {pct(g.segment_coverage.warning)}",
+                ],
+                [
+                    "Operationalized segments",
+                    f"{num(o.good_min)} to {num(o.good_max)}",
+                    f"up to {num(o.warning_max)}, or more than {num(o.red_at_most)} but fewer "
+                    f"than {num(o.good_min)}",
+                    f"more than {num(o.warning_max)}, or {num(o.red_at_most)} or fewer",
+                ],
+                [
+                    "Concentration (largest segment / all accounts)",
+                    f"at most {pct(g.concentration_max)}",
+                    "-",
+                    f"above {pct(g.concentration_max)}",
+                ],
+                [
+                    "Accounts per segment",
+                    f"{num(g.min_accounts_per_segment)} or more",
+                    "-",
+                    f"fewer than {num(g.min_accounts_per_segment)}",
+                ],
+            ],
+        ),
+        Table(
+            ["Tier", "Expected share of accounts"],
+            [[t, f"{pct(s.min)} to {pct(s.max)}"] for t, s in g.tier_distribution.items()],
+        ),
+    ]
+
+
+def _monitoring_blocks(fw: Framework) -> list[Block]:
+    m = fw.monitoring
+    tz = fw.timezone
+    return [
+        Heading("Monitoring and alerts"),
+        Bullets(
+            [
+                "Drift: population stability index of the tier distribution and of the "
+                f"composite-score distribution against the previous month; warning above "
+                f"{num(m.drift.psi_warn)}, alert above {num(m.drift.psi_alert)}. The composite "
+                f"histogram is cut at {_joined([num(e) for e in m.drift.composite_bin_edges])}.",
+                "Coverage drop: an alert when segment coverage or a key field's completeness "
+                f"falls by more than {num(m.coverage_drop_points)} percentage points between "
+                "two runs.",
+            ]
+        ),
+        Table(
+            ["Schedule", f"Cron ({tz})"],
+            [
+                ["Nightly re-evaluation", m.schedules.nightly],
+                ["Monthly data-quality audit", m.schedules.monthly_audit],
+                ["Quarterly segment review", m.schedules.quarterly_review],
+            ],
+        ),
+    ]
+
+
+def _limits(limit) -> str:
+    windows = (("per_second", "s"), ("per_minute", "min"), ("per_hour", "h"), ("per_day", "day"))
+    parts = [f"{num(getattr(limit, n))}/{unit}" for n, unit in windows if getattr(limit, n)]
+    return ", ".join(parts) or "none"
+
+
+def _enrichment_blocks(fw: Framework) -> list[Block]:
+    e = fw.enrichment
+
+    def cap(value: float | None) -> str:
+        return "no cap" if value is None else num(value)
+
+    providers = [
+        [
+            name,
+            p.kind,
+            "yes" if p.enabled else "no",
+            num(p.batch_size),
+            num(p.concurrency),
+            num(p.timeout_seconds),
+            _limits(p.rate_limit),
+            pct(p.rate_limit.headroom),
+            num(p.rate_limit.burst),
+            f"{num(p.cost_per_match)} / {num(p.cost_per_miss)}",
+            "likelihood / 10" if p.confidence is None else pct(p.confidence),
+            p.base_url or p.path or "default",
+        ]
+        for name, p in e.providers.items()
+    ]
+    overwrite = "; ".join(f"{p}: {_joined(f)}" for p, f in e.conflicts.overwrite.items())
+    return [
+        Heading("Firmographic enrichment"),
+        Para(
+            f"An account is looked up when one of {_joined(e.key_fields)} is empty, when its "
+            f"{e.verified_at_column} is older than {num(e.stale_after_days)} days, or when "
+            f"{e.revalidate_column} is true. Answers are reused for {num(e.cache.hit_days)} "
+            f"days, a \"no match\" for {num(e.cache.miss_days)} days."
+        ),
+        Table(
+            ["Field group", "Fields", "Providers, in order", "Minimum confidence"],
+            [
+                [name, _joined(g.fields), _joined(g.providers), pct(g.min_confidence)]
+                for name, g in e.field_groups.items()
+            ],
+        ),
+        Table(
+            ["Provider", "Kind", "On", "Batch", "Workers", "Timeout (s)", "Limits",
+             "Headroom", "Burst", "Credits per match / miss", "Confidence", "Address"],
+            providers,
+        ),
+        Bullets(
+            [
+                f"Budget: {cap(e.budget.credits_per_run)} credits per run, "
+                f"{cap(e.budget.credits_per_month)} per month.",
+                "The CRM's own values win; a vendor value that differs is recorded for review "
+                f"(numbers differ beyond {pct(e.conflicts.numeric_tolerance)}). Overwrites "
+                f"allowed: {overwrite or '(none)'}.",
+                f"Retries: at most {num(e.retry.max_attempts)} attempts, backoff from "
+                f"{num(e.retry.base_delay_seconds)} s up to {num(e.retry.max_delay_seconds)} s "
+                f"with {pct(e.retry.jitter)} jitter; a provider failing "
+                f"{num(e.circuit_breaker.failure_threshold)} times in a row is parked for "
+                f"{num(e.circuit_breaker.reset_after_seconds)} s.",
+                "Extra industry mapping: "
+                + (_joined([f"{k} -> {v}" for k, v in e.industry_map.items()]) if e.industry_map
+                   else "(none)"),
+            ]
+        ),
+    ]
+
+
+# Settings the curated documents describe; anything else in the framework lands in
+# "Other settings" with its dotted path. None = the whole section.
+CURATED: dict[str, frozenset[str] | None] = {
+    "version": None,
+    "timezone": None,
+    "scoring": frozenset({"weights", "score_decimals"}),
+    "firmographic": frozenset(
+        {"rubric_tiers", "company_size", "industry_fit", "geography", "growth_stage"}
+    ),
+    "behavioral": frozenset(
+        {"usage_frequency", "feature_adoption", "support_tickets", "nps", "engagement", "fallbacks"}
+    ),
+    "value": frozenset(
+        {
+            "rubric_tiers",
+            "current_arr",
+            "expansion_potential",
+            "contract_length",
+            "strategic_importance",
+        }
+    ),
+    "tiers": None,
+    "arr_tiers": None,
+    "company_size_bands": None,
+    "service_models": None,
+    "assignment": frozenset(
+        {"at_risk", "unknown_industry_tier", "provisional_days", "required_fields"}
+        | {"tier_basis", "transitions", "value_inputs", "multi_product"}
+        | {"enrichment_conflicts", "history"}
+    ),
+    "governance": frozenset(
+        {
+            "key_fields",
+            "key_field_completeness",
+            "segment_coverage",
+            "enrichment_coverage",
+            "duplicate_rate",
+            "concentration_max",
+            "min_accounts_per_segment",
+            "tier_distribution",
+            "operationalized_segments",
+        }
+    ),
+    "monitoring": None,
+    "enrichment": None,
+    "reporting": frozenset(
+        {
+            "breakdowns",
+            "migration_lookback_months",
+            "dashboard_months",
+            "data_sources",
+            "review_cadence",
+        }
+    ),
+}
+
+
+def settings(node: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """Every leaf setting as (dotted path, value)."""
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from settings(getattr(node, name), f"{path}.{name}" if path else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from settings(value, f"{path}.{key}")
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            yield from settings(value, f"{path}.{i}")
+    else:
+        yield path, node
+
+
+def uncurated_settings(fw: Framework) -> list[tuple[str, object]]:
+    out = []
+    for path, value in settings(fw):
+        section, _, rest = path.partition(".")
+        fields = CURATED.get(section, frozenset())
+        if fields is None or (rest and rest.split(".")[0] in fields):
+            continue
+        out.append((path, value))
+    return out
+
+
+def business_rules(fw: Framework) -> Document:
+    w = fw.scoring.weights
+    blocks: list[Block] = [
+        Heading("Composite score"),
+        Para(
+            f"{_formula(fw)}. Each dimension score (1-5) is the mean of its criteria's points; "
+            f"scores are rounded to {num(fw.scoring.score_decimals)} decimals."
+        ),
+        Table(
+            ["Dimension", "Weight"],
+            [
+                ["Firmographic", num(w.firmographic)],
+                ["Behavioral", num(w.behavioral)],
+                ["Value", num(w.value)],
+            ],
+        ),
+        Heading("Tier thresholds"),
+        Table(
+            ["Segment", "Label", "Minimum composite", "Composite range", "Service model"],
+            [
+                [t.name, t.label, score(t.min_score), rng, t.service_model]
+                for t, rng in _tier_ranges(fw)
+            ],
+        ),
+        Heading("Rubrics"),
+        Para("Bands include their lower bound and exclude their upper bound."),
+        *_firmographic_blocks(fw),
+        *_behavioral_blocks(fw),
+        *_value_blocks(fw),
+        Heading("Size and ARR bands"),
+        _named_band_table("ARR", fw.arr_tiers, money),
+        _named_band_table("Employees", fw.company_size_bands, num),
+        *_edge_case_blocks(fw),
+        *_governance_blocks(fw),
+        *_monitoring_blocks(fw),
+        Heading("Reports"),
+        Bullets(
+            [
+                f"By-segment reports are also broken down by: {_joined(fw.reporting.breakdowns)}.",
+                "The migration matrix compares a month with the month "
+                f"{num(fw.reporting.migration_lookback_months)} month(s) before it.",
+                "The executive dashboard shows up to the last "
+                f"{num(fw.reporting.dashboard_months)} stored months.",
+            ]
+        ),
+    ]
+    blocks += _operations_rules(fw)
+    other = uncurated_settings(fw)
+    if other:
+        blocks += [
+            Heading("Other settings"),
+            Table(["Setting", "Value"], [[path, str(value)] for path, value in other]),
+        ]
+    return Document("business-rules", "Business rules", blocks)
+
+
+def _policy(policy) -> str:
+    if policy.policy == "immediate":
+        return "immediate (applied at once)"
+    grace = "" if policy.grace_days is None else f", or after {num(policy.grace_days)} days"
+    return f"{policy.policy} (held until CS Ops approves{grace})"
+
+
+def _operations_rules(fw: Framework) -> list[Block]:
+    """Segment operations (transitions, value inputs, products, conflicts, history)."""
+    a = fw.assignment
+    v, m = a.value_inputs, a.multi_product
+    tags = ", ".join(f"{t.tag} >= {num(t.min_score)}" for t in m.adoption_tags)
+    return [
+        Heading("Segment operations"),
+        Bullets(
+            [
+                f"The tier is decided by: {a.tier_basis.replace('_', ' ')}.",
+                f"Upgrades are {_policy(a.transitions.upgrade)}; downgrades are "
+                f"{_policy(a.transitions.downgrade)}. A provisional account that ages out "
+                f"is reassigned: {a.transitions.provisional_exit}.",
+                "Contract past due: end date more than "
+                f"{num(v.contract_past_due_after_days)} days ago (when the term is blank). "
+                "Strategic flags read as: "
+                + ", ".join(f"{k} = {val}" for k, val in v.strategic_flag_values.items())
+                + ". Expansion pipeline counts open opportunities of type "
+                + _joined(v.expansion_opportunity_types)
+                + ".",
+                f"Multi-product: value is scored on {m.relationship_value.replace('_', ' ')}; "
+                f"product tags: {tags}; a secondary product under "
+                f"${num(m.pilot_max_arr)} ARR is tagged '{m.pilot_tag}'.",
+                "Enrichment conflicts reviewed for: "
+                + _joined(a.enrichment_conflicts.review_fields)
+                + "; never applied to an overridden account.",
+                "Segment history opens a new version when any of these change: "
+                + _joined(a.history.tracked_columns)
+                + f"; accounts absent from the snapshot are closed: "
+                f"{'yes' if a.history.close_absent_accounts else 'no'}.",
+            ]
+        ),
+    ]
+
+
+def _explanation_example(fw: Framework) -> str:
+    """The methodology's worked example (F 4, B 2, V 5) scored with this framework's weights."""
+    w = fw.scoring.weights
+    composite = round(4 * w.firmographic + 2 * w.behavioral + 5 * w.value, 2)
+    tier = next((t.name for t in fw.tiers if composite >= t.min_score), fw.tiers[-1].name)
+    return (
+        f"Each account carries one line such as '{tier}: composite {composite:g} = "
+        f"{num(w.firmographic)}xF + {num(w.behavioral)}xB + {num(w.value)}xV; value 5 "
+        "(ARR $85K, Multi-year), behavioral 2, firmographic 4'. F, B and V are the "
+        "firmographic, behavioral and value scores (1-5); the rule that decided comes first."
+    )
+
+
+def csm_quick_reference(fw: Framework) -> Document:
+    a = fw.assignment
+    rows = []
+    for tier, rng in _tier_ranges(fw):
+        model = fw.service_models.get(tier.service_model)
+        rows.append(
+            [
+                f"{tier.name} ({tier.label})",
+                rng,
+                model.label if model else tier.service_model,
+                model.qbr_cadence if model else "-",
+                "; ".join(model.actions) if model else "-",
+            ]
+        )
+    return Document(
+        "csm-quick-reference",
+        "CSM quick reference",
+        [
+            Heading("Your segments"),
+            Table(["Segment", "Composite", "Service model", "QBR", "What you do"], rows),
+            Heading("Flags on your accounts"),
+            Bullets(
+                [
+                    f"AT RISK: {_at_risk_rule(fw)}. Act on it whatever the segment.",
+                    f"Provisional: younger than {num(a.provisional_days)} days; the segment "
+                    "may change once usage data arrives.",
+                    "Overridden: a person set this segment; the pipeline will not change it.",
+                    f"{UNSEGMENTED}: fix the missing field ({_joined(a.required_fields)}) in "
+                    "the CRM; the next nightly run segments the account.",
+                    "Pending transition: the computed tier differs from the current one; CS "
+                    "Ops reviews it before the account moves.",
+                ]
+            ),
+            Heading("Reading the explanation"),
+            Para(_explanation_example(fw)),
+            Heading("When a segment changes"),
+            Bullets(
+                [
+                    "Nothing moves overnight: the change waits in the review queue.",
+                    "Once approved: joint coverage by the old and new CSM, an updated success "
+                    "plan, and a note to the customer.",
+                ]
+            ),
+        ],
+    )
+
+
+def faq(fw: Framework) -> Document:
+    a, b, f = fw.assignment, fw.behavioral, fw.firmographic
+    qa = [
+        (
+            "Why is my account in this segment?",
+            f"Its composite score: {_formula(fw)}. "
+            + "; ".join(f"{t.name} covers {rng}" for t, rng in _tier_ranges(fw))
+            + ". The account's explanation field shows its own scores.",
+        ),
+        (
+            f"Why is my account {UNSEGMENTED}?",
+            f"A required field is missing: {_joined(a.required_fields)}. The reason "
+            "(missing_<field> or invalid_<field>) names it. Fix it in the CRM; the next "
+            "nightly run assigns a segment.",
+        ),
+        (
+            "What does provisional mean?",
+            f"The account is younger than {num(a.provisional_days)} days, so it has no "
+            "meaningful usage yet. It is scored on firmographic and value only and re-scored "
+            "automatically when it ages out.",
+        ),
+        (
+            "What does at risk mean?",
+            f"High value but low engagement: {_at_risk_rule(fw)}. It is flagged in every "
+            "segment and should trigger an intervention.",
+        ),
+        (
+            "The industry is blank or Unknown. What happens?",
+            f"Enrichment tries to fill it first. If it stays unknown the account scores "
+            f"{_points(f.industry_fit.unknown_points)} for industry fit and follows the "
+            f"{a.unknown_industry_tier} playbook.",
+        ),
+        (
+            "There is no usage data for my account. How is it scored?",
+            f"The behavioral score is the median, {score(b.fallbacks.missing_usage_score)}; NPS "
+            f"counts only after {num(b.fallbacks.nps_min_tenure_days)} days of tenure.",
+        ),
+        (
+            "My customer grew past a tier boundary. When does the segment change?",
+            "The pipeline flags the change in the segment_transitions review queue; CS Ops "
+            "plans the transition and the CRM segment changes once it is approved.",
+        ),
+        (
+            "Can I override a segment?",
+            "Yes: set the manual override flag on the account (for example after an "
+            "acquisition). The pipeline keeps your segment and reports what it would compute.",
+        ),
+        (
+            "How often are segments recalculated?",
+            "Every night for the current month; each finished month keeps its last snapshot. "
+            "See the data sources for each input's refresh.",
+        ),
+        (
+            "How are churn and retention measured?",
+            "Per segment and month: the cohort is the accounts active in the segment in the "
+            "previous month; an account churns if it disappears, is flagged churned, or its "
+            "contract ends that month. Logo retention = retained / cohort; GRR = sum of "
+            "min(new ARR, old ARR) / old ARR; NRR = new ARR / old ARR of the cohort.",
+        ),
+        (
+            "Who owns the segment definitions?",
+            "; ".join(f"{r.component}: {r.cadence}, {r.owner}" for r in fw.reporting.review_cadence)
+            + ".",
+        ),
+    ]
+    blocks: list[Block] = []
+    for question, answer in qa:
+        blocks += [Heading(question, 3), Para(answer)]
+    return Document("faq", "Frequently asked questions", blocks)
+
+
+def data_sources(fw: Framework) -> Document:
+    r = fw.reporting
+    return Document(
+        "data-sources",
+        "Data sources and refresh",
+        [
+            Table(
+                ["Source", "System", "Provides", "Refresh"],
+                [[s.name, s.system, s.provides, s.refresh] for s in r.data_sources],
+            ),
+            Para(f"Schedules and month boundaries use the {fw.timezone} time zone."),
+            Heading("Review cadence"),
+            Table(
+                ["Governance component", "Cadence", "Owner"],
+                [[c.component, c.cadence, c.owner] for c in r.review_cadence],
+            ),
+            *_enrichment_blocks(fw),
+        ],
+    )
+
+
+def framework_documents(fw: Framework) -> list[Document]:
+    docs = [
+        segment_definitions(fw),
+        business_rules(fw),
+        csm_quick_reference(fw),
+        faq(fw),
+        data_sources(fw),
+    ]
+    index = Document(
+        "index",
+        f"Segmentation framework {fw.version}",
+        [Bullets([f"{d.title}: {d.slug}.md / {d.slug}.html" for d in docs])],
+    )
+    return [index, *docs]
+
+
+def render_documents(fw: Framework) -> dict[str, str]:
+    """File name -> content: '<slug>.md' and '<slug>.html' for every document."""
+    docs = framework_documents(fw)
+    files = {}
+    for doc in docs:
+        files[f"{doc.slug}.md"] = to_markdown(doc, fw.version)
+        files[f"{doc.slug}.html"] = to_html(doc, fw.version, nav=docs)
+    return files

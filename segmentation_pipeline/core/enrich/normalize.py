@@ -1,0 +1,186 @@
+"""Turn vendor spellings into the pipeline's: domains, countries, industries, ranges.
+
+Vendors describe the same company in their own vocabulary (PDL and Apollo both use the
+LinkedIn industry list, lower-cased; countries by full name; revenue as a range); the
+waterfall can only compare and merge answers once they share one vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+import pycountry
+import tldextract
+
+# Offline: the bundled public-suffix snapshot, never a download.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=())
+
+# LinkedIn-style vendor industry labels -> the framework's industries.
+VENDOR_INDUSTRIES: dict[str, str] = {
+    "computer software": "Software",
+    "software development": "Software",
+    "internet": "Software",
+    "information technology and services": "Software",
+    "information technology & services": "Software",
+    "it services and it consulting": "Software",
+    "computer & network security": "Software",
+    "computer and network security": "Software",
+    "technology, information and internet": "Software",
+    "financial services": "Financial Services",
+    "banking": "Financial Services",
+    "insurance": "Financial Services",
+    "investment banking": "Financial Services",
+    "investment management": "Financial Services",
+    "capital markets": "Financial Services",
+    "venture capital & private equity": "Financial Services",
+    "accounting": "Financial Services",
+    "hospital & health care": "Healthcare",
+    "hospitals and health care": "Healthcare",
+    "medical devices": "Healthcare",
+    "medical practice": "Healthcare",
+    "pharmaceuticals": "Healthcare",
+    "biotechnology": "Healthcare",
+    "health, wellness and fitness": "Healthcare",
+    "management consulting": "Professional Services",
+    "business consulting and services": "Professional Services",
+    "legal services": "Professional Services",
+    "law practice": "Professional Services",
+    "staffing and recruiting": "Professional Services",
+    "marketing and advertising": "Professional Services",
+    "professional services": "Professional Services",
+    "telecommunications": "Telecommunications",
+    "wireless": "Telecommunications",
+    "telecommunications carriers": "Telecommunications",
+    "machinery": "Manufacturing",
+    "automotive": "Manufacturing",
+    "electrical/electronic manufacturing": "Manufacturing",
+    "industrial automation": "Manufacturing",
+    "mechanical or industrial engineering": "Manufacturing",
+    "chemicals": "Manufacturing",
+    "manufacturing": "Manufacturing",
+    "semiconductors": "Manufacturing",
+    "aviation & aerospace": "Manufacturing",
+    "logistics and supply chain": "Logistics",
+    "transportation/trucking/railroad": "Logistics",
+    "package/freight delivery": "Logistics",
+    "warehousing": "Logistics",
+    "transportation, logistics, supply chain and storage": "Logistics",
+    "media production": "Media",
+    "online media": "Media",
+    "broadcast media": "Media",
+    "publishing": "Media",
+    "entertainment": "Media",
+    "newspapers": "Media",
+    "oil & energy": "Energy",
+    "oil and gas": "Energy",
+    "utilities": "Energy",
+    "renewables & environment": "Energy",
+    "retail": "Retail",
+    "consumer goods": "Retail",
+    "apparel & fashion": "Retail",
+    "supermarkets": "Retail",
+    "wholesale": "Retail",
+    "education management": "Education",
+    "higher education": "Education",
+    "e-learning": "Education",
+    "primary/secondary education": "Education",
+    "hospitality": "Hospitality",
+    "restaurants": "Hospitality",
+    "leisure, travel & tourism": "Hospitality",
+    "food & beverages": "Hospitality",
+    "government administration": "Government",
+    "government relations": "Government",
+    "public safety": "Government",
+    "military": "Government",
+    "non-profit organization management": "Non-Profit",
+    "non-profit organizations": "Non-Profit",
+    "philanthropy": "Non-Profit",
+    "civic & social organization": "Non-Profit",
+}
+
+_MULTIPLIERS = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+_AMOUNT = r"\$?\s*(\d+(?:\.\d+)?)\s*([kmbt]?)"
+
+
+def normalize_domain(value: object) -> str | None:
+    """'https://WWW.Shop.Example.co.uk/x' -> 'example.co.uk' (the registrable domain)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().lower()
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
+    text = text.split("@")[-1].split("/")[0].split("?")[0].split("#")[0].split(":")[0]
+    text = text.strip(".")
+    if not text or " " in text:
+        return None
+    parts = _EXTRACT(text)
+    if not parts.domain or not parts.suffix:
+        return None
+    return parts.top_domain_under_public_suffix
+
+
+def country_code(value: object) -> str | None:
+    """'united states' / 'US' / 'Germany' -> ISO 3166 alpha-2; None when unknown."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return pycountry.countries.lookup(value.strip()).alpha_2
+    except LookupError:
+        return None
+
+
+def canonical_industry(label: object, extra: Mapping[str, str] | None = None) -> str | None:
+    """A vendor's industry label in the framework's vocabulary; None when unmapped.
+
+    A label that already is one of the pipeline's industries ("software") is accepted in
+    its canonical spelling; anything else must be in the map, or it is not used.
+    """
+    if not isinstance(label, str) or not label.strip():
+        return None
+    key = label.strip().lower()
+    extra = extra or {}
+    for vendor_label, industry in extra.items():
+        if vendor_label.strip().lower() == key:
+            return industry
+    if key in VENDOR_INDUSTRIES:
+        return VENDOR_INDUSTRIES[key]
+    for industry in (*extra.values(), *VENDOR_INDUSTRIES.values()):
+        if industry.lower() == key:
+            return industry
+    return None
+
+
+def _amount(number: str, unit: str) -> float:
+    return float(number) * _MULTIPLIERS[unit.lower()]
+
+
+def range_midpoint(text: object) -> float | None:
+    """'$50M-$100M' -> 75e6, '51-200' -> 125.5, '10001+' -> 10001, '$10B+' -> 1e10.
+
+    Vendors that only know a band give a band; its midpoint is the least-wrong single
+    number, and an open band ('10001+') is worth at least its floor.
+    """
+    if not isinstance(text, str):
+        return None
+    cleaned = text.strip().lower().replace(",", "")
+    bounded = re.fullmatch(_AMOUNT + r"\s*-\s*" + _AMOUNT, cleaned)
+    if bounded:
+        low = _amount(bounded.group(1), bounded.group(2))
+        high = _amount(bounded.group(3), bounded.group(4))
+        return (low + high) / 2 if high >= low else None
+    open_ended = re.fullmatch(_AMOUNT + r"\s*\+", cleaned)
+    if open_ended:
+        return _amount(open_ended.group(1), open_ended.group(2))
+    return None
+
+
+def positive_number(value: object) -> float | None:
+    """A usable count or amount: finite and above zero; anything else is unknown."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None

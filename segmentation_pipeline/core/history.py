@@ -1,0 +1,159 @@
+"""`segment_history`: a type-2 table of every account's segment over time.
+
+One row per account and version: a change in a tracked column (segment, status,
+service model, unsegmented reason, framework version by default) closes the open row
+(`valid_to` = the run's as-of) and opens a new one; a run on unchanged data changes no
+row. "What segment was this account in on date D, and why" is then a range query
+(`segment_on`), answered with the explanation written when the version opened.
+
+History only moves forward: a run whose as-of is not after an account's open version
+(a backfill of an older month) leaves that account's history alone and is counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import get_args
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.columns import AccountIndex
+from segmentation_pipeline.core.transitions import utc_naive
+from segmentation_pipeline.framework.models import Framework, HistoryColumn
+
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "history_id",
+    "account_id",
+    *get_args(HistoryColumn),  # the assignment columns a version keeps (and may track)
+    "explanation",
+    "run_id",
+    "valid_from",
+    "valid_to",
+    "is_current",
+)
+
+
+# What `history_changes` reads of the open rows, besides the tracked columns.
+HISTORY_KEYS: tuple[str, ...] = (
+    "history_id",
+    "account_id",
+    "valid_from",
+    "segment",
+    "status",
+    "service_model",
+    "unsegmented_reason",
+    "framework_version",
+)
+
+
+@dataclass(frozen=True)
+class HistoryChanges:
+    """What one run does to segment_history: rows to close, rows to add."""
+
+    closed: pd.DataFrame  # history_id, valid_to
+    opened: pd.DataFrame  # HISTORY_COLUMNS
+    stale_accounts: int  # accounts skipped because the run's as-of is not newer
+
+    @property
+    def empty(self) -> bool:
+        return self.closed.empty and self.opened.empty
+
+
+def _comparable(values: pd.Series) -> np.ndarray:
+    """Values as text for a null-safe comparison across a database round trip
+    (booleans come back from SQLite as 0/1, numbers as floats)."""
+    series = pd.Series(values).reset_index(drop=True)
+    if series.dtype == bool:
+        series = series.astype(int)
+    numeric = pd.to_numeric(series, errors="coerce")
+    if series.notna().sum() and numeric.notna().sum() == series.notna().sum():
+        series = numeric.astype(float).round(6)
+    return series.astype(object).where(series.notna(), "<null>").astype(str).to_numpy()
+
+
+def history_changes(
+    current: pd.DataFrame,
+    assignments: pd.DataFrame,
+    framework: Framework,
+    as_of: datetime,
+    run_id: str,
+) -> HistoryChanges:
+    """Compare this run's assignments with the open history rows (`current`)."""
+    rule = framework.assignment.history
+    now = utc_naive(as_of)
+    current = current.reindex(columns=list(HISTORY_COLUMNS))
+    accounts = AccountIndex(assignments["account_id"])
+    at = accounts.find(current["account_id"])
+    present = at >= 0
+
+    row_of_account = np.full(len(assignments), -1)
+    row_of_account[at[present]] = np.flatnonzero(present)
+    has_open = row_of_account >= 0
+    valid_from = pd.to_datetime(current["valid_from"], errors="coerce").to_numpy("datetime64[ns]")
+    open_from = np.full(len(assignments), np.datetime64("NaT"), dtype="datetime64[ns]")
+    open_from[has_open] = valid_from[row_of_account[has_open]]
+    stale = has_open & ~(open_from < np.datetime64(now, "ns"))
+
+    differs = ~has_open
+    for column in rule.tracked_columns:
+        before = current[column].iloc[row_of_account[has_open]] if column in current else None
+        mine = _comparable(assignments[column]) if column in assignments else None
+        if before is None or mine is None:
+            continue
+        theirs = _comparable(before)
+        differs[has_open] |= mine[has_open] != theirs
+    changed = differs & ~stale
+
+    closing = changed & has_open
+    closed_ids = current["history_id"].to_numpy(dtype=object)[row_of_account[closing]]
+    if rule.close_absent_accounts:
+        gone = ~present & (pd.to_datetime(current["valid_from"], errors="coerce") < now).to_numpy(
+            dtype=bool
+        )
+        absent_ids = current["history_id"].to_numpy(dtype=object)[gone]
+        closed_ids = np.concatenate([closed_ids, absent_ids])
+    closed = pd.DataFrame({"history_id": closed_ids, "valid_to": now})
+
+    opening = assignments[changed]
+    opened = opening.reindex(columns=list(HISTORY_COLUMNS)).copy()
+    opened["history_id"] = opening["account_id"].astype(str) + "@" + now.isoformat()
+    opened["run_id"] = run_id
+    opened["valid_from"] = now
+    opened["valid_to"] = pd.NaT
+    opened["is_current"] = True
+    for column in ("valid_from", "valid_to"):
+        opened[column] = pd.to_datetime(opened[column])
+    return HistoryChanges(
+        closed=closed, opened=opened.reset_index(drop=True), stale_accounts=int(stale.sum())
+    )
+
+
+def apply_changes(history: pd.DataFrame, changes: HistoryChanges) -> pd.DataFrame:
+    """The whole table after the changes (what the warehouse does, in memory)."""
+    history = history.reindex(columns=list(HISTORY_COLUMNS)).copy()
+    closing = history["history_id"].isin(changes.closed["history_id"])
+    if closing.any():
+        ends = dict(zip(changes.closed["history_id"], changes.closed["valid_to"], strict=True))
+        history["valid_to"] = pd.to_datetime(history["valid_to"])
+        history.loc[closing, "valid_to"] = [ends[i] for i in history.loc[closing, "history_id"]]
+        history.loc[closing, "is_current"] = False
+    if changes.opened.empty:
+        return history.reset_index(drop=True)
+    if history.empty:
+        return changes.opened.reset_index(drop=True)
+    return pd.concat([history, changes.opened], ignore_index=True)
+
+
+def segment_on(history: pd.DataFrame, account_id: str, moment: datetime) -> pd.Series | None:
+    """The history row in force for an account at a moment, or None."""
+    valid_from = pd.to_datetime(history["valid_from"])
+    valid_to = pd.to_datetime(history["valid_to"])
+    when = utc_naive(moment)
+    rows = history[
+        history["account_id"].eq(account_id)
+        & (valid_from <= when)
+        & (valid_to.isna() | (valid_to > when))
+    ]
+    return None if rows.empty else rows.iloc[-1]

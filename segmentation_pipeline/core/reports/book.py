@@ -1,0 +1,97 @@
+"""A CSM's book of business: their accounts by segment, with what needs their attention."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+UNASSIGNED_OWNER = "(unassigned)"
+TRANSITION_COLUMNS: tuple[str, ...] = ("account_id", "from_segment", "to_segment", "status")
+PENDING_STATUS = "pending"
+
+CSM_ACCOUNT_COLUMNS: tuple[str, ...] = (
+    "owner_id",
+    "account_id",
+    "name",
+    "segment",
+    "tier_label",
+    "service_model_label",
+    "composite_score",
+    "arr",
+    "status",
+    "at_risk",
+    "pending_transition",
+    "explanation",
+)
+
+
+class TransitionsTableError(ValueError):
+    """The segment_transitions table does not have the columns the CSM views read."""
+
+
+def pending_transitions(transitions: pd.DataFrame) -> pd.Series:
+    """account_id -> 'Tier 2 -> Tier 1' for every transition still waiting for review.
+
+    Reads the review queue's columns account_id, from_segment, to_segment and status;
+    a row is pending when its status is 'pending' (any case). An account with several
+    pending rows gets them joined with '; '.
+    """
+    if transitions.empty and not len(transitions.columns):
+        return pd.Series(dtype="object")
+    missing = [c for c in TRANSITION_COLUMNS if c not in transitions.columns]
+    if missing:
+        raise TransitionsTableError(
+            "segment_transitions lacks column(s) "
+            + ", ".join(missing)
+            + f" (has: {', '.join(map(str, transitions.columns))})"
+        )
+    pending = transitions[transitions["status"].astype(str).str.lower().eq(PENDING_STATUS)]
+    text = pending["from_segment"].astype(str) + " -> " + pending["to_segment"].astype(str)
+    return text.groupby(pending["account_id"]).agg("; ".join)
+
+
+def _owners(assignments: pd.DataFrame) -> pd.Series:
+    owner = assignments["owner_id"].astype("object")
+    return owner.where(owner.notna() & owner.astype(str).str.strip().ne(""), UNASSIGNED_OWNER)
+
+
+def csm_accounts(assignments: pd.DataFrame, pending: pd.Series | None = None) -> pd.DataFrame:
+    """Every account with its owner and the fields a CSM works from, ordered by owner,
+    segment and composite score (highest first)."""
+    accounts = assignments.assign(
+        owner_id=_owners(assignments),
+        at_risk=assignments["at_risk"].fillna(False).astype(bool),
+        pending_transition=assignments["account_id"].map(
+            pending if pending is not None else pd.Series(dtype="object")
+        ),
+    )
+    accounts = accounts.sort_values(
+        ["owner_id", "segment", "composite_score"], ascending=[True, True, False]
+    )
+    return accounts.reindex(columns=list(CSM_ACCOUNT_COLUMNS)).reset_index(drop=True)
+
+
+def csm_book(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per owner and segment: accounts, ARR, at-risk, pending transitions, mean composite.
+    `accounts` is a `csm_accounts` frame."""
+    frame = accounts.assign(
+        arr=pd.to_numeric(accounts["arr"], errors="coerce"),
+        has_pending=accounts["pending_transition"].notna(),
+        provisional=accounts["status"].eq("provisional"),
+        service_model_label=accounts["service_model_label"].fillna("-"),
+        tier_label=accounts["tier_label"].fillna("-"),
+    )
+    book = (
+        frame.groupby(["owner_id", "segment", "tier_label", "service_model_label"], sort=True)
+        .agg(
+            accounts=("account_id", "size"),
+            arr=("arr", "sum"),
+            at_risk=("at_risk", "sum"),
+            provisional=("provisional", "sum"),
+            pending_transitions=("has_pending", "sum"),
+            mean_composite=("composite_score", "mean"),
+        )
+        .reset_index()
+    )
+    owner_totals = book.groupby("owner_id")["accounts"].transform("sum")
+    book["share_of_book"] = (book["accounts"] / owner_totals).astype("float64")
+    return book

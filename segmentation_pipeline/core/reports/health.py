@@ -1,0 +1,47 @@
+"""NPS and engagement health by segment, where the data exists.
+
+NPS here is the account-level Net Promoter Score the usage export carries (-100..100);
+an account without one is left out of the NPS figures and counted in `nps_coverage`'s
+denominator only. Health is the behavioral score (1-5) the segmentation computed; the
+at-risk share is the framework's high-value / low-engagement flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
+
+from segmentation_pipeline.core.reports.grouping import by_segment, tier_labels, with_tier_label
+
+
+def health_by_segment(
+    assignments: pd.DataFrame, usage: pd.DataFrame | None, breakdowns: Sequence[str] = ()
+) -> pd.DataFrame:
+    """`usage` is the standardized usage frame (account_id, nps); None or no `nps` column
+    means no NPS data: the NPS columns stay empty and the health columns still fill."""
+    nps = pd.Series(dtype="float64")
+    if usage is not None and "nps" in usage:
+        by_account = usage.drop_duplicates("account_id", keep="last").set_index("account_id")
+        nps = pd.to_numeric(by_account["nps"], errors="coerce")
+    joined = assignments.assign(
+        nps=assignments["account_id"].map(nps).astype("float64"),
+        at_risk=assignments["at_risk"].fillna(False).astype(bool),
+    )
+
+    def aggregate(groups: DataFrameGroupBy) -> pd.DataFrame:
+        return groups.agg(
+            accounts=("account_id", "size"),
+            nps_accounts=("nps", "count"),
+            mean_nps=("nps", "mean"),
+            median_nps=("nps", "median"),
+            mean_behavioral_score=("behavioral_score", "mean"),
+            mean_composite_score=("composite_score", "mean"),
+            at_risk=("at_risk", "sum"),
+        )
+
+    table = by_segment(joined, breakdowns, aggregate)
+    table.insert(6, "nps_coverage", (table["nps_accounts"] / table["accounts"]).astype(float))
+    table["at_risk_share"] = (table["at_risk"] / table["accounts"]).astype("float64")
+    return with_tier_label(table, tier_labels(assignments))

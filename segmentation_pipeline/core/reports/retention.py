@@ -1,0 +1,146 @@
+"""Churn and retention by segment, from consecutive monthly snapshots.
+
+Definitions (one measurement per segment per month M, with m = the month before M):
+
+* **Active customer in a month**: an account of that month's snapshot, unless
+  (a) the snapshot carries an explicit churn flag for it (a boolean `churned` column, when
+  the extract provides one), or (b) its contract end date falls inside that month: the
+  contract ran out and no renewal moved the date on (inactive reason `contract_ended`).
+  A contract end date *before* the month is stale CRM data, not a fresh churn: the account
+  counts as active again, so one lapse is counted once.
+* **Cohort (S, m)**: the accounts active in month m whose segment in m is S. Breakdown
+  rows (industry, region ...) use the cohort's values in m as well. Accounts folded into a
+  survivor by deduplication in M are left out of the cohort (`merged_accounts`): a merge
+  is not a churn.
+* **Churned in M**: a cohort account that is not active in M: absent from M's snapshot,
+  flagged churned, or its contract ended during M.
+* **Retained**: a cohort account active in M. `logo_retention` = retained / cohort.
+* **ARR**: ARR_m is the account's ARR in m, ARR_M its ARR in M if retained and 0 if
+  churned. A data gap is not a revenue change: for a retained account a missing value on
+  one side takes the other side's value; a churned account with no ARR in m adds 0.
+* **GRR** (gross revenue retention) = sum(min(ARR_M, ARR_m)) / sum(ARR_m): churn and
+  contraction count, expansion does not, so GRR <= 1.
+* **NRR** (net revenue retention) = sum(ARR_M) / sum(ARR_m) over the cohort: expansion
+  counts too; accounts that are new in M never enter it.
+* Both are empty (NaN) when the cohort has no ARR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
+
+from segmentation_pipeline.core.reports.grouping import by_segment
+from segmentation_pipeline.core.reports.months import month_bounds
+from segmentation_pipeline.framework.reporting import BREAKDOWN_COLUMNS
+
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "segment",
+    "tier_label",
+    "arr",
+    *BREAKDOWN_COLUMNS,
+    "contract_end_date",
+    "active",
+    "inactive_reason",
+)
+CONTRACT_ENDED = "contract_ended"
+CHURN_FLAG = "churn_flag"
+
+
+def parse_contract_end(values: pd.Series) -> pd.Series:
+    """ISO dates (Salesforce date fields) -> naive timestamps; anything else -> NaT."""
+    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True)
+    return parsed.dt.tz_localize(None)
+
+
+def customer_activity(
+    assignments: pd.DataFrame, month: str, contracts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each account of `month`'s snapshot with `active` and, when inactive, why.
+
+    `contracts` (account_id, contract_end_date) gives the contract end date the CRM held
+    that month; without it only the explicit churn flag can make an account inactive.
+    """
+    activity = assignments.drop(columns=["contract_end_date"], errors="ignore")
+    activity = activity.drop_duplicates("account_id", keep="last").reset_index(drop=True)
+    if contracts is not None and "contract_end_date" in contracts:
+        ends = contracts.drop_duplicates("account_id", keep="last").set_index("account_id")
+        end_dates = parse_contract_end(ends["contract_end_date"])
+        activity["contract_end_date"] = activity["account_id"].map(end_dates)
+    else:
+        activity["contract_end_date"] = pd.NaT
+    start, end = month_bounds(month)
+    ended = activity["contract_end_date"].ge(start) & activity["contract_end_date"].lt(end)
+    flagged = (
+        activity["churned"].fillna(False).astype(bool)
+        if "churned" in activity
+        else pd.Series(False, index=activity.index)
+    )
+    activity["active"] = ~(ended | flagged)
+    activity["inactive_reason"] = np.select(
+        [flagged, ended], [CHURN_FLAG, CONTRACT_ENDED], default=None
+    )
+    activity["arr"] = pd.to_numeric(activity["arr"], errors="coerce").astype("float64")
+    return activity.reindex(columns=list(ACTIVITY_COLUMNS))
+
+
+def _member(ids: pd.Series, members: Iterable[str]) -> pd.Series:
+    """ids.isin(members) through a hash index (isin on Arrow strings is slow at scale)."""
+    index = members if isinstance(members, pd.Index) else pd.Index(list(members), dtype=str)
+    return pd.Series(index.unique().get_indexer(ids) >= 0, index=ids.index)
+
+
+def segment_retention(
+    cohort_activity: pd.DataFrame,
+    next_activity: pd.DataFrame,
+    breakdowns: Sequence[str] = (),
+    merged_ids: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Logo retention, GRR and NRR of each segment's cohort from month m to month M.
+
+    `cohort_activity` and `next_activity` are `customer_activity` frames of m and M;
+    `merged_ids` are accounts folded into a survivor in M. See the module docstring for
+    every definition.
+    """
+    cohort = cohort_activity[cohort_activity["active"].astype(bool)].copy()
+    cohort["merged"] = _member(cohort["account_id"], merged_ids)
+    still_active = next_activity[next_activity["active"].astype(bool)]
+    next_arr = still_active.drop_duplicates("account_id").set_index("account_id")["arr"]
+
+    counted = ~cohort["merged"]
+    retained = _member(cohort["account_id"], next_arr.index) & counted
+    arr_next = cohort["account_id"].map(next_arr).astype("float64").where(retained)
+    arr_start = cohort["arr"].fillna(arr_next).fillna(0.0).where(counted, 0.0)
+    arr_end = arr_next.fillna(arr_start).where(retained, 0.0)
+    cohort = cohort.assign(
+        in_cohort=counted,
+        retained=retained,
+        churned=counted & ~retained,
+        arr_start=arr_start,
+        arr_end=arr_end,
+        arr_kept=np.minimum(arr_start, arr_end),
+    )
+
+    def aggregate(groups: DataFrameGroupBy) -> pd.DataFrame:
+        return groups.agg(
+            cohort_accounts=("in_cohort", "sum"),
+            retained_accounts=("retained", "sum"),
+            churned_accounts=("churned", "sum"),
+            merged_accounts=("merged", "sum"),
+            arr_start=("arr_start", "sum"),
+            arr_retained_gross=("arr_kept", "sum"),
+            arr_end=("arr_end", "sum"),
+        )
+
+    table = by_segment(cohort, breakdowns, aggregate)
+    cohort_size = table["cohort_accounts"].where(table["cohort_accounts"] > 0)
+    start = table["arr_start"].where(table["arr_start"] > 0)
+    table["logo_retention"] = (table["retained_accounts"] / cohort_size).astype("float64")
+    table["logo_churn"] = 1.0 - table["logo_retention"]
+    table["grr"] = (table["arr_retained_gross"] / start).astype("float64")
+    table["nrr"] = (table["arr_end"] / start).astype("float64")
+    return table

@@ -1,0 +1,309 @@
+"""Boundary crossings as a review queue (methodology edge case 4).
+
+When an account's computed tier differs from its current tier, the account keeps the
+current tier and a row opens in `segment_transitions`; the move is applied once CS Ops
+approves it (a row in `segment_transition_decisions`), after the policy's grace period,
+or at once under an `immediate` policy. Upgrades and downgrades have separate policies.
+
+The current tier is the CRM's tier, except where the pipeline applied a move that the
+CRM does not show yet (no write-back): then it is the tier the move went to.
+
+Queue rows: pending -> applied | rejected | withdrawn. Closed rows never change again,
+and a run on unchanged data changes no row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from segmentation_pipeline.core.columns import AccountIndex, is_in, join, lookup
+from segmentation_pipeline.framework.models import Framework
+
+TRANSITION_COLUMNS: tuple[str, ...] = (
+    "transition_id",
+    "account_id",
+    "from_segment",
+    "to_segment",
+    "direction",
+    "status",
+    "applied_by",
+    "decided_by",
+    "opened_at",
+    "closed_at",
+    "opened_run_id",
+    "closed_run_id",
+    "composite_score",
+)
+DECISION_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "to_segment",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "note",
+)
+PENDING, APPLIED, REJECTED, WITHDRAWN = "pending", "applied", "rejected", "withdrawn"
+
+# Per-account columns the gate adds to assignments.
+GATE_COLUMNS: tuple[str, ...] = (
+    "current_tier",
+    "transition_id",
+    "transition_from",
+    "transition_to",
+    "transition_direction",
+    "transition_status",
+    "transition_rule",
+    "transition_opened_at",
+    "decided_by",
+)
+
+
+def utc_naive(moment: datetime | pd.Timestamp) -> pd.Timestamp:
+    """Timestamps in the queue and history are naive UTC."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+def empty_transitions() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in TRANSITION_COLUMNS})
+
+
+def empty_decisions() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in DECISION_COLUMNS})
+
+
+@dataclass(frozen=True)
+class PriorState:
+    """What earlier runs left: the queue, CS Ops' decisions, the open history rows."""
+
+    transitions: pd.DataFrame
+    decisions: pd.DataFrame
+    history: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> PriorState:
+        return cls(empty_transitions(), empty_decisions(), pd.DataFrame(columns=["account_id"]))
+
+
+def _latest(rows: pd.DataFrame, order: str) -> pd.DataFrame:
+    """The last row per account by `order`."""
+    rows = rows.sort_values(order, kind="stable")
+    return rows.drop_duplicates("account_id", keep="last")
+
+
+def _with_status(transitions: pd.DataFrame, status: str, order: str) -> pd.DataFrame:
+    return _latest(transitions[transitions["status"] == status], order)
+
+
+class _Aligned:
+    """Columns of per-account rows (one row per account) spread onto the accounts."""
+
+    def __init__(self, accounts: AccountIndex, rows: pd.DataFrame):
+        self._size, self._rows = accounts.size, rows
+        at = accounts.find(rows["account_id"])
+        self._found = at >= 0
+        self._at = at[self._found]
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        out = np.full(self._size, None, dtype=object)
+        out[self._at] = self._rows[column].to_numpy(dtype=object)[self._found]
+        return out
+
+    def times(self, column: str) -> np.ndarray:
+        out = np.full(self._size, np.datetime64("NaT"), dtype="datetime64[ns]")
+        stamps = pd.to_datetime(self._rows[column], errors="coerce").to_numpy("datetime64[ns]")
+        out[self._at] = stamps[self._found]
+        return out
+
+
+def current_tiers(
+    crm_tier: pd.Series, accounts: AccountIndex, transitions: pd.DataFrame, names: list[str]
+) -> np.ndarray:
+    """The tier each account is in now: the CRM's, or the target of the last move the
+    pipeline applied while the CRM still shows that move's origin (or nothing)."""
+    applied = _Aligned(accounts, _with_status(transitions, APPLIED, "closed_at"))
+    moved_from, moved_to = applied["from_segment"], applied["to_segment"]
+    crm = crm_tier.where(is_in(crm_tier, names)).to_numpy(dtype=object)
+    not_written_back = pd.notna(moved_to) & (pd.isna(crm) | (crm == moved_from))
+    return np.where(not_written_back, moved_to, crm)
+
+
+def _decisions(decisions: pd.DataFrame, accounts: AccountIndex) -> _Aligned:
+    """The latest approve/reject decision per account."""
+    valid = decisions[decisions["decision"].isin(["approved", "rejected"])].copy()
+    valid["decided_at"] = pd.to_datetime(valid["decided_at"], errors="coerce")
+    return _Aligned(accounts, _latest(valid, "decided_at"))
+
+
+def _object(values: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(values, index=index, dtype=object)
+
+
+def gate_transitions(
+    frame: pd.DataFrame,
+    eligible: pd.Series,
+    previously_provisional: pd.Series,
+    state: PriorState,
+    framework: Framework,
+    as_of: datetime,
+) -> pd.DataFrame:
+    """Decide, per account, the segment it holds this run and the state of its crossing.
+
+    `frame` has account_id, crm_tier and computed_segment; `eligible` marks accounts the
+    queue applies to (segmented, not overridden, not provisional). Returns `segment` plus
+    the GATE_COLUMNS, aligned with `frame`."""
+    names = [t.name for t in framework.tiers]
+    policy = framework.assignment.transitions
+    now = utc_naive(as_of)
+    accounts = AccountIndex(frame["account_id"])
+    computed = frame["computed_segment"].to_numpy(dtype=object)
+    current = current_tiers(frame["crm_tier"], accounts, state.transitions, names)
+    crossing = eligible.to_numpy(dtype=bool) & pd.notna(current) & (computed != current)
+
+    # From here on, only the accounts that cross a boundary.
+    rows = np.flatnonzero(crossing)
+    source, target = current[rows], computed[rows]
+    rank = {name: i for i, name in enumerate(names)}
+    upgrade = lookup(_object(target, pd.RangeIndex(len(rows))), rank, np.nan).to_numpy(
+        dtype=float
+    ) < lookup(_object(source, pd.RangeIndex(len(rows))), rank, np.nan).to_numpy(dtype=float)
+
+    pending = _Aligned(accounts, _with_status(state.transitions, PENDING, "opened_at"))
+    continues = (pending["from_segment"][rows] == source) & (pending["to_segment"][rows] == target)
+    opened_at = np.where(continues, pending.times("opened_at")[rows], np.datetime64(now, "ns"))
+    fresh_id = join(
+        pa.array(frame["account_id"].take(rows), type=pa.string(), from_pandas=True),
+        "|",
+        pa.array(source, type=pa.string()),
+        "->",
+        pa.array(target, type=pa.string()),
+        "|" + now.isoformat(),
+    ).to_numpy(zero_copy_only=False)
+    transition_id = np.where(continues, pending["transition_id"][rows], fresh_id)
+
+    rejected = _Aligned(accounts, _with_status(state.transitions, REJECTED, "closed_at"))
+    stays_rejected = (
+        ~continues
+        & (rejected["from_segment"][rows] == source)
+        & (rejected["to_segment"][rows] == target)
+    )
+    latest = _decisions(state.decisions, accounts)
+    concerns = (
+        continues
+        & (pd.isna(latest["to_segment"][rows]) | (latest["to_segment"][rows] == target))
+        & (latest.times("decided_at")[rows] >= opened_at)
+    )
+    decision = np.where(concerns, latest["decision"][rows], None)
+    decided_by = np.where(concerns, latest["decided_by"][rows], None)
+    grace = np.where(upgrade, _days(policy.upgrade.grace_days), _days(policy.downgrade.grace_days))
+    waited = (np.datetime64(now, "ns") - opened_at) / np.timedelta64(1, "D")
+    immediate = np.where(
+        upgrade, policy.upgrade.policy == "immediate", policy.downgrade.policy == "immediate"
+    )
+    provisional_exit = previously_provisional.to_numpy(dtype=bool)[rows] & (
+        policy.provisional_exit == "immediate"
+    )
+    rule = np.select(
+        [
+            stays_rejected,
+            provisional_exit,
+            immediate,
+            decision == "approved",
+            decision == "rejected",
+            waited >= grace,
+        ],
+        ["review", "provisional_exit", "immediate", "approval", "review", "grace"],
+        default=None,
+    )
+    status = np.select(
+        [stays_rejected | (decision == "rejected"), pd.notna(rule)],
+        [REJECTED, APPLIED],
+        default=PENDING,
+    )
+    kept = status != APPLIED
+
+    def spread(values: np.ndarray) -> pd.Series:
+        out = np.full(len(frame), None, dtype=object)
+        out[rows] = values
+        return _object(out, frame.index)
+
+    segment = computed.copy()
+    segment[rows[kept]] = source[kept]
+    opened = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    opened.iloc[rows] = np.where(stays_rejected, np.datetime64("NaT"), opened_at)
+    return pd.DataFrame(
+        {
+            "segment": _object(segment, frame.index),
+            "current_tier": _object(current, frame.index),
+            "transition_id": spread(np.where(stays_rejected, None, transition_id)),
+            "transition_from": spread(source),
+            "transition_to": spread(target),
+            "transition_direction": spread(np.where(upgrade, "upgrade", "downgrade")),
+            "transition_status": spread(status),
+            "transition_rule": spread(rule),
+            "transition_opened_at": opened,
+            "decided_by": spread(decided_by),
+        },
+        index=frame.index,
+    )
+
+
+def _days(value: int | None) -> float:
+    return np.inf if value is None else float(value)
+
+
+def update_queue(
+    stored: pd.DataFrame, assignments: pd.DataFrame, as_of: datetime, run_id: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The queue after this run, and the rows that changed (to upsert by transition_id).
+
+    Pending rows that this run no longer carries are withdrawn (the account went back
+    to its tier, was overridden, lost a required field or left the CRM)."""
+    now = utc_naive(as_of)
+    stored = stored.reindex(columns=list(TRANSITION_COLUMNS))
+    moving = assignments[assignments["transition_id"].notna()]
+    moving = moving.drop_duplicates("transition_id")
+    carried = moving.set_index("transition_id")
+    is_pending = stored["status"] == PENDING
+    stored_ids = stored["transition_id"]
+    still = is_pending & stored_ids.isin(carried.index)
+    new_status = stored_ids.map(carried["transition_status"]).where(still, WITHDRAWN)
+
+    changed_old = stored[is_pending & (new_status != PENDING)].copy()
+    changed_old["status"] = new_status[changed_old.index]
+    changed_old["applied_by"] = stored_ids[changed_old.index].map(carried["transition_rule"])
+    changed_old["decided_by"] = stored_ids[changed_old.index].map(carried["decided_by"])
+    changed_old["closed_at"] = now
+    changed_old["closed_run_id"] = run_id
+
+    fresh = moving[~moving["transition_id"].isin(stored_ids)]
+    opened = pd.DataFrame(
+        {
+            "transition_id": fresh["transition_id"],
+            "account_id": fresh["account_id"],
+            "from_segment": fresh["transition_from"],
+            "to_segment": fresh["transition_to"],
+            "direction": fresh["transition_direction"],
+            "status": fresh["transition_status"],
+            "applied_by": fresh["transition_rule"],
+            "decided_by": fresh["decided_by"],
+            "opened_at": now,
+            "closed_at": np.where(fresh["transition_status"] == PENDING, pd.NaT, now),
+            "opened_run_id": run_id,
+            "closed_run_id": np.where(fresh["transition_status"] == PENDING, None, run_id),
+            "composite_score": fresh["composite_score"],
+        }
+    )
+    changed = pd.concat([changed_old, opened], ignore_index=True)
+    for column in ("opened_at", "closed_at"):
+        changed[column] = pd.to_datetime(changed[column])
+    unchanged = stored[~stored["transition_id"].isin(changed["transition_id"])]
+    queue = pd.concat([unchanged, changed], ignore_index=True) if len(unchanged) else changed
+    return queue.reindex(columns=list(TRANSITION_COLUMNS)), changed.reindex(
+        columns=list(TRANSITION_COLUMNS)
+    )

@@ -1,0 +1,78 @@
+"""Segment operations in the warehouse: the transition review queue and the type-2
+segment history, written together in one transaction."""
+
+import dagster as dg
+import pandas as pd
+
+from segmentation_pipeline.core.history import HISTORY_KEYS, history_changes
+from segmentation_pipeline.core.transitions import update_queue
+from segmentation_pipeline.defs.assets._metadata import frame_metadata
+from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
+from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
+from segmentation_pipeline.io.segment_store import SegmentStore
+
+
+@dg.multi_asset(
+    group_name="warehouse",
+    partitions_def=monthly_partitions,
+    outs={
+        "segment_transitions": dg.AssetOut(
+            kinds={"sql"},
+            description="Review queue of boundary crossings (warehouse table "
+            "segment_transitions): pending until approved in segment_transition_decisions, "
+            "after the grace period, or at once under an immediate policy.",
+        ),
+        "segment_history": dg.AssetOut(
+            kinds={"sql"},
+            description="Type-2 history of every account's segment (warehouse table "
+            "segment_history): valid_from / valid_to, framework version, run id, explanation.",
+        ),
+    },
+)
+def segment_operations(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+):
+    store = SegmentStore(warehouse.client().engine)
+    as_of = as_of_for_partition(context.partition_key)
+    latest = store.latest_activity()
+    if latest is not None and pd.Timestamp(as_of) < pd.Timestamp(latest):
+        # A backfill of an older month: the queue and the history only move forward.
+        context.log.info(
+            "as-of %s is before the latest activity %s: nothing written", as_of, latest
+        )
+        skipped = {"skipped": "backfill of an older month", "as_of": as_of.isoformat()}
+        yield dg.MaterializeResult(asset_key="segment_transitions", metadata=skipped)
+        yield dg.MaterializeResult(asset_key="segment_history", metadata=skipped)
+        return
+    queue, changed = update_queue(store.transitions(), segment_assignments, as_of, context.run_id)
+    fw = framework.load()
+    open_rows = store.open_history([*HISTORY_KEYS, *fw.assignment.history.tracked_columns])
+    history = history_changes(open_rows, segment_assignments, fw, as_of, context.run_id)
+    store.write(history, changed)
+    context.log.info(
+        "transitions: %d rows changed; history: %d closed, %d opened, %d stale",
+        len(changed),
+        len(history.closed),
+        len(history.opened),
+        history.stale_accounts,
+    )
+    queue_meta = frame_metadata(
+        queue[queue["status"].eq("pending")],
+        ["account_id", "from_segment", "to_segment", "direction", "opened_at"],
+    )
+    queue_meta["dagster/row_count"] = dg.MetadataValue.int(len(queue))
+    queue_meta["status_counts"] = dg.MetadataValue.json(queue["status"].value_counts().to_dict())
+    queue_meta["rows_changed"] = dg.MetadataValue.int(len(changed))
+    yield dg.MaterializeResult(asset_key="segment_transitions", metadata=queue_meta)
+    yield dg.MaterializeResult(
+        asset_key="segment_history",
+        metadata={
+            "rows_opened": dg.MetadataValue.int(len(history.opened)),
+            "rows_closed": dg.MetadataValue.int(len(history.closed)),
+            "stale_accounts_skipped": dg.MetadataValue.int(history.stale_accounts),
+            "as_of": as_of.isoformat(),
+        },
+    )

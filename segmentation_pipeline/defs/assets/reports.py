@@ -1,0 +1,397 @@
+"""Reports people look at: report tables in the warehouse, the executive dashboard, CSM
+views and the framework docs.
+
+Each report table is one asset writing one warehouse table keyed by `snapshot_month`,
+with a markdown preview of its segment-level rows in the metadata. The files (dashboard,
+CSM views, docs) go under the reports folder and are linked from the metadata.
+"""
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from segmentation_pipeline.core.csm_views import csm_view_files
+from segmentation_pipeline.core.dashboard import dashboard_html
+from segmentation_pipeline.core.docs import render_documents
+from segmentation_pipeline.core.reports import (
+    ALL_DIMENSION,
+    TransitionsTableError,
+    arr_by_segment,
+    csm_accounts,
+    csm_book,
+    customer_activity,
+    customers_by_segment,
+    health_by_segment,
+    migration_matrix,
+    migration_pivot,
+    pending_transitions,
+    segment_retention,
+    segment_summary,
+    shift_month,
+)
+from segmentation_pipeline.core.schema import UNSEGMENTED
+from segmentation_pipeline.core.scoring import standardize_usage
+from segmentation_pipeline.defs.assets._metadata import frame_metadata
+from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehouse_segments
+from segmentation_pipeline.defs.partitions import monthly_partitions
+from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
+from segmentation_pipeline.framework import Framework, load_framework
+from segmentation_pipeline.io.report_files import prune_files, replace_folder, write_file
+from segmentation_pipeline.io.warehouse import Warehouse
+from segmentation_pipeline.io.warehouse_partitions import read_partition, store_partition
+
+# The docs are a function of the framework alone: their code version is its version, so
+# a framework change marks them stale and the automation condition regenerates them at
+# once; the nightly job regenerates them too (they are in the report group).
+FRAMEWORK_VERSION = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None).version
+TRANSITIONS_TABLE = "segment_transitions"
+DASHBOARDS_KEPT_PER_MONTH = 5
+
+REPORT = {"group_name": "report", "partitions_def": monthly_partitions}
+
+
+class ReportFiles(dg.Config):
+    """Where the dashboard, CSM views and docs are written: SEGMENTATION_REPORTS_DIR, else
+    SEGMENTATION_HOME/reports; a run can point one asset elsewhere in its run config."""
+
+    folder: str = os.environ.get("SEGMENTATION_REPORTS_DIR") or str(HOME / "reports")
+
+
+def _store(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    table: str,
+    frame: pd.DataFrame,
+    preview: pd.DataFrame | None = None,
+) -> dict:
+    """Write the month's rows of a report table; metadata with a markdown preview."""
+    written = store_partition(
+        warehouse.client(), table, frame, SNAPSHOT_COLUMN, context.partition_key
+    )
+    if preview is None:
+        preview = frame[frame["dimension"] == ALL_DIMENSION] if "dimension" in frame else frame
+    metadata = frame_metadata(preview.round(4), preview_rows=20)
+    metadata["dagster/row_count"] = dg.MetadataValue.int(written)
+    metadata["table"] = table
+    return metadata
+
+
+def _segment_order(fw: Framework) -> list[str]:
+    return [t.name for t in fw.tiers] + [UNSEGMENTED]
+
+
+def _snapshot_report(
+    name: str,
+    table: str,
+    description: str,
+    build: Callable[[pd.DataFrame, Framework], pd.DataFrame],
+) -> dg.AssetsDefinition:
+    """A report that is a function of the month's segment assignments alone."""
+
+    @dg.asset(
+        name=name,
+        **REPORT,
+        kinds={"sql"},
+        deps=[warehouse_segments],
+        description=f"{description} (warehouse table {table}).",
+    )
+    def report(
+        context: dg.AssetExecutionContext,
+        segment_assignments: pd.DataFrame,
+        framework: FrameworkResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        frame = build(segment_assignments, framework.load())
+        return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame))
+
+    return report
+
+
+segment_summary_report = _snapshot_report(
+    "segment_summary_report",
+    "report_segment_summary",
+    "Accounts and ARR by segment",
+    lambda assignments, fw: segment_summary(assignments),
+)
+customers_by_segment_report = _snapshot_report(
+    "customers_by_segment_report",
+    "report_customers_by_segment",
+    "Customers by segment, and by segment x each configured breakdown",
+    lambda assignments, fw: customers_by_segment(assignments, fw.reporting.breakdowns),
+)
+arr_by_segment_report = _snapshot_report(
+    "arr_by_segment_report",
+    "report_arr_by_segment",
+    "ARR by segment, and by segment x each configured breakdown",
+    lambda assignments, fw: arr_by_segment(assignments, fw.reporting.breakdowns),
+)
+
+
+@dg.asset(
+    **REPORT,
+    kinds={"pandas", "sql"},
+    description="Who is a paying customer this month: each account with its contract end "
+    "date and whether it is active (warehouse table customer_activity), the basis of "
+    "retention.",
+)
+def customer_activity_history(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    accounts_enriched: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    activity = customer_activity(
+        segment_assignments,
+        context.partition_key,
+        accounts_enriched.reindex(columns=["account_id", "contract_end_date"]),
+    )
+    store_partition(
+        warehouse.client(), "customer_activity", activity, SNAPSHOT_COLUMN, context.partition_key
+    )
+    metadata = frame_metadata(activity, ["account_id", "segment", "arr", "active"])
+    metadata["inactive"] = dg.MetadataValue.json(
+        activity["inactive_reason"].dropna().value_counts().to_dict()
+    )
+    return dg.MaterializeResult(value=activity, metadata=metadata)
+
+
+@dg.asset(
+    **REPORT,
+    kinds={"sql"},
+    description="Logo retention, gross and net revenue retention and churn per segment for "
+    "the month, from last month's cohort (report_segment_retention).",
+)
+def segment_retention_report(
+    context: dg.AssetExecutionContext,
+    customer_activity_history: pd.DataFrame,
+    account_merge_audit: pd.DataFrame,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    month = context.partition_key
+    cohort_month = shift_month(month, -1)
+    cohort = read_partition(warehouse.client(), "customer_activity", SNAPSHOT_COLUMN, cohort_month)
+    if cohort.empty:
+        context.log.info("no customer_activity for %s: no retention for %s", cohort_month, month)
+        table = pd.DataFrame()
+    else:
+        table = segment_retention(
+            cohort,
+            customer_activity_history,
+            framework.load().reporting.breakdowns,
+            merged_ids=account_merge_audit.get("account_id", pd.Series(dtype=str)),
+        ).assign(cohort_month=cohort_month)
+    metadata = _store(context, warehouse, "report_segment_retention", table)
+    metadata["cohort_month"] = cohort_month
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    **REPORT,
+    kinds={"sql"},
+    deps=[warehouse_segments],
+    description="NPS (where the usage export has it) and engagement health by segment "
+    "(report_segment_health).",
+)
+def segment_health_report(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    product_usage: pd.DataFrame,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    table = health_by_segment(
+        segment_assignments,
+        standardize_usage(product_usage),
+        framework.load().reporting.breakdowns,
+    )
+    return dg.MaterializeResult(metadata=_store(context, warehouse, "report_segment_health", table))
+
+
+@dg.asset(
+    **REPORT,
+    kinds={"sql"},
+    deps=[warehouse_segments],
+    description="Segment migration matrix: accounts (and ARR) from each segment of the "
+    "lookback month to each segment now (report_segment_migration).",
+)
+def segment_migration_report(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    month = context.partition_key
+    from_month = shift_month(month, -framework.load().reporting.migration_lookback_months)
+    before = read_partition(warehouse.client(), "segment_snapshots", SNAPSHOT_COLUMN, from_month)
+    if before.empty:
+        context.log.info("no segment_snapshots for %s: no migration matrix", from_month)
+        matrix = pd.DataFrame()
+        preview = matrix
+    else:
+        matrix = migration_matrix(before, segment_assignments).assign(from_month=from_month)
+        preview = migration_pivot(matrix).reset_index()
+    metadata = _store(context, warehouse, "report_segment_migration", matrix, preview)
+    metadata["from_month"] = from_month
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _csm_frames(assignments: pd.DataFrame, warehouse: Warehouse, log) -> tuple:
+    """The CSM account list (with pending transitions, when the review queue exists) and
+    the book of business built from it."""
+    pending = None
+    transitions = warehouse.read_table(TRANSITIONS_TABLE)
+    if not transitions.empty:
+        try:
+            pending = pending_transitions(transitions)
+        except TransitionsTableError as exc:
+            log.warning("pending transitions left out: %s", exc)
+    accounts = csm_accounts(assignments, pending)
+    return accounts, csm_book(accounts)
+
+
+@dg.asset(
+    **REPORT,
+    kinds={"sql"},
+    deps=[warehouse_segments],
+    description="Each CSM's book of business by segment: accounts, ARR, at-risk, "
+    "provisional and pending transitions (report_csm_book).",
+)
+def csm_book_report(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    _, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
+    metadata = _store(context, warehouse, "report_csm_book", book)
+    metadata["owners"] = int(book["owner_id"].nunique())
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    **REPORT,
+    kinds={"html", "csv"},
+    deps=[warehouse_segments],
+    description="Per owner: a sortable HTML page and a CSV of their accounts with segment, "
+    "service model, composite score, explanation, at-risk flag and pending transition.",
+)
+def csm_views(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    warehouse: WarehouseResource,
+    config: ReportFiles,
+) -> dg.MaterializeResult:
+    accounts, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
+    folder = Path(config.folder) / "csm" / context.partition_key[:7]
+    files = replace_folder(folder, csm_view_files(accounts, book, context.partition_key))
+    index = folder / "index.html"
+    return dg.MaterializeResult(
+        metadata={
+            "index": dg.MetadataValue.path(str(index)),
+            "index_url": dg.MetadataValue.url(index.as_uri()),
+            "owners": int(book["owner_id"].nunique()),
+            "files": len(files),
+            "pending_transitions": int(accounts["pending_transition"].notna().sum()),
+        }
+    )
+
+
+def _history(warehouse: Warehouse, table: str, through: str) -> pd.DataFrame:
+    frame = warehouse.read_table(table)
+    if frame.empty:
+        return frame
+    return frame[frame[SNAPSHOT_COLUMN] <= through]
+
+
+@dg.asset(
+    **REPORT,
+    kinds={"html", "plotly"},
+    deps=[customers_by_segment_report, arr_by_segment_report, segment_retention_report],
+    description="Self-contained HTML executive dashboard (works offline): segment "
+    "distribution, ARR, retention and trends, with period, segment and breakdown filters.",
+)
+def executive_dashboard(
+    context: dg.AssetExecutionContext,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+    config: ReportFiles,
+) -> dg.MaterializeResult:
+    fw = framework.load()
+    client = warehouse.client()
+    month = context.partition_key
+    customers = _history(client, "report_customers_by_segment", month)
+    html = dashboard_html(
+        customers,
+        _history(client, "report_arr_by_segment", month),
+        _history(client, "report_segment_retention", month),
+        framework_version=fw.version,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        + f" · run {context.run.run_id[:8]}",
+        segment_order=_segment_order(fw),
+        labels={t.name: t.label for t in fw.tiers},
+        max_months=fw.reporting.dashboard_months,
+    )
+    folder = Path(config.folder) / "dashboard"
+    run = context.run.run_id[:8]
+    path = write_file(folder / f"executive-dashboard-{month[:7]}-{run}.html", html)
+    pruned = prune_files(
+        folder, f"executive-dashboard-{month[:7]}-*.html", keep=DASHBOARDS_KEPT_PER_MONTH
+    )
+    months = sorted(customers[SNAPSHOT_COLUMN].unique()) if len(customers) else []
+    return dg.MaterializeResult(
+        metadata={
+            "dashboard": dg.MetadataValue.path(str(path)),
+            "dashboard_url": dg.MetadataValue.url(path.as_uri()),
+            "months_shown": len(months[-fw.reporting.dashboard_months :]),
+            "size_bytes": path.stat().st_size,
+            "older_dashboards_removed": len(pruned),
+        }
+    )
+
+
+@dg.asset(
+    group_name="report",
+    kinds={"markdown", "html"},
+    code_version=FRAMEWORK_VERSION,
+    automation_condition=dg.AutomationCondition.code_version_changed(),
+    description="Segment definitions, business rules, CSM quick reference, FAQ and data "
+    "sources generated from the framework config, as markdown and HTML.",
+)
+def framework_docs(
+    context: dg.AssetExecutionContext,
+    framework: FrameworkResource,
+    config: ReportFiles,
+) -> dg.MaterializeResult:
+    fw = framework.load()
+    files = render_documents(fw)
+    folder = Path(config.folder) / "docs"
+    replace_folder(folder, files)
+    index = folder / "index.html"
+    return dg.MaterializeResult(
+        metadata={
+            "framework_version": fw.version,
+            "index": dg.MetadataValue.path(str(index)),
+            "index_url": dg.MetadataValue.url(index.as_uri()),
+            "documents": dg.MetadataValue.json(sorted(files)),
+            "segment_definitions": dg.MetadataValue.md(files["segment-definitions.md"]),
+        }
+    )
+
+
+REPORT_ASSETS = [
+    segment_summary_report,
+    customers_by_segment_report,
+    arr_by_segment_report,
+    customer_activity_history,
+    segment_retention_report,
+    segment_health_report,
+    segment_migration_report,
+    csm_book_report,
+    csm_views,
+    executive_dashboard,
+    framework_docs,
+]

@@ -1,0 +1,224 @@
+"""Salesforce in the Dagster layer: the connection resource, the CRM source, the write-back.
+
+Thin on purpose: what to read, what changed and how to send it live in
+`io/salesforce/` and `core/crm_sync.py`; here they are wired to config, the warehouse
+and asset metadata.
+"""
+
+import os
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from segmentation_pipeline.core.crm_sync import DEFAULT_FIELD_MAP, DEFAULT_UPDATED_AT_FIELD
+from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
+from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
+from segmentation_pipeline.defs.resources import CrmResource, WarehouseResource
+from segmentation_pipeline.io.crm import AccountExtract, FileCrm
+from segmentation_pipeline.io.salesforce import (
+    ExtractSettings,
+    SalesforceAccountSource,
+    SalesforceClient,
+    SalesforceSettings,
+)
+from segmentation_pipeline.io.salesforce.mirror import AccountMirror, refresh_accounts
+from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSync, SyncReport
+from segmentation_pipeline.io.salesforce.sync import SyncSettings as _SyncSettings
+from segmentation_pipeline.io.salesforce.sync_log import append_sync_log, last_run_failures
+
+_SECRET_FIELDS = ("password", "security_token", "consumer_secret", "private_key", "session_id")
+
+
+class SalesforceResource(dg.ConfigurableResource):
+    """A Salesforce org. Pass secrets as `dg.EnvVar(...)`; see docs/salesforce.md."""
+
+    auth_mode: str = "password"
+    username: str | None = None
+    password: str | None = None
+    security_token: str | None = None
+    consumer_key: str | None = None
+    consumer_secret: str | None = None
+    private_key: str | None = None
+    private_key_file: str | None = None
+    session_id: str | None = None
+    instance_url: str | None = None
+    domain: str = "login"
+    api_version: str = "59.0"
+    proxy_url: str | None = None
+    ca_bundle: str | None = None
+    timeout_seconds: float = 30.0
+    max_retries: int = 4
+    backoff_seconds: float = 1.0
+    quota_stop_share: float = 0.8
+    bulk_poll_seconds: float = 2.0
+    bulk_query_threshold: int = 10000
+    bulk_write_threshold: int = 2000
+    segment_field_map: dict[str, str] = dict(DEFAULT_FIELD_MAP)
+    updated_at_field: str = DEFAULT_UPDATED_AT_FIELD
+
+    def settings(self) -> SalesforceSettings:
+        values = {
+            name: getattr(self, name)
+            for name in SalesforceSettings.model_fields
+            if hasattr(self, name) and getattr(self, name) not in (None, "")
+        }
+        return SalesforceSettings(**values)
+
+    def client(self) -> SalesforceClient:
+        return SalesforceClient(self.settings())
+
+    def sync_settings(self) -> _SyncSettings:
+        return _SyncSettings(
+            field_map=dict(self.segment_field_map),
+            updated_at_field=self.updated_at_field or None,
+            bulk_threshold=self.bulk_write_threshold,
+            bulk_query_threshold=self.bulk_query_threshold,
+        )
+
+
+def salesforce_resource_from_env(environ: dict[str, str] | None = None) -> SalesforceResource:
+    """`SALESFORCE_<FIELD>` variables -> resource; secrets stay `EnvVar` references."""
+    env = os.environ if environ is None else environ
+    values: dict = {}
+    for name in SalesforceResource.model_fields:
+        key = f"SALESFORCE_{name.upper()}"
+        if key not in env or name in ("segment_field_map",):
+            continue
+        annotation = SalesforceResource.model_fields[name].annotation
+        if name in _SECRET_FIELDS:
+            values[name] = dg.EnvVar(key)
+        elif annotation in (int, float):
+            values[name] = annotation(env[key])
+        else:
+            values[name] = env[key]
+    return SalesforceResource(**values)
+
+
+class SalesforceCrmResource(CrmResource):
+    """`crm_accounts` from Salesforce: incremental by SystemModstamp through a warehouse
+    mirror (`full_refresh` re-reads everything); usage from `usage_folder`'s
+    product_usage.csv, with open Salesforce cases as the ticket count."""
+
+    salesforce: SalesforceResource
+    warehouse: WarehouseResource
+    full_refresh: bool = False
+    derive_signals: bool = True
+    usage_folder: str = ""
+    account_fields: dict[str, str] = {c: c for c in RAW_ACCOUNT_COLUMNS}
+
+    def _source(self) -> SalesforceAccountSource:
+        settings = ExtractSettings(
+            account_fields=dict(self.account_fields),
+            derive_signals=self.derive_signals,
+            bulk_query_threshold=self.salesforce.bulk_query_threshold,
+        )
+        return SalesforceAccountSource(self.salesforce.client(), settings)
+
+    def read_accounts(self, since: datetime | None = None) -> AccountExtract:
+        source = self._source()
+        if since is not None:
+            delta = source.read_accounts(since)
+            return AccountExtract(delta.accounts, delta.deleted_ids, delta.high_water_mark, False)
+        mirror = AccountMirror(self.warehouse.client().engine)
+        extract, fetched = refresh_accounts(source, mirror, self.full_refresh)
+        dg.get_dagster_logger().info(
+            "Salesforce: fetched %d changed account rows, %d deleted, %d API calls",
+            fetched,
+            len(extract.deleted_ids),
+            source.client.usage.calls,
+        )
+        return extract
+
+    def read_usage(self) -> pd.DataFrame:
+        if self.usage_folder:
+            usage = FileCrm(self.usage_folder).read_usage()
+        else:
+            usage = pd.DataFrame(columns=list(RAW_USAGE_COLUMNS))
+        if not self.derive_signals:
+            return usage
+        tickets = self._source().read_usage()[["AccountId", "OpenTickets"]]
+        how = "left" if self.usage_folder else "outer"
+        merged = usage.drop(columns=["OpenTickets"]).merge(tickets, on="AccountId", how=how)
+        merged["OpenTickets"] = merged["OpenTickets"].fillna(0).astype(int).astype(str)
+        return merged[list(usage.columns)]
+
+
+class CrmSyncConfig(dg.Config):
+    dry_run: bool = False
+
+
+def _md(frame: pd.DataFrame, rows: int = 20) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.head(rows).to_markdown(index=False) if len(frame) else "none")
+
+
+def sync_metadata(report: SyncReport, previous_failures: pd.DataFrame) -> dict:
+    log = report.log
+    failed = log[log["outcome"].isin(FAILED_OUTCOMES)]
+    retried = set(previous_failures["account_id"]) & set(
+        log.loc[log["outcome"].isin(("success", "failed")), "account_id"]
+    )
+    used = f"{report.api_usage[0]}/{report.api_usage[1]}" if report.api_usage else "unknown"
+    share = report.api_usage[0] / report.api_usage[1] if report.api_usage else None
+    metadata = {
+        "dry_run": report.dry_run,
+        "write_path": report.write_path,
+        "changed": report.changed,
+        "sent": report.sent,
+        "succeeded": report.succeeded,
+        "failed": report.failed,
+        "not_sent": report.not_sent,
+        "skipped_override": report.skipped_override,
+        "unchanged": report.unchanged,
+        "api_calls": report.api_calls,
+        "quota_used": used,
+        "quota_used_share": dg.MetadataValue.float(round(share, 4) if share is not None else 0.0),
+        "retried_from_last_run": len(retried),
+        "field_changes": dg.MetadataValue.json(report.field_changes),
+        "failed_rows": _md(failed[["account_id", "outcome", "error_code", "error_message"]]),
+    }
+    if report.dry_run:
+        metadata["planned_changes"] = _md(
+            log[log["outcome"] == "planned"][["account_id", "changes"]]
+        )
+    if report.stopped:
+        metadata["stopped"] = report.stopped
+    if report.bulk_job_id:
+        metadata["bulk_job_id"] = report.bulk_job_id
+    if report.bulk_error:
+        metadata["bulk_error"] = report.bulk_error
+    return metadata
+
+
+@dg.asset(
+    group_name="crm",
+    kinds={"salesforce"},
+    partitions_def=monthly_partitions,
+    description="Segment fields written back to Salesforce Accounts: only changed rows, "
+    "collections or Bulk API 2.0 by volume; every row's outcome in warehouse table "
+    "crm_sync_log. Dry run logs the planned old -> new values without writing.",
+)
+def crm_segment_sync(
+    context: dg.AssetExecutionContext,
+    config: CrmSyncConfig,
+    segment_assignments: pd.DataFrame,
+    salesforce: SalesforceResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    if context.partition_key != current_month_key():
+        raise dg.Failure(
+            f"write-back only runs for the open month ({current_month_key()}); "
+            f"{context.partition_key} is a past snapshot"
+        )
+    engine = warehouse.client().engine
+    previous = last_run_failures(engine)
+    report = SegmentSync(salesforce.client(), salesforce.sync_settings()).run(
+        segment_assignments, dry_run=config.dry_run
+    )
+    append_sync_log(engine, report.log, context.run.run_id, datetime.now(UTC), config.dry_run)
+    metadata = sync_metadata(report, previous)
+    if report.stopped and not report.stopped_by_quota:
+        raise dg.Failure(description=report.stopped, metadata=metadata)
+    if report.stopped:
+        context.log.warning(report.stopped)
+    return dg.MaterializeResult(metadata=metadata)

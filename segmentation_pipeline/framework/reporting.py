@@ -1,0 +1,105 @@
+"""The `reporting` section of the framework: report breakdowns and what the docs tell
+operators about data sources and review cadence.
+
+Kept in its own module so the reporting stage adds one field to `Framework` and nothing
+else; the defaults here equal the bundled YAML's `reporting` section (a test holds them
+together).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Breakdown = Literal["industry", "region", "country_code", "company_size_band", "arr_tier"]
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "industry",
+    "region",
+    "country_code",
+    "company_size_band",
+    "arr_tier",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSource(_Strict):
+    name: str
+    system: str
+    provides: str
+    refresh: str
+
+
+class ReviewItem(_Strict):
+    component: str
+    cadence: str
+    owner: str
+
+
+def _default_sources() -> list[DataSource]:
+    return [
+        DataSource(
+            name="CRM accounts",
+            system="Salesforce Account object (or a CSV export with the same field names)",
+            provides="industry, employees, country, owner, ARR, contract term and end date, "
+            "expansion pipeline, strategic importance, growth stage, manual override",
+            refresh="Nightly, incremental by SystemModstamp",
+        ),
+        DataSource(
+            name="Product usage",
+            system="Product analytics export",
+            provides="logins, active and licensed users, features adopted, open support "
+            "tickets, NPS, onboarding completion",
+            refresh="Nightly",
+        ),
+        DataSource(
+            name="Firmographic enrichment",
+            system="Enrichment providers in waterfall order (offline file by default)",
+            provides="industry, employee count, annual revenue, country for accounts with gaps",
+            refresh="Nightly, for missing or stale fields only; answers are cached",
+        ),
+        DataSource(
+            name="Segment snapshots",
+            system="Warehouse table segment_snapshots",
+            provides="one row per account per month: scores, segment, service model, flags",
+            refresh="Nightly re-run of the current month; finished months keep their last state",
+        ),
+    ]
+
+
+def _default_cadence() -> list[ReviewItem]:
+    return [
+        ReviewItem(
+            component="Segment definition review", cadence="Quarterly", owner="VP CS + CS Ops"
+        ),
+        ReviewItem(
+            component="Data quality audit (field completeness)",
+            cadence="Monthly",
+            owner="RevOps / CS Ops",
+        ),
+        ReviewItem(
+            component="Automated assignment rule validation", cadence="Quarterly", owner="RevOps"
+        ),
+        ReviewItem(
+            component="Segment distribution sanity check", cadence="Monthly", owner="CS Ops"
+        ),
+        ReviewItem(
+            component="Service model threshold review",
+            cadence="Semi-annually",
+            owner="VP CS + Finance",
+        ),
+    ]
+
+
+class Reporting(_Strict):
+    # Every by-segment report is also broken down by each of these account columns.
+    breakdowns: list[Breakdown] = Field(default_factory=lambda: ["industry", "region"])
+    # The migration matrix compares a month with the month this many months before it.
+    migration_lookback_months: int = Field(default=1, ge=1)
+    # The executive dashboard shows at most this many most recent stored months.
+    dashboard_months: int = Field(default=24, ge=1)
+    data_sources: list[DataSource] = Field(default_factory=_default_sources)
+    review_cadence: list[ReviewItem] = Field(default_factory=_default_cadence)

@@ -1,0 +1,117 @@
+"""Run the enrichment waterfall against real providers: the one entry point.
+
+`enrich_accounts(accounts, providers, cache, settings, now)` plans which accounts need
+a lookup (core), serves what the cache remembers, then asks providers in rounds: each
+round sends every domain to the next provider its waterfall wants, all providers in
+parallel, each at its own rate limit. A domain is never sent to the same provider twice
+in a run, so the rounds end after at most one per provider. Answers are written to the
+cache and the spend to the ledger after every round, so an interrupted run keeps what
+it paid for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from segmentation_pipeline.core.enrich.answers import Answer, failed
+from segmentation_pipeline.core.enrich.budget import CreditBudget
+from segmentation_pipeline.core.enrich.plan import plan_enrichment
+from segmentation_pipeline.core.enrich.result import EnrichmentResult, assemble
+from segmentation_pipeline.core.enrich.waterfall import next_providers
+from segmentation_pipeline.framework.enrichment import EnrichmentSettings
+from segmentation_pipeline.io.enrichment_cache import EnrichmentCache
+from segmentation_pipeline.io.vendors import Provider
+
+
+def month_start(now: datetime) -> datetime:
+    moment = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def enrich_accounts_async(
+    accounts: pd.DataFrame,
+    providers: Mapping[str, Provider],
+    cache: EnrichmentCache | None,
+    settings: EnrichmentSettings,
+    now: datetime,
+) -> EnrichmentResult:
+    plan = plan_enrichment(accounts, settings, now)
+    requests_before = {name: provider.requests for name, provider in providers.items()}
+    lookups = plan.lookups
+    available = [p for p in settings.providers if p in providers]
+    answers: dict[str, dict[str, Answer]] = {domain: {} for domain in lookups}
+    spent_before = 0.0
+    if cache is not None:
+        remembered = cache.fresh(list(lookups), available, now, settings.cache)
+        for domain, by_provider in remembered.items():
+            answers[domain].update(by_provider)
+        spent_before = cache.spent_since(month_start(now))
+    budget = CreditBudget(
+        settings.budget.credits_per_run, settings.budget.credits_per_month, spent_before
+    )
+    for _ in range(len(available) + 1):
+        asks: dict[str, list[str]] = {}
+        for domain, fields in lookups.items():
+            ordered = [f for f in settings.filled_fields if f in fields]
+            for provider in next_providers(ordered, settings, answers[domain], available):
+                asks.setdefault(provider, []).append(domain)
+        if not asks:
+            break
+        spent = budget.spent
+        rounds = await asyncio.gather(
+            *(providers[p].lookup(domains, budget) for p, domains in asks.items())
+        )
+        fresh: list[Answer] = []
+        for (provider, domains), got in zip(asks.items(), rounds, strict=True):
+            by_domain = {a.domain: a for a in got}
+            for domain in domains:
+                answer = by_domain.get(domain) or failed(
+                    provider, domain, now, "provider returned no answer for this domain"
+                )
+                answers[domain][provider] = answer
+                fresh.append(answer)
+        if cache is not None:
+            cache.store(fresh)
+            round_credits: dict[str, float] = {}
+            for answer in fresh:
+                round_credits[answer.provider] = round_credits.get(answer.provider, 0.0) + (
+                    answer.credits
+                )
+            if budget.spent > spent:
+                cache.record_spend(round_credits, now)
+    requests = {
+        name: provider.requests - requests_before[name] for name, provider in providers.items()
+    }
+    return assemble(accounts, plan, answers, settings, available, budget, requests)
+
+
+@contextlib.contextmanager
+def _collector_kept_off_the_critical_path() -> Iterator[None]:
+    """A full garbage collection over everything pandas, SQLAlchemy and httpx keep alive
+    stalls the event loop for 100-250 ms; requests paced behind the stall then reach
+    the vendor together, over its per-second limit. Objects alive before the run are
+    frozen out of collection for its duration, so collections stay short."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def enrich_accounts(
+    accounts: pd.DataFrame,
+    providers: Mapping[str, Provider],
+    cache: EnrichmentCache | None,
+    settings: EnrichmentSettings,
+    now: datetime | None = None,
+) -> EnrichmentResult:
+    """Fill the accounts' firmographic gaps; see `EnrichmentResult` for what comes back."""
+    moment = now or datetime.now(UTC)
+    with _collector_kept_off_the_critical_path():
+        return asyncio.run(enrich_accounts_async(accounts, providers, cache, settings, moment))

@@ -1,0 +1,229 @@
+"""Ask one vendor about many domains as fast as its limits allow, and never faster.
+
+One pooled async httpx client per call to `lookup`; `concurrency` workers take the
+domains batch by batch, so at most that many requests are in flight. Every request
+first books a slot with the rate limiter and reserves its worst-case cost with the
+budget. A 429 pauses the whole provider for the vendor's `Retry-After`; 5xx, timeouts
+and unreadable bodies are retried with jittered backoff and count towards the circuit
+breaker; bad credentials or exhausted credits park the provider for the rest of the
+run. Every domain comes back as exactly one `Answer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from pydantic import SecretStr
+
+from segmentation_pipeline.core.enrich.answers import Answer, failed, hit, miss, skipped
+from segmentation_pipeline.core.enrich.budget import CreditBudget
+from segmentation_pipeline.core.enrich.circuit_breaker import CircuitBreaker
+from segmentation_pipeline.core.enrich.rate_limit import RateLimiter
+from segmentation_pipeline.core.enrich.retry import RetryPolicy, parse_retry_after
+from segmentation_pipeline.framework.enrichment import ProviderSettings
+from segmentation_pipeline.io.vendors.base import (
+    ItemResult,
+    MalformedResponse,
+    VendorAdapter,
+    VendorRecord,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """How one request went: parsed items, or why not and whether trying again helps."""
+
+    items: Mapping[str, ItemResult] | None = None
+    problem: str | None = None
+    retry: bool = False
+    rate_limited: bool = False
+    fatal: bool = False
+    retry_after: float | None = None
+
+
+class VendorClient:
+    def __init__(
+        self,
+        adapter: VendorAdapter,
+        settings: ProviderSettings,
+        api_key: SecretStr | None,
+        retry: RetryPolicy,
+        breaker: CircuitBreaker,
+        *,
+        base_url: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ):
+        self.adapter = adapter
+        self.name = adapter.name
+        self.settings = settings
+        self._api_key = api_key
+        self.retry = retry
+        self.breaker = breaker
+        self.base_url = base_url or settings.base_url or adapter.default_base_url
+        self.limiter = RateLimiter.from_settings(settings.rate_limit)
+        self.batch_size = min(settings.batch_size, adapter.max_batch_size)
+        self.requests = 0
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def __repr__(self) -> str:
+        return f"VendorClient({self.name!r}, base_url={self.base_url!r})"
+
+    async def lookup(self, domains: Sequence[str], budget: CreditBudget) -> list[Answer]:
+        """One answer per domain: hit, miss, failed (with why) or skipped (with why)."""
+        if not domains:
+            return []
+        headers = {"Accept": "application/json"}
+        if self._api_key is not None:
+            headers.update(self.adapter.auth_headers(self._api_key.get_secret_value()))
+        pool = httpx.Limits(
+            max_connections=self.settings.concurrency,
+            max_keepalive_connections=self.settings.concurrency,
+        )
+        size = self.batch_size
+        chunks = iter([list(domains[i : i + size]) for i in range(0, len(domains), size)])
+
+        async def worker(http: httpx.AsyncClient) -> list[Answer]:
+            answers: list[Answer] = []
+            for chunk in chunks:
+                answers += await self._chunk(http, chunk, budget)
+            return answers
+
+        workers = min(self.settings.concurrency, math.ceil(len(domains) / self.batch_size))
+        async with httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=self.settings.timeout_seconds,
+            limits=pool,
+        ) as http:
+            done = await asyncio.gather(*(worker(http) for _ in range(workers)))
+        return [answer for answers in done for answer in answers]
+
+    def _parked(self, domains: Sequence[str]) -> list[Answer]:
+        why = f"provider parked ({self.breaker.reason or 'circuit open'})"
+        return [skipped(self.name, d, self._wall_clock(), why) for d in domains]
+
+    async def _chunk(
+        self, http: httpx.AsyncClient, domains: list[str], budget: CreditBudget
+    ) -> list[Answer]:
+        unit = max(self.settings.cost_per_match, self.settings.cost_per_miss)
+        granted = budget.reserve(len(domains), unit)
+        now = self._wall_clock()
+        why = f"budget: {budget.limit_reached() or 'no credits left'}"
+        refused = [skipped(self.name, d, now, why) for d in domains[granted:]]
+        asking = domains[:granted]
+        if not asking:
+            return refused
+        reserved = granted * unit
+        answers = await self._ask(http, asking)
+        budget.settle(reserved, sum(a.credits for a in answers))
+        return answers + refused
+
+    async def _ask(self, http: httpx.AsyncClient, domains: list[str]) -> list[Answer]:
+        attempt = 0
+        while True:
+            attempt += 1
+            booked = self.limiter.reserve(self._clock())
+            if booked > 0:
+                await self._sleep(booked)
+            while (late := self.limiter.admit(self._clock())) > 0:
+                await self._sleep(late)
+            if not self.breaker.allow(self._clock()):
+                return self._parked(domains)
+            reply = await self._send(http, domains)
+            if reply.items is not None:
+                self.breaker.record_success()
+                return self._answers(domains, reply.items)
+            if reply.fatal:
+                self.breaker.trip(self._clock(), reply.problem or "refused")
+                log.warning("%s: %s; provider parked for this run", self.name, reply.problem)
+                return self._failed(domains, reply.problem)
+            if not reply.retry:
+                self.breaker.record_success()
+                return self._failed(domains, reply.problem)
+            if not reply.rate_limited:
+                self.breaker.record_failure(self._clock(), reply.problem or "error")
+            delay = self.retry.delay(attempt, reply.retry_after, self._rng)
+            if delay is None:
+                why = f"{reply.problem}; gave up after {attempt} attempts"
+                log.warning("%s: %s (%d domains)", self.name, why, len(domains))
+                return self._failed(domains, why)
+            if reply.rate_limited:
+                self.limiter.pause_until(self._clock() + delay)
+            else:
+                await self._sleep(delay)
+
+    async def _send(self, http: httpx.AsyncClient, domains: list[str]) -> _Reply:
+        batched = self.batch_size > 1
+        request = (
+            self.adapter.batch_request(domains) if batched
+            else self.adapter.single_request(domains[0])
+        )
+        self.requests += 1
+        try:
+            response = await http.request(
+                request.method, request.path, params=list(request.params), json=request.json
+            )
+        except httpx.TimeoutException:
+            return _Reply(problem=f"timed out after {self.settings.timeout_seconds:g}s", retry=True)
+        except httpx.TransportError as exc:
+            return _Reply(problem=f"connection failed ({type(exc).__name__})", retry=True)
+        status = response.status_code
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return _Reply(
+                problem="rate limited (HTTP 429)", retry=True, rate_limited=True,
+                retry_after=retry_after,
+            )
+        if status in (401, 403):
+            return _Reply(problem=f"authentication failed (HTTP {status})", fatal=True)
+        if status == 402:
+            return _Reply(problem="out of credits (HTTP 402)", fatal=True)
+        if status in (200, 404):
+            try:
+                body = response.content
+                if batched:
+                    items = self.adapter.parse_batch(status, body, domains)
+                else:
+                    items = {domains[0]: self.adapter.parse_single(status, body, domains[0])}
+            except MalformedResponse as exc:
+                return _Reply(problem=f"malformed response ({exc})", retry=True)
+            return _Reply(items=items)
+        if status >= 500 or status == 408:
+            return _Reply(problem=f"server error (HTTP {status})", retry=True)
+        return _Reply(problem=f"request rejected (HTTP {status})")
+
+    def _answers(self, domains: Sequence[str], items: Mapping[str, ItemResult]) -> list[Answer]:
+        now = self._wall_clock()
+        out = []
+        for domain in domains:
+            item = items.get(domain)
+            if isinstance(item, VendorRecord):
+                out.append(
+                    hit(self.name, domain, item.values, item.confidence, now,
+                        self.settings.cost_per_match)
+                )
+            elif isinstance(item, str):
+                out.append(failed(self.name, domain, now, item))
+            else:
+                out.append(miss(self.name, domain, now, self.settings.cost_per_miss))
+        return out
+
+    def _failed(self, domains: Sequence[str], why: str | None) -> list[Answer]:
+        now = self._wall_clock()
+        return [failed(self.name, d, now, why or "failed") for d in domains]

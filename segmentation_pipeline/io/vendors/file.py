@@ -1,0 +1,125 @@
+"""The offline provider: a CSV of firmographics the operator already owns.
+
+Columns `domain, industry, employees, annual_revenue, country_code` and, optionally,
+`confidence` (0-1). Industries are the pipeline's own or mapped vendor labels (anything
+else is left unknown rather than let into scoring). No network, no credentials, no
+credits: it is the default first step of every waterfall and what the demo runs on.
+Unreadable cells become unknown fields, rows without a usable domain are dropped and
+counted; nothing raises on data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from segmentation_pipeline.core.enrich.answers import Answer, hit, miss, skipped
+from segmentation_pipeline.core.enrich.budget import CreditBudget
+from segmentation_pipeline.core.enrich.normalize import (
+    canonical_industry,
+    country_code,
+    normalize_domain,
+    positive_number,
+)
+from segmentation_pipeline.framework.enrichment import ProviderSettings
+
+SAMPLE_FIRMOGRAPHICS = Path(str(resources.files("segmentation_pipeline"))) / (
+    "data/sample_crm/firmographics.csv"
+)
+FILE_COLUMNS = ("domain", "industry", "employees", "annual_revenue", "country_code")
+
+
+class FirmographicsFileError(ValueError):
+    """The configured firmographics file cannot be used at all."""
+
+
+def _confidence(value: object, default: float) -> float:
+    number = positive_number(value)
+    return number if number is not None and number <= 1 else default
+
+
+def load_firmographics(
+    path: str | Path, industry_map: Mapping[str, str] | None = None, default_confidence: float = 1.0
+) -> tuple[dict[str, tuple[dict[str, object], float]], int]:
+    """Domain -> (values, confidence), and how many rows had no usable domain."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise FirmographicsFileError(f"{path}: cannot read firmographics file ({exc})") from None
+    missing = [c for c in FILE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise FirmographicsFileError(f"{path}: missing column(s) {', '.join(missing)}")
+    table: dict[str, tuple[dict[str, object], float]] = {}
+    dropped = 0
+    confidences = frame["confidence"] if "confidence" in frame.columns else [None] * len(frame)
+    for row, confidence in zip(frame.itertuples(index=False), confidences, strict=True):
+        domain = normalize_domain(row.domain)
+        if domain is None:
+            dropped += 1
+            continue
+        if domain in table:
+            continue
+        values = {
+            "industry": canonical_industry(row.industry, industry_map),
+            "employees": positive_number(row.employees),
+            "annual_revenue": positive_number(row.annual_revenue),
+            "country_code": country_code(row.country_code),
+        }
+        table[domain] = (values, _confidence(confidence, default_confidence))
+    return table, dropped
+
+
+class FileProvider:
+    def __init__(
+        self,
+        name: str,
+        settings: ProviderSettings,
+        path: str | Path | None = None,
+        industry_map: Mapping[str, str] | None = None,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.name = name
+        self.settings = settings
+        self.path = Path(settings.path or path or SAMPLE_FIRMOGRAPHICS)
+        self.industry_map = industry_map or {}
+        self.requests = 0
+        self.dropped_rows = 0
+        self._wall_clock = wall_clock
+        self._table: dict[str, tuple[dict[str, object], float]] | None = None
+
+    def __repr__(self) -> str:
+        return f"FileProvider({self.name!r}, path={str(self.path)!r})"
+
+    def _load(self) -> dict[str, tuple[dict[str, object], float]]:
+        if self._table is None:
+            default = self.settings.confidence if self.settings.confidence is not None else 1.0
+            self._table, self.dropped_rows = load_firmographics(
+                self.path, self.industry_map, default
+            )
+        return self._table
+
+    async def lookup(self, domains: Sequence[str], budget: CreditBudget) -> list[Answer]:
+        table = self._load()
+        now = self._wall_clock()
+        unit = max(self.settings.cost_per_match, self.settings.cost_per_miss)
+        out = []
+        for domain in domains:
+            if budget.reserve(1, unit) == 0:
+                why = f"budget: {budget.limit_reached() or 'no credits left'}"
+                out.append(skipped(self.name, domain, now, why))
+                continue
+            found = table.get(domain)
+            if found is None:
+                answer = miss(self.name, domain, now, self.settings.cost_per_miss)
+            else:
+                values, confidence = found
+                answer = hit(
+                    self.name, domain, values, confidence, now, self.settings.cost_per_match
+                )
+            budget.settle(unit, answer.credits)
+            out.append(answer)
+        return out

@@ -1,0 +1,40 @@
+"""Reading and writing single monthly partitions of warehouse tables.
+
+`Warehouse.read_table` loads a whole table; history tables grow by a full account base
+every month, so reports read just the month they need.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from segmentation_pipeline.io.warehouse import Warehouse
+
+
+def read_partition(
+    warehouse: Warehouse, table: str, partition_column: str, partition_key: str
+) -> pd.DataFrame:
+    """The rows of one partition; an empty frame when the table does not exist yet."""
+    with warehouse.engine.connect() as conn:
+        if not sa.inspect(conn).has_table(table):
+            return pd.DataFrame()
+        target = sa.Table(table, sa.MetaData(), autoload_with=conn)
+        query = sa.select(target).where(target.c[partition_column] == partition_key)
+        return pd.read_sql_query(query, conn)
+
+
+def store_partition(
+    warehouse: Warehouse,
+    table: str,
+    frame: pd.DataFrame,
+    partition_column: str,
+    partition_key: str,
+) -> int:
+    """Replace one partition; an empty frame clears the partition but never creates the
+    table (its column types would be guessed from no data)."""
+    if frame.empty:
+        with warehouse.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(table):
+                return 0
+    return warehouse.replace_partition(table, frame, partition_column, partition_key)

@@ -1,0 +1,60 @@
+"""Vendor spellings become the pipeline's."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from segmentation_pipeline.core.enrich.normalize import (
+    canonical_industry,
+    country_code,
+    normalize_domain,
+    positive_number,
+    range_midpoint,
+)
+
+
+def test_domains_reduce_to_the_registrable_domain():
+    assert normalize_domain("https://WWW.Shop.Example.co.uk/path?q=1") == "example.co.uk"
+    assert normalize_domain("sales@acme.com") == "acme.com"
+    assert normalize_domain("acme.com:8443") == "acme.com"
+    for junk in (None, "", "   ", "not a domain", "localhost", 42):
+        assert normalize_domain(junk) is None
+
+
+@given(st.text(max_size=60))
+def test_any_text_gives_a_domain_or_none_never_an_error(text):
+    result = normalize_domain(text)
+    assert result is None or (result == result.lower() and "." in result)
+
+
+def test_countries_by_name_or_code():
+    assert country_code("united states") == "US"
+    assert country_code("Germany") == "DE"
+    assert country_code("gb") == "GB"
+    assert country_code("Atlantis") is None
+
+
+def test_vendor_industries_map_onto_the_framework():
+    assert canonical_industry("computer software") == "Software"
+    assert canonical_industry("  Hospital & Health Care ") == "Healthcare"
+    assert canonical_industry("farming") is None
+    assert canonical_industry("farming", {"Farming": "Manufacturing"}) == "Manufacturing"
+
+
+def test_bands_become_their_midpoint_or_floor():
+    assert range_midpoint("$50M-$100M") == 75_000_000
+    assert range_midpoint("51-200") == 125.5
+    assert range_midpoint("10001+") == 10001
+    assert range_midpoint("$10B+") == 10_000_000_000
+    assert range_midpoint("$1,000-$2,000") == 1500
+    assert range_midpoint("a lot") is None
+
+
+def test_only_positive_finite_numbers_count():
+    assert positive_number("12") == 12.0
+    for junk in (0, -3, "n/a", None, float("nan"), float("inf"), True):
+        assert positive_number(junk) is None
+
+
+def test_a_pipeline_industry_is_taken_in_its_canonical_spelling():
+    assert canonical_industry("software") == "Software"
+    assert canonical_industry("AEROSPACE", {"aviation & aerospace": "Aerospace"}) == "Aerospace"

@@ -1,0 +1,57 @@
+"""CSM book of business and pending transitions on the hand-built February snapshot."""
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.reports import (
+    TransitionsTableError,
+    csm_accounts,
+    csm_book,
+    pending_transitions,
+)
+from tests.core.reports.history import FEB, snapshot
+
+TRANSITIONS = pd.DataFrame(
+    {
+        "account_id": ["B1", "B1", "A2", "C2"],
+        "from_segment": ["Tier 2", "Tier 2", "Tier 1", "Tier 3"],
+        "to_segment": ["Tier 1", "Tier 1", "Tier 2", "Tier 2"],
+        "status": ["Pending", "pending", "approved", "rejected"],
+    }
+)
+
+
+def test_only_pending_transitions_are_shown_and_duplicates_are_joined():
+    pending = pending_transitions(TRANSITIONS)
+    assert pending.to_dict() == {"B1": "Tier 2 -> Tier 1; Tier 2 -> Tier 1"}
+
+
+def test_a_transitions_table_without_the_expected_columns_is_a_clear_error():
+    with pytest.raises(TransitionsTableError, match="to_segment, status"):
+        pending_transitions(TRANSITIONS[["account_id", "from_segment"]])
+
+
+def test_an_empty_transitions_table_means_nothing_pending():
+    assert pending_transitions(pd.DataFrame()).empty
+
+
+def test_csm_accounts_group_by_owner_and_put_the_unowned_under_unassigned():
+    accounts = csm_accounts(snapshot(FEB), pending_transitions(TRANSITIONS))
+    assert accounts.loc[accounts["account_id"] == "C4", "owner_id"].item() == "(unassigned)"
+    csm1 = accounts[accounts["owner_id"] == "csm-1"]
+    # csm-1 in February: A1 A2 B1 (Tier 1, by composite then stable), B2, C1.
+    assert list(csm1["segment"]) == ["Tier 1", "Tier 1", "Tier 1", "Tier 2", "Tier 3"]
+    assert csm1.set_index("account_id").loc["B1", "pending_transition"] == (
+        "Tier 2 -> Tier 1; Tier 2 -> Tier 1"
+    )
+
+
+def test_csm_book_sums_each_owners_segments():
+    feb = snapshot(FEB).assign(at_risk=lambda f: f["account_id"].eq("A2"))
+    book = csm_book(csm_accounts(feb, pending_transitions(TRANSITIONS)))
+    row = book.set_index(["owner_id", "segment"]).loc[("csm-1", "Tier 1")]
+    # A1 220 + A2 120 + B1 110; A2 at risk; B1 pending; 3 of csm-1's 5 accounts.
+    assert (row.accounts, row.arr, row.at_risk, row.pending_transitions) == (3, 450, 1, 1)
+    assert row.share_of_book == pytest.approx(3 / 5)
+    assert row.service_model_label == "High-Touch"
+    assert book["accounts"].sum() == len(feb)

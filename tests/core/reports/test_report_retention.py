@@ -1,0 +1,128 @@
+"""Retention by segment against the hand-built history in `history.py`.
+
+Every expected figure is worked out by hand in the comments from the story told there.
+"""
+
+import math
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.reports import customer_activity, segment_retention
+from tests.core.reports.history import FEB, JAN, MAR, MERGED, contracts, snapshot
+
+
+def _activity(month: str) -> pd.DataFrame:
+    return customer_activity(snapshot(month), month, contracts(month))
+
+
+def _row(table: pd.DataFrame, segment: str, dimension: str = "all", value: str = "All"):
+    hit = table[
+        (table["segment"] == segment)
+        & (table["dimension"] == dimension)
+        & (table["dimension_value"] == value)
+    ]
+    assert len(hit) == 1, f"expected one row for {segment}/{dimension}/{value}"
+    return hit.iloc[0]
+
+
+def test_activity_contract_ending_inside_the_month_or_a_churn_flag_makes_an_account_inactive():
+    feb = _activity(FEB).set_index("account_id")
+    assert not feb.loc["A4", "active"]
+    assert feb.loc["A4", "inactive_reason"] == "contract_ended"  # ends 2026-02-15
+    assert feb.loc["C1", "inactive_reason"] == "churn_flag"
+    assert feb.loc["B1", "active"]  # its contract ends in March, not February
+    # A stale end date (before the month) is not a fresh churn: A4 is active in March.
+    assert _activity(MAR).set_index("account_id").loc["A4", "active"]
+    assert _activity(JAN)["active"].all()
+
+
+def test_february_retention_by_segment():
+    table = segment_retention(_activity(JAN), _activity(FEB), merged_ids=MERGED[FEB])
+
+    # Tier 1 cohort A1 A2 A3 A4 (ARR 200+150+100+50 = 500). A3 is gone, A4's contract
+    # ended: retained A1 (220) and A2 (120). GRR = (200 + 120) / 500, NRR = 340 / 500.
+    t1 = _row(table, "Tier 1")
+    assert (t1.cohort_accounts, t1.retained_accounts, t1.churned_accounts) == (4, 2, 2)
+    assert t1.logo_retention == 0.5
+    assert (t1.arr_start, t1.arr_retained_gross, t1.arr_end) == (500, 320, 340)
+    assert t1.grr == pytest.approx(0.64)
+    assert t1.nrr == pytest.approx(0.68)
+
+    # Tier 2 cohort B1 B2 B3 B4 (40+30+20+10 = 100). B1 moved up to Tier 1 at 110 but stays
+    # in its January cohort; B3's February ARR is missing so 20 carries; B4 is gone.
+    # Kept = 40 + 30 + 20 = 90; end = 110 + 30 + 20 = 160. N1 is new: not in any cohort.
+    t2 = _row(table, "Tier 2")
+    assert (t2.cohort_accounts, t2.retained_accounts, t2.churned_accounts) == (4, 3, 1)
+    assert t2.logo_retention == 0.75
+    assert (t2.arr_start, t2.arr_retained_gross, t2.arr_end) == (100, 90, 160)
+    assert t2.grr == pytest.approx(0.9)
+    assert t2.nrr == pytest.approx(1.6)
+
+    # Tier 3: C3 was merged (out of the cohort), so the cohort is C1 C2 C4 (8+6+0 = 14).
+    # C1 is flagged churned; C2 grows to 9; C4 has no ARR either month.
+    # Kept = min(9, 6) = 6, end = 9: GRR 6/14, NRR 9/14.
+    t3 = _row(table, "Tier 3")
+    assert (t3.cohort_accounts, t3.retained_accounts, t3.merged_accounts) == (3, 2, 1)
+    assert t3.logo_retention == pytest.approx(2 / 3)
+    assert t3.logo_churn == pytest.approx(1 / 3)
+    assert t3.grr == pytest.approx(6 / 14)
+    assert t3.nrr == pytest.approx(9 / 14)
+
+
+def test_february_retention_broken_down_by_industry():
+    table = segment_retention(
+        _activity(JAN), _activity(FEB), breakdowns=["industry"], merged_ids=MERGED[FEB]
+    )
+    # Enterprise manufacturing (A1, A2: 350) kept both logos: GRR 320/350, NRR 340/350.
+    mfg = _row(table, "Tier 1", "industry", "Manufacturing")
+    assert (mfg.cohort_accounts, mfg.retained_accounts) == (2, 2)
+    assert mfg.grr == pytest.approx(320 / 350)
+    assert mfg.nrr == pytest.approx(340 / 350)
+    # Enterprise software (A3, A4) lost both.
+    sw = _row(table, "Tier 1", "industry", "Software")
+    assert (sw.logo_retention, sw.grr, sw.nrr) == (0.0, 0.0, 0.0)
+    # Mid-market software (B3 20 kept, B4 10 gone): logo 1/2, GRR = NRR = 20/30.
+    mm_sw = _row(table, "Tier 2", "industry", "Software")
+    assert mm_sw.logo_retention == 0.5
+    assert mm_sw.grr == pytest.approx(20 / 30)
+
+
+def test_march_retention_uses_february_segments_and_skips_accounts_inactive_in_february():
+    table = segment_retention(_activity(FEB), _activity(MAR))
+
+    # Tier 1 in February: A1 (220), A2 (120), B1 (110); A4 was inactive (contract ended).
+    # B1's contract ends in March; A2 drops to Tier 2 at 90 but is retained.
+    # Start 450, kept = 220 + 90 = 310, end = 310.
+    t1 = _row(table, "Tier 1")
+    assert (t1.cohort_accounts, t1.retained_accounts) == (3, 2)
+    assert t1.arr_start == 450
+    assert t1.grr == pytest.approx(310 / 450)
+    assert t1.nrr == pytest.approx(310 / 450)
+
+    # Tier 2 in February: B2 (30), B3 (missing: takes March's 25), N1 (60). B2 is gone.
+    # Start 30 + 25 + 60 = 115, kept 25 + 60 = 85, end 25 + 66 = 91.
+    t2 = _row(table, "Tier 2")
+    assert (t2.cohort_accounts, t2.retained_accounts, t2.churned_accounts) == (3, 2, 1)
+    assert (t2.arr_start, t2.arr_retained_gross, t2.arr_end) == (115, 85, 91)
+    assert t2.grr == pytest.approx(85 / 115)
+    assert t2.nrr == pytest.approx(91 / 115)
+
+    # Tier 3 in February: C2 (9) and C4 (no ARR); C1 was flagged churned. C4 is gone.
+    t3 = _row(table, "Tier 3")
+    assert (t3.cohort_accounts, t3.retained_accounts) == (2, 1)
+    assert (t3.grr, t3.nrr) == (1.0, 1.0)
+
+
+def test_a_cohort_without_arr_has_no_revenue_retention():
+    cohort = _activity(JAN).query("account_id == 'C4'")
+    table = segment_retention(cohort, _activity(FEB))
+    row = _row(table, "Tier 3")
+    assert row.logo_retention == 1.0
+    assert math.isnan(row.grr) and math.isnan(row.nrr)
+
+
+def test_unparseable_contract_end_dates_give_no_signal_instead_of_an_error():
+    odd = pd.DataFrame({"account_id": ["A1", "A2"], "contract_end_date": ["soon", None]})
+    activity = customer_activity(snapshot(FEB), FEB, odd)
+    assert activity.set_index("account_id").loc[["A1", "A2"], "active"].all()

@@ -1,0 +1,150 @@
+"""What the write-back sends: only changed segment fields, never overridden accounts."""
+
+import math
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.crm_sync import (
+    CrmField,
+    CrmFieldError,
+    check_fields,
+    choose_write_path,
+    chunked,
+    crm_value,
+    plan_sync,
+)
+
+TIERS = frozenset({"Tier 1", "Tier 2", "Tier 3", "Unsegmented"})
+FIELDS = {
+    "Customer_Tier__c": CrmField(
+        "Customer_Tier__c", "picklist", picklist_values=TIERS, restricted_picklist=True
+    ),
+    "Composite_Score__c": CrmField("Composite_Score__c", "double", scale=2),
+    "Segment_At_Risk__c": CrmField("Segment_At_Risk__c", "boolean"),
+    "Segment_Explanation__c": CrmField("Segment_Explanation__c", "textarea", length=10),
+    "Segment_Updated_At__c": CrmField("Segment_Updated_At__c", "datetime"),
+}
+FIELD_MAP = {
+    "segment": "Customer_Tier__c",
+    "composite_score": "Composite_Score__c",
+    "at_risk": "Segment_At_Risk__c",
+    "explanation": "Segment_Explanation__c",
+}
+NOW = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def assignments(*rows):
+    columns = ["account_id", "segment", "composite_score", "at_risk", "explanation"]
+    frame = pd.DataFrame([r[:5] for r in rows], columns=columns)
+    frame["segment_override"] = [r[5] if len(r) > 5 else False for r in rows]
+    frame["status"] = ["overridden" if o else "segmented" for o in frame["segment_override"]]
+    return frame
+
+
+def crm(*rows):
+    columns = ["Id", *FIELD_MAP.values()]
+    return pd.DataFrame(rows, columns=columns).set_index("Id")
+
+
+def plan(wanted, held):
+    return plan_sync(wanted, held, FIELDS, FIELD_MAP, "Segment_Updated_At__c", NOW)
+
+
+def test_only_changed_fields_are_sent_with_old_and_new_values():
+    result = plan(
+        assignments(("001A", "Tier 2", 3.55, False, "why"), ("001B", "Tier 1", 4.2, True, "x")),
+        crm(("001A", "Tier 3", 3.55, False, "why"), ("001B", "Tier 1", 4.2, True, "x")),
+    )
+    assert result.records == [
+        {
+            "Id": "001A",
+            "Customer_Tier__c": "Tier 2",
+            "Segment_Updated_At__c": "2026-11-02T03:04:05.000Z",
+        }
+    ]
+    assert result.changes.to_dict("records") == [
+        {"account_id": "001A", "changes": {"Customer_Tier__c": ["Tier 3", "Tier 2"]}}
+    ]
+    assert result.unchanged == 1
+    assert result.field_changes == {"Customer_Tier__c": 1}
+
+
+def test_values_compare_as_the_crm_stores_them():
+    # 3.554 rounds to the field's 2 decimals (3.55); blank and None are both null;
+    # False and None are the same checkbox; text is cut to the field length (10).
+    result = plan(
+        assignments(("001A", "Tier 2", 3.554, None, "0123456789-extra")),
+        crm(("001A", "Tier 2", 3.55, False, "0123456789")),
+    )
+    assert result.records == []
+    assert result.unchanged == 1
+
+
+def test_a_number_change_beyond_the_scale_is_sent_rounded():
+    result = plan(
+        assignments(("001A", "Tier 2", 3.567, False, "")),
+        crm(("001A", "Tier 2", 3.55, False, None)),
+    )
+    assert result.records[0]["Composite_Score__c"] == 3.57
+    assert result.changes["changes"][0] == {"Composite_Score__c": [3.55, 3.57]}
+
+
+def test_overridden_accounts_are_never_written():
+    result = plan(
+        assignments(("001A", "Tier 1", 4.5, True, "x", True)),
+        crm(("001A", "Tier 3", 2.0, False, "x")),
+    )
+    assert result.records == []
+    assert result.skipped.to_dict("records") == [
+        {"account_id": "001A", "reason": "override", "detail": None}
+    ]
+
+
+def test_accounts_missing_from_the_crm_are_reported_not_sent():
+    result = plan(assignments(("001Z", "Tier 1", 4.5, True, "x")), crm())
+    assert result.records == []
+    assert list(result.skipped["reason"]) == ["not_in_crm"]
+
+
+def test_a_value_outside_a_restricted_picklist_is_rejected_before_sending():
+    result = plan(
+        assignments(("001A", "Tier 9", 3.0, False, "x")), crm(("001A", "Tier 3", 3.0, False, "x"))
+    )
+    assert result.records == []
+    skip = result.skipped.iloc[0]
+    assert skip["reason"] == "invalid_value"
+    assert "Customer_Tier__c: 'Tier 9' is not an allowed picklist value" in skip["detail"]
+
+
+def test_missing_or_read_only_fields_fail_naming_them():
+    fields = dict(FIELDS)
+    del fields["Segment_At_Risk__c"]
+    fields["Composite_Score__c"] = CrmField("Composite_Score__c", "double", updateable=False)
+    with pytest.raises(CrmFieldError) as err:
+        check_fields(FIELD_MAP, "Segment_Updated_At__c", fields)
+    assert "missing on the CRM object: Segment_At_Risk__c" in str(err.value)
+    assert "not updateable: Composite_Score__c" in str(err.value)
+
+
+def test_crm_value_normalizes_blank_and_types():
+    assert crm_value(float("nan"), FIELDS["Composite_Score__c"]) is None
+    assert crm_value("  ", FIELDS["Customer_Tier__c"]) is None
+    assert crm_value("true", FIELDS["Segment_At_Risk__c"]) is True
+    assert crm_value(pd.NA, FIELDS["Segment_At_Risk__c"]) is False
+
+
+@pytest.mark.parametrize(
+    ("count", "path"), [(0, "none"), (1, "collections"), (1999, "collections"), (2000, "bulk")]
+)
+def test_collections_below_the_bulk_threshold_bulk_from_it(count, path):
+    assert choose_write_path(count, bulk_threshold=2000) == path
+
+
+@pytest.mark.parametrize("k", [1, 199, 200, 201, 450])
+def test_k_records_make_ceil_k_over_200_collection_calls(k):
+    batches = chunked([{"Id": str(i)} for i in range(k)], 200)
+    assert len(batches) == math.ceil(k / 200)
+    assert sum(len(b) for b in batches) == k
+    assert max(len(b) for b in batches) <= 200

@@ -1,0 +1,83 @@
+"""CSM views: a page and a CSV per owner, sortable in a real browser, CRM text escaped."""
+
+import io
+
+import pandas as pd
+
+from segmentation_pipeline.core.csm_views import csm_view_files, owner_slug
+from segmentation_pipeline.core.reports import csm_accounts, csm_book, pending_transitions
+from tests.core.reports.history import FEB, snapshot
+
+TRANSITIONS = pd.DataFrame(
+    {
+        "account_id": ["B1"],
+        "from_segment": ["Tier 2"],
+        "to_segment": ["Tier 1"],
+        "status": ["pending"],
+    }
+)
+
+
+def _files(assignments=None):
+    accounts = csm_accounts(
+        snapshot(FEB) if assignments is None else assignments, pending_transitions(TRANSITIONS)
+    )
+    return csm_view_files(accounts, csm_book(accounts), FEB)
+
+
+def test_one_page_and_one_csv_per_owner_plus_an_index():
+    files = _files()
+    owners = ["csm-1", "csm-2", "(unassigned)"]
+    assert set(files) == {"index.html"} | {
+        f"{owner_slug(o)}.{ext}" for o in owners for ext in ("html", "csv")
+    }
+    for owner in owners:
+        assert f'href="{owner_slug(owner)}.html"' in files["index.html"]
+
+
+def test_the_csv_lists_the_owners_accounts_with_every_field_a_csm_needs():
+    rows = pd.read_csv(io.StringIO(_files()[f"{owner_slug('csm-1')}.csv"]))
+    assert list(rows["account_id"]) == ["A1", "A2", "B1", "B2", "C1"]
+    assert {
+        "segment",
+        "service_model_label",
+        "composite_score",
+        "explanation",
+        "at_risk",
+        "pending_transition",
+    } <= set(rows.columns)
+    assert rows.set_index("account_id").loc["B1", "pending_transition"] == "Tier 2 -> Tier 1"
+
+
+def test_owner_slugs_are_safe_file_names_and_distinct():
+    assert owner_slug("../etc/passwd") != owner_slug("etc/passwd")
+    assert "/" not in owner_slug("../etc/passwd") and ".." not in owner_slug("../etc/passwd")
+
+
+def test_crm_text_is_escaped(tmp_path):
+    hostile = snapshot(FEB)
+    hostile.loc[hostile["account_id"] == "A1", "name"] = "<script>alert(1)</script>"
+    page = _files(hostile)[f"{owner_slug('csm-1')}.html"]
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_an_owner_page_sorts_by_a_clicked_column_in_the_browser(tmp_path, offline_page):
+    page_file = tmp_path / "csm-1.html"
+    page_file.write_text(_files()[f"{owner_slug('csm-1')}.html"])
+    opened = offline_page(page_file)
+    table = "table.sortable"
+    first_column = (
+        f"Array.from(document.querySelectorAll('{table} tbody tr'))"
+        ".map(r => r.cells[0].textContent)"
+    )
+    assert opened.page.evaluate(first_column) == ["A1", "A2", "B1", "B2", "C1"]
+
+    opened.page.click(f"{table} th:has-text('ARR')")  # A1 220, A2 120, B1 110, B2 30, C1 8
+    assert opened.page.evaluate(first_column) == ["C1", "B2", "B1", "A2", "A1"]
+    opened.page.click(f"{table} th:has-text('ARR')")
+    assert opened.page.evaluate(first_column) == ["A1", "A2", "B1", "B2", "C1"]
+
+    opened.page.click(f"{table} th:has-text('Pending transition')")
+    assert opened.page.evaluate(first_column)[0] == "B1"
+    assert opened.foreign_requests() == [] and opened.errors == []

@@ -1,0 +1,112 @@
+"""segment_history as a type-2 table: versions open and close only on real change."""
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.history import apply_changes, history_changes, segment_on
+from segmentation_pipeline.framework import parse_framework
+
+NOV = pd.Timestamp("2026-11-01")
+DEC = pd.Timestamp("2026-12-01")
+
+
+def assignments(**by_account: dict) -> pd.DataFrame:
+    """One assignment row per account: Tier 2, segmented, unless told otherwise."""
+    base = {
+        "segment": "Tier 2",
+        "status": "segmented",
+        "service_model": "low_touch",
+        "unsegmented_reason": None,
+        "framework_version": "2026.1",
+        "composite_score": 3.2,
+        "provisional": False,
+        "at_risk": False,
+        "explanation": "Tier 2 (Low-Touch): ...",
+    }
+    return pd.DataFrame([base | {"account_id": a} | f for a, f in by_account.items()])
+
+
+def run(history, rows, framework, as_of, run_id="r"):
+    current = history[history["is_current"].astype(bool)] if len(history) else history
+    changes = history_changes(current, rows, framework, as_of, run_id)
+    return apply_changes(history, changes), changes
+
+
+@pytest.fixture
+def first(framework):
+    return run(pd.DataFrame(), assignments(A={}, B={}), framework, NOV, "run1")[0]
+
+
+def test_first_run_opens_one_current_row_per_account(first):
+    assert first["account_id"].tolist() == ["A", "B"]
+    assert first["is_current"].tolist() == [True, True]
+    assert (first["valid_from"] == NOV).all() and first["valid_to"].isna().all()
+    assert first["run_id"].tolist() == ["run1", "run1"]
+    assert first["framework_version"].tolist() == ["2026.1", "2026.1"]
+
+
+def test_unchanged_rerun_changes_no_row(framework, first):
+    later, changes = run(first, assignments(A={}, B={}), framework, DEC, "run2")
+    assert changes.empty
+    pd.testing.assert_frame_equal(later, first)
+
+
+def test_untracked_columns_do_not_open_a_version(framework, first):
+    rows = assignments(A={"composite_score": 3.4, "at_risk": True}, B={})
+    assert run(first, rows, framework, DEC)[1].empty
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"segment": "Tier 1", "service_model": "high_touch"},
+        {"status": "overridden"},
+        {"framework_version": "2027.1"},
+        {"segment": "Unsegmented", "status": "unsegmented", "unsegmented_reason": "missing_arr"},
+    ],
+)
+def test_a_tracked_change_closes_the_version_and_opens_one(framework, first, change):
+    later, changes = run(first, assignments(A=change, B={}), framework, DEC, "run2")
+    assert len(changes.opened) == 1 and len(changes.closed) == 1
+    a = later[later["account_id"].eq("A")].sort_values("valid_from")
+    assert a["valid_from"].tolist() == [NOV, DEC]
+    assert a["valid_to"].iloc[0] == DEC and pd.isna(a["valid_to"].iloc[1])
+    assert a["is_current"].tolist() == [False, True]
+    assert a["run_id"].tolist() == ["run1", "run2"]
+
+
+def test_segment_on_a_date_is_a_range_query(framework, first):
+    later, _ = run(first, assignments(A={"segment": "Tier 1"}, B={}), framework, DEC)
+    assert segment_on(later, "A", NOV - pd.Timedelta(days=1)) is None
+    assert segment_on(later, "A", NOV + pd.Timedelta(days=15))["segment"] == "Tier 2"
+    assert segment_on(later, "A", DEC)["segment"] == "Tier 1"
+    assert segment_on(later, "A", DEC + pd.Timedelta(days=400))["segment"] == "Tier 1"
+
+
+def test_accounts_that_leave_the_crm_get_their_version_closed(framework, first):
+    later, changes = run(first, assignments(A={}), framework, DEC)
+    assert changes.closed["history_id"].tolist() == first["history_id"].tolist()[1:]
+    b = later[later["account_id"].eq("B")].iloc[0]
+    assert (b["valid_to"], b["is_current"]) == (DEC, False)
+
+
+def test_absent_accounts_stay_open_when_configured(framework, first):
+    data = framework.model_dump()
+    data["assignment"]["history"]["close_absent_accounts"] = False
+    keep = parse_framework(data)
+    assert run(first, assignments(A={}), keep, DEC)[1].empty
+
+
+def test_an_older_as_of_never_rewrites_history(framework, first):
+    older = NOV - pd.Timedelta(days=31)
+    _, changes = run(first, assignments(A={"segment": "Tier 3"}, B={}), framework, older)
+    assert changes.empty and changes.stale_accounts == 2
+
+
+def test_values_read_back_from_a_database_compare_equal(framework, first):
+    # SQLite hands booleans back as 0/1 and text as text: still no change.
+    stored = first.assign(provisional=0, at_risk=0, is_current=1)
+    data = framework.model_dump()
+    data["assignment"]["history"]["tracked_columns"] = ["segment", "provisional", "composite_score"]
+    tracked = parse_framework(data)
+    assert run(stored, assignments(A={}, B={}), tracked, DEC)[1].empty

@@ -1,0 +1,240 @@
+"""The methodology's worked example and its rubric tables, at every band edge."""
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.assignment import assign_segments
+from segmentation_pipeline.core.scoring import (
+    banded_points,
+    composite_score,
+    score_accounts,
+    score_firmographic,
+    score_value,
+    standardize_usage,
+)
+
+AS_OF = datetime(2026, 11, 15)
+
+
+def account(**overrides) -> dict:
+    """A standardized account row with neutral defaults."""
+    row = {
+        "account_id": "001A",
+        "name": "Acme",
+        "owner_id": "005U1",
+        "arr": 85_000.0,
+        "arr_reason": None,
+        "arr_tier": "Mid-Market",
+        "industry": "Healthcare",
+        "country_code": "US",
+        "region": "NA",
+        "company_size_band": "Mid-Market",
+        "employees": 500.0,
+        "growth_stage": "Mature",
+        "expansion_pipeline": 0.0,
+        "contract_term": "Annual (new)",
+        "strategic_importance": "Standard",
+        "created_date": pd.Timestamp("2024-01-01", tz="UTC"),
+        "segment_override": False,
+        "crm_tier": "Tier 2",
+    }
+    row.update(overrides)
+    return row
+
+
+def test_worked_example_composite_is_3_55_tier_2_low_touch_at_risk(framework):
+    composite = composite_score(
+        pd.Series([4.0]), pd.Series([2.0]), pd.Series([5.0]), framework
+    ).iloc[0]
+    assert composite == pytest.approx(3.55)  # 4x0.25 + 2x0.40 + 5x0.35 = 1.0 + 0.8 + 1.75
+
+    accounts = pd.DataFrame([account()])
+    scores = pd.DataFrame(
+        {
+            "account_id": ["001A"],
+            "firmographic_score": [4.0],
+            "behavioral_score": [2.0],
+            "value_score": [5.0],
+            "composite_score": [composite],
+            "provisional": [False],
+            "behavioral_fallback": [None],
+            "framework_version": [framework.version],
+        }
+    )
+    row = assign_segments(accounts, scores, framework).iloc[0]
+    assert row["segment"] == "Tier 2"
+    assert row["service_model"] == "low_touch"
+    assert row["service_model_label"] == "Low-Touch"
+    assert row["status"] == "segmented"
+    assert bool(row["at_risk"]) is True
+    assert "3.55" in row["explanation"] and "AT RISK" in row["explanation"]
+
+
+def test_worked_example_from_raw_fields_through_every_rubric(framework):
+    """Firmographic 4: 500 employees (4), adjacent Healthcare (4), US (5), Mature (3) = 16/4.
+    Behavioral 2: 30% active (2), 20% features (2), 3 tickets (2), 40% onboarding (2).
+    Value 5: $120K (5), 2x pipeline (5), multi-year (5), named logo (5)."""
+    accounts = pd.DataFrame(
+        [
+            account(
+                arr=120_000.0,
+                arr_tier="Enterprise",
+                expansion_pipeline=120_000.0,
+                contract_term="Multi-year",
+                strategic_importance="Named logo",
+            )
+        ]
+    )
+    usage = standardize_usage(
+        pd.DataFrame(
+            [
+                {
+                    "AccountId": "001A",
+                    "Logins30d": "90",
+                    "ActiveUsers": "30",
+                    "LicensedUsers": "100",
+                    "FeaturesAdopted": "4",
+                    "FeaturesAvailable": "20",
+                    "OpenTickets": "3",
+                    "NPS": None,
+                    "OnboardingCompletion": "0.4",
+                }
+            ]
+        )
+    )
+    scores = score_accounts(accounts, usage, framework, AS_OF)
+    assert scores.loc[0, ["firmographic_score", "behavioral_score", "value_score"]].tolist() == [
+        4.0,
+        2.0,
+        5.0,
+    ]
+    assert scores.loc[0, "composite_score"] == pytest.approx(3.55)
+    assert scores.loc[0, "firmographic_points"] == 16
+    assert scores.loc[0, "firmographic_rubric_tier"] == "Tier 1"  # 16+ points
+    row = assign_segments(accounts, scores, framework).iloc[0]
+    assert (row["segment"], bool(row["at_risk"])) == ("Tier 2", True)
+
+
+@pytest.mark.parametrize(
+    ("employees", "points"),
+    [(0, 1), (49, 1), (50, 2), (99, 2), (100, 3), (499, 3), (500, 4), (999, 4), (1000, 5)],
+)
+def test_company_size_band_edges(framework, employees, points):
+    values = pd.Series([float(employees)])
+    assert banded_points(values, framework.firmographic.company_size).iloc[0] == points
+
+
+@pytest.mark.parametrize(
+    ("arr", "points"),
+    [
+        (0, 1),
+        (9_999.99, 1),
+        (10_000, 2),
+        (24_999, 2),
+        (25_000, 3),
+        (49_999, 3),
+        (50_000, 4),
+        (99_999, 4),
+        (100_000, 5),
+    ],
+)
+def test_current_arr_band_edges(framework, arr, points):
+    assert banded_points(pd.Series([float(arr)]), framework.value.current_arr).iloc[0] == points
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "points"),  # ARR 100K: ratio = (100K + pipeline) / 100K
+    [(-1, 1), (0, 2), (19_999, 2), (20_000, 3), (49_999, 3), (50_000, 4), (100_000, 5)],
+)
+def test_expansion_potential_band_edges(framework, pipeline, points):
+    frame = pd.DataFrame([account(arr=100_000.0, expansion_pipeline=float(pipeline))])
+    assert score_value(frame, framework).loc[0, "val_expansion_points"] == points
+
+
+@pytest.mark.parametrize(
+    ("term", "points"),
+    [
+        ("Multi-year", 5),
+        ("Annual (renewing)", 4),
+        ("Annual (new)", 3),
+        ("Month-to-month", 2),
+        ("Past due", 1),
+        (None, 3),
+    ],
+)
+def test_contract_length_points(framework, term, points):
+    frame = pd.DataFrame([account(contract_term=term)])
+    assert score_value(frame, framework).loc[0, "val_contract_points"] == points
+
+
+@pytest.mark.parametrize(
+    ("industry", "points"),
+    [
+        ("Software", 5),
+        ("Healthcare", 4),
+        ("Manufacturing", 3),
+        ("Retail", 2),
+        ("Government", 1),
+        ("Unknown", 3),
+    ],
+)
+def test_industry_fit_points(framework, industry, points):
+    frame = pd.DataFrame([account(industry=industry)])
+    assert score_firmographic(frame, framework).loc[0, "firm_industry_points"] == points
+
+
+@pytest.mark.parametrize(
+    ("country", "region", "points"),
+    [("US", "NA", 5), ("DE", "EMEA", 4), ("ES", "EMEA", 3), ("JP", "APAC", 2), (None, None, 1)],
+)
+def test_geography_points(framework, country, region, points):
+    frame = pd.DataFrame([account(country_code=country, region=region)])
+    assert score_firmographic(frame, framework).loc[0, "firm_geography_points"] == points
+
+
+@pytest.mark.parametrize(
+    ("total", "tier"),
+    [(20, "Tier 1"), (16, "Tier 1"), (15, "Tier 2"), (10, "Tier 2"), (9, "Tier 3")],
+)
+def test_firmographic_rubric_tier_cutoffs(framework, total, tier):
+    """16+ / 10-15 / below 10, reached through company size and industry points."""
+    combos = {  # employees, industry, country, growth stage -> points
+        20: (1000, "Software", "US", "Growth"),  # 5 + 5 + 5 + 5
+        16: (500, "Healthcare", "US", "Mature"),  # 4 + 4 + 5 + 3
+        15: (500, "Healthcare", "US", "Early-stage"),  # 4 + 4 + 5 + 2
+        10: (50, "Retail", "JP", "Established"),  # 2 + 2 + 2 + 4
+        9: (50, "Retail", "JP", "Mature"),  # 2 + 2 + 2 + 3
+    }
+    employees, industry, country, stage = combos[total]
+    region = {"US": "NA", "JP": "APAC"}[country]
+    frame = pd.DataFrame(
+        [
+            account(
+                employees=float(employees),
+                industry=industry,
+                country_code=country,
+                region=region,
+                growth_stage=stage,
+            )
+        ]
+    )
+    scored = score_firmographic(frame, framework).iloc[0]
+    assert scored["firmographic_points"] == total
+    assert scored["firmographic_rubric_tier"] == tier
+
+
+@pytest.mark.parametrize(
+    ("composite", "tier"),
+    [
+        (5.0, "Tier 1"),
+        (4.0, "Tier 1"),
+        (3.99, "Tier 2"),
+        (2.5, "Tier 2"),
+        (2.49, "Tier 3"),
+        (1.0, "Tier 3"),
+    ],
+)
+def test_composite_tier_cutoffs(framework, composite, tier):
+    assert framework.tier_for_score(composite).name == tier

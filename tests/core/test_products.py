@@ -1,0 +1,123 @@
+"""Multi-product usage (methodology edge case 2): one relationship, a tag per product."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.products import account_usage, standardize_usage
+from segmentation_pipeline.core.scoring import score_accounts
+from segmentation_pipeline.framework import parse_framework
+
+AS_OF = pd.Timestamp("2026-11-01")
+
+
+def test_usage_export_with_products_standardizes_to_one_row_per_product():
+    raw = pd.DataFrame(
+        {
+            "AccountId": ["A", "A", "B", None, "A"],
+            "Product": ["Core", "Analytics", None, "Core", "Analytics"],
+            "ProductARR": ["90000", "5000", "", "1", "6000"],
+            "ActiveUsers": ["10", "2", "3", "1", "x"],
+            "LicensedUsers": ["20", "10", "3", "1", "10"],
+        }
+    )
+    usage = standardize_usage(raw)
+    assert usage[["account_id", "product"]].values.tolist() == [
+        ["A", "Core"],
+        ["B", None],
+        ["A", "Analytics"],  # the repeated (A, Analytics) keeps its last row
+    ]
+    assert usage["product_arr"].tolist()[2] == 6000
+    assert np.isnan(usage["active_users"].tolist()[2])
+
+
+def test_account_usage_sums_counts_and_averages_rates():
+    usage = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B", "Z"],
+            "active_users": [10, 2, 3, 99],
+            "licensed_users": [20, 10, 3, 99],
+            "features_adopted": [5, 1, 0, 0],
+            "features_available": [20, 10, 5, 5],
+            "open_tickets": [1, 2, np.nan, 0],
+            "logins_30d": [1, 1, 1, 1],
+            "nps": [40, np.nan, 10, 0],
+            "onboarding_completion": [1.0, 0.5, np.nan, 0],
+            "engagement_score": [np.nan] * 4,
+        }
+    )
+    at = np.array([0, 0, 1, -1])  # Z is not a known account
+    per = account_usage(usage, at, 3)
+    assert per["active_users"].tolist()[:2] == [12, 3]
+    assert per["licensed_users"].tolist()[:2] == [30, 3]
+    assert per["open_tickets"].tolist()[0] == 3 and np.isnan(per["open_tickets"].tolist()[1])
+    assert per["nps"].tolist()[0] == 40
+    assert per["onboarding_completion"].tolist()[0] == 0.75
+    assert per["has_usage"].tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("active", "features", "onboarding", "product_arr", "tag"),
+    [
+        (8, 14, 0.9, 50_000, "mature"),  # 5, 5, 5 -> 5.0
+        (6, 10, 0.7, 50_000, "mature"),  # 4, 4, 4 -> 4.0
+        (4, 6, 0.5, 50_000, "adopting"),  # 3, 3, 3 -> 3.0
+        (4, 3, 0.5, 50_000, "adopting"),  # 3, 2, 3 -> 2.67
+        (2, 3, 0.5, 50_000, "low adoption"),  # 2, 2, 3 -> 2.33
+        (8, 14, 0.9, 9_999, "pilot"),  # a small secondary product is a pilot
+    ],
+)
+def test_adoption_tags(
+    make_accounts, make_usage, framework, active, features, onboarding, product_arr, tag
+):
+    usage = make_usage(
+        {"product": "Core", "product_arr": 200_000},
+        {
+            "product": "Add-on",
+            "product_arr": product_arr,
+            "active_users": active,
+            "licensed_users": 10,
+            "features_adopted": features,
+            "features_available": 20,
+            "onboarding_completion": onboarding,
+        },
+    )
+    scores = score_accounts(make_accounts({}), usage, framework, AS_OF)
+    assert scores["product_adoption"].iloc[0] == f"Add-on: {tag}; Core: mature"
+
+
+def test_the_largest_product_is_never_a_pilot(make_accounts, make_usage, framework):
+    usage = make_usage({"product": "Core", "product_arr": 8_000})
+    scores = score_accounts(make_accounts({"arr": 8_000}), usage, framework, AS_OF)
+    assert scores["product_adoption"].iloc[0] == "Core: mature"
+
+
+def test_relationship_value_is_the_crm_arr_by_default(make_accounts, make_usage, framework):
+    accounts = make_accounts({"arr": 100_000})
+    usage = make_usage(
+        {"product": "Core", "product_arr": 120_000}, {"product": "Analytics", "product_arr": 5_000}
+    )
+    scores = score_accounts(accounts, usage, framework, AS_OF)
+    assert scores["relationship_value"].iloc[0] == 100_000
+    assert scores["products"].iloc[0] == 2
+
+
+def test_relationship_value_can_sum_the_products(make_accounts, make_usage, framework):
+    data = framework.model_dump()
+    data["assignment"]["multi_product"]["relationship_value"] = "sum_of_products"
+    framework = parse_framework(data)
+    accounts = make_accounts(
+        {"account_id": "multi", "arr": 100_000},
+        {"account_id": "single", "arr": 40_000},
+    )
+    usage = make_usage(
+        {"account_id": "multi", "product": "Core", "product_arr": 120_000},
+        {"account_id": "multi", "product": "Analytics", "product_arr": 5_000},
+        {"account_id": "single"},
+    )
+    scores = score_accounts(accounts, usage, framework, AS_OF).set_index("account_id")
+    assert scores.loc["multi", "relationship_value"] == 125_000
+    assert scores.loc["multi", "products"] == 2
+    assert scores.loc["single", "relationship_value"] == 40_000
+    assert scores.loc["single", "products"] == 0
+    assert pd.isna(scores.loc["single", "product_adoption"])

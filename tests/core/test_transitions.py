@@ -1,0 +1,237 @@
+"""The boundary-crossing review queue (methodology edge case 4), run after run.
+
+The account: 500 employees, Software, US, Early-stage (firmographic 4), usage at 4
+points, multi-year named logo. At $45K ARR it computes Tier 2 (3.9125); at $130K,
+Tier 1 (4.0875); shrunk to a $5K month-to-month commodity account with usage at 2
+points, Tier 3 (2.4125)."""
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.assignment import assign_segments
+from segmentation_pipeline.core.scoring import score_accounts
+from segmentation_pipeline.core.transitions import (
+    PriorState,
+    empty_decisions,
+    update_queue,
+)
+from segmentation_pipeline.framework import parse_framework
+
+NOV = pd.Timestamp("2026-11-01")
+DEC = pd.Timestamp("2026-12-01")
+ACCOUNT = {
+    "account_id": "001A",
+    "employees": 500,
+    "growth_stage": "Early-stage",
+    "strategic_importance": "Named logo",
+    "crm_tier": "Tier 2",
+}
+AT_45K, AT_130K = ACCOUNT | {"arr": 45_000}, ACCOUNT | {"arr": 130_000}
+AT_5K = ACCOUNT | {"arr": 5_000, "contract_term": "Month-to-month"}
+AT_5K |= {"strategic_importance": "Commodity"}
+POOR_USAGE = (
+    {
+        "active_users": 30,
+        "features_adopted": 4,
+        "open_tickets": 3,
+        "nps": -10,
+        "onboarding_completion": 0.3,
+    },
+)
+
+
+class Queue:
+    """Runs assignment with the state earlier runs left, as the pipeline does."""
+
+    def __init__(self, make_accounts, make_usage, framework):
+        self.make_accounts, self.make_usage, self.framework = make_accounts, make_usage, framework
+        self.state = PriorState.empty()
+        self.runs = 0
+
+    def run(self, account: dict, as_of: pd.Timestamp, usage=({},)):
+        self.runs += 1
+        frame = self.make_accounts(account)
+        scores = score_accounts(frame, self.make_usage(*usage), self.framework, as_of)
+        rows = assign_segments(frame, scores, self.framework, self.state, as_of)
+        queue, changed = update_queue(self.state.transitions, rows, as_of, f"run{self.runs}")
+        history = rows[["account_id", "status"]]
+        self.state = replace(self.state, transitions=queue, history=history)
+        self.changed = changed
+        return rows.iloc[0]
+
+    def decide(self, decision: str, at: pd.Timestamp, to_segment: str | None = "Tier 1"):
+        row = {"account_id": "001A", "to_segment": to_segment, "decision": decision}
+        row |= {"decided_by": "cs-ops@example.com", "decided_at": at, "note": None}
+        decisions = pd.concat([empty_decisions(), pd.DataFrame([row])], ignore_index=True)
+        self.state = replace(self.state, decisions=decisions)
+
+
+@pytest.fixture
+def queue(make_accounts, make_usage, framework):
+    return Queue(make_accounts, make_usage, framework)
+
+
+def with_policy(framework, **transitions):
+    data = framework.model_dump()
+    data["assignment"]["transitions"].update(transitions)
+    return parse_framework(data)
+
+
+def test_crossing_opens_one_pending_transition_and_keeps_the_tier(queue):
+    row = queue.run(AT_130K, NOV)
+    assert (row["segment"], row["computed_segment"]) == ("Tier 2", "Tier 1")
+    assert row["transition_status"] == "pending"
+    assert len(queue.changed) == 1
+    opened = queue.changed.iloc[0]
+    assert (opened["from_segment"], opened["to_segment"], opened["direction"]) == (
+        "Tier 2",
+        "Tier 1",
+        "upgrade",
+    )
+    assert opened["opened_at"] == NOV and pd.isna(opened["closed_at"])
+
+
+def test_unchanged_rerun_changes_no_queue_row(queue):
+    queue.run(AT_130K, NOV)
+    first = queue.state.transitions.copy()
+    row = queue.run(AT_130K, NOV + pd.Timedelta(days=1))
+    assert queue.changed.empty
+    assert row["transition_id"] == first["transition_id"].iloc[0]
+    pd.testing.assert_frame_equal(queue.state.transitions, first)
+
+
+def test_approval_applies_the_move_and_closes_the_row(queue):
+    queue.run(AT_130K, NOV)
+    queue.decide("approved", NOV + pd.Timedelta(days=3))
+    row = queue.run(AT_130K, NOV + pd.Timedelta(days=7))
+    assert (row["segment"], row["transition_status"], row["transition_rule"]) == (
+        "Tier 1",
+        "applied",
+        "approval",
+    )
+    assert row["decided_by"] == "cs-ops@example.com"
+    closed = queue.changed.iloc[0]
+    assert (closed["status"], closed["closed_at"]) == ("applied", NOV + pd.Timedelta(days=7))
+
+
+def test_applied_move_holds_while_the_crm_still_shows_the_old_tier(queue):
+    queue.run(AT_130K, NOV)
+    queue.decide("approved", NOV + pd.Timedelta(days=3))
+    queue.run(AT_130K, NOV + pd.Timedelta(days=7))
+    row = queue.run(AT_130K, DEC)  # no write-back: the CRM still says Tier 2
+    assert (row["current_tier"], row["segment"]) == ("Tier 1", "Tier 1")
+    assert pd.isna(row["transition_status"]) and queue.changed.empty
+
+
+def test_falling_back_after_an_applied_move_is_a_new_crossing(queue):
+    queue.run(AT_130K, NOV)
+    queue.decide("approved", NOV + pd.Timedelta(days=3))
+    queue.run(AT_130K, NOV + pd.Timedelta(days=7))
+    row = queue.run(AT_45K, DEC)
+    assert (row["segment"], row["transition_to"], row["transition_direction"]) == (
+        "Tier 1",
+        "Tier 2",
+        "downgrade",
+    )
+
+
+def test_rejection_keeps_the_tier_and_is_not_asked_again(queue):
+    queue.run(AT_130K, NOV)
+    queue.decide("rejected", NOV + pd.Timedelta(days=2))
+    row = queue.run(AT_130K, NOV + pd.Timedelta(days=7))
+    assert (row["segment"], row["transition_status"]) == ("Tier 2", "rejected")
+    assert queue.changed["status"].tolist() == ["rejected"]
+    again = queue.run(AT_130K, DEC)
+    assert (again["segment"], again["transition_status"]) == ("Tier 2", "rejected")
+    assert queue.changed.empty
+
+
+@pytest.mark.parametrize(
+    ("decided_at", "to_segment"),
+    [
+        (NOV - pd.Timedelta(days=1), "Tier 1"),  # taken before the transition opened
+        (NOV + pd.Timedelta(days=1), "Tier 3"),  # about another move
+    ],
+)
+def test_decisions_that_do_not_concern_the_open_transition_are_ignored(
+    queue, decided_at, to_segment
+):
+    queue.run(AT_130K, NOV)
+    queue.decide("approved", decided_at, to_segment)
+    assert queue.run(AT_130K, NOV + pd.Timedelta(days=7))["transition_status"] == "pending"
+
+
+def test_decision_without_a_target_applies_to_the_open_transition(queue):
+    queue.run(AT_130K, NOV)
+    queue.decide("approved", NOV + pd.Timedelta(days=1), to_segment=None)
+    assert queue.run(AT_130K, NOV + pd.Timedelta(days=7))["segment"] == "Tier 1"
+
+
+@pytest.mark.parametrize(("days", "applied"), [(13, False), (14, True)])
+def test_grace_period_applies_an_undecided_move(
+    make_accounts, make_usage, framework, days, applied
+):
+    graceful = with_policy(framework, upgrade={"policy": "review", "grace_days": 14})
+    queue = Queue(make_accounts, make_usage, graceful)
+    queue.run(AT_130K, NOV)
+    row = queue.run(AT_130K, NOV + pd.Timedelta(days=days))
+    assert (row["segment"] == "Tier 1") is applied
+    assert row["transition_rule"] == ("grace" if applied else None)
+
+
+def test_upgrades_and_downgrades_follow_their_own_policy(make_accounts, make_usage, framework):
+    fast_down = with_policy(framework, downgrade={"policy": "immediate", "grace_days": None})
+    down = Queue(make_accounts, make_usage, fast_down).run(AT_5K, NOV, POOR_USAGE)
+    assert (down["segment"], down["transition_status"], down["transition_rule"]) == (
+        "Tier 3",
+        "applied",
+        "immediate",
+    )
+    up = Queue(make_accounts, make_usage, fast_down).run(AT_130K, NOV)
+    assert (up["segment"], up["transition_status"]) == ("Tier 2", "pending")
+
+
+def test_going_back_to_the_current_tier_withdraws_the_pending_move(queue):
+    queue.run(AT_130K, NOV)
+    row = queue.run(AT_45K, NOV + pd.Timedelta(days=1))
+    assert (row["segment"], row["transition_status"]) == ("Tier 2", None)
+    assert queue.changed["status"].tolist() == ["withdrawn"]
+
+
+def test_a_new_target_supersedes_the_pending_move(queue):
+    queue.run(AT_130K, NOV)
+    row = queue.run(AT_5K, NOV + pd.Timedelta(days=1), POOR_USAGE)
+    assert (row["transition_to"], row["transition_direction"]) == ("Tier 3", "downgrade")
+    assert sorted(queue.changed["status"]) == ["pending", "withdrawn"]
+    assert len(queue.state.transitions) == 2
+
+
+def test_override_withdraws_a_pending_move(queue):
+    queue.run(AT_130K, NOV)
+    row = queue.run(AT_130K | {"segment_override": True}, NOV + pd.Timedelta(days=1))
+    assert (row["status"], row["segment"]) == ("overridden", "Tier 2")
+    assert queue.changed["status"].tolist() == ["withdrawn"]
+
+
+def test_provisional_account_is_reassigned_at_once_when_it_ages_out(queue):
+    created = pd.Timestamp(NOV, tz="UTC") - pd.Timedelta(days=10)
+    young = AT_130K | {"created_date": created, "crm_tier": "Tier 2"}
+    first = queue.run(young, NOV, usage=())
+    assert (first["status"], first["segment"]) == ("provisional", "Tier 1")
+    # 40 days old, with poor usage: computes Tier 2, the CRM shows Tier 3
+    aged = young | {"crm_tier": "Tier 3"}
+    row = queue.run(aged, NOV + pd.Timedelta(days=30), usage=({"active_users": 30},))
+    assert (row["status"], row["segment"], row["transition_rule"]) == (
+        "segmented",
+        row["computed_segment"],
+        "provisional_exit",
+    )
+    assert queue.changed["status"].tolist() == ["applied"]
+
+
+def test_accounts_without_a_crm_tier_are_assigned_without_review(queue):
+    row = queue.run(AT_130K | {"crm_tier": None}, NOV)
+    assert (row["segment"], row["transition_status"]) == ("Tier 1", None)
+    assert queue.changed.empty

@@ -1,0 +1,164 @@
+"""accounts_enriched in Dagster: vendors through the resource, metadata, review tables,
+graded by the governance enrichment coverage check, and API keys that never surface."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+import yaml
+
+from segmentation_pipeline.defs.assets.enrich import accounts_enriched
+from segmentation_pipeline.defs.checks import enrichment_coverage_check
+from segmentation_pipeline.defs.enrichment import FirmographicsResource
+from segmentation_pipeline.defs.partitions import monthly_partitions
+from segmentation_pipeline.defs.resources import (
+    FirmographicsFileResource,
+    FrameworkResource,
+    WarehouseResource,
+)
+from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH
+from segmentation_pipeline.io.warehouse import Warehouse
+
+MONTH = "2026-05-01"
+SECRET = "pdl-key-for-tests"  # the key the local PDL server expects (tests/conftest.py)
+
+
+def deduplicated(domains: list[str]) -> pd.DataFrame:
+    n = len(domains)
+    return pd.DataFrame({
+        "account_id": [f"a{i}" for i in range(n)],
+        "name": [f"Account {i}" for i in range(n)],
+        "domain": domains,
+        "industry": ["Unknown"] * n,
+        "employees": pd.array([None] * n, dtype="Float64"),
+        "annual_revenue": pd.array([None] * n, dtype="Float64"),
+        "country_code": [None] * n,
+        "region": [None] * n,
+        "company_size_band": [None] * n,
+    })
+
+
+@pytest.fixture
+def framework_file(tmp_path: Path) -> str:
+    """The default framework with the file provider and PDL on, Apollo off."""
+    data = yaml.safe_load(DEFAULT_FRAMEWORK_PATH.read_text())
+    providers = data["enrichment"]["providers"]
+    providers["pdl"].update(enabled=True, batch_size=1, rate_limit={"per_second": 50})
+    for group in data["enrichment"]["field_groups"].values():
+        group["providers"] = ["file", "pdl"]
+    providers.pop("apollo")
+    path = tmp_path / "framework.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+@pytest.fixture
+def firmographics_file(tmp_path: Path) -> str:
+    path = tmp_path / "firmographics.csv"
+    path.write_text("domain,industry,employees,annual_revenue,country_code\n"
+                    "umbrella.org,Healthcare,2500,900000000,FR\n")
+    return str(path)
+
+
+def materialize(frame, framework_file, warehouse_url, firmographics):
+    @dg.asset(name="accounts_deduplicated", partitions_def=monthly_partitions)
+    def upstream() -> pd.DataFrame:
+        return frame
+
+    return dg.materialize(
+        [upstream, accounts_enriched, enrichment_coverage_check],
+        partition_key=MONTH,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "framework": FrameworkResource(path=framework_file),
+            "firmographics": firmographics,
+            "warehouse": WarehouseResource(url=warehouse_url),
+        },
+        raise_on_error=False,
+    )
+
+
+def metadata_of(result) -> dict:
+    event = next(e for e in result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "accounts_enriched")
+    return event.materialization.metadata
+
+
+def test_vendor_waterfall_through_the_resource_with_metadata_and_review_tables(
+    pdl_server, framework_file, firmographics_file, sqlite_url, monkeypatch
+):
+    monkeypatch.setenv("PDL_API_KEY", SECRET)
+    monkeypatch.setenv("PDL_BASE_URL", pdl_server.url)
+    firmographics = FirmographicsResource.from_environment(firmographics_file)
+    frame = deduplicated(["umbrella.org", "acme.com", "globex.io", "nobody.org"])
+    result = materialize(frame, framework_file, sqlite_url, firmographics)
+    assert result.success
+    enriched = result.asset_value("accounts_enriched")
+    assert list(enriched["industry_source"]) == ["file", "pdl", "pdl", None]
+    assert list(enriched["company_size_band"][:3]) == ["Enterprise", "Mid-Market", "Mid-Market"]
+    assert list(enriched["region"][:3]) == ["EMEA", "NA", "EMEA"]
+
+    metadata = metadata_of(result)
+    assert metadata["credits_by_provider"].value == {"file": 0.0, "pdl": 2.0}
+    assert metadata["fields_filled"].value == 12
+    assert metadata["cost_per_filled_field"].value == pytest.approx(2 / 12)
+    assert metadata["vendor_requests"].value == 3  # umbrella.org was in the file
+    assert "| pdl | 3 | 0 | 2 | 1 |" in metadata["providers"].value
+    assert "| industry | 75.0% |" in metadata["coverage_after"].value
+
+    warehouse = Warehouse(sqlite_url)
+    queue = warehouse.read_table("enrichment_non_matches")
+    assert (list(queue["account_id"]), list(queue["snapshot_month"])) == (["a3"], [MONTH])
+    assert len(warehouse.read_table("enrichment_provenance")) == 12
+    assert len(warehouse.read_table("enrichment_cache")) == 4 + 3  # file x4 (3 misses), pdl x3
+
+    check = result.get_asset_check_evaluations()[0]
+    # 75%: above the 70% minimum viable, under the 85% target -> a warning, not an error
+    assert (check.passed, check.metadata["value"].value) == (False, 0.75)
+    assert check.severity == dg.AssetCheckSeverity.WARN
+
+    again = materialize(frame, framework_file, sqlite_url, firmographics)
+    assert metadata_of(again)["vendor_requests"].value == 0
+    assert pdl_server.calls() == 3
+
+
+def test_coverage_under_minimum_viable_is_an_error(
+    framework_file, firmographics_file, sqlite_url
+):
+    frame = deduplicated(["umbrella.org", "nobody.org", "nothing.net"])
+    offline = yaml.safe_load(Path(framework_file).read_text())
+    offline["enrichment"]["providers"]["pdl"]["enabled"] = False
+    Path(framework_file).write_text(yaml.safe_dump(offline))
+    # the plain file resource (no vendor keys) runs the offline file only
+    result = materialize(frame, framework_file, sqlite_url,
+                         FirmographicsFileResource(path=firmographics_file))
+    check = result.get_asset_check_evaluations()[0]
+    assert not check.passed
+    assert check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["value"].value == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_api_key_stays_out_of_metadata_logs_and_repr(
+    pdl_server, framework_file, firmographics_file, sqlite_url, monkeypatch, caplog
+):
+    monkeypatch.setenv("PDL_API_KEY", SECRET)
+    monkeypatch.setenv("PDL_BASE_URL", pdl_server.url)
+    firmographics = FirmographicsResource.from_environment(firmographics_file)
+    assert SECRET not in repr(firmographics)
+    result = materialize(deduplicated(["acme.com"]), framework_file, sqlite_url, firmographics)
+    assert result.success
+    texts = [str(v.value) for v in metadata_of(result).values()] + [caplog.text]
+    texts += [str(event) for event in result.all_events]
+    assert not any(SECRET in text for text in texts)
+
+
+def test_an_enabled_vendor_without_a_key_is_a_clear_error(
+    framework_file, firmographics_file, sqlite_url, monkeypatch
+):
+    monkeypatch.delenv("PDL_API_KEY", raising=False)
+    result = materialize(deduplicated(["acme.com"]), framework_file, sqlite_url,
+                         FirmographicsResource.from_environment(firmographics_file))
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "provider 'pdl' is enabled but no API key was given" in str(failure)

@@ -1,0 +1,162 @@
+"""A framework change, a backfill of three stored months, and the impact report.
+
+Every account below scores the same level (1-5) on every criterion of every rubric, so
+its composite score *is* that level. Version 2026.1 (the default) cuts tiers at 4.0 and
+2.5; the test's version 2026.2 at 4.5 and 1.5. So level 4 moves Tier 1 -> Tier 2,
+level 2 moves Tier 3 -> Tier 2, and levels 5, 3 and 1 stay where they are.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from segmentation_pipeline.defs.backfill import rescore, stale_partitions
+from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+# Inputs that earn exactly `level` points on each criterion of the default framework.
+EMPLOYEES = {5: 1500, 4: 700, 3: 200, 2: 70, 1: 20}
+INDUSTRY = {5: "Software", 4: "Healthcare", 3: "Manufacturing", 2: "Retail", 1: "Government"}
+COUNTRY = {5: "US", 4: "GB", 3: "ES", 2: "SG", 1: ""}  # ES: EMEA supported; SG: APAC limited
+GROWTH = {5: "Growth", 4: "Established", 3: "Mature", 2: "Early-stage", 1: "Pre-revenue"}
+ARR = {5: 150000, 4: 70000, 3: 30000, 2: 15000, 1: 5000}
+EXPANSION_RATIO = {5: 2.5, 4: 1.7, 3: 1.3, 2: 1.1, 1: 0.9}
+CONTRACT = {
+    5: "Multi-year",
+    4: "Annual (renewing)",
+    3: "Annual (new)",
+    2: "Month-to-month",
+    1: "Past due",
+}
+STRATEGIC = {
+    5: "Named logo",
+    4: "Industry influencer",
+    3: "Standard",
+    2: "Commodity",
+    1: "Misaligned",
+}
+ACTIVE_OF_100 = {5: 90, 4: 70, 3: 50, 2: 30, 1: 10}
+FEATURES_OF_20 = {5: 16, 4: 12, 3: 8, 2: 4, 1: 2}
+TICKETS = {5: 0, 4: 1, 3: 2, 2: 4, 1: 8}
+NPS = {5: 60, 4: 40, 3: 10, 2: -10, 1: -50}
+ONBOARDING = {5: 0.95, 4: 0.8, 3: 0.6, 2: 0.4, 1: 0.1}
+
+
+def write_crm(folder: Path, levels: dict[str, int]) -> None:
+    accounts, usage = [], []
+    for account_id, level in levels.items():
+        arr = ARR[level]
+        accounts.append(
+            {
+                "Id": account_id,
+                "Name": f"Account {account_id}",
+                "Website": f"https://{account_id.lower()}.example.com",
+                "Industry": INDUSTRY[level],
+                "NumberOfEmployees": EMPLOYEES[level],
+                "AnnualRevenue": "",
+                "BillingCountry": COUNTRY[level],
+                "BillingCity": "",
+                "Phone": "",
+                "OwnerId": "005U00000000001",
+                "CreatedDate": "2020-01-01T00:00:00.000+0000",
+                "SystemModstamp": "2024-12-01T00:00:00.000+0000",
+                "ARR__c": arr,
+                "Contract_Term__c": CONTRACT[level],
+                "Contract_End_Date__c": "2026-12-31",
+                "Expansion_Pipeline__c": round(arr * (EXPANSION_RATIO[level] - 1), 2),
+                "Strategic_Importance__c": STRATEGIC[level],
+                "Growth_Stage__c": GROWTH[level],
+                "Segment_Override__c": "false",
+                "Customer_Tier__c": "",
+            }
+        )
+        usage.append(
+            {
+                "AccountId": account_id,
+                "Logins30d": 100,
+                "ActiveUsers": ACTIVE_OF_100[level],
+                "LicensedUsers": 100,
+                "FeaturesAdopted": FEATURES_OF_20[level],
+                "FeaturesAvailable": 20,
+                "OpenTickets": TICKETS[level],
+                "NPS": NPS[level],
+                "OnboardingCompletion": ONBOARDING[level],
+            }
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(accounts).to_csv(folder / "accounts.csv", index=False)
+    pd.DataFrame(usage).to_csv(folder / "product_usage.csv", index=False)
+    pd.DataFrame(
+        columns=["domain", "industry", "employees", "annual_revenue", "country_code"]
+    ).to_csv(folder / "firmographics.csv", index=False)
+
+
+# Month by month: A2 upgrades to level 5 in March; A4 leaves in March; B4, C2, D2 join in February.
+MONTHS = {
+    "2025-01-01": {"A1": 5, "A2": 4, "A3": 3, "A4": 2, "A5": 1},
+    "2025-02-01": {"A1": 5, "A2": 4, "A3": 3, "A4": 2, "A5": 1, "B4": 4, "C2": 2, "D2": 2},
+    "2025-03-01": {"A1": 5, "A2": 5, "A3": 3, "A5": 1, "B4": 4, "C2": 2, "D2": 2},
+}
+# Worked by hand from the levels and the two versions' cut-offs.
+EXPECTED_MOVES = {
+    "2025-01-01": {("Tier 1", "Tier 2"): 1, ("Tier 3", "Tier 2"): 1},  # A2; A4
+    "2025-02-01": {("Tier 1", "Tier 2"): 2, ("Tier 3", "Tier 2"): 3},  # A2, B4; A4, C2, D2
+    "2025-03-01": {("Tier 1", "Tier 2"): 1, ("Tier 3", "Tier 2"): 2},  # B4; C2, D2
+}
+# March, old vs new: Tier 1 {A1, A2, B4} -> {A1, A2}; Tier 2 {A3} -> {A3, B4, C2, D2};
+# Tier 3 {A5, C2, D2} -> {A5}.
+EXPECTED_MARCH = {"Tier 1": (3, 2, 0, 1), "Tier 2": (1, 4, 3, 0), "Tier 3": (3, 1, 0, 2)}
+
+
+def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
+    governance, tmp_path
+):
+    for month, levels in MONTHS.items():
+        write_crm(governance.crm_folder, levels)
+        assert governance.run(month).success, month
+    engine = sa.create_engine(governance.warehouse_url)
+    before = pd.read_sql(
+        "select snapshot_month, account_id, segment from segment_snapshots", engine
+    )
+    assert before[before["account_id"] == "A2"]["segment"].tolist() == ["Tier 1"] * 3
+
+    v2 = tmp_path / "framework_v2.yaml"
+    v2.write_text(
+        DEFAULT_FRAMEWORK_PATH.read_text()
+        .replace('version: "2026.1"', 'version: "2026.2"')
+        .replace(
+            "min_score: 4.0, service_model: high_touch", "min_score: 4.5, service_model: high_touch"
+        )
+        .replace(
+            "min_score: 2.5, service_model: low_touch", "min_score: 1.5, service_model: low_touch"
+        )
+    )
+    governance.framework_path = str(v2)
+    stale = stale_partitions(governance.instance, "2026.2")
+    assert stale == {month: "2026.1" for month in MONTHS}
+
+    # The backfill must not touch the CRM: point it at a folder that does not exist.
+    governance.crm_folder = tmp_path / "no-crm-here"
+    results = rescore(governance.definitions(), governance.instance, stale)
+    assert all(r.success for r in results)
+    for result in results:
+        built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert "crm_accounts" not in built and "accounts_enriched" not in built
+        assert {"account_scores", "segment_assignments", "framework_change_impact"} <= built
+
+    moves = pd.read_sql("select * from framework_change_moves", engine)
+    for month, expected in EXPECTED_MOVES.items():
+        rows = moves[moves["snapshot_month"] == month]
+        assert {(r.before, r.after): r.accounts for r in rows.itertuples()} == expected
+        assert set(rows["old_version"]) == {"2026.1"} and set(rows["new_version"]) == {"2026.2"}
+
+    impact = pd.read_sql("select * from framework_change_impact", engine)
+    march = impact[impact["snapshot_month"] == "2025-03-01"].set_index("segment")
+    assert {
+        s: (r.before, r.after, r.moved_in, r.moved_out) for s, r in march.iterrows()
+    } == EXPECTED_MARCH
+    assert stale_partitions(governance.instance, "2026.2") == {}
+    after = pd.read_sql(
+        "select account_id, segment, framework_version from segment_snapshots", engine
+    )
+    assert set(after["framework_version"]) == {"2026.2"}

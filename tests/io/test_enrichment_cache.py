@@ -1,0 +1,73 @@
+"""The enrichment_cache table remembers hits and misses for their own TTLs."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from segmentation_pipeline.core.enrich.answers import Outcome, failed, hit, miss
+from segmentation_pipeline.framework.enrichment import CacheTtl
+from segmentation_pipeline.io.enrichment_cache import EnrichmentCache
+
+T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TTL = CacheTtl(hit_days=90, miss_days=14)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cache(request, tmp_path):
+    if request.param == "sqlite":
+        return EnrichmentCache(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    store = EnrichmentCache(request.getfixturevalue("enrichment_pg_url"))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE enrichment_cache, enrichment_credit_ledger")
+    return store
+
+
+def test_hits_and_misses_come_back_until_their_ttl(cache):
+    cache.store([
+        hit("pdl", "acme.com", {"industry": "Software", "employees": 120.0}, 0.9, T, credits=1),
+        miss("pdl", "nobody.org", T),
+        failed("pdl", "flaky.io", T, "timeout"),
+    ])
+    domains = ["acme.com", "nobody.org", "flaky.io"]
+    fresh = cache.fresh(domains, ["pdl"], T + timedelta(days=10), TTL)
+    acme = fresh["acme.com"]["pdl"]
+    assert (acme.outcome, acme.values, acme.confidence, acme.from_cache, acme.credits) == (
+        Outcome.HIT, {"industry": "Software", "employees": 120.0}, 0.9, True, 0.0
+    )
+    assert acme.fetched_at == T
+    assert fresh["nobody.org"]["pdl"].outcome is Outcome.MISS
+    assert "flaky.io" not in fresh  # failures are retried next run, never remembered
+    later = cache.fresh(["acme.com", "nobody.org"], ["pdl"], T + timedelta(days=15), TTL)
+    assert list(later) == ["acme.com"]  # the miss expired after 14 days, the hit did not
+    assert cache.fresh(["acme.com"], ["pdl"], T + timedelta(days=91), TTL) == {}
+
+
+def test_a_newer_answer_replaces_the_old_one(cache):
+    cache.store([miss("apollo", "acme.com", T)])
+    cache.store([hit("apollo", "acme.com", {"country_code": "US"}, 0.8, T + timedelta(days=20))])
+    answer = cache.fresh(["acme.com"], ["apollo"], T + timedelta(days=21), TTL)["acme.com"]
+    assert answer["apollo"].values == {"country_code": "US"}
+    assert len(cache.table()) == 1
+
+
+def test_answers_served_from_the_cache_are_not_written_back(cache):
+    cached = hit("pdl", "acme.com", {"industry": "Software"}, 0.9, T).cached()
+    assert cache.store([cached]) == 0
+
+
+def test_only_the_asked_providers_are_read(cache):
+    cache.store([miss("pdl", "acme.com", T), miss("apollo", "acme.com", T)])
+    assert list(cache.fresh(["acme.com"], ["apollo"], T, TTL)["acme.com"]) == ["apollo"]
+
+
+def test_ledger_sums_the_credits_spent_since_a_date(cache):
+    cache.record_spend({"pdl": 3.0, "apollo": 0.0}, T - timedelta(days=40))
+    cache.record_spend({"pdl": 2.0, "apollo": 5.0}, T)
+    assert cache.spent_since(T.replace(day=1)) == 7.0
+    assert cache.spent_since(T - timedelta(days=60)) == 10.0
+
+
+def test_many_domains_are_read_in_chunks(cache):
+    cache.store([miss("pdl", f"d{i}.com", T) for i in range(1200)])
+    domains = [f"d{i}.com" for i in range(1200)]
+    assert len(cache.fresh(domains, ["pdl"], T, TTL)) == 1200

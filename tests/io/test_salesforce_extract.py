@@ -1,0 +1,122 @@
+"""Account extraction: paging, describe validation, incremental reads, deletes, Bulk, signals."""
+
+import pytest
+
+from segmentation_pipeline.io.salesforce import (
+    ExtractSettings,
+    SalesforceAccountSource,
+    SalesforceClient,
+    SalesforceFieldError,
+)
+
+
+@pytest.fixture
+def org(salesforce_server):
+    rows = [
+        {
+            "Name": f"Account {i}",
+            "ARR__c": 1000.0 * i,
+            "Industry": "Software",
+            "NumberOfEmployees": i,
+        }
+        for i in range(7)
+    ]
+    salesforce_server.ids = salesforce_server.org.insert_many("Account", rows)
+    return salesforce_server
+
+
+def source(settings, **extract) -> SalesforceAccountSource:
+    extract.setdefault("derive_signals", False)
+    return SalesforceAccountSource(SalesforceClient(settings), ExtractSettings(**extract))
+
+
+def test_pages_are_followed_through_next_records_url(org, salesforce_settings):
+    org.api.page_size = 3
+    extract = source(salesforce_settings).read_accounts()
+    assert sorted(extract.accounts["Name"]) == [f"Account {i}" for i in range(7)]
+    # One query and two query-more pages (3 + 3 + 1 records).
+    assert org.api.count("GET", "/query/01g") == 2
+    assert org.api.records_served("/query") == 7
+
+
+def test_values_come_out_as_text_like_an_export(org, salesforce_settings):
+    row = source(salesforce_settings).read_accounts().accounts.set_index("Name").loc["Account 2"]
+    assert row["ARR__c"] == "2000.0"
+    assert row["NumberOfEmployees"] == "2"
+    assert row["Segment_Override__c"] == "false"
+    assert row["SystemModstamp"].endswith("Z")
+
+
+def test_a_misspelt_field_fails_naming_it_before_any_query(org, salesforce_settings):
+    fields = {"Id": "Id", "Name": "Name", "Industry": "Industy"}
+    with pytest.raises(SalesforceFieldError, match="Account has no field 'Industy'.*'Industry'"):
+        source(salesforce_settings, account_fields=fields).read_accounts()
+    assert org.api.count("GET", "/query") == 0
+
+
+def test_a_field_missing_from_the_org_fails_naming_it(org, salesforce_settings):
+    del org.org.tables["Account"].fields["Growth_Stage__c"]
+    with pytest.raises(SalesforceFieldError, match="'Growth_Stage__c'"):
+        source(salesforce_settings).read_accounts()
+
+
+def test_second_run_fetches_only_changed_rows_and_lists_deletions(org, salesforce_settings):
+    reader = source(salesforce_settings)
+    first = reader.read_accounts()
+    assert len(first.accounts) == 7 and first.deleted_ids == []
+
+    org.org.touch("Account", org.ids[1], {"Name": "Renamed"})
+    org.org.delete("Account", org.ids[2])
+    org.api.clear_log()
+    second = reader.read_accounts(first.high_water_mark)
+    assert list(second.accounts["Name"]) == ["Renamed"]
+    assert second.deleted_ids == [org.ids[2]]
+    assert second.high_water_mark > first.high_water_mark
+    assert org.api.records_served("/query") == 2  # the changed row and the deleted one
+
+    third = reader.read_accounts(second.high_water_mark)
+    assert third.accounts.empty and third.deleted_ids == []
+    assert third.high_water_mark == second.high_water_mark
+
+
+def test_large_result_sets_go_through_a_bulk_query_job(org, salesforce_settings):
+    rest = source(salesforce_settings).read_accounts()
+    bulk = source(salesforce_settings, bulk_query_threshold=5).read_accounts()
+    assert bulk.used_bulk and not rest.used_bulk
+    assert org.api.count("POST", "/jobs/query") == 1
+    assert bulk.accounts.fillna("-").equals(rest.accounts.fillna("-"))
+
+
+def test_bulk_query_results_follow_the_locator(org, salesforce_settings):
+    settings = salesforce_settings.model_copy(update={"bulk_query_page_size": 3})
+    extract = source(settings, bulk_query_threshold=1).read_accounts()
+    assert len(extract.accounts) == 7
+    assert org.api.count("GET", "/results") == 3
+
+
+def test_related_signals_fill_pipeline_contract_end_and_tickets(org, salesforce_settings):
+    a, b = org.ids[0], org.ids[1]
+    org.org.insert("Opportunity", {"AccountId": a, "Amount": 5000.0})
+    org.org.insert("Opportunity", {"AccountId": a, "Amount": 2500.0})
+    org.org.insert("Opportunity", {"AccountId": a, "Amount": 9999.0, "IsClosed": True})
+    org.org.insert("Contract", {"AccountId": b, "EndDate": "2027-01-31", "Status": "Activated"})
+    org.org.insert("Contract", {"AccountId": b, "EndDate": "2028-06-30", "Status": "Draft"})
+    org.org.insert("Case", {"AccountId": b})
+    org.org.insert("Case", {"AccountId": b, "IsClosed": True})
+    reader = source(salesforce_settings, derive_signals=True)
+    accounts = reader.read_accounts().accounts.set_index("Id")
+    assert accounts.loc[a, "Expansion_Pipeline__c"] == "7500.0"
+    assert accounts.loc[b, "Expansion_Pipeline__c"] == "0.0"
+    assert accounts.loc[b, "Contract_End_Date__c"] == "2027-01-31"
+    usage = reader.read_usage().set_index("AccountId")
+    assert usage.loc[b, "OpenTickets"] == 1
+
+
+def test_an_account_whose_opportunity_changed_is_read_again(org, salesforce_settings):
+    reader = source(salesforce_settings, derive_signals=True)
+    first = reader.read_accounts()
+    org.org.insert("Opportunity", {"AccountId": org.ids[4], "Amount": 1200.0})
+    second = reader.read_accounts(first.high_water_mark)
+    assert list(second.accounts["Id"]) == [org.ids[4]]
+    assert list(second.accounts["Expansion_Pipeline__c"]) == ["1200.0"]
+    assert reader.read_accounts(second.high_water_mark).accounts.empty

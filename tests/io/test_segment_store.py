@@ -1,0 +1,109 @@
+"""The segment operations tables in a real SQLite warehouse."""
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from segmentation_pipeline.core.history import history_changes
+from segmentation_pipeline.core.transitions import TRANSITION_COLUMNS
+from segmentation_pipeline.io.segment_store import SegmentStore
+
+NOV = datetime(2026, 11, 1)
+
+
+@pytest.fixture
+def store(sqlite_url):
+    return SegmentStore(sa.create_engine(sqlite_url))
+
+
+def assignments(segment="Tier 2", at_risk=False) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "segment": [segment, "Tier 3"],
+            "status": ["segmented", "provisional"],
+            "service_model": ["low_touch", "tech_touch"],
+            "unsegmented_reason": [None, None],
+            "framework_version": ["2026.1", "2026.1"],
+            "composite_score": [3.2, 2.0],
+            "provisional": [False, True],
+            "at_risk": [at_risk, False],
+            "segment_override": [False, False],
+            "explanation": ["why A", "why B"],
+        }
+    )
+
+
+def transition(status="pending", **fields) -> pd.DataFrame:
+    row = dict.fromkeys(TRANSITION_COLUMNS)
+    row |= {"transition_id": "A|Tier 2->Tier 1|x", "account_id": "A", "from_segment": "Tier 2"}
+    row |= {"to_segment": "Tier 1", "direction": "upgrade", "status": status, "opened_at": NOV}
+    return pd.DataFrame([row | fields])
+
+
+def test_empty_warehouse_gives_an_empty_state(store):
+    state = store.prior_state()
+    assert state.transitions.empty and state.decisions.empty and state.history.empty
+    assert list(state.transitions.columns) == list(TRANSITION_COLUMNS)
+
+
+def test_history_round_trip_then_an_unchanged_run_changes_nothing(store, framework):
+    store.write(
+        history_changes(store.open_history(), assignments(), framework, NOV, "r1"), transition()
+    )
+    current = store.open_history()
+    assert current["account_id"].tolist() == ["A", "B"]
+    assert current["valid_from"].tolist() == [pd.Timestamp(NOV)] * 2
+    later = datetime(2026, 12, 1)
+    assert history_changes(current, assignments(at_risk=True), framework, later, "r2").empty
+
+
+def test_closing_and_opening_happen_together(store, framework):
+    store.write(
+        history_changes(store.open_history(), assignments(), framework, NOV, "r1"), transition()
+    )
+    dec = datetime(2026, 12, 1)
+    changes = history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2")
+    store.write(changes, transition("applied", closed_at=dec, applied_by="approval"))
+    history = store.history().sort_values(["account_id", "valid_from"])
+    a = history[history["account_id"].eq("A")]
+    assert a["segment"].tolist() == ["Tier 2", "Tier 1"]
+    assert a["valid_to"].tolist()[0] == pd.Timestamp(dec) and pd.isna(a["valid_to"].tolist()[1])
+    assert a["is_current"].astype(bool).tolist() == [False, True]
+    queue = store.transitions()
+    assert queue[["status", "applied_by"]].values.tolist() == [["applied", "approval"]]
+
+
+def test_a_failed_write_leaves_both_tables_as_they_were(store, framework):
+    store.write(
+        history_changes(store.open_history(), assignments(), framework, NOV, "r1"), transition()
+    )
+    dec = datetime(2026, 12, 1)
+    changes = history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2")
+    twice = pd.concat([transition(), transition()], ignore_index=True)  # duplicate key
+    with pytest.raises(sa.exc.IntegrityError):
+        store.write(changes, twice)
+    assert store.open_history()["segment"].tolist() == ["Tier 2", "Tier 3"]
+    assert len(store.history()) == 2 and len(store.transitions()) == 1
+
+
+def test_decisions_are_recorded_in_utc(store):
+    store.record_decision(
+        "A",
+        "approved",
+        "cs-ops",
+        to_segment="Tier 1",
+        decided_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
+    )
+    decisions = store.decisions()
+    assert decisions[["account_id", "decision", "to_segment"]].values.tolist() == [
+        ["A", "approved", "Tier 1"]
+    ]
+    assert decisions["decided_at"].iloc[0] == pd.Timestamp("2026-11-03 09:00")
+
+
+def test_an_unknown_decision_is_refused(store):
+    with pytest.raises(ValueError, match="approved"):
+        store.record_decision("A", "maybe", "cs-ops")

@@ -1,0 +1,124 @@
+"""The vendor client survives what real vendors do, over real sockets on 127.0.0.1."""
+
+import asyncio
+import logging
+import time
+
+from pydantic import SecretStr
+
+from segmentation_pipeline.core.enrich.answers import Outcome
+from segmentation_pipeline.core.enrich.budget import CreditBudget
+from segmentation_pipeline.core.enrich.circuit_breaker import CircuitBreaker
+from segmentation_pipeline.core.enrich.retry import RetryPolicy
+from segmentation_pipeline.framework.enrichment import ProviderSettings, RateLimit
+from segmentation_pipeline.io.vendors.client import VendorClient
+from segmentation_pipeline.io.vendors.pdl import PeopleDataLabs
+
+FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
+
+
+def client(server, key=None, breaker=None, retry=FAST_RETRY, url=None, **settings):
+    options = {"kind": "pdl", "timeout_seconds": 2.0, "concurrency": 4, **settings}
+    return VendorClient(
+        PeopleDataLabs(min_likelihood=5),
+        ProviderSettings(**options),
+        SecretStr(key or server.api_key),
+        retry,
+        breaker or CircuitBreaker(failure_threshold=100),
+        base_url=url or server.url,
+    )
+
+
+def lookup(vendor, domains, budget=None):
+    answers = asyncio.run(vendor.lookup(domains, budget or CreditBudget(None, None)))
+    return {a.domain: a for a in answers}
+
+
+def test_429_waits_for_retry_after_then_succeeds(pdl_server):
+    pdl_server.faults.storm, pdl_server.faults.storm_retry_after = 1, 1
+    started = time.monotonic()
+    answers = lookup(client(pdl_server), ["acme.com"])
+    assert time.monotonic() - started >= 1.0
+    assert answers["acme.com"].outcome is Outcome.HIT
+    assert [r.status for r in pdl_server.log] == [429, 200]
+
+
+def test_5xx_burst_is_retried(pdl_server):
+    pdl_server.faults.errors = 2
+    answers = lookup(client(pdl_server), ["acme.com"])
+    assert answers["acme.com"].outcome is Outcome.HIT
+    assert [r.status for r in pdl_server.log] == [503, 503, 200]
+
+
+def test_lasting_5xx_gives_up_with_a_reason(pdl_server):
+    pdl_server.faults.error_domains = {"acme.com"}
+    answer = lookup(client(pdl_server), ["acme.com"])["acme.com"]
+    assert answer.outcome is Outcome.FAILED
+    assert answer.reason == "server error (HTTP 503); gave up after 3 attempts"
+
+
+def test_timeout_is_retried(pdl_server):
+    pdl_server.faults.timeouts, pdl_server.faults.hang_seconds = 1, 1.0
+    answers = lookup(client(pdl_server, timeout_seconds=0.3), ["acme.com"])
+    assert answers["acme.com"].outcome is Outcome.HIT
+
+
+def test_malformed_body_is_retried_then_reported(pdl_server):
+    pdl_server.faults.malformed = 1
+    assert lookup(client(pdl_server), ["acme.com"])["acme.com"].outcome is Outcome.HIT
+    pdl_server.faults.malformed_domains = {"globex.io"}
+    answer = lookup(client(pdl_server), ["globex.io"])["globex.io"]
+    assert answer.outcome is Outcome.FAILED
+    assert answer.reason.startswith("malformed response (body is not JSON")
+
+
+def test_breaker_parks_a_failing_provider(pdl_server):
+    pdl_server.faults.errors = 1000
+    domains = [f"company{i}.com" for i in range(20)]
+    vendor = client(pdl_server, breaker=CircuitBreaker(failure_threshold=3, reset_after=60),
+                    concurrency=1)
+    answers = lookup(vendor, domains)
+    assert pdl_server.calls() == 3  # three failures in a row, then nothing more was sent
+    parked = [a for a in answers.values() if a.outcome is Outcome.SKIPPED]
+    assert len(parked) == 19
+    assert parked[0].reason == "provider parked (server error (HTTP 503))"
+
+
+def test_bad_credentials_park_the_provider_after_one_request(pdl_server):
+    vendor = client(pdl_server, key="wrong-key", concurrency=1)
+    answers = lookup(vendor, ["acme.com", "globex.io", "umbrella.org"])
+    assert pdl_server.calls() == 1
+    assert {a.reason for a in answers.values()} == {
+        "authentication failed (HTTP 401)", "provider parked (authentication failed (HTTP 401))"
+    }
+
+
+def test_the_api_key_never_leaks_into_answers_logs_or_repr(pdl_server, caplog):
+    secret = "sk-live-DO-NOT-LEAK-4242"
+    caplog.set_level(logging.DEBUG)
+    refused = client(pdl_server, key=secret)
+    unreachable = client(pdl_server, key=secret, url="http://127.0.0.1:9")
+    texts = [repr(refused), repr(unreachable)]
+    for vendor in (refused, unreachable):
+        texts += [a.reason or "" for a in lookup(vendor, ["acme.com"]).values()]
+    texts.append(caplog.text)
+    assert "connection failed (ConnectError); gave up after 3 attempts" in texts
+    assert all(secret not in text for text in texts)
+
+
+def test_budget_stops_requests_before_they_are_sent(pdl_server):
+    vendor = client(pdl_server, concurrency=1)
+    budget = CreditBudget(per_run=2, per_month=None)
+    answers = lookup(vendor, ["acme.com", "globex.io", "umbrella.org", "nobody.org"], budget)
+    assert pdl_server.domains_asked() == ["acme.com", "globex.io"]
+    assert answers["umbrella.org"].reason == "budget: run budget of 2 credits reached"
+    assert budget.spent == 2
+
+
+def test_client_keeps_under_the_servers_rate_limit(pdl_server):
+    pdl_server.faults.rate_limit_per_second = 5
+    vendor = client(pdl_server, rate_limit=RateLimit(per_second=5))
+    answers = lookup(vendor, [f"company{i}.com" for i in range(12)])
+    assert all(a.outcome is Outcome.MISS for a in answers.values())
+    assert pdl_server.count(429) == 0
+    assert pdl_server.max_in_window(1.0) <= 5
