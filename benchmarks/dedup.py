@@ -10,8 +10,9 @@ to a temporary folder, and a fresh Python process reads them and runs the real
 read included), not of the generator. `wall_s` is standardize + dedup; the CSV read is
 reported apart as `read_s`; `cpu_s` is the CPU time of standardize + dedup (both cores
 counted), and `load_average_1m` the machine's load before and after: on a shared machine
-wall time includes waiting for other processes. Truth: columns Id,entity_id (accounts of one entity are
-duplicates of each other). Pairwise metrics count pairs of accounts put in one cluster.
+wall time includes waiting for other processes. Truth: columns Id,entity_id (accounts
+of one entity are duplicates of each other). Pairwise metrics count pairs of accounts
+put in one cluster.
 """
 
 from __future__ import annotations

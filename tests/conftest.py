@@ -444,3 +444,18 @@ def enrichment_pg_url() -> Iterator[str]:
         subprocess.run([*as_postgres, pg_ctl, "-D", data, "-m", "immediate", "stop"],
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- Data preparation (issue 4): standardized accounts from raw CRM rows ---------------
+@pytest.fixture
+def standardize(framework):
+    """Build a standardized account frame from raw rows in Salesforce field names."""
+    from segmentation_pipeline.core.standardize import standardize_accounts
+
+    def build(rows: list[dict]) -> pd.DataFrame:
+        raw = pd.DataFrame(rows)
+        if "Id" not in raw:
+            raw["Id"] = [f"001{i:012d}" for i in range(len(raw))]
+        return standardize_accounts(raw, framework)
+
+    return build

@@ -62,7 +62,7 @@ class StandardizationTables:
     country_aliases: dict[str, str]
     region_by_country: dict[str, str]
     legal_suffixes: tuple[str, ...]
-    free_mail_domains: frozenset[str]
+    generic_domains: frozenset[str]
 
 
 class StandardizationConfig(_Section):
@@ -81,7 +81,7 @@ class StandardizationConfig(_Section):
     legal_suffix_files: list[str] = ["bundled:legal_suffixes.csv"]
     legal_suffixes: list[str] = []
     include_cleanco_terms: bool = True
-    free_mail_domain_files: list[str] = ["bundled:free_mail_domains.csv"]
+    generic_domain_files: list[str] = ["bundled:generic_domains.csv"]
     null_tokens: list[str] = [
         "n/a", "na", "n.a.", "none", "null", "nil", "unknown", "-", "--", "?", "tbd", "#n/a",
         "not available", "not applicable",
@@ -97,7 +97,7 @@ class StandardizationConfig(_Section):
         "country_alias_files",
         "region_map_files",
         "legal_suffix_files",
-        "free_mail_domain_files",
+        "generic_domain_files",
     )
     @classmethod
     def _tables_exist(cls, references: list[str]) -> list[str]:
@@ -126,15 +126,13 @@ class StandardizationConfig(_Section):
         suffixes = [row[-1] for ref in self.legal_suffix_files for row in read_table(ref)]
         if self.include_cleanco_terms:
             suffixes += _cleanco_terms()
-        free_mail = {
-            row[0].lower() for ref in self.free_mail_domain_files for row in read_table(ref)
-        }
+        generic = {row[0].lower() for ref in self.generic_domain_files for row in read_table(ref)}
         return StandardizationTables(
             industry_synonyms=_pairs(self.industry_synonym_files, self.industry_synonyms),
             country_aliases=_pairs(self.country_alias_files, self.country_aliases),
             region_by_country=_pairs(self.region_map_files, self.region_overrides),
             legal_suffixes=tuple(dict.fromkeys(suffixes + self.legal_suffixes)),
-            free_mail_domains=frozenset(free_mail),
+            generic_domains=frozenset(generic),
         )
 
 

@@ -32,7 +32,7 @@ def test_bundled_tables_load():
     assert tables.region_by_country["BR"] == "LATAM"
     assert len(tables.region_by_country) > 240
     assert "gmbh" in tables.legal_suffixes
-    assert "gmail.com" in tables.free_mail_domains
+    assert "gmail.com" in tables.generic_domains
 
 
 def test_user_tables_extend_the_bundled_ones_and_inline_entries_win(tmp_path):

@@ -76,7 +76,7 @@ def standardize_accounts(raw: pd.DataFrame, framework: Framework) -> pd.DataFram
         "name": as_text(field("Name")),
     }
     out["name_key"] = name_keys(out["name"], tables.legal_suffixes)
-    domain = standardize_domain(field("Website"), tables.free_mail_domains)
+    domain = standardize_domain(field("Website"), tables.generic_domains)
     out["website"], out["domain"] = domain["website"], domain["domain"]
 
     matcher = IndustryMatcher(

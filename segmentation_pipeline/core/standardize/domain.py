@@ -6,8 +6,8 @@ fetch and no disk cache. `domain_of_host` asks tldextract about one host; for a 
 `registrable_domains` walks the same rules for all plain ASCII hosts at once (set lookups
 of each host's last 1, 2, 3... labels, as tldextract walks its trie) and leaves the rest
 (IDN, punycode) to tldextract. A property test holds the two to the same answers.
-Mailbox providers (gmail.com, ...) say nothing about the company, so they give a null
-domain with a reason.
+Generic domains (mailbox providers such as gmail.com, reserved ones such as example.com)
+say nothing about the company, so they give a null domain with a reason.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _suffix_lengths(host: pa.Array) -> np.ndarray:
 
 
 def registrable_domains(hosts: pd.Series) -> pd.Series:
-    """`domain_of_host` (without the mailbox rule) for a column of hosts; null where none."""
+    """`domain_of_host` (without the generic-domain rule) for a column of hosts; null where none."""
     values = arrow(hosts)
     plain = np.asarray(pc.fill_null(pc.string_is_ascii(values), False), dtype=bool)
     plain &= ~np.asarray(pc.fill_null(pc.match_substring_regex(values, r"\.\.|^xn--|\.xn--"),
@@ -144,38 +144,38 @@ def hosts(text: pd.Series) -> pd.Series:
     return host.where(fullmatch(host, _VALID_HOST))
 
 
-def domain_of_host(host: str | None, free_mail: Collection[str] = ()) -> Parsed:
+def domain_of_host(host: str | None, generic: Collection[str] = ()) -> Parsed:
     """The registrable domain of one host, by the public-suffix rules."""
     if host is None:
         return Parsed(None, "no_host")
     domain = _extractor()(host).top_domain_under_public_suffix
     if not domain:
         return Parsed(None, "no_public_suffix")
-    if domain in free_mail:
-        return Parsed(None, "free_mail_domain")
+    if domain in generic:
+        return Parsed(None, "generic_domain")
     return Parsed(domain, None)
 
 
-def registrable_domain(text: str | None, free_mail: Collection[str] = ()) -> Parsed:
+def registrable_domain(text: str | None, generic: Collection[str] = ()) -> Parsed:
     """One website or e-mail text -> its registrable domain, or null and why."""
     if text is None or not str(text).strip():
         return MISSING
     host = hosts(pd.Series([str(text)], dtype="str")).iloc[0]
-    return domain_of_host(None if pd.isna(host) else host, free_mail)
+    return domain_of_host(None if pd.isna(host) else host, generic)
 
 
-def standardize_domain(raw: pd.Series, free_mail: Collection[str] = ()) -> pd.DataFrame:
+def standardize_domain(raw: pd.Series, generic: Collection[str] = ()) -> pd.DataFrame:
     """Columns website (cleaned text) and domain; `domain_reason` says why a domain is null."""
     text = as_text(raw)
     host = hosts(text)
     domain = registrable_domains(host)
-    mailbox = domain.isin(list(free_mail)).to_numpy()
+    says_nothing = domain.isin(list(generic)).to_numpy()
     reason = np.select(
-        [text.isna().to_numpy(), host.isna().to_numpy(), domain.isna().to_numpy(), mailbox],
-        np.array([MISSING.reason, "no_host", "no_public_suffix", "free_mail_domain"], object),
+        [text.isna().to_numpy(), host.isna().to_numpy(), domain.isna().to_numpy(), says_nothing],
+        np.array([MISSING.reason, "no_host", "no_public_suffix", "generic_domain"], object),
         default=None,
     )
-    domain = domain.mask(mailbox)
+    domain = domain.mask(says_nothing)
     return pd.DataFrame(
         {
             "website": text,

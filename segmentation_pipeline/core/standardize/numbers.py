@@ -43,7 +43,7 @@ PLAIN_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
 # "USD 45000.00", "45k", "-12.5"); "1.200" (thousands or decimals?) is left to it.
 _COMMON_SHAPE = (
     r"(?P<sign>-)?(?:(?:usd|eur|gbp|chf|cad|aud) ?|[$€£] ?)?"
-    r"(?P<number>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?) ?"
+    r"(?P<number>[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?) ?"
     r"(?P<multiplier>k|m|mm|mn|b|bn)?"
 )
 _AMBIGUOUS_DOT = r"[0-9]{1,3}\.[0-9]{3}"

@@ -45,14 +45,14 @@ def test_no_domain_says_why(raw, reason):
 
 
 def test_mailbox_providers_are_not_company_domains():
-    assert registrable_domain("jane@gmail.com", {"gmail.com"}) == Parsed(None, "free_mail_domain")
+    assert registrable_domain("jane@gmail.com", {"gmail.com"}) == Parsed(None, "generic_domain")
 
 
 def test_column():
     out = standardize_domain(pd.Series([" WWW.ACME.COM ", None, "jane@gmail.com"]), {"gmail.com"})
     assert out["website"].tolist()[0] == "WWW.ACME.COM"
     assert out["domain"].tolist()[0] == "acme.com"
-    assert out["domain_reason"].tolist()[1:] == ["missing", "free_mail_domain"]
+    assert out["domain_reason"].tolist()[1:] == ["missing", "generic_domain"]
 
 
 SUFFIXES = ["com", "co.uk", "uk", "de", "com.au", "jp", "kawasaki.jp", "ck", "k12.ma.us",
