@@ -23,6 +23,7 @@ import pandas as pd
 import phonenumbers
 
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS
+from segmentation_pipeline.framework import load_framework
 
 # --- vocabulary ----------------------------------------------------------------------
 
@@ -320,26 +321,6 @@ _INDUSTRIES: dict[str, list[str]] = {
 }
 _INDUSTRY_WEIGHTS = [18, 12, 9, 9, 5, 9, 6, 5, 5, 7, 5, 4, 3, 3]
 _JUNK_INDUSTRIES = ["Misc", "Other", "Widgets", "Various", "TBD", "see notes"]
-_CONTRACT_TERMS = [
-    "Multi-year",
-    "Annual (renewing)",
-    "Annual (new)",
-    "Month-to-month",
-    "Past due",
-    "multi-year",
-    "ANNUAL (RENEWING)",
-]
-_IMPORTANCE = [
-    "Named logo",
-    "Reference customer",
-    "Industry influencer",
-    "Standard",
-    "Commodity",
-    "Misaligned",
-    "standard",
-]
-_GROWTH = ["Growth", "Scale-up", "Established", "Mature", "Early-stage", "Pre-revenue"]
-_TIERS = ["Tier 1", "Tier 2", "Tier 3", "tier 2"]
 _ACCENTED = {"e": "é", "u": "ü", "o": "ö", "a": "à", "n": "ñ", "i": "í"}
 _NEIGHBOUR_KEYS = dict(
     zip(string.ascii_lowercase, "qwertyuiopasdfghjklzxcvbnm"[1:] + "q", strict=True)
@@ -355,6 +336,16 @@ class MessyAccounts:
 def _pick(rng: np.random.Generator, options: list, size: int, p=None) -> np.ndarray:
     weights = None if p is None else np.asarray(p, dtype=float) / np.sum(p)
     return np.asarray(options, dtype=object)[rng.choice(len(options), size=size, p=weights)]
+
+
+def _picklist(rng: np.random.Generator, values, size: int) -> np.ndarray:
+    """The framework's picklist values as people type them: mostly exact, some in the
+    wrong case."""
+    picked = _pick(rng, list(values), size)
+    shout, whisper = rng.random(size) < 0.05, rng.random(size) < 0.05
+    picked[shout] = [v.upper() for v in picked[shout]]
+    picked[whisper] = [v.lower() for v in picked[whisper]]
+    return picked
 
 
 def _brands(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -462,6 +453,8 @@ def _format_phone(code: int, national: str, style: int, trunk: str) -> str:
 def generate(n: int, seed: int = 7) -> MessyAccounts:
     """n messy account records with known entities (see the module docstring)."""
     rng = np.random.default_rng(seed)
+    framework = load_framework()
+    value = framework.value
     sizes = rng.choice(
         np.arange(1, 9), size=n, p=[0.82, 0.11, 0.04, 0.015, 0.008, 0.004, 0.002, 0.001]
     )
@@ -732,13 +725,13 @@ def generate(n: int, seed: int = 7) -> MessyAccounts:
             "CreatedDate": created_at.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "SystemModstamp": modified.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "ARR__c": arr_text,
-            "Contract_Term__c": _pick(rng, _CONTRACT_TERMS, records),
+            "Contract_Term__c": _picklist(rng, value.contract_length.values, records),
             "Contract_End_Date__c": end.strftime("%Y-%m-%d"),
             "Expansion_Pipeline__c": np.char.mod("%.2f", amount * rng.uniform(-0.2, 1.5, records)),
-            "Strategic_Importance__c": _pick(rng, _IMPORTANCE, records),
-            "Growth_Stage__c": _pick(rng, _GROWTH, records),
+            "Strategic_Importance__c": _picklist(rng, value.strategic_importance.values, records),
+            "Growth_Stage__c": _picklist(rng, framework.firmographic.growth_stage.values, records),
             "Segment_Override__c": np.where(rng.random(records) < 0.02, "true", "false"),
-            "Customer_Tier__c": _pick(rng, _TIERS, records),
+            "Customer_Tier__c": _picklist(rng, [t.name for t in framework.tiers], records),
         }
     )
     order = rng.permutation(records)

@@ -896,7 +896,7 @@ def _data_preparation_blocks(fw: Framework) -> list[Block]:
     threshold in words, then every setting of both sections."""
     d = fw.dedup
     rows = [
-        [path, _joined(value) if isinstance(value, list | tuple) else str(value)]
+        [path, str(value)]
         for section in ("standardization", "dedup")
         for path, value in settings(getattr(fw, section), section)
     ]

@@ -18,7 +18,11 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.dedup.blocking import candidate_pairs
-from segmentation_pipeline.core.dedup.clustering import connected_components, guarded_clusters
+from segmentation_pipeline.core.dedup.clustering import (
+    Clusters,
+    connected_components,
+    guarded_clusters,
+)
 from segmentation_pipeline.core.dedup.keys import match_keys
 from segmentation_pipeline.core.dedup.scoring import (
     EVIDENCE_LABELS,
@@ -26,7 +30,7 @@ from segmentation_pipeline.core.dedup.scoring import (
     rule_labels,
     score_pairs,
 )
-from segmentation_pipeline.core.dedup.survivorship import merge_clusters
+from segmentation_pipeline.core.dedup.survivorship import Merge, merge_clusters
 
 if TYPE_CHECKING:
     from segmentation_pipeline.framework.models import Framework
@@ -102,7 +106,45 @@ def _rate_after(labels: np.ndarray, refused: ScoredPairs, clusters: int) -> floa
 
 
 def _evidence(states: np.ndarray) -> np.ndarray:
-    return np.array([EVIDENCE_LABELS[int(s)] for s in states], dtype=object)
+    labels = np.array([EVIDENCE_LABELS[s] for s in (-1, 0, 1, 2)], dtype=object)
+    return labels[states.astype(np.int64) + 1]
+
+
+def _audit(
+    frame: pd.DataFrame, merge: Merge, clusters: Clusters, matched: ScoredPairs, sum_fields
+) -> pd.DataFrame:
+    """One row per folded account: its survivor, the strongest merged pair it is in, the
+    evidence of that pair, and what it gave the survivor."""
+    n = len(frame)
+    survivor_rows = merge.survivors.index.to_numpy()
+    cluster_ids = np.full(n, -1, dtype=np.int64)
+    cluster_ids[clusters.labels[survivor_rows]] = np.arange(len(survivor_rows))
+    edges = matched.take(np.flatnonzero(clusters.merged))
+    best_edge, best_other = _best_edge(edges, n)
+    folded = np.flatnonzero(merge.survivor_of != np.arange(n))
+    edge = edges.take(best_edge[folded])
+    account_id = frame["account_id"].to_numpy(dtype=object)
+    audit = pd.DataFrame(
+        {
+            "account_id": account_id[folded],
+            "survivor_id": account_id[merge.survivor_of[folded]],
+            "cluster_id": cluster_ids[clusters.labels[folded]],
+            "match_score": edge.score.astype(float),
+            "rule": rule_labels(edge),
+            "matched_to": account_id[best_other[folded]],
+            "name_similarity": edge.name_similarity.astype(float),
+            "domain_evidence": _evidence(edge.domain),
+            "phone_evidence": _evidence(edge.phone),
+            "city_evidence": _evidence(edge.city),
+            "country_evidence": _evidence(edge.country),
+            "fields_filled": _fields_filled(merge.filled_from, folded),
+            "name": frame["name"].to_numpy(dtype=object)[folded],
+        }
+    )
+    for name in sum_fields:
+        if name in frame:
+            audit[f"{name}_added"] = pd.to_numeric(frame[name], errors="coerce").to_numpy()[folded]
+    return audit
 
 
 def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
@@ -126,35 +168,8 @@ def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
     sizes = np.bincount(clusters.labels, minlength=n)
     survivor_rows = survivors.index.to_numpy()
     survivors["duplicate_count"] = (sizes[clusters.labels[survivor_rows]] - 1).astype(int)
-    cluster_ids = np.full(n, -1, dtype=np.int64)
-    cluster_ids[clusters.labels[survivor_rows]] = np.arange(len(survivor_rows))
-
-    edges = matched.take(np.flatnonzero(clusters.merged))
-    best_edge, best_other = _best_edge(edges, n)
-    folded = np.flatnonzero(merge.survivor_of != np.arange(n))
-    edge = edges.take(best_edge[folded])
+    audit = _audit(frame, merge, clusters, matched, config.sum_fields)
     account_id = frame["account_id"].to_numpy(dtype=object)
-    filled = _fields_filled(merge.filled_from, folded)
-    audit = pd.DataFrame(
-        {
-            "account_id": account_id[folded],
-            "survivor_id": account_id[merge.survivor_of[folded]],
-            "cluster_id": cluster_ids[clusters.labels[folded]],
-            "match_score": edge.score.astype(float),
-            "rule": rule_labels(edge),
-            "matched_to": account_id[best_other[folded]],
-            "name_similarity": edge.name_similarity.astype(float),
-            "domain_evidence": _evidence(edge.domain),
-            "phone_evidence": _evidence(edge.phone),
-            "city_evidence": _evidence(edge.city),
-            "country_evidence": _evidence(edge.country),
-            "fields_filled": filled,
-            "name": frame["name"].to_numpy(dtype=object)[folded],
-        }
-    )
-    for name in config.sum_fields:
-        if name in frame:
-            audit[f"{name}_added"] = pd.to_numeric(frame[name], errors="coerce").to_numpy()[folded]
 
     refused = matched.take(np.flatnonzero(clusters.refused))
     review = pd.DataFrame(

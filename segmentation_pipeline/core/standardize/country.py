@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pycountry
-from rapidfuzz import fuzz, process
 
 from segmentation_pipeline.core.standardize.text import (
     MISSING,
+    FuzzyKeys,
     Parsed,
     as_text,
     lookup_key,
@@ -29,8 +29,6 @@ from segmentation_pipeline.core.standardize.text import (
     null_tokens_of,
     on_distinct,
 )
-
-MIN_FUZZY_KEY_LENGTH = 5
 
 
 def _unambiguous(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -82,9 +80,7 @@ class CountryLookup:
         alias_keys = dict(zip(lookup_keys_of(aliases), aliases.values(), strict=True))
         alias_keys.pop("", None)
         self._keys = {**translated, **english, **alias_keys}
-        self._fuzzy = {**english, **alias_keys}
-        self._fuzzy_choices = [key for key in self._fuzzy if len(key) >= MIN_FUZZY_KEY_LENGTH]
-        self._min_score = min_score
+        self._fuzzy = FuzzyKeys({**english, **alias_keys}, min_score)
         # "n/a" must read as no value, not as Namibia (NA).
         self._null_keys = null_tokens_of(null_tokens)
 
@@ -97,13 +93,9 @@ class CountryLookup:
             return MISSING
         if key in self._keys:
             return Parsed(self._keys[key], None)
-        if len(key) >= MIN_FUZZY_KEY_LENGTH:
-            best = process.extract(
-                key, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=self._min_score, limit=5
-            )
-            codes = {self._fuzzy[choice] for choice, score, _ in best if score == best[0][1]}
-            if len(codes) == 1:
-                return Parsed(codes.pop(), None)
+        code = self._fuzzy.closest(key)
+        if code is not None:
+            return Parsed(code, None)
         return Parsed(None, "unmatched")
 
 

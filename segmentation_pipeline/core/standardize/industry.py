@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import pandas as pd
-from rapidfuzz import fuzz, process
 
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY
 from segmentation_pipeline.core.standardize.text import (
+    FuzzyKeys,
     as_text,
     lookup_key,
     lookup_key_of,
@@ -24,9 +24,6 @@ from segmentation_pipeline.core.standardize.text import (
     null_tokens_of,
     on_distinct,
 )
-
-# Keys shorter than this are too short for an edit distance to mean a typo.
-MIN_FUZZY_KEY_LENGTH = 5
 
 MATCHED, FUZZY, UNMATCHED, MISSING = "matched", "fuzzy", "unmatched", "missing"
 
@@ -62,8 +59,7 @@ class IndustryMatcher:
         keys = dict(zip(lookup_keys_of(texts), targets, strict=True))
         keys.pop("", None)
         self._keys = keys
-        self._fuzzy_choices = [key for key in keys if len(key) >= MIN_FUZZY_KEY_LENGTH]
-        self._min_score = min_score
+        self._fuzzy = FuzzyKeys(keys, min_score)
         self._null_keys = null_tokens_of(null_tokens)
 
     def __call__(self, text: str | None) -> IndustryMatch:
@@ -75,13 +71,9 @@ class IndustryMatcher:
             return IndustryMatch(UNKNOWN_INDUSTRY, MISSING)
         if key in self._keys:
             return IndustryMatch(self._keys[key], MATCHED)
-        if len(key) >= MIN_FUZZY_KEY_LENGTH:
-            best = process.extract(
-                key, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=self._min_score, limit=5
-            )
-            industries = {self._keys[choice] for choice, score, _ in best if score == best[0][1]}
-            if len(industries) == 1:
-                return IndustryMatch(industries.pop(), FUZZY)
+        industry = self._fuzzy.closest(key)
+        if industry is not None:
+            return IndustryMatch(industry, FUZZY)
         return IndustryMatch(UNKNOWN_INDUSTRY, UNMATCHED)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import fuzz, process
 
 # Letters NFKD does not decompose into a base letter plus accents.
 _UNDECOMPOSED = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d",
@@ -139,3 +140,24 @@ def map_unique(
 def null_tokens_of(tokens: Iterable[str]) -> frozenset[str]:
     """Placeholder texts ('n/a', 'unknown', '-') as lookup keys; '-' alone reduces to ''."""
     return frozenset(lookup_keys_of(tokens)) - {""}
+
+
+class FuzzyKeys:
+    """Lookup keys -> values, tolerant of a typo: a key not in the table takes the value of
+    its closest keys (rapidfuzz ratio >= `min_score`) when they all agree on one value.
+    Keys shorter than `min_length` never match fuzzily: one edit in "usa" is "usb"."""
+
+    def __init__(self, table: dict[str, str], min_score: float, min_length: int = 5) -> None:
+        self._table = table
+        self._choices = [key for key in table if len(key) >= min_length]
+        self._min_score = min_score
+        self._min_length = min_length
+
+    def closest(self, key: str) -> str | None:
+        if len(key) < self._min_length:
+            return None
+        best = process.extract(
+            key, self._choices, scorer=fuzz.ratio, score_cutoff=self._min_score, limit=5
+        )
+        values = {self._table[choice] for choice, score, _ in best if score == best[0][1]}
+        return values.pop() if len(values) == 1 else None
