@@ -13,6 +13,7 @@ from segmentation_pipeline.defs.resources import (
     FileCrmResource,
     FirmographicsFileResource,
     FrameworkResource,
+    SnapshotStoreResource,
     WarehouseResource,
 )
 
@@ -31,6 +32,9 @@ def default_resources() -> dict:
         ),
         "warehouse": WarehouseResource(
             url=os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
+        ),
+        "snapshots": SnapshotStoreResource(
+            base_dir=os.environ.get("SEGMENTATION_SNAPSHOT_DIR", SnapshotStoreResource().base_dir)
         ),
     }
 

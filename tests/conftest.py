@@ -2,6 +2,7 @@
 own section, bound to 127.0.0.1 on a free port."""
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,3 +66,7 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     return request.getfixturevalue("postgres_url")
+
+
+# Keep the state of every test run (snapshots, default warehouse) out of the working copy.
+os.environ.setdefault("SEGMENTATION_HOME", tempfile.mkdtemp(prefix="segmentation-test-"))

@@ -1,0 +1,47 @@
+"""Snapshot files: the last full state of a source, kept between runs as parquet.
+
+Each write goes to a new file and returns its name; the caller commits that name (with
+the high-water mark) in the warehouse in one transaction. A crash before the commit
+leaves an unreferenced file and the previous snapshot still in force, never a half
+state. The base may be a local folder or any fsspec URL (s3://, gs://, ...), so run
+workers on other machines see the same files.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+from upath import UPath
+
+
+class SnapshotStore:
+    def __init__(self, base: str):
+        self.base = UPath(base)
+
+    def write(self, name: str, frame: pd.DataFrame) -> str:
+        """Store `frame` under a fresh file name; returns that name for the commit."""
+        folder = self.base / name
+        folder.mkdir(parents=True, exist_ok=True)
+        file_name = f"{uuid.uuid4().hex}.parquet"
+        with (folder / file_name).open("wb") as handle:
+            frame.to_parquet(handle, index=False)
+        return file_name
+
+    def read(self, name: str, file_name: str) -> pd.DataFrame | None:
+        """The stored frame, or None when the file is gone."""
+        path = self.base / name / file_name
+        if not path.exists():
+            return None
+        with path.open("rb") as handle:
+            return pd.read_parquet(handle)
+
+    def prune(self, name: str, keep: set[str]) -> int:
+        """Delete the files of `name` not in `keep`; returns how many went."""
+        folder = self.base / name
+        if not folder.exists():
+            return 0
+        stale = [p for p in folder.iterdir() if p.name.endswith(".parquet") and p.name not in keep]
+        for path in stale:
+            path.unlink()
+        return len(stale)
