@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,17 @@ import pandas as pd
 import sqlalchemy as sa
 
 STATE_TABLE = "pipeline_state"
+ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class PartitionSync:
+    """What a partition sync wrote: rows inserted, rows deleted, rows left as they were."""
+
+    written: int
+    deleted: int
+    unchanged: int
 
 
 def normalize_url(url: str) -> str:
@@ -217,6 +228,88 @@ class WarehouseWriter:
         stage.drop(self.conn)
         return len(rows)
 
+    def sync_partition(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        partition_column: str,
+        partition_key: str,
+        key_columns: Sequence[str],
+    ) -> PartitionSync:
+        """Make one partition of table `name` equal `frame`, writing only the rows that differ.
+
+        Each stored row carries a content hash (ROW_HASH_COLUMN); rows whose key and hash are
+        unchanged stay untouched. When most rows differ, when keys are missing or repeated,
+        or when the stored partition has no hashes, the partition is replaced whole.
+        """
+        keys = list(key_columns)
+        rows = frame.assign(
+            **{
+                partition_column: partition_key,
+                ROW_HASH_COLUMN: pd.util.hash_pandas_object(frame, index=False)
+                .to_numpy()
+                .view("int64"),
+            }
+        )
+        table = self.table(name, rows)
+        stored = self._stored_hashes(table, keys, partition_column, partition_key)
+        clean_keys = rows[keys].notna().all(axis=None) and not rows.duplicated(keys).any()
+        if stored is None or not clean_keys or stored[ROW_HASH_COLUMN].isna().any():
+            self.replace_partition(name, rows, partition_column, partition_key)
+            return PartitionSync(
+                written=len(rows), deleted=0 if stored is None else len(stored), unchanged=0
+            )
+
+        # Nullable integers: the outer join's gaps must not turn 64-bit hashes into floats.
+        both = (
+            rows[[*keys, ROW_HASH_COLUMN]]
+            .astype({ROW_HASH_COLUMN: "Int64"})
+            .merge(
+                stored.astype({ROW_HASH_COLUMN: "Int64"}),
+                on=keys,
+                how="outer",
+                suffixes=("", "_stored"),
+                indicator=True,
+            )
+        )
+        same = (both["_merge"] == "both") & (
+            both[ROW_HASH_COLUMN] == both[f"{ROW_HASH_COLUMN}_stored"]
+        ).fillna(False)
+        outdated = both[~same & (both["_merge"] != "left_only")][keys]
+        fresh = rows.merge(both[~same & (both["_merge"] != "right_only")][keys], on=keys)
+        if len(outdated) + len(fresh) > len(rows) // 2:
+            self.replace_partition(name, rows, partition_column, partition_key)
+            return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
+        self._delete_rows(table, outdated, partition_column, partition_key)
+        self.insert(table, fresh)
+        return PartitionSync(written=len(fresh), deleted=len(outdated), unchanged=int(same.sum()))
+
+    def _stored_hashes(
+        self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
+    ) -> pd.DataFrame | None:
+        """Key and content hash of every stored row of the partition; None if there are none."""
+        query = sa.select(*[table.c[k] for k in keys], table.c[ROW_HASH_COLUMN]).where(
+            table.c[partition_column] == partition_key
+        )
+        stored = pd.DataFrame(self.conn.execute(query).all(), columns=[*keys, ROW_HASH_COLUMN])
+        return None if stored.empty else stored
+
+    def _delete_rows(
+        self, table: sa.Table, keys: pd.DataFrame, partition_column: str, partition_key: str
+    ) -> None:
+        columns = [table.c[k] for k in keys.columns]
+        target = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
+        values = list(keys.itertuples(index=False, name=None))
+        if len(columns) == 1:
+            values = [v[0] for v in values]
+        for start in range(0, len(values), 10_000):
+            self.conn.execute(
+                sa.delete(table).where(
+                    table.c[partition_column] == partition_key,
+                    target.in_(values[start : start + 10_000]),
+                )
+            )
+
     def delete_keys(self, name: str, key_column: str, keys: Sequence[Any]) -> int:
         """Delete the rows whose `key_column` is one of `keys`; returns rows deleted."""
         table = self.table(name)
@@ -274,6 +367,17 @@ class Warehouse:
     def upsert(self, table: str, frame: pd.DataFrame, key_columns: Sequence[str]) -> int:
         with self.transaction() as tx:
             return tx.upsert(table, frame, key_columns)
+
+    def sync_partition(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        partition_column: str,
+        partition_key: str,
+        key_columns: Sequence[str],
+    ) -> PartitionSync:
+        with self.transaction() as tx:
+            return tx.sync_partition(table, frame, partition_column, partition_key, key_columns)
 
     def delete_keys(self, table: str, key_column: str, keys: Sequence[Any]) -> int:
         with self.transaction() as tx:

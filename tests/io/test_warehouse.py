@@ -33,6 +33,18 @@ def stored(warehouse, table, order_by="account_id"):
     return warehouse.read_table(table).sort_values(order_by).reset_index(drop=True)
 
 
+def count_statements(warehouse, verb):
+    seen = []
+    sa.event.listen(
+        warehouse.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: (
+            seen.append(statement) if statement.lstrip().upper().startswith(verb) else None
+        ),
+    )
+    return seen
+
+
 # --- replace_partition ----------------------------------------------------------------
 
 
@@ -89,6 +101,45 @@ def test_an_empty_frame_empties_the_partition(warehouse):
     warehouse.replace_partition("snapshots", snapshot(["a"]), "month", NOV)
     assert warehouse.replace_partition("snapshots", snapshot([]), "month", NOV) == 0
     assert warehouse.read_table("snapshots").empty
+
+
+# --- sync_partition: write only what differs ---------------------------------------------
+
+
+def test_syncing_a_partition_rewrites_only_changed_new_and_removed_rows(warehouse):
+    accounts = [f"a{i}" for i in range(10)]
+    first = warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
+    assert (first.written, first.deleted, first.unchanged) == (10, 0, 0)
+    warehouse.replace_partition("snapshots", snapshot(["x"]), "month", DEC)
+
+    night = snapshot(accounts[1:] + ["new"])
+    night.loc[night["account_id"] == "a5", "segment"] = "Tier 1"
+    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
+
+    assert (sync.written, sync.deleted, sync.unchanged) == (2, 2, 8)  # a5 + new; a0 + old a5
+    rows = stored(warehouse, "snapshots")
+    november = rows[rows["month"] == NOV].set_index("account_id")
+    assert sorted(november.index) == sorted(accounts[1:] + ["new"])
+    assert november.loc["a5", "segment"] == "Tier 1"
+    assert rows[rows["month"] == DEC]["account_id"].tolist() == ["x"]
+
+
+def test_syncing_an_unchanged_partition_writes_nothing(warehouse):
+    frame = snapshot([f"a{i}" for i in range(10)])
+    warehouse.sync_partition("snapshots", frame, "month", NOV, ["account_id"])
+    inserts, deletes = count_statements(warehouse, "INSERT"), count_statements(warehouse, "DELETE")
+    sync = warehouse.sync_partition("snapshots", frame, "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (0, 0, 10)
+    assert not inserts and not deletes
+
+
+def test_when_most_rows_changed_the_partition_is_replaced_whole(warehouse):
+    warehouse.sync_partition("snapshots", snapshot(["a", "b", "c"]), "month", NOV, ["account_id"])
+    sync = warehouse.sync_partition(
+        "snapshots", snapshot(["a", "b", "c"], tier="Tier 3"), "month", NOV, ["account_id"]
+    )
+    assert (sync.written, sync.deleted, sync.unchanged) == (3, 3, 0)
+    assert set(warehouse.read_table("snapshots")["segment"]) == {"Tier 3"}
 
 
 # --- upsert, append, delete, state ---------------------------------------------------
@@ -155,14 +206,7 @@ def test_writes_in_one_transaction_commit_together(warehouse):
 
 def test_rows_go_in_bulk_not_one_statement_per_row(warehouse, monkeypatch):
     monkeypatch.setattr(warehouse_module, "CHUNK_ROWS", 100)
-    inserts = []
-    sa.event.listen(
-        warehouse.engine,
-        "before_cursor_execute",
-        lambda conn, cursor, statement, *args: (
-            inserts.append(statement) if statement.lstrip().upper().startswith("INSERT") else None
-        ),
-    )
+    inserts = count_statements(warehouse, "INSERT")
     copies = []
     if warehouse.engine.dialect.name == "postgresql":
         import psycopg
