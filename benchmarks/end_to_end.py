@@ -4,13 +4,15 @@
     python benchmarks/end_to_end.py --accounts accounts.csv [--usage usage.csv] --out result.json
     python benchmarks/end_to_end.py --n 100000 --warehouse-url postgresql://postgres@127.0.0.1/test
 
-Runs `segmentation_job` in-process for one month on the embedded defaults (file CRM,
-offline firmographics, SQLite warehouse, Dagster's filesystem IO manager) or on the
-PostgreSQL warehouse given by --warehouse-url (in a fresh schema, dropped afterwards).
+Runs `segmentation_job` for one month, executed in-process inside a child process of its
+own (so its peak memory is the pipeline's, not the generator's), on the embedded defaults
+(file CRM, offline firmographics, SQLite warehouse, Dagster's filesystem IO manager) or on
+the PostgreSQL warehouse given by --warehouse-url (in a fresh schema, dropped afterwards).
 Then it edits --changed-share of the accounts (new ARR, some new owners, a later
-SystemModstamp) and runs the same month again, as the nightly job would. Prints and
-writes per-step wall time (split into loading inputs, computing, storing the output) and
-peak memory; the run's total wall time and peak RSS of the process.
+SystemModstamp) and runs the same month again, as the nightly job would. Prints and writes
+per step: wall time (split into loading inputs, computing, storing the output), CPU time
+and peak RSS; per run: wall, CPU, peak RSS and the load average (CPU time is the figure to
+trust on a shared machine).
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stopped.is_set():
-            self.samples.append((time.time(), self._process.memory_info().rss / MIB))
+            cpu = self._process.cpu_times()
+            rss = self._process.memory_info().rss / MIB
+            self.samples.append((time.time(), rss, cpu.user + cpu.system))
             time.sleep(self.interval_s)
 
     def stop(self) -> None:
@@ -60,8 +64,14 @@ class RssSampler(threading.Thread):
         self.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
-        inside = [rss for t, rss in self.samples if start <= t <= end]
+        inside = [rss for t, rss, _ in self.samples if start <= t <= end]
         return round(max(inside, default=0.0), 1)
+
+    def cpu(self, start: float = 0.0, end: float = float("inf")) -> float:
+        """CPU seconds (user + system) spent between two moments: unlike wall time, it
+        does not grow when other processes share the cores."""
+        inside = [cpu for t, _, cpu in self.samples if start <= t <= end]
+        return round(inside[-1] - inside[0], 1) if len(inside) > 1 else 0.0
 
 
 def step_breakdown(instance, run_id: str, sampler: RssSampler) -> dict[str, dict]:
@@ -95,6 +105,7 @@ def step_breakdown(instance, run_id: str, sampler: RssSampler) -> dict[str, dict
             "load_inputs_s": round(load, 2),
             "compute_s": round(max(wall - load - store, 0.0), 2),
             "store_output_s": round(store, 2),
+            "cpu_s": sampler.cpu(s["start"], s["end"]),
             "peak_rss_mb": sampler.peak(s["start"], s["end"]),
             "status": s["status"].removeprefix("STEP_").lower(),
         }
@@ -126,6 +137,8 @@ def run_job(instance, resources: dict, month: str, label: str) -> dict:
     figures = {
         "success": result.success,
         "wall_s": round(wall, 2),
+        "cpu_s": sampler.cpu(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "peak_rss_mb": sampler.peak(),
         "assets": step_breakdown(instance, result.run_id, sampler),
         "extract": extract_meta,
@@ -137,15 +150,17 @@ def run_job(instance, resources: dict, month: str, label: str) -> dict:
 def print_run(label: str, figures: dict) -> None:
     print(
         f"\n{label}: {'ok' if figures['success'] else 'FAILED'}  wall {figures['wall_s']:.1f} s"
-        f"  peak RSS {figures['peak_rss_mb']:.0f} MiB"
+        f"  cpu {figures['cpu_s']:.1f} s  peak RSS {figures['peak_rss_mb']:.0f} MiB"
+        f"  (load average {figures['load_average_1m']})"
     )
     print(
-        f"  {'step':45s} {'wall':>7s} {'load':>6s} {'compute':>8s} {'store':>6s} {'peak MiB':>9s}"
+        f"  {'step':45s} {'wall':>7s} {'load':>6s} {'compute':>8s} {'store':>6s} {'cpu':>6s}"
+        f" {'peak MiB':>9s}"
     )
     for key, s in figures["assets"].items():
         print(
             f"  {key:45s} {s['wall_s']:7.1f} {s['load_inputs_s']:6.1f} {s['compute_s']:8.1f} "
-            f"{s['store_output_s']:6.1f} {s['peak_rss_mb']:9.0f}  {s['status']}"
+            f"{s['store_output_s']:6.1f} {s['cpu_s']:6.1f} {s['peak_rss_mb']:9.0f}  {s['status']}"
         )
     if figures["extract"]:
         shown = (

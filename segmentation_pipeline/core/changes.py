@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 ROW_HASH = "_row_hash"
@@ -32,7 +33,10 @@ class ChangeSet:
 def row_hashes(frame: pd.DataFrame, ignore: Sequence[str] = ()) -> pd.Series:
     """A 64-bit content hash per row over every column but `ignore`, in a fixed order."""
     columns = sorted(c for c in frame.columns if c not in ignore and c != ROW_HASH)
-    as_text = frame[columns].astype("string")
+    # Text hashes alike whether held as object or string dtype; anything else becomes text.
+    as_text = frame[columns].astype(
+        {c: "string" for c in columns if not pd.api.types.is_string_dtype(frame[c].dtype)}
+    )
     return pd.util.hash_pandas_object(as_text, index=False).astype("uint64")
 
 
@@ -60,22 +64,32 @@ def merge_extract(
         return snapshot, ChangeSet(new=keyed[key].tolist())
 
     held = previous[previous[key].notna()]
-    before = pd.Series(held[ROW_HASH].to_numpy(), index=held[key])
-    known = keyed[key].isin(before.index)
-    same = known & (keyed[ROW_HASH].to_numpy() == before.reindex(keyed[key]).to_numpy())
+    # Keys as integer codes of one shared factorization: set logic in numpy, not on strings.
+    codes, _ = pd.factorize(pd.concat([held[key], keyed[key]], ignore_index=True))
+    held_codes, extract_codes = codes[: len(held)], codes[len(held) :]
+    position = np.full(codes.max() + 1 if len(codes) else 0, -1)
+    position[held_codes] = np.arange(len(held))
+    where_held = position[extract_codes]
+    known = where_held >= 0
+    held_hash = held[ROW_HASH].to_numpy()
+    same = known & (keyed[ROW_HASH].to_numpy() == held_hash[np.maximum(where_held, 0)])
     if full_refresh:
-        gone = held[~held[key].isin(keyed[key])][key]
+        gone = ~np.isin(held_codes, extract_codes)
     else:
-        gone = held[held[key].isin(deleted_ids)][key]
-    kept = held[~held[key].isin(gone) & ~held[key].isin(keyed.loc[known & ~same, key])]
+        gone = held[key].isin(list(deleted_ids)).to_numpy()
+    replaced = np.zeros(len(held), dtype=bool)
+    replaced[where_held[known & ~same]] = True
 
-    changed = keyed[~same.to_numpy()]
-    # Previous order for what was held, extract order for what is new.
-    position = pd.Series(range(len(held)), index=held[key])
-    order = pd.concat([kept[key].map(position), changed[key].map(position)]).to_numpy()
-    merged = pd.concat([kept, changed], ignore_index=True)
-    fallback = len(held) + pd.Series(range(len(merged)))
-    merged = merged.iloc[pd.Series(order).fillna(fallback).argsort(kind="stable")]
+    # Held rows keep their place; edited ones take it over; new ones follow in extract order.
+    kept = held[~gone & ~replaced]
+    changed = keyed[~same]
+    order = np.concatenate(
+        [
+            np.flatnonzero(~gone & ~replaced),
+            np.where(known[~same], where_held[~same], len(held) + np.arange((~same).sum())),
+        ]
+    )
+    merged = pd.concat([kept, changed], ignore_index=True).iloc[np.argsort(order, kind="stable")]
 
     if full_refresh:
         rows_without_key = unkeyed
@@ -86,7 +100,7 @@ def merge_extract(
     changes = ChangeSet(
         new=keyed.loc[~known, key].tolist(),
         updated=keyed.loc[known & ~same, key].tolist(),
-        deleted=gone.tolist(),
+        deleted=held.loc[gone, key].tolist(),
         unchanged=int(same.sum()),
     )
     return snapshot, changes
