@@ -252,6 +252,7 @@ class WarehouseWriter:
             }
         )
         table = self.table(name, rows)
+        self._index(table, [partition_column, *keys])
         stored = self._stored_hashes(table, keys, partition_column, partition_key)
         clean_keys = rows[keys].notna().all(axis=None) and not rows.duplicated(keys).any()
         if stored is None or not clean_keys or stored[ROW_HASH_COLUMN].isna().any():
@@ -280,7 +281,7 @@ class WarehouseWriter:
         if len(outdated) + len(fresh) > len(rows) // 2:
             self.replace_partition(name, rows, partition_column, partition_key)
             return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
-        self._delete_rows(table, outdated, partition_column, partition_key)
+        self._delete_matching(table, outdated, table.c[partition_column] == partition_key)
         self.insert(table, fresh)
         return PartitionSync(written=len(fresh), deleted=len(outdated), unchanged=int(same.sum()))
 
@@ -294,35 +295,27 @@ class WarehouseWriter:
         stored = pd.DataFrame(self.conn.execute(query).all(), columns=[*keys, ROW_HASH_COLUMN])
         return None if stored.empty else stored
 
-    def _delete_rows(
-        self, table: sa.Table, keys: pd.DataFrame, partition_column: str, partition_key: str
-    ) -> None:
+    def _delete_matching(
+        self, table: sa.Table, keys: pd.DataFrame, *conditions: sa.ColumnElement[bool]
+    ) -> int:
+        """Delete rows whose key columns match a row of `keys`, in batches of bound values."""
         columns = [table.c[k] for k in keys.columns]
         target = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
         values = list(keys.itertuples(index=False, name=None))
         if len(columns) == 1:
             values = [v[0] for v in values]
+        deleted = 0
         for start in range(0, len(values), 10_000):
-            self.conn.execute(
-                sa.delete(table).where(
-                    table.c[partition_column] == partition_key,
-                    target.in_(values[start : start + 10_000]),
-                )
-            )
+            batch = target.in_(values[start : start + 10_000])
+            deleted += self.conn.execute(sa.delete(table).where(batch, *conditions)).rowcount
+        return deleted
 
     def delete_keys(self, name: str, key_column: str, keys: Sequence[Any]) -> int:
         """Delete the rows whose `key_column` is one of `keys`; returns rows deleted."""
         table = self.table(name)
-        if table is None or not len(keys):
+        if table is None:
             return 0
-        deleted = 0
-        keys = list(keys)
-        for start in range(0, len(keys), 10_000):
-            batch = keys[start : start + 10_000]
-            deleted += self.conn.execute(
-                sa.delete(table).where(table.c[key_column].in_(batch))
-            ).rowcount
-        return deleted
+        return self._delete_matching(table, pd.DataFrame({key_column: list(keys)}))
 
     def set_state(self, name: str, value: dict) -> None:
         """Remember a small JSON value (a high-water mark, a cursor) under `name`."""
