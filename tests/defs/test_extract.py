@@ -70,8 +70,9 @@ def test_nightly_runs_read_only_what_changed_and_keep_the_whole_base(night):
     )
     accounts, meta = night.run()
     assert meta["extract_mode"] == "incremental"
-    assert meta["rows_read_from_crm"] == 2
+    assert meta["rows_read_from_crm"] == 3  # Beta, Delta and Core (stamped at the old mark)
     assert (meta["new_accounts"], meta["updated_accounts"], meta["deleted_accounts"]) == (1, 1, 0)
+    assert meta["unchanged_accounts_read"] == 1
     assert meta["changed_share"] == 0.5
     assert accounts["Id"].tolist() == ["001A", "001B", "001C", "001D"]
     assert accounts["ARR__c"].tolist() == ["100", "250", "300", "50"]
@@ -80,8 +81,13 @@ def test_nightly_runs_read_only_what_changed_and_keep_the_whole_base(night):
     assert state["high_water_mark"].startswith("2026-11-02T00:00:00")
     assert state["accounts"] == 4 and state["partition"] == NOV
 
+    # Nothing changed: only the records inside the overlap before the mark come back, and
+    # their content says they are the same.
     unchanged, meta = night.run()
-    assert meta["rows_read_from_crm"] == 0 and meta["extract_mode"] == "incremental"
+    assert meta["extract_mode"] == "incremental"
+    assert meta["rows_read_from_crm"] == 2 and meta["unchanged_accounts_read"] == 2
+    assert (meta["new_accounts"], meta["updated_accounts"]) == (0, 0)
+    assert meta["high_water_mark"].startswith("2026-11-02 00:00:00")
     pd.testing.assert_frame_equal(unchanged, accounts)
 
 

@@ -9,7 +9,7 @@ first run, on the first run of a new month, when the CRM source changes, when th
 snapshot is missing, or on request.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -30,6 +30,10 @@ BOOKKEEPING_FIELDS = ("SystemModstamp", "LastModifiedDate", "LastViewedDate", "L
 class ExtractConfig(dg.Config):
     full_refresh: bool = False
     """Re-read every account and reconcile deletions, whatever the stored state says."""
+    overlap_minutes: int = 5
+    """Ask for records modified this long before the mark too: a record saved by a
+    transaction still open at the last extract can carry an earlier stamp. Re-read records
+    whose content did not change count as unchanged, so the overlap costs only reads."""
 
 
 def _full_refresh_reason(
@@ -41,9 +45,15 @@ def _full_refresh_reason(
         return "first run"
     if state.get("source") != source:
         return "CRM source changed"
+    if not state.get("high_water_mark"):
+        return "no high-water mark yet"
     if state.get("partition") != partition:
         return "new month: full reconcile"
     return None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dg.asset(
@@ -68,7 +78,8 @@ def crm_accounts(
     if reason is None and previous is None:
         reason = "stored snapshot missing"
 
-    since = None if reason else datetime.fromisoformat(state["high_water_mark"])
+    mark_before = None if reason else datetime.fromisoformat(state["high_water_mark"])
+    since = mark_before - timedelta(minutes=config.overlap_minutes) if mark_before else None
     extract = crm.read_accounts(since=since)
     full = since is None or extract.full_refresh
     if since is not None and extract.full_refresh:
@@ -81,7 +92,9 @@ def crm_accounts(
         deleted_ids=extract.deleted_ids,
         ignore=BOOKKEEPING_FIELDS,
     )
-    mark = extract.high_water_mark or since
+    # The mark never moves back, even when only records inside the overlap came back.
+    marks = [_utc(m) for m in (extract.high_water_mark, mark_before) if m is not None]
+    mark = max(marks) if marks else None
     snapshot_file = store.write(STATE_NAME, snapshot)
     client.set_state(
         STATE_NAME,
@@ -120,7 +133,7 @@ def crm_accounts(
             "changed_share": dg.MetadataValue.float(
                 round(changes.changed / max(len(accounts), 1), 6)
             ),
-            "high_water_mark_before": str(since) if since else "",
+            "high_water_mark_before": str(mark_before) if mark_before else "",
             "high_water_mark": str(mark) if mark else "",
         }
     )
