@@ -128,12 +128,13 @@ def run_job(instance, resources: dict, month: str, label: str) -> dict:
     )
     wall = time.time() - started
     sampler.stop()
-    extract_meta = {}
+    metadata: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
-        if event.asset_key.to_user_string() == "crm_accounts":
-            for name, value in event.materialization.metadata.items():
-                if name != "preview":
-                    extract_meta[name] = getattr(value, "value", value)
+        values = metadata.setdefault(event.asset_key.to_user_string(), {})
+        for name, value in event.materialization.metadata.items():
+            value = getattr(value, "value", value)
+            if isinstance(value, int | float | str | bool) and name != "preview":
+                values[name] = value
     figures = {
         "success": result.success,
         "wall_s": round(wall, 2),
@@ -141,7 +142,10 @@ def run_job(instance, resources: dict, month: str, label: str) -> dict:
         "load_average_1m": round(os.getloadavg()[0], 2),
         "peak_rss_mb": sampler.peak(),
         "assets": step_breakdown(instance, result.run_id, sampler),
-        "extract": extract_meta,
+        "extract": metadata.get("crm_accounts", {}),
+        "warehouse_write": {
+            k: v for k, v in metadata.get("warehouse_segments", {}).items() if k.startswith("rows_")
+        },
     }
     print_run(label, figures)
     return figures
@@ -172,6 +176,9 @@ def print_run(label: str, figures: dict) -> None:
             "full_refresh_reason",
         )
         print("  extract: " + ", ".join(f"{k}={figures['extract'].get(k)}" for k in shown))
+    if figures["warehouse_write"]:
+        written = ", ".join(f"{k}={v}" for k, v in figures["warehouse_write"].items())
+        print(f"  warehouse_segments: {written}")
 
 
 def fresh_postgres_schema(url: str) -> tuple[str, str]:
@@ -329,7 +336,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         full = run_in_child(workdir, args, "full run")
         report.update(
-            {k: full[k] for k in ("success", "wall_s", "peak_rss_mb", "assets", "extract")}
+            {
+                k: full[k]
+                for k in (
+                    "success",
+                    "wall_s",
+                    "cpu_s",
+                    "load_average_1m",
+                    "peak_rss_mb",
+                    "assets",
+                    "extract",
+                    "warehouse_write",
+                )
+            }
         )
         report["over_budget"] = over_budget(full, BUDGET_WALL_S)
         if not args.no_rerun:

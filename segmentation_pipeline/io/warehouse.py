@@ -292,7 +292,14 @@ class WarehouseWriter:
         query = sa.select(*[table.c[k] for k in keys], table.c[ROW_HASH_COLUMN]).where(
             table.c[partition_column] == partition_key
         )
-        stored = pd.DataFrame(self.conn.execute(query).all(), columns=[*keys, ROW_HASH_COLUMN])
+        names = [*keys, ROW_HASH_COLUMN]
+        # Keys and integers need no result processing: read the driver's tuples directly,
+        # a million Row objects would cost more than the comparison itself.
+        result = self.conn.execute(query)
+        rows = result.cursor.fetchall()
+        result.close()
+        columns = list(zip(*rows, strict=True)) or [() for _ in names]
+        stored = pd.DataFrame(dict(zip(names, columns, strict=True)))
         return None if stored.empty else stored
 
     def _delete_matching(
