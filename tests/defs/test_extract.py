@@ -127,8 +127,12 @@ def test_a_full_extract_on_request_on_a_new_source_or_without_a_snapshot(night, 
 
 
 @pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)
-def test_only_the_current_and_the_previous_snapshot_files_are_kept(night):
+def test_a_quiet_night_keeps_the_snapshot_file_and_only_two_files_are_kept(night):
+    snapshot_files = night.snapshots / STATE_NAME
     night.export(START)
-    for _ in range(4):
-        night.run()
-    assert len(list((night.snapshots / STATE_NAME).iterdir())) == 2
+    night.run()
+    night.run()  # nothing changed: the stored snapshot stays in force, nothing is written
+    assert len(list(snapshot_files.iterdir())) == 1
+    for _ in range(3):
+        night.run(full_refresh=True)
+    assert len(list(snapshot_files.iterdir())) == 2  # the current one and the one before

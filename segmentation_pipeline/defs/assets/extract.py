@@ -95,7 +95,8 @@ def crm_accounts(
     # The mark never moves back, even when only records inside the overlap came back.
     marks = [_utc(m) for m in (extract.high_water_mark, mark_before) if m is not None]
     mark = max(marks) if marks else None
-    snapshot_file = store.write(STATE_NAME, snapshot)
+    unchanged_night = state is not None and not full and changes.changed == 0
+    snapshot_file = state["snapshot"] if unchanged_night else store.write(STATE_NAME, snapshot)
     client.set_state(
         STATE_NAME,
         {
