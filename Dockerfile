@@ -19,7 +19,7 @@ COPY segmentation_pipeline ./segmentation_pipeline
 # The project itself from the build context; its dependencies are ranged in pyproject.toml.
 # hadolint ignore=DL3013
 RUN pip install --no-cache-dir ".[postgres]" \
-    && useradd --uid 10001 --user-group --no-create-home --home-dir /opt/dagster dagster \
+    && useradd --uid 10001 --user-group --create-home dagster \
     && mkdir -p "$DAGSTER_HOME" "$SEGMENTATION_HOME" \
     && chown -R 10001:10001 "$DAGSTER_HOME" "$SEGMENTATION_HOME"
 # Instance config (PostgreSQL run, event and schedule storage; URL from DAGSTER_PG_URL) for
