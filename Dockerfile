@@ -3,7 +3,8 @@
 # Kubernetes run launcher starts them from this image. See docs/deployment.md.
 #
 #   docker build -t segmentation-pipeline .
-#   docker run -e DAGSTER_PG_URL=postgresql://... -e SEGMENTATION_WAREHOUSE_URL=... -p 4000:4000 segmentation-pipeline
+#   docker run -e DAGSTER_PG_URL=postgresql+psycopg2://... -e SEGMENTATION_WAREHOUSE_URL=... \
+#     -p 4000:4000 segmentation-pipeline
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
