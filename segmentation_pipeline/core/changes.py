@@ -9,7 +9,7 @@ as changed and a missed delta can never hide an edit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,3 +104,41 @@ def merge_extract(
         unchanged=int(same.sum()),
     )
     return snapshot, changes
+
+
+INPUT_HASH = "_input_hash"
+
+
+def recompute_changed_rows(
+    inputs: pd.DataFrame,
+    memo: pd.DataFrame | None,
+    compute: Callable[[pd.DataFrame], pd.DataFrame],
+) -> tuple[pd.DataFrame, int]:
+    """Outputs of a row-by-row stage, computing only the input rows the memo has not seen.
+
+    `compute` must turn each input row into one output row, in order, whatever other rows
+    it is given. `memo` is an earlier result of the same code and config, with its
+    INPUT_HASH column. Returns the outputs (with INPUT_HASH, in input order, with the
+    memo's dtypes) and how many rows were computed.
+    """
+    hashes = row_hashes(inputs).to_numpy()
+    known = None if memo is None or memo.empty else memo.drop_duplicates(INPUT_HASH)
+    hit = (
+        np.full(len(inputs), -1)
+        if known is None
+        else pd.Index(known[INPUT_HASH]).get_indexer(hashes)
+    )
+    missing = hit < 0
+    if missing.any():
+        fresh = compute(inputs[missing].reset_index(drop=True))
+        fresh[INPUT_HASH] = hashes[missing]
+    if missing.all():
+        return fresh, len(inputs)
+    reused = known.iloc[hit[~missing]].reset_index(drop=True)
+    if not missing.any():
+        return reused, 0
+    combined = pd.concat([reused, fresh[reused.columns]], ignore_index=True)
+    order = np.concatenate([np.flatnonzero(~missing), np.flatnonzero(missing)])
+    outputs = combined.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    differing = {c: reused[c].dtype for c in outputs if outputs[c].dtype != reused[c].dtype}
+    return outputs.astype(differing), int(missing.sum())

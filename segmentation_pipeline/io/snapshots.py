@@ -1,4 +1,5 @@
-"""Snapshot files: the last full state of a source, kept between runs as parquet.
+"""Snapshot files: state an asset keeps between runs (a source's last full extract as
+parquet, a stage's row memo as a pickle).
 
 Each write goes to a new file and returns its name; the caller commits that name (with
 the high-water mark) in the warehouse in one transaction. A crash before the commit
@@ -9,6 +10,7 @@ workers on other machines see the same files.
 
 from __future__ import annotations
 
+import pickle
 import uuid
 
 import pandas as pd
@@ -36,12 +38,29 @@ class SnapshotStore:
         with path.open("rb") as handle:
             return pd.read_parquet(handle)
 
+    def put_pickle(self, name: str, file_name: str, frame: pd.DataFrame) -> None:
+        """Store `frame` exactly (dtypes included) under a fixed name, replacing it whole:
+        written aside first, then renamed, so a reader never sees half a file."""
+        folder = self.base / name
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{file_name}.{uuid.uuid4().hex}.partial"
+        with partial.open("wb") as handle:
+            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.rename(folder / file_name)
+
+    def get_pickle(self, name: str, file_name: str) -> pd.DataFrame | None:
+        path = self.base / name / file_name
+        if not path.exists():
+            return None
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+
     def prune(self, name: str, keep: set[str]) -> int:
         """Delete the files of `name` not in `keep`; returns how many went."""
         folder = self.base / name
         if not folder.exists():
             return 0
-        stale = [p for p in folder.iterdir() if p.name.endswith(".parquet") and p.name not in keep]
+        stale = [p for p in folder.iterdir() if p.name not in keep]
         for path in stale:
             path.unlink()
         return len(stale)

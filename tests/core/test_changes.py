@@ -1,8 +1,16 @@
-"""Folding an extract into the previous snapshot: positions kept, changes named exactly."""
+"""Folding an extract into the previous snapshot: positions kept, changes named exactly;
+and recomputing only the rows a row-by-row stage has not seen."""
 
 import pandas as pd
 
-from segmentation_pipeline.core.changes import ROW_HASH, ChangeSet, merge_extract
+from segmentation_pipeline.core.changes import (
+    INPUT_HASH,
+    ROW_HASH,
+    ChangeSet,
+    merge_extract,
+    recompute_changed_rows,
+    row_hashes,
+)
 
 STAMP = "SystemModstamp"
 
@@ -92,3 +100,40 @@ def test_rows_without_an_id_are_kept_not_lost():
 
     replaced, _ = merge(previous, accounts(("a", "Acme", "100", "t1")), full_refresh=True)
     assert replaced["Name"].tolist() == ["Acme"]  # a full extract is the whole truth
+
+
+# --- recompute_changed_rows: a row-by-row stage computes only unseen rows ---------------
+
+
+def doubled(calls):
+    def compute(rows):
+        calls.append(rows["Id"].tolist())
+        return pd.DataFrame({"Id": rows["Id"], "arr_doubled": pd.to_numeric(rows["ARR__c"]) * 2})
+
+    return compute
+
+
+def test_only_new_and_edited_rows_are_computed_and_the_order_is_the_inputs():
+    calls = []
+    memo, computed = recompute_changed_rows(BASE, None, doubled(calls))
+    assert computed == 3 and calls == [["a", "b", "c"]]
+
+    night = accounts(
+        ("d", "Delta", "50", "t"),
+        ("a", "Acme", "100", "2026-11-01"),
+        ("b", "Beta", "250", "2026-11-01"),
+    )
+    outputs, computed = recompute_changed_rows(night, memo, doubled(calls))
+
+    assert computed == 2 and calls[-1] == ["d", "b"]
+    assert outputs["Id"].tolist() == ["d", "a", "b"]
+    assert outputs["arr_doubled"].tolist() == [100, 200, 500]
+    assert outputs[INPUT_HASH].tolist() == row_hashes(night).tolist()
+
+
+def test_a_night_without_changes_computes_nothing_and_keeps_the_dtypes():
+    calls = []
+    memo, _ = recompute_changed_rows(BASE, None, doubled(calls))
+    outputs, computed = recompute_changed_rows(BASE, memo, doubled(calls))
+    assert computed == 0 and len(calls) == 1
+    pd.testing.assert_frame_equal(outputs, memo)
