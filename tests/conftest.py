@@ -55,7 +55,8 @@ def postgres_url() -> Iterator[str]:
     with psycopg.connect(PG_TEST_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield f"{PG_TEST_URL}?options=-csearch_path%3D{schema}"
+        separator = "&" if "?" in PG_TEST_URL else "?"
+        yield f"{PG_TEST_URL}{separator}options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(PG_TEST_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
