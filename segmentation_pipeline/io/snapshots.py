@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 import uuid
+from collections.abc import Callable
 
 import pandas as pd
 from upath import UPath
@@ -23,37 +24,38 @@ class SnapshotStore:
 
     def write(self, name: str, frame: pd.DataFrame) -> str:
         """Store `frame` under a fresh file name; returns that name for the commit."""
-        folder = self.base / name
-        folder.mkdir(parents=True, exist_ok=True)
         file_name = f"{uuid.uuid4().hex}.parquet"
-        with (folder / file_name).open("wb") as handle:
+        with (self._folder(name) / file_name).open("wb") as handle:
             frame.to_parquet(handle, index=False)
         return file_name
 
     def read(self, name: str, file_name: str) -> pd.DataFrame | None:
         """The stored frame, or None when the file is gone."""
-        path = self.base / name / file_name
-        if not path.exists():
-            return None
-        with path.open("rb") as handle:
-            return pd.read_parquet(handle)
+        return self._load(name, file_name, pd.read_parquet)
 
     def put_pickle(self, name: str, file_name: str, frame: pd.DataFrame) -> None:
         """Store `frame` exactly (dtypes included) under a fixed name, replacing it whole:
         written aside first, then renamed, so a reader never sees half a file."""
-        folder = self.base / name
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._folder(name)
         partial = folder / f".{file_name}.{uuid.uuid4().hex}.partial"
         with partial.open("wb") as handle:
             pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
         partial.rename(folder / file_name)
 
     def get_pickle(self, name: str, file_name: str) -> pd.DataFrame | None:
+        return self._load(name, file_name, pickle.load)
+
+    def _folder(self, name: str) -> UPath:
+        folder = self.base / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _load(self, name: str, file_name: str, reader: Callable) -> pd.DataFrame | None:
         path = self.base / name / file_name
         if not path.exists():
             return None
         with path.open("rb") as handle:
-            return pickle.load(handle)
+            return reader(handle)
 
     def prune(self, name: str, keep: set[str]) -> int:
         """Delete the files of `name` not in `keep`; returns how many went."""
