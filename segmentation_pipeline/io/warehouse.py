@@ -397,6 +397,10 @@ class Warehouse:
             ).scalar_one_or_none()
         return None if stored is None else json.loads(stored)
 
+    def table_names(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return sa.inspect(conn).get_table_names()
+
     def has_table(self, table: str) -> bool:
         with self.engine.connect() as conn:
             return sa.inspect(conn).has_table(table)
