@@ -56,12 +56,17 @@ def run(month: str | None) -> int:
         print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}"))
         print(f"\nstatus: {assignments['status'].value_counts().to_dict()}")
     from segmentation_pipeline.definitions import default_resources
+    from segmentation_pipeline.defs.assets.reports import ReportFiles
+    from segmentation_pipeline.io.warehouse import Warehouse
 
     url = default_resources()["warehouse"].url
-    print(
-        f"\nwarehouse: {url}  (tables segment_snapshots, account_merge_audit, "
-        "report_segment_summary)"
-    )
+    tables = sorted(Warehouse(url).table_names()) if result.success else []
+    print(f"\nwarehouse: {url}")
+    if tables:
+        print(f"  tables: {', '.join(tables)}")
+    reports = Path(ReportFiles().folder)
+    if reports.exists():
+        print(f"reports: {reports}  (executive dashboard, CSM views, framework docs)")
     print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dagster dev shows this run)")
     return 0 if result.success else 1
 

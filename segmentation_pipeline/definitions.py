@@ -17,6 +17,7 @@ from segmentation_pipeline.defs.resources import (
     SAMPLE_CRM_FOLDER,
     FileCrmResource,
     FrameworkResource,
+    SnapshotStoreResource,
     WarehouseResource,
 )
 from segmentation_pipeline.defs.salesforce import (
@@ -53,6 +54,9 @@ def default_resources() -> dict:
         ),
         "warehouse": warehouse,
         "alerts": alert_sink_from_env(warehouse),
+        "snapshots": SnapshotStoreResource(
+            base_dir=os.environ.get("SEGMENTATION_SNAPSHOT_DIR", SnapshotStoreResource().base_dir)
+        ),
     }
 
 

@@ -257,9 +257,12 @@ def generate_sample_crm(
     return SampleCrm(accounts.drop(columns=["_domain", "_fit"]), usage, firmographics)
 
 
-def _prior_tier(draw: float) -> str:
+def _prior_tier(draw: float, overridden: bool) -> str:
     """Most accounts have no tier yet (a first deployment); one in eight carries a tier a
-    person set by hand earlier, which the pipeline will challenge through the review queue."""
+    person set by hand earlier, which the pipeline will challenge through the review queue.
+    A manual override always comes with the tier the person chose."""
+    if overridden:
+        return _TIERS[min(2, int(draw * 3))]
     if draw < 0.875:
         return ""
     return _TIERS[min(2, int((draw - 0.875) / 0.125 * 3))]
@@ -324,8 +327,9 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, fit, c
             _tilted(rng, _STRATEGIC, [0.04, 0.04, 0.1, 0.6, 0.17, 0.05], fit, 0.9)
         ),
         "Growth_Stage__c": "" if blank[7] < 0.2 else str(rng.choice(_GROWTH)),
-        "Segment_Override__c": "true" if rng.random() < 0.02 else "false",
-        "Customer_Tier__c": _prior_tier(float(rng.random())),
+        # Drawn in place (the walrus keeps the random stream in its historical order).
+        "Segment_Override__c": "true" if (overridden := bool(rng.random() < 0.02)) else "false",
+        "Customer_Tier__c": _prior_tier(float(rng.random()), overridden),
         "_domain": domain,
         "_fit": fit,
     }

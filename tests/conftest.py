@@ -1,6 +1,10 @@
 """Shared fixtures. Local servers (Salesforce, vendors, webhooks) start here, each in its
 own section, bound to 127.0.0.1 on a free port."""
 
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,7 +140,6 @@ def make_usage():
 # --- Reporting: a real headless browser for the dashboard and CSM views ----------------
 # Debian's chromium, driven by Playwright (never `playwright install`). In CI (env CI set)
 # a missing browser is a failure, not a skip; locally the browser tests skip without it.
-import os  # noqa: E402
 
 CHROMIUM_PATH = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -279,6 +282,7 @@ class GovernanceHarness:
             FileCrmResource,
             FirmographicsFileResource,
             FrameworkResource,
+            SnapshotStoreResource,
             WarehouseResource,
         )
         from segmentation_pipeline.defs.salesforce import SalesforceResource
@@ -292,6 +296,7 @@ class GovernanceHarness:
                 path=str(self.crm_folder / "firmographics.csv")
             ),
             "warehouse": warehouse,
+            "snapshots": SnapshotStoreResource(base_dir=str(self.root / "snapshots")),
             "alerts": AlertSinkResource(
                 warehouse=warehouse,
                 slack_webhook_url=self.webhook.url(SLACK_PATH),
@@ -346,8 +351,6 @@ def governance(tmp_path: Path, webhook_server: LocalWebhookServer):
 # ---------------------------------------------------------------------------------------
 import socket  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 
 from segmentation_pipeline.framework.enrichment import (  # noqa: E402
     EnrichmentSettings,
@@ -444,6 +447,55 @@ def enrichment_pg_url() -> Iterator[str]:
         subprocess.run([*as_postgres, pg_ctl, "-D", data, "-m", "immediate", "stop"],
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+# --- Warehouse databases: SQLite and PostgreSQL --------------------------------------
+# `warehouse_url` runs a test once per database. PostgreSQL is the local server CI starts
+# (SEGMENTATION_TEST_PG_URL overrides it); each test gets a schema of its own, dropped
+# afterwards, so runs never collide. Without a server the PostgreSQL case is skipped on a
+# developer machine and FAILS in CI (CI=true), so CI never passes without PostgreSQL.
+
+PG_TEST_URL = os.environ.get(
+    "SEGMENTATION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_or_fail() -> None:
+    import psycopg
+
+    try:
+        psycopg.connect(PG_TEST_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {PG_TEST_URL}: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message + " (set CI=true to make this a failure)")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    import psycopg
+
+    _postgres_or_fail()
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_TEST_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        separator = "&" if "?" in PG_TEST_URL else "?"
+        yield f"{PG_TEST_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_TEST_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+# Keep the state of every test run (snapshots, default warehouse) out of the working copy.
+os.environ.setdefault("SEGMENTATION_HOME", tempfile.mkdtemp(prefix="segmentation-test-"))
 
 
 # --- Data preparation (issue 4): standardized accounts from raw CRM rows ---------------

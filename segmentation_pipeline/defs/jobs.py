@@ -1,11 +1,17 @@
 """Jobs operators run."""
 
+import os
+
 import dagster as dg
+
+PIPELINE_GROUPS = ["extract", "prepare", "enrich", "segment", "warehouse", "report", "governance"]
+# The write-back only has somewhere to go when Salesforce is the CRM; on the embedded file
+# CRM the nightly run stops at the warehouse and the reports.
+WRITES_BACK = os.environ.get("SEGMENTATION_CRM") == "salesforce"
 
 segmentation_job = dg.define_asset_job(
     "segmentation_job",
-    selection=dg.AssetSelection.groups(
-        "extract", "prepare", "enrich", "segment", "warehouse", "report", "governance"
-    ),
-    description="The nightly run: extract, prepare, enrich, score, assign, store, report.",
+    selection=dg.AssetSelection.groups(*PIPELINE_GROUPS, *(["crm"] if WRITES_BACK else [])),
+    description="The nightly run: extract, prepare, enrich, score, assign, store, report"
+    + (", write segment fields back to Salesforce." if WRITES_BACK else "."),
 )

@@ -9,7 +9,12 @@ import pandas as pd
 from segmentation_pipeline.framework import load_framework
 
 FIRST_MONTH = os.environ.get("SEGMENTATION_FIRST_MONTH", "2025-01-01")
-FRAMEWORK_TIMEZONE = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None).timezone
+# The framework the code location is configured with, read once when definitions load:
+# its timezone sets partitions and schedules, its version is the scoring assets' code
+# version (a change marks them stale in the UI).
+CONFIGURED_FRAMEWORK = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
+FRAMEWORK_TIMEZONE = CONFIGURED_FRAMEWORK.timezone
+FRAMEWORK_VERSION = CONFIGURED_FRAMEWORK.version
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(
     start_date=FIRST_MONTH, end_offset=1, timezone=FRAMEWORK_TIMEZONE

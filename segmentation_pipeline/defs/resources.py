@@ -10,6 +10,7 @@ import pandas as pd
 
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
+from segmentation_pipeline.io.snapshots import SnapshotStore
 from segmentation_pipeline.io.warehouse import Warehouse
 
 SAMPLE_CRM_FOLDER = str(Path(str(resources.files("segmentation_pipeline"))) / "data" / "sample_crm")
@@ -29,6 +30,10 @@ class FrameworkResource(dg.ConfigurableResource):
 class CrmResource(dg.ConfigurableResource):
     """Base of every CRM the pipeline can read (file exports, Salesforce)."""
 
+    def source_id(self) -> str:
+        """Which CRM this is, without secrets: a new source means a full extract."""
+        return type(self).__name__
+
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
         raise NotImplementedError
 
@@ -40,6 +45,9 @@ class FileCrmResource(CrmResource):
     """A folder of CSV exports (accounts.csv, product_usage.csv) in Salesforce field names."""
 
     folder: str = SAMPLE_CRM_FOLDER
+
+    def source_id(self) -> str:
+        return f"file:{Path(self.folder).resolve()}"
 
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
         return FileCrm(self.folder).read_accounts(since)
@@ -72,3 +80,13 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 _WAREHOUSES: dict[str, Warehouse] = {}
+
+
+class SnapshotStoreResource(dg.ConfigurableResource):
+    """Where incremental assets keep their last full state between runs: a folder under
+    SEGMENTATION_HOME by default, or shared storage (a volume, s3://...) in a deployment."""
+
+    base_dir: str = str(HOME / "snapshots")
+
+    def store(self) -> SnapshotStore:
+        return SnapshotStore(self.base_dir)

@@ -4,7 +4,6 @@ Every cron string comes from the framework's `monitoring.schedules` and is read 
 framework's timezone.
 """
 
-import os
 from datetime import datetime
 
 import dagster as dg
@@ -12,10 +11,9 @@ import pandas as pd
 
 from segmentation_pipeline.defs.assets.review import segment_review
 from segmentation_pipeline.defs.jobs import segmentation_job
-from segmentation_pipeline.defs.partitions import FRAMEWORK_TIMEZONE
-from segmentation_pipeline.framework import load_framework
+from segmentation_pipeline.defs.partitions import CONFIGURED_FRAMEWORK, FRAMEWORK_TIMEZONE
 
-CRONS = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None).monitoring.schedules
+CRONS = CONFIGURED_FRAMEWORK.monitoring.schedules
 
 data_quality_audit_job = dg.define_asset_job(
     "data_quality_audit_job",

@@ -19,7 +19,7 @@ from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
 from segmentation_pipeline.defs.schedules import data_quality_audit_job, segment_review_job
 from segmentation_pipeline.io.alerts import Alert
-from segmentation_pipeline.io.snapshots import MONTH, latest_month_before, read_months
+from segmentation_pipeline.io.snapshot_months import MONTH, latest_month_before, read_months
 
 WAREHOUSE_SEGMENTS = dg.AssetKey("warehouse_segments")
 COVERAGE_CHECKS = ("segment_coverage_check", "key_field_completeness_")

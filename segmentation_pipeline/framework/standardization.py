@@ -9,6 +9,7 @@ read here, once, so the rules in `core.standardize` receive plain dicts.
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,6 +122,25 @@ class StandardizationConfig(_Section):
         if code is not None and not re.fullmatch(r"[A-Z]{2}", code):
             raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 code (two capitals)")
         return code
+
+    def tables_digest(self) -> str:
+        """A short digest of every table file's contents: a memo of standardized rows is
+        stale when a table changes, even under the same file name."""
+        digest = hashlib.sha256()
+        for reference in self._table_files():
+            path = resolve_table(reference)
+            digest.update(str(path).encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
+    def _table_files(self) -> list[str]:
+        return [
+            *self.industry_synonym_files,
+            *self.country_alias_files,
+            *self.region_map_files,
+            *self.legal_suffix_files,
+            *self.generic_domain_files,
+        ]
 
     def tables(self) -> StandardizationTables:
         suffixes = [row[-1] for ref in self.legal_suffix_files for row in read_table(ref)]

@@ -1,35 +1,68 @@
-"""Read stored monthly snapshots back from the warehouse, a few months at a time."""
+"""Snapshot files: state an asset keeps between runs (a source's last full extract as
+parquet, a stage's row memo as a pickle).
+
+Each write goes to a new file and returns its name; the caller commits that name (with
+the high-water mark) in the warehouse in one transaction. A crash before the commit
+leaves an unreferenced file and the previous snapshot still in force, never a half
+state. The base may be a local folder or any fsspec URL (s3://, gs://, ...), so run
+workers on other machines see the same files.
+"""
 
 from __future__ import annotations
 
+import pickle
+import uuid
+from collections.abc import Callable
+
 import pandas as pd
-import sqlalchemy as sa
-
-SNAPSHOTS = "segment_snapshots"
-MONTH = "snapshot_month"
+from upath import UPath
 
 
-def _table(conn, name: str) -> sa.Table | None:
-    if not sa.inspect(conn).has_table(name):
-        return None
-    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+class SnapshotStore:
+    def __init__(self, base: str):
+        self.base = UPath(base)
 
+    def write(self, name: str, frame: pd.DataFrame) -> str:
+        """Store `frame` under a fresh file name; returns that name for the commit."""
+        file_name = f"{uuid.uuid4().hex}.parquet"
+        with (self._folder(name) / file_name).open("wb") as handle:
+            frame.to_parquet(handle, index=False)
+        return file_name
 
-def read_months(engine: sa.Engine, months: list[str], table: str = SNAPSHOTS) -> pd.DataFrame:
-    """Rows of the given snapshot months; empty when the table or the months are absent."""
-    with engine.connect() as conn:
-        target = _table(conn, table)
-        if target is None or not months:
-            return pd.DataFrame()
-        return pd.read_sql(sa.select(target).where(target.c[MONTH].in_(months)), conn)
+    def read(self, name: str, file_name: str) -> pd.DataFrame | None:
+        """The stored frame, or None when the file is gone."""
+        return self._load(name, file_name, pd.read_parquet)
 
+    def put_pickle(self, name: str, file_name: str, frame: pd.DataFrame) -> None:
+        """Store `frame` exactly (dtypes included) under a fixed name, replacing it whole:
+        written aside first, then renamed, so a reader never sees half a file."""
+        folder = self._folder(name)
+        partial = folder / f".{file_name}.{uuid.uuid4().hex}.partial"
+        with partial.open("wb") as handle:
+            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.rename(folder / file_name)
 
-def latest_month_before(engine: sa.Engine, month: str, table: str = SNAPSHOTS) -> str | None:
-    """The last stored snapshot month strictly before `month`."""
-    with engine.connect() as conn:
-        target = _table(conn, table)
-        if target is None:
+    def get_pickle(self, name: str, file_name: str) -> pd.DataFrame | None:
+        return self._load(name, file_name, pickle.load)
+
+    def _folder(self, name: str) -> UPath:
+        folder = self.base / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _load(self, name: str, file_name: str, reader: Callable) -> pd.DataFrame | None:
+        path = self.base / name / file_name
+        if not path.exists():
             return None
-        return conn.execute(
-            sa.select(sa.func.max(target.c[MONTH])).where(target.c[MONTH] < month)
-        ).scalar()
+        with path.open("rb") as handle:
+            return reader(handle)
+
+    def prune(self, name: str, keep: set[str]) -> int:
+        """Delete the files of `name` not in `keep`; returns how many went."""
+        folder = self.base / name
+        if not folder.exists():
+            return 0
+        stale = [p for p in folder.iterdir() if p.name not in keep]
+        for path in stale:
+            path.unlink()
+        return len(stale)

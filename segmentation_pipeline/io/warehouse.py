@@ -1,38 +1,428 @@
-"""The SQLAlchemy warehouse: history and reports on any SQLAlchemy URL (SQLite by default)."""
+"""The SQL warehouse: history, reports and pipeline state on any SQLAlchemy URL.
+
+Every write runs in one transaction, so a crash half-way leaves the previous state
+intact. Rows go in bulk: COPY on PostgreSQL through psycopg 3, batched multi-row
+inserts everywhere else, never one statement per row. Tables are created from the
+frame's dtypes on first write and gain new columns when a frame brings them.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
+STATE_TABLE = "pipeline_state"
+ROW_HASH_COLUMN = "_row_hash"
+CHUNK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class PartitionSync:
+    """What a partition sync wrote: rows inserted, rows deleted, rows left as they were."""
+
+    written: int
+    deleted: int
+    unchanged: int
+
+
+def normalize_url(url: str) -> str:
+    """A bare postgresql:// URL means psycopg 3 (the `[postgres]` extra), which has COPY."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def sql_type(series: pd.Series) -> sa.types.TypeEngine:
+    """The column type a frame column gets when the warehouse creates its table."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return sa.Boolean()
+    if pd.api.types.is_integer_dtype(dtype):
+        return sa.BigInteger()
+    if pd.api.types.is_float_dtype(dtype):
+        return sa.Double()
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return sa.DateTime(timezone=True)
+    if pd.api.types.is_datetime64_dtype(dtype):
+        return sa.DateTime()
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    by_content = {
+        "boolean": sa.Boolean(),
+        "integer": sa.BigInteger(),
+        "floating": sa.Double(),
+        "mixed-integer-float": sa.Double(),
+        "decimal": sa.Numeric(),
+        "datetime": sa.DateTime(timezone=True),
+        "date": sa.Date(),
+    }
+    return by_content.get(inferred, sa.Text())
+
+
+def _python_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
+    """Plain Python values the DB drivers understand, None for every kind of null."""
+    missing = series.isna().to_numpy()
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC")
+    if isinstance(column_type, sa.DateTime | sa.Date) and not missing.all():
+        stamps = pd.to_datetime(series, errors="coerce")
+        values = stamps.dt.date if isinstance(column_type, sa.Date) else stamps.dt.to_pydatetime()
+        values = pd.Series(values, index=series.index).astype(object).to_numpy(copy=True)
+    else:
+        values = series.astype(object).to_numpy(copy=True)
+    values[missing] = None
+    if isinstance(column_type, sa.Text) and not pd.api.types.is_string_dtype(series.dtype):
+        return [v if v is None or isinstance(v, str) else str(v) for v in values]
+    return values.tolist()
+
+
+class WarehouseWriter:
+    """The write operations, bound to one open transaction."""
+
+    def __init__(self, conn: sa.Connection):
+        self.conn = conn
+
+    # -- tables ---------------------------------------------------------------
+    def table(self, name: str, frame: pd.DataFrame | None = None) -> sa.Table | None:
+        """The reflected table, created or widened to hold `frame`'s columns when given."""
+        inspector = sa.inspect(self.conn)
+        if not inspector.has_table(name):
+            if frame is None:
+                return None
+            columns = [sa.Column(c, sql_type(frame[c])) for c in frame.columns]
+            table = sa.Table(name, sa.MetaData(), *columns)
+            table.create(self.conn)
+            return table
+        table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+        if frame is not None:
+            new = [c for c in frame.columns if c not in table.c]
+            for column in new:
+                spec = sa.Column(column, sql_type(frame[column]))
+                type_sql = spec.type.compile(dialect=self.conn.dialect)
+                self.conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {self._quoted(table)} ADD COLUMN {self._quote(column)} "
+                        f"{type_sql}"
+                    )
+                )
+            if new:
+                table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+        return table
+
+    def _quote(self, identifier: str) -> str:
+        return self.conn.dialect.identifier_preparer.quote(identifier)
+
+    def _quoted(self, table: sa.Table) -> str:
+        return self.conn.dialect.identifier_preparer.format_table(table)
+
+    def _index(self, table: sa.Table, columns: Sequence[str], unique: bool = False) -> None:
+        name = f"{'uq' if unique else 'ix'}_{table.name}_{'_'.join(columns)}"[:60]
+        cols = ", ".join(self._quote(c) for c in columns)
+        kind = "UNIQUE INDEX" if unique else "INDEX"
+        self.conn.execute(
+            sa.text(
+                f"CREATE {kind} IF NOT EXISTS {self._quote(name)} ON {self._quoted(table)} ({cols})"
+            )
+        )
+
+    # -- rows -----------------------------------------------------------------
+    def insert(self, table: sa.Table, frame: pd.DataFrame) -> int:
+        """Bulk-insert `frame` (its columns must exist in `table`)."""
+        if frame.empty:
+            return 0
+        columns = list(frame.columns)
+        types = [table.c[c].type for c in columns]
+        for start in range(0, len(frame), CHUNK_ROWS):
+            chunk = frame.iloc[start : start + CHUNK_ROWS]
+            values = [_python_values(chunk[c], t) for c, t in zip(columns, types, strict=True)]
+            self._write_rows(table, columns, values)
+        return len(frame)
+
+    def _write_rows(self, table: sa.Table, columns: list[str], values: list[list]) -> None:
+        dialect = self.conn.dialect
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            cols = ", ".join(self._quote(c) for c in columns)
+            statement = f"COPY {self._quoted(table)} ({cols}) FROM STDIN"
+            cursor = self.conn.connection.dbapi_connection.cursor()
+            with cursor, cursor.copy(statement) as copy:
+                for row in zip(*values, strict=True):
+                    copy.write_row(row)
+        elif dialect.name == "sqlite":
+            # One prepared statement run by the driver over all rows; the column types'
+            # own bind processors (datetimes to text) applied column by column.
+            for i, column in enumerate(columns):
+                process = table.c[column].type.bind_processor(dialect)
+                if process is not None:
+                    values[i] = [None if v is None else process(v) for v in values[i]]
+            cols = ", ".join(self._quote(c) for c in columns)
+            marks = ", ".join("?" for _ in columns)
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {self._quoted(table)} ({cols}) VALUES ({marks})",
+                list(zip(*values, strict=True)),
+            )
+        else:
+            # Other databases: SQLAlchemy batches rows into multi-row VALUES statements
+            # ("insertmanyvalues"), not one round trip per row.
+            rows = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+            self.conn.execute(table.insert(), rows)
+
+    def replace_partition(
+        self, name: str, frame: pd.DataFrame, partition_column: str, partition_key: str
+    ) -> int:
+        """Swap the rows of one partition of table `name` for `frame`; returns rows written."""
+        rows = frame.assign(**{partition_column: partition_key})
+        table = self.table(name, rows)
+        self._index(table, [partition_column])
+        self.conn.execute(sa.delete(table).where(table.c[partition_column] == partition_key))
+        return self.insert(table, rows)
+
+    def append(self, name: str, frame: pd.DataFrame) -> int:
+        """Add rows to a history table, creating it on first use."""
+        if frame.empty and not sa.inspect(self.conn).has_table(name):
+            return 0
+        return self.insert(self.table(name, frame), frame)
+
+    def upsert(self, name: str, frame: pd.DataFrame, key_columns: Sequence[str]) -> int:
+        """Insert rows whose key is new and update the given columns of rows whose key exists.
+
+        Keys are unique in the table (an index enforces it); within `frame` the last row of a
+        key wins. Columns absent from `frame` keep their stored values.
+        """
+        keys = list(key_columns)
+        rows = frame.drop_duplicates(keys, keep="last")
+        table = self.table(name, rows)
+        self._index(table, keys, unique=True)
+        if rows.empty:
+            return 0
+        stage = sa.Table(
+            f"_stage_{name}"[:60],
+            sa.MetaData(),
+            *[sa.Column(c, table.c[c].type) for c in rows.columns],
+            prefixes=["TEMPORARY"],
+        )
+        stage.create(self.conn)
+        self.insert(stage, rows)
+        cols = ", ".join(self._quote(c) for c in rows.columns)
+        updates = [c for c in rows.columns if c not in keys]
+        action = (
+            "DO UPDATE SET "
+            + ", ".join(f"{self._quote(c)} = excluded.{self._quote(c)}" for c in updates)
+            if updates
+            else "DO NOTHING"
+        )
+        conflict = ", ".join(self._quote(c) for c in keys)
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+        self.conn.execute(
+            sa.text(
+                f"INSERT INTO {self._quoted(table)} ({cols}) SELECT {cols} FROM "
+                f"{self._quoted(stage)} WHERE true ON CONFLICT ({conflict}) {action}"
+            )
+        )
+        stage.drop(self.conn)
+        return len(rows)
+
+    def sync_partition(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        partition_column: str,
+        partition_key: str,
+        key_columns: Sequence[str],
+    ) -> PartitionSync:
+        """Make one partition of table `name` equal `frame`, writing only the rows that differ.
+
+        Each stored row carries a content hash (ROW_HASH_COLUMN); rows whose key and hash are
+        unchanged stay untouched. When most rows differ, when keys are missing or repeated,
+        or when the stored partition has no hashes, the partition is replaced whole.
+        """
+        keys = list(key_columns)
+        rows = frame.assign(
+            **{
+                partition_column: partition_key,
+                ROW_HASH_COLUMN: pd.util.hash_pandas_object(frame, index=False)
+                .to_numpy()
+                .view("int64"),
+            }
+        )
+        table = self.table(name, rows)
+        self._index(table, [partition_column, *keys])
+        stored = self._stored_hashes(table, keys, partition_column, partition_key)
+        clean_keys = rows[keys].notna().all(axis=None) and not rows.duplicated(keys).any()
+        if stored is None or not clean_keys or stored[ROW_HASH_COLUMN].isna().any():
+            self.replace_partition(name, rows, partition_column, partition_key)
+            return PartitionSync(
+                written=len(rows), deleted=0 if stored is None else len(stored), unchanged=0
+            )
+
+        # Nullable integers: the outer join's gaps must not turn 64-bit hashes into floats.
+        both = (
+            rows[[*keys, ROW_HASH_COLUMN]]
+            .astype({ROW_HASH_COLUMN: "Int64"})
+            .merge(
+                stored.astype({ROW_HASH_COLUMN: "Int64"}),
+                on=keys,
+                how="outer",
+                suffixes=("", "_stored"),
+                indicator=True,
+            )
+        )
+        same = (both["_merge"] == "both") & (
+            both[ROW_HASH_COLUMN] == both[f"{ROW_HASH_COLUMN}_stored"]
+        ).fillna(False)
+        outdated = both[~same & (both["_merge"] != "left_only")][keys]
+        fresh = rows.merge(both[~same & (both["_merge"] != "right_only")][keys], on=keys)
+        if len(outdated) + len(fresh) > len(rows) // 2:
+            self.replace_partition(name, rows, partition_column, partition_key)
+            return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
+        self._delete_matching(table, outdated, table.c[partition_column] == partition_key)
+        self.insert(table, fresh)
+        return PartitionSync(written=len(fresh), deleted=len(outdated), unchanged=int(same.sum()))
+
+    def _stored_hashes(
+        self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
+    ) -> pd.DataFrame | None:
+        """Key and content hash of every stored row of the partition; None if there are none."""
+        query = sa.select(*[table.c[k] for k in keys], table.c[ROW_HASH_COLUMN]).where(
+            table.c[partition_column] == partition_key
+        )
+        names = [*keys, ROW_HASH_COLUMN]
+        # Keys and integers need no result processing: read the driver's tuples directly,
+        # a million Row objects would cost more than the comparison itself.
+        result = self.conn.execute(query)
+        rows = result.cursor.fetchall()
+        result.close()
+        columns = list(zip(*rows, strict=True)) or [() for _ in names]
+        stored = pd.DataFrame(dict(zip(names, columns, strict=True)))
+        return None if stored.empty else stored
+
+    def _delete_matching(
+        self, table: sa.Table, keys: pd.DataFrame, *conditions: sa.ColumnElement[bool]
+    ) -> int:
+        """Delete rows whose key columns match a row of `keys`, in batches of bound values."""
+        columns = [table.c[k] for k in keys.columns]
+        target = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
+        values = list(keys.itertuples(index=False, name=None))
+        if len(columns) == 1:
+            values = [v[0] for v in values]
+        deleted = 0
+        for start in range(0, len(values), 10_000):
+            batch = target.in_(values[start : start + 10_000])
+            deleted += self.conn.execute(sa.delete(table).where(batch, *conditions)).rowcount
+        return deleted
+
+    def delete_keys(self, name: str, key_column: str, keys: Sequence[Any]) -> int:
+        """Delete the rows whose `key_column` is one of `keys`; returns rows deleted."""
+        table = self.table(name)
+        if table is None:
+            return 0
+        return self._delete_matching(table, pd.DataFrame({key_column: list(keys)}))
+
+    def set_state(self, name: str, value: dict) -> None:
+        """Remember a small JSON value (a high-water mark, a cursor) under `name`."""
+        row = pd.DataFrame(
+            {
+                "name": [name],
+                "value": [json.dumps(value, default=str, sort_keys=True)],
+                "updated_at": [datetime.now(UTC)],
+            }
+        )
+        self.upsert(STATE_TABLE, row, ["name"])
+
 
 class Warehouse:
-    """Writes whole partitions in one transaction, so a crash leaves the old state intact."""
+    """One engine per URL; each public write is its own transaction."""
 
     def __init__(self, url: str):
+        url = normalize_url(url)
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            _make_sqlite_transactions_atomic(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[WarehouseWriter]:
+        """Several writes that commit together or not at all."""
+        with self.engine.begin() as conn:
+            yield WarehouseWriter(conn)
 
     def replace_partition(
         self, table: str, frame: pd.DataFrame, partition_column: str, partition_key: str
     ) -> int:
         """Swap the rows of one partition of `table` for `frame`; returns rows written."""
-        rows = frame.assign(**{partition_column: partition_key})
-        with self.engine.begin() as conn:
-            if sa.inspect(conn).has_table(table):
-                target = sa.Table(table, sa.MetaData(), autoload_with=conn)
-                conn.execute(sa.delete(target).where(target.c[partition_column] == partition_key))
-            rows.to_sql(table, conn, if_exists="append", index=False, chunksize=10_000)
-        return len(rows)
+        with self.transaction() as tx:
+            return tx.replace_partition(table, frame, partition_column, partition_key)
 
-    def read_table(self, table: str) -> pd.DataFrame:
+    def append(self, table: str, frame: pd.DataFrame) -> int:
+        with self.transaction() as tx:
+            return tx.append(table, frame)
+
+    def upsert(self, table: str, frame: pd.DataFrame, key_columns: Sequence[str]) -> int:
+        with self.transaction() as tx:
+            return tx.upsert(table, frame, key_columns)
+
+    def sync_partition(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        partition_column: str,
+        partition_key: str,
+        key_columns: Sequence[str],
+    ) -> PartitionSync:
+        with self.transaction() as tx:
+            return tx.sync_partition(table, frame, partition_column, partition_key, key_columns)
+
+    def delete_keys(self, table: str, key_column: str, keys: Sequence[Any]) -> int:
+        with self.transaction() as tx:
+            return tx.delete_keys(table, key_column, keys)
+
+    def set_state(self, name: str, value: dict) -> None:
+        with self.transaction() as tx:
+            tx.set_state(name, value)
+
+    def get_state(self, name: str) -> dict | None:
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(STATE_TABLE):
+                return None
+            table = sa.Table(STATE_TABLE, sa.MetaData(), autoload_with=conn)
+            stored = conn.execute(
+                sa.select(table.c.value).where(table.c.name == name)
+            ).scalar_one_or_none()
+        return None if stored is None else json.loads(stored)
+
+    def table_names(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return sa.inspect(conn).get_table_names()
+
+    def has_table(self, table: str) -> bool:
+        with self.engine.connect() as conn:
+            return sa.inspect(conn).has_table(table)
+
+    def read_table(self, table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table(table):
-                return pd.DataFrame()
-            return pd.read_sql_table(table, conn)
+                return pd.DataFrame(columns=list(columns or []))
+            return pd.read_sql_table(table, conn, columns=list(columns) if columns else None)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _make_sqlite_transactions_atomic(engine: sa.Engine) -> None:
+    """pysqlite only opens a transaction before DML, so a CREATE TABLE would commit on its
+    own; SQLAlchemy's documented recipe hands BEGIN to SQLAlchemy instead."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")

@@ -1,5 +1,7 @@
 """The real assets against the local org: crm_accounts from Salesforce, write-back, sync log."""
 
+import tempfile
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from segmentation_pipeline.defs.resources import (
     SAMPLE_CRM_FOLDER,
     FirmographicsFileResource,
     FrameworkResource,
+    SnapshotStoreResource,
     WarehouseResource,
 )
 from segmentation_pipeline.defs.salesforce import (
@@ -51,6 +54,7 @@ def run_chain(server, url, **sf_extra):
             "framework": FrameworkResource(),
             "firmographics": FirmographicsFileResource(),
             "warehouse": warehouse,
+            "snapshots": SnapshotStoreResource(base_dir=tempfile.mkdtemp(prefix="snapshots-")),
             "salesforce": salesforce,
             "crm": SalesforceCrmResource(
                 salesforce=salesforce, warehouse=warehouse, usage_folder=SAMPLE_CRM_FOLDER

@@ -17,6 +17,7 @@ from segmentation_pipeline.defs.resources import (
     FileCrmResource,
     FirmographicsFileResource,
     FrameworkResource,
+    SnapshotStoreResource,
     WarehouseResource,
 )
 from segmentation_pipeline.io.warehouse import Warehouse
@@ -45,6 +46,7 @@ def pipeline(tmp_path_factory):
         "crm": FileCrmResource(folder=str(root / "crm")),
         "firmographics": FirmographicsFileResource(path=str(root / "crm" / "firmographics.csv")),
         "warehouse": WarehouseResource(url=url),
+        "snapshots": SnapshotStoreResource(base_dir=str(root / "snapshots")),
     }
     files = ReportFiles(folder=str(root / "reports"))
     run_config = dg.RunConfig(ops={"csm_views": files, "executive_dashboard": files})

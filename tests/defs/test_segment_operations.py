@@ -24,6 +24,7 @@ from segmentation_pipeline.defs.resources import (
     FileCrmResource,
     FirmographicsFileResource,
     FrameworkResource,
+    SnapshotStoreResource,
     WarehouseResource,
 )
 from segmentation_pipeline.io.segment_store import SegmentStore
@@ -94,6 +95,7 @@ def pipeline(tmp_path, sqlite_url):
         "crm": FileCrmResource(folder=str(folder)),
         "firmographics": FirmographicsFileResource(path=str(folder / "firmographics.csv")),
         "warehouse": WarehouseResource(url=sqlite_url),
+        "snapshots": SnapshotStoreResource(base_dir=str(tmp_path / "snapshots")),
     }
     store = SegmentStore(sa.create_engine(sqlite_url))
 

@@ -37,9 +37,9 @@ from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.core.scoring import standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehouse_segments
-from segmentation_pipeline.defs.partitions import monthly_partitions
+from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
-from segmentation_pipeline.framework import Framework, load_framework
+from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import prune_files, replace_folder, write_file
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.io.warehouse_partitions import read_partition, store_partition
@@ -47,7 +47,6 @@ from segmentation_pipeline.io.warehouse_partitions import read_partition, store_
 # The docs are a function of the framework alone: their code version is its version, so
 # a framework change marks them stale and the automation condition regenerates them at
 # once; the nightly job regenerates them too (they are in the report group).
-FRAMEWORK_VERSION = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None).version
 TRANSITIONS_TABLE = "segment_transitions"
 DASHBOARDS_KEPT_PER_MONTH = 5
 

@@ -8,7 +8,7 @@ from segmentation_pipeline.defs.assets._metadata import table_md
 from segmentation_pipeline.defs.assets.warehouse import warehouse_segments
 from segmentation_pipeline.defs.partitions import FIRST_MONTH, FRAMEWORK_TIMEZONE
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
-from segmentation_pipeline.io.snapshots import latest_month_before, read_months
+from segmentation_pipeline.io.snapshot_months import latest_month_before, read_months
 
 QUARTER_COLUMN = "review_quarter"
 

@@ -8,14 +8,13 @@ from segmentation_pipeline.core.governance import segment_coverage, tier_distrib
 from segmentation_pipeline.core.overrides import override_report
 from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
-from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
+from segmentation_pipeline.defs.partitions import (
+    FRAMEWORK_VERSION,
+    as_of_for_partition,
+    monthly_partitions,
+)
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
-from segmentation_pipeline.framework import load_framework
 from segmentation_pipeline.io.segment_store import SegmentStore
-
-# The framework version is the scoring code's version: change the framework and the
-# UI marks scores and assignments stale, ready for a backfill.
-FRAMEWORK_VERSION = load_framework(None).version
 
 
 @dg.asset(

@@ -1,0 +1,35 @@
+"""Read stored monthly snapshots back from the warehouse, a few months at a time."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+SNAPSHOTS = "segment_snapshots"
+MONTH = "snapshot_month"
+
+
+def _table(conn, name: str) -> sa.Table | None:
+    if not sa.inspect(conn).has_table(name):
+        return None
+    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+
+
+def read_months(engine: sa.Engine, months: list[str], table: str = SNAPSHOTS) -> pd.DataFrame:
+    """Rows of the given snapshot months; empty when the table or the months are absent."""
+    with engine.connect() as conn:
+        target = _table(conn, table)
+        if target is None or not months:
+            return pd.DataFrame()
+        return pd.read_sql(sa.select(target).where(target.c[MONTH].in_(months)), conn)
+
+
+def latest_month_before(engine: sa.Engine, month: str, table: str = SNAPSHOTS) -> str | None:
+    """The last stored snapshot month strictly before `month`."""
+    with engine.connect() as conn:
+        target = _table(conn, table)
+        if target is None:
+            return None
+        return conn.execute(
+            sa.select(sa.func.max(target.c[MONTH])).where(target.c[MONTH] < month)
+        ).scalar()

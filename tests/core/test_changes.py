@@ -1,0 +1,139 @@
+"""Folding an extract into the previous snapshot: positions kept, changes named exactly;
+and recomputing only the rows a row-by-row stage has not seen."""
+
+import pandas as pd
+
+from segmentation_pipeline.core.changes import (
+    INPUT_HASH,
+    ROW_HASH,
+    ChangeSet,
+    merge_extract,
+    recompute_changed_rows,
+    row_hashes,
+)
+
+STAMP = "SystemModstamp"
+
+
+def accounts(*rows):
+    return pd.DataFrame(rows, columns=["Id", "Name", "ARR__c", STAMP])
+
+
+def merge(previous, extract, **kwargs):
+    kwargs.setdefault("full_refresh", False)
+    return merge_extract(previous, extract, key="Id", ignore=[STAMP], **kwargs)
+
+
+def ids(snapshot):
+    return snapshot["Id"].tolist()
+
+
+BASE = accounts(
+    ("a", "Acme", "100", "2026-11-01"),
+    ("b", "Beta", "200", "2026-11-01"),
+    ("c", "Core", "300", "2026-11-01"),
+)
+
+
+def test_a_first_extract_is_all_new():
+    snapshot, changes = merge(None, BASE, full_refresh=True)
+    assert ids(snapshot) == ["a", "b", "c"]
+    assert ROW_HASH in snapshot
+    assert changes == ChangeSet(new=["a", "b", "c"])
+
+
+def test_an_incremental_extract_replaces_edited_rows_in_place_and_appends_new_ones():
+    previous, _ = merge(None, BASE, full_refresh=True)
+    nightly = accounts(("d", "Delta", "50", "2026-11-02"), ("b", "Beta", "250", "2026-11-02"))
+
+    snapshot, changes = merge(previous, nightly)
+
+    assert ids(snapshot) == ["a", "b", "c", "d"]
+    assert snapshot["ARR__c"].tolist() == ["100", "250", "300", "50"]
+    assert changes == ChangeSet(new=["d"], updated=["b"], deleted=[], unchanged=0)
+
+
+def test_a_record_touched_without_an_edit_is_unchanged_and_keeps_its_row():
+    previous, _ = merge(None, BASE, full_refresh=True)
+    touched = accounts(("a", "Acme", "100", "2026-11-05"))
+
+    snapshot, changes = merge(previous, touched)
+
+    assert changes == ChangeSet(unchanged=1)
+    assert snapshot[STAMP].tolist() == ["2026-11-01"] * 3
+
+
+def test_a_full_refresh_deletes_what_the_source_no_longer_has():
+    previous, _ = merge(None, BASE, full_refresh=True)
+    full = accounts(("a", "Acme", "100", "2026-11-01"), ("c", "Core", "300", "2026-11-01"))
+
+    snapshot, changes = merge(previous, full, full_refresh=True)
+
+    assert ids(snapshot) == ["a", "c"]
+    assert changes == ChangeSet(deleted=["b"], unchanged=2)
+
+
+def test_an_incremental_extract_deletes_only_what_the_source_reports():
+    previous, _ = merge(None, BASE, full_refresh=True)
+    snapshot, changes = merge(previous, accounts(), deleted_ids=["c", "zz"])
+    assert ids(snapshot) == ["a", "b"]
+    assert changes.deleted == ["c"]
+
+
+def test_the_last_of_two_rows_with_one_id_wins():
+    snapshot, changes = merge(
+        None,
+        accounts(("a", "Acme", "100", "t1"), ("a", "Acme", "900", "t2")),
+        full_refresh=True,
+    )
+    assert snapshot["ARR__c"].tolist() == ["900"]
+    assert changes.new == ["a"]
+
+
+def test_rows_without_an_id_are_kept_not_lost():
+    extract = accounts((None, "Nameless", "10", "t1"), ("a", "Acme", "100", "t1"))
+    previous, _ = merge(None, extract, full_refresh=True)
+    assert len(previous) == 2
+
+    again, _ = merge(previous, accounts((None, "Nameless", "10", "t1")))
+    assert again["Name"].tolist() == ["Acme", "Nameless"]  # held once, not twice
+
+    replaced, _ = merge(previous, accounts(("a", "Acme", "100", "t1")), full_refresh=True)
+    assert replaced["Name"].tolist() == ["Acme"]  # a full extract is the whole truth
+
+
+# --- recompute_changed_rows: a row-by-row stage computes only unseen rows ---------------
+
+
+def doubled(calls):
+    def compute(rows):
+        calls.append(rows["Id"].tolist())
+        return pd.DataFrame({"Id": rows["Id"], "arr_doubled": pd.to_numeric(rows["ARR__c"]) * 2})
+
+    return compute
+
+
+def test_only_new_and_edited_rows_are_computed_and_the_order_is_the_inputs():
+    calls = []
+    memo, computed = recompute_changed_rows(BASE, None, doubled(calls))
+    assert computed == 3 and calls == [["a", "b", "c"]]
+
+    night = accounts(
+        ("d", "Delta", "50", "t"),
+        ("a", "Acme", "100", "2026-11-01"),
+        ("b", "Beta", "250", "2026-11-01"),
+    )
+    outputs, computed = recompute_changed_rows(night, memo, doubled(calls))
+
+    assert computed == 2 and calls[-1] == ["d", "b"]
+    assert outputs["Id"].tolist() == ["d", "a", "b"]
+    assert outputs["arr_doubled"].tolist() == [100, 200, 500]
+    assert outputs[INPUT_HASH].tolist() == row_hashes(night).tolist()
+
+
+def test_a_night_without_changes_computes_nothing_and_keeps_the_dtypes():
+    calls = []
+    memo, _ = recompute_changed_rows(BASE, None, doubled(calls))
+    outputs, computed = recompute_changed_rows(BASE, memo, doubled(calls))
+    assert computed == 0 and len(calls) == 1
+    pd.testing.assert_frame_equal(outputs, memo)

@@ -1,0 +1,330 @@
+"""The warehouse on SQLite and PostgreSQL: partitions swap whole, upserts merge by key,
+writes go in bulk, and a write that dies half-way leaves the previous state untouched."""
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from segmentation_pipeline.io import warehouse as warehouse_module
+from segmentation_pipeline.io.warehouse import Warehouse, normalize_url, sql_type
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOV, DEC = "2026-11-01", "2026-12-01"
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    client = Warehouse(warehouse_url)
+    yield client
+    client.dispose()
+
+
+def snapshot(ids, tier="Tier 2", score=3.5):
+    return pd.DataFrame({"account_id": ids, "segment": tier, "composite_score": score})
+
+
+def stored(warehouse, table, order_by="account_id"):
+    return warehouse.read_table(table).sort_values(order_by).reset_index(drop=True)
+
+
+def count_statements(warehouse, verb):
+    seen = []
+    sa.event.listen(
+        warehouse.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: (
+            seen.append(statement) if statement.lstrip().upper().startswith(verb) else None
+        ),
+    )
+    return seen
+
+
+# --- replace_partition ----------------------------------------------------------------
+
+
+def test_replacing_a_month_swaps_its_rows_and_leaves_other_months_alone(warehouse):
+    warehouse.replace_partition("snapshots", snapshot(["a", "b"]), "month", NOV)
+    warehouse.replace_partition("snapshots", snapshot(["c"]), "month", DEC)
+    warehouse.replace_partition("snapshots", snapshot(["b"], tier="Tier 1"), "month", NOV)
+
+    rows = stored(warehouse, "snapshots")
+    assert rows[["account_id", "segment", "month"]].values.tolist() == [
+        ["b", "Tier 1", NOV],
+        ["c", "Tier 2", DEC],
+    ]
+
+
+def test_values_of_every_kind_round_trip_and_nulls_stay_null(warehouse):
+    text = ["plain", "tab\there", "line\nbreak", "back\\slash", "\\N", "", "naïve", None]
+    n = len(text)
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"id{i}" for i in range(n)],
+            "text": text,
+            "score": [1.5, None, 2.0, 3.25, 0.0, -1.0, 4.0, 5.0],
+            "count": list(range(n)),
+            "flag": [True, False] * (n // 2),
+            "seen_at": pd.to_datetime(["2026-11-02T10:30:00Z"] * (n - 1) + [None], utc=True),
+        }
+    )
+    warehouse.replace_partition("kinds", frame, "month", NOV)
+
+    rows = stored(warehouse, "kinds")
+    assert rows["text"].tolist()[:-1] == text[:-1]
+    assert pd.isna(rows["text"].iloc[-1])  # None stays NULL; "" and "\N" stay text
+    assert rows["score"].isna().tolist() == [False, True] + [False] * (n - 2)
+    assert rows["score"].dropna().tolist() == [1.5, 2.0, 3.25, 0.0, -1.0, 4.0, 5.0]
+    assert rows["count"].tolist() == list(range(n))
+    assert rows["flag"].astype(bool).tolist() == [True, False] * (n // 2)
+    seen = pd.to_datetime(rows["seen_at"], utc=True)
+    assert seen.iloc[0] == pd.Timestamp("2026-11-02T10:30:00Z")
+    assert pd.isna(seen.iloc[-1])
+
+
+def test_a_frame_with_a_new_column_widens_the_table(warehouse):
+    warehouse.replace_partition("snapshots", snapshot(["a"]), "month", NOV)
+    wider = snapshot(["c"]).assign(at_risk=True)
+    warehouse.replace_partition("snapshots", wider, "month", DEC)
+
+    rows = stored(warehouse, "snapshots")
+    assert pd.isna(rows.loc[0, "at_risk"])
+    assert bool(rows.loc[1, "at_risk"]) is True
+
+
+def test_an_empty_frame_empties_the_partition(warehouse):
+    warehouse.replace_partition("snapshots", snapshot(["a"]), "month", NOV)
+    assert warehouse.replace_partition("snapshots", snapshot([]), "month", NOV) == 0
+    assert warehouse.read_table("snapshots").empty
+
+
+# --- sync_partition: write only what differs ---------------------------------------------
+
+
+def test_syncing_a_partition_rewrites_only_changed_new_and_removed_rows(warehouse):
+    accounts = [f"a{i}" for i in range(10)]
+    first = warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
+    assert (first.written, first.deleted, first.unchanged) == (10, 0, 0)
+    warehouse.replace_partition("snapshots", snapshot(["x"]), "month", DEC)
+
+    night = snapshot(accounts[1:] + ["new"])
+    night.loc[night["account_id"] == "a5", "segment"] = "Tier 1"
+    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
+
+    assert (sync.written, sync.deleted, sync.unchanged) == (2, 2, 8)  # a5 + new; a0 + old a5
+    rows = stored(warehouse, "snapshots")
+    november = rows[rows["month"] == NOV].set_index("account_id")
+    assert sorted(november.index) == sorted(accounts[1:] + ["new"])
+    assert november.loc["a5", "segment"] == "Tier 1"
+    assert rows[rows["month"] == DEC]["account_id"].tolist() == ["x"]
+
+
+def test_syncing_an_unchanged_partition_writes_nothing(warehouse):
+    frame = snapshot([f"a{i}" for i in range(10)])
+    warehouse.sync_partition("snapshots", frame, "month", NOV, ["account_id"])
+    inserts, deletes = count_statements(warehouse, "INSERT"), count_statements(warehouse, "DELETE")
+    sync = warehouse.sync_partition("snapshots", frame, "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (0, 0, 10)
+    assert not inserts and not deletes
+
+
+def test_when_most_rows_changed_the_partition_is_replaced_whole(warehouse):
+    warehouse.sync_partition("snapshots", snapshot(["a", "b", "c"]), "month", NOV, ["account_id"])
+    sync = warehouse.sync_partition(
+        "snapshots", snapshot(["a", "b", "c"], tier="Tier 3"), "month", NOV, ["account_id"]
+    )
+    assert (sync.written, sync.deleted, sync.unchanged) == (3, 3, 0)
+    assert set(warehouse.read_table("snapshots")["segment"]) == {"Tier 3"}
+
+
+# --- upsert, append, delete, state ---------------------------------------------------
+
+
+def test_upsert_inserts_new_keys_updates_known_ones_and_keeps_unsent_columns(warehouse):
+    first = pd.DataFrame(
+        {"account_id": ["a", "b"], "segment": ["Tier 1", "Tier 2"], "owner": ["u1", "u2"]}
+    )
+    warehouse.upsert("current", first, ["account_id"])
+    change = pd.DataFrame(
+        {"account_id": ["b", "c", "c"], "segment": ["Tier 3", "Tier 2", "Tier 1"]}
+    )
+    assert warehouse.upsert("current", change, ["account_id"]) == 2
+
+    rows = stored(warehouse, "current")
+    assert rows["account_id"].tolist() == ["a", "b", "c"]
+    assert rows["segment"].tolist() == ["Tier 1", "Tier 3", "Tier 1"]  # last "c" row wins
+    assert rows["owner"].tolist()[:2] == ["u1", "u2"]  # not sent, so kept
+    assert pd.isna(rows["owner"].iloc[2])
+
+
+def test_upsert_on_a_composite_key(warehouse):
+    rows = pd.DataFrame({"account_id": ["a", "a"], "month": [NOV, DEC], "score": [1.0, 2.0]})
+    warehouse.upsert("scores", rows, ["account_id", "month"])
+    warehouse.upsert(
+        "scores",
+        pd.DataFrame({"account_id": ["a"], "month": [DEC], "score": [9.0]}),
+        ["account_id", "month"],
+    )
+    assert stored(warehouse, "scores", ["month"])["score"].tolist() == [1.0, 9.0]
+
+
+def test_append_accumulates_history_rows(warehouse):
+    warehouse.append("history", snapshot(["a"]))
+    warehouse.append("history", snapshot(["a"], tier="Tier 1"))
+    assert stored(warehouse, "history", ["segment"])["segment"].tolist() == ["Tier 1", "Tier 2"]
+
+
+def test_delete_keys_removes_only_those_rows(warehouse):
+    warehouse.upsert("current", snapshot(["a", "b", "c"]), ["account_id"])
+    assert warehouse.delete_keys("current", "account_id", ["a", "c", "zz"]) == 2
+    assert warehouse.read_table("current")["account_id"].tolist() == ["b"]
+    assert warehouse.delete_keys("never_created", "account_id", ["a"]) == 0
+
+
+def test_state_is_remembered_and_overwritten(warehouse):
+    assert warehouse.get_state("crm_accounts") is None
+    warehouse.set_state("crm_accounts", {"high_water_mark": "2026-11-02T00:00:00+00:00"})
+    warehouse.set_state("crm_accounts", {"high_water_mark": "2026-11-03T00:00:00+00:00"})
+    assert warehouse.get_state("crm_accounts") == {"high_water_mark": "2026-11-03T00:00:00+00:00"}
+
+
+def test_writes_in_one_transaction_commit_together(warehouse):
+    with warehouse.transaction() as tx:
+        tx.upsert("mirror", snapshot(["a"]), ["account_id"])
+        tx.set_state("mirror", {"rows": 1})
+    assert warehouse.get_state("mirror") == {"rows": 1}
+    assert len(warehouse.read_table("mirror")) == 1
+
+
+# --- bulk, not row by row -------------------------------------------------------------
+
+
+def test_rows_go_in_bulk_not_one_statement_per_row(warehouse, monkeypatch):
+    monkeypatch.setattr(warehouse_module, "CHUNK_ROWS", 100)
+    inserts = count_statements(warehouse, "INSERT")
+    copies = []
+    if warehouse.engine.dialect.name == "postgresql":
+        import psycopg
+
+        original_copy = psycopg.Cursor.copy
+
+        def spy(cursor, statement, *args, **kwargs):
+            copies.append(statement)
+            return original_copy(cursor, statement, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "copy", spy)
+
+    warehouse.replace_partition("snapshots", snapshot([f"a{i}" for i in range(250)]), "month", NOV)
+
+    assert len(warehouse.read_table("snapshots")) == 250
+    if warehouse.engine.dialect.name == "postgresql":
+        assert len(copies) == 3 and not inserts  # COPY per 100-row chunk, no INSERT
+    else:
+        assert len(inserts) == 3  # one executemany per chunk
+
+
+# --- a crash in the middle of a write ---------------------------------------------------
+
+
+def test_a_write_that_fails_half_way_leaves_the_previous_state(warehouse, monkeypatch):
+    warehouse.replace_partition("snapshots", snapshot(["old1", "old2"]), "month", NOV)
+    monkeypatch.setattr(warehouse_module, "CHUNK_ROWS", 2)
+    original = warehouse_module.WarehouseWriter._write_rows
+    calls = []
+
+    def fail_on_second_chunk(self, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(self, *args)
+
+    monkeypatch.setattr(warehouse_module.WarehouseWriter, "_write_rows", fail_on_second_chunk)
+    new = snapshot(["new1", "new2", "new3", "new4"]).assign(extra_column="x")
+    with pytest.raises(RuntimeError, match="disk full"):
+        warehouse.replace_partition("snapshots", new, "month", NOV)
+    calls.clear()
+    with pytest.raises(RuntimeError, match="disk full"):
+        warehouse.replace_partition("brand_new_table", new, "month", NOV)
+
+    rows = stored(warehouse, "snapshots")
+    assert rows["account_id"].tolist() == ["old1", "old2"]
+    assert "extra_column" not in rows  # the ALTER TABLE was rolled back too
+    assert not warehouse.has_table("brand_new_table")  # and so was the CREATE TABLE
+
+
+CRASHING_WRITER = """
+import os, sys
+import pandas as pd
+from segmentation_pipeline.io import warehouse as wh
+
+wh.CHUNK_ROWS = 2
+original, calls = wh.WarehouseWriter._write_rows, []
+
+def die_on_second_chunk(self, *args):
+    calls.append(1)
+    if len(calls) == 2:
+        os._exit(17)  # the process dies: no exception handler, no rollback, no cleanup
+    return original(self, *args)
+
+wh.WarehouseWriter._write_rows = die_on_second_chunk
+new = pd.DataFrame({"account_id": ["new1", "new2", "new3", "new4"], "segment": "Tier 1"})
+wh.Warehouse(sys.argv[1]).replace_partition("snapshots", new, "month", "2026-11-01")
+"""
+
+
+def test_a_process_killed_mid_write_leaves_the_previous_state(warehouse, warehouse_url):
+    warehouse.replace_partition("snapshots", snapshot(["old1", "old2"]), "month", NOV)
+    warehouse.dispose()
+
+    died = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CRASHING_WRITER), warehouse_url],
+        cwd=REPO_ROOT,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert died.returncode == 17, died.stderr
+
+    assert stored(warehouse, "snapshots")["account_id"].tolist() == ["old1", "old2"]
+    # Nothing is left locked: the next write goes through.
+    warehouse.replace_partition("snapshots", snapshot(["new1"]), "month", NOV)
+    assert warehouse.read_table("snapshots")["account_id"].tolist() == ["new1"]
+
+
+# --- types and URLs -------------------------------------------------------------------
+
+
+def test_column_types_follow_the_frame():
+    frame = pd.DataFrame(
+        {
+            "flag": [True],
+            "n": [1],
+            "x": [1.5],
+            "text": ["a"],
+            "at": [datetime(2026, 11, 2, tzinfo=UTC)],
+            "mixed": [{"a": 1}],
+            "maybe_int": pd.array([None], dtype="Int64"),
+        }
+    )
+    types = {c: type(sql_type(frame[c])) for c in frame.columns}
+    assert types == {
+        "flag": sa.Boolean,
+        "n": sa.BigInteger,
+        "x": sa.Double,
+        "text": sa.Text,
+        "at": sa.DateTime,
+        "mixed": sa.Text,
+        "maybe_int": sa.BigInteger,
+    }
+
+
+def test_a_bare_postgresql_url_uses_psycopg_3():
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert normalize_url("sqlite:///w.sqlite") == "sqlite:///w.sqlite"
