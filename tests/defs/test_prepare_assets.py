@@ -7,7 +7,12 @@ import pytest
 
 from segmentation_pipeline.defs.assets.extract import crm_accounts
 from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
-from segmentation_pipeline.defs.resources import FileCrmResource, FrameworkResource
+from segmentation_pipeline.defs.resources import (
+    FileCrmResource,
+    FrameworkResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
 
 MONTH = "2026-11-01"
 ACCOUNTS = pd.DataFrame(
@@ -31,7 +36,12 @@ def result(tmp_path_factory):
     outcome = dg.materialize(
         [crm_accounts, accounts_standardized, deduplicated_accounts],
         partition_key=MONTH,
-        resources={"crm": FileCrmResource(folder=str(folder)), "framework": FrameworkResource()},
+        resources={
+            "crm": FileCrmResource(folder=str(folder)),
+            "framework": FrameworkResource(),
+            "snapshots": SnapshotStoreResource(base_dir=str(tmp_path_factory.mktemp("memo"))),
+            "warehouse": WarehouseResource(url=f"sqlite:///{folder / 'warehouse.sqlite'}"),
+        },
     )
     assert outcome.success
     return outcome

@@ -60,3 +60,15 @@ def test_user_tables_extend_the_bundled_ones_and_inline_entries_win(tmp_path):
 def test_bad_sections_are_rejected_naming_the_field(section, message):
     with pytest.raises(FrameworkError, match=message.replace(".", r"\.")):
         parse_framework(framework_with(**section))
+
+
+def test_the_tables_digest_follows_the_contents_of_the_files(tmp_path):
+    extra = tmp_path / "synonyms.csv"
+    extra.write_text("synonym,industry\nwidgets,Manufacturing\n")
+    section = StandardizationConfig(
+        industry_synonym_files=["bundled:industry_synonyms.csv", str(extra)]
+    )
+    before = section.tables_digest()
+    assert section.tables_digest() == before
+    extra.write_text("synonym,industry\nwidgets,Retail\n")
+    assert section.tables_digest() != before
