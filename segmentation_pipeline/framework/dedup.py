@@ -11,32 +11,30 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from segmentation_pipeline.framework.section import Section
 
 SurvivorshipRule = Literal["crm_master", "most_complete", "oldest", "newest", "highest_arr"]
 ExclusiveField = Literal["domain", "phone_e164", "country_code"]
 SummableField = Literal["arr", "annual_revenue", "expansion_pipeline"]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NameBand(_Section):
+class NameBand(Section):
     """Name similarity (0-100, rapidfuzz) at or above `min_similarity` earns `points`."""
 
     min_similarity: float = Field(ge=0, le=100)
     points: float
 
 
-class Evidence(_Section):
+class Evidence(Section):
     """Points when both accounts hold the same value / two different values."""
 
     agree: float = Field(ge=0)
     conflict: float = Field(le=0)
 
 
-class DedupConfig(_Section):
+class DedupConfig(Section):
     match_threshold: float = 5.0
     name_points: list[NameBand] = [
         NameBand(min_similarity=100, points=5.0),

@@ -16,14 +16,12 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from segmentation_pipeline.framework.section import Section
 
 BUNDLED_PREFIX = "bundled:"
 BUNDLED_DIR = Path(str(resources.files("segmentation_pipeline"))) / "data" / "standardization"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def resolve_table(reference: str) -> Path:
@@ -66,7 +64,7 @@ class StandardizationTables:
     generic_domains: frozenset[str]
 
 
-class StandardizationConfig(_Section):
+class StandardizationConfig(Section):
     """How raw CRM text becomes picklist values, ISO codes, numbers, domains and keys."""
 
     industry_synonym_files: list[str] = ["bundled:industry_synonyms.csv"]
