@@ -66,34 +66,39 @@ def companies(n: int, seed: int) -> list[Company]:
     for i in range(n):
         if rng.random() < 0.1:  # one in ten is unknown to the vendor
             continue
-        out.append(Company(
-            domain=f"company{i}.com",
-            name=f"Company {i}",
-            industry=rng.choice(INDUSTRIES),
-            employees=rng.randint(5, 20_000),
-            annual_revenue=float(rng.randint(1, 5_000)) * 1e6,
-            country=rng.choice(COUNTRIES),
-            likelihood=rng.randint(5, 10),
-        ))
+        out.append(
+            Company(
+                domain=f"company{i}.com",
+                name=f"Company {i}",
+                industry=rng.choice(INDUSTRIES),
+                employees=rng.randint(5, 20_000),
+                annual_revenue=float(rng.randint(1, 5_000)) * 1e6,
+                country=rng.choice(COUNTRIES),
+                likelihood=rng.randint(5, 10),
+            )
+        )
     return out
 
 
 def accounts(n: int) -> pd.DataFrame:
-    return pd.DataFrame({
-        "account_id": [f"acc{i}" for i in range(n)],
-        "domain": [f"company{i}.com" for i in range(n)],
-        "industry": [None] * n,
-        "employees": [None] * n,
-        "annual_revenue": [None] * n,
-        "country_code": [None] * n,
-    })
+    return pd.DataFrame(
+        {
+            "account_id": [f"acc{i}" for i in range(n)],
+            "domain": [f"company{i}.com" for i in range(n)],
+            "industry": [None] * n,
+            "employees": [None] * n,
+            "annual_revenue": [None] * n,
+            "country_code": [None] * n,
+        }
+    )
 
 
 def settings(rate: float, concurrency: int) -> EnrichmentSettings:
     groups = {
         "industry": FieldGroup(fields=["industry"], providers=["pdl"], min_confidence=0.5),
-        "size": FieldGroup(fields=["employees", "annual_revenue"], providers=["pdl"],
-                           min_confidence=0.5),
+        "size": FieldGroup(
+            fields=["employees", "annual_revenue"], providers=["pdl"], min_confidence=0.5
+        ),
         "geography": FieldGroup(fields=["country_code"], providers=["pdl"], min_confidence=0.5),
     }
     pdl = ProviderSettings(
@@ -139,8 +144,13 @@ def serve(conn, n: int, seed: int, latency: float, rate: int) -> None:
             server.faults.rate_limit_per_second = rate
             conn.send(True)
         elif command == "figures":
-            conn.send({"calls": server.calls(), "rejected_429": server.count(429),
-                       "max_in_1s": server.max_in_window(1.0)})
+            conn.send(
+                {
+                    "calls": server.calls(),
+                    "rejected_429": server.count(429),
+                    "max_in_1s": server.max_in_window(1.0),
+                }
+            )
         else:
             server.stop()
             conn.send(True)
@@ -183,8 +193,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000, help="accounts to enrich")
     parser.add_argument("--rate", type=float, default=100.0, help="vendor limit, requests/s")
     parser.add_argument("--latency", type=float, default=0.05, help="vendor latency, seconds")
-    parser.add_argument("--concurrency", type=int, default=0,
-                        help="requests in flight (0 = 1.5 x rate x latency)")
+    parser.add_argument(
+        "--concurrency", type=int, default=0, help="requests in flight (0 = 1.5 x rate x latency)"
+    )
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/enrichment.json"))
     args = parser.parse_args()

@@ -496,3 +496,18 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 # Keep the state of every test run (snapshots, default warehouse) out of the working copy.
 os.environ.setdefault("SEGMENTATION_HOME", tempfile.mkdtemp(prefix="segmentation-test-"))
+
+
+# --- Data preparation (issue 4): standardized accounts from raw CRM rows ---------------
+@pytest.fixture
+def standardize(framework):
+    """Build a standardized account frame from raw rows in Salesforce field names."""
+    from segmentation_pipeline.core.standardize import standardize_accounts
+
+    def build(rows: list[dict]) -> pd.DataFrame:
+        raw = pd.DataFrame(rows)
+        if "Id" not in raw:
+            raw["Id"] = [f"001{i:012d}" for i in range(len(raw))]
+        return standardize_accounts(raw, framework)
+
+    return build

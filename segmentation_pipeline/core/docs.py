@@ -622,6 +622,8 @@ CURATED: dict[str, frozenset[str] | None] = {
     ),
     "monitoring": None,
     "enrichment": None,
+    "standardization": None,
+    "dedup": None,
     "reporting": frozenset(
         {
             "breakdowns",
@@ -889,6 +891,28 @@ def faq(fw: Framework) -> Document:
     return Document("faq", "Frequently asked questions", blocks)
 
 
+def _data_preparation_blocks(fw: Framework) -> list[Block]:
+    """Standardization tables and duplicate matching (docs/data-preparation.md): the
+    threshold in words, then every setting of both sections."""
+    d = fw.dedup
+    rows = [
+        [path, str(value)]
+        for section in ("standardization", "dedup")
+        for path, value in settings(getattr(fw, section), section)
+    ]
+    return [
+        Heading("Data preparation"),
+        Para(
+            f"Two accounts are duplicates at {num(d.match_threshold)} points or more: points "
+            "for name similarity and for each identifier both hold (domain, phone, country, "
+            "city, industry), points off for each they hold differently. A cluster never holds "
+            f"two values of {_joined(d.exclusive_fields)}; its survivor is chosen by "
+            f"{_joined(d.survivorship)}."
+        ),
+        Table(["Setting", "Value"], rows),
+    ]
+
+
 def data_sources(fw: Framework) -> Document:
     r = fw.reporting
     return Document(
@@ -906,6 +930,7 @@ def data_sources(fw: Framework) -> Document:
                 [[c.component, c.cadence, c.owner] for c in r.review_cadence],
             ),
             *_enrichment_blocks(fw),
+            *_data_preparation_blocks(fw),
         ],
     )
 

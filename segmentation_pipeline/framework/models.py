@@ -12,8 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from segmentation_pipeline.framework.dedup import DedupConfig
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 from segmentation_pipeline.framework.reporting import Reporting
+from segmentation_pipeline.framework.standardization import StandardizationConfig
 
 DIMENSIONS = ("firmographic", "behavioral", "value")
 
@@ -468,6 +470,8 @@ class Framework(_Strict):
     service_models: dict[str, ServiceModel]
     assignment: Assignment
     governance: Governance
+    standardization: StandardizationConfig = Field(default_factory=StandardizationConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     reporting: Reporting = Field(default_factory=Reporting)
     monitoring: Monitoring = Monitoring()

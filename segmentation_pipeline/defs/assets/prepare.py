@@ -5,35 +5,58 @@ import pandas as pd
 
 from segmentation_pipeline.core import standardize as standardize_module
 from segmentation_pipeline.core.dedup import deduplicate
-from segmentation_pipeline.core.standardize import standardize_accounts
-from segmentation_pipeline.defs.assets._metadata import frame_metadata
+from segmentation_pipeline.core.standardize import data_quality_report, standardize_accounts
+from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, SnapshotStoreResource
 from segmentation_pipeline.defs.row_memo import code_fingerprint, memoized_rows
 
+_QUALITY_COLUMNS = ["field", "populated_before", "standardized_before", "populated_after",
+                    "standardized_after", "unresolved"]  # fmt: skip
 
-@dg.asset(
+
+def _quality_table(report: pd.DataFrame) -> dg.MetadataValue:
+    shares = report[_QUALITY_COLUMNS].copy()
+    for column in _QUALITY_COLUMNS[1:-1]:
+        shares[column] = shares[column].map("{:.1%}".format)
+    return table_md(shares)
+
+
+@dg.multi_asset(
     group_name="prepare",
-    kinds={"pandas"},
     partitions_def=monthly_partitions,
-    description="Accounts with industry picklist, ISO country and region, size and ARR bands, "
-    "registrable domain, E.164 phone and a name matching key.",
+    outs={
+        "accounts_standardized": dg.AssetOut(
+            kinds={"pandas"},
+            description="Accounts with industry picklist, ISO country and region, size and "
+            "ARR bands, registrable domain, E.164 phone and a name matching key; values that "
+            "could not be standardized are null with a reason, their raw text kept.",
+        ),
+        "data_quality_report": dg.AssetOut(
+            kinds={"pandas"},
+            description="Per field: share populated and share in standard form, before and "
+            "after standardization, and how many raw values stayed unresolved.",
+        ),
+    },
 )
 def accounts_standardized(
     context: dg.AssetExecutionContext,
     crm_accounts: pd.DataFrame,
     framework: FrameworkResource,
     snapshots: SnapshotStoreResource,
-) -> dg.MaterializeResult:
+):
     fw = framework.load()
-    # Row by row: a night where 1% of accounts changed standardizes that 1%.
+    # Row by row: a night where 1% of accounts changed standardizes that 1%. The memo is
+    # keyed by the code, the framework and the contents of its standardization tables.
+    fingerprint = code_fingerprint(standardize_module, fw) + fw.standardization.tables_digest()
     standardized, computed = memoized_rows(
         snapshots.store(),
         "accounts_standardized",
-        code_fingerprint(standardize_module, fw),
+        fingerprint,
         crm_accounts,
         lambda rows: standardize_accounts(rows, fw),
     )
+    report = data_quality_report(crm_accounts, standardized)
     metadata = frame_metadata(
         standardized, ["account_id", "name", "domain", "industry", "country_code", "arr_tier"]
     )
@@ -42,7 +65,19 @@ def accounts_standardized(
     metadata["industry_status"] = dg.MetadataValue.json(
         standardized["industry_status"].value_counts().to_dict()
     )
-    return dg.MaterializeResult(value=standardized, metadata=metadata)
+    metadata["data_quality"] = _quality_table(report)
+    yield dg.MaterializeResult(
+        asset_key="accounts_standardized", value=standardized, metadata=metadata
+    )
+    yield dg.MaterializeResult(
+        asset_key="data_quality_report",
+        value=report,
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(len(report)),
+            "report": _quality_table(report),
+            "unresolved_values": dg.MetadataValue.int(int(report["unresolved"].sum())),
+        },
+    )
 
 
 @dg.multi_asset(
@@ -50,11 +85,14 @@ def accounts_standardized(
     partitions_def=monthly_partitions,
     outs={
         "accounts_deduplicated": dg.AssetOut(
-            kinds={"pandas"}, description="One survivor row per real-world company."
+            kinds={"pandas"},
+            description="One survivor row per real-world company: blanks filled from its "
+            "duplicates, ARR summed, duplicate_count set.",
         ),
         "account_merge_audit": dg.AssetOut(
             kinds={"pandas"},
-            description="Every folded duplicate with its survivor, match score and rule.",
+            description="Every folded duplicate: its survivor (the duplicate-of flag for the "
+            "CRM), the pair that matched it, score, rule, evidence and the fields it filled.",
         ),
     },
 )
@@ -65,19 +103,32 @@ def deduplicated_accounts(
 ):
     result = deduplicate(accounts_standardized, framework.load())
     context.log.info(
-        "%d accounts -> %d survivors (%d folded)",
+        "%d accounts -> %d survivors (%d folded, %d matches left for review)",
         len(accounts_standardized),
         len(result.survivors),
         len(result.audit),
+        len(result.review),
     )
     survivors_meta = frame_metadata(
         result.survivors, ["account_id", "name", "domain", "duplicate_count"]
     )
-    survivors_meta["duplicate_rate_before"] = dg.MetadataValue.float(result.duplicate_rate_before)
-    survivors_meta["duplicate_rate_after"] = dg.MetadataValue.float(result.duplicate_rate_after)
+    rates = {
+        "duplicate_rate_before": result.duplicate_rate_before,
+        "duplicate_rate_after": result.duplicate_rate_after,
+    }
+    survivors_meta.update({k: dg.MetadataValue.float(round(v, 4)) for k, v in rates.items()})
+    survivors_meta["dedup_stats"] = dg.MetadataValue.json(result.stats)
+    audit_meta = frame_metadata(
+        result.audit, ["account_id", "survivor_id", "match_score", "rule", "fields_filled"]
+    )
+    audit_meta.update({k: dg.MetadataValue.float(round(v, 4)) for k, v in rates.items()})
+    audit_meta["rules"] = dg.MetadataValue.json(
+        result.audit["rule"].value_counts().head(10).to_dict()
+    )
+    audit_meta["left_for_review"] = table_md(result.review.head(20))
     yield dg.MaterializeResult(
         asset_key="accounts_deduplicated", value=result.survivors, metadata=survivors_meta
     )
     yield dg.MaterializeResult(
-        asset_key="account_merge_audit", value=result.audit, metadata=frame_metadata(result.audit)
+        asset_key="account_merge_audit", value=result.audit, metadata=audit_meta
     )

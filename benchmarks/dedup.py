@@ -1,0 +1,173 @@
+"""Benchmark: standardize + deduplicate N messy accounts; pairwise precision / recall / F1,
+wall time and peak memory.
+
+    python benchmarks/dedup.py --n 100000 --out result.json
+    python benchmarks/dedup.py --accounts accounts.csv --truth truth.csv --out result.json
+
+With --n, the generator (benchmarks/messy_accounts.py) writes accounts and truth as CSV
+to a temporary folder, and a fresh Python process reads them and runs the real
+`standardize_accounts` + `deduplicate`, so peak RSS is that of the pipeline alone (CSV
+read included), not of the generator. `wall_s` is standardize + dedup; the CSV read is
+reported apart as `read_s`; `cpu_s` is the CPU time of standardize + dedup (both cores
+counted), and `load_average_1m` the machine's load before and after: on a shared machine
+wall time includes waiting for other processes. Truth: columns Id,entity_id (accounts
+of one entity are duplicates of each other). Pairwise metrics count pairs of accounts
+put in one cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _pairs(sizes: np.ndarray) -> int:
+    sizes = sizes.astype(np.int64)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def pairwise_scores(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
+    """Pairwise precision / recall / F1 of a clustering (both Series indexed by account)."""
+    both = pd.DataFrame({"predicted": predicted, "truth": truth.reindex(predicted.index)})
+    together = _pairs(both.groupby(["predicted", "truth"]).size().to_numpy())
+    predicted_pairs = _pairs(both.groupby("predicted").size().to_numpy())
+    true_pairs = _pairs(both.groupby("truth").size().to_numpy())
+    precision = together / predicted_pairs if predicted_pairs else 1.0
+    recall = together / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 5),
+        "recall": round(recall, 5),
+        "f1": round(f1, 5),
+        "true_pairs": true_pairs,
+        "predicted_pairs": predicted_pairs,
+        "correct_pairs": together,
+    }
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(accounts_csv: Path, truth_csv: Path) -> dict:
+    """Read a labelled export, run the real stage, score it (in this process)."""
+    from segmentation_pipeline.core.dedup import deduplicate
+    from segmentation_pipeline.core.standardize import standardize_accounts
+    from segmentation_pipeline.framework import load_framework
+
+    framework = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
+    started = time.perf_counter()
+    raw = pd.read_csv(
+        accounts_csv, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow"
+    )
+    read_s = time.perf_counter() - started
+
+    load_before = os.getloadavg()[0]
+    cpu_started = time.process_time()
+    started = time.perf_counter()
+    standardized = standardize_accounts(raw, framework)
+    standardized_at = time.perf_counter()
+    result = deduplicate(standardized, framework)
+    finished = time.perf_counter()
+    cpu_s = time.process_time() - cpu_started
+
+    cluster_of = pd.Series(standardized["account_id"].to_numpy(), index=standardized["account_id"])
+    cluster_of.loc[result.audit["account_id"].to_numpy()] = result.audit["survivor_id"].to_numpy()
+    truth = pd.read_csv(truth_csv, dtype=str).set_index("Id")["entity_id"]
+    scores = pairwise_scores(cluster_of, truth)
+    return {
+        "n": len(raw),
+        "wall_s": round(finished - started, 2),
+        "standardize_s": round(standardized_at - started, 2),
+        "dedup_s": round(finished - standardized_at, 2),
+        "cpu_s": round(cpu_s, 2),
+        "read_s": round(read_s, 2),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        **scores,
+        "true_duplicate_rate": round(1 - truth.nunique() / len(truth), 4),
+        "duplicate_rate_before": round(result.duplicate_rate_before, 4),
+        "duplicate_rate_after": round(result.duplicate_rate_after, 4),
+        "survivors": len(result.survivors),
+        "folded": len(result.audit),
+        **{f"stats_{k}": v for k, v in result.stats.items()},
+        "cpu_count": os.cpu_count(),
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def generate_files(n: int, seed: int, folder: Path) -> tuple[Path, Path, float]:
+    from messy_accounts import generate
+
+    started = time.perf_counter()
+    data = generate(n, seed=seed)
+    accounts, truth = folder / "accounts.csv", folder / "truth.csv"
+    data.accounts.to_csv(accounts, index=False)
+    data.truth.to_csv(truth, index=False)
+    return accounts, truth, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, help="generate this many messy accounts")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--accounts", type=Path, help="accounts CSV (Salesforce columns)")
+    parser.add_argument("--truth", type=Path, help="truth CSV with columns Id,entity_id")
+    parser.add_argument("--out", type=Path, help="write the result JSON here")
+    parser.add_argument("--keep", type=Path, help="with --n: keep the generated CSVs here")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if bool(args.n) == bool(args.accounts) or bool(args.accounts) != bool(args.truth):
+        parser.error("give either --n, or --accounts with --truth")
+
+    if args.accounts:
+        result = run(args.accounts, args.truth)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = args.keep or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            accounts, truth, generate_s = generate_files(args.n, args.seed, folder)
+            child = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--accounts",
+                    str(accounts),
+                    "--truth",
+                    str(truth),
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if child.returncode:
+                sys.exit(f"benchmark run failed:\n{child.stderr[-4000:]}")
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+            result.update({"generate_s": round(generate_s, 1), "seed": args.seed})
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.child:
+        print(json.dumps(result))
+    else:
+        width = max(len(k) for k in result)
+        for key, value in result.items():
+            print(f"{key:<{width}}  {value}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Matched pairs -> clusters of accounts, with a guard against chaining.
+
+Plain connected components chain: A~B and B~C put A and C together even when A and C
+are two different companies. The guard merges pairs strongest first and refuses a merge
+that would put two different values of an exclusive field (by default domain and
+country) into one cluster or grow it past `max_cluster_size`. Components of two accounts
+need one check; only larger components go through the ordered merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Component label (smallest member) of each of n nodes; numpy label propagation."""
+    labels = np.arange(n, dtype=np.int64)
+    while len(left):
+        low = np.minimum(labels[left], labels[right])
+        np.minimum.at(labels, labels[left], low)
+        np.minimum.at(labels, labels[right], low)
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(labels[left], labels[right]):
+            break
+    return labels
+
+
+@dataclass(frozen=True)
+class Clusters:
+    labels: np.ndarray  # cluster label per account (smallest member's position)
+    merged: np.ndarray  # per matched pair: it joined two sub-clusters (an edge of the merge)
+    refused: np.ndarray  # per matched pair: its accounts ended in different clusters
+
+
+def _values_per_component(component: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Distinct non-null codes per component label."""
+    known = codes >= 0
+    keys = np.sort(
+        component[known].astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes[known]
+    )
+    distinct = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    return np.bincount(distinct // (int(codes.max(initial=0)) + 1), minlength=len(component))
+
+
+def _conflict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a >= 0) & (b >= 0) & (a != b)
+
+
+def _ordered_merge(
+    nodes: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    score: np.ndarray,
+    exclusive: list[np.ndarray],
+    max_size: int,
+) -> np.ndarray:
+    """Which pairs merge, by union-find over the pairs strongest first."""
+    parent = {int(v): int(v) for v in nodes}
+    size = dict.fromkeys(parent, 1)
+    values = {v: [int(codes[v]) for codes in exclusive] for v in parent}
+
+    def root(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    merged = np.zeros(len(left), dtype=bool)
+    for k in np.lexsort((right, left, -score)):
+        a, b = root(int(left[k])), root(int(right[k]))
+        if a == b or size[a] + size[b] > max_size:
+            continue
+        va, vb = values[a], values[b]
+        if any(x >= 0 and y >= 0 and x != y for x, y in zip(va, vb, strict=True)):
+            continue
+        if size[a] < size[b]:
+            a, b, va, vb = b, a, vb, va
+        parent[b] = a
+        size[a] += size[b]
+        values[a] = [x if x >= 0 else y for x, y in zip(va, vb, strict=True)]
+        merged[k] = True
+    return merged
+
+
+def guarded_clusters(
+    n: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    score: np.ndarray,
+    exclusive: list[np.ndarray],
+    max_size: int,
+) -> Clusters:
+    """Clusters of n accounts from matched pairs (left, right, score)."""
+    component = connected_components(n, left, right)
+    sizes = np.bincount(component, minlength=n)
+    in_pair_component = sizes[component[left]] == 2
+    merged = np.zeros(len(left), dtype=bool)
+    conflict = np.zeros(len(left), dtype=bool)
+    for codes in exclusive:
+        conflict |= _conflict(codes[left], codes[right])
+    merged[in_pair_component] = ~conflict[in_pair_component]
+
+    # A larger component whose accounts hold at most one value of each exclusive field
+    # and that fits the size limit merges whole; only the others need the ordered merge.
+    troubled = sizes > max_size
+    for codes in exclusive:
+        troubled |= _values_per_component(component, codes) > 1
+    whole = ~in_pair_component & ~troubled[component[left]]
+    merged[whole] = True
+    big = np.flatnonzero(~in_pair_component & ~whole)
+    if len(big):
+        nodes = np.unique(np.concatenate([left[big], right[big]]))
+        merged[big] = _ordered_merge(nodes, left[big], right[big], score[big], exclusive, max_size)
+    edges = np.flatnonzero(merged)
+    labels = connected_components(n, left[edges], right[edges])
+    return Clusters(labels, merged, labels[left] != labels[right])

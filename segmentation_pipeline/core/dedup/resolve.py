@@ -1,0 +1,199 @@
+"""Duplicate resolution: standardized accounts -> one survivor per real-world company,
+plus an audit row for every folded account.
+
+Duplicate rates (both are shares of records that are redundant copies):
+* duplicate_rate_before = (accounts - clusters) / accounts: how many input accounts are
+  duplicates of another input account, as this stage found them.
+* duplicate_rate_after = (survivors - groups) / survivors, where a group joins survivors
+  still linked by a match the chaining guard refused to merge: the duplicates left in
+  the output that this stage could not resolve on its own (for human review).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.dedup.blocking import candidate_pairs
+from segmentation_pipeline.core.dedup.clustering import (
+    Clusters,
+    connected_components,
+    guarded_clusters,
+)
+from segmentation_pipeline.core.dedup.keys import match_keys
+from segmentation_pipeline.core.dedup.scoring import (
+    EVIDENCE_LABELS,
+    ScoredPairs,
+    rule_labels,
+    score_pairs,
+)
+from segmentation_pipeline.core.dedup.survivorship import Merge, merge_clusters
+
+if TYPE_CHECKING:
+    from segmentation_pipeline.framework.models import Framework
+
+AUDIT_COLUMNS = (
+    "account_id",
+    "survivor_id",
+    "cluster_id",
+    "match_score",
+    "rule",
+    "matched_to",
+    "name_similarity",
+    "domain_evidence",
+    "phone_evidence",
+    "city_evidence",
+    "country_evidence",
+    "fields_filled",
+    "name",
+)
+
+
+# Exclusive field -> the key the guard compares. A domain is compared by its label, so a
+# company seen on acme.com and acme.de can form one cluster when a pair proves it.
+_EXCLUSIVE_KEYS = {"domain": "domain_label", "phone_e164": "phone", "country_code": "country"}
+
+
+@dataclass(frozen=True)
+class DedupResult:
+    """survivors: the input columns plus duplicate_count, one row per cluster, in input
+    order; audit: one row per folded account (see AUDIT_COLUMNS and `<field>_added` for
+    each summed field); review: matched pairs the chaining guard kept apart."""
+
+    survivors: pd.DataFrame
+    audit: pd.DataFrame
+    duplicate_rate_before: float
+    duplicate_rate_after: float
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stats: dict = field(default_factory=dict)
+
+
+def _best_edge(pairs: ScoredPairs, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: the strongest merged pair it belongs to (-1 where none)."""
+    rows = np.concatenate([pairs.left, pairs.right])
+    others = np.concatenate([pairs.right, pairs.left])
+    edge = np.concatenate([np.arange(len(pairs))] * 2)
+    order = np.lexsort((-np.concatenate([pairs.score] * 2), rows))
+    first = np.r_[True, rows[order][1:] != rows[order][:-1]] if len(order) else order
+    best_edge = np.full(n, -1, dtype=np.int64)
+    best_other = np.full(n, -1, dtype=np.int64)
+    best_edge[rows[order][first]] = edge[order][first]
+    best_other[rows[order][first]] = others[order][first]
+    return best_edge, best_other
+
+
+def _fields_filled(filled_from: dict[str, np.ndarray], folded: np.ndarray) -> np.ndarray:
+    """Per folded account: the survivor's field groups it filled, comma-separated."""
+    position = pd.Series(np.arange(len(folded)), index=folded)
+    filled = np.full(len(folded), "", dtype=object)
+    for group, sources in filled_from.items():
+        at = position.reindex(sources).to_numpy()
+        filled[at] = [f"{f},{group}" if f else group for f in filled[at]]
+    return filled
+
+
+def _rate_after(labels: np.ndarray, refused: ScoredPairs, clusters: int) -> float:
+    if not clusters:
+        return 0.0
+    a, b = labels[refused.left], labels[refused.right]
+    groups = connected_components(len(labels), a, b)
+    still_linked = np.unique(np.concatenate([a, b]))
+    unresolved = len(still_linked) - len(np.unique(groups[still_linked]))
+    return unresolved / clusters
+
+
+def _evidence(states: np.ndarray) -> np.ndarray:
+    labels = np.array([EVIDENCE_LABELS[s] for s in (-1, 0, 1, 2)], dtype=object)
+    return labels[states.astype(np.int64) + 1]
+
+
+def _audit(
+    frame: pd.DataFrame, merge: Merge, clusters: Clusters, matched: ScoredPairs, sum_fields
+) -> pd.DataFrame:
+    """One row per folded account: its survivor, the strongest merged pair it is in, the
+    evidence of that pair, and what it gave the survivor."""
+    n = len(frame)
+    survivor_rows = merge.survivors.index.to_numpy()
+    cluster_ids = np.full(n, -1, dtype=np.int64)
+    cluster_ids[clusters.labels[survivor_rows]] = np.arange(len(survivor_rows))
+    edges = matched.take(np.flatnonzero(clusters.merged))
+    best_edge, best_other = _best_edge(edges, n)
+    folded = np.flatnonzero(merge.survivor_of != np.arange(n))
+    edge = edges.take(best_edge[folded])
+    account_id = frame["account_id"].to_numpy(dtype=object)
+    audit = pd.DataFrame(
+        {
+            "account_id": account_id[folded],
+            "survivor_id": account_id[merge.survivor_of[folded]],
+            "cluster_id": cluster_ids[clusters.labels[folded]],
+            "match_score": edge.score.astype(float),
+            "rule": rule_labels(edge),
+            "matched_to": account_id[best_other[folded]],
+            "name_similarity": edge.name_similarity.astype(float),
+            "domain_evidence": _evidence(edge.domain),
+            "phone_evidence": _evidence(edge.phone),
+            "city_evidence": _evidence(edge.city),
+            "country_evidence": _evidence(edge.country),
+            "fields_filled": _fields_filled(merge.filled_from, folded),
+            "name": frame["name"].to_numpy(dtype=object)[folded],
+        }
+    )
+    for name in sum_fields:
+        if name in frame:
+            audit[f"{name}_added"] = pd.to_numeric(frame[name], errors="coerce").to_numpy()[folded]
+    return audit
+
+
+def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
+    """Fold duplicate standardized accounts into survivors, with an audit of every fold."""
+    config = framework.dedup
+    frame = accounts.reset_index(drop=True)
+    n = len(frame)
+    keys = match_keys(frame)
+    left, right = candidate_pairs(keys, config.window, config.block_size)
+    scored = score_pairs(keys, left, right, config)
+    candidates = len(left)
+    del left, right
+    matched = scored.take(np.flatnonzero(scored.score >= config.match_threshold))
+    exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
+    clusters = guarded_clusters(
+        n, matched.left, matched.right, matched.score, exclusive, config.max_cluster_size
+    )
+    merge = merge_clusters(frame, clusters.labels, config, framework.arr_tiers)
+
+    survivors = merge.survivors
+    sizes = np.bincount(clusters.labels, minlength=n)
+    survivor_rows = survivors.index.to_numpy()
+    survivors["duplicate_count"] = (sizes[clusters.labels[survivor_rows]] - 1).astype(int)
+    audit = _audit(frame, merge, clusters, matched, config.sum_fields)
+    account_id = frame["account_id"].to_numpy(dtype=object)
+
+    refused = matched.take(np.flatnonzero(clusters.refused))
+    review = pd.DataFrame(
+        {
+            "account_id": account_id[refused.left],
+            "other_account_id": account_id[refused.right],
+            "match_score": refused.score.astype(float),
+            "rule": rule_labels(refused),
+        }
+    )
+    n_clusters = len(survivor_rows)
+    return DedupResult(
+        survivors=survivors.reset_index(drop=True),
+        audit=audit,
+        duplicate_rate_before=(n - n_clusters) / n if n else 0.0,
+        duplicate_rate_after=_rate_after(clusters.labels, refused, n_clusters),
+        review=review,
+        stats={
+            "accounts": n,
+            "candidate_pairs": candidates,
+            "scored_pairs": len(scored),
+            "matched_pairs": len(matched),
+            "refused_pairs": len(refused),
+            "clusters_with_duplicates": int((sizes > 1).sum()),
+            "largest_cluster": int(sizes.max()) if n else 0,
+        },
+    )

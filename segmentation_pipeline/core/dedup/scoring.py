@@ -1,0 +1,215 @@
+"""Pairwise evidence and the match score of each candidate pair.
+
+Each pair earns the points of its name-similarity band (less a penalty when several
+companies go by that name), plus, per identifier (domain, phone, country, city,
+industry), the `agree` points when both accounts hold the same value or the `conflict`
+points (negative) when both hold different values; a value missing on either side is
+no evidence either way. Two different domains therefore pull a pair of same-named
+companies apart instead of chaining them together.
+
+The identifier evidence is integer comparisons and cheap; the name similarity is the
+expensive part, so it is computed only for pairs that could still reach the match
+threshold with a perfect name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from segmentation_pipeline.core.dedup.keys import MatchKeys
+
+if TYPE_CHECKING:
+    from segmentation_pipeline.framework.dedup import DedupConfig
+
+AGREE, MISSING, CONFLICT, SAME_LABEL = np.int8(1), np.int8(0), np.int8(-1), np.int8(2)
+EVIDENCE_LABELS = {1: "agree", 0: "missing", -1: "conflict", 2: "same_label"}
+# Below this similarity a word-order-insensitive comparison is also tried, where another
+# identifier already agrees ("Logistics Acme" / "Acme Logistics").
+_TOKEN_ORDER_BELOW = 95
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    left: np.ndarray
+    right: np.ndarray
+    name_similarity: np.ndarray  # 0-100; NaN when a name key is missing
+    domain: np.ndarray  # AGREE / MISSING / CONFLICT / SAME_LABEL (acme.com ~ acme.de)
+    phone: np.ndarray
+    country: np.ndarray
+    city: np.ndarray
+    industry: np.ndarray
+    numbers: np.ndarray  # the numbers in the two names: AGREE (same, or none) / CONFLICT
+    score: np.ndarray
+
+    def take(self, rows: np.ndarray) -> ScoredPairs:
+        return ScoredPairs(**{k: v[rows] for k, v in self.__dict__.items()})
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def compare_codes(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """AGREE / CONFLICT where both accounts hold a value, MISSING otherwise."""
+    a, b = codes[left], codes[right]
+    state = (a == b).astype(np.int8) * 2 - 1
+    state[(a < 0) | (b < 0)] = MISSING
+    return state
+
+
+def _similarity(a: np.ndarray, b: np.ndarray, scorer, cutoff: float = 0) -> np.ndarray:
+    if not len(a):
+        return np.empty(0, np.float32)
+    scores = process.cpdist(a, b, scorer=scorer, score_cutoff=cutoff, workers=-1)
+    return scores.astype(np.float32)
+
+
+def name_similarity(
+    keys: MatchKeys,
+    left: np.ndarray,
+    right: np.ndarray,
+    other_agrees: np.ndarray,
+    needed: np.ndarray | None = None,
+) -> np.ndarray:
+    """rapidfuzz similarity of the name keys (spaces ignored); word order ignored where
+    another identifier agrees; NaN where either key is missing. With `needed` (per pair),
+    a similarity below what the pair needs to match is reported as 0 (it is not worth
+    computing exactly; np.inf: the pair cannot match at all)."""
+    a, b = keys.name_code[left], keys.name_code[right]
+    both = (a >= 0) & (b >= 0)
+    result = np.full(len(left), np.nan, dtype=np.float32)
+    result[both & (a == b)] = 100.0
+    fuzzy = both & (a != b)
+    needed = np.zeros(len(left)) if needed is None else needed
+    result[fuzzy & ~np.isfinite(needed)] = 0.0
+    for cutoff in np.unique(needed[fuzzy & np.isfinite(needed)]):
+        rows = np.flatnonzero(fuzzy & (needed == cutoff))
+        result[rows] = _similarity(
+            keys.compact[left[rows]], keys.compact[right[rows]], fuzz.ratio, cutoff
+        )
+        reorder = rows[(result[rows] < _TOKEN_ORDER_BELOW) & other_agrees[rows]]
+        by_tokens = _similarity(
+            keys.name[left[reorder]], keys.name[right[reorder]], fuzz.token_sort_ratio, cutoff
+        )
+        result[reorder] = np.maximum(result[reorder], by_tokens)
+    return result
+
+
+def similarity_needed(points_needed: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """The lowest name similarity whose band earns the points a pair still needs
+    (np.inf where no band does)."""
+    needed = np.full(len(points_needed), np.inf)
+    for band in sorted(config.name_points, key=lambda b: b.min_similarity):
+        reach = np.isinf(needed) & (band.points >= points_needed)
+        needed[reach] = band.min_similarity
+    return needed
+
+
+def name_points(similarity: np.ndarray, companies: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """Points of the similarity band, less the shared-name penalty; 0 without a name."""
+    points = np.zeros(len(similarity), dtype=np.float32)
+    assigned = np.isnan(similarity)
+    for band in config.name_points:
+        hit = ~assigned & (similarity >= band.min_similarity)
+        points[hit] = band.points
+        assigned |= hit
+    shared = config.shared_name_penalty * np.log2(np.maximum(companies, 1))
+    return points - np.where(np.isnan(similarity), 0.0, shared).astype(np.float32)
+
+
+def _domain_agreement(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    state = compare_codes(keys.domain, left, right)
+    conflict = np.flatnonzero(state == CONFLICT)
+    same_label = keys.domain_label[left[conflict]] == keys.domain_label[right[conflict]]
+    state[conflict[same_label]] = SAME_LABEL
+    return state
+
+
+def _close_cities(keys: MatchKeys, left, right, min_similarity: float) -> np.ndarray:
+    """Do two different city spellings name the same city ('Munchen' / 'München')?
+    Compared once per distinct pair of spellings."""
+    a, b = keys.city[left], keys.city[right]
+    pair_code, distinct = pd.factorize(a.astype(np.int64) * (len(keys.city_names) + 1) + b)
+    first, second = np.divmod(distinct, len(keys.city_names) + 1)
+    similar = _similarity(keys.city_names[first], keys.city_names[second], fuzz.ratio)
+    return (similar >= min_similarity)[pair_code]
+
+
+def _points(state: np.ndarray, agree: float, conflict: float, same_label: float = 0.0):
+    """Points per evidence state (CONFLICT, MISSING, AGREE, SAME_LABEL)."""
+    return np.array([conflict, 0.0, agree, same_label], dtype=np.float32)[state + 1]
+
+
+def score_pairs(
+    keys: MatchKeys, left: np.ndarray, right: np.ndarray, config: DedupConfig
+) -> ScoredPairs:
+    """Evidence and score of the candidate pairs that could reach the match threshold
+    (the others cannot match even with identical names, and are left out)."""
+    domain = _domain_agreement(keys, left, right)
+    phone = compare_codes(keys.phone, left, right)
+    country = compare_codes(keys.country, left, right)
+    city = compare_codes(keys.city, left, right)
+    industry = compare_codes(keys.industry, left, right)
+    numbers = compare_codes(keys.name_numbers, left, right)
+    evidence = (
+        _points(domain, config.domain.agree, config.domain.conflict, config.domain_same_label)
+        + _points(phone, config.phone.agree, config.phone.conflict)
+        + _points(country, config.country.agree, config.country.conflict)
+        + _points(industry, config.industry.agree, config.industry.conflict)
+        + _points(numbers, 0.0, config.name_number_conflict)
+    )
+    best_city = np.where(city == MISSING, 0.0, config.city.agree)
+    best_name = max(band.points for band in config.name_points)
+    viable = np.flatnonzero(evidence + best_city + best_name >= config.match_threshold)
+    left, right, evidence = left[viable], right[viable], evidence[viable]
+    domain, phone, country, city = domain[viable], phone[viable], country[viable], city[viable]
+    industry, numbers = industry[viable], numbers[viable]
+
+    differ = np.flatnonzero(city == CONFLICT)
+    city[differ[_close_cities(keys, left[differ], right[differ], config.city_min_similarity)]] = (
+        AGREE
+    )
+    evidence = evidence + _points(city, config.city.agree, config.city.conflict)
+    companies = np.select(
+        [city == AGREE, country == AGREE],
+        [
+            np.maximum(keys.place_companies[left], keys.place_companies[right]),
+            np.maximum(keys.local_companies[left], keys.local_companies[right]),
+        ],
+        np.maximum(keys.name_companies[left], keys.name_companies[right]),
+    )
+    shared = config.shared_name_penalty * np.log2(np.maximum(companies, 1))
+    needed = similarity_needed(config.match_threshold - evidence + shared, config)
+    other_agrees = (domain == AGREE) | (phone == AGREE) | (city == AGREE)
+    similarity = name_similarity(keys, left, right, other_agrees, needed)
+    score = (evidence + name_points(similarity, companies, config)).astype(np.float32)
+    return ScoredPairs(
+        left, right, similarity, domain, phone, country, city, industry, numbers, score
+    )
+
+
+def rule_labels(pairs: ScoredPairs) -> np.ndarray:
+    """Which evidence agreed, strongest first: 'domain+phone+name=100+city+country+industry'
+    (one label built per distinct combination of evidence)."""
+    similarity = np.where(np.isnan(pairs.name_similarity), -1, pairs.name_similarity).astype(int)
+    states = [pairs.domain, pairs.phone, pairs.city, pairs.country, pairs.industry]
+    combination = similarity + 1
+    for state in states:
+        combination = combination * 2 + (state == AGREE)
+    code, distinct = pd.factorize(combination)
+    labels = []
+    for value in distinct:
+        agreed = []
+        for name in ("industry", "country", "city", "phone", "domain"):
+            value, bit = divmod(int(value), 2)
+            agreed.append(name if bit else "")
+        sim = value - 1
+        name = "" if sim < 0 else ("name=100" if sim >= 100 else f"name~{sim}")
+        domain, phone, city, country, industry = reversed(agreed)
+        parts = (domain, phone, name, city, country, industry)
+        labels.append("+".join(part for part in parts if part))
+    return np.array(labels, dtype=object)[code] if len(code) else np.array([], dtype=object)

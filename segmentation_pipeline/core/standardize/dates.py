@@ -1,0 +1,53 @@
+"""Date and time texts -> UTC timestamps.
+
+ISO 8601 (what Salesforce sends: "2024-11-10T00:00:00.000+0000") is read in one
+vectorized pass; anything else ("15/01/2024", "Jan 15, 2024") is read once per distinct
+text by a general parser, month first unless the framework says day first. A text
+without a zone is taken as UTC.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.standardize.text import MISSING, Parsed, as_text, map_unique
+
+
+def parse_timestamp(text: str | None, day_first: bool = False) -> Parsed:
+    """One date text -> a UTC Timestamp, or null and why."""
+    if text is None or not str(text).strip():
+        return MISSING
+    text = str(text).strip()
+    try:
+        value = pd.to_datetime(text, format="ISO8601", utc=True)
+    except (ValueError, OverflowError, TypeError):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = pd.to_datetime(text, dayfirst=day_first, utc=True)
+        except (ValueError, OverflowError, TypeError, OSError):
+            return Parsed(None, "unparseable")
+    if pd.isna(value):
+        return Parsed(None, "unparseable")
+    return Parsed(value, None)
+
+
+def standardize_timestamps(raw: pd.Series, day_first: bool = False) -> tuple[pd.Series, pd.Series]:
+    """(UTC timestamps, reasons) for a raw date column."""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        values = raw.dt.tz_convert("UTC")
+        return values, pd.Series(np.where(values.isna(), "missing", None), index=raw.index)
+    text = as_text(raw)
+    values = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    failed = values.isna().to_numpy()
+    reasons = np.full(len(text), None, dtype=object)
+    if failed.any():
+        parsed, why = map_unique(text.where(failed), lambda t: parse_timestamp(t, day_first))
+        fallback = pd.to_datetime(pd.Series(parsed[failed], dtype=object), utc=True)
+        values = values.copy()
+        values.iloc[np.flatnonzero(failed)] = fallback.to_numpy()
+        reasons[failed] = why[failed]
+    return values.astype("datetime64[us, UTC]"), pd.Series(reasons, index=raw.index, dtype="str")

@@ -1,0 +1,76 @@
+"""The prepare stage in Dagster: standardized accounts and the data-quality report, then
+survivors and the merge audit, with duplicate rates and the report in metadata."""
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.defs.assets.extract import crm_accounts
+from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
+from segmentation_pipeline.defs.resources import (
+    FileCrmResource,
+    FrameworkResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
+
+MONTH = "2026-11-01"
+ACCOUNTS = pd.DataFrame(
+    {
+        "Id": ["001A", "001B", "001C", "001D"],
+        "Name": ["Zentrix Inc", "ZENTRIX, INC.", "Quorabel GmbH", "Brightwave"],
+        "Website": ["zentrix.com", "https://www.zentrix.com", "quorabel.de", None],
+        "BillingCountry": ["USA", "United States", "Deutschland", "n/a"],
+        "Industry": ["SaaS", None, "Widgets", "Media"],
+        "ARR__c": ["20000", "10000", "$5,000", "-1"],
+        "CreatedDate": ["2024-01-01T00:00:00.000+0000"] * 4,
+        "SystemModstamp": ["2024-02-01T00:00:00.000+0000"] * 4,
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("crm")
+    ACCOUNTS.to_csv(folder / "accounts.csv", index=False)
+    outcome = dg.materialize(
+        [crm_accounts, accounts_standardized, deduplicated_accounts],
+        partition_key=MONTH,
+        resources={
+            "crm": FileCrmResource(folder=str(folder)),
+            "framework": FrameworkResource(),
+            "snapshots": SnapshotStoreResource(base_dir=str(tmp_path_factory.mktemp("memo"))),
+            "warehouse": WarehouseResource(url=f"sqlite:///{folder / 'warehouse.sqlite'}"),
+        },
+    )
+    assert outcome.success
+    return outcome
+
+
+def metadata(result, key: str) -> dict:
+    events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    return events[key].materialization.metadata
+
+
+def test_standardized_accounts_and_their_quality_report(result):
+    standardized = result.asset_value("accounts_standardized")
+    assert standardized["country_code"].tolist()[:3] == ["US", "US", "DE"]
+    report = result.asset_value("data_quality_report").set_index("field")
+    assert report.loc["country", "populated_before"] == 1.0
+    assert report.loc["country", "populated_after"] == 0.75
+    assert report.loc["arr", "unresolved"] == 1
+    assert "| country" in metadata(result, "accounts_standardized")["data_quality"].value
+    assert metadata(result, "data_quality_report")["unresolved_values"].value >= 2
+
+
+def test_duplicates_folded_with_rates_in_metadata(result):
+    survivors = result.asset_value("accounts_deduplicated")
+    audit = result.asset_value("account_merge_audit")
+    assert survivors["account_id"].tolist() == ["001A", "001C", "001D"]
+    assert audit[["account_id", "survivor_id"]].values.tolist() == [["001B", "001A"]]
+    assert survivors.loc[0, "arr"] == 30000.0
+    meta = metadata(result, "accounts_deduplicated")
+    assert meta["duplicate_rate_before"].value == 0.25
+    assert meta["duplicate_rate_after"].value == 0.0
+    assert meta["dedup_stats"].value["clusters_with_duplicates"] == 1
+    assert metadata(result, "account_merge_audit")["rules"].value == {"domain+name=100+country": 1}
