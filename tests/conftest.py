@@ -218,6 +218,8 @@ def offline_page(chromium):
     yield open_page
     for opened in pages:
         opened.page.close()
+
+
 # --- Governance (issue 7): webhook and SMTP servers, a small pipeline harness -----------
 
 import shutil  # noqa: E402
@@ -369,8 +371,9 @@ def vendor_companies() -> list[Company]:
     return [
         Company("acme.com", "Acme", "Software", 120, 5_000_000, "United States", likelihood=9),
         Company("globex.io", "Globex", "Manufacturing", 800, 120_000_000, "Germany", 7),
-        Company("initech.co.uk", "Initech", "Financial Services", 45, 2_000_000,
-                "United Kingdom", 3),
+        Company(
+            "initech.co.uk", "Initech", "Financial Services", 45, 2_000_000, "United Kingdom", 3
+        ),
         Company("umbrella.org", "Umbrella", "Healthcare", 2500, 900_000_000, "France", 8),
     ]
 
@@ -399,18 +402,26 @@ def make_enrichment_settings():
         fast = RetryPolicySettings(max_attempts=3, base_delay_seconds=0.01, max_delay_seconds=0.05)
         return EnrichmentSettings(
             retry=overrides.pop("retry", fast),
-            providers=providers or {
+            providers=providers
+            or {
                 "pdl": ProviderSettings(kind="pdl", concurrency=4, timeout_seconds=2),
-                "apollo": ProviderSettings(kind="apollo", concurrency=4, confidence=0.8,
-                                           timeout_seconds=2),
+                "apollo": ProviderSettings(
+                    kind="apollo", concurrency=4, confidence=0.8, timeout_seconds=2
+                ),
             },
-            field_groups=groups or {
-                "industry": FieldGroup(fields=["industry"], providers=["pdl", "apollo"],
-                                       min_confidence=0.6),
-                "size": FieldGroup(fields=["employees", "annual_revenue"],
-                                   providers=["pdl", "apollo"], min_confidence=0.6),
-                "geography": FieldGroup(fields=["country_code"], providers=["pdl", "apollo"],
-                                        min_confidence=0.5),
+            field_groups=groups
+            or {
+                "industry": FieldGroup(
+                    fields=["industry"], providers=["pdl", "apollo"], min_confidence=0.6
+                ),
+                "size": FieldGroup(
+                    fields=["employees", "annual_revenue"],
+                    providers=["pdl", "apollo"],
+                    min_confidence=0.6,
+                ),
+                "geography": FieldGroup(
+                    fields=["country_code"], providers=["pdl", "apollo"], min_confidence=0.5
+                ),
             },
             **overrides,
         )
@@ -439,14 +450,30 @@ def enrichment_pg_url() -> Iterator[str]:
     run = {"check": True, "capture_output": True}
     subprocess.run([*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "postgres"], **run)
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_postgres, pg_ctl, "-D", data, "-o", options, "-w", "start",
-                    "-l", os.path.join(root, "log")], **run)
+    subprocess.run(
+        [
+            *as_postgres,
+            pg_ctl,
+            "-D",
+            data,
+            "-o",
+            options,
+            "-w",
+            "start",
+            "-l",
+            os.path.join(root, "log"),
+        ],
+        **run,
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_postgres, pg_ctl, "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_postgres, pg_ctl, "-D", data, "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
+
+
 # --- Warehouse databases: SQLite and PostgreSQL --------------------------------------
 # `warehouse_url` runs a test once per database. PostgreSQL is the local server CI starts
 # (SEGMENTATION_TEST_PG_URL overrides it); each test gets a schema of its own, dropped

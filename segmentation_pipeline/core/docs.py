@@ -543,7 +543,7 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
             f"An account is looked up when one of {_joined(e.key_fields)} is empty, when its "
             f"{e.verified_at_column} is older than {num(e.stale_after_days)} days, or when "
             f"{e.revalidate_column} is true. Answers are reused for {num(e.cache.hit_days)} "
-            f"days, a \"no match\" for {num(e.cache.miss_days)} days."
+            f'days, a "no match" for {num(e.cache.miss_days)} days.'
         ),
         Table(
             ["Field group", "Fields", "Providers, in order", "Minimum confidence"],
@@ -553,8 +553,20 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
             ],
         ),
         Table(
-            ["Provider", "Kind", "On", "Batch", "Workers", "Timeout (s)", "Limits",
-             "Headroom", "Burst", "Credits per match / miss", "Confidence", "Address"],
+            [
+                "Provider",
+                "Kind",
+                "On",
+                "Batch",
+                "Workers",
+                "Timeout (s)",
+                "Limits",
+                "Headroom",
+                "Burst",
+                "Credits per match / miss",
+                "Confidence",
+                "Address",
+            ],
             providers,
         ),
         Bullets(
@@ -570,8 +582,11 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
                 f"{num(e.circuit_breaker.failure_threshold)} times in a row is parked for "
                 f"{num(e.circuit_breaker.reset_after_seconds)} s.",
                 "Extra industry mapping: "
-                + (_joined([f"{k} -> {v}" for k, v in e.industry_map.items()]) if e.industry_map
-                   else "(none)"),
+                + (
+                    _joined([f"{k} -> {v}" for k, v in e.industry_map.items()])
+                    if e.industry_map
+                    else "(none)"
+                ),
             ]
         ),
     ]

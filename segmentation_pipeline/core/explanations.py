@@ -9,6 +9,7 @@ of its inputs (tens of thousands at most, whatever the number of accounts), neve
 per account; Arrow then concatenates the pieces column-wise. The text fits a Salesforce
 long text field; `benchmarks/assignment.py` measures the cost at a million accounts.
 """
+
 from __future__ import annotations
 
 import numpy as np

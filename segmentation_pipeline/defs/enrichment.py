@@ -113,7 +113,8 @@ def enrichment_metadata(result: EnrichmentResult) -> dict:
         "credits_by_provider": dg.MetadataValue.json(stats["credits_by_provider"]),
         "credits_spent": dg.MetadataValue.float(float(stats["credits_spent"])),
         "cost_per_filled_field": (
-            dg.MetadataValue.float(float(cost)) if cost is not None
+            dg.MetadataValue.float(float(cost))
+            if cost is not None
             else dg.MetadataValue.text("no field filled")
         ),
         "fields_filled": dg.MetadataValue.int(stats["fields_filled"]),
@@ -123,10 +124,12 @@ def enrichment_metadata(result: EnrichmentResult) -> dict:
         ),
         "conflicts": dg.MetadataValue.int(stats["conflicts"]),
         "non_matches": dg.MetadataValue.int(stats["non_matches"]),
-        "budget": dg.MetadataValue.json({
-            "limit_reached": stats["budget_limit_reached"],
-            "accounts_left": stats["accounts_left_by_budget"],
-        }),
+        "budget": dg.MetadataValue.json(
+            {
+                "limit_reached": stats["budget_limit_reached"],
+                "accounts_left": stats["accounts_left_by_budget"],
+            }
+        ),
     }
 
 

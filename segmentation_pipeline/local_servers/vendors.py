@@ -35,12 +35,24 @@ from segmentation_pipeline.local_servers.loopback import ServerThread
 
 # PDL's canonical bands (employee `size`, `inferred_revenue`).
 _PDL_SIZES = (
-    (1, 10), (11, 50), (51, 200), (201, 500), (501, 1000), (1001, 5000), (5001, 10000),
+    (1, 10),
+    (11, 50),
+    (51, 200),
+    (201, 500),
+    (501, 1000),
+    (1001, 5000),
+    (5001, 10000),
 )
 _PDL_REVENUE = (
-    (0, 1e6, "$0-$1M"), (1e6, 10e6, "$1M-$10M"), (10e6, 25e6, "$10M-$25M"),
-    (25e6, 50e6, "$25M-$50M"), (50e6, 100e6, "$50M-$100M"), (100e6, 250e6, "$100M-$250M"),
-    (250e6, 500e6, "$250M-$500M"), (500e6, 1e9, "$500M-$1B"), (1e9, 10e9, "$1B-$10B"),
+    (0, 1e6, "$0-$1M"),
+    (1e6, 10e6, "$1M-$10M"),
+    (10e6, 25e6, "$10M-$25M"),
+    (25e6, 50e6, "$25M-$50M"),
+    (50e6, 100e6, "$50M-$100M"),
+    (100e6, 250e6, "$100M-$250M"),
+    (250e6, 500e6, "$250M-$500M"),
+    (500e6, 1e9, "$500M-$1B"),
+    (1e9, 10e9, "$1B-$10B"),
 )
 _VENDOR_LABEL = {}
 for _label, _industry in VENDOR_INDUSTRIES.items():
@@ -218,8 +230,9 @@ class VendorServer:
             response = answer()
         with self._lock:
             self.log.append(
-                LoggedRequest(arrived, request.method, request.url.path, tuple(domains),
-                              response.status_code)
+                LoggedRequest(
+                    arrived, request.method, request.url.path, tuple(domains), response.status_code
+                )
             )
         return response
 
@@ -234,12 +247,14 @@ class VendorServer:
             )
         if wait is not None:
             return JSONResponse(
-                self.rate_limited_body(), status_code=429,
+                self.rate_limited_body(),
+                status_code=429,
                 headers={"Retry-After": str(max(1, math.ceil(wait))), **self.rate_limit_headers()},
             )
         if self._take("storm"):
             return JSONResponse(
-                self.rate_limited_body(), status_code=429,
+                self.rate_limited_body(),
+                status_code=429,
                 headers={"Retry-After": str(faults.storm_retry_after)},
             )
         if self._take("timeouts"):
@@ -247,8 +262,9 @@ class VendorServer:
         if self._take("errors") or any(d in faults.error_domains for d in domains):
             return self.error(faults.error_status, "internal error")
         if self._take("malformed") or any(d in faults.malformed_domains for d in domains):
-            return Response(b'{"status": 200, "likelihood": ', status_code=200,
-                            media_type="application/json")
+            return Response(
+                b'{"status": 200, "likelihood": ', status_code=200, media_type="application/json"
+            )
         return None
 
     def rate_limited_body(self) -> dict:
@@ -270,25 +286,36 @@ class PdlServer(VendorServer):
         return request.headers.get("x-api-key") or request.query_params.get("api_key")
 
     def error(self, status: int, message: str) -> Response:
-        kinds = {400: "invalid_request_error", 401: "authentication_error",
-                 402: "payment_required", 404: "not_found", 429: "rate_limit_error"}
-        body = {"status": status, "error": {"type": kinds.get(status, "api_error"),
-                                            "message": message}}
+        kinds = {
+            400: "invalid_request_error",
+            401: "authentication_error",
+            402: "payment_required",
+            404: "not_found",
+            429: "rate_limit_error",
+        }
+        body = {
+            "status": status,
+            "error": {"type": kinds.get(status, "api_error"), "message": message},
+        }
         return JSONResponse(body, status_code=status)
 
     def rate_limited_body(self) -> dict:
-        return {"status": 429, "error": {"type": "rate_limit_error",
-                                         "message": "You have hit your rate limit"}}
+        return {
+            "status": 429,
+            "error": {"type": "rate_limit_error", "message": "You have hit your rate limit"},
+        }
 
     def rate_limit_headers(self) -> dict[str, str]:
         limit = self.faults.rate_limit_per_minute or self.faults.rate_limit_per_second
         return {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": "0"}
 
     def profile(self, company: Company) -> dict:
-        size = next((f"{lo}-{hi}" for lo, hi in _PDL_SIZES if lo <= company.employees <= hi),
-                    "10001+")
-        revenue = next((band for lo, hi, band in _PDL_REVENUE
-                        if lo <= company.annual_revenue < hi), "$10B+")
+        size = next(
+            (f"{lo}-{hi}" for lo, hi in _PDL_SIZES if lo <= company.employees <= hi), "10001+"
+        )
+        revenue = next(
+            (band for lo, hi, band in _PDL_REVENUE if lo <= company.annual_revenue < hi), "$10B+"
+        )
         return {
             "id": f"pdl-{company.domain}",
             "name": company.name.lower(),
@@ -304,16 +331,23 @@ class PdlServer(VendorServer):
     def item(self, params: dict) -> tuple[int, dict]:
         domain = normalize_domain(params.get("website") or params.get("profile") or "")
         if domain is None:
-            return 400, {"status": 400, "error": {"type": "invalid_request_error",
-                                                  "message": "website is required"}}
+            return 400, {
+                "status": 400,
+                "error": {"type": "invalid_request_error", "message": "website is required"},
+            }
         try:
             min_likelihood = int(params.get("min_likelihood", 2))
         except (TypeError, ValueError):
             min_likelihood = 2
         company = self.known(domain)
         if company is None or company.likelihood < min_likelihood:
-            return 404, {"status": 404, "error": {
-                "type": "not_found", "message": "No records were found matching your request"}}
+            return 404, {
+                "status": 404,
+                "error": {
+                    "type": "not_found",
+                    "message": "No records were found matching your request",
+                },
+            }
         return 200, {**self.profile(company), "status": 200, "likelihood": company.likelihood}
 
     async def enrich(self, request: Request) -> Response:
@@ -334,8 +368,7 @@ class PdlServer(VendorServer):
         except Exception:
             return self.error(400, "requests must hold 1 to 100 request objects")
         domains = [
-            normalize_domain((r.get("params") or {}).get("website") or "") or ""
-            for r in requests
+            normalize_domain((r.get("params") or {}).get("website") or "") or "" for r in requests
         ]
 
         def answer() -> Response:
@@ -386,8 +419,9 @@ class ApolloServer(VendorServer):
 
         def answer() -> Response:
             company = self.known(domain)
-            return JSONResponse({} if company is None else
-                                {"organization": self.organization(company)})
+            return JSONResponse(
+                {} if company is None else {"organization": self.organization(company)}
+            )
 
         return await self.serve(request, [domain] if domain else [], answer)
 
@@ -400,16 +434,18 @@ class ApolloServer(VendorServer):
         def answer() -> Response:
             unique = list(dict.fromkeys(domains))
             found = [self.organization(c) for c in map(self.known, unique) if c is not None]
-            return JSONResponse({
-                "status": "success",
-                "error_code": None,
-                "error_message": None,
-                "total_requested_domains": len(asked),
-                "unique_domains": len(unique),
-                "unique_enriched_records": len(found),
-                "missing_records": len(unique) - len(found),
-                "organizations": found,
-            })
+            return JSONResponse(
+                {
+                    "status": "success",
+                    "error_code": None,
+                    "error_message": None,
+                    "total_requested_domains": len(asked),
+                    "unique_domains": len(unique),
+                    "unique_enriched_records": len(found),
+                    "missing_records": len(unique) - len(found),
+                    "organizations": found,
+                }
+            )
 
         return await self.serve(request, domains, answer)
 

@@ -10,15 +10,17 @@ from tests.core.reports.history import LABELS, report_tables
 
 
 def _embedded(page: str) -> dict:
-    match = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', page,
-                      re.S)
+    match = re.search(
+        r'<script type="application/json" id="dashboard-data">(.*?)</script>', page, re.S
+    )
     return json.loads(match.group(1))
 
 
 def test_data_carries_months_segments_groups_and_rows():
     customers, arr, retention = report_tables()
-    data = dashboard_data(customers, arr, retention, segment_order=["Tier 1", "Tier 2", "Tier 3"],
-                          labels=LABELS)
+    data = dashboard_data(
+        customers, arr, retention, segment_order=["Tier 1", "Tier 2", "Tier 3"], labels=LABELS
+    )
     assert data["months"] == ["2026-01", "2026-02", "2026-03"]
     assert data["segments"] == ["Tier 1 · Enterprise", "Tier 2 · Mid-Market", "Tier 3 · SMB"]
     assert data["groups"] == ["All accounts", "industry: Manufacturing", "industry: Software"]

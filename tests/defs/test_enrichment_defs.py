@@ -26,17 +26,19 @@ SECRET = "pdl-key-for-tests"  # the key the local PDL server expects (tests/conf
 
 def deduplicated(domains: list[str]) -> pd.DataFrame:
     n = len(domains)
-    return pd.DataFrame({
-        "account_id": [f"a{i}" for i in range(n)],
-        "name": [f"Account {i}" for i in range(n)],
-        "domain": domains,
-        "industry": ["Unknown"] * n,
-        "employees": pd.array([None] * n, dtype="Float64"),
-        "annual_revenue": pd.array([None] * n, dtype="Float64"),
-        "country_code": [None] * n,
-        "region": [None] * n,
-        "company_size_band": [None] * n,
-    })
+    return pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(n)],
+            "name": [f"Account {i}" for i in range(n)],
+            "domain": domains,
+            "industry": ["Unknown"] * n,
+            "employees": pd.array([None] * n, dtype="Float64"),
+            "annual_revenue": pd.array([None] * n, dtype="Float64"),
+            "country_code": [None] * n,
+            "region": [None] * n,
+            "company_size_band": [None] * n,
+        }
+    )
 
 
 @pytest.fixture
@@ -56,8 +58,10 @@ def framework_file(tmp_path: Path) -> str:
 @pytest.fixture
 def firmographics_file(tmp_path: Path) -> str:
     path = tmp_path / "firmographics.csv"
-    path.write_text("domain,industry,employees,annual_revenue,country_code\n"
-                    "umbrella.org,Healthcare,2500,900000000,FR\n")
+    path.write_text(
+        "domain,industry,employees,annual_revenue,country_code\n"
+        "umbrella.org,Healthcare,2500,900000000,FR\n"
+    )
     return str(path)
 
 
@@ -80,8 +84,11 @@ def materialize(frame, framework_file, warehouse_url, firmographics):
 
 
 def metadata_of(result) -> dict:
-    event = next(e for e in result.get_asset_materialization_events()
-                 if e.asset_key.to_user_string() == "accounts_enriched")
+    event = next(
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "accounts_enriched"
+    )
     return event.materialization.metadata
 
 
@@ -123,16 +130,15 @@ def test_vendor_waterfall_through_the_resource_with_metadata_and_review_tables(
     assert pdl_server.calls() == 3
 
 
-def test_coverage_under_minimum_viable_is_an_error(
-    framework_file, firmographics_file, sqlite_url
-):
+def test_coverage_under_minimum_viable_is_an_error(framework_file, firmographics_file, sqlite_url):
     frame = deduplicated(["umbrella.org", "nobody.org", "nothing.net"])
     offline = yaml.safe_load(Path(framework_file).read_text())
     offline["enrichment"]["providers"]["pdl"]["enabled"] = False
     Path(framework_file).write_text(yaml.safe_dump(offline))
     # the plain file resource (no vendor keys) runs the offline file only
-    result = materialize(frame, framework_file, sqlite_url,
-                         FirmographicsFileResource(path=firmographics_file))
+    result = materialize(
+        frame, framework_file, sqlite_url, FirmographicsFileResource(path=firmographics_file)
+    )
     check = result.get_asset_check_evaluations()[0]
     assert not check.passed
     assert check.severity == dg.AssetCheckSeverity.ERROR
@@ -157,8 +163,12 @@ def test_an_enabled_vendor_without_a_key_is_a_clear_error(
     framework_file, firmographics_file, sqlite_url, monkeypatch
 ):
     monkeypatch.delenv("PDL_API_KEY", raising=False)
-    result = materialize(deduplicated(["acme.com"]), framework_file, sqlite_url,
-                         FirmographicsResource.from_environment(firmographics_file))
+    result = materialize(
+        deduplicated(["acme.com"]),
+        framework_file,
+        sqlite_url,
+        FirmographicsResource.from_environment(firmographics_file),
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "provider 'pdl' is enabled but no API key was given" in str(failure)

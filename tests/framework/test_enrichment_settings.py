@@ -29,17 +29,27 @@ def test_section_may_be_left_out():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda e: e["field_groups"]["industry"]["providers"].append("zoominfo"),
-         "field_groups.industry.providers: 'zoominfo' is not one of"),
-        (lambda e: e["field_groups"]["size"]["fields"].append("industry"),
-         "field 'industry' already belongs to group industry"),
-        (lambda e: e["conflicts"]["overwrite"].update({"clearbit": ["industry"]}),
-         "conflicts.overwrite: 'clearbit' is not a provider"),
+        (
+            lambda e: e["field_groups"]["industry"]["providers"].append("zoominfo"),
+            "field_groups.industry.providers: 'zoominfo' is not one of",
+        ),
+        (
+            lambda e: e["field_groups"]["size"]["fields"].append("industry"),
+            "field 'industry' already belongs to group industry",
+        ),
+        (
+            lambda e: e["conflicts"]["overwrite"].update({"clearbit": ["industry"]}),
+            "conflicts.overwrite: 'clearbit' is not a provider",
+        ),
         (lambda e: e["cache"].update({"miss_days": 120}), "miss_days must not exceed hit_days"),
-        (lambda e: e["providers"]["pdl"].update({"secret": "x"}),
-         "enrichment.providers.pdl.secret: unknown key"),
-        (lambda e: e["field_groups"]["geography"].update({"min_confidence": 1.5}),
-         "enrichment.field_groups.geography.min_confidence"),
+        (
+            lambda e: e["providers"]["pdl"].update({"secret": "x"}),
+            "enrichment.providers.pdl.secret: unknown key",
+        ),
+        (
+            lambda e: e["field_groups"]["geography"].update({"min_confidence": 1.5}),
+            "enrichment.field_groups.geography.min_confidence",
+        ),
     ],
 )
 def test_bad_enrichment_config_is_refused_with_the_field_named(change, message):

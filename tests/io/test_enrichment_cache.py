@@ -23,16 +23,22 @@ def cache(request, tmp_path):
 
 
 def test_hits_and_misses_come_back_until_their_ttl(cache):
-    cache.store([
-        hit("pdl", "acme.com", {"industry": "Software", "employees": 120.0}, 0.9, T, credits=1),
-        miss("pdl", "nobody.org", T),
-        failed("pdl", "flaky.io", T, "timeout"),
-    ])
+    cache.store(
+        [
+            hit("pdl", "acme.com", {"industry": "Software", "employees": 120.0}, 0.9, T, credits=1),
+            miss("pdl", "nobody.org", T),
+            failed("pdl", "flaky.io", T, "timeout"),
+        ]
+    )
     domains = ["acme.com", "nobody.org", "flaky.io"]
     fresh = cache.fresh(domains, ["pdl"], T + timedelta(days=10), TTL)
     acme = fresh["acme.com"]["pdl"]
     assert (acme.outcome, acme.values, acme.confidence, acme.from_cache, acme.credits) == (
-        Outcome.HIT, {"industry": "Software", "employees": 120.0}, 0.9, True, 0.0
+        Outcome.HIT,
+        {"industry": "Software", "employees": 120.0},
+        0.9,
+        True,
+        0.0,
     )
     assert acme.fetched_at == T
     assert fresh["nobody.org"]["pdl"].outcome is Outcome.MISS

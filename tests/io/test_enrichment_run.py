@@ -19,14 +19,16 @@ NOW = datetime.now(UTC)
 
 
 def accounts(domains, **columns) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "account_id": [f"a{i}" for i in range(len(domains))],
-        "domain": domains,
-        "industry": [None] * len(domains),
-        "employees": [None] * len(domains),
-        "annual_revenue": [None] * len(domains),
-        "country_code": [None] * len(domains),
-    })
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"a{i}" for i in range(len(domains))],
+            "domain": domains,
+            "industry": [None] * len(domains),
+            "employees": [None] * len(domains),
+            "annual_revenue": [None] * len(domains),
+            "country_code": [None] * len(domains),
+        }
+    )
     for name, values in columns.items():
         frame[name] = values
     return frame
@@ -119,14 +121,23 @@ def test_budget_stops_the_run_and_says_how_many_accounts_are_left(
 
 
 def test_conflict_with_the_crm_is_recorded_not_applied(run, make_enrichment_settings):
-    frame = accounts(["acme.com"], industry=["Retail"], employees=[118.0], country_code=["US"],
-                     revalidate_firmographics=[True])
+    frame = accounts(
+        ["acme.com"],
+        industry=["Retail"],
+        employees=[118.0],
+        country_code=["US"],
+        revalidate_firmographics=[True],
+    )
     result = run(frame, make_enrichment_settings())
     assert result.accounts.loc[0, "industry"] == "Retail"
     conflict = result.conflicts.iloc[0]
-    assert (conflict["field"], conflict["crm_value"], conflict["vendor_value"],
-            conflict["provider"], conflict["resolution"]) == (
-        "industry", "Retail", "Software", "pdl", "crm_kept")
+    assert (
+        conflict["field"],
+        conflict["crm_value"],
+        conflict["vendor_value"],
+        conflict["provider"],
+        conflict["resolution"],
+    ) == ("industry", "Retail", "Software", "pdl", "crm_kept")
     assert len(result.conflicts) == 1  # 118 vs 120 employees and US agree
     assert result.stats["by_reason"]["revalidate"] == 1
 
@@ -136,8 +147,9 @@ def test_429_storm_is_survived_every_account_enriched_or_failed_with_a_reason(
 ):
     pdl_server.faults.storm = 12  # a storm PDL recovers from (13 attempts outlast 12 429s)
     apollo_server.faults.storm = 10_000  # and one Apollo never recovers from
-    settings = make_enrichment_settings(retry=RetryPolicySettings(
-        max_attempts=13, base_delay_seconds=0.01, max_delay_seconds=0.05))
+    settings = make_enrichment_settings(
+        retry=RetryPolicySettings(max_attempts=13, base_delay_seconds=0.01, max_delay_seconds=0.05)
+    )
     frame = accounts(["acme.com", "globex.io", "umbrella.org", "initech.co.uk", "nobody.org"])
     result = run(frame, settings)
     status = result.accounts.set_index("account_id")["enrichment_status"]
@@ -145,8 +157,10 @@ def test_429_storm_is_survived_every_account_enriched_or_failed_with_a_reason(
     queued = result.non_matches.set_index("account_id")
     assert list(queued.index) == ["a3", "a4"]
     assert set(queued["reason"]) == {"failed"}
-    assert all("apollo: failed (rate limited (HTTP 429); gave up after 13 attempts)" in d
-               for d in queued["detail"])
+    assert all(
+        "apollo: failed (rate limited (HTTP 429); gave up after 13 attempts)" in d
+        for d in queued["detail"]
+    )
     assert pdl_server.count(429) == 12
 
 
@@ -155,7 +169,8 @@ def test_breaker_parks_a_failing_provider_and_the_waterfall_falls_through(
 ):
     pdl_server.faults.errors = 10_000
     settings = make_enrichment_settings(
-        circuit_breaker=CircuitBreakerSettings(failure_threshold=3, reset_after_seconds=60))
+        circuit_breaker=CircuitBreakerSettings(failure_threshold=3, reset_after_seconds=60)
+    )
     frame = accounts(["acme.com", "globex.io", "umbrella.org", "initech.co.uk"] * 3)
     result = run(frame, settings)
     assert result.accounts["enrichment_status"].eq("enriched").all()
@@ -180,15 +195,21 @@ def test_groups_with_different_orders_share_one_paid_answer(
     run, make_enrichment_settings, pdl_server, apollo_server
 ):
     groups = {
-        "industry": FieldGroup(fields=["industry"], providers=["pdl", "apollo"],
-                               min_confidence=0.6),
-        "size": FieldGroup(fields=["employees", "annual_revenue"], providers=["apollo", "pdl"],
-                           min_confidence=0.6),
-        "geography": FieldGroup(fields=["country_code"], providers=["pdl", "apollo"],
-                                min_confidence=0.5),
+        "industry": FieldGroup(
+            fields=["industry"], providers=["pdl", "apollo"], min_confidence=0.6
+        ),
+        "size": FieldGroup(
+            fields=["employees", "annual_revenue"], providers=["apollo", "pdl"], min_confidence=0.6
+        ),
+        "geography": FieldGroup(
+            fields=["country_code"], providers=["pdl", "apollo"], min_confidence=0.5
+        ),
     }
     result = run(accounts(["acme.com"]), make_enrichment_settings(groups=groups))
     row = result.accounts.iloc[0]
     assert (row["industry_source"], row["employees_source"], row["country_code_source"]) == (
-        "pdl", "apollo", "pdl")
+        "pdl",
+        "apollo",
+        "pdl",
+    )
     assert pdl_server.calls() == apollo_server.calls() == 1

@@ -37,8 +37,7 @@ def body(payload) -> bytes:
 def test_documented_organization_maps_onto_pipeline_fields():
     record = APOLLO.parse_single(200, body({"organization": DOCUMENTED_ORGANIZATION}), "apollo.io")
     assert record == VendorRecord(
-        {"industry": "Software", "employees": 1600.0, "annual_revenue": 1e8,
-         "country_code": "US"},
+        {"industry": "Software", "employees": 1600.0, "annual_revenue": 1e8, "country_code": "US"},
         confidence=0.8,
     )
 
@@ -60,7 +59,9 @@ def test_unreadable_answers_are_malformed():
 def test_requests_follow_the_documented_endpoints():
     single = APOLLO.single_request("acme.com")
     assert (single.method, single.path, list(single.params)) == (
-        "GET", "/api/v1/organizations/enrich", [("domain", "acme.com")]
+        "GET",
+        "/api/v1/organizations/enrich",
+        [("domain", "acme.com")],
     )
     bulk = APOLLO.batch_request(["a.com", "b.com"])
     assert (bulk.method, bulk.path, list(bulk.params)) == (
@@ -71,8 +72,11 @@ def test_requests_follow_the_documented_endpoints():
 
 
 def test_bulk_domains_missing_from_the_list_are_misses():
-    payload = {"status": "success", "missing_records": 1,
-               "organizations": [DOCUMENTED_ORGANIZATION]}
+    payload = {
+        "status": "success",
+        "missing_records": 1,
+        "organizations": [DOCUMENTED_ORGANIZATION],
+    }
     parsed = APOLLO.parse_batch(200, body(payload), ["apollo.io", "nobody.org"])
     assert parsed["apollo.io"].values["employees"] == 1600.0
     assert parsed["nobody.org"] is None
@@ -81,13 +85,22 @@ def test_bulk_domains_missing_from_the_list_are_misses():
 @pytest.mark.parametrize("batch_size", [1, 10])
 def test_live_lookup(apollo_server, batch_size):
     settings = ProviderSettings(kind="apollo", batch_size=batch_size, timeout_seconds=2)
-    vendor = VendorClient(APOLLO, settings, SecretStr(apollo_server.api_key),
-                          RetryPolicy(max_attempts=2), CircuitBreaker(), base_url=apollo_server.url)
+    vendor = VendorClient(
+        APOLLO,
+        settings,
+        SecretStr(apollo_server.api_key),
+        RetryPolicy(max_attempts=2),
+        CircuitBreaker(),
+        base_url=apollo_server.url,
+    )
     budget = CreditBudget(per_run=None, per_month=None)
-    answers = {a.domain: a for a in asyncio.run(
-        vendor.lookup(["globex.io", "nobody.org"], budget))}
-    assert answers["globex.io"].values == {"industry": "Manufacturing", "employees": 800.0,
-                                           "annual_revenue": 120_000_000.0, "country_code": "DE"}
+    answers = {a.domain: a for a in asyncio.run(vendor.lookup(["globex.io", "nobody.org"], budget))}
+    assert answers["globex.io"].values == {
+        "industry": "Manufacturing",
+        "employees": 800.0,
+        "annual_revenue": 120_000_000.0,
+        "country_code": "DE",
+    }
     assert answers["nobody.org"].outcome is Outcome.MISS
     assert budget.spent == 1.0
     assert apollo_server.calls() == (2 if batch_size == 1 else 1)

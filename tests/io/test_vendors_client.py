@@ -75,8 +75,9 @@ def test_malformed_body_is_retried_then_reported(pdl_server):
 def test_breaker_parks_a_failing_provider(pdl_server):
     pdl_server.faults.errors = 1000
     domains = [f"company{i}.com" for i in range(20)]
-    vendor = client(pdl_server, breaker=CircuitBreaker(failure_threshold=3, reset_after=60),
-                    concurrency=1)
+    vendor = client(
+        pdl_server, breaker=CircuitBreaker(failure_threshold=3, reset_after=60), concurrency=1
+    )
     answers = lookup(vendor, domains)
     assert pdl_server.calls() == 3  # three failures in a row, then nothing more was sent
     parked = [a for a in answers.values() if a.outcome is Outcome.SKIPPED]
@@ -89,7 +90,8 @@ def test_bad_credentials_park_the_provider_after_one_request(pdl_server):
     answers = lookup(vendor, ["acme.com", "globex.io", "umbrella.org"])
     assert pdl_server.calls() == 1
     assert {a.reason for a in answers.values()} == {
-        "authentication failed (HTTP 401)", "provider parked (authentication failed (HTTP 401))"
+        "authentication failed (HTTP 401)",
+        "provider parked (authentication failed (HTTP 401))",
     }
 
 

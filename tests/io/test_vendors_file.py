@@ -27,13 +27,11 @@ def test_rows_are_read_leniently(tmp_path):
     table, dropped = load_firmographics(path, default_confidence=0.9)
     assert dropped == 1  # "not a domain"
     assert table["acme.com"] == (
-        {"industry": "Software", "employees": 120.0, "annual_revenue": 5e6,
-         "country_code": "US"},
+        {"industry": "Software", "employees": 120.0, "annual_revenue": 5e6, "country_code": "US"},
         0.9,
     )  # the first row for a domain wins
     assert table["globex.io"] == (
-        {"industry": "Software", "employees": None, "annual_revenue": None,
-         "country_code": "DE"},
+        {"industry": "Software", "employees": None, "annual_revenue": None, "country_code": "DE"},
         0.4,
     )
 

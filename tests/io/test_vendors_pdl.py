@@ -24,8 +24,7 @@ DOCUMENTED_MATCH = {
     "employee_count": 84,
     "inferred_revenue": "$50M-$100M",
     "industry": "computer software",
-    "location": {"name": "san francisco, california, united states",
-                 "country": "united states"},
+    "location": {"name": "san francisco, california, united states", "country": "united states"},
     "likelihood": 6,
 }
 PDL = PeopleDataLabs(min_likelihood=5)
@@ -38,8 +37,12 @@ def body(payload) -> bytes:
 def test_documented_match_maps_onto_pipeline_fields():
     record = PDL.parse_single(200, body(DOCUMENTED_MATCH), "peopledatalabs.com")
     assert record == VendorRecord(
-        {"industry": "Software", "employees": 84.0, "annual_revenue": 75_000_000.0,
-         "country_code": "US"},
+        {
+            "industry": "Software",
+            "employees": 84.0,
+            "annual_revenue": 75_000_000.0,
+            "country_code": "US",
+        },
         confidence=0.6,
     )
 
@@ -54,8 +57,9 @@ def test_404_is_a_miss():
     assert PDL.parse_single(404, body(not_found), "x.com") is None
 
 
-@pytest.mark.parametrize("raw", [b"<html>gateway</html>", body([1, 2]),
-                                 body({**DOCUMENTED_MATCH, "likelihood": None})])
+@pytest.mark.parametrize(
+    "raw", [b"<html>gateway</html>", body([1, 2]), body({**DOCUMENTED_MATCH, "likelihood": None})]
+)
 def test_unreadable_answers_are_malformed(raw):
     with pytest.raises(MalformedResponse):
         PDL.parse_single(200, raw, "x.com")
@@ -64,12 +68,16 @@ def test_unreadable_answers_are_malformed(raw):
 def test_requests_ask_with_our_confidence_as_min_likelihood():
     single = PDL.single_request("acme.com")
     assert (single.method, single.path, dict(single.params)) == (
-        "GET", "/v5/company/enrich", {"website": "acme.com", "min_likelihood": "5"}
+        "GET",
+        "/v5/company/enrich",
+        {"website": "acme.com", "min_likelihood": "5"},
     )
     bulk = PDL.batch_request(["acme.com", "b.io"])
     assert (bulk.method, bulk.path) == ("POST", "/v5/company/enrich/bulk")
-    assert bulk.json["requests"][1] == {"params": {"website": "b.io", "min_likelihood": 5},
-                                        "metadata": {"domain": "b.io"}}
+    assert bulk.json["requests"][1] == {
+        "params": {"website": "b.io", "min_likelihood": 5},
+        "metadata": {"domain": "b.io"},
+    }
 
 
 def test_bulk_items_are_matched_by_echoed_metadata():
@@ -88,8 +96,14 @@ def test_bulk_items_are_matched_by_echoed_metadata():
 
 def client(server, batch_size: int) -> VendorClient:
     settings = ProviderSettings(kind="pdl", batch_size=batch_size, timeout_seconds=2)
-    return VendorClient(PDL, settings, SecretStr(server.api_key), RetryPolicy(max_attempts=2),
-                        CircuitBreaker(), base_url=server.url)
+    return VendorClient(
+        PDL,
+        settings,
+        SecretStr(server.api_key),
+        RetryPolicy(max_attempts=2),
+        CircuitBreaker(),
+        base_url=server.url,
+    )
 
 
 @pytest.mark.parametrize("batch_size", [1, 100])
@@ -99,8 +113,12 @@ def test_live_lookup_hits_misses_and_charges_only_matches(pdl_server, batch_size
     domains = ["acme.com", "initech.co.uk", "nobody.org"]  # initech's likelihood is 3
     answers = {a.domain: a for a in asyncio.run(vendor.lookup(domains, budget))}
     assert answers["acme.com"].outcome is Outcome.HIT
-    assert answers["acme.com"].values == {"industry": "Software", "employees": 120.0,
-                                          "annual_revenue": 5_500_000.0, "country_code": "US"}
+    assert answers["acme.com"].values == {
+        "industry": "Software",
+        "employees": 120.0,
+        "annual_revenue": 5_500_000.0,
+        "country_code": "US",
+    }
     assert answers["acme.com"].confidence == 0.9
     assert [answers[d].outcome for d in domains[1:]] == [Outcome.MISS, Outcome.MISS]
     assert budget.spent == 1.0

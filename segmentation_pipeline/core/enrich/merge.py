@@ -23,12 +23,27 @@ NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"})
 CRM = "crm"
 
 PROVENANCE_COLUMNS = (
-    "account_id", "domain", "field", "value", "action", "provider", "confidence",
-    "fetched_at", "from_cache", "reason",
+    "account_id",
+    "domain",
+    "field",
+    "value",
+    "action",
+    "provider",
+    "confidence",
+    "fetched_at",
+    "from_cache",
+    "reason",
 )
 CONFLICT_COLUMNS = (
-    "account_id", "domain", "field", "crm_value", "vendor_value", "provider", "confidence",
-    "fetched_at", "resolution",
+    "account_id",
+    "domain",
+    "field",
+    "crm_value",
+    "vendor_value",
+    "provider",
+    "confidence",
+    "fetched_at",
+    "resolution",
 )
 NON_MATCH_COLUMNS = ("account_id", "domain", "missing_fields", "reason", "detail")
 
@@ -122,32 +137,49 @@ def merge_answers(
             else:
                 applied = field in overwrite.get(answer.provider, [])
                 action = "overwritten" if applied else "conflict"
-                conflicts.append((
-                    need.account_id, need.domain, field, current, vendor, answer.provider,
-                    answer.confidence, answer.fetched_at,
-                    "vendor_applied" if applied else "crm_kept",
-                ))
+                conflicts.append(
+                    (
+                        need.account_id,
+                        need.domain,
+                        field,
+                        current,
+                        vendor,
+                        answer.provider,
+                        answer.confidence,
+                        answer.fetched_at,
+                        "vendor_applied" if applied else "crm_kept",
+                    )
+                )
             if action in ("filled", "overwritten"):
                 values[field][i] = vendor
                 source[field][i] = answer.provider
                 confidence[field][i] = answer.confidence
                 fetched[field][i] = answer.fetched_at
-            provenance.append((
-                need.account_id, need.domain, field, vendor, action, answer.provider,
-                answer.confidence, answer.fetched_at, answer.from_cache, need.reason,
-            ))
+            provenance.append(
+                (
+                    need.account_id,
+                    need.domain,
+                    field,
+                    vendor,
+                    action,
+                    answer.provider,
+                    answer.confidence,
+                    answer.fetched_at,
+                    answer.from_cache,
+                    need.reason,
+                )
+            )
         if empty_keys:
             reasons = (
-                ["no_domain"] if need.domain is None
+                ["no_domain"]
+                if need.domain is None
                 else [_why_empty(f, settings, by_provider) for f in empty_keys]
             )
             reason = min(reasons, key=_REASONS.index)
-            detail = "the account has no website domain" if need.domain is None else _detail(
-                by_provider
+            detail = (
+                "the account has no website domain" if need.domain is None else _detail(by_provider)
             )
-            non_matches.append(
-                (need.account_id, need.domain, ",".join(empty_keys), reason, detail)
-            )
+            non_matches.append((need.account_id, need.domain, ",".join(empty_keys), reason, detail))
         filled_any = any(source[f][i] not in (None, CRM) for f in fields)
         if empty_keys:
             status[i] = "partial" if filled_any else "unmatched"

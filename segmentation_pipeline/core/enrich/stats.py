@@ -15,11 +15,24 @@ from segmentation_pipeline.core.enrich.plan import is_missing
 from segmentation_pipeline.core.governance import field_completeness
 
 LOOKUP_COLUMNS = (
-    "domain", "provider", "outcome", "from_cache", "confidence", "credits", "fetched_at",
+    "domain",
+    "provider",
+    "outcome",
+    "from_cache",
+    "confidence",
+    "credits",
+    "fetched_at",
     "reason",
 )
 PROVIDER_STAT_COLUMNS = (
-    "provider", "lookups", "cache_hits", "hits", "misses", "failed", "skipped", "match_rate",
+    "provider",
+    "lookups",
+    "cache_hits",
+    "hits",
+    "misses",
+    "failed",
+    "skipped",
+    "match_rate",
     "credits",
 )
 
@@ -41,8 +54,16 @@ def newly_filled(before: pd.DataFrame, after: pd.DataFrame, fields: Sequence[str
 
 def lookup_table(lookups: Iterable[Answer]) -> pd.DataFrame:
     rows = [
-        (a.domain, a.provider, a.outcome.value, a.from_cache, a.confidence, a.credits,
-         a.fetched_at, a.reason)
+        (
+            a.domain,
+            a.provider,
+            a.outcome.value,
+            a.from_cache,
+            a.confidence,
+            a.credits,
+            a.fetched_at,
+            a.reason,
+        )
         for a in lookups
     ]
     return pd.DataFrame(rows, columns=list(LOOKUP_COLUMNS))
@@ -56,17 +77,19 @@ def provider_stats(lookups: pd.DataFrame, providers: Sequence[str]) -> pd.DataFr
         live = mine[~mine["from_cache"].astype(bool)]
         hits = int((mine["outcome"] == Outcome.HIT.value).sum())
         misses = int((mine["outcome"] == Outcome.MISS.value).sum())
-        rows.append((
-            provider,
-            int(len(live[live["outcome"] != Outcome.SKIPPED.value])),
-            int(mine["from_cache"].astype(bool).sum()),
-            hits,
-            misses,
-            int((mine["outcome"] == Outcome.FAILED.value).sum()),
-            int((mine["outcome"] == Outcome.SKIPPED.value).sum()),
-            hits / (hits + misses) if hits + misses else None,
-            float(live["credits"].sum()),
-        ))
+        rows.append(
+            (
+                provider,
+                int(len(live[live["outcome"] != Outcome.SKIPPED.value])),
+                int(mine["from_cache"].astype(bool).sum()),
+                hits,
+                misses,
+                int((mine["outcome"] == Outcome.FAILED.value).sum()),
+                int((mine["outcome"] == Outcome.SKIPPED.value).sum()),
+                hits / (hits + misses) if hits + misses else None,
+                float(live["credits"].sum()),
+            )
+        )
     return pd.DataFrame(rows, columns=list(PROVIDER_STAT_COLUMNS))
 
 

@@ -42,4 +42,3 @@ def warehouse_segments(
             "warehouse": client.engine.url.render_as_string(hide_password=True),
         }
     )
-

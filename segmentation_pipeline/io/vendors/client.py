@@ -171,7 +171,8 @@ class VendorClient:
     async def _send(self, http: httpx.AsyncClient, domains: list[str]) -> _Reply:
         batched = self.batch_size > 1
         request = (
-            self.adapter.batch_request(domains) if batched
+            self.adapter.batch_request(domains)
+            if batched
             else self.adapter.single_request(domains[0])
         )
         self.requests += 1
@@ -187,7 +188,9 @@ class VendorClient:
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             return _Reply(
-                problem="rate limited (HTTP 429)", retry=True, rate_limited=True,
+                problem="rate limited (HTTP 429)",
+                retry=True,
+                rate_limited=True,
                 retry_after=retry_after,
             )
         if status in (401, 403):
@@ -215,8 +218,14 @@ class VendorClient:
             item = items.get(domain)
             if isinstance(item, VendorRecord):
                 out.append(
-                    hit(self.name, domain, item.values, item.confidence, now,
-                        self.settings.cost_per_match)
+                    hit(
+                        self.name,
+                        domain,
+                        item.values,
+                        item.confidence,
+                        now,
+                        self.settings.cost_per_match,
+                    )
                 )
             elif isinstance(item, str):
                 out.append(failed(self.name, domain, now, item))

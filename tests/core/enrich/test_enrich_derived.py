@@ -6,13 +6,15 @@ from segmentation_pipeline.core.enrich.derived import refresh_derived
 
 
 def test_band_and_region_are_recomputed_from_enriched_values(framework):
-    accounts = pd.DataFrame({
-        "employees": [50.0, 1500.0, None],
-        "country_code": ["US", "JP", "DE"],
-        "country_code_source": ["crm", "pdl", "crm"],
-        "region": ["NA", "EMEA", None],
-        "company_size_band": [None, None, "SMB"],
-    })
+    accounts = pd.DataFrame(
+        {
+            "employees": [50.0, 1500.0, None],
+            "country_code": ["US", "JP", "DE"],
+            "country_code_source": ["crm", "pdl", "crm"],
+            "region": ["NA", "EMEA", None],
+            "company_size_band": [None, None, "SMB"],
+        }
+    )
     out = refresh_derived(accounts, framework)
     assert list(out["company_size_band"][:2]) == ["SMB", "Enterprise"]
     assert pd.isna(out["company_size_band"][2])

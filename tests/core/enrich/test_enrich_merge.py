@@ -17,10 +17,12 @@ from segmentation_pipeline.framework.enrichment import (
 T = datetime(2026, 3, 1, tzinfo=UTC)
 GROUPS = {
     "industry": FieldGroup(fields=["industry"], providers=["pdl", "apollo"], min_confidence=0.6),
-    "size": FieldGroup(fields=["employees", "annual_revenue"], providers=["pdl", "apollo"],
-                       min_confidence=0.6),
-    "geography": FieldGroup(fields=["country_code"], providers=["pdl", "apollo"],
-                            min_confidence=0.5),
+    "size": FieldGroup(
+        fields=["employees", "annual_revenue"], providers=["pdl", "apollo"], min_confidence=0.6
+    ),
+    "geography": FieldGroup(
+        fields=["country_code"], providers=["pdl", "apollo"], min_confidence=0.5
+    ),
 }
 PROVIDERS = {"pdl": ProviderSettings(kind="pdl"), "apollo": ProviderSettings(kind="apollo")}
 SETTINGS = EnrichmentSettings(providers=PROVIDERS, field_groups=GROUPS)
@@ -28,8 +30,14 @@ BOTH = ["pdl", "apollo"]
 
 
 def account(**values) -> pd.DataFrame:
-    row = {"account_id": "a1", "domain": "acme.com", "industry": "Software",
-           "employees": 100.0, "annual_revenue": 1e6, "country_code": "US"}
+    row = {
+        "account_id": "a1",
+        "domain": "acme.com",
+        "industry": "Software",
+        "employees": 100.0,
+        "annual_revenue": 1e6,
+        "country_code": "US",
+    }
     row.update(values)
     return pd.DataFrame([row])
 
@@ -41,12 +49,13 @@ def run(frame, answers, settings=SETTINGS):
 
 def test_gap_is_filled_with_provenance_next_to_the_value():
     frame = account(industry=None, annual_revenue=None)
-    answers = {"pdl": hit("pdl", "acme.com", {"industry": "Retail", "annual_revenue": 3e6},
-                          0.8, T)}
+    answers = {"pdl": hit("pdl", "acme.com", {"industry": "Retail", "annual_revenue": 3e6}, 0.8, T)}
     merged = run(frame, answers)
     row = merged.accounts.iloc[0]
     assert (row["industry"], row["industry_source"], row["industry_confidence"]) == (
-        "Retail", "pdl", 0.8
+        "Retail",
+        "pdl",
+        0.8,
     )
     assert row["industry_fetched_at"] == pd.Timestamp(T)
     # revenue is not a key field but rides along on the answer already bought
@@ -58,18 +67,28 @@ def test_gap_is_filled_with_provenance_next_to_the_value():
 
 def test_disagreeing_vendor_value_is_recorded_not_applied():
     frame = account(revalidate_firmographics=True)
-    answers = {"pdl": hit("pdl", "acme.com", {"industry": "Retail", "employees": 105.0,
-                                              "country_code": "US"}, 0.9, T)}
+    answers = {
+        "pdl": hit(
+            "pdl",
+            "acme.com",
+            {"industry": "Retail", "employees": 105.0, "country_code": "US"},
+            0.9,
+            T,
+        )
+    }
     merged = run(frame, answers)
     row = merged.accounts.iloc[0]
     assert (row["industry"], row["industry_source"]) == ("Software", "crm")
     conflict = merged.conflicts.iloc[0]
-    assert (conflict["field"], conflict["crm_value"], conflict["vendor_value"],
-            conflict["resolution"]) == ("industry", "Software", "Retail", "crm_kept")
+    assert (
+        conflict["field"],
+        conflict["crm_value"],
+        conflict["vendor_value"],
+        conflict["resolution"],
+    ) == ("industry", "Software", "Retail", "crm_kept")
     assert len(merged.conflicts) == 1  # 105 vs 100 employees agree within 25%
     actions = dict(zip(merged.provenance["field"], merged.provenance["action"], strict=True))
-    assert actions == {"industry": "conflict", "employees": "verified",
-                       "country_code": "verified"}
+    assert actions == {"industry": "conflict", "employees": "verified", "country_code": "verified"}
     assert row["enrichment_status"] == "checked"
 
 
@@ -78,8 +97,10 @@ def test_overwrite_policy_lets_a_provider_replace_a_field():
         update={"conflicts": ConflictPolicy(overwrite={"pdl": ["industry"]})}
     )
     frame = account(revalidate_firmographics=True)
-    answers = {"pdl": hit("pdl", "acme.com", {"industry": "Retail"}, 0.9, T),
-               "apollo": miss("apollo", "acme.com", T)}
+    answers = {
+        "pdl": hit("pdl", "acme.com", {"industry": "Retail"}, 0.9, T),
+        "apollo": miss("apollo", "acme.com", T),
+    }
     merged = run(frame, answers, settings)
     row = merged.accounts.iloc[0]
     assert (row["industry"], row["industry_source"]) == ("Retail", "pdl")
@@ -105,12 +126,18 @@ def test_unanswered_gap_goes_to_the_non_match_queue_with_every_providers_word():
 def test_reasons_say_what_went_wrong():
     frame = account(industry=None)
     cases = {
-        "failed": {"pdl": failed("pdl", "acme.com", T, "server error (HTTP 503)"),
-                   "apollo": miss("apollo", "acme.com", T)},
-        "budget": {"pdl": miss("pdl", "acme.com", T),
-                   "apollo": skipped("apollo", "acme.com", T, "budget: run budget reached")},
-        "low_confidence": {"pdl": hit("pdl", "acme.com", {"industry": "Retail"}, 0.3, T),
-                           "apollo": miss("apollo", "acme.com", T)},
+        "failed": {
+            "pdl": failed("pdl", "acme.com", T, "server error (HTTP 503)"),
+            "apollo": miss("apollo", "acme.com", T),
+        },
+        "budget": {
+            "pdl": miss("pdl", "acme.com", T),
+            "apollo": skipped("apollo", "acme.com", T, "budget: run budget reached"),
+        },
+        "low_confidence": {
+            "pdl": hit("pdl", "acme.com", {"industry": "Retail"}, 0.3, T),
+            "apollo": miss("apollo", "acme.com", T),
+        },
     }
     for reason, answers in cases.items():
         assert run(frame, answers).non_matches.iloc[0]["reason"] == reason
@@ -127,8 +154,10 @@ def test_account_without_domain_is_queued_for_manual_research():
 
 def test_partial_fill_is_marked_partial():
     frame = account(industry=None, employees=None)
-    answers = {"pdl": hit("pdl", "acme.com", {"employees": 40.0}, 0.9, T),
-               "apollo": miss("apollo", "acme.com", T)}
+    answers = {
+        "pdl": hit("pdl", "acme.com", {"employees": 40.0}, 0.9, T),
+        "apollo": miss("apollo", "acme.com", T),
+    }
     merged = run(frame, answers)
     assert merged.accounts.iloc[0]["enrichment_status"] == "partial"
     assert merged.non_matches.iloc[0]["missing_fields"] == "industry"
@@ -138,6 +167,8 @@ def test_accounts_not_needing_enrichment_keep_their_values():
     merged = run(account(), {})
     row = merged.accounts.iloc[0]
     assert (row["enrichment_status"], row["industry_source"], row["employees"]) == (
-        "not_needed", "crm", 100.0
+        "not_needed",
+        "crm",
+        100.0,
     )
     assert str(merged.accounts["employees"].dtype) == "Float64"

@@ -68,14 +68,16 @@ def test_account_verified_too_long_ago_is_stale():
 
 
 def test_domains_are_normalized_and_shared_lookups_merged():
-    frame = pd.DataFrame({
-        "account_id": ["a1", "a2", "a3"],
-        "domain": ["https://www.Acme.com/about", "acme.com", None],
-        "industry": [None, "Software", None],
-        "employees": [10.0, None, None],
-        "annual_revenue": [None, None, None],
-        "country_code": ["US", "US", None],
-    })
+    frame = pd.DataFrame(
+        {
+            "account_id": ["a1", "a2", "a3"],
+            "domain": ["https://www.Acme.com/about", "acme.com", None],
+            "industry": [None, "Software", None],
+            "employees": [10.0, None, None],
+            "annual_revenue": [None, None, None],
+            "country_code": ["US", "US", None],
+        }
+    )
     plan = plan_enrichment(frame, SETTINGS, NOW)
     assert [n.domain for n in plan.needs] == ["acme.com", "acme.com", None]
     assert plan.lookups == {"acme.com": frozenset({"industry", "employees"})}

@@ -17,10 +17,13 @@ T = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_coverage_treats_unknown_industry_as_empty():
-    frame = pd.DataFrame({"industry": ["Software", "Unknown", None, "Retail"],
-                          "employees": [1.0, None, 3.0, 4.0]})
+    frame = pd.DataFrame(
+        {"industry": ["Software", "Unknown", None, "Retail"], "employees": [1.0, None, 3.0, 4.0]}
+    )
     assert coverage(frame, ["industry", "employees", "country_code"]) == {
-        "industry": 0.5, "employees": 0.75, "country_code": 0.0,
+        "industry": 0.5,
+        "employees": 0.75,
+        "country_code": 0.0,
     }
     assert coverage(frame.iloc[:0], ["industry"]) == {"industry": 0.0}
 
@@ -32,15 +35,21 @@ def test_newly_filled_counts_cells_that_went_from_empty_to_known():
 
 
 def test_match_rate_counts_cached_answers_but_credits_only_live_ones():
-    lookups = lookup_table([
-        hit("pdl", "a.com", {"industry": "Software"}, 0.9, T, credits=1),
-        hit("pdl", "b.com", {"industry": "Media"}, 0.9, T, credits=1).cached(),
-        miss("pdl", "c.com", T),
-        failed("pdl", "d.com", T, "timeout"),
-    ])
+    lookups = lookup_table(
+        [
+            hit("pdl", "a.com", {"industry": "Software"}, 0.9, T, credits=1),
+            hit("pdl", "b.com", {"industry": "Media"}, 0.9, T, credits=1).cached(),
+            miss("pdl", "c.com", T),
+            failed("pdl", "d.com", T, "timeout"),
+        ]
+    )
     row = provider_stats(lookups, ["pdl", "apollo"]).set_index("provider").loc["pdl"]
     assert (row["lookups"], row["cache_hits"], row["hits"], row["misses"], row["failed"]) == (
-        3, 1, 2, 1, 1
+        3,
+        1,
+        2,
+        1,
+        1,
     )
     assert row["match_rate"] == 2 / 3
     assert row["credits"] == 1.0

@@ -19,8 +19,7 @@ SETTINGS = EnrichmentSettings(
     key_fields=["industry", "employees"],
     providers={n: ProviderSettings(kind="pdl") for n in ("a", "b", "c")},
     field_groups={
-        "industry": FieldGroup(fields=["industry"], providers=["a", "b", "c"],
-                               min_confidence=0.6),
+        "industry": FieldGroup(fields=["industry"], providers=["a", "b", "c"], min_confidence=0.6),
         "size": FieldGroup(fields=["employees"], providers=["c", "a"], min_confidence=0.6),
     },
 )
