@@ -13,6 +13,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.core.schema import (
     RAW_ACCOUNT_COLUMNS,
     RAW_USAGE_COLUMNS,
@@ -74,11 +75,7 @@ class FileCrm:
         )
         modstamp = pd.to_datetime(accounts["SystemModstamp"], errors="coerce", utc=True)
         if since is not None:
-            keep = (
-                modstamp > pd.Timestamp(since).tz_convert("UTC")
-                if pd.Timestamp(since).tzinfo
-                else modstamp > pd.Timestamp(since, tz="UTC")
-            )
+            keep = modstamp > as_utc(since)
             accounts = accounts[keep.fillna(True)].reset_index(drop=True)
         hwm = modstamp.max()
         return AccountExtract(

@@ -10,12 +10,13 @@ survives restarts. Plain SQLAlchemy 2 types: SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.core.enrich.answers import Answer, Outcome
 from segmentation_pipeline.framework.enrichment import CacheTtl
 
@@ -51,10 +52,6 @@ ledger_table = sa.Table(
 )
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _row(answer: Answer) -> dict[str, object]:
     row: dict[str, object] = {
         "domain": answer.domain,
@@ -62,7 +59,7 @@ def _row(answer: Answer) -> dict[str, object]:
         "outcome": answer.outcome.value,
         "confidence": answer.confidence,
         "credits": answer.credits,
-        "fetched_at": _utc(answer.fetched_at),
+        "fetched_at": as_utc(answer.fetched_at),
     }
     for field in _FIELDS:
         row[field] = answer.value(field)
@@ -82,7 +79,7 @@ class EnrichmentCache:
         ttl: CacheTtl,
     ) -> dict[str, dict[str, Answer]]:
         """Domain -> provider -> the remembered answer, if still within its TTL."""
-        now = _utc(now)
+        now = as_utc(now)
         limits = {
             Outcome.HIT.value: now - timedelta(days=ttl.hit_days),
             Outcome.MISS.value: now - timedelta(days=ttl.miss_days),
@@ -97,7 +94,7 @@ class EnrichmentCache:
                     cache_table.c.domain.in_(chunk), cache_table.c.provider.in_(list(providers))
                 )
                 for row in conn.execute(query).mappings():
-                    fetched_at = _utc(row["fetched_at"])
+                    fetched_at = as_utc(row["fetched_at"])
                     cutoff = limits.get(row["outcome"])
                     if cutoff is None or fetched_at <= cutoff:
                         continue
@@ -145,7 +142,7 @@ class EnrichmentCache:
 
     def record_spend(self, credits: Mapping[str, float], at: datetime) -> None:
         rows = [
-            {"provider": p, "credits": float(c), "spent_at": _utc(at)}
+            {"provider": p, "credits": float(c), "spent_at": as_utc(at)}
             for p, c in credits.items()
             if c > 0
         ]
@@ -155,7 +152,7 @@ class EnrichmentCache:
 
     def spent_since(self, since: datetime) -> float:
         query = sa.select(sa.func.coalesce(sa.func.sum(ledger_table.c.credits), 0.0)).where(
-            ledger_table.c.spent_at >= _utc(since)
+            ledger_table.c.spent_at >= as_utc(since)
         )
         with self.engine.connect() as conn:
             return float(conn.execute(query).scalar_one())

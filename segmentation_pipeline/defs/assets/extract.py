@@ -9,11 +9,12 @@ first run, on the first run of a new month, when the CRM source changes, when th
 snapshot is missing, or on request.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
 from segmentation_pipeline.core.changes import ROW_HASH, merge_extract
+from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
@@ -50,10 +51,6 @@ def _full_refresh_reason(
     if state.get("partition") != partition:
         return "new month: full reconcile"
     return None
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dg.asset(
@@ -93,7 +90,7 @@ def crm_accounts(
         ignore=BOOKKEEPING_FIELDS,
     )
     # The mark never moves back, even when only records inside the overlap came back.
-    marks = [_utc(m) for m in (extract.high_water_mark, mark_before) if m is not None]
+    marks = [as_utc(m) for m in (extract.high_water_mark, mark_before) if m is not None]
     mark = max(marks) if marks else None
     unchanged_night = state is not None and not full and changes.changed == 0
     snapshot_file = state["snapshot"] if unchanged_night else store.write(STATE_NAME, snapshot)
