@@ -19,11 +19,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.core.enrich.answers import Answer, Outcome
 from segmentation_pipeline.framework.enrichment import CacheTtl
+from segmentation_pipeline.io.warehouse import WarehouseWriter
 
 CACHE_TABLE = "enrichment_cache"
 LEDGER_TABLE = "enrichment_credit_ledger"
 _FIELDS = ("industry", "employees", "annual_revenue", "country_code")
-_CHUNK = 500
 
 metadata = sa.MetaData()
 
@@ -85,60 +85,95 @@ class EnrichmentCache:
             Outcome.MISS.value: now - timedelta(days=ttl.miss_days),
         }
         out: dict[str, dict[str, Answer]] = {}
-        if not providers:
+        if not providers or not len(domains):
             return out
-        with self.engine.connect() as conn:
-            for start in range(0, len(domains), _CHUNK):
-                chunk = list(domains[start : start + _CHUNK])
-                query = sa.select(cache_table).where(
-                    cache_table.c.domain.in_(chunk), cache_table.c.provider.in_(list(providers))
-                )
-                for row in conn.execute(query).mappings():
-                    fetched_at = as_utc(row["fetched_at"])
-                    cutoff = limits.get(row["outcome"])
-                    if cutoff is None or fetched_at <= cutoff:
-                        continue
-                    values = {f: row[f] for f in _FIELDS if row[f] is not None}
-                    answer = Answer(
-                        provider=row["provider"],
-                        domain=row["domain"],
-                        outcome=Outcome(row["outcome"]),
-                        fetched_at=fetched_at,
-                        values=values,
-                        confidence=row["confidence"],
-                        reason=None if row["outcome"] == Outcome.HIT.value else "no match",
-                        from_cache=True,
-                    )
-                    out.setdefault(row["domain"], {})[row["provider"]] = answer
+        with self.engine.begin() as conn:
+            rows = self._rows_for(conn, domains, providers)
+        if rows.empty:
+            return out
+        fetched = pd.to_datetime(rows["fetched_at"], utc=True, format="ISO8601")
+        cutoff = rows["outcome"].map({k: pd.Timestamp(v) for k, v in limits.items()})
+        rows = rows[(fetched > cutoff).fillna(False).to_numpy(dtype=bool)]
+        values = rows[list(_FIELDS)].astype(object)
+        values = values.where(values.notna(), None)
+        stamps = fetched[rows.index].dt.to_pydatetime()
+        records = zip(
+            rows["domain"].tolist(),
+            rows["provider"].tolist(),
+            rows["outcome"].tolist(),
+            rows["confidence"].astype(object).where(rows["confidence"].notna(), None).tolist(),
+            values.itertuples(index=False, name=None),
+            stamps,
+            strict=True,
+        )
+        for domain, provider, outcome, confidence, fields, fetched_at in records:
+            known = {f: v for f, v in zip(_FIELDS, fields, strict=True) if v is not None}
+            out.setdefault(domain, {})[provider] = Answer(
+                provider=provider,
+                domain=domain,
+                outcome=Outcome(outcome),
+                fetched_at=fetched_at,
+                values=known,
+                confidence=confidence,
+                reason=None if outcome == Outcome.HIT.value else "no match",
+                from_cache=True,
+            )
         return out
+
+    def _rows_for(
+        self, conn: sa.Connection, domains: Sequence[str], providers: Sequence[str]
+    ) -> pd.DataFrame:
+        """The cache rows of these domains and providers: the domains go to a temporary
+        table in bulk and are joined once, however many there are."""
+        stage = sa.Table(
+            "_cache_lookup", sa.MetaData(), sa.Column("domain", sa.String(253)),
+            prefixes=["TEMPORARY"],
+        )  # fmt: skip
+        stage.create(conn)
+        WarehouseWriter(conn).insert(stage, pd.DataFrame({"domain": list(dict.fromkeys(domains))}))
+        columns = [c.name for c in cache_table.c]
+        query = (
+            sa.select(
+                *(sa.cast(c, sa.Text) if c.name == "fetched_at" else c for c in cache_table.c)
+            )  # fmt: skip
+            .join_from(cache_table, stage, cache_table.c.domain == stage.c.domain)
+            .where(cache_table.c.provider.in_(list(providers)))
+        )
+        result = conn.execute(query)
+        rows = result.cursor.fetchall()
+        result.close()
+        stage.drop(conn)
+        return pd.DataFrame(rows, columns=columns)
 
     def store(self, answers: Iterable[Answer]) -> int:
         """Remember fresh hits and misses (not failures, not cache echoes); returns rows."""
         rows = [_row(a) for a in answers if a.answered and not a.from_cache]
         if not rows:
             return 0
+        frame = pd.DataFrame(rows, columns=[c.name for c in cache_table.c])
+        frame = frame.drop_duplicates(["domain", "provider"], keep="last")
+        frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
         with self.engine.begin() as conn:
-            for start in range(0, len(rows), _CHUNK):
-                self._upsert(conn, rows[start : start + _CHUNK])
+            self._upsert(conn, frame)
         return len(rows)
 
-    def _upsert(self, conn: sa.Connection, rows: list[dict[str, object]]) -> None:
-        dialect = conn.dialect.name
+    def _upsert(self, conn: sa.Connection, frame: pd.DataFrame) -> None:
+        """Stage the rows in bulk (COPY on PostgreSQL), then one INSERT .. ON CONFLICT."""
+        stage = sa.Table(
+            "_cache_upsert", sa.MetaData(), *(sa.Column(c.name, c.type) for c in cache_table.c),
+            prefixes=["TEMPORARY"],
+        )  # fmt: skip
+        stage.create(conn)
+        WarehouseWriter(conn).insert(stage, frame)
         keys = ("domain", "provider")
-        if dialect in ("sqlite", "postgresql"):
-            module = sqlite if dialect == "sqlite" else postgresql
-            statement = module.insert(cache_table).values(rows)
-            updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
-            conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
-            return
-        for row in rows:
-            conn.execute(
-                sa.delete(cache_table).where(
-                    cache_table.c.domain == row["domain"],
-                    cache_table.c.provider == row["provider"],
-                )
-            )
-        conn.execute(sa.insert(cache_table), rows)
+        columns = [c.name for c in cache_table.c]
+        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(cache_table).from_select(
+            columns, sa.select(*(stage.c[c] for c in columns)).where(sa.true())
+        )
+        updates = {c: statement.excluded[c] for c in columns if c not in keys}
+        conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
+        stage.drop(conn)
 
     def record_spend(self, credits: Mapping[str, float], at: datetime) -> None:
         rows = [

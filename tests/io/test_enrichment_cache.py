@@ -73,7 +73,16 @@ def test_ledger_sums_the_credits_spent_since_a_date(cache):
     assert cache.spent_since(T - timedelta(days=60)) == 10.0
 
 
-def test_many_domains_are_read_in_chunks(cache):
+def test_many_domains_are_read_at_once(cache):
     cache.store([miss("pdl", f"d{i}.com", T) for i in range(1200)])
-    domains = [f"d{i}.com" for i in range(1200)]
+    domains = [f"d{i}.com" for i in range(1200)] + ["unknown.com", "d0.com"]
     assert len(cache.fresh(domains, ["pdl"], T, TTL)) == 1200
+
+
+def test_the_last_answer_for_a_domain_in_one_batch_wins(cache):
+    cache.store(
+        [miss("pdl", "acme.com", T), hit("pdl", "acme.com", {"industry": "Software"}, 0.9, T)]
+    )
+    answer = cache.fresh(["acme.com"], ["pdl"], T, TTL)["acme.com"]["pdl"]
+    assert answer.outcome is Outcome.HIT and answer.values == {"industry": "Software"}
+    assert answer.fetched_at == T

@@ -11,8 +11,14 @@ import math
 import re
 from collections.abc import Mapping
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 import tldextract
+
+from segmentation_pipeline.core.standardize.domain import registrable_domains
 
 # Offline: the bundled public-suffix snapshot, never a download.
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=())
@@ -118,6 +124,34 @@ def normalize_domain(value: object) -> str | None:
     if not parts.domain or not parts.suffix:
         return None
     return parts.top_domain_under_public_suffix
+
+
+# A value that is already a bare ASCII host ("acme.co.uk"): nothing to strip but case.
+_BARE_HOST = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
+
+
+def normalize_domains(values: pd.Series) -> pd.Series:
+    """`normalize_domain` for a column, same answers: bare hosts (the common case, and
+    every domain standardization produced) take the vectorized public-suffix walk,
+    anything else the scalar rule once per distinct value."""
+    series = pd.Series(values)
+    is_text = np.fromiter((type(v) is str for v in series), dtype=bool, count=len(series))
+    texts = series.astype(object).where(is_text, None)
+    stripped = pc.utf8_trim_whitespace(pa.array(texts.astype(object), type=pa.string()))
+    lowered = pc.ascii_lower(stripped)
+    bare = pc.and_(pc.string_is_ascii(stripped), pc.match_substring_regex(lowered, _BARE_HOST))
+    bare = np.asarray(pc.fill_null(bare, False), dtype=bool)
+    out = np.full(len(series), None, dtype=object)
+    rows = np.flatnonzero(bare)
+    if len(rows):
+        hosts = pd.Series(lowered.take(pa.array(rows)).to_numpy(zero_copy_only=False), dtype="str")
+        out[rows] = registrable_domains(hosts).to_numpy(dtype=object, na_value=None)
+    rest = texts.notna().to_numpy() & ~bare
+    if rest.any():
+        codes, uniques = pd.factorize(texts[rest])
+        found = np.array([normalize_domain(u) for u in uniques] + [None], dtype=object)
+        out[rest] = found[codes]
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def country_code(value: object) -> str | None:

@@ -8,14 +8,14 @@ answers bought for a key field.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.enrich.normalize import normalize_domain
+from segmentation_pipeline.core.enrich.normalize import normalize_domains
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 
@@ -27,14 +27,25 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 
 def is_missing(field: str, value: object) -> bool:
     """Empty, NaN, or the standardizer's 'Unknown' industry: nothing the CRM knows."""
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
     if isinstance(value, str):
         text = value.strip()
         return not text or (field == "industry" and text == UNKNOWN_INDUSTRY)
-    return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array is a value, not a gap
+        return False
+
+
+def _per_distinct(values: pd.Series, rule: Callable[[object], bool], null: bool) -> np.ndarray:
+    """A scalar yes/no rule for a whole column, run once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    answers = np.array([rule(u) for u in uniques] + [null], dtype=bool)
+    return answers[codes]
+
+
+def missing_mask(field: str, values: pd.Series) -> np.ndarray:
+    """`is_missing` for every value of a column."""
+    return _per_distinct(values, lambda v: is_missing(field, v), null=True)
 
 
 @dataclass(frozen=True)
@@ -76,13 +87,13 @@ def _flagged(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower() in _TRUE
 
 
-def _stale(value: object, cutoff: datetime) -> bool:
-    stamp = pd.to_datetime(value, errors="coerce", utc=True)
-    return stamp is not pd.NaT and not pd.isna(stamp) and stamp.to_pydatetime() < cutoff
-
-
-def _column(accounts: pd.DataFrame, name: str) -> Iterable[object]:
-    return accounts[name] if name in accounts.columns else [None] * len(accounts)
+def _stale(values: pd.Series, cutoff: datetime) -> np.ndarray:
+    """Verified before the cut-off; a stamp that does not parse is not stale."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    stamps = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", utc=True,
+                            format="mixed")  # fmt: skip
+    older = (stamps < pd.Timestamp(cutoff)).to_numpy(dtype=bool)
+    return np.append(older, False)[codes]
 
 
 def plan_enrichment(
@@ -93,29 +104,27 @@ def plan_enrichment(
     key = [f for f in filled if f in settings.key_fields]
     cutoff = now - timedelta(days=settings.stale_after_days)
     frame = accounts.reindex(columns=["account_id", "domain", *filled])
-    flags = _column(accounts, settings.revalidate_column)
-    verified = _column(accounts, settings.verified_at_column)
+    size = len(accounts)
+    empty = {f: missing_mask(f, frame[f]) for f in filled}
+    flags = accounts.get(settings.revalidate_column)
+    flagged = np.zeros(size, bool) if flags is None else _per_distinct(flags, _flagged, False)
+    verified = accounts.get(settings.verified_at_column)
+    stale = np.zeros(size, bool) if verified is None else _stale(verified, cutoff)
+    key_gap = np.zeros(size, bool)
+    for f in key:
+        key_gap |= empty[f]
+    rows = np.flatnonzero(flagged | stale | key_gap)
+    domains = normalize_domains(frame["domain"].take(rows)).tolist()
+    ids = frame["account_id"].take(rows).astype(str).tolist()
+    all_keys = frozenset(key)
     needs = []
-    rows = zip(frame.itertuples(index=False), flags, verified, strict=True)
-    for position, (row, flag, verified_at) in enumerate(rows):
-        record = row._asdict()
-        empty = frozenset(f for f in filled if is_missing(f, record[f]))
-        if _flagged(flag):
-            reason, lookup = REVALIDATE, frozenset(key)
-        elif _stale(verified_at, cutoff):
-            reason, lookup = STALE, frozenset(key)
-        elif empty & set(key):
-            reason, lookup = MISSING, empty & frozenset(key)
+    for position, account_id, domain in zip(rows.tolist(), ids, domains, strict=True):
+        gaps = frozenset(f for f in filled if empty[f][position])
+        if flagged[position]:
+            reason, lookup = REVALIDATE, all_keys
+        elif stale[position]:
+            reason, lookup = STALE, all_keys
         else:
-            continue
-        needs.append(
-            AccountNeed(
-                row=position,
-                account_id=str(record["account_id"]),
-                domain=normalize_domain(record["domain"]),
-                reason=reason,
-                lookup_fields=lookup,
-                fill_fields=empty,
-            )
-        )
+            reason, lookup = MISSING, gaps & all_keys
+        needs.append(AccountNeed(position, account_id, domain, reason, lookup, gaps))
     return EnrichmentPlan(tuple(needs))

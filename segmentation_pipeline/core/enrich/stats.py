@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from segmentation_pipeline.core.enrich.answers import Answer, Outcome
-from segmentation_pipeline.core.enrich.plan import is_missing
+from segmentation_pipeline.core.enrich.plan import missing_mask
 from segmentation_pipeline.core.governance import field_completeness
 
 LOOKUP_COLUMNS = (
@@ -46,9 +46,8 @@ def newly_filled(before: pd.DataFrame, after: pd.DataFrame, fields: Sequence[str
     """Cells empty before enrichment and holding a value after it."""
     count = 0
     for field in fields:
-        old = before[field].astype(object) if field in before.columns else [None] * len(after)
-        for was, now in zip(old, after[field].astype(object), strict=True):
-            count += is_missing(field, was) and not is_missing(field, now)
+        was = missing_mask(field, before[field]) if field in before.columns else True
+        count += int((was & ~missing_mask(field, after[field])).sum())
     return count
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.enrich.answers import Answer, hit, miss, skipped
@@ -22,7 +23,7 @@ from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.normalize import (
     canonical_industry,
     country_code,
-    normalize_domain,
+    normalize_domains,
     positive_number,
 )
 from segmentation_pipeline.framework.enrichment import ProviderSettings
@@ -42,10 +43,32 @@ def _confidence(value: object, default: float) -> float:
     return number if number is not None and number <= 1 else default
 
 
+def _per_distinct(values: pd.Series, rule: Callable[[object], object]) -> list[object]:
+    """A scalar rule over a column, run once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.array([rule(u) for u in uniques] + [rule(None)], dtype=object)
+    return results[codes].tolist()
+
+
+def _positive_numbers(values: pd.Series) -> list[float | None]:
+    """`positive_number` for a column: numeric text parsed at once, the rest one by one."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan, copy=True
+    )
+    unparsed = np.isnan(numbers) & values.str.strip().ne("").to_numpy(dtype=bool)
+    if unparsed.any():
+        numbers[unparsed] = [
+            np.nan if v is None else v for v in _per_distinct(values[unparsed], positive_number)
+        ]
+    usable = np.isfinite(numbers) & (numbers > 0)
+    return np.where(usable, numbers, None).tolist()
+
+
 def load_firmographics(
     path: str | Path, industry_map: Mapping[str, str] | None = None, default_confidence: float = 1.0
 ) -> tuple[dict[str, tuple[dict[str, object], float]], int]:
-    """Domain -> (values, confidence), and how many rows had no usable domain."""
+    """Domain -> (values, confidence), and how many rows had no usable domain; the first
+    row of a domain wins."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -53,23 +76,35 @@ def load_firmographics(
     missing = [c for c in FILE_COLUMNS if c not in frame.columns]
     if missing:
         raise FirmographicsFileError(f"{path}: missing column(s) {', '.join(missing)}")
-    table: dict[str, tuple[dict[str, object], float]] = {}
-    dropped = 0
-    confidences = frame["confidence"] if "confidence" in frame.columns else [None] * len(frame)
-    for row, confidence in zip(frame.itertuples(index=False), confidences, strict=True):
-        domain = normalize_domain(row.domain)
-        if domain is None:
-            dropped += 1
-            continue
-        if domain in table:
-            continue
-        values = {
-            "industry": canonical_industry(row.industry, industry_map),
-            "employees": positive_number(row.employees),
-            "annual_revenue": positive_number(row.annual_revenue),
-            "country_code": country_code(row.country_code),
-        }
-        table[domain] = (values, _confidence(confidence, default_confidence))
+    domains = normalize_domains(frame["domain"])
+    usable = domains.notna() & ~domains.duplicated()
+    dropped = int(domains.isna().sum())
+    rows = frame[usable.to_numpy()]
+    industries = _per_distinct(rows["industry"], lambda v: canonical_industry(v, industry_map))
+    employees = _positive_numbers(rows["employees"])
+    revenue = _positive_numbers(rows["annual_revenue"])
+    countries = _per_distinct(rows["country_code"], country_code)
+    if "confidence" in rows.columns:
+        confidences = _per_distinct(
+            rows["confidence"], lambda v: _confidence(v, default_confidence)
+        )
+    else:
+        confidences = [default_confidence] * len(rows)
+    table = {
+        domain: (
+            {"industry": i, "employees": e, "annual_revenue": r, "country_code": c},
+            confidence,
+        )
+        for domain, i, e, r, c, confidence in zip(
+            domains[usable].tolist(),
+            industries,
+            employees,
+            revenue,
+            countries,
+            confidences,
+            strict=True,
+        )
+    }
     return table, dropped
 
 

@@ -1,5 +1,6 @@
 """Vendor spellings become the pipeline's."""
 
+import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -7,6 +8,7 @@ from segmentation_pipeline.core.enrich.normalize import (
     canonical_industry,
     country_code,
     normalize_domain,
+    normalize_domains,
     positive_number,
     range_midpoint,
 )
@@ -24,6 +26,22 @@ def test_domains_reduce_to_the_registrable_domain():
 def test_any_text_gives_a_domain_or_none_never_an_error(text):
     result = normalize_domain(text)
     assert result is None or (result == result.lower() and "." in result)
+
+
+_HOSTLIKE = st.from_regex(
+    r"[ ]?(https?://)?(www\.)?[A-Za-z0-9-]{0,8}(\.[a-z0-9-]{1,6}){0,3}[ /]?", fullmatch=True
+)
+
+
+@given(st.lists(st.one_of(_HOSTLIKE, st.text(max_size=20), st.none(), st.integers()), max_size=12))
+def test_the_column_version_gives_the_scalar_answers(values):
+    column = normalize_domains(pd.Series(values, dtype=object))
+    assert column.tolist() == [normalize_domain(v) for v in values]
+
+
+def test_the_column_version_keeps_the_index():
+    values = pd.Series(["www.acme.com", None], index=[10, 20], dtype=object)
+    assert normalize_domains(values).to_dict() == {10: "acme.com", 20: None}
 
 
 def test_countries_by_name_or_code():
