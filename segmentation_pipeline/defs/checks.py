@@ -5,6 +5,9 @@ with ERROR. Key-field completeness and segment coverage are blocking: a red flag
 means garbage would reach the CRM, so the downstream steps (scores, assignments, the
 warehouse and the CRM write-back) do not run.
 
+Checks on the same asset share one step (`governance_checks`), so a month of a million
+accounts is loaded once for all of them rather than once per check.
+
 Partitioned assets, non-preview checks: an `@asset_check` without `partitions_def` that
 takes its asset as an input loads *every* partition of it (and fails on a fresh
 instance where past months were never built), while `partitions_def=` on a check is a
@@ -17,6 +20,7 @@ materialized month is checked. The month is in every evaluation's metadata.
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
@@ -70,9 +74,13 @@ def load_partition(
     return context.resources.io_manager.load_input(input_context)
 
 
-def check_result(assessment: Assessment, month: str) -> dg.AssetCheckResult:
+def check_result(
+    assessment: Assessment, month: str, asset: dg.AssetKey | None = None, name: str | None = None
+) -> dg.AssetCheckResult:
     grade = assessment.grade
     return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=name,
         passed=grade.level == "good",
         severity=_SEVERITY.get(grade.level, dg.AssetCheckSeverity.WARN),
         metadata={
@@ -87,6 +95,54 @@ def check_result(assessment: Assessment, month: str) -> dg.AssetCheckResult:
     )
 
 
+@dataclass(frozen=True)
+class Grading:
+    """One governance check: its name, what it measures and how it is graded."""
+
+    name: str
+    description: str
+    assess: Callable[[Frames, Framework], Assessment]
+    blocking: bool = False
+
+
+def governance_checks(
+    step: str,
+    asset: dg.AssetKey,
+    gradings: list[Grading],
+    also_reads: tuple[dg.AssetKey, ...] = (),
+) -> dg.AssetChecksDefinition:
+    """Checks on one asset that share one step, so its month is loaded once for all of
+    them; each keeps its own name, severity and blocking flag."""
+    specs = [
+        dg.AssetCheckSpec(
+            g.name,
+            asset=asset,
+            description=g.description,
+            blocking=g.blocking,
+            additional_deps=list(also_reads),
+        )
+        for g in gradings
+    ]
+
+    @dg.multi_asset_check(
+        specs=specs,
+        name=step,
+        can_subset=True,
+        required_resource_keys={"io_manager", "framework"},
+    )
+    def _checks(context: dg.AssetCheckExecutionContext):
+        framework: FrameworkResource = context.resources.framework
+        fw = framework.load()
+        month = check_month(context, asset)
+        frames = {key: load_partition(context, key, month) for key in (asset, *also_reads)}
+        selected = {key.name for key in context.selected_asset_check_keys}
+        for grading in gradings:
+            if grading.name in selected:
+                yield check_result(grading.assess(frames, fw), month, asset, grading.name)
+
+    return _checks
+
+
 def governance_check(
     *,
     name: str,
@@ -96,23 +152,10 @@ def governance_check(
     also_reads: tuple[dg.AssetKey, ...] = (),
     blocking: bool = False,
 ) -> dg.AssetChecksDefinition:
-    """A check that loads its asset's month (and `also_reads`) and grades `assess`."""
-
-    @dg.asset_check(
-        asset=asset,
-        name=name,
-        blocking=blocking,
-        description=description,
-        additional_deps=list(also_reads),
-        required_resource_keys={"io_manager", "framework"},
+    """A check of its own (a step of its own)."""
+    return governance_checks(
+        name, asset, [Grading(name, description, assess, blocking)], also_reads
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        framework: FrameworkResource = context.resources.framework
-        month = check_month(context, asset)
-        frames = {key: load_partition(context, key, month) for key in (asset, *also_reads)}
-        return check_result(assess(frames, framework.load()), month)
-
-    return _check
 
 
 def _completeness_of(field: str) -> Callable[[Frames, Framework], Assessment]:
@@ -123,19 +166,23 @@ def _completeness_of(field: str) -> Callable[[Frames, Framework], Assessment]:
     return assess
 
 
-def key_field_completeness_checks(framework: Framework) -> list[dg.AssetChecksDefinition]:
+def key_field_completeness_checks(framework: Framework) -> dg.AssetChecksDefinition:
     """One blocking check per key field, so each field alerts on its own."""
-    return [
-        governance_check(
-            name=f"key_field_completeness_{field}",
-            asset=ENRICHED,
-            blocking=True,
-            description=f"Share of accounts with a usable {field} after enrichment; below "
-            "minimum viable is a red flag that blocks scoring and the CRM write-back.",
-            assess=_completeness_of(field),
-        )
-        for field in framework.governance.key_fields
-    ]
+    return governance_checks(
+        "key_field_completeness",
+        ENRICHED,
+        [
+            Grading(
+                name=f"key_field_completeness_{field}",
+                blocking=True,
+                description=f"Share of accounts with a usable {field} after enrichment; "
+                "below minimum viable is a red flag that blocks scoring and the CRM "
+                "write-back.",
+                assess=_completeness_of(field),
+            )
+            for field in framework.governance.key_fields
+        ],
+    )
 
 
 def _enrichment(frames: Frames, fw: Framework) -> Assessment:
@@ -164,46 +211,49 @@ duplicate_rate_check = governance_check(
     ),
 )
 
-segment_coverage_check = governance_check(
-    name="segment_coverage_check",
-    asset=ASSIGNMENTS,
-    blocking=True,
-    description="Accounts with a segment / active accounts: >= good passes, below warning "
-    "is a red flag that blocks the warehouse snapshot and the CRM write-back.",
-    assess=lambda f, fw: assess_segment_coverage(f[ASSIGNMENTS], fw.governance.segment_coverage),
-)
-
-concentration_index_check = governance_check(
-    name="concentration_index",
-    asset=ASSIGNMENTS,
-    description="Largest segment / all accounts; above the maximum one segment dominates.",
-    assess=lambda f, fw: assess_concentration(f[ASSIGNMENTS], fw.governance.concentration_max),
-)
-
-tier_distribution_check = governance_check(
-    name="tier_distribution",
-    asset=ASSIGNMENTS,
-    description="Each tier's share of segmented accounts against its expected band.",
-    assess=lambda f, fw: assess_tier_distribution(f[ASSIGNMENTS], fw.governance.tier_distribution),
-)
-
-min_accounts_per_segment_check = governance_check(
-    name="min_accounts_per_segment",
-    asset=ASSIGNMENTS,
-    description="Every segment holds at least the minimum viable number of accounts.",
-    assess=lambda f, fw: assess_min_accounts_per_segment(
-        f[ASSIGNMENTS], fw.governance.min_accounts_per_segment
-    ),
-)
-
-operationalized_segments_check = governance_check(
-    name="operationalized_segments",
-    asset=ASSIGNMENTS,
-    description="Distinct segments in use with a service model: good 4-8, warning 9-15, "
-    "red 16+ or 1-2 (framework defaults).",
-    assess=lambda f, fw: assess_operationalized_segments(
-        f[ASSIGNMENTS], fw.governance.operationalized_segments
-    ),
+segment_assignment_checks = governance_checks(
+    "segment_assignment_checks",
+    ASSIGNMENTS,
+    [
+        Grading(
+            name="segment_coverage_check",
+            blocking=True,
+            description="Accounts with a segment / active accounts: >= good passes, below "
+            "warning is a red flag that blocks the warehouse snapshot and the CRM write-back.",
+            assess=lambda f, fw: assess_segment_coverage(
+                f[ASSIGNMENTS], fw.governance.segment_coverage
+            ),
+        ),
+        Grading(
+            name="concentration_index",
+            description="Largest segment / all accounts; above the maximum one segment dominates.",
+            assess=lambda f, fw: assess_concentration(
+                f[ASSIGNMENTS], fw.governance.concentration_max
+            ),
+        ),
+        Grading(
+            name="tier_distribution",
+            description="Each tier's share of segmented accounts against its expected band.",
+            assess=lambda f, fw: assess_tier_distribution(
+                f[ASSIGNMENTS], fw.governance.tier_distribution
+            ),
+        ),
+        Grading(
+            name="min_accounts_per_segment",
+            description="Every segment holds at least the minimum viable number of accounts.",
+            assess=lambda f, fw: assess_min_accounts_per_segment(
+                f[ASSIGNMENTS], fw.governance.min_accounts_per_segment
+            ),
+        ),
+        Grading(
+            name="operationalized_segments",
+            description="Distinct segments in use with a service model: good 4-8, warning "
+            "9-15, red 16+ or 1-2 (framework defaults).",
+            assess=lambda f, fw: assess_operationalized_segments(
+                f[ASSIGNMENTS], fw.governance.operationalized_segments
+            ),
+        ),
+    ],
 )
 
 
@@ -211,12 +261,8 @@ def all_checks(framework: Framework | None = None) -> list[dg.AssetChecksDefinit
     """Every governance check; key fields come from the configured framework."""
     framework = framework or load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
     return [
-        *key_field_completeness_checks(framework),
+        key_field_completeness_checks(framework),
         enrichment_coverage_check,
         duplicate_rate_check,
-        segment_coverage_check,
-        concentration_index_check,
-        tier_distribution_check,
-        min_accounts_per_segment_check,
-        operationalized_segments_check,
+        segment_assignment_checks,
     ]
