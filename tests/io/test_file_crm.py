@@ -45,3 +45,22 @@ def test_incremental_read_keeps_rows_modified_after_the_mark(tmp_path):
 
 def test_no_usage_export_means_an_empty_usage_frame(tmp_path):
     assert FileCrm(tmp_path).read_usage().empty
+
+
+def test_a_row_with_a_missing_cell_is_read_with_the_cell_empty(tmp_path):
+    """The fast reader refuses short rows; the file is read again rather than rejected."""
+    write(tmp_path, "accounts.csv", "Id,Name,Website\n001,Acme,acme.com\n002,Globex\n")
+    accounts = FileCrm(tmp_path).read_accounts().accounts
+    assert accounts["Id"].tolist() == ["001", "002"]
+    assert pd.isna(accounts["Website"][1])
+
+
+def test_a_file_in_another_encoding_is_refused_with_its_name(tmp_path):
+    (tmp_path / "accounts.csv").write_bytes(b"Id,Name\n001,Caf\xe9 Rouge\n")
+    with pytest.raises(CrmError, match="accounts.csv: not a readable CSV export"):
+        FileCrm(tmp_path).read_accounts()
+
+
+def test_quoted_commas_quotes_and_line_breaks_stay_in_their_cell(tmp_path):
+    write(tmp_path, "accounts.csv", 'Id,Name\n001,"Acme, ""The"" Co\nLtd"\n')
+    assert FileCrm(tmp_path).read_accounts().accounts["Name"].tolist() == ['Acme, "The" Co\nLtd']
