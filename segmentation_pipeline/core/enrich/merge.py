@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.enrich.answers import Answer, Outcome
-from segmentation_pipeline.core.enrich.plan import EnrichmentPlan, is_missing
+from segmentation_pipeline.core.enrich.plan import EnrichmentPlan, is_missing, missing_mask
 from segmentation_pipeline.core.enrich.waterfall import resolve, settle_from_answers
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 
@@ -105,7 +106,7 @@ def merge_answers(
         if field not in out.columns:
             out[field] = None
     values = {f: list(out[f].astype(object)) for f in fields}
-    source = {f: [None if is_missing(f, v) else CRM for v in values[f]] for f in fields}
+    source = {f: np.where(missing_mask(f, out[f]), None, CRM).tolist() for f in fields}
     confidence: dict[str, list[object]] = {f: [None] * len(out) for f in fields}
     fetched: dict[str, list[object]] = {f: [None] * len(out) for f in fields}
     status = ["not_needed"] * len(out)

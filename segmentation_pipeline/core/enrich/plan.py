@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,17 @@ def _per_distinct(values: pd.Series, rule: Callable[[object], bool], null: bool)
 
 
 def missing_mask(field: str, values: pd.Series) -> np.ndarray:
-    """`is_missing` for every value of a column."""
+    """`is_missing` for every value of a column: numbers and text column-wise, columns of
+    mixed values once per distinct value."""
+    values = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.isna().to_numpy(dtype=bool)
+    if isinstance(values.dtype, pd.StringDtype):
+        text = values.str.strip()
+        empty = text.eq("")
+        if field == "industry":
+            empty |= text.eq(UNKNOWN_INDUSTRY)
+        return (values.isna() | empty.fillna(False)).to_numpy(dtype=bool)
     return _per_distinct(values, lambda v: is_missing(field, v), null=True)
 
 
@@ -64,7 +75,7 @@ class AccountNeed:
 class EnrichmentPlan:
     needs: tuple[AccountNeed, ...]
 
-    @property
+    @cached_property
     def lookups(self) -> dict[str, frozenset[str]]:
         """Domain -> fields to look up; accounts sharing a domain share the lookup."""
         out: dict[str, set[str]] = {}

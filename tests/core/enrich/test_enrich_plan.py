@@ -3,12 +3,15 @@
 from datetime import UTC, datetime
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segmentation_pipeline.core.enrich.plan import (
     MISSING,
     REVALIDATE,
     STALE,
     is_missing,
+    missing_mask,
     plan_enrichment,
 )
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
@@ -83,3 +86,22 @@ def test_domains_are_normalized_and_shared_lookups_merged():
     assert plan.lookups == {"acme.com": frozenset({"industry", "employees"})}
     assert [n.account_id for n in plan.without_domain] == ["a3"]
     assert [n.row for n in plan.needs] == [0, 1, 2]
+
+
+_TEXTS = st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "Unknown", " Unknown"]),
+                            st.text(max_size=5)), max_size=8)  # fmt: skip
+_NUMBERS = st.lists(st.one_of(st.none(), st.floats(allow_nan=True)), max_size=8)
+
+
+@given(_TEXTS, st.sampled_from(["str", "object"]), st.sampled_from(["industry", "employees"]))
+def test_the_column_mask_gives_is_missing_answers_for_text(values, dtype, field):
+    column = pd.Series(values, dtype=dtype)
+    assert missing_mask(field, column).tolist() == [is_missing(field, v) for v in column]
+
+
+@given(_NUMBERS, st.sampled_from(["float64", "Float64", "object"]))
+def test_the_column_mask_gives_is_missing_answers_for_numbers(values, dtype):
+    column = pd.Series(values, dtype=dtype)
+    assert missing_mask("employees", column).tolist() == [
+        is_missing("employees", v) for v in column
+    ]
