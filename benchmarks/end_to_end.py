@@ -4,8 +4,11 @@
     python benchmarks/end_to_end.py --accounts accounts.csv [--usage usage.csv] --out result.json
     python benchmarks/end_to_end.py --n 100000 --warehouse-url postgresql://postgres@127.0.0.1/test
 
-Runs `segmentation_job` for one month, executed in-process inside a child process of its
-own (so its peak memory is the pipeline's, not the generator's), on the embedded defaults
+Runs `segmentation_job` for one month through `defs.execution.run_nightly_job` (the
+CLI's runner: Dagster's `execute_job` with the in-process executor, as a deployed run
+executes, not `execute_in_process`, which keeps every output in memory), inside a child
+process of its own (so its peak memory is the pipeline's, not the generator's), on the
+embedded defaults
 (file CRM, offline firmographics, SQLite warehouse, Dagster's filesystem IO manager) or on
 the PostgreSQL warehouse given by --warehouse-url (in a fresh schema, dropped afterwards).
 Then it edits --changed-share of the accounts (new ARR, some new owners, a later
@@ -112,19 +115,14 @@ def step_breakdown(instance, run_id: str, sampler: RssSampler) -> dict[str, dict
     return result
 
 
-def run_job(instance, resources: dict, month: str, label: str) -> dict:
-    from segmentation_pipeline.definitions import defs
+def run_job(instance, month: str, label: str) -> dict:
+    from segmentation_pipeline.defs.execution import run_nightly_job
 
-    job = defs.resolve_job_def("segmentation_job")
     sampler = RssSampler()
     sampler.start()
     started = time.time()
-    result = job.execute_in_process(
-        partition_key=month,
-        instance=instance,
-        resources=resources,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        raise_on_error=False,
+    result = run_nightly_job(
+        instance, month, {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     )
     wall = time.time() - started
     sampler.stop()
@@ -231,26 +229,24 @@ def run_in_child(workdir: Path, args: argparse.Namespace, label: str) -> dict:
 
 
 def child_run(args: argparse.Namespace) -> int:
-    """Run the job once on the data and state under --workdir; write the figures."""
-    import dagster as dg
-
-    from segmentation_pipeline.defs.resources import (
-        FileCrmResource,
-        FirmographicsFileResource,
-        SnapshotStoreResource,
-        WarehouseResource,
-    )
-
+    """Run the job once on the data and state under --workdir, configured the way an
+    operator configures it (environment variables), run the way a deployment runs it;
+    write the figures."""
     workdir = Path(args.workdir)
     crm_folder = workdir / "crm"
-    resources = {
-        "crm": FileCrmResource(folder=str(crm_folder)),
-        "firmographics": FirmographicsFileResource(path=str(crm_folder / "firmographics.csv")),
-        "warehouse": WarehouseResource(url=args.warehouse_url),
-        "snapshots": SnapshotStoreResource(base_dir=str(workdir / "home" / "snapshots")),
-    }
+    os.environ.update(
+        {
+            "SEGMENTATION_CRM_FOLDER": str(crm_folder),
+            "SEGMENTATION_FIRMOGRAPHICS_FILE": str(crm_folder / "firmographics.csv"),
+            "SEGMENTATION_WAREHOUSE_URL": args.warehouse_url,
+            "SEGMENTATION_SNAPSHOT_DIR": str(workdir / "home" / "snapshots"),
+            "SEGMENTATION_REPORTS_DIR": str(workdir / "home" / "reports"),
+        }
+    )
+    import dagster as dg
+
     with dg.DagsterInstance.local_temp(tempdir=str(workdir / "dagster")) as instance:
-        figures = run_job(instance, resources, args.month, args.label)
+        figures = run_job(instance, args.month, args.label)
     Path(args.child_run).write_text(json.dumps(figures, default=str))
     return 0 if figures["success"] else 1
 

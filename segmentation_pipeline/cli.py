@@ -32,16 +32,12 @@ def run(month: str | None) -> int:
 
     import dagster as dg
 
-    from segmentation_pipeline.definitions import defs
+    from segmentation_pipeline.defs.execution import run_nightly_job
     from segmentation_pipeline.defs.partitions import current_month_key
 
     partition = f"{month}-01" if month else current_month_key()
-    job = defs.resolve_job_def("segmentation_job")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, partition_key=partition, raise_on_error=False
-        )
-        assignments = result.asset_value("segment_assignments") if result.success else None
+        result = run_nightly_job(instance, partition)
     print(
         f"\nrun {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
         f"(snapshot month {partition[:7]})"
@@ -49,17 +45,21 @@ def run(month: str | None) -> int:
     for check in result.get_asset_check_evaluations():
         state = "passed" if check.passed else f"FAILED ({check.severity.value})"
         print(f"  check {check.asset_key.to_user_string()}:{check.check_name}: {state}")
-    if assignments is not None:
+    from segmentation_pipeline.definitions import default_resources
+    from segmentation_pipeline.defs.assets.reports import ReportFiles
+    from segmentation_pipeline.io.warehouse import Warehouse
+    from segmentation_pipeline.io.warehouse_partitions import read_partition
+
+    url = default_resources()["warehouse"].url
+    if result.success:
+        assignments = read_partition(
+            Warehouse(url), "segment_snapshots", "snapshot_month", partition
+        )
         summary = assignments.groupby("segment").agg(
             accounts=("account_id", "size"), arr=("arr", "sum")
         )
         print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}"))
         print(f"\nstatus: {assignments['status'].value_counts().to_dict()}")
-    from segmentation_pipeline.definitions import default_resources
-    from segmentation_pipeline.defs.assets.reports import ReportFiles
-    from segmentation_pipeline.io.warehouse import Warehouse
-
-    url = default_resources()["warehouse"].url
     tables = sorted(Warehouse(url).table_names()) if result.success else []
     print(f"\nwarehouse: {url}")
     if tables:
