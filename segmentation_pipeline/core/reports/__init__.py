@@ -6,6 +6,7 @@ Manufacturing doing against Tier 2 Software".
 """
 
 from segmentation_pipeline.core.reports.book import (
+    TRANSITION_COLUMNS,
     TransitionsTableError,
     csm_accounts,
     csm_book,
@@ -25,6 +26,7 @@ from segmentation_pipeline.core.reports.retention import customer_activity, segm
 __all__ = [
     "ALL_DIMENSION",
     "ALL_VALUE",
+    "TRANSITION_COLUMNS",
     "TransitionsTableError",
     "arr_by_segment",
     "csm_accounts",

@@ -19,6 +19,7 @@ from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.docs import render_documents
 from segmentation_pipeline.core.reports import (
     ALL_DIMENSION,
+    TRANSITION_COLUMNS,
     TransitionsTableError,
     arr_by_segment,
     csm_accounts,
@@ -42,7 +43,11 @@ from segmentation_pipeline.defs.resources import HOME, FrameworkResource, Wareho
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import prune_files, replace_folder, write_file
 from segmentation_pipeline.io.warehouse import Warehouse
-from segmentation_pipeline.io.warehouse_partitions import read_partition, store_partition
+from segmentation_pipeline.io.warehouse_partitions import (
+    read_columns,
+    read_partition,
+    store_partition,
+)
 
 # The docs are a function of the framework alone: their code version is its version, so
 # a framework change marks them stale and the automation condition regenerates them at
@@ -243,7 +248,7 @@ def _csm_frames(assignments: pd.DataFrame, warehouse: Warehouse, log) -> tuple:
     """The CSM account list (with pending transitions, when the review queue exists) and
     the book of business built from it."""
     pending = None
-    transitions = warehouse.read_table(TRANSITIONS_TABLE)
+    transitions = read_columns(warehouse, TRANSITIONS_TABLE, TRANSITION_COLUMNS)
     if not transitions.empty:
         try:
             pending = pending_transitions(transitions)
