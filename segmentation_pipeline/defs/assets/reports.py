@@ -6,15 +6,21 @@ with a markdown preview of its segment-level rows in the metadata. The files (da
 CSM views, docs) go under the reports folder and are linked from the metadata.
 """
 
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.csm_views import csm_view_files
+from segmentation_pipeline.core.csm_views import (
+    DIGESTS_FILE,
+    iter_csm_view_files,
+    owner_digests,
+)
 from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.docs import render_documents
 from segmentation_pipeline.core.reports import (
@@ -41,7 +47,13 @@ from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehou
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
-from segmentation_pipeline.io.report_files import prune_files, replace_folder, write_file
+from segmentation_pipeline.io.report_files import (
+    prune_files,
+    read_json,
+    replace_folder,
+    write_file,
+    write_folder,
+)
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.io.warehouse_partitions import (
     read_columns,
@@ -291,14 +303,34 @@ def csm_views(
 ) -> dg.MaterializeResult:
     accounts, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
     folder = Path(config.folder) / "csm" / context.partition_key[:7]
-    files = replace_folder(folder, csm_view_files(accounts, book, context.partition_key))
+    digests = owner_digests(accounts, book, context.partition_key)
+    previous = read_json(folder / DIGESTS_FILE)
+    # An owner whose rows, month and rendering code are unchanged keeps last run's files
+    # (hard-linked into the new folder); everyone else is rendered and written afresh,
+    # a chunk of owners at a time, never holding every page in memory.
+    unchanged = {
+        slug
+        for slug, digest in digests.items()
+        if previous.get(slug) == digest
+        and (folder / f"{slug}.html").is_file()
+        and (folder / f"{slug}.csv").is_file()
+    }
+    rendered = iter_csm_view_files(accounts, book, context.partition_key, skip=unchanged)
+    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
+    write_folder(
+        folder,
+        chain(rendered, manifest),
+        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
+    )
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(index)),
             "index_url": dg.MetadataValue.url(index.as_uri()),
             "owners": int(book["owner_id"].nunique()),
-            "files": len(files),
+            "files": 1 + 2 * len(digests),
+            "owners_rewritten": len(digests) - len(unchanged),
+            "owners_carried_over": len(unchanged),
             "pending_transitions": int(accounts["pending_transition"].notna().sum()),
         }
     )
