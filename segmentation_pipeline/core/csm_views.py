@@ -67,8 +67,20 @@ NUMERIC_COLUMNS = frozenset(
 )
 
 
+def _formatted(numbers: pd.Series, template: str) -> pd.Series:
+    """`numbers.map(template.format)` (missing stay missing), formatting each distinct
+    value once: scores repeat a lot, and a Python call per cell is what costs."""
+    values = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    codes, uniques = pd.factorize(values)
+    # factorize holds 0.0 and -0.0 as one value, which format apart ("-0.00").
+    if not len(uniques) or np.signbit(values[values == 0]).any():
+        return numbers.map(template.format, na_action="ignore")
+    texts = np.array([template.format(v) for v in uniques] + [np.nan], dtype=object)
+    return pd.Series(texts[codes], index=numbers.index, dtype=object)
+
+
 def _money(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").map("${:,.0f}".format, na_action="ignore")
+    return _formatted(pd.to_numeric(values, errors="coerce"), "${:,.0f}")
 
 
 def _display(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.DataFrame:
@@ -80,7 +92,7 @@ def _display(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.Da
             text = _money(values)
         elif column in ("composite_score", "mean_composite"):
             numbers = pd.to_numeric(values, errors="coerce")
-            text = numbers.map("{:.2f}".format, na_action="ignore")
+            text = _formatted(numbers, "{:.2f}")
         elif column == "at_risk":
             text = values.fillna(False).astype(bool).map({True: "AT RISK", False: ""})
         elif column in NUMERIC_COLUMNS:
@@ -114,17 +126,17 @@ def _csv_lines(frame: pd.DataFrame) -> pa.Array:
     return pc.binary_join_element_wise(*pieces, text(""))
 
 
-def _runs(rows: pa.Array | pa.ChunkedArray, cuts: list[int]) -> list[bytes]:
+def _runs(rows: pa.Array | pa.ChunkedArray, cuts: list[int]) -> list[memoryview]:
     """The UTF-8 bytes of rows[a:b] concatenated, for each consecutive pair of `cuts`:
-    a slice of the Arrow data buffer, no Python string per row."""
+    a view of the Arrow data buffer, no Python string per row and no copy."""
     if isinstance(rows, pa.ChunkedArray):
         rows = rows.combine_chunks()
     if not len(rows):
-        return [b"" for _ in cuts[1:]]
+        return [memoryview(b"") for _ in cuts[1:]]
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset :]
     data = rows.buffers()[2]
     view = memoryview(data) if data is not None else memoryview(b"")
-    return [view[offsets[a] : offsets[b]].tobytes() for a, b in zip(cuts, cuts[1:], strict=False)]
+    return [view[offsets[a] : offsets[b]] for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def _csv_header(columns) -> str:
@@ -221,16 +233,18 @@ def iter_csm_view_files(
     *,
     skip: Container[str] = frozenset(),
     chunk_rows: int = CHUNK_ROWS,
-) -> Iterator[tuple[str, bytes]]:
-    """(file name, UTF-8 content) for index.html, then '<owner>.html' and '<owner>.csv'
-    per owner, rendered a chunk of owners at a time so a caller that writes each file as
-    it comes never holds every page (hundreds of MB at a million accounts).
+) -> Iterator[tuple[str, list[bytes | memoryview]]]:
+    """(file name, UTF-8 content as a list of byte chunks to write in order) for
+    index.html, then '<owner>.html' and '<owner>.csv' per owner, rendered a chunk of
+    owners at a time so a caller that writes each file as it comes never holds every page
+    (hundreds of MB at a million accounts). The chunks are views of the rendered rows:
+    write them before asking for the next file instead of keeping them.
 
     `accounts` and `book` are the `csm_accounts` and `csm_book` frames (accounts in the
     order the pages list them). Owners whose slug is in `skip` are not rendered (their
     files are carried over from an earlier run by the caller).
     """
-    yield "index.html", index_page(book, month).encode("utf-8")
+    yield "index.html", [index_page(book, month).encode("utf-8")]
     accounts = _sorted_by_owner(accounts)
     cuts = _owner_runs(accounts["owner_id"])
     if len(cuts) < 2:
@@ -268,8 +282,8 @@ def iter_csm_view_files(
             before, after = owner_page(
                 owner_id, book_rows[owner_id], ACCOUNT_ROWS_MARK, counts.loc[owner_id], month
             ).split(ACCOUNT_ROWS_MARK)
-            yield f"{slug}.html", before.encode("utf-8") + html_runs[start] + after.encode()
-            yield f"{slug}.csv", header + csv_runs[start]
+            yield f"{slug}.html", [before.encode("utf-8"), html_runs[start], after.encode()]
+            yield f"{slug}.csv", [header, csv_runs[start]]
         del chunk, html_runs, csv_runs
 
 
@@ -280,7 +294,10 @@ def _account_rows(chunk: pd.DataFrame) -> pa.Array:
 def csm_view_files(accounts: pd.DataFrame, book: pd.DataFrame, month: str) -> dict[str, str]:
     """File name -> content: index.html, and '<owner>.html' and '<owner>.csv' per owner,
     all in memory (tests and small books; the asset streams `iter_csm_view_files`)."""
-    return {name: data.decode("utf-8") for name, data in iter_csm_view_files(accounts, book, month)}
+    return {
+        name: b"".join(parts).decode("utf-8")
+        for name, parts in iter_csm_view_files(accounts, book, month)
+    }
 
 
 DIGESTS_FILE = ".owner-digests.json"

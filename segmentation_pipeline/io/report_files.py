@@ -56,13 +56,17 @@ def _carry(source: Path, target: Path) -> None:
         os.chmod(target, FILE_MODE)
 
 
+Content = str | bytes | memoryview | Iterable[bytes | memoryview]
+
+
 def write_folder(
-    folder: Path, files: Iterable[tuple[str, str | bytes]], carry: Iterable[str] = ()
+    folder: Path, files: Iterable[tuple[str, Content]], carry: Iterable[str] = ()
 ) -> list[Path]:
     """Make `folder` hold exactly `files` plus the `carry` files, writing each file as it
     comes so the caller can render them one at a time instead of holding all of them.
 
-    `files` yields (name, text or UTF-8 bytes); `carry` names files taken unchanged from
+    `files` yields (name, content): text, UTF-8 bytes, or byte chunks written in order
+    (a renderer's views, never joined into one string); `carry` names files taken unchanged from
     the current `folder`. Everything goes into a sibling folder that is swapped in at the
     end: a reader never sees a half-written folder, and an error part-way (a bad name, a
     failing renderer, a missing file to carry) leaves the previous folder as it was.
@@ -85,10 +89,15 @@ def write_folder(
         for name in carry:
             _carry(folder / name, claim(name))
         for name, content in files:
-            data = content.encode("utf-8") if isinstance(content, str) else content
             target = claim(name)
             with open(target, "wb") as handle:
-                handle.write(data)
+                if isinstance(content, str):
+                    handle.write(content.encode("utf-8"))
+                elif isinstance(content, bytes | bytearray | memoryview):
+                    handle.write(content)
+                else:
+                    for part in content:
+                        handle.write(part)
             os.chmod(target, FILE_MODE)
         retired = None
         if folder.exists():

@@ -100,7 +100,7 @@ def test_streaming_in_small_chunks_renders_the_same_files():
     whole = csm_view_files(accounts, book, FEB)
     for chunk_rows in (1, 2, 1000):
         streamed = dict(iter_csm_view_files(accounts, book, FEB, chunk_rows=chunk_rows))
-        assert {name: data.decode("utf-8") for name, data in streamed.items()} == whole
+        assert {name: b"".join(parts).decode() for name, parts in streamed.items()} == whole
 
 
 def test_skipped_owners_are_left_out_and_the_others_unchanged():
@@ -109,7 +109,7 @@ def test_skipped_owners_are_left_out_and_the_others_unchanged():
     skip = {owner_slug("csm-1")}
     streamed = dict(iter_csm_view_files(accounts, book, FEB, skip=skip, chunk_rows=1))
     assert set(streamed) == set(whole) - {f"{owner_slug('csm-1')}.{e}" for e in ("html", "csv")}
-    assert all(streamed[name].decode("utf-8") == whole[name] for name in streamed)
+    assert all(b"".join(streamed[name]).decode() == whole[name] for name in streamed)
 
 
 def test_owner_digests_change_only_for_the_owner_whose_rows_changed():
@@ -122,3 +122,12 @@ def test_owner_digests_change_only_for_the_owner_whose_rows_changed():
     after = owner_digests(*_frames(changed), FEB)
     assert {slug for slug in digests if after[slug] != digests[slug]} == {owner_slug("csm-1")}
     assert owner_digests(accounts, book, "2026-03-01") != digests  # the month is on the page
+
+
+def test_numbers_are_formatted_as_before_including_negative_zero_and_gaps():
+    from segmentation_pipeline.core.csm_views import _formatted
+
+    numbers = pd.Series([1234.5, -0.0, 0.0, float("nan"), 1234.5, 2.675])
+    expected = numbers.map("{:.2f}".format, na_action="ignore")
+    assert _formatted(numbers, "{:.2f}").equals(expected)
+    assert list(_formatted(numbers.iloc[[2, 4]], "${:,.0f}")) == ["$0", "$1,234"]

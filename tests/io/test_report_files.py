@@ -59,10 +59,14 @@ def test_prune_keeps_the_newest(tmp_path):
 def test_write_folder_streams_text_and_bytes_and_swaps_the_folder_whole(tmp_path):
     folder = tmp_path / "csm" / "2026-11"
     write_folder(folder, [("old.html", "x")])
-    written = write_folder(folder, iter([("index.html", "é"), ("a.csv", b'"a"\n')]))
-    assert sorted(os.listdir(folder)) == ["a.csv", "index.html"]
+    parts = [b"<p>", memoryview(b"two parts"), b"</p>"]
+    written = write_folder(
+        folder, iter([("index.html", "é"), ("a.csv", b'"a"\n'), ("p.html", parts)])
+    )
+    assert sorted(os.listdir(folder)) == ["a.csv", "index.html", "p.html"]
+    assert (folder / "p.html").read_bytes() == b"<p>two parts</p>"
     assert (folder / "index.html").read_text(encoding="utf-8") == "é"
-    assert written == [folder / "index.html", folder / "a.csv"]
+    assert written == [folder / "index.html", folder / "a.csv", folder / "p.html"]
     assert sorted(os.listdir(folder.parent)) == ["2026-11"]
 
 
