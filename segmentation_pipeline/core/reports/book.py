@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,12 @@ CSM_ACCOUNT_COLUMNS: tuple[str, ...] = (
     "at_risk",
     "pending_transition",
     "explanation",
+)
+
+
+# What `csm_book` reads: a `csm_accounts` frame without the name and explanation.
+BOOK_INPUT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in CSM_ACCOUNT_COLUMNS if c not in ("name", "explanation")
 )
 
 
@@ -69,15 +77,21 @@ def _sort_codes(values: pd.Series) -> np.ndarray:
     return np.where(codes < 0, len(uniques), codes)
 
 
-def csm_accounts(assignments: pd.DataFrame, pending: pd.Series | None = None) -> pd.DataFrame:
+def csm_accounts(
+    assignments: pd.DataFrame,
+    pending: pd.Series | None = None,
+    columns: Sequence[str] = CSM_ACCOUNT_COLUMNS,
+) -> pd.DataFrame:
     """Every account with its owner and the fields a CSM works from, ordered by owner,
-    segment and composite score (highest first)."""
+    segment and composite score (highest first). `columns` narrows the frame when only
+    the book is wanted (BOOK_INPUT_COLUMNS): reordering the long names and explanations
+    is most of the cost."""
     lookup = pending if pending is not None else pd.Series(dtype="object")
     accounts = assignments.assign(
         owner_id=_owners(assignments),
         at_risk=assignments["at_risk"].fillna(False).astype(bool),
         pending_transition=assignments["account_id"].map(lookup),
-    ).reindex(columns=list(CSM_ACCOUNT_COLUMNS))
+    ).reindex(columns=list(columns))
     # The order sort_values(["owner_id", "segment", "composite_score"], ascending=[True,
     # True, False]) gives (stable, missing last), as one lexsort over integer keys: sorting
     # the wide frame by its string columns took seconds at a million accounts.

@@ -8,7 +8,7 @@ CSM views, docs) go under the reports folder and are linked from the metadata.
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -25,6 +25,8 @@ from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.docs import render_documents
 from segmentation_pipeline.core.reports import (
     ALL_DIMENSION,
+    BOOK_INPUT_COLUMNS,
+    CSM_ACCOUNT_COLUMNS,
     TRANSITION_COLUMNS,
     TransitionsTableError,
     arr_by_segment,
@@ -256,9 +258,14 @@ def segment_migration_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _csm_frames(assignments: pd.DataFrame, warehouse: Warehouse, log) -> tuple:
+def _csm_frames(
+    assignments: pd.DataFrame,
+    warehouse: Warehouse,
+    log,
+    columns: Sequence[str] = CSM_ACCOUNT_COLUMNS,
+) -> tuple:
     """The CSM account list (with pending transitions, when the review queue exists) and
-    the book of business built from it."""
+    the book of business built from it; `columns` of the account list."""
     pending = None
     transitions = read_columns(warehouse, TRANSITIONS_TABLE, TRANSITION_COLUMNS)
     if not transitions.empty:
@@ -266,7 +273,7 @@ def _csm_frames(assignments: pd.DataFrame, warehouse: Warehouse, log) -> tuple:
             pending = pending_transitions(transitions)
         except TransitionsTableError as exc:
             log.warning("pending transitions left out: %s", exc)
-    accounts = csm_accounts(assignments, pending)
+    accounts = csm_accounts(assignments, pending, columns)
     return accounts, csm_book(accounts)
 
 
@@ -282,7 +289,7 @@ def csm_book_report(
     segment_assignments: pd.DataFrame,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    _, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
+    _, book = _csm_frames(segment_assignments, warehouse.client(), context.log, BOOK_INPUT_COLUMNS)
     metadata = _store(context, warehouse, "report_csm_book", book)
     metadata["owners"] = int(book["owner_id"].nunique())
     return dg.MaterializeResult(metadata=metadata)
