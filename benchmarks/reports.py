@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from segmentation_pipeline.core.csm_views import csm_view_files  # noqa: E402
+from segmentation_pipeline.core.csm_views import iter_csm_view_files, owner_digests  # noqa: E402
 from segmentation_pipeline.core.dashboard import dashboard_html  # noqa: E402
 from segmentation_pipeline.core.docs import render_documents  # noqa: E402
 from segmentation_pipeline.core.reports import (  # noqa: E402
@@ -41,7 +41,7 @@ from segmentation_pipeline.core.reports import (  # noqa: E402
     shift_month,
 )
 from segmentation_pipeline.framework import load_framework  # noqa: E402
-from segmentation_pipeline.io.report_files import replace_folder  # noqa: E402
+from segmentation_pipeline.io.report_files import write_folder  # noqa: E402
 
 SEGMENTS = np.array(["Tier 1", "Tier 2", "Tier 3", "Unsegmented"])
 LABELS = {"Tier 1": "Enterprise", "Tier 2": "Mid-Market", "Tier 3": "SMB"}
@@ -217,11 +217,16 @@ def main() -> int:
         timer.run("migration_matrix", migration_matrix, snapshots[-2], last)
     accounts = timer.run("csm_accounts", csm_accounts, last)
     book = timer.run("csm_book", csm_book, accounts)
-    files = timer.run("csm_view_files (render)", csm_view_files, accounts, book, months[-1])
     with tempfile.TemporaryDirectory() as folder:
-        timer.run("csm_view_files (write)", replace_folder, Path(folder) / "csm", files)
-    csm_bytes = sum(len(text) for text in files.values())
-    del files
+        # Rendered and written a chunk of owners at a time, as the csm_views asset does.
+        written = timer.run(
+            "csm_views (render + write)",
+            write_folder,
+            Path(folder) / "csm",
+            iter_csm_view_files(accounts, book, months[-1]),
+        )
+        csm_bytes = sum(path.stat().st_size for path in written)
+        timer.run("csm_views (owner digests)", owner_digests, accounts, book, months[-1])
     page = timer.run(
         "dashboard_html",
         dashboard_html,

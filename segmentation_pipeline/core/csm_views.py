@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Container, Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -65,8 +67,20 @@ NUMERIC_COLUMNS = frozenset(
 )
 
 
+def _formatted(numbers: pd.Series, template: str) -> pd.Series:
+    """`numbers.map(template.format)` (missing stay missing), formatting each distinct
+    value once: scores repeat a lot, and a Python call per cell is what costs."""
+    values = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    codes, uniques = pd.factorize(values)
+    # factorize holds 0.0 and -0.0 as one value, which format apart ("-0.00").
+    if not len(uniques) or np.signbit(values[values == 0]).any():
+        return numbers.map(template.format, na_action="ignore")
+    texts = np.array([template.format(v) for v in uniques] + [np.nan], dtype=object)
+    return pd.Series(texts[codes], index=numbers.index, dtype=object)
+
+
 def _money(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").map("${:,.0f}".format, na_action="ignore")
+    return _formatted(pd.to_numeric(values, errors="coerce"), "${:,.0f}")
 
 
 def _display(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.DataFrame:
@@ -78,7 +92,7 @@ def _display(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.Da
             text = _money(values)
         elif column in ("composite_score", "mean_composite"):
             numbers = pd.to_numeric(values, errors="coerce")
-            text = numbers.map("{:.2f}".format, na_action="ignore")
+            text = _formatted(numbers, "{:.2f}")
         elif column == "at_risk":
             text = values.fillna(False).astype(bool).map({True: "AT RISK", False: ""})
         elif column in NUMERIC_COLUMNS:
@@ -93,34 +107,36 @@ def _rows(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.Serie
     return page_html.table_rows(_display(frame, headers), NUMERIC_COLUMNS)
 
 
-def _csv_lines(frame: pd.DataFrame) -> pd.Series:
-    """Every row as one CSV line with every field quoted (RFC 4180), column-wise."""
-    quoted = pd.DataFrame(
-        {
-            column: frame[column].astype("string").fillna("").str.replace('"', '""', regex=False)
-            for column in frame.columns
-        },
-        index=frame.index,
-    )
+def _csv_lines(frame: pd.DataFrame) -> pa.Array:
+    """Every row as one CSV line ending in a newline, every field quoted (RFC 4180),
+    column-wise."""
+
+    def text(piece: str) -> pa.Scalar:
+        return pa.scalar(piece, type=pa.large_string())
+
     pieces = []
-    for i, column in enumerate(quoted.columns):
-        pieces.append('"' if i == 0 else '","')
-        pieces.append(pa.array(quoted[column], from_pandas=True).cast(pa.large_string()))
-    pieces.append('"')
-    scalars = [pa.scalar(p, type=pa.large_string()) if isinstance(p, str) else p for p in pieces]
-    lines = pc.binary_join_element_wise(*scalars, pa.scalar("", type=pa.large_string()))
-    return pd.Series(pd.arrays.ArrowExtensionArray(lines), index=frame.index)
+    for i, column in enumerate(frame.columns):
+        pieces.append(text('"' if i == 0 else '","'))
+        field = pa.array(frame[column].astype("string").fillna(""), from_pandas=True)
+        field = field.cast(pa.large_string())
+        if page_html.characters_in(field, '"'):
+            field = pc.replace_substring(field, '"', '""')
+        pieces.append(field)
+    pieces.append(text('"\n'))
+    return pc.binary_join_element_wise(*pieces, text(""))
 
 
-def _per_owner(lines: pd.Series, owners: pd.Series, separator: str) -> dict[str, str]:
-    """Join each owner's lines; the frame is sorted by owner, so each owner's lines are one
-    contiguous run (cheaper than a groupby over a million strings)."""
-    values = lines.tolist()
-    keys = owners.to_numpy(dtype=object)
-    if not len(keys):
-        return {}
-    cuts = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
-    return {keys[a]: separator.join(values[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)}
+def _runs(rows: pa.Array | pa.ChunkedArray, cuts: list[int]) -> list[memoryview]:
+    """The UTF-8 bytes of rows[a:b] concatenated, for each consecutive pair of `cuts`:
+    a view of the Arrow data buffer, no Python string per row and no copy."""
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
+    if not len(rows):
+        return [memoryview(b"") for _ in cuts[1:]]
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset :]
+    data = rows.buffers()[2]
+    view = memoryview(data) if data is not None else memoryview(b"")
+    return [view[offsets[a] : offsets[b]] for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def _csv_header(columns) -> str:
@@ -181,20 +197,62 @@ def index_page(book: pd.DataFrame, month: str) -> str:
     return page_html.page("CSM views", body, script=page_html.SORT_SCRIPT)
 
 
-def csm_view_files(accounts: pd.DataFrame, book: pd.DataFrame, month: str) -> dict[str, str]:
-    """File name -> content: index.html, and '<owner>.html' and '<owner>.csv' per owner.
+def _owner_runs(owners: pd.Series) -> list[int]:
+    """Where each owner's run of rows starts, plus the end (rows are sorted by owner)."""
+    keys = owners.to_numpy(dtype=object)
+    if not len(keys):
+        return [0]
+    return [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
+
+
+def _sorted_by_owner(accounts: pd.DataFrame) -> pd.DataFrame:
+    owners = accounts["owner_id"]
+    if owners.is_monotonic_increasing:
+        return accounts.reset_index(drop=True)
+    return accounts.sort_values("owner_id", kind="stable").reset_index(drop=True)
+
+
+def _owner_chunks(cuts: list[int], chunk_rows: int) -> Iterator[tuple[int, int]]:
+    """Ranges of whole owners (indexes into `cuts`) of about `chunk_rows` rows each; an
+    owner with more rows is a chunk of its own."""
+    first = 0
+    for i in range(1, len(cuts)):
+        if cuts[i] - cuts[first] >= chunk_rows or i == len(cuts) - 1:
+            yield first, i
+            first = i
+
+
+ACCOUNT_ROWS_MARK = "<!--account-rows-->"  # escaped CRM text can never contain "<"
+CHUNK_ROWS = 100_000
+
+
+def iter_csm_view_files(
+    accounts: pd.DataFrame,
+    book: pd.DataFrame,
+    month: str,
+    *,
+    skip: Container[str] = frozenset(),
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[tuple[str, list[bytes | memoryview]]]:
+    """(file name, UTF-8 content as a list of byte chunks to write in order) for
+    index.html, then '<owner>.html' and '<owner>.csv' per owner, rendered a chunk of
+    owners at a time so a caller that writes each file as it comes never holds every page
+    (hundreds of MB at a million accounts). The chunks are views of the rendered rows:
+    write them before asking for the next file instead of keeping them.
 
     `accounts` and `book` are the `csm_accounts` and `csm_book` frames (accounts in the
-    order the pages list them).
+    order the pages list them). Owners whose slug is in `skip` are not rendered (their
+    files are carried over from an earlier run by the caller).
     """
-    files = {"index.html": index_page(book, month)}
-    accounts = accounts.sort_values("owner_id", kind="stable")
-    owners = accounts["owner_id"]
-    html_rows = _per_owner(_rows(accounts, ACCOUNT_HEADERS), owners, "")
-    csv_rows = _per_owner(_csv_lines(accounts), owners, "\n")
+    yield "index.html", [index_page(book, month).encode("utf-8")]
+    accounts = _sorted_by_owner(accounts)
+    cuts = _owner_runs(accounts["owner_id"])
+    if len(cuts) < 2:
+        return
+    owners = accounts["owner_id"].to_numpy(dtype=object)
     counts = (
         accounts.assign(pending=accounts["pending_transition"].notna())
-        .groupby(owners)
+        .groupby(accounts["owner_id"])
         .agg(
             accounts=("account_id", "size"), at_risk=("at_risk", "sum"), pending=("pending", "sum")
         )
@@ -204,11 +262,92 @@ def csm_view_files(accounts: pd.DataFrame, book: pd.DataFrame, month: str) -> di
         .groupby(book["owner_id"], sort=False)
         .agg("".join)
     )
-    header = _csv_header(accounts.columns)
-    for owner_id, rows in sorted(html_rows.items()):
-        slug = owner_slug(owner_id)
-        files[f"{slug}.html"] = owner_page(
-            owner_id, book_rows[owner_id], rows, counts.loc[owner_id], month
-        )
-        files[f"{slug}.csv"] = f"{header}\n{csv_rows[owner_id]}\n"
-    return files
+    header = (_csv_header(accounts.columns) + "\n").encode("utf-8")
+    for first, last in _owner_chunks(cuts, chunk_rows):
+        todo = [i for i in range(first, last) if owner_slug(owners[cuts[i]]) not in skip]
+        if not todo:
+            continue
+        a, b = cuts[todo[0]], cuts[todo[-1] + 1]
+        chunk = accounts.iloc[a:b]
+        local = [cuts[i] - a for i in todo]
+        ends = [cuts[i + 1] - a for i in todo]
+        # Skipped owners inside the range still get rendered with their neighbours; only
+        # their files are left out, which keeps every run contiguous.
+        bounds = sorted({*local, *ends})
+        html_runs = dict(zip(bounds, _runs(_account_rows(chunk), bounds), strict=False))
+        csv_runs = dict(zip(bounds, _runs(_csv_lines(chunk), bounds), strict=False))
+        for i, start in zip(todo, local, strict=True):
+            owner_id = owners[cuts[i]]
+            slug = owner_slug(owner_id)
+            before, after = owner_page(
+                owner_id, book_rows[owner_id], ACCOUNT_ROWS_MARK, counts.loc[owner_id], month
+            ).split(ACCOUNT_ROWS_MARK)
+            yield f"{slug}.html", [before.encode("utf-8"), html_runs[start], after.encode()]
+            yield f"{slug}.csv", [header, csv_runs[start]]
+        del chunk, html_runs, csv_runs
+
+
+def _account_rows(chunk: pd.DataFrame) -> pa.Array:
+    return page_html.table_rows_array(_display(chunk, ACCOUNT_HEADERS), NUMERIC_COLUMNS)
+
+
+def csm_view_files(accounts: pd.DataFrame, book: pd.DataFrame, month: str) -> dict[str, str]:
+    """File name -> content: index.html, and '<owner>.html' and '<owner>.csv' per owner,
+    all in memory (tests and small books; the asset streams `iter_csm_view_files`)."""
+    return {
+        name: b"".join(parts).decode("utf-8")
+        for name, parts in iter_csm_view_files(accounts, book, month)
+    }
+
+
+DIGESTS_FILE = ".owner-digests.json"
+
+
+def _renderer_fingerprint() -> bytes:
+    """The rendering code itself: a change to it must re-render every owner."""
+    code = hashlib.sha256()
+    for module in (__file__, page_html.__file__):
+        code.update(Path(module).read_bytes())
+    return code.digest()
+
+
+def _column_parts(values: pd.Series) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """A column as arrays whose [a:b] bytes (rows a..b) identify those rows' values:
+    numbers and flags as their bits, text as its UTF-8 bytes with the row lengths, plus
+    where values are missing. Hashing these is far cheaper than hashing row objects."""
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        return [(numbers, None)]
+    text = pa.array(values.astype("string"), from_pandas=True).cast(pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    missing = text.is_null().to_numpy(zero_copy_only=False)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :][: len(text) + 1]
+    data = text.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return [(missing, None), (np.diff(offsets), None), (data, offsets)]
+
+
+def owner_digests(accounts: pd.DataFrame, book: pd.DataFrame, month: str) -> dict[str, str]:
+    """Owner slug -> digest of everything that owner's page and CSV are rendered from
+    (their account rows in page order, their book rows, the month, the columns and the
+    rendering code), so a re-run can keep the files of owners whose digest is unchanged."""
+    accounts = _sorted_by_owner(accounts)
+    book = book.reset_index(drop=True)
+    base = hashlib.blake2b(_renderer_fingerprint())
+    base.update(f"{month}\x00{list(accounts.columns)!r}\x00{list(book.columns)!r}".encode())
+    parts = [part for column in accounts.columns for part in _column_parts(accounts[column])]
+    book_rows = pd.util.hash_pandas_object(book, index=False).to_numpy()
+    book_positions = book.groupby("owner_id", sort=False).indices
+    cuts = _owner_runs(accounts["owner_id"])
+    owners = accounts["owner_id"].to_numpy(dtype=object)
+    digests = {}
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        owner_id = owners[a]
+        digest = base.copy()
+        digest.update(repr(owner_id).encode("utf-8"))
+        for values, offsets in parts:
+            run = values[a:b] if offsets is None else values[offsets[a] : offsets[b]]
+            digest.update(run.tobytes())
+        digest.update(book_rows[book_positions.get(owner_id, [])].tobytes())
+        digests[owner_slug(owner_id)] = digest.hexdigest()
+    return digests

@@ -4,9 +4,11 @@ a team drive), so they are readable by all like any file written with open()."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 # mkstemp / mkdtemp create private files and folders; reports are for sharing.
@@ -29,18 +31,74 @@ def write_file(path: Path, text: str) -> Path:
     return path
 
 
+def _check_name(name: str) -> None:
+    if Path(name).name != name or name in ("", ".", ".."):
+        raise ValueError(f"report file name must be a plain file name, got {name!r}")
+
+
 def replace_folder(folder: Path, files: dict[str, str]) -> list[Path]:
     """Make `folder` hold exactly `files` (name -> text): build a sibling folder, then swap
     it in, so owners who left the book do not keep a stale page."""
     for name in files:
-        if Path(name).name != name or name in ("", ".", ".."):
-            raise ValueError(f"report file name must be a plain file name, got {name!r}")
+        _check_name(name)
+    return write_folder(folder, files.items())
+
+
+def _carry(source: Path, target: Path) -> None:
+    """Hard-link an unchanged file into the new folder (files are never rewritten in
+    place, so sharing the inode is safe); copy where links are not possible."""
+    try:
+        os.link(source, target)
+    except OSError:
+        if not source.is_file():
+            raise
+        shutil.copyfile(source, target)
+        os.chmod(target, FILE_MODE)
+
+
+Content = str | bytes | memoryview | Iterable[bytes | memoryview]
+
+
+def write_folder(
+    folder: Path, files: Iterable[tuple[str, Content]], carry: Iterable[str] = ()
+) -> list[Path]:
+    """Make `folder` hold exactly `files` plus the `carry` files, writing each file as it
+    comes so the caller can render them one at a time instead of holding all of them.
+
+    `files` yields (name, content): text, UTF-8 bytes, or byte chunks written in order
+    (a renderer's views, never joined into one string); `carry` names files taken unchanged from
+    the current `folder`. Everything goes into a sibling folder that is swapped in at the
+    end: a reader never sees a half-written folder, and an error part-way (a bad name, a
+    failing renderer, a missing file to carry) leaves the previous folder as it was.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    written: list[Path] = []
+    seen: set[str] = set()
+
+    def claim(name: str) -> Path:
+        _check_name(name)
+        if name in seen:
+            raise ValueError(f"report file {name!r} given twice")
+        seen.add(name)
+        written.append(folder / name)
+        return staging / name
+
     try:
         os.chmod(staging, FOLDER_MODE)
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
+        for name in carry:
+            _carry(folder / name, claim(name))
+        for name, content in files:
+            target = claim(name)
+            with open(target, "wb") as handle:
+                if isinstance(content, str):
+                    handle.write(content.encode("utf-8"))
+                elif isinstance(content, bytes | bytearray | memoryview):
+                    handle.write(content)
+                else:
+                    for part in content:
+                        handle.write(part)
+            os.chmod(target, FILE_MODE)
         retired = None
         if folder.exists():
             retired = folder.with_name(f".{folder.name}.old-{staging.name}")
@@ -51,7 +109,17 @@ def replace_folder(folder: Path, files: dict[str, str]) -> list[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [folder / name for name in files]
+    return written
+
+
+def read_json(path: Path) -> dict:
+    """A small JSON object kept beside report files; {} when missing or unreadable (a lost
+    manifest only costs a full rewrite)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def prune_files(folder: Path, pattern: str, keep: int) -> list[Path]:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation_pipeline.io.warehouse import WarehouseWriter
+
 TABLE = "segment_versions"
 COLUMNS = ("account_id", "name", "segment", "composite_score")
 
@@ -40,7 +42,11 @@ class ScoreVersionStore:
                         table.c.snapshot_month == month, table.c.framework_version == version
                     )
                 )
-            rows.to_sql(TABLE, conn, if_exists="append", index=False)
+                # The driver's bulk insert: pandas' to_sql builds a SQLAlchemy row per
+                # account, seconds at a million. The first slice creates the table.
+                WarehouseWriter(conn).insert(table, rows)
+            else:
+                rows.to_sql(TABLE, conn, if_exists="append", index=False)
         return len(rows)
 
     def previous_version(self, month: str, version: str) -> tuple[str, pd.DataFrame] | None:

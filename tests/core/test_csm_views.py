@@ -4,7 +4,12 @@ import io
 
 import pandas as pd
 
-from segmentation_pipeline.core.csm_views import csm_view_files, owner_slug
+from segmentation_pipeline.core.csm_views import (
+    csm_view_files,
+    iter_csm_view_files,
+    owner_digests,
+    owner_slug,
+)
 from segmentation_pipeline.core.reports import csm_accounts, csm_book, pending_transitions
 from tests.core.reports.history import FEB, snapshot
 
@@ -81,3 +86,48 @@ def test_an_owner_page_sorts_by_a_clicked_column_in_the_browser(tmp_path, offlin
     opened.page.click(f"{table} th:has-text('Pending transition')")
     assert opened.page.evaluate(first_column)[0] == "B1"
     assert opened.foreign_requests() == [] and opened.errors == []
+
+
+def _frames(assignments=None):
+    accounts = csm_accounts(
+        snapshot(FEB) if assignments is None else assignments, pending_transitions(TRANSITIONS)
+    )
+    return accounts, csm_book(accounts)
+
+
+def test_streaming_in_small_chunks_renders_the_same_files():
+    accounts, book = _frames()
+    whole = csm_view_files(accounts, book, FEB)
+    for chunk_rows in (1, 2, 1000):
+        streamed = dict(iter_csm_view_files(accounts, book, FEB, chunk_rows=chunk_rows))
+        assert {name: b"".join(parts).decode() for name, parts in streamed.items()} == whole
+
+
+def test_skipped_owners_are_left_out_and_the_others_unchanged():
+    accounts, book = _frames()
+    whole = csm_view_files(accounts, book, FEB)
+    skip = {owner_slug("csm-1")}
+    streamed = dict(iter_csm_view_files(accounts, book, FEB, skip=skip, chunk_rows=1))
+    assert set(streamed) == set(whole) - {f"{owner_slug('csm-1')}.{e}" for e in ("html", "csv")}
+    assert all(b"".join(streamed[name]).decode() == whole[name] for name in streamed)
+
+
+def test_owner_digests_change_only_for_the_owner_whose_rows_changed():
+    accounts, book = _frames()
+    digests = owner_digests(accounts, book, FEB)
+    assert set(digests) == {owner_slug(o) for o in ("csm-1", "csm-2", "(unassigned)")}
+    assert owner_digests(accounts, book, FEB) == digests
+    changed = snapshot(FEB)
+    changed.loc[changed["account_id"] == "A1", "name"] = "Renamed Co"
+    after = owner_digests(*_frames(changed), FEB)
+    assert {slug for slug in digests if after[slug] != digests[slug]} == {owner_slug("csm-1")}
+    assert owner_digests(accounts, book, "2026-03-01") != digests  # the month is on the page
+
+
+def test_numbers_are_formatted_as_before_including_negative_zero_and_gaps():
+    from segmentation_pipeline.core.csm_views import _formatted
+
+    numbers = pd.Series([1234.5, -0.0, 0.0, float("nan"), 1234.5, 2.675])
+    expected = numbers.map("{:.2f}".format, na_action="ignore")
+    assert _formatted(numbers, "{:.2f}").equals(expected)
+    assert list(_formatted(numbers.iloc[[2, 4]], "${:,.0f}")) == ["$0", "$1,234"]

@@ -2,6 +2,7 @@
 every report table lands in the warehouse, the files land in the reports folder, and the
 metadata links to them."""
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -187,3 +188,48 @@ def test_the_definitions_load_with_every_report_asset():
     } <= keys
     job = defs.resolve_job_def("segmentation_job")
     assert "executive_dashboard" in {n.name for n in job.graph.nodes}
+
+
+def test_csm_views_rerun_rewrites_only_the_owners_whose_rows_changed(tmp_path):
+    from segmentation_pipeline.core.csm_views import owner_slug
+    from segmentation_pipeline.defs.assets.reports import csm_views
+    from segmentation_pipeline.defs.partitions import monthly_partitions
+    from tests.core.reports.history import FEB, snapshot
+
+    current = {"frame": snapshot(FEB)}
+
+    @dg.asset(name="segment_assignments", partitions_def=monthly_partitions)
+    def fake_assignments():
+        return current["frame"]
+
+    resources = {
+        "warehouse": WarehouseResource(url=f"sqlite:///{tmp_path / 'w.sqlite'}"),
+        "io_manager": dg.InMemoryIOManager(),
+    }
+    run_config = dg.RunConfig(ops={"csm_views": ReportFiles(folder=str(tmp_path / "reports"))})
+
+    def run():
+        result = dg.materialize(
+            [fake_assignments, csm_views],
+            partition_key=FEB,
+            resources=resources,
+            run_config=run_config,
+        )
+        return _metadata(result, "csm_views")
+
+    first = run()
+    folder = tmp_path / "reports" / "csm" / FEB[:7]
+    assert (first["owners_rewritten"].value, first["owners_carried_over"].value) == (3, 0)
+    inodes = {p.name: p.stat().st_ino for p in folder.iterdir()}
+
+    changed = snapshot(FEB)
+    changed.loc[changed["account_id"] == "A1", "name"] = "Renamed Co"
+    current["frame"] = changed
+    second = run()
+    assert (second["owners_rewritten"].value, second["owners_carried_over"].value) == (1, 2)
+    for owner in ("csm-2", "(unassigned)"):
+        assert (folder / f"{owner_slug(owner)}.html").stat().st_ino == inodes[
+            f"{owner_slug(owner)}.html"
+        ]
+    assert "Renamed Co" in (folder / f"{owner_slug('csm-1')}.html").read_text()
+    assert sorted(os.listdir(folder.parent)) == [FEB[:7]]

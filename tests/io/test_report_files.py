@@ -5,7 +5,13 @@ import stat
 
 import pytest
 
-from segmentation_pipeline.io.report_files import prune_files, replace_folder, write_file
+from segmentation_pipeline.io.report_files import (
+    prune_files,
+    read_json,
+    replace_folder,
+    write_file,
+    write_folder,
+)
 
 
 def test_write_file_creates_folders_and_leaves_no_temporary_file(tmp_path):
@@ -48,3 +54,64 @@ def test_prune_keeps_the_newest(tmp_path):
         "executive-dashboard-2026-11-run1.html",
     ]
     assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_write_folder_streams_text_and_bytes_and_swaps_the_folder_whole(tmp_path):
+    folder = tmp_path / "csm" / "2026-11"
+    write_folder(folder, [("old.html", "x")])
+    parts = [b"<p>", memoryview(b"two parts"), b"</p>"]
+    written = write_folder(
+        folder, iter([("index.html", "é"), ("a.csv", b'"a"\n'), ("p.html", parts)])
+    )
+    assert sorted(os.listdir(folder)) == ["a.csv", "index.html", "p.html"]
+    assert (folder / "p.html").read_bytes() == b"<p>two parts</p>"
+    assert (folder / "index.html").read_text(encoding="utf-8") == "é"
+    assert written == [folder / "index.html", folder / "a.csv", folder / "p.html"]
+    assert sorted(os.listdir(folder.parent)) == ["2026-11"]
+
+
+def test_a_crash_while_streaming_leaves_the_previous_folder(tmp_path):
+    folder = tmp_path / "csm"
+    write_folder(folder, [("index.html", "old"), ("a.html", "old a")])
+
+    def pages():
+        yield "index.html", "new"
+        raise RuntimeError("renderer died half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        write_folder(folder, pages())
+    assert sorted(os.listdir(folder)) == ["a.html", "index.html"]
+    assert (folder / "index.html").read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["csm"]  # no staging folder left behind
+
+
+def test_carried_files_are_the_previous_ones_and_the_old_folder_is_untouched_by_a_rewrite(
+    tmp_path,
+):
+    folder = tmp_path / "csm"
+    write_folder(folder, [("keep.html", "kept"), ("redo.html", "v1")])
+    before = (folder / "keep.html").stat()
+    write_folder(folder, [("redo.html", "v2")], carry=["keep.html"])
+    assert (folder / "keep.html").read_text() == "kept"
+    assert (folder / "keep.html").stat().st_ino == before.st_ino  # linked, not rewritten
+    assert (folder / "redo.html").read_text() == "v2"
+    assert sorted(os.listdir(folder)) == ["keep.html", "redo.html"]
+
+
+def test_carrying_a_missing_file_or_a_name_twice_fails_and_keeps_the_old_folder(tmp_path):
+    folder = tmp_path / "csm"
+    write_folder(folder, [("index.html", "old")])
+    with pytest.raises(FileNotFoundError):
+        write_folder(folder, [("index.html", "new")], carry=["gone.html"])
+    with pytest.raises(ValueError, match="twice"):
+        write_folder(folder, [("index.html", "new"), ("index.html", "again")])
+    assert (folder / "index.html").read_text() == "old"
+    assert sorted(os.listdir(tmp_path)) == ["csm"]
+
+
+def test_read_json_is_empty_when_the_manifest_is_missing_or_broken(tmp_path):
+    assert read_json(tmp_path / "none.json") == {}
+    (tmp_path / "bad.json").write_text("{not json")
+    assert read_json(tmp_path / "bad.json") == {}
+    (tmp_path / "ok.json").write_text('{"a": "1"}')
+    assert read_json(tmp_path / "ok.json") == {"a": "1"}

@@ -6,6 +6,9 @@ Manufacturing doing against Tier 2 Software".
 """
 
 from segmentation_pipeline.core.reports.book import (
+    BOOK_INPUT_COLUMNS,
+    CSM_ACCOUNT_COLUMNS,
+    TRANSITION_COLUMNS,
     TransitionsTableError,
     csm_accounts,
     csm_book,
@@ -25,6 +28,9 @@ from segmentation_pipeline.core.reports.retention import customer_activity, segm
 __all__ = [
     "ALL_DIMENSION",
     "ALL_VALUE",
+    "BOOK_INPUT_COLUMNS",
+    "CSM_ACCOUNT_COLUMNS",
+    "TRANSITION_COLUMNS",
     "TransitionsTableError",
     "arr_by_segment",
     "csm_accounts",

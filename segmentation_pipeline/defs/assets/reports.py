@@ -6,19 +6,28 @@ with a markdown preview of its segment-level rows in the metadata. The files (da
 CSM views, docs) go under the reports folder and are linked from the metadata.
 """
 
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.csm_views import csm_view_files
+from segmentation_pipeline.core.csm_views import (
+    DIGESTS_FILE,
+    iter_csm_view_files,
+    owner_digests,
+)
 from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.docs import render_documents
 from segmentation_pipeline.core.reports import (
     ALL_DIMENSION,
+    BOOK_INPUT_COLUMNS,
+    CSM_ACCOUNT_COLUMNS,
+    TRANSITION_COLUMNS,
     TransitionsTableError,
     arr_by_segment,
     csm_accounts,
@@ -40,9 +49,19 @@ from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehou
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
-from segmentation_pipeline.io.report_files import prune_files, replace_folder, write_file
+from segmentation_pipeline.io.report_files import (
+    prune_files,
+    read_json,
+    replace_folder,
+    write_file,
+    write_folder,
+)
 from segmentation_pipeline.io.warehouse import Warehouse
-from segmentation_pipeline.io.warehouse_partitions import read_partition, store_partition
+from segmentation_pipeline.io.warehouse_partitions import (
+    read_columns,
+    read_partition,
+    store_partition,
+)
 
 # The docs are a function of the framework alone: their code version is its version, so
 # a framework change marks them stale and the automation condition regenerates them at
@@ -239,17 +258,22 @@ def segment_migration_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _csm_frames(assignments: pd.DataFrame, warehouse: Warehouse, log) -> tuple:
+def _csm_frames(
+    assignments: pd.DataFrame,
+    warehouse: Warehouse,
+    log,
+    columns: Sequence[str] = CSM_ACCOUNT_COLUMNS,
+) -> tuple:
     """The CSM account list (with pending transitions, when the review queue exists) and
-    the book of business built from it."""
+    the book of business built from it; `columns` of the account list."""
     pending = None
-    transitions = warehouse.read_table(TRANSITIONS_TABLE)
+    transitions = read_columns(warehouse, TRANSITIONS_TABLE, TRANSITION_COLUMNS)
     if not transitions.empty:
         try:
             pending = pending_transitions(transitions)
         except TransitionsTableError as exc:
             log.warning("pending transitions left out: %s", exc)
-    accounts = csm_accounts(assignments, pending)
+    accounts = csm_accounts(assignments, pending, columns)
     return accounts, csm_book(accounts)
 
 
@@ -265,7 +289,7 @@ def csm_book_report(
     segment_assignments: pd.DataFrame,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    _, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
+    _, book = _csm_frames(segment_assignments, warehouse.client(), context.log, BOOK_INPUT_COLUMNS)
     metadata = _store(context, warehouse, "report_csm_book", book)
     metadata["owners"] = int(book["owner_id"].nunique())
     return dg.MaterializeResult(metadata=metadata)
@@ -286,14 +310,34 @@ def csm_views(
 ) -> dg.MaterializeResult:
     accounts, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
     folder = Path(config.folder) / "csm" / context.partition_key[:7]
-    files = replace_folder(folder, csm_view_files(accounts, book, context.partition_key))
+    digests = owner_digests(accounts, book, context.partition_key)
+    previous = read_json(folder / DIGESTS_FILE)
+    # An owner whose rows, month and rendering code are unchanged keeps last run's files
+    # (hard-linked into the new folder); everyone else is rendered and written afresh,
+    # a chunk of owners at a time, never holding every page in memory.
+    unchanged = {
+        slug
+        for slug, digest in digests.items()
+        if previous.get(slug) == digest
+        and (folder / f"{slug}.html").is_file()
+        and (folder / f"{slug}.csv").is_file()
+    }
+    rendered = iter_csm_view_files(accounts, book, context.partition_key, skip=unchanged)
+    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
+    write_folder(
+        folder,
+        chain(rendered, manifest),
+        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
+    )
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(index)),
             "index_url": dg.MetadataValue.url(index.as_uri()),
             "owners": int(book["owner_id"].nunique()),
-            "files": len(files),
+            "files": 1 + 2 * len(digests),
+            "owners_rewritten": len(digests) - len(unchanged),
+            "owners_carried_over": len(unchanged),
             "pending_transitions": int(accounts["pending_transition"].notna().sum()),
         }
     )

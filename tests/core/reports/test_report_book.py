@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.reports import (
+    BOOK_INPUT_COLUMNS,
     TransitionsTableError,
     csm_accounts,
     csm_book,
@@ -55,3 +56,11 @@ def test_csm_book_sums_each_owners_segments():
     assert row.share_of_book == pytest.approx(3 / 5)
     assert row.service_model_label == "High-Touch"
     assert book["accounts"].sum() == len(feb)
+
+
+def test_the_book_from_the_narrow_account_list_is_the_same():
+    feb = snapshot(FEB).assign(at_risk=lambda f: f["account_id"].eq("A2"))
+    pending = pending_transitions(TRANSITIONS)
+    narrow = csm_accounts(feb, pending, BOOK_INPUT_COLUMNS)
+    assert list(narrow.columns) == list(BOOK_INPUT_COLUMNS)
+    pd.testing.assert_frame_equal(csm_book(narrow), csm_book(csm_accounts(feb, pending)))
