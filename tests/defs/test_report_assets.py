@@ -65,6 +65,14 @@ def pipeline(tmp_path_factory):
                 instance=instance,
                 run_config=run_config,
             )
+        # The same month again, nothing changed: the activity table keeps its rows.
+        results["again"] = dg.materialize(
+            partitioned,
+            partition_key=MONTHS[1],
+            resources=resources,
+            instance=instance,
+            run_config=run_config,
+        )
         results["docs"] = dg.materialize(
             [framework_docs],
             resources=resources,
@@ -109,6 +117,16 @@ def test_report_tables_agree_with_the_snapshots(pipeline):
     september = warehouse.read_table("customer_activity").query("snapshot_month == @MONTHS[0]")
     assert overall["cohort_accounts"].sum() == september["active"].astype(bool).sum()
     assert ((overall["grr"] <= 1) | overall["grr"].isna()).all()
+
+
+def test_a_rerun_of_an_unchanged_month_rewrites_no_activity_row(pipeline):
+    first = _metadata(pipeline["results"][MONTHS[1]], "customer_activity_history")
+    again = _metadata(pipeline["results"]["again"], "customer_activity_history")
+    assert first["rows_written"].value == first["dagster/row_count"].value
+    assert again["rows_written"].value == 0
+    assert again["rows_unchanged"].value == first["rows_written"].value
+    stored = pipeline["warehouse"].read_table("customer_activity")
+    assert (stored["snapshot_month"] == MONTHS[1]).sum() == first["rows_written"].value
 
 
 def test_report_assets_carry_a_markdown_preview(pipeline):
