@@ -198,14 +198,16 @@ class SegmentStore:
                 opened = history.opened.sort_values("history_id", kind="stable")
                 writer.insert(HISTORY, opened.reindex(columns=list(HISTORY_COLUMNS)))
             if len(transitions):
-                ids = transitions[["transition_id"]]
-                stage = _stage(writer, "_changed_transitions", ids, TRANSITIONS)
-                conn.execute(
-                    TRANSITIONS.delete().where(
-                        TRANSITIONS.c.transition_id.in_(sa.select(stage.c.transition_id))
+                # Replace the stored rows of these ids (none to match in an empty queue).
+                if conn.execute(sa.select(TRANSITIONS.c.transition_id).limit(1)).first():
+                    ids = transitions[["transition_id"]]
+                    stage = _stage(writer, "_changed_transitions", ids, TRANSITIONS)
+                    conn.execute(
+                        TRANSITIONS.delete().where(
+                            TRANSITIONS.c.transition_id.in_(sa.select(stage.c.transition_id))
+                        )
                     )
-                )
-                stage.drop(conn)
+                    stage.drop(conn)
                 rows = transitions.sort_values("transition_id", kind="stable")
                 writer.insert(TRANSITIONS, rows.reindex(columns=list(TRANSITION_COLUMNS)))
 

@@ -123,6 +123,13 @@ def _sqlite_values(
     return values
 
 
+def _key_index(frame: pd.DataFrame, keys: list[str]) -> pd.Index:
+    """The key columns of `frame` as one index to look rows up by."""
+    if len(keys) == 1:
+        return pd.Index(frame[keys[0]].to_numpy(dtype=object))
+    return pd.MultiIndex.from_frame(frame[keys].astype(object))
+
+
 class WarehouseWriter:
     """The write operations, bound to one open transaction."""
 
@@ -303,23 +310,19 @@ class WarehouseWriter:
                 written=len(rows), deleted=0 if stored is None else len(stored), unchanged=0
             )
 
-        # Nullable integers: the outer join's gaps must not turn 64-bit hashes into floats.
-        both = (
-            rows[[*keys, ROW_HASH_COLUMN]]
-            .astype({ROW_HASH_COLUMN: "Int64"})
-            .merge(
-                stored.astype({ROW_HASH_COLUMN: "Int64"}),
-                on=keys,
-                how="outer",
-                suffixes=("", "_stored"),
-                indicator=True,
-            )
-        )
-        same = (both["_merge"] == "both") & (
-            both[ROW_HASH_COLUMN] == both[f"{ROW_HASH_COLUMN}_stored"]
-        ).fillna(False)
-        outdated = both[~same & (both["_merge"] != "left_only")][keys]
-        fresh = rows.merge(both[~same & (both["_merge"] != "right_only")][keys], on=keys)
+        # Each frame row's stored twin by key (a hash lookup, not an outer merge).
+        stored_keys = _key_index(stored, keys)
+        if not stored_keys.is_unique:
+            self.replace_partition(name, rows, partition_column, partition_key)
+            return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
+        at = stored_keys.get_indexer(_key_index(rows, keys))
+        stored_hash = stored[ROW_HASH_COLUMN].to_numpy(dtype="int64")
+        same = at >= 0
+        same[same] = stored_hash[at[same]] == rows[ROW_HASH_COLUMN].to_numpy()[same]
+        kept = np.zeros(len(stored), dtype=bool)
+        kept[at[same]] = True
+        outdated = stored.loc[~kept, keys]  # changed or gone from the frame
+        fresh = rows[~same]  # changed or new
         if len(outdated) + len(fresh) > len(rows) // 2:
             self.replace_partition(name, rows, partition_column, partition_key)
             return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
@@ -340,9 +343,9 @@ class WarehouseWriter:
         result = self.conn.execute(query)
         rows = result.cursor.fetchall()
         result.close()
-        columns = list(zip(*rows, strict=True)) or [() for _ in names]
-        stored = pd.DataFrame(dict(zip(names, columns, strict=True)))
-        return None if stored.empty else stored
+        if not rows:
+            return None
+        return pd.DataFrame.from_records(rows, columns=names)
 
     def _delete_matching(
         self, table: sa.Table, keys: pd.DataFrame, *conditions: sa.ColumnElement[bool]
