@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.columns import (
-    AccountIndex,
     distinct_format,
     is_in,
     lookup,
+    member_of,
     timestamps,
 )
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
@@ -146,12 +146,14 @@ def computed_tiers(frame: pd.DataFrame, framework: Framework) -> tuple[pd.Series
 
 
 def _previously_provisional(frame: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """Accounts whose latest open history row is provisional (a membership test against
+    those few ids, not a lookup of every account)."""
     if history.empty or "status" not in history:
         return pd.Series(False, index=frame.index)
     latest = history.drop_duplicates("account_id", keep="last")
-    at = AccountIndex(latest["account_id"]).find(frame["account_id"])
-    status = latest["status"].to_numpy(dtype=object)[np.maximum(at, 0)]
-    return pd.Series((at >= 0) & (status == "provisional"), index=frame.index)
+    provisional = latest.loc[latest["status"].eq("provisional").to_numpy(dtype=bool), "account_id"]
+    found = member_of(frame["account_id"], provisional.reset_index(drop=True))
+    return pd.Series(found.to_numpy(dtype=bool), index=frame.index)
 
 
 def _flags(index: pd.Index, **masks: pd.Series) -> pd.Series:

@@ -44,6 +44,22 @@ def is_in(values: pd.Series, allowed) -> pd.Series:
     return pd.Series(table[codes], index=values.index)
 
 
+def member_of(values: pd.Series, candidates: pd.Series | pd.Index) -> pd.Series:
+    """`values.isin(candidates)` hashed by Arrow: pandas' isin on Arrow-backed strings
+    converts every value to a Python string first. Missing matches missing, as in isin."""
+    try:
+        left = pa.array(values, from_pandas=True)
+        right = pa.array(pd.Series(candidates), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return values.isin(candidates)
+    text = (pa.types.is_string, pa.types.is_large_string)
+    if not any(t(left.type) for t in text) or not any(t(right.type) for t in text):
+        return values.isin(candidates)
+    right = right.cast(left.type)
+    found = pc.is_in(left, value_set=right, skip_nulls=False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
 class AccountIndex:
     """Row positions of account ids, hashed once and probed many times.
 

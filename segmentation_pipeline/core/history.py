@@ -63,14 +63,18 @@ class HistoryChanges:
 
 def _comparable(values: pd.Series) -> np.ndarray:
     """Values as text for a null-safe comparison across a database round trip
-    (booleans come back from SQLite as 0/1, numbers as floats)."""
+    (booleans come back from SQLite as 0/1, numbers as floats); worked out once per
+    distinct value."""
     series = pd.Series(values).reset_index(drop=True)
-    if series.dtype == bool:
-        series = series.astype(int)
-    numeric = pd.to_numeric(series, errors="coerce")
-    if series.notna().sum() and numeric.notna().sum() == series.notna().sum():
-        series = numeric.astype(float).round(6)
-    return series.astype(object).where(series.notna(), "<null>").astype(str).to_numpy()
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    distinct = pd.Series(uniques)
+    if distinct.dtype == bool:
+        distinct = distinct.astype(int)
+    numeric = pd.to_numeric(distinct, errors="coerce")
+    if len(distinct) and numeric.notna().all():
+        distinct = numeric.astype(float).round(6)
+    text = distinct.astype(object).astype(str).to_numpy(dtype=object)
+    return np.append(text, "<null>")[codes]
 
 
 def history_changes(

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.columns import AccountIndex, is_in, join, lookup
+from segmentation_pipeline.core.columns import AccountIndex, is_in, join, lookup, member_of
 from segmentation_pipeline.framework.models import Framework
 
 TRANSITION_COLUMNS: tuple[str, ...] = (
@@ -271,7 +271,7 @@ def update_queue(
     carried = moving.set_index("transition_id")
     is_pending = stored["status"] == PENDING
     stored_ids = stored["transition_id"]
-    still = is_pending & stored_ids.isin(carried.index)
+    still = is_pending & member_of(stored_ids, carried.index)
     new_status = stored_ids.map(carried["transition_status"]).where(still, WITHDRAWN)
 
     changed_old = stored[is_pending & (new_status != PENDING)].copy()
@@ -281,7 +281,7 @@ def update_queue(
     changed_old["closed_at"] = now
     changed_old["closed_run_id"] = run_id
 
-    fresh = moving[~moving["transition_id"].isin(stored_ids)]
+    fresh = moving[~member_of(moving["transition_id"], stored_ids)]
     opened = pd.DataFrame(
         {
             "transition_id": fresh["transition_id"],
@@ -302,7 +302,7 @@ def update_queue(
     changed = pd.concat([changed_old, opened], ignore_index=True)
     for column in ("opened_at", "closed_at"):
         changed[column] = pd.to_datetime(changed[column])
-    unchanged = stored[~stored["transition_id"].isin(changed["transition_id"])]
+    unchanged = stored[~member_of(stored["transition_id"], changed["transition_id"])]
     queue = pd.concat([unchanged, changed], ignore_index=True) if len(unchanged) else changed
     return queue.reindex(columns=list(TRANSITION_COLUMNS)), changed.reindex(
         columns=list(TRANSITION_COLUMNS)

@@ -16,12 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
+SQLITE_CACHE_KIB = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,49 @@ def _python_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
     return values.tolist()
 
 
+def _sqlite_values(
+    series: pd.Series, column_type: sa.types.TypeEngine, dialect: sa.Dialect
+) -> list:
+    """The values SQLite's driver stores, converted column by column: what the column
+    type's bind processor would make of each `_python_values` value, without a Python
+    call per row for the common kinds (naive or UTC datetimes, booleans)."""
+    missing = series.isna().to_numpy()
+    if isinstance(column_type, sa.DateTime) and not missing.all():
+        stamps = series
+        if not (
+            isinstance(stamps.dtype, pd.DatetimeTZDtype)
+            or pd.api.types.is_datetime64_dtype(stamps.dtype)
+        ):
+            stamps = pd.to_datetime(series, errors="coerce")
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        if pd.api.types.is_datetime64_dtype(stamps.dtype):
+            # SQLAlchemy's SQLite DATETIME format, "%Y-%m-%d %H:%M:%S.%f", formatted once
+            # per distinct moment (a run stamps all its rows with the same few).
+            codes, uniques = pd.factorize(stamps.to_numpy("datetime64[us]"))
+            text = np.datetime_as_string(uniques, unit="us")
+            text = pc.replace_substring(pa.array(text), "T", " ", max_replacements=1)
+            table = np.append(text.to_numpy(zero_copy_only=False).astype(object), None)
+            return table[codes].tolist()
+    if isinstance(column_type, sa.Boolean) and series.dtype == bool:
+        return series.to_numpy(dtype=np.int64).tolist()
+    if isinstance(column_type, sa.Float) and pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64)
+        return values.tolist() if not missing.any() else _python_values(series, column_type)
+    values = _python_values(series, column_type)
+    process = column_type.bind_processor(dialect)
+    if process is not None:
+        values = [None if v is None else process(v) for v in values]
+    return values
+
+
+def _key_index(frame: pd.DataFrame, keys: list[str]) -> pd.Index:
+    """The key columns of `frame` as one index to look rows up by."""
+    if len(keys) == 1:
+        return pd.Index(frame[keys[0]].to_numpy(dtype=object))
+    return pd.MultiIndex.from_frame(frame[keys].astype(object))
+
+
 class WarehouseWriter:
     """The write operations, bound to one open transaction."""
 
@@ -139,9 +186,15 @@ class WarehouseWriter:
             return 0
         columns = list(frame.columns)
         types = [table.c[c].type for c in columns]
+        dialect = self.conn.dialect
         for start in range(0, len(frame), CHUNK_ROWS):
             chunk = frame.iloc[start : start + CHUNK_ROWS]
-            values = [_python_values(chunk[c], t) for c, t in zip(columns, types, strict=True)]
+            values = [
+                _sqlite_values(chunk[c], t, dialect)
+                if dialect.name == "sqlite"
+                else _python_values(chunk[c], t)
+                for c, t in zip(columns, types, strict=True)
+            ]
             self._write_rows(table, columns, values)
         return len(frame)
 
@@ -155,12 +208,8 @@ class WarehouseWriter:
                 for row in zip(*values, strict=True):
                     copy.write_row(row)
         elif dialect.name == "sqlite":
-            # One prepared statement run by the driver over all rows; the column types'
-            # own bind processors (datetimes to text) applied column by column.
-            for i, column in enumerate(columns):
-                process = table.c[column].type.bind_processor(dialect)
-                if process is not None:
-                    values[i] = [None if v is None else process(v) for v in values[i]]
+            # One prepared statement run by the driver over all rows; `insert` already
+            # applied the column types' bind processing column by column (_sqlite_values).
             cols = ", ".join(self._quote(c) for c in columns)
             marks = ", ".join("?" for _ in columns)
             self.conn.exec_driver_sql(
@@ -261,23 +310,19 @@ class WarehouseWriter:
                 written=len(rows), deleted=0 if stored is None else len(stored), unchanged=0
             )
 
-        # Nullable integers: the outer join's gaps must not turn 64-bit hashes into floats.
-        both = (
-            rows[[*keys, ROW_HASH_COLUMN]]
-            .astype({ROW_HASH_COLUMN: "Int64"})
-            .merge(
-                stored.astype({ROW_HASH_COLUMN: "Int64"}),
-                on=keys,
-                how="outer",
-                suffixes=("", "_stored"),
-                indicator=True,
-            )
-        )
-        same = (both["_merge"] == "both") & (
-            both[ROW_HASH_COLUMN] == both[f"{ROW_HASH_COLUMN}_stored"]
-        ).fillna(False)
-        outdated = both[~same & (both["_merge"] != "left_only")][keys]
-        fresh = rows.merge(both[~same & (both["_merge"] != "right_only")][keys], on=keys)
+        # Each frame row's stored twin by key (a hash lookup, not an outer merge).
+        stored_keys = _key_index(stored, keys)
+        if not stored_keys.is_unique:
+            self.replace_partition(name, rows, partition_column, partition_key)
+            return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
+        at = stored_keys.get_indexer(_key_index(rows, keys))
+        stored_hash = stored[ROW_HASH_COLUMN].to_numpy(dtype="int64")
+        same = at >= 0
+        same[same] = stored_hash[at[same]] == rows[ROW_HASH_COLUMN].to_numpy()[same]
+        kept = np.zeros(len(stored), dtype=bool)
+        kept[at[same]] = True
+        outdated = stored.loc[~kept, keys]  # changed or gone from the frame
+        fresh = rows[~same]  # changed or new
         if len(outdated) + len(fresh) > len(rows) // 2:
             self.replace_partition(name, rows, partition_column, partition_key)
             return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
@@ -298,9 +343,9 @@ class WarehouseWriter:
         result = self.conn.execute(query)
         rows = result.cursor.fetchall()
         result.close()
-        columns = list(zip(*rows, strict=True)) or [() for _ in names]
-        stored = pd.DataFrame(dict(zip(names, columns, strict=True)))
-        return None if stored.empty else stored
+        if not rows:
+            return None
+        return pd.DataFrame.from_records(rows, columns=names)
 
     def _delete_matching(
         self, table: sa.Table, keys: pd.DataFrame, *conditions: sa.ColumnElement[bool]
@@ -422,6 +467,9 @@ def _make_sqlite_transactions_atomic(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _no_implicit_transactions(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
+        # A page cache big enough for the indexes of a million-row write (2 MB by default):
+        # index inserts otherwise re-read the same pages from disk over and over.
+        dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):

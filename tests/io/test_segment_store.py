@@ -107,3 +107,66 @@ def test_decisions_are_recorded_in_utc(store):
 def test_an_unknown_decision_is_refused(store):
     with pytest.raises(ValueError, match="approved"):
         store.record_decision("A", "maybe", "cs-ops")
+
+
+# --- the bulk write path on SQLite and PostgreSQL ---------------------------------------
+
+
+@pytest.fixture
+def any_store(warehouse_url):
+    from segmentation_pipeline.io.warehouse import Warehouse
+
+    client = Warehouse(warehouse_url)
+    yield SegmentStore(client.engine)
+    client.dispose()
+
+
+def test_closing_opening_and_replacing_queue_rows_on_either_database(any_store, framework):
+    store = any_store
+    store.write(
+        history_changes(store.open_history(), assignments(), framework, NOV, "r1"), transition()
+    )
+    dec = datetime(2026, 12, 1)
+    changes = history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2")
+    assert changes.closed["history_id"].tolist() == ["A@2026-11-01T00:00:00"]
+    store.write(changes, transition("applied", closed_at=dec, applied_by="approval"))
+
+    history = store.history().sort_values(["account_id", "valid_from"]).reset_index(drop=True)
+    assert history[["account_id", "segment"]].values.tolist() == [
+        ["A", "Tier 2"],
+        ["A", "Tier 1"],
+        ["B", "Tier 3"],
+    ]
+    assert history["is_current"].tolist() == [False, True, True]
+    assert (
+        history["valid_to"].iloc[0] == pd.Timestamp(dec)
+        and history["valid_to"].iloc[1:].isna().all()
+    )
+    assert history["provisional"].tolist() == [False, False, True]
+    assert history["composite_score"].tolist() == [3.2, 3.2, 2.0]
+    queue = store.transitions()
+    assert queue[["transition_id", "status", "applied_by"]].values.tolist() == [
+        ["A|Tier 2->Tier 1|x", "applied", "approval"]
+    ]
+    assert queue["opened_at"].iloc[0] == pd.Timestamp(NOV)
+    assert queue["closed_at"].iloc[0] == pd.Timestamp(dec)
+    assert store.prior_state().history.sort_values("account_id")["status"].tolist() == [
+        "segmented",
+        "provisional",
+    ]
+
+
+def test_a_failed_write_rolls_back_the_closes_on_either_database(any_store, framework):
+    store = any_store
+    store.write(
+        history_changes(store.open_history(), assignments(), framework, NOV, "r1"), transition()
+    )
+    dec = datetime(2026, 12, 1)
+    changes = history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2")
+    twice = pd.concat([transition(), transition()], ignore_index=True)  # duplicate key
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        store.write(changes, twice)
+    current = store.open_history().sort_values("account_id")
+    assert current["segment"].tolist() == ["Tier 2", "Tier 3"]
+    assert current["valid_to"].isna().all()
+    assert len(store.history()) == 2 and len(store.transitions()) == 1

@@ -328,3 +328,25 @@ def test_a_bare_postgresql_url_uses_psycopg_3():
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2://u@h/db"
     assert normalize_url("sqlite:///w.sqlite") == "sqlite:///w.sqlite"
+
+
+def test_sqlite_values_are_what_the_column_types_bind_processors_make():
+    from segmentation_pipeline.io.warehouse import _python_values, _sqlite_values
+
+    dialect = sa.create_engine("sqlite://").dialect
+    columns = {
+        "naive": (pd.Series(pd.to_datetime(["2026-11-01 09:30:01.25", None])), sa.DateTime()),
+        "aware": (
+            pd.Series(pd.to_datetime(["2026-11-01 09:30", None]).tz_localize("Europe/Paris")),
+            sa.DateTime(timezone=True),
+        ),
+        "flags": (pd.Series([True, False]), sa.Boolean()),
+        "floats": (pd.Series([0.1 + 0.2, 1e-300]), sa.Float()),
+        "gappy": (pd.Series([1.5, None]), sa.Double()),
+        "text": (pd.Series(["a", None], dtype="str"), sa.Text()),
+    }
+    for name, (series, column_type) in columns.items():
+        # SQLAlchemy's own SQLite storage (DATETIME as text with microseconds, 0/1 flags).
+        process = column_type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+        expected = [None if v is None else process(v) for v in _python_values(series, column_type)]
+        assert _sqlite_values(series, column_type, dialect) == expected, name
