@@ -47,10 +47,12 @@ def segment_operations(
         yield dg.MaterializeResult(asset_key="segment_transitions", metadata=skipped)
         yield dg.MaterializeResult(asset_key="segment_history", metadata=skipped)
         return
-    queue, changed = update_queue(store.transitions(), segment_assignments, as_of, context.run_id)
+    queue, changed = update_queue(
+        store.transitions(), segment_assignments, as_of, context.run.run_id
+    )
     fw = framework.load()
     open_rows = store.open_history([*HISTORY_KEYS, *fw.assignment.history.tracked_columns])
-    history = history_changes(open_rows, segment_assignments, fw, as_of, context.run_id)
+    history = history_changes(open_rows, segment_assignments, fw, as_of, context.run.run_id)
     store.write(history, changed)
     context.log.info(
         "transitions: %d rows changed; history: %d closed, %d opened, %d stale",
