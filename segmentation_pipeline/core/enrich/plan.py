@@ -8,7 +8,6 @@ answers bought for a key field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -18,6 +17,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.enrich.normalize import normalize_domains
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY
+from segmentation_pipeline.core.standardize.text import per_distinct
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 
 MISSING = "missing"
@@ -37,13 +37,6 @@ def is_missing(field: str, value: object) -> bool:
         return False
 
 
-def _per_distinct(values: pd.Series, rule: Callable[[object], bool], null: bool) -> np.ndarray:
-    """A scalar yes/no rule for a whole column, run once per distinct value."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    answers = np.array([rule(u) for u in uniques] + [null], dtype=bool)
-    return answers[codes]
-
-
 def missing_mask(field: str, values: pd.Series) -> np.ndarray:
     """`is_missing` for every value of a column: numbers and text column-wise, columns of
     mixed values once per distinct value."""
@@ -56,7 +49,7 @@ def missing_mask(field: str, values: pd.Series) -> np.ndarray:
         if field == "industry":
             empty |= text.eq(UNKNOWN_INDUSTRY)
         return (values.isna() | empty.fillna(False)).to_numpy(dtype=bool)
-    return _per_distinct(values, lambda v: is_missing(field, v), null=True)
+    return per_distinct(values, lambda v: is_missing(field, v)).astype(bool)
 
 
 @dataclass(frozen=True)
@@ -118,7 +111,7 @@ def plan_enrichment(
     size = len(accounts)
     empty = {f: missing_mask(f, frame[f]) for f in filled}
     flags = accounts.get(settings.revalidate_column)
-    flagged = np.zeros(size, bool) if flags is None else _per_distinct(flags, _flagged, False)
+    flagged = np.zeros(size, bool) if flags is None else per_distinct(flags, _flagged).astype(bool)
     verified = accounts.get(settings.verified_at_column)
     stale = np.zeros(size, bool) if verified is None else _stale(verified, cutoff)
     key_gap = np.zeros(size, bool)

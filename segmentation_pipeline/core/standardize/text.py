@@ -124,6 +124,16 @@ def lookup_key_of(value: str) -> str:
     return lookup_keys_of([value])[0]
 
 
+def per_distinct(values: pd.Series, rule: Callable[[object], object]) -> np.ndarray:
+    """A scalar rule over a column, run once per distinct value (and once, as None, for
+    the nulls); one result per row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate([*uniques.tolist(), None]):
+        results[i] = rule(value)
+    return results[codes]
+
+
 def map_unique(
     text: pd.Series, rule: Callable[[str | None], tuple]
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ from segmentation_pipeline.core.enrich.normalize import (
     normalize_domains,
     positive_number,
 )
+from segmentation_pipeline.core.standardize.text import per_distinct
 from segmentation_pipeline.framework.enrichment import ProviderSettings
 
 SAMPLE_FIRMOGRAPHICS = Path(str(resources.files("segmentation_pipeline"))) / (
@@ -43,13 +44,6 @@ def _confidence(value: object, default: float) -> float:
     return number if number is not None and number <= 1 else default
 
 
-def _per_distinct(values: pd.Series, rule: Callable[[object], object]) -> list[object]:
-    """A scalar rule over a column, run once per distinct value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    results = np.array([rule(u) for u in uniques] + [rule(None)], dtype=object)
-    return results[codes].tolist()
-
-
 def _positive_numbers(values: pd.Series) -> list[float | None]:
     """`positive_number` for a column: numeric text parsed at once, the rest one by one."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(
@@ -58,7 +52,7 @@ def _positive_numbers(values: pd.Series) -> list[float | None]:
     unparsed = np.isnan(numbers) & values.str.strip().ne("").to_numpy(dtype=bool)
     if unparsed.any():
         numbers[unparsed] = [
-            np.nan if v is None else v for v in _per_distinct(values[unparsed], positive_number)
+            np.nan if v is None else v for v in per_distinct(values[unparsed], positive_number)
         ]
     usable = np.isfinite(numbers) & (numbers > 0)
     return np.where(usable, numbers, None).tolist()
@@ -80,14 +74,12 @@ def load_firmographics(
     usable = domains.notna() & ~domains.duplicated()
     dropped = int(domains.isna().sum())
     rows = frame[usable.to_numpy()]
-    industries = _per_distinct(rows["industry"], lambda v: canonical_industry(v, industry_map))
+    industries = per_distinct(rows["industry"], lambda v: canonical_industry(v, industry_map))
     employees = _positive_numbers(rows["employees"])
     revenue = _positive_numbers(rows["annual_revenue"])
-    countries = _per_distinct(rows["country_code"], country_code)
+    countries = per_distinct(rows["country_code"], country_code)
     if "confidence" in rows.columns:
-        confidences = _per_distinct(
-            rows["confidence"], lambda v: _confidence(v, default_confidence)
-        )
+        confidences = per_distinct(rows["confidence"], lambda v: _confidence(v, default_confidence))
     else:
         confidences = [default_confidence] * len(rows)
     table = {
