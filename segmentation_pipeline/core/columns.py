@@ -60,6 +60,26 @@ def member_of(values: pd.Series, candidates: pd.Series | pd.Index) -> pd.Series:
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
+def numbers(values: pd.Series) -> pd.Series:
+    """`pd.to_numeric(values, errors="coerce")` as float64. A text column is first cast by
+    Arrow, many times faster; text Arrow will not parse ("1,000", " 12") falls back to
+    pandas, so the result is pandas' either way."""
+    try:
+        text = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = None
+    if text is not None and (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        try:
+            cast = pc.cast(text, pa.float64())
+        except pa.ArrowInvalid:
+            pass
+        else:
+            return pd.Series(
+                cast.to_numpy(zero_copy_only=False), index=values.index, dtype="float64"
+            )
+    return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
 class AccountIndex:
     """Row positions of account ids, hashed once and probed many times.
 

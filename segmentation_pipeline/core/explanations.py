@@ -17,7 +17,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation_pipeline.core.columns import NULL_TEXT, distinct_format, join, timestamps, when
+from segmentation_pipeline.core.columns import (
+    NULL_TEXT,
+    distinct_format,
+    join,
+    numbers,
+    timestamps,
+    when,
+)
 from segmentation_pipeline.framework.models import Framework
 
 MISSING = "?"
@@ -63,13 +70,13 @@ def _days(values: pd.Series) -> pd.Series:
 
 def _rounded(values: pd.Series, digits: int) -> pd.Series:
     """Fewer distinct values to format: round before formatting."""
-    return pd.to_numeric(values, errors="coerce").astype("float64").round(digits)
+    return numbers(values).round(digits)
 
 
 def _money_key(values: pd.Series) -> pd.Series:
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    return numbers.where(numbers < 1000, numbers.round(-3)).where(
-        numbers < 1_000_000, numbers.round(-5)
+    amounts = numbers(values)
+    return amounts.where(amounts < 1000, amounts.round(-3)).where(
+        amounts < 1_000_000, amounts.round(-5)
     )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.columns import distinct_format, join_present
+from segmentation_pipeline.core.columns import distinct_format, join_present, numbers
 from segmentation_pipeline.core.schema import RAW_USAGE_TO_STANDARD
 from segmentation_pipeline.framework.models import Framework
 
@@ -42,7 +42,7 @@ def conform_usage(usage: pd.DataFrame) -> pd.DataFrame:
     """Every standardized usage column present (missing ones empty), numbers numeric."""
     usage = usage.reindex(columns=list(USAGE_COLUMNS))
     for column in usage.columns.drop(list(_TEXT_COLUMNS)):
-        usage[column] = pd.to_numeric(usage[column], errors="coerce").astype("float64")
+        usage[column] = numbers(usage[column])
     usage["product"] = usage["product"].astype(object).where(usage["product"].notna(), None)
     return usage
 

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.columns import lookup
+from segmentation_pipeline.core.columns import numbers as as_numbers
 from segmentation_pipeline.framework.models import BandedCriterion, ValueMapCriterion
 
 
 def numbers(values: pd.Series) -> np.ndarray:
     """Floats, NaN where a value is missing or not a number."""
-    return pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    return as_numbers(values).to_numpy()
 
 
 def banded_points(values: pd.Series, criterion: BandedCriterion) -> pd.Series:

@@ -2,8 +2,10 @@
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from segmentation_pipeline.core.columns import member_of
+from segmentation_pipeline.core.columns import member_of, numbers
 
 
 @pytest.mark.parametrize(
@@ -24,3 +26,26 @@ def test_member_of_matches_isin(values, candidates):
 def test_member_of_keeps_the_index():
     values = pd.Series(["a", "b"], index=[10, 20], dtype="str")
     assert member_of(values, pd.Series(["b"])).index.tolist() == [10, 20]
+
+
+NUMBER_TEXT = st.text(alphabet="0123456789.-+eE ,_xnaifNAIF", max_size=8)
+
+
+@given(st.lists(st.none() | NUMBER_TEXT, max_size=30), st.sampled_from(["str", object]))
+def test_numbers_equal_to_numeric_with_coercion(texts, dtype):
+    values = pd.Series(texts, dtype=dtype)
+    expected = pd.to_numeric(values, errors="coerce").astype("float64")
+    pd.testing.assert_series_equal(numbers(values), expected)
+
+
+def test_numbers_fall_back_to_pandas_for_text_arrow_cannot_cast():
+    values = pd.Series(["1,000", " 12", "7", None], dtype="str", index=[5, 6, 7, 8])
+    result = numbers(values)
+    assert result.index.tolist() == [5, 6, 7, 8]
+    assert result.tolist()[1:3] == [12.0, 7.0]
+    assert result.isna().tolist() == [True, False, False, True]
+
+
+def test_numbers_of_a_numeric_column_are_floats():
+    assert numbers(pd.Series([1, 2], dtype="int64")).tolist() == [1.0, 2.0]
+    assert numbers(pd.Series([1.5, None], dtype=object)).isna().tolist() == [False, True]

@@ -58,6 +58,22 @@ def test_a_user_file_is_loaded_from_its_path(tmp_path: Path, raw: dict):
     assert load_framework(path).version == "acme-7"
 
 
+def test_an_edited_file_is_read_afresh_and_a_broken_edit_fails_every_time(
+    tmp_path: Path, raw: dict
+):
+    path = tmp_path / "framework.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert load_framework(path).version == raw["version"]
+    raw["version"] = "acme-8"
+    path.write_text(yaml.safe_dump(raw))
+    assert load_framework(path).version == "acme-8"
+    raw["scoring"]["weights"]["value"] = 0.9
+    path.write_text(yaml.safe_dump(raw))
+    for _ in range(2):
+        with pytest.raises(FrameworkError, match="weights"):
+            load_framework(path)
+
+
 def _error(data: dict) -> str:
     with pytest.raises(FrameworkError) as info:
         parse_framework(data, "my.yaml")
