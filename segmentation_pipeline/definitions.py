@@ -11,6 +11,7 @@ from segmentation_pipeline.defs.assets.review import segment_review
 from segmentation_pipeline.defs.backfill import rescore_job
 from segmentation_pipeline.defs.checks import all_checks
 from segmentation_pipeline.defs.enrichment import FirmographicsResource
+from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
 from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.resources import (
     DEFAULT_WAREHOUSE_URL,
@@ -44,6 +45,7 @@ def default_resources() -> dict:
             salesforce=salesforce, warehouse=warehouse, usage_folder=usage_folder
         )
     return {
+        "io_manager": FrameFilesystemIOManager(),
         "framework": FrameworkResource(path=os.environ.get("SEGMENTATION_FRAMEWORK", "")),
         "crm": crm,
         "salesforce": salesforce,

@@ -1,0 +1,92 @@
+"""Pickle data frames with their repetitive text columns stored as codes.
+
+A frame of a million accounts carries a dozen object columns of a handful of distinct
+values each (segment, tier, country, status). Pickle writes and reads such a column one
+Python object at a time; stored as integer codes plus its distinct values, it moves as
+one array. `pack` does that to every such column and `unpack` puts back an object column
+holding the same values, missing values as they were (None stays None, NaN stays NaN).
+Anything that is not a frame, and every other column, is pickled as it is.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+PICKLE_PROTOCOL = 5
+# A column is packed only when it has at most this share of distinct values: above it,
+# the distinct values cost pickle almost as much as the column itself.
+MAX_DISTINCT_SHARE = 0.05
+MIN_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class PackedColumn:
+    position: int
+    codes: np.ndarray
+    values: np.ndarray  # object array of the distinct values, then the missing value
+
+
+@dataclass(frozen=True)
+class PackedFrame:
+    frame: pd.DataFrame  # the frame without its packed columns
+    columns: dict[str, PackedColumn]
+
+
+def _pack_column(values: np.ndarray, position: int) -> PackedColumn | None:
+    """Codes for a column of str values with one kind of missing value, or None."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) > MAX_DISTINCT_SHARE * len(values):
+        return None
+    if not all(type(u) is str for u in uniques):
+        return None
+    kinds = {type(v) for v in values[codes < 0]}
+    if kinds <= {type(None)}:
+        missing_value = None
+    elif kinds == {float}:  # NaN: factorize marked it missing
+        missing_value = np.nan
+    else:
+        return None
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = uniques
+    table[-1] = missing_value
+    small = np.int8 if len(table) < 2**7 else np.int16 if len(table) < 2**15 else np.int32
+    return PackedColumn(position, np.where(codes < 0, len(uniques), codes).astype(small), table)
+
+
+def pack(obj: Any) -> Any:
+    """A frame with its low-cardinality text columns as codes; anything else as it is."""
+    if not isinstance(obj, pd.DataFrame) or len(obj) < MIN_ROWS or not obj.columns.is_unique:
+        return obj
+    packed: dict[str, PackedColumn] = {}
+    for position, name in enumerate(obj.columns):
+        if obj[name].dtype == object:
+            column = _pack_column(obj[name].to_numpy(), position)
+            if column is not None:
+                packed[name] = column
+    if not packed:
+        return obj
+    return PackedFrame(obj.drop(columns=list(packed)), packed)
+
+
+def unpack(obj: Any) -> Any:
+    """The frame `pack` was given, column order, index and values included."""
+    if not isinstance(obj, PackedFrame):
+        return obj
+    frame = obj.frame.copy(deep=False)
+    for name, column in sorted(obj.columns.items(), key=lambda item: item[1].position):
+        values = pd.Series(column.values[column.codes], index=frame.index, dtype=object)
+        frame.insert(column.position, name, values)
+    return frame
+
+
+def dump(obj: Any, file) -> None:
+    pickle.dump(pack(obj), file, PICKLE_PROTOCOL)
+
+
+def load(file) -> Any:
+    return unpack(pickle.load(file))
