@@ -59,7 +59,10 @@ def _pack_column(values: np.ndarray, position: int) -> PackedColumn | None:
 
 
 def pack(obj: Any) -> Any:
-    """A frame with its low-cardinality text columns as codes; anything else as it is."""
+    """A frame with its low-cardinality text columns as codes (also as the values of a
+    dict); anything else as it is."""
+    if isinstance(obj, dict):
+        return {key: pack(value) for key, value in obj.items()}
     if not isinstance(obj, pd.DataFrame) or len(obj) < MIN_ROWS or not obj.columns.is_unique:
         return obj
     packed: dict[str, PackedColumn] = {}
@@ -75,6 +78,8 @@ def pack(obj: Any) -> Any:
 
 def unpack(obj: Any) -> Any:
     """The frame `pack` was given, column order, index and values included."""
+    if isinstance(obj, dict):
+        return {key: unpack(value) for key, value in obj.items()}
     if not isinstance(obj, PackedFrame):
         return obj
     frame = obj.frame.copy(deep=False)

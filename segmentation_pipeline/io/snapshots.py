@@ -10,12 +10,13 @@ workers on other machines see the same files.
 
 from __future__ import annotations
 
-import pickle
 import uuid
 from collections.abc import Callable
 
 import pandas as pd
 from upath import UPath
+
+from segmentation_pipeline.io import frame_pickle
 
 
 class SnapshotStore:
@@ -33,17 +34,18 @@ class SnapshotStore:
         """The stored frame, or None when the file is gone."""
         return self._load(name, file_name, pd.read_parquet)
 
-    def put_pickle(self, name: str, file_name: str, frame: pd.DataFrame) -> None:
-        """Store `frame` exactly (dtypes included) under a fixed name, replacing it whole:
-        written aside first, then renamed, so a reader never sees half a file."""
+    def put_pickle(self, name: str, file_name: str, frame: pd.DataFrame | dict) -> None:
+        """Store `frame` (or a dict of frames) exactly, dtypes included, under a fixed
+        name, replacing it whole: written aside first, then renamed, so a reader never
+        sees half a file. Frames are packed (`io.frame_pickle`)."""
         folder = self._folder(name)
         partial = folder / f".{file_name}.{uuid.uuid4().hex}.partial"
         with partial.open("wb") as handle:
-            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            frame_pickle.dump(frame, handle)
         partial.rename(folder / file_name)
 
-    def get_pickle(self, name: str, file_name: str) -> pd.DataFrame | None:
-        return self._load(name, file_name, pickle.load)
+    def get_pickle(self, name: str, file_name: str) -> pd.DataFrame | dict | None:
+        return self._load(name, file_name, frame_pickle.load)
 
     def _folder(self, name: str) -> UPath:
         folder = self.base / name

@@ -232,6 +232,24 @@ class WarehouseWriter:
         self.conn.execute(sa.delete(table).where(table.c[partition_column] == partition_key))
         return self.insert(table, rows)
 
+    def replace_partition_keys(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        partition_column: str,
+        partition_key: str,
+        key_column: str,
+        keys: Sequence[Any],
+    ) -> int:
+        """Swap, within one partition, the rows of the given keys for `frame`'s rows (which
+        must all carry one of `keys`); other rows of the partition stay. Returns rows written."""
+        rows = frame.assign(**{partition_column: partition_key})
+        table = self.table(name, rows)
+        self._index(table, [partition_column, key_column])
+        wanted = pd.DataFrame({key_column: list(dict.fromkeys(keys))})
+        self._delete_matching(table, wanted, table.c[partition_column] == partition_key)
+        return self.insert(table, rows)
+
     def append(self, name: str, frame: pd.DataFrame) -> int:
         """Add rows to a history table, creating it on first use."""
         if frame.empty and not sa.inspect(self.conn).has_table(name):

@@ -103,6 +103,24 @@ def test_an_empty_frame_empties_the_partition(warehouse):
     assert warehouse.read_table("snapshots").empty
 
 
+def test_replacing_some_keys_of_a_partition_leaves_its_other_rows_and_months(warehouse):
+    warehouse.replace_partition("snapshots", snapshot(["a", "b", "c"]), "month", NOV)
+    warehouse.replace_partition("snapshots", snapshot(["a"]), "month", DEC)
+    with warehouse.transaction() as tx:
+        # b is rewritten twice over (two rows now), c is gone, a stays
+        rows = pd.concat([snapshot(["b"], tier="Tier 1"), snapshot(["b"], tier="Tier 2")])
+        written = tx.replace_partition_keys(
+            "snapshots", rows, "month", NOV, "account_id", ["b", "c"]
+        )
+    assert written == 2
+    kept = stored(warehouse, "snapshots")
+    november = kept[kept["month"] == NOV].sort_values(["account_id", "segment"])
+    assert november[["account_id", "segment"]].values.tolist() == [
+        ["a", "Tier 2"], ["b", "Tier 1"], ["b", "Tier 2"],
+    ]  # fmt: skip
+    assert kept[kept["month"] == DEC]["account_id"].tolist() == ["a"]
+
+
 # --- sync_partition: write only what differs ---------------------------------------------
 
 
