@@ -142,3 +142,39 @@ def recompute_changed_rows(
     outputs = combined.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
     differing = {c: reused[c].dtype for c in outputs if outputs[c].dtype != reused[c].dtype}
     return outputs.astype(differing), int(missing.sum())
+
+
+SOURCE_HASH = "_source_hash"
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: spreads every input bit over the whole word."""
+    z = values.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return z
+
+
+def group_hashes(hashes: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+    """One 64-bit hash per group (0..size-1) over its members' hashes and their order
+    within the group: equal for a group whose members and their order are unchanged,
+    different (but for a 2**-64 chance) otherwise."""
+    hashes = np.asarray(hashes, dtype=np.uint64)
+    groups = np.asarray(groups, dtype=np.int64)
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    rank = np.arange(len(groups)) - np.repeat(starts, np.diff(np.r_[starts, len(groups)]))
+    ranks = np.empty(len(groups), dtype=np.uint64)
+    ranks[order] = rank.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        members = _mix(hashes + _GOLDEN * (ranks + np.uint64(1)))
+        totals = np.zeros(size, dtype=np.uint64)
+        np.add.at(totals, groups, members)
+        counts = np.bincount(groups, minlength=size).astype(np.uint64)
+        return _mix(totals ^ _mix(counts))

@@ -1,8 +1,9 @@
 """Row memos: a row-by-row stage recomputes only the rows it has not seen before.
 
-The memo of a stage is its last output, each row tagged with the hash of the input row it
+The memo of a stage is its outputs, each row tagged with the hash of the input row it
 came from, kept in the snapshot store under a fingerprint of the stage's code and the
 framework. Change either and the fingerprint changes, so every row is computed afresh.
+Rows of records deleted or edited since stay in the memo until it is next rewritten.
 """
 
 import hashlib
@@ -12,7 +13,7 @@ from types import ModuleType
 
 import pandas as pd
 
-from segmentation_pipeline.core.changes import INPUT_HASH, recompute_changed_rows
+from segmentation_pipeline.core.changes import INPUT_HASH, SOURCE_HASH, recompute_changed_rows
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.snapshots import SnapshotStore
 
@@ -28,19 +29,42 @@ def code_fingerprint(module: ModuleType, framework: Framework) -> str:
     return digest.hexdigest()[:16]
 
 
+# A night's newly computed rows go to a small delta file beside the memo; the memo itself
+# is rewritten (and the delta folded in) once the delta exceeds this share of it.
+DELTA_SHARE = 0.1
+
+
 def memoized_rows(
     store: SnapshotStore,
     name: str,
     fingerprint: str,
     inputs: pd.DataFrame,
     compute: Callable[[pd.DataFrame], pd.DataFrame],
+    keep_hash: bool = False,
 ) -> tuple[pd.DataFrame, int]:
     """`compute(inputs)`, reusing the stored outputs of input rows seen before; returns
-    the outputs and how many rows were computed this time."""
-    file_name = f"{fingerprint}.pkl"
-    memo = store.get_pickle(name, file_name)
+    the outputs and how many rows were computed this time. With `keep_hash`, each output
+    row keeps the hash of its input row as SOURCE_HASH, for later stages to key on.
+
+    The memo is a file of outputs plus a delta file of the rows computed since, so a
+    night that computes 1% of the rows writes 1% of them."""
+    base_file, delta_file = f"{fingerprint}.pkl", f"{fingerprint}.delta.pkl"
+    base = store.get_pickle(name, base_file)
+    delta = store.get_pickle(name, delta_file) if base is not None else None
+    memo = base if delta is None else pd.concat([base, delta], ignore_index=True)
     outputs, computed = recompute_changed_rows(inputs, memo, compute)
-    if computed or memo is None or len(memo) != len(outputs):
-        store.put_pickle(name, file_name, outputs)
-        store.prune(name, keep={file_name})
+    if base is None or computed and computed + _rows(delta) > DELTA_SHARE * len(base):
+        store.put_pickle(name, base_file, outputs)
+        store.prune(name, keep={base_file})
+    elif computed:
+        fresh = outputs[~outputs[INPUT_HASH].isin(memo[INPUT_HASH].to_numpy())]
+        grown = fresh if delta is None else pd.concat([delta, fresh], ignore_index=True)
+        store.put_pickle(name, delta_file, grown)
+        store.prune(name, keep={base_file, delta_file})
+    if keep_hash:
+        return outputs.rename(columns={INPUT_HASH: SOURCE_HASH}), computed
     return outputs.drop(columns=[INPUT_HASH]), computed
+
+
+def _rows(frame: pd.DataFrame | None) -> int:
+    return 0 if frame is None else len(frame)

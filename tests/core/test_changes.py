@@ -1,12 +1,16 @@
 """Folding an extract into the previous snapshot: positions kept, changes named exactly;
 and recomputing only the rows a row-by-row stage has not seen."""
 
+import numpy as np
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segmentation_pipeline.core.changes import (
     INPUT_HASH,
     ROW_HASH,
     ChangeSet,
+    group_hashes,
     merge_extract,
     recompute_changed_rows,
     row_hashes,
@@ -137,3 +141,29 @@ def test_a_night_without_changes_computes_nothing_and_keeps_the_dtypes():
     outputs, computed = recompute_changed_rows(BASE, memo, doubled(calls))
     assert computed == 0 and len(calls) == 1
     pd.testing.assert_frame_equal(outputs, memo)
+
+
+def test_a_group_hash_changes_with_any_member_and_with_their_order():
+    hashes = np.array([11, 22, 33, 44], dtype=np.uint64)
+    groups = np.array([0, 0, 1, 1])
+    base = group_hashes(hashes, groups, 2)
+    edited = group_hashes(np.array([11, 22, 33, 45], dtype=np.uint64), groups, 2)
+    swapped = group_hashes(np.array([22, 11, 33, 44], dtype=np.uint64), groups, 2)
+    regrouped = group_hashes(hashes, np.array([0, 1, 1, 1]), 2)
+    assert edited[0] == base[0] and edited[1] != base[1]
+    assert swapped[0] != base[0] and swapped[1] == base[1]
+    assert regrouped[0] != base[0] and regrouped[1] != base[1]
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=30), st.randoms())
+def test_a_group_hash_depends_on_its_members_not_on_where_they_sit(values, rnd):
+    """Members interleaved with another group's rows, in the same relative order, hash
+    alike."""
+    alone = group_hashes(np.array(values, dtype=np.uint64), np.zeros(len(values), int), 1)
+    others = [rnd.randrange(2**64) for _ in values]
+    mixed, groups = [], []
+    for mine, theirs in zip(values, others, strict=True):
+        mixed += [theirs, mine]
+        groups += [1, 0]
+    together = group_hashes(np.array(mixed, dtype=np.uint64), np.array(groups), 2)
+    assert together[0] == alone[0]

@@ -64,3 +64,31 @@ def test_standardizing_through_the_memo_equals_standardizing_everything(tmp_path
 
     assert 30 <= computed < 60
     pd.testing.assert_frame_equal(outputs, standardize(night.reset_index(drop=True)))
+
+
+def test_a_small_night_writes_a_delta_and_a_big_one_rewrites_the_memo(tmp_path):
+    store = SnapshotStore(str(tmp_path))
+    inputs = pd.DataFrame({"Id": [f"a{i}" for i in range(100)], "Name": ["x"] * 100})
+
+    def upper(rows):
+        return pd.DataFrame({"name_upper": rows["Name"].str.upper()})
+
+    memoized_rows(store, "stage", "v1", inputs, upper)
+    memo = tmp_path / "stage" / "v1.pkl"
+    written = memo.stat().st_mtime_ns
+
+    night = inputs.copy()
+    night.loc[:4, "Name"] = "y"  # 5 of 100: under the 10% share
+    outputs, computed = memoized_rows(store, "stage", "v1", night, upper)
+    assert computed == 5 and memo.stat().st_mtime_ns == written
+    assert (tmp_path / "stage" / "v1.delta.pkl").exists()
+    assert outputs["name_upper"].tolist() == ["Y"] * 5 + ["X"] * 95
+
+    _, computed = memoized_rows(store, "stage", "v1", night, upper)
+    assert computed == 0  # the delta's rows are known
+
+    night.loc[:19, "Name"] = "z"  # 20 more: the memo is rewritten, the delta folded in
+    outputs, computed = memoized_rows(store, "stage", "v1", night, upper)
+    assert computed == 20 and memo.stat().st_mtime_ns != written
+    assert sorted(p.name for p in (tmp_path / "stage").iterdir()) == ["v1.pkl"]
+    assert outputs["name_upper"].tolist() == ["Z"] * 20 + ["X"] * 80

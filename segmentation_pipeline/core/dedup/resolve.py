@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.changes import SOURCE_HASH, group_hashes
 from segmentation_pipeline.core.dedup.blocking import candidate_pairs
 from segmentation_pipeline.core.dedup.clustering import (
     Clusters,
@@ -168,6 +169,11 @@ def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
     sizes = np.bincount(clusters.labels, minlength=n)
     survivor_rows = survivors.index.to_numpy()
     survivors["duplicate_count"] = (sizes[clusters.labels[survivor_rows]] - 1).astype(int)
+    if SOURCE_HASH in frame.columns:
+        # A survivor is made of its cluster's rows: it is unchanged exactly when they are.
+        members = frame[SOURCE_HASH].to_numpy(dtype=np.uint64)
+        by_cluster = group_hashes(members, clusters.labels, n)
+        survivors[SOURCE_HASH] = by_cluster[clusters.labels[survivor_rows]]
     audit = _audit(frame, merge, clusters, matched, config.sum_fields)
     account_id = frame["account_id"].to_numpy(dtype=object)
 

@@ -48,6 +48,8 @@ def accounts_standardized(
     fw = framework.load()
     # Row by row: a night where 1% of accounts changed standardizes that 1%. The memo is
     # keyed by the code, the framework and the contents of its standardization tables.
+    # Each row keeps the hash of its CRM record (SOURCE_HASH): dedup and enrichment key
+    # their own reuse on it instead of hashing a million rows again.
     fingerprint = code_fingerprint(standardize_module, fw) + fw.standardization.tables_digest()
     standardized, computed = memoized_rows(
         snapshots.store(),
@@ -55,6 +57,7 @@ def accounts_standardized(
         fingerprint,
         crm_accounts,
         lambda rows: standardize_accounts(rows, fw),
+        keep_hash=True,
     )
     report = data_quality_report(crm_accounts, standardized)
     metadata = frame_metadata(

@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from segmentation_pipeline.core.changes import SOURCE_HASH
 from segmentation_pipeline.core.dedup import AUDIT_COLUMNS, deduplicate
 from segmentation_pipeline.core.schema import STANDARD_ACCOUNT_COLUMNS
 
@@ -115,3 +117,15 @@ def test_every_account_is_accounted_for_exactly_once(framework, standardize, row
     assert set(result.audit["survivor_id"]) <= set(survivors)
     assert result.survivors["duplicate_count"].sum() == len(folded)
     assert 0.0 <= result.duplicate_rate_after <= 1.0
+
+
+def test_a_survivor_is_known_by_the_crm_records_it_was_made_of(framework, standardize):
+    """With the hash of each CRM record beside its row, a survivor's hash covers its
+    whole cluster: editing a folded duplicate changes its survivor's hash, no other."""
+    frame = standardize(ROWS)
+    frame[SOURCE_HASH] = np.arange(1, len(frame) + 1, dtype=np.uint64)
+    before = deduplicate(frame, framework).survivors.set_index("account_id")[SOURCE_HASH]
+    frame.loc[frame["account_id"] == "A3", SOURCE_HASH] = np.uint64(99)  # a folded duplicate
+    after = deduplicate(frame, framework).survivors.set_index("account_id")[SOURCE_HASH]
+    assert after["A1"] != before["A1"]
+    assert after.drop("A1").equals(before.drop("A1"))
