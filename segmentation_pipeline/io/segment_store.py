@@ -14,6 +14,7 @@ from segmentation_pipeline.core.history import HISTORY_COLUMNS, HistoryChanges
 from segmentation_pipeline.core.transitions import (
     DECISION_COLUMNS,
     TRANSITION_COLUMNS,
+    WITHDRAWN,
     PriorState,
     empty_decisions,
     empty_transitions,
@@ -27,6 +28,11 @@ _TIMES = {"valid_from", "valid_to", "opened_at", "closed_at", "decided_at"}
 _FLAGS = {"provisional", "at_risk", "segment_override", "is_current"}
 _NUMBERS = {"composite_score", "firmographic_score", "behavioral_score", "value_score"}
 _KEYS = {"history_id", "transition_id"}
+# The queue columns the gate reads (core.transitions.gate_transitions).
+GATE_READS = (
+    "transition_id", "account_id", "from_segment", "to_segment", "status", "opened_at",
+    "closed_at",
+)  # fmt: skip
 
 
 def _table(name: str, columns: tuple[str, ...], metadata: sa.MetaData) -> sa.Table:
@@ -133,9 +139,16 @@ class SegmentStore:
         return frame if len(frame) else empty_decisions()
 
     def prior_state(self) -> PriorState:
-        """What the queue gate needs: the queue, the decisions, the open history."""
+        """What the queue gate needs: the queue rows that can still matter (not the
+        withdrawn ones) and their columns the gate reads, the decisions, and each
+        account's current history status."""
+        queue = self._read(
+            TRANSITIONS, TRANSITIONS.c.status != WITHDRAWN, list(GATE_READS)
+        ).reindex(columns=list(TRANSITION_COLUMNS))
         return PriorState(
-            self.transitions(), self.decisions(), self.open_history(["account_id", "status"])
+            queue if len(queue) else empty_transitions(),
+            self.decisions(),
+            self.open_history(["account_id", "status"]),
         )
 
     def record_decision(
