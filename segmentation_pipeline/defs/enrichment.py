@@ -7,22 +7,38 @@ secrets and addresses.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from dataclasses import replace
+import sys
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from segmentation_pipeline.core.enrich import EnrichmentResult
+from segmentation_pipeline.core import dedup as dedup_module
+from segmentation_pipeline.core import standardize as standardize_module
+from segmentation_pipeline.core.changes import INPUT_HASH, SOURCE_HASH, row_hashes
+from segmentation_pipeline.core.clock import as_utc
+from segmentation_pipeline.core.enrich import EnrichmentResult, Outcome
+from segmentation_pipeline.core.enrich import reuse as reuse_module
 from segmentation_pipeline.core.enrich.derived import refresh_derived
+from segmentation_pipeline.core.enrich.reuse import EnrichmentMemo, Folded, fold, rows_to_enrich
+from segmentation_pipeline.core.enrich.stats import coverage, newly_filled
 from segmentation_pipeline.defs.assets._metadata import share_table
 from segmentation_pipeline.defs.resources import FirmographicsFileResource
+from segmentation_pipeline.defs.row_memo import code_fingerprint
 from segmentation_pipeline.framework import Framework
+from segmentation_pipeline.io import enrichment as enrichment_io
+from segmentation_pipeline.io import enrichment_cache as cache_io
+from segmentation_pipeline.io import vendors as vendors_module
 from segmentation_pipeline.io.enrichment import enrich_accounts
 from segmentation_pipeline.io.enrichment_cache import EnrichmentCache
-from segmentation_pipeline.io.vendors import build_providers
+from segmentation_pipeline.io.snapshots import SnapshotStore
+from segmentation_pipeline.io.vendors import Provider, build_providers
 from segmentation_pipeline.io.warehouse import Warehouse
 
 REVIEW_TABLES = {
@@ -65,14 +81,10 @@ class FirmographicsResource(FirmographicsFileResource):
         )
 
 
-def run_enrichment(
-    firmographics: FirmographicsFileResource,
-    accounts: pd.DataFrame,
-    framework: Framework,
-    warehouse: Warehouse,
-    now: datetime | None = None,
-) -> EnrichmentResult:
-    """Enrich the accounts; the cache and credit ledger live in the warehouse."""
+MEMO_NAME = "accounts_enriched"
+
+
+def _providers(firmographics: FirmographicsFileResource, framework: Framework):
     settings = framework.enrichment
     keys, urls = {}, {}
     for name, provider in settings.providers.items():
@@ -82,10 +94,188 @@ def run_enrichment(
         url = getattr(firmographics, f"{provider.kind}_base_url", "")
         if url:
             urls[name] = url
-    providers = build_providers(settings, keys, base_urls=urls, file_path=firmographics.path)
+    return build_providers(settings, keys, base_urls=urls, file_path=firmographics.path)
+
+
+def run_enrichment(
+    firmographics: FirmographicsFileResource,
+    accounts: pd.DataFrame,
+    framework: Framework,
+    warehouse: Warehouse,
+    now: datetime | None = None,
+) -> EnrichmentResult:
+    """Enrich the accounts; the cache and credit ledger live in the warehouse."""
+    providers = _providers(firmographics, framework)
+    return _enrich(accounts, providers, framework, warehouse, now or datetime.now(UTC))
+
+
+def _enrich(
+    accounts: pd.DataFrame,
+    providers: dict[str, Provider],
+    framework: Framework,
+    warehouse: Warehouse,
+    now: datetime,
+) -> EnrichmentResult:
     cache = EnrichmentCache(warehouse.engine)
-    result = enrich_accounts(accounts, providers, cache, settings, now or datetime.now(UTC))
+    result = enrich_accounts(accounts, providers, cache, framework.enrichment, now)
     return replace(result, accounts=refresh_derived(result.accounts, framework))
+
+
+def enrichment_fingerprint(
+    framework: Framework, firmographics: FirmographicsFileResource, providers: dict
+) -> str:
+    """What an enrichment result depends on besides its input rows and the cache: the
+    code (of standardization and dedup too, as input rows are known by the hash of the
+    CRM records they came from), the framework and its tables, the offline file (its
+    size and modification time) and which vendors can be asked, at which address (never
+    their keys)."""
+    digest = hashlib.sha256(framework.standardization.tables_digest().encode())
+    for module in (reuse_module, standardize_module, dedup_module, vendors_module):
+        digest.update(code_fingerprint(module, framework).encode())
+    for module in (enrichment_io, cache_io, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    path = Path(firmographics.path) if firmographics.path else None
+    if path is not None and path.exists():
+        stat = path.stat()
+        digest.update(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for name in sorted(providers):
+        digest.update(f"{name}:{type(providers[name]).__name__}".encode())
+    for kind in ("pdl", "apollo"):
+        digest.update(str(getattr(firmographics, f"{kind}_base_url", "")).encode())
+    return digest.hexdigest()[:16]
+
+
+def input_hashes(accounts: pd.DataFrame) -> np.ndarray:
+    """What identifies an input row's content: the hash dedup derived from the CRM
+    records behind it (SOURCE_HASH), or, without one, a hash of the row itself."""
+    if SOURCE_HASH in accounts.columns:
+        return accounts[SOURCE_HASH].to_numpy(dtype=np.uint64)
+    return row_hashes(accounts).to_numpy()
+
+
+@dataclass(frozen=True)
+class IncrementalEnrichment:
+    result: EnrichmentResult
+    memo: EnrichmentMemo  # to save once the review tables hold this result
+    enriched: int  # accounts enriched this run
+    carried_over: int  # accounts whose last result still held
+    changed_ids: list[str]  # accounts whose review rows may differ (enriched or gone)
+    full: bool  # the review tables' partition must be replaced whole
+
+
+def _load_memo(store: SnapshotStore, fingerprint: str) -> EnrichmentMemo | None:
+    stored = store.get_pickle(MEMO_NAME, f"{fingerprint}.pkl")
+    if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
+        return None
+    try:
+        return EnrichmentMemo(**stored)
+    except TypeError:  # a memo of an earlier layout
+        return None
+
+
+def save_enrichment_memo(store: SnapshotStore, run: IncrementalEnrichment) -> None:
+    """Keep this run's result for the next one; older memos go."""
+    file_name = f"{run.memo.fingerprint}.pkl"
+    store.put_pickle(MEMO_NAME, file_name, dict(vars(run.memo)))
+    store.prune(MEMO_NAME, keep={file_name})
+
+
+def _fetched(lookups: pd.DataFrame) -> pd.DataFrame:
+    """The newest answer per domain and provider that a run fetched and the cache kept."""
+    kept = lookups[~lookups["from_cache"].astype(bool) & lookups["outcome"].isin(["hit", "miss"])]
+    newest = kept.groupby(["domain", "provider"], sort=False)["fetched_at"].max().reset_index()
+    return newest[["domain", "provider", "fetched_at"]]
+
+
+def _unanswered(lookups: pd.DataFrame) -> tuple[str, ...]:
+    """Domains some provider failed on or skipped this run."""
+    unanswered = lookups["outcome"].isin([Outcome.FAILED.value, Outcome.SKIPPED.value])
+    return tuple(sorted(set(lookups.loc[unanswered, "domain"].dropna())))
+
+
+def _whole_result(
+    accounts: pd.DataFrame, fresh: EnrichmentResult, folded: Folded, fields: list[str]
+) -> EnrichmentResult:
+    """The folded result, measured over every account; what this run asked and spent
+    stays the run's own."""
+    enriched = folded.accounts.drop(columns=[INPUT_HASH])
+    budget_left = folded.non_matches[folded.non_matches["reason"] == "budget"]
+    stats = {
+        **fresh.stats,
+        "accounts": len(accounts),
+        "coverage_before": coverage(accounts, fields),
+        "coverage_after": coverage(enriched, fields),
+        "fields_filled": newly_filled(accounts, enriched, fields),
+        "conflicts": len(folded.conflicts),
+        "non_matches": len(folded.non_matches),
+        "accounts_left_by_budget": int(budget_left["account_id"].nunique()),
+    }
+    return replace(
+        fresh,
+        accounts=enriched,
+        provenance=folded.provenance,
+        conflicts=folded.conflicts,
+        non_matches=folded.non_matches,
+        stats=stats,
+    )
+
+
+def enrich_changed_accounts(
+    firmographics: FirmographicsFileResource,
+    accounts: pd.DataFrame,
+    framework: Framework,
+    warehouse: Warehouse,
+    store: SnapshotStore,
+    partition: str,
+    now: datetime | None = None,
+) -> IncrementalEnrichment:
+    """`run_enrichment`, carrying over the last run's result for every account whose
+    row, cache answers and stale state are what that run saw (`core.enrich.reuse`).
+    Save the memo with `save_enrichment_memo` once the review tables are written."""
+    now = as_utc(now or datetime.now(UTC))
+    settings = framework.enrichment
+    providers = _providers(firmographics, framework)
+    fingerprint = enrichment_fingerprint(framework, firmographics, providers)
+    memo = _load_memo(store, fingerprint)
+    hashes = input_hashes(accounts)
+    changed: set[str] = set()
+    if memo is not None:
+        changed = EnrichmentCache(warehouse.engine).domains_changed(
+            list(providers), memo.enriched_at, now, settings.cache, memo.fetched
+        )
+    reuse = rows_to_enrich(accounts, hashes, memo, settings, now, changed)
+    subset = accounts[reuse.enrich].reset_index(drop=True)
+    fresh = _enrich(subset, providers, framework, warehouse, now)
+    memo_columns = [] if memo is None else [c for c in memo.accounts if c != INPUT_HASH]
+    if memo is not None and list(fresh.accounts.columns) != memo_columns:
+        # The accounts gained or lost a column: nothing of the memo fits.
+        memo, reuse = None, rows_to_enrich(accounts, hashes, None, settings, now, changed)
+        subset = accounts
+        fresh = _enrich(accounts, providers, framework, warehouse, now)
+    folded = fold(
+        reuse, hashes, memo, fresh.accounts, fresh.provenance, fresh.conflicts,
+        fresh.non_matches,
+    )  # fmt: skip
+    result = _whole_result(accounts, fresh, folded, settings.filled_fields)
+    changed_ids = list(subset["account_id"].astype(str))
+    if memo is not None:
+        held = set(memo.accounts["account_id"].astype(str))
+        changed_ids += sorted(held - set(accounts["account_id"].astype(str)))
+    memo_out = EnrichmentMemo(
+        fingerprint=fingerprint,
+        enriched_at=now,
+        accounts=folded.accounts,
+        provenance=folded.provenance,
+        conflicts=folded.conflicts,
+        non_matches=folded.non_matches,
+        fetched=_fetched(fresh.lookups),
+        partition=partition,
+        retry_domains=_unanswered(fresh.lookups),
+    )
+    full = memo is None or memo.partition != partition
+    return IncrementalEnrichment(
+        result, memo_out, int(reuse.enrich.sum()), reuse.carried, changed_ids, full
+    )
 
 
 def _provider_table(providers: pd.DataFrame) -> dg.MetadataValue:
@@ -134,14 +324,28 @@ def enrichment_metadata(result: EnrichmentResult) -> dict:
 
 
 def write_review_tables(
-    result: EnrichmentResult, warehouse: Warehouse, partition_column: str, month: str
+    result: EnrichmentResult,
+    warehouse: Warehouse,
+    partition_column: str,
+    month: str,
+    changed_ids: list[str] | None = None,
 ) -> dict[str, int]:
-    """Conflicts, the non-match queue and provenance, replaced for the month."""
+    """Conflicts, the non-match queue and provenance for the month, in one transaction:
+    replaced whole, or, given `changed_ids`, only those accounts' rows."""
     written = {}
-    for attribute, table in REVIEW_TABLES.items():
-        frame = getattr(result, attribute).copy()
-        for column in _VALUE_COLUMNS:
-            if column in frame.columns:
-                frame[column] = [None if pd.isna(v) else str(v) for v in frame[column]]
-        written[table] = warehouse.replace_partition(table, frame, partition_column, month)
+    with warehouse.transaction() as tx:
+        for attribute, table in REVIEW_TABLES.items():
+            frame = getattr(result, attribute)
+            if changed_ids is not None:
+                frame = frame[frame["account_id"].isin(set(changed_ids))]
+            frame = frame.copy()
+            for column in _VALUE_COLUMNS:
+                if column in frame.columns:
+                    frame[column] = [None if pd.isna(v) else str(v) for v in frame[column]]
+            if changed_ids is None:
+                written[table] = tx.replace_partition(table, frame, partition_column, month)
+            else:
+                written[table] = tx.replace_partition_keys(
+                    table, frame, partition_column, month, "account_id", changed_ids
+                )
     return written

@@ -52,6 +52,12 @@ ledger_table = sa.Table(
 )
 
 
+def _utc(moment: object) -> pd.Timestamp:
+    """A stored moment (text on SQLite, a datetime on PostgreSQL) as a UTC timestamp."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
 def _row(answer: Answer) -> dict[str, object]:
     row: dict[str, object] = {
         "domain": answer.domain,
@@ -119,6 +125,56 @@ class EnrichmentCache:
                 from_cache=True,
             )
         return out
+
+    def domains_changed(
+        self,
+        providers: Sequence[str],
+        judged_at: datetime,
+        now: datetime,
+        ttl: CacheTtl,
+        fetched_then: pd.DataFrame,
+    ) -> set[str]:
+        """Domains whose remembered answers differ now from what a run at `judged_at`
+        saw: answers within their TTL then and past it now, and answers fetched since
+        that run started other than its own (`fetched_then`: domain, provider,
+        fetched_at of each answer it fetched). Not seen: a run writing at the same time
+        that re-fetched, within that window, an answer the first run also fetched."""
+        if not providers:
+            return set()
+        judged_at, now = as_utc(judged_at), as_utc(now)
+        c = cache_table.c
+        expired = [
+            sa.and_(
+                c.outcome == outcome.value,
+                c.fetched_at > judged_at - timedelta(days=days),
+                c.fetched_at <= now - timedelta(days=days),
+            )
+            for outcome, days in ((Outcome.HIT, ttl.hit_days), (Outcome.MISS, ttl.miss_days))
+        ]
+        wanted = c.provider.in_(list(providers))
+        recent = sa.and_(wanted, c.fetched_at >= judged_at)
+        own = pd.to_datetime(fetched_then["fetched_at"], utc=True)
+        with self.engine.connect() as conn:
+            changed = set(
+                conn.execute(
+                    sa.select(c.domain).distinct().where(wanted, sa.or_(*expired))
+                ).scalars()
+            )
+            count, latest = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(c.fetched_at)).where(recent)
+            ).one()
+            if not count:
+                return changed
+            # The common case: what was written since is exactly that run's own answers.
+            if count == len(own) and _utc(latest) == own.max():
+                return changed
+            since = sa.select(c.domain, sa.func.max(c.fetched_at)).where(recent).group_by(c.domain)
+            written = pd.DataFrame(conn.execute(since).all(), columns=["domain", "fetched_at"])
+        newest = pd.to_datetime(written["fetched_at"], utc=True, format="ISO8601")
+        own_newest = own.groupby(fetched_then["domain"].to_numpy()).max()
+        seen = pd.to_datetime(written["domain"].map(own_newest), utc=True)
+        newer = (seen.isna() | (newest > seen)).to_numpy(dtype=bool)
+        return changed | set(written["domain"][newer])
 
     def _rows_for(
         self, conn: sa.Connection, domains: Sequence[str], providers: Sequence[str]

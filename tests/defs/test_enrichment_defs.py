@@ -15,6 +15,7 @@ from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
     FirmographicsFileResource,
     FrameworkResource,
+    SnapshotStoreResource,
     WarehouseResource,
 )
 from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH
@@ -65,7 +66,7 @@ def firmographics_file(tmp_path: Path) -> str:
     return str(path)
 
 
-def materialize(frame, framework_file, warehouse_url, firmographics):
+def materialize(frame, framework_file, warehouse_url, firmographics, memo_dir=None):
     @dg.asset(name="accounts_deduplicated", partitions_def=monthly_partitions)
     def upstream() -> pd.DataFrame:
         return frame
@@ -78,6 +79,9 @@ def materialize(frame, framework_file, warehouse_url, firmographics):
             "framework": FrameworkResource(path=framework_file),
             "firmographics": firmographics,
             "warehouse": WarehouseResource(url=warehouse_url),
+            "snapshots": SnapshotStoreResource(
+                base_dir=str(memo_dir or Path(framework_file).parent / "memo")
+            ),
         },
         raise_on_error=False,
     )
@@ -172,3 +176,44 @@ def test_an_enabled_vendor_without_a_key_is_a_clear_error(
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "provider 'pdl' is enabled but no API key was given" in str(failure)
+
+
+def _comparable(frame: pd.DataFrame) -> list[tuple]:
+    """Rows without the moments of fetching (a rerun from scratch fetches again)."""
+    kept = [c for c in frame.columns if not c.endswith("fetched_at") and c != "from_cache"]
+    rows = frame[kept].astype(object).where(frame[kept].notna(), None)
+    return sorted(map(tuple, rows.to_numpy().tolist()), key=repr)
+
+
+def test_a_night_with_one_edit_enriches_that_account_and_matches_a_run_from_scratch(
+    pdl_server, framework_file, firmographics_file, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PDL_API_KEY", SECRET)
+    monkeypatch.setenv("PDL_BASE_URL", pdl_server.url)
+    firmographics = FirmographicsResource.from_environment(firmographics_file)
+    night_url = f"sqlite:///{tmp_path / 'night.sqlite'}"
+    first = deduplicated(["umbrella.org", "acme.com", "globex.io", "nobody.org"])
+    assert materialize(first, framework_file, night_url, firmographics, tmp_path / "m").success
+
+    edited = first.copy()
+    edited.loc[3, "domain"] = "initech.co.uk"  # a3 moves to a domain PDL knows
+    night = materialize(edited, framework_file, night_url, firmographics, tmp_path / "m")
+    metadata = metadata_of(night)
+    assert metadata["accounts_enriched_this_run"].value == 1
+    assert metadata["accounts_carried_over"].value == 3
+    assert metadata["review_tables_write"].value == "changed accounts only"
+
+    scratch_url = f"sqlite:///{tmp_path / 'scratch.sqlite'}"
+    scratch = materialize(edited, framework_file, scratch_url, firmographics, tmp_path / "s")
+    assert metadata_of(scratch)["accounts_carried_over"].value == 0
+    incremental, whole = (
+        night.asset_value("accounts_enriched"),
+        scratch.asset_value("accounts_enriched"),
+    )
+    assert list(incremental["account_id"]) == list(whole["account_id"])
+    assert _comparable(incremental) == _comparable(whole)
+    for table in ("enrichment_provenance", "enrichment_non_matches", "enrichment_conflicts"):
+        assert _comparable(Warehouse(night_url).read_table(table)) == _comparable(
+            Warehouse(scratch_url).read_table(table)
+        ), table
+    assert metadata["fields_filled"].value == metadata_of(scratch)["fields_filled"].value

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.enrich.answers import Outcome, failed, hit, miss
@@ -86,3 +87,33 @@ def test_the_last_answer_for_a_domain_in_one_batch_wins(cache):
     answer = cache.fresh(["acme.com"], ["pdl"], T, TTL)["acme.com"]["pdl"]
     assert answer.outcome is Outcome.HIT and answer.values == {"industry": "Software"}
     assert answer.fetched_at == T
+
+
+def _own(*answers) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(a.domain, a.provider, a.fetched_at) for a in answers],
+        columns=["domain", "provider", "fetched_at"],
+    )
+
+
+def test_a_runs_own_answers_are_no_news_to_it_later_ones_are(cache):
+    """What an enrichment memo made at T needs redone: domains answered since by
+    someone else, and answers that aged out of their TTL since T."""
+    old_hit = hit("file", "old.com", {"industry": "Retail"}, 1.0, T - timedelta(days=89))
+    old_miss = miss("file", "gone.org", T - timedelta(days=13))
+    cache.store([old_hit, old_miss, hit("file", "steady.com", {}, 1.0, T - timedelta(days=5))])
+    own = [hit("file", "acme.com", {"industry": "Software"}, 1.0, T + timedelta(minutes=1))]
+    cache.store(own)
+    tomorrow = T + timedelta(days=1)
+    assert cache.domains_changed(["file"], T, T, TTL, _own(*own)) == set()
+    # a day on: the 89-day-old hit and the 13-day-old miss aged out
+    assert cache.domains_changed(["file"], T, tomorrow, TTL, _own(*own)) == {"old.com", "gone.org"}
+    # another run answers for acme.com again, and for a new domain
+    cache.store(
+        [
+            hit("file", "acme.com", {"industry": "Media"}, 1.0, T + timedelta(hours=2)),
+            miss("file", "new.io", T + timedelta(hours=2)),
+        ]
+    )
+    assert cache.domains_changed(["file"], T, T, TTL, _own(*own)) == {"acme.com", "new.io"}
+    assert cache.domains_changed(["pdl"], T, T, TTL, _own(*own)) == set()

@@ -91,7 +91,7 @@ def _flagged(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower() in _TRUE
 
 
-def _stale(values: pd.Series, cutoff: datetime) -> np.ndarray:
+def stale_mask(values: pd.Series, cutoff: datetime) -> np.ndarray:
     """Verified before the cut-off; a stamp that does not parse is not stale."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     stamps = pd.to_datetime(pd.Series(uniques, dtype=object), errors="coerce", utc=True,
@@ -113,7 +113,7 @@ def plan_enrichment(
     flags = accounts.get(settings.revalidate_column)
     flagged = np.zeros(size, bool) if flags is None else per_distinct(flags, _flagged).astype(bool)
     verified = accounts.get(settings.verified_at_column)
-    stale = np.zeros(size, bool) if verified is None else _stale(verified, cutoff)
+    stale = np.zeros(size, bool) if verified is None else stale_mask(verified, cutoff)
     key_gap = np.zeros(size, bool)
     for f in key:
         key_gap |= empty[f]

@@ -5,14 +5,16 @@ import pandas as pd
 
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.enrichment import (
+    enrich_changed_accounts,
     enrichment_metadata,
-    run_enrichment,
+    save_enrichment_memo,
     write_review_tables,
 )
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
     FirmographicsFileResource,
     FrameworkResource,
+    SnapshotStoreResource,
     WarehouseResource,
 )
 
@@ -26,7 +28,8 @@ SNAPSHOT_COLUMN = "snapshot_month"
     description="Deduplicated accounts with empty firmographic fields filled by the provider "
     "waterfall, provenance next to every filled value; CRM values win. Writes the "
     "enrichment_cache, enrichment_conflicts, enrichment_non_matches and "
-    "enrichment_provenance warehouse tables.",
+    "enrichment_provenance warehouse tables. Accounts whose row, cache answers and stale "
+    "state are what the last run saw keep that run's result.",
 )
 def accounts_enriched(
     context: dg.AssetExecutionContext,
@@ -34,14 +37,29 @@ def accounts_enriched(
     framework: FrameworkResource,
     firmographics: FirmographicsFileResource,
     warehouse: WarehouseResource,
+    snapshots: SnapshotStoreResource,
 ) -> dg.MaterializeResult:
-    client = warehouse.client()
-    result = run_enrichment(firmographics, accounts_deduplicated, framework.load(), client)
-    written = write_review_tables(result, client, SNAPSHOT_COLUMN, context.partition_key)
+    client, store = warehouse.client(), snapshots.store()
+    run = enrich_changed_accounts(
+        firmographics, accounts_deduplicated, framework.load(), client, store,
+        context.partition_key,
+    )  # fmt: skip
+    result = run.result
+    written = write_review_tables(
+        result, client, SNAPSHOT_COLUMN, context.partition_key,
+        None if run.full else run.changed_ids,
+    )  # fmt: skip
+    save_enrichment_memo(store, run)
+    context.log.info(
+        "enriched %d accounts, carried %d over from the last run", run.enriched, run.carried_over
+    )
     metadata = frame_metadata(
         result.accounts,
         ["account_id", "domain", "industry", "industry_source", "employees", "country_code"],
     )
     metadata.update(enrichment_metadata(result))
+    metadata["accounts_enriched_this_run"] = dg.MetadataValue.int(run.enriched)
+    metadata["accounts_carried_over"] = dg.MetadataValue.int(run.carried_over)
     metadata["review_tables"] = dg.MetadataValue.json(written)
+    metadata["review_tables_write"] = "replaced" if run.full else "changed accounts only"
     return dg.MaterializeResult(value=result.accounts, metadata=metadata)

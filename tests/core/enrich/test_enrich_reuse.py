@@ -1,0 +1,153 @@
+"""Which accounts a night enriches again, and how their results fold into the last run's."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.changes import INPUT_HASH, row_hashes
+from segmentation_pipeline.core.enrich.reuse import EnrichmentMemo, fold, rows_to_enrich
+from segmentation_pipeline.framework.enrichment import EnrichmentSettings
+
+LAST_NIGHT = datetime(2026, 6, 14, 2, tzinfo=UTC)
+TONIGHT = LAST_NIGHT + timedelta(days=1)
+SETTINGS = EnrichmentSettings()  # stale after 365 days
+
+
+def accounts(**changes: list) -> pd.DataFrame:
+    frame = {
+        "account_id": ["a1", "a2", "a3", "a4"],
+        "domain": ["acme.com", "www.acme.com", "globex.io", "initech.net"],
+        "industry": ["Software", None, "Retail", None],
+        "firmographics_verified_at": ["2026-01-01"] * 4,
+    }
+    frame.update(changes)
+    return pd.DataFrame(frame)
+
+
+def memo_of(frame: pd.DataFrame, non_matches: list[tuple[str, str]] = ()) -> EnrichmentMemo:
+    """A memo as last night would have left it: one enriched row per account (tagged
+    'last night'), one provenance row per account."""
+    enriched = frame.assign(industry_source="last night")
+    enriched[INPUT_HASH] = row_hashes(frame).to_numpy()
+    ids = list(frame["account_id"])
+    return EnrichmentMemo(
+        fingerprint="f",
+        enriched_at=LAST_NIGHT,
+        accounts=enriched,
+        provenance=pd.DataFrame({"account_id": ids, "value": ["old"] * len(ids)}),
+        conflicts=pd.DataFrame({"account_id": pd.Series(dtype=object)}),
+        non_matches=pd.DataFrame(
+            {
+                "account_id": [a for a, _ in non_matches],
+                "reason": [r for _, r in non_matches],
+            },
+            dtype=object,
+        ),
+        fetched=pd.DataFrame({"domain": ["acme.com"], "fetched_at": [LAST_NIGHT]}),
+        partition="2026-06-01",
+    )
+
+
+def plan(frame, memo, changed_domains=(), now=TONIGHT):
+    return rows_to_enrich(
+        frame, row_hashes(frame).to_numpy(), memo, SETTINGS, now, set(changed_domains)
+    )
+
+
+def test_without_a_memo_every_account_is_enriched():
+    reuse = plan(accounts(), None)
+    assert reuse.enrich.tolist() == [True] * 4
+    assert reuse.carried == 0
+
+
+def test_a_night_without_changes_enriches_nobody():
+    frame = accounts()
+    reuse = plan(frame, memo_of(frame))
+    assert reuse.enrich.tolist() == [False] * 4
+    assert reuse.memo_rows.tolist() == [0, 1, 2, 3]
+
+
+def test_an_edited_account_is_enriched_with_the_accounts_sharing_its_domain():
+    before = accounts()
+    tonight = accounts(industry=["Software", None, "Retail", "Banking"])  # a4 edited
+    assert plan(tonight, memo_of(before)).enrich.tolist() == [False, False, False, True]
+    # a2's edit puts acme.com in play: a1 (same registrable domain) comes along
+    tonight = accounts(industry=["Software", "Media", "Retail", None])
+    assert plan(tonight, memo_of(before)).enrich.tolist() == [True, True, False, False]
+
+
+def test_a_failed_or_budget_refused_lookup_is_retried_a_plain_miss_is_not():
+    frame = accounts()
+    memo = memo_of(frame, non_matches=[("a3", "failed"), ("a4", "no_match")])
+    assert plan(frame, memo).enrich.tolist() == [False, False, True, False]
+    memo = memo_of(frame, non_matches=[("a4", "budget")])
+    assert plan(frame, memo).enrich.tolist() == [False, False, False, True]
+
+
+def test_a_domain_a_provider_failed_on_is_looked_up_again_whatever_the_account_holds():
+    frame = accounts()
+    memo = replace(memo_of(frame), retry_domains=("initech.net",))
+    assert plan(frame, memo).enrich.tolist() == [False, False, False, True]
+
+
+def test_new_or_expired_cache_answers_put_their_domain_back_in_play():
+    frame = accounts()
+    reuse = plan(frame, memo_of(frame), changed_domains={"globex.io"})
+    assert reuse.enrich.tolist() == [False, False, True, False]
+
+
+def test_an_account_that_went_stale_since_the_memo_is_enriched_again():
+    # Verified 365 days before tonight: not stale last night, stale tonight.
+    frame = accounts(
+        firmographics_verified_at=["2025-06-15T01:00:00Z", "2026-01-01", "2026-01-01", None]
+    )
+    assert plan(frame, memo_of(frame)).enrich.tolist() == [True, True, False, False]
+
+
+def test_a_memo_from_the_future_is_not_trusted():
+    frame = accounts()
+    reuse = plan(frame, memo_of(frame), now=LAST_NIGHT - timedelta(hours=1))
+    assert reuse.enrich.all()
+
+
+def test_rows_are_found_by_content_wherever_they_moved():
+    frame = accounts()
+    shuffled = frame.iloc[[3, 1, 0, 2]].reset_index(drop=True)
+    reuse = plan(shuffled, memo_of(frame))
+    assert reuse.memo_rows.tolist() == [3, 1, 0, 2]
+
+
+def test_fold_keeps_input_order_and_each_accounts_own_review_rows():
+    before = accounts()
+    memo = memo_of(before)
+    tonight = accounts(industry=["Software", None, "Retail", "Banking"]).iloc[[3, 0, 1, 2]]
+    tonight = tonight.reset_index(drop=True)  # a4 (edited) first now
+    tonight = tonight[tonight["account_id"] != "a2"].reset_index(drop=True)  # a2 left
+    hashes = row_hashes(tonight).to_numpy()
+    reuse = plan(tonight, memo)
+    assert reuse.enrich.tolist() == [True, False, False]
+
+    fresh = tonight[reuse.enrich].assign(industry_source="tonight").reset_index(drop=True)
+    fresh_provenance = pd.DataFrame({"account_id": ["a4", "a4"], "value": ["new", "new"]})
+    folded = fold(
+        reuse, hashes, memo, fresh, fresh_provenance, memo.conflicts.iloc[:0],
+        memo.non_matches.iloc[:0],
+    )  # fmt: skip
+
+    assert folded.accounts["account_id"].tolist() == ["a4", "a1", "a3"]
+    assert folded.accounts["industry_source"].tolist() == ["tonight", "last night", "last night"]
+    assert folded.accounts[INPUT_HASH].tolist() == hashes.tolist()
+    assert sorted(map(tuple, folded.provenance.to_numpy().tolist())) == [
+        ("a1", "old"), ("a3", "old"), ("a4", "new"), ("a4", "new"),
+    ]  # fmt: skip
+
+
+def test_fold_without_a_memo_is_the_fresh_result():
+    frame = accounts()
+    hashes = row_hashes(frame).to_numpy()
+    reuse = plan(frame, None)
+    folded = fold(reuse, hashes, None, frame, frame.iloc[:0], frame.iloc[:0], frame.iloc[:0])
+    assert folded.accounts.drop(columns=[INPUT_HASH]).equals(frame)
+    assert np.array_equal(folded.accounts[INPUT_HASH].to_numpy(), hashes)
