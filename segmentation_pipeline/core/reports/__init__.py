@@ -12,6 +12,7 @@ from segmentation_pipeline.core.reports.book import (
     TransitionsTableError,
     csm_accounts,
     csm_book,
+    pending_moves,
     pending_transitions,
 )
 from segmentation_pipeline.core.reports.distribution import (
@@ -40,6 +41,7 @@ __all__ = [
     "health_by_segment",
     "migration_matrix",
     "migration_pivot",
+    "pending_moves",
     "pending_transitions",
     "segment_retention",
     "segment_summary",

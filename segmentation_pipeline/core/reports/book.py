@@ -6,6 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segmentation_pipeline.core.columns import join
 
 UNASSIGNED_OWNER = "(unassigned)"
 TRANSITION_COLUMNS: tuple[str, ...] = ("account_id", "from_segment", "to_segment", "status")
@@ -64,6 +68,24 @@ def pending_transitions(transitions: pd.DataFrame) -> pd.Series:
     alone = pd.Series(text[single].to_numpy(), index=pd.Index(ids[single], name=ids.name))
     result = pd.concat([alone, joined]) if len(joined) else alone
     return result.astype(joined.dtype if len(joined) else text.dtype).sort_index(kind="stable")
+
+
+def pending_moves(assignments: pd.DataFrame) -> pd.Series:
+    """account_id -> 'Tier 2 -> Tier 1' for every account whose boundary crossing is
+    waiting for review in this run's assignments (the same rows the review queue holds
+    as pending once segment_operations has written them). A frame without the gate's
+    columns has none."""
+    if not {"transition_status", "transition_from", "transition_to"} <= set(assignments):
+        return pd.Series(dtype=object)
+    status = pa.array(assignments["transition_status"], type=pa.string(), from_pandas=True)
+    waiting = pc.fill_null(pc.equal(status, PENDING_STATUS), False).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(waiting)
+    parts = [
+        pa.array(assignments[c].take(rows), type=pa.string(), from_pandas=True)
+        for c in ("transition_from", "transition_to")
+    ]
+    text = join(parts[0], " -> ", parts[1]).to_numpy(zero_copy_only=False)
+    return pd.Series(text, index=pd.Index(assignments["account_id"].take(rows)), dtype=object)
 
 
 def _owners(assignments: pd.DataFrame) -> pd.Series:

@@ -27,8 +27,6 @@ from segmentation_pipeline.core.reports import (
     ALL_DIMENSION,
     BOOK_INPUT_COLUMNS,
     CSM_ACCOUNT_COLUMNS,
-    TRANSITION_COLUMNS,
-    TransitionsTableError,
     arr_by_segment,
     csm_accounts,
     csm_book,
@@ -37,7 +35,7 @@ from segmentation_pipeline.core.reports import (
     health_by_segment,
     migration_matrix,
     migration_pivot,
-    pending_transitions,
+    pending_moves,
     segment_retention,
     segment_summary,
     shift_month,
@@ -58,7 +56,6 @@ from segmentation_pipeline.io.report_files import (
 )
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.io.warehouse_partitions import (
-    read_columns,
     read_partition,
     store_partition,
 )
@@ -269,20 +266,12 @@ def segment_migration_report(
 
 def _csm_frames(
     assignments: pd.DataFrame,
-    warehouse: Warehouse,
-    log,
     columns: Sequence[str] = CSM_ACCOUNT_COLUMNS,
 ) -> tuple:
-    """The CSM account list (with pending transitions, when the review queue exists) and
-    the book of business built from it; `columns` of the account list."""
-    pending = None
-    transitions = read_columns(warehouse, TRANSITIONS_TABLE, TRANSITION_COLUMNS)
-    if not transitions.empty:
-        try:
-            pending = pending_transitions(transitions)
-        except TransitionsTableError as exc:
-            log.warning("pending transitions left out: %s", exc)
-    accounts = csm_accounts(assignments, pending, columns)
+    """The CSM account list (with the crossings waiting for review, as this run's
+    assignments carry them) and the book of business built from it; `columns` of the
+    account list."""
+    accounts = csm_accounts(assignments, pending_moves(assignments), columns)
     return accounts, csm_book(accounts)
 
 
@@ -298,7 +287,7 @@ def csm_book_report(
     segment_assignments: pd.DataFrame,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    _, book = _csm_frames(segment_assignments, warehouse.client(), context.log, BOOK_INPUT_COLUMNS)
+    _, book = _csm_frames(segment_assignments, BOOK_INPUT_COLUMNS)
     metadata = _store(context, warehouse, "report_csm_book", book)
     metadata["owners"] = int(book["owner_id"].nunique())
     return dg.MaterializeResult(metadata=metadata)
@@ -317,7 +306,7 @@ def csm_views(
     warehouse: WarehouseResource,
     config: ReportFiles,
 ) -> dg.MaterializeResult:
-    accounts, book = _csm_frames(segment_assignments, warehouse.client(), context.log)
+    accounts, book = _csm_frames(segment_assignments)
     folder = Path(config.folder) / "csm" / context.partition_key[:7]
     digests = owner_digests(accounts, book, context.partition_key)
     previous = read_json(folder / DIGESTS_FILE)

@@ -8,6 +8,7 @@ from segmentation_pipeline.core.reports import (
     TransitionsTableError,
     csm_accounts,
     csm_book,
+    pending_moves,
     pending_transitions,
 )
 from tests.core.reports.history import FEB, snapshot
@@ -64,3 +65,16 @@ def test_the_book_from_the_narrow_account_list_is_the_same():
     narrow = csm_accounts(feb, pending, BOOK_INPUT_COLUMNS)
     assert list(narrow.columns) == list(BOOK_INPUT_COLUMNS)
     pd.testing.assert_frame_equal(csm_book(narrow), csm_book(csm_accounts(feb, pending)))
+
+
+def test_crossings_waiting_for_review_come_from_the_assignments_gate_columns():
+    assignments = pd.DataFrame(
+        {
+            "account_id": ["a1", "a2", "a3"],
+            "transition_status": ["pending", "applied", None],
+            "transition_from": ["Tier 2", "Tier 3", None],
+            "transition_to": ["Tier 1", "Tier 2", None],
+        }
+    )
+    assert pending_moves(assignments).to_dict() == {"a1": "Tier 2 -> Tier 1"}
+    assert pending_moves(assignments.drop(columns=["transition_status"])).empty
