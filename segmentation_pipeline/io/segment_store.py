@@ -140,16 +140,23 @@ class SegmentStore:
 
     def prior_state(self) -> PriorState:
         """What the queue gate needs: the queue rows that can still matter (not the
-        withdrawn ones) and their columns the gate reads, the decisions, and each
-        account's current history status."""
+        withdrawn ones) and their columns the gate reads, the decisions, and the open
+        history rows of the accounts that have a provisional one."""
         queue = self._read(
             TRANSITIONS, TRANSITIONS.c.status != WITHDRAWN, list(GATE_READS)
         ).reindex(columns=list(TRANSITION_COLUMNS))
-        return PriorState(
-            queue if len(queue) else empty_transitions(),
-            self.decisions(),
-            self.open_history(["account_id", "status"]),
+        # Only the open rows of accounts with a provisional one: the gate asks of each
+        # account only whether its latest open row is provisional.
+        current = HISTORY.c.is_current.is_(True)
+        provisional = sa.select(HISTORY.c.account_id).where(
+            current, HISTORY.c.status == "provisional"
         )
+        history = self._read(
+            HISTORY,
+            sa.and_(current, HISTORY.c.account_id.in_(provisional)),
+            ["account_id", "status"],
+        )
+        return PriorState(queue if len(queue) else empty_transitions(), self.decisions(), history)
 
     def record_decision(
         self,
