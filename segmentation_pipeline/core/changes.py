@@ -81,15 +81,15 @@ def merge_extract(
     replaced[where_held[known & ~same]] = True
 
     # Held rows keep their place; edited ones take it over; new ones follow in extract order.
-    kept = held[~gone & ~replaced]
+    # One take over held + changed rows (on Arrow-backed text a take is a full copy).
     changed = keyed[~same]
-    order = np.concatenate(
-        [
-            np.flatnonzero(~gone & ~replaced),
-            np.where(known[~same], where_held[~same], len(held) + np.arange((~same).sum())),
-        ]
-    )
-    merged = pd.concat([kept, changed], ignore_index=True).iloc[np.argsort(order, kind="stable")]
+    changed_positions = len(held) + np.arange(len(changed))
+    source = np.where(~gone & ~replaced, np.arange(len(held)), -1)
+    edited_at = where_held[~same]
+    edited = known[~same]
+    source[edited_at[edited]] = changed_positions[edited]
+    source = np.concatenate([source[~gone | replaced], changed_positions[~edited]])
+    merged = pd.concat([held, changed], ignore_index=True).take(source)
 
     if full_refresh:
         rows_without_key = unkeyed
@@ -134,14 +134,22 @@ def recompute_changed_rows(
         fresh[INPUT_HASH] = hashes[missing]
     if missing.all():
         return fresh, len(inputs)
-    reused = known.iloc[hit[~missing]].reset_index(drop=True)
     if not missing.any():
-        return reused, 0
-    combined = pd.concat([reused, fresh[reused.columns]], ignore_index=True)
-    order = np.concatenate([np.flatnonzero(~missing), np.flatnonzero(missing)])
-    outputs = combined.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
-    differing = {c: reused[c].dtype for c in outputs if outputs[c].dtype != reused[c].dtype}
-    return outputs.astype(differing), int(missing.sum())
+        return known.iloc[hit].reset_index(drop=True), 0
+    return take_rows(known, hit, fresh), int(missing.sum())
+
+
+def take_rows(known: pd.DataFrame, at: np.ndarray, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Rows in order: `known`'s row at[i] where at[i] >= 0, else the next row of `fresh`
+    (same columns), with `known`'s dtypes. One take over both frames: on Arrow-backed
+    text a take costs as much as the copy, so it is done once."""
+    fresh_rows = at < 0
+    positions = at.copy()
+    positions[fresh_rows] = len(known) + np.arange(int(fresh_rows.sum()))
+    combined = pd.concat([known, fresh[known.columns]], ignore_index=True)
+    outputs = combined.take(positions).reset_index(drop=True)
+    differing = {c: known[c].dtype for c in outputs if outputs[c].dtype != known[c].dtype}
+    return outputs.astype(differing)
 
 
 SOURCE_HASH = "_source_hash"

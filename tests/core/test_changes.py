@@ -167,3 +167,20 @@ def test_a_group_hash_depends_on_its_members_not_on_where_they_sit(values, rnd):
         groups += [1, 0]
     together = group_hashes(np.array(mixed, dtype=np.uint64), np.array(groups), 2)
     assert together[0] == alone[0]
+
+
+def test_an_edit_wins_over_a_reported_deletion_of_the_same_record():
+    snapshot, _ = merge(None, BASE)
+    edited = accounts(("b", "Beta", "250", "2026-11-02"))
+    merged, changes = merge(snapshot, edited, deleted_ids=["b"])
+    assert ids(merged) == ["a", "b", "c"]
+    assert merged.loc[1, "ARR__c"] == "250"
+
+
+def test_a_field_new_to_the_extract_is_kept_and_empty_on_older_records():
+    snapshot, _ = merge(None, BASE)
+    extract = accounts(("d", "Delta", "400", "2026-11-02")).assign(Region__c="EMEA")
+    merged, _ = merge(snapshot, extract)
+    assert ids(merged) == ["a", "b", "c", "d"]
+    assert merged["Region__c"].tolist()[-1] == "EMEA"
+    assert merged["Region__c"].isna().sum() == 3
