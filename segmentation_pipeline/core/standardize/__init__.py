@@ -15,7 +15,11 @@ from segmentation_pipeline.core.standardize.industry import IndustryMatcher, pic
 from segmentation_pipeline.core.standardize.names import name_key, name_keys
 from segmentation_pipeline.core.standardize.numbers import parse_count, parse_money
 from segmentation_pipeline.core.standardize.phone import phone_to_e164
-from segmentation_pipeline.core.standardize.quality import data_quality_report
+from segmentation_pipeline.core.standardize.quality import (
+    data_quality_report,
+    quality_flags,
+    report_from_flags,
+)
 from segmentation_pipeline.core.standardize.regions import region_for
 from segmentation_pipeline.core.standardize.text import Parsed
 
@@ -26,6 +30,8 @@ __all__ = [
     "band_name",
     "band_names",
     "data_quality_report",
+    "quality_flags",
+    "report_from_flags",
     "name_key",
     "name_keys",
     "parse_count",

@@ -89,20 +89,38 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def data_quality_report(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.DataFrame:
-    """One row per standardized field: populated / standardized shares before and after."""
+FLAG_KINDS = ("populated", "standard_before", "standard_after")
+
+
+def quality_flags(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.DataFrame:
+    """Per row and field, the three facts the report counts: raw text populated, raw text
+    already standard, standard value after. A row's flags depend on that row alone, so a
+    row memo can keep them beside the standardized row."""
     if len(raw) != len(standardized):
         raise ValueError(
             f"raw ({len(raw)} rows) and standardized ({len(standardized)} rows) must align"
         )
     src = raw_columns(raw)
-    n = len(src)
-    rows = []
+    flags = {}
     for spec in FIELDS:
         text = on_distinct(src[spec.source], as_text)
         populated = text.notna().to_numpy()
-        standard_before = populated & spec.already_standard(text, standardized)
-        standard_after = _has_value(standardized, spec.target)
+        flags[f"{spec.name}:populated"] = populated
+        flags[f"{spec.name}:standard_before"] = populated & spec.already_standard(
+            text, standardized
+        )
+        flags[f"{spec.name}:standard_after"] = _has_value(standardized, spec.target)
+    return pd.DataFrame(flags)
+
+
+def report_from_flags(flags: pd.DataFrame) -> pd.DataFrame:
+    """The report of `quality_flags` (in any row order)."""
+    n = len(flags)
+    rows = []
+    for spec in FIELDS:
+        populated = flags[f"{spec.name}:populated"].to_numpy(dtype=bool)
+        standard_before = flags[f"{spec.name}:standard_before"].to_numpy(dtype=bool)
+        standard_after = flags[f"{spec.name}:standard_after"].to_numpy(dtype=bool)
         rows.append(
             {
                 "field": spec.name,
@@ -117,3 +135,8 @@ def data_quality_report(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.Dat
             }
         )
     return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+def data_quality_report(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.DataFrame:
+    """One row per standardized field: populated / standardized shares before and after."""
+    return report_from_flags(quality_flags(raw, standardized))

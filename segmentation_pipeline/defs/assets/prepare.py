@@ -5,7 +5,11 @@ import pandas as pd
 
 from segmentation_pipeline.core import standardize as standardize_module
 from segmentation_pipeline.core.dedup import deduplicate
-from segmentation_pipeline.core.standardize import data_quality_report, standardize_accounts
+from segmentation_pipeline.core.standardize import (
+    quality_flags,
+    report_from_flags,
+    standardize_accounts,
+)
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, SnapshotStoreResource
@@ -13,6 +17,14 @@ from segmentation_pipeline.defs.row_memo import code_fingerprint, memoized_rows
 
 _QUALITY_COLUMNS = ["field", "populated_before", "standardized_before", "populated_after",
                     "standardized_after", "unresolved"]  # fmt: skip
+
+
+QUALITY_FLAG = "_quality:"
+
+
+def _with_quality_flags(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.DataFrame:
+    flags = quality_flags(raw, standardized).add_prefix(QUALITY_FLAG)
+    return pd.concat([standardized, flags.set_axis(standardized.index)], axis=1)
 
 
 def _quality_table(report: pd.DataFrame) -> dg.MetadataValue:
@@ -51,15 +63,20 @@ def accounts_standardized(
     # Each row keeps the hash of its CRM record (SOURCE_HASH): dedup and enrichment key
     # their own reuse on it instead of hashing a million rows again.
     fingerprint = code_fingerprint(standardize_module, fw) + fw.standardization.tables_digest()
+    # The data-quality flags of a row ride in the memo with it, so the report is a sum.
     standardized, computed = memoized_rows(
         snapshots.store(),
         "accounts_standardized",
         fingerprint,
         crm_accounts,
-        lambda rows: standardize_accounts(rows, fw),
+        lambda rows: _with_quality_flags(rows, standardize_accounts(rows, fw)),
         keep_hash=True,
     )
-    report = data_quality_report(crm_accounts, standardized)
+    flag_columns = [c for c in standardized.columns if c.startswith(QUALITY_FLAG)]
+    report = report_from_flags(
+        standardized[flag_columns].rename(columns=lambda c: c[len(QUALITY_FLAG) :])
+    )
+    standardized = standardized.drop(columns=flag_columns)
     metadata = frame_metadata(
         standardized, ["account_id", "name", "domain", "industry", "country_code", "arr_tier"]
     )

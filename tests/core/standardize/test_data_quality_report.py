@@ -1,6 +1,11 @@
 import pandas as pd
 
-from segmentation_pipeline.core.standardize import data_quality_report, standardize_accounts
+from segmentation_pipeline.core.standardize import (
+    data_quality_report,
+    quality_flags,
+    report_from_flags,
+    standardize_accounts,
+)
 
 
 def test_report_before_and_after(framework):
@@ -28,3 +33,23 @@ def test_report_before_and_after(framework):
     assert (website["populated_before"], website["standardized_before"]) == (0.5, 0.5)
     assert website["standardized_after"] == 1.0
     assert report.loc["name", "unresolved"] == 0
+
+
+def test_the_report_is_a_sum_of_row_flags_so_rows_can_be_flagged_apart(framework):
+    """A row memo flags each row once, when it is standardized: the report over flags of
+    rows flagged on different nights, in any order, is the report over all of them."""
+    raw = pd.DataFrame(
+        {
+            "Id": ["1", "2", "3", "4"],
+            "Name": ["Acme", "Zed", "Bolt", "Quo"],
+            "BillingCountry": ["US", "usa", "Atlantis", None],
+            "Phone": ["+1 650 253 0000", "not a phone", None, "(650) 253-0000"],
+        }
+    )
+    whole = data_quality_report(raw, standardize_accounts(raw, framework))
+    halves = [raw.iloc[:2].reset_index(drop=True), raw.iloc[2:].reset_index(drop=True)]
+    flags = [quality_flags(half, standardize_accounts(half, framework)) for half in halves]
+    apart = report_from_flags(pd.concat(flags[::-1], ignore_index=True))
+    pd.testing.assert_frame_equal(apart, whole)
+    # "not a phone", and a national number on an account without a country
+    assert whole.set_index("field").loc["phone", "unresolved"] == 2
