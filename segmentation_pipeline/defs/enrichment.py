@@ -26,7 +26,13 @@ from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.core.enrich import EnrichmentResult, Outcome
 from segmentation_pipeline.core.enrich import reuse as reuse_module
 from segmentation_pipeline.core.enrich.derived import refresh_derived
-from segmentation_pipeline.core.enrich.reuse import EnrichmentMemo, Folded, fold, rows_to_enrich
+from segmentation_pipeline.core.enrich.reuse import (
+    LOOKUP_DOMAIN,
+    EnrichmentMemo,
+    Folded,
+    fold,
+    rows_to_enrich,
+)
 from segmentation_pipeline.core.enrich.stats import coverage, newly_filled
 from segmentation_pipeline.defs.assets._metadata import share_table
 from segmentation_pipeline.defs.resources import FirmographicsFileResource
@@ -161,23 +167,69 @@ class IncrementalEnrichment:
     carried_over: int  # accounts whose last result still held
     changed_ids: list[str]  # accounts whose review rows may differ (enriched or gone)
     full: bool  # the review tables' partition must be replaced whole
+    base_hashes: np.ndarray | None = None  # row hashes of the memo file it started from
+    from_base: np.ndarray | None = None  # per row: carried from that file
 
 
-def _load_memo(store: SnapshotStore, fingerprint: str) -> EnrichmentMemo | None:
-    stored = store.get_pickle(MEMO_NAME, f"{fingerprint}.pkl")
+# The rows enriched since the memo was last written whole go to a delta file beside it;
+# the memo is rewritten once the delta and the rows it retires pass this share of it.
+DELTA_SHARE = 0.1
+_MEMO_FRAMES = ("accounts", "provenance", "conflicts", "non_matches")
+
+
+def _memo_files(fingerprint: str) -> tuple[str, str]:
+    return f"{fingerprint}.pkl", f"{fingerprint}.delta.pkl"
+
+
+def _load_memo(
+    store: SnapshotStore, fingerprint: str
+) -> tuple[EnrichmentMemo | None, np.ndarray | None, int]:
+    """The memo (the memo file with its delta applied, the file's live rows first), the
+    row hashes of the memo file, and how many of its rows are live; or (None, None, 0)."""
+    base_file, delta_file = _memo_files(fingerprint)
+    stored = store.get_pickle(MEMO_NAME, base_file)
     if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
-        return None
+        return None, None, 0
+    base_hashes = stored["accounts"][INPUT_HASH].to_numpy(dtype=np.uint64)
+    live_rows = len(base_hashes)
+    delta = store.get_pickle(MEMO_NAME, delta_file)
+    if isinstance(delta, dict) and delta.get("fingerprint") == fingerprint:
+        live_rows -= int(np.isin(base_hashes, delta["retired"]).sum())
+        retired = delta.pop("retired")
+        for name in _MEMO_FRAMES:
+            base = stored[name]
+            live = ~np.isin(base[INPUT_HASH].to_numpy(dtype=np.uint64), retired)
+            delta[name] = pd.concat([base[live], delta[name]], ignore_index=True)
+        stored = delta
     try:
-        return EnrichmentMemo(**stored)
+        return EnrichmentMemo(**stored), base_hashes, live_rows
     except TypeError:  # a memo of an earlier layout
-        return None
+        return None, None, 0
 
 
 def save_enrichment_memo(store: SnapshotStore, run: IncrementalEnrichment) -> None:
-    """Keep this run's result for the next one; older memos go."""
-    file_name = f"{run.memo.fingerprint}.pkl"
-    store.put_pickle(MEMO_NAME, file_name, dict(vars(run.memo)))
-    store.prune(MEMO_NAME, keep={file_name})
+    """Keep this run's result for the next one: the rows enriched since the memo file
+    was written go to its delta file, or, once the delta has grown, the whole result
+    replaces the memo."""
+    memo = run.memo
+    base_file, delta_file = _memo_files(memo.fingerprint)
+    hashes = memo.accounts[INPUT_HASH].to_numpy(dtype=np.uint64)
+    if run.base_hashes is not None:
+        # Rows carried from the memo file stay there; every other row (enriched this run
+        # or carried from the delta) goes to the delta, superseding any file row.
+        new = ~run.from_base
+        retired = np.setdiff1d(run.base_hashes, hashes[run.from_base])
+        if int(new.sum()) + len(retired) <= DELTA_SHARE * len(run.base_hashes):
+            delta = dict(vars(memo), retired=retired)
+            delta["accounts"] = memo.accounts[new]
+            for name in _MEMO_FRAMES[1:]:
+                table = getattr(memo, name)
+                delta[name] = table[np.isin(table[INPUT_HASH].to_numpy(np.uint64), hashes[new])]
+            store.put_pickle(MEMO_NAME, delta_file, delta)
+            store.prune(MEMO_NAME, keep={base_file, delta_file})
+            return
+    store.put_pickle(MEMO_NAME, base_file, dict(vars(memo)))
+    store.prune(MEMO_NAME, keep={base_file})
 
 
 def _fetched(lookups: pd.DataFrame) -> pd.DataFrame:
@@ -198,7 +250,7 @@ def _whole_result(
 ) -> EnrichmentResult:
     """The folded result, measured over every account; what this run asked and spent
     stays the run's own."""
-    enriched = folded.accounts.drop(columns=[INPUT_HASH])
+    enriched = folded.accounts.drop(columns=[INPUT_HASH, LOOKUP_DOMAIN])
     budget_left = folded.non_matches[folded.non_matches["reason"] == "budget"]
     stats = {
         **fresh.stats,
@@ -213,9 +265,9 @@ def _whole_result(
     return replace(
         fresh,
         accounts=enriched,
-        provenance=folded.provenance,
-        conflicts=folded.conflicts,
-        non_matches=folded.non_matches,
+        provenance=folded.provenance.drop(columns=[INPUT_HASH]),
+        conflicts=folded.conflicts.drop(columns=[INPUT_HASH]),
+        non_matches=folded.non_matches.drop(columns=[INPUT_HASH]),
         stats=stats,
     )
 
@@ -236,7 +288,7 @@ def enrich_changed_accounts(
     settings = framework.enrichment
     providers = _providers(firmographics, framework)
     fingerprint = enrichment_fingerprint(framework, firmographics, providers)
-    memo = _load_memo(store, fingerprint)
+    memo, base_hashes, live_rows = _load_memo(store, fingerprint)
     hashes = input_hashes(accounts)
     changed: set[str] = set()
     if memo is not None:
@@ -246,10 +298,12 @@ def enrich_changed_accounts(
     reuse = rows_to_enrich(accounts, hashes, memo, settings, now, changed)
     subset = accounts[reuse.enrich].reset_index(drop=True)
     fresh = _enrich(subset, providers, framework, warehouse, now)
-    memo_columns = [] if memo is None else [c for c in memo.accounts if c != INPUT_HASH]
+    bookkeeping = (INPUT_HASH, LOOKUP_DOMAIN)
+    memo_columns = [] if memo is None else [c for c in memo.accounts if c not in bookkeeping]
     if memo is not None and list(fresh.accounts.columns) != memo_columns:
         # The accounts gained or lost a column: nothing of the memo fits.
-        memo, reuse = None, rows_to_enrich(accounts, hashes, None, settings, now, changed)
+        memo, base_hashes = None, None
+        reuse = rows_to_enrich(accounts, hashes, None, settings, now, changed)
         subset = accounts
         fresh = _enrich(accounts, providers, framework, warehouse, now)
     folded = fold(
@@ -274,7 +328,14 @@ def enrich_changed_accounts(
     )
     full = memo is None or memo.partition != partition
     return IncrementalEnrichment(
-        result, memo_out, int(reuse.enrich.sum()), reuse.carried, changed_ids, full
+        result,
+        memo_out,
+        int(reuse.enrich.sum()),
+        reuse.carried,
+        changed_ids,
+        full,
+        base_hashes,
+        ~reuse.enrich & (reuse.memo_rows >= 0) & (reuse.memo_rows < live_rows),
     )
 
 

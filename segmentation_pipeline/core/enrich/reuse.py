@@ -24,12 +24,15 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.changes import INPUT_HASH
+from segmentation_pipeline.core.changes import INPUT_HASH, take_rows
 from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.enrich.normalize import normalize_domains
 from segmentation_pipeline.core.enrich.plan import stale_mask
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 
+# The memo's accounts carry each row's normalized domain, so a carried row is not
+# normalized again.
+LOOKUP_DOMAIN = "_lookup_domain"
 # Non-match reasons that a later run may resolve without any input changing.
 RETRIED_REASONS = frozenset({"budget", "failed"})
 
@@ -40,8 +43,8 @@ class EnrichmentMemo:
 
     fingerprint: str
     enriched_at: datetime  # the run's `now`: stale cut-off and TTLs were judged from it
-    accounts: pd.DataFrame  # enriched rows, with INPUT_HASH
-    provenance: pd.DataFrame
+    accounts: pd.DataFrame  # enriched rows, with INPUT_HASH and LOOKUP_DOMAIN
+    provenance: pd.DataFrame  # review rows, each with its account row's INPUT_HASH
     conflicts: pd.DataFrame
     non_matches: pd.DataFrame
     # domain, provider, fetched_at: the answers this run fetched (not from the cache); a
@@ -59,6 +62,7 @@ class Reuse:
 
     enrich: np.ndarray  # bool per input row
     memo_rows: np.ndarray  # per input row: its memo row, -1 when it has none
+    domains: pd.Series  # per input row: its normalized (lookup) domain
 
     @property
     def carried(self) -> int:
@@ -79,16 +83,17 @@ def rows_to_enrich(
     expired since the memo was made; the caller asks the cache."""
     size = len(accounts)
     if memo is None or memo.accounts.empty or now < memo.enriched_at:
-        return Reuse(np.ones(size, bool), np.full(size, -1))
+        domains = normalize_domains(accounts["domain"]).reset_index(drop=True)
+        return Reuse(np.ones(size, bool), np.full(size, -1), domains)
     known = memo.accounts[INPUT_HASH]
     at = pd.Index(known).get_indexer(hashes) if known.is_unique else _first_index(known, hashes)
     enrich = at < 0
+    domains = _lookup_domains(accounts, memo, at)
     non_matches = memo.non_matches
     retried = non_matches["account_id"][non_matches["reason"].isin(RETRIED_REASONS)]
     provisional = member_of(memo.accounts["account_id"].astype(str), retried.astype(str))
     enrich |= (at >= 0) & provisional.to_numpy()[np.maximum(at, 0)]
 
-    domains = normalize_domains(accounts["domain"]).reset_index(drop=True)
     again = set(changed_domains) | set(memo.retry_domains)
     if again:
         enrich |= member_of(domains, pd.Series(sorted(again), dtype=object)).to_numpy()
@@ -99,7 +104,20 @@ def rows_to_enrich(
 
     in_play = domains[enrich].dropna()
     enrich |= (domains.notna() & member_of(domains, in_play)).to_numpy()
-    return Reuse(enrich, np.where(enrich, -1, at))
+    return Reuse(enrich, np.where(enrich, -1, at), domains)
+
+
+def _lookup_domains(accounts: pd.DataFrame, memo: EnrichmentMemo, at: np.ndarray) -> pd.Series:
+    """Normalized domains: a row the memo holds (same content) has the memo's; only the
+    others are normalized afresh."""
+    if LOOKUP_DOMAIN not in memo.accounts.columns:
+        return normalize_domains(accounts["domain"]).reset_index(drop=True)
+    domains = memo.accounts[LOOKUP_DOMAIN].to_numpy(dtype=object)[np.maximum(at, 0)]
+    unknown = at < 0
+    if unknown.any():
+        fresh = normalize_domains(accounts["domain"].iloc[np.flatnonzero(unknown)])
+        domains[unknown] = fresh.to_numpy(dtype=object)
+    return pd.Series(domains, dtype=object)
 
 
 def _first_index(known: pd.Series, hashes: np.ndarray) -> np.ndarray:
@@ -108,13 +126,28 @@ def _first_index(known: pd.Series, hashes: np.ndarray) -> np.ndarray:
     return np.where(positions >= 0, first.index.to_numpy()[np.maximum(positions, 0)], -1)
 
 
-def _carried_rows(table: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
-    return table[member_of(table["account_id"].astype(str), ids).to_numpy()]
+def _carried_rows(table: pd.DataFrame, hashes: np.ndarray) -> pd.DataFrame:
+    """Review rows of the carried account rows (review rows carry their row's hash)."""
+    if INPUT_HASH not in table.columns:  # a memo without row hashes on its review rows
+        return table.iloc[:0]
+    keep = np.isin(table[INPUT_HASH].to_numpy(dtype=np.uint64), hashes)
+    return table[keep]
+
+
+def _tagged(table: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Review rows tagged with the hash of their account's row."""
+    by_account = pd.Series(
+        accounts[INPUT_HASH].to_numpy(dtype=np.uint64), index=accounts["account_id"].astype(str)
+    )
+    at = by_account.index.get_indexer(table["account_id"].astype(str))
+    hashes = np.where(at >= 0, by_account.to_numpy()[np.maximum(at, 0)], np.uint64(0))
+    return table.assign(**{INPUT_HASH: hashes.astype(np.uint64)})
 
 
 @dataclass(frozen=True)
 class Folded:
-    accounts: pd.DataFrame  # with INPUT_HASH, in input order
+    accounts: pd.DataFrame  # with INPUT_HASH and LOOKUP_DOMAIN, in input order
+    # The review tables, each row with the INPUT_HASH of its account's row.
     provenance: pd.DataFrame
     conflicts: pd.DataFrame
     non_matches: pd.DataFrame
@@ -131,26 +164,23 @@ def fold(
 ) -> Folded:
     """The whole result: fresh rows for the re-enriched accounts (in their input order),
     the memo's rows for the others."""
-    fresh_accounts = fresh_accounts.assign(**{INPUT_HASH: hashes[reuse.enrich]})
+    fresh_accounts = fresh_accounts.assign(
+        **{
+            INPUT_HASH: hashes[reuse.enrich],
+            LOOKUP_DOMAIN: reuse.domains[reuse.enrich].to_numpy(dtype=object),
+        }
+    )
+    fresh_tables = [
+        _tagged(t, fresh_accounts) for t in (fresh_provenance, fresh_conflicts, fresh_non_matches)
+    ]
     if memo is None or reuse.enrich.all():
-        return Folded(fresh_accounts, fresh_provenance, fresh_conflicts, fresh_non_matches)
-    carried = memo.accounts.iloc[reuse.memo_rows[~reuse.enrich]].reset_index(drop=True)
-    ids = carried["account_id"].astype(str)
-    if not reuse.enrich.any():
-        accounts = carried
-    else:
-        combined = pd.concat([carried, fresh_accounts[carried.columns]], ignore_index=True)
-        order = np.concatenate([np.flatnonzero(~reuse.enrich), np.flatnonzero(reuse.enrich)])
-        accounts = combined.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
-        differing = {c: carried[c].dtype for c in accounts if accounts[c].dtype != carried[c].dtype}
-        accounts = accounts.astype(differing)
+        return Folded(fresh_accounts, *fresh_tables)
+    carried = hashes[~reuse.enrich]
+    accounts = take_rows(memo.accounts, reuse.memo_rows, fresh_accounts)
     tables = [
-        pd.concat([_carried_rows(old, ids), new], ignore_index=True) if len(new) else
-        _carried_rows(old, ids).reset_index(drop=True)
-        for old, new in (
-            (memo.provenance, fresh_provenance),
-            (memo.conflicts, fresh_conflicts),
-            (memo.non_matches, fresh_non_matches),
+        pd.concat([_carried_rows(old, carried), new], ignore_index=True)
+        for old, new in zip(
+            (memo.provenance, memo.conflicts, memo.non_matches), fresh_tables, strict=True
         )
-    ]  # fmt: skip
+    ]
     return Folded(accounts, *tables)

@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.changes import INPUT_HASH, row_hashes
-from segmentation_pipeline.core.enrich.reuse import EnrichmentMemo, fold, rows_to_enrich
+from segmentation_pipeline.core.enrich.reuse import (
+    LOOKUP_DOMAIN,
+    EnrichmentMemo,
+    fold,
+    rows_to_enrich,
+)
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 
 LAST_NIGHT = datetime(2026, 6, 14, 2, tzinfo=UTC)
@@ -28,22 +33,29 @@ def accounts(**changes: list) -> pd.DataFrame:
 
 def memo_of(frame: pd.DataFrame, non_matches: list[tuple[str, str]] = ()) -> EnrichmentMemo:
     """A memo as last night would have left it: one enriched row per account (tagged
-    'last night'), one provenance row per account."""
+    'last night'), one provenance row per account, review rows tagged with the hash of
+    their account's row."""
     enriched = frame.assign(industry_source="last night")
     enriched[INPUT_HASH] = row_hashes(frame).to_numpy()
+    hash_of = dict(zip(frame["account_id"], enriched[INPUT_HASH], strict=True))
     ids = list(frame["account_id"])
+    non_matched = [a for a, _ in non_matches]
     return EnrichmentMemo(
         fingerprint="f",
         enriched_at=LAST_NIGHT,
         accounts=enriched,
-        provenance=pd.DataFrame({"account_id": ids, "value": ["old"] * len(ids)}),
-        conflicts=pd.DataFrame({"account_id": pd.Series(dtype=object)}),
+        provenance=pd.DataFrame(
+            {"account_id": ids, "value": ["old"] * len(ids), INPUT_HASH: enriched[INPUT_HASH]}
+        ),
+        conflicts=pd.DataFrame(
+            {"account_id": pd.Series(dtype=object), INPUT_HASH: pd.Series(dtype="uint64")}
+        ),
         non_matches=pd.DataFrame(
             {
-                "account_id": [a for a, _ in non_matches],
-                "reason": [r for _, r in non_matches],
-            },
-            dtype=object,
+                "account_id": pd.Series(non_matched, dtype=object),
+                "reason": pd.Series([r for _, r in non_matches], dtype=object),
+                INPUT_HASH: pd.Series([hash_of[a] for a in non_matched], dtype="uint64"),
+            }
         ),
         fetched=pd.DataFrame({"domain": ["acme.com"], "fetched_at": [LAST_NIGHT]}),
         partition="2026-06-01",
@@ -112,6 +124,16 @@ def test_a_memo_from_the_future_is_not_trusted():
     assert reuse.enrich.all()
 
 
+def test_a_carried_row_keeps_the_memos_lookup_domain_a_new_one_is_normalized():
+    frame = accounts()
+    memo = memo_of(frame)
+    memo.accounts[LOOKUP_DOMAIN] = ["from-memo.com"] * 4
+    tonight = accounts(domain=["acme.com", "www.acme.com", "globex.io", "https://new.net/x"])
+    assert plan(tonight, memo).domains.tolist() == [
+        "from-memo.com", "from-memo.com", "from-memo.com", "new.net",
+    ]  # fmt: skip
+
+
 def test_rows_are_found_by_content_wherever_they_moved():
     frame = accounts()
     shuffled = frame.iloc[[3, 1, 0, 2]].reset_index(drop=True)
@@ -131,17 +153,19 @@ def test_fold_keeps_input_order_and_each_accounts_own_review_rows():
 
     fresh = tonight[reuse.enrich].assign(industry_source="tonight").reset_index(drop=True)
     fresh_provenance = pd.DataFrame({"account_id": ["a4", "a4"], "value": ["new", "new"]})
-    folded = fold(
-        reuse, hashes, memo, fresh, fresh_provenance, memo.conflicts.iloc[:0],
-        memo.non_matches.iloc[:0],
-    )  # fmt: skip
+    no_rows = pd.DataFrame({"account_id": pd.Series(dtype=object)})
+    folded = fold(reuse, hashes, memo, fresh, fresh_provenance, no_rows, no_rows)
 
     assert folded.accounts["account_id"].tolist() == ["a4", "a1", "a3"]
     assert folded.accounts["industry_source"].tolist() == ["tonight", "last night", "last night"]
     assert folded.accounts[INPUT_HASH].tolist() == hashes.tolist()
-    assert sorted(map(tuple, folded.provenance.to_numpy().tolist())) == [
+    provenance = folded.provenance
+    assert sorted(map(tuple, provenance[["account_id", "value"]].to_numpy().tolist())) == [
         ("a1", "old"), ("a3", "old"), ("a4", "new"), ("a4", "new"),
     ]  # fmt: skip
+    # each review row carries the hash of the account row it belongs to
+    by_account = dict(zip(folded.accounts["account_id"], folded.accounts[INPUT_HASH], strict=True))
+    assert provenance[INPUT_HASH].tolist() == provenance["account_id"].map(by_account).tolist()
 
 
 def test_fold_without_a_memo_is_the_fresh_result():
@@ -149,5 +173,8 @@ def test_fold_without_a_memo_is_the_fresh_result():
     hashes = row_hashes(frame).to_numpy()
     reuse = plan(frame, None)
     folded = fold(reuse, hashes, None, frame, frame.iloc[:0], frame.iloc[:0], frame.iloc[:0])
-    assert folded.accounts.drop(columns=[INPUT_HASH]).equals(frame)
+    assert folded.accounts.drop(columns=[INPUT_HASH, LOOKUP_DOMAIN]).equals(frame)
+    assert folded.accounts[LOOKUP_DOMAIN].tolist() == [
+        "acme.com", "acme.com", "globex.io", "initech.net",
+    ]  # fmt: skip
     assert np.array_equal(folded.accounts[INPUT_HASH].to_numpy(), hashes)
