@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.core.util.hashing import combine_hash_arrays
 
 ROW_HASH = "_row_hash"
 
@@ -37,7 +38,33 @@ def row_hashes(frame: pd.DataFrame, ignore: Sequence[str] = ()) -> pd.Series:
     as_text = frame[columns].astype(
         {c: "string" for c in columns if not pd.api.types.is_string_dtype(frame[c].dtype)}
     )
-    return pd.util.hash_pandas_object(as_text, index=False).astype("uint64")
+    return pd.Series(frame_hashes(as_text), index=frame.index, dtype="uint64")
+
+
+def _categorize(values: pd.Series, sample: int = 2_000) -> bool:
+    """Whether to hash a column through its distinct values (pandas' default): yes unless
+    an even sample of its rows is mostly distinct values and it has no missing value
+    (a missing value hashes differently down the two paths)."""
+    if len(values) <= sample or values.hasnans:
+        return True
+    step = len(values) // sample
+    return values.iloc[::step].nunique(dropna=False) <= 0.5 * sample
+
+
+def frame_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """`pd.util.hash_pandas_object(frame, index=False)`, value for value, faster: pandas
+    factorizes every text column before hashing it, which doubles the work on columns of
+    distinct values (names, ids, explanations); complete ones are hashed directly, which
+    gives the same hashes."""
+    if not len(frame.columns):
+        return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    columns = (
+        pd.util.hash_pandas_object(
+            frame.iloc[:, i], index=False, categorize=_categorize(frame.iloc[:, i])
+        ).to_numpy()
+        for i in range(frame.shape[1])
+    )
+    return combine_hash_arrays(columns, frame.shape[1])
 
 
 def merge_extract(

@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from segmentation_pipeline.core.changes import frame_hashes
+
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
@@ -313,9 +315,7 @@ class WarehouseWriter:
         rows = frame.assign(
             **{
                 partition_column: partition_key,
-                ROW_HASH_COLUMN: pd.util.hash_pandas_object(frame, index=False)
-                .to_numpy()
-                .view("int64"),
+                ROW_HASH_COLUMN: frame_hashes(frame).view("int64"),
             }
         )
         table = self.table(name, rows)

@@ -10,6 +10,7 @@ from segmentation_pipeline.core.changes import (
     INPUT_HASH,
     ROW_HASH,
     ChangeSet,
+    frame_hashes,
     group_hashes,
     merge_extract,
     recompute_changed_rows,
@@ -184,3 +185,30 @@ def test_a_field_new_to_the_extract_is_kept_and_empty_on_older_records():
     assert ids(merged) == ["a", "b", "c", "d"]
     assert merged["Region__c"].tolist()[-1] == "EMEA"
     assert merged["Region__c"].isna().sum() == 3
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", None]),
+            st.text(max_size=6),
+            st.floats(allow_nan=True, allow_infinity=False),
+            st.booleans(),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from(["object", "str"]),
+)
+def test_frame_hashes_are_pandas_hashes_however_each_column_is_hashed(rows, text_dtype):
+    """frame_hashes chooses per column whether to hash distinct values first; the hashes
+    are pandas' own either way (stored row hashes must not change with the speed-up)."""
+    frame = pd.DataFrame(rows, columns=["tier", "name", "score", "flag"])
+    frame = frame.astype({"tier": text_dtype, "name": text_dtype})
+    expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    assert np.array_equal(frame_hashes(frame), expected)
+    many = pd.concat([frame] * 120, ignore_index=True)  # past the sampling threshold
+    for gap in (False, True):  # distinct names, complete or with a missing one
+        many["name"] = [None if gap and i == 7 else f"n{i}" for i in range(len(many))]
+        many = many.astype({"name": text_dtype})
+        expected = pd.util.hash_pandas_object(many, index=False).to_numpy()
+        assert np.array_equal(frame_hashes(many), expected)
