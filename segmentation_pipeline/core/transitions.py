@@ -253,6 +253,20 @@ def gate_transitions(
     )
 
 
+# What update_queue reads of the assignments.
+_QUEUE_INPUTS: tuple[str, ...] = (
+    "account_id",
+    "composite_score",
+    "transition_id",
+    "transition_from",
+    "transition_to",
+    "transition_direction",
+    "transition_status",
+    "transition_rule",
+    "decided_by",
+)
+
+
 def _days(value: int | None) -> float:
     return np.inf if value is None else float(value)
 
@@ -266,7 +280,10 @@ def update_queue(
     to its tier, was overridden, lost a required field or left the CRM)."""
     now = utc_naive(as_of)
     stored = stored.reindex(columns=list(TRANSITION_COLUMNS))
-    moving = assignments[assignments["transition_id"].notna()]
+    # Only the gate's columns of the moving accounts (not the whole assignment rows).
+    moving = assignments.loc[
+        assignments["transition_id"].notna().to_numpy(dtype=bool), list(_QUEUE_INPUTS)
+    ]
     moving = moving.drop_duplicates("transition_id")
     carried = moving.set_index("transition_id")
     is_pending = stored["status"] == PENDING

@@ -7,10 +7,11 @@ import pandas as pd
 def frame_metadata(
     frame: pd.DataFrame, preview_columns: list[str] | None = None, preview_rows: int = 10
 ) -> dict:
-    preview = frame if preview_columns is None else frame.reindex(columns=preview_columns)
+    head = frame.head(preview_rows)
+    preview = head if preview_columns is None else head.reindex(columns=preview_columns)
     return {
         "dagster/row_count": dg.MetadataValue.int(len(frame)),
-        "preview": dg.MetadataValue.md(preview.head(preview_rows).to_markdown(index=False)),
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
     }
 
 
