@@ -208,7 +208,10 @@ def over_budget(figures: dict, wall_budget: float) -> list[str]:
 
 
 def run_in_child(workdir: Path, args: argparse.Namespace, label: str) -> dict:
-    """One job run in a fresh process, so its peak memory is the pipeline's alone."""
+    """One job run in a fresh process, so its peak memory is the pipeline's alone. The
+    files the previous run (or the data generator) wrote are flushed to disk first: a
+    nightly run does not start while the last night's writes are still being written back."""
+    os.sync()
     figures_file = workdir / f"{label.replace(' ', '_')}.json"
     command = [
         sys.executable,

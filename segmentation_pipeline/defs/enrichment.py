@@ -251,17 +251,20 @@ def _whole_result(
     """The folded result, measured over every account; what this run asked and spent
     stays the run's own."""
     enriched = folded.accounts.drop(columns=[INPUT_HASH, LOOKUP_DOMAIN])
-    budget_left = folded.non_matches[folded.non_matches["reason"] == "budget"]
-    stats = {
-        **fresh.stats,
-        "accounts": len(accounts),
-        "coverage_before": coverage(accounts, fields),
-        "coverage_after": coverage(enriched, fields),
-        "fields_filled": newly_filled(accounts, enriched, fields),
-        "conflicts": len(folded.conflicts),
-        "non_matches": len(folded.non_matches),
-        "accounts_left_by_budget": int(budget_left["account_id"].nunique()),
-    }
+    if len(enriched) == len(fresh.accounts):  # nothing carried over: the run measured it all
+        stats = fresh.stats
+    else:
+        budget_left = folded.non_matches[folded.non_matches["reason"] == "budget"]
+        stats = {
+            **fresh.stats,
+            "accounts": len(accounts),
+            "coverage_before": coverage(accounts, fields),
+            "coverage_after": coverage(enriched, fields),
+            "fields_filled": newly_filled(accounts, enriched, fields),
+            "conflicts": len(folded.conflicts),
+            "non_matches": len(folded.non_matches),
+            "accounts_left_by_budget": int(budget_left["account_id"].nunique()),
+        }
     return replace(
         fresh,
         accounts=enriched,
