@@ -32,6 +32,7 @@ from segmentation_pipeline.core.enrich.reuse import (
     Folded,
     fold,
     rows_to_enrich,
+    uniquely_identified,
 )
 from segmentation_pipeline.core.enrich.stats import coverage, newly_filled
 from segmentation_pipeline.defs.assets._metadata import share_table
@@ -329,7 +330,8 @@ def enrich_changed_accounts(
         partition=partition,
         retry_domains=_unanswered(fresh.lookups),
     )
-    full = memo is None or memo.partition != partition
+    # Review rows are replaced by account id: without one id per account, replace them all.
+    full = memo is None or memo.partition != partition or not uniquely_identified(accounts).all()
     return IncrementalEnrichment(
         result,
         memo_out,

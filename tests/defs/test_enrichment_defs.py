@@ -255,3 +255,23 @@ def test_nights_of_small_edits_go_to_the_memos_delta_and_still_match_a_run_from_
             assert any(
                 p.name.endswith(".delta.pkl") for p in (memo / "accounts_enriched").iterdir()
             )
+
+
+def test_an_account_without_an_id_is_enriched_every_night_and_its_review_rows_not_doubled(
+    framework_file, firmographics_file, tmp_path
+):
+    offline = yaml.safe_load(Path(framework_file).read_text())
+    offline["enrichment"]["providers"]["pdl"]["enabled"] = False
+    Path(framework_file).write_text(yaml.safe_dump(offline))
+    firmographics = FirmographicsFileResource(path=firmographics_file)
+    url = f"sqlite:///{tmp_path / 'night.sqlite'}"
+    frame = deduplicated(["umbrella.org", "nobody.org", "acme.com"])
+    frame.loc[1, "account_id"] = None
+    for _ in range(2):
+        night = materialize(frame, framework_file, url, firmographics, tmp_path / "memo")
+        assert night.success
+    metadata = metadata_of(night)
+    assert metadata["review_tables_write"].value == "replaced"
+    assert metadata["accounts_enriched_this_run"].value == 1  # the one without an id
+    queue = Warehouse(url).read_table("enrichment_non_matches")
+    assert queue["account_id"].isna().sum() == 1

@@ -102,9 +102,19 @@ def rows_to_enrich(
         days = timedelta(days=settings.stale_after_days)
         enrich |= stale_mask(verified, now - days) != stale_mask(verified, memo.enriched_at - days)
 
+    # Review rows are kept per account: an account without an id of its own is never
+    # carried over (its review rows could not be told apart).
+    enrich |= ~uniquely_identified(accounts)
+
     in_play = domains[enrich].dropna()
     enrich |= (domains.notna() & member_of(domains, in_play)).to_numpy()
     return Reuse(enrich, np.where(enrich, -1, at), domains)
+
+
+def uniquely_identified(accounts: pd.DataFrame) -> np.ndarray:
+    """Per row: it has an account id that no other row has."""
+    ids = accounts["account_id"]
+    return (ids.notna() & ~ids.duplicated(keep=False)).to_numpy(dtype=bool)
 
 
 def _lookup_domains(accounts: pd.DataFrame, memo: EnrichmentMemo, at: np.ndarray) -> pd.Series:
@@ -135,12 +145,16 @@ def _carried_rows(table: pd.DataFrame, hashes: np.ndarray) -> pd.DataFrame:
 
 
 def _tagged(table: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Review rows tagged with the hash of their account's row."""
+    """Review rows tagged with the hash of their account's row (0 for an account without
+    an id of its own: such rows are never carried over)."""
+    unique = uniquely_identified(accounts)
     by_account = pd.Series(
-        accounts[INPUT_HASH].to_numpy(dtype=np.uint64), index=accounts["account_id"].astype(str)
+        accounts[INPUT_HASH].to_numpy(dtype=np.uint64)[unique],
+        index=accounts["account_id"][unique].astype(str),
     )
     at = by_account.index.get_indexer(table["account_id"].astype(str))
-    hashes = np.where(at >= 0, by_account.to_numpy()[np.maximum(at, 0)], np.uint64(0))
+    known = np.append(by_account.to_numpy(), np.uint64(0))  # at == -1 picks the 0
+    hashes = known[np.where(at >= 0, at, len(by_account))]
     return table.assign(**{INPUT_HASH: hashes.astype(np.uint64)})
 
 

@@ -178,3 +178,9 @@ def test_fold_without_a_memo_is_the_fresh_result():
         "acme.com", "acme.com", "globex.io", "initech.net",
     ]  # fmt: skip
     assert np.array_equal(folded.accounts[INPUT_HASH].to_numpy(), hashes)
+
+
+def test_accounts_without_an_id_of_their_own_are_always_enriched_again():
+    frame = accounts(account_id=["a1", None, "a3", "a3"])
+    frame["domain"] = ["acme.com", "other.org", "globex.io", "initech.net"]
+    assert plan(frame, memo_of(frame)).enrich.tolist() == [False, True, True, True]
