@@ -191,6 +191,8 @@ def _load_memo(
     stored = store.get_pickle(MEMO_NAME, base_file)
     if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
         return None, None, 0
+    if not all(INPUT_HASH in getattr(stored.get(name), "columns", ()) for name in _MEMO_FRAMES):
+        return None, None, 0  # a memo of an earlier layout: its rows cannot be matched
     base_hashes = stored["accounts"][INPUT_HASH].to_numpy(dtype=np.uint64)
     live_rows = len(base_hashes)
     delta = store.get_pickle(MEMO_NAME, delta_file)

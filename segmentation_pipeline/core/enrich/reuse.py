@@ -138,8 +138,6 @@ def _first_index(known: pd.Series, hashes: np.ndarray) -> np.ndarray:
 
 def _carried_rows(table: pd.DataFrame, hashes: np.ndarray) -> pd.DataFrame:
     """Review rows of the carried account rows (review rows carry their row's hash)."""
-    if INPUT_HASH not in table.columns:  # a memo without row hashes on its review rows
-        return table.iloc[:0]
     keep = np.isin(table[INPUT_HASH].to_numpy(dtype=np.uint64), hashes)
     return table[keep]
 
