@@ -253,17 +253,12 @@ def gate_transitions(
     )
 
 
-# What update_queue reads of the assignments.
+# What update_queue reads of the assignments: the account, its score and the gate's
+# columns but the two it does not write to the queue.
 _QUEUE_INPUTS: tuple[str, ...] = (
     "account_id",
     "composite_score",
-    "transition_id",
-    "transition_from",
-    "transition_to",
-    "transition_direction",
-    "transition_status",
-    "transition_rule",
-    "decided_by",
+    *(c for c in GATE_COLUMNS if c not in ("current_tier", "transition_opened_at")),
 )
 
 

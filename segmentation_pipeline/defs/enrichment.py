@@ -37,7 +37,7 @@ from segmentation_pipeline.core.enrich.reuse import (
 from segmentation_pipeline.core.enrich.stats import coverage, newly_filled
 from segmentation_pipeline.defs.assets._metadata import share_table
 from segmentation_pipeline.defs.resources import FirmographicsFileResource
-from segmentation_pipeline.defs.row_memo import code_fingerprint
+from segmentation_pipeline.defs.row_memo import DELTA_SHARE, code_fingerprint
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io import enrichment as enrichment_io
 from segmentation_pipeline.io import enrichment_cache as cache_io
@@ -104,18 +104,6 @@ def _providers(firmographics: FirmographicsFileResource, framework: Framework):
     return build_providers(settings, keys, base_urls=urls, file_path=firmographics.path)
 
 
-def run_enrichment(
-    firmographics: FirmographicsFileResource,
-    accounts: pd.DataFrame,
-    framework: Framework,
-    warehouse: Warehouse,
-    now: datetime | None = None,
-) -> EnrichmentResult:
-    """Enrich the accounts; the cache and credit ledger live in the warehouse."""
-    providers = _providers(firmographics, framework)
-    return _enrich(accounts, providers, framework, warehouse, now or datetime.now(UTC))
-
-
 def _enrich(
     accounts: pd.DataFrame,
     providers: dict[str, Provider],
@@ -173,8 +161,8 @@ class IncrementalEnrichment:
 
 
 # The rows enriched since the memo was last written whole go to a delta file beside it;
-# the memo is rewritten once the delta and the rows it retires pass this share of it.
-DELTA_SHARE = 0.1
+# the memo is rewritten once the delta and the rows it retires pass DELTA_SHARE of it (the
+# row memos' share).
 _MEMO_FRAMES = ("accounts", "provenance", "conflicts", "non_matches")
 
 
@@ -197,11 +185,12 @@ def _load_memo(
     live_rows = len(base_hashes)
     delta = store.get_pickle(MEMO_NAME, delta_file)
     if isinstance(delta, dict) and delta.get("fingerprint") == fingerprint:
-        live_rows -= int(np.isin(base_hashes, delta["retired"]).sum())
         retired = delta.pop("retired")
         for name in _MEMO_FRAMES:
             base = stored[name]
             live = ~np.isin(base[INPUT_HASH].to_numpy(dtype=np.uint64), retired)
+            if name == "accounts":
+                live_rows = int(live.sum())
             delta[name] = pd.concat([base[live], delta[name]], ignore_index=True)
         stored = delta
     try:
@@ -287,9 +276,10 @@ def enrich_changed_accounts(
     partition: str,
     now: datetime | None = None,
 ) -> IncrementalEnrichment:
-    """`run_enrichment`, carrying over the last run's result for every account whose
-    row, cache answers and stale state are what that run saw (`core.enrich.reuse`).
-    Save the memo with `save_enrichment_memo` once the review tables are written."""
+    """Enrich the accounts (the cache and credit ledger live in the warehouse), carrying
+    over the last run's result for every account whose row, cache answers and stale
+    state are what that run saw (`core.enrich.reuse`). Save the memo with
+    `save_enrichment_memo` once the review tables are written."""
     now = as_utc(now or datetime.now(UTC))
     settings = framework.enrichment
     providers = _providers(firmographics, framework)

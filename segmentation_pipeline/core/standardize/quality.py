@@ -89,9 +89,6 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-FLAG_KINDS = ("populated", "standard_before", "standard_after")
-
-
 def quality_flags(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.DataFrame:
     """Per row and field, the three facts the report counts: raw text populated, raw text
     already standard, standard value after. A row's flags depend on that row alone, so a

@@ -63,7 +63,6 @@ from segmentation_pipeline.io.warehouse_partitions import (
 # The docs are a function of the framework alone: their code version is its version, so
 # a framework change marks them stale and the automation condition regenerates them at
 # once; the nightly job regenerates them too (they are in the report group).
-TRANSITIONS_TABLE = "segment_transitions"
 DASHBOARDS_KEPT_PER_MONTH = 5
 
 REPORT = {"group_name": "report", "partitions_def": monthly_partitions}
