@@ -28,6 +28,7 @@ STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
 SQLITE_CACHE_KIB = 256 * 1024
+SQLITE_BUSY_TIMEOUT_MS = 30 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -488,7 +489,15 @@ def _make_sqlite_transactions_atomic(engine: sa.Engine) -> None:
         # A page cache big enough for the indexes of a million-row write (2 MB by default):
         # index inserts otherwise re-read the same pages from disk over and over.
         dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        # Steps of one run may be separate processes (Dagster's multiprocess executor, the
+        # default for runs the daemon launches): readers must not block the writer (WAL),
+        # and a writer waits for another's commit instead of failing (busy timeout).
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at BEGIN, where the busy timeout applies; a
+        # deferred transaction that reads, then writes while another holds the lock,
+        # fails at once with 'database is locked'.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -4,6 +4,7 @@ writes go in bulk, and a write that dies half-way leaves the previous state unto
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -368,3 +369,38 @@ def test_sqlite_values_are_what_the_column_types_bind_processors_make():
         process = column_type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
         expected = [None if v is None else process(v) for v in _python_values(series, column_type)]
         assert _sqlite_values(series, column_type, dialect) == expected, name
+
+
+# --- concurrent steps on one SQLite file ------------------------------------------------
+
+
+def test_sqlite_writers_in_separate_clients_wait_for_each_other(tmp_path):
+    """Steps of one run in separate processes (Dagster's multiprocess executor, the default
+    for runs the daemon launches) write to the same SQLite warehouse: a write that reads
+    first must wait for the other's transaction, not fail with 'database is locked'."""
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    first, second = Warehouse(url), Warehouse(url)
+    first.replace_partition("mirror", snapshot(["a"]).assign(month=NOV), "month", NOV)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_a_write():
+        with first.transaction() as tx:
+            tx.upsert("mirror", snapshot(["b"]).assign(month=NOV), ["account_id"])
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_a_write)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        threading.Timer(0.5, release.set).start()
+        with second.engine.begin() as conn:
+            seen = conn.execute(sa.text("SELECT count(*) FROM mirror")).scalar_one()
+            conn.execute(sa.text("DELETE FROM mirror WHERE account_id = 'a'"))
+    finally:
+        release.set()
+        holder.join()
+    assert seen == 2  # it waited for the first write to commit, then read
+    assert stored(first, "mirror")["account_id"].tolist() == ["b"]
+    first.dispose()
+    second.dispose()
