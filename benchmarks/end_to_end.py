@@ -248,7 +248,10 @@ def child_run(args: argparse.Namespace) -> int:
     )
     import dagster as dg
 
-    with dg.DagsterInstance.local_temp(tempdir=str(workdir / "dagster")) as instance:
+    # No usage statistics from a benchmark: nothing it runs leaves this machine.
+    with dg.DagsterInstance.local_temp(
+        tempdir=str(workdir / "dagster"), overrides={"telemetry": {"enabled": False}}
+    ) as instance:
         figures = run_job(instance, args.month, args.label)
     Path(args.child_run).write_text(json.dumps(figures, default=str))
     return 0 if figures["success"] else 1

@@ -41,6 +41,21 @@ def row_hashes(frame: pd.DataFrame, ignore: Sequence[str] = ()) -> pd.Series:
     return pd.Series(frame_hashes(as_text), index=frame.index, dtype="uint64")
 
 
+def content_hashes(
+    frame: pd.DataFrame, row_hash_ignores: Sequence[str] | None = None
+) -> np.ndarray:
+    """A 64-bit hash per row over every column. A frame that carries ROW_HASH, taken by
+    `merge_extract` over every column but `row_hash_ignores`, has only those columns hashed
+    here, combined with it: the extract already hashed the rest of each record."""
+    if row_hash_ignores is None or ROW_HASH not in frame.columns:
+        return row_hashes(frame).to_numpy()
+    rest = [c for c in row_hash_ignores if c in frame.columns]
+    parts = [frame[ROW_HASH].to_numpy(dtype=np.uint64)]
+    if rest:
+        parts.append(row_hashes(frame[rest]).to_numpy())
+    return combine_hash_arrays(iter(parts), len(parts))
+
+
 def _categorize(values: pd.Series, sample: int = 2_000) -> bool:
     """Whether to hash a column through its distinct values (pandas' default): yes unless
     an even sample of its rows is mostly distinct values and it has no missing value
@@ -140,15 +155,18 @@ def recompute_changed_rows(
     inputs: pd.DataFrame,
     memo: pd.DataFrame | None,
     compute: Callable[[pd.DataFrame], pd.DataFrame],
+    hashes: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Outputs of a row-by-row stage, computing only the input rows the memo has not seen.
 
     `compute` must turn each input row into one output row, in order, whatever other rows
     it is given. `memo` is an earlier result of the same code and config, with its
-    INPUT_HASH column. Returns the outputs (with INPUT_HASH, in input order, with the
-    memo's dtypes) and how many rows were computed.
+    INPUT_HASH column. `hashes` are the input rows' content hashes when the caller has
+    them (`content_hashes`). Returns the outputs (with INPUT_HASH, in input order, with
+    the memo's dtypes) and how many rows were computed.
     """
-    hashes = row_hashes(inputs).to_numpy()
+    if hashes is None:
+        hashes = row_hashes(inputs).to_numpy()
     known = None if memo is None or memo.empty else memo.drop_duplicates(INPUT_HASH)
     hit = (
         np.full(len(inputs), -1)

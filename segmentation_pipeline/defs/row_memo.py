@@ -7,13 +7,18 @@ Rows of records deleted or edited since stay in the memo until it is next rewrit
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
 import pandas as pd
 
-from segmentation_pipeline.core.changes import INPUT_HASH, SOURCE_HASH, recompute_changed_rows
+from segmentation_pipeline.core.changes import (
+    INPUT_HASH,
+    SOURCE_HASH,
+    content_hashes,
+    recompute_changed_rows,
+)
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.snapshots import SnapshotStore
 
@@ -41,10 +46,12 @@ def memoized_rows(
     inputs: pd.DataFrame,
     compute: Callable[[pd.DataFrame], pd.DataFrame],
     keep_hash: bool = False,
+    row_hash_ignores: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """`compute(inputs)`, reusing the stored outputs of input rows seen before; returns
     the outputs and how many rows were computed this time. With `keep_hash`, each output
-    row keeps the hash of its input row as SOURCE_HASH, for later stages to key on.
+    row keeps the hash of its input row as SOURCE_HASH, for later stages to key on. Inputs
+    that carry the extract's ROW_HASH are hashed through it (`content_hashes`).
 
     The memo is a file of outputs plus a delta file of the rows computed since, so a
     night that computes 1% of the rows writes 1% of them."""
@@ -52,7 +59,8 @@ def memoized_rows(
     base = store.get_pickle(name, base_file)
     delta = store.get_pickle(name, delta_file) if base is not None else None
     memo = base if delta is None else pd.concat([base, delta], ignore_index=True)
-    outputs, computed = recompute_changed_rows(inputs, memo, compute)
+    hashes = content_hashes(inputs, row_hash_ignores)
+    outputs, computed = recompute_changed_rows(inputs, memo, compute, hashes)
     if base is None or computed and computed + _rows(delta) > DELTA_SHARE * len(base):
         store.put_pickle(name, base_file, outputs)
         store.prune(name, keep={base_file})

@@ -10,6 +10,7 @@ from segmentation_pipeline.core.changes import (
     INPUT_HASH,
     ROW_HASH,
     ChangeSet,
+    content_hashes,
     frame_hashes,
     group_hashes,
     merge_extract,
@@ -142,6 +143,37 @@ def test_a_night_without_changes_computes_nothing_and_keeps_the_dtypes():
     outputs, computed = recompute_changed_rows(BASE, memo, doubled(calls))
     assert computed == 0 and len(calls) == 1
     pd.testing.assert_frame_equal(outputs, memo)
+
+
+def test_records_carrying_the_extract_hash_are_hashed_through_it():
+    snapshot, _ = merge(None, BASE, full_refresh=True)
+    hashes = content_hashes(snapshot, row_hash_ignores=[STAMP])
+
+    # A stamp the extract did not hash still tells rows apart...
+    touched = snapshot.assign(**{STAMP: ["2026-11-02", "2026-11-01", "2026-11-01"]})
+    assert (content_hashes(touched, [STAMP]) != hashes).tolist() == [True, False, False]
+    # ...and the other fields are read only through the extract's hash.
+    relabelled = snapshot.assign(Name=["x", "y", "z"])
+    assert content_hashes(relabelled, [STAMP]).tolist() == hashes.tolist()
+    # Without the extract's hash (or without being told what it left out), every column
+    # is hashed.
+    plain = snapshot.drop(columns=[ROW_HASH])
+    assert content_hashes(plain, [STAMP]).tolist() == row_hashes(plain).tolist()
+    assert content_hashes(snapshot).tolist() == row_hashes(snapshot).tolist()
+
+
+def test_precomputed_hashes_key_the_memo():
+    calls = []
+    snapshot, _ = merge(None, BASE, full_refresh=True)
+    memo, _ = recompute_changed_rows(
+        snapshot, None, doubled(calls), content_hashes(snapshot, [STAMP])
+    )
+    night, _ = merge(snapshot, accounts(("b", "Beta", "250", "2026-11-02")))
+    outputs, computed = recompute_changed_rows(
+        night, memo, doubled(calls), content_hashes(night, [STAMP])
+    )
+    assert computed == 1 and calls[-1] == ["b"]
+    assert outputs["arr_doubled"].tolist() == [200, 500, 600]
 
 
 def test_a_group_hash_changes_with_any_member_and_with_their_order():

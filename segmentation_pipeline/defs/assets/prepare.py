@@ -11,6 +11,7 @@ from segmentation_pipeline.core.standardize import (
     standardize_accounts,
 )
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
+from segmentation_pipeline.defs.assets.extract import BOOKKEEPING_FIELDS
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, SnapshotStoreResource
 from segmentation_pipeline.defs.row_memo import code_fingerprint, memoized_rows
@@ -71,6 +72,7 @@ def accounts_standardized(
         crm_accounts,
         lambda rows: _with_quality_flags(rows, standardize_accounts(rows, fw)),
         keep_hash=True,
+        row_hash_ignores=BOOKKEEPING_FIELDS,
     )
     flag_columns = [c for c in standardized.columns if c.startswith(QUALITY_FLAG)]
     report = report_from_flags(
