@@ -224,7 +224,7 @@ def test_nights_of_small_edits_go_to_the_memos_delta_and_still_match_a_run_from_
 ):
     """Sixty accounts, one edit a night: each night writes a delta beside the memo,
     and each night's result equals enriching its accounts from scratch, including the
-    night an edit is undone."""
+    night an edit is undone and the night an account leaves."""
     offline = yaml.safe_load(Path(framework_file).read_text())
     offline["enrichment"]["providers"]["pdl"]["enabled"] = False
     Path(framework_file).write_text(yaml.safe_dump(offline))
@@ -236,7 +236,9 @@ def test_nights_of_small_edits_go_to_the_memos_delta_and_still_match_a_run_from_
     undone = edited.copy()
     undone.loc[3, "domain"] = "company3.com"
     undone.loc[5, "industry"] = "Retail"
-    for night, frame in enumerate([first, edited, undone]):
+    departed = undone.drop(index=7).reset_index(drop=True)
+    enriched_each_night = [60, 2, 2, 0]
+    for night, frame in enumerate([first, edited, undone, departed]):
         result = materialize(frame, framework_file, url, firmographics, memo)
         scratch_url = f"sqlite:///{tmp_path / f'scratch{night}.sqlite'}"
         scratch = materialize(
@@ -249,9 +251,11 @@ def test_nights_of_small_edits_go_to_the_memos_delta_and_still_match_a_run_from_
             assert _comparable(Warehouse(url).read_table(table)) == _comparable(
                 Warehouse(scratch_url).read_table(table)
             ), (night, table)
-        if night:
-            # the edit, and on the first night a3's domain-mate on umbrella.org (a59)
-            assert metadata_of(result)["accounts_enriched_this_run"].value == 2
+        # Nights 1 and 2: the edit, and on the first a3's domain-mate on umbrella.org
+        # (a59). Night 3: a7 left the CRM; nothing is enriched, its review rows go.
+        enriched = metadata_of(result)["accounts_enriched_this_run"].value
+        assert enriched == enriched_each_night[night], night
+        if night and enriched:
             assert any(
                 p.name.endswith(".delta.pkl") for p in (memo / "accounts_enriched").iterdir()
             )
