@@ -490,10 +490,9 @@ def _make_sqlite_transactions_atomic(engine: sa.Engine) -> None:
         # index inserts otherwise re-read the same pages from disk over and over.
         dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         # Steps of one run may be separate processes (Dagster's multiprocess executor, the
-        # default for runs the daemon launches): readers must not block the writer (WAL),
-        # and a writer waits for another's commit instead of failing (busy timeout).
+        # default for runs the daemon launches): one waits for another's commit instead of
+        # failing.
         dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
