@@ -57,8 +57,9 @@ def _full_refresh_reason(
     group_name="extract",
     kinds={"pandas"},
     partitions_def=monthly_partitions,
-    description="Every account as the CRM holds it (Salesforce field names), one snapshot a "
-    "month; nightly runs read only what changed since the stored high-water mark.",
+    description="Every account as the CRM holds it (Salesforce field names, plus _row_hash: "
+    "each record's content hash), one snapshot a month; nightly runs read only what changed "
+    "since the stored high-water mark.",
 )
 def crm_accounts(
     context: dg.AssetExecutionContext,
