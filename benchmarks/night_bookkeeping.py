@@ -11,7 +11,8 @@ does, folds them into a snapshot (`merge_extract`), then times:
   `content_hashes`, which reuses the extract's ROW_HASH and hashes only the bookkeeping
   fields (now);
 * finding the accounts that left since last night among `--n` held ids: a difference of
-  two sets of Python strings (before) against an Arrow membership test (now).
+  two sets of Python strings (before) against `core.columns.absent_from`, an Arrow
+  membership test (now), which enrichment calls.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from segmentation_pipeline.core.changes import (  # noqa: E402
     merge_extract,
     row_hashes,
 )
-from segmentation_pipeline.core.columns import member_of  # noqa: E402
+from segmentation_pipeline.core.columns import absent_from  # noqa: E402
 from segmentation_pipeline.defs.assets.extract import BOOKKEEPING_FIELDS  # noqa: E402
 from segmentation_pipeline.io.crm import FileCrm  # noqa: E402
 
@@ -71,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return sorted(set(held) - set(current))
 
     def departed_by_arrow() -> list[str]:
-        gone = held[~member_of(held, current).to_numpy(dtype=bool)]
-        return sorted(set(gone.dropna()))
+        return absent_from(held, current)
 
     if departed_by_sets() != departed_by_arrow():
         raise SystemExit("the two ways of finding departed accounts disagree")

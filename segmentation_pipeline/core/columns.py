@@ -60,6 +60,12 @@ def member_of(values: pd.Series, candidates: pd.Series | pd.Index) -> pd.Series:
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 
+def absent_from(values: pd.Series, others: pd.Series) -> list:
+    """The distinct non-missing `values` that `others` lacks, sorted: `sorted(set(values) -
+    set(others))` without building sets of a million Python strings."""
+    return sorted(set(values[~member_of(values, others).to_numpy(dtype=bool)].dropna()))
+
+
 def numbers(values: pd.Series) -> pd.Series:
     """`pd.to_numeric(values, errors="coerce")` as float64. A text column is first cast by
     Arrow, many times faster; text Arrow will not parse ("1,000", " 12") falls back to

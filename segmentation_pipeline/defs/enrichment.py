@@ -23,7 +23,7 @@ from segmentation_pipeline.core import dedup as dedup_module
 from segmentation_pipeline.core import standardize as standardize_module
 from segmentation_pipeline.core.changes import INPUT_HASH, SOURCE_HASH, row_hashes
 from segmentation_pipeline.core.clock import as_utc
-from segmentation_pipeline.core.columns import member_of
+from segmentation_pipeline.core.columns import absent_from
 from segmentation_pipeline.core.enrich import EnrichmentResult, Outcome
 from segmentation_pipeline.core.enrich import reuse as reuse_module
 from segmentation_pipeline.core.enrich.derived import refresh_derived
@@ -310,10 +310,10 @@ def enrich_changed_accounts(
     result = _whole_result(accounts, fresh, folded, settings.filled_fields)
     changed_ids = list(subset["account_id"].astype(str))
     if memo is not None:
-        # Accounts that left since: compared column-wise, not as a million Python strings.
-        held = memo.accounts["account_id"].astype(str)
-        gone = held[~member_of(held, accounts["account_id"].astype(str)).to_numpy(dtype=bool)]
-        changed_ids += sorted(set(gone.dropna()))
+        # Accounts that left since.
+        changed_ids += absent_from(
+            memo.accounts["account_id"].astype(str), accounts["account_id"].astype(str)
+        )
     memo_out = EnrichmentMemo(
         fingerprint=fingerprint,
         enriched_at=now,

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from segmentation_pipeline.core.columns import member_of, numbers
+from segmentation_pipeline.core.columns import absent_from, member_of, numbers
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,13 @@ def test_member_of_matches_isin(values, candidates):
 def test_member_of_keeps_the_index():
     values = pd.Series(["a", "b"], index=[10, 20], dtype="str")
     assert member_of(values, pd.Series(["b"])).index.tolist() == [10, 20]
+
+
+def test_absent_from_is_the_sorted_set_difference_without_missing_values():
+    values = pd.Series(["c", "a", None, "b", "a"], dtype="str")
+    others = pd.Series(["b", None, "x"], dtype="str")
+    assert absent_from(values, others) == ["a", "c"]
+    assert absent_from(values, values) == []
 
 
 NUMBER_TEXT = st.text(alphabet="0123456789.-+eE ,_xnaifNAIF", max_size=8)
