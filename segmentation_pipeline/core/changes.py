@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from pandas.core.util.hashing import combine_hash_arrays
 
+from segmentation_pipeline.core.columns import isin_by_hash
+
 ROW_HASH = "_row_hash"
 
 
@@ -116,7 +118,7 @@ def merge_extract(
     held_hash = held[ROW_HASH].to_numpy()
     same = known & (keyed[ROW_HASH].to_numpy() == held_hash[np.maximum(where_held, 0)])
     if full_refresh:
-        gone = ~np.isin(held_codes, extract_codes)
+        gone = ~isin_by_hash(held_codes, extract_codes)
     else:
         gone = held[key].isin(list(deleted_ids)).to_numpy()
     replaced = np.zeros(len(held), dtype=bool)

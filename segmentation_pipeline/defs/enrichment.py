@@ -23,7 +23,7 @@ from segmentation_pipeline.core import dedup as dedup_module
 from segmentation_pipeline.core import standardize as standardize_module
 from segmentation_pipeline.core.changes import INPUT_HASH, SOURCE_HASH, row_hashes
 from segmentation_pipeline.core.clock import as_utc
-from segmentation_pipeline.core.columns import absent_from
+from segmentation_pipeline.core.columns import absent_from, isin_by_hash, setdiff_by_hash
 from segmentation_pipeline.core.enrich import EnrichmentResult, Outcome
 from segmentation_pipeline.core.enrich import reuse as reuse_module
 from segmentation_pipeline.core.enrich.derived import refresh_derived
@@ -189,7 +189,7 @@ def _load_memo(
         retired = delta.pop("retired")
         for name in _MEMO_FRAMES:
             base = stored[name]
-            live = ~np.isin(base[INPUT_HASH].to_numpy(dtype=np.uint64), retired)
+            live = ~isin_by_hash(base[INPUT_HASH].to_numpy(dtype=np.uint64), retired)
             if name == "accounts":
                 live_rows = int(live.sum())
             delta[name] = pd.concat([base[live], delta[name]], ignore_index=True)
@@ -211,13 +211,15 @@ def save_enrichment_memo(store: SnapshotStore, run: IncrementalEnrichment) -> No
         # Rows carried from the memo file stay there; every other row (enriched this run
         # or carried from the delta) goes to the delta, superseding any file row.
         new = ~run.from_base
-        retired = np.setdiff1d(run.base_hashes, hashes[run.from_base])
+        retired = setdiff_by_hash(run.base_hashes, hashes[run.from_base])
         if int(new.sum()) + len(retired) <= DELTA_SHARE * len(run.base_hashes):
             delta = dict(vars(memo), retired=retired)
             delta["accounts"] = memo.accounts[new]
             for name in _MEMO_FRAMES[1:]:
                 table = getattr(memo, name)
-                delta[name] = table[np.isin(table[INPUT_HASH].to_numpy(np.uint64), hashes[new])]
+                delta[name] = table[
+                    isin_by_hash(table[INPUT_HASH].to_numpy(np.uint64), hashes[new])
+                ]
             store.put_pickle(MEMO_NAME, delta_file, delta)
             store.prune(MEMO_NAME, keep={base_file, delta_file})
             return

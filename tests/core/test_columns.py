@@ -1,11 +1,18 @@
 """Whole-column helpers agree with the pandas operations they stand in for."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from segmentation_pipeline.core.columns import absent_from, member_of, numbers
+from segmentation_pipeline.core.columns import (
+    absent_from,
+    isin_by_hash,
+    member_of,
+    numbers,
+    setdiff_by_hash,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +63,21 @@ def test_numbers_fall_back_to_pandas_for_text_arrow_cannot_cast():
 def test_numbers_of_a_numeric_column_are_floats():
     assert numbers(pd.Series([1, 2], dtype="int64")).tolist() == [1.0, 2.0]
     assert numbers(pd.Series([1.5, None], dtype=object)).isna().tolist() == [False, True]
+
+
+_HASHES = st.lists(st.integers(0, 2**64 - 1), max_size=40).map(
+    lambda values: np.array(values, dtype=np.uint64)
+)
+
+
+@given(_HASHES, _HASHES)
+def test_hash_membership_is_numpys(values, known):
+    assert isin_by_hash(values, known).tolist() == np.isin(values, known).tolist()
+    assert setdiff_by_hash(values, known).tolist() == np.setdiff1d(values, known).tolist()
+
+
+def test_hash_membership_by_hand():
+    values = np.array([5, 2**63 + 1, 5, 7], dtype=np.uint64)
+    known = np.array([7, 2**63 + 1], dtype=np.uint64)
+    assert isin_by_hash(values, known).tolist() == [False, True, False, True]
+    assert setdiff_by_hash(values, known).tolist() == [5]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.changes import INPUT_HASH, take_rows
-from segmentation_pipeline.core.columns import member_of
+from segmentation_pipeline.core.columns import isin_by_hash, member_of
 from segmentation_pipeline.core.enrich.normalize import normalize_domains
 from segmentation_pipeline.core.enrich.plan import stale_mask
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
@@ -138,7 +138,7 @@ def _first_index(known: pd.Series, hashes: np.ndarray) -> np.ndarray:
 
 def _carried_rows(table: pd.DataFrame, hashes: np.ndarray) -> pd.DataFrame:
     """Review rows of the carried account rows (review rows carry their row's hash)."""
-    keep = np.isin(table[INPUT_HASH].to_numpy(dtype=np.uint64), hashes)
+    keep = isin_by_hash(table[INPUT_HASH].to_numpy(dtype=np.uint64), hashes)
     return table[keep]
 
 
