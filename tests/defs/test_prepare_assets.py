@@ -74,3 +74,37 @@ def test_duplicates_folded_with_rates_in_metadata(result):
     assert meta["duplicate_rate_after"].value == 0.0
     assert meta["dedup_stats"].value["clusters_with_duplicates"] == 1
     assert metadata(result, "account_merge_audit")["rules"].value == {"domain+name=100+country": 1}
+
+
+def test_a_night_without_match_edits_carries_the_clusters_over(tmp_path):
+    """Night 1 matches; night 2 edits an ARR and keeps the clusters (and sums the new
+    ARR); night 3 renames an account and matches afresh."""
+    resources = {
+        "crm": FileCrmResource(folder=str(tmp_path)),
+        "framework": FrameworkResource(),
+        "snapshots": SnapshotStoreResource(base_dir=str(tmp_path / "memo")),
+        "warehouse": WarehouseResource(url=f"sqlite:///{tmp_path / 'warehouse.sqlite'}"),
+    }
+
+    def night(accounts: pd.DataFrame) -> dg.ExecuteInProcessResult:
+        accounts.to_csv(tmp_path / "accounts.csv", index=False)
+        return dg.materialize(
+            [crm_accounts, accounts_standardized, deduplicated_accounts],
+            partition_key=MONTH,
+            resources=resources,
+        )
+
+    first = metadata(night(ACCOUNTS), "accounts_deduplicated")
+    assert first["clusters_carried_over"].value is False
+    edited = ACCOUNTS.copy()
+    edited.loc[1, ["ARR__c", "SystemModstamp"]] = ["40000", "2024-03-01T00:00:00.000+0000"]
+    second = night(edited)
+    meta = metadata(second, "accounts_deduplicated")
+    assert meta["clusters_carried_over"].value is True
+    assert meta["clusters_reason"].value == "1 account records changed, none of their match fields"
+    assert second.asset_value("accounts_deduplicated").loc[0, "arr"] == 60000.0
+    renamed = edited.copy()
+    renamed.loc[3, ["Name", "SystemModstamp"]] = ["Quorabel", "2024-04-01T00:00:00.000+0000"]
+    third = metadata(night(renamed), "accounts_deduplicated")
+    assert third["clusters_carried_over"].value is False
+    assert third["clusters_reason"].value == "match fields of 1 accounts changed"

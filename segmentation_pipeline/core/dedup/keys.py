@@ -16,6 +16,17 @@ import pyarrow.compute as pc
 from segmentation_pipeline.core.dedup.clustering import connected_components
 from segmentation_pipeline.core.standardize.text import arrow, column, lookup_key
 
+# The standardized columns the keys are made of: matching sees nothing else of a row.
+MATCH_INPUTS: tuple[str, ...] = (
+    "name_key",
+    "domain",
+    "city",
+    "country_code",
+    "phone_e164",
+    "industry",
+    "industry_status",
+)
+
 
 @dataclass(frozen=True)
 class MatchKeys:

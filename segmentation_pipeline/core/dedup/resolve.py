@@ -34,6 +34,7 @@ from segmentation_pipeline.core.dedup.scoring import (
 from segmentation_pipeline.core.dedup.survivorship import Merge, merge_clusters
 
 if TYPE_CHECKING:
+    from segmentation_pipeline.framework.dedup import DedupConfig
     from segmentation_pipeline.framework.models import Framework
 
 AUDIT_COLUMNS = (
@@ -59,6 +60,36 @@ _EXCLUSIVE_KEYS = {"domain": "domain_label", "phone_e164": "phone", "country_cod
 
 
 @dataclass(frozen=True)
+class ClusterFinding:
+    """What matching found: the clusters and the matched pairs they came from. It
+    depends only on the match inputs (`MATCH_INPUTS`) row by row and on the dedup
+    config, so a run whose rows match as before can take it over (`core.dedup.reuse`)."""
+
+    clusters: Clusters
+    matched: ScoredPairs
+    candidate_pairs: int
+    scored_pairs: int
+
+    def __len__(self) -> int:
+        return len(self.clusters.labels)
+
+
+def find_clusters(frame: pd.DataFrame, config: DedupConfig) -> ClusterFinding:
+    """Blocking, pair scoring and guarded clustering of rows in positional order."""
+    keys = match_keys(frame)
+    left, right = candidate_pairs(keys, config.window, config.block_size)
+    scored = score_pairs(keys, left, right, config)
+    candidates = len(left)
+    del left, right
+    matched = scored.take(np.flatnonzero(scored.score >= config.match_threshold))
+    exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
+    clusters = guarded_clusters(
+        len(frame), matched.left, matched.right, matched.score, exclusive, config.max_cluster_size
+    )
+    return ClusterFinding(clusters, matched, candidates, len(scored))
+
+
+@dataclass(frozen=True)
 class DedupResult:
     """survivors: the input columns plus duplicate_count, one row per cluster, in input
     order; audit: one row per folded account (see AUDIT_COLUMNS and `<field>_added` for
@@ -70,6 +101,7 @@ class DedupResult:
     duplicate_rate_after: float
     review: pd.DataFrame = field(default_factory=pd.DataFrame)
     stats: dict = field(default_factory=dict)
+    finding: ClusterFinding | None = None
 
 
 def _best_edge(pairs: ScoredPairs, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -148,21 +180,21 @@ def _audit(
     return audit
 
 
-def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
-    """Fold duplicate standardized accounts into survivors, with an audit of every fold."""
+def deduplicate(
+    accounts: pd.DataFrame, framework: Framework, finding: ClusterFinding | None = None
+) -> DedupResult:
+    """Fold duplicate standardized accounts into survivors, with an audit of every fold.
+
+    `finding` is an earlier run's matching of these same match inputs (see
+    `core.dedup.reuse`); without it the accounts are matched afresh."""
     config = framework.dedup
     frame = accounts.reset_index(drop=True)
     n = len(frame)
-    keys = match_keys(frame)
-    left, right = candidate_pairs(keys, config.window, config.block_size)
-    scored = score_pairs(keys, left, right, config)
-    candidates = len(left)
-    del left, right
-    matched = scored.take(np.flatnonzero(scored.score >= config.match_threshold))
-    exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
-    clusters = guarded_clusters(
-        n, matched.left, matched.right, matched.score, exclusive, config.max_cluster_size
-    )
+    if finding is None:
+        finding = find_clusters(frame, config)
+    elif len(finding) != n:
+        raise ValueError(f"a cluster finding of {len(finding)} rows given for {n} accounts")
+    clusters, matched = finding.clusters, finding.matched
     merge = merge_clusters(frame, clusters.labels, config, framework.arr_tiers)
 
     survivors = merge.survivors
@@ -193,10 +225,11 @@ def deduplicate(accounts: pd.DataFrame, framework: Framework) -> DedupResult:
         duplicate_rate_before=(n - n_clusters) / n if n else 0.0,
         duplicate_rate_after=_rate_after(clusters.labels, refused, n_clusters),
         review=review,
+        finding=finding,
         stats={
             "accounts": n,
-            "candidate_pairs": candidates,
-            "scored_pairs": len(scored),
+            "candidate_pairs": finding.candidate_pairs,
+            "scored_pairs": finding.scored_pairs,
             "matched_pairs": len(matched),
             "refused_pairs": len(refused),
             "clusters_with_duplicates": int((sizes > 1).sum()),

@@ -3,8 +3,10 @@
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core import dedup as dedup_module
 from segmentation_pipeline.core import standardize as standardize_module
 from segmentation_pipeline.core.dedup import deduplicate
+from segmentation_pipeline.core.dedup.reuse import carried_finding, memo_of
 from segmentation_pipeline.core.standardize import (
     quality_flags,
     report_from_flags,
@@ -15,12 +17,18 @@ from segmentation_pipeline.defs.assets.extract import BOOKKEEPING_FIELDS
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, SnapshotStoreResource
 from segmentation_pipeline.defs.row_memo import code_fingerprint, memoized_rows
+from segmentation_pipeline.framework import Framework
 
 _QUALITY_COLUMNS = ["field", "populated_before", "standardized_before", "populated_after",
                     "standardized_after", "unresolved"]  # fmt: skip
 
 
 QUALITY_FLAG = "_quality:"
+CLUSTER_MEMO = "dedup_clusters"
+
+
+def _standardization_fingerprint(fw: Framework) -> str:
+    return code_fingerprint(standardize_module, fw) + fw.standardization.tables_digest()
 
 
 def _with_quality_flags(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.DataFrame:
@@ -63,7 +71,7 @@ def accounts_standardized(
     # keyed by the code, the framework and the contents of its standardization tables.
     # Each row keeps the hash of its CRM record (SOURCE_HASH): dedup and enrichment key
     # their own reuse on it instead of hashing a million rows again.
-    fingerprint = code_fingerprint(standardize_module, fw) + fw.standardization.tables_digest()
+    fingerprint = _standardization_fingerprint(fw)
     # The data-quality flags of a row ride in the memo with it, so the report is a sum.
     standardized, computed = memoized_rows(
         snapshots.store(),
@@ -122,14 +130,30 @@ def deduplicated_accounts(
     context: dg.AssetExecutionContext,
     accounts_standardized: pd.DataFrame,
     framework: FrameworkResource,
+    snapshots: SnapshotStoreResource,
 ):
-    result = deduplicate(accounts_standardized, framework.load())
+    fw = framework.load()
+    # Last run's clusters hold while no row's match fields moved (core/dedup/reuse.py).
+    # A record hash says a row is unchanged only under the same standardization, so the
+    # memo is keyed by that fingerprint as well as dedup's own.
+    store = snapshots.store()
+    memo_file = f"{code_fingerprint(dedup_module, fw)}{_standardization_fingerprint(fw)}.pkl"
+    memo = store.get_pickle(CLUSTER_MEMO, memo_file)
+    finding, why = carried_finding(memo, accounts_standardized)
+    result = deduplicate(accounts_standardized, fw, finding)
+    if finding is None or why != "no account record changed":
+        store.put_pickle(
+            CLUSTER_MEMO, memo_file, memo_of(result.finding, accounts_standardized, memo)
+        )
+        store.prune(CLUSTER_MEMO, keep={memo_file})
     context.log.info(
-        "%d accounts -> %d survivors (%d folded, %d matches left for review)",
+        "%d accounts -> %d survivors (%d folded, %d matches left for review); clusters %s (%s)",
         len(accounts_standardized),
         len(result.survivors),
         len(result.audit),
         len(result.review),
+        "carried over" if finding is not None else "matched afresh",
+        why,
     )
     survivors_meta = frame_metadata(
         result.survivors, ["account_id", "name", "domain", "duplicate_count"]
@@ -140,6 +164,8 @@ def deduplicated_accounts(
     }
     survivors_meta.update({k: dg.MetadataValue.float(round(v, 4)) for k, v in rates.items()})
     survivors_meta["dedup_stats"] = dg.MetadataValue.json(result.stats)
+    survivors_meta["clusters_carried_over"] = finding is not None
+    survivors_meta["clusters_reason"] = why
     audit_meta = frame_metadata(
         result.audit, ["account_id", "survivor_id", "match_score", "rule", "fields_filled"]
     )
