@@ -292,6 +292,34 @@ def csm_book_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def write_csm_views(
+    folder: Path, accounts: pd.DataFrame, book: pd.DataFrame, month: str
+) -> tuple[dict[str, str], set[str]]:
+    """Write the CSM views into `folder`; returns every owner's digest and the slugs of
+    the owners whose files were carried over unchanged (benchmarks/csm_views.py calls
+    this too)."""
+    digests = owner_digests(accounts, book, month)
+    previous = read_json(folder / DIGESTS_FILE)
+    # An owner whose rows, month and rendering code are unchanged keeps last run's files
+    # (hard-linked into the new folder); everyone else is rendered and written afresh,
+    # a chunk of owners at a time, never holding every page in memory.
+    unchanged = {
+        slug
+        for slug, digest in digests.items()
+        if previous.get(slug) == digest
+        and (folder / f"{slug}.html").is_file()
+        and (folder / f"{slug}.csv").is_file()
+    }
+    rendered = iter_csm_view_files(accounts, book, month, skip=unchanged)
+    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
+    write_folder(
+        folder,
+        chain(rendered, manifest),
+        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
+    )
+    return digests, unchanged
+
+
 @dg.asset(
     **REPORT,
     kinds={"html", "csv"},
@@ -307,25 +335,7 @@ def csm_views(
 ) -> dg.MaterializeResult:
     accounts, book = _csm_frames(segment_assignments)
     folder = Path(config.folder) / "csm" / context.partition_key[:7]
-    digests = owner_digests(accounts, book, context.partition_key)
-    previous = read_json(folder / DIGESTS_FILE)
-    # An owner whose rows, month and rendering code are unchanged keeps last run's files
-    # (hard-linked into the new folder); everyone else is rendered and written afresh,
-    # a chunk of owners at a time, never holding every page in memory.
-    unchanged = {
-        slug
-        for slug, digest in digests.items()
-        if previous.get(slug) == digest
-        and (folder / f"{slug}.html").is_file()
-        and (folder / f"{slug}.csv").is_file()
-    }
-    rendered = iter_csm_view_files(accounts, book, context.partition_key, skip=unchanged)
-    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
-    write_folder(
-        folder,
-        chain(rendered, manifest),
-        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
-    )
+    digests, unchanged = write_csm_views(folder, accounts, book, context.partition_key)
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
