@@ -9,8 +9,10 @@ for a spreadsheet.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation_pipeline.core import html as page_html
+from segmentation_pipeline.core.changes import frame_hashes
 
 ACCOUNT_HEADERS: tuple[tuple[str, str], ...] = (
     ("account_id", "Account"),
@@ -126,19 +129,6 @@ def _csv_lines(frame: pd.DataFrame) -> pa.Array:
     return pc.binary_join_element_wise(*pieces, text(""))
 
 
-def _runs(rows: pa.Array | pa.ChunkedArray, cuts: list[int]) -> list[memoryview]:
-    """The UTF-8 bytes of rows[a:b] concatenated, for each consecutive pair of `cuts`:
-    a view of the Arrow data buffer, no Python string per row and no copy."""
-    if isinstance(rows, pa.ChunkedArray):
-        rows = rows.combine_chunks()
-    if not len(rows):
-        return [memoryview(b"") for _ in cuts[1:]]
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset :]
-    data = rows.buffers()[2]
-    view = memoryview(data) if data is not None else memoryview(b"")
-    return [view[offsets[a] : offsets[b]] for a, b in zip(cuts, cuts[1:], strict=False)]
-
-
 def _csv_header(columns) -> str:
     return ",".join('"' + str(c).replace('"', '""') + '"' for c in columns)
 
@@ -205,6 +195,11 @@ def _owner_runs(owners: pd.Series) -> list[int]:
     return [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
 
 
+def in_page_order(accounts: pd.DataFrame) -> pd.DataFrame:
+    """`accounts` in the order the files list them: by owner, as given within one."""
+    return _sorted_by_owner(accounts)
+
+
 def _sorted_by_owner(accounts: pd.DataFrame) -> pd.DataFrame:
     owners = accounts["owner_id"]
     if owners.is_monotonic_increasing:
@@ -224,6 +219,107 @@ def _owner_chunks(cuts: list[int], chunk_rows: int) -> Iterator[tuple[int, int]]
 
 ACCOUNT_ROWS_MARK = "<!--account-rows-->"  # escaped CRM text can never contain "<"
 CHUNK_ROWS = 100_000
+FRAGMENTS_FILE = ".row-fragments.npz"
+
+
+@dataclass(frozen=True)
+class Fragments:
+    """Where each account row sits in a run's files, so the next run copies the bytes of
+    rows whose values are unchanged instead of rendering them again. Per owner file: its
+    slug, the byte offset of its first row in the HTML and in the CSV, its row count; per
+    row, in file order: the hash of the values it was rendered from (`row_keys`) and its
+    length in bytes in each file. `version` ties it to the rendering code and dtypes."""
+
+    version: str
+    slugs: np.ndarray
+    html_start: np.ndarray
+    csv_start: np.ndarray
+    counts: np.ndarray
+    keys: np.ndarray
+    html_len: np.ndarray
+    csv_len: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(buffer, **{k: np.asarray(v) for k, v in self.__dict__.items()})
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Fragments | None:
+        """The fragments in `data`, or None when they are unreadable (a lost memo only
+        costs rendering every row once)."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+                fields = {k: stored[k] for k in cls.__dataclass_fields__}
+        except (OSError, ValueError, KeyError, EOFError):
+            return None
+        fields["version"] = str(fields["version"])
+        return cls(**fields)
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: the index of its owner file and its byte offsets in that HTML and CSV."""
+        owner = np.repeat(np.arange(len(self.slugs)), self.counts)
+        first = np.cumsum(self.counts) - self.counts
+        html = _starts(self.html_len)
+        csv = _starts(self.csv_len)
+        html_off = self.html_start[owner] + html - html[first][owner]
+        csv_off = self.csv_start[owner] + csv - csv[first][owner]
+        return owner, html_off, csv_off
+
+    def file_sizes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per owner file, where its rows end in the HTML and the CSV: a caller checks the
+        files on disk are at least (HTML) and exactly (CSV) that long before trusting them."""
+        owner = np.repeat(np.arange(len(self.slugs)), self.counts)
+        html = np.bincount(owner, self.html_len, len(self.slugs)).astype(np.int64)
+        csv = np.bincount(owner, self.csv_len, len(self.slugs)).astype(np.int64)
+        return self.html_start + html, self.csv_start + csv
+
+
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    """Offsets of consecutive pieces of these lengths, from 0."""
+    ends = np.cumsum(lengths, dtype=np.int64)
+    return ends - lengths
+
+
+def fragments_version(accounts: pd.DataFrame) -> str:
+    """A row's rendered bytes depend on the rendering code, the columns and their dtypes
+    as well as on its values: last run's fragments are reused only when all agree."""
+    digest = hashlib.sha256(_renderer_fingerprint())
+    digest.update(repr([(str(c), str(t)) for c, t in accounts.dtypes.items()]).encode())
+    return digest.hexdigest()
+
+
+def row_keys(accounts: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of every value a row's HTML and CSV line are rendered from."""
+    return frame_hashes(accounts)
+
+
+def _text_parts(rows: pa.Array) -> tuple[memoryview, np.ndarray]:
+    """An Arrow string array's UTF-8 data and its offsets (len(rows) + 1 of them)."""
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
+    if not len(rows):
+        return memoryview(b""), np.zeros(1, np.int64)
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset :][: len(rows) + 1]
+    data = rows.buffers()[2]
+    return (memoryview(data) if data is not None else memoryview(b"")), offsets
+
+
+def _pieces(
+    source: np.ndarray, offset: np.ndarray, length: np.ndarray, buffer: Callable[[int], memoryview]
+) -> list[memoryview]:
+    """The bytes of consecutive rows, each `length` bytes at `offset` of buffer `source`,
+    as few views as possible: rows that follow each other in one buffer are one view."""
+    if not len(source):
+        return []
+    end = offset + length
+    cut = np.flatnonzero((source[1:] != source[:-1]) | (offset[1:] != end[:-1])) + 1
+    firsts = [0, *cut.tolist()]
+    lasts = [*(cut - 1).tolist(), len(source) - 1]
+    return [
+        buffer(int(source[a]))[int(offset[a]) : int(end[b])]
+        for a, b in zip(firsts, lasts, strict=True)
+    ]
 
 
 def iter_csm_view_files(
@@ -233,6 +329,10 @@ def iter_csm_view_files(
     *,
     skip: Container[str] = frozenset(),
     chunk_rows: int = CHUNK_ROWS,
+    previous: Fragments | None = None,
+    open_previous: Callable[[str], memoryview] | None = None,
+    fragments: bool = False,
+    keys: np.ndarray | None = None,
 ) -> Iterator[tuple[str, list[bytes | memoryview]]]:
     """(file name, UTF-8 content as a list of byte chunks to write in order) for
     index.html, then '<owner>.html' and '<owner>.csv' per owner, rendered a chunk of
@@ -243,11 +343,21 @@ def iter_csm_view_files(
     `accounts` and `book` are the `csm_accounts` and `csm_book` frames (accounts in the
     order the pages list them). Owners whose slug is in `skip` are not rendered (their
     files are carried over from an earlier run by the caller).
+
+    With `previous` (last run's `Fragments`) and `open_previous` (file name -> the bytes
+    of last run's file), a row whose values were rendered last run is copied from there
+    and only new and changed rows are rendered; the files are byte for byte what
+    rendering every row gives. `keys` are the `row_keys` of `in_page_order(accounts)`
+    (computed when not given). With `fragments`, the last file is FRAGMENTS_FILE, this
+    run's `Fragments`, for the next run; then an owner in `skip` with a row not in
+    `previous` is rendered anyway, as its rows' place is not known.
     """
     yield "index.html", [index_page(book, month).encode("utf-8")]
     accounts = _sorted_by_owner(accounts)
     cuts = _owner_runs(accounts["owner_id"])
     if len(cuts) < 2:
+        if fragments:
+            yield FRAGMENTS_FILE, [_no_fragments(accounts).to_bytes()]
         return
     owners = accounts["owner_id"].to_numpy(dtype=object)
     counts = (
@@ -263,28 +373,105 @@ def iter_csm_view_files(
         .agg("".join)
     )
     header = (_csv_header(accounts.columns) + "\n").encode("utf-8")
+    version = fragments_version(accounts)
+    memo = previous is not None and open_previous is not None and previous.version == version
+    if memo or fragments:
+        keys = row_keys(accounts) if keys is None else keys
+    n = len(accounts)
+    # Per row: where its bytes come from (an owner file of last run, or -1: rendered now),
+    # their offsets there and their lengths.
+    source = np.full(n, -1, dtype=np.int64)
+    html_off, csv_off = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    html_len, csv_len = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    if memo:
+        order = np.argsort(previous.keys, kind="stable")
+        known = previous.keys[order]
+        at = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+        hit = np.flatnonzero(known[at] == keys) if len(known) else np.zeros(0, np.int64)
+        old = order[at[hit]]
+        old_owner, old_html, old_csv = previous.positions()
+        source[hit], html_off[hit], csv_off[hit] = old_owner[old], old_html[old], old_csv[old]
+        html_len[hit], csv_len[hit] = previous.html_len[old], previous.csv_len[old]
+        opened: dict[str, memoryview] = {}
+
+        def old_file(name: str) -> memoryview:
+            if name not in opened:
+                opened[name] = open_previous(name)
+            return opened[name]
+
+    slugs = [owner_slug(owners[cuts[i]]) for i in range(len(cuts) - 1)]
+    html_start = np.zeros(len(slugs), np.int64)
     for first, last in _owner_chunks(cuts, chunk_rows):
-        todo = [i for i in range(first, last) if owner_slug(owners[cuts[i]]) not in skip]
+        todo = [
+            i
+            for i in range(first, last)
+            if slugs[i] not in skip or fragments and (source[cuts[i] : cuts[i + 1]] < 0).any()
+        ]
+        for i in range(first, last):
+            if fragments and i not in todo:
+                html_start[i] = len(_page_parts(owners[cuts[i]], book_rows, counts, month)[0])
         if not todo:
             continue
-        a, b = cuts[todo[0]], cuts[todo[-1] + 1]
-        chunk = accounts.iloc[a:b]
-        local = [cuts[i] - a for i in todo]
-        ends = [cuts[i + 1] - a for i in todo]
-        # Skipped owners inside the range still get rendered with their neighbours; only
-        # their files are left out, which keeps every run contiguous.
-        bounds = sorted({*local, *ends})
-        html_runs = dict(zip(bounds, _runs(_account_rows(chunk), bounds), strict=False))
-        csv_runs = dict(zip(bounds, _runs(_csv_lines(chunk), bounds), strict=False))
-        for i, start in zip(todo, local, strict=True):
-            owner_id = owners[cuts[i]]
-            slug = owner_slug(owner_id)
-            before, after = owner_page(
-                owner_id, book_rows[owner_id], ACCOUNT_ROWS_MARK, counts.loc[owner_id], month
-            ).split(ACCOUNT_ROWS_MARK)
-            yield f"{slug}.html", [before.encode("utf-8"), html_runs[start], after.encode()]
-            yield f"{slug}.csv", [header, csv_runs[start]]
-        del chunk, html_runs, csv_runs
+        fresh = np.concatenate(
+            [np.flatnonzero(source[cuts[i] : cuts[i + 1]] < 0) + cuts[i] for i in todo]
+        )
+        chunk = accounts.iloc[fresh]
+        html_data, html_at = _text_parts(_account_rows(chunk))
+        csv_data, csv_at = _text_parts(_csv_lines(chunk))
+        html_off[fresh], html_len[fresh] = html_at[:-1], np.diff(html_at)
+        csv_off[fresh], csv_len[fresh] = csv_at[:-1], np.diff(csv_at)
+        del chunk
+
+        def html_buffer(owner: int, data: memoryview = html_data) -> memoryview:
+            return data if owner < 0 else old_file(f"{previous.slugs[owner]}.html")
+
+        def csv_buffer(owner: int, data: memoryview = csv_data) -> memoryview:
+            return data if owner < 0 else old_file(f"{previous.slugs[owner]}.csv")
+
+        for i in todo:
+            a, b = cuts[i], cuts[i + 1]
+            before, after = _page_parts(owners[a], book_rows, counts, month)
+            html_start[i] = len(before)
+            html = _pieces(source[a:b], html_off[a:b], html_len[a:b], html_buffer)
+            csv = _pieces(source[a:b], csv_off[a:b], csv_len[a:b], csv_buffer)
+            yield f"{slugs[i]}.html", [before, *html, after]
+            yield f"{slugs[i]}.csv", [header, *csv]
+        del html_data, csv_data, html_buffer, csv_buffer
+    if fragments:
+        stored = Fragments(
+            version=version,
+            slugs=np.array(slugs, dtype=str),
+            html_start=html_start,
+            csv_start=np.full(len(slugs), len(header), dtype=np.int64),
+            counts=np.diff(cuts).astype(np.int64),
+            keys=keys,
+            html_len=html_len,
+            csv_len=csv_len,
+        )
+        yield FRAGMENTS_FILE, [stored.to_bytes()]
+
+
+def _page_parts(
+    owner_id: str, book_rows: pd.Series, counts: pd.DataFrame, month: str
+) -> tuple[bytes, bytes]:
+    """An owner's page before and after its account rows, as UTF-8."""
+    page = owner_page(owner_id, book_rows[owner_id], ACCOUNT_ROWS_MARK, counts.loc[owner_id], month)
+    before, after = page.split(ACCOUNT_ROWS_MARK)
+    return before.encode("utf-8"), after.encode("utf-8")
+
+
+def _no_fragments(accounts: pd.DataFrame) -> Fragments:
+    empty = np.zeros(0, np.int64)
+    return Fragments(
+        version=fragments_version(accounts),
+        slugs=np.array([], dtype=str),
+        html_start=empty,
+        csv_start=empty,
+        counts=empty,
+        keys=np.zeros(0, np.uint64),
+        html_len=empty,
+        csv_len=empty,
+    )
 
 
 def _account_rows(chunk: pd.DataFrame) -> pa.Array:
@@ -327,15 +514,23 @@ def _column_parts(values: pd.Series) -> list[tuple[np.ndarray, np.ndarray | None
     return [(missing, None), (np.diff(offsets), None), (data, offsets)]
 
 
-def owner_digests(accounts: pd.DataFrame, book: pd.DataFrame, month: str) -> dict[str, str]:
+def owner_digests(
+    accounts: pd.DataFrame, book: pd.DataFrame, month: str, keys: np.ndarray | None = None
+) -> dict[str, str]:
     """Owner slug -> digest of everything that owner's page and CSV are rendered from
     (their account rows in page order, their book rows, the month, the columns and the
-    rendering code), so a re-run can keep the files of owners whose digest is unchanged."""
+    rendering code), so a re-run can keep the files of owners whose digest is unchanged.
+    Given the `row_keys` of `in_page_order(accounts)`, the rows are digested through
+    them (a 64-bit hash per row, as the fragments are keyed) instead of byte for byte."""
     accounts = _sorted_by_owner(accounts)
     book = book.reset_index(drop=True)
     base = hashlib.blake2b(_renderer_fingerprint())
     base.update(f"{month}\x00{list(accounts.columns)!r}\x00{list(book.columns)!r}".encode())
-    parts = [part for column in accounts.columns for part in _column_parts(accounts[column])]
+    if keys is not None:
+        base.update(fragments_version(accounts).encode())
+        parts = [(np.asarray(keys, dtype=np.uint64), None)]
+    else:
+        parts = [part for column in accounts.columns for part in _column_parts(accounts[column])]
     book_rows = pd.util.hash_pandas_object(book, index=False).to_numpy()
     book_positions = book.groupby("owner_id", sort=False).indices
     cuts = _owner_runs(accounts["owner_id"])

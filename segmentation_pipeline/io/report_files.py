@@ -5,6 +5,7 @@ a team drive), so they are readable by all like any file written with open()."""
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import tempfile
@@ -120,6 +121,23 @@ def read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """A file's bytes, or None when it is missing or unreadable."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def mapped(path: Path) -> memoryview:
+    """A read-only view of a file's bytes, paged in from disk as they are read (a page
+    being replaced is read from its old file while the new one is written)."""
+    with open(path, "rb") as handle:
+        if not os.fstat(handle.fileno()).st_size:
+            return memoryview(b"")
+        return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
 
 
 def prune_files(folder: Path, pattern: str, keep: int) -> list[Path]:

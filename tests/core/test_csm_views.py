@@ -5,6 +5,8 @@ import io
 import pandas as pd
 
 from segmentation_pipeline.core.csm_views import (
+    FRAGMENTS_FILE,
+    Fragments,
     csm_view_files,
     iter_csm_view_files,
     owner_digests,
@@ -131,3 +133,91 @@ def test_numbers_are_formatted_as_before_including_negative_zero_and_gaps():
     expected = numbers.map("{:.2f}".format, na_action="ignore")
     assert _formatted(numbers, "{:.2f}").equals(expected)
     assert list(_formatted(numbers.iloc[[2, 4]], "${:,.0f}")) == ["$0", "$1,234"]
+
+
+def _edited() -> pd.DataFrame:
+    """February with one row edited (hostile text), one account new, one removed and one
+    moved to another owner."""
+    frame = snapshot(FEB)
+    frame.loc[frame["account_id"] == "A1", "name"] = 'Renamed "Co" <b>&'
+    frame.loc[frame["account_id"] == "C2", "owner_id"] = "csm-1"
+    frame = frame[frame["account_id"] != "B3"]
+    new = frame[frame["account_id"] == "N1"].assign(account_id="N2", owner_id="csm-2")
+    return pd.concat([frame, new], ignore_index=True)
+
+
+def _memoized(accounts, book, files, **kwargs):
+    """Render with last run's `files` (name -> bytes, FRAGMENTS_FILE included) as memo;
+    returns this run's files as bytes."""
+    previous = Fragments.from_bytes(files[FRAGMENTS_FILE])
+    rendered = iter_csm_view_files(
+        accounts,
+        book,
+        FEB,
+        previous=previous,
+        open_previous=lambda name: memoryview(files[name]),
+        fragments=True,
+        **kwargs,
+    )
+    return {name: b"".join(parts) for name, parts in rendered}
+
+
+def _from_scratch(accounts, book):
+    files = csm_view_files(accounts, book, FEB)
+    return {name: text.encode("utf-8") for name, text in files.items()}
+
+
+def _pages(files):
+    return {name: content for name, content in files.items() if name != FRAGMENTS_FILE}
+
+
+def test_memoized_rows_give_byte_identical_files_after_edits(monkeypatch):
+    from segmentation_pipeline.core import csm_views
+
+    first = _memoized(*_frames(), {FRAGMENTS_FILE: _no_memo()})
+    accounts, book = _frames(_edited())
+    expected = _from_scratch(accounts, book)
+    rendered = []
+    real = csm_views._account_rows
+
+    def counting(chunk):
+        rendered.extend(chunk["account_id"])
+        return real(chunk)
+
+    monkeypatch.setattr(csm_views, "_account_rows", counting)
+    for chunk_rows in (1, 2, 1000):
+        rendered.clear()
+        second = _memoized(accounts, book, first, chunk_rows=chunk_rows)
+        assert _pages(second) == expected
+        assert sorted(rendered) == ["A1", "C2", "N2"]  # only the new and changed rows
+    # once more from those files: the fragments a memoized run writes hold too
+    third = _memoized(*_frames(), second)
+    monkeypatch.undo()
+    assert _pages(third) == _from_scratch(*_frames())
+
+
+def test_skipped_owners_keep_their_fragments_for_the_next_run():
+    first = _memoized(*_frames(), {FRAGMENTS_FILE: _no_memo()})
+    accounts, book = _frames(_edited())
+    skip = {owner_slug("(unassigned)")}
+    second = _memoized(accounts, book, first, skip=skip)
+    assert f"{owner_slug('(unassigned)')}.html" not in second
+    carried = {**second, **{k: first[k] for k in first if owner_slug("(unassigned)") in k}}
+    third = _memoized(accounts, book, carried)
+    assert {k: v for k, v in third.items() if k != FRAGMENTS_FILE} == _from_scratch(accounts, book)
+
+
+def test_fragments_of_other_dtypes_are_not_reused():
+    first = _memoized(*_frames(), {FRAGMENTS_FILE: _no_memo()})
+    frame = snapshot(FEB).assign(composite_score=lambda f: f["composite_score"].astype(object))
+    accounts, book = _frames(frame)
+    second = _memoized(accounts, book, first)
+    assert {k: v for k, v in second.items() if k != FRAGMENTS_FILE} == _from_scratch(accounts, book)
+
+
+def test_unreadable_fragments_are_none():
+    assert Fragments.from_bytes(b"not an npz") is None
+
+
+def _no_memo() -> bytes:
+    return b""

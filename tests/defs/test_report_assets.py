@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
@@ -251,3 +252,27 @@ def test_csm_views_rerun_rewrites_only_the_owners_whose_rows_changed(tmp_path):
         ]
     assert "Renamed Co" in (folder / f"{owner_slug('csm-1')}.html").read_text()
     assert sorted(os.listdir(folder.parent)) == [FEB[:7]]
+
+
+def test_csm_views_reruns_write_the_same_bytes_as_rendering_from_scratch(tmp_path):
+    from segmentation_pipeline.core.csm_views import FRAGMENTS_FILE, csm_view_files
+    from segmentation_pipeline.defs.assets.reports import _csm_frames, write_csm_views
+    from tests.core.reports.history import FEB, snapshot
+
+    folder = tmp_path / "csm"
+    edited = snapshot(FEB)
+    edited.loc[edited["account_id"] == "A1", "name"] = 'Renamed "Co" <b>'
+    edited.loc[edited["account_id"] == "C2", "owner_id"] = "csm-1"
+    edited = edited[edited["account_id"] != "B3"]
+    new = edited[edited["account_id"] == "N1"].assign(account_id="N2")
+    for frame in (snapshot(FEB), pd.concat([edited, new]), snapshot(FEB)):
+        accounts, book = _csm_frames(frame)
+        write_csm_views(folder, accounts, book, FEB)
+        expected = csm_view_files(accounts, book, FEB)
+        written = {
+            p.name: p.read_text(encoding="utf-8")
+            for p in folder.iterdir()
+            if not p.name.startswith(".")
+        }
+        assert written == expected
+        assert (folder / FRAGMENTS_FILE).is_file()

@@ -6,7 +6,9 @@ import stat
 import pytest
 
 from segmentation_pipeline.io.report_files import (
+    mapped,
     prune_files,
+    read_bytes,
     read_json,
     replace_folder,
     write_file,
@@ -115,3 +117,12 @@ def test_read_json_is_empty_when_the_manifest_is_missing_or_broken(tmp_path):
     assert read_json(tmp_path / "bad.json") == {}
     (tmp_path / "ok.json").write_text('{"a": "1"}')
     assert read_json(tmp_path / "ok.json") == {"a": "1"}
+
+
+def test_mapped_views_a_files_bytes_and_read_bytes_tolerates_a_missing_file(tmp_path):
+    (tmp_path / "page.html").write_bytes(b"<p>one</p>")
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert bytes(mapped(tmp_path / "page.html")[3:6]) == b"one"
+    assert bytes(mapped(tmp_path / "empty.csv")) == b""
+    assert read_bytes(tmp_path / "page.html") == b"<p>one</p>"
+    assert read_bytes(tmp_path / "gone.npz") is None

@@ -18,8 +18,13 @@ import pandas as pd
 
 from segmentation_pipeline.core.csm_views import (
     DIGESTS_FILE,
+    FRAGMENTS_FILE,
+    Fragments,
+    fragments_version,
+    in_page_order,
     iter_csm_view_files,
     owner_digests,
+    row_keys,
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.docs import render_documents
@@ -48,7 +53,9 @@ from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_par
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import (
+    mapped,
     prune_files,
+    read_bytes,
     read_json,
     replace_folder,
     write_file,
@@ -292,6 +299,63 @@ def csm_book_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def _previous_fragments(folder: Path, version: str) -> Fragments | None:
+    """Last run's row fragments in `folder`, if they are for this rendering code and
+    every file they point into is there and as long as they say."""
+    data = read_bytes(folder / FRAGMENTS_FILE)
+    fragments = Fragments.from_bytes(data) if data is not None else None
+    if fragments is None or fragments.version != version:
+        return None
+    html_ends, csv_ends = fragments.file_sizes()
+    for slug, html_end, csv_end in zip(fragments.slugs, html_ends, csv_ends, strict=True):
+        html, csv = folder / f"{slug}.html", folder / f"{slug}.csv"
+        if not html.is_file() or html.stat().st_size < html_end:
+            return None
+        if not csv.is_file() or csv.stat().st_size != csv_end:
+            return None
+    return fragments
+
+
+def write_csm_views(
+    folder: Path, accounts: pd.DataFrame, book: pd.DataFrame, month: str
+) -> tuple[dict[str, str], set[str]]:
+    """Write the CSM views into `folder`; returns every owner's digest and the slugs of
+    the owners whose files were carried over unchanged (benchmarks/csm_views.py calls
+    this too)."""
+    accounts = in_page_order(accounts)
+    keys = row_keys(accounts)
+    digests = owner_digests(accounts, book, month, keys)
+    previous_digests = read_json(folder / DIGESTS_FILE)
+    fragments = _previous_fragments(folder, fragments_version(accounts))
+    # An owner whose rows, month and rendering code are unchanged keeps last run's files
+    # (hard-linked into the new folder); everyone else is written afresh, a chunk of
+    # owners at a time, never holding every page in memory, with the rows last run
+    # rendered copied from its files (`Fragments`) and only new and changed rows rendered.
+    known = set() if fragments is None else set(fragments.slugs.tolist())
+    unchanged = {
+        slug
+        for slug, digest in digests.items()
+        if previous_digests.get(slug) == digest and slug in known
+    }
+    rendered = iter_csm_view_files(
+        accounts,
+        book,
+        month,
+        skip=unchanged,
+        previous=fragments,
+        open_previous=lambda name: mapped(folder / name),
+        fragments=True,
+        keys=keys,
+    )
+    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
+    write_folder(
+        folder,
+        chain(rendered, manifest),
+        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
+    )
+    return digests, unchanged
+
+
 @dg.asset(
     **REPORT,
     kinds={"html", "csv"},
@@ -307,25 +371,7 @@ def csm_views(
 ) -> dg.MaterializeResult:
     accounts, book = _csm_frames(segment_assignments)
     folder = Path(config.folder) / "csm" / context.partition_key[:7]
-    digests = owner_digests(accounts, book, context.partition_key)
-    previous = read_json(folder / DIGESTS_FILE)
-    # An owner whose rows, month and rendering code are unchanged keeps last run's files
-    # (hard-linked into the new folder); everyone else is rendered and written afresh,
-    # a chunk of owners at a time, never holding every page in memory.
-    unchanged = {
-        slug
-        for slug, digest in digests.items()
-        if previous.get(slug) == digest
-        and (folder / f"{slug}.html").is_file()
-        and (folder / f"{slug}.csv").is_file()
-    }
-    rendered = iter_csm_view_files(accounts, book, context.partition_key, skip=unchanged)
-    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
-    write_folder(
-        folder,
-        chain(rendered, manifest),
-        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
-    )
+    digests, unchanged = write_csm_views(folder, accounts, book, context.partition_key)
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
