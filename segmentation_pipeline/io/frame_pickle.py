@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.arrays import ArrowExtensionArray
 
 PICKLE_PROTOCOL = 5
 # A column is packed only when it has at most this share of distinct values: above it,
@@ -89,8 +90,26 @@ def unpack(obj: Any) -> Any:
     return frame
 
 
+def _arrow_backed(cls: type, state: dict) -> ArrowExtensionArray:
+    array = cls.__new__(cls)
+    array.__setstate__(state)
+    return array
+
+
+class _Pickler(pickle.Pickler):
+    """pandas pickles an Arrow-backed column (every `str` column) by first copying its
+    chunks into one (`combine_chunks`), which for the assignments' 315 MB of explanations
+    is 0.9 s of a 3.7 s write. Here the chunks are pickled as they are; loading goes
+    through pandas' own `__setstate__`, which takes chunks either way."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, ArrowExtensionArray):
+            return _arrow_backed, (type(obj), {**obj.__dict__, "_cache": {}})
+        return NotImplemented
+
+
 def dump(obj: Any, file) -> None:
-    pickle.dump(pack(obj), file, PICKLE_PROTOCOL)
+    _Pickler(file, PICKLE_PROTOCOL).dump(pack(obj))
 
 
 def load(file) -> Any:

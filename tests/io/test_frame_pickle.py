@@ -109,3 +109,16 @@ def test_any_frame_round_trips_exactly(rows, repeat):
         }
     )
     _assert_identical(_round_trip(frame), frame)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "int64[pyarrow]"])
+def test_arrow_backed_columns_keep_their_chunks_and_dtype(dtype):
+    values = ["Tier 1", None, "Tier 2"] if dtype != "int64[pyarrow]" else [1, None, 3]
+    pieces = [pd.Series(values * 400, dtype=dtype), pd.Series(values[::-1] * 400, dtype=dtype)]
+    column = pd.concat(pieces, ignore_index=True)  # an Arrow array of two chunks
+    assert column.array._pa_array.num_chunks == 2
+    frame = pd.DataFrame({"column": column, "n": np.arange(len(column))})
+    restored = _round_trip(frame)
+    _assert_identical(restored, frame)
+    assert restored["column"].dtype == frame["column"].dtype
+    assert restored["column"].array._pa_array.num_chunks == 2
