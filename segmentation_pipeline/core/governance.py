@@ -96,10 +96,11 @@ def grade_coverage(value: float, bands: Coverage) -> Grade:
 
 
 def tier_distribution(assignments: pd.DataFrame) -> dict[str, float]:
-    segmented = assignments[assignments["segment"].ne(UNSEGMENTED)]
+    segments = assignments["segment"]
+    segmented = segments[segments.ne(UNSEGMENTED)]  # the one column, not every row whole
     if segmented.empty:
         return {}
-    return segmented["segment"].value_counts(normalize=True).sort_index().to_dict()
+    return segmented.value_counts(normalize=True).sort_index().to_dict()
 
 
 def _segment_counts(assignments: pd.DataFrame) -> pd.Series:
