@@ -36,6 +36,7 @@ from segmentation_pipeline.core.history import (  # noqa: E402
     HISTORY_KEYS,
     HistoryChanges,
     history_changes,
+    history_reads,
 )
 from segmentation_pipeline.framework import load_framework  # noqa: E402
 from segmentation_pipeline.io.segment_store import SegmentStore  # noqa: E402
@@ -204,7 +205,7 @@ def narrow_path(store: SegmentStore, tonight: pd.DataFrame, fw) -> dict:
     update = store.queue_update(tonight, TONIGHT, "r1")
     timings["queue"] = time.perf_counter() - started
     started = time.perf_counter()
-    open_rows = store.open_history([*HISTORY_KEYS, *fw.assignment.history.tracked_columns])
+    open_rows = store.open_history(history_reads(fw))
     timings["history_read"] = time.perf_counter() - started
     started = time.perf_counter()
     history = history_changes(open_rows, tonight, fw, TONIGHT, "r1")

@@ -4,7 +4,7 @@ segment history, written together in one transaction."""
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.history import HISTORY_KEYS, history_changes
+from segmentation_pipeline.core.history import history_changes, history_reads
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
@@ -50,7 +50,7 @@ def segment_operations(
     queue = store.queue_update(segment_assignments, as_of, context.run.run_id)
     changed = queue.changed
     fw = framework.load()
-    open_rows = store.open_history([*HISTORY_KEYS, *fw.assignment.history.tracked_columns])
+    open_rows = store.open_history(history_reads(fw))
     history = history_changes(open_rows, segment_assignments, fw, as_of, context.run.run_id)
     store.write(history, changed)
     context.log.info(
