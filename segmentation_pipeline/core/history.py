@@ -61,20 +61,48 @@ class HistoryChanges:
         return self.closed.empty and self.opened.empty
 
 
-def _comparable(values: pd.Series) -> np.ndarray:
-    """Values as text for a null-safe comparison across a database round trip
-    (booleans come back from SQLite as 0/1, numbers as floats); worked out once per
-    distinct value."""
-    series = pd.Series(values).reset_index(drop=True)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+def history_reads(framework: Framework) -> list[str]:
+    """The open-row columns `history_changes` reads: keys, valid_from, tracked columns
+    (HISTORY_KEYS names the default tracked ones even when a framework tracks others)."""
+    return ["history_id", "account_id", "valid_from", *framework.assignment.history.tracked_columns]
+
+
+def _as_text(uniques: pd.Index | np.ndarray) -> np.ndarray:
+    """Distinct values as text for a null-safe comparison across a database round trip
+    (booleans come back from SQLite as 0/1, numbers as floats)."""
     distinct = pd.Series(uniques)
     if distinct.dtype == bool:
         distinct = distinct.astype(int)
     numeric = pd.to_numeric(distinct, errors="coerce")
     if len(distinct) and numeric.notna().all():
         distinct = numeric.astype(float).round(6)
-    text = distinct.astype(object).astype(str).to_numpy(dtype=object)
-    return np.append(text, "<null>")[codes]
+    return distinct.astype(object).astype(str).to_numpy(dtype=object)
+
+
+def _comparable(values: pd.Series) -> np.ndarray:
+    """Values as text (see _as_text), worked out once per distinct value."""
+    series = pd.Series(values).reset_index(drop=True)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return np.append(_as_text(uniques), "<null>")[codes]
+
+
+def _differs(
+    mine: pd.Series, mine_rows: np.ndarray, theirs: pd.Series, their_rows: np.ndarray
+) -> np.ndarray:
+    """`_comparable(mine)[mine_rows] != _comparable(theirs.iloc[their_rows])` on integer
+    codes: each side is factorized once, only distinct values become text, and no
+    per-row text is built, taken or compared."""
+    mine_codes, mine_uniques = pd.factorize(pd.Series(mine), use_na_sentinel=True)
+    their_codes, their_uniques = pd.factorize(pd.Series(theirs), use_na_sentinel=True)
+    taken = their_codes[their_rows]
+    # The text of `theirs` depends on the distinct values of the rows taken only.
+    used = np.unique(taken[taken >= 0])
+    their_text = np.full(len(their_uniques) + 1, "<null>", dtype=object)
+    their_text[used] = _as_text(their_uniques[used])
+    mine_text = np.append(_as_text(mine_uniques), "<null>")
+    words, _ = pd.factorize(np.concatenate([mine_text, their_text]))
+    mine_words, their_words = words[: len(mine_text)], words[len(mine_text) :]
+    return mine_words[mine_codes[mine_rows]] != their_words[taken]
 
 
 def history_changes(
@@ -102,12 +130,10 @@ def history_changes(
 
     differs = ~has_open
     for column in rule.tracked_columns:
-        before = current[column].iloc[row_of_account[has_open]] if column in current else None
-        mine = _comparable(assignments[column]) if column in assignments else None
-        if before is None or mine is None:
-            continue
-        theirs = _comparable(before)
-        differs[has_open] |= mine[has_open] != theirs
+        if column in current and column in assignments:
+            differs[has_open] |= _differs(
+                assignments[column], has_open, current[column], row_of_account[has_open]
+            )
     changed = differs & ~stale
 
     closing = changed & has_open

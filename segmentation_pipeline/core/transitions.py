@@ -266,34 +266,60 @@ def _days(value: int | None) -> float:
     return np.inf if value is None else float(value)
 
 
-def update_queue(
-    stored: pd.DataFrame, assignments: pd.DataFrame, as_of: datetime, run_id: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The queue after this run, and the rows that changed (to upsert by transition_id).
-
-    Pending rows that this run no longer carries are withdrawn (the account went back
-    to its tier, was overridden, lost a required field or left the CRM)."""
-    now = utc_naive(as_of)
-    stored = stored.reindex(columns=list(TRANSITION_COLUMNS))
-    # Only the gate's columns of the moving accounts (not the whole assignment rows).
+def _moving(assignments: pd.DataFrame) -> pd.DataFrame:
+    """The gate's columns of the accounts with a transition this run, one row per id."""
     moving = assignments.loc[
         assignments["transition_id"].notna().to_numpy(dtype=bool), list(_QUEUE_INPUTS)
     ]
-    moving = moving.drop_duplicates("transition_id")
-    carried = moving.set_index("transition_id")
-    is_pending = stored["status"] == PENDING
-    stored_ids = stored["transition_id"]
-    still = is_pending & member_of(stored_ids, carried.index)
-    new_status = stored_ids.map(carried["transition_status"]).where(still, WITHDRAWN)
+    return moving.drop_duplicates("transition_id")
 
-    changed_old = stored[is_pending & (new_status != PENDING)].copy()
-    changed_old["status"] = new_status[changed_old.index]
-    changed_old["applied_by"] = stored_ids[changed_old.index].map(carried["transition_rule"])
-    changed_old["decided_by"] = stored_ids[changed_old.index].map(carried["decided_by"])
+
+def closing_transitions(pending_ids: pd.Series, assignments: pd.DataFrame) -> pd.Series:
+    """Of the stored pending rows' ids, those this run closes: no longer carried, or
+    carried with a status other than pending. Reading only these rows in full is what
+    keeps a quiet night from reading the whole queue."""
+    carried = _moving(assignments).set_index("transition_id")["transition_status"]
+    status = pending_ids.map(carried)
+    return pending_ids[(status != PENDING) | ~member_of(pending_ids, carried.index)]
+
+
+def new_transition_ids(assignments: pd.DataFrame, pending_ids: pd.Series) -> pd.Series:
+    """This run's transition ids that are not stored pending rows: the ones to look up
+    among the closed rows before opening them (usually only tonight's new crossings)."""
+    ids = _moving(assignments)["transition_id"]
+    return ids[~member_of(ids, pending_ids)]
+
+
+def queue_changes(
+    closing: pd.DataFrame,
+    stored_ids: pd.Series,
+    assignments: pd.DataFrame,
+    as_of: datetime,
+    run_id: str,
+) -> pd.DataFrame:
+    """The queue rows this run changes (to upsert by transition_id).
+
+    `closing` holds the full stored rows that `closing_transitions` names; `stored_ids`
+    must hold every stored id among this run's transition ids (the pending ids plus the
+    `new_transition_ids` found in the queue, or simply the whole queue's ids): an id
+    already stored never opens again.
+    Closing rows are withdrawn when this run no longer carries them (the account went
+    back to its tier, was overridden, lost a required field or left the CRM)."""
+    now = utc_naive(as_of)
+    closing = closing.reindex(columns=list(TRANSITION_COLUMNS))
+    moving = _moving(assignments)
+    carried = moving.set_index("transition_id")
+    ids = closing["transition_id"]
+    changed_old = closing.copy()
+    still = member_of(ids, carried.index)
+    changed_old["status"] = ids.map(carried["transition_status"]).where(still, WITHDRAWN)
+    changed_old["applied_by"] = ids.map(carried["transition_rule"])
+    changed_old["decided_by"] = ids.map(carried["decided_by"])
     changed_old["closed_at"] = now
     changed_old["closed_run_id"] = run_id
 
-    fresh = moving[~member_of(moving["transition_id"], stored_ids)]
+    known = pd.concat([pd.Series(stored_ids, dtype=object), ids.astype(object)])
+    fresh = moving[~member_of(moving["transition_id"], known)]
     opened = pd.DataFrame(
         {
             "transition_id": fresh["transition_id"],
@@ -314,8 +340,70 @@ def update_queue(
     changed = pd.concat([changed_old, opened], ignore_index=True)
     for column in ("opened_at", "closed_at"):
         changed[column] = pd.to_datetime(changed[column])
+    return changed.reindex(columns=list(TRANSITION_COLUMNS))
+
+
+@dataclass(frozen=True)
+class QueueUpdate:
+    """What a run does to the queue and what its metadata shows of the queue after."""
+
+    changed: pd.DataFrame  # rows to upsert by transition_id (TRANSITION_COLUMNS)
+    row_count: int
+    status_counts: dict[str, int]  # by count, descending
+    pending_preview: pd.DataFrame  # the first pending rows
+
+    @classmethod
+    def of(cls, queue: pd.DataFrame, changed: pd.DataFrame, rows: int = 10) -> QueueUpdate:
+        """From the whole queue after the run (what `update_queue` returns)."""
+        counts = _sorted_counts(queue["status"].value_counts())
+        preview = queue[queue["status"].eq(PENDING)].head(rows).reset_index(drop=True)
+        return cls(changed, len(queue), counts, preview)
+
+
+def _sorted_counts(counts: pd.Series) -> dict[str, int]:
+    """Counts by size, descending, ties by name: the same order however they were made."""
+    counts = counts[counts > 0].sort_index().sort_values(ascending=False, kind="stable")
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def status_counts_after(
+    before: dict[str, int], closing: pd.DataFrame, changed: pd.DataFrame
+) -> dict[str, int]:
+    """Rows per status once `changed` replaces the stored `closing` rows (and adds the
+    rest), from the stored counts: no need to hold the whole queue to count it."""
+    known = {k: v for k, v in before.items() if k is not None}  # value_counts skips nulls
+    counts = pd.Series(known, dtype="int64")
+    counts = counts.sub(closing["status"].value_counts(), fill_value=0)
+    counts = counts.add(changed["status"].value_counts(), fill_value=0).astype("int64")
+    return _sorted_counts(counts)
+
+
+def pending_preview(staying: pd.DataFrame, changed: pd.DataFrame, rows: int = 10) -> pd.DataFrame:
+    """The first pending rows of the queue after the run, in the order update_queue puts
+    them: the stored rows still pending (`staying`, in stored order), then the new ones."""
+    opened = changed[changed["status"].eq(PENDING)]
+    parts = [p for p in (staying.head(rows), opened.head(rows)) if len(p)]
+    preview = pd.concat(parts, ignore_index=True).head(rows) if parts else changed.iloc[:0]
+    return preview.reindex(columns=list(TRANSITION_COLUMNS))
+
+
+def update_queue(
+    stored: pd.DataFrame, assignments: pd.DataFrame, as_of: datetime, run_id: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The queue after this run, and the rows that changed (to upsert by transition_id).
+
+    Pending rows that this run no longer carries are withdrawn (the account went back
+    to its tier, was overridden, lost a required field or left the CRM)."""
+    stored = stored.reindex(columns=list(TRANSITION_COLUMNS))
+    pending = stored[stored["status"] == PENDING]
+    closing = closing_transitions(pending["transition_id"], assignments)
+    changed = queue_changes(
+        pending[member_of(pending["transition_id"], closing)],
+        stored["transition_id"],
+        assignments,
+        as_of,
+        run_id,
+    )
     unchanged = stored[~member_of(stored["transition_id"], changed["transition_id"])]
     queue = pd.concat([unchanged, changed], ignore_index=True) if len(unchanged) else changed
-    return queue.reindex(columns=list(TRANSITION_COLUMNS)), changed.reindex(
-        columns=list(TRANSITION_COLUMNS)
-    )
+    return queue.reindex(columns=list(TRANSITION_COLUMNS)), changed

@@ -10,14 +10,22 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.history import HISTORY_COLUMNS, HistoryChanges
 from segmentation_pipeline.core.transitions import (
     DECISION_COLUMNS,
+    PENDING,
     TRANSITION_COLUMNS,
     WITHDRAWN,
     PriorState,
+    QueueUpdate,
+    closing_transitions,
     empty_decisions,
     empty_transitions,
+    new_transition_ids,
+    pending_preview,
+    queue_changes,
+    status_counts_after,
 )
 from segmentation_pipeline.io.warehouse import WarehouseWriter
 
@@ -28,6 +36,7 @@ _TIMES = {"valid_from", "valid_to", "opened_at", "closed_at", "decided_at"}
 _FLAGS = {"provisional", "at_risk", "segment_override", "is_current"}
 _NUMBERS = {"composite_score", "firmographic_score", "behavioral_score", "value_score"}
 _KEYS = {"history_id", "transition_id"}
+_ID_CHUNK = 5_000  # ids per IN (...) query: well under SQLite's bound-parameter limit
 # The queue columns the gate reads (core.transitions.gate_transitions).
 GATE_READS = (
     "transition_id", "account_id", "from_segment", "to_segment", "status", "opened_at",
@@ -133,6 +142,60 @@ class SegmentStore:
     def transitions(self) -> pd.DataFrame:
         frame = self._read(TRANSITIONS)
         return frame if len(frame) else empty_transitions()
+
+    def pending_transition_ids(self) -> pd.Series:
+        """The ids of the pending queue rows, in stored order: all a quiet night needs to
+        tell which rows close (`core.transitions.closing_transitions`)."""
+        frame = self._read(TRANSITIONS, TRANSITIONS.c.status == PENDING, ["transition_id"])
+        return frame["transition_id"].astype(object) if len(frame) else pd.Series(dtype=object)
+
+    def transitions_by_id(self, ids: pd.Series, columns: list[str] | None = None) -> pd.DataFrame:
+        """The stored rows of these ids (in no particular order), by primary key, a chunk
+        of ids per query."""
+        keys = pd.Series(ids, dtype=object).dropna().drop_duplicates().tolist()
+        names = columns or list(TRANSITION_COLUMNS)
+        parts = [
+            self._read(TRANSITIONS, TRANSITIONS.c.transition_id.in_(chunk), names)
+            for chunk in (keys[i : i + _ID_CHUNK] for i in range(0, len(keys), _ID_CHUNK))
+        ]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return empty_transitions().reindex(columns=names)
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def transition_status_counts(self) -> dict[str, int]:
+        """Queue rows per status, counted by the database."""
+        self.create_tables()
+        query = sa.select(TRANSITIONS.c.status, sa.func.count()).group_by(TRANSITIONS.c.status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {status: int(count) for status, count in rows if status is not None}
+
+    def queue_update(
+        self, assignments: pd.DataFrame, as_of: datetime, run_id: str, preview_rows: int = 10
+    ) -> QueueUpdate:
+        """What `update_queue` on the whole queue gives, reading only the pending rows'
+        ids, the counts by status, and in full only the rows that close (plus the few
+        the preview shows); tonight's new ids are looked up by primary key."""
+        pending_ids = self.pending_transition_ids()
+        closing_ids = closing_transitions(pending_ids, assignments)
+        closing = self.transitions_by_id(closing_ids)
+        found = self.transitions_by_id(
+            new_transition_ids(assignments, pending_ids), ["transition_id"]
+        )["transition_id"]
+        before = self.transition_status_counts()
+        stored_ids = pd.concat([pending_ids, found.astype(object)], ignore_index=True)
+        changed = queue_changes(closing, stored_ids, assignments, as_of, run_id)
+        staying_ids = pending_ids[~member_of(pending_ids, closing_ids)].head(preview_rows)
+        staying = self.transitions_by_id(staying_ids)
+        order = pd.Index(staying["transition_id"]).get_indexer(staying_ids.to_numpy())
+        staying = staying.take(order[order >= 0]).reset_index(drop=True)
+        return QueueUpdate(
+            changed=changed,
+            row_count=sum(before.values()) + len(changed) - len(closing),
+            status_counts=status_counts_after(before, closing, changed),
+            pending_preview=pending_preview(staying, changed, preview_rows),
+        )
 
     def decisions(self) -> pd.DataFrame:
         frame = self._read(DECISIONS)

@@ -1,9 +1,17 @@
 """segment_history as a type-2 table: versions open and close only on real change."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.history import apply_changes, history_changes, segment_on
+from segmentation_pipeline.core.history import (
+    _comparable,
+    _differs,
+    apply_changes,
+    history_changes,
+    history_reads,
+    segment_on,
+)
 from segmentation_pipeline.framework import parse_framework
 
 NOV = pd.Timestamp("2026-11-01")
@@ -110,3 +118,39 @@ def test_values_read_back_from_a_database_compare_equal(framework, first):
     data["assignment"]["history"]["tracked_columns"] = ["segment", "provisional", "composite_score"]
     tracked = parse_framework(data)
     assert run(stored, assignments(A={}, B={}), tracked, DEC)[1].empty
+
+
+# --- the comparison on codes ------------------------------------------------------------
+def test_history_reads_the_keys_valid_from_and_the_tracked_columns(framework):
+    tracked = framework.assignment.history.tracked_columns
+    assert history_reads(framework) == ["history_id", "account_id", "valid_from", *tracked]
+
+
+def test_differs_on_codes_as_text_would_across_a_round_trip():
+    # Booleans against SQLite's 0/1, floats within rounding, nulls on either side.
+    mine = pd.Series([True, False, None, True, 2.0000001], dtype=object)
+    theirs = pd.Series([1, 0, None, 0, 2.0, "unused"], dtype=object)
+    expected = [False, False, False, True, False]
+    assert _differs(mine, np.arange(5), theirs, np.arange(5)).tolist() == expected
+    # A column mixing text and numbers compares as text, as before: 2.0000001 != 2.0.
+    mixed = pd.Series([2.0000001, "x"], dtype=object)
+    assert _differs(mixed, np.arange(2), theirs, np.array([4, 0])).tolist() == [True, True]
+    # Flags: bool on one side, 0/1 floats on the other; only the taken rows count.
+    flags = pd.Series([True, False, True])
+    stored = pd.Series([1.0, 1.0, 0.0, 1.0])
+    assert _differs(flags, np.arange(3), stored, np.array([3, 2, 0])).tolist() == [
+        False,
+        False,
+        False,
+    ]
+
+
+def test_differs_agrees_with_comparing_text_per_row():
+    rng = np.random.default_rng(3)
+    pools = [["Tier 1", "Tier 2", None], [1.0, 2.5, np.nan, 2.5000001], [True, False]]
+    for pool in pools * 5:
+        mine = pd.Series(rng.choice(np.array(pool, dtype=object), 40))
+        theirs = pd.Series(rng.choice(np.array(pool, dtype=object), 30))
+        mine_rows, their_rows = rng.choice(40, 20, replace=False), rng.choice(30, 20)
+        by_text = _comparable(mine)[mine_rows] != _comparable(theirs.iloc[their_rows])
+        assert (_differs(mine, mine_rows, theirs, their_rows) == by_text).all()

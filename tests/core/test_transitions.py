@@ -13,8 +13,15 @@ import pytest
 from segmentation_pipeline.core.assignment import assign_segments
 from segmentation_pipeline.core.scoring import score_accounts
 from segmentation_pipeline.core.transitions import (
+    TRANSITION_COLUMNS,
     PriorState,
+    QueueUpdate,
+    closing_transitions,
     empty_decisions,
+    new_transition_ids,
+    pending_preview,
+    queue_changes,
+    status_counts_after,
     update_queue,
 )
 from segmentation_pipeline.framework import parse_framework
@@ -235,3 +242,90 @@ def test_accounts_without_a_crm_tier_are_assigned_without_review(queue):
     row = queue.run(AT_130K | {"crm_tier": None}, NOV)
     assert (row["segment"], row["transition_status"]) == ("Tier 1", None)
     assert queue.changed.empty
+
+
+# --- the narrow queue update: only the rows that change, plus what metadata shows ------
+def _stored(*rows: tuple) -> pd.DataFrame:
+    """Queue rows from (transition_id, account_id, status)."""
+    frame = pd.DataFrame([dict.fromkeys(TRANSITION_COLUMNS) for _ in rows])
+    frame["transition_id"] = [r[0] for r in rows]
+    frame["account_id"] = [r[1] for r in rows]
+    frame["status"] = [r[2] for r in rows]
+    frame["from_segment"], frame["to_segment"] = "Tier 2", "Tier 1"
+    frame["opened_at"] = pd.Timestamp("2026-10-01")
+    return frame
+
+
+def _carrying(*rows: tuple) -> pd.DataFrame:
+    """Assignments carrying (account_id, transition_id, transition_status, rule)."""
+    return pd.DataFrame(
+        {
+            "account_id": [r[0] for r in rows],
+            "composite_score": 3.0,
+            "transition_id": [r[1] for r in rows],
+            "transition_from": "Tier 2",
+            "transition_to": "Tier 1",
+            "transition_direction": "upgrade",
+            "transition_status": [r[2] for r in rows],
+            "transition_rule": [r[3] for r in rows],
+            "decided_by": None,
+        }
+    )
+
+
+# p1 stays pending, p2 is applied, p3 is no longer carried, n1 opens, a1 was applied.
+STORED = _stored(("a1", "A", "applied"), ("p1", "B", "pending"), ("p2", "C", "pending"),
+                 ("p3", "D", "pending"), ("w1", "E", "withdrawn"))  # fmt: skip
+TONIGHT = _carrying(("A", "a1", "applied", "approval"), ("B", "p1", "pending", None),
+                    ("C", "p2", "applied", "grace"), ("F", "n1", "pending", None),
+                    ("G", None, None, None))  # fmt: skip
+NIGHT = pd.Timestamp("2026-11-01")
+
+
+def test_closing_transitions_are_the_pending_rows_not_carried_on_as_pending():
+    pending = pd.Series(["p1", "p2", "p3"], dtype=object)
+    assert closing_transitions(pending, TONIGHT).tolist() == ["p2", "p3"]
+    assert new_transition_ids(TONIGHT, pending).tolist() == ["a1", "n1"]
+
+
+def test_queue_changes_close_and_open_as_update_queue_does():
+    closing = STORED[STORED["transition_id"].isin(["p2", "p3"])]
+    # Only the pending ids and a1 (found among the stored rows) are known: n1 opens.
+    known = pd.Series(["p1", "p2", "p3", "a1"], dtype=object)
+    changed = queue_changes(closing, known, TONIGHT, NIGHT, "r2")
+    assert changed[["transition_id", "account_id", "status"]].values.tolist() == [
+        ["p2", "C", "applied"],
+        ["p3", "D", "withdrawn"],
+        ["n1", "F", "pending"],
+    ]
+    assert changed["applied_by"].iloc[0] == "grace" and changed["applied_by"][1:].isna().all()
+    assert changed["closed_at"].tolist()[:2] == [NIGHT, NIGHT]
+    assert pd.isna(changed["closed_at"].iloc[2]) and changed["opened_at"].iloc[2] == NIGHT
+    assert changed["closed_run_id"].tolist() == ["r2", "r2", None]
+    _, full = update_queue(STORED, TONIGHT, NIGHT, "r2")
+    pd.testing.assert_frame_equal(changed, full)
+
+
+def test_status_counts_after_the_change_from_the_stored_counts():
+    before = {"applied": 1, "pending": 3, "withdrawn": 1, None: 2}
+    closing = STORED[STORED["transition_id"].isin(["p2", "p3"])]
+    changed = _stored(("p2", "C", "applied"), ("p3", "D", "withdrawn"), ("n1", "F", "pending"))
+    # pending 3 - 2 + 1, applied 1 + 1, withdrawn 1 + 1; ties by name; no null status.
+    after = status_counts_after(before, closing, changed)
+    assert list(after.items()) == [("applied", 2), ("pending", 2), ("withdrawn", 2)]
+    assert status_counts_after({"pending": 1}, closing.head(1), changed.head(1)) == {"applied": 1}
+
+
+def test_pending_preview_puts_the_stored_pending_rows_before_the_new_ones():
+    staying = _stored(("p1", "B", "pending"), ("p4", "H", "pending"))
+    changed = _stored(("p2", "C", "applied"), ("n1", "F", "pending"), ("n2", "I", "pending"))
+    assert pending_preview(staying, changed, 3)["transition_id"].tolist() == ["p1", "p4", "n1"]
+    assert pending_preview(staying.iloc[:0], changed.head(1)).empty
+
+
+def test_queue_update_of_the_whole_queue_counts_and_previews_it():
+    queue, changed = update_queue(STORED, TONIGHT, NIGHT, "r2")
+    summary = QueueUpdate.of(queue, changed)
+    assert summary.row_count == 6
+    assert summary.status_counts == {"applied": 2, "pending": 2, "withdrawn": 2}
+    assert summary.pending_preview["transition_id"].tolist() == ["p1", "n1"]

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from segmentation_pipeline.core.history import history_changes
-from segmentation_pipeline.core.transitions import TRANSITION_COLUMNS
+from segmentation_pipeline.core.history import HistoryChanges, history_changes
+from segmentation_pipeline.core.transitions import TRANSITION_COLUMNS, QueueUpdate, update_queue
 from segmentation_pipeline.io.segment_store import SegmentStore
 
 NOV = datetime(2026, 11, 1)
@@ -170,3 +170,51 @@ def test_a_failed_write_rolls_back_the_closes_on_either_database(any_store, fram
     assert current["segment"].tolist() == ["Tier 2", "Tier 3"]
     assert current["valid_to"].isna().all()
     assert len(store.history()) == 2 and len(store.transitions()) == 1
+
+
+def test_the_narrow_queue_update_matches_the_whole_queue_on_either_database(any_store):
+    """queue_update reads pending ids, counts and the closing rows only; it must give
+    what update_queue over the whole stored queue gives."""
+    store = any_store
+    rows = [("a1", "A", "applied"), ("p1", "B", "pending"), ("p2", "C", "pending"),
+            ("p3", "D", "pending"), ("w1", "E", "withdrawn")]  # fmt: skip
+    stored = pd.concat(
+        [transition(s, transition_id=t, account_id=a) for t, a, s in rows], ignore_index=True
+    )
+    store.write(HistoryChanges(pd.DataFrame(), pd.DataFrame(), 0), stored)
+    tonight = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "F"],
+            "composite_score": 3.0,
+            "transition_id": ["a1", "p1", "p2", "n1"],
+            "transition_from": "Tier 2",
+            "transition_to": "Tier 1",
+            "transition_direction": "upgrade",
+            "transition_status": ["applied", "pending", "applied", "pending"],
+            "transition_rule": ["approval", None, "grace", None],
+            "decided_by": None,
+        }
+    )
+    dec = datetime(2026, 12, 1)
+    narrow = store.queue_update(tonight, dec, "r2")
+    queue, changed = update_queue(store.transitions(), tonight, dec, "r2")
+    full = QueueUpdate.of(queue, changed)
+    by_id = ["transition_id"]
+    pd.testing.assert_frame_equal(
+        narrow.changed.sort_values(by_id).reset_index(drop=True),
+        full.changed.sort_values(by_id).reset_index(drop=True),
+    )
+    assert narrow.changed["transition_id"].tolist() == ["p2", "p3", "n1"]  # a1 stays closed
+    assert (narrow.row_count, full.row_count) == (6, 6)
+    assert (
+        narrow.status_counts
+        == full.status_counts
+        == {
+            "applied": 2,
+            "pending": 2,
+            "withdrawn": 2,
+        }
+    )
+    preview = ["transition_id", "account_id", "from_segment", "to_segment", "opened_at"]
+    assert narrow.pending_preview["transition_id"].tolist() == ["p1", "n1"]
+    pd.testing.assert_frame_equal(narrow.pending_preview[preview], full.pending_preview[preview])

@@ -4,8 +4,7 @@ segment history, written together in one transaction."""
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.history import HISTORY_KEYS, history_changes
-from segmentation_pipeline.core.transitions import update_queue
+from segmentation_pipeline.core.history import history_changes, history_reads
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
@@ -47,11 +46,11 @@ def segment_operations(
         yield dg.MaterializeResult(asset_key="segment_transitions", metadata=skipped)
         yield dg.MaterializeResult(asset_key="segment_history", metadata=skipped)
         return
-    queue, changed = update_queue(
-        store.transitions(), segment_assignments, as_of, context.run.run_id
-    )
+    # Only what closes, what opens and the counts: not the whole queue (see queue_update).
+    queue = store.queue_update(segment_assignments, as_of, context.run.run_id)
+    changed = queue.changed
     fw = framework.load()
-    open_rows = store.open_history([*HISTORY_KEYS, *fw.assignment.history.tracked_columns])
+    open_rows = store.open_history(history_reads(fw))
     history = history_changes(open_rows, segment_assignments, fw, as_of, context.run.run_id)
     store.write(history, changed)
     context.log.info(
@@ -62,11 +61,11 @@ def segment_operations(
         history.stale_accounts,
     )
     queue_meta = frame_metadata(
-        queue[queue["status"].eq("pending")],
+        queue.pending_preview,
         ["account_id", "from_segment", "to_segment", "direction", "opened_at"],
     )
-    queue_meta["dagster/row_count"] = dg.MetadataValue.int(len(queue))
-    queue_meta["status_counts"] = dg.MetadataValue.json(queue["status"].value_counts().to_dict())
+    queue_meta["dagster/row_count"] = dg.MetadataValue.int(queue.row_count)
+    queue_meta["status_counts"] = dg.MetadataValue.json(queue.status_counts)
     queue_meta["rows_changed"] = dg.MetadataValue.int(len(changed))
     yield dg.MaterializeResult(asset_key="segment_transitions", metadata=queue_meta)
     yield dg.MaterializeResult(
