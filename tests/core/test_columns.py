@@ -81,3 +81,39 @@ def test_hash_membership_by_hand():
     known = np.array([7, 2**63 + 1], dtype=np.uint64)
     assert isin_by_hash(values, known).tolist() == [False, True, False, True]
     assert setdiff_by_hash(values, known).tolist() == [5]
+
+
+def test_account_index_finds_the_first_row_of_each_id():
+    from segmentation_pipeline.core.columns import AccountIndex
+
+    accounts = AccountIndex(pd.Series(["A", "B", "A", None, "C"], dtype="str"))
+    assert accounts.find(pd.Series(["C", "A", "Z", None], dtype=object)).tolist() == [4, 0, -1, 3]
+    assert accounts.find(np.array(["B"], dtype=object)).tolist() == [1]
+    assert accounts.find(pd.Series([], dtype="str")).tolist() == []
+
+
+def test_account_index_of_ids_that_are_not_text_or_probed_by_numbers():
+    from segmentation_pipeline.core.columns import AccountIndex
+
+    numeric = AccountIndex(pd.Series([7, 3, 7]))
+    assert numeric.find(pd.Series([3, 7, 9])).tolist() == [1, 0, -1]
+    text = AccountIndex(pd.Series(["7", "3"]))
+    assert text.find(pd.Series([3, 7])).tolist() == [-1, -1]  # 3 is not "3"
+    assert text.find(pd.Series(["3", 7], dtype=object)).tolist() == [1, -1]
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", None]), max_size=12),
+    st.lists(st.sampled_from(["a", "b", "d", None]), max_size=12),
+)
+def test_account_index_agrees_with_a_pandas_index(ids, keys):
+    from segmentation_pipeline.core.columns import AccountIndex
+
+    first = {}
+    for row, value in enumerate(ids):
+        first.setdefault(value, row)
+    expected = [first.get(k, -1) for k in keys]
+    assert (
+        AccountIndex(pd.Series(ids, dtype=object)).find(pd.Series(keys, dtype=object)).tolist()
+        == expected
+    )
