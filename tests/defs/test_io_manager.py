@@ -84,3 +84,40 @@ def test_a_write_that_fails_halfway_leaves_the_previous_output(tmp_path: Path):
     assert not result.success
     pd.testing.assert_frame_equal(_stored(tmp_path), _accounts())
     assert [p.name for p in (tmp_path / "upstream").iterdir()] == ["2026-11-01"]
+
+
+def test_steps_reading_one_output_share_a_copy_none_of_them_can_spoil(tmp_path: Path):
+    """The first reader changes its input in place; the second still sees the output as
+    written, and so does a fresh read of the file."""
+
+    @dg.asset(partitions_def=MONTHS)
+    def upstream() -> pd.DataFrame:
+        return _accounts()
+
+    @dg.asset(partitions_def=MONTHS)
+    def first(upstream: pd.DataFrame) -> int:
+        upstream["segment"] = "Tier 9"
+        upstream.loc[0, "account_id"] = "changed"
+        return len(upstream)
+
+    @dg.asset(partitions_def=MONTHS, deps=[first])
+    def second(upstream: pd.DataFrame) -> int:
+        return int((upstream["segment"] == "Tier 1").sum())
+
+    io_manager = FrameFilesystemIOManager(base_dir=str(tmp_path))
+    result = dg.materialize(
+        [upstream, first, second], partition_key="2026-11-01", resources={"io_manager": io_manager}
+    )
+    assert result.output_for_node("second") == 2_000
+    pd.testing.assert_frame_equal(_stored(tmp_path), _accounts())
+
+
+def test_without_a_memory_budget_every_read_is_from_the_file(tmp_path: Path):
+    result = dg.materialize(
+        _graph(_accounts),
+        partition_key="2026-11-01",
+        resources={
+            "io_manager": FrameFilesystemIOManager(base_dir=str(tmp_path), memory_cache_mb=0)
+        },
+    )
+    assert result.output_for_node("downstream") == 2_000
