@@ -99,6 +99,16 @@ def numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
+def map_by_key(keys: pd.Series, mapping: pd.Series) -> pd.Series:
+    """`keys.map(mapping)` for a mapping with unique keys, looked up through
+    `AccountIndex`: pandas hashes every key as a Python object, Arrow far faster."""
+    if not len(keys) or not len(mapping):
+        return keys.map(mapping)  # nothing to look up; pandas picks the empty dtype
+    at = AccountIndex(mapping.index.to_series(index=mapping.index)).find(keys)
+    values = mapping.reset_index(drop=True).reindex(at).set_axis(keys.index).rename(keys.name)
+    return values.infer_objects() if values.dtype == object else values
+
+
 def _text_array(values: pd.Series | np.ndarray) -> pa.Array | None:
     """Values as an Arrow string array, or None when they are not all text (or null)."""
     try:
@@ -143,7 +153,10 @@ class AccountIndex:
             self._fallback = self._pandas_index(pd.Series(self._ids.to_pandas()))
         index, rows = self._fallback
         at = index.get_indexer(np.asarray(keys, dtype=object))
-        return np.where(at >= 0, rows[at], -1)
+        found = at >= 0
+        out = np.full(len(at), -1, dtype=np.int64)
+        out[found] = rows[at[found]]
+        return out
 
     def rows_of(self, keys: pd.Series) -> np.ndarray:
         """Per account: the position in `keys` holding its id (-1 when none does; with

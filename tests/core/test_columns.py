@@ -117,3 +117,28 @@ def test_account_index_agrees_with_a_pandas_index(ids, keys):
         AccountIndex(pd.Series(ids, dtype=object)).find(pd.Series(keys, dtype=object)).tolist()
         == expected
     )
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", None]), max_size=10),
+    st.one_of(
+        st.dictionaries(st.sampled_from(["a", "b", "d"]), st.floats()),
+        st.dictionaries(st.sampled_from(["a", "b", "d"]), st.text(max_size=3)),
+    ),
+)
+def test_map_by_key_is_series_map(keys, mapping):
+    from segmentation_pipeline.core.columns import map_by_key
+
+    keys = pd.Series(keys, index=range(10, 10 + len(keys)), dtype="str", name="account_id")
+    values = pd.Series(
+        mapping, dtype=object if any(isinstance(v, str) for v in mapping.values()) else float
+    )
+    pd.testing.assert_series_equal(map_by_key(keys, values), keys.map(values))
+
+
+def test_map_by_key_by_hand():
+    from segmentation_pipeline.core.columns import map_by_key
+
+    keys = pd.Series(["b", "z", "a"], dtype="str")
+    nps = pd.Series([30.0, 50.0], index=pd.Index(["a", "b"], dtype="str"))
+    assert map_by_key(keys, nps).fillna(-1).tolist() == [50.0, -1, 30.0]

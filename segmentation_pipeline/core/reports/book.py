@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation_pipeline.core.columns import join
+from segmentation_pipeline.core.columns import join, map_by_key
 
 UNASSIGNED_OWNER = "(unassigned)"
 TRANSITION_COLUMNS: tuple[str, ...] = ("account_id", "from_segment", "to_segment", "status")
@@ -112,7 +112,7 @@ def csm_accounts(
     accounts = assignments.assign(
         owner_id=_owners(assignments),
         at_risk=assignments["at_risk"].fillna(False).astype(bool),
-        pending_transition=assignments["account_id"].map(lookup),
+        pending_transition=map_by_key(assignments["account_id"], lookup),
     ).reindex(columns=list(columns))
     # The order sort_values(["owner_id", "segment", "composite_score"], ascending=[True,
     # True, False]) gives (stable, missing last), as one lexsort over integer keys: sorting

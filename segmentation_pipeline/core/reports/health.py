@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 from pandas.api.typing import DataFrameGroupBy
 
+from segmentation_pipeline.core.columns import map_by_key
 from segmentation_pipeline.core.reports.grouping import by_segment, tier_labels, with_tier_label
 
 
@@ -26,7 +27,7 @@ def health_by_segment(
         by_account = usage.drop_duplicates("account_id", keep="last").set_index("account_id")
         nps = pd.to_numeric(by_account["nps"], errors="coerce")
     joined = assignments.assign(
-        nps=assignments["account_id"].map(nps).astype("float64"),
+        nps=map_by_key(assignments["account_id"], nps).astype("float64"),
         at_risk=assignments["at_risk"].fillna(False).astype(bool),
     )
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import DataFrameGroupBy
 
+from segmentation_pipeline.core.columns import map_by_key
 from segmentation_pipeline.core.reports.grouping import by_segment
 from segmentation_pipeline.core.reports.months import month_bounds
 from segmentation_pipeline.framework.reporting import BREAKDOWN_COLUMNS
@@ -70,7 +71,7 @@ def customer_activity(
     if contracts is not None and "contract_end_date" in contracts:
         ends = contracts.drop_duplicates("account_id", keep="last").set_index("account_id")
         end_dates = parse_contract_end(ends["contract_end_date"])
-        activity["contract_end_date"] = activity["account_id"].map(end_dates)
+        activity["contract_end_date"] = map_by_key(activity["account_id"], end_dates)
     else:
         activity["contract_end_date"] = pd.NaT
     start, end = month_bounds(month)
@@ -113,7 +114,7 @@ def segment_retention(
 
     counted = ~cohort["merged"]
     retained = _member(cohort["account_id"], next_arr.index) & counted
-    arr_next = cohort["account_id"].map(next_arr).astype("float64").where(retained)
+    arr_next = map_by_key(cohort["account_id"], next_arr).astype("float64").where(retained)
     arr_start = cohort["arr"].fillna(arr_next).fillna(0.0).where(counted, 0.0)
     arr_end = arr_next.fillna(arr_start).where(retained, 0.0)
     cohort = cohort.assign(
