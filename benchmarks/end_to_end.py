@@ -277,10 +277,15 @@ def write_export(crm_folder: Path, args: argparse.Namespace) -> int:
     return len(accounts)
 
 
-def edit_export(crm_folder: Path, share: float, seed: int) -> int:
-    """A night's edits to the export on disk; returns how many accounts changed."""
+def edit_export(crm_folder: Path, share: float, seed: int, rename: bool = False) -> int:
+    """A night's edits to the export on disk; returns how many accounts changed. With
+    `rename`, each edited account's name changes too, so dedup cannot carry its clusters
+    over (the benchmark's usual night leaves every match field alone)."""
     accounts = pd.read_csv(crm_folder / "accounts.csv", dtype=str, keep_default_na=False)
     edited, changed_ids = change_accounts(accounts, share, seed, datetime(2026, 11, 2))
+    if rename:
+        renamed = edited["Id"].isin(changed_ids)
+        edited.loc[renamed, "Name"] = edited.loc[renamed, "Name"] + " Group"
     edited.to_csv(crm_folder / "accounts.csv", index=False)
     return len(changed_ids)
 
@@ -297,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", default=AS_OF.strftime("%Y-%m-01"))
     parser.add_argument("--changed-share", type=float, default=0.01)
     parser.add_argument("--no-rerun", action="store_true", help="skip the 1%%-changed re-run")
+    parser.add_argument(
+        "--rename", action="store_true", help="the re-run's edits also rename the accounts"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", help="keep data and state here (default: a temp dir)")
     parser.add_argument("--child-run", help=argparse.SUPPRESS)
@@ -354,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         report["over_budget"] = over_budget(full, BUDGET_WALL_S)
         if not args.no_rerun:
-            changed = edit_export(crm_folder, args.changed_share, args.seed + 1)
+            changed = edit_export(crm_folder, args.changed_share, args.seed + 1, args.rename)
             rerun = run_in_child(workdir, args, f"re-run after {changed} accounts changed")
             rerun["changed_accounts"] = changed
             rerun["over_budget"] = over_budget(rerun, BUDGET_WALL_S * RERUN_SHARE_OF_BUDGET)
