@@ -72,9 +72,16 @@ def carried_finding(
 def memo_of(
     finding: ClusterFinding, accounts: pd.DataFrame, carried_from: ClusterMemo | None = None
 ) -> ClusterMemo:
-    """The memo to keep after this run. A carried finding keeps its match hashes (equal
-    row for row, or it would not have been carried) and takes the new record hashes, so
-    tomorrow hashes only what changes after today."""
-    if carried_from is not None and carried_from.finding is finding:
-        return ClusterMemo(finding, _source_hashes(accounts), carried_from.match_hashes)
-    return ClusterMemo(finding, _source_hashes(accounts), match_hashes(accounts))
+    """The memo to keep after this run: `carried_from` itself when nothing in it moved
+    (nothing to write). A carried finding keeps its match hashes (equal row for row, or it
+    would not have been carried) and takes the new record hashes, so tomorrow hashes only
+    what changes after today."""
+    sources = _source_hashes(accounts)
+    if carried_from is None or carried_from.finding is not finding:
+        return ClusterMemo(finding, sources, match_hashes(accounts))
+    unchanged = (
+        sources is not None
+        and carried_from.source_hashes is not None
+        and np.array_equal(sources, carried_from.source_hashes)
+    )
+    return carried_from if unchanged else ClusterMemo(finding, sources, carried_from.match_hashes)

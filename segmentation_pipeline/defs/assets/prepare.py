@@ -141,10 +141,9 @@ def deduplicated_accounts(
     memo = store.get_pickle(CLUSTER_MEMO, memo_file)
     finding, why = carried_finding(memo, accounts_standardized)
     result = deduplicate(accounts_standardized, fw, finding)
-    if finding is None or why != "no account record changed":
-        store.put_pickle(
-            CLUSTER_MEMO, memo_file, memo_of(result.finding, accounts_standardized, memo)
-        )
+    kept = memo_of(result.finding, accounts_standardized, memo)
+    if kept is not memo:
+        store.put_pickle(CLUSTER_MEMO, memo_file, kept)
         store.prune(CLUSTER_MEMO, keep={memo_file})
     context.log.info(
         "%d accounts -> %d survivors (%d folded, %d matches left for review); clusters %s (%s)",

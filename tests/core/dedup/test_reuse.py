@@ -100,6 +100,7 @@ def test_the_next_memo_takes_the_new_record_hashes(night):
     assert tomorrow.source_hashes.tolist() == edited[SOURCE_HASH].tolist()
     assert tomorrow.match_hashes is memo.match_hashes
     assert carried_finding(tomorrow, edited) == (finding, "no account record changed")
+    assert memo_of(finding, edited, carried_from=tomorrow) is tomorrow  # nothing to write
 
 
 def test_a_finding_of_other_rows_is_refused(night, framework):
