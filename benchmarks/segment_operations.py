@@ -7,8 +7,8 @@ Builds a synthetic warehouse (one open history row per account, a review queue o
 assignments, in which 1% of the accounts change segment and a few queue rows close or
 open. Then times, best of --repeat:
 
-* the full path (before): the whole queue, `update_queue`, the open history rows of
-  HISTORY_KEYS and the tracked columns, `history_changes`;
+* the full path (before): the whole queue, `update_queue`, the open history rows,
+  `history_changes`;
 * the narrow path (now): `SegmentStore.queue_update` (pending ids, counts, full rows
   only for what closes), the open rows of the columns `history_changes` compares;
 
@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this che
 
 from segmentation_pipeline.core import transitions as tr  # noqa: E402
 from segmentation_pipeline.core.history import (  # noqa: E402
-    HISTORY_KEYS,
     HistoryChanges,
     history_changes,
     history_reads,
@@ -148,7 +147,7 @@ def full_path(store: SegmentStore, tonight: pd.DataFrame, fw) -> dict:
     counts, preview = summary.status_counts, summary.pending_preview
     timings["queue_compute"] = time.perf_counter() - started
     started = time.perf_counter()
-    open_rows = store.open_history([*HISTORY_KEYS, *fw.assignment.history.tracked_columns])
+    open_rows = store.open_history(history_reads(fw))
     timings["history_read"] = time.perf_counter() - started
     started = time.perf_counter()
     history = history_changes(open_rows, tonight, fw, TONIGHT, "r1")

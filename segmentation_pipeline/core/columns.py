@@ -104,7 +104,7 @@ def map_by_key(keys: pd.Series, mapping: pd.Series) -> pd.Series:
     `AccountIndex`: pandas hashes every key as a Python object, Arrow far faster."""
     if not len(keys) or not len(mapping):
         return keys.map(mapping)  # nothing to look up; pandas picks the empty dtype
-    at = AccountIndex(mapping.index.to_series(index=mapping.index)).find(keys)
+    at = AccountIndex(pd.Series(mapping.index)).find(keys)
     values = mapping.reset_index(drop=True).reindex(at).set_axis(keys.index).rename(keys.name)
     return values.infer_objects() if values.dtype == object else values
 
@@ -115,11 +115,8 @@ def _text_array(values: pd.Series | np.ndarray) -> pa.Array | None:
         array = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    if pa.types.is_null(array.type):
-        return array.cast(pa.large_string())
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        return array.cast(pa.large_string())
-    return None
+    text = (pa.types.is_null, pa.types.is_string, pa.types.is_large_string)
+    return array.cast(pa.large_string()) if any(t(array.type) for t in text) else None
 
 
 class AccountIndex:

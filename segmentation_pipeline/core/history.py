@@ -35,19 +35,6 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 )
 
 
-# What `history_changes` reads of the open rows, besides the tracked columns.
-HISTORY_KEYS: tuple[str, ...] = (
-    "history_id",
-    "account_id",
-    "valid_from",
-    "segment",
-    "status",
-    "service_model",
-    "unsegmented_reason",
-    "framework_version",
-)
-
-
 @dataclass(frozen=True)
 class HistoryChanges:
     """What one run does to segment_history: rows to close, rows to add."""
@@ -62,8 +49,7 @@ class HistoryChanges:
 
 
 def history_reads(framework: Framework) -> list[str]:
-    """The open-row columns `history_changes` reads: keys, valid_from, tracked columns
-    (HISTORY_KEYS names the default tracked ones even when a framework tracks others)."""
+    """The open-row columns `history_changes` reads: keys, valid_from, tracked columns."""
     return ["history_id", "account_id", "valid_from", *framework.assignment.history.tracked_columns]
 
 
@@ -79,19 +65,13 @@ def _as_text(uniques: pd.Index | np.ndarray) -> np.ndarray:
     return distinct.astype(object).astype(str).to_numpy(dtype=object)
 
 
-def _comparable(values: pd.Series) -> np.ndarray:
-    """Values as text (see _as_text), worked out once per distinct value."""
-    series = pd.Series(values).reset_index(drop=True)
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return np.append(_as_text(uniques), "<null>")[codes]
-
-
 def _differs(
     mine: pd.Series, mine_rows: np.ndarray, theirs: pd.Series, their_rows: np.ndarray
 ) -> np.ndarray:
-    """`_comparable(mine)[mine_rows] != _comparable(theirs.iloc[their_rows])` on integer
-    codes: each side is factorized once, only distinct values become text, and no
-    per-row text is built, taken or compared."""
+    """Per taken pair of rows: do `mine[mine_rows]` and `theirs[their_rows]` differ as
+    text (`_as_text`, nulls equal to nulls)? Worked out on integer codes: each side is
+    factorized once, only distinct values become text, and no per-row text is built,
+    taken or compared."""
     mine_codes, mine_uniques = pd.factorize(pd.Series(mine), use_na_sentinel=True)
     their_codes, their_uniques = pd.factorize(pd.Series(theirs), use_na_sentinel=True)
     taken = their_codes[their_rows]

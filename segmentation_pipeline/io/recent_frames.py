@@ -63,6 +63,3 @@ class RecentFrames:
             return None
         self._entries.move_to_end(path)
         return entry.frame.copy(deep=False)
-
-    def clear(self) -> None:
-        self._entries.clear()

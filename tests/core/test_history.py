@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.history import (
-    _comparable,
+    _as_text,
     _differs,
     apply_changes,
     history_changes,
@@ -143,6 +143,12 @@ def test_differs_on_codes_as_text_would_across_a_round_trip():
         False,
         False,
     ]
+
+
+def _comparable(values: pd.Series) -> np.ndarray:
+    """Each row's value as the text `_differs` compares, built row by row: the oracle."""
+    codes, uniques = pd.factorize(pd.Series(values).reset_index(drop=True))
+    return np.append(_as_text(uniques), "<null>")[codes]
 
 
 def test_differs_agrees_with_comparing_text_per_row():
