@@ -46,12 +46,11 @@ def _source_hashes(frame: pd.DataFrame) -> np.ndarray | None:
     return frame[SOURCE_HASH].to_numpy(dtype=np.uint64)
 
 
-def carried_finding(
-    memo: ClusterMemo | None, accounts: pd.DataFrame
-) -> tuple[ClusterFinding | None, str]:
+def carried_finding(memo: object, accounts: pd.DataFrame) -> tuple[ClusterFinding | None, str]:
     """The memo's finding when every row of `accounts` matches as the memo's did, else
-    None; and why, in words for the run's metadata."""
-    if memo is None:
+    None; and why, in words for the run's metadata. Anything but a `ClusterMemo` (none
+    stored, a file of another layout) counts as no memo."""
+    if not isinstance(memo, ClusterMemo):
         return None, "no earlier matching"
     if len(memo.finding) != len(accounts):
         return None, f"accounts went from {len(memo.finding)} to {len(accounts)}"

@@ -141,7 +141,7 @@ def deduplicated_accounts(
     memo = store.get_pickle(CLUSTER_MEMO, memo_file)
     finding, why = carried_finding(memo, accounts_standardized)
     result = deduplicate(accounts_standardized, fw, finding)
-    kept = memo_of(result.finding, accounts_standardized, memo)
+    kept = memo_of(result.finding, accounts_standardized, memo if finding is not None else None)
     if kept is not memo:
         store.put_pickle(CLUSTER_MEMO, memo_file, kept)
         store.prune(CLUSTER_MEMO, keep={memo_file})

@@ -46,9 +46,10 @@ def test_match_keys_read_only_the_match_inputs(framework, standardize):
     )
 
 
-def test_nothing_to_carry_on_the_first_night(night):
+def test_nothing_to_carry_on_the_first_night_or_from_a_foreign_file(night):
     frame, _, _ = night
     assert carried_finding(None, frame) == (None, "no earlier matching")
+    assert carried_finding({"accounts": frame}, frame) == (None, "no earlier matching")
 
 
 def test_an_untouched_base_carries_its_clusters(night):
