@@ -58,29 +58,40 @@ def content_hashes(
     return combine_hash_arrays(iter(parts), len(parts))
 
 
-def _categorize(values: pd.Series, sample: int = 2_000) -> bool:
-    """Whether to hash a column through its distinct values (pandas' default): yes unless
-    an even sample of its rows is mostly distinct values and it has no missing value
-    (a missing value hashes differently down the two paths)."""
-    if len(values) <= sample or values.hasnans:
-        return True
+def _mostly_distinct(values: pd.Series, sample: int = 2_000) -> bool:
+    """Whether an even sample of a long column's rows is mostly distinct values: then
+    hashing through its distinct values (pandas' default) would only double the work."""
+    if len(values) <= sample:
+        return False
     step = len(values) // sample
-    return values.iloc[::step].nunique(dropna=False) <= 0.5 * sample
+    return values.iloc[::step].nunique(dropna=False) > 0.5 * sample
+
+
+def _column_hashes(values: pd.Series) -> np.ndarray:
+    """`pd.util.hash_pandas_object(values, index=False)`, value for value. A mostly
+    distinct text column is hashed value by value; its missing values take the hash
+    pandas gives a missing value on its default path (the largest uint64), so the result
+    is the same whichever way a column goes."""
+    text = values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+    if not text or not _mostly_distinct(values):
+        return pd.util.hash_pandas_object(values, index=False).to_numpy()
+    missing = values.isna().to_numpy(dtype=bool)
+    if not missing.any():
+        return pd.util.hash_pandas_object(values, index=False, categorize=False).to_numpy()
+    hashes = np.full(len(values), np.iinfo(np.uint64).max, dtype=np.uint64)
+    present = values[~missing]
+    hashes[~missing] = pd.util.hash_pandas_object(present, index=False, categorize=False).to_numpy()
+    return hashes
 
 
 def frame_hashes(frame: pd.DataFrame) -> np.ndarray:
     """`pd.util.hash_pandas_object(frame, index=False)`, value for value, faster: pandas
     factorizes every text column before hashing it, which doubles the work on columns of
-    distinct values (names, ids, explanations); complete ones are hashed directly, which
-    gives the same hashes."""
+    distinct values (names, ids, explanations); those are hashed directly, which gives
+    the same hashes (`_column_hashes`)."""
     if not len(frame.columns):
         return pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    columns = (
-        pd.util.hash_pandas_object(
-            frame.iloc[:, i], index=False, categorize=_categorize(frame.iloc[:, i])
-        ).to_numpy()
-        for i in range(frame.shape[1])
-    )
+    columns = (_column_hashes(frame.iloc[:, i]) for i in range(frame.shape[1]))
     return combine_hash_arrays(columns, frame.shape[1])
 
 

@@ -239,8 +239,10 @@ def test_frame_hashes_are_pandas_hashes_however_each_column_is_hashed(rows, text
     expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     assert np.array_equal(frame_hashes(frame), expected)
     many = pd.concat([frame] * 120, ignore_index=True)  # past the sampling threshold
-    for gap in (False, True):  # distinct names, complete or with a missing one
-        many["name"] = [None if gap and i == 7 else f"n{i}" for i in range(len(many))]
+    # Distinct names: complete, with a missing one, or (as object) with None and NaN.
+    for gap in (None, "one", "both"):
+        missing = {7: None, 11: np.nan} if gap == "both" else {7: None} if gap else {}
+        many["name"] = [missing.get(i, f"n{i}") for i in range(len(many))]
         many = many.astype({"name": text_dtype})
         expected = pd.util.hash_pandas_object(many, index=False).to_numpy()
         assert np.array_equal(frame_hashes(many), expected)
