@@ -67,13 +67,23 @@ def _mostly_distinct(values: pd.Series, sample: int = 2_000) -> bool:
     return values.iloc[::step].nunique(dropna=False) > 0.5 * sample
 
 
+def _distinct_text(values: pd.Series) -> bool:
+    """A mostly distinct column of text (checked in that order: the sample is cheap, and
+    only the few mostly distinct object columns need their values' type inferred)."""
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return False
+    if not _mostly_distinct(values):
+        return False
+    return values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) == "string"
+
+
 def _column_hashes(values: pd.Series) -> np.ndarray:
     """`pd.util.hash_pandas_object(values, index=False)`, value for value. A mostly
     distinct text column is hashed value by value; its missing values take the hash
     pandas gives a missing value on its default path (the largest uint64), so the result
-    is the same whichever way a column goes."""
-    text = values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
-    if not text or not _mostly_distinct(values):
+    is the same whichever way a column goes. Only text goes that way: pandas' default
+    path hashes other objects (timestamps, numbers) by their inferred type, not as text."""
+    if not _distinct_text(values):
         return pd.util.hash_pandas_object(values, index=False).to_numpy()
     missing = values.isna().to_numpy(dtype=bool)
     if not missing.any():

@@ -3,6 +3,7 @@ and recomputing only the rows a row-by-row stage has not seen."""
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -246,3 +247,18 @@ def test_frame_hashes_are_pandas_hashes_however_each_column_is_hashed(rows, text
         many = many.astype({"name": text_dtype})
         expected = pd.util.hash_pandas_object(many, index=False).to_numpy()
         assert np.array_equal(frame_hashes(many), expected)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [lambda i: i, lambda i: pd.Timestamp("2026-01-01") + pd.Timedelta(seconds=i)],
+    ids=["numbers", "timestamps"],
+)
+@pytest.mark.parametrize("gap", [False, True])
+def test_frame_hashes_of_distinct_objects_that_are_not_text_are_pandas_hashes(value, gap):
+    """Pandas hashes such objects by the type it infers for their distinct values, so
+    they must not take the value-by-value path kept for text."""
+    values = [None if gap and i == 5 else value(i) for i in range(3_000)]
+    frame = pd.DataFrame({"v": pd.Series(values, dtype=object)})
+    expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    assert np.array_equal(frame_hashes(frame), expected)
