@@ -9,7 +9,7 @@ frame's dtypes on first write and gain new columns when a frame brings them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from segmentation_pipeline.core.changes import frame_hashes
+from segmentation_pipeline.io import kept_copies
 
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
@@ -126,6 +127,18 @@ def _sqlite_values(
     return values
 
 
+def _same_keys(stored: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether both frames hold the same keys in the same order (compared as arrays of
+    one dtype; keys of another dtype simply take the lookup by key)."""
+    if len(stored) != len(rows):
+        return False
+    for key in keys:
+        mine, theirs = stored[key].array, rows[key].array
+        if mine.dtype != theirs.dtype or not mine.equals(theirs):
+            return False
+    return True
+
+
 def _key_index(frame: pd.DataFrame, keys: list[str]) -> pd.Index:
     """The key columns of `frame` as one index to look rows up by."""
     if len(keys) == 1:
@@ -138,6 +151,11 @@ class WarehouseWriter:
 
     def __init__(self, conn: sa.Connection):
         self.conn = conn
+        self._syncing = False  # a sync's own writes keep the partition's hashes current
+
+    def _forget_hashes(self, name: str) -> None:
+        if not self._syncing:
+            kept_copies.forget(self.conn, name)
 
     # -- tables ---------------------------------------------------------------
     def table(self, name: str, frame: pd.DataFrame | None = None) -> sa.Table | None:
@@ -187,6 +205,7 @@ class WarehouseWriter:
         """Bulk-insert `frame` (its columns must exist in `table`)."""
         if frame.empty:
             return 0
+        self._forget_hashes(table.name)
         columns = list(frame.columns)
         types = [table.c[c].type for c in columns]
         dialect = self.conn.dialect
@@ -232,6 +251,7 @@ class WarehouseWriter:
         rows = frame.assign(**{partition_column: partition_key})
         table = self.table(name, rows)
         self._index(table, [partition_column])
+        self._forget_hashes(name)
         self.conn.execute(sa.delete(table).where(table.c[partition_column] == partition_key))
         return self.insert(table, rows)
 
@@ -271,6 +291,7 @@ class WarehouseWriter:
         self._index(table, keys, unique=True)
         if rows.empty:
             return 0
+        self._forget_hashes(name)
         stage = sa.Table(
             f"_stage_{name}"[:60],
             sa.MetaData(),
@@ -305,36 +326,80 @@ class WarehouseWriter:
         partition_column: str,
         partition_key: str,
         key_columns: Sequence[str],
+        unhashed: Mapping[str, Any] | None = None,
     ) -> PartitionSync:
         """Make one partition of table `name` equal `frame`, writing only the rows that differ.
 
         Each stored row carries a content hash (ROW_HASH_COLUMN); rows whose key and hash are
         unchanged stay untouched. When most rows differ, when keys are missing or repeated,
-        or when the stored partition has no hashes, the partition is replaced whole.
+        or when the stored partition has no hashes, the partition is replaced whole. The
+        partition's keys and hashes are also kept as one value (`io.kept_copies`),
+        which the next sync reads instead of every stored row's. `unhashed` columns (a
+        write moment, say) go into the rows written but do not make a row differ.
         """
         keys = list(key_columns)
         rows = frame.assign(
             **{
                 partition_column: partition_key,
                 ROW_HASH_COLUMN: frame_hashes(frame).view("int64"),
+                **(unhashed or {}),
             }
         )
         table = self.table(name, rows)
         self._index(table, [partition_column, *keys])
-        stored = self._stored_hashes(table, keys, partition_column, partition_key)
-        clean_keys = rows[keys].notna().all(axis=None) and not rows.duplicated(keys).any()
+        kept = self._kept_hashes(table, keys, partition_column, partition_key)
+        stored = (
+            kept
+            if kept is not None
+            else self._stored_hashes(table, keys, partition_column, partition_key)
+        )
+        # A copy is kept only of clean keys (present, unique): the same keys in the same
+        # order tonight are clean too, and each row's stored twin is the row beside it.
+        in_order = kept is not None and _same_keys(kept, rows, keys)
+        clean_keys = in_order or (
+            bool(rows[keys].notna().all(axis=None)) and not rows.duplicated(keys).any()
+        )
+        self._syncing = True
+        try:
+            sync = self._write_differences(
+                table, rows, stored, keys, partition_column, partition_key, clean_keys, in_order
+            )
+            if not clean_keys:
+                kept_copies.forget(self.conn, name)
+            elif kept is None or sync.written or sync.deleted:
+                hashes = rows[[*keys, ROW_HASH_COLUMN]]
+                kept_copies.keep(self.conn, name, partition_column, partition_key, hashes)
+        finally:
+            self._syncing = False
+        return sync
+
+    def _write_differences(
+        self,
+        table: sa.Table,
+        rows: pd.DataFrame,
+        stored: pd.DataFrame | None,
+        keys: list[str],
+        partition_column: str,
+        partition_key: str,
+        clean_keys: bool,
+        in_order: bool,
+    ) -> PartitionSync:
+        name = table.name
         if stored is None or not clean_keys or stored[ROW_HASH_COLUMN].isna().any():
             self.replace_partition(name, rows, partition_column, partition_key)
             return PartitionSync(
                 written=len(rows), deleted=0 if stored is None else len(stored), unchanged=0
             )
 
-        # Each frame row's stored twin by key (a hash lookup, not an outer merge).
-        stored_keys = _key_index(stored, keys)
-        if not stored_keys.is_unique:
-            self.replace_partition(name, rows, partition_column, partition_key)
-            return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
-        at = stored_keys.get_indexer(_key_index(rows, keys))
+        if in_order:
+            at = np.arange(len(rows))
+        else:
+            # Each frame row's stored twin by key (a hash lookup, not an outer merge).
+            stored_keys = _key_index(stored, keys)
+            if not stored_keys.is_unique:
+                self.replace_partition(name, rows, partition_column, partition_key)
+                return PartitionSync(written=len(rows), deleted=len(stored), unchanged=0)
+            at = stored_keys.get_indexer(_key_index(rows, keys))
         stored_hash = stored[ROW_HASH_COLUMN].to_numpy(dtype="int64")
         same = at >= 0
         same[same] = stored_hash[at[same]] == rows[ROW_HASH_COLUMN].to_numpy()[same]
@@ -348,6 +413,18 @@ class WarehouseWriter:
         self._delete_matching(table, outdated, table.c[partition_column] == partition_key)
         self.insert(table, fresh)
         return PartitionSync(written=len(fresh), deleted=len(outdated), unchanged=int(same.sum()))
+
+    def _kept_hashes(
+        self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
+    ) -> pd.DataFrame | None:
+        """The partition's kept keys and hashes, while it holds as many rows as they do."""
+        kept = kept_copies.read(self.conn, table.name, partition_column, partition_key)
+        if kept is None or kept.columns != [*keys, ROW_HASH_COLUMN] or not kept.row_count:
+            return None
+        stored_rows = self.conn.execute(
+            sa.select(sa.func.count()).where(table.c[partition_column] == partition_key)
+        ).scalar_one()
+        return kept.frame if stored_rows == kept.row_count else None
 
     def _stored_hashes(
         self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
@@ -370,6 +447,7 @@ class WarehouseWriter:
         self, table: sa.Table, keys: pd.DataFrame, *conditions: sa.ColumnElement[bool]
     ) -> int:
         """Delete rows whose key columns match a row of `keys`, in batches of bound values."""
+        self._forget_hashes(table.name)
         columns = [table.c[k] for k in keys.columns]
         target = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
         values = list(keys.itertuples(index=False, name=None))
@@ -439,9 +517,12 @@ class Warehouse:
         partition_column: str,
         partition_key: str,
         key_columns: Sequence[str],
+        unhashed: Mapping[str, Any] | None = None,
     ) -> PartitionSync:
         with self.transaction() as tx:
-            return tx.sync_partition(table, frame, partition_column, partition_key, key_columns)
+            return tx.sync_partition(
+                table, frame, partition_column, partition_key, key_columns, unhashed
+            )
 
     def delete_keys(self, table: str, key_column: str, keys: Sequence[Any]) -> int:
         with self.transaction() as tx:

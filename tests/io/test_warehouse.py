@@ -152,6 +152,109 @@ def test_syncing_an_unchanged_partition_writes_nothing(warehouse):
     assert not inserts and not deletes
 
 
+ACCOUNTS = [f"a{i}" for i in range(10)]
+
+
+def no_row_by_row_hash_reads(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("read the stored rows' hashes")
+
+    monkeypatch.setattr(warehouse_module.WarehouseWriter, "_stored_hashes", refuse)
+
+
+def test_the_next_sync_reads_the_kept_hashes_not_the_stored_rows(warehouse, monkeypatch):
+    accounts = [f"a{i}" for i in range(10)]
+    warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
+    warehouse.sync_partition("snapshots", snapshot(["d0"]), "month", DEC, ["account_id"])
+    no_row_by_row_hash_reads(monkeypatch)
+
+    night = snapshot(accounts[1:] + ["new"])
+    night.loc[night["account_id"] == "a5", "segment"] = "Tier 1"
+    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (2, 2, 8)
+    # and what that sync kept is right for the night after
+    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (0, 0, 10)
+    november = stored(warehouse, "snapshots").query("month == @NOV")
+    assert sorted(november["account_id"]) == sorted(accounts[1:] + ["new"])
+    # December's copy outlived November's syncs
+    sync = warehouse.sync_partition("snapshots", snapshot(["d0"]), "month", DEC, ["account_id"])
+    assert sync.unchanged == 1
+
+
+ACCOUNTS = [f"a{i}" for i in range(10)]
+
+
+@pytest.mark.parametrize("order", ["same order", "reordered"])
+def test_a_night_of_the_same_keys_finds_its_changes_in_either_order(warehouse, order):
+    warehouse.sync_partition("snapshots", snapshot(ACCOUNTS), "month", NOV, ["account_id"])
+    night = snapshot(ACCOUNTS)
+    night.loc[night["account_id"] == "a5", "segment"] = "Tier 1"
+    if order == "reordered":
+        night = night.iloc[::-1].reset_index(drop=True)
+    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (1, 1, 9)
+    rows = stored(warehouse, "snapshots").set_index("account_id")
+    assert rows.loc["a5", "segment"] == "Tier 1" and (rows["segment"] == "Tier 2").sum() == 9
+
+
+def test_no_copy_is_kept_of_repeated_keys(warehouse, monkeypatch):
+    twice = snapshot(["a", "a", "b"], tier="Tier 1")
+    warehouse.sync_partition("snapshots", twice, "month", NOV, ["account_id"])
+    assert not warehouse.has_table("_kept_copies")  # no copy was ever kept
+    sync = warehouse.sync_partition("snapshots", snapshot(["a", "b"]), "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted) == (2, 3)
+    assert stored(warehouse, "snapshots")["segment"].tolist() == ["Tier 2", "Tier 2"]
+
+
+@pytest.mark.parametrize("other_write", ["replace_partition", "replace_partition_keys"])
+def test_any_other_write_to_the_table_drops_the_kept_hashes(warehouse, other_write):
+    """Writes that leave the row count as it was: only dropping the kept copy tells the
+    next sync that those rows changed."""
+    warehouse.sync_partition("snapshots", snapshot(ACCOUNTS), "month", NOV, ["account_id"])
+    with warehouse.transaction() as tx:
+        if other_write == "replace_partition":
+            tx.replace_partition("snapshots", snapshot(ACCOUNTS, "Tier 3"), "month", NOV)
+        else:
+            tx.replace_partition_keys(
+                "snapshots", snapshot(["a1"], "Tier 3"), "month", NOV, "account_id", ["a1"]
+            )
+    warehouse.sync_partition("snapshots", snapshot(ACCOUNTS), "month", NOV, ["account_id"])
+    november = stored(warehouse, "snapshots").query("month == @NOV")
+    assert sorted(november["account_id"]) == sorted(ACCOUNTS)
+    assert set(november["segment"]) == {"Tier 2"}
+
+
+def test_rows_removed_behind_the_warehouse_back_are_noticed_by_their_count(warehouse):
+    accounts = [f"a{i}" for i in range(10)]
+    warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM snapshots WHERE account_id IN ('a1', 'a2')"))
+    sync = warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (2, 0, 8)
+    assert stored(warehouse, "snapshots")["account_id"].tolist() == accounts
+
+
+def test_a_failed_sync_leaves_the_kept_hashes_of_the_previous_state(warehouse, monkeypatch):
+    accounts = [f"a{i}" for i in range(10)]
+    warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
+    night = snapshot(accounts, tier="Tier 1").iloc[:2]
+    night = pd.concat([night, snapshot(accounts).iloc[2:]], ignore_index=True)
+    real_insert = warehouse_module.WarehouseWriter.insert
+
+    def insert_then_fail(self, table, frame):
+        real_insert(self, table, frame)
+        raise RuntimeError("killed mid-write")
+
+    monkeypatch.setattr(warehouse_module.WarehouseWriter, "insert", insert_then_fail)
+    with pytest.raises(RuntimeError):
+        warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
+    monkeypatch.undo()
+    no_row_by_row_hash_reads(monkeypatch)
+    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (2, 2, 8)
+
+
 def test_when_most_rows_changed_the_partition_is_replaced_whole(warehouse):
     warehouse.sync_partition("snapshots", snapshot(["a", "b", "c"]), "month", NOV, ["account_id"])
     sync = warehouse.sync_partition(
