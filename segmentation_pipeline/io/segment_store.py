@@ -27,6 +27,7 @@ from segmentation_pipeline.core.transitions import (
     queue_changes,
     status_counts_after,
 )
+from segmentation_pipeline.io import kept_copies
 from segmentation_pipeline.io.warehouse import WarehouseWriter
 
 HISTORY_TABLE = "segment_history"
@@ -36,6 +37,7 @@ _TIMES = {"valid_from", "valid_to", "opened_at", "closed_at", "decided_at"}
 _FLAGS = {"provisional", "at_risk", "segment_override", "is_current"}
 _NUMBERS = {"composite_score", "firmographic_score", "behavioral_score", "value_score"}
 _KEYS = {"history_id", "transition_id"}
+_OPEN_ROWS = ("is_current", "true")  # where `io.kept_copies` files the open rows' copy
 _ID_CHUNK = 5_000  # ids per IN (...) query: well under SQLite's bound-parameter limit
 # The queue columns the gate reads (core.transitions.gate_transitions).
 GATE_READS = (
@@ -67,6 +69,11 @@ HISTORY = _table(HISTORY_TABLE, HISTORY_COLUMNS, _METADATA)
 TRANSITIONS = _table(TRANSITIONS_TABLE, TRANSITION_COLUMNS, _METADATA)
 DECISIONS = _table(DECISIONS_TABLE, DECISION_COLUMNS, _METADATA)
 sa.Index("ix_segment_history_current", HISTORY.c.account_id, HISTORY.c.is_current)
+# `latest_activity` asks for the newest of these three moments every night: with an index
+# each is a lookup at the end of it, not a scan of a million rows.
+sa.Index("ix_segment_history_valid_from", HISTORY.c.valid_from)
+sa.Index("ix_segment_transitions_opened_at", TRANSITIONS.c.opened_at)
+sa.Index("ix_segment_transitions_closed_at", TRANSITIONS.c.closed_at)
 # No index on is_current alone: nearly every row is open (a run closes ~1%), and SQLite
 # reading 940k open rows through such an index took twice as long as a plain scan.
 
@@ -91,14 +98,55 @@ def _times(values: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=values.index)
 
 
+def open_after(open_rows: pd.DataFrame, history: HistoryChanges) -> pd.DataFrame:
+    """The open rows (these columns of them) once `history` is written."""
+    closing = member_of(open_rows["history_id"], history.closed["history_id"])
+    opened = history.opened.reindex(columns=list(open_rows.columns))
+    staying = open_rows[~closing]
+    if opened.empty:
+        return staying.reset_index(drop=True)
+    return pd.concat([staying, opened], ignore_index=True)
+
+
+def _as_stored(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times to the microsecond, as the database holds them."""
+    frame = frame.copy(deep=False)
+    for column in _TIMES.intersection(frame.columns):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    return frame
+
+
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """A kept copy's columns as `_read` gives them from the rows: text as text, a column
+    of nothing but NULLs as objects of None, flags and times converted the same way."""
+    frame = frame.copy(deep=False)
+    for column in frame.columns:
+        values = frame[column]
+        if values.isna().all():
+            frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        elif column in _FLAGS:
+            frame[column] = _flags(values)
+        elif column in _TIMES:
+            frame[column] = _times(values)
+        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
+            frame[column] = values.astype("str")
+    return frame
+
+
 class SegmentStore:
     """Reads and writes the segment operations tables through one SQLAlchemy engine."""
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
+        self.open_rows_were_kept = False
 
     def create_tables(self) -> None:
-        _METADATA.create_all(self.engine, checkfirst=True)
+        """The tables, and any index a warehouse made by an earlier release lacks."""
+        with self.engine.begin() as conn:
+            _METADATA.create_all(conn, checkfirst=True)
+            for table in (HISTORY, TRANSITIONS):
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
 
     def _read(self, table: sa.Table, where=None, columns: list[str] | None = None) -> pd.DataFrame:
         self.create_tables()
@@ -122,8 +170,28 @@ class SegmentStore:
         return self._read(HISTORY)
 
     def open_history(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The current version of every account (only `columns`, when given)."""
-        return self._read(HISTORY, HISTORY.c.is_current.is_(True), columns)
+        """The current version of every account (only `columns`, when given): from the
+        copy the last write kept of them (`io.kept_copies`) while it still counts as many
+        open rows as there are, else from the rows themselves."""
+        names = list(dict.fromkeys(columns or HISTORY_COLUMNS))
+        kept = self._kept_open_rows(names)
+        self.open_rows_were_kept = kept is not None
+        if kept is not None:
+            return kept
+        return self._read(HISTORY, HISTORY.c.is_current.is_(True), names)
+
+    def _kept_open_rows(self, names: list[str]) -> pd.DataFrame | None:
+        self.create_tables()
+        with self.engine.connect() as conn:
+            kept = kept_copies.read(conn, HISTORY_TABLE, *_OPEN_ROWS)
+            if kept is None or not set(names) <= set(kept.columns):
+                return None
+            open_rows = conn.execute(
+                sa.select(sa.func.count()).where(HISTORY.c.is_current.is_(True))
+            ).scalar_one()
+        if open_rows != kept.row_count:
+            return None
+        return _as_read(kept.frame[names])
 
     def latest_activity(self) -> datetime | None:
         """The newest moment either table records: history only moves forward from it."""
@@ -250,15 +318,24 @@ class SegmentStore:
                 },
             )
 
-    def write(self, history: HistoryChanges, transitions: pd.DataFrame) -> None:
+    def write(
+        self,
+        history: HistoryChanges,
+        transitions: pd.DataFrame,
+        open_rows: pd.DataFrame | None = None,
+    ) -> None:
         """Close and open history rows and upsert changed queue rows, all or nothing.
 
         Rows go through the warehouse's bulk path (one prepared executemany on SQLite,
         COPY on PostgreSQL); rows to close or replace are matched through a staged
-        temporary table of their ids, one statement each, not one per row."""
+        temporary table of their ids, one statement each, not one per row. Given the open
+        rows `history` was worked out from (`open_history`), the open rows as they now
+        stand are kept as a copy of those columns for the next night to read."""
         self.create_tables()
         with self.engine.begin() as conn:
             writer = WarehouseWriter(conn)
+            if not history.empty:
+                kept_copies.forget(conn, HISTORY_TABLE)
             if len(history.closed):
                 closed = history.closed[["history_id", "valid_to"]]
                 stage = _stage(writer, "_closing_history", closed, HISTORY)
@@ -291,6 +368,9 @@ class SegmentStore:
                     stage.drop(conn)
                 rows = transitions.sort_values("transition_id", kind="stable")
                 writer.insert(TRANSITIONS, rows.reindex(columns=list(TRANSITION_COLUMNS)))
+            if open_rows is not None and not (history.empty and self.open_rows_were_kept):
+                now_open = open_after(open_rows, history)
+                kept_copies.keep(conn, HISTORY_TABLE, *_OPEN_ROWS, _as_stored(now_open))
 
 
 def _stage(writer: WarehouseWriter, name: str, rows: pd.DataFrame, like: sa.Table) -> sa.Table:

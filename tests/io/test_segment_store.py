@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from segmentation_pipeline.core.history import HistoryChanges, history_changes
+from segmentation_pipeline.core.history import HistoryChanges, history_changes, history_reads
 from segmentation_pipeline.core.transitions import TRANSITION_COLUMNS, QueueUpdate, update_queue
 from segmentation_pipeline.io.segment_store import SegmentStore
 
@@ -218,3 +218,98 @@ def test_the_narrow_queue_update_matches_the_whole_queue_on_either_database(any_
     preview = ["transition_id", "account_id", "from_segment", "to_segment", "opened_at"]
     assert narrow.pending_preview["transition_id"].tolist() == ["p1", "n1"]
     pd.testing.assert_frame_equal(narrow.pending_preview[preview], full.pending_preview[preview])
+
+
+def test_a_warehouse_from_an_earlier_release_gains_the_indexes_latest_activity_uses(sqlite_url):
+    engine = sa.create_engine(sqlite_url)
+    store = SegmentStore(engine)
+    store.create_tables()
+    with engine.begin() as conn:  # as an earlier release left them: no index on the moments
+        for name in ("valid_from", "opened_at", "closed_at"):
+            table = "segment_history" if name == "valid_from" else "segment_transitions"
+            conn.exec_driver_sql(f"DROP INDEX ix_{table}_{name}")
+    store.write(HistoryChanges(pd.DataFrame(), pd.DataFrame(), 0), transition())
+    assert store.latest_activity() == datetime(2026, 11, 1)
+    with engine.connect() as conn:
+        plans = [
+            " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+            for query in (
+                "SELECT max(valid_from) FROM segment_history",
+                "SELECT max(opened_at) FROM segment_transitions",
+                "SELECT max(closed_at) FROM segment_transitions",
+            )
+        ]
+    assert all("USING COVERING INDEX ix_segment_" in plan for plan in plans), plans
+
+
+# --- the kept copy of the open rows ------------------------------------------------------
+
+
+def rows_read_from_the_table(store: SegmentStore, columns: list[str]) -> pd.DataFrame:
+    from segmentation_pipeline.io.segment_store import HISTORY
+
+    return store._read(HISTORY, HISTORY.c.is_current.is_(True), columns)
+
+
+def by_id(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("history_id").reset_index(drop=True)
+
+
+def night(store, framework, frame, moment, run_id) -> HistoryChanges:
+    columns = history_reads(framework)
+    open_rows = store.open_history(columns)
+    changes = history_changes(open_rows, frame, framework, moment, run_id)
+    store.write(changes, pd.DataFrame(), open_rows)
+    return changes
+
+
+def test_the_open_rows_come_from_the_kept_copy_as_the_table_would_give_them(
+    any_store, framework, monkeypatch
+):
+    store, columns = any_store, history_reads(framework)
+    night(store, framework, assignments(), NOV, "r1")
+    moved = assignments("Tier 1")
+    moved.loc[1, ["status", "unsegmented_reason", "segment"]] = ["unsegmented", "no_arr", None]
+    night(store, framework, moved, datetime(2026, 12, 1), "r2")
+    gone = moved.iloc[[0]]  # B left the CRM: its row closes
+    night(store, framework, gone, datetime(2027, 1, 1), "r3")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read the open rows from the table")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SegmentStore, "_read", refuse)
+        kept = store.open_history(columns)
+    assert store.open_rows_were_kept
+    pd.testing.assert_frame_equal(by_id(kept), by_id(rows_read_from_the_table(store, columns)))
+    assert kept["account_id"].tolist() == ["A"] and kept["segment"].tolist() == ["Tier 1"]
+
+
+def test_a_write_that_does_not_bring_the_open_rows_drops_the_copy(store, framework):
+    night(store, framework, assignments(), NOV, "r1")
+    dec = datetime(2026, 12, 1)
+    store.write(
+        history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2"),
+        transition(),
+    )
+    current = store.open_history(history_reads(framework))
+    assert not store.open_rows_were_kept
+    assert current.sort_values("account_id")["segment"].tolist() == ["Tier 1", "Tier 3"]
+
+
+def test_open_rows_removed_by_hand_are_noticed_by_their_count(store, framework):
+    night(store, framework, assignments(), NOV, "r1")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM segment_history WHERE account_id = 'B'")
+    current = store.open_history(history_reads(framework))
+    assert not store.open_rows_were_kept and current["account_id"].tolist() == ["A"]
+
+
+def test_a_quiet_night_keeps_the_copy_it_read(store, framework):
+    night(store, framework, assignments(), NOV, "r1")
+    store.open_history(history_reads(framework))
+    assert store.open_rows_were_kept
+    changes = night(store, framework, assignments(), datetime(2026, 12, 1), "r2")
+    assert changes.empty
+    store.open_history(history_reads(framework))
+    assert store.open_rows_were_kept

@@ -52,7 +52,7 @@ def segment_operations(
     fw = framework.load()
     open_rows = store.open_history(history_reads(fw))
     history = history_changes(open_rows, segment_assignments, fw, as_of, context.run.run_id)
-    store.write(history, changed)
+    store.write(history, changed, open_rows)
     context.log.info(
         "transitions: %d rows changed; history: %d closed, %d opened, %d stale",
         len(changed),
