@@ -2,20 +2,33 @@
 
 `segment_snapshots` holds only a month's latest state; this slim table keeps one slice
 per (month, framework version), so after a re-score the old version's tiers are still
-there to compare with.
+there to compare with. A night re-records its slice by syncing it (`version_slice` names
+the slice), so only the accounts whose name, tier or score moved are rewritten; a row's
+`recorded_at` is when it was last written, and the slice's own last recording is kept in
+`pipeline_state`, which is what orders versions.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
-from segmentation_pipeline.io.warehouse import WarehouseWriter
+from segmentation_pipeline.io.warehouse import STATE_TABLE, WarehouseWriter
 
 TABLE = "segment_versions"
 COLUMNS = ("account_id", "name", "segment", "composite_score")
+SLICE_COLUMN = "version_slice"
+
+
+def slice_key(month: str, version: str) -> str:
+    return f"{month}|{version}"
+
+
+def _state_name(month: str, version: str) -> str:
+    return f"{TABLE}|{slice_key(month, version)}"
 
 
 class ScoreVersionStore:
@@ -28,26 +41,41 @@ class ScoreVersionStore:
         return sa.Table(TABLE, sa.MetaData(), autoload_with=conn)
 
     def record(self, month: str, version: str, assignments: pd.DataFrame) -> int:
-        """Replace the (month, version) slice with these assignments."""
+        """Make the (month, version) slice hold these assignments; returns rows written."""
         rows = assignments.reindex(columns=list(COLUMNS)).assign(
-            snapshot_month=month,
-            framework_version=version,
-            recorded_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+            snapshot_month=month, framework_version=version
         )
+        moment = datetime.now(UTC).isoformat(timespec="microseconds")
         with self.engine.begin() as conn:
             table = self._table(conn)
             if table is not None:
-                conn.execute(
-                    sa.delete(table).where(
-                        table.c.snapshot_month == month, table.c.framework_version == version
-                    )
-                )
-                # The driver's bulk insert: pandas' to_sql builds a SQLAlchemy row per
-                # account, seconds at a million. The first slice creates the table.
-                WarehouseWriter(conn).insert(table, rows)
-            else:
-                rows.to_sql(TABLE, conn, if_exists="append", index=False)
-        return len(rows)
+                # Rows an earlier release wrote carry no slice name: replaced here.
+                earlier = [table.c.snapshot_month == month, table.c.framework_version == version]
+                if SLICE_COLUMN in table.c:
+                    earlier.append(table.c[SLICE_COLUMN].is_(None))
+                conn.execute(sa.delete(table).where(*earlier))
+            writer = WarehouseWriter(conn)
+            sync = writer.sync_partition(
+                TABLE,
+                rows,
+                SLICE_COLUMN,
+                slice_key(month, version),
+                ["account_id"],
+                unhashed={"recorded_at": moment},
+            )
+            writer.set_state(_state_name(month, version), {"recorded_at": moment})
+        return sync.written
+
+    def _slice_moments(self, conn, month: str, names: list[str]) -> dict[str, str]:
+        """Each version's last recording of `month`, as `record` noted it."""
+        if not names or not sa.inspect(conn).has_table(STATE_TABLE):
+            return {}
+        state = sa.Table(STATE_TABLE, sa.MetaData(), autoload_with=conn)
+        wanted = {_state_name(month, v): v for v in names}
+        found = conn.execute(
+            sa.select(state.c.name, state.c.value).where(state.c.name.in_(list(wanted)))
+        ).all()
+        return {wanted[name]: json.loads(value)["recorded_at"] for name, value in found}
 
     def previous_version(self, month: str, version: str) -> tuple[str, pd.DataFrame] | None:
         """The most recently recorded other version of `month`, with its assignments."""
@@ -55,20 +83,24 @@ class ScoreVersionStore:
             table = self._table(conn)
             if table is None:
                 return None
-            latest = conn.execute(
-                sa.select(table.c.framework_version, sa.func.max(table.c.recorded_at).label("at"))
-                .where(table.c.snapshot_month == month, table.c.framework_version != version)
-                .group_by(table.c.framework_version)
-                .order_by(sa.desc("at"))
-                .limit(1)
-            ).first()
-            if latest is None:
+            latest_rows = dict(
+                conn.execute(
+                    sa.select(table.c.framework_version, sa.func.max(table.c.recorded_at))
+                    .where(table.c.snapshot_month == month, table.c.framework_version != version)
+                    .group_by(table.c.framework_version)
+                ).all()
+            )
+            if not latest_rows:
                 return None
+            # A slice re-recorded without a change keeps its rows' moments: the noted
+            # moment of its recording counts (slices of an earlier release have none).
+            moments = latest_rows | self._slice_moments(conn, month, list(latest_rows))
+            previous = max(moments, key=lambda v: str(moments[v]))
             frame = pd.read_sql(
                 sa.select(*[table.c[c] for c in COLUMNS]).where(
                     table.c.snapshot_month == month,
-                    table.c.framework_version == latest.framework_version,
+                    table.c.framework_version == previous,
                 ),
                 conn,
             )
-        return latest.framework_version, frame
+        return previous, frame
