@@ -89,8 +89,20 @@ def pending_moves(assignments: pd.DataFrame) -> pd.Series:
 
 
 def _owners(assignments: pd.DataFrame) -> pd.Series:
-    owner = assignments["owner_id"].astype("object")
-    return owner.where(owner.notna() & owner.astype(str).str.strip().ne(""), UNASSIGNED_OWNER)
+    """Each account's owner; missing or blank ones are UNASSIGNED_OWNER. A book has few
+    owners: a text column is worked out once per distinct owner, not once per account."""
+    owner = assignments["owner_id"]
+    if not pd.api.types.is_string_dtype(owner.dtype) or (
+        owner.dtype == object and pd.api.types.infer_dtype(owner, skipna=True) != "string"
+    ):
+        owner = owner.astype("object")
+        return owner.where(owner.notna() & owner.astype(str).str.strip().ne(""), UNASSIGNED_OWNER)
+    codes, uniques = pd.factorize(owner, use_na_sentinel=True)
+    labels = pd.Series(uniques, dtype=object)
+    blank = labels.str.strip().eq("").to_numpy(dtype=bool)
+    named = np.where(blank, UNASSIGNED_OWNER, labels.to_numpy(dtype=object)).astype(object)
+    table = np.append(named, UNASSIGNED_OWNER)  # the last: missing owners (code -1)
+    return pd.Series(table[codes], index=owner.index, dtype=object)
 
 
 def _sort_codes(values: pd.Series) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmentation_pipeline.core.reports import (
     BOOK_INPUT_COLUMNS,
@@ -11,6 +13,7 @@ from segmentation_pipeline.core.reports import (
     pending_moves,
     pending_transitions,
 )
+from segmentation_pipeline.core.reports.book import _owners
 from tests.core.reports.history import FEB, snapshot
 
 TRANSITIONS = pd.DataFrame(
@@ -78,3 +81,32 @@ def test_crossings_waiting_for_review_come_from_the_assignments_gate_columns():
     )
     assert pending_moves(assignments).to_dict() == {"a1": "Tier 2 -> Tier 1"}
     assert pending_moves(assignments.drop(columns=["transition_status"])).empty
+
+
+owner_values = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.sampled_from(["", "  ", "csm-1", " csm-2 ", "\t"]),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    owners=st.lists(owner_values, min_size=1, max_size=40),
+    as_text=st.booleans(),
+)
+def test_owners_missing_or_blank_are_unassigned_and_the_rest_kept_as_they_are(owners, as_text):
+    """What every account's owner becomes, whether the column is text or objects."""
+    column = pd.Series(owners, dtype="str" if as_text else object)
+    got = _owners(pd.DataFrame({"owner_id": column}))
+    plain = column.astype(object)
+    expected = plain.where(plain.notna() & plain.astype(str).str.strip().ne(""), "(unassigned)")
+    assert got.dtype == object
+    assert got.tolist() == expected.tolist()
+
+
+def test_owners_that_are_not_text_are_kept_as_objects():
+    got = _owners(pd.DataFrame({"owner_id": pd.Series([7, None, "csm-1", 7.0], dtype=object)}))
+    assert got.tolist() == [7, "(unassigned)", "csm-1", 7.0]
+    assert [type(v) for v in got] == [int, str, str, float]
