@@ -10,13 +10,12 @@ the slice), so only the accounts whose name, tier or score moved are rewritten; 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
-from segmentation_pipeline.io.warehouse import STATE_TABLE, WarehouseWriter
+from segmentation_pipeline.io.warehouse import WarehouseWriter, read_states
 
 TABLE = "segment_versions"
 COLUMNS = ("account_id", "name", "segment", "composite_score")
@@ -66,16 +65,11 @@ class ScoreVersionStore:
             writer.set_state(_state_name(month, version), {"recorded_at": moment})
         return sync.written
 
-    def _slice_moments(self, conn, month: str, names: list[str]) -> dict[str, str]:
+    def _slice_moments(self, conn, month: str, versions: list[str]) -> dict[str, str]:
         """Each version's last recording of `month`, as `record` noted it."""
-        if not names or not sa.inspect(conn).has_table(STATE_TABLE):
-            return {}
-        state = sa.Table(STATE_TABLE, sa.MetaData(), autoload_with=conn)
-        wanted = {_state_name(month, v): v for v in names}
-        found = conn.execute(
-            sa.select(state.c.name, state.c.value).where(state.c.name.in_(list(wanted)))
-        ).all()
-        return {wanted[name]: json.loads(value)["recorded_at"] for name, value in found}
+        wanted = {_state_name(month, v): v for v in versions}
+        found = read_states(conn, list(wanted))
+        return {wanted[name]: state["recorded_at"] for name, state in found.items()}
 
     def previous_version(self, month: str, version: str) -> tuple[str, pd.DataFrame] | None:
         """The most recently recorded other version of `month`, with its assignments."""

@@ -98,7 +98,7 @@ def _times(values: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=values.index)
 
 
-def open_after(open_rows: pd.DataFrame, history: HistoryChanges) -> pd.DataFrame:
+def _open_after(open_rows: pd.DataFrame, history: HistoryChanges) -> pd.DataFrame:
     """The open rows (these columns of them) once `history` is written."""
     closing = member_of(open_rows["history_id"], history.closed["history_id"])
     opened = history.opened.reindex(columns=list(open_rows.columns))
@@ -116,6 +116,15 @@ def _as_stored(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Flags and times of rows as read (SQLite hands back 0/1 and text), converted."""
+    for column in _FLAGS.intersection(frame.columns):
+        frame[column] = _flags(frame[column])
+    for column in _TIMES.intersection(frame.columns):
+        frame[column] = _times(frame[column])
+    return frame
+
+
 def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     """A kept copy's columns as `_read` gives them from the rows: text as text, a column
     of nothing but NULLs as objects of None, flags and times converted the same way."""
@@ -124,13 +133,9 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[column]
         if values.isna().all():
             frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        elif column in _FLAGS:
-            frame[column] = _flags(values)
-        elif column in _TIMES:
-            frame[column] = _times(values)
         elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
             frame[column] = values.astype("str")
-    return frame
+    return _typed(frame)
 
 
 class SegmentStore:
@@ -159,12 +164,7 @@ class SegmentStore:
             result = conn.execute(query)
             rows = result.cursor.fetchall()
             result.close()
-        frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
-        for column in _FLAGS.intersection(frame.columns):
-            frame[column] = _flags(frame[column])
-        for column in _TIMES.intersection(frame.columns):
-            frame[column] = _times(frame[column])
-        return frame
+        return _typed(pd.DataFrame.from_records(rows, columns=names, coerce_float=True))
 
     def history(self) -> pd.DataFrame:
         return self._read(HISTORY)
@@ -369,7 +369,7 @@ class SegmentStore:
                 rows = transitions.sort_values("transition_id", kind="stable")
                 writer.insert(TRANSITIONS, rows.reindex(columns=list(TRANSITION_COLUMNS)))
             if open_rows is not None and not (history.empty and self.open_rows_were_kept):
-                now_open = open_after(open_rows, history)
+                now_open = _open_after(open_rows, history)
                 kept_copies.keep(conn, HISTORY_TABLE, *_OPEN_ROWS, _as_stored(now_open))
 
 

@@ -151,9 +151,9 @@ class WarehouseWriter:
 
     def __init__(self, conn: sa.Connection):
         self.conn = conn
-        self._syncing = False  # a sync's own writes keep the partition's hashes current
+        self._syncing = False  # a sync's own writes keep its copy current themselves
 
-    def _forget_hashes(self, name: str) -> None:
+    def _forget_copies(self, name: str) -> None:
         if not self._syncing:
             kept_copies.forget(self.conn, name)
 
@@ -205,7 +205,7 @@ class WarehouseWriter:
         """Bulk-insert `frame` (its columns must exist in `table`)."""
         if frame.empty:
             return 0
-        self._forget_hashes(table.name)
+        self._forget_copies(table.name)
         columns = list(frame.columns)
         types = [table.c[c].type for c in columns]
         dialect = self.conn.dialect
@@ -251,7 +251,7 @@ class WarehouseWriter:
         rows = frame.assign(**{partition_column: partition_key})
         table = self.table(name, rows)
         self._index(table, [partition_column])
-        self._forget_hashes(name)
+        self._forget_copies(name)
         self.conn.execute(sa.delete(table).where(table.c[partition_column] == partition_key))
         return self.insert(table, rows)
 
@@ -291,7 +291,7 @@ class WarehouseWriter:
         self._index(table, keys, unique=True)
         if rows.empty:
             return 0
-        self._forget_hashes(name)
+        self._forget_copies(name)
         stage = sa.Table(
             f"_stage_{name}"[:60],
             sa.MetaData(),
@@ -447,7 +447,7 @@ class WarehouseWriter:
         self, table: sa.Table, keys: pd.DataFrame, *conditions: sa.ColumnElement[bool]
     ) -> int:
         """Delete rows whose key columns match a row of `keys`, in batches of bound values."""
-        self._forget_hashes(table.name)
+        self._forget_copies(table.name)
         columns = [table.c[k] for k in keys.columns]
         target = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
         values = list(keys.itertuples(index=False, name=None))
@@ -534,13 +534,7 @@ class Warehouse:
 
     def get_state(self, name: str) -> dict | None:
         with self.engine.connect() as conn:
-            if not sa.inspect(conn).has_table(STATE_TABLE):
-                return None
-            table = sa.Table(STATE_TABLE, sa.MetaData(), autoload_with=conn)
-            stored = conn.execute(
-                sa.select(table.c.value).where(table.c.name == name)
-            ).scalar_one_or_none()
-        return None if stored is None else json.loads(stored)
+            return read_states(conn, [name]).get(name)
 
     def table_names(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -558,6 +552,17 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def read_states(conn: sa.Connection, names: Sequence[str]) -> dict[str, dict]:
+    """The values `set_state` remembered under these names (names never set are absent)."""
+    if not names or not sa.inspect(conn).has_table(STATE_TABLE):
+        return {}
+    table = sa.Table(STATE_TABLE, sa.MetaData(), autoload_with=conn)
+    found = conn.execute(
+        sa.select(table.c.name, table.c.value).where(table.c.name.in_(list(names)))
+    ).all()
+    return {name: json.loads(value) for name, value in found}
 
 
 def _make_sqlite_transactions_atomic(engine: sa.Engine) -> None:
