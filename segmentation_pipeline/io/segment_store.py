@@ -38,6 +38,7 @@ _FLAGS = {"provisional", "at_risk", "segment_override", "is_current"}
 _NUMBERS = {"composite_score", "firmographic_score", "behavioral_score", "value_score"}
 _KEYS = {"history_id", "transition_id"}
 _OPEN_ROWS = ("is_current", "true")  # where `io.kept_copies` files the open rows' copy
+_LIVE_ROWS = ("status", "not withdrawn")  # and the copy of the live queue rows
 _ID_CHUNK = 5_000  # ids per IN (...) query: well under SQLite's bound-parameter limit
 # The queue columns the gate reads (core.transitions.gate_transitions).
 GATE_READS = (
@@ -138,6 +139,48 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     return _typed(frame)
 
 
+def _read_rows(
+    conn: sa.Connection, table: sa.Table, where=None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    names = list(dict.fromkeys(columns or [c.name for c in table.c]))
+    query = sa.select(*(table.c[c] for c in names))
+    query = query if where is None else query.where(where)
+    # The driver's tuples, not a million Row objects: SQLite hands back times as text
+    # and flags as 0/1, both converted column-wise below.
+    result = conn.execute(query)
+    rows = result.cursor.fetchall()
+    result.close()
+    return _typed(pd.DataFrame.from_records(rows, columns=names, coerce_float=True))
+
+
+_LIVE_QUEUE = TRANSITIONS.c.status != WITHDRAWN  # the queue rows the gate reads
+
+
+def _live_queue(conn: sa.Connection) -> pd.DataFrame:
+    """The gate's columns of the queue rows that are not withdrawn, by transition id (the
+    gate breaks ties between equal moments by row order, so the order is fixed)."""
+    rows = _read_rows(conn, TRANSITIONS, _LIVE_QUEUE, list(GATE_READS))
+    return rows.sort_values("transition_id", kind="stable", ignore_index=True)
+
+
+def _kept_live_queue(conn: sa.Connection) -> pd.DataFrame | None:
+    """The kept copy of the live queue, while as many rows are live as it holds."""
+    kept = kept_copies.read(conn, TRANSITIONS_TABLE, *_LIVE_ROWS)
+    if kept is None or kept.columns != list(GATE_READS):
+        return None
+    live = conn.execute(sa.select(sa.func.count()).where(_LIVE_QUEUE)).scalar_one()
+    return _as_read(kept.frame) if live == kept.row_count else None
+
+
+def _live_after(live: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
+    """The live queue once the `changed` queue rows replace the stored rows of their ids."""
+    replaced = member_of(live["transition_id"], changed["transition_id"])
+    still_live = changed["status"].notna() & changed["status"].ne(WITHDRAWN)
+    fresh = changed.loc[still_live.to_numpy(dtype=bool), list(GATE_READS)]
+    merged = pd.concat([live[~replaced], fresh], ignore_index=True)
+    return merged.sort_values("transition_id", kind="stable", ignore_index=True)
+
+
 class SegmentStore:
     """Reads and writes the segment operations tables through one SQLAlchemy engine."""
 
@@ -155,16 +198,8 @@ class SegmentStore:
 
     def _read(self, table: sa.Table, where=None, columns: list[str] | None = None) -> pd.DataFrame:
         self.create_tables()
-        names = list(dict.fromkeys(columns or [c.name for c in table.c]))
-        query = sa.select(*(table.c[c] for c in names))
-        query = query if where is None else query.where(where)
-        # The driver's tuples, not a million Row objects: SQLite hands back times as text
-        # and flags as 0/1, both converted column-wise below.
         with self.engine.connect() as conn:
-            result = conn.execute(query)
-            rows = result.cursor.fetchall()
-            result.close()
-        return _typed(pd.DataFrame.from_records(rows, columns=names, coerce_float=True))
+            return _read_rows(conn, table, where, columns)
 
     def history(self) -> pd.DataFrame:
         return self._read(HISTORY)
@@ -271,11 +306,14 @@ class SegmentStore:
 
     def prior_state(self) -> PriorState:
         """What the queue gate needs: the queue rows that can still matter (not the
-        withdrawn ones) and their columns the gate reads, the decisions, and the open
-        history rows of the accounts that have a provisional one."""
-        queue = self._read(
-            TRANSITIONS, TRANSITIONS.c.status != WITHDRAWN, list(GATE_READS)
-        ).reindex(columns=list(TRANSITION_COLUMNS))
+        withdrawn ones) and their columns the gate reads, by transition id, from the copy
+        the last write kept while it still counts as many such rows; the decisions; and
+        the open history rows of the accounts that have a provisional one."""
+        self.create_tables()
+        with self.engine.connect() as conn:
+            queue = _kept_live_queue(conn)
+            queue = _live_queue(conn) if queue is None else queue
+        queue = queue.reindex(columns=list(TRANSITION_COLUMNS))
         # Only the open rows of accounts with a provisional one: the gate asks of each
         # account only whether its latest open row is provisional.
         current = HISTORY.c.is_current.is_(True)
@@ -330,10 +368,12 @@ class SegmentStore:
         COPY on PostgreSQL); rows to close or replace are matched through a staged
         temporary table of their ids, one statement each, not one per row. Given the open
         rows `history` was worked out from (`open_history`), the open rows as they now
-        stand are kept as a copy of those columns for the next night to read."""
+        stand are kept as a copy of those columns for the next night to read; the live
+        queue rows the gate reads (`prior_state`) are kept the same way."""
         self.create_tables()
         with self.engine.begin() as conn:
             writer = WarehouseWriter(conn)
+            live = _kept_live_queue(conn)
             if not history.empty:
                 kept_copies.forget(conn, HISTORY_TABLE)
             if len(history.closed):
@@ -368,6 +408,9 @@ class SegmentStore:
                     stage.drop(conn)
                 rows = transitions.sort_values("transition_id", kind="stable")
                 writer.insert(TRANSITIONS, rows.reindex(columns=list(TRANSITION_COLUMNS)))
+            if live is None or len(transitions):
+                live = _live_queue(conn) if live is None else _live_after(live, transitions)
+                kept_copies.keep(conn, TRANSITIONS_TABLE, *_LIVE_ROWS, _as_stored(live))
             if open_rows is not None and not (history.empty and self.open_rows_were_kept):
                 now_open = _open_after(open_rows, history)
                 kept_copies.keep(conn, HISTORY_TABLE, *_OPEN_ROWS, _as_stored(now_open))
@@ -382,6 +425,8 @@ def _stage(writer: WarehouseWriter, name: str, rows: pd.DataFrame, like: sa.Tabl
         *[sa.Column(c, like.c[c].type) for c in rows.columns],
         prefixes=["TEMPORARY"],
     )
+    # A write that failed on this connection may have left its stage behind.
+    stage.drop(writer.conn, checkfirst=True)
     stage.create(writer.conn)
     writer.insert(stage, rows)
     first = rows.columns[0]

@@ -313,3 +313,67 @@ def test_a_quiet_night_keeps_the_copy_it_read(store, framework):
     assert changes.empty
     store.open_history(history_reads(framework))
     assert store.open_rows_were_kept
+
+
+# --- the kept copy of the live queue -----------------------------------------------------
+
+
+def queue_rows(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.concat(
+        [transition(s, transition_id=t, account_id=a) for t, a, s in rows], ignore_index=True
+    )
+
+
+def live_queue_from_the_table(store: SegmentStore) -> pd.DataFrame:
+    from segmentation_pipeline.io.segment_store import _live_queue
+
+    with store.engine.connect() as conn:
+        return _live_queue(conn).reindex(columns=list(TRANSITION_COLUMNS))
+
+
+def quiet() -> HistoryChanges:
+    return HistoryChanges(pd.DataFrame(), pd.DataFrame(), 0)
+
+
+def test_the_gate_reads_the_live_queue_from_the_kept_copy_as_the_table_gives_it(
+    any_store, monkeypatch
+):
+    store = any_store
+    store.write(quiet(), queue_rows(("p2", "B", "pending"), ("p1", "A", "pending")))
+    dec = datetime(2026, 12, 1)
+    # p1 is applied, p2 withdrawn (it leaves the live queue), p3 opens.
+    tonight = queue_rows(("p1", "A", "applied"), ("p2", "B", "withdrawn"), ("p3", "C", "pending"))
+    tonight.loc[0, "closed_at"] = dec
+    store.write(quiet(), tonight)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read the queue from the table")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("segmentation_pipeline.io.segment_store._live_queue", refuse)
+        queue = store.prior_state().transitions
+    pd.testing.assert_frame_equal(queue, live_queue_from_the_table(store))
+    assert queue[["transition_id", "status"]].values.tolist() == [
+        ["p1", "applied"],
+        ["p3", "pending"],
+    ]
+    assert queue["closed_at"].tolist()[0] == pd.Timestamp(dec)
+
+
+def test_queue_rows_withdrawn_by_hand_are_noticed_by_the_live_count(store):
+    store.write(quiet(), queue_rows(("p1", "A", "pending"), ("p2", "B", "pending")))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE segment_transitions SET status = 'withdrawn' WHERE transition_id = 'p1'"
+        )
+    assert store.prior_state().transitions["transition_id"].tolist() == ["p2"]
+
+
+def test_a_failed_write_leaves_the_copy_of_the_queue_before_it(store):
+    store.write(quiet(), queue_rows(("p1", "A", "pending")))
+    twice = queue_rows(("p2", "B", "pending"), ("p2", "B", "pending"))  # duplicate key
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        store.write(quiet(), twice)
+    assert store.prior_state().transitions["transition_id"].tolist() == ["p1"]
+    store.write(quiet(), queue_rows(("p3", "C", "pending")))
+    assert store.prior_state().transitions["transition_id"].tolist() == ["p1", "p3"]
