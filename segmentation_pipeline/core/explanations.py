@@ -12,6 +12,9 @@ long text field; `benchmarks/assignment.py` measures the cost at a million accou
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -305,8 +308,28 @@ def flag_parts(frame: pd.DataFrame) -> list[pa.Array]:
     ]
 
 
-def explain(frame: pd.DataFrame, framework: Framework) -> pd.Series:
-    """The explanation of every row of an assignment frame (scores and points included)."""
+# Below this many rows the explanations are worked out in one go; above it, in one slice
+# of rows per core: the work is Arrow kernels that release the GIL, so the slices run
+# side by side (2.5 s against 1.6 s on two cores for 940k accounts).
+PARALLEL_ROWS = 100_000
+
+
+def explain(frame: pd.DataFrame, framework: Framework, workers: int | None = None) -> pd.Series:
+    """The explanation of every row of an assignment frame (scores and points included),
+    in `workers` slices of rows at once (default: one per core)."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(frame) // PARALLEL_ROWS))
+    if workers == 1:
+        return _explain_rows(frame, framework)
+    cuts = [len(frame) * i // workers for i in range(workers + 1)]
+    with ThreadPoolExecutor(workers) as pool:
+        slices = pool.map(
+            lambda bounds: _explain_rows(frame.iloc[bounds[0] : bounds[1]], framework),
+            zip(cuts, cuts[1:], strict=False),
+        )
+        return pd.concat(list(slices))
+
+
+def _explain_rows(frame: pd.DataFrame, framework: Framework) -> pd.Series:
     scored = join(
         head_part(frame),
         ": ",
@@ -321,4 +344,6 @@ def explain(frame: pd.DataFrame, framework: Framework) -> pd.Series:
     )
     unsegmented = distinct_format(lambda r: f"Unsegmented: {text(r)}", frame["unsegmented_reason"])
     is_unsegmented = pa.array(frame["status"].eq("unsegmented").to_numpy(dtype=bool))
-    return pd.Series(pc.if_else(is_unsegmented, unsegmented, scored).to_pandas(), index=frame.index)
+    explanations = pc.if_else(is_unsegmented, unsegmented, scored).to_pandas()
+    explanations.index = frame.index  # set, not aligned: the frame's labels are its own
+    return explanations

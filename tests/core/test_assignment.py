@@ -222,17 +222,21 @@ def test_worked_example_explanation_reads_like_a_csm_note(make_accounts, make_us
     )
 
 
+# A young account, one without a headcount, a manual override and an unknown industry.
+EDGE_CASES = [
+    {"account_id": "new", "created_date": CREATED_10_DAYS_AGO},
+    {"account_id": "proxy", "employees": None},
+    {"account_id": "owned", "segment_override": True, "crm_tier": "Tier 1"},
+    {"account_id": "unknown", "industry": None},
+]
+
+
 def test_explanations_name_the_fallbacks_and_overrides(make_accounts, make_usage, framework):
     rows = assign(
         make_accounts,
         make_usage,
         framework,
-        [
-            {"account_id": "new", "created_date": CREATED_10_DAYS_AGO},
-            {"account_id": "proxy", "employees": None},
-            {"account_id": "owned", "segment_override": True, "crm_tier": "Tier 1"},
-            {"account_id": "unknown", "industry": None},
-        ],
+        EDGE_CASES,
     ).set_index("account_id")["explanation"]
     assert rows["new"].startswith("Tier 2 (Low-Touch) PROVISIONAL until 2026-11-21: ")
     assert "(<30d, no behavior)" in rows["new"]
@@ -279,3 +283,31 @@ def test_every_foundation_column_is_kept(make_accounts, make_usage, framework):
     frame = assign(make_accounts, make_usage, framework, [{}])
     assert set(foundation) <= set(frame.columns)
     assert frame["framework_version"].iloc[0] == framework.version
+
+
+def test_explanations_worked_out_in_slices_are_the_same_lines_on_the_frames_own_labels(
+    make_accounts, make_usage, framework, monkeypatch
+):
+    from segmentation_pipeline.core import assignment, explanations
+
+    captured = {}
+
+    def keep_frame(frame, fw):
+        captured["frame"] = frame
+        return explanations.explain(frame, fw)
+
+    monkeypatch.setattr(assignment, "explain", keep_frame)
+    assign(
+        make_accounts,
+        make_usage,
+        framework,
+        [*EDGE_CASES, {"account_id": "bare", "arr": None}],
+    )
+    frame = captured["frame"]
+    frame.index = [50, 7, 3, 12, 0]  # labels that are not positions
+    whole = explanations.explain(frame, framework, workers=1)
+    monkeypatch.setattr(explanations, "PARALLEL_ROWS", 2)
+    sliced = explanations.explain(frame, framework, workers=3)  # capped at 5 // 2 slices
+    pd.testing.assert_series_equal(sliced, whole)
+    assert whole.index.tolist() == [50, 7, 3, 12, 0] and whole.notna().all()
+    assert whole[0] == "Unsegmented: missing_arr"
