@@ -221,6 +221,25 @@ def take_rows(known: pd.DataFrame, at: np.ndarray, fresh: pd.DataFrame) -> pd.Da
 
 
 SOURCE_HASH = "_source_hash"
+# The `frame_hashes` of an assignment row, carried by the assignments so the steps that
+# need it (the warehouse sync, the CSM views' row keys) do not each hash a million rows.
+ASSIGNMENT_HASH = "_assignment_hash"
+
+
+def with_assignment_hashes(assignments: pd.DataFrame) -> pd.DataFrame:
+    """The assignments plus ASSIGNMENT_HASH, the `frame_hashes` of their other columns."""
+    rows = assignments.drop(columns=[ASSIGNMENT_HASH], errors="ignore")
+    return rows.assign(**{ASSIGNMENT_HASH: frame_hashes(rows)})
+
+
+def split_assignment_hashes(assignments: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The assignments without ASSIGNMENT_HASH, and that hash when they carried it."""
+    if ASSIGNMENT_HASH not in assignments.columns:
+        return assignments, None
+    hashes = assignments[ASSIGNMENT_HASH].to_numpy(dtype=np.uint64)
+    return assignments.drop(columns=[ASSIGNMENT_HASH]), hashes
+
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation_pipeline.core import html as page_html
-from segmentation_pipeline.core.changes import frame_hashes
+from segmentation_pipeline.core.changes import combine_hash_arrays, frame_hashes
+from segmentation_pipeline.core.reports.book import LIST_COLUMNS
 
 ACCOUNT_HEADERS: tuple[tuple[str, str], ...] = (
     ("account_id", "Account"),
@@ -289,9 +291,16 @@ def fragments_version(accounts: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def row_keys(accounts: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash of every value a row's HTML and CSV line are rendered from."""
-    return frame_hashes(accounts)
+def row_keys(accounts: pd.DataFrame, assignment_hashes: np.ndarray | None = None) -> np.ndarray:
+    """A 64-bit hash of every value a row's HTML and CSV line are rendered from. Given
+    each row's assignment hash (`core.changes.ASSIGNMENT_HASH`, in the rows' order), the
+    row is keyed on it and on the columns the account list adds to an assignment
+    (LIST_COLUMNS), instead of hashing every column again: every other column is the
+    assignment's own."""
+    if assignment_hashes is None:
+        return frame_hashes(accounts)
+    added = frame_hashes(accounts[list(LIST_COLUMNS)])
+    return combine_hash_arrays(iter([np.asarray(assignment_hashes, np.uint64), added]), 2)
 
 
 def _text_parts(rows: pa.Array) -> tuple[memoryview, np.ndarray]:
@@ -305,9 +314,16 @@ def _text_parts(rows: pa.Array) -> tuple[memoryview, np.ndarray]:
     return (memoryview(data) if data is not None else memoryview(b"")), offsets
 
 
+class ByteSource(Protocol):
+    """Bytes a page copies rows from: a memoryview, or last run's file, whose slices the
+    writer copies without reading them into memory."""
+
+    def __getitem__(self, span: slice, /) -> Any: ...
+
+
 def _pieces(
-    source: np.ndarray, offset: np.ndarray, length: np.ndarray, buffer: Callable[[int], memoryview]
-) -> list[memoryview]:
+    source: np.ndarray, offset: np.ndarray, length: np.ndarray, buffer: Callable[[int], ByteSource]
+) -> list[Any]:
     """The bytes of consecutive rows, each `length` bytes at `offset` of buffer `source`,
     as few views as possible: rows that follow each other in one buffer are one view."""
     if not len(source):
@@ -330,10 +346,10 @@ def iter_csm_view_files(
     skip: Container[str] = frozenset(),
     chunk_rows: int = CHUNK_ROWS,
     previous: Fragments | None = None,
-    open_previous: Callable[[str], memoryview] | None = None,
+    open_previous: Callable[[str], ByteSource] | None = None,
     fragments: bool = False,
     keys: np.ndarray | None = None,
-) -> Iterator[tuple[str, list[bytes | memoryview]]]:
+) -> Iterator[tuple[str, list[Any]]]:
     """(file name, UTF-8 content as a list of byte chunks to write in order) for
     index.html, then '<owner>.html' and '<owner>.csv' per owner, rendered a chunk of
     owners at a time so a caller that writes each file as it comes never holds every page
@@ -392,9 +408,9 @@ def iter_csm_view_files(
         old_owner, old_html, old_csv = previous.positions()
         source[hit], html_off[hit], csv_off[hit] = old_owner[old], old_html[old], old_csv[old]
         html_len[hit], csv_len[hit] = previous.html_len[old], previous.csv_len[old]
-        opened: dict[str, memoryview] = {}
+        opened: dict[str, ByteSource] = {}
 
-        def old_file(name: str) -> memoryview:
+        def old_file(name: str) -> ByteSource:
             if name not in opened:
                 opened[name] = open_previous(name)
             return opened[name]
@@ -422,10 +438,10 @@ def iter_csm_view_files(
         csv_off[fresh], csv_len[fresh] = csv_at[:-1], np.diff(csv_at)
         del chunk
 
-        def html_buffer(owner: int, data: memoryview = html_data) -> memoryview:
+        def html_buffer(owner: int, data: memoryview = html_data) -> ByteSource:
             return data if owner < 0 else old_file(f"{previous.slugs[owner]}.html")
 
-        def csv_buffer(owner: int, data: memoryview = csv_data) -> memoryview:
+        def csv_buffer(owner: int, data: memoryview = csv_data) -> ByteSource:
             return data if owner < 0 else old_file(f"{previous.slugs[owner]}.csv")
 
         for i in todo:

@@ -327,6 +327,7 @@ class WarehouseWriter:
         partition_key: str,
         key_columns: Sequence[str],
         unhashed: Mapping[str, Any] | None = None,
+        hashes: np.ndarray | None = None,
     ) -> PartitionSync:
         """Make one partition of table `name` equal `frame`, writing only the rows that differ.
 
@@ -335,13 +336,18 @@ class WarehouseWriter:
         or when the stored partition has no hashes, the partition is replaced whole. The
         partition's keys and hashes are also kept as one value (`io.kept_copies`),
         which the next sync reads instead of every stored row's. `unhashed` columns (a
-        write moment, say) go into the rows written but do not make a row differ.
+        write moment, say) go into the rows written but do not make a row differ. `hashes`
+        are the frame's `frame_hashes` when the caller already has them.
         """
         keys = list(key_columns)
+        if hashes is None:
+            hashes = frame_hashes(frame)
+        elif len(hashes) != len(frame):
+            raise ValueError(f"{len(hashes)} row hashes given for {len(frame)} rows")
         rows = frame.assign(
             **{
                 partition_column: partition_key,
-                ROW_HASH_COLUMN: frame_hashes(frame).view("int64"),
+                ROW_HASH_COLUMN: np.asarray(hashes, dtype=np.uint64).view("int64"),
                 **(unhashed or {}),
             }
         )
@@ -518,10 +524,11 @@ class Warehouse:
         partition_key: str,
         key_columns: Sequence[str],
         unhashed: Mapping[str, Any] | None = None,
+        hashes: np.ndarray | None = None,
     ) -> PartitionSync:
         with self.transaction() as tx:
             return tx.sync_partition(
-                table, frame, partition_column, partition_key, key_columns, unhashed
+                table, frame, partition_column, partition_key, key_columns, unhashed, hashes
             )
 
     def delete_keys(self, table: str, key_column: str, keys: Sequence[Any]) -> int:

@@ -262,3 +262,23 @@ def test_frame_hashes_of_distinct_objects_that_are_not_text_are_pandas_hashes(va
     frame = pd.DataFrame({"v": pd.Series(values, dtype=object)})
     expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     assert np.array_equal(frame_hashes(frame), expected)
+
+
+def test_assignment_hashes_are_the_frame_hashes_of_every_other_column():
+    from segmentation_pipeline.core.changes import (
+        ASSIGNMENT_HASH,
+        split_assignment_hashes,
+        with_assignment_hashes,
+    )
+
+    assignments = pd.DataFrame({"account_id": ["A", "B"], "segment": ["Tier 1", None]})
+    carried = with_assignment_hashes(assignments)
+    expected = pd.util.hash_pandas_object(assignments, index=False).to_numpy()
+    assert carried[ASSIGNMENT_HASH].to_numpy().tolist() == expected.tolist()
+    # Hashing again does not hash the hash.
+    again = with_assignment_hashes(carried)
+    assert again[ASSIGNMENT_HASH].tolist() == carried[ASSIGNMENT_HASH].tolist()
+    rows, hashes = split_assignment_hashes(again)
+    pd.testing.assert_frame_equal(rows, assignments)
+    assert hashes.tolist() == expected.tolist()
+    assert split_assignment_hashes(assignments)[1] is None

@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.csm_views import (
@@ -221,3 +222,24 @@ def test_unreadable_fragments_are_none():
 
 def _no_memo() -> bytes:
     return b""
+
+
+def test_rows_keyed_by_their_assignment_hash_still_see_what_the_list_adds():
+    from segmentation_pipeline.core.csm_views import row_keys
+
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2"],
+            "owner_id": ["csm-1", "csm-1"],
+            "at_risk": [False, False],
+            "pending_transition": [None, None],
+        }
+    )
+    hashes = np.array([11, 12], dtype=np.uint64)
+    moved = accounts.assign(pending_transition=["Tier 2 -> Tier 1", None])
+    keys, keys_moved = row_keys(accounts, hashes), row_keys(moved, hashes)
+    assert keys[0] != keys_moved[0] and keys[1] == keys_moved[1]
+    assert (row_keys(accounts, np.array([11, 13], dtype=np.uint64)) != keys).tolist() == [
+        False,
+        True,
+    ]

@@ -254,7 +254,10 @@ def test_csm_views_rerun_rewrites_only_the_owners_whose_rows_changed(tmp_path):
     assert sorted(os.listdir(folder.parent)) == [FEB[:7]]
 
 
-def test_csm_views_reruns_write_the_same_bytes_as_rendering_from_scratch(tmp_path):
+@pytest.mark.parametrize("carrying_hashes", [False, True], ids=["hashing", "assignment-hashes"])
+def test_csm_views_reruns_write_the_same_bytes_as_rendering_from_scratch(tmp_path, carrying_hashes):
+    """Whether rows are keyed by hashing them or by the hashes the assignments carry."""
+    from segmentation_pipeline.core.changes import split_assignment_hashes, with_assignment_hashes
     from segmentation_pipeline.core.csm_views import FRAGMENTS_FILE, csm_view_files
     from segmentation_pipeline.defs.assets.reports import _csm_frames, write_csm_views
     from tests.core.reports.history import FEB, snapshot
@@ -266,9 +269,11 @@ def test_csm_views_reruns_write_the_same_bytes_as_rendering_from_scratch(tmp_pat
     edited = edited[edited["account_id"] != "B3"]
     new = edited[edited["account_id"] == "N1"].assign(account_id="N2")
     for frame in (snapshot(FEB), pd.concat([edited, new]), snapshot(FEB)):
+        if carrying_hashes:
+            frame = with_assignment_hashes(frame.reset_index(drop=True))
         accounts, book = _csm_frames(frame)
         write_csm_views(folder, accounts, book, FEB)
-        expected = csm_view_files(accounts, book, FEB)
+        expected = csm_view_files(split_assignment_hashes(accounts)[0], book, FEB)
         written = {
             p.name: p.read_text(encoding="utf-8")
             for p in folder.iterdir()

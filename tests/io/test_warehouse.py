@@ -152,6 +152,21 @@ def test_syncing_an_unchanged_partition_writes_nothing(warehouse):
     assert not inserts and not deletes
 
 
+def test_a_sync_given_the_rows_hashes_stores_those_it_would_have_worked_out(warehouse):
+    from segmentation_pipeline.core.changes import frame_hashes
+
+    frame = snapshot([f"a{i}" for i in range(10)])
+    hashes = frame_hashes(frame)
+    warehouse.sync_partition("snapshots", frame, "month", NOV, ["account_id"], hashes=hashes)
+    assert stored(warehouse, "snapshots")["_row_hash"].tolist() == hashes.view("int64").tolist()
+    sync = warehouse.sync_partition("snapshots", frame, "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (0, 0, 10)
+    with pytest.raises(ValueError, match="9 row hashes given for 10 rows"):
+        warehouse.sync_partition(
+            "snapshots", frame, "month", NOV, ["account_id"], hashes=hashes[1:]
+        )
+
+
 ACCOUNTS = [f"a{i}" for i in range(10)]
 
 

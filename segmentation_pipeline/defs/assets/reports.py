@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.changes import ASSIGNMENT_HASH, split_assignment_hashes
 from segmentation_pipeline.core.csm_views import (
     DIGESTS_FILE,
     FRAGMENTS_FILE,
@@ -53,7 +54,7 @@ from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_par
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import (
-    mapped,
+    FileBytes,
     prune_files,
     read_bytes,
     read_json,
@@ -276,7 +277,9 @@ def _csm_frames(
 ) -> tuple:
     """The CSM account list (with the crossings waiting for review, as this run's
     assignments carry them) and the book of business built from it; `columns` of the
-    account list."""
+    account list, plus each row's ASSIGNMENT_HASH when the assignments carry it."""
+    if ASSIGNMENT_HASH in assignments.columns:
+        columns = [*columns, ASSIGNMENT_HASH]
     accounts = csm_accounts(assignments, pending_moves(assignments), columns)
     return accounts, csm_book(accounts)
 
@@ -322,8 +325,8 @@ def write_csm_views(
     """Write the CSM views into `folder`; returns every owner's digest and the slugs of
     the owners whose files were carried over unchanged (benchmarks/csm_views.py calls
     this too)."""
-    accounts = in_page_order(accounts)
-    keys = row_keys(accounts)
+    accounts, assignment_hashes = split_assignment_hashes(in_page_order(accounts))
+    keys = row_keys(accounts, assignment_hashes)
     digests = owner_digests(accounts, book, month, keys)
     previous_digests = read_json(folder / DIGESTS_FILE)
     fragments = _previous_fragments(folder, fragments_version(accounts))
@@ -337,22 +340,32 @@ def write_csm_views(
         for slug, digest in digests.items()
         if previous_digests.get(slug) == digest and slug in known
     }
+    opened: list[FileBytes] = []
+
+    def open_previous(name: str) -> FileBytes:
+        opened.append(FileBytes(folder / name))
+        return opened[-1]
+
     rendered = iter_csm_view_files(
         accounts,
         book,
         month,
         skip=unchanged,
         previous=fragments,
-        open_previous=lambda name: mapped(folder / name),
+        open_previous=open_previous,
         fragments=True,
         keys=keys,
     )
     manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
-    write_folder(
-        folder,
-        chain(rendered, manifest),
-        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
-    )
+    try:
+        write_folder(
+            folder,
+            chain(rendered, manifest),
+            carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
+        )
+    finally:
+        for file in opened:
+            file.close()
     return digests, unchanged
 
 

@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.assignment import assign_segments
+from segmentation_pipeline.core.changes import with_assignment_hashes
 from segmentation_pipeline.core.governance import segment_coverage, tier_distribution
 from segmentation_pipeline.core.overrides import override_report
 from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
@@ -51,7 +52,9 @@ def account_scores(
     code_version=FRAMEWORK_VERSION,
     description="Tier, service model, status, at-risk flag and explanation per account; "
     "Unsegmented rows carry a machine-readable reason. A computed tier that crosses a "
-    "boundary is held at the current tier until its transition is approved.",
+    "boundary is held at the current tier until its transition is approved. Each row "
+    "carries its content hash (_assignment_hash), which the warehouse sync and the CSM "
+    "views key on.",
 )
 def segment_assignments(
     context: dg.AssetExecutionContext,
@@ -98,4 +101,4 @@ def segment_assignments(
             overrides.disagreements.head(20).to_markdown(index=False)
         )
     metadata["framework_version"] = fw.version
-    return dg.MaterializeResult(value=assignments, metadata=metadata)
+    return dg.MaterializeResult(value=with_assignment_hashes(assignments), metadata=metadata)

@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.changes import split_assignment_hashes
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import WarehouseResource
 
@@ -25,9 +26,10 @@ def warehouse_segments(
 ) -> dg.MaterializeResult:
     client = warehouse.client()
     month = context.partition_key
+    rows, hashes = split_assignment_hashes(segment_assignments)
     with client.transaction() as tx:
         sync = tx.sync_partition(
-            "segment_snapshots", segment_assignments, SNAPSHOT_COLUMN, month, ["account_id"]
+            "segment_snapshots", rows, SNAPSHOT_COLUMN, month, ["account_id"], hashes=hashes
         )
         merged = tx.replace_partition(
             "account_merge_audit", account_merge_audit, SNAPSHOT_COLUMN, month
