@@ -48,26 +48,43 @@ MIB = 1024 * 1024
 
 
 class RssSampler(threading.Thread):
-    """Samples this process's RSS so each step's peak can be read off its time window."""
+    """Samples this process's RSS so each step's peak can be read off its time window.
 
-    def __init__(self, interval_s: float = 0.05):
+    Where Linux allows it, each sample is the kernel's own high-water mark since the last
+    one (VmHWM, reset by writing 5 to /proc/self/clear_refs), so a spike between samples
+    is not missed and samples can be few; elsewhere it is the RSS at the moment (psutil).
+    An earlier version polled psutil every 50 ms, which took about 2 s of GIL time from a
+    70 s run it was measuring."""
+
+    def __init__(self, interval_s: float = 0.1):
         super().__init__(daemon=True)
         self.interval_s, self.samples, self._stopped = interval_s, [], threading.Event()
         self._process = psutil.Process()
+        self._high_water = _high_water_resettable()
+
+    def _rss_mb(self) -> float:
+        if self._high_water:
+            with open("/proc/self/status", "rb") as status:
+                line = next(line for line in status if line.startswith(b"VmHWM:"))
+            peak_kb = int(line.split()[1])
+            with open("/proc/self/clear_refs", "wb") as refs:
+                refs.write(b"5")
+            return peak_kb / 1024
+        return self._process.memory_info().rss / MIB
 
     def run(self) -> None:
         while not self._stopped.is_set():
-            cpu = self._process.cpu_times()
-            rss = self._process.memory_info().rss / MIB
-            self.samples.append((time.time(), rss, cpu.user + cpu.system))
-            time.sleep(self.interval_s)
+            times = os.times()
+            self.samples.append((time.time(), self._rss_mb(), times.user + times.system))
+            self._stopped.wait(self.interval_s)
 
     def stop(self) -> None:
         self._stopped.set()
         self.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float:
-        inside = [rss for t, rss, _ in self.samples if start <= t <= end]
+        # A sample holds the peak of the interval before it: the one after `end` counts.
+        inside = [rss for t, rss, _ in self.samples if start <= t <= end + self.interval_s]
         return round(max(inside, default=0.0), 1)
 
     def cpu(self, start: float = 0.0, end: float = float("inf")) -> float:
@@ -75,6 +92,19 @@ class RssSampler(threading.Thread):
         does not grow when other processes share the cores."""
         inside = [cpu for t, _, cpu in self.samples if start <= t <= end]
         return round(inside[-1] - inside[0], 1) if len(inside) > 1 else 0.0
+
+
+def _high_water_resettable() -> bool:
+    """Whether this process may reset its own peak RSS (Linux 4.0 and later)."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            if not any(line.startswith(b"VmHWM:") for line in status):
+                return False
+        with open("/proc/self/clear_refs", "wb") as refs:
+            refs.write(b"5")
+    except OSError:
+        return False
+    return True
 
 
 def step_breakdown(instance, run_id: str, sampler: RssSampler) -> dict[str, dict]:
