@@ -406,7 +406,9 @@ def write_review_tables(
                 if column in frame.columns:
                     frame[column] = [None if pd.isna(v) else str(v) for v in frame[column]]
             if changed_ids is None:
-                written[table] = tx.replace_partition(table, frame, partition_column, month)
+                written[table] = tx.replace_partition(
+                    table, frame, partition_column, month, key_column="account_id"
+                )
             else:
                 written[table] = tx.replace_partition_keys(
                     table, frame, partition_column, month, "account_id", changed_ids

@@ -247,10 +247,19 @@ class SegmentStore:
         return frame if len(frame) else empty_transitions()
 
     def pending_transition_ids(self) -> pd.Series:
-        """The ids of the pending queue rows, in stored order: all a quiet night needs to
-        tell which rows close (`core.transitions.closing_transitions`)."""
-        frame = self._read(TRANSITIONS, TRANSITIONS.c.status == PENDING, ["transition_id"])
-        return frame["transition_id"].astype(object) if len(frame) else pd.Series(dtype=object)
+        """The ids of the pending queue rows, in id order: all a quiet night needs to tell
+        which rows close (`core.transitions.closing_transitions`). Pending rows are live,
+        so they come from the kept copy of the live queue while it holds."""
+        self.create_tables()
+        with self.engine.connect() as conn:
+            live = _kept_live_queue(conn)
+            if live is None:
+                pending = TRANSITIONS.c.status == PENDING
+                ids = _read_rows(conn, TRANSITIONS, pending, ["transition_id"])["transition_id"]
+            else:
+                ids = live.loc[live["status"].eq(PENDING).to_numpy(dtype=bool), "transition_id"]
+        ids = ids.sort_values(kind="stable", ignore_index=True) if live is None else ids
+        return ids.astype(object).reset_index(drop=True) if len(ids) else pd.Series(dtype=object)
 
     def transitions_by_id(self, ids: pd.Series, columns: list[str] | None = None) -> pd.DataFrame:
         """The stored rows of these ids (in no particular order), by primary key, a chunk

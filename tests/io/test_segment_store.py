@@ -377,3 +377,20 @@ def test_a_failed_write_leaves_the_copy_of_the_queue_before_it(store):
     assert store.prior_state().transitions["transition_id"].tolist() == ["p1"]
     store.write(quiet(), queue_rows(("p3", "C", "pending")))
     assert store.prior_state().transitions["transition_id"].tolist() == ["p1", "p3"]
+
+
+def test_pending_ids_come_from_the_kept_copy_in_id_order_as_from_the_table(store, monkeypatch):
+    store.write(
+        quiet(),
+        queue_rows(("p3", "C", "pending"), ("a1", "A", "applied"), ("p1", "B", "pending")),
+    )
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read the pending ids from the table")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("segmentation_pipeline.io.segment_store._read_rows", refuse)
+        kept = store.pending_transition_ids()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM _kept_copies")
+    assert kept.tolist() == store.pending_transition_ids().tolist() == ["p1", "p3"]

@@ -522,3 +522,12 @@ def test_sqlite_writers_in_separate_clients_wait_for_each_other(tmp_path):
     assert stored(first, "mirror")["account_id"].tolist() == ["b"]
     first.dispose()
     second.dispose()
+
+
+def test_a_whole_partition_written_with_its_key_column_is_indexed_for_replacing_keys(warehouse):
+    with warehouse.transaction() as tx:
+        tx.replace_partition("review", snapshot(["a", "b"]), "month", NOV, key_column="account_id")
+    indexes = {
+        tuple(index["column_names"]) for index in sa.inspect(warehouse.engine).get_indexes("review")
+    }
+    assert ("month", "account_id") in indexes
