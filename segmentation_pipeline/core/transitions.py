@@ -278,9 +278,9 @@ def closing_transitions(pending_ids: pd.Series, assignments: pd.DataFrame) -> pd
     """Of the stored pending rows' ids, those this run closes: no longer carried, or
     carried with a status other than pending. Reading only these rows in full is what
     keeps a quiet night from reading the whole queue."""
-    carried = _moving(assignments).set_index("transition_id")["transition_status"]
-    status = pending_ids.map(carried)
-    return pending_ids[(status != PENDING) | ~member_of(pending_ids, carried.index)]
+    moving = _moving(assignments)
+    still_pending = moving["transition_status"].eq(PENDING).to_numpy(dtype=bool)
+    return pending_ids[~member_of(pending_ids, moving.loc[still_pending, "transition_id"])]
 
 
 def new_transition_ids(assignments: pd.DataFrame, pending_ids: pd.Series) -> pd.Series:
