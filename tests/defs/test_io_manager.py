@@ -121,28 +121,3 @@ def test_without_a_memory_budget_every_read_is_from_the_file(tmp_path: Path):
         },
     )
     assert result.output_for_node("downstream") == 2_000
-
-
-def test_an_output_replacing_an_earlier_one_lets_the_old_files_cached_pages_go(
-    tmp_path: Path, monkeypatch
-):
-    import os
-
-    from segmentation_pipeline.defs import io_manager
-
-    hints = []
-    real = os.posix_fadvise
-
-    def record(fd, offset, length, advice):
-        hints.append((os.readlink(f"/proc/self/fd/{fd}"), advice))
-        real(fd, offset, length, advice)
-
-    monkeypatch.setattr(io_manager.os, "posix_fadvise", record)
-    resources = {"io_manager": FrameFilesystemIOManager(base_dir=str(tmp_path))}
-    dg.materialize(_graph(_accounts), partition_key="2026-11-01", resources=resources)
-    assert hints == []  # nothing to let go of on the first write
-    tier_2 = _graph(lambda: _accounts(segment="Tier 2"))
-    dg.materialize(tier_2, partition_key="2026-11-01", resources=resources)
-    output = str(tmp_path / "upstream" / "2026-11-01")
-    assert (output, os.POSIX_FADV_DONTNEED) in hints
-    assert (_stored(tmp_path)["segment"] == "Tier 2").sum() == 2_000
