@@ -176,7 +176,7 @@ def _live_after(live: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
     """The live queue once the `changed` queue rows replace the stored rows of their ids."""
     replaced = member_of(live["transition_id"], changed["transition_id"])
     still_live = changed["status"].notna() & changed["status"].ne(WITHDRAWN)
-    fresh = changed.loc[still_live.to_numpy(dtype=bool), list(GATE_READS)]
+    fresh = changed.loc[still_live.to_numpy(dtype=bool)].reindex(columns=list(GATE_READS))
     merged = pd.concat([live[~replaced], fresh], ignore_index=True)
     return merged.sort_values("transition_id", kind="stable", ignore_index=True)
 
