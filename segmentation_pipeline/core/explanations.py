@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -324,7 +325,7 @@ def explain(frame: pd.DataFrame, framework: Framework, workers: int | None = Non
     with ThreadPoolExecutor(workers) as pool:
         slices = pool.map(
             lambda bounds: _explain_rows(frame.iloc[bounds[0] : bounds[1]], framework),
-            zip(cuts, cuts[1:], strict=False),
+            pairwise(cuts),
         )
         return pd.concat(list(slices))
 

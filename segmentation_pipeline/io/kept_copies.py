@@ -72,18 +72,26 @@ def _where(name: str, partition_column: str, partition_key: str) -> sa.ColumnEle
 
 
 def read(
-    conn: sa.Connection, name: str, partition_column: str, partition_key: str
+    conn: sa.Connection,
+    table: sa.Table,
+    partition_column: str,
+    partition_key: str,
+    rows: sa.ColumnElement[bool],
 ) -> KeptCopy | None:
-    """The copy kept for these rows of table `name`, if any (not yet checked against
-    the rows' count: that is the reader's, who knows how to count them)."""
+    """The copy kept for the rows of `table` that `rows` selects (filed under
+    `partition_column` and `partition_key`), while exactly as many such rows exist as it
+    holds; otherwise None, and the reader goes back to the rows."""
     if not sa.inspect(conn).has_table(TABLE):
         return None
     row = conn.execute(
         sa.select(COPIES.c.columns, COPIES.c.row_count, COPIES.c.payload).where(
-            _where(name, partition_column, partition_key)
+            _where(table.name, partition_column, partition_key)
         )
     ).first()
     if row is None:
+        return None
+    counted = conn.execute(sa.select(sa.func.count()).select_from(table).where(rows))
+    if counted.scalar_one() != int(row.row_count):
         return None
     return KeptCopy(json.loads(row.columns), int(row.row_count), decode(row.payload))
 

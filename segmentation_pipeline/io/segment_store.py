@@ -165,11 +165,10 @@ def _live_queue(conn: sa.Connection) -> pd.DataFrame:
 
 def _kept_live_queue(conn: sa.Connection) -> pd.DataFrame | None:
     """The kept copy of the live queue, while as many rows are live as it holds."""
-    kept = kept_copies.read(conn, TRANSITIONS_TABLE, *_LIVE_ROWS)
+    kept = kept_copies.read(conn, TRANSITIONS, *_LIVE_ROWS, _LIVE_QUEUE)
     if kept is None or kept.columns != list(GATE_READS):
         return None
-    live = conn.execute(sa.select(sa.func.count()).where(_LIVE_QUEUE)).scalar_one()
-    return _as_read(kept.frame) if live == kept.row_count else None
+    return _as_read(kept.frame)
 
 
 def _live_after(live: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
@@ -218,13 +217,8 @@ class SegmentStore:
     def _kept_open_rows(self, names: list[str]) -> pd.DataFrame | None:
         self.create_tables()
         with self.engine.connect() as conn:
-            kept = kept_copies.read(conn, HISTORY_TABLE, *_OPEN_ROWS)
-            if kept is None or not set(names) <= set(kept.columns):
-                return None
-            open_rows = conn.execute(
-                sa.select(sa.func.count()).where(HISTORY.c.is_current.is_(True))
-            ).scalar_one()
-        if open_rows != kept.row_count:
+            kept = kept_copies.read(conn, HISTORY, *_OPEN_ROWS, HISTORY.c.is_current.is_(True))
+        if kept is None or not set(names) <= set(kept.columns):
             return None
         return _as_read(kept.frame[names])
 
@@ -256,9 +250,9 @@ class SegmentStore:
             if live is None:
                 pending = TRANSITIONS.c.status == PENDING
                 ids = _read_rows(conn, TRANSITIONS, pending, ["transition_id"])["transition_id"]
+                ids = ids.sort_values(kind="stable", ignore_index=True)
             else:
                 ids = live.loc[live["status"].eq(PENDING).to_numpy(dtype=bool), "transition_id"]
-        ids = ids.sort_values(kind="stable", ignore_index=True) if live is None else ids
         return ids.astype(object).reset_index(drop=True) if len(ids) else pd.Series(dtype=object)
 
     def transitions_by_id(self, ids: pd.Series, columns: list[str] | None = None) -> pd.DataFrame:

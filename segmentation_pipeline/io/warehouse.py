@@ -391,8 +391,8 @@ class WarehouseWriter:
             if not clean_keys:
                 kept_copies.forget(self.conn, name)
             elif kept is None or sync.written or sync.deleted:
-                hashes = rows[[*keys, ROW_HASH_COLUMN]]
-                kept_copies.keep(self.conn, name, partition_column, partition_key, hashes)
+                kept_rows = rows[[*keys, ROW_HASH_COLUMN]]
+                kept_copies.keep(self.conn, name, partition_column, partition_key, kept_rows)
         finally:
             self._syncing = False
         return sync
@@ -447,13 +447,11 @@ class WarehouseWriter:
         self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
     ) -> pd.DataFrame | None:
         """The partition's kept keys and hashes, while it holds as many rows as they do."""
-        kept = kept_copies.read(self.conn, table.name, partition_column, partition_key)
+        partition = table.c[partition_column] == partition_key
+        kept = kept_copies.read(self.conn, table, partition_column, partition_key, partition)
         if kept is None or kept.columns != [*keys, ROW_HASH_COLUMN] or not kept.row_count:
             return None
-        stored_rows = self.conn.execute(
-            sa.select(sa.func.count()).where(table.c[partition_column] == partition_key)
-        ).scalar_one()
-        return kept.frame if stored_rows == kept.row_count else None
+        return kept.frame
 
     def _stored_hashes(
         self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
