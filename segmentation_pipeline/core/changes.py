@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.core.util.hashing import combine_hash_arrays
 
-from segmentation_pipeline.core.columns import isin_by_hash
+from segmentation_pipeline.core.columns import factorize, isin_by_hash
 
 ROW_HASH = "_row_hash"
 
@@ -77,6 +77,16 @@ def _distinct_text(values: pd.Series) -> bool:
     return values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) == "string"
 
 
+def _object_hashes(values: pd.Series) -> np.ndarray:
+    """`pd.util.hash_pandas_object(values, index=False)` of an object column, the way
+    pandas does it (hash the distinct values, then spread them over the rows) but with
+    the distinct values found by `columns.factorize`, much faster on repetitive columns."""
+    codes, uniques = factorize(values)
+    dtype = pd.CategoricalDtype(pd.Index(uniques, copy=False), ordered=False)
+    as_categories = pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), copy=False)
+    return pd.util.hash_pandas_object(as_categories, index=False).to_numpy()
+
+
 def _column_hashes(values: pd.Series) -> np.ndarray:
     """`pd.util.hash_pandas_object(values, index=False)`, value for value. A mostly
     distinct text column is hashed value by value; its missing values take the hash
@@ -84,6 +94,8 @@ def _column_hashes(values: pd.Series) -> np.ndarray:
     is the same whichever way a column goes. Only text goes that way: pandas' default
     path hashes other objects (timestamps, numbers) by their inferred type, not as text."""
     if not _distinct_text(values):
+        if values.dtype == object:
+            return _object_hashes(values)
         return pd.util.hash_pandas_object(values, index=False).to_numpy()
     missing = values.isna().to_numpy(dtype=bool)
     if not missing.any():

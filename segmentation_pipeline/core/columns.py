@@ -6,6 +6,7 @@ these factorize once and work on integer codes instead.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -13,13 +14,54 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# Object columns shorter than this are factorized by pandas alone, and so are those whose
+# distinct objects are more than this share of their rows: there, the first pass by
+# identity saves nothing.
+IDENTITY_MIN_ROWS = 10_000
+IDENTITY_MAX_SHARE = 0.05
+IDENTITY_SAMPLE = 100  # evenly spaced elements: if half are distinct objects, skip the pass
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """Each element's address: an object array holds pointers to its objects."""
+    pointers = ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_size_t))
+    return np.ctypeslib.as_array(pointers, shape=(len(values),)).copy()
+
+
+def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, object]:
+    """The codes and uniques of `pd.factorize(values, use_na_sentinel=True)`, found faster
+    for an object column of few distinct values.
+
+    pandas hashes and compares every element of an object column as a Python object
+    (about 50 ms per million rows). A column made by mapping codes to labels, or read back
+    by `io.frame_pickle`, holds a few objects many times over, so here the elements are
+    first told apart by identity (their addresses, hashed as integers), and only one
+    element per distinct object is factorized by value. Codes and uniques come out the same
+    as pandas' on the column's array (uniques as an array, not an Index): both number the
+    values in order of first appearance."""
+    if values.dtype != object or values.ndim != 1:
+        return pd.factorize(values, use_na_sentinel=True)
+    array = np.ascontiguousarray(values.to_numpy() if isinstance(values, pd.Series) else values)
+    if len(array) < max(IDENTITY_MIN_ROWS, 1):
+        return pd.factorize(array, use_na_sentinel=True)
+    sample = np.ascontiguousarray(array[:: max(1, len(array) // IDENTITY_SAMPLE)])
+    if len(np.unique(_addresses(sample))) > len(sample) // 2:
+        return pd.factorize(array, use_na_sentinel=True)  # mostly distinct objects
+    identity, distinct = pd.factorize(_addresses(array))
+    if len(distinct) > IDENTITY_MAX_SHARE * len(array):
+        return pd.factorize(array, use_na_sentinel=True)
+    # Identity codes count up in order of first appearance: a new one exceeds all before.
+    first = np.flatnonzero(np.r_[True, identity[1:] > np.maximum.accumulate(identity)[:-1]])
+    codes, uniques = pd.factorize(array[first], use_na_sentinel=True)
+    return codes[identity], uniques
+
 
 def lookup(
     values: pd.Series, mapping: Mapping | Callable[[object], object], default: object = None
 ) -> pd.Series:
     """`values.map(mapping)` computed once per distinct value; `default` where unmapped
     or missing. `mapping` may be a dict or a function of the value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     get = mapping if callable(mapping) else (lambda u: mapping.get(u, default))
     table = np.empty(len(uniques) + 1, dtype=object)
     table[:-1] = [get(u) for u in uniques]
@@ -39,7 +81,7 @@ def timestamps(values: pd.Series) -> pd.Series:
 def is_in(values: pd.Series, allowed) -> pd.Series:
     """`values.isin(allowed)` through the distinct values only."""
     allowed = set(allowed)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     table = np.array([u in allowed for u in uniques] + [False], dtype=bool)
     return pd.Series(table[codes], index=values.index)
 
@@ -142,6 +184,8 @@ class AccountIndex:
 
     def find(self, keys: pd.Series | np.ndarray) -> np.ndarray:
         """Row of each key (-1 when absent)."""
+        if not len(keys):  # Arrow would still hash every id to probe nothing
+            return np.zeros(0, dtype=np.int64)
         probe = _text_array(keys) if self._ids is not None else None
         if probe is not None:
             at = pc.index_in(probe, value_set=self._ids, skip_nulls=False)
@@ -182,7 +226,7 @@ def _distinct_rows(columns: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarr
     key = np.zeros(len(columns[0]), dtype=np.int64)
     span = 1  # key < span
     for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        codes, uniques = factorize(column)
         radix = len(uniques) + 1
         if span * radix >= 2**62:  # about to overflow: renumber the combinations so far
             key, seen = pd.factorize(key)

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from pandas.arrays import ArrowExtensionArray
 
+from segmentation_pipeline.core.columns import factorize
+
 PICKLE_PROTOCOL = 5
 # A column is packed only when it has at most this share of distinct values: above it,
 # the distinct values cost pickle almost as much as the column itself.
@@ -40,7 +42,7 @@ class PackedFrame:
 
 def _pack_column(values: np.ndarray, position: int) -> PackedColumn | None:
     """Codes for a column of str values with one kind of missing value, or None."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     if len(uniques) > MAX_DISTINCT_SHARE * len(values):
         return None
     if not all(type(u) is str for u in uniques):
