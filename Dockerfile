@@ -13,6 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DAGSTER_HOME=/opt/dagster/home \
     SEGMENTATION_HOME=/opt/dagster/state
+# Huge pages for the allocators and Python's small objects through malloc: far fewer page
+# faults in a nightly run (segmentation_pipeline/allocator_env.py, which lists the same).
+ENV PYTHONMALLOC=malloc \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
+    MIMALLOC_ALLOW_LARGE_OS_PAGES=1
 
 WORKDIR /opt/dagster/app
 COPY pyproject.toml README.md ./

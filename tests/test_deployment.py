@@ -15,6 +15,8 @@ import dagster as dg
 import pytest
 import yaml
 
+from segmentation_pipeline.allocator_env import ALLOCATOR_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 
@@ -27,6 +29,22 @@ def dockerfile_instruction(name: str) -> list[str]:
     if name == "HEALTHCHECK":
         arguments = arguments.split(" CMD ", 1)[1]
     return json.loads(arguments)
+
+
+def dockerfile_env() -> dict[str, str]:
+    """Every variable the Dockerfile's ENV instructions set (KEY=value form)."""
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    pairs = [
+        pair.split("=", 1)
+        for line in text.splitlines()
+        if line.startswith("ENV ")
+        for pair in line.removeprefix("ENV ").split()
+    ]
+    return dict(pairs)
+
+
+def test_the_image_starts_python_with_the_allocator_settings():
+    assert {k: dockerfile_env().get(k) for k in ALLOCATOR_ENV} == dict(ALLOCATOR_ENV)
 
 
 def test_the_dockerfile_passes_hadolint():
@@ -55,6 +73,7 @@ def test_the_image_command_serves_the_code_location_and_passes_its_health_check(
     health = dockerfile_instruction("HEALTHCHECK")
     health[health.index("--port") + 1] = port
     env = {
+        **dockerfile_env(),
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
         "PYTHONPATH": str(REPO_ROOT),
         "DAGSTER_HOME": str(tmp_path),
