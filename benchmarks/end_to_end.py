@@ -7,15 +7,17 @@
 Runs `segmentation_job` for one month through `defs.execution.run_nightly_job` (the
 CLI's runner: Dagster's `execute_job` with the in-process executor, as a deployed run
 executes, not `execute_in_process`, which keeps every output in memory), inside a child
-process of its own (so its peak memory is the pipeline's, not the generator's), on the
-embedded defaults
+process of its own (so its peak memory is the pipeline's, not the generator's), started
+with the allocator settings the image sets (`segmentation_pipeline.allocator_env`; leave
+them out with --no-allocator-env), on the embedded defaults
 (file CRM, offline firmographics, SQLite warehouse, Dagster's filesystem IO manager) or on
 the PostgreSQL warehouse given by --warehouse-url (in a fresh schema, dropped afterwards).
 Then it edits --changed-share of the accounts (new ARR, some new owners, a later
 SystemModstamp) and runs the same month again, as the nightly job would. Prints and writes
 per step: wall time (split into loading inputs, computing, storing the output), CPU time
 and peak RSS; per run: wall, CPU, peak RSS and the load average (CPU time is the figure to
-trust on a shared machine).
+trust on a shared machine); and, before the runs, `machine_speed.py`'s figures, so runs on
+different machines can be compared.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout
 
+from machine_speed import reference_figures  # noqa: E402
 from synthetic_crm import AS_OF, change_accounts, generate_crm  # noqa: E402
+
+from segmentation_pipeline.allocator_env import ALLOCATOR_ENV, with_allocator_env  # noqa: E402
 
 BUDGET_WALL_S = 300.0
 BUDGET_RSS_MB = 6 * 1024.0
@@ -257,7 +262,8 @@ def run_in_child(workdir: Path, args: argparse.Namespace, label: str) -> dict:
     ]
     if args.warehouse_url:
         command += ["--warehouse-url", args.warehouse_url]
-    subprocess.run(command, check=True)
+    env = None if args.no_allocator_env else with_allocator_env()
+    subprocess.run(command, check=True, env=env)
     return json.loads(figures_file.read_text())
 
 
@@ -336,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
         "--rename", action="store_true", help="the re-run's edits also rename the accounts"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-allocator-env",
+        action="store_true",
+        help="run without the image's allocator settings (segmentation_pipeline.allocator_env)",
+    )
     parser.add_argument("--workdir", help="keep data and state here (default: a temp dir)")
     parser.add_argument("--child-run", help=argparse.SUPPRESS)
     parser.add_argument("--label", help=argparse.SUPPRESS)
@@ -352,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     n = write_export(crm_folder, args)
     prepare_s = time.time() - started
     print(f"{n:,} accounts in {crm_folder} (prepared in {prepare_s:.1f} s)")
+    reference = reference_figures()
+    print("machine speed: " + ", ".join(f"{k} {v}" for k, v in reference.items()))
+    started_with = with_allocator_env()
+    allocator_env = {} if args.no_allocator_env else {k: started_with[k] for k in ALLOCATOR_ENV}
+    print(f"runs start with: {allocator_env or 'no allocator settings'}")
 
     import dagster as dg
 
@@ -370,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "pandas": pd.__version__,
             "dagster": dg.__version__,
+            "reference": reference,
         },
+        "allocator_env": allocator_env,
         "prepare_data_s": round(prepare_s, 2),
     }
     try:

@@ -21,12 +21,11 @@ import argparse
 import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout
 
+from machine_speed import best_of  # noqa: E402
 from synthetic_crm import generate_crm  # noqa: E402
 
 from segmentation_pipeline.core.changes import (  # noqa: E402
@@ -38,15 +37,6 @@ from segmentation_pipeline.core.changes import (  # noqa: E402
 from segmentation_pipeline.core.columns import absent_from  # noqa: E402
 from segmentation_pipeline.defs.assets.extract import BOOKKEEPING_FIELDS  # noqa: E402
 from segmentation_pipeline.io.crm import FileCrm  # noqa: E402
-
-
-def best_of(repeat: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return round(min(times), 3)
 
 
 def main(argv: list[str] | None = None) -> int:
