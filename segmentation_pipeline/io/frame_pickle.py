@@ -25,6 +25,7 @@ PICKLE_PROTOCOL = 5
 # the distinct values cost pickle almost as much as the column itself.
 MAX_DISTINCT_SHARE = 0.05
 MIN_ROWS = 1_000
+SAMPLE_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,17 @@ class PackedFrame:
     columns: dict[str, PackedColumn]
 
 
+def _mostly_distinct(values: np.ndarray) -> bool:
+    """Whether an even sample of the column is mostly distinct values: then it will not
+    pack, and factorizing the whole column to find that out costs as much as pickling it."""
+    sample = values[:: max(1, len(values) // SAMPLE_ROWS)]
+    return len(pd.unique(sample)) > len(sample) // 2
+
+
 def _pack_column(values: np.ndarray, position: int) -> PackedColumn | None:
     """Codes for a column of str values with one kind of missing value, or None."""
+    if _mostly_distinct(values):
+        return None
     codes, uniques = factorize(values)
     if len(uniques) > MAX_DISTINCT_SHARE * len(values):
         return None
