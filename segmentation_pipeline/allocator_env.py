@@ -8,11 +8,12 @@ glibc's malloc and Arrow's mimalloc ask too, and send Python's own small objects
 strings of object columns) through glibc's malloc instead of Python's arenas, which are
 mapped 1 MiB at a time and returned as soon as they empty.
 
-On a 1%-changed night at a million accounts they cut page faults from 1.46 million to
-0.28 million and the run from 92.5 s to 77.4 s (docs/performance.md). They must be in
-the environment before the process starts: the `Dockerfile` sets them, and
-`benchmarks/end_to_end.py` starts its runs with them. Where huge pages are off or
-unavailable they only route small objects through malloc, which costs little.
+On a machine where page faults are dear they cut a 1%-changed night at a million accounts
+from 88.7 s to 71.0 s, and its page faults from 1.4 to 0.3 million (docs/performance.md,
+"A fifth session"). They must be in the environment before the process starts: the
+`Dockerfile` sets them, and `benchmarks/end_to_end.py` starts its runs with them. Where
+huge pages are off they only route small objects through malloc, which on its own ran no
+slower (112.0 s against 111.4 s without any of the settings).
 """
 
 from __future__ import annotations
