@@ -2,9 +2,9 @@
 
     python benchmarks/machine_speed.py [--out machine.json]
 
-The same code and data took 63 s on one session's 2-core machine and about 100 s on
-another's, whose CPU model string was the same. Wall-clock figures from different machines
-only compare next to a figure of each machine's own speed. `end_to_end.py` records these
+The same code and data took 63 s on one session's 2-core machine and 92 to 112 s on the
+next one's. Wall-clock figures from different machines only compare next to figures of each
+machine's own speed. `end_to_end.py` records these
 figures beside its own, so a change in a quoted figure can be told apart from a change of
 machine:
 
