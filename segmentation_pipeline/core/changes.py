@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.core.util.hashing import combine_hash_arrays
 
-from segmentation_pipeline.core.columns import factorize, isin_by_hash
+from segmentation_pipeline.core.columns import factorize, isin_by_hash, take_frame
 
 ROW_HASH = "_row_hash"
 
@@ -227,7 +227,7 @@ def take_rows(known: pd.DataFrame, at: np.ndarray, fresh: pd.DataFrame) -> pd.Da
     positions = at.copy()
     positions[fresh_rows] = len(known) + np.arange(int(fresh_rows.sum()))
     combined = pd.concat([known, fresh[known.columns]], ignore_index=True)
-    outputs = combined.take(positions).reset_index(drop=True)
+    outputs = take_frame(combined, positions).reset_index(drop=True)
     differing = {c: known[c].dtype for c in outputs if outputs[c].dtype != known[c].dtype}
     return outputs.astype(differing)
 

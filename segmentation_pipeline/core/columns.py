@@ -7,12 +7,15 @@ these factorize once and work on integer codes instead.
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.arrays import ArrowExtensionArray
 
 # Object columns shorter than this are factorized by pandas alone, and so are those whose
 # distinct objects are more than this share of their rows: there, the first pass by
@@ -54,6 +57,30 @@ def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, object]:
     first = np.flatnonzero(np.r_[True, identity[1:] > np.maximum.accumulate(identity)[:-1]])
     codes, uniques = pd.factorize(array[first], use_na_sentinel=True)
     return codes[identity], uniques
+
+
+# Below this many rows a frame is taken by pandas alone: threads would cost more than they save.
+TAKE_PARALLEL_ROWS = 100_000
+
+
+def take_frame(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """`frame.take(positions)`, with its Arrow-backed columns taken in worker threads while
+    pandas takes the others. Arrow's take runs without the GIL, and on text columns (names,
+    explanations) it is most of a wide frame's reordering."""
+    arrow = [
+        name for name, column in frame.items() if isinstance(column.array, ArrowExtensionArray)
+    ]
+    workers = min(os.cpu_count() or 1, len(arrow))
+    if len(positions) < TAKE_PARALLEL_ROWS or workers < 2 or not frame.columns.is_unique:
+        return frame.take(positions)
+    with ThreadPoolExecutor(workers) as pool:
+        taken = {name: pool.submit(frame[name].array.take, positions) for name in arrow}
+        result = frame.drop(columns=arrow).take(positions)
+        for position, name in enumerate(frame.columns):
+            if name in taken:
+                values = pd.Series(taken[name].result(), index=result.index, copy=False)
+                result.insert(position, name, values)
+    return result
 
 
 def lookup(

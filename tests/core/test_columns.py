@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -191,3 +192,30 @@ def test_factorize_of_mostly_distinct_objects_is_pandas_own(monkeypatch):
     codes, uniques = columns.factorize(values)
     assert codes.tolist() == [*range(500), -1]
     assert list(uniques) == [f"id-{i}" for i in range(500)]
+
+
+def test_take_frame_is_pandas_take_with_arrow_columns_taken_in_threads(monkeypatch):
+    """Same values, dtypes, column order and index as `frame.take`, whichever columns the
+    worker threads took."""
+    from segmentation_pipeline.core import columns
+
+    monkeypatch.setattr(columns, "TAKE_PARALLEL_ROWS", 0)
+    monkeypatch.setattr(columns.os, "cpu_count", lambda: 2)
+    frame = pd.DataFrame(
+        {
+            "account_id": pd.array(["A", "B", None, "D"], dtype="str"),
+            "score": [1.5, np.nan, 3.0, 4.0],
+            "segment": np.array(["Tier 1", None, "Tier 2", "Tier 1"], dtype=object),
+            "explanation": pd.array(["x", "y", "z", None], dtype=pd.ArrowDtype(pa.large_string())),
+            "flag": [True, False, True, False],
+            "arr": pd.array([1.0, None, 3.0, 4.0], dtype="Float64"),
+        },
+        index=[10, 11, 12, 13],
+    )
+    positions = np.array([3, 0, 0, 2])
+    taken = columns.take_frame(frame, positions)
+    pd.testing.assert_frame_equal(taken, frame.take(positions))
+    assert taken.index.tolist() == [13, 10, 10, 12]
+    assert taken["explanation"].isna().tolist() == [True, False, False, False]
+    assert taken["explanation"].iloc[1] == "x"
+    assert taken["account_id"].tolist()[:2] == ["D", "A"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation_pipeline.core.columns import join, map_by_key
+from segmentation_pipeline.core.columns import join, map_by_key, take_frame
 
 UNASSIGNED_OWNER = "(unassigned)"
 TRANSITION_COLUMNS: tuple[str, ...] = ("account_id", "from_segment", "to_segment", "status")
@@ -144,7 +144,7 @@ def csm_accounts(
             _sort_codes(accounts["owner_id"]),
         )
     )
-    return accounts.take(order).reset_index(drop=True)
+    return take_frame(accounts, order).reset_index(drop=True)
 
 
 def csm_book(accounts: pd.DataFrame) -> pd.DataFrame:
