@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.core.util.hashing import combine_hash_arrays
 
-from segmentation_pipeline.core.columns import factorize, isin_by_hash, take_frame
+from segmentation_pipeline.core.columns import factorize, isin_by_hash, mostly_distinct, take_frame
 
 ROW_HASH = "_row_hash"
 
@@ -58,21 +58,13 @@ def content_hashes(
     return combine_hash_arrays(iter(parts), len(parts))
 
 
-def _mostly_distinct(values: pd.Series, sample: int = 2_000) -> bool:
-    """Whether an even sample of a long column's rows is mostly distinct values: then
-    hashing through its distinct values (pandas' default) would only double the work."""
-    if len(values) <= sample:
-        return False
-    step = len(values) // sample
-    return values.iloc[::step].nunique(dropna=False) > 0.5 * sample
-
-
 def _distinct_text(values: pd.Series) -> bool:
     """A mostly distinct column of text (checked in that order: the sample is cheap, and
     only the few mostly distinct object columns need their values' type inferred)."""
     if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
         return False
-    if not _mostly_distinct(values):
+    # Mostly distinct: hashing through the distinct values (pandas' default) doubles the work.
+    if not mostly_distinct(values):
         return False
     return values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) == "string"
 

@@ -59,6 +59,16 @@ def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, object]:
     return codes[identity], uniques
 
 
+def mostly_distinct(values: pd.Series | np.ndarray, sample: int = 2_000) -> bool:
+    """Whether an even sample of a long column's rows is mostly distinct values (missing
+    counting as one): then working through its distinct values saves nothing. A column of
+    at most `sample` rows is never called so."""
+    if len(values) <= sample:
+        return False
+    step = len(values) // sample
+    return pd.Series(values[::step]).nunique(dropna=False) > 0.5 * sample
+
+
 # Below this many rows a frame is taken by pandas alone: threads would cost more than they save.
 TAKE_PARALLEL_ROWS = 100_000
 

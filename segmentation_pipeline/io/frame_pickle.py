@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.arrays import ArrowExtensionArray
 
-from segmentation_pipeline.core.columns import factorize
+from segmentation_pipeline.core.columns import factorize, mostly_distinct
 
 PICKLE_PROTOCOL = 5
 # A column is packed only when it has at most this share of distinct values: above it,
@@ -41,16 +41,11 @@ class PackedFrame:
     columns: dict[str, PackedColumn]
 
 
-def _mostly_distinct(values: np.ndarray) -> bool:
-    """Whether an even sample of the column is mostly distinct values: then it will not
-    pack, and factorizing the whole column to find that out costs as much as pickling it."""
-    sample = values[:: max(1, len(values) // SAMPLE_ROWS)]
-    return len(pd.unique(sample)) > len(sample) // 2
-
-
 def _pack_column(values: np.ndarray, position: int) -> PackedColumn | None:
     """Codes for a column of str values with one kind of missing value, or None."""
-    if _mostly_distinct(values):
+    # Mostly distinct values will not pack; factorizing all of them to find that out costs
+    # as much as pickling the column.
+    if mostly_distinct(values, SAMPLE_ROWS):
         return None
     codes, uniques = factorize(values)
     if len(uniques) > MAX_DISTINCT_SHARE * len(values):
