@@ -1,0 +1,110 @@
+"""The reliability suite drives the real nightly job, as an operator's night would, and
+asserts the outcome of each fault: the named error, the rejected row, identical tables
+after a re-run, the next night succeeding.
+
+`night(...)` runs `segmentation_job` for one month in process against a CRM folder, with
+every store (warehouse, snapshots, IO manager files, reports) under one folder of the test,
+so two nights of one test share state exactly as two nights of a deployment do.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from segmentation_pipeline.definitions import defs
+from segmentation_pipeline.defs.enrichment import FirmographicsResource
+from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
+from segmentation_pipeline.defs.resources import (
+    SAMPLE_CRM_FOLDER,
+    FileCrmResource,
+    FrameworkResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
+from segmentation_pipeline.io.warehouse import Warehouse
+
+
+@dataclass
+class Night:
+    result: dg.ExecuteInProcessResult
+    warehouse_url: str
+
+    @property
+    def success(self) -> bool:
+        return self.result.success
+
+    def value(self, asset: str):
+        return self.result.asset_value(asset)
+
+    def metadata(self, asset: str) -> dict:
+        events = self.result.get_asset_materialization_events()
+        for event in events:
+            if event.asset_key.to_user_string() == asset:
+                return {k: v.value for k, v in event.materialization.metadata.items()}
+        raise KeyError(asset)
+
+    def failure_messages(self) -> list[str]:
+        """The one-line error of every failed step."""
+        return [
+            event.step_failure_data.error.message.strip()
+            for event in self.result.all_events
+            if event.is_step_failure and event.step_failure_data.error is not None
+        ]
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.warehouse_url)
+
+
+@pytest.fixture
+def sample_crm(tmp_path: Path) -> Path:
+    """A writable copy of the bundled sample CRM folder."""
+    folder = tmp_path / "crm"
+    shutil.copytree(SAMPLE_CRM_FOLDER, folder)
+    return folder
+
+
+@pytest.fixture
+def night(tmp_path: Path) -> Callable[..., Night]:
+    """night(crm_folder, month="2026-11-01", warehouse_url=None, framework="") -> Night.
+
+    Every call of one test shares the warehouse, snapshots and IO manager folder, so a
+    second call is the next night of the same deployment."""
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run(
+        crm_folder: Path | str,
+        month: str = "2026-11-01",
+        warehouse_url: str | None = None,
+        framework: str = "",
+        run_config: dict | None = None,
+    ) -> Night:
+        url = warehouse_url or f"sqlite:///{state / 'warehouse.sqlite'}"
+        resources = {
+            "warehouse": WarehouseResource(url=url),
+            "crm": FileCrmResource(folder=str(crm_folder)),
+            "framework": FrameworkResource(path=framework),
+            "snapshots": SnapshotStoreResource(base_dir=str(state / "snapshots")),
+            "io_manager": FrameFilesystemIOManager(base_dir=str(state / "outputs")),
+            "firmographics": FirmographicsResource(
+                path=str(Path(crm_folder) / "firmographics.csv")
+            ),
+        }
+        job = defs.resolve_job_def("segmentation_job")
+        result = job.execute_in_process(
+            partition_key=month,
+            instance=instance,
+            resources=resources,
+            run_config=run_config,
+            raise_on_error=False,
+        )
+        return Night(result=result, warehouse_url=url)
+
+    return run
