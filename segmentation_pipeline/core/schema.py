@@ -30,8 +30,7 @@ RAW_ACCOUNT_COLUMNS: tuple[str, ...] = (
     "Segment_Override__c",
     "Customer_Tier__c",
 )
-# Of those, the ones an extract cannot do without.
-REQUIRED_RAW_ACCOUNT_COLUMNS: tuple[str, ...] = ("Id", "Name")
+# Which of those an export must carry: the input contract, core/input_contract.py.
 
 # Salesforce field -> standardized column.
 RAW_TO_STANDARD: dict[str, str] = {

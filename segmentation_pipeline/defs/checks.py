@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.accounting import account_records
 from segmentation_pipeline.core.governance import (
     Assessment,
     assess_concentration,
@@ -257,6 +258,37 @@ segment_assignment_checks = governance_checks(
 )
 
 
+CRM_ACCOUNTS = dg.AssetKey("crm_accounts")
+REJECTED = dg.AssetKey("crm_rejected_records")
+
+
+@dg.asset_check(
+    asset=ASSIGNMENTS,
+    name="record_accounting",
+    blocking=True,
+    additional_deps=[CRM_ACCOUNTS, MERGE_AUDIT, REJECTED],
+    required_resource_keys={"io_manager"},
+    description="Every record accounted for: the month's records (snapshot accounts + "
+    "rejected records) = segmented + provisional + overridden + unsegmented with a reason "
+    "+ merged duplicates (merge audit) + rejected. An imbalance blocks the warehouse "
+    "snapshot and the CRM write-back.",
+)
+def record_accounting_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    month = check_month(context, ASSIGNMENTS)
+    ledger = account_records(
+        accounts_in=len(load_partition(context, CRM_ACCOUNTS, month)),
+        assignments=load_partition(context, ASSIGNMENTS, month),
+        merged=len(load_partition(context, MERGE_AUDIT, month)),
+        rejected=len(load_partition(context, REJECTED, month)),
+    )
+    return dg.AssetCheckResult(
+        passed=ledger.balanced,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=None if ledger.balanced else f"records do not balance: {ledger.summary()}",
+        metadata={"partition": month, "summary": ledger.summary(), **ledger.counts()},
+    )
+
+
 def all_checks(framework: Framework | None = None) -> list[dg.AssetChecksDefinition]:
     """Every governance check; key fields come from the configured framework."""
     framework = framework or load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
@@ -265,4 +297,5 @@ def all_checks(framework: Framework | None = None) -> list[dg.AssetChecksDefinit
         enrichment_coverage_check,
         duplicate_rate_check,
         segment_assignment_checks,
+        record_accounting_check,
     ]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from segmentation_pipeline.framework.dedup import DedupConfig
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
+from segmentation_pipeline.framework.inputs import InputsConfig
 from segmentation_pipeline.framework.reporting import Reporting
 from segmentation_pipeline.framework.standardization import StandardizationConfig
 
@@ -475,6 +476,7 @@ class Framework(_Strict):
     enrichment: EnrichmentSettings = Field(default_factory=EnrichmentSettings)
     reporting: Reporting = Field(default_factory=Reporting)
     monitoring: Monitoring = Monitoring()
+    inputs: InputsConfig = Field(default_factory=InputsConfig)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:

@@ -14,15 +14,23 @@ from typing import Protocol
 import pandas as pd
 
 from segmentation_pipeline.core.clock import as_utc
-from segmentation_pipeline.core.schema import (
-    RAW_ACCOUNT_COLUMNS,
-    RAW_USAGE_COLUMNS,
-    REQUIRED_RAW_ACCOUNT_COLUMNS,
+from segmentation_pipeline.core.input_contract import (
+    ACCOUNTS_INPUT,
+    USAGE_INPUT,
+    InputContractError,
+    InputFile,
+    check_columns,
+    check_has_rows,
 )
+from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 
 
 class CrmError(RuntimeError):
     """The CRM could not give a usable extract; the message says which file or field."""
+
+
+class CrmInputMissing(CrmError):
+    """An export file is absent or holds no rows (a deployment may say it has no such feed)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,8 @@ class AccountExtract:
     deleted_ids: list[str] = field(default_factory=list)
     high_water_mark: datetime | None = None
     full_refresh: bool = True
+    source: str = ""
+    """Where the records came from (the export file), for rejected-records rows."""
 
 
 class CrmSource(Protocol):
@@ -49,28 +59,38 @@ def _read_csv(path: Path) -> pd.DataFrame:
     quarter of the time); a file it refuses (ragged rows, another encoding) is read
     again by pandas' own parser, whose answer or error then stands."""
     options = {"dtype": str, "keep_default_na": False, "na_values": [""]}
+    if not path.exists():
+        raise CrmInputMissing(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise CrmInputMissing(f"{path}: empty file (not even a header)")
     try:
         return pd.read_csv(path, engine="pyarrow", **options)
     except FileNotFoundError:
-        raise CrmError(f"{path}: file not found") from None
+        raise CrmInputMissing(f"{path}: file not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         pass
     try:
         return pd.read_csv(path, **options)
     except FileNotFoundError:
-        raise CrmError(f"{path}: file not found") from None
+        raise CrmInputMissing(f"{path}: file not found") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise CrmError(f"{path}: not a readable CSV export ({exc})") from None
 
 
 def _conform(
-    frame: pd.DataFrame, columns: tuple[str, ...], required: tuple[str, ...], source: Path
-):
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise CrmError(f"{source}: required column(s) missing: {', '.join(missing)}")
-    out = frame.reindex(columns=[*columns, *[c for c in frame.columns if c not in columns]])
-    return out
+    frame: pd.DataFrame, columns: tuple[str, ...], contract: InputFile, source: Path
+) -> pd.DataFrame:
+    """The export checked against its contract (required columns, at least one row), with
+    every known column present and in order."""
+    try:
+        check_columns(frame.columns, contract, str(source))
+    except InputContractError as exc:
+        raise CrmError(str(exc)) from None
+    try:
+        check_has_rows(len(frame), contract, str(source))
+    except InputContractError as exc:
+        raise CrmInputMissing(str(exc)) from None
+    return frame.reindex(columns=[*columns, *[c for c in frame.columns if c not in columns]])
 
 
 class FileCrm:
@@ -80,10 +100,8 @@ class FileCrm:
         self.folder = Path(folder)
 
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
-        path = self.folder / "accounts.csv"
-        accounts = _conform(
-            _read_csv(path), RAW_ACCOUNT_COLUMNS, REQUIRED_RAW_ACCOUNT_COLUMNS, path
-        )
+        path = self.folder / ACCOUNTS_INPUT.file_name
+        accounts = _conform(_read_csv(path), RAW_ACCOUNT_COLUMNS, ACCOUNTS_INPUT, path)
         modstamp = pd.to_datetime(accounts["SystemModstamp"], errors="coerce", utc=True)
         if since is not None:
             keep = modstamp > as_utc(since)
@@ -93,10 +111,11 @@ class FileCrm:
             accounts=accounts,
             high_water_mark=None if pd.isna(hwm) else hwm.to_pydatetime(),
             full_refresh=since is None,
+            source=ACCOUNTS_INPUT.file_name,
         )
 
     def read_usage(self) -> pd.DataFrame:
-        path = self.folder / "product_usage.csv"
-        if not path.exists():
-            return pd.DataFrame(columns=list(RAW_USAGE_COLUMNS))
-        return _conform(_read_csv(path), RAW_USAGE_COLUMNS, ("AccountId",), path)
+        """The usage export; CrmInputMissing when it is absent, empty or header only
+        (whether that is an error is the framework's call: `inputs.usage_feed`)."""
+        path = self.folder / USAGE_INPUT.file_name
+        return _conform(_read_csv(path), RAW_USAGE_COLUMNS, USAGE_INPUT, path)

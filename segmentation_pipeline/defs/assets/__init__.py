@@ -4,6 +4,7 @@ from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.assets.extract import crm_accounts, product_usage
 from segmentation_pipeline.defs.assets.history import segment_operations
 from segmentation_pipeline.defs.assets.prepare import accounts_standardized, deduplicated_accounts
+from segmentation_pipeline.defs.assets.rejected import warehouse_rejected_records
 from segmentation_pipeline.defs.assets.reports import REPORT_ASSETS
 from segmentation_pipeline.defs.assets.segments import account_scores, segment_assignments
 from segmentation_pipeline.defs.assets.warehouse import warehouse_segments
@@ -17,6 +18,7 @@ ALL_ASSETS = [
     account_scores,
     segment_assignments,
     warehouse_segments,
+    warehouse_rejected_records,
     segment_operations,
     *REPORT_ASSETS,
 ]

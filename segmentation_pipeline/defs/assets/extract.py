@@ -7,23 +7,44 @@ snapshot, writes the new snapshot file, and commits the new mark and file name t
 It extracts everything instead (and reconciles deletions the source cannot report) on the
 first run, on the first run of a new month, when the CRM source changes, when the stored
 snapshot is missing, or on request.
+
+Every record read is screened first (core/rejections.py): records without an Id, with a
+date no account can have, stamped in the future, or repeating an Id go to
+`crm_rejected_records` with a reason instead of the snapshot, and a future stamp never
+advances the mark. The month's rejections are kept beside the snapshot, so an incremental
+night still reports the records rejected earlier in the month.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import pandas as pd
 
 from segmentation_pipeline.core.changes import merge_extract
 from segmentation_pipeline.core.clock import as_utc
-from segmentation_pipeline.defs.assets._metadata import frame_metadata
+from segmentation_pipeline.core.input_contract import (
+    USAGE_INPUT,
+    InputContractError,
+    check_usage_feed,
+)
+from segmentation_pipeline.core.rejections import (
+    believable_mark,
+    carry_rejections,
+    screen_records,
+)
+from segmentation_pipeline.core.standardize.dates import standardize_timestamps
+from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
     CrmResource,
+    FrameworkResource,
     SnapshotStoreResource,
     WarehouseResource,
 )
+from segmentation_pipeline.io.crm import CrmError, CrmInputMissing
 
 STATE_NAME = "crm_accounts"
+REJECTED_STATE_NAME = "crm_rejected_records"
 # Bookkeeping fields that change without a real edit; they do not make a record "changed".
 BOOKKEEPING_FIELDS = ("SystemModstamp", "LastModifiedDate", "LastViewedDate", "LastReferencedDate")
 
@@ -53,13 +74,36 @@ def _full_refresh_reason(
     return None
 
 
-@dg.asset(
+def _read_accounts(crm: CrmResource, since: datetime | None):
+    try:
+        return crm.read_accounts(since=since)
+    except CrmError as exc:
+        raise dg.Failure(description=str(exc)) from None
+
+
+def _previous_rejections(store, state: dict | None, full: bool) -> pd.DataFrame | None:
+    if full or not state or not state.get("rejected"):
+        return None
+    return store.read(REJECTED_STATE_NAME, state["rejected"])
+
+
+@dg.multi_asset(
     group_name="extract",
-    kinds={"pandas"},
     partitions_def=monthly_partitions,
-    description="Every account as the CRM holds it (Salesforce field names, plus _row_hash: "
-    "each record's content hash), one snapshot a month; nightly runs read only what changed "
-    "since the stored high-water mark.",
+    outs={
+        "crm_accounts": dg.AssetOut(
+            kinds={"pandas"},
+            description="Every account as the CRM holds it (Salesforce field names, plus "
+            "_row_hash: each record's content hash), one snapshot a month; nightly runs "
+            "read only what changed since the stored high-water mark.",
+        ),
+        "crm_rejected_records": dg.AssetOut(
+            kinds={"pandas"},
+            description="The month's CRM records kept out of the snapshot, one row each "
+            "with account_id, source_file, reason (missing_id, date_out_of_range, "
+            "future_timestamp, duplicate_id) and detail.",
+        ),
+    },
 )
 def crm_accounts(
     context: dg.AssetExecutionContext,
@@ -67,7 +111,9 @@ def crm_accounts(
     crm: CrmResource,
     warehouse: WarehouseResource,
     snapshots: SnapshotStoreResource,
-) -> dg.MaterializeResult:
+    framework: FrameworkResource,
+):
+    fw = framework.load()
     client, store = warehouse.client(), snapshots.store()
     source = crm.source_id()
     state = client.get_state(STATE_NAME)
@@ -78,44 +124,84 @@ def crm_accounts(
 
     mark_before = None if reason else datetime.fromisoformat(state["high_water_mark"])
     since = mark_before - timedelta(minutes=config.overlap_minutes) if mark_before else None
-    extract = crm.read_accounts(since=since)
+    extract = _read_accounts(crm, since)
     full = since is None or extract.full_refresh
     if since is not None and extract.full_refresh:
         reason = "source answered with a full extract"
+    tolerance = timedelta(minutes=fw.inputs.future_tolerance_minutes)
+    latest_believable = pd.Timestamp(datetime.now(UTC) + tolerance)
+    day_first = fw.standardization.dates_day_first
+    screening = screen_records(
+        extract.accounts,
+        latest_believable=latest_believable,
+        source_file=extract.source or source,
+        day_first=day_first,
+    )
+    # A held account whose new version is rejected leaves the snapshot: it is counted once,
+    # as rejected, not also as the stale version.
+    read_ids = screening.accepted["Id"].dropna()
+    refused = screening.rejected["account_id"].dropna()
+    refused_ids = refused[~refused.isin(read_ids)].unique().tolist()
     snapshot, changes = merge_extract(
         previous,
-        extract.accounts,
+        screening.accepted,
         key="Id",
         full_refresh=full,
-        deleted_ids=extract.deleted_ids,
+        deleted_ids=[*extract.deleted_ids, *refused_ids],
         ignore=BOOKKEEPING_FIELDS,
     )
-    # The mark never moves back, even when only records inside the overlap came back.
-    marks = [as_utc(m) for m in (extract.high_water_mark, mark_before) if m is not None]
+    if snapshot.empty:
+        raise dg.Failure(
+            description=f"{extract.source or source}: no usable account "
+            f"({len(screening.rejected)} read, all rejected: "
+            f"{screening.rejected['reason'].value_counts().to_dict()})"
+        )
+    rejected = carry_rejections(
+        _previous_rejections(store, state, full),
+        screening.rejected,
+        read_ids=[*read_ids, *refused],
+        deleted_ids=extract.deleted_ids,
+        full_refresh=full,
+    )
+    # The mark never moves back, even when only records inside the overlap came back, and
+    # never moves to a stamp in the future.
+    stamps, _ = standardize_timestamps(screening.accepted["SystemModstamp"], day_first)
+    extract_mark = believable_mark(extract.high_water_mark, stamps, latest_believable)
+    marks = [as_utc(m) for m in (extract_mark, mark_before) if m is not None and not pd.isna(m)]
     mark = max(marks) if marks else None
-    unchanged_night = state is not None and not full and changes.changed == 0
+    unchanged_night = (
+        state is not None and not full and changes.changed == 0 and screening.rejected.empty
+    )
     snapshot_file = state["snapshot"] if unchanged_night else store.write(STATE_NAME, snapshot)
+    rejected_file = store.write(REJECTED_STATE_NAME, rejected)
     client.set_state(
         STATE_NAME,
         {
             "source": source,
             "high_water_mark": mark.isoformat() if mark else None,
             "snapshot": snapshot_file,
+            "rejected": rejected_file,
             "partition": context.partition_key,
             "run_id": context.run.run_id,
             "accounts": len(snapshot),
         },
     )
     store.prune(STATE_NAME, keep={snapshot_file, state["snapshot"]} if state else {snapshot_file})
+    kept_rejections = {
+        rejected_file,
+        *([state["rejected"]] if state and state.get("rejected") else []),
+    }
+    store.prune(REJECTED_STATE_NAME, keep=kept_rejections)
 
     # Each record keeps its content hash (ROW_HASH, over every field but the bookkeeping
     # ones): standardization keys its row memo on it instead of hashing a million records.
     accounts = snapshot
     context.log.info(
-        "%s extract from %s: read %d, new %d, updated %d, deleted %d, unchanged %d",
+        "%s extract from %s: read %d, rejected %d, new %d, updated %d, deleted %d, unchanged %d",
         "full" if full else "incremental",
         source,
         len(extract.accounts),
+        len(screening.rejected),
         len(changes.new),
         len(changes.updated),
         len(changes.deleted),
@@ -127,6 +213,7 @@ def crm_accounts(
             "extract_mode": "full" if full else "incremental",
             "full_refresh_reason": reason or "",
             "rows_read_from_crm": len(extract.accounts),
+            "rows_rejected": len(screening.rejected),
             "new_accounts": len(changes.new),
             "updated_accounts": len(changes.updated),
             "deleted_accounts": len(changes.deleted),
@@ -138,16 +225,42 @@ def crm_accounts(
             "high_water_mark": str(mark) if mark else "",
         }
     )
-    return dg.MaterializeResult(value=accounts, metadata=metadata)
+    yield dg.MaterializeResult(asset_key="crm_accounts", value=accounts, metadata=metadata)
+    rejected_metadata = frame_metadata(rejected)
+    rejected_metadata["rejected_tonight"] = len(screening.rejected)
+    rejected_metadata["reasons"] = dg.MetadataValue.json(
+        rejected["reason"].value_counts().to_dict()
+    )
+    rejected_metadata["rejected_records"] = table_md(rejected.head(20))
+    yield dg.MaterializeResult(
+        asset_key="crm_rejected_records", value=rejected, metadata=rejected_metadata
+    )
 
 
 @dg.asset(
     group_name="extract",
     kinds={"pandas"},
     partitions_def=monthly_partitions,
-    description="Product usage per account: logins, active users, features, tickets, NPS.",
+    description="Product usage per account: logins, active users, features, tickets, NPS. "
+    "A missing, empty or header-only feed fails the step unless the framework says there "
+    "is none (inputs.usage_feed: false).",
 )
-def product_usage(context: dg.AssetExecutionContext, crm: CrmResource) -> dg.MaterializeResult:
-    usage = crm.read_usage()
+def product_usage(
+    context: dg.AssetExecutionContext, crm: CrmResource, framework: FrameworkResource
+) -> dg.MaterializeResult:
+    expected = framework.load().inputs.usage_feed
+    try:
+        usage = crm.read_usage()
+        check_usage_feed(len(usage), expected, f"{crm.source_id()} {USAGE_INPUT.file_name}")
+    except CrmInputMissing as exc:
+        if expected:
+            raise dg.Failure(
+                description=f"{exc} (the framework expects a usage feed: set "
+                "inputs.usage_feed: false if this deployment has none)"
+            ) from None
+        context.log.info("no usage feed (inputs.usage_feed: false): %s", exc)
+        usage = pd.DataFrame(columns=list(USAGE_INPUT.required_columns))
+    except (CrmError, InputContractError) as exc:
+        raise dg.Failure(description=str(exc)) from None
     context.log.info("read usage for %d accounts", len(usage))
     return dg.MaterializeResult(value=usage, metadata=frame_metadata(usage))

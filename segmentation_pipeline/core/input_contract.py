@@ -1,0 +1,97 @@
+"""The input contract: every input the scores depend on, declared once.
+
+Each CRM export file is named here with the columns the methodology reads from it. A
+reader checks a file against its declaration and names, in one line, the file and the
+column that is missing, or says the file holds no rows: a run never goes on to turn an
+absent input into default scores and a SUCCESS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from segmentation_pipeline.core.schema import RAW_USAGE_COLUMNS
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One export file: its name in a CRM folder, its key column and the columns read."""
+
+    file_name: str
+    key: str
+    required_columns: tuple[str, ...]
+    what: str
+
+
+ACCOUNTS_INPUT = InputFile(
+    file_name="accounts.csv",
+    key="Id",
+    # Every field a score, a tier rule or the record's bookkeeping reads. Website, Phone,
+    # BillingCity, OwnerId and AnnualRevenue only help matching and enrichment: optional.
+    required_columns=(
+        "Id",
+        "Name",
+        "Industry",
+        "NumberOfEmployees",
+        "BillingCountry",
+        "CreatedDate",
+        "SystemModstamp",
+        "ARR__c",
+        "Contract_Term__c",
+        "Contract_End_Date__c",
+        "Expansion_Pipeline__c",
+        "Strategic_Importance__c",
+        "Growth_Stage__c",
+        "Segment_Override__c",
+        "Customer_Tier__c",
+    ),
+    what="CRM accounts",
+)
+
+USAGE_INPUT = InputFile(
+    file_name="product_usage.csv",
+    key="AccountId",
+    required_columns=RAW_USAGE_COLUMNS,
+    what="product usage feed",
+)
+
+INPUTS: tuple[InputFile, ...] = (ACCOUNTS_INPUT, USAGE_INPUT)
+
+
+class InputContractError(ValueError):
+    """An input breaks the contract; the message is one line naming the file (and column)."""
+
+
+def missing_columns(columns: Iterable[str], contract: InputFile) -> list[str]:
+    """The contract's required columns absent from `columns`, in the contract's order."""
+    present = set(columns)
+    return [c for c in contract.required_columns if c not in present]
+
+
+def check_columns(columns: Iterable[str], contract: InputFile, source: str) -> None:
+    """Raise one line naming `source` and every required column it lacks."""
+    missing = missing_columns(columns, contract)
+    if missing:
+        noun = "column" if len(missing) == 1 else "columns"
+        raise InputContractError(
+            f"{source}: required {noun} {', '.join(missing)} missing "
+            f"(the {contract.what} export must carry {', '.join(contract.required_columns)})"
+        )
+
+
+def check_has_rows(rows: int, contract: InputFile, source: str) -> None:
+    """Raise when a file read holds no record at all (header only)."""
+    if rows == 0:
+        raise InputContractError(f"{source}: no {contract.what} rows (header only)")
+
+
+def check_usage_feed(rows: int, expected: bool, source: str) -> None:
+    """A usage feed with no rows is an error while the framework expects one
+    (`inputs.usage_feed`); without the setting every behavioral score would silently be
+    the unknown default."""
+    if expected and rows == 0:
+        raise InputContractError(
+            f"{source}: no {USAGE_INPUT.what} rows, and the framework expects a usage feed "
+            "(set inputs.usage_feed: false if this deployment has none)"
+        )

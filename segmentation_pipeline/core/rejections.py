@@ -1,0 +1,158 @@
+"""Records refused at the door: each leaves as a rejected-records row with a reason.
+
+An export can hold records the pipeline cannot use as they are: no Id, a date no account
+can have (CreatedDate 9999-12-31), a SystemModstamp in the future (which would pin the
+high-water mark), or the same Id twice. Dropping them silently (or crashing on them)
+loses accounts without a trace; here each is kept out of the snapshot and written to the
+rejected-records table with why, so rows read = accepted + rejected, always.
+
+Of two or more records with one Id, the copy with the latest SystemModstamp is kept (the
+CRM's newest version; an unreadable stamp counts as oldest, a tie goes to the later row
+of the export) and every other copy is rejected as `duplicate_id`. Records stamped in the
+future are rejected (`future_timestamp`), not kept: their stamp cannot be trusted to
+order edits, and a rejected record comes back by itself once the CRM corrects it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.standardize.dates import standardize_timestamps
+
+MISSING_ID = "missing_id"
+DATE_OUT_OF_RANGE = "date_out_of_range"
+FUTURE_TIMESTAMP = "future_timestamp"
+DUPLICATE_ID = "duplicate_id"
+REASONS = (MISSING_ID, DATE_OUT_OF_RANGE, FUTURE_TIMESTAMP, DUPLICATE_ID)
+
+REJECTED_COLUMNS: tuple[str, ...] = ("account_id", "source_file", "reason", "detail")
+
+
+@dataclass(frozen=True)
+class Screening:
+    """An extract split in two: the records kept (in extract order) and the rejected rows."""
+
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.accepted) + len(self.rejected)
+
+
+def empty_rejections() -> pd.DataFrame:
+    """A rejected-records frame with no rows and text columns (never inferred from data)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
+
+
+def _stamp(values: pd.Series, row: int) -> str:
+    text = values.iloc[row]
+    return "" if pd.isna(text) else str(text)
+
+
+def screen_records(
+    extract: pd.DataFrame,
+    *,
+    latest_believable: pd.Timestamp,
+    source_file: str,
+    day_first: bool = False,
+    key: str = "Id",
+) -> Screening:
+    """Split a raw extract (Salesforce field names, text values) into accepted records and
+    rejected rows. The first reason that applies wins, in the order of REASONS; duplicates
+    are resolved among the records that passed the other tests."""
+    rows = extract.reset_index(drop=True)
+    n = len(rows)
+    reasons = np.full(n, None, dtype=object)
+    details = np.full(n, None, dtype=object)
+    limit = pd.Timestamp(latest_believable)
+    limit = limit.tz_localize("UTC") if limit.tzinfo is None else limit.tz_convert("UTC")
+    null = pd.Series(None, index=rows.index, dtype=object)
+
+    ids = rows[key] if key in rows.columns else null
+    no_id = ids.isna().to_numpy() | ids.astype("string").str.strip().eq("").fillna(True).to_numpy()
+    reasons[no_id] = MISSING_ID
+    details[no_id] = [f"row {i + 1} of the export has no {key}" for i in np.flatnonzero(no_id)]
+
+    checks = ((DATE_OUT_OF_RANGE, "CreatedDate"), (FUTURE_TIMESTAMP, "SystemModstamp"))
+    stamps = {}
+    for reason, column in checks:
+        raw = rows[column] if column in rows.columns else null
+        stamps[column], _ = standardize_timestamps(raw, day_first)
+        late = (stamps[column] > limit).fillna(False).to_numpy(dtype=bool) & (reasons == None)  # noqa: E711
+        reasons[late] = reason
+        details[late] = [
+            f"{column} {_stamp(raw, i)} is later than now plus the tolerance "
+            f"({limit.isoformat(timespec='minutes')})"
+            for i in np.flatnonzero(late)
+        ]
+
+    # Duplicates among the records still standing: the latest SystemModstamp wins.
+    standing = np.flatnonzero(reasons == None)  # noqa: E711
+    candidates = pd.DataFrame(
+        {
+            "id": ids.to_numpy()[standing],
+            "stamp": stamps["SystemModstamp"].to_numpy()[standing],
+            "row": standing,
+        }
+    )
+    ordered = candidates.sort_values(["id", "stamp", "row"], na_position="first", kind="stable")
+    loser = ordered.duplicated("id", keep="last").to_numpy()
+    if loser.any():
+        winner_row = ordered.groupby("id", sort=False)["row"].transform("last").to_numpy()
+        copies = ordered.groupby("id", sort=False)["row"].transform("size").to_numpy()
+        raw_stamps = rows["SystemModstamp"] if "SystemModstamp" in rows.columns else null
+        for row, kept, count in zip(
+            ordered["row"].to_numpy()[loser], winner_row[loser], copies[loser], strict=True
+        ):
+            reasons[row] = DUPLICATE_ID
+            details[row] = (
+                f"row {row + 1}: {count} records with this {key}; kept row {kept + 1} "
+                f"(latest SystemModstamp {_stamp(raw_stamps, kept) or 'none'})"
+            )
+
+    rejected_mask = reasons != None  # noqa: E711
+    rejected = pd.DataFrame(
+        {
+            "account_id": ids.to_numpy(dtype=object)[rejected_mask],
+            "source_file": source_file,
+            "reason": reasons[rejected_mask],
+            "detail": details[rejected_mask],
+        },
+        columns=list(REJECTED_COLUMNS),
+    ).astype(object)
+    accepted = rows[~rejected_mask].reset_index(drop=True)
+    return Screening(accepted=accepted, rejected=rejected.reset_index(drop=True))
+
+
+def believable_mark(
+    mark: pd.Timestamp | None, accepted_stamps: pd.Series, latest_believable: pd.Timestamp
+) -> pd.Timestamp | None:
+    """The high-water mark to keep: the source's own when it is believable, else the latest
+    accepted record's stamp that is (a future stamp never advances the mark)."""
+    if mark is not None and pd.Timestamp(mark) <= latest_believable:
+        return pd.Timestamp(mark)
+    fair = accepted_stamps[accepted_stamps <= latest_believable]
+    return None if fair.dropna().empty else fair.max()
+
+
+def carry_rejections(
+    previous: pd.DataFrame | None,
+    tonight: pd.DataFrame,
+    read_ids: Iterable[str],
+    deleted_ids: Iterable[str],
+    full_refresh: bool,
+) -> pd.DataFrame:
+    """The month's rejected records after tonight. A full extract's verdicts replace all
+    earlier ones; an incremental one replaces the verdicts of the Ids it read again (and of
+    deleted ones) and keeps the rest: a record not re-read is still rejected."""
+    if full_refresh or previous is None or previous.empty:
+        return tonight.reset_index(drop=True)
+    settled = set(read_ids) | set(deleted_ids)
+    still = previous[~previous["account_id"].isin(settled)]
+    carried = pd.concat([still, tonight], ignore_index=True) if len(still) else tonight
+    return carried.drop_duplicates().reset_index(drop=True).astype(object)
