@@ -281,11 +281,23 @@ def record_accounting_check(context: dg.AssetCheckExecutionContext) -> dg.AssetC
         merged=len(load_partition(context, MERGE_AUDIT, month)),
         rejected=len(load_partition(context, REJECTED, month)),
     )
+    # Graded like the governance checks (value, threshold, grade, ...) so one reader of
+    # check metadata reads them all.
     return dg.AssetCheckResult(
         passed=ledger.balanced,
         severity=dg.AssetCheckSeverity.ERROR,
         description=None if ledger.balanced else f"records do not balance: {ledger.summary()}",
-        metadata={"partition": month, "summary": ledger.summary(), **ledger.counts()},
+        metadata={
+            "value": dg.MetadataValue.float(float(ledger.rows_out)),
+            "threshold": dg.MetadataValue.float(float(ledger.rows_in)),
+            "grade": "good" if ledger.balanced else "red",
+            "rule": "rows in = rows out, every row with an exit",
+            "partition": month,
+            "worst_offenders": dg.MetadataValue.json([]),
+            "details": dg.MetadataValue.json(ledger.counts()),
+            "summary": ledger.summary(),
+            **ledger.counts(),
+        },
     )
 
 

@@ -5,16 +5,28 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from segmentation_pipeline.core.input_contract import ACCOUNTS_INPUT
 from segmentation_pipeline.defs.assets.extract import STATE_NAME, crm_accounts
 from segmentation_pipeline.defs.resources import (
     FileCrmResource,
+    FrameworkResource,
     SnapshotStoreResource,
     WarehouseResource,
 )
 from segmentation_pipeline.io.warehouse import Warehouse
 
 OCT, NOV = "2026-10-01", "2026-11-01"
-HEADER = "Id,Name,ARR__c,SystemModstamp\n"
+SHOWN = ("Id", "Name", "ARR__c", "SystemModstamp")
+# The contract's other columns, blank in every row of these exports.
+BLANK = [c for c in ACCOUNTS_INPUT.required_columns if c not in SHOWN]
+HEADER = ",".join([*SHOWN, *BLANK]) + "\n"
+
+
+def export_text(rows: str) -> str:
+    """HEADER and `rows` (Id,Name,ARR__c,SystemModstamp lines) with the blank columns."""
+    return HEADER + "".join(line + "," * len(BLANK) + "\n" for line in rows.splitlines())
+
+
 START = (
     "001A,Acme,100,2026-10-01T00:00:00.000+0000\n"
     "001B,Beta,200,2026-10-02T00:00:00.000+0000\n"
@@ -33,7 +45,7 @@ class Night:
         self.instance = dg.DagsterInstance.ephemeral()
 
     def export(self, rows: str) -> None:
-        (self.folder / "accounts.csv").write_text(HEADER + rows)
+        (self.folder / "accounts.csv").write_text(export_text(rows))
 
     def run(self, month=NOV, full_refresh=False, folder=None):
         result = dg.materialize(
@@ -44,6 +56,7 @@ class Night:
                 "crm": FileCrmResource(folder=str(folder or self.folder)),
                 "warehouse": WarehouseResource(url=self.warehouse_url),
                 "snapshots": SnapshotStoreResource(base_dir=str(self.snapshots)),
+                "framework": FrameworkResource(),
             },
             run_config={"ops": {"crm_accounts": {"config": {"full_refresh": full_refresh}}}},
         )
@@ -120,7 +133,7 @@ def test_a_full_extract_on_request_on_a_new_source_or_without_a_snapshot(night, 
 
     other = tmp_path / "other_crm"
     other.mkdir()
-    (other / "accounts.csv").write_text(HEADER + "009Z,Zeta,1,2026-11-01T00:00:00.000+0000\n")
+    (other / "accounts.csv").write_text(export_text("009Z,Zeta,1,2026-11-01T00:00:00.000+0000"))
     accounts, meta = night.run(folder=other)
     assert meta["full_refresh_reason"] == "CRM source changed"
     assert accounts["Id"].tolist() == ["009Z"] and meta["deleted_accounts"] == 3

@@ -39,6 +39,7 @@ def test_every_check_evaluates_the_runs_month_with_value_threshold_and_offenders
         "tier_distribution",
         "min_accounts_per_segment",
         "operationalized_segments",
+        "record_accounting",
     }
     for evaluation in evaluations.values():
         meta = evaluation.metadata
@@ -121,5 +122,5 @@ def test_the_monthly_audit_checks_a_stored_month_without_rebuilding_it(governanc
     )
     assert _materialized(audit) == set()
     evaluations = _evaluations(audit)
-    assert len(evaluations) == 11
+    assert len(evaluations) == 12  # the 11 governance checks and record_accounting
     assert {e.metadata["partition"].value for e in evaluations.values()} == {MONTH}

@@ -1,5 +1,8 @@
 """The whole asset chain on the bundled sample: every account is accounted for."""
 
+import shutil
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -86,6 +89,7 @@ def test_a_red_coverage_check_blocks_downstream_steps(tmp_path):
     raw = pd.read_csv(FileCrmResource().folder + "/accounts.csv", dtype=str)
     raw.loc[raw.index[: int(len(raw) * 0.3)], "ARR__c"] = None
     raw.to_csv(folder / "accounts.csv", index=False)
+    shutil.copy(Path(FileCrmResource().folder) / "product_usage.csv", folder)
     job = defs.resolve_job_def("segmentation_job")
     result = job.execute_in_process(
         partition_key=MONTH,

@@ -3,15 +3,27 @@
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.io.crm import CrmError, FileCrm
+from segmentation_pipeline.core.input_contract import ACCOUNTS_INPUT, USAGE_INPUT
+from segmentation_pipeline.io.crm import CrmError, CrmInputMissing, FileCrm
 
 
 def write(folder, name, text):
     (folder / name).write_text(text)
 
 
+def accounts_export(header: str, *rows: str) -> str:
+    """An accounts.csv with `header`'s columns first, then the contract's other required
+    columns, blank in every row."""
+    shown = header.split(",")
+    blank = [c for c in ACCOUNTS_INPUT.required_columns if c not in shown]
+    lines = [",".join([*shown, *blank]), *(row + "," * len(blank) for row in rows)]
+    return "\n".join(lines) + "\n"
+
+
 def test_values_stay_text_and_only_empty_cells_are_null(tmp_path):
-    export = 'Id,Name,NumberOfEmployees,ARR__c\n1,Acme,n/a,\n2,Beta,"1,200",5000\n'
+    export = accounts_export(
+        "Id,Name,NumberOfEmployees,ARR__c", "1,Acme,n/a,", '2,Beta,"1,200",5000'
+    )
     write(tmp_path, "accounts.csv", export)
     accounts = FileCrm(tmp_path).read_accounts().accounts
     assert accounts.loc[0, "NumberOfEmployees"] == "n/a"
@@ -26,6 +38,25 @@ def test_missing_required_column_names_it(tmp_path):
         FileCrm(tmp_path).read_accounts()
 
 
+def test_a_missing_arr_column_is_named_with_its_file_in_one_line(tmp_path):
+    header = ",".join(c for c in ACCOUNTS_INPUT.required_columns if c != "ARR__c")
+    write(tmp_path, "accounts.csv", header + "\n" + "x," * header.count(",") + "x\n")
+    with pytest.raises(CrmError) as raised:
+        FileCrm(tmp_path).read_accounts()
+    message = str(raised.value)
+    assert message.startswith(f"{tmp_path / 'accounts.csv'}: required column ARR__c missing")
+    assert "\n" not in message
+
+
+def test_a_header_only_or_empty_accounts_export_is_named(tmp_path):
+    write(tmp_path, "accounts.csv", accounts_export("Id,Name"))
+    with pytest.raises(CrmInputMissing, match="accounts.csv: no CRM accounts rows .header only"):
+        FileCrm(tmp_path).read_accounts()
+    write(tmp_path, "accounts.csv", "")
+    with pytest.raises(CrmInputMissing, match="accounts.csv: empty file"):
+        FileCrm(tmp_path).read_accounts()
+
+
 def test_missing_export_names_the_file(tmp_path):
     with pytest.raises(CrmError, match="accounts.csv: file not found"):
         FileCrm(tmp_path).read_accounts()
@@ -35,7 +66,11 @@ def test_incremental_read_keeps_rows_modified_after_the_mark(tmp_path):
     write(
         tmp_path,
         "accounts.csv",
-        "Id,Name,SystemModstamp\n1,A,2026-01-01T00:00:00.000+0000\n2,B,2026-03-01T00:00:00.000+0000\n",
+        accounts_export(
+            "Id,Name,SystemModstamp",
+            "1,A,2026-01-01T00:00:00.000+0000",
+            "2,B,2026-03-01T00:00:00.000+0000",
+        ),
     )
     extract = FileCrm(tmp_path).read_accounts(since=pd.Timestamp("2026-02-01", tz="UTC"))
     assert extract.accounts["Id"].tolist() == ["2"]
@@ -43,13 +78,27 @@ def test_incremental_read_keeps_rows_modified_after_the_mark(tmp_path):
     assert extract.full_refresh is False
 
 
-def test_no_usage_export_means_an_empty_usage_frame(tmp_path):
-    assert FileCrm(tmp_path).read_usage().empty
+def test_a_usage_export_absent_or_without_rows_is_named_not_read_as_empty(tmp_path):
+    """Whether that is an error is the framework's call (inputs.usage_feed), so it is a
+    CrmInputMissing the extract step can tell from a broken file."""
+    with pytest.raises(CrmInputMissing, match="product_usage.csv: file not found"):
+        FileCrm(tmp_path).read_usage()
+    write(tmp_path, "product_usage.csv", ",".join(USAGE_INPUT.required_columns) + "\n")
+    with pytest.raises(CrmInputMissing, match="product_usage.csv: no product usage feed rows"):
+        FileCrm(tmp_path).read_usage()
+
+
+def test_a_usage_column_misnamed_is_named_with_its_file(tmp_path):
+    columns = ["Logins_30d" if c == "Logins30d" else c for c in USAGE_INPUT.required_columns]
+    write(tmp_path, "product_usage.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+    with pytest.raises(CrmError, match="product_usage.csv: required column Logins30d missing"):
+        FileCrm(tmp_path).read_usage()
 
 
 def test_a_row_with_a_missing_cell_is_read_with_the_cell_empty(tmp_path):
     """The fast reader refuses short rows; the file is read again rather than rejected."""
-    write(tmp_path, "accounts.csv", "Id,Name,Website\n001,Acme,acme.com\n002,Globex\n")
+    header = "Id,Name,Website," + ",".join(ACCOUNTS_INPUT.required_columns[2:])
+    write(tmp_path, "accounts.csv", header + "\n001,Acme,acme.com\n002,Globex\n")
     accounts = FileCrm(tmp_path).read_accounts().accounts
     assert accounts["Id"].tolist() == ["001", "002"]
     assert pd.isna(accounts["Website"][1])
@@ -62,5 +111,9 @@ def test_a_file_in_another_encoding_is_refused_with_its_name(tmp_path):
 
 
 def test_quoted_commas_quotes_and_line_breaks_stay_in_their_cell(tmp_path):
-    write(tmp_path, "accounts.csv", 'Id,Name\n001,"Acme, ""The"" Co\nLtd"\n')
+    rest = ACCOUNTS_INPUT.required_columns[2:]
+    header = "Id,Name," + ",".join(rest)
+    write(
+        tmp_path, "accounts.csv", header + '\n001,"Acme, ""The"" Co\nLtd"' + "," * len(rest) + "\n"
+    )
     assert FileCrm(tmp_path).read_accounts().accounts["Name"].tolist() == ['Acme, "The" Co\nLtd']

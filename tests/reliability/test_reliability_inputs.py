@@ -1,0 +1,220 @@
+"""The input contract and every record accounted for, on the real nightly job.
+
+Each test copies the bundled sample (1,500 accounts), injects one fault, runs the night
+and asserts the outcome: a one-line error naming the file (and column), or the night
+succeeding with the bad record in rejected_records and the record ledger balanced.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH
+
+SAMPLE_ACCOUNTS = 1500
+
+
+def read_accounts(folder) -> pd.DataFrame:
+    return pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)
+
+
+def write_accounts(folder, frame: pd.DataFrame) -> None:
+    frame.to_csv(folder / "accounts.csv", index=False)
+
+
+def one_line_error(night) -> str:
+    """The single failed step's message, which must be one line."""
+    messages = night.failure_messages()
+    assert len(messages) == 1, messages
+    assert "\n" not in messages[0], messages[0]
+    return messages[0]
+
+
+def check_evaluation(night, name: str):
+    found = [e for e in night.result.get_asset_check_evaluations() if e.check_name == name]
+    assert len(found) == 1
+    return found[0]
+
+
+def ledger(night) -> dict:
+    evaluation = check_evaluation(night, "record_accounting")
+    assert evaluation.passed, evaluation.metadata["summary"].value
+    return {k: v.value for k, v in evaluation.metadata.items()}
+
+
+def rejected_rows(night) -> pd.DataFrame:
+    return night.warehouse().read_table("rejected_records")
+
+
+# -- the usage feed ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["missing", "misnamed", "header_only", "empty"])
+def test_a_usage_feed_that_is_not_there_fails_the_night_naming_the_file(night, sample_crm, fault):
+    usage = sample_crm / "product_usage.csv"
+    if fault == "missing":
+        usage.unlink()
+    elif fault == "misnamed":
+        usage.rename(sample_crm / "product-usage.csv")
+    elif fault == "header_only":
+        usage.write_text(usage.read_text().splitlines()[0] + "\n")
+    else:
+        usage.write_text("")
+    result = night(sample_crm)
+    assert not result.success
+    message = one_line_error(result)
+    assert "product_usage.csv" in message
+    expected = {
+        "missing": "file not found",
+        "misnamed": "file not found",
+        "header_only": "header only",
+        "empty": "empty file",
+    }[fault]
+    assert expected in message
+    assert "inputs.usage_feed" in message
+
+
+def test_without_a_usage_feed_by_configuration_the_night_succeeds(night, sample_crm, tmp_path):
+    (sample_crm / "product_usage.csv").unlink()
+    framework = tmp_path / "framework.yaml"
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    assert "  usage_feed: true\n" in text
+    framework.write_text(text.replace("  usage_feed: true\n", "  usage_feed: false\n"))
+    result = night(sample_crm, framework=str(framework))
+    assert result.success
+    assert result.value("product_usage").empty
+
+
+def test_a_usage_column_renamed_names_the_file_and_the_column(night, sample_crm):
+    usage = sample_crm / "product_usage.csv"
+    usage.write_text(usage.read_text().replace("Logins30d", "Logins_30d", 1))
+    result = night(sample_crm)
+    message = one_line_error(result)
+    assert "product_usage.csv" in message
+    assert "required column Logins30d missing" in message
+
+
+# -- the accounts export ----------------------------------------------------------
+
+
+def test_an_absent_arr_column_names_the_file_and_the_column(night, sample_crm):
+    write_accounts(sample_crm, read_accounts(sample_crm).drop(columns=["ARR__c"]))
+    result = night(sample_crm)
+    assert not result.success
+    message = one_line_error(result)
+    assert "accounts.csv: required column ARR__c missing" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [("header", "accounts.csv: no CRM accounts rows (header only)"), ("", "empty file")],
+)
+def test_an_accounts_export_without_rows_names_the_file(night, sample_crm, content, expected):
+    accounts = sample_crm / "accounts.csv"
+    header = accounts.read_text().splitlines()[0] + "\n"
+    accounts.write_text(header if content == "header" else "")
+    result = night(sample_crm)
+    assert not result.success
+    message = one_line_error(result)
+    assert expected in message
+    assert "accounts.csv" in message
+
+
+# -- records rejected, and the ledger -----------------------------------------------
+
+
+def test_the_sample_rejects_nothing_and_its_records_balance(night, sample_crm):
+    result = night(sample_crm)
+    assert result.success
+    counts = ledger(result)
+    assert counts["rows_in"] == SAMPLE_ACCOUNTS
+    assert counts["rejected"] == 0
+    assert counts["rows_out"] == SAMPLE_ACCOUNTS
+    parts = ["segmented", "provisional", "overridden", "unsegmented_with_reason", "merged"]
+    assert sum(counts[p] for p in parts) == SAMPLE_ACCOUNTS
+    assert counts["merged"] == len(result.value("account_merge_audit"))
+    assert rejected_rows(result).empty
+    assert result.metadata("warehouse_rejected_records")["rejected_records"] == 0
+
+
+def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm):
+    accounts = read_accounts(sample_crm)
+    copy = accounts.iloc[[7]].copy()
+    account_id = copy["Id"].iloc[0]
+    copy["Name"] = "Newer Name Ltd"
+    copy["SystemModstamp"] = "2026-10-31T23:00:00.000+0000"  # later than the original's
+    write_accounts(sample_crm, pd.concat([copy, accounts], ignore_index=True))
+
+    result = night(sample_crm)
+    assert result.success
+    rejected = rejected_rows(result)
+    assert rejected[["account_id", "source_file", "reason"]].values.tolist() == [
+        [account_id, "accounts.csv", "duplicate_id"]
+    ]
+    assert "kept row 1" in rejected["detail"].iloc[0]
+    assert rejected["snapshot_month"].tolist() == ["2026-11-01"]
+    assert rejected["run_id"].tolist() == [result.result.run_id]
+    snapshot = result.value("crm_accounts")
+    assert len(snapshot) == SAMPLE_ACCOUNTS
+    assert snapshot.loc[snapshot["Id"] == account_id, "Name"].tolist() == ["Newer Name Ltd"]
+    counts = ledger(result)
+    assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS + 1, 1)
+    assert result.metadata("warehouse_rejected_records")["rejected_records"] == 1
+    assert result.metadata("crm_accounts")["rows_read_from_crm"] == SAMPLE_ACCOUNTS + 1
+
+
+def test_a_created_date_in_year_9999_rejects_the_record_not_the_night(night, sample_crm):
+    accounts = read_accounts(sample_crm)
+    account_id = accounts.loc[5, "Id"]
+    accounts.loc[5, "CreatedDate"] = "9999-12-31T00:00:00.000+0000"
+    write_accounts(sample_crm, accounts)
+
+    result = night(sample_crm)
+    assert result.success
+    rejected = rejected_rows(result)
+    assert rejected[["account_id", "reason"]].values.tolist() == [[account_id, "date_out_of_range"]]
+    assert "CreatedDate 9999-12-31" in rejected["detail"].iloc[0]
+    assert account_id not in set(result.value("segment_assignments")["account_id"])
+    counts = ledger(result)
+    assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS, 1)
+
+
+def test_a_future_modstamp_is_rejected_and_never_pins_the_mark(night, sample_crm):
+    accounts = read_accounts(sample_crm)
+    future_id = accounts.loc[3, "Id"]
+    accounts.loc[3, "SystemModstamp"] = "9999-12-31T00:00:00.000+0000"
+    stamps = pd.to_datetime(accounts["SystemModstamp"].drop(index=3), utc=True, format="ISO8601")
+    write_accounts(sample_crm, accounts)
+
+    first = night(sample_crm)
+    assert first.success
+    assert rejected_rows(first)[["account_id", "reason"]].values.tolist() == [
+        [future_id, "future_timestamp"]
+    ]
+    mark = pd.Timestamp(first.warehouse().get_state("crm_accounts")["high_water_mark"])
+    assert mark == stamps.max()
+
+    # An edit stamped after the mark is read the next night (a pinned mark would skip it).
+    edited_id = accounts.loc[10, "Id"]
+    accounts.loc[10, "Name"] = "Renamed After The Mark Inc."
+    accounts.loc[10, "SystemModstamp"] = "2026-11-20T10:00:00.000+0000"
+    write_accounts(sample_crm, accounts)
+    second = night(sample_crm)
+    assert second.success
+    extract = second.metadata("crm_accounts")
+    assert extract["extract_mode"] == "incremental"
+    assert extract["updated_accounts"] == 1
+    snapshot = second.value("crm_accounts")
+    assert snapshot.loc[snapshot["Id"] == edited_id, "Name"].tolist() == [
+        "Renamed After The Mark Inc."
+    ]
+    assert pd.Timestamp(second.warehouse().get_state("crm_accounts")["high_water_mark"]) == (
+        pd.Timestamp("2026-11-20T10:00:00Z")
+    )
+    # The still-future record is still rejected, once; the ledger still balances.
+    assert rejected_rows(second)[["account_id", "reason"]].values.tolist() == [
+        [future_id, "future_timestamp"]
+    ]
+    counts = ledger(second)
+    assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS, 1)
