@@ -201,7 +201,8 @@ def recompute_changed_rows(
         else pd.Index(known[INPUT_HASH]).get_indexer(hashes)
     )
     missing = hit < 0
-    if missing.any():
+    # No input rows at all still goes through `compute`, for the output's columns.
+    if missing.any() or not len(inputs):
         fresh = compute(inputs[missing].reset_index(drop=True))
         fresh[INPUT_HASH] = hashes[missing]
     if missing.all():

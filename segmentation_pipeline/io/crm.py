@@ -23,6 +23,7 @@ from segmentation_pipeline.core.input_contract import (
     check_has_rows,
 )
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
+from segmentation_pipeline.core.standardize.dates import standardize_timestamps
 
 
 class CrmError(RuntimeError):
@@ -102,7 +103,8 @@ class FileCrm:
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
         path = self.folder / ACCOUNTS_INPUT.file_name
         accounts = _conform(_read_csv(path), RAW_ACCOUNT_COLUMNS, ACCOUNTS_INPUT, path)
-        modstamp = pd.to_datetime(accounts["SystemModstamp"], errors="coerce", utc=True)
+        # Read by standardization's own parser; an unreadable stamp is NaT (read again).
+        modstamp, _ = standardize_timestamps(accounts["SystemModstamp"])
         if since is not None:
             keep = modstamp > as_utc(since)
             accounts = accounts[keep.fillna(True)].reset_index(drop=True)

@@ -146,6 +146,16 @@ def test_a_night_without_changes_computes_nothing_and_keeps_the_dtypes():
     pd.testing.assert_frame_equal(outputs, memo)
 
 
+def test_no_input_rows_give_an_empty_output_with_the_stages_columns():
+    """A header-only input used to end in an UnboundLocalError; the stage still says
+    which columns it makes."""
+    calls = []
+    outputs, computed = recompute_changed_rows(BASE.iloc[:0], None, doubled(calls))
+    assert computed == 0 and calls == [[]]
+    assert outputs.empty
+    assert outputs.columns.tolist() == ["Id", "arr_doubled", INPUT_HASH]
+
+
 def test_records_carrying_the_extract_hash_are_hashed_through_it():
     snapshot, _ = merge(None, BASE, full_refresh=True)
     hashes = content_hashes(snapshot, row_hash_ignores=[STAMP])
