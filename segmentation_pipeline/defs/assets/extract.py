@@ -32,7 +32,6 @@ from segmentation_pipeline.core.rejections import (
     carry_rejections,
     screen_records,
 )
-from segmentation_pipeline.core.standardize.dates import standardize_timestamps
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
@@ -165,13 +164,12 @@ def crm_accounts(
     )
     # The mark never moves back, even when only records inside the overlap came back, and
     # never moves to a stamp in the future.
-    stamps, _ = standardize_timestamps(screening.accepted["SystemModstamp"], day_first)
-    extract_mark = believable_mark(extract.high_water_mark, stamps, latest_believable)
+    extract_mark = believable_mark(
+        extract.high_water_mark, screening.accepted_modstamps, latest_believable
+    )
     marks = [as_utc(m) for m in (extract_mark, mark_before) if m is not None and not pd.isna(m)]
     mark = max(marks) if marks else None
-    unchanged_night = (
-        state is not None and not full and changes.changed == 0 and screening.rejected.empty
-    )
+    unchanged_night = state is not None and not full and changes.changed == 0
     snapshot_file = state["snapshot"] if unchanged_night else store.write(STATE_NAME, snapshot)
     rejected_file = store.write(REJECTED_STATE_NAME, rejected)
     client.set_state(
