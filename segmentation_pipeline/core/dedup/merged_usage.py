@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.columns import AccountIndex
+
 if TYPE_CHECKING:
     from segmentation_pipeline.framework.dedup import DedupConfig, UsageRule
 
@@ -43,29 +45,41 @@ def survivor_usage(usage: pd.DataFrame, audit: pd.DataFrame, config: DedupConfig
     """The standardized usage rows with each merged duplicate's rows given to its survivor
     (`audit`: account_id -> survivor_id), one row per survivor and product.
 
-    Rows of accounts that were not merged, and survivors without a duplicate's rows, pass
-    through unchanged and in order; a combined row takes the place of its group's first."""
+    Rows of accounts that were neither merged nor a survivor pass through unchanged; the
+    order is kept, a combined row taking the place of its group's first."""
     if usage.empty or audit.empty:
         return usage
-    folded = audit["account_id"].to_numpy(dtype=object)
-    survivor_of = pd.Series(audit["survivor_id"].to_numpy(dtype=object), index=folded)
-    survivor = usage["account_id"].map(survivor_of)
-    if survivor.isna().all():
+    m = len(audit)
+    ids = pd.concat([audit["account_id"], audit["survivor_id"]], ignore_index=True)
+    index = AccountIndex(ids)
+    canonical = index.find(audit["survivor_id"])  # each survivor's first place in `ids`
+    survivor_at = np.concatenate([canonical, canonical])
+    at = index.find(usage["account_id"])
+    involved = np.flatnonzero(at >= 0)  # rows of a folded account or of a survivor
+    moved = involved[at[involved] < m]
+    if not len(moved):
         return usage
-    ids = survivor.where(survivor.notna(), usage["account_id"]).astype(usage["account_id"].dtype)
-    usage = usage.assign(account_id=ids)
-    usage = usage.reset_index(drop=True)
-    key = usage[["account_id", "product"]].astype(object)
-    shared = key.duplicated(keep=False).to_numpy()
-    if not shared.any():
+    survivor = survivor_at[at[involved]]
+    account_id = usage["account_id"].copy()
+    account_id.iloc[moved] = ids.take(survivor_at[at[moved]]).to_numpy(dtype=object)
+    usage = usage.assign(account_id=account_id).reset_index(drop=True)
+
+    product, _ = pd.factorize(usage["product"].take(involved), use_na_sentinel=True)
+    groups, _ = pd.factorize(survivor * (int(product.max(initial=0)) + 2) + product + 1)
+    sizes = np.bincount(groups)
+    together = sizes[groups] > 1
+    if not together.any():
         return usage
-    rows = usage[shared]
-    groups = pd.MultiIndex.from_frame(key[shared].fillna("")).factorize()[0]
-    first = pd.Series(np.flatnonzero(shared)).groupby(groups, sort=True).min()
-    combined = rows.iloc[np.searchsorted(np.flatnonzero(shared), first.to_numpy())].copy()
+    shared = involved[together]
+    groups, _ = pd.factorize(groups[together])
+    rows = usage.take(shared)
+    first = pd.Series(shared).groupby(groups, sort=True).min().to_numpy()
     for name, rule in config.merged_usage.items():
         if name in rows:
-            combined[name] = _combine(rows[name], rule, rows, groups).to_numpy()
-    combined.index = first.to_numpy()
-    kept = usage[~shared]
-    return pd.concat([kept, combined]).sort_index().reset_index(drop=True)
+            column = usage[name].copy()
+            column.iloc[first] = _combine(rows[name], rule, rows, groups).to_numpy()
+            usage[name] = column
+    keep = np.ones(len(usage), dtype=bool)
+    keep[shared] = False
+    keep[first] = True
+    return usage.take(np.flatnonzero(keep)).reset_index(drop=True)

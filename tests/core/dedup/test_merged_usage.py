@@ -5,6 +5,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmentation_pipeline.core.dedup.merged_usage import survivor_usage
 from segmentation_pipeline.core.scoring import score_accounts
@@ -96,3 +98,39 @@ def test_merged_nps_scores_at_its_weighted_value(make_accounts, make_usage, fram
     assert row["nps"] == pytest.approx(20.0)
     assert row["beh_nps_points"] == 3  # 0..29 -> 3 (the survivor's own 50 alone: 5)
     assert math.isclose(row["active_share"], 40 / 80)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C", "D", "E"]),
+            st.sampled_from(["Core", "Analytics", None]),
+            st.integers(0, 50),
+        ),
+        max_size=12,
+        unique_by=lambda r: (r[0], r[1]),
+    ),
+    folded=st.dictionaries(st.sampled_from(["C", "D", "E"]), st.sampled_from(["A", "B"])),
+)
+def test_every_count_lands_once_with_its_survivor(rows, folded, framework):
+    usage = make_usage_rows(rows)
+    merged = survivor_usage(usage, audit(*folded.items()), framework.dedup)
+    # No folded account keeps a row; one row per survivor and product; counts preserved.
+    assert not merged["account_id"].isin(list(folded)).any()
+    assert not merged[["account_id", "product"]].astype(object).duplicated().any()
+    assert merged["logins_30d"].sum() == usage["logins_30d"].sum()
+    owner = usage["account_id"].map(lambda a: folded.get(a, a))
+    expected = usage.groupby(owner)["logins_30d"].sum()
+    assert merged.groupby("account_id")["logins_30d"].sum().to_dict() == expected.to_dict()
+
+
+def make_usage_rows(rows):
+    from segmentation_pipeline.core.products import conform_usage
+
+    return conform_usage(
+        pd.DataFrame(
+            [{"account_id": a, "product": p, "logins_30d": n} for a, p, n in rows],
+            columns=["account_id", "product", "logins_30d"],
+        )
+    )
