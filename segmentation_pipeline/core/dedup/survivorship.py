@@ -149,7 +149,10 @@ def merge_clusters(
     multi = sizes[labels[survivor_rows]] > 1
     for name in config.sum_fields:
         if name in frame:
-            _sum_over_clusters(survivors, frame, name, labels, order, multi, arr_tiers)
+            untrusted = _sum_over_clusters(survivors, frame, name, labels, order, multi, arr_tiers)
+            if name in filled_from:  # a value left null was not given by anyone
+                given = filled_from[name]
+                filled_from[name] = given[~np.isin(labels[given], untrusted)]
     return Merge(survivors, survivor_of, filled_from)
 
 
@@ -172,9 +175,10 @@ def _sum_over_clusters(
     order: np.ndarray,
     multi: np.ndarray,
     arr_tiers: Sequence[NamedBand],
-) -> None:
+) -> np.ndarray:
     """Each multi-account survivor's `name` becomes its cluster's total (the ARR tier
-    follows), or null with a reason when a member's value is unreadable."""
+    follows), or null with a reason when a member's value is unreadable; returns the
+    labels of those clusters."""
     n = len(frame)
     cluster = labels[survivors.index.to_numpy()]
     values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
@@ -199,7 +203,7 @@ def _sum_over_clusters(
         )
     reason_column = f"{name}_reason"
     if reason_column not in survivors:
-        return
+        return cluster[untrusted]
     reasons = survivors[reason_column].where(~multi | np.isnan(summed), None)
     if untrusted.any():
         own = culprit[untrusted] == survivors.index.to_numpy()[untrusted]
@@ -213,3 +217,4 @@ def _sum_over_clusters(
                 untrusted, pd.Series(raw, index=survivors.index[untrusted])
             )
     survivors[reason_column] = reasons
+    return cluster[untrusted]

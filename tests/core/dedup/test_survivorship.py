@@ -76,7 +76,7 @@ def test_singletons_survive_unchanged(cluster, framework):
 
 
 def merged_oldest_first(standardize, framework, arrs, labels):
-    """The survivors of records of Zentrix created a year apart (oldest first), by ARR."""
+    """The merge of records of Zentrix created a year apart (oldest first), by ARR."""
     accounts = standardize(
         [
             {"Name": f"Zentrix {i}", "CreatedDate": f"{2019 + i}-01-01", "ARR__c": arr}
@@ -84,7 +84,7 @@ def merged_oldest_first(standardize, framework, arrs, labels):
         ]
     )
     config = framework.dedup.model_copy(update={"survivorship": ["oldest"]})
-    return merge_clusters(accounts, np.array(labels), config, framework.arr_tiers).survivors
+    return merge_clusters(accounts, np.array(labels), config, framework.arr_tiers)
 
 
 def test_a_survivors_unreadable_arr_leaves_the_cluster_without_arr_and_with_the_reason(
@@ -92,19 +92,23 @@ def test_a_survivors_unreadable_arr_leaves_the_cluster_without_arr_and_with_the_
 ):
     # The survivor's ARR "1,2e5" cannot be read: the cluster's total is unknown, not the
     # duplicate's 2000 alone.
-    row = merged_oldest_first(standardize, framework, ["1,2e5", "2000"], [0, 0]).iloc[0]
+    merge = merged_oldest_first(standardize, framework, ["1,2e5", "2000"], [0, 0])
+    row = merge.survivors.iloc[0]
     assert np.isnan(row["arr"]) and pd.isna(row["arr_tier"])
     assert (row["arr_reason"], row["arr_raw"]) == ("unparseable", "1,2e5")
+    # the duplicate's 2000 filled nothing that stayed: the audit does not say it did
+    assert merge.filled_from["arr"].tolist() == []
 
 
 def test_a_duplicates_unreadable_arr_is_named_as_the_duplicates(standardize, framework):
-    row = merged_oldest_first(standardize, framework, ["2000", "∞", "500"], [0, 0, 0]).iloc[0]
+    merge = merged_oldest_first(standardize, framework, ["2000", "∞", "500"], [0, 0, 0])
+    row = merge.survivors.iloc[0]
     assert np.isnan(row["arr"])
     assert (row["arr_reason"], row["arr_raw"]) == ("duplicate_unparseable", "∞")
 
 
 def test_a_blank_arr_is_no_reason_to_distrust_the_sum(standardize, framework):
-    survivors = merged_oldest_first(standardize, framework, ["", "2000", "∞"], [0, 0, 2])
+    survivors = merged_oldest_first(standardize, framework, ["", "2000", "∞"], [0, 0, 2]).survivors
     together, alone = survivors.iloc[0], survivors.iloc[1]
     assert together["arr"] == 2000.0 and pd.isna(together["arr_reason"])
     # a single account keeps its own reason as before
