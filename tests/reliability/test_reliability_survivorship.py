@@ -87,13 +87,17 @@ def assert_survivors_carry_their_duplicates(night: Night, folder: Path, ids: dic
     ]
 
 
-def test_survivors_take_their_duplicates_usage_and_show_an_unreadable_arr(night, sample_crm):
+def test_survivors_take_their_duplicates_usage_and_show_an_unreadable_arr(
+    night, sample_crm, warehouse_url
+):
     ids = inject_duplicates(sample_crm)
-    first = night(sample_crm)
+    first = night(sample_crm, warehouse_url=warehouse_url)
     assert_survivors_carry_their_duplicates(first, sample_crm, ids)
+    audit = first.warehouse().read_table("account_merge_audit")
+    assert set(audit["account_id"]) >= {ids["usage_copy"], ids["dup_arr_copy"]}
 
     # The next night on the same input gives the same scores and segments.
-    second = night(sample_crm)
+    second = night(sample_crm, warehouse_url=warehouse_url)
     assert_survivors_carry_their_duplicates(second, sample_crm, ids)
     pd.testing.assert_frame_equal(second.value("account_scores"), first.value("account_scores"))
     columns = ["segment", "status", "unsegmented_reason", "composite_score"]
