@@ -5,7 +5,7 @@ generated export, and what it costs.
 
 Generates the sample CRM (`sample_data.generate_sample_crm`), standardizes and
 deduplicates it, then scores the survivors on the usage as exported (a duplicate's rows
-match no survivor) and on the usage given to survivors (`core.dedup.merged_usage`).
+match no survivor) and on the usage given to survivors (`core.merged_usage`).
 Prints the survivors scored "no usage data: median" either way, the segments that
 differ, the multi-account survivors left without ARR by an unreadable member, and the
 wall time of `survivor_usage`.
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from segmentation_pipeline.core.assignment import assign_segments  # noqa: E402
 from segmentation_pipeline.core.dedup import deduplicate  # noqa: E402
-from segmentation_pipeline.core.dedup.merged_usage import survivor_usage  # noqa: E402
+from segmentation_pipeline.core.merged_usage import survivor_usage  # noqa: E402
 from segmentation_pipeline.core.scoring import score_accounts, standardize_usage  # noqa: E402
 from segmentation_pipeline.core.standardize import standardize_accounts  # noqa: E402
 from segmentation_pipeline.framework import load_framework  # noqa: E402

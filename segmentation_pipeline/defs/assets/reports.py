@@ -28,8 +28,8 @@ from segmentation_pipeline.core.csm_views import (
     row_keys,
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
-from segmentation_pipeline.core.dedup.merged_usage import survivor_usage
 from segmentation_pipeline.core.docs import render_documents
+from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.reports import (
     ALL_DIMENSION,
     BOOK_INPUT_COLUMNS,

@@ -5,8 +5,8 @@ import pandas as pd
 
 from segmentation_pipeline.core.assignment import assign_segments
 from segmentation_pipeline.core.changes import with_assignment_hashes
-from segmentation_pipeline.core.dedup.merged_usage import survivor_usage
 from segmentation_pipeline.core.governance import segment_coverage, tier_distribution
+from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.overrides import override_report
 from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation_pipeline.core.dedup.merged_usage import survivor_usage
+from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.scoring import score_accounts
 
 AS_OF = pd.Timestamp("2026-11-01")

@@ -5,6 +5,9 @@ folded duplicate's rows would match no scored account and the survivor would be 
 "no usage: median". Each row is re-keyed to its survivor through the merge audit, and the
 rows of one survivor and product become one row by the framework's `dedup.merged_usage`
 rule, column by column: counts summed, features the larger, rates weighted by users.
+
+It runs at scoring, after dedup, and lives outside `core.dedup`: that package's code is
+part of the dedup and enrichment memos' keys, which a change here must not invalidate.
 """
 
 from __future__ import annotations
