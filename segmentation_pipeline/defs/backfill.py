@@ -2,9 +2,9 @@
 
 `rescore_job` selects `account_scores` and everything downstream of it except the
 quarterly review and the CRM write-back, so a backfill reads the stored
-`accounts_enriched` and `product_usage` partitions and never calls Salesforce or an
-enrichment vendor. (The write-back only runs for the open month; the nightly run
-writes the re-scored segments back.)
+`accounts_enriched`, `product_usage` and `account_merge_audit` partitions and never
+calls Salesforce or an enrichment vendor. (The write-back only runs for the open month;
+the nightly run writes the re-scored segments back.)
 """
 
 from collections.abc import Callable, Iterable

@@ -5,11 +5,15 @@ same domain, same phone, same city, same country) and loses points for conflicti
 evidence (two different domains, two different countries). Pairs at or above
 `match_threshold` are duplicates. See docs/data-preparation.md for the reasoning behind
 the default points.
+
+A survivor inherits its duplicates' signals: `sum_fields` of the account rows are summed,
+`latest_fields` take the cluster's latest date, and the usage rows of a duplicate (a
+separate feed keyed by its own Id) join the survivor's by `merged_usage`, column by column.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -18,6 +22,32 @@ from segmentation_pipeline.framework.section import Section
 SurvivorshipRule = Literal["crm_master", "most_complete", "oldest", "newest", "highest_arr"]
 ExclusiveField = Literal["domain", "phone_e164", "country_code"]
 SummableField = Literal["arr", "annual_revenue", "expansion_pipeline"]
+LatestField = Literal["contract_end_date"]
+UsageSignal = Literal[
+    "product_arr", "logins_30d", "active_users", "licensed_users", "features_adopted",
+    "features_available", "open_tickets", "nps", "onboarding_completion", "engagement_score",
+]  # fmt: skip
+
+
+class UsageRule(Section):
+    """How one usage column of the records of one company (and product) becomes one value:
+    `sum` (counts), `max` (a lower bound of a union, e.g. features adopted) or
+    `weighted_mean` by another usage column (rates: NPS weighted by active users). Records
+    without a positive weight count only when no record of the group has one (then the
+    plain mean)."""
+
+    how: Literal["sum", "max", "weighted_mean"]
+    weight: UsageSignal | None = None
+
+    @model_validator(mode="after")
+    def _weight_only_for_means(self) -> UsageRule:
+        if (self.how == "weighted_mean") != (self.weight is not None):
+            raise ValueError("weight: required by weighted_mean and only by it")
+        return self
+
+
+def _usage(how: str, weight: str | None = None) -> UsageRule:
+    return UsageRule(how=how, weight=weight)
 
 
 class NameBand(Section):
@@ -84,7 +114,29 @@ class DedupConfig(Section):
         "website", "industry", "employees", "annual_revenue", "arr", "country_code", "city",
         "phone_e164", "owner_id", "contract_end_date",
     ]  # fmt: skip
-    sum_fields: list[SummableField] = ["arr"]
+    sum_fields: list[SummableField] = Field(
+        default=["arr", "expansion_pipeline"],
+        description="Summed over a cluster into the survivor (each record's own ARR and open "
+        "pipeline). A member whose value is present but invalid makes the sum untrustworthy: "
+        "the survivor's value is then null with a reason (see docs/data-preparation.md).",
+    )
+    latest_fields: list[LatestField] = Field(
+        default=["contract_end_date"],
+        description="The cluster's latest date, as the Salesforce extract takes an account's "
+        "latest active contract.",
+    )
+    merged_usage: dict[UsageSignal, UsageRule] = {
+        "product_arr": _usage("sum"),
+        "logins_30d": _usage("sum"),
+        "active_users": _usage("sum"),
+        "licensed_users": _usage("sum"),
+        "open_tickets": _usage("sum"),
+        "features_adopted": _usage("max"),
+        "features_available": _usage("max"),
+        "nps": _usage("weighted_mean", "active_users"),
+        "onboarding_completion": _usage("weighted_mean", "licensed_users"),
+        "engagement_score": _usage("weighted_mean", "active_users"),
+    }
 
     @model_validator(mode="after")
     def _consistent(self) -> DedupConfig:
@@ -95,6 +147,9 @@ class DedupConfig(Section):
             raise ValueError("name_points: the last band must start at min_similarity 0")
         if len(set(self.survivorship)) != len(self.survivorship):
             raise ValueError("survivorship: each rule may be listed once")
+        unruled = [c for c in get_args(UsageSignal) if c not in self.merged_usage]
+        if unruled:
+            raise ValueError(f"merged_usage: no rule for {', '.join(unruled)}")
         return self
 
     def name_points_for(self, similarity: float) -> float:

@@ -1,8 +1,11 @@
+from typing import get_args
+
 import pytest
 import yaml
 
+from segmentation_pipeline.core.products import USAGE_COLUMNS
 from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH, FrameworkError, parse_framework
-from segmentation_pipeline.framework.dedup import DedupConfig
+from segmentation_pipeline.framework.dedup import DedupConfig, UsageSignal
 
 
 def framework_with(**section) -> dict:
@@ -39,8 +42,23 @@ def test_name_points_pick_the_first_band_reached():
         ({"exclusive_fields": ["owner_id"]}, "dedup.exclusive_fields.0"),
         ({"domain": {"agree": 5, "conflict": 2}}, "dedup.domain.conflict"),
         ({"window": 0}, "dedup.window"),
+        ({"merged_usage": {"nps": {"how": "weighted_mean"}}}, "required by weighted_mean"),
+        ({"merged_usage": {"nps": {"how": "sum", "weight": "active_users"}}}, "only by it"),
+        ({"merged_usage": {"nps": {"how": "median"}}}, "dedup.merged_usage.nps.how"),
+        ({"latest_fields": ["created_date"]}, "dedup.latest_fields.0"),
     ],
 )
 def test_bad_sections_are_rejected_naming_the_field(section, message):
     with pytest.raises(FrameworkError, match=message):
         parse_framework(framework_with(**section))
+
+
+def test_a_merged_usage_without_a_rule_for_every_usage_column_is_rejected():
+    rules = DedupConfig().model_dump()["merged_usage"]
+    del rules["open_tickets"]
+    with pytest.raises(FrameworkError, match="merged_usage: no rule for open_tickets"):
+        parse_framework(framework_with(merged_usage=rules))
+
+
+def test_merged_usage_rules_name_exactly_the_numeric_usage_columns():
+    assert set(get_args(UsageSignal)) == set(USAGE_COLUMNS) - {"account_id", "product"}

@@ -5,7 +5,14 @@ The survivor is the first account of its cluster under the configured rules, in 
 newest: created / last-modified date; highest_arr), then input order. Its blank fields
 are then filled field group by field group (a domain with its website, an employee count
 with its raw text, reason and size band) from the best-ranked account that has them,
-and the `sum_fields` (ARR by default) become the cluster's total.
+`latest_fields` (the contract end date) take the cluster's latest value, and the
+`sum_fields` (ARR and open pipeline by default) become the cluster's total.
+
+A sum is only as good as its parts: when a member's value is present but unreadable (ARR
+`1,2e5`: a reason other than `missing`), the survivor's value is null with that reason
+(`unparseable`, or `duplicate_unparseable` when it is a duplicate's), its raw text the
+offending one, so the account ends Unsegmented with `invalid_arr:...` instead of being
+scored on a silently smaller total.
 """
 
 from __future__ import annotations
@@ -118,6 +125,11 @@ def merge_clusters(
         if anchor not in frame or not len(order):
             continue
         candidates = order[has_value(frame, anchor)[order]]
+        if anchor in config.latest_fields:
+            latest = -_instant(frame[anchor].take(candidates))
+            candidates = candidates[
+                np.lexsort((np.arange(len(candidates)), latest, labels[candidates]))
+            ]
         found, first = np.unique(labels[candidates], return_index=True)
         source, target = candidates[first], survivor_by_label[found]
         moved = source != target
@@ -134,23 +146,75 @@ def merge_clusters(
     )
     survivors.index = survivor_rows
 
-    cluster = labels[survivor_rows]
-    multi = sizes[cluster] > 1
+    multi = sizes[labels[survivor_rows]] > 1
     for name in config.sum_fields:
-        if name not in frame:
-            continue
-        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
-        known = ~np.isnan(values)
-        totals = np.bincount(labels[known], weights=values[known], minlength=n)
-        counts = np.bincount(labels[known], minlength=n)
-        summed = np.where(counts[cluster] > 0, totals[cluster], np.nan)
-        survivors[name] = np.where(multi, summed, survivors[name].to_numpy(dtype=float))
-        if name == "arr" and "arr_tier" in survivors:
-            survivors["arr_tier"] = survivors["arr_tier"].where(
-                ~multi, band_names(survivors["arr"], arr_tiers)
-            )
-            if "arr_reason" in survivors:
-                survivors["arr_reason"] = survivors["arr_reason"].where(
-                    ~multi | np.isnan(summed), None
-                )
+        if name in frame:
+            untrusted = _sum_over_clusters(survivors, frame, name, labels, order, multi, arr_tiers)
+            if name in filled_from:  # a value left null was not given by anyone
+                given = filled_from[name]
+                filled_from[name] = given[~np.isin(labels[given], untrusted)]
     return Merge(survivors, survivor_of, filled_from)
+
+
+DUPLICATE_REASON = "duplicate_{}"  # a duplicate's unreadable value, as the survivor's reason
+
+
+def invalid_values(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Per account: is its value of `name` present but unreadable (a reason, not missing)."""
+    reasons = frame.get(f"{name}_reason")
+    if reasons is None:
+        return np.zeros(len(frame), dtype=bool)
+    return (reasons.notna() & reasons.ne("missing")).to_numpy()
+
+
+def _sum_over_clusters(
+    survivors: pd.DataFrame,
+    frame: pd.DataFrame,
+    name: str,
+    labels: np.ndarray,
+    order: np.ndarray,
+    multi: np.ndarray,
+    arr_tiers: Sequence[NamedBand],
+) -> np.ndarray:
+    """Each multi-account survivor's `name` becomes its cluster's total (the ARR tier
+    follows), or null with a reason when a member's value is unreadable; returns the
+    labels of those clusters."""
+    n = len(frame)
+    cluster = labels[survivors.index.to_numpy()]
+    values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    known = ~np.isnan(values)
+    totals = np.bincount(labels[known], weights=values[known], minlength=n)
+    counts = np.bincount(labels[known], minlength=n)
+    summed = np.where(counts[cluster] > 0, totals[cluster], np.nan)
+
+    # The first unreadable member of each cluster, the survivor's own first.
+    bad = order[invalid_values(frame, name)[order]]
+    bad_labels, first = np.unique(labels[bad], return_index=True)
+    culprit = np.full(n, -1, dtype=np.int64)
+    culprit[bad_labels] = bad[first]
+    culprit = np.where(multi, culprit[cluster], -1)
+    untrusted = culprit >= 0
+    summed[untrusted] = np.nan
+
+    survivors[name] = np.where(multi, summed, survivors[name].to_numpy(dtype=float))
+    if name == "arr" and "arr_tier" in survivors:
+        survivors["arr_tier"] = survivors["arr_tier"].where(
+            ~multi, band_names(survivors["arr"], arr_tiers)
+        )
+    reason_column = f"{name}_reason"
+    if reason_column not in survivors:
+        return cluster[untrusted]
+    reasons = survivors[reason_column].where(~multi | np.isnan(summed), None)
+    if untrusted.any():
+        own = culprit[untrusted] == survivors.index.to_numpy()[untrusted]
+        why = frame[reason_column].to_numpy(dtype=object)[culprit[untrusted]]
+        why = np.where(own, why, [DUPLICATE_REASON.format(w) for w in why])
+        reasons = reasons.mask(untrusted, pd.Series(why, index=survivors.index[untrusted]))
+        raw_column = f"{name}_raw"
+        if raw_column in survivors:
+            raw = frame[raw_column].to_numpy(dtype=object)[culprit[untrusted]]
+            survivors[raw_column] = survivors[raw_column].mask(
+                untrusted, pd.Series(raw, index=survivors.index[untrusted])
+            )
+    survivors[reason_column] = reasons
+    return cluster[untrusted]

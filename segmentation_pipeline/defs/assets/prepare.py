@@ -117,7 +117,8 @@ def accounts_standardized(
         "accounts_deduplicated": dg.AssetOut(
             kinds={"pandas"},
             description="One survivor row per real-world company: blanks filled from its "
-            "duplicates, ARR summed, duplicate_count set.",
+            "duplicates, ARR and open pipeline summed (null with a reason when a member's "
+            "ARR is unreadable), duplicate_count set.",
         ),
         "account_merge_audit": dg.AssetOut(
             kinds={"pandas"},

@@ -29,6 +29,7 @@ from segmentation_pipeline.core.csm_views import (
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.docs import render_documents
+from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.reports import (
     ALL_DIMENSION,
     BOOK_INPUT_COLUMNS,
@@ -232,14 +233,13 @@ def segment_health_report(
     context: dg.AssetExecutionContext,
     segment_assignments: pd.DataFrame,
     product_usage: pd.DataFrame,
+    account_merge_audit: pd.DataFrame,
     framework: FrameworkResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    table = health_by_segment(
-        segment_assignments,
-        standardize_usage(product_usage),
-        framework.load().reporting.breakdowns,
-    )
+    fw = framework.load()
+    usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
+    table = health_by_segment(segment_assignments, usage, fw.reporting.breakdowns)
     return dg.MaterializeResult(metadata=_store(context, warehouse, "report_segment_health", table))
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 from segmentation_pipeline.core.assignment import assign_segments
 from segmentation_pipeline.core.changes import with_assignment_hashes
 from segmentation_pipeline.core.governance import segment_coverage, tier_distribution
+from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.overrides import override_report
 from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
@@ -24,17 +25,19 @@ from segmentation_pipeline.io.segment_store import SegmentStore
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,
     description="Firmographic, behavioral and value rubric points, the 1-5 scores and the "
-    "weighted composite.",
+    "weighted composite. A merged duplicate's usage counts for its survivor.",
 )
 def account_scores(
     context: dg.AssetExecutionContext,
     accounts_enriched: pd.DataFrame,
     product_usage: pd.DataFrame,
+    account_merge_audit: pd.DataFrame,
     framework: FrameworkResource,
 ) -> dg.MaterializeResult:
     fw = framework.load()
     as_of = as_of_for_partition(context.partition_key)
-    scores = score_accounts(accounts_enriched, standardize_usage(product_usage), fw, as_of)
+    usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
+    scores = score_accounts(accounts_enriched, usage, fw, as_of)
     metadata = frame_metadata(
         scores,
         ["account_id", "firmographic_score", "behavioral_score", "value_score", "composite_score"],

@@ -1,0 +1,88 @@
+"""Usage of merged duplicates, given to their survivors.
+
+The usage export (and Salesforce's open cases) is keyed by the CRM record's own Id, so a
+folded duplicate's rows would match no scored account and the survivor would be scored
+"no usage: median". Each row is re-keyed to its survivor through the merge audit, and the
+rows of one survivor and product become one row by the framework's `dedup.merged_usage`
+rule, column by column: counts summed, features the larger, rates weighted by users.
+
+It runs at scoring, after dedup, and lives outside `core.dedup`: that package's code is
+part of the dedup and enrichment memos' keys, which a change here must not invalidate.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.columns import AccountIndex
+
+if TYPE_CHECKING:
+    from segmentation_pipeline.framework.dedup import DedupConfig, UsageRule
+
+
+def _weighted_mean(values: pd.Series, weights: pd.Series, groups: np.ndarray) -> pd.Series:
+    """Per group: the mean of the values weighted by a positive weight; a group with no
+    positively weighted value takes the plain mean of its values."""
+    w = weights.to_numpy(dtype=float)
+    v = values.to_numpy(dtype=float)
+    counted = ~np.isnan(v) & (w > 0)
+    frame = pd.DataFrame(
+        {"vw": np.where(counted, v * w, np.nan), "w": np.where(counted, w, np.nan), "v": v}
+    )
+    sums = frame.groupby(groups, sort=True).agg({"vw": "sum", "w": "sum", "v": "mean"})
+    return (sums["vw"] / sums["w"].where(sums["w"] > 0)).fillna(sums["v"])
+
+
+def _combine(column: pd.Series, rule: UsageRule, rows: pd.DataFrame, groups: np.ndarray):
+    if rule.how == "sum":
+        return column.groupby(groups, sort=True).sum(min_count=1)
+    if rule.how == "max":
+        return column.groupby(groups, sort=True).max()
+    return _weighted_mean(column, rows[rule.weight], groups)
+
+
+def survivor_usage(usage: pd.DataFrame, audit: pd.DataFrame, config: DedupConfig) -> pd.DataFrame:
+    """The standardized usage rows with each merged duplicate's rows given to its survivor
+    (`audit`: account_id -> survivor_id), one row per survivor and product.
+
+    Rows of accounts that were neither merged nor a survivor pass through unchanged; the
+    order is kept, a combined row taking the place of its group's first."""
+    if usage.empty or audit.empty:
+        return usage
+    m = len(audit)
+    ids = pd.concat([audit["account_id"], audit["survivor_id"]], ignore_index=True)
+    index = AccountIndex(ids)
+    canonical = index.find(audit["survivor_id"])  # each survivor's first place in `ids`
+    survivor_at = np.concatenate([canonical, canonical])
+    at = index.find(usage["account_id"])
+    involved = np.flatnonzero(at >= 0)  # rows of a folded account or of a survivor
+    moved = involved[at[involved] < m]
+    if not len(moved):
+        return usage
+    survivor = survivor_at[at[involved]]
+    account_id = usage["account_id"].copy()
+    account_id.iloc[moved] = ids.take(survivor_at[at[moved]]).to_numpy(dtype=object)
+    usage = usage.assign(account_id=account_id).reset_index(drop=True)
+
+    product, _ = pd.factorize(usage["product"].take(involved), use_na_sentinel=True)
+    groups, _ = pd.factorize(survivor * (int(product.max(initial=0)) + 2) + product + 1)
+    sizes = np.bincount(groups)
+    together = sizes[groups] > 1
+    if not together.any():
+        return usage
+    shared = involved[together]
+    groups, _ = pd.factorize(groups[together])
+    rows = usage.take(shared)
+    first = pd.Series(shared).groupby(groups, sort=True).min().to_numpy()
+    for name, rule in config.merged_usage.items():
+        if name in rows:
+            column = usage[name].copy()
+            column.iloc[first] = _combine(rows[name], rule, rows, groups).to_numpy()
+            usage[name] = column
+    keep = np.ones(len(usage), dtype=bool)
+    keep[shared] = False
+    keep[first] = True
+    return usage.take(np.flatnonzero(keep)).reset_index(drop=True)
