@@ -22,7 +22,6 @@ from segmentation_pipeline.io.salesforce import (
     SalesforceClient,
     SalesforceSettings,
 )
-from segmentation_pipeline.io.salesforce.mirror import AccountMirror, refresh_accounts
 from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSync, SyncReport
 from segmentation_pipeline.io.salesforce.sync import SyncSettings as _SyncSettings
 from segmentation_pipeline.io.salesforce.sync_log import append_sync_log, last_run_failures
@@ -96,39 +95,49 @@ def salesforce_resource_from_env(environ: dict[str, str] | None = None) -> Sales
 
 
 class SalesforceCrmResource(CrmResource):
-    """`crm_accounts` from Salesforce: incremental by SystemModstamp through a warehouse
-    mirror (`full_refresh` re-reads everything); usage from `usage_folder`'s
-    product_usage.csv, with open Salesforce cases as the ticket count."""
+    """`crm_accounts` from Salesforce: incremental by SystemModstamp after the stored
+    high-water mark; a full read of every account (so accounts purged from the org leave
+    the snapshot) when `crm_accounts` asks for one (first run, each new month, its
+    `full_refresh`) or when this resource's `full_refresh` is set. Usage from
+    `usage_folder`'s product_usage.csv, with open Salesforce cases as the ticket count."""
 
     salesforce: SalesforceResource
-    warehouse: WarehouseResource
     full_refresh: bool = False
     derive_signals: bool = True
     usage_folder: str = ""
     account_fields: dict[str, str] = {c: c for c in RAW_ACCOUNT_COLUMNS}
+    future_timestamp_tolerance_minutes: float = 5.0
+    """A SystemModstamp this far past the org's clock never moves the high-water mark."""
 
     def _source(self) -> SalesforceAccountSource:
         settings = ExtractSettings(
             account_fields=dict(self.account_fields),
             derive_signals=self.derive_signals,
             bulk_query_threshold=self.salesforce.bulk_query_threshold,
+            future_tolerance_seconds=self.future_timestamp_tolerance_minutes * 60,
         )
         return SalesforceAccountSource(self.salesforce.client(), settings)
 
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
         source = self._source()
-        if since is not None:
-            delta = source.read_accounts(since)
-            return AccountExtract(delta.accounts, delta.deleted_ids, delta.high_water_mark, False)
-        mirror = AccountMirror(self.warehouse.client().engine)
-        extract, fetched = refresh_accounts(source, mirror, self.full_refresh)
-        dg.get_dagster_logger().info(
-            "Salesforce: fetched %d changed account rows, %d deleted, %d API calls",
-            fetched,
-            len(extract.deleted_ids),
+        full = since is None or self.full_refresh
+        delta = source.read_accounts(None if full else since)
+        logger = dg.get_dagster_logger()
+        logger.info(
+            "Salesforce %s read: %d account rows, %d deleted, %d API calls",
+            "full" if full else "incremental",
+            len(delta.accounts),
+            len(delta.deleted_ids),
             source.client.usage.calls,
         )
-        return extract
+        if delta.future_stamps:
+            logger.warning(
+                "Salesforce: %d account(s) carry a SystemModstamp beyond the org's clock "
+                "+ %s min; they did not move the high-water mark",
+                delta.future_stamps,
+                self.future_timestamp_tolerance_minutes,
+            )
+        return AccountExtract(delta.accounts, delta.deleted_ids, delta.high_water_mark, full)
 
     def read_usage(self) -> pd.DataFrame:
         if self.usage_folder:
