@@ -177,6 +177,7 @@ def sync_metadata(report: SyncReport, previous_failures: pd.DataFrame) -> dict:
         "succeeded": report.succeeded,
         "failed": report.failed,
         "not_sent": report.not_sent,
+        "unknown": report.unknown,
         "skipped_override": report.skipped_override,
         "unchanged": report.unchanged,
         "api_calls": report.api_calls,
