@@ -604,13 +604,6 @@ class SalesforceApi:
             return _error(404, "NOT_FOUND", "Job not found")
         tail = parts[1] if len(parts) > 1 else ""
         if not tail and method == "GET":
-            with self._lock:
-                forbidden = self.faults.forbid_next_ingest_polls > 0
-                if forbidden:
-                    self.faults.forbid_next_ingest_polls -= 1
-            if forbidden:
-                code = self.faults.forbidden_poll_code
-                return _error(403, code, f"{code}: the poll was refused")
             if job["state"] in ("UploadComplete", "InProgress"):
                 job["_polls"] += 1
                 done = job["_polls"] >= self.bulk_polls_before_complete
