@@ -11,7 +11,11 @@ from datetime import UTC, datetime
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.crm_sync import DEFAULT_FIELD_MAP, DEFAULT_UPDATED_AT_FIELD
+from segmentation_pipeline.core.crm_sync import (
+    DEFAULT_FIELD_MAP,
+    DEFAULT_UPDATED_AT_FIELD,
+    WriteBackEcho,
+)
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import CrmResource, WarehouseResource
@@ -138,6 +142,15 @@ class SalesforceCrmResource(CrmResource):
                 self.future_timestamp_tolerance_minutes,
             )
         return AccountExtract(delta.accounts, delta.deleted_ids, delta.high_water_mark, full)
+
+    def write_back_echo(self) -> WriteBackEcho:
+        """The extract columns `crm_segment_sync` writes (e.g. Customer_Tier__c from the
+        segment): their change the next night is the pipeline's own, unless the account
+        is under a manual override."""
+        written = {*self.salesforce.segment_field_map.values(), self.salesforce.updated_at_field}
+        fields = tuple(c for c, name in self.account_fields.items() if name in written)
+        override = "Segment_Override__c" if "Segment_Override__c" in self.account_fields else None
+        return WriteBackEcho(fields=fields, manual_flag=override)
 
     def read_usage(self) -> pd.DataFrame:
         if self.usage_folder:

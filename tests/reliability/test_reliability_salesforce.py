@@ -52,15 +52,21 @@ class SalesforceNight:
 
 
 @pytest.fixture
-def sample_org(salesforce_server):
-    """The bundled sample's 1,500 accounts, imported into the local org."""
-    export = pd.read_csv(f"{SAMPLE_CRM_FOLDER}/accounts.csv", dtype=str, keep_default_na=False)
+def crm_folder() -> str:
+    """Where the accounts imported into the org, the usage and the firmographics come from."""
+    return SAMPLE_CRM_FOLDER
+
+
+@pytest.fixture
+def sample_org(salesforce_server, crm_folder):
+    """The folder's accounts (the bundled sample's 1,500), imported into the local org."""
+    export = pd.read_csv(f"{crm_folder}/accounts.csv", dtype=str, keep_default_na=False)
     salesforce_server.org.load_export("Account", export.to_dict("records"))
     return salesforce_server
 
 
 @pytest.fixture
-def salesforce_night(sample_org, tmp_path: Path) -> Callable[..., SalesforceNight]:
+def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., SalesforceNight]:
     """salesforce_night(month=OPEN_MONTH, write_back=False, extract=None, **salesforce)."""
     state = tmp_path / "state"
     state.mkdir()
@@ -88,13 +94,11 @@ def salesforce_night(sample_org, tmp_path: Path) -> Callable[..., SalesforceNigh
             | {
                 "warehouse": WarehouseResource(url=url),
                 "salesforce": salesforce,
-                "crm": SalesforceCrmResource(salesforce=salesforce, usage_folder=SAMPLE_CRM_FOLDER),
+                "crm": SalesforceCrmResource(salesforce=salesforce, usage_folder=crm_folder),
                 "framework": FrameworkResource(),
                 "snapshots": SnapshotStoreResource(base_dir=str(state / "snapshots")),
                 "io_manager": FrameFilesystemIOManager(base_dir=str(state / "outputs")),
-                "firmographics": FirmographicsResource(
-                    path=f"{SAMPLE_CRM_FOLDER}/firmographics.csv"
-                ),
+                "firmographics": FirmographicsResource(path=f"{crm_folder}/firmographics.csv"),
             },
         )
         # Nights in a test are seconds apart: without an overlap, a missed record stays
@@ -174,3 +178,41 @@ def test_full_refresh_reads_every_account_and_drops_the_purged(salesforce_night,
     # Every Id came back from a query without a SystemModstamp condition.
     assert sample_org.api.records_served("/query", "FROM Account") >= 1499
     assert sample_org.api.records_served("/query", "FROM Account WHERE SystemModstamp") == 0
+
+
+# --- the pipeline's own write-back ------------------------------------------------------
+def test_our_own_write_back_is_no_change_the_next_night(salesforce_night, sample_org):
+    first = salesforce_night(write_back=True, bulk_write_threshold=100)
+    written = first.metadata("crm_segment_sync")
+    assert written["succeeded"] > 0 and written["unknown"] == 0
+
+    second = salesforce_night(write_back=True, bulk_write_threshold=100)
+    extract = second.metadata("crm_accounts")
+    # Every written account came back (its SystemModstamp moved), as our own echo.
+    assert extract["own_write_back_accounts"] > 0
+    assert extract["updated_accounts"] == 0
+    scores = first.value("account_scores").set_index("account_id")
+    again = second.value("account_scores").set_index("account_id").reindex(scores.index)
+    pd.testing.assert_series_equal(scores["composite_score"], again["composite_score"])
+    segments = first.value("segment_assignments").set_index("account_id")["segment"]
+    assert (
+        second.value("segment_assignments")
+        .set_index("account_id")["segment"]
+        .reindex(segments.index)
+        .equals(segments)
+    )
+    assert second.metadata("crm_segment_sync")["changed"] == 0
+
+
+def test_a_tier_typed_under_a_manual_override_is_an_edit(salesforce_night, sample_org):
+    first = salesforce_night(write_back=True, bulk_write_threshold=100)
+    account = first.value("crm_accounts")["Id"].iloc[5]
+    sample_org.org.touch(
+        "Account", account, {"Segment_Override__c": True, "Customer_Tier__c": "Tier 1"}
+    )
+    salesforce_night(write_back=True, bulk_write_threshold=100)
+    sample_org.org.touch("Account", account, {"Customer_Tier__c": "Tier 3"})
+    third = salesforce_night(write_back=True, bulk_write_threshold=100)
+    assert third.metadata("crm_accounts")["updated_accounts"] == 1
+    assigned = third.value("segment_assignments").set_index("account_id").loc[account]
+    assert (assigned["status"], assigned["segment"]) == ("overridden", "Tier 3")

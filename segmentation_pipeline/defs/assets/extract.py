@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
-from segmentation_pipeline.core.changes import merge_extract
+from segmentation_pipeline.core.changes import ROW_HASH, merge_extract
 from segmentation_pipeline.core.clock import as_utc
+from segmentation_pipeline.core.crm_sync import echoed_write_backs
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
@@ -90,6 +91,9 @@ def crm_accounts(
         deleted_ids=extract.deleted_ids,
         ignore=BOOKKEEPING_FIELDS,
     )
+    # The pipeline's own write-back coming back is no edit (it moved no input of a score).
+    echo, ignored = crm.write_back_echo(), (*BOOKKEEPING_FIELDS, ROW_HASH)
+    echoed = echoed_write_backs(previous, snapshot, changes.updated, "Id", echo, ignored)
     # The mark never moves back, even when only records inside the overlap came back.
     marks = [as_utc(m) for m in (extract.high_water_mark, mark_before) if m is not None]
     mark = max(marks) if marks else None
@@ -117,7 +121,7 @@ def crm_accounts(
         source,
         len(extract.accounts),
         len(changes.new),
-        len(changes.updated),
+        len(changes.updated) - len(echoed),
         len(changes.deleted),
         changes.unchanged,
     )
@@ -128,7 +132,8 @@ def crm_accounts(
             "full_refresh_reason": reason or "",
             "rows_read_from_crm": len(extract.accounts),
             "new_accounts": len(changes.new),
-            "updated_accounts": len(changes.updated),
+            "updated_accounts": len(changes.updated) - len(echoed),
+            "own_write_back_accounts": len(echoed),
             "deleted_accounts": len(changes.deleted),
             "unchanged_accounts_read": changes.unchanged,
             "changed_share": dg.MetadataValue.float(

@@ -141,7 +141,10 @@ class SalesforceAccountSource:
         if self.settings.derive_signals:
             raw = self._with_signals(raw)
         ordered = [c for c in RAW_ACCOUNT_COLUMNS if c in raw.columns]
-        raw = raw[ordered + [c for c in raw.columns if c not in ordered]].reset_index(drop=True)
+        raw = raw[ordered + [c for c in raw.columns if c not in ordered]]
+        # A stable order (by Id), whatever order the org answered in: downstream
+        # tie-breaks (e.g. dedup's survivor choice) must not depend on fetch order.
+        raw = raw.sort_values("Id", kind="stable").reset_index(drop=True)
         raw = raw.map(_as_text).astype(object)
         return SalesforceExtract(
             accounts=raw,
