@@ -67,7 +67,8 @@ def sample_org(salesforce_server, crm_folder):
 
 @pytest.fixture
 def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., SalesforceNight]:
-    """salesforce_night(month=OPEN_MONTH, write_back=False, extract=None, **salesforce)."""
+    """salesforce_night(month=OPEN_MONTH, write_back=False, extract=None,
+    expect_success=True, **salesforce resource settings)."""
     state = tmp_path / "state"
     state.mkdir()
     url = f"sqlite:///{state / 'warehouse.sqlite'}"
@@ -77,6 +78,7 @@ def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., Sa
         month: str = OPEN_MONTH,
         write_back: bool = False,
         extract: dict | None = None,
+        expect_success: bool = True,
         **salesforce_settings,
     ) -> SalesforceNight:
         import segmentation_pipeline.definitions as location
@@ -110,7 +112,7 @@ def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., Sa
             run_config={"ops": {"crm_accounts": {"config": config}}},
             raise_on_error=False,
         )
-        assert result.success, [
+        assert result.success == expect_success, [
             e.step_failure_data.error.message for e in result.all_events if e.is_step_failure
         ]
         return SalesforceNight(result, url)
@@ -178,6 +180,23 @@ def test_full_refresh_reads_every_account_and_drops_the_purged(salesforce_night,
     # Every Id came back from a query without a SystemModstamp condition.
     assert sample_org.api.records_served("/query", "FROM Account") >= 1499
     assert sample_org.api.records_served("/query", "FROM Account WHERE SystemModstamp") == 0
+
+
+# --- a Bulk poll refused ---------------------------------------------------------------
+def test_a_refused_bulk_poll_never_claims_rows_were_not_sent(salesforce_night, sample_org):
+    sample_org.faults.forbid_next_ingest_polls = 1000
+    first = salesforce_night(write_back=True, bulk_write_threshold=100, expect_success=False)
+    log = first.warehouse().read_table("crm_sync_log")
+    written = log[log["outcome"] != "skipped_override"]
+    assert len(written) > 0
+    assert set(written["outcome"]) == {"unknown"}
+    assert written["bulk_job_id"].notna().all()
+    # Salesforce did apply the job: the next night's diff finds nothing left to send.
+    sample_org.faults.forbid_next_ingest_polls = 0
+    second = salesforce_night(write_back=True, bulk_write_threshold=100)
+    sync = second.metadata("crm_segment_sync")
+    assert (sync["changed"], sync["not_sent"], sync["unknown"]) == (0, 0, 0)
+    assert sync["retried_from_last_run"] == 0
 
 
 # --- the pipeline's own write-back ------------------------------------------------------
