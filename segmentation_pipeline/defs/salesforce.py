@@ -6,11 +6,12 @@ and asset metadata.
 """
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.crm_sync import (
     DEFAULT_FIELD_MAP,
     DEFAULT_UPDATED_AT_FIELD,
@@ -238,7 +239,7 @@ def crm_segment_sync(
     report = SegmentSync(salesforce.client(), salesforce.sync_settings()).run(
         segment_assignments, dry_run=config.dry_run
     )
-    append_sync_log(engine, report.log, context.run.run_id, datetime.now(UTC), config.dry_run)
+    append_sync_log(engine, report.log, context.run.run_id, utc_now(), config.dry_run)
     metadata = sync_metadata(report, previous)
     if report.stopped and not report.stopped_by_quota:
         raise dg.Failure(description=report.stopped, metadata=metadata)

@@ -13,12 +13,13 @@ written twice: a row that reached the org no longer differs next time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.crm_sync import (
     DEFAULT_FIELD_MAP,
     DEFAULT_UPDATED_AT_FIELD,
@@ -120,7 +121,7 @@ class SegmentSync:
         calls_before = self.client.usage.calls
         self._stop: tuple[str, bool] | None = None
         try:
-            plan = self.plan(assignments, now or datetime.now(UTC))
+            plan = self.plan(assignments, now or utc_now())
         except ApiQuotaReached as exc:
             # Nothing read, nothing planned: end cleanly, the next run starts over.
             self._stopped_by(exc)
