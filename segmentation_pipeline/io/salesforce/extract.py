@@ -100,12 +100,12 @@ class SalesforceAccountSource:
     def read_accounts(self, since: datetime | None = None) -> SalesforceExtract:
         """Accounts modified after `since` (all when None), deletions and the new mark.
 
-        The mark is the Account query's own latest `SystemModstamp` (one `queryAll`, which
-        lists the deleted accounts too): stamps of records read after it (related records,
-        accounts re-read by Id) never move it, or an Account saved while those later reads
-        ran would lie behind the mark unread. A stamp
-        beyond the org's clock at the query's start plus `future_tolerance_seconds` (a
-        9999-12-31 typed in by an import) never moves it either."""
+        The mark comes from the Account query alone (one `queryAll`, which lists the
+        deleted accounts too; see `_mark`): stamps of records read after it (related
+        records, accounts re-read by Id) never move it, or an Account saved while those
+        later reads ran would lie behind the mark unread. A stamp beyond the org's clock
+        plus `future_tolerance_seconds` (a 9999-12-31 typed in by an import) never moves
+        it either."""
         calls_before = self.client.usage.calls
         self.reader.used_bulk = False
         columns = self._account_columns()
