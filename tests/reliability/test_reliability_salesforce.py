@@ -127,16 +127,16 @@ def test_an_account_edited_during_a_slow_extraction_is_read_the_next_night(
     salesforce_night()
     org = sample_org.org
     edited, other = sorted(org.tables["Account"].records)[20:22]
-    opportunity_queried = org.run_query
+    run_query = org.run_query
 
     def slow(soql: str, include_deleted: bool):
         # While the related records are read, long after the Account query: a user saves
         # an Account, then an Opportunity changes later still.
         if "FROM Opportunity" in soql and "SystemModstamp >" in soql:
-            monkeypatch.setattr(org, "run_query", opportunity_queried)
+            monkeypatch.setattr(org, "run_query", run_query)
             org.touch("Account", edited, {"Name": "Edited During Extraction"})
             org.insert("Opportunity", {"AccountId": other, "Amount": 100.0, "IsClosed": True})
-        return opportunity_queried(soql, include_deleted)
+        return run_query(soql, include_deleted)
 
     monkeypatch.setattr(org, "run_query", slow)
     second = salesforce_night()
