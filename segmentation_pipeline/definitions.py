@@ -41,9 +41,7 @@ def default_resources() -> dict:
     crm = FileCrmResource(folder=crm_folder)
     if os.environ.get("SEGMENTATION_CRM") == "salesforce":
         usage_folder = os.environ.get("SEGMENTATION_USAGE_FOLDER", "")
-        crm = SalesforceCrmResource(
-            salesforce=salesforce, warehouse=warehouse, usage_folder=usage_folder
-        )
+        crm = SalesforceCrmResource(salesforce=salesforce, usage_folder=usage_folder)
     return {
         "io_manager": FrameFilesystemIOManager(),
         "framework": FrameworkResource(path=os.environ.get("SEGMENTATION_FRAMEWORK", "")),

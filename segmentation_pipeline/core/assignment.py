@@ -10,11 +10,12 @@ tier differs from its current one keeps the current tier until the move is appro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.columns import (
     distinct_format,
     is_in,
@@ -179,7 +180,7 @@ def assign_segments(
     `state` is what earlier runs left (transition queue, decisions, open history rows);
     without it every account is assigned as on a first run with no queue."""
     state = state or PriorState.empty()
-    as_of = as_of or datetime.now(UTC)
+    as_of = as_of or utc_now()
     held = hold_conflicts(accounts, conflict_rows(accounts), framework)
     frame = pd.concat(
         [held.accounts, scores.drop(columns=[c for c in scores if c in accounts])], axis=1

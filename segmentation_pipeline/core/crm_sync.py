@@ -239,3 +239,38 @@ def chunked(records: list[dict[str, Any]], size: int = 200) -> list[list[dict[st
 def changes_text(changes: Mapping[str, list[Any]]) -> str:
     """A stable JSON rendering of {field: [old, new]} for the sync log."""
     return json.dumps(dict(changes), sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class WriteBackEcho:
+    """How the pipeline's own write-back looks when the CRM hands it back: the raw
+    columns it writes, and the flag under which those columns are a person's input
+    instead (a manual override is never written, so its tier is always someone's edit)."""
+
+    fields: tuple[str, ...]
+    manual_flag: str | None = None
+
+
+def echoed_write_backs(
+    previous: pd.DataFrame | None,
+    current: pd.DataFrame,
+    ids: list[str],
+    key: str,
+    echo: WriteBackEcho,
+    ignore: tuple[str, ...] = (),
+) -> list[str]:
+    """Of the records `ids` that changed between two extracts, those whose only change
+    is in the pipeline's own write-back fields (and not under a manual override): the
+    next night's echo of the last write-back, not an edit in the CRM."""
+    if previous is None or not ids or not echo.fields:
+        return []
+    before = previous.drop_duplicates(key).set_index(key).reindex(ids)
+    after = current.drop_duplicates(key).set_index(key).reindex(ids)
+    skip = {*echo.fields, *ignore}
+    compared = [c for c in after.columns if c in before.columns and c not in skip]
+    same = (before[compared].isna() & after[compared].isna()) | before[compared].eq(after[compared])
+    own = same.all(axis=1)
+    if echo.manual_flag and echo.manual_flag in after:
+        manual = after[echo.manual_flag].astype(str).str.strip().str.lower().isin(["true", "1"])
+        own &= ~manual
+    return own[own].index.tolist()

@@ -1,11 +1,11 @@
 """Monthly snapshots: the current month stays open and is re-run nightly."""
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dagster as dg
-import pandas as pd
 
+from segmentation_pipeline.core.clock import month_as_of, month_key
 from segmentation_pipeline.framework import load_framework
 
 FIRST_MONTH = os.environ.get("SEGMENTATION_FIRST_MONTH", "2025-01-01")
@@ -22,13 +22,18 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(
 
 
 def current_month_key(now: datetime | None = None) -> str:
-    stamp = pd.Timestamp(now or datetime.now(), tz=None)
-    return stamp.strftime("%Y-%m-01")
+    """The open month on the framework's wall clock (not the machine's)."""
+    return month_key(FRAMEWORK_TIMEZONE, now)
 
 
 def as_of_for_partition(partition_key: str, now: datetime | None = None) -> datetime:
-    """The moment a month's snapshot describes: now for the open month, else its last second."""
-    now = now or datetime.now()
-    start = datetime.strptime(partition_key, "%Y-%m-%d")
-    end = (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).to_pydatetime() - timedelta(seconds=1)
-    return min(now, end)
+    """The moment a month's snapshot describes (naive UTC): now for the open month, else
+    its last second in the framework's time zone."""
+    return month_as_of(partition_key, FRAMEWORK_TIMEZONE, now)
+
+
+def run_as_of(context: dg.AssetExecutionContext) -> datetime:
+    """The as-of of this run's partition, taken once: "now" is when the run was created,
+    so every asset of one run (and a retried step) describes the same moment."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    return as_of_for_partition(context.partition_key, record.create_timestamp if record else None)

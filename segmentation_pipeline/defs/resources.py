@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.crm_sync import WriteBackEcho
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
 from segmentation_pipeline.io.snapshots import SnapshotStore
@@ -39,6 +40,10 @@ class CrmResource(dg.ConfigurableResource):
 
     def read_usage(self) -> pd.DataFrame:
         raise NotImplementedError
+
+    def write_back_echo(self) -> WriteBackEcho:
+        """The raw columns the pipeline itself writes into this CRM (none by default)."""
+        return WriteBackEcho(fields=())
 
 
 class FileCrmResource(CrmResource):

@@ -6,12 +6,17 @@ and asset metadata.
 """
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.crm_sync import DEFAULT_FIELD_MAP, DEFAULT_UPDATED_AT_FIELD
+from segmentation_pipeline.core.clock import utc_now
+from segmentation_pipeline.core.crm_sync import (
+    DEFAULT_FIELD_MAP,
+    DEFAULT_UPDATED_AT_FIELD,
+    WriteBackEcho,
+)
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import CrmResource, WarehouseResource
@@ -22,7 +27,6 @@ from segmentation_pipeline.io.salesforce import (
     SalesforceClient,
     SalesforceSettings,
 )
-from segmentation_pipeline.io.salesforce.mirror import AccountMirror, refresh_accounts
 from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSync, SyncReport
 from segmentation_pipeline.io.salesforce.sync import SyncSettings as _SyncSettings
 from segmentation_pipeline.io.salesforce.sync_log import append_sync_log, last_run_failures
@@ -96,39 +100,58 @@ def salesforce_resource_from_env(environ: dict[str, str] | None = None) -> Sales
 
 
 class SalesforceCrmResource(CrmResource):
-    """`crm_accounts` from Salesforce: incremental by SystemModstamp through a warehouse
-    mirror (`full_refresh` re-reads everything); usage from `usage_folder`'s
-    product_usage.csv, with open Salesforce cases as the ticket count."""
+    """`crm_accounts` from Salesforce: incremental by SystemModstamp after the stored
+    high-water mark; a full read of every account (so accounts purged from the org leave
+    the snapshot) when `crm_accounts` asks for one (first run, each new month, its
+    `full_refresh`) or when this resource's `full_refresh` is set. Usage from
+    `usage_folder`'s product_usage.csv, with open Salesforce cases as the ticket count."""
 
     salesforce: SalesforceResource
-    warehouse: WarehouseResource
     full_refresh: bool = False
     derive_signals: bool = True
     usage_folder: str = ""
     account_fields: dict[str, str] = {c: c for c in RAW_ACCOUNT_COLUMNS}
+    future_timestamp_tolerance_minutes: float = 5.0
+    """A SystemModstamp this far past the org's clock never moves the high-water mark."""
 
     def _source(self) -> SalesforceAccountSource:
         settings = ExtractSettings(
             account_fields=dict(self.account_fields),
             derive_signals=self.derive_signals,
             bulk_query_threshold=self.salesforce.bulk_query_threshold,
+            future_tolerance_seconds=self.future_timestamp_tolerance_minutes * 60,
         )
         return SalesforceAccountSource(self.salesforce.client(), settings)
 
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
         source = self._source()
-        if since is not None:
-            delta = source.read_accounts(since)
-            return AccountExtract(delta.accounts, delta.deleted_ids, delta.high_water_mark, False)
-        mirror = AccountMirror(self.warehouse.client().engine)
-        extract, fetched = refresh_accounts(source, mirror, self.full_refresh)
-        dg.get_dagster_logger().info(
-            "Salesforce: fetched %d changed account rows, %d deleted, %d API calls",
-            fetched,
-            len(extract.deleted_ids),
+        full = since is None or self.full_refresh
+        delta = source.read_accounts(None if full else since)
+        logger = dg.get_dagster_logger()
+        logger.info(
+            "Salesforce %s read: %d account rows, %d deleted, %d API calls",
+            "full" if full else "incremental",
+            len(delta.accounts),
+            len(delta.deleted_ids),
             source.client.usage.calls,
         )
-        return extract
+        if delta.future_stamps:
+            logger.warning(
+                "Salesforce: %d account(s) carry a SystemModstamp beyond the org's clock "
+                "+ %s min; they did not move the high-water mark",
+                delta.future_stamps,
+                self.future_timestamp_tolerance_minutes,
+            )
+        return AccountExtract(delta.accounts, delta.deleted_ids, delta.high_water_mark, full)
+
+    def write_back_echo(self) -> WriteBackEcho:
+        """The extract columns `crm_segment_sync` writes (e.g. Customer_Tier__c from the
+        segment): their change the next night is the pipeline's own, unless the account
+        is under a manual override."""
+        written = {*self.salesforce.segment_field_map.values(), self.salesforce.updated_at_field}
+        fields = tuple(c for c, name in self.account_fields.items() if name in written)
+        override = "Segment_Override__c" if "Segment_Override__c" in self.account_fields else None
+        return WriteBackEcho(fields=fields, manual_flag=override)
 
     def read_usage(self) -> pd.DataFrame:
         if self.usage_folder:
@@ -168,6 +191,7 @@ def sync_metadata(report: SyncReport, previous_failures: pd.DataFrame) -> dict:
         "succeeded": report.succeeded,
         "failed": report.failed,
         "not_sent": report.not_sent,
+        "unknown": report.unknown,
         "skipped_override": report.skipped_override,
         "unchanged": report.unchanged,
         "api_calls": report.api_calls,
@@ -215,7 +239,7 @@ def crm_segment_sync(
     report = SegmentSync(salesforce.client(), salesforce.sync_settings()).run(
         segment_assignments, dry_run=config.dry_run
     )
-    append_sync_log(engine, report.log, context.run.run_id, datetime.now(UTC), config.dry_run)
+    append_sync_log(engine, report.log, context.run.run_id, utc_now(), config.dry_run)
     metadata = sync_metadata(report, previous)
     if report.stopped and not report.stopped_by_quota:
         raise dg.Failure(description=report.stopped, metadata=metadata)

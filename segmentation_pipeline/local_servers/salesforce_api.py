@@ -72,6 +72,10 @@ class Faults:
     fail_next_ingest_job: str | None = None
     record_errors: dict[str, tuple[str, str]] = field(default_factory=dict)
     latency_seconds: float = 0.0
+    # Polls of an ingest job's state (GET jobs/ingest/{id}) refused with 403 and this
+    # errorCode, after the job was processed: the rows are applied, the answer is lost.
+    forbid_next_ingest_polls: int = 0
+    forbidden_poll_code: str = "REQUEST_LIMIT_EXCEEDED"
 
 
 @dataclass(frozen=True)
@@ -512,6 +516,13 @@ class SalesforceApi:
                 job["state"] = "Aborted"
             return JSONResponse(self._job_info(job))
         if not tail and method == "GET":
+            with self._lock:
+                forbidden = self.faults.forbid_next_ingest_polls > 0
+                if forbidden:
+                    self.faults.forbid_next_ingest_polls -= 1
+            if forbidden:
+                code = self.faults.forbidden_poll_code
+                return _error(403, code, f"{code}: the poll was refused")
             if job["state"] in ("UploadComplete", "InProgress"):
                 job["_polls"] += 1
                 job["state"] = (

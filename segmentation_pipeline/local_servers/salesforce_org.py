@@ -316,7 +316,14 @@ class Org:
             record["SystemModstamp"] = self._stamp()
 
     def delete(self, sobject: str, record_id: str) -> None:
+        """To the recycle bin: `queryAll` still lists it, with IsDeleted = true."""
         self.touch(sobject, record_id, {"IsDeleted": True})
+
+    def purge(self, sobject: str, record_id: str) -> None:
+        """Hard-deleted (emptied from the recycle bin, or deleted long ago): the record is
+        gone from `query` and `queryAll` alike, as from Salesforce's getDeleted."""
+        with self.lock:
+            del self.table(sobject).records[record_id]
 
     def get(self, sobject: str, record_id: str) -> dict[str, Any]:
         return dict(self.table(sobject).records[record_id])

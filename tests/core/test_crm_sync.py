@@ -9,10 +9,12 @@ import pytest
 from segmentation_pipeline.core.crm_sync import (
     CrmField,
     CrmFieldError,
+    WriteBackEcho,
     check_fields,
     choose_write_path,
     chunked,
     crm_value,
+    echoed_write_backs,
     plan_sync,
 )
 
@@ -148,3 +150,29 @@ def test_k_records_make_ceil_k_over_200_collection_calls(k):
     assert len(batches) == math.ceil(k / 200)
     assert sum(len(b) for b in batches) == k
     assert max(len(b) for b in batches) <= 200
+
+
+# --- the next night's echo of our own write-back ------------------------------------------
+def _extract(rows):
+    return pd.DataFrame(rows, columns=["Id", "Name", "Customer_Tier__c", "Segment_Override__c"])
+
+
+def test_a_change_only_in_our_written_fields_is_our_own_echo():
+    before = _extract(
+        [
+            ("a", "Acme", None, "false"),  # we wrote Tier 2
+            ("b", "Beta", "Tier 3", "false"),  # renamed and we wrote Tier 1
+            ("c", "Cora", "Tier 2", "true"),  # someone typed Tier 1 under an override
+        ]
+    )
+    after = _extract(
+        [
+            ("a", "Acme", "Tier 2", "false"),
+            ("b", "Beta Ltd", "Tier 1", "false"),
+            ("c", "Cora", "Tier 1", "true"),
+        ]
+    )
+    echo = WriteBackEcho(fields=("Customer_Tier__c",), manual_flag="Segment_Override__c")
+    assert echoed_write_backs(before, after, ["a", "b", "c"], "Id", echo) == ["a"]
+    assert echoed_write_backs(None, after, ["a"], "Id", echo) == []
+    assert echoed_write_backs(before, after, ["a"], "Id", WriteBackEcho(fields=())) == []

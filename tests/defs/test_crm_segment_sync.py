@@ -44,6 +44,10 @@ def sample_org(salesforce_server):
     return salesforce_server
 
 
+# One snapshot folder per warehouse: the nights of one test are one deployment.
+_SNAPSHOT_DIRS: dict[str, str] = {}
+
+
 def run_chain(server, url, **sf_extra):
     salesforce = resource(server, **sf_extra)
     warehouse = WarehouseResource(url=url)
@@ -54,15 +58,19 @@ def run_chain(server, url, **sf_extra):
             "framework": FrameworkResource(),
             "firmographics": FirmographicsFileResource(),
             "warehouse": warehouse,
-            "snapshots": SnapshotStoreResource(base_dir=tempfile.mkdtemp(prefix="snapshots-")),
-            "salesforce": salesforce,
-            "crm": SalesforceCrmResource(
-                salesforce=salesforce, warehouse=warehouse, usage_folder=SAMPLE_CRM_FOLDER
+            "snapshots": SnapshotStoreResource(
+                base_dir=_SNAPSHOT_DIRS.setdefault(url, tempfile.mkdtemp(prefix="snapshots-"))
             ),
+            "salesforce": salesforce,
+            "crm": SalesforceCrmResource(salesforce=salesforce, usage_folder=SAMPLE_CRM_FOLDER),
         },
     )
     job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(partition_key=MONTH, instance=dg.DagsterInstance.ephemeral())
+    # No overlap: the nights of a test are seconds apart, every stamp is within 5 minutes.
+    no_overlap = {"ops": {"crm_accounts": {"config": {"overlap_minutes": 0}}}}
+    result = job.execute_in_process(
+        partition_key=MONTH, instance=dg.DagsterInstance.ephemeral(), run_config=no_overlap
+    )
     assert result.success
     return result
 

@@ -1,5 +1,6 @@
 """Account extraction: paging, describe validation, incremental reads, deletes, Bulk, signals."""
 
+import pandas as pd
 import pytest
 
 from segmentation_pipeline.io.salesforce import (
@@ -119,4 +120,45 @@ def test_an_account_whose_opportunity_changed_is_read_again(org, salesforce_sett
     second = reader.read_accounts(first.high_water_mark)
     assert list(second.accounts["Id"]) == [org.ids[4]]
     assert list(second.accounts["Expansion_Pipeline__c"]) == ["1200.0"]
-    assert reader.read_accounts(second.high_water_mark).accounts.empty
+    # The opportunity's own stamp does not move the mark (only the Account query's
+    # stamps and the org's clock at its start do): within the same second it may be read
+    # once more, unchanged, never missed.
+    third = reader.read_accounts(second.high_water_mark)
+    assert set(third.accounts["Id"]) <= {org.ids[4]}
+    assert set(third.accounts["Expansion_Pipeline__c"]) <= {"1200.0"}
+
+
+def test_an_account_saved_while_related_records_are_read_is_read_next_time(
+    org, salesforce_settings, monkeypatch
+):
+    """A slow extraction: an Account is edited after the Account query, then a related
+    record changes later still. Neither stamp may carry the mark past the edit."""
+    reader = source(salesforce_settings, derive_signals=True)
+    first = reader.read_accounts()
+    org.org.touch("Account", org.ids[0], {"Name": "Edited Before"})
+    read_related = reader._touched_by_related
+
+    def slow_related(since):
+        org.org.touch("Account", org.ids[5], {"Name": "Edited During"})
+        org.org.insert("Opportunity", {"AccountId": org.ids[6], "Amount": 10.0})
+        return read_related(since)
+
+    monkeypatch.setattr(reader, "_touched_by_related", slow_related)
+    second = reader.read_accounts(first.high_water_mark)
+    assert "Edited During" not in set(second.accounts["Name"])
+    edited = pd.Timestamp(org.org.get("Account", org.ids[5])["SystemModstamp"])
+    assert second.high_water_mark < edited
+
+    monkeypatch.undo()
+    third = reader.read_accounts(second.high_water_mark)
+    assert "Edited During" in set(third.accounts["Name"])
+
+
+def test_a_stamp_far_in_the_future_never_moves_the_mark(org, salesforce_settings):
+    reader = source(salesforce_settings)
+    org.org.tables["Account"].records[org.ids[3]]["SystemModstamp"] = "9999-12-31T00:00:00.000Z"
+    extract = reader.read_accounts()
+    assert extract.future_stamps == 1
+    assert extract.high_water_mark.year < 9999
+    org.org.touch("Account", org.ids[1], {"Name": "Renamed Later"})
+    assert "Renamed Later" in set(reader.read_accounts(extract.high_water_mark).accounts["Name"])

@@ -110,6 +110,33 @@ def test_a_failed_bulk_job_is_reported_with_its_error(org, salesforce_settings):
     assert org.org.get("Account", org.ids[0])["Customer_Tier__c"] is None
 
 
+@pytest.mark.parametrize("code", ["REQUEST_LIMIT_EXCEEDED", "INSUFFICIENT_ACCESS"])
+def test_a_refused_bulk_poll_is_polled_again_and_its_results_read(org, salesforce_settings, code):
+    org.faults.forbid_next_ingest_polls, org.faults.forbidden_poll_code = 2, code
+    report = sync(salesforce_settings, bulk_threshold=5).run(assignments(org.ids[:20]))
+    assert (report.succeeded, report.not_sent, report.unknown) == (20, 0, 0)
+    assert report.stopped is None
+
+
+@pytest.mark.parametrize("code", ["REQUEST_LIMIT_EXCEEDED", "INSUFFICIENT_ACCESS"])
+def test_a_bulk_outcome_that_cannot_be_read_is_unknown_never_not_sent(
+    org, salesforce_settings, code
+):
+    org.faults.forbid_next_ingest_polls, org.faults.forbidden_poll_code = 100, code
+    syncer = sync(salesforce_settings, bulk_threshold=5)
+    report = syncer.run(assignments(org.ids[:20]))
+    assert (report.unknown, report.not_sent, report.succeeded) == (20, 0, 0)
+    assert set(report.log["outcome"]) == {"unknown"}
+    assert set(report.log["bulk_job_id"]) == {report.bulk_job_id}
+    assert "outcome unknown" in report.stopped and not report.stopped_by_quota
+    # Salesforce did apply them: the next run's diff finds nothing left to send.
+    org.faults.forbid_next_ingest_polls = 0
+    org.api.clear_log()
+    again = syncer.run(assignments(org.ids[:20]))
+    assert (again.changed, again.sent) == (0, 0)
+    assert writes(org) == (0, 0)
+
+
 def test_an_invalid_picklist_value_is_rejected_before_sending(org, salesforce_settings):
     wanted = assignments(org.ids[:3])
     wanted.loc[1, "segment"] = "Tier 9"

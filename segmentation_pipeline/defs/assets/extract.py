@@ -15,13 +15,14 @@ advances the mark. The month's rejections are kept beside the snapshot, so an in
 night still reports the records rejected earlier in the month.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.changes import merge_extract
-from segmentation_pipeline.core.clock import as_utc
+from segmentation_pipeline.core.changes import ROW_HASH, merge_extract
+from segmentation_pipeline.core.clock import as_utc, utc_now
+from segmentation_pipeline.core.crm_sync import echoed_write_backs
 from segmentation_pipeline.core.input_contract import (
     USAGE_INPUT,
     InputContractError,
@@ -128,7 +129,7 @@ def crm_accounts(
     if since is not None and extract.full_refresh:
         reason = "source answered with a full extract"
     tolerance = timedelta(minutes=fw.inputs.future_tolerance_minutes)
-    latest_believable = pd.Timestamp(datetime.now(UTC) + tolerance)
+    latest_believable = pd.Timestamp(utc_now() + tolerance)
     day_first = fw.standardization.dates_day_first
     screening = screen_records(
         extract.accounts,
@@ -168,6 +169,9 @@ def crm_accounts(
         extract.high_water_mark, screening.accepted_modstamps, latest_believable
     )
     marks = [as_utc(m) for m in (extract_mark, mark_before) if m is not None and not pd.isna(m)]
+    # The pipeline's own write-back coming back is no edit (it moved no input of a score).
+    echo, ignored = crm.write_back_echo(), (*BOOKKEEPING_FIELDS, ROW_HASH)
+    echoed = echoed_write_backs(previous, snapshot, changes.updated, "Id", echo, ignored)
     mark = max(marks) if marks else None
     unchanged_night = state is not None and not full and changes.changed == 0
     snapshot_file = state["snapshot"] if unchanged_night else store.write(STATE_NAME, snapshot)
@@ -201,7 +205,7 @@ def crm_accounts(
         len(extract.accounts),
         len(screening.rejected),
         len(changes.new),
-        len(changes.updated),
+        len(changes.updated) - len(echoed),
         len(changes.deleted),
         changes.unchanged,
     )
@@ -213,7 +217,8 @@ def crm_accounts(
             "rows_read_from_crm": len(extract.accounts),
             "rows_rejected": len(screening.rejected),
             "new_accounts": len(changes.new),
-            "updated_accounts": len(changes.updated),
+            "updated_accounts": len(changes.updated) - len(echoed),
+            "own_write_back_accounts": len(echoed),
             "deleted_accounts": len(changes.deleted),
             "unchanged_accounts_read": changes.unchanged,
             "changed_share": dg.MetadataValue.float(

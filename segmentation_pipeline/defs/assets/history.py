@@ -6,7 +6,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.history import history_changes, history_reads
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
-from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
+from segmentation_pipeline.defs.partitions import monthly_partitions, run_as_of
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
 from segmentation_pipeline.io.segment_store import SegmentStore
 
@@ -35,7 +35,7 @@ def segment_operations(
     warehouse: WarehouseResource,
 ):
     store = SegmentStore(warehouse.client().engine)
-    as_of = as_of_for_partition(context.partition_key)
+    as_of = run_as_of(context)
     latest = store.latest_activity()
     if latest is not None and pd.Timestamp(as_of) < pd.Timestamp(latest):
         # A backfill of an older month: the queue and the history only move forward.

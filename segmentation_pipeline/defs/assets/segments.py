@@ -12,8 +12,8 @@ from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
 from segmentation_pipeline.defs.partitions import (
     FRAMEWORK_VERSION,
-    as_of_for_partition,
     monthly_partitions,
+    run_as_of,
 )
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
 from segmentation_pipeline.io.segment_store import SegmentStore
@@ -35,7 +35,7 @@ def account_scores(
     framework: FrameworkResource,
 ) -> dg.MaterializeResult:
     fw = framework.load()
-    as_of = as_of_for_partition(context.partition_key)
+    as_of = run_as_of(context)
     usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
     scores = score_accounts(accounts_enriched, usage, fw, as_of)
     metadata = frame_metadata(
@@ -67,7 +67,7 @@ def segment_assignments(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     fw = framework.load()
-    as_of = as_of_for_partition(context.partition_key)
+    as_of = run_as_of(context)
     state = SegmentStore(warehouse.client().engine).prior_state()
     assignments = assign_segments(accounts_enriched, account_scores, fw, state, as_of)
     metadata = frame_metadata(

@@ -34,10 +34,12 @@ from simple_salesforce.exceptions import SalesforceError as _SimpleSalesforceErr
 from segmentation_pipeline.core.crm_sync import CrmField
 from segmentation_pipeline.io.salesforce.errors import (
     BulkJobFailed,
+    BulkOutcomeUnknown,
     QuotaStopShareReached,
     RequestLimitExceeded,
     SalesforceApiError,
     SalesforceAuthError,
+    SalesforceError,
     SalesforceFieldError,
     SalesforceUnavailable,
 )
@@ -148,6 +150,11 @@ class SalesforceClient:
                 "stopping here, the rest is left for the next run"
             )
 
+    def _backoff(self, attempt: int) -> float:
+        return min(
+            self.settings.backoff_max_seconds, self.settings.backoff_seconds * 2 ** (attempt - 1)
+        )
+
     def _call(self, what: str, fn: Callable[[Salesforce], T]) -> T:
         attempt = 0
         reauthenticated = False
@@ -193,10 +200,7 @@ class SalesforceClient:
                         f"{what}: gave up after {attempt} attempts ({reason})"
                     ) from None
                 self.retries += 1
-                delay = min(
-                    self.settings.backoff_max_seconds,
-                    self.settings.backoff_seconds * 2 ** (attempt - 1),
-                )
+                delay = self._backoff(attempt)
                 log.warning("%s: %s, retry %d in %.1fs", what, reason, attempt, delay)
                 time.sleep(delay)
             except _SimpleSalesforceError as exc:
@@ -322,7 +326,31 @@ class SalesforceClient:
         self._call(
             "upload bulk data", lambda sf: self._bulk2(sf, name).upload_job_data(job_id, body)
         )
-        self._call("close bulk job", lambda sf: self._bulk2(sf, name).close_job(job_id))
+        # From here on Salesforce may apply the rows: an error no longer means "not sent".
+        try:
+            self._call("close bulk job", lambda sf: self._bulk2(sf, name).close_job(job_id))
+        except SalesforceError as exc:
+            raise BulkOutcomeUnknown(job_id, str(exc)) from None
+        attempt = 0
+        while True:
+            try:
+                return self._ingest_outcome(name, job_id)
+            except SalesforceError as exc:
+                attempt += 1
+                if attempt > self.settings.max_retries:
+                    raise BulkOutcomeUnknown(job_id, str(exc)) from None
+                delay = self._backoff(attempt)
+                log.warning(
+                    "Bulk job %s: reading its outcome failed (%s), retry %d in %.1fs",
+                    job_id,
+                    exc,
+                    attempt,
+                    delay,
+                )
+                time.sleep(delay)
+
+    def _ingest_outcome(self, name: str, job_id: str) -> BulkIngestResult:
+        """Poll a closed ingest job to its end and read its per-record results."""
         info = self._wait_for_job(name, job_id, is_query=False)
 
         def fetch(kind: str) -> list[dict[str, str]]:

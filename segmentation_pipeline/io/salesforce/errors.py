@@ -47,3 +47,12 @@ class BulkJobFailed(SalesforceError):
         super().__init__(f"Bulk API 2.0 job {job_id} failed: {message}")
         self.job_id = job_id
         self.error_message = message
+
+
+class BulkOutcomeUnknown(SalesforceError):
+    """A Bulk API 2.0 job was submitted but its outcome could not be read: Salesforce may
+    have applied any of its rows. Never report them as not sent."""
+
+    def __init__(self, job_id: str, message: str):
+        super().__init__(f"Bulk API 2.0 job {job_id}: outcome unknown ({message})")
+        self.job_id = job_id

@@ -10,12 +10,13 @@ sets at or above `bulk_query_threshold` rows go through a Bulk API 2.0 query job
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from segmentation_pipeline.core.clock import as_utc, utc_now
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.io.salesforce.client import SalesforceClient
 from segmentation_pipeline.io.salesforce.records import RecordReader
@@ -39,6 +40,8 @@ class ExtractSettings(BaseModel):
     derive_signals: bool = True
     bulk_query_threshold: int = Field(10000, ge=1)
     lookback_seconds: float = Field(0.0, ge=0)
+    # A SystemModstamp this far past the org's clock is not believed: it never moves the mark.
+    future_tolerance_seconds: float = Field(300.0, ge=0)
 
 
 @dataclass
@@ -50,6 +53,7 @@ class SalesforceExtract:
     high_water_mark: datetime | None = None
     api_calls: int = 0
     used_bulk: bool = False
+    future_stamps: int = 0  # Account stamps past the org's clock + tolerance (ignored)
 
 
 def _as_text(value: Any) -> str | None:
@@ -94,51 +98,79 @@ class SalesforceAccountSource:
         return pd.concat(frames, ignore_index=True)
 
     def read_accounts(self, since: datetime | None = None) -> SalesforceExtract:
-        """Accounts modified after `since` (all when None), deletions and the new mark."""
+        """Accounts modified after `since` (all when None), deletions and the new mark.
+
+        The mark comes from the Account query alone (one `queryAll`, which lists the
+        deleted accounts too; see `_mark`): stamps of records read after it (related
+        records, accounts re-read by Id) never move it, or an Account saved while those
+        later reads ran would lie behind the mark unread. A stamp beyond the org's clock
+        plus `future_tolerance_seconds` (a 9999-12-31 typed in by an import) never moves
+        it either."""
         calls_before = self.client.usage.calls
         self.reader.used_bulk = False
         columns = self._account_columns()
         sobject = self.settings.sobject
         org_fields = list(dict.fromkeys(columns.values()))
-        where: list[Condition] = []
-        deleted = pd.DataFrame(columns=["Id", "SystemModstamp"])
-        if since is not None:
-            since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        if since is None:
+            accounts = self.read_records(sobject, org_fields)
+            deleted = pd.DataFrame(columns=["Id", "SystemModstamp"])
+            stamps = accounts["SystemModstamp"]
+        else:
+            since = as_utc(since)
             cutoff = since - timedelta(seconds=self.settings.lookback_seconds)
-            where = [("SystemModstamp", ">", cutoff)]
-        accounts = self.read_records(sobject, org_fields, where)
-        stamps: list[Any] = list(accounts["SystemModstamp"])
-        if since is not None:
-            deleted = self.read_records(
-                sobject,
-                ["Id", "SystemModstamp"],
-                [*where, ("IsDeleted", "=", True)],
-                include_deleted=True,
+            where: list[Condition] = [("SystemModstamp", ">", cutoff)]
+            # One queryAll gives the changed and the deleted accounts as of one moment, so
+            # its stamps can be trusted together for the mark.
+            both = self.read_records(
+                sobject, [*org_fields, "IsDeleted"], where, include_deleted=True
             )
-            if self.settings.derive_signals:
-                related = self._touched_by_related(where[0][2])
-                stamps.extend(related["SystemModstamp"])
-                extra = {a for a in related["AccountId"] if a} - set(accounts["Id"])
-                extra -= set(deleted["Id"])
-                accounts = pd.concat(
-                    [accounts, self._accounts_by_id(sorted(extra), org_fields)], ignore_index=True
-                )
+            gone = both["IsDeleted"].fillna(False).astype(bool)
+            deleted = both.loc[gone, ["Id", "SystemModstamp"]]
+            accounts = both.loc[~gone, org_fields].reset_index(drop=True)
+            stamps = both["SystemModstamp"]
+        mark, future = self._mark(stamps, since, self.reader.started_at)
+        if since is not None and self.settings.derive_signals:
+            related = self._touched_by_related(cutoff)
+            extra = {a for a in related["AccountId"] if a} - set(accounts["Id"])
+            extra -= set(deleted["Id"])
+            accounts = pd.concat(
+                [accounts, self._accounts_by_id(sorted(extra), org_fields)], ignore_index=True
+            )
         accounts = accounts.drop_duplicates("Id", keep="last")
         raw = pd.DataFrame({column: accounts[name] for column, name in columns.items()})
         if self.settings.derive_signals:
-            raw = self._with_signals(raw, stamps)
+            raw = self._with_signals(raw)
         ordered = [c for c in RAW_ACCOUNT_COLUMNS if c in raw.columns]
-        raw = raw[ordered + [c for c in raw.columns if c not in ordered]].reset_index(drop=True)
+        raw = raw[ordered + [c for c in raw.columns if c not in ordered]]
+        # A stable order (by Id), whatever order the org answered in: downstream
+        # tie-breaks (e.g. dedup's survivor choice) must not depend on fetch order.
+        raw = raw.sort_values("Id", kind="stable").reset_index(drop=True)
         raw = raw.map(_as_text).astype(object)
-        stamps.extend(deleted["SystemModstamp"])
-        mark = max((pd.Timestamp(s).to_pydatetime() for s in stamps if s), default=since)
         return SalesforceExtract(
             accounts=raw,
             deleted_ids=sorted(set(deleted["Id"])),
             high_water_mark=mark,
             api_calls=self.client.usage.calls - calls_before,
             used_bulk=self.reader.used_bulk,
+            future_stamps=future,
         )
+
+    def _mark(
+        self, stamps: pd.Series, since: datetime | None, started: datetime | None
+    ) -> tuple[datetime | None, int]:
+        """The new mark and how many stamps were too far in the future to believe.
+
+        The org's clock when the Account query started (its `Date` header, whole seconds,
+        so never late) is a safe mark: every Account saved before it was in the answer.
+        The answer's own stamps count too, up to that clock plus the tolerance."""
+        parsed = pd.to_datetime(stamps, utc=True, errors="coerce").dropna()
+        clock = pd.Timestamp(as_utc(started or utc_now()))
+        limit = clock + pd.Timedelta(seconds=self.settings.future_tolerance_seconds)
+        plausible = parsed[parsed <= limit]
+        marks = [as_utc(m) for m in (since, started) if m is not None]
+        if len(plausible):
+            marks.append(plausible.max().to_pydatetime())
+        return (max(marks) if marks else None), int((parsed > limit).sum())
 
     def _accounts_by_id(self, ids: list[str], fields: list[str]) -> pd.DataFrame:
         frames = [
@@ -163,10 +195,8 @@ class SalesforceAccountSource:
         """Per account: open pipeline, latest active contract end date, open cases."""
         return summarize_signals(*self._related())
 
-    def _with_signals(self, raw: pd.DataFrame, stamps: list[Any]) -> pd.DataFrame:
+    def _with_signals(self, raw: pd.DataFrame) -> pd.DataFrame:
         related = self._related()
-        for frame in related:
-            stamps.extend(frame["SystemModstamp"])
         signals = summarize_signals(*related).set_index("AccountId")
         raw = raw.copy()
         ids = raw["Id"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import io
 from collections.abc import Iterable, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -69,6 +69,8 @@ class RecordReader:
         self.client = client
         self.bulk_threshold = bulk_threshold
         self.used_bulk = False
+        # The org's clock just before the last read's query ran (None: not reported).
+        self.started_at: datetime | None = None
 
     def read(
         self,
@@ -86,6 +88,7 @@ class RecordReader:
         soql = select(sobject, names, where)
         frames: list[pd.DataFrame] = []
         size = self.client.count(count(sobject, where), include_deleted)
+        self.started_at = self.client.usage.server_time
         if size >= self.bulk_threshold:
             self.used_bulk = True
             for page in self.client.bulk_query_pages(soql, include_deleted):

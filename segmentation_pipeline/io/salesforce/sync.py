@@ -5,19 +5,21 @@ sends only that: sObject Collections (200 per call, allOrNone false) below the B
 threshold, one Bulk API 2.0 ingest job from it up. Every account the run acted on gets a
 log row with its outcome; a quota stop or a 403 REQUEST_LIMIT_EXCEEDED ends the run
 cleanly and marks the rest `not_sent`, so the next run (which diffs against the org
-again) picks them up. Nothing is written twice: a row that reached the org no longer
-differs next time.
+again) picks them up. Rows of a Bulk job whose outcome could not be read after it was
+submitted are `unknown`, never `not_sent`: the next run's diff settles them. Nothing is
+written twice: a row that reached the org no longer differs next time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.crm_sync import (
     DEFAULT_FIELD_MAP,
     DEFAULT_UPDATED_AT_FIELD,
@@ -30,6 +32,7 @@ from segmentation_pipeline.core.crm_sync import (
 from segmentation_pipeline.io.salesforce.client import RecordResult, SalesforceClient
 from segmentation_pipeline.io.salesforce.errors import (
     ApiQuotaReached,
+    BulkOutcomeUnknown,
     SalesforceError,
     SalesforceFieldError,
 )
@@ -44,7 +47,9 @@ LOG_COLUMNS = (
     "error_message",
     "bulk_job_id",
 )
-FAILED_OUTCOMES = ("failed", "not_sent", "rejected")
+# Outcomes the next run's diff has to settle (`unknown`: sent, but whether Salesforce
+# applied it could not be read).
+FAILED_OUTCOMES = ("failed", "not_sent", "rejected", "unknown")
 _SKIP_OUTCOME = {"override": "skipped_override", "not_in_crm": "skipped_missing"}
 
 
@@ -81,6 +86,7 @@ class SyncReport:
     bulk_job_id: str | None = None
     bulk_error: str | None = None
     field_changes: dict[str, int] = field(default_factory=dict)
+    unknown: int = 0
     log: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOG_COLUMNS))
 
 
@@ -115,7 +121,7 @@ class SegmentSync:
         calls_before = self.client.usage.calls
         self._stop: tuple[str, bool] | None = None
         try:
-            plan = self.plan(assignments, now or datetime.now(UTC))
+            plan = self.plan(assignments, now or utc_now())
         except ApiQuotaReached as exc:
             # Nothing read, nothing planned: end cleanly, the next run starts over.
             self._stopped_by(exc)
@@ -126,6 +132,7 @@ class SegmentSync:
             )
         path = choose_write_path(len(plan.records), self.settings.bulk_threshold)
         outcomes: dict[str, RecordResult] = {}
+        self._unknown: set[str] = set()
         bulk_job_id = bulk_error = None
         if dry_run:
             path = f"dry_run:{path}"
@@ -135,7 +142,7 @@ class SegmentSync:
             bulk_job_id, bulk_error = self._send_bulk(plan.records, outcomes)
         stopped, by_quota = self._stop or (None, False)
 
-        log = _log_frame(plan, outcomes, path, dry_run, bulk_job_id, stopped)
+        log = _log_frame(plan, outcomes, path, dry_run, bulk_job_id, stopped, self._unknown)
         counts = log["outcome"].value_counts()
         usage = self.client.usage
         return SyncReport(
@@ -155,6 +162,7 @@ class SegmentSync:
             bulk_job_id=bulk_job_id,
             bulk_error=bulk_error,
             field_changes=plan.field_changes,
+            unknown=int(counts.get("unknown", 0)),
             log=log,
         )
 
@@ -180,6 +188,12 @@ class SegmentSync:
     ) -> tuple[str | None, str | None]:
         try:
             job = self.client.bulk_update(self.settings.sobject, records)
+        except BulkOutcomeUnknown as exc:
+            # Salesforce may have applied any row: log them `unknown`, never `not_sent`;
+            # the next run diffs against the org and sends only what did not land.
+            self._stop = (f"write stopped: {exc}", False)
+            self._unknown = {r["Id"] for r in records}
+            return exc.job_id, str(exc)
         except SalesforceError as exc:
             self._stopped_by(exc)
             return None, None
@@ -200,6 +214,7 @@ def _log_frame(
     dry_run: bool,
     bulk_job_id: str | None,
     stopped: str | None,
+    unknown: set[str],
 ) -> pd.DataFrame:
     rows = []
     for account_id, changes in zip(
@@ -208,6 +223,8 @@ def _log_frame(
         result = outcomes.get(account_id)
         if dry_run:
             outcome, code, message = "planned", None, None
+        elif account_id in unknown:
+            outcome, code, message = "unknown", "OUTCOME_UNKNOWN", stopped
         elif result is None:
             outcome, code = "not_sent", "NOT_SENT"
             message = stopped or "no result returned for this record"
@@ -222,7 +239,7 @@ def _log_frame(
                 "changes": changes_text(changes),
                 "error_code": code,
                 "error_message": message,
-                "bulk_job_id": bulk_job_id if result is not None else None,
+                "bulk_job_id": bulk_job_id if result is not None or unknown else None,
             }
         )
     for skip in plan.skipped.to_dict("records"):

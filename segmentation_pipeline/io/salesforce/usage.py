@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 import requests
@@ -26,6 +28,8 @@ class ApiUsage:
     calls: int = 0
     used: int | None = None
     total: int | None = None
+    # The org's clock as of the last answer (its HTTP `Date` header, whole seconds).
+    server_time: datetime | None = None
 
     @property
     def share(self) -> float | None:
@@ -41,3 +45,11 @@ class ApiUsage:
         reported = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if reported:
             self.used, self.total = reported
+        self.server_time = _http_date(response.headers.get("Date")) or self.server_time
+
+
+def _http_date(header: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(header) if header else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,237 @@
+"""Salesforce nights on the local org: the high-water mark under a slow extraction, the
+full reconcile that removes purged accounts, a Bulk poll that fails, and the pipeline's
+own write-back coming back the next night.
+
+`salesforce_night(...)` runs the real assets (extract to warehouse, and the write-back
+when asked) with Salesforce as the CRM; every call of one test is the next night of one
+deployment (one warehouse, one snapshot folder, one IO manager folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.clock import month_key
+from segmentation_pipeline.defs.enrichment import FirmographicsResource
+from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
+from segmentation_pipeline.defs.jobs import PIPELINE_GROUPS
+from segmentation_pipeline.defs.partitions import FRAMEWORK_TIMEZONE
+from segmentation_pipeline.defs.resources import (
+    SAMPLE_CRM_FOLDER,
+    FrameworkResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
+from segmentation_pipeline.defs.salesforce import SalesforceCrmResource, SalesforceResource
+from segmentation_pipeline.io.warehouse import Warehouse
+
+OPEN_MONTH = month_key(FRAMEWORK_TIMEZONE)
+
+
+@dataclass
+class SalesforceNight:
+    result: dg.ExecuteInProcessResult
+    warehouse_url: str
+
+    def metadata(self, asset: str) -> dict:
+        for event in self.result.get_asset_materialization_events():
+            if event.asset_key.to_user_string() == asset:
+                return {k: v.value for k, v in event.materialization.metadata.items()}
+        raise KeyError(asset)
+
+    def value(self, asset: str):
+        return self.result.asset_value(asset)
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.warehouse_url)
+
+
+@pytest.fixture
+def crm_folder() -> str:
+    """Where the accounts imported into the org, the usage and the firmographics come from."""
+    return SAMPLE_CRM_FOLDER
+
+
+@pytest.fixture
+def sample_org(salesforce_server, crm_folder):
+    """The folder's accounts (the bundled sample's 1,500), imported into the local org."""
+    export = pd.read_csv(f"{crm_folder}/accounts.csv", dtype=str, keep_default_na=False)
+    salesforce_server.org.load_export("Account", export.to_dict("records"))
+    return salesforce_server
+
+
+@pytest.fixture
+def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., SalesforceNight]:
+    """salesforce_night(month=OPEN_MONTH, write_back=False, extract=None,
+    expect_success=True, **salesforce resource settings)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    url = f"sqlite:///{state / 'warehouse.sqlite'}"
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run(
+        month: str = OPEN_MONTH,
+        write_back: bool = False,
+        extract: dict | None = None,
+        expect_success: bool = True,
+        **salesforce_settings,
+    ) -> SalesforceNight:
+        import segmentation_pipeline.definitions as location
+
+        fast = {"backoff_seconds": 0.01, "bulk_poll_seconds": 0.01}
+        login = sample_org.password_login() | fast | salesforce_settings
+        salesforce = SalesforceResource(**login)
+        groups = [*PIPELINE_GROUPS, *(["crm"] if write_back else [])]
+        job = dg.define_asset_job("salesforce_night", selection=dg.AssetSelection.groups(*groups))
+        defs = dg.Definitions(
+            assets=location.defs.assets,
+            asset_checks=location.defs.asset_checks,
+            jobs=[job],
+            resources=location.default_resources()
+            | {
+                "warehouse": WarehouseResource(url=url),
+                "salesforce": salesforce,
+                "crm": SalesforceCrmResource(salesforce=salesforce, usage_folder=crm_folder),
+                "framework": FrameworkResource(),
+                "snapshots": SnapshotStoreResource(base_dir=str(state / "snapshots")),
+                "io_manager": FrameFilesystemIOManager(base_dir=str(state / "outputs")),
+                "firmographics": FirmographicsResource(path=f"{crm_folder}/firmographics.csv"),
+            },
+        )
+        # Nights in a test are seconds apart: without an overlap, a missed record stays
+        # missed, as one edited more than the overlap before the mark would in production.
+        config = {"overlap_minutes": 0, **(extract or {})}
+        result = defs.resolve_job_def("salesforce_night").execute_in_process(
+            partition_key=month,
+            instance=instance,
+            run_config={"ops": {"crm_accounts": {"config": config}}},
+            raise_on_error=False,
+        )
+        assert result.success == expect_success, [
+            e.step_failure_data.error.message for e in result.all_events if e.is_step_failure
+        ]
+        return SalesforceNight(result, url)
+
+    return run
+
+
+# --- the high-water mark ----------------------------------------------------------------
+def test_an_account_edited_during_a_slow_extraction_is_read_the_next_night(
+    salesforce_night, sample_org, monkeypatch
+):
+    salesforce_night()
+    org = sample_org.org
+    edited, other = sorted(org.tables["Account"].records)[20:22]
+    run_query = org.run_query
+
+    def slow(soql: str, include_deleted: bool):
+        # While the related records are read, long after the Account query: a user saves
+        # an Account, then an Opportunity changes later still.
+        if "FROM Opportunity" in soql and "SystemModstamp >" in soql:
+            monkeypatch.setattr(org, "run_query", run_query)
+            org.touch("Account", edited, {"Name": "Edited During Extraction"})
+            org.insert("Opportunity", {"AccountId": other, "Amount": 100.0, "IsClosed": True})
+        return run_query(soql, include_deleted)
+
+    monkeypatch.setattr(org, "run_query", slow)
+    second = salesforce_night()
+    assert second.value("crm_accounts").set_index("Id").loc[edited, "Name"] != (
+        "Edited During Extraction"
+    )
+
+    third = salesforce_night()
+    assert third.value("crm_accounts").set_index("Id").loc[edited, "Name"] == (
+        "Edited During Extraction"
+    )
+    assert third.metadata("crm_accounts")["updated_accounts"] >= 1
+
+
+# --- the full reconcile -----------------------------------------------------------------
+def test_a_purged_account_leaves_with_the_monthly_full_reconcile(salesforce_night, sample_org):
+    previous_month = (pd.Timestamp(OPEN_MONTH) - pd.DateOffset(months=1)).strftime("%Y-%m-01")
+    first = salesforce_night(month=previous_month)
+    purged = first.value("crm_accounts")["Id"].iloc[7]
+    sample_org.org.purge("Account", purged)
+
+    reconciled = salesforce_night(month=OPEN_MONTH)
+    meta = reconciled.metadata("crm_accounts")
+    assert meta["full_refresh_reason"] == "new month: full reconcile"
+    assert purged not in set(reconciled.value("crm_accounts")["Id"])
+    assert meta["deleted_accounts"] == 1
+
+
+def test_full_refresh_reads_every_account_and_drops_the_purged(salesforce_night, sample_org):
+    first = salesforce_night()
+    purged = first.value("crm_accounts")["Id"].iloc[3]
+    sample_org.org.purge("Account", purged)
+
+    incremental = salesforce_night()
+    assert purged in set(incremental.value("crm_accounts")["Id"])  # nothing says it left
+
+    sample_org.api.clear_log()
+    full = salesforce_night(extract={"full_refresh": True})
+    assert full.metadata("crm_accounts")["full_refresh_reason"] == "requested"
+    assert purged not in set(full.value("crm_accounts")["Id"])
+    # Every Id came back from a query without a SystemModstamp condition.
+    assert sample_org.api.records_served("/query", "FROM Account") >= 1499
+    assert sample_org.api.records_served("/query", "FROM Account WHERE SystemModstamp") == 0
+
+
+# --- a Bulk poll refused ---------------------------------------------------------------
+def test_a_refused_bulk_poll_never_claims_rows_were_not_sent(salesforce_night, sample_org):
+    sample_org.faults.forbid_next_ingest_polls = 1000
+    first = salesforce_night(write_back=True, bulk_write_threshold=100, expect_success=False)
+    log = first.warehouse().read_table("crm_sync_log")
+    written = log[log["outcome"] != "skipped_override"]
+    assert len(written) > 0
+    assert set(written["outcome"]) == {"unknown"}
+    assert written["bulk_job_id"].notna().all()
+    # Salesforce did apply the job: the next night's diff finds nothing left to send.
+    sample_org.faults.forbid_next_ingest_polls = 0
+    second = salesforce_night(write_back=True, bulk_write_threshold=100)
+    sync = second.metadata("crm_segment_sync")
+    assert (sync["changed"], sync["not_sent"], sync["unknown"]) == (0, 0, 0)
+    assert sync["retried_from_last_run"] == 0
+
+
+# --- the pipeline's own write-back ------------------------------------------------------
+def test_our_own_write_back_is_no_change_the_next_night(salesforce_night, sample_org):
+    first = salesforce_night(write_back=True, bulk_write_threshold=100)
+    written = first.metadata("crm_segment_sync")
+    assert written["succeeded"] > 0 and written["unknown"] == 0
+
+    second = salesforce_night(write_back=True, bulk_write_threshold=100)
+    extract = second.metadata("crm_accounts")
+    # Every written account came back (its SystemModstamp moved), as our own echo.
+    assert extract["own_write_back_accounts"] > 0
+    assert extract["updated_accounts"] == 0
+    scores = first.value("account_scores").set_index("account_id")
+    again = second.value("account_scores").set_index("account_id").reindex(scores.index)
+    pd.testing.assert_series_equal(scores["composite_score"], again["composite_score"])
+    segments = first.value("segment_assignments").set_index("account_id")["segment"]
+    assert (
+        second.value("segment_assignments")
+        .set_index("account_id")["segment"]
+        .reindex(segments.index)
+        .equals(segments)
+    )
+    assert second.metadata("crm_segment_sync")["changed"] == 0
+
+
+def test_a_tier_typed_under_a_manual_override_is_an_edit(salesforce_night, sample_org):
+    first = salesforce_night(write_back=True, bulk_write_threshold=100)
+    account = first.value("crm_accounts")["Id"].iloc[5]
+    sample_org.org.touch(
+        "Account", account, {"Segment_Override__c": True, "Customer_Tier__c": "Tier 1"}
+    )
+    salesforce_night(write_back=True, bulk_write_threshold=100)
+    sample_org.org.touch("Account", account, {"Customer_Tier__c": "Tier 3"})
+    third = salesforce_night(write_back=True, bulk_write_threshold=100)
+    assert third.metadata("crm_accounts")["updated_accounts"] == 1
+    assigned = third.value("segment_assignments").set_index("account_id").loc[account]
+    assert (assigned["status"], assigned["segment"]) == ("overridden", "Tier 3")
