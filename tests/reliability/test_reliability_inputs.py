@@ -138,7 +138,7 @@ def test_the_sample_rejects_nothing_and_its_records_balance(night, sample_crm):
     assert result.metadata("warehouse_rejected_records")["rejected_records"] == 0
 
 
-def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm):
+def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm, warehouse_url):
     accounts = read_accounts(sample_crm)
     copy = accounts.iloc[[7]].copy()
     account_id = copy["Id"].iloc[0]
@@ -146,7 +146,7 @@ def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm)
     copy["SystemModstamp"] = "2026-10-31T23:00:00.000+0000"  # later than the original's
     write_accounts(sample_crm, pd.concat([copy, accounts], ignore_index=True))
 
-    result = night(sample_crm)
+    result = night(sample_crm, warehouse_url=warehouse_url)
     assert result.success
     rejected = rejected_rows(result)
     assert rejected[["account_id", "source_file", "reason"]].values.tolist() == [
@@ -218,3 +218,24 @@ def test_a_future_modstamp_is_rejected_and_never_pins_the_mark(night, sample_crm
     ]
     counts = ledger(second)
     assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS, 1)
+
+
+def test_a_re_run_of_the_month_on_the_same_input_leaves_rejected_records_as_they_were(
+    night, sample_crm
+):
+    accounts = read_accounts(sample_crm)
+    accounts.loc[3, "SystemModstamp"] = "9999-12-31T00:00:00.000+0000"
+    write_accounts(sample_crm, pd.concat([accounts, accounts.iloc[[8]]], ignore_index=True))
+
+    first = night(sample_crm)
+    assert first.success
+    before = rejected_rows(first).sort_values(["reason"]).reset_index(drop=True)
+    assert before["reason"].tolist() == ["duplicate_id", "future_timestamp"]
+    assert set(before["run_id"]) == {first.result.run_id}
+
+    again = night(sample_crm)  # same month, same export: an incremental night
+    assert again.success
+    assert again.metadata("crm_accounts")["extract_mode"] == "incremental"
+    after = rejected_rows(again).sort_values(["reason"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(after, before)
+    assert ledger(again)["rejected"] == 2

@@ -80,8 +80,9 @@ def _read_accounts(crm: CrmResource, since: datetime | None):
         raise dg.Failure(description=str(exc)) from None
 
 
-def _previous_rejections(store, state: dict | None, full: bool) -> pd.DataFrame | None:
-    if full or not state or not state.get("rejected"):
+def _previous_rejections(store, state: dict | None, partition: str) -> pd.DataFrame | None:
+    """This month's rejections so far (another month's or none: None)."""
+    if not state or not state.get("rejected") or state.get("partition") != partition:
         return None
     return store.read(REJECTED_STATE_NAME, state["rejected"])
 
@@ -100,7 +101,7 @@ def _previous_rejections(store, state: dict | None, full: bool) -> pd.DataFrame 
             kinds={"pandas"},
             description="The month's CRM records kept out of the snapshot, one row each "
             "with account_id, source_file, reason (missing_id, date_out_of_range, "
-            "future_timestamp, duplicate_id) and detail.",
+            "future_timestamp, duplicate_id), detail and the run_id that first rejected it.",
         ),
     },
 )
@@ -156,11 +157,12 @@ def crm_accounts(
             f"{screening.rejected['reason'].value_counts().to_dict()})"
         )
     rejected = carry_rejections(
-        _previous_rejections(store, state, full),
+        _previous_rejections(store, state, context.partition_key),
         screening.rejected,
         read_ids=[*read_ids, *refused],
         deleted_ids=extract.deleted_ids,
         full_refresh=full,
+        run_id=context.run.run_id,
     )
     # The mark never moves back, even when only records inside the overlap came back, and
     # never moves to a stamp in the future.
