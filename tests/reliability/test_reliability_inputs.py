@@ -239,3 +239,20 @@ def test_a_re_run_of_the_month_on_the_same_input_leaves_rejected_records_as_they
     after = rejected_rows(again).sort_values(["reason"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(after, before)
     assert ledger(again)["rejected"] == 2
+
+
+def test_a_mark_already_pinned_in_the_future_is_reset_by_a_full_read(night, sample_crm):
+    """A deployment whose stored mark a 9999 stamp pinned before the screening existed."""
+    first = night(sample_crm)
+    assert first.success
+    state = first.warehouse().get_state("crm_accounts")
+    first.warehouse().set_state(
+        "crm_accounts", {**state, "high_water_mark": "9999-12-31T00:00:00+00:00"}
+    )
+    healed = night(sample_crm)
+    assert healed.success
+    extract = healed.metadata("crm_accounts")
+    assert extract["extract_mode"] == "full"
+    assert extract["full_refresh_reason"].startswith("stored high-water mark 9999-12-31")
+    mark = pd.Timestamp(healed.warehouse().get_state("crm_accounts")["high_water_mark"])
+    assert mark == pd.Timestamp("2026-10-31T19:20:05Z")  # the sample's latest stamp

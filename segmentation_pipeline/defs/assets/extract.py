@@ -122,14 +122,18 @@ def crm_accounts(
     if reason is None and previous is None:
         reason = "stored snapshot missing"
 
+    tolerance = timedelta(minutes=fw.inputs.future_tolerance_minutes)
+    latest_believable = pd.Timestamp(datetime.now(UTC) + tolerance)
     mark_before = None if reason else datetime.fromisoformat(state["high_water_mark"])
+    if mark_before is not None and as_utc(mark_before) > latest_believable:
+        # A mark pinned in the future (stored before stamps were screened) would hide every
+        # later edit until the month ends: read everything once and set it again.
+        reason, mark_before = f"stored high-water mark {mark_before} is in the future", None
     since = mark_before - timedelta(minutes=config.overlap_minutes) if mark_before else None
     extract = _read_accounts(crm, since)
     full = since is None or extract.full_refresh
     if since is not None and extract.full_refresh:
         reason = "source answered with a full extract"
-    tolerance = timedelta(minutes=fw.inputs.future_tolerance_minutes)
-    latest_believable = pd.Timestamp(datetime.now(UTC) + tolerance)
     day_first = fw.standardization.dates_day_first
     screening = screen_records(
         extract.accounts,
