@@ -507,6 +507,26 @@ def _monitoring_blocks(fw: Framework) -> list[Block]:
     ]
 
 
+def _inputs_blocks(fw: Framework) -> list[Block]:
+    i = fw.inputs
+    usage = (
+        "A product usage feed is expected: a missing, empty or header-only one fails the run."
+        if i.usage_feed
+        else "There is no product usage feed: behavioral scores take their unknown points."
+    )
+    return [
+        Heading("Inputs"),
+        Bullets(
+            [
+                usage,
+                "A CRM record whose CreatedDate or SystemModstamp lies more than "
+                f"{num(i.future_tolerance_minutes)} minutes in the future is rejected "
+                "(rejected_records) and never advances the high-water mark.",
+            ]
+        ),
+    ]
+
+
 def _limits(limit) -> str:
     windows = (("per_second", "s"), ("per_minute", "min"), ("per_hour", "h"), ("per_day", "day"))
     parts = [f"{num(getattr(limit, n))}/{unit}" for n, unit in windows if getattr(limit, n)]
@@ -636,6 +656,7 @@ CURATED: dict[str, frozenset[str] | None] = {
         }
     ),
     "monitoring": None,
+    "inputs": None,
     "enrichment": None,
     "standardization": None,
     "dedup": None,
@@ -712,6 +733,7 @@ def business_rules(fw: Framework) -> Document:
         *_edge_case_blocks(fw),
         *_governance_blocks(fw),
         *_monitoring_blocks(fw),
+        *_inputs_blocks(fw),
         Heading("Reports"),
         Bullets(
             [

@@ -152,13 +152,23 @@ def carry_rejections(
     read_ids: Iterable[str],
     deleted_ids: Iterable[str],
     full_refresh: bool,
+    run_id: str,
 ) -> pd.DataFrame:
-    """The month's rejected records after tonight. A full extract's verdicts replace all
-    earlier ones; an incremental one replaces the verdicts of the Ids it read again (and of
-    deleted ones) and keeps the rest: a record not re-read is still rejected."""
+    """The month's rejected records after tonight, each with the `run_id` of the run that
+    first rejected it this month (a re-run on the same input changes no row).
+
+    A full extract's verdicts replace all earlier ones; an incremental one replaces the
+    verdicts of the Ids it read again (and of deleted ones) and keeps the rest: a record not
+    re-read is still rejected. `previous` is the same month's earlier result, or None."""
+    found = tonight.assign(run_id=run_id)
+    if previous is not None and not previous.empty:
+        verdict = list(REJECTED_COLUMNS)
+        earlier = previous.drop_duplicates(verdict)[[*verdict, "run_id"]]
+        first = found.drop(columns="run_id").merge(earlier, on=verdict, how="left")["run_id"]
+        found["run_id"] = first.fillna(run_id).to_numpy()
     if full_refresh or previous is None or previous.empty:
-        return tonight.reset_index(drop=True)
+        return found.reset_index(drop=True).astype(object)
     settled = set(read_ids) | set(deleted_ids)
     still = previous[~previous["account_id"].isin(settled)]
-    carried = pd.concat([still, tonight], ignore_index=True) if len(still) else tonight
-    return carried.drop_duplicates().reset_index(drop=True).astype(object)
+    carried = pd.concat([still, found], ignore_index=True) if len(still) else found
+    return carried.drop_duplicates(list(REJECTED_COLUMNS)).reset_index(drop=True).astype(object)

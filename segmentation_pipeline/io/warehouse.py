@@ -621,8 +621,8 @@ REJECTED_RECORDS_TABLE = "rejected_records"
 REJECTED_RECORDS_COLUMNS = ("account_id", "source_file", "reason", "detail", "run_id")
 
 
-def rejected_records_rows(rejected: pd.DataFrame, run_id: str) -> pd.DataFrame:
+def rejected_records_rows(rejected: pd.DataFrame) -> pd.DataFrame:
     """The rejected_records rows of one night: every column text, whatever the frame held,
     so the table is never typed from an empty or all-null frame."""
-    rows = rejected.assign(run_id=run_id).reindex(columns=list(REJECTED_RECORDS_COLUMNS))
+    rows = rejected.reindex(columns=list(REJECTED_RECORDS_COLUMNS))
     return rows.astype("string").astype(object).where(rows.notna(), None)

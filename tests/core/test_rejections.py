@@ -102,24 +102,46 @@ def test_the_mark_never_takes_a_future_stamp():
     assert believable_mark(None, stamps, LIMIT) == stamps[1]
 
 
-def rejection(account_id: str, reason: str) -> dict:
-    return {"account_id": account_id, "source_file": "f", "reason": reason, "detail": "d"}
+def rejection(account_id: str, reason: str, run_id: str = "run-1") -> dict:
+    return {
+        "account_id": account_id,
+        "source_file": "f",
+        "reason": reason,
+        "detail": "d",
+        "run_id": run_id,
+    }
+
+
+def found(*rows: dict) -> pd.DataFrame:
+    """Tonight's screening result: the rows without a run_id."""
+    return pd.DataFrame(list(rows), columns=list(REJECTED_COLUMNS))
 
 
 def test_an_incremental_night_keeps_verdicts_on_records_it_did_not_read_again():
     previous = pd.DataFrame([rejection("a", "duplicate_id"), rejection("b", "future_timestamp")])
-    tonight = pd.DataFrame([rejection("c", "date_out_of_range")])
+    tonight = found(rejection("c", "date_out_of_range"))
     carried = carry_rejections(
-        previous, tonight, read_ids=["b", "c"], deleted_ids=[], full_refresh=False
+        previous, tonight, read_ids=["b", "c"], deleted_ids=[], full_refresh=False, run_id="run-2"
     )
-    assert carried[["account_id", "reason"]].values.tolist() == [
-        ["a", "duplicate_id"],
-        ["c", "date_out_of_range"],
+    assert carried[["account_id", "reason", "run_id"]].values.tolist() == [
+        ["a", "duplicate_id", "run-1"],
+        ["c", "date_out_of_range", "run-2"],
     ]
-    deleted = carry_rejections(previous, empty_rejections(), [], ["a"], full_refresh=False)
+    deleted = carry_rejections(previous, empty_rejections(), [], ["a"], False, "run-2")
     assert deleted["account_id"].tolist() == ["b"]
+
+
+def test_a_verdict_found_again_keeps_the_run_that_first_found_it():
+    previous = pd.DataFrame([rejection("a", "future_timestamp", "run-1")])
+    again = found(rejection("a", "future_timestamp"), rejection("b", "duplicate_id"))
+    for full in (False, True):
+        carried = carry_rejections(previous, again, ["a", "b"], [], full, "run-2")
+        assert carried[["account_id", "run_id"]].values.tolist() == [
+            ["a", "run-1"],
+            ["b", "run-2"],
+        ]
 
 
 def test_a_full_extract_replaces_every_earlier_verdict():
     previous = pd.DataFrame([rejection("a", "duplicate_id")])
-    assert carry_rejections(previous, empty_rejections(), [], [], full_refresh=True).empty
+    assert carry_rejections(previous, empty_rejections(), [], [], True, "run-2").empty

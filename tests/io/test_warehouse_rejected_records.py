@@ -16,16 +16,17 @@ def test_a_night_without_rejections_then_one_with_a_missing_id(tmp_path):
     with warehouse.transaction() as tx:
         written = tx.replace_partition(
             REJECTED_RECORDS_TABLE,
-            rejected_records_rows(empty_rejections(), "run-1"),
+            rejected_records_rows(empty_rejections()),
             "snapshot_month",
             "2026-11-01",
         )
     assert written == 0
     night = pd.DataFrame(
         {"account_id": [None, "001A"], "source_file": "accounts.csv",
-         "reason": ["missing_id", "duplicate_id"], "detail": ["row 1", "row 3"]}
+         "reason": ["missing_id", "duplicate_id"], "detail": ["row 1", "row 3"],
+         "run_id": "run-2"}
     )  # fmt: skip
-    rows = rejected_records_rows(night, "run-2")
+    rows = rejected_records_rows(night)
     assert list(rows.columns) == list(REJECTED_RECORDS_COLUMNS)
     with warehouse.transaction() as tx:
         tx.replace_partition(REJECTED_RECORDS_TABLE, rows, "snapshot_month", "2026-11-01")

@@ -138,7 +138,7 @@ def test_the_sample_rejects_nothing_and_its_records_balance(night, sample_crm):
     assert result.metadata("warehouse_rejected_records")["rejected_records"] == 0
 
 
-def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm):
+def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm, warehouse_url):
     accounts = read_accounts(sample_crm)
     copy = accounts.iloc[[7]].copy()
     account_id = copy["Id"].iloc[0]
@@ -146,7 +146,7 @@ def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm)
     copy["SystemModstamp"] = "2026-10-31T23:00:00.000+0000"  # later than the original's
     write_accounts(sample_crm, pd.concat([copy, accounts], ignore_index=True))
 
-    result = night(sample_crm)
+    result = night(sample_crm, warehouse_url=warehouse_url)
     assert result.success
     rejected = rejected_rows(result)
     assert rejected[["account_id", "source_file", "reason"]].values.tolist() == [
@@ -218,3 +218,41 @@ def test_a_future_modstamp_is_rejected_and_never_pins_the_mark(night, sample_crm
     ]
     counts = ledger(second)
     assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS, 1)
+
+
+def test_a_re_run_of_the_month_on_the_same_input_leaves_rejected_records_as_they_were(
+    night, sample_crm
+):
+    accounts = read_accounts(sample_crm)
+    accounts.loc[3, "SystemModstamp"] = "9999-12-31T00:00:00.000+0000"
+    write_accounts(sample_crm, pd.concat([accounts, accounts.iloc[[8]]], ignore_index=True))
+
+    first = night(sample_crm)
+    assert first.success
+    before = rejected_rows(first).sort_values(["reason"]).reset_index(drop=True)
+    assert before["reason"].tolist() == ["duplicate_id", "future_timestamp"]
+    assert set(before["run_id"]) == {first.result.run_id}
+
+    again = night(sample_crm)  # same month, same export: an incremental night
+    assert again.success
+    assert again.metadata("crm_accounts")["extract_mode"] == "incremental"
+    after = rejected_rows(again).sort_values(["reason"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(after, before)
+    assert ledger(again)["rejected"] == 2
+
+
+def test_a_mark_already_pinned_in_the_future_is_reset_by_a_full_read(night, sample_crm):
+    """A deployment whose stored mark a 9999 stamp pinned before the screening existed."""
+    first = night(sample_crm)
+    assert first.success
+    state = first.warehouse().get_state("crm_accounts")
+    first.warehouse().set_state(
+        "crm_accounts", {**state, "high_water_mark": "9999-12-31T00:00:00+00:00"}
+    )
+    healed = night(sample_crm)
+    assert healed.success
+    extract = healed.metadata("crm_accounts")
+    assert extract["extract_mode"] == "full"
+    assert extract["full_refresh_reason"].startswith("stored high-water mark 9999-12-31")
+    mark = pd.Timestamp(healed.warehouse().get_state("crm_accounts")["high_water_mark"])
+    assert mark == pd.Timestamp("2026-10-31T19:20:05Z")  # the sample's latest stamp

@@ -81,8 +81,9 @@ def _read_accounts(crm: CrmResource, since: datetime | None):
         raise dg.Failure(description=str(exc)) from None
 
 
-def _previous_rejections(store, state: dict | None, full: bool) -> pd.DataFrame | None:
-    if full or not state or not state.get("rejected"):
+def _previous_rejections(store, state: dict | None, partition: str) -> pd.DataFrame | None:
+    """This month's rejections so far (another month's or none: None)."""
+    if not state or not state.get("rejected") or state.get("partition") != partition:
         return None
     return store.read(REJECTED_STATE_NAME, state["rejected"])
 
@@ -101,7 +102,7 @@ def _previous_rejections(store, state: dict | None, full: bool) -> pd.DataFrame 
             kinds={"pandas"},
             description="The month's CRM records kept out of the snapshot, one row each "
             "with account_id, source_file, reason (missing_id, date_out_of_range, "
-            "future_timestamp, duplicate_id) and detail.",
+            "future_timestamp, duplicate_id), detail and the run_id that first rejected it.",
         ),
     },
 )
@@ -122,14 +123,18 @@ def crm_accounts(
     if reason is None and previous is None:
         reason = "stored snapshot missing"
 
+    tolerance = timedelta(minutes=fw.inputs.future_tolerance_minutes)
+    latest_believable = pd.Timestamp(utc_now() + tolerance)
     mark_before = None if reason else datetime.fromisoformat(state["high_water_mark"])
+    if mark_before is not None and as_utc(mark_before) > latest_believable:
+        # A mark pinned in the future (stored before stamps were screened) would hide every
+        # later edit until the month ends: read everything once and set it again.
+        reason, mark_before = f"stored high-water mark {mark_before} is in the future", None
     since = mark_before - timedelta(minutes=config.overlap_minutes) if mark_before else None
     extract = _read_accounts(crm, since)
     full = since is None or extract.full_refresh
     if since is not None and extract.full_refresh:
         reason = "source answered with a full extract"
-    tolerance = timedelta(minutes=fw.inputs.future_tolerance_minutes)
-    latest_believable = pd.Timestamp(utc_now() + tolerance)
     day_first = fw.standardization.dates_day_first
     screening = screen_records(
         extract.accounts,
@@ -157,11 +162,12 @@ def crm_accounts(
             f"{screening.rejected['reason'].value_counts().to_dict()})"
         )
     rejected = carry_rejections(
-        _previous_rejections(store, state, full),
+        _previous_rejections(store, state, context.partition_key),
         screening.rejected,
         read_ids=[*read_ids, *refused],
         deleted_ids=extract.deleted_ids,
         full_refresh=full,
+        run_id=context.run.run_id,
     )
     # The mark never moves back, even when only records inside the overlap came back, and
     # never moves to a stamp in the future.

@@ -14,8 +14,9 @@ from segmentation_pipeline.io.warehouse import REJECTED_RECORDS_TABLE, rejected_
     kinds={"sql"},
     partitions_def=monthly_partitions,
     description="Warehouse table rejected_records for the month: account_id, source_file, "
-    "reason, detail, snapshot_month and the run_id that wrote it; replaced whole each night "
-    "(an empty month leaves the table with no rows for it).",
+    "reason, detail, snapshot_month and the run_id of the run that first rejected the record "
+    "this month; the month's rows are replaced each night (a re-run on the same input "
+    "writes the same rows).",
 )
 def warehouse_rejected_records(
     context: dg.AssetExecutionContext,
@@ -23,7 +24,7 @@ def warehouse_rejected_records(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     client = warehouse.client()
-    rows = rejected_records_rows(crm_rejected_records, context.run.run_id)
+    rows = rejected_records_rows(crm_rejected_records)
     with client.transaction() as tx:
         written = tx.replace_partition(
             REJECTED_RECORDS_TABLE, rows, SNAPSHOT_COLUMN, context.partition_key
