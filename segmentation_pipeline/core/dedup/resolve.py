@@ -24,7 +24,9 @@ from segmentation_pipeline.core.dedup.clustering import (
     connected_components,
     guarded_clusters,
 )
+from segmentation_pipeline.core.dedup.fellegi_sunter import MatchWeights
 from segmentation_pipeline.core.dedup.keys import match_keys
+from segmentation_pipeline.core.dedup.probabilistic import score_pairs_learned
 from segmentation_pipeline.core.dedup.scoring import (
     EVIDENCE_LABELS,
     ScoredPairs,
@@ -69,6 +71,8 @@ class ClusterFinding:
     matched: ScoredPairs
     candidate_pairs: int
     scored_pairs: int
+    band: ScoredPairs | None = None  # pairs in the review band (learned weights)
+    weights: MatchWeights | None = None  # the weights learned this run
 
     def __len__(self) -> int:
         return len(self.clusters.labels)
@@ -78,15 +82,24 @@ def find_clusters(frame: pd.DataFrame, config: DedupConfig) -> ClusterFinding:
     """Blocking, pair scoring and guarded clustering of rows in positional order."""
     keys = match_keys(frame)
     left, right = candidate_pairs(keys, config.window, config.block_size)
-    scored = score_pairs(keys, left, right, config)
     candidates = len(left)
+    weights, band = None, None
+    if config.engine == "fellegi_sunter":
+        scored, weights = score_pairs_learned(keys, left, right, config)
+        merge = np.log2(config.fellegi_sunter.merge_probability)
+        merge -= np.log2(1 - config.fellegi_sunter.merge_probability)
+        is_match = scored.score >= merge
+        band = scored.take(np.flatnonzero(~is_match))
+    else:
+        scored = score_pairs(keys, left, right, config)
+        is_match = scored.score >= config.match_threshold
     del left, right
-    matched = scored.take(np.flatnonzero(scored.score >= config.match_threshold))
+    matched = scored.take(np.flatnonzero(is_match))
     exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
     clusters = guarded_clusters(
         len(frame), matched.left, matched.right, matched.score, exclusive, config.max_cluster_size
     )
-    return ClusterFinding(clusters, matched, candidates, len(scored))
+    return ClusterFinding(clusters, matched, candidates, len(scored), band, weights)
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,7 @@ def _rate_after(labels: np.ndarray, refused: ScoredPairs, clusters: int) -> floa
 
 
 def _evidence(states: np.ndarray) -> np.ndarray:
-    labels = np.array([EVIDENCE_LABELS[s] for s in (-1, 0, 1, 2)], dtype=object)
+    labels = np.array([EVIDENCE_LABELS[s] for s in (-1, 0, 1, 2, 3)], dtype=object)
     return labels[states.astype(np.int64) + 1]
 
 

@@ -1,0 +1,292 @@
+"""Match probabilities of candidate pairs from weights learned on this run's base.
+
+1. Every candidate pair gets its cheap evidence (integer comparisons of domain, phone,
+   city, country, industry and the numbers in the names).
+2. A random sample of the pairs (`em_sample_pairs`, fixed seed: a re-run learns the same)
+   gets its full comparison vector, name similarity included, and EM learns m and u of
+   every level from it (`fellegi_sunter.estimate`).
+3. Pairs that could not reach the review band even with an exact, rare name are dropped
+   without computing their name similarity; the rest get their levels, their weights
+   plus the term-frequency bits of an exact name and a shared city, and a probability.
+
+Levels, per comparison (no value on either side: no evidence, weight 0):
+name exact / high / mid / low / differ (similarity cut-offs from the framework);
+name_numbers same / differ; domain exact / same_label / similar / differ;
+phone, city, country, industry exact / differ.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from segmentation_pipeline.core.dedup.fellegi_sunter import (
+    MatchWeights,
+    estimate,
+    term_frequency_bits,
+)
+from segmentation_pipeline.core.dedup.keys import MatchKeys
+from segmentation_pipeline.core.dedup.scoring import (
+    AGREE,
+    CONFLICT,
+    SAME_LABEL,
+    SIMILAR,
+    ScoredPairs,
+    close_values,
+    compare_codes,
+    domain_agreement,
+    name_similarity,
+)
+
+if TYPE_CHECKING:
+    from segmentation_pipeline.framework.dedup import DedupConfig, FellegiSunter
+
+# The levels the framework gives starting values for.
+BASE_LEVELS: dict[str, tuple[str, ...]] = {
+    "name": ("exact", "high", "mid", "low", "differ"),
+    "name_numbers": ("same", "differ"),
+    "domain": ("exact", "same_label", "similar", "differ"),
+    "phone": ("exact", "differ"),
+    "city": ("exact", "differ"),
+    "country": ("exact", "differ"),
+    "industry": ("exact", "differ"),
+}
+# Some comparisons are learned apart per group of another's level, because they depend on
+# it: namesakes' domains are built from one name (acme.com / acme.io) and subsidiaries
+# share a stem and a switchboard, so domain and phone agree more often among non-matches
+# of similar names than the product of the separate rates says; and one phone line is
+# in one city, so a shared phone already says the city agrees.
+# comparison -> (the comparison it depends on, its groups, group per its level (-1 last))
+CONDITIONS: dict[str, tuple[str, tuple[str, ...], np.ndarray]] = {
+    "domain": ("name", ("name same", "name similar", "name differs"), np.array([0, 0, 1, 1, 2, 2])),
+    "phone": ("name", ("name same", "name similar", "name differs"), np.array([0, 0, 1, 1, 2, 2])),
+    "city": ("phone", ("phone same", "phone not same"), np.array([0, 1, 1])),
+}
+LEVELS: dict[str, tuple[str, ...]] = {
+    comparison: (
+        tuple(f"{level} | {group}" for group in CONDITIONS[comparison][1] for level in levels)
+        if comparison in CONDITIONS
+        else levels
+    )
+    for comparison, levels in BASE_LEVELS.items()
+}
+GROUPS = {
+    c: np.repeat(np.arange(len(groups)), len(BASE_LEVELS[c]))
+    for c, (_, groups, _) in CONDITIONS.items()
+}
+
+
+# Learned from EM's posteriors, without shaping them (see `fellegi_sunter.estimate`).
+PASSIVE: tuple[str, ...] = ()
+_SAMPLE_SEED = 20261204
+
+
+def _state_levels(state: np.ndarray, order: tuple[np.int8, ...]) -> np.ndarray:
+    """Evidence states -> level index (position in `order`), -1 for MISSING."""
+    table = np.full(6, -1, dtype=np.int8)
+    for i, value in enumerate(order):
+        table[int(value) + 1] = i
+    return table[state.astype(np.int64) + 1]
+
+
+def name_levels(similarity: np.ndarray, fs: FellegiSunter) -> np.ndarray:
+    cuts = [100.0, *(fs.name_similarity_levels[k] for k in ("high", "mid", "low"))]
+    level = np.full(len(similarity), len(cuts), dtype=np.int8)
+    for i in reversed(range(len(cuts))):
+        level[similarity >= cuts[i]] = i
+    level[np.isnan(similarity)] = -1
+    return level
+
+
+def pair_levels(pairs: ScoredPairs, fs: FellegiSunter) -> dict[str, np.ndarray]:
+    """The comparison vector of each pair: a level index per comparison (-1: no value)."""
+    two = (AGREE, CONFLICT)
+    name = name_levels(pairs.name_similarity, fs)
+    levels = {
+        "name": name,
+        "name_numbers": _state_levels(pairs.numbers, two),
+        "domain": _state_levels(pairs.domain, (AGREE, SAME_LABEL, SIMILAR, CONFLICT)),
+        "phone": _state_levels(pairs.phone, two),
+        "city": _state_levels(pairs.city, two),
+        "country": _state_levels(pairs.country, two),
+        "industry": _state_levels(pairs.industry, two),
+    }
+    base = dict(levels)
+    for comparison, (on, _, group_of) in CONDITIONS.items():
+        level = levels[comparison]
+        offset = group_of[base[on]] * len(BASE_LEVELS[comparison])
+        levels[comparison] = np.where(level >= 0, level + offset, -1).astype(np.int8)
+    return levels
+
+
+def related_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Pairs with something of a company's identity in common: a name at least `low`
+    similar, a domain at least similar, or the phone. Only these are weighed: a shared
+    city or industry alone is no reason to compare two accounts, and leaving such pairs
+    out keeps EM on the question of matches (with them, it splits the pairs by place)."""
+    name_like = (levels["name"] >= 0) & (levels["name"] <= 2)
+    domain_like = (levels["domain"] >= 0) & (levels["domain"] % len(BASE_LEVELS["domain"]) < 3)
+    phone_like = (levels["phone"] >= 0) & (levels["phone"] % len(BASE_LEVELS["phone"]) == 0)
+    return name_like | domain_like | phone_like
+
+
+def _priors(fs: FellegiSunter) -> tuple[dict, dict]:
+    missing = set(BASE_LEVELS) ^ set(fs.levels)
+    for comparison, names in BASE_LEVELS.items():
+        if comparison in fs.levels and set(fs.levels[comparison]) != set(names):
+            missing.add(f"{comparison} (levels {', '.join(names)})")
+    if missing:
+        raise ValueError(f"dedup.fellegi_sunter.levels: give exactly {sorted(missing)}")
+    m, u = {}, {}
+    for c, names in BASE_LEVELS.items():
+        repeat = len(CONDITIONS[c][1]) if c in CONDITIONS else 1
+        m[c] = np.tile([fs.levels[c][level].m for level in names], repeat)
+        u[c] = np.tile([fs.levels[c][level].u for level in names], repeat)
+    return m, u
+
+
+class _Evidence:
+    """The cheap evidence of candidate pairs, refined (typos in domains, city spellings,
+    name similarity) only where asked."""
+
+    def __init__(self, keys: MatchKeys, left: np.ndarray, right: np.ndarray, config):
+        self.keys, self.left, self.right, self.config = keys, left, right, config
+        self.domain = domain_agreement(keys, left, right)
+        self.phone = compare_codes(keys.phone, left, right)
+        self.country = compare_codes(keys.country, left, right)
+        self.city = compare_codes(keys.city, left, right)
+        self.industry = compare_codes(keys.industry, left, right)
+        self.numbers = compare_codes(keys.name_numbers, left, right)
+
+    def refined(self, rows: np.ndarray, needed: np.ndarray | None = None) -> ScoredPairs:
+        keys, config = self.keys, self.config
+        left, right = self.left[rows], self.right[rows]
+        domain, city = self.domain[rows].copy(), self.city[rows].copy()
+        differ = np.flatnonzero(domain == CONFLICT)
+        close = close_values(
+            keys.domain_label, keys.domain_label_names, left[differ], right[differ],
+            config.fellegi_sunter.domain_similarity,
+        )  # fmt: skip
+        domain[differ[close]] = SIMILAR
+        differ = np.flatnonzero(city == CONFLICT)
+        close = close_values(
+            keys.city, keys.city_names, left[differ], right[differ], config.city_min_similarity
+        )
+        city[differ[close]] = AGREE
+        phone = self.phone[rows]
+        other_agrees = (domain == AGREE) | (phone == AGREE) | (city == AGREE)
+        similarity = name_similarity(keys, left, right, other_agrees, needed)
+        nothing = np.zeros(len(rows), dtype=np.float32)
+        return ScoredPairs(
+            left, right, similarity, domain, phone, self.country[rows], city,
+            self.industry[rows], self.numbers[rows], nothing, nothing, nothing, nothing,
+        )  # fmt: skip
+
+
+def learn_weights(evidence: _Evidence, fs: FellegiSunter) -> MatchWeights:
+    """EM over a fixed-seed sample of the candidate pairs."""
+    n = len(evidence.left)
+    rng = np.random.default_rng(_SAMPLE_SEED)
+    sample = np.arange(n)
+    if n > fs.em_sample_pairs:
+        sample = np.sort(rng.choice(n, fs.em_sample_pairs, replace=False))
+    levels = pair_levels(evidence.refined(sample), fs)
+    related = np.flatnonzero(related_pairs(levels))
+    levels = {c: v[related] for c, v in levels.items()}
+    prior_m, prior_u = _priors(fs)
+    # First without the name conditioning (a coarse, stable split into matches and
+    # non-matches), then conditioned, starting from there.
+    tied = {c: len(BASE_LEVELS[c]) for c in CONDITIONS}
+    base_levels = {
+        c: np.where(v >= 0, v % tied[c], -1) if c in tied else v for c, v in levels.items()
+    }
+    base_m = {c: v[: tied.get(c, len(v))] for c, v in prior_m.items()}
+    base_u = {c: v[: tied.get(c, len(v))] for c, v in prior_u.items()}
+    settings = (fs.prior_match_share, fs.prior_pairs, fs.max_iterations, fs.tolerance)
+    coarse = estimate(base_levels, BASE_LEVELS, base_m, base_u, *settings, passive=PASSIVE)
+    start = MatchWeights(
+        LEVELS,
+        {c: np.tile(v, len(GROUPS[c]) // len(v)) if c in tied else v for c, v in coarse.m.items()},
+        {c: np.tile(v, len(GROUPS[c]) // len(v)) if c in tied else v for c, v in coarse.u.items()},
+        coarse.match_share, 0, False, 0,
+    )  # fmt: skip
+    return estimate(levels, LEVELS, prior_m, prior_u, *settings, GROUPS, start, PASSIVE)
+
+
+def _tf_of(bits: np.ndarray | None, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The term-frequency bits of each row's value (0 without a value or adjustment)."""
+    if bits is None or not len(bits):
+        return np.zeros(len(rows))
+    code = codes[rows]
+    return np.where(code >= 0, bits[np.maximum(code, 0)], 0.0)
+
+
+def _logit2(p: float) -> float:
+    return float(np.log2(p / (1 - p)))
+
+
+def score_pairs_learned(
+    keys: MatchKeys, left: np.ndarray, right: np.ndarray, config: DedupConfig
+) -> tuple[ScoredPairs, MatchWeights]:
+    """The candidate pairs that reach the review band, with weight and probability; and
+    the weights learned."""
+    fs = config.fellegi_sunter
+    evidence = _Evidence(keys, left, right, config)
+    weights = learn_weights(evidence, fs)
+    w = {c: weights.level_weights(c) for c in LEVELS}
+    # Before the name is compared, a conditioned level may weigh its best over the groups.
+    for c, (_, groups, _) in CONDITIONS.items():
+        w[c] = w[c].reshape(len(groups), -1).max(axis=0)
+    bound = fs.max_term_frequency_bits
+    name_tf = term_frequency_bits(keys.name_code, bound) if "name" in fs.term_frequency else None
+    city_tf = term_frequency_bits(keys.city, bound) if "city" in fs.term_frequency else None
+
+    # What each pair earns without its name, at best where a refinement is still to come.
+    def earned(state, table, order):
+        return np.append(table, 0.0)[_state_levels(state, order)]
+
+    two = (AGREE, CONFLICT)
+    partial = weights.prior_weight + (
+        earned(evidence.phone, w["phone"], two)
+        + earned(evidence.country, w["country"], two)
+        + earned(evidence.industry, w["industry"], two)
+        + earned(evidence.numbers, w["name_numbers"], two)
+    )
+    domain_best = np.append(w["domain"], 0.0)[
+        _state_levels(evidence.domain, (AGREE, SAME_LABEL, SIMILAR, CONFLICT))
+    ]
+    domain_best[evidence.domain == CONFLICT] = max(w["domain"][2], w["domain"][3])
+    city_tf_of = _tf_of(city_tf, keys.city, left)
+    best_city_tf = max(float(city_tf.max()), 0.0) if city_tf is not None and len(city_tf) else 0.0
+    city_best = np.select(
+        [evidence.city == AGREE, evidence.city == CONFLICT],
+        [w["city"][0] + city_tf_of, max(w["city"][1], w["city"][0] + best_city_tf)],
+        0.0,
+    )
+    partial = partial + domain_best + city_best
+    best_name_tf = max(float(name_tf.max()), 0.0) if name_tf is not None and len(name_tf) else 0.0
+    review = _logit2(fs.review_probability)
+    best_name = max(w["name"][0] + best_name_tf, *w["name"][1:])
+    viable = np.flatnonzero(partial + best_name >= review)
+
+    # The lowest name similarity whose level can still bring each viable pair to review:
+    # below it, the exact similarity does not matter (the pair cannot reach the band).
+    cuts = [100.0, *(fs.name_similarity_levels[k] for k in ("high", "mid", "low"))]
+    needed = np.full(len(viable), np.inf)
+    for i in range(len(cuts) + 1):
+        gain = w["name"][i] + (best_name_tf if i == 0 else 0.0)
+        needed[partial[viable] + gain >= review] = cuts[min(i, len(cuts) - 1)]
+    pairs = evidence.refined(viable, needed)
+    levels = pair_levels(pairs, fs)
+    score = weights.weight(levels)
+    tf_name = np.where(levels["name"] == 0, _tf_of(name_tf, keys.name_code, pairs.left), 0.0)
+    tf_city = np.where(levels["city"] == 0, _tf_of(city_tf, keys.city, pairs.left), 0.0)
+    score = np.where(related_pairs(levels), score + tf_name + tf_city, -np.inf)
+    probability = 1 / (1 + np.exp2(-score))
+    pairs = ScoredPairs(
+        pairs.left, pairs.right, pairs.name_similarity, pairs.domain, pairs.phone,
+        pairs.country, pairs.city, pairs.industry, pairs.numbers, score.astype(np.float32),
+        probability.astype(np.float32), tf_name.astype(np.float32), tf_city.astype(np.float32),
+    )  # fmt: skip
+    return pairs.take(np.flatnonzero(score >= review)), weights
