@@ -67,7 +67,7 @@ class FellegiSunter(Section):
         default=0.05, gt=0, lt=1, description="Starting share of candidate pairs that match."
     )
     prior_pairs: float = Field(
-        default=200,
+        default=2000,
         ge=0,
         description="Weight of the starting m/u values against the data, in pairs: a base "
         "of a few accounts keeps them, a large base replaces them with its own.",

@@ -290,3 +290,34 @@ def score_pairs_learned(
         probability.astype(np.float32), tf_name.astype(np.float32), tf_city.astype(np.float32),
     )  # fmt: skip
     return pairs.take(np.flatnonzero(score >= review)), weights
+
+
+def evidence_text(
+    pairs: ScoredPairs, weights: MatchWeights | None, fs: FellegiSunter
+) -> np.ndarray:
+    """Per pair, what each comparison said and weighed, for the audit and the review
+    table: 'name exact +5.9 (tf -1.2); domain differ | name same -4.0; ...' (comparisons
+    without a value on either side are left out). Empty without learned weights."""
+    if weights is None or not len(pairs):
+        return np.full(len(pairs), "", dtype=object)
+    levels = pair_levels(pairs, fs)
+    combined = np.zeros(len(pairs), dtype=np.int64)
+    for comparison in LEVELS:
+        combined = combined * (len(LEVELS[comparison]) + 1) + levels[comparison] + 1
+    code, first = np.unique(combined, return_index=True)
+    texts = {}
+    for value, row in zip(code, first, strict=True):
+        parts = []
+        for comparison, names in LEVELS.items():
+            level = int(levels[comparison][row])
+            if level >= 0:
+                weight = weights.level_weights(comparison)[level]
+                parts.append(f"{comparison} {names[level]} {weight:+.1f}")
+        texts[value] = "; ".join(parts)
+    base = np.array([texts[v] for v in combined], dtype=object)
+    tf = [
+        f" (tf name {n:+.1f}, city {c:+.1f})" if n or c else ""
+        for n, c in zip(pairs.name_tf.tolist(), pairs.city_tf.tolist(), strict=True)
+    ]
+    prior = f"prior {weights.prior_weight:+.1f}; "
+    return np.array([prior + b + t for b, t in zip(base, tf, strict=True)], dtype=object)
