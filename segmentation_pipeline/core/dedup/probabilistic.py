@@ -30,6 +30,7 @@ from segmentation_pipeline.core.dedup.keys import MatchKeys
 from segmentation_pipeline.core.dedup.scoring import (
     AGREE,
     CONFLICT,
+    MISSING,
     SAME_LABEL,
     SIMILAR,
     ScoredPairs,
@@ -121,14 +122,16 @@ def pair_levels(pairs: ScoredPairs, fs: FellegiSunter) -> dict[str, np.ndarray]:
 
 
 def related_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Pairs with something of a company's identity in common: a name at least `low`
-    similar, a domain at least similar, or the phone. Only these are weighed: a shared
-    city or industry alone is no reason to compare two accounts, and leaving such pairs
-    out keeps EM on the question of matches (with them, it splits the pairs by place)."""
-    name_like = (levels["name"] >= 0) & (levels["name"] <= 2)
+    """Pairs with something of a company's identity in common: a name at least `mid`
+    similar, a domain at least similar, or the phone with a name at least `low` similar.
+    Only these are weighed: a shared city or industry alone is no reason to compare two
+    accounts (with such pairs EM splits the pairs by place instead of by company), and a
+    shared switchboard alone does not make "Norvex Capital" and "Acme Freight" one."""
+    name = levels["name"]
+    name_like = (name >= 0) & (name <= 2)
     domain_like = (levels["domain"] >= 0) & (levels["domain"] % len(BASE_LEVELS["domain"]) < 3)
     phone_like = (levels["phone"] >= 0) & (levels["phone"] % len(BASE_LEVELS["phone"]) == 0)
-    return name_like | domain_like | phone_like
+    return name_like | domain_like | (phone_like & (name >= 0) & (name <= 3))
 
 
 def _priors(fs: FellegiSunter) -> tuple[dict, dict]:
@@ -175,6 +178,13 @@ class _Evidence:
         )
         city[differ[close]] = AGREE
         phone = self.phone[rows]
+        if needed is not None:
+            # Without a domain in common only a similar name relates the pair (see
+            # `related_pairs`): a lower similarity need not be computed.
+            cuts = config.fellegi_sunter.name_similarity_levels
+            no_domain = (domain == MISSING) | (domain == CONFLICT)
+            floor = np.where(phone == AGREE, cuts["low"], cuts["mid"])
+            needed = np.where(no_domain, np.maximum(needed, floor), needed)
         other_agrees = (domain == AGREE) | (phone == AGREE) | (city == AGREE)
         similarity = name_similarity(keys, left, right, other_agrees, needed)
         nothing = np.zeros(len(rows), dtype=np.float32)
@@ -242,41 +252,43 @@ def score_pairs_learned(
     name_tf = term_frequency_bits(keys.name_code, bound) if "name" in fs.term_frequency else None
     city_tf = term_frequency_bits(keys.city, bound) if "city" in fs.term_frequency else None
 
-    # What each pair earns without its name, at best where a refinement is still to come.
-    def earned(state, table, order):
-        return np.append(table, 0.0)[_state_levels(state, order)]
+    # What each pair earns without its name, at best where a refinement is still to come
+    # (float32 and in place: at a million accounts these arrays hold 20 M pairs).
+    def earned(state: np.ndarray, table: np.ndarray, order) -> np.ndarray:
+        lookup = np.full(6, 0.0, dtype=np.float32)
+        for i, value in enumerate(order):
+            lookup[int(value) + 1] = table[i]
+        return lookup[state + 1]
 
     two = (AGREE, CONFLICT)
-    partial = weights.prior_weight + (
-        earned(evidence.phone, w["phone"], two)
-        + earned(evidence.country, w["country"], two)
-        + earned(evidence.industry, w["industry"], two)
-        + earned(evidence.numbers, w["name_numbers"], two)
+    partial = earned(evidence.phone, w["phone"], two)
+    partial += np.float32(weights.prior_weight)
+    partial += earned(evidence.country, w["country"], two)
+    partial += earned(evidence.industry, w["industry"], two)
+    partial += earned(evidence.numbers, w["name_numbers"], two)
+    best_domain_conflict = max(w["domain"][2], w["domain"][3])
+    partial += earned(
+        evidence.domain, [*w["domain"][:2], best_domain_conflict], (AGREE, SAME_LABEL, CONFLICT)
     )
-    domain_best = np.append(w["domain"], 0.0)[
-        _state_levels(evidence.domain, (AGREE, SAME_LABEL, SIMILAR, CONFLICT))
-    ]
-    domain_best[evidence.domain == CONFLICT] = max(w["domain"][2], w["domain"][3])
-    city_tf_of = _tf_of(city_tf, keys.city, left)
     best_city_tf = max(float(city_tf.max()), 0.0) if city_tf is not None and len(city_tf) else 0.0
-    city_best = np.select(
-        [evidence.city == AGREE, evidence.city == CONFLICT],
-        [w["city"][0] + city_tf_of, max(w["city"][1], w["city"][0] + best_city_tf)],
-        0.0,
-    )
-    partial = partial + domain_best + city_best
+    partial += earned(evidence.city, [0.0, max(w["city"][1], w["city"][0] + best_city_tf)], two)
+    agree = np.flatnonzero(evidence.city == AGREE)
+    partial[agree] += (w["city"][0] + _tf_of(city_tf, keys.city, left[agree])).astype(np.float32)
+    del agree
     best_name_tf = max(float(name_tf.max()), 0.0) if name_tf is not None and len(name_tf) else 0.0
     review = _logit2(fs.review_probability)
     best_name = max(w["name"][0] + best_name_tf, *w["name"][1:])
-    viable = np.flatnonzero(partial + best_name >= review)
+    viable = np.flatnonzero(partial >= review - best_name)
 
     # The lowest name similarity whose level can still bring each viable pair to review:
     # below it, the exact similarity does not matter (the pair cannot reach the band).
     cuts = [100.0, *(fs.name_similarity_levels[k] for k in ("high", "mid", "low"))]
     needed = np.full(len(viable), np.inf)
+    at = partial[viable]
+    del partial
     for i in range(len(cuts) + 1):
         gain = w["name"][i] + (best_name_tf if i == 0 else 0.0)
-        needed[partial[viable] + gain >= review] = cuts[min(i, len(cuts) - 1)]
+        needed[at + gain >= review] = cuts[min(i, len(cuts) - 1)]
     pairs = evidence.refined(viable, needed)
     levels = pair_levels(pairs, fs)
     score = weights.weight(levels)
