@@ -88,6 +88,7 @@ def estimate(
     groups: dict[str, np.ndarray] | None = None,
     start: MatchWeights | None = None,
     passive: tuple[str, ...] = (),
+    offsets: np.ndarray | None = None,
 ) -> MatchWeights:
     """m, u and the match share by EM over pairs' comparison levels (each array: one
     level index per pair, -1 for no evidence), starting from, and pulled towards, the
@@ -101,9 +102,16 @@ def estimate(
     `passive` comparisons are estimated from the posteriors but do not shape them: the
     match class is found by the identity comparisons (name, domain, phone); left free,
     a comparison the blocking concentrates (the city of place-sorted neighbours) can pull
-    EM to a split by place instead of by company."""
+    EM to a split by place instead of by company.
+    `offsets`: per pair, bits added to its weight and not estimated (the term-frequency
+    bits: an exact name dozens of companies share in one city is no sign of a match, and
+    EM must not learn that it is); counted to the nearest quarter bit."""
     comparisons = list(names)
-    patterns, counts = _patterns({c: levels[c] for c in comparisons})
+    columns = {c: levels[c] for c in comparisons}
+    if offsets is not None:
+        columns["_offset"] = np.round(np.asarray(offsets) * 4).astype(np.int16)
+    patterns, counts = _patterns(columns)
+    offset = patterns[:, -1] * (np.log(2) / 4) if offsets is not None else 0.0
     initial = start or MatchWeights(names, prior_m, prior_u, prior_share, 0, False, 0)
     m = {c: np.asarray(initial.m[c], dtype=np.float64) for c in comparisons}
     u = {c: np.asarray(initial.u[c], dtype=np.float64) for c in comparisons}
@@ -113,7 +121,7 @@ def estimate(
     while iterations < max_iterations:
         iterations += 1
         # E: the probability that each distinct vector is a match.
-        odds = np.full(len(patterns), np.log(share / (1 - share)))
+        odds = np.log(share / (1 - share)) + offset
         for j, c in enumerate(comparisons):
             if c not in passive:
                 odds += np.append(np.log(m[c] / u[c]), 0.0)[patterns[:, j]]

@@ -85,7 +85,7 @@ def _distinct_per_name(name_code: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(name_code >= 0, np.maximum(per_name[np.maximum(name_code, 0)], 1), 1)
 
 
-def _combined(*parts: np.ndarray) -> np.ndarray:
+def combined_codes(*parts: np.ndarray) -> np.ndarray:
     """One code per distinct combination of codes; -1 where any part is missing."""
     combined = np.zeros(len(parts[0]), dtype=np.int64)
     for part in parts:
@@ -147,8 +147,8 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
         reversed_rank=ranks(backwards),
         name_numbers=codes(numbers),
         name_companies=companies_per_name(name_code, identity, country_code),
-        local_companies=companies_per_name(_combined(name_code, country_code), identity),
-        place_companies=companies_per_name(_combined(name_code, city_code), identity),
+        local_companies=companies_per_name(combined_codes(name_code, country_code), identity),
+        place_companies=companies_per_name(combined_codes(name_code, city_code), identity),
         domain=domain_code,
         domain_label=label_code,
         domain_label_names=label_names,

@@ -26,7 +26,7 @@ from segmentation_pipeline.core.dedup.fellegi_sunter import (
     estimate,
     term_frequency_bits,
 )
-from segmentation_pipeline.core.dedup.keys import MatchKeys
+from segmentation_pipeline.core.dedup.keys import MatchKeys, combined_codes
 from segmentation_pipeline.core.dedup.scoring import (
     AGREE,
     CONFLICT,
@@ -194,7 +194,9 @@ class _Evidence:
         )  # fmt: skip
 
 
-def learn_weights(evidence: _Evidence, fs: FellegiSunter) -> MatchWeights:
+def learn_weights(
+    evidence: _Evidence, fs: FellegiSunter, tf: _TermFrequencies | None = None
+) -> MatchWeights:
     """EM over a fixed-seed sample of the candidate pairs."""
     n = len(evidence.left)
     rng = np.random.default_rng(_SAMPLE_SEED)
@@ -204,6 +206,9 @@ def learn_weights(evidence: _Evidence, fs: FellegiSunter) -> MatchWeights:
     levels = pair_levels(evidence.refined(sample), fs)
     related = np.flatnonzero(related_pairs(levels))
     levels = {c: v[related] for c, v in levels.items()}
+    offsets = None
+    if tf is not None:
+        offsets = np.add(*tf.bits(evidence.left[sample[related]], levels))
     prior_m, prior_u = _priors(fs)
     # First without the name conditioning (a coarse, stable split into matches and
     # non-matches), then conditioned, starting from there.
@@ -214,14 +219,44 @@ def learn_weights(evidence: _Evidence, fs: FellegiSunter) -> MatchWeights:
     base_m = {c: v[: tied.get(c, len(v))] for c, v in prior_m.items()}
     base_u = {c: v[: tied.get(c, len(v))] for c, v in prior_u.items()}
     settings = (fs.prior_match_share, fs.prior_pairs, fs.max_iterations, fs.tolerance)
-    coarse = estimate(base_levels, BASE_LEVELS, base_m, base_u, *settings, passive=PASSIVE)
+    coarse = estimate(
+        base_levels, BASE_LEVELS, base_m, base_u, *settings, passive=PASSIVE, offsets=offsets
+    )
     start = MatchWeights(
         LEVELS,
         {c: np.tile(v, len(GROUPS[c]) // len(v)) if c in tied else v for c, v in coarse.m.items()},
         {c: np.tile(v, len(GROUPS[c]) // len(v)) if c in tied else v for c, v in coarse.u.items()},
         coarse.match_share, 0, False, 0,
     )  # fmt: skip
-    return estimate(levels, LEVELS, prior_m, prior_u, *settings, GROUPS, start, PASSIVE)
+    return estimate(levels, LEVELS, prior_m, prior_u, *settings, GROUPS, start, PASSIVE, offsets)
+
+
+class _TermFrequencies:
+    """Term-frequency bits of exact names, of cities, and of a name within its city."""
+
+    def __init__(self, keys: MatchKeys, fs: FellegiSunter):
+        bound, wanted = fs.max_term_frequency_bits, fs.term_frequency
+        self.keys = keys
+        self.name = term_frequency_bits(keys.name_code, bound) if "name" in wanted else None
+        self.city = term_frequency_bits(keys.city, bound) if "city" in wanted else None
+        # A pair with the same name in the same city is weighed by how many go by that
+        # name in that city: 'Summit Group' is rare in Boise and common in Denver.
+        self.name_city, self.joint = None, None
+        if self.name is not None and self.city is not None:
+            self.name_city = combined_codes(keys.name_code, keys.city)
+            self.joint = term_frequency_bits(self.name_city, bound)
+
+    def bits(self, left: np.ndarray, levels: dict[str, np.ndarray]) -> tuple:
+        """(name bits, city bits) per pair: where the name is exact, where the city is."""
+        keys = self.keys
+        tf_name = np.where(levels["name"] == 0, _tf_of(self.name, keys.name_code, left), 0.0)
+        same_city = (levels["city"] >= 0) & (levels["city"] % len(BASE_LEVELS["city"]) == 0)
+        tf_city = np.where(same_city, _tf_of(self.city, keys.city, left), 0.0)
+        if self.joint is not None:
+            both = (levels["name"] == 0) & same_city & (self.name_city[left] >= 0)
+            tf_name[both] = self.joint[self.name_city[left[both]]]
+            tf_city[both] = 0.0
+        return tf_name, tf_city
 
 
 def _tf_of(bits: np.ndarray | None, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -243,14 +278,13 @@ def score_pairs_learned(
     the weights learned."""
     fs = config.fellegi_sunter
     evidence = _Evidence(keys, left, right, config)
-    weights = learn_weights(evidence, fs)
+    tf = _TermFrequencies(keys, fs)
+    weights = learn_weights(evidence, fs, tf)
     w = {c: weights.level_weights(c) for c in LEVELS}
     # Before the name is compared, a conditioned level may weigh its best over the groups.
     for c, (_, groups, _) in CONDITIONS.items():
         w[c] = w[c].reshape(len(groups), -1).max(axis=0)
-    bound = fs.max_term_frequency_bits
-    name_tf = term_frequency_bits(keys.name_code, bound) if "name" in fs.term_frequency else None
-    city_tf = term_frequency_bits(keys.city, bound) if "city" in fs.term_frequency else None
+    name_tf, city_tf, joint_tf = tf.name, tf.city, tf.joint
 
     # What each pair earns without its name, at best where a refinement is still to come
     # (float32 and in place: at a million accounts these arrays hold 20 M pairs).
@@ -276,6 +310,9 @@ def score_pairs_learned(
     partial[agree] += (w["city"][0] + _tf_of(city_tf, keys.city, left[agree])).astype(np.float32)
     del agree
     best_name_tf = max(float(name_tf.max()), 0.0) if name_tf is not None and len(name_tf) else 0.0
+    if joint_tf is not None and len(joint_tf):
+        lowest_city_tf = min(float(city_tf.min()), 0.0) if len(city_tf) else 0.0
+        best_name_tf = max(best_name_tf, float(joint_tf.max()) - lowest_city_tf)
     review = _logit2(fs.review_probability)
     best_name = max(w["name"][0] + best_name_tf, *w["name"][1:])
     viable = np.flatnonzero(partial >= review - best_name)
@@ -292,8 +329,7 @@ def score_pairs_learned(
     pairs = evidence.refined(viable, needed)
     levels = pair_levels(pairs, fs)
     score = weights.weight(levels)
-    tf_name = np.where(levels["name"] == 0, _tf_of(name_tf, keys.name_code, pairs.left), 0.0)
-    tf_city = np.where(levels["city"] == 0, _tf_of(city_tf, keys.city, pairs.left), 0.0)
+    tf_name, tf_city = tf.bits(pairs.left, levels)
     score = np.where(related_pairs(levels), score + tf_name + tf_city, -np.inf)
     probability = 1 / (1 + np.exp2(-score))
     pairs = ScoredPairs(
