@@ -17,6 +17,7 @@ from segmentation_pipeline.defs.resources import (
     SnapshotStoreResource,
     WarehouseResource,
 )
+from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
 
 MONTH = "2026-11-01"
 ACCOUNTS = pd.DataFrame(
@@ -34,13 +35,17 @@ ACCOUNTS = pd.DataFrame(
 
 def test_review_band_pairs_fill_the_review_table(tmp_path):
     ACCOUNTS.to_csv(tmp_path / "accounts.csv", index=False)
+    framework = tmp_path / "framework.yaml"  # the default, with the learned engine
+    framework.write_text(
+        DEFAULT_FRAMEWORK_PATH.read_text().replace("engine: points", "engine: fellegi_sunter")
+    )
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     outcome = dg.materialize(
         [crm_accounts, accounts_standardized, deduplicated_accounts],
         partition_key=MONTH,
         resources={
             "crm": FileCrmResource(folder=str(tmp_path)),
-            "framework": FrameworkResource(),
+            "framework": FrameworkResource(path=str(framework)),
             "snapshots": SnapshotStoreResource(base_dir=str(tmp_path / "memo")),
             "warehouse": WarehouseResource(url=url),
         },

@@ -108,7 +108,10 @@ def find_clusters(frame: pd.DataFrame, config: DedupConfig) -> ClusterFinding:
         is_match = scored.score >= config.match_threshold
     del left, right
     matched = scored.take(np.flatnonzero(is_match))
-    exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
+    fields = config.exclusive_fields
+    if config.engine == "fellegi_sunter":
+        fields = config.fellegi_sunter.exclusive_fields
+    exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in fields]
     clusters = guarded_clusters(
         len(frame), matched.left, matched.right, matched.score, exclusive, config.max_cluster_size
     )

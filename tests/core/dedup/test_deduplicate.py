@@ -83,15 +83,7 @@ def test_matches_the_guard_kept_apart_are_left_for_review(framework, standardize
             {"Id": "X3", "Name": "Quorabel", "Website": "quorabel-lyon.fr", "BillingCity": "Lyon"},
         ]
     )
-    # The guard at work: the hand-set points with domains exclusive (the defaults until
-    # learned weights made two domains evidence rather than a veto).
-    lenient = framework.dedup.model_copy(
-        update={
-            "engine": "points",
-            "shared_name_penalty": 0.0,
-            "exclusive_fields": ["domain", "country_code"],
-        }
-    )
+    lenient = framework.dedup.model_copy(update={"shared_name_penalty": 0.0})
     result = deduplicate(accounts, framework.model_copy(update={"dedup": lenient}))
     assert len(result.survivors) == 2
     assert len(result.review) == 1

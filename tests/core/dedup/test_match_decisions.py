@@ -3,8 +3,21 @@
 Each case is a small base: the pair in question plus, where the case is about a common
 name, the other companies that go by it (what makes it common)."""
 
+import numpy as np
+import pytest
+
+from segmentation_pipeline.core.changes import SOURCE_HASH
 from segmentation_pipeline.core.dedup import deduplicate
 from segmentation_pipeline.core.dedup.resolve import IN_BAND
+from segmentation_pipeline.core.dedup.reuse import carried_finding, memo_of
+
+
+@pytest.fixture
+def framework(framework):
+    """The framework with the learned engine (the default is still the points)."""
+    learned = framework.dedup.model_copy(update={"engine": "fellegi_sunter"})
+    return framework.model_copy(update={"dedup": learned})
+
 
 SUMMITS = [  # six other companies called Summit Group (namesakes), in several cities
     {"Name": "Summit Group", "Website": f"summitgroup{i}.com", "Phone": f"+1 303 555 01{i:02d}",
@@ -104,3 +117,24 @@ def test_a_doubtful_pair_goes_to_review_neither_merged_nor_ignored(framework, st
         review_cut <= pair["match_probability"] < framework.dedup.fellegi_sunter.merge_probability
     )
     assert "name" in pair["evidence"] and "country exact" in pair["evidence"]
+
+
+def test_a_night_with_no_match_edits_carries_the_learned_clusters_over(framework, standardize):
+    """The learned weights depend only on the match inputs: carried over, the finding
+    (clusters, review band, weights) gives the same survivors, audit and review."""
+    rows = [{"Id": f"S{i}", **row} for i, row in enumerate(SUMMITS)] + [
+        {"Id": "A", "Name": "Zentrix Labs", "Website": "zentrixlabs.com", "ARR__c": "100"},
+        {"Id": "B", "Name": "Zentrix Labs Inc", "Website": "www.zentrixlabs.com"},
+    ]
+    frame = standardize(rows)
+    frame[SOURCE_HASH] = np.arange(1, len(frame) + 1, dtype=np.uint64)
+    first = deduplicate(frame, framework)
+    edited = frame.copy()
+    edited.loc[edited["account_id"] == "B", ["arr", SOURCE_HASH]] = [50.0, np.uint64(999)]
+    finding, why = carried_finding(memo_of(first.finding, frame), edited)
+    assert finding is first.finding, why
+    carried = deduplicate(edited, framework, finding)
+    afresh = deduplicate(edited, framework)
+    assert carried.audit.equals(afresh.audit) and carried.review.equals(afresh.review)
+    assert carried.weights.equals(afresh.weights)
+    assert carried.survivors.set_index("account_id").loc["A", "arr"] == 150.0
