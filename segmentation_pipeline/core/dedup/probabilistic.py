@@ -56,13 +56,22 @@ BASE_LEVELS: dict[str, tuple[str, ...]] = {
 # Some comparisons are learned apart per group of another's level, because they depend on
 # it: namesakes' domains are built from one name (acme.com / acme.io) and subsidiaries
 # share a stem and a switchboard, so domain and phone agree more often among non-matches
-# of similar names than the product of the separate rates says; and one phone line is
-# in one city, so a shared phone already says the city agrees.
+# of similar names than the product of the separate rates says; one phone line is in one
+# city, so a shared phone already says the city agrees; and similar names crowd together
+# in one city, so a shared city says less once the names are only similar.
 # comparison -> (the comparison it depends on, its groups, group per its level (-1 last))
-CONDITIONS: dict[str, tuple[str, tuple[str, ...], np.ndarray]] = {
+CONDITIONS: dict[str, tuple] = {
     "domain": ("name", ("name same", "name similar", "name differs"), np.array([0, 0, 1, 1, 2, 2])),
     "phone": ("name", ("name same", "name similar", "name differs"), np.array([0, 0, 1, 1, 2, 2])),
-    "city": ("phone", ("phone same", "phone not same"), np.array([0, 1, 1])),
+    "city": (
+        ("name", "phone"),
+        tuple(
+            f"{n}, {p}"
+            for n in ("name same", "name similar", "name differs")
+            for p in ("phone same", "phone not same")
+        ),
+        (np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1])),
+    ),
 }
 LEVELS: dict[str, tuple[str, ...]] = {
     comparison: (
@@ -116,7 +125,12 @@ def pair_levels(pairs: ScoredPairs, fs: FellegiSunter) -> dict[str, np.ndarray]:
     base = dict(levels)
     for comparison, (on, _, group_of) in CONDITIONS.items():
         level = levels[comparison]
-        offset = group_of[base[on]] * len(BASE_LEVELS[comparison])
+        if isinstance(on, tuple):  # groups of two comparisons: first major
+            first, second = group_of
+            group = first[base[on[0]]] * (second.max() + 1) + second[base[on[1]]]
+        else:
+            group = group_of[base[on]]
+        offset = group * len(BASE_LEVELS[comparison])
         levels[comparison] = np.where(level >= 0, level + offset, -1).astype(np.int8)
     return levels
 
