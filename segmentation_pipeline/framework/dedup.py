@@ -74,7 +74,7 @@ class FellegiSunter(Section):
         "of a few accounts keeps them, a large base replaces them with its own.",
     )
     em_sample_pairs: int = Field(
-        default=400_000, ge=1000, description="Candidate pairs EM learns from (a sample)."
+        default=2_000_000, ge=1000, description="Candidate pairs EM learns from (a sample)."
     )
     max_iterations: int = Field(default=60, ge=1)
     tolerance: float = Field(default=1e-5, gt=0, description="Largest m/u change to stop.")
