@@ -5,6 +5,8 @@ name, the other companies that go by it (what makes it common)."""
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from segmentation_pipeline.core.changes import SOURCE_HASH
 from segmentation_pipeline.core.dedup import deduplicate
@@ -138,3 +140,25 @@ def test_a_night_with_no_match_edits_carries_the_learned_clusters_over(framework
     assert carried.audit.equals(afresh.audit) and carried.review.equals(afresh.review)
     assert carried.weights.equals(afresh.weights)
     assert carried.survivors.set_index("account_id").loc["A", "arr"] == 150.0
+
+
+NAMES = st.sampled_from(["Summit Group", "Summit Group LLC", "Sumit Group", "Zentrix", None])
+SITES = st.sampled_from(["summitgroup.com", "summitgroup.de", "zentrix.io", None])
+PHONES = st.sampled_from(["+1 303 555 0100", "(303) 555-0100", "+1 303 555 0199", None])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(NAMES, SITES, PHONES), min_size=1, max_size=20))
+def test_learned_matching_accounts_for_every_account_once(framework, standardize, rows):
+    accounts = standardize(
+        [{"Id": f"R{i}", "Name": n, "Website": w, "Phone": p, "BillingCountry": "US"}
+         for i, (n, w, p) in enumerate(rows)]
+    )  # fmt: skip
+    result = deduplicate(accounts, framework)
+    survivors, folded = result.survivors["account_id"], result.audit["account_id"]
+    assert sorted([*survivors, *folded]) == sorted(accounts["account_id"])
+    assert result.audit["match_probability"].ge(0.9).all()
+    band = result.review[result.review["reason"] == IN_BAND]["match_probability"]
+    assert band.between(0.5, 0.9, inclusive="left").all()
