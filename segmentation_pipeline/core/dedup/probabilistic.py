@@ -217,7 +217,9 @@ def learn_weights(
     sample = np.arange(n)
     if n > fs.em_sample_pairs:
         sample = np.sort(rng.choice(n, fs.em_sample_pairs, replace=False))
-    levels = pair_levels(evidence.refined(sample), fs)
+    # (needed 0: the similarity of a pair only a similar name could relate is cut off
+    # below `mid`, where it no longer changes its level: unrelated either way.)
+    levels = pair_levels(evidence.refined(sample, np.zeros(len(sample))), fs)
     related = np.flatnonzero(related_pairs(levels))
     levels = {c: v[related] for c, v in levels.items()}
     offsets = None
