@@ -2,17 +2,19 @@
 wall time and peak memory.
 
     python benchmarks/dedup.py --n 100000 --out result.json
+    python benchmarks/dedup.py --n 100000 --generator independent
     python benchmarks/dedup.py --accounts accounts.csv --truth truth.csv --out result.json
 
-With --n, the generator (benchmarks/messy_accounts.py) writes accounts and truth as CSV
-to a temporary folder, and a fresh Python process reads them and runs the real
-`standardize_accounts` + `deduplicate`, so peak RSS is that of the pipeline alone (CSV
-read included), not of the generator. `wall_s` is standardize + dedup; the CSV read is
-reported apart as `read_s`; `cpu_s` is the CPU time of standardize + dedup (both cores
-counted), and `load_average_1m` the machine's load before and after: on a shared machine
-wall time includes waiting for other processes. Truth: columns Id,entity_id (accounts
-of one entity are duplicates of each other). Pairwise metrics count pairs of accounts
-put in one cluster.
+With --n, each generator (`--generator both`, the default: benchmarks/messy_accounts.py,
+the project's own, and benchmarks/independent_accounts.py, written apart with another
+error model) writes accounts and truth as CSV to a temporary folder, and a fresh Python
+process reads them and runs the real `standardize_accounts` + `deduplicate`, so peak RSS
+is that of the pipeline alone (CSV read included), not of the generator. `wall_s` is
+standardize + dedup; the CSV read is reported apart as `read_s`; `cpu_s` is the CPU time
+of standardize + dedup (both cores counted), and `load_average_1m` the machine's load
+before and after: on a shared machine wall time includes waiting for other processes.
+Truth: columns Id,entity_id (accounts of one entity are duplicates of each other).
+Pairwise metrics count pairs of accounts put in one cluster.
 """
 
 from __future__ import annotations
@@ -109,8 +111,16 @@ def run(accounts_csv: Path, truth_csv: Path) -> dict:
     }
 
 
-def generate_files(n: int, seed: int, folder: Path) -> tuple[Path, Path, float]:
-    from messy_accounts import generate
+GENERATORS = ("messy", "independent")
+
+
+def generate_files(
+    n: int, seed: int, folder: Path, generator: str = "messy"
+) -> tuple[Path, Path, float]:
+    if generator == "messy":
+        from messy_accounts import generate
+    else:
+        from independent_accounts import generate
 
     started = time.perf_counter()
     data = generate(n, seed=seed)
@@ -118,6 +128,45 @@ def generate_files(n: int, seed: int, folder: Path) -> tuple[Path, Path, float]:
     data.accounts.to_csv(accounts, index=False)
     data.truth.to_csv(truth, index=False)
     return accounts, truth, time.perf_counter() - started
+
+
+def _generated_run(args: argparse.Namespace, generator: str) -> dict:
+    """Generate, then run the stage in a fresh process (its peak memory alone)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = (args.keep / generator) if args.keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        accounts, truth, generate_s = generate_files(args.n, args.seed, folder, generator)
+        child = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--accounts",
+                str(accounts),
+                "--truth",
+                str(truth),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if child.returncode:
+            sys.exit(f"benchmark run failed:\n{child.stderr[-4000:]}")
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        result.update(
+            {"generator": generator, "generate_s": round(generate_s, 1), "seed": args.seed}
+        )
+        return result
+
+
+def _print(result: dict) -> None:
+    if all(isinstance(v, dict) for v in result.values()):
+        for name, one in result.items():
+            print(f"--- {name}")
+            _print(one)
+        return
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -128,6 +177,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--truth", type=Path, help="truth CSV with columns Id,entity_id")
     parser.add_argument("--out", type=Path, help="write the result JSON here")
     parser.add_argument("--keep", type=Path, help="with --n: keep the generated CSVs here")
+    parser.add_argument(
+        "--generator", choices=(*GENERATORS, "both"), default="both", help="with --n"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if bool(args.n) == bool(args.accounts) or bool(args.accounts) != bool(args.truth):
@@ -136,36 +188,17 @@ def main(argv: list[str] | None = None) -> dict:
     if args.accounts:
         result = run(args.accounts, args.truth)
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = args.keep or Path(tmp)
-            folder.mkdir(parents=True, exist_ok=True)
-            accounts, truth, generate_s = generate_files(args.n, args.seed, folder)
-            child = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    "--accounts",
-                    str(accounts),
-                    "--truth",
-                    str(truth),
-                ],
-                capture_output=True,
-                text=True,
-            )
-            if child.returncode:
-                sys.exit(f"benchmark run failed:\n{child.stderr[-4000:]}")
-            result = json.loads(child.stdout.strip().splitlines()[-1])
-            result.update({"generate_s": round(generate_s, 1), "seed": args.seed})
+        names = GENERATORS if args.generator == "both" else (args.generator,)
+        result = {name: _generated_run(args, name) for name in names}
+        if len(result) == 1:
+            result = result[names[0]]
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     if args.child:
         print(json.dumps(result))
     else:
-        width = max(len(k) for k in result)
-        for key, value in result.items():
-            print(f"{key:<{width}}  {value}")
+        _print(result)
     return result
 
 

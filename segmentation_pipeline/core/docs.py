@@ -940,11 +940,20 @@ def _data_preparation_blocks(fw: Framework) -> list[Block]:
     return [
         Heading("Data preparation"),
         Para(
-            f"Two accounts are duplicates at {num(d.match_threshold)} points or more: points "
-            "for name similarity and for each identifier both hold (domain, phone, country, "
-            "city, industry), points off for each they hold differently. A cluster never holds "
-            f"two values of {_joined(d.exclusive_fields)}; its survivor is chosen by "
-            f"{_joined(d.survivorship)}."
+            (
+                "Two accounts are duplicates when their match probability is at least "
+                f"{num(d.fellegi_sunter.merge_probability)}; pairs from "
+                f"{num(d.fellegi_sunter.review_probability)} up go to the duplicate_review "
+                "table. The probability comes from Fellegi-Sunter weights learned on each "
+                "run's own accounts (EM over name, domain, phone, city, country and industry "
+                "levels, weaker for common names and cities)."
+                if d.engine == "fellegi_sunter"
+                else f"Two accounts are duplicates at {num(d.match_threshold)} points or more: "
+                "points for name similarity and for each identifier both hold (domain, phone, "
+                "country, city, industry), points off for each they hold differently."
+            )
+            + f" A cluster never holds two values of {_joined(d.exclusive_fields)}; its "
+            f"survivor is chosen by {_joined(d.survivorship)}."
         ),
         Table(["Setting", "Value"], rows),
     ]

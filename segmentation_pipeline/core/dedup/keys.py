@@ -41,6 +41,7 @@ class MatchKeys:
     place_companies: np.ndarray  # ... of them in the account's city
     domain: np.ndarray
     domain_label: np.ndarray  # the domain without its public suffix: acme.co.uk -> acme
+    domain_label_names: np.ndarray  # the label of each domain_label code
     phone: np.ndarray
     country: np.ndarray
     city: np.ndarray
@@ -84,7 +85,7 @@ def _distinct_per_name(name_code: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(name_code >= 0, np.maximum(per_name[np.maximum(name_code, 0)], 1), 1)
 
 
-def _combined(*parts: np.ndarray) -> np.ndarray:
+def combined_codes(*parts: np.ndarray) -> np.ndarray:
     """One code per distinct combination of codes; -1 where any part is missing."""
     combined = np.zeros(len(parts[0]), dtype=np.int64)
     for part in parts:
@@ -133,6 +134,7 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
     city = lookup_key(text("city"))
     name_code, domain_code = codes(name), codes(domain)
     city_code, city_names = _encoded(city)
+    label_code, label_names = _encoded(label)
     country_code = codes(text("country_code"))
     phone_code = codes(text("phone_e164"))
     identity = identities(domain_code, phone_code)
@@ -145,10 +147,11 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
         reversed_rank=ranks(backwards),
         name_numbers=codes(numbers),
         name_companies=companies_per_name(name_code, identity, country_code),
-        local_companies=companies_per_name(_combined(name_code, country_code), identity),
-        place_companies=companies_per_name(_combined(name_code, city_code), identity),
+        local_companies=companies_per_name(combined_codes(name_code, country_code), identity),
+        place_companies=companies_per_name(combined_codes(name_code, city_code), identity),
         domain=domain_code,
-        domain_label=codes(label),
+        domain_label=label_code,
+        domain_label_names=label_names,
         phone=phone_code,
         country=country_code,
         industry=codes(industry),

@@ -24,7 +24,9 @@ from segmentation_pipeline.core.dedup.clustering import (
     connected_components,
     guarded_clusters,
 )
+from segmentation_pipeline.core.dedup.fellegi_sunter import MatchWeights
 from segmentation_pipeline.core.dedup.keys import match_keys
+from segmentation_pipeline.core.dedup.probabilistic import evidence_text, score_pairs_learned
 from segmentation_pipeline.core.dedup.scoring import (
     EVIDENCE_LABELS,
     ScoredPairs,
@@ -51,7 +53,20 @@ AUDIT_COLUMNS = (
     "country_evidence",
     "fields_filled",
     "name",
+    "match_probability",
+    "evidence",
 )
+REVIEW_COLUMNS = (
+    "account_id",
+    "other_account_id",
+    "match_probability",
+    "match_score",
+    "rule",
+    "evidence",
+    "reason",
+)
+IN_BAND = "review band"  # a probability between review_probability and merge_probability
+KEPT_APART = "kept apart by the cluster guard"  # a match the guard refused to merge
 
 
 # Exclusive field -> the key the guard compares. A domain is compared by its label, so a
@@ -69,6 +84,8 @@ class ClusterFinding:
     matched: ScoredPairs
     candidate_pairs: int
     scored_pairs: int
+    band: ScoredPairs | None = None  # pairs in the review band (learned weights)
+    weights: MatchWeights | None = None  # the weights learned this run
 
     def __len__(self) -> int:
         return len(self.clusters.labels)
@@ -78,28 +95,43 @@ def find_clusters(frame: pd.DataFrame, config: DedupConfig) -> ClusterFinding:
     """Blocking, pair scoring and guarded clustering of rows in positional order."""
     keys = match_keys(frame)
     left, right = candidate_pairs(keys, config.window, config.block_size)
-    scored = score_pairs(keys, left, right, config)
     candidates = len(left)
+    weights, band = None, None
+    if config.engine == "fellegi_sunter":
+        scored, weights = score_pairs_learned(keys, left, right, config)
+        merge = np.log2(config.fellegi_sunter.merge_probability)
+        merge -= np.log2(1 - config.fellegi_sunter.merge_probability)
+        is_match = scored.score >= merge
+        band = scored.take(np.flatnonzero(~is_match))
+    else:
+        scored = score_pairs(keys, left, right, config)
+        is_match = scored.score >= config.match_threshold
     del left, right
-    matched = scored.take(np.flatnonzero(scored.score >= config.match_threshold))
-    exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in config.exclusive_fields]
+    matched = scored.take(np.flatnonzero(is_match))
+    fields = config.exclusive_fields
+    if config.engine == "fellegi_sunter":
+        fields = config.fellegi_sunter.exclusive_fields
+    exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in fields]
     clusters = guarded_clusters(
         len(frame), matched.left, matched.right, matched.score, exclusive, config.max_cluster_size
     )
-    return ClusterFinding(clusters, matched, candidates, len(scored))
+    return ClusterFinding(clusters, matched, candidates, len(scored), band, weights)
 
 
 @dataclass(frozen=True)
 class DedupResult:
     """survivors: the input columns plus duplicate_count, one row per cluster, in input
     order; audit: one row per folded account (see AUDIT_COLUMNS and `<field>_added` for
-    each summed field); review: matched pairs the chaining guard kept apart."""
+    each summed field); review: pairs for a person to decide (REVIEW_COLUMNS): those in
+    the review band and the matches the chaining guard kept apart; weights: what EM
+    learned this run (empty under the points engine)."""
 
     survivors: pd.DataFrame
     audit: pd.DataFrame
     duplicate_rate_before: float
     duplicate_rate_after: float
-    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)  # REVIEW_COLUMNS
+    weights: pd.DataFrame = field(default_factory=pd.DataFrame)  # comparison, level, m, u, weight
     stats: dict = field(default_factory=dict)
     finding: ClusterFinding | None = None
 
@@ -139,12 +171,17 @@ def _rate_after(labels: np.ndarray, refused: ScoredPairs, clusters: int) -> floa
 
 
 def _evidence(states: np.ndarray) -> np.ndarray:
-    labels = np.array([EVIDENCE_LABELS[s] for s in (-1, 0, 1, 2)], dtype=object)
+    labels = np.array([EVIDENCE_LABELS[s] for s in (-1, 0, 1, 2, 3)], dtype=object)
     return labels[states.astype(np.int64) + 1]
 
 
 def _audit(
-    frame: pd.DataFrame, merge: Merge, clusters: Clusters, matched: ScoredPairs, sum_fields
+    frame: pd.DataFrame,
+    merge: Merge,
+    clusters: Clusters,
+    matched: ScoredPairs,
+    config: DedupConfig,
+    weights: MatchWeights | None,
 ) -> pd.DataFrame:
     """One row per folded account: its survivor, the strongest merged pair it is in, the
     evidence of that pair, and what it gave the survivor."""
@@ -172,12 +209,37 @@ def _audit(
             "country_evidence": _evidence(edge.country),
             "fields_filled": _fields_filled(merge.filled_from, folded),
             "name": frame["name"].to_numpy(dtype=object)[folded],
+            "match_probability": edge.probability.astype(float),
+            "evidence": evidence_text(edge, weights, config.fellegi_sunter),
         }
     )
-    for name in sum_fields:
+    for name in config.sum_fields:
         if name in frame:
             audit[f"{name}_added"] = pd.to_numeric(frame[name], errors="coerce").to_numpy()[folded]
     return audit
+
+
+def _review(
+    account_id: np.ndarray,
+    pairs: ScoredPairs | None,
+    config: DedupConfig,
+    weights: MatchWeights | None,
+    reason: str,
+) -> pd.DataFrame:
+    if pairs is None:
+        return pd.DataFrame(columns=list(REVIEW_COLUMNS))
+    return pd.DataFrame(
+        {
+            "account_id": account_id[pairs.left],
+            "other_account_id": account_id[pairs.right],
+            "match_probability": pairs.probability.astype(float),
+            "match_score": pairs.score.astype(float),
+            "rule": rule_labels(pairs),
+            "evidence": evidence_text(pairs, weights, config.fellegi_sunter),
+            "reason": reason,
+        },
+        columns=list(REVIEW_COLUMNS),
+    )
 
 
 def deduplicate(
@@ -206,25 +268,37 @@ def deduplicate(
         members = frame[SOURCE_HASH].to_numpy(dtype=np.uint64)
         by_cluster = group_hashes(members, clusters.labels, n)
         survivors[SOURCE_HASH] = by_cluster[clusters.labels[survivor_rows]]
-    audit = _audit(frame, merge, clusters, matched, config.sum_fields)
+    audit = _audit(frame, merge, clusters, matched, config, finding.weights)
     account_id = frame["account_id"].to_numpy(dtype=object)
 
     refused = matched.take(np.flatnonzero(clusters.refused))
-    review = pd.DataFrame(
-        {
-            "account_id": account_id[refused.left],
-            "other_account_id": account_id[refused.right],
-            "match_score": refused.score.astype(float),
-            "rule": rule_labels(refused),
-        }
+    band = finding.band
+    if band is not None:  # a pair already joined through other matches needs no one
+        band = band.take(np.flatnonzero(clusters.labels[band.left] != clusters.labels[band.right]))
+    review = pd.concat(
+        [
+            _review(account_id, band, config, finding.weights, IN_BAND),
+            _review(account_id, refused, config, finding.weights, KEPT_APART),
+        ],
+        ignore_index=True,
     )
     n_clusters = len(survivor_rows)
+    learned = finding.weights
+    em = {}
+    if learned is not None:
+        em = {
+            "em_pairs": learned.pairs,
+            "em_iterations": learned.iterations,
+            "em_converged": learned.converged,
+            "em_match_share": round(learned.match_share, 6),
+        }
     return DedupResult(
         survivors=survivors.reset_index(drop=True),
         audit=audit,
         duplicate_rate_before=(n - n_clusters) / n if n else 0.0,
         duplicate_rate_after=_rate_after(clusters.labels, refused, n_clusters),
         review=review,
+        weights=finding.weights.table() if finding.weights is not None else pd.DataFrame(),
         finding=finding,
         stats={
             "accounts": n,
@@ -232,7 +306,9 @@ def deduplicate(
             "scored_pairs": finding.scored_pairs,
             "matched_pairs": len(matched),
             "refused_pairs": len(refused),
+            "review_band_pairs": len(band) if band is not None else 0,
             "clusters_with_duplicates": int((sizes > 1).sum()),
             "largest_cluster": int(sizes.max()) if n else 0,
+            **em,
         },
     )

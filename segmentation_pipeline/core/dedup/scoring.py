@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from segmentation_pipeline.framework.dedup import DedupConfig
 
 AGREE, MISSING, CONFLICT, SAME_LABEL = np.int8(1), np.int8(0), np.int8(-1), np.int8(2)
-EVIDENCE_LABELS = {1: "agree", 0: "missing", -1: "conflict", 2: "same_label"}
+SIMILAR = np.int8(3)  # two domain labels a typo apart (acme.com / acmee.com)
+EVIDENCE_LABELS = {1: "agree", 0: "missing", -1: "conflict", 2: "same_label", 3: "similar"}
 # Below this similarity a word-order-insensitive comparison is also tried, where another
 # identifier already agrees ("Logistics Acme" / "Acme Logistics").
 _TOKEN_ORDER_BELOW = 95
@@ -44,7 +45,10 @@ class ScoredPairs:
     city: np.ndarray
     industry: np.ndarray
     numbers: np.ndarray  # the numbers in the two names: AGREE (same, or none) / CONFLICT
-    score: np.ndarray
+    score: np.ndarray  # points, or with learned weights the match weight (log2 odds)
+    probability: np.ndarray  # match probability (NaN under the points engine)
+    name_tf: np.ndarray  # term-frequency bits added for an exact name (learned weights)
+    city_tf: np.ndarray  # ... for the same city
 
     def take(self, rows: np.ndarray) -> ScoredPairs:
         return ScoredPairs(**{k: v[rows] for k, v in self.__dict__.items()})
@@ -121,7 +125,7 @@ def name_points(similarity: np.ndarray, companies: np.ndarray, config: DedupConf
     return points - np.where(np.isnan(similarity), 0.0, shared).astype(np.float32)
 
 
-def _domain_agreement(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def domain_agreement(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     state = compare_codes(keys.domain, left, right)
     conflict = np.flatnonzero(state == CONFLICT)
     same_label = keys.domain_label[left[conflict]] == keys.domain_label[right[conflict]]
@@ -129,14 +133,20 @@ def _domain_agreement(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> n
     return state
 
 
-def _close_cities(keys: MatchKeys, left, right, min_similarity: float) -> np.ndarray:
-    """Do two different city spellings name the same city ('Munchen' / 'München')?
+def close_values(
+    codes: np.ndarray, names: np.ndarray, left, right, min_similarity: float
+) -> np.ndarray:
+    """Are two different spellings close ('Munchen' / 'München', 'acme' / 'acmee')?
     Compared once per distinct pair of spellings."""
-    a, b = keys.city[left], keys.city[right]
-    pair_code, distinct = pd.factorize(a.astype(np.int64) * (len(keys.city_names) + 1) + b)
-    first, second = np.divmod(distinct, len(keys.city_names) + 1)
-    similar = _similarity(keys.city_names[first], keys.city_names[second], fuzz.ratio)
+    a, b = codes[left], codes[right]
+    pair_code, distinct = pd.factorize(a.astype(np.int64) * (len(names) + 1) + b)
+    first, second = np.divmod(distinct, len(names) + 1)
+    similar = _similarity(names[first], names[second], fuzz.ratio)
     return (similar >= min_similarity)[pair_code]
+
+
+def _close_cities(keys: MatchKeys, left, right, min_similarity: float) -> np.ndarray:
+    return close_values(keys.city, keys.city_names, left, right, min_similarity)
 
 
 def _points(state: np.ndarray, agree: float, conflict: float, same_label: float = 0.0):
@@ -149,7 +159,7 @@ def score_pairs(
 ) -> ScoredPairs:
     """Evidence and score of the candidate pairs that could reach the match threshold
     (the others cannot match even with identical names, and are left out)."""
-    domain = _domain_agreement(keys, left, right)
+    domain = domain_agreement(keys, left, right)
     phone = compare_codes(keys.phone, left, right)
     country = compare_codes(keys.country, left, right)
     city = compare_codes(keys.city, left, right)
@@ -187,9 +197,11 @@ def score_pairs(
     other_agrees = (domain == AGREE) | (phone == AGREE) | (city == AGREE)
     similarity = name_similarity(keys, left, right, other_agrees, needed)
     score = (evidence + name_points(similarity, companies, config)).astype(np.float32)
+    nothing = np.zeros(len(left), dtype=np.float32)
     return ScoredPairs(
-        left, right, similarity, domain, phone, country, city, industry, numbers, score
-    )
+        left, right, similarity, domain, phone, country, city, industry, numbers, score,
+        np.full(len(left), np.nan, dtype=np.float32), nothing, nothing,
+    )  # fmt: skip
 
 
 def rule_labels(pairs: ScoredPairs) -> np.ndarray:

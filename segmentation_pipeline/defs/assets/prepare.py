@@ -14,10 +14,16 @@ from segmentation_pipeline.core.standardize import (
 )
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.assets.extract import BOOKKEEPING_FIELDS
+from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN
 from segmentation_pipeline.defs.partitions import monthly_partitions
-from segmentation_pipeline.defs.resources import FrameworkResource, SnapshotStoreResource
+from segmentation_pipeline.defs.resources import (
+    FrameworkResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
 from segmentation_pipeline.defs.row_memo import code_fingerprint, memoized_rows
 from segmentation_pipeline.framework import Framework
+from segmentation_pipeline.io.warehouse_partitions import store_partition
 
 _QUALITY_COLUMNS = ["field", "populated_before", "standardized_before", "populated_after",
                     "standardized_after", "unresolved"]  # fmt: skip
@@ -25,6 +31,7 @@ _QUALITY_COLUMNS = ["field", "populated_before", "standardized_before", "populat
 
 QUALITY_FLAG = "_quality:"
 CLUSTER_MEMO = "dedup_clusters"
+REVIEW_TABLE = "duplicate_review"
 
 
 def _standardization_fingerprint(fw: Framework) -> str:
@@ -123,7 +130,9 @@ def accounts_standardized(
         "account_merge_audit": dg.AssetOut(
             kinds={"pandas"},
             description="Every folded duplicate: its survivor (the duplicate-of flag for the "
-            "CRM), the pair that matched it, score, rule, evidence and the fields it filled.",
+            "CRM), the pair that matched it, probability, rule, evidence and the fields it "
+            "filled. Pairs in the review band (and matches the cluster guard kept apart) "
+            f"go to the warehouse table {REVIEW_TABLE}, neither merged nor ignored.",
         ),
     },
 )
@@ -132,6 +141,7 @@ def deduplicated_accounts(
     accounts_standardized: pd.DataFrame,
     framework: FrameworkResource,
     snapshots: SnapshotStoreResource,
+    warehouse: WarehouseResource,
 ):
     fw = framework.load()
     # Last run's clusters hold while no row's match fields moved (core/dedup/reuse.py).
@@ -174,6 +184,18 @@ def deduplicated_accounts(
         result.audit["rule"].value_counts().head(10).to_dict()
     )
     audit_meta["left_for_review"] = table_md(result.review.head(20))
+    audit_meta["duplicate_review_rows"] = dg.MetadataValue.int(
+        store_partition(
+            warehouse.client(),
+            REVIEW_TABLE,
+            result.review.assign(**{SNAPSHOT_COLUMN: context.partition_key}),
+            SNAPSHOT_COLUMN,
+            context.partition_key,
+        )
+    )
+    if not result.weights.empty:
+        # The weights learned this run, for an operator: comparison, level, m, u, weight.
+        survivors_meta["match_weights"] = table_md(result.weights.round(4))
     yield dg.MaterializeResult(
         asset_key="accounts_deduplicated", value=result.survivors, metadata=survivors_meta
     )
