@@ -5,6 +5,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation_pipeline.core.input_contract import ACCOUNTS_INPUT, missing_columns
 from segmentation_pipeline.defs.assets.extract import crm_accounts
 from segmentation_pipeline.defs.assets.prepare import (
     REVIEW_TABLE,
@@ -30,6 +31,10 @@ ACCOUNTS = pd.DataFrame(
         "CreatedDate": ["2024-01-01T00:00:00.000+0000"] * 3,
         "SystemModstamp": ["2024-02-01T00:00:00.000+0000"] * 3,
     }
+)
+# The input contract's other columns, blank.
+ACCOUNTS = ACCOUNTS.reindex(
+    columns=[*ACCOUNTS.columns, *missing_columns(ACCOUNTS.columns, ACCOUNTS_INPUT)]
 )
 
 
