@@ -3,9 +3,34 @@
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """The installed command in a fresh process, importing this checkout's code."""
+    command = shutil.which("segmentation-pipeline")
+    assert command, "the package is installed with its console script (bash install.sh)"
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run(
+        [command, *args],
+        env={**os.environ, "PYTHONPATH": path, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def stored_alerts(home: Path) -> list[dict]:
+    engine = sa.create_engine(f"sqlite:///{home / 'warehouse.sqlite'}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT alert_key, kind, text FROM alerts ORDER BY alert_key"))
+        return [dict(row._mapping) for row in rows]
 
 
 @pytest.fixture
@@ -21,15 +46,7 @@ def home(tmp_path, monkeypatch):
 def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkeypatch):
     """Run as the README runs it: the installed command, in a fresh process (the
     code location reads its settings from the environment when it is imported)."""
-    command = shutil.which("segmentation-pipeline")
-    assert command, "the package is installed with its console script (bash install.sh)"
-    done = subprocess.run(
-        [command, "run", "--month", "2026-10"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = cli("run", "--month", "2026-10")
     assert done.returncode == 0, done.stderr[-2000:]
     printed = done.stdout
     assert "SUCCESS (snapshot month 2026-10)" in printed
@@ -46,3 +63,74 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
         assert run.tags["dagster/partition"] == "2026-10-01"
         materialized = instance.get_latest_materialization_event(dg.AssetKey("segment_assignments"))
         assert materialized.dagster_event.partition == "2026-10-01"
+
+
+def test_a_run_alerts_once_per_failing_check_and_the_same_warnings_next_months_not_again(home):
+    """The alerts table exists after a CLI run, and holds what the checks said: one alert
+    per check that failed, however many months it keeps failing."""
+    first = cli("run", "--month", "2026-10")
+    assert first.returncode == 0, first.stderr[-2000:]
+    failing = {  # "  check accounts_deduplicated:duplicate_rate: FAILED (WARN)"
+        line.split()[1].rstrip(":")
+        for line in first.stdout.splitlines()
+        if line.strip().startswith("check ") and "FAILED" in line
+    }
+    # data_quality:<asset>:<check>:<storage id>
+    alerted = {
+        a["alert_key"].split(":")[1] + ":" + a["alert_key"].split(":")[2]
+        for a in stored_alerts(home)
+    }
+    assert failing and alerted == failing
+    assert f"alerts: {len(failing)} new" in first.stdout
+    # Dagster's event lines stay in the instance; the terminal gets the summary and alerts.
+    assert " - DEBUG - " not in first.stderr and " - ERROR - " not in first.stderr
+
+    for month in ("2026-11", "2026-12"):
+        again = cli("run", "--month", month)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert "alerts: none new" in again.stdout
+    assert len(stored_alerts(home)) == len(failing)
+
+
+def test_a_run_with_a_missing_crm_folder_prints_one_line_naming_it_and_exits_1(home, tmp_path):
+    folder = tmp_path / "no-such-export"
+    done = cli("run", "--month", "2026-10", SEGMENTATION_CRM_FOLDER=str(folder))
+
+    assert done.returncode == 1
+    (line,) = done.stdout.strip().splitlines()
+    assert line.startswith("run ")
+    assert line.endswith(f": FAILURE in crm_accounts: {folder / 'accounts.csv'}: file not found")
+    assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
+    (failure,) = [a for a in stored_alerts(home) if a["kind"] == "run_failure"]
+    assert failure["text"].endswith(f"crm_accounts: {folder / 'accounts.csv'}: file not found")
+
+
+def test_verbose_shows_dagsters_event_lines_as_well(home, tmp_path):
+    folder = tmp_path / "no-such-export"
+    done = cli("run", "--month", "2026-10", "--verbose", SEGMENTATION_CRM_FOLDER=str(folder))
+
+    assert done.returncode == 1
+    assert "FAILURE in crm_accounts" in done.stdout.splitlines()[0]
+    assert "STEP_FAILURE" in done.stderr
+    assert "dagster home:" in done.stdout
+
+
+def test_a_framework_typo_prints_its_one_line_error_and_exits_2(home, tmp_path):
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    typo = tmp_path / "framework.yaml"
+    typo.write_text(DEFAULT_FRAMEWORK_PATH.read_text().replace("version:", "versoin:", 1))
+    done = cli("run", "--month", "2026-10", SEGMENTATION_FRAMEWORK=str(typo))
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"configuration error: {typo}: invalid framework: version: required field is "
+        "missing; versoin: unknown key"
+    ]
+
+
+def test_a_month_that_is_not_yyyy_mm_is_refused_with_exit_2(home):
+    done = cli("run", "--month", "2026-13")
+    assert done.returncode == 2
+    assert "'2026-13' is not a month as YYYY-MM" in done.stderr
