@@ -229,8 +229,25 @@ def _error_chain(error) -> list[str]:
     return chain
 
 
+def _blocking_checks(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The run's checks that failed with ERROR, with what they measured against what."""
+    found = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        meta = {k: _plain(v) for k, v in evaluation.metadata.items()}
+        found.append(
+            f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
+            f"{meta.get('rule', 'failed')} (measured {meta.get('value')} against "
+            f"{meta.get('threshold')})"
+        )
+    return "; ".join(found)
+
+
 def step_failures(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str]]:
-    """(step, its error in one line) for each step of the run that failed, in order."""
+    """(step, its error in one line) for each step of the run that failed, in order; a
+    blocking check names the check and what it measured rather than Dagster's error."""
     failed = []
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = entry.dagster_event
@@ -240,6 +257,9 @@ def step_failures(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, 
             line = " ".join(user.description.split())
         else:
             line = error_line(_error_chain(data.error if data else None))
+        if line.startswith("DagsterAssetCheckFailedError"):
+            blocking = _blocking_checks(instance, run_id)
+            line = f"blocking check failed: {blocking}" if blocking else line
         failed.append((event.step_key or "-", line))
     return failed
 

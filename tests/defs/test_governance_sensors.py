@@ -107,6 +107,13 @@ def test_run_failure_alerts_once_for_a_failed_pipeline_run(governance):
     assert [a["kind"] for a in failures] == ["run_failure"]
     assert failures[0]["title"] == f"segmentation_job failed ({MONTH_1})"
     assert failures[0]["details"]["failed_steps"]
+    # 30 of the 60 ARRs blanked, one more blank in the sample: 29/60 = 0.4833 have one. The
+    # blocking check says what it measured, not Dagster's "blocking asset check failed".
+    assert failures[0]["text"].endswith(
+        "FAILURE in key_field_completeness: blocking check failed: "
+        "accounts_enriched:key_field_completeness_arr < minimum viable 60% "
+        "(measured 0.4833 against 0.6)"
+    )
     governance.tick("pipeline_run_failure_sensor", cursor=tick.cursor)
     assert len(governance.payloads()) == 1
 
