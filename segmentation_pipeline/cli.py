@@ -2,7 +2,10 @@
 
 `segmentation-pipeline run` executes the nightly job for a month in-process against a
 persistent Dagster instance under SEGMENTATION_HOME, so `dagster dev` (with the same
-DAGSTER_HOME) shows the run, its lineage and its check results afterwards.
+DAGSTER_HOME) shows the run, its lineage and its check results afterwards. Then it applies
+the alert rules of the daemon's sensors to that run. Exit codes: 0 the run succeeded, 1 it
+failed (the failing step and its error in one line on stdout), 2 the command could not
+start (a bad argument or configuration, one line on stderr).
 """
 
 from __future__ import annotations
