@@ -1,6 +1,7 @@
 """`segmentation-pipeline run`: the README's main command, on the embedded defaults."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -54,6 +55,8 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
     for segment in ("Tier 1", "Tier 2", "Tier 3", "Unsegmented"):
         assert segment in printed
     assert (home / "warehouse.sqlite").exists()
+    # The alerts table exists, and holds one alert per check that failed (none on a clean night).
+    assert alerted_checks(home) == failing_checks(printed)
     assert (home / "reports" / "csm" / "2026-10" / "index.html").exists()
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
@@ -65,28 +68,47 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
         assert materialized.dagster_event.partition == "2026-10-01"
 
 
-def test_a_run_alerts_once_per_failing_check_and_the_same_warnings_next_months_not_again(home):
-    """The alerts table exists after a CLI run, and holds what the checks said: one alert
-    per check that failed, however many months it keeps failing."""
-    first = cli("run", "--month", "2026-10")
-    assert first.returncode == 0, first.stderr[-2000:]
-    failing = {  # "  check accounts_deduplicated:duplicate_rate: FAILED (WARN)"
+def failing_checks(printed: str) -> set[str]:
+    """The checks a run printed as failed: `  check <asset>:<check>: FAILED (WARN)`."""
+    return {
         line.split()[1].rstrip(":")
-        for line in first.stdout.splitlines()
+        for line in printed.splitlines()
         if line.strip().startswith("check ") and "FAILED" in line
     }
-    # data_quality:<asset>:<check>:<storage id>
-    alerted = {
-        a["alert_key"].split(":")[1] + ":" + a["alert_key"].split(":")[2]
-        for a in stored_alerts(home)
-    }
-    assert failing and alerted == failing
+
+
+def alerted_checks(home: Path) -> set[str]:
+    """The checks with a data-quality alert (key `data_quality:<asset>:<check>:<id>`)."""
+    keys = [a["alert_key"].split(":") for a in stored_alerts(home) if a["kind"] == "data_quality"]
+    return {f"{asset}:{check}" for _, asset, check, _ in keys}
+
+
+def strict_framework(folder: Path) -> dict[str, str]:
+    """The default framework with no segment allowed 30% of the accounts: the sample's
+    largest tier then warns on concentration_index, whatever the default thresholds."""
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    strict = re.sub(r"concentration_max: [0-9.]+", "concentration_max: 0.30", text)
+    assert strict != text
+    (folder / "strict_framework.yaml").write_text(strict)
+    return {"SEGMENTATION_FRAMEWORK": str(folder / "strict_framework.yaml")}
+
+
+def test_the_same_warnings_over_three_months_are_one_alert_each(home, tmp_path):
+    """One alert per check that failed, however many months it keeps failing."""
+    framework = strict_framework(tmp_path)
+    first = cli("run", "--month", "2026-10", **framework)
+    assert first.returncode == 0, first.stderr[-2000:]
+    failing = failing_checks(first.stdout)
+    assert "segment_assignments:concentration_index" in failing
+    assert alerted_checks(home) == failing
     assert f"alerts: {len(failing)} new" in first.stdout
     # Dagster's event lines stay in the instance; the terminal gets the summary and alerts.
     assert " - DEBUG - " not in first.stderr and " - ERROR - " not in first.stderr
 
     for month in ("2026-11", "2026-12"):
-        again = cli("run", "--month", month)
+        again = cli("run", "--month", month, **framework)
         assert again.returncode == 0, again.stderr[-2000:]
         assert "alerts: none new" in again.stdout
     assert len(stored_alerts(home)) == len(failing)
@@ -134,3 +156,33 @@ def test_a_month_that_is_not_yyyy_mm_is_refused_with_exit_2(home):
     done = cli("run", "--month", "2026-13")
     assert done.returncode == 2
     assert "'2026-13' is not a month as YYYY-MM" in done.stderr
+
+
+def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_path):
+    """`dagster sensor preview`, the real command against the real code location: it says
+    what a tick would raise, and the alert tables stay as they were."""
+    framework = strict_framework(tmp_path)
+    assert cli("run", "--month", "2026-10", **framework).returncode == 0
+    engine = sa.create_engine(f"sqlite:///{home / 'warehouse.sqlite'}")
+    with engine.begin() as conn:  # as if no tick had alerted yet
+        for table in ("alerts", "alert_deliveries", "alert_conditions"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    preview = subprocess.run(
+        ["dagster", "sensor", "preview", "data_quality_breach_sensor"]
+        + ["-m", "segmentation_pipeline.definitions"],
+        env={
+            **os.environ,
+            **framework,
+            "PYTHONPATH": path,
+            "DAGSTER_HOME": str(home / "dagster"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "preview: nothing recorded or sent; a tick would raise" in preview.stdout, (
+        preview.stdout[-2000:] + preview.stderr[-2000:]
+    )
+    assert "Check concentration_index on segment_assignments failed" in preview.stdout
+    assert stored_alerts(home) == []
