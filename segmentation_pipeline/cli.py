@@ -2,17 +2,26 @@
 
 `segmentation-pipeline run` executes the nightly job for a month in-process against a
 persistent Dagster instance under SEGMENTATION_HOME, so `dagster dev` (with the same
-DAGSTER_HOME) shows the run, its lineage and its check results afterwards.
+DAGSTER_HOME) shows the run, its lineage and its check results afterwards. Then it applies
+the alert rules of the daemon's sensors to that run. Exit codes: 0 the run succeeded, 1 it
+failed (the failing step and its error in one line on stdout), 2 the command could not
+start (a bad argument or configuration, one line on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+EXIT_FAILED = 1  # the run failed: its failing step and error are on stdout
+EXIT_CONFIG = 2  # the command could not start: bad arguments or configuration
+ALERT_LOG = logging.getLogger("segmentation.alerts")
 
 
 def _prepare_home(home: Path) -> Path:
@@ -25,50 +34,92 @@ def _prepare_home(home: Path) -> Path:
     return dagster_home
 
 
-def run(month: str | None) -> int:
+def _log_level(verbose: bool) -> dict:
+    """Run config for the run's console log: every Dagster event line with `--verbose`,
+    none otherwise (the summary, the failing step and the alerts say what matters; the
+    whole log stays in the instance for `dagster dev`)."""
+    level = "DEBUG" if verbose else "CRITICAL"
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
+
+
+def _print_summary(result, partition: str) -> None:
+    """What a successful run produced: the checks, the segments and where to look next."""
+    from segmentation_pipeline.definitions import default_resources
+    from segmentation_pipeline.io.warehouse import Warehouse
+    from segmentation_pipeline.io.warehouse_partitions import read_partition
+
+    for check in result.get_asset_check_evaluations():
+        state = "passed" if check.passed else f"FAILED ({check.severity.value})"
+        print(f"  check {check.asset_key.to_user_string()}:{check.check_name}: {state}")
+    url = default_resources()["warehouse"].url
+    assignments = read_partition(Warehouse(url), "segment_snapshots", "snapshot_month", partition)
+    summary = assignments.groupby("segment").agg(
+        accounts=("account_id", "size"), arr=("arr", "sum")
+    )
+    print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}"))
+    print(f"\nstatus: {assignments['status'].value_counts().to_dict()}")
+    print(f"\nwarehouse: {url}")
+    print(f"  tables: {', '.join(sorted(Warehouse(url).table_names()))}")
+
+
+def _print_locations(dagster_home: Path) -> None:
+    from segmentation_pipeline.defs.assets.reports import ReportFiles
+
+    reports = Path(ReportFiles().folder)
+    if reports.exists():
+        print(f"reports: {reports}  (executive dashboard, CSM views, framework docs)")
+    print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dagster dev shows this run)")
+
+
+def _print_run_warnings(instance, run_id: str) -> None:
+    """The warnings the run's own code logged (not Dagster's event lines), on stderr."""
+    for entry in instance.all_logs(run_id):
+        if entry.level == logging.WARNING and entry.dagster_event is None:
+            print(f"warning: {entry.step_key or '-'}: {entry.user_message}", file=sys.stderr)
+
+
+def _print_alerts(report) -> None:
+    if report.new:
+        print(f"alerts: {len(report.new)} new, in the warehouse table `alerts`:")
+        for alert in report.new:
+            print(f"  [{alert.severity}] {alert.title}")
+    else:
+        print("alerts: none new")
+    for key, sink, error in report.failed:
+        print(f"  alert {key} not delivered to {sink}: {error} (retried next run)")
+
+
+def run(month: str | None, verbose: bool = False) -> int:
+    """The nightly job for a month, then the alert rules over it: 0 on success, 1 on failure
+    (with the failing step and its error in one line on stdout)."""
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
     os.environ["SEGMENTATION_HOME"] = str(home)
     dagster_home = _prepare_home(home)
 
     import dagster as dg
 
+    from segmentation_pipeline.definitions import defs
+    from segmentation_pipeline.defs.alert_rules import run_failure_line
     from segmentation_pipeline.defs.execution import run_nightly_job
     from segmentation_pipeline.defs.partitions import current_month_key
+    from segmentation_pipeline.defs.run_alerts import dispatch_run_alerts
 
     partition = f"{month}-01" if month else current_month_key()
     with dg.DagsterInstance.get() as instance:
-        result = run_nightly_job(instance, partition)
-    print(
-        f"\nrun {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
-        f"(snapshot month {partition[:7]})"
-    )
-    for check in result.get_asset_check_evaluations():
-        state = "passed" if check.passed else f"FAILED ({check.severity.value})"
-        print(f"  check {check.asset_key.to_user_string()}:{check.check_name}: {state}")
-    from segmentation_pipeline.definitions import default_resources
-    from segmentation_pipeline.defs.assets.reports import ReportFiles
-    from segmentation_pipeline.io.warehouse import Warehouse
-    from segmentation_pipeline.io.warehouse_partitions import read_partition
-
-    url = default_resources()["warehouse"].url
-    if result.success:
-        assignments = read_partition(
-            Warehouse(url), "segment_snapshots", "snapshot_month", partition
-        )
-        summary = assignments.groupby("segment").agg(
-            accounts=("account_id", "size"), arr=("arr", "sum")
-        )
-        print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}"))
-        print(f"\nstatus: {assignments['status'].value_counts().to_dict()}")
-    tables = sorted(Warehouse(url).table_names()) if result.success else []
-    print(f"\nwarehouse: {url}")
-    if tables:
-        print(f"  tables: {', '.join(tables)}")
-    reports = Path(ReportFiles().folder)
-    if reports.exists():
-        print(f"reports: {reports}  (executive dashboard, CSM views, framework docs)")
-    print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dagster dev shows this run)")
-    return 0 if result.success else 1
+        result = run_nightly_job(instance, partition, _log_level(verbose))
+        report = dispatch_run_alerts(defs, instance, result.run_id, ALERT_LOG)
+        if not result.success:
+            print(f"run {result.run_id}: {run_failure_line(instance, result.run_id)}")
+            if verbose:
+                _print_alerts(report)
+                _print_locations(dagster_home)
+            return EXIT_FAILED
+        print(f"\nrun {result.run_id}: SUCCESS (snapshot month {partition[:7]})")
+        _print_summary(result, partition)
+        _print_alerts(report)
+        _print_locations(dagster_home)
+        _print_run_warnings(instance, result.run_id)
+    return 0
 
 
 def backfill(months: str | None) -> int:
@@ -100,11 +151,38 @@ def sample(out: str, n: int, seed: int) -> int:
     return 0
 
 
+def _month(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month as YYYY-MM")
+    return text
+
+
+def _config_errors() -> tuple[type[Exception], ...]:
+    """The project's own errors for a configuration that cannot be used: their message
+    names the file and the field, so they are printed alone, never as a traceback."""
+    from segmentation_pipeline.framework.loader import FrameworkError
+    from segmentation_pipeline.io.vendors import ProviderConfigError
+
+    return (FrameworkError, ProviderConfigError)
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return run(args.month, args.verbose)
+    if args.command == "backfill":
+        return backfill(args.months)
+    return sample(args.out, args.n, args.seed)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 the run failed (EXIT_FAILED), 2 it could not start (EXIT_CONFIG)."""
     parser = argparse.ArgumentParser(prog="segmentation-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the nightly job for a month (default: this month)")
-    run_p.add_argument("--month", help="snapshot month as YYYY-MM")
+    run_p.add_argument("--month", type=_month, help="snapshot month as YYYY-MM")
+    run_p.add_argument(
+        "--verbose", action="store_true", help="print every Dagster event line of the run"
+    )
     backfill_p = sub.add_parser(
         "backfill", help="re-score months scored with an older framework (no CRM call)"
     )
@@ -115,11 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     sample_p.add_argument("--seed", type=int, default=20261101)
     args = parser.parse_args(argv)
     pd.set_option("display.width", 120)
-    if args.command == "run":
-        return run(args.month)
-    if args.command == "backfill":
-        return backfill(args.months)
-    return sample(args.out, args.n, args.seed)
+    try:
+        return _command(args)
+    except _config_errors() as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 if __name__ == "__main__":

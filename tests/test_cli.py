@@ -1,11 +1,37 @@
 """`segmentation-pipeline run`: the README's main command, on the embedded defaults."""
 
 import os
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """The installed command in a fresh process, importing this checkout's code."""
+    command = shutil.which("segmentation-pipeline")
+    assert command, "the package is installed with its console script (bash install.sh)"
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run(
+        [command, *args],
+        env={**os.environ, "PYTHONPATH": path, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def stored_alerts(home: Path) -> list[dict]:
+    engine = sa.create_engine(f"sqlite:///{home / 'warehouse.sqlite'}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT alert_key, kind, text FROM alerts ORDER BY alert_key"))
+        return [dict(row._mapping) for row in rows]
 
 
 @pytest.fixture
@@ -21,15 +47,7 @@ def home(tmp_path, monkeypatch):
 def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkeypatch):
     """Run as the README runs it: the installed command, in a fresh process (the
     code location reads its settings from the environment when it is imported)."""
-    command = shutil.which("segmentation-pipeline")
-    assert command, "the package is installed with its console script (bash install.sh)"
-    done = subprocess.run(
-        [command, "run", "--month", "2026-10"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = cli("run", "--month", "2026-10")
     assert done.returncode == 0, done.stderr[-2000:]
     printed = done.stdout
     assert "SUCCESS (snapshot month 2026-10)" in printed
@@ -37,6 +55,8 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
     for segment in ("Tier 1", "Tier 2", "Tier 3", "Unsegmented"):
         assert segment in printed
     assert (home / "warehouse.sqlite").exists()
+    # The alerts table exists, and holds one alert per check that failed (none on a clean night).
+    assert alerted_checks(home) == failing_checks(printed)
     assert (home / "reports" / "csm" / "2026-10" / "index.html").exists()
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
@@ -46,3 +66,123 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
         assert run.tags["dagster/partition"] == "2026-10-01"
         materialized = instance.get_latest_materialization_event(dg.AssetKey("segment_assignments"))
         assert materialized.dagster_event.partition == "2026-10-01"
+
+
+def failing_checks(printed: str) -> set[str]:
+    """The checks a run printed as failed: `  check <asset>:<check>: FAILED (WARN)`."""
+    return {
+        line.split()[1].rstrip(":")
+        for line in printed.splitlines()
+        if line.strip().startswith("check ") and "FAILED" in line
+    }
+
+
+def alerted_checks(home: Path) -> set[str]:
+    """The checks with a data-quality alert (key `data_quality:<asset>:<check>:<id>`)."""
+    keys = [a["alert_key"].split(":") for a in stored_alerts(home) if a["kind"] == "data_quality"]
+    return {f"{asset}:{check}" for _, asset, check, _ in keys}
+
+
+def strict_framework(folder: Path) -> dict[str, str]:
+    """The default framework with no segment allowed 30% of the accounts: the sample's
+    largest tier then warns on concentration_index, whatever the default thresholds."""
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    strict = re.sub(r"concentration_max: [0-9.]+", "concentration_max: 0.30", text)
+    assert strict != text
+    (folder / "strict_framework.yaml").write_text(strict)
+    return {"SEGMENTATION_FRAMEWORK": str(folder / "strict_framework.yaml")}
+
+
+def test_the_same_warnings_over_three_months_are_one_alert_each(home, tmp_path):
+    """One alert per check that failed, however many months it keeps failing."""
+    framework = strict_framework(tmp_path)
+    first = cli("run", "--month", "2026-10", **framework)
+    assert first.returncode == 0, first.stderr[-2000:]
+    failing = failing_checks(first.stdout)
+    assert "segment_assignments:concentration_index" in failing
+    assert alerted_checks(home) == failing
+    assert f"alerts: {len(failing)} new" in first.stdout
+    # Dagster's event lines stay in the instance; the terminal gets the summary and alerts.
+    assert " - DEBUG - " not in first.stderr and " - ERROR - " not in first.stderr
+
+    for month in ("2026-11", "2026-12"):
+        again = cli("run", "--month", month, **framework)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert "alerts: none new" in again.stdout
+    assert len(stored_alerts(home)) == len(failing)
+
+
+def test_a_run_with_a_missing_crm_folder_prints_one_line_naming_it_and_exits_1(home, tmp_path):
+    folder = tmp_path / "no-such-export"
+    done = cli("run", "--month", "2026-10", SEGMENTATION_CRM_FOLDER=str(folder))
+
+    assert done.returncode == 1
+    (line,) = done.stdout.strip().splitlines()
+    assert line.startswith("run ")
+    assert line.endswith(f": FAILURE in crm_accounts: {folder / 'accounts.csv'}: file not found")
+    assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
+    (failure,) = [a for a in stored_alerts(home) if a["kind"] == "run_failure"]
+    assert failure["text"].endswith(f"crm_accounts: {folder / 'accounts.csv'}: file not found")
+
+
+def test_verbose_shows_dagsters_event_lines_as_well(home, tmp_path):
+    folder = tmp_path / "no-such-export"
+    done = cli("run", "--month", "2026-10", "--verbose", SEGMENTATION_CRM_FOLDER=str(folder))
+
+    assert done.returncode == 1
+    assert "FAILURE in crm_accounts" in done.stdout.splitlines()[0]
+    assert "STEP_FAILURE" in done.stderr
+    assert "dagster home:" in done.stdout
+
+
+def test_a_framework_typo_prints_its_one_line_error_and_exits_2(home, tmp_path):
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    typo = tmp_path / "framework.yaml"
+    typo.write_text(DEFAULT_FRAMEWORK_PATH.read_text().replace("version:", "versoin:", 1))
+    done = cli("run", "--month", "2026-10", SEGMENTATION_FRAMEWORK=str(typo))
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"configuration error: {typo}: invalid framework: version: required field is "
+        "missing; versoin: unknown key"
+    ]
+
+
+def test_a_month_that_is_not_yyyy_mm_is_refused_with_exit_2(home):
+    done = cli("run", "--month", "2026-13")
+    assert done.returncode == 2
+    assert "'2026-13' is not a month as YYYY-MM" in done.stderr
+
+
+def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_path):
+    """`dagster sensor preview`, the real command against the real code location: it says
+    what a tick would raise, and the alert tables stay as they were."""
+    framework = strict_framework(tmp_path)
+    assert cli("run", "--month", "2026-10", **framework).returncode == 0
+    engine = sa.create_engine(f"sqlite:///{home / 'warehouse.sqlite'}")
+    with engine.begin() as conn:  # as if no tick had alerted yet
+        for table in ("alerts", "alert_deliveries", "alert_conditions"):
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    preview = subprocess.run(
+        ["dagster", "sensor", "preview", "data_quality_breach_sensor"]
+        + ["-m", "segmentation_pipeline.definitions"],
+        env={
+            **os.environ,
+            **framework,
+            "PYTHONPATH": path,
+            "DAGSTER_HOME": str(home / "dagster"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "preview: nothing recorded or sent; a tick would raise" in preview.stdout, (
+        preview.stdout[-2000:] + preview.stderr[-2000:]
+    )
+    assert "Check concentration_index on segment_assignments failed" in preview.stdout
+    assert stored_alerts(home) == []

@@ -82,13 +82,22 @@ class AlertSinkResource(dg.ConfigurableResource):
     def store(self) -> AlertStore:
         return AlertStore(self.warehouse.client().engine)
 
+    def open_conditions(self) -> dict[str, str]:
+        """The watched conditions alerted and still open; reads only (safe in a preview)."""
+        return AlertStore(self.warehouse.client().engine, create=False).open_conditions()
+
     def dispatch(
-        self, alerts: list[Alert], logger: logging.Logger | logging.LoggerAdapter | None = None
+        self,
+        alerts: list[Alert],
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
+        conditions: dict[str, str | None] | None = None,
     ) -> DispatchReport:
-        """Record new alerts, then try every undelivered (alert, sink) pair, old ones first."""
+        """Record new alerts and the watched conditions they open or clear, then try every
+        undelivered (alert, sink) pair, old ones first."""
         sinks = {s.name: s for s in self.sinks(logger)}
         store = self.store()
         new = store.record(alerts, list(sinks))
+        store.set_conditions(conditions or {})
         delivered, failed = [], []
         for alert, sink_name in store.undelivered(list(sinks)):
             try:

@@ -18,6 +18,7 @@ audit) names its month with the `dagster/partition` tag; with none, the asset's 
 materialized month is checked. The month is in every evaluation's metadata.
 """
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,13 +66,16 @@ def check_month(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey) 
 def load_partition(
     context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, month: str
 ) -> pd.DataFrame:
-    """One month of an asset, read back through the IO manager that stored it."""
+    """One month of an asset, read back through the IO manager that stored it. The input
+    context gets a console-only log of its own (not the run's) at DEBUG; its "Loading
+    partition" lines only cluttered the terminal, so it keeps INFO and above."""
     input_context = dg.build_input_context(
         asset_key=asset_key,
         partition_key=month,
         asset_partitions_def=monthly_partitions,
         instance=context.instance,
     )
+    input_context.log.setLevel(logging.INFO)
     return context.resources.io_manager.load_input(input_context)
 
 

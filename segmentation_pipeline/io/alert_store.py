@@ -3,7 +3,10 @@
 Every alert is written here before any sink is tried, so an alert raised while Slack or
 the mail server is down is not lost: its delivery rows stay `failed` and the next sensor
 tick tries them again. The alert key is the primary key, which is what makes an alert
-fire once however many ticks see the same condition.
+fire once however many ticks see the same condition. `alert_conditions` holds what is wrong
+right now with each watched subject (a check), so a condition that stays the same night
+after night, month after month, is alerted once, whoever evaluates it (a sensor or the
+command line).
 """
 
 from __future__ import annotations
@@ -42,6 +45,20 @@ DELIVERIES = sa.Table(
 )
 
 
+CONDITIONS = sa.Table(
+    "alert_conditions",
+    _METADATA,
+    sa.Column("subject", sa.String(300), primary_key=True),
+    sa.Column("condition", sa.String(500), nullable=False),
+    sa.Column("since", sa.String(40), nullable=False),
+)
+
+
+def create_alert_tables(engine: sa.Engine) -> None:
+    """The alert tables, created with the warehouse so they exist before any alert."""
+    _METADATA.create_all(engine, checkfirst=True)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -59,9 +76,11 @@ def _alert(row) -> Alert:
 
 
 class AlertStore:
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, create: bool = True):
+        """`create=False` for readers that must not write (a sensor preview)."""
         self.engine = engine
-        _METADATA.create_all(engine, checkfirst=True)
+        if create:
+            create_alert_tables(engine)
 
     def record(self, alerts: list[Alert], sinks: list[str]) -> list[Alert]:
         """Store the alerts not seen before, each with a pending delivery per sink;
@@ -133,6 +152,28 @@ class AlertStore:
                     sa.select(ALERTS.c.alert_key).where(ALERTS.c.alert_key.in_(keys))
                 ).scalars()
             )
+
+    def open_conditions(self) -> dict[str, str]:
+        """What is wrong now with each subject that has an open condition."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table(CONDITIONS.name):
+                return {}
+            rows = conn.execute(sa.select(CONDITIONS.c.subject, CONDITIONS.c.condition))
+            return {subject: condition for subject, condition in rows}
+
+    def set_conditions(self, changed: dict[str, str | None]) -> None:
+        """Open or change the given subjects' conditions; `None` clears one."""
+        if not changed:
+            return
+        opened = [
+            {"subject": s, "condition": c[:500], "since": _now()}
+            for s, c in changed.items()
+            if c is not None
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(CONDITIONS.delete().where(CONDITIONS.c.subject.in_(list(changed))))
+            if opened:
+                conn.execute(CONDITIONS.insert(), opened)
 
     def alerts(self) -> pd.DataFrame:
         with self.engine.connect() as conn:

@@ -1,7 +1,11 @@
 """Each alerting sensor, driven tick by tick over a real instance that holds real
 materializations and check evaluations; alerts arrive at a local webhook server."""
 
+import re
+
+import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 from conftest import SLACK_PATH, write_small_crm
 
 MONTH_1, MONTH_2 = "2025-01-01", "2025-02-01"
@@ -105,6 +109,13 @@ def test_run_failure_alerts_once_for_a_failed_pipeline_run(governance):
     assert [a["kind"] for a in failures] == ["run_failure"]
     assert failures[0]["title"] == f"segmentation_job failed ({MONTH_1})"
     assert failures[0]["details"]["failed_steps"]
+    # 30 of the 60 ARRs blanked, one more blank in the sample: 29/60 = 0.4833 have one. The
+    # blocking check says what it measured, not Dagster's "blocking asset check failed".
+    assert failures[0]["text"].endswith(
+        "FAILURE in key_field_completeness: blocking check failed: "
+        "accounts_enriched:key_field_completeness_arr < minimum viable 60% "
+        "(measured 0.4833 against 0.6)"
+    )
     governance.tick("pipeline_run_failure_sensor", cursor=tick.cursor)
     assert len(governance.payloads()) == 1
 
@@ -129,3 +140,91 @@ def test_stale_framework_sensor_lists_months_scored_with_an_older_version(govern
     assert "--partitions 2025-01-01,2025-02-01" in stale[0]["text"]
     governance.tick("stale_framework_sensor", cursor=tick.cursor)
     assert len([p for p in governance.payloads() if p["kind"] == "stale_framework"]) == 1
+
+
+MONTH_3 = "2025-03-01"
+
+
+def _concentration(payloads: list[dict]) -> list[dict]:
+    return [p for p in payloads if p["kind"] == "data_quality" and "concentration" in p["title"]]
+
+
+def test_the_same_warning_over_three_months_is_one_alert_until_it_clears_and_returns(
+    governance, tmp_path
+):
+    _hold_most_accounts_at(governance.crm_folder, "Tier 2", share=0.8)
+    cursor = None
+    for month in (MONTH_1, MONTH_2, MONTH_3):
+        assert governance.run(month).success
+        cursor = governance.tick("data_quality_breach_sensor", cursor=cursor).cursor
+    quality = [p for p in governance.payloads() if p["kind"] == "data_quality"]
+    per_check = [p["title"].split(" on ")[0] for p in quality]
+    assert len(_concentration(quality)) == 1
+    assert len(per_check) == len(set(per_check)), "each failing check alerts once, not monthly"
+
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    tolerant = tmp_path / "framework_tolerant.yaml"
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    tolerant_text = re.sub(r"concentration_max: [0-9.]+", "concentration_max: 0.95", text)
+    assert tolerant_text != text
+    tolerant.write_text(tolerant_text)
+    governance.framework_path = str(tolerant)  # 80% in one tier now passes: the alert clears
+    assert governance.run(MONTH_3).success
+    cursor = governance.tick("data_quality_breach_sensor", cursor=cursor).cursor
+    assert len(_concentration(governance.payloads())) == 1
+
+    governance.framework_path = ""  # ... and comes back under the default maximum
+    assert governance.run(MONTH_3).success
+    governance.tick("data_quality_breach_sensor", cursor=cursor)
+    assert len(_concentration(governance.payloads())) == 2
+
+
+def test_a_run_failure_alert_names_the_failing_step_and_its_error(governance):
+    init = governance.tick("pipeline_run_failure_sensor")
+    (governance.crm_folder / "accounts.csv").unlink()
+    assert not governance.run(MONTH_1).success
+    governance.tick("pipeline_run_failure_sensor", cursor=init.cursor)
+
+    (failure,) = [p for p in governance.payloads() if p["kind"] == "run_failure"]
+    missing = governance.crm_folder / "accounts.csv"
+    assert failure["text"].endswith(f"FAILURE in crm_accounts: {missing}: file not found")
+    assert failure["details"]["errors"] == {"crm_accounts": f"{missing}: file not found"}
+
+
+def _evaluate(governance, sensor_name: str, log_key: list[str] | None, cursor=None):
+    """Evaluate a sensor with the context Dagster's code server builds: `dagster sensor
+    preview` and the UI's preview pass no log key, the daemon its tick's."""
+    defs = governance.definitions()
+    repository = defs.get_repository_def()
+    with dg.SensorEvaluationContext(
+        instance_ref=None,
+        instance=governance.instance,
+        cursor=cursor,
+        log_key=log_key,
+        repository_name=repository.name,
+        repository_def=repository,
+        sensor_name=sensor_name,
+        resources=repository.get_top_level_resources(),
+    ) as context:
+        return defs.resolve_sensor_def(sensor_name).evaluate_tick(context)
+
+
+def test_a_sensor_preview_records_and_sends_nothing(governance):
+    _hold_most_accounts_at(governance.crm_folder, "Tier 2", share=0.8)
+    assert governance.run(MONTH_1).success
+    warehouse = sa.create_engine(governance.warehouse_url)
+
+    preview = _evaluate(governance, "data_quality_breach_sensor", log_key=None)
+    assert preview.skip_message.startswith("preview: nothing recorded or sent")
+    assert "concentration_index" in preview.skip_message
+    assert preview.cursor is None  # committing a preview's result moves nothing on
+    assert governance.webhook.received == []
+    with warehouse.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM alerts").scalar() == 0
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM alert_conditions").scalar() == 0
+
+    daemon_key = ["__repository__", "data_quality_breach_sensor", "17"]
+    tick = _evaluate(governance, "data_quality_breach_sensor", log_key=daemon_key)
+    assert len(_concentration(governance.payloads())) == 1
+    assert tick.cursor is not None

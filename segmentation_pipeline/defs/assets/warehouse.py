@@ -6,6 +6,7 @@ import pandas as pd
 from segmentation_pipeline.core.changes import split_assignment_hashes
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import WarehouseResource
+from segmentation_pipeline.io.alert_store import create_alert_tables
 
 SNAPSHOT_COLUMN = "snapshot_month"
 
@@ -34,6 +35,9 @@ def warehouse_segments(
         merged = tx.replace_partition(
             "account_merge_audit", account_merge_audit, SNAPSHOT_COLUMN, month
         )
+    # The alert tables live with the snapshots, so a warehouse never lacks them (an empty
+    # `alerts` table is a clean night, not a missing feature).
+    create_alert_tables(client.engine)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(segment_assignments),

@@ -1,0 +1,23 @@
+"""A failure in one line: what an operator reads first, on the terminal and in an alert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+OWN_MODULE = "segmentation_pipeline."
+
+
+def error_line(chain: Sequence[str], limit: int = 300) -> str:
+    """One line for an error chain given outermost first, as `module.Class: message` texts:
+    the first error raised outside Dagster (the one the pipeline's own code raised), with the
+    class name dropped for the project's own errors (their messages name what failed)."""
+    if not chain:
+        return "unknown error"
+    ours = [text for text in chain if not text.startswith("dagster")]
+    text = (ours[0] if ours else chain[-1]).strip()
+    head, sep, message = text.partition(": ")
+    if sep and " " not in head:
+        own = head.startswith(OWN_MODULE)
+        text = message if own else f"{head.rsplit('.', 1)[-1]}: {message}"
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
