@@ -133,10 +133,12 @@ def current_tiers(
     return np.where(not_written_back, moved_to, crm)
 
 
-def _decisions(decisions: pd.DataFrame, accounts: AccountIndex) -> _Aligned:
-    """The latest approve/reject decision per account."""
+def _decisions(decisions: pd.DataFrame, accounts: AccountIndex, now: pd.Timestamp) -> _Aligned:
+    """The latest approve/reject decision per account taken by the run's as-of: a later
+    decision belongs to a later run (re-running a finished month does not apply it)."""
     valid = decisions[decisions["decision"].isin(["approved", "rejected"])].copy()
     valid["decided_at"] = pd.to_datetime(valid["decided_at"], errors="coerce")
+    valid = valid[(valid["decided_at"] <= now).to_numpy(dtype=bool)]
     return _Aligned(accounts, _latest(valid, "decided_at"))
 
 
@@ -192,7 +194,7 @@ def gate_transitions(
         & (rejected["from_segment"][rows] == source)
         & (rejected["to_segment"][rows] == target)
     )
-    latest = _decisions(state.decisions, accounts)
+    latest = _decisions(state.decisions, accounts, now)
     concerns = (
         continues
         & (pd.isna(latest["to_segment"][rows]) | (latest["to_segment"][rows] == target))

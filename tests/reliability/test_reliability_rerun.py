@@ -9,11 +9,13 @@ copies, must come back identical row for row.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation_pipeline.io import kept_copies
 from segmentation_pipeline.io.segment_store import SegmentStore
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.sample_data import write_sample_crm
@@ -46,6 +48,14 @@ def _text(value) -> str:
     return str(value)
 
 
+def _copy_text(payload_hex: str) -> str:
+    """A kept copy's rows (`io.kept_copies`) as sorted text: the copy stands for a set of
+    rows, so its row order and the dtypes it was encoded from carry no meaning."""
+    frame = kept_copies.decode(bytes.fromhex(payload_hex))
+    rows = sorted("|".join(_text(v) for v in row) for row in frame.itertuples(index=False))
+    return ";".join([",".join(frame.columns), *rows])
+
+
 def dump(url: str) -> dict[str, pd.DataFrame]:
     """Every table of the warehouse, every column but `RUN_RECORD`'s as canonical text,
     rows sorted on all columns."""
@@ -58,6 +68,8 @@ def dump(url: str) -> dict[str, pd.DataFrame]:
                 columns = sorted(c.name for c in table.c if c.name not in RUN_RECORD.get(name, ()))
                 rows = conn.execute(sa.select(*(table.c[c] for c in columns))).all()
                 frame = pd.DataFrame([[_text(v) for v in row] for row in rows], columns=columns)
+                if name == kept_copies.TABLE:
+                    frame["payload"] = [_copy_text(p) for p in frame["payload"]]
                 tables[name] = frame.sort_values(columns, ignore_index=True)
     finally:
         engine.dispose()
@@ -139,8 +151,8 @@ def test_rerun_of_a_month_with_transitions_changes_no_table(night, tmp_path, war
 OCTOBER = "2026-10-01"
 
 
-def approve_some_pending(url: str, every: int = 3) -> int:
-    """CS Ops approves every `every`-th pending move (by transition id)."""
+def approve_some_pending(url: str, decided_at: datetime, every: int = 3) -> int:
+    """CS Ops approves every `every`-th pending move (by transition id) at `decided_at`."""
     warehouse = Warehouse(url)
     try:
         store = SegmentStore(warehouse.engine)
@@ -148,7 +160,9 @@ def approve_some_pending(url: str, every: int = 3) -> int:
         pending = queue[queue["status"] == "pending"].sort_values("transition_id")
         chosen = pending.iloc[::every]
         for row in chosen.itertuples():
-            store.record_decision(row.account_id, "approved", "ops@example.com", row.to_segment)
+            store.record_decision(
+                row.account_id, "approved", "ops@example.com", row.to_segment, None, decided_at
+            )
     finally:
         warehouse.dispose()
     return len(chosen)
@@ -160,7 +174,7 @@ def test_rerun_of_a_month_that_applied_moves_changes_no_table(night, tmp_path, w
     case: before the fix the applied moves' snapshot rows lost their transition."""
     crm = generated_crm(tmp_path / "crm", 6000, seed=24)
     assert night(crm, OCTOBER, warehouse_url=warehouse_url).success
-    assert approve_some_pending(warehouse_url) > 0
+    assert approve_some_pending(warehouse_url, datetime(2026, 11, 16, 9, tzinfo=UTC)) > 0
     first = night(crm, MONTH, warehouse_url=warehouse_url)
     assert first.success, first.failure_messages()
     after_first = dump(warehouse_url)

@@ -102,7 +102,6 @@ def crm_accounts(
             "high_water_mark": mark.isoformat() if mark else None,
             "snapshot": snapshot_file,
             "partition": context.partition_key,
-            "run_id": context.run.run_id,
             "accounts": len(snapshot),
         },
     )
