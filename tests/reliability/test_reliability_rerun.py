@@ -184,3 +184,79 @@ def test_rerun_of_a_month_that_applied_moves_changes_no_table(night, tmp_path, w
     again = night(crm, MONTH, warehouse_url=warehouse_url)
     assert again.success, again.failure_messages()
     assert_same_tables(after_first, dump(warehouse_url))
+
+
+def edit_export(crm: Path, every: int = 7) -> int:
+    """A CRM user's day: every `every`-th account's ARR tripled (moves up a tier or
+    more), one account deleted. Returns the accounts changed."""
+    accounts = pd.read_csv(crm / "accounts.csv", dtype=str, keep_default_na=False)
+    arr = pd.to_numeric(accounts["ARR__c"].str.replace(r"[$,]", "", regex=True), errors="coerce")
+    edited = accounts.index[::every][arr.iloc[::every].notna().to_numpy()]
+    accounts.loc[edited, "ARR__c"] = (arr[edited] * 3).round(2).astype(str)
+    accounts.loc[edited, "SystemModstamp"] = "2026-11-20T10:00:00.000+0000"
+    accounts.drop(index=accounts.index[-1]).to_csv(crm / "accounts.csv", index=False)
+    return len(edited) + 1
+
+
+def history_disagreements(url: str, month: str) -> int:
+    """Accounts of the month's snapshot whose open history row says another segment or
+    status (a night that built on its own month's effect leaves such rows stale)."""
+    warehouse = Warehouse(url)
+    try:
+        snapshot = warehouse.read_table("segment_snapshots")
+        history = warehouse.read_table("segment_history")
+    finally:
+        warehouse.dispose()
+    snapshot = snapshot[snapshot["snapshot_month"] == month]
+    current = history[history["is_current"].astype(bool)]
+    assert not current["account_id"].duplicated().any()
+    both = snapshot.merge(current, on="account_id", how="left", suffixes=("", "_history"))
+    differs = both["segment"].ne(both["segment_history"]) | both["status"].ne(
+        both["status_history"]
+    )
+    return int(differs.sum())
+
+
+def test_a_night_on_an_edited_export_then_its_rerun_changes_no_table(
+    night, tmp_path, warehouse_url
+):
+    """Night 1 of a month, the export edited, night 2 of the same month (it replaces
+    night 1's effect), then night 2 again: the tables after the re-run equal night 2's."""
+    crm = generated_crm(tmp_path / "crm", 5000, seed=7)
+    assert night(crm, OCTOBER, warehouse_url=warehouse_url).success
+    assert night(crm, MONTH, warehouse_url=warehouse_url).success
+    assert edit_export(crm) > 100
+    second = night(crm, MONTH, warehouse_url=warehouse_url)
+    assert second.success, second.failure_messages()
+    assert history_disagreements(warehouse_url, MONTH) == 0  # night 1 replaced, not stale
+    queue = dump(warehouse_url)["segment_transitions"]
+    withdrawn = queue[queue["status"] == "withdrawn"]
+    assert (withdrawn["opened_at"] < withdrawn["closed_at"]).all()  # none of night 1's own
+    after_second = dump(warehouse_url)
+    again = night(crm, MONTH, warehouse_url=warehouse_url)
+    assert again.success, again.failure_messages()
+    assert_same_tables(after_second, dump(warehouse_url))
+
+
+def test_a_finished_month_run_again_after_the_next_keeps_its_last_state(
+    night, tmp_path, warehouse_url
+):
+    """README: finished months keep their last state. October, November, then October
+    again (a backfill: the queue and history only move forward and are left alone; its
+    snapshot is scored on the queue as it stood before October's as-of, not on what
+    November applied): every table is as November left it, but the extractor's cursor
+    (`pipeline_state` row `crm_accounts`: the month it read last and that read's snapshot
+    file), which records the backfill's own read and sends the next night of November to
+    a full reconcile."""
+    crm = generated_crm(tmp_path / "crm", 5000, seed=11)
+    assert night(crm, OCTOBER, warehouse_url=warehouse_url).success
+    assert approve_some_pending(warehouse_url, datetime(2026, 11, 16, 9, tzinfo=UTC)) > 0
+    assert night(crm, MONTH, warehouse_url=warehouse_url).success
+    after_november = dump(warehouse_url)
+    again = night(crm, OCTOBER, warehouse_url=warehouse_url)
+    assert again.success, again.failure_messages()
+    after_october = dump(warehouse_url)
+    for tables in (after_november, after_october):
+        state = tables["pipeline_state"]
+        tables["pipeline_state"] = state[state["name"] != "crm_accounts"]
+    assert_same_tables(after_november, after_october)
