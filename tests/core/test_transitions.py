@@ -160,6 +160,7 @@ def test_rejection_keeps_the_tier_and_is_not_asked_again(queue):
     [
         (NOV - pd.Timedelta(days=1), "Tier 1"),  # taken before the transition opened
         (NOV + pd.Timedelta(days=1), "Tier 3"),  # about another move
+        (NOV + pd.Timedelta(days=8), "Tier 1"),  # taken after the run's as-of (a later run's)
     ],
 )
 def test_decisions_that_do_not_concern_the_open_transition_are_ignored(
