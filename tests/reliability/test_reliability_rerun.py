@@ -21,16 +21,14 @@ from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.sample_data import write_sample_crm
 
 MONTH = "2026-11-01"
-NEXT_MONTH = "2026-12-01"
 
-# Columns that record which run wrote a row, not what the row says: a re-run is another
-# run, so these name it. Nothing else is excluded; in particular every moment the
-# pipeline stores is the month's as-of, never the wall clock, and must be stable.
-#   segment_history.run_id, segment_transitions.opened_run_id / closed_run_id: the
-#   Dagster run that opened or closed a row. A re-run that changes nothing writes no row,
-#   so on rows it did not rewrite these are identical too; they are excluded because a
-#   re-run that rewrites a row with the same content (the month's own effect, replaced)
-#   legitimately names itself.
+# Columns that record which run wrote a row, not what the row says. Nothing else is
+# excluded: every moment the pipeline stores in these tables is the month's as-of or, for
+# `pipeline_state.updated_at`, when a value last changed (so a re-run leaves it alone).
+#   segment_history.run_id, segment_transitions.opened_run_id / closed_run_id: the Dagster
+#   run that opened or closed a row. A re-run of a month undoes the rows its month opened
+#   or closed and writes them again with the same content (`SegmentStore` at the run's
+#   as-of), so on those rows they name the re-run, truthfully; every other row keeps them.
 RUN_RECORD: dict[str, set[str]] = {
     "segment_history": {"run_id"},
     "segment_transitions": {"opened_run_id", "closed_run_id"},
