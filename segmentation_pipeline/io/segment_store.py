@@ -42,10 +42,11 @@ _KEYS = {"history_id", "transition_id"}
 _OPEN_ROWS = ("is_current", "true")  # where `io.kept_copies` files the open rows' copy
 _LIVE_ROWS = ("status", "not withdrawn")  # and the copy of the live queue rows
 _ID_CHUNK = 5_000  # ids per IN (...) query: well under SQLite's bound-parameter limit
-# The queue columns the gate reads (core.transitions.gate_transitions).
+# The queue columns the gate reads (core.transitions.gate_transitions); direction,
+# applied_by and decided_by for the moves applied earlier in the run's month.
 GATE_READS = (
-    "transition_id", "account_id", "from_segment", "to_segment", "status", "opened_at",
-    "closed_at",
+    "transition_id", "account_id", "from_segment", "to_segment", "direction", "status",
+    "applied_by", "decided_by", "opened_at", "closed_at",
 )  # fmt: skip
 
 

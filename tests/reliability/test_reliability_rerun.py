@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation_pipeline.defs.partitions import current_month_key
 from segmentation_pipeline.io import kept_copies
 from segmentation_pipeline.io.segment_store import SegmentStore
 from segmentation_pipeline.io.warehouse import Warehouse
@@ -258,3 +259,23 @@ def test_a_finished_month_run_again_after_the_next_keeps_its_last_state(
         state = tables["pipeline_state"]
         tables["pipeline_state"] = state[state["name"] != "crm_accounts"]
     assert_same_tables(after_november, after_october)
+
+
+def test_the_open_month_run_again_later_changes_no_table(night, tmp_path, warehouse_url):
+    """The open month's as-of is the moment it runs, so its second run is a later moment,
+    not a replay: it must still leave the tables as they were, the moves applied by the
+    first run shown on the month's rows as that run showed them."""
+    open_month = current_month_key()
+    previous = (pd.Timestamp(open_month) - pd.offsets.MonthBegin(1)).strftime("%Y-%m-%d")
+    crm = generated_crm(tmp_path / "crm", 6000, seed=24)
+    assert night(crm, previous, warehouse_url=warehouse_url).success
+    decided = datetime.now(UTC) - pd.Timedelta(minutes=1)
+    assert approve_some_pending(warehouse_url, decided) > 0
+    first = night(crm, open_month, warehouse_url=warehouse_url)
+    assert first.success, first.failure_messages()
+    after_first = dump(warehouse_url)
+    queue = after_first["segment_transitions"]
+    assert (queue["status"] == "applied").any()
+    again = night(crm, open_month, warehouse_url=warehouse_url)
+    assert again.success, again.failure_messages()
+    assert_same_tables(after_first, dump(warehouse_url))
