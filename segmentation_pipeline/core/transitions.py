@@ -127,16 +127,22 @@ def current_tiers(
     """The tier each account is in now: the CRM's, or the target of the last move the
     pipeline applied while the CRM still shows that move's origin (or nothing)."""
     applied = _Aligned(accounts, _with_status(transitions, APPLIED, "closed_at"))
+    return _current_tiers(crm_tier, applied, names)
+
+
+def _current_tiers(crm_tier: pd.Series, applied: _Aligned, names: list[str]) -> np.ndarray:
     moved_from, moved_to = applied["from_segment"], applied["to_segment"]
     crm = crm_tier.where(is_in(crm_tier, names)).to_numpy(dtype=object)
     not_written_back = pd.notna(moved_to) & (pd.isna(crm) | (crm == moved_from))
     return np.where(not_written_back, moved_to, crm)
 
 
-def _decisions(decisions: pd.DataFrame, accounts: AccountIndex) -> _Aligned:
-    """The latest approve/reject decision per account."""
+def _decisions(decisions: pd.DataFrame, accounts: AccountIndex, now: pd.Timestamp) -> _Aligned:
+    """The latest approve/reject decision per account taken by the run's as-of: a later
+    decision belongs to a later run (re-running a finished month does not apply it)."""
     valid = decisions[decisions["decision"].isin(["approved", "rejected"])].copy()
     valid["decided_at"] = pd.to_datetime(valid["decided_at"], errors="coerce")
+    valid = valid[(valid["decided_at"] <= now).to_numpy(dtype=bool)]
     return _Aligned(accounts, _latest(valid, "decided_at"))
 
 
@@ -162,8 +168,18 @@ def gate_transitions(
     now = utc_naive(as_of)
     accounts = AccountIndex(frame["account_id"])
     computed = frame["computed_segment"].to_numpy(dtype=object)
-    current = current_tiers(frame["crm_tier"], accounts, state.transitions, names)
+    applied = _Aligned(accounts, _with_status(state.transitions, APPLIED, "closed_at"))
+    current = _current_tiers(frame["crm_tier"], applied, names)
     crossing = eligible.to_numpy(dtype=bool) & pd.notna(current) & (computed != current)
+    # A move applied earlier in the run's month stays on the month's rows as the run that
+    # applied it wrote them: the next night of the month, or a re-run, shows the same.
+    month_start = np.datetime64(pd.Timestamp(now.year, now.month, 1), "ns")
+    applied_this_month = (
+        eligible.to_numpy(dtype=bool)
+        & (applied.times("closed_at") >= month_start)
+        & (applied["to_segment"] == current)
+        & (computed == current)
+    )
 
     # From here on, only the accounts that cross a boundary.
     rows = np.flatnonzero(crossing)
@@ -192,7 +208,7 @@ def gate_transitions(
         & (rejected["from_segment"][rows] == source)
         & (rejected["to_segment"][rows] == target)
     )
-    latest = _decisions(state.decisions, accounts)
+    latest = _decisions(state.decisions, accounts, now)
     concerns = (
         continues
         & (pd.isna(latest["to_segment"][rows]) | (latest["to_segment"][rows] == target))
@@ -236,7 +252,7 @@ def gate_transitions(
     segment[rows[kept]] = source[kept]
     opened = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     opened.iloc[rows] = np.where(stays_rejected, np.datetime64("NaT"), opened_at)
-    return pd.DataFrame(
+    gated = pd.DataFrame(
         {
             "segment": _object(segment, frame.index),
             "current_tier": _object(current, frame.index),
@@ -251,6 +267,29 @@ def gate_transitions(
         },
         index=frame.index,
     )
+    return _with_applied_this_month(gated, np.flatnonzero(applied_this_month), applied)
+
+
+def _with_applied_this_month(gated: pd.DataFrame, held: np.ndarray, applied: _Aligned):
+    """The gate's columns of the `held` rows set from the move applied to them this month."""
+    if not len(held):
+        return gated
+    values = {
+        "current_tier": "from_segment",
+        "transition_id": "transition_id",
+        "transition_from": "from_segment",
+        "transition_to": "to_segment",
+        "transition_direction": "direction",
+        "transition_rule": "applied_by",
+        "decided_by": "decided_by",
+    }
+    for column, source in values.items():
+        gated.iloc[held, gated.columns.get_loc(column)] = applied[source][held]
+    gated.iloc[held, gated.columns.get_loc("transition_status")] = APPLIED
+    gated.iloc[held, gated.columns.get_loc("transition_opened_at")] = applied.times("opened_at")[
+        held
+    ]
+    return gated
 
 
 # What update_queue reads of the assignments: the account, its score and the gate's

@@ -26,6 +26,11 @@ def slice_key(month: str, version: str) -> str:
     return f"{month}|{version}"
 
 
+def _last(moments: dict[str, str]) -> str:
+    """The version recorded last."""
+    return max(moments, key=lambda v: str(moments[v]))
+
+
 def _state_name(month: str, version: str) -> str:
     return f"{TABLE}|{slice_key(month, version)}"
 
@@ -62,8 +67,28 @@ class ScoreVersionStore:
                 ["account_id"],
                 unhashed={"recorded_at": moment},
             )
-            writer.set_state(_state_name(month, version), {"recorded_at": moment})
+            # The slice's moment orders versions; a re-run that moved nothing in the slice
+            # recorded last leaves it alone (the warehouse stays as the run before left it).
+            moments = self._month_moments(conn, month)
+            recorded_last = bool(moments) and _last(moments) == version
+            if sync.written or sync.deleted or not recorded_last:
+                writer.set_state(_state_name(month, version), {"recorded_at": moment})
         return sync.written
+
+    def _month_moments(self, conn, month: str, but: str | None = None) -> dict[str, str]:
+        """Each version of `month` (but `but`) and the moment it was last recorded: the
+        noted moment of its recording, else its rows' latest (an earlier release's)."""
+        table = self._table(conn)
+        if table is None:
+            return {}
+        query = sa.select(table.c.framework_version, sa.func.max(table.c.recorded_at))
+        query = query.where(table.c.snapshot_month == month)
+        if but is not None:
+            query = query.where(table.c.framework_version != but)
+        latest_rows = dict(conn.execute(query.group_by(table.c.framework_version)).all())
+        # A slice re-recorded without a change keeps its rows' moments: the noted
+        # moment of its recording counts (slices of an earlier release have none).
+        return latest_rows | self._slice_moments(conn, month, list(latest_rows))
 
     def _slice_moments(self, conn, month: str, versions: list[str]) -> dict[str, str]:
         """Each version's last recording of `month`, as `record` noted it."""
@@ -77,19 +102,10 @@ class ScoreVersionStore:
             table = self._table(conn)
             if table is None:
                 return None
-            latest_rows = dict(
-                conn.execute(
-                    sa.select(table.c.framework_version, sa.func.max(table.c.recorded_at))
-                    .where(table.c.snapshot_month == month, table.c.framework_version != version)
-                    .group_by(table.c.framework_version)
-                ).all()
-            )
-            if not latest_rows:
+            moments = self._month_moments(conn, month, but=version)
+            if not moments:
                 return None
-            # A slice re-recorded without a change keeps its rows' moments: the noted
-            # moment of its recording counts (slices of an earlier release have none).
-            moments = latest_rows | self._slice_moments(conn, month, list(latest_rows))
-            previous = max(moments, key=lambda v: str(moments[v]))
+            previous = _last(moments)
             frame = pd.read_sql(
                 sa.select(*[table.c[c] for c in COLUMNS]).where(
                     table.c.snapshot_month == month,

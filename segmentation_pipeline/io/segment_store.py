@@ -4,6 +4,7 @@ approvals and rejections). History and queue change together in one transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -26,6 +27,7 @@ from segmentation_pipeline.core.transitions import (
     pending_preview,
     queue_changes,
     status_counts_after,
+    utc_naive,
 )
 from segmentation_pipeline.io import kept_copies
 from segmentation_pipeline.io.warehouse import WarehouseWriter
@@ -40,10 +42,11 @@ _KEYS = {"history_id", "transition_id"}
 _OPEN_ROWS = ("is_current", "true")  # where `io.kept_copies` files the open rows' copy
 _LIVE_ROWS = ("status", "not withdrawn")  # and the copy of the live queue rows
 _ID_CHUNK = 5_000  # ids per IN (...) query: well under SQLite's bound-parameter limit
-# The queue columns the gate reads (core.transitions.gate_transitions).
+# The queue columns the gate reads (core.transitions.gate_transitions); direction,
+# applied_by and decided_by for the moves applied earlier in the run's month.
 GATE_READS = (
-    "transition_id", "account_id", "from_segment", "to_segment", "status", "opened_at",
-    "closed_at",
+    "transition_id", "account_id", "from_segment", "to_segment", "direction", "status",
+    "applied_by", "decided_by", "opened_at", "closed_at",
 )  # fmt: skip
 
 
@@ -73,6 +76,8 @@ sa.Index("ix_segment_history_current", HISTORY.c.account_id, HISTORY.c.is_curren
 # `latest_activity` asks for the newest of these three moments every night: with an index
 # each is a lookup at the end of it, not a scan of a million rows.
 sa.Index("ix_segment_history_valid_from", HISTORY.c.valid_from)
+# A re-run finds what the first run at its moment closed (`_Rewind`) by valid_to.
+sa.Index("ix_segment_history_valid_to", HISTORY.c.valid_to)
 sa.Index("ix_segment_transitions_opened_at", TRANSITIONS.c.opened_at)
 sa.Index("ix_segment_transitions_closed_at", TRANSITIONS.c.closed_at)
 # No index on is_current alone: nearly every row is open (a run closes ~1%), and SQLite
@@ -180,12 +185,124 @@ def _live_after(live: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
     return merged.sort_values("transition_id", kind="stable", ignore_index=True)
 
 
+@dataclass(frozen=True)
+class _Rewind:
+    """What the writes at or after a moment did to the queue and the history, so that a
+    run at that moment reads the tables as they stood before it and replaces its own
+    earlier effect instead of building on it (a re-run of a month changes nothing).
+
+    Queue rows opened at or after the moment did not exist before it; rows opened before
+    and closed at or after it were pending (closed rows never change otherwise). History
+    rows opened at or after it did not exist; rows closed at or after it were open."""
+
+    dropped_transitions: pd.Series  # ids
+    reverted_transitions: pd.DataFrame  # TRANSITION_COLUMNS, as they stood: pending
+    dropped_history: pd.Series  # history ids
+    reopened_history: pd.DataFrame  # HISTORY_COLUMNS, as they stood: open
+
+    @classmethod
+    def read(cls, conn: sa.Connection, moment: pd.Timestamp) -> _Rewind:
+        queue = _read_rows(
+            conn,
+            TRANSITIONS,
+            sa.or_(TRANSITIONS.c.opened_at >= moment, TRANSITIONS.c.closed_at >= moment),
+        )
+        opened = (queue["opened_at"] >= moment).to_numpy(dtype=bool)
+        reverted = queue[~opened].reindex(columns=list(TRANSITION_COLUMNS))
+        reverted = reverted.assign(
+            status=PENDING, applied_by=None, decided_by=None, closed_at=pd.NaT, closed_run_id=None
+        )
+        history = _read_rows(
+            conn, HISTORY, sa.or_(HISTORY.c.valid_from >= moment, HISTORY.c.valid_to >= moment)
+        )
+        born = (history["valid_from"] >= moment).to_numpy(dtype=bool)
+        reopened = history[~born].assign(valid_to=pd.NaT, is_current=True)
+        return cls(
+            queue.loc[opened, "transition_id"].astype(object).reset_index(drop=True),
+            reverted.reset_index(drop=True),
+            history.loc[born, "history_id"].astype(object).reset_index(drop=True),
+            reopened.reindex(columns=list(HISTORY_COLUMNS)).reset_index(drop=True),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not (len(self.dropped_transitions) or len(self.reverted_transitions)) and not (
+            len(self.dropped_history) or len(self.reopened_history)
+        )
+
+    @property
+    def touched_transitions(self) -> pd.Series:
+        ids = [self.dropped_transitions, self.reverted_transitions["transition_id"]]
+        return pd.concat(ids, ignore_index=True).astype(object)
+
+    def queue(self, stored: pd.DataFrame, wanted: pd.Series | None = None) -> pd.DataFrame:
+        """Stored queue rows (some columns, with transition_id) as they stood: the rows
+        opened since dropped, the rows closed since pending again (those of `wanted`
+        ids only, when given), in transition id order."""
+        stored = stored[~member_of(stored["transition_id"], self.touched_transitions)]
+        back = self.reverted_transitions
+        if wanted is not None:
+            back = back[member_of(back["transition_id"], pd.Series(wanted, dtype=object))]
+        if back.empty:
+            return stored.reset_index(drop=True)
+        rows = pd.concat([stored, back.reindex(columns=list(stored.columns))], ignore_index=True)
+        return rows.sort_values("transition_id", kind="stable", ignore_index=True)
+
+    def open_rows(self, stored: pd.DataFrame) -> pd.DataFrame:
+        """Stored open history rows (some columns, with history_id) as they stood."""
+        stored = stored[~member_of(stored["history_id"], self.dropped_history)]
+        if self.reopened_history.empty:
+            return stored.reset_index(drop=True)
+        back = self.reopened_history.reindex(columns=list(stored.columns))
+        return pd.concat([stored, back], ignore_index=True)
+
+    def undo(self, conn: sa.Connection, moment: pd.Timestamp) -> None:
+        """Put the rows back as they stood before `moment` (in the write's transaction)."""
+        if self.empty:
+            return
+        conn.execute(TRANSITIONS.delete().where(TRANSITIONS.c.opened_at >= moment))
+        reopen = dict(status=PENDING, applied_by=None, decided_by=None, closed_at=None)
+        conn.execute(
+            TRANSITIONS.update()
+            .where(TRANSITIONS.c.closed_at >= moment)
+            .values(**reopen, closed_run_id=None)
+        )
+        conn.execute(HISTORY.delete().where(HISTORY.c.valid_from >= moment))
+        conn.execute(
+            HISTORY.update()
+            .where(HISTORY.c.valid_to >= moment)
+            .values(valid_to=None, is_current=True)
+        )
+        kept_copies.forget(conn, TRANSITIONS_TABLE)
+        kept_copies.forget(conn, HISTORY_TABLE)
+
+
 class SegmentStore:
     """Reads and writes the segment operations tables through one SQLAlchemy engine."""
 
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, as_of: datetime | None = None):
+        """Given a run's `as_of`, every read gives the queue and the history as they
+        stood before that moment, and `write` first undoes what an earlier run at that
+        moment (or after it) wrote: a re-run of a month replaces its own effect instead
+        of reading it back as the month before (`_Rewind`)."""
         self.engine = engine
         self.open_rows_were_kept = False
+        self.moment = None if as_of is None else utc_naive(as_of)
+        self._rewind: _Rewind | None = None
+        self._rewind_read = False
+
+    def rewind(self) -> _Rewind | None:
+        """What a write at or after this store's moment did (None without a moment, or
+        when the tables record nothing that late: the usual night, one more read)."""
+        if self.moment is None:
+            return None
+        if not self._rewind_read:
+            latest = self.latest_activity()
+            if latest is not None and pd.Timestamp(latest) >= self.moment:
+                with self.engine.connect() as conn:
+                    self._rewind = _Rewind.read(conn, self.moment)
+            self._rewind_read = True
+        return self._rewind
 
     def create_tables(self) -> None:
         """The tables, and any index a warehouse made by an earlier release lacks."""
@@ -208,11 +325,12 @@ class SegmentStore:
         copy the last write kept of them (`io.kept_copies`) while it still counts as many
         open rows as there are, else from the rows themselves."""
         names = list(dict.fromkeys(columns or HISTORY_COLUMNS))
-        kept = self._kept_open_rows(names)
+        rewind = self.rewind()
+        reads = names if rewind is None else list(dict.fromkeys(["history_id", *names]))
+        kept = self._kept_open_rows(reads)
         self.open_rows_were_kept = kept is not None
-        if kept is not None:
-            return kept
-        return self._read(HISTORY, HISTORY.c.is_current.is_(True), names)
+        rows = self._read(HISTORY, HISTORY.c.is_current.is_(True), reads) if kept is None else kept
+        return rows if rewind is None else rewind.open_rows(rows)[names]
 
     def _kept_open_rows(self, names: list[str]) -> pd.DataFrame | None:
         self.create_tables()
@@ -229,6 +347,7 @@ class SegmentStore:
             moments = conn.execute(
                 sa.select(
                     sa.select(sa.func.max(HISTORY.c.valid_from)).scalar_subquery(),
+                    sa.select(sa.func.max(HISTORY.c.valid_to)).scalar_subquery(),
                     sa.select(sa.func.max(TRANSITIONS.c.opened_at)).scalar_subquery(),
                     sa.select(sa.func.max(TRANSITIONS.c.closed_at)).scalar_subquery(),
                 )
@@ -253,6 +372,9 @@ class SegmentStore:
                 ids = ids.sort_values(kind="stable", ignore_index=True)
             else:
                 ids = live.loc[live["status"].eq(PENDING).to_numpy(dtype=bool), "transition_id"]
+        rewind = self.rewind()
+        if rewind is not None:
+            ids = rewind.queue(pd.DataFrame({"transition_id": ids}))["transition_id"]
         return ids.astype(object).reset_index(drop=True) if len(ids) else pd.Series(dtype=object)
 
     def transitions_by_id(self, ids: pd.Series, columns: list[str] | None = None) -> pd.DataFrame:
@@ -260,6 +382,13 @@ class SegmentStore:
         of ids per query."""
         keys = pd.Series(ids, dtype=object).dropna().drop_duplicates().tolist()
         names = columns or list(TRANSITION_COLUMNS)
+        rewind = self.rewind()
+        if rewind is not None:
+            reads = list(dict.fromkeys(["transition_id", *names]))
+            return rewind.queue(self._stored_by_id(keys, reads), pd.Series(keys))[names]
+        return self._stored_by_id(keys, names)
+
+    def _stored_by_id(self, keys: list, names: list[str]) -> pd.DataFrame:
         parts = [
             self._read(TRANSITIONS, TRANSITIONS.c.transition_id.in_(chunk), names)
             for chunk in (keys[i : i + _ID_CHUNK] for i in range(0, len(keys), _ID_CHUNK))
@@ -275,7 +404,15 @@ class SegmentStore:
         query = sa.select(TRANSITIONS.c.status, sa.func.count()).group_by(TRANSITIONS.c.status)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return {status: int(count) for status, count in rows if status is not None}
+        counts = {status: int(count) for status, count in rows if status is not None}
+        rewind = self.rewind()
+        if rewind is None:
+            return counts
+        touched = self._stored_by_id(rewind.touched_transitions.tolist(), ["status"])["status"]
+        for status, count in touched.value_counts().items():
+            counts[status] -= int(count)
+        counts[PENDING] = counts.get(PENDING, 0) + len(rewind.reverted_transitions)
+        return {status: count for status, count in counts.items() if count}
 
     def queue_update(
         self, assignments: pd.DataFrame, as_of: datetime, run_id: str, preview_rows: int = 10
@@ -316,6 +453,9 @@ class SegmentStore:
         with self.engine.connect() as conn:
             queue = _kept_live_queue(conn)
             queue = _live_queue(conn) if queue is None else queue
+        rewind = self.rewind()
+        if rewind is not None:
+            queue = rewind.queue(queue)
         queue = queue.reindex(columns=list(TRANSITION_COLUMNS))
         # Only the open rows of accounts with a provisional one: the gate asks of each
         # account only whether its latest open row is provisional.
@@ -326,8 +466,13 @@ class SegmentStore:
         history = self._read(
             HISTORY,
             sa.and_(current, HISTORY.c.account_id.in_(provisional)),
-            ["account_id", "status"],
+            ["history_id", "account_id", "status"],
         )
+        if rewind is not None:
+            history = rewind.open_rows(history)
+            was_provisional = history.loc[history["status"].eq("provisional"), "account_id"]
+            history = history[member_of(history["account_id"], was_provisional)]
+        history = history[["account_id", "status"]].reset_index(drop=True)
         return PriorState(queue if len(queue) else empty_transitions(), self.decisions(), history)
 
     def record_decision(
@@ -374,7 +519,10 @@ class SegmentStore:
         stand are kept as a copy of those columns for the next night to read; the live
         queue rows the gate reads (`prior_state`) are kept the same way."""
         self.create_tables()
+        rewind = self.rewind()
         with self.engine.begin() as conn:
+            if rewind is not None:
+                rewind.undo(conn, self.moment)
             writer = WarehouseWriter(conn)
             live = _kept_live_queue(conn)
             if not history.empty:
@@ -414,9 +562,11 @@ class SegmentStore:
             if live is None or len(transitions):
                 live = _live_queue(conn) if live is None else _live_after(live, transitions)
                 kept_copies.keep(conn, TRANSITIONS_TABLE, *_LIVE_ROWS, _as_stored(live))
-            if open_rows is not None and not (history.empty and self.open_rows_were_kept):
+            copy_holds = history.empty and self.open_rows_were_kept and rewind is None
+            if open_rows is not None and not copy_holds:
                 now_open = _open_after(open_rows, history)
                 kept_copies.keep(conn, HISTORY_TABLE, *_OPEN_ROWS, _as_stored(now_open))
+        self._rewind, self._rewind_read = None, False  # the tables moved on
 
 
 def _stage(writer: WarehouseWriter, name: str, rows: pd.DataFrame, like: sa.Table) -> sa.Table:

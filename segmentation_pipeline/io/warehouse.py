@@ -494,14 +494,14 @@ class WarehouseWriter:
         return self._delete_matching(table, pd.DataFrame({key_column: list(keys)}))
 
     def set_state(self, name: str, value: dict) -> None:
-        """Remember a small JSON value (a high-water mark, a cursor) under `name`."""
-        row = pd.DataFrame(
-            {
-                "name": [name],
-                "value": [json.dumps(value, default=str, sort_keys=True)],
-                "updated_at": [datetime.now(UTC)],
-            }
-        )
+        """Remember a small JSON value (a high-water mark, a cursor) under `name`.
+        `updated_at` is when the value last changed: setting the same value again (a
+        re-run) leaves the row alone."""
+        text = json.dumps(value, default=str, sort_keys=True)
+        stored = read_states(self.conn, [name]).get(name)
+        if stored is not None and json.dumps(stored, default=str, sort_keys=True) == text:
+            return
+        row = pd.DataFrame({"name": [name], "value": [text], "updated_at": [datetime.now(UTC)]})
         self.upsert(STATE_TABLE, row, ["name"])
 
 

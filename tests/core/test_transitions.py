@@ -123,6 +123,22 @@ def test_approval_applies_the_move_and_closes_the_row(queue):
     assert (closed["status"], closed["closed_at"]) == ("applied", NOV + pd.Timedelta(days=7))
 
 
+def test_a_later_run_of_the_month_shows_the_move_applied_earlier_in_it(queue):
+    """The next night of the same month (or a re-run) writes the same row as the night
+    that applied the move; the next month no longer carries it (test below)."""
+    queue.run(AT_130K, NOV)
+    queue.decide("approved", NOV + pd.Timedelta(days=3))
+    applied = queue.run(AT_130K, NOV + pd.Timedelta(days=7))
+    later = queue.run(AT_130K, NOV + pd.Timedelta(days=8))
+    assert queue.changed.empty
+    pd.testing.assert_series_equal(later, applied, check_names=False)
+    assert (later["current_tier"], later["segment"], later["transition_status"]) == (
+        "Tier 2",
+        "Tier 1",
+        "applied",
+    )
+
+
 def test_applied_move_holds_while_the_crm_still_shows_the_old_tier(queue):
     queue.run(AT_130K, NOV)
     queue.decide("approved", NOV + pd.Timedelta(days=3))
@@ -160,6 +176,7 @@ def test_rejection_keeps_the_tier_and_is_not_asked_again(queue):
     [
         (NOV - pd.Timedelta(days=1), "Tier 1"),  # taken before the transition opened
         (NOV + pd.Timedelta(days=1), "Tier 3"),  # about another move
+        (NOV + pd.Timedelta(days=8), "Tier 1"),  # taken after the run's as-of (a later run's)
     ],
 )
 def test_decisions_that_do_not_concern_the_open_transition_are_ignored(

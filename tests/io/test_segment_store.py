@@ -394,3 +394,75 @@ def test_pending_ids_come_from_the_kept_copy_in_id_order_as_from_the_table(store
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM _kept_copies")
     assert kept.tolist() == store.pending_transition_ids().tolist() == ["p1", "p3"]
+
+
+# --- a run at a moment the tables already record (a re-run of a month) -----------------
+
+
+def test_a_run_at_a_recorded_moment_reads_the_tables_as_they_stood_before_it(any_store, framework):
+    """November opens A's move; December applies it (A's history moves to Tier 1) and
+    opens a move for B. Read at December's as-of, the tables are November's again."""
+    store, dec = any_store, datetime(2026, 12, 1)
+    store.write(
+        history_changes(store.open_history(), assignments(), framework, NOV, "r1"), transition()
+    )
+    moves = pd.concat(
+        [
+            transition("applied", closed_at=dec, applied_by="approval", closed_run_id="r2"),
+            transition(transition_id="n", account_id="B", from_segment="Tier 3",
+                       to_segment="Tier 2", opened_at=dec),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    changes = history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2")
+    store.write(changes, moves)
+    assert SegmentStore(store.engine).transition_status_counts() == {"applied": 1, "pending": 1}
+
+    again = SegmentStore(store.engine, as_of=dec)
+    queue = again.prior_state().transitions
+    assert queue[["transition_id", "status"]].values.tolist() == [["A|Tier 2->Tier 1|x", "pending"]]
+    assert pd.isna(queue["closed_at"].iloc[0])
+    assert again.pending_transition_ids().tolist() == ["A|Tier 2->Tier 1|x"]
+    assert again.transition_status_counts() == {"pending": 1}
+    by_id = again.transitions_by_id(pd.Series(["A|Tier 2->Tier 1|x", "n"]))
+    assert by_id[["transition_id", "status", "applied_by"]].values.tolist() == [
+        ["A|Tier 2->Tier 1|x", "pending", None]
+    ]
+    open_rows = again.open_history().sort_values("account_id")
+    assert open_rows[["account_id", "segment"]].values.tolist() == [
+        ["A", "Tier 2"],
+        ["B", "Tier 3"],
+    ]
+    assert open_rows["valid_from"].tolist() == [pd.Timestamp(NOV)] * 2
+    # An earlier moment sees no more than that either; a later one sees everything.
+    assert SegmentStore(store.engine, as_of=datetime(2026, 12, 2)).transition_status_counts() == {
+        "applied": 1,
+        "pending": 1,
+    }
+
+
+def test_a_run_at_a_recorded_moment_replaces_what_the_earlier_run_wrote(any_store, framework):
+    """December written once with A's move applied; December again, now with nothing
+    moving: the tables end as November left them, as if the first December never ran."""
+    store, dec = any_store, datetime(2026, 12, 1)
+    store.write(
+        history_changes(store.open_history(), assignments(), framework, NOV, "r1"), transition()
+    )
+    november = (store.history(), store.transitions())
+    changes = history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2")
+    store.write(changes, transition("applied", closed_at=dec, applied_by="approval"))
+
+    again = SegmentStore(store.engine, as_of=dec)
+    open_rows = again.open_history(history_reads(framework))
+    unchanged = history_changes(open_rows, assignments(), framework, dec, "r3")
+    assert unchanged.empty
+    again.write(unchanged, again.transitions_by_id(pd.Series(dtype=object)), open_rows)
+    history = store.history().sort_values("history_id", ignore_index=True)
+    pd.testing.assert_frame_equal(
+        history, november[0].sort_values("history_id", ignore_index=True), check_dtype=False
+    )
+    pd.testing.assert_frame_equal(store.transitions(), november[1], check_dtype=False)
+    kept = SegmentStore(store.engine)  # the next night reads the copy the write kept
+    open_rows = kept.open_history(history_reads(framework))
+    assert kept.open_rows_were_kept
+    assert sorted(open_rows["segment"]) == ["Tier 2", "Tier 3"]

@@ -190,7 +190,6 @@ def crm_accounts(
             "snapshot": snapshot_file,
             "rejected": rejected_file,
             "partition": context.partition_key,
-            "run_id": context.run.run_id,
             "accounts": len(snapshot),
         },
     )

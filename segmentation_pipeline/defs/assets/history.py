@@ -34,8 +34,10 @@ def segment_operations(
     framework: FrameworkResource,
     warehouse: WarehouseResource,
 ):
-    store = SegmentStore(warehouse.client().engine)
     as_of = run_as_of(context)
+    # Read as the tables stood before as-of; a re-run at the same moment replaces what
+    # the earlier run of it wrote.
+    store = SegmentStore(warehouse.client().engine, as_of)
     latest = store.latest_activity()
     if latest is not None and pd.Timestamp(as_of) < pd.Timestamp(latest):
         # A backfill of an older month: the queue and the history only move forward.

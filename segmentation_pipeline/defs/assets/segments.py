@@ -68,7 +68,9 @@ def segment_assignments(
 ) -> dg.MaterializeResult:
     fw = framework.load()
     as_of = run_as_of(context)
-    state = SegmentStore(warehouse.client().engine).prior_state()
+    # The queue as it stood before this month's as-of: a re-run does not read back the
+    # moves its own month already applied (`SegmentStore`).
+    state = SegmentStore(warehouse.client().engine, as_of).prior_state()
     assignments = assign_segments(accounts_enriched, account_scores, fw, state, as_of)
     metadata = frame_metadata(
         assignments,
