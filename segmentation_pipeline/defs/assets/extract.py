@@ -161,8 +161,9 @@ def crm_accounts(
             f"({len(screening.rejected)} read, all rejected: "
             f"{screening.rejected['reason'].value_counts().to_dict()})"
         )
+    earlier_rejections = _previous_rejections(store, state, context.partition_key)
     rejected = carry_rejections(
-        _previous_rejections(store, state, context.partition_key),
+        earlier_rejections,
         screening.rejected,
         read_ids=[*read_ids, *refused],
         deleted_ids=extract.deleted_ids,
@@ -181,7 +182,13 @@ def crm_accounts(
     mark = max(marks) if marks else None
     unchanged_night = state is not None and not full and changes.changed == 0
     snapshot_file = state["snapshot"] if unchanged_night else store.write(STATE_NAME, snapshot)
-    rejected_file = store.write(REJECTED_STATE_NAME, rejected)
+    # The same rejections keep their file, so a re-run on the same input writes no state.
+    same_rejections = earlier_rejections is not None and earlier_rejections.astype(object).equals(
+        rejected
+    )
+    rejected_file = (
+        state["rejected"] if same_rejections else store.write(REJECTED_STATE_NAME, rejected)
+    )
     client.set_state(
         STATE_NAME,
         {
