@@ -31,6 +31,9 @@ ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
 SQLITE_CACHE_KIB = 256 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 30 * 60 * 1000
+# A pooled connection older than this is replaced before use: servers and firewalls drop
+# idle connections (often after an hour), and a night's steps can sit idle that long.
+POOL_RECYCLE_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -512,9 +515,7 @@ class Warehouse:
         url = normalize_url(url)
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            _make_sqlite_transactions_atomic(self.engine)
+        self.engine = create_engine(url)
 
     @contextmanager
     def transaction(self) -> Iterator[WarehouseWriter]:
@@ -580,6 +581,19 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def create_engine(url: str) -> sa.Engine:
+    """The engine every warehouse store uses. Each pooled connection is pinged before use
+    and recycled after POOL_RECYCLE_SECONDS, so a connection the server dropped while idle
+    (a restart, pg_terminate_backend, a firewall timeout) is replaced instead of failing
+    the next step."""
+    engine = sa.create_engine(
+        normalize_url(url), pool_pre_ping=True, pool_recycle=POOL_RECYCLE_SECONDS
+    )
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_transactions_atomic(engine)
+    return engine
 
 
 def read_states(conn: sa.Connection, names: Sequence[str]) -> dict[str, dict]:
