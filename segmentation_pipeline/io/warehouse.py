@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from segmentation_pipeline.core.changes import frame_hashes
 from segmentation_pipeline.core.columns import AccountIndex
 from segmentation_pipeline.io import kept_copies
+from segmentation_pipeline.io.table_schemas import declared_types
 
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
@@ -76,6 +77,27 @@ def sql_type(series: pd.Series) -> sa.types.TypeEngine:
         "date": sa.Date(),
     }
     return by_content.get(inferred, sa.Text())
+
+
+def _typed_by_values(series: pd.Series) -> bool:
+    """Whether a column tells its SQL type: it holds a value, or its dtype is a definite
+    one. An empty or all-null object or float64 column is only what pandas makes of
+    "nothing here" (Nones assigned to an empty frame become float64): it tells nothing."""
+    if series.notna().any():
+        return True
+    dtype = series.dtype
+    return not (isinstance(dtype, np.dtype) and dtype.kind in "Of")
+
+
+def _kind(column_type: sa.types.TypeEngine) -> str:
+    """A column type's kind, for telling whether a stored column has its declared type."""
+    kinds = (
+        ("bool", sa.Boolean),
+        ("time", sa.DateTime | sa.Date),
+        ("number", sa.Integer | sa.Numeric),
+        ("text", sa.String),
+    )
+    return next((kind for kind, types in kinds if isinstance(column_type, types)), "other")
 
 
 def _python_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
@@ -162,22 +184,40 @@ class WarehouseWriter:
             kept_copies.forget(self.conn, name)
 
     # -- tables ---------------------------------------------------------------
-    def table(self, name: str, frame: pd.DataFrame | None = None) -> sa.Table | None:
-        """The reflected table, created or widened to hold `frame`'s columns when given."""
+    def table(
+        self, name: str, frame: pd.DataFrame | None = None, required: Sequence[str] = ()
+    ) -> sa.Table | None:
+        """The reflected table, created or widened to hold `frame`'s columns when given.
+
+        A column's type is its declared one (`io.table_schemas`), else what its values
+        say; a column with no value yet and no telling dtype is left out until a frame
+        brings a value (its rows hold NULL there, as they would anyway), so an empty
+        night never fixes a type. `required` columns (keys, partitions) are always made.
+        A table of no declared type and no value yet is not created: None."""
         inspector = sa.inspect(self.conn)
+        declared = declared_types(name)
         if not inspector.has_table(name):
-            if frame is None:
+            if frame is None or (frame.empty and not declared):
                 return None
-            columns = [sa.Column(c, sql_type(frame[c])) for c in frame.columns]
-            table = sa.Table(name, sa.MetaData(), *columns)
+            types = self._column_types(name, frame, frame.columns, required)
+            types.update({c: t for c, t in declared.items() if c not in types})
+            if not types:
+                raise ValueError(
+                    f"table {name}: no column of the first rows tells its type; "
+                    "declare them in io.table_schemas"
+                )
+            table = sa.Table(name, sa.MetaData(), *(sa.Column(c, t) for c, t in types.items()))
             table.create(self.conn)
             return table
         table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+        if declared and self._conform(table, declared):
+            table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
         if frame is not None:
-            new = [c for c in frame.columns if c not in table.c]
+            absent = [c for c in frame.columns if c not in table.c]
+            types = self._column_types(name, frame, absent, required)
+            new = list(types)
             for column in new:
-                spec = sa.Column(column, sql_type(frame[column]))
-                type_sql = spec.type.compile(dialect=self.conn.dialect)
+                type_sql = types[column].compile(dialect=self.conn.dialect)
                 self.conn.execute(
                     sa.text(
                         f"ALTER TABLE {self._quoted(table)} ADD COLUMN {self._quote(column)} "
@@ -187,6 +227,54 @@ class WarehouseWriter:
             if new:
                 table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
         return table
+
+    @staticmethod
+    def _column_types(
+        name: str, frame: pd.DataFrame, columns: Sequence[str], required: Sequence[str]
+    ) -> dict[str, sa.types.TypeEngine]:
+        """The types of those of `columns` that can be made now (see `table`)."""
+        declared = declared_types(name)
+        return {
+            c: declared[c] if c in declared else sql_type(frame[c])
+            for c in columns
+            if c in declared or c in required or _typed_by_values(frame[c])
+        }
+
+    def _conform(self, table: sa.Table, declared: Mapping[str, sa.types.TypeEngine]) -> bool:
+        """Give stored columns whose kind differs from their declared type that type (a
+        table an earlier version created from an empty frame); True if any changed."""
+        wrong = {
+            c: t for c, t in declared.items() if c in table.c and _kind(table.c[c].type) != _kind(t)
+        }
+        if not wrong:
+            return False
+        self._forget_copies(table.name)
+        if self.conn.dialect.name == "postgresql":
+            for column, column_type in wrong.items():
+                type_sql = column_type.compile(dialect=self.conn.dialect)
+                quoted = self._quote(column)
+                self.conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {self._quoted(table)} ALTER COLUMN {quoted} "
+                        f"TYPE {type_sql} USING {quoted}::{type_sql}"
+                    )
+                )
+            return True
+        # SQLite cannot change a column's type: copy the rows into a table of the right
+        # types and swap it in (the writes that need indexes make them again).
+        rebuilt = sa.Table(
+            f"_conform_{table.name}"[:60],
+            sa.MetaData(),
+            *(sa.Column(c.name, wrong.get(c.name, c.type)) for c in table.c),
+        )
+        rebuilt.create(self.conn)
+        columns = [sa.cast(c, wrong[c.name]) if c.name in wrong else c for c in table.c]
+        self.conn.execute(rebuilt.insert().from_select(list(table.c.keys()), sa.select(*columns)))
+        table.drop(self.conn)
+        self.conn.execute(
+            sa.text(f"ALTER TABLE {self._quoted(rebuilt)} RENAME TO {self._quoted(table)}")
+        )
+        return True
 
     def _quote(self, identifier: str) -> str:
         return self.conn.dialect.identifier_preparer.quote(identifier)
@@ -210,7 +298,10 @@ class WarehouseWriter:
         if frame.empty:
             return 0
         self._forget_copies(table.name)
-        columns = list(frame.columns)
+        columns = [c for c in frame.columns if c in table.c]
+        unstored = [c for c in frame.columns if c not in table.c and frame[c].notna().any()]
+        if unstored:
+            raise ValueError(f"table {table.name} has no column {', '.join(map(str, unstored))}")
         types = [table.c[c].type for c in columns]
         dialect = self.conn.dialect
         for start in range(0, len(frame), CHUNK_ROWS):
@@ -260,7 +351,9 @@ class WarehouseWriter:
         With `key_column`, the index `replace_partition_keys` works through is made too, so
         the first night that replaces only some keys does not build it."""
         rows = frame.assign(**{partition_column: partition_key})
-        table = self.table(name, rows)
+        table = self.table(name, rows, [partition_column, *([key_column] if key_column else [])])
+        if table is None:
+            return 0
         self._index(table, [partition_column])
         if key_column is not None:
             self._index(table, [partition_column, key_column])
@@ -280,7 +373,9 @@ class WarehouseWriter:
         """Swap, within one partition, the rows of the given keys for `frame`'s rows (which
         must all carry one of `keys`); other rows of the partition stay. Returns rows written."""
         rows = frame.assign(**{partition_column: partition_key})
-        table = self.table(name, rows)
+        table = self.table(name, rows, [partition_column, key_column])
+        if table is None:
+            return 0
         self._index(table, [partition_column, key_column])
         wanted = pd.DataFrame({key_column: list(dict.fromkeys(keys))})
         self._delete_matching(table, wanted, table.c[partition_column] == partition_key)
@@ -288,9 +383,8 @@ class WarehouseWriter:
 
     def append(self, name: str, frame: pd.DataFrame) -> int:
         """Add rows to a history table, creating it on first use."""
-        if frame.empty and not sa.inspect(self.conn).has_table(name):
-            return 0
-        return self.insert(self.table(name, frame), frame)
+        table = self.table(name, frame)
+        return 0 if table is None else self.insert(table, frame)
 
     def upsert(self, name: str, frame: pd.DataFrame, key_columns: Sequence[str]) -> int:
         """Insert rows whose key is new and update the given columns of rows whose key exists.
@@ -300,10 +394,13 @@ class WarehouseWriter:
         """
         keys = list(key_columns)
         rows = frame.drop_duplicates(keys, keep="last")
-        table = self.table(name, rows)
+        table = self.table(name, rows, keys)
+        if table is None:
+            return 0
         self._index(table, keys, unique=True)
         if rows.empty:
             return 0
+        rows = rows[[c for c in rows.columns if c in table.c]]  # columns with no value yet
         self._forget_copies(name)
         stage = sa.Table(
             f"_stage_{name}"[:60],
@@ -364,7 +461,9 @@ class WarehouseWriter:
                 **(unhashed or {}),
             }
         )
-        table = self.table(name, rows)
+        table = self.table(name, rows, [partition_column, *keys, ROW_HASH_COLUMN])
+        if table is None:
+            return PartitionSync(written=0, deleted=0, unchanged=0)
         self._index(table, [partition_column, *keys])
         kept = self._kept_hashes(table, keys, partition_column, partition_key)
         stored = (
