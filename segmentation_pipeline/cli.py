@@ -32,11 +32,13 @@ def run(month: str | None) -> int:
 
     import dagster as dg
 
-    from segmentation_pipeline.defs.execution import run_nightly_job
+    from segmentation_pipeline.defs.execution import fail_abandoned_runs, run_nightly_job
     from segmentation_pipeline.defs.partitions import current_month_key
 
     partition = f"{month}-01" if month else current_month_key()
     with dg.DagsterInstance.get() as instance:
+        for line in fail_abandoned_runs(instance):
+            print(line, flush=True)
         result = run_nightly_job(instance, partition)
     print(
         f"\nrun {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "

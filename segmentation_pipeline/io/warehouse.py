@@ -8,9 +8,12 @@ frame's dtypes on first write and gain new columns when a frame brings them.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +38,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30 * 60 * 1000
 # A pooled connection older than this is replaced before use: servers and firewalls drop
 # idle connections (often after an hour), and a night's steps can sit idle that long.
 POOL_RECYCLE_SECONDS = 30 * 60
+# How long a run waits for another run's warehouse lock before giving up (`exclusive`).
+LOCK_WAIT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run held a warehouse lock for longer than a run waits for it."""
 
 
 @dataclass(frozen=True)
@@ -276,6 +285,15 @@ class WarehouseWriter:
         )
         return True
 
+    def lock(self, name: str) -> None:
+        """Hold the lock `name` until this transaction ends, so two runs writing the same
+        thing at once take turns. PostgreSQL: a transaction advisory lock; SQLite: the
+        write transaction (BEGIN IMMEDIATE) already holds the database's lock."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)}
+            )
+
     def _quote(self, identifier: str) -> str:
         return self.conn.dialect.identifier_preparer.quote(identifier)
 
@@ -351,6 +369,7 @@ class WarehouseWriter:
         With `key_column`, the index `replace_partition_keys` works through is made too, so
         the first night that replaces only some keys does not build it."""
         rows = frame.assign(**{partition_column: partition_key})
+        self.lock(f"{name}/{partition_key}")
         table = self.table(name, rows, [partition_column, *([key_column] if key_column else [])])
         if table is None:
             return 0
@@ -373,6 +392,7 @@ class WarehouseWriter:
         """Swap, within one partition, the rows of the given keys for `frame`'s rows (which
         must all carry one of `keys`); other rows of the partition stay. Returns rows written."""
         rows = frame.assign(**{partition_column: partition_key})
+        self.lock(f"{name}/{partition_key}")
         table = self.table(name, rows, [partition_column, key_column])
         if table is None:
             return 0
@@ -461,6 +481,7 @@ class WarehouseWriter:
                 **(unhashed or {}),
             }
         )
+        self.lock(f"{name}/{partition_key}")
         table = self.table(name, rows, [partition_column, *keys, ROW_HASH_COLUMN])
         if table is None:
             return PartitionSync(written=0, deleted=0, unchanged=0)
@@ -622,6 +643,12 @@ class Warehouse:
         with self.engine.begin() as conn:
             yield WarehouseWriter(conn)
 
+    def exclusive(
+        self, name: str, on_wait: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """See `exclusive`."""
+        return exclusive(self.engine, name, on_wait)
+
     def replace_partition(
         self, table: str, frame: pd.DataFrame, partition_column: str, partition_key: str
     ) -> int:
@@ -680,6 +707,75 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lock_key(name: str) -> int:
+    """A lock name as PostgreSQL's 64-bit advisory lock key."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive(
+    engine: sa.Engine,
+    name: str,
+    on_wait: Callable[[str], None] | None = None,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+) -> Iterator[None]:
+    """Hold the warehouse-wide lock `name` across several transactions (a read, work
+    on what was read, then the write), so a second run doing the same waits for the
+    first and then sees what it wrote. `on_wait` is told once, in one line, when the
+    lock is held elsewhere; after `wait_seconds` a `WarehouseBusy` says so. PostgreSQL:
+    a session advisory lock on a connection of its own; SQLite: a lock on a file beside
+    the database. A killed holder's lock goes with its process."""
+    waiting = f"waiting for another run that holds the warehouse lock {name!r}"
+    busy = (
+        f"another run held the warehouse lock {name!r} for more than "
+        f"{wait_seconds / 60:g} min; nothing was written, run again once it has finished"
+    )
+    if engine.dialect.name == "postgresql":
+        key = {"key": _lock_key(name)}
+        with engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+                if on_wait is not None:
+                    on_wait(waiting)
+                conn.execute(
+                    sa.text("SELECT set_config('lock_timeout', :ms, true)"),
+                    {"ms": f"{int(wait_seconds * 1000)}ms"},
+                )
+                try:
+                    conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), key)
+                except sa.exc.OperationalError as exc:
+                    raise WarehouseBusy(busy) from exc
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), key)
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield  # one connection, or a database without a lock of ours: nothing to share
+        return
+    path = f"{database}.{hashlib.sha1(name.encode()).hexdigest()[:12]}.lock"
+    with open(path, "a+b") as handle:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told and on_wait is not None:
+                    on_wait(waiting)
+                told = True
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(busy) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def create_engine(url: str) -> sa.Engine:

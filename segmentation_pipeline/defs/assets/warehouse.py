@@ -5,6 +5,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.changes import split_assignment_hashes
 from segmentation_pipeline.defs.partitions import monthly_partitions
+from segmentation_pipeline.defs.pause_points import pause_point
 from segmentation_pipeline.defs.resources import WarehouseResource
 
 SNAPSHOT_COLUMN = "snapshot_month"
@@ -34,6 +35,7 @@ def warehouse_segments(
         merged = tx.replace_partition(
             "account_merge_audit", account_merge_audit, SNAPSHOT_COLUMN, month
         )
+        pause_point("warehouse_segments")  # inside the transaction, for fault tests
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(segment_assignments),
