@@ -250,10 +250,13 @@ class WarehouseWriter:
         }
 
     def _conform(self, table: sa.Table, declared: Mapping[str, sa.types.TypeEngine]) -> bool:
-        """Give stored columns whose kind differs from their declared type that type (a
-        table an earlier version created from an empty frame); True if any changed."""
+        """Give stored columns declared as text that are not text that type (a table an
+        earlier version created from an empty frame, whose text no longer fits); True if
+        any changed. Only text: any value converts to it without loss."""
         wrong = {
-            c: t for c, t in declared.items() if c in table.c and _kind(table.c[c].type) != _kind(t)
+            c: t
+            for c, t in declared.items()
+            if c in table.c and _kind(t) == "text" and _kind(table.c[c].type) != "text"
         }
         if not wrong:
             return False
