@@ -100,12 +100,14 @@ def run(month: str | None, verbose: bool = False) -> int:
 
     from segmentation_pipeline.definitions import defs
     from segmentation_pipeline.defs.alert_rules import run_failure_line
-    from segmentation_pipeline.defs.execution import run_nightly_job
+    from segmentation_pipeline.defs.execution import fail_abandoned_runs, run_nightly_job
     from segmentation_pipeline.defs.partitions import current_month_key
     from segmentation_pipeline.defs.run_alerts import dispatch_run_alerts
 
     partition = f"{month}-01" if month else current_month_key()
     with dg.DagsterInstance.get() as instance:
+        for line in fail_abandoned_runs(instance):
+            print(line, flush=True)
         result = run_nightly_job(instance, partition, _log_level(verbose))
         report = dispatch_run_alerts(defs, instance, result.run_id, ALERT_LOG)
         if not result.success:

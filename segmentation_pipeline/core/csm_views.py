@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from segmentation_pipeline.core import html as page_html
 from segmentation_pipeline.core.changes import combine_hash_arrays, frame_hashes
+from segmentation_pipeline.core.csv_safety import neutralize_cell, neutralize_formulas
 from segmentation_pipeline.core.reports.book import LIST_COLUMNS
 
 ACCOUNT_HEADERS: tuple[tuple[str, str], ...] = (
@@ -114,7 +115,8 @@ def _rows(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.Serie
 
 def _csv_lines(frame: pd.DataFrame) -> pa.Array:
     """Every row as one CSV line ending in a newline, every field quoted (RFC 4180),
-    column-wise."""
+    column-wise; text a spreadsheet would run as a formula is neutralised
+    (`core.csv_safety`; numbers are left as numbers)."""
 
     def text(piece: str) -> pa.Scalar:
         return pa.scalar(piece, type=pa.large_string())
@@ -124,6 +126,8 @@ def _csv_lines(frame: pd.DataFrame) -> pa.Array:
         pieces.append(text('"' if i == 0 else '","'))
         field = pa.array(frame[column].astype("string").fillna(""), from_pandas=True)
         field = field.cast(pa.large_string())
+        if not _is_number(frame[column]):
+            field = neutralize_formulas(field)
         if page_html.characters_in(field, '"'):
             field = pc.replace_substring(field, '"', '""')
         pieces.append(field)
@@ -131,8 +135,14 @@ def _csv_lines(frame: pd.DataFrame) -> pa.Array:
     return pc.binary_join_element_wise(*pieces, text(""))
 
 
+def _is_number(values: pd.Series) -> bool:
+    dtype = values.dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
 def _csv_header(columns) -> str:
-    return ",".join('"' + str(c).replace('"', '""') + '"' for c in columns)
+    cells = (str(neutralize_cell(str(c))) for c in columns)
+    return ",".join('"' + c.replace('"', '""') + '"' for c in cells)
 
 
 def owner_page(

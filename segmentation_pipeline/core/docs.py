@@ -599,8 +599,10 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
                 f"Retries: at most {num(e.retry.max_attempts)} attempts, backoff from "
                 f"{num(e.retry.base_delay_seconds)} s up to {num(e.retry.max_delay_seconds)} s "
                 f"with {pct(e.retry.jitter)} jitter; a provider failing "
-                f"{num(e.circuit_breaker.failure_threshold)} times in a row is parked for "
-                f"{num(e.circuit_breaker.reset_after_seconds)} s.",
+                f"{num(e.circuit_breaker.failure_threshold)} times in a row waits "
+                f"{num(e.circuit_breaker.reset_after_seconds)} s, then one probe is sent; after "
+                f"{num(e.circuit_breaker.max_failed_probes)} failed probes it is parked for the "
+                "run and its remaining lookups are retried on the next run.",
                 "Extra industry mapping: "
                 + (
                     _joined([f"{k} -> {v}" for k, v in e.industry_map.items()])

@@ -9,8 +9,12 @@ PIPELINE_GROUPS = ["extract", "prepare", "enrich", "segment", "warehouse", "repo
 # CRM the nightly run stops at the warehouse and the reports.
 WRITES_BACK = os.environ.get("SEGMENTATION_CRM") == "salesforce"
 
+# Runs carrying this tag are limited to one in progress by the instance (dagster.yaml).
+WRITES_WAREHOUSE_TAG = {"segmentation/writes_warehouse": "true"}
+
 segmentation_job = dg.define_asset_job(
     "segmentation_job",
+    tags=WRITES_WAREHOUSE_TAG,
     selection=dg.AssetSelection.groups(*PIPELINE_GROUPS, *(["crm"] if WRITES_BACK else [])),
     description="The nightly run: extract, prepare, enrich, score, assign, store, report"
     + (", write segment fields back to Salesforce." if WRITES_BACK else "."),

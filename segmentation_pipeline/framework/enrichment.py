@@ -98,6 +98,8 @@ class RetryPolicySettings(_Strict):
 class CircuitBreakerSettings(_Strict):
     failure_threshold: int = Field(default=5, ge=1)
     reset_after_seconds: float = Field(default=60.0, ge=0)
+    # Failed probes in a row after which the provider is parked for the rest of the run.
+    max_failed_probes: int = Field(default=3, ge=1)
 
 
 def _default_groups() -> dict[str, FieldGroup]:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.core.enrich.answers import Answer, Outcome
 from segmentation_pipeline.framework.enrichment import CacheTtl
-from segmentation_pipeline.io.warehouse import WarehouseWriter
+from segmentation_pipeline.io.warehouse import WarehouseWriter, create_engine
 
 CACHE_TABLE = "enrichment_cache"
 LEDGER_TABLE = "enrichment_credit_ledger"
@@ -74,7 +74,7 @@ def _row(answer: Answer) -> dict[str, object]:
 
 class EnrichmentCache:
     def __init__(self, engine: sa.Engine | str):
-        self.engine = sa.create_engine(engine) if isinstance(engine, str) else engine
+        self.engine = create_engine(engine) if isinstance(engine, str) else engine
         metadata.create_all(self.engine)
 
     def fresh(

@@ -8,9 +8,12 @@ frame's dtypes on first write and gain new columns when a frame brings them.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,12 +28,22 @@ import sqlalchemy as sa
 from segmentation_pipeline.core.changes import frame_hashes
 from segmentation_pipeline.core.columns import AccountIndex
 from segmentation_pipeline.io import kept_copies
+from segmentation_pipeline.io.table_schemas import declared_types
 
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
 SQLITE_CACHE_KIB = 256 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 30 * 60 * 1000
+# A pooled connection older than this is replaced before use: servers and firewalls drop
+# idle connections (often after an hour), and a night's steps can sit idle that long.
+POOL_RECYCLE_SECONDS = 30 * 60
+# How long a run waits for another run's warehouse lock before giving up (`exclusive`).
+LOCK_WAIT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run held a warehouse lock for longer than a run waits for it."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,27 @@ def sql_type(series: pd.Series) -> sa.types.TypeEngine:
         "date": sa.Date(),
     }
     return by_content.get(inferred, sa.Text())
+
+
+def _typed_by_values(series: pd.Series) -> bool:
+    """Whether a column tells its SQL type: it holds a value, or its dtype is a definite
+    one. An empty or all-null object or float64 column is only what pandas makes of
+    "nothing here" (Nones assigned to an empty frame become float64): it tells nothing."""
+    if series.notna().any():
+        return True
+    dtype = series.dtype
+    return not (isinstance(dtype, np.dtype) and dtype.kind in "Of")
+
+
+def _kind(column_type: sa.types.TypeEngine) -> str:
+    """A column type's kind, for telling whether a stored column has its declared type."""
+    kinds = (
+        ("bool", sa.Boolean),
+        ("time", sa.DateTime | sa.Date),
+        ("number", sa.Integer | sa.Numeric),
+        ("text", sa.String),
+    )
+    return next((kind for kind, types in kinds if isinstance(column_type, types)), "other")
 
 
 def _python_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
@@ -159,22 +193,40 @@ class WarehouseWriter:
             kept_copies.forget(self.conn, name)
 
     # -- tables ---------------------------------------------------------------
-    def table(self, name: str, frame: pd.DataFrame | None = None) -> sa.Table | None:
-        """The reflected table, created or widened to hold `frame`'s columns when given."""
+    def table(
+        self, name: str, frame: pd.DataFrame | None = None, required: Sequence[str] = ()
+    ) -> sa.Table | None:
+        """The reflected table, created or widened to hold `frame`'s columns when given.
+
+        A column's type is its declared one (`io.table_schemas`), else what its values
+        say; a column with no value yet and no telling dtype is left out until a frame
+        brings a value (its rows hold NULL there, as they would anyway), so an empty
+        night never fixes a type. `required` columns (keys, partitions) are always made.
+        A table of no declared type and no value yet is not created: None."""
         inspector = sa.inspect(self.conn)
+        declared = declared_types(name)
         if not inspector.has_table(name):
-            if frame is None:
+            if frame is None or (frame.empty and not declared):
                 return None
-            columns = [sa.Column(c, sql_type(frame[c])) for c in frame.columns]
-            table = sa.Table(name, sa.MetaData(), *columns)
+            types = self._column_types(name, frame, frame.columns, required)
+            types.update({c: t for c, t in declared.items() if c not in types})
+            if not types:
+                raise ValueError(
+                    f"table {name}: no column of the first rows tells its type; "
+                    "declare them in io.table_schemas"
+                )
+            table = sa.Table(name, sa.MetaData(), *(sa.Column(c, t) for c, t in types.items()))
             table.create(self.conn)
             return table
         table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+        if declared and self._conform(table, declared):
+            table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
         if frame is not None:
-            new = [c for c in frame.columns if c not in table.c]
+            absent = [c for c in frame.columns if c not in table.c]
+            types = self._column_types(name, frame, absent, required)
+            new = list(types)
             for column in new:
-                spec = sa.Column(column, sql_type(frame[column]))
-                type_sql = spec.type.compile(dialect=self.conn.dialect)
+                type_sql = types[column].compile(dialect=self.conn.dialect)
                 self.conn.execute(
                     sa.text(
                         f"ALTER TABLE {self._quoted(table)} ADD COLUMN {self._quote(column)} "
@@ -184,6 +236,66 @@ class WarehouseWriter:
             if new:
                 table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
         return table
+
+    @staticmethod
+    def _column_types(
+        name: str, frame: pd.DataFrame, columns: Sequence[str], required: Sequence[str]
+    ) -> dict[str, sa.types.TypeEngine]:
+        """The types of those of `columns` that can be made now (see `table`)."""
+        declared = declared_types(name)
+        return {
+            c: declared[c] if c in declared else sql_type(frame[c])
+            for c in columns
+            if c in declared or c in required or _typed_by_values(frame[c])
+        }
+
+    def _conform(self, table: sa.Table, declared: Mapping[str, sa.types.TypeEngine]) -> bool:
+        """Give stored columns declared as text that are not text that type (a table an
+        earlier version created from an empty frame, whose text no longer fits); True if
+        any changed. Only text: any value converts to it without loss."""
+        wrong = {
+            c: t
+            for c, t in declared.items()
+            if c in table.c and _kind(t) == "text" and _kind(table.c[c].type) != "text"
+        }
+        if not wrong:
+            return False
+        self._forget_copies(table.name)
+        if self.conn.dialect.name == "postgresql":
+            for column, column_type in wrong.items():
+                type_sql = column_type.compile(dialect=self.conn.dialect)
+                quoted = self._quote(column)
+                self.conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {self._quoted(table)} ALTER COLUMN {quoted} "
+                        f"TYPE {type_sql} USING {quoted}::{type_sql}"
+                    )
+                )
+            return True
+        # SQLite cannot change a column's type: copy the rows into a table of the right
+        # types and swap it in (the writes that need indexes make them again).
+        rebuilt = sa.Table(
+            f"_conform_{table.name}"[:60],
+            sa.MetaData(),
+            *(sa.Column(c.name, wrong.get(c.name, c.type)) for c in table.c),
+        )
+        rebuilt.create(self.conn)
+        columns = [sa.cast(c, wrong[c.name]) if c.name in wrong else c for c in table.c]
+        self.conn.execute(rebuilt.insert().from_select(list(table.c.keys()), sa.select(*columns)))
+        table.drop(self.conn)
+        self.conn.execute(
+            sa.text(f"ALTER TABLE {self._quoted(rebuilt)} RENAME TO {self._quoted(table)}")
+        )
+        return True
+
+    def lock(self, name: str) -> None:
+        """Hold the lock `name` until this transaction ends, so two runs writing the same
+        thing at once take turns. PostgreSQL: a transaction advisory lock; SQLite: the
+        write transaction (BEGIN IMMEDIATE) already holds the database's lock."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)}
+            )
 
     def _quote(self, identifier: str) -> str:
         return self.conn.dialect.identifier_preparer.quote(identifier)
@@ -207,7 +319,10 @@ class WarehouseWriter:
         if frame.empty:
             return 0
         self._forget_copies(table.name)
-        columns = list(frame.columns)
+        columns = [c for c in frame.columns if c in table.c]
+        unstored = [c for c in frame.columns if c not in table.c and frame[c].notna().any()]
+        if unstored:
+            raise ValueError(f"table {table.name} has no column {', '.join(map(str, unstored))}")
         types = [table.c[c].type for c in columns]
         dialect = self.conn.dialect
         for start in range(0, len(frame), CHUNK_ROWS):
@@ -257,7 +372,10 @@ class WarehouseWriter:
         With `key_column`, the index `replace_partition_keys` works through is made too, so
         the first night that replaces only some keys does not build it."""
         rows = frame.assign(**{partition_column: partition_key})
-        table = self.table(name, rows)
+        self.lock(f"{name}/{partition_key}")
+        table = self.table(name, rows, [partition_column, *([key_column] if key_column else [])])
+        if table is None:
+            return 0
         self._index(table, [partition_column])
         if key_column is not None:
             self._index(table, [partition_column, key_column])
@@ -277,7 +395,10 @@ class WarehouseWriter:
         """Swap, within one partition, the rows of the given keys for `frame`'s rows (which
         must all carry one of `keys`); other rows of the partition stay. Returns rows written."""
         rows = frame.assign(**{partition_column: partition_key})
-        table = self.table(name, rows)
+        self.lock(f"{name}/{partition_key}")
+        table = self.table(name, rows, [partition_column, key_column])
+        if table is None:
+            return 0
         self._index(table, [partition_column, key_column])
         wanted = pd.DataFrame({key_column: list(dict.fromkeys(keys))})
         self._delete_matching(table, wanted, table.c[partition_column] == partition_key)
@@ -285,9 +406,8 @@ class WarehouseWriter:
 
     def append(self, name: str, frame: pd.DataFrame) -> int:
         """Add rows to a history table, creating it on first use."""
-        if frame.empty and not sa.inspect(self.conn).has_table(name):
-            return 0
-        return self.insert(self.table(name, frame), frame)
+        table = self.table(name, frame)
+        return 0 if table is None else self.insert(table, frame)
 
     def upsert(self, name: str, frame: pd.DataFrame, key_columns: Sequence[str]) -> int:
         """Insert rows whose key is new and update the given columns of rows whose key exists.
@@ -297,10 +417,13 @@ class WarehouseWriter:
         """
         keys = list(key_columns)
         rows = frame.drop_duplicates(keys, keep="last")
-        table = self.table(name, rows)
+        table = self.table(name, rows, keys)
+        if table is None:
+            return 0
         self._index(table, keys, unique=True)
         if rows.empty:
             return 0
+        rows = rows[[c for c in rows.columns if c in table.c]]  # columns with no value yet
         self._forget_copies(name)
         stage = sa.Table(
             f"_stage_{name}"[:60],
@@ -361,7 +484,10 @@ class WarehouseWriter:
                 **(unhashed or {}),
             }
         )
-        table = self.table(name, rows)
+        self.lock(f"{name}/{partition_key}")
+        table = self.table(name, rows, [partition_column, *keys, ROW_HASH_COLUMN])
+        if table is None:
+            return PartitionSync(written=0, deleted=0, unchanged=0)
         self._index(table, [partition_column, *keys])
         kept = self._kept_hashes(table, keys, partition_column, partition_key)
         stored = (
@@ -512,15 +638,19 @@ class Warehouse:
         url = normalize_url(url)
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            _make_sqlite_transactions_atomic(self.engine)
+        self.engine = create_engine(url)
 
     @contextmanager
     def transaction(self) -> Iterator[WarehouseWriter]:
         """Several writes that commit together or not at all."""
         with self.engine.begin() as conn:
             yield WarehouseWriter(conn)
+
+    def exclusive(
+        self, name: str, on_wait: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """See `exclusive`."""
+        return exclusive(self.engine, name, on_wait)
 
     def replace_partition(
         self, table: str, frame: pd.DataFrame, partition_column: str, partition_key: str
@@ -580,6 +710,88 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lock_key(name: str) -> int:
+    """A lock name as PostgreSQL's 64-bit advisory lock key."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive(
+    engine: sa.Engine,
+    name: str,
+    on_wait: Callable[[str], None] | None = None,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+) -> Iterator[None]:
+    """Hold the warehouse-wide lock `name` across several transactions (a read, work
+    on what was read, then the write), so a second run doing the same waits for the
+    first and then sees what it wrote. `on_wait` is told once, in one line, when the
+    lock is held elsewhere; after `wait_seconds` a `WarehouseBusy` says so. PostgreSQL:
+    a session advisory lock on a connection of its own; SQLite: a lock on a file beside
+    the database. A killed holder's lock goes with its process."""
+    waiting = f"waiting for another run that holds the warehouse lock {name!r}"
+    busy = (
+        f"another run held the warehouse lock {name!r} for more than "
+        f"{wait_seconds / 60:g} min; nothing was written, run again once it has finished"
+    )
+    if engine.dialect.name == "postgresql":
+        key = {"key": _lock_key(name)}
+        with engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+                if on_wait is not None:
+                    on_wait(waiting)
+                conn.execute(
+                    sa.text("SELECT set_config('lock_timeout', :ms, true)"),
+                    {"ms": f"{int(wait_seconds * 1000)}ms"},
+                )
+                try:
+                    conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), key)
+                except sa.exc.OperationalError as exc:
+                    raise WarehouseBusy(busy) from exc
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), key)
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield  # one connection, or a database without a lock of ours: nothing to share
+        return
+    path = f"{database}.{hashlib.sha1(name.encode()).hexdigest()[:12]}.lock"
+    with open(path, "a+b") as handle:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told and on_wait is not None:
+                    on_wait(waiting)
+                told = True
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(busy) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def create_engine(url: str) -> sa.Engine:
+    """The engine every warehouse store uses. Each pooled connection is pinged before use
+    and recycled after POOL_RECYCLE_SECONDS, so a connection the server dropped while idle
+    (a restart, pg_terminate_backend, a firewall timeout) is replaced instead of failing
+    the next step."""
+    engine = sa.create_engine(
+        normalize_url(url), pool_pre_ping=True, pool_recycle=POOL_RECYCLE_SECONDS
+    )
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_transactions_atomic(engine)
+    return engine
 
 
 def read_states(conn: sa.Connection, names: Sequence[str]) -> dict[str, dict]:

@@ -243,3 +243,17 @@ def test_rows_keyed_by_their_assignment_hash_still_see_what_the_list_adds():
         False,
         True,
     ]
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_but_numbers_are_not():
+    hostile = snapshot(FEB)
+    a1 = hostile["account_id"] == "A1"
+    hostile.loc[a1, "name"] = "=cmd|' /C calc'!A0"
+    hostile.loc[hostile["account_id"] == "A2", "name"] = "@SUM(1+1)"
+    hostile.loc[a1, "arr"] = -5.0
+    text = _files(hostile)[f"{owner_slug('csm-1')}.csv"]
+    rows = pd.read_csv(io.StringIO(text)).set_index("account_id")
+    assert rows.loc["A1", "name"] == "'=cmd|' /C calc'!A0"
+    assert rows.loc["A2", "name"] == "'@SUM(1+1)"
+    assert rows.loc["A1", "arr"] == -5.0  # a number stays a number
+    assert not any(line.startswith('"=') or ',"=' in line for line in text.splitlines())

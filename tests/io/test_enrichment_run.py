@@ -9,6 +9,7 @@ from segmentation_pipeline.framework.enrichment import (
     Budget,
     CircuitBreakerSettings,
     FieldGroup,
+    ProviderSettings,
     RetryPolicySettings,
 )
 from segmentation_pipeline.io.enrichment import enrich_accounts
@@ -168,15 +169,48 @@ def test_breaker_parks_a_failing_provider_and_the_waterfall_falls_through(
     run, make_enrichment_settings, pdl_server, apollo_server
 ):
     pdl_server.faults.errors = 10_000
-    settings = make_enrichment_settings(
-        circuit_breaker=CircuitBreakerSettings(failure_threshold=3, reset_after_seconds=60)
+    breaker = CircuitBreakerSettings(
+        failure_threshold=3, reset_after_seconds=0, max_failed_probes=2
     )
+    settings = make_enrichment_settings(circuit_breaker=breaker)
     frame = accounts(["acme.com", "globex.io", "umbrella.org", "initech.co.uk"] * 3)
     result = run(frame, settings)
     assert result.accounts["enrichment_status"].eq("enriched").all()
     assert set(result.accounts["industry_source"]) == {"apollo"}
-    assert pdl_server.calls() <= 3 + 3  # the failures that tripped it, plus those in flight
+    # the failures that tripped it, those in flight, and two failed probes
+    assert pdl_server.calls() <= 3 + 3 + 2
     assert result.non_matches.empty
+
+
+def test_an_open_circuit_probes_after_reset_after_and_the_rest_of_the_queue_is_asked(
+    run, make_enrichment_settings, pdl_server, apollo_server, cache
+):
+    """The vendor fails a burst of requests, long enough to open the circuit; the probe
+    after reset_after finds it back, so nothing of the queue is skipped."""
+    pdl_server.faults.errors = 3
+    breaker = CircuitBreakerSettings(failure_threshold=3, reset_after_seconds=0.2)
+    only_pdl = make_enrichment_settings(
+        circuit_breaker=breaker,
+        providers={"pdl": ProviderSettings(kind="pdl", concurrency=1, timeout_seconds=2)},
+        groups={
+            name: FieldGroup(fields=fields, providers=["pdl"], min_confidence=0.5)
+            for name, fields in (
+                ("industry", ["industry"]),
+                ("size", ["employees", "annual_revenue"]),
+                ("geography", ["country_code"]),
+            )
+        },
+        retry=RetryPolicySettings(max_attempts=2, base_delay_seconds=0.01, max_delay_seconds=0.02),
+    )
+    domains = ["acme.com", "globex.io", "umbrella.org", "nobody.org"]
+    result = run(accounts(domains), only_pdl)
+    outcomes = result.lookups.set_index("domain")["outcome"].to_dict()
+    # acme: two attempts failed; globex: one failed (the circuit opens), then the probe
+    assert outcomes == {"acme.com": "failed", "globex.io": "hit", "umbrella.org": "hit",
+                        "nobody.org": "miss"}  # fmt: skip
+    assert [r.status for r in pdl_server.log] == [503, 503, 503, 200, 200, 404]
+    # the failure is not remembered: acme is asked again on the next run
+    assert set(cache.table()["domain"]) == {"globex.io", "umbrella.org", "nobody.org"}
 
 
 def test_malformed_body_is_handled_and_the_next_provider_answers(

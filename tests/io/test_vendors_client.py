@@ -72,17 +72,63 @@ def test_malformed_body_is_retried_then_reported(pdl_server):
     assert answer.reason.startswith("malformed response (body is not JSON")
 
 
-def test_breaker_parks_a_failing_provider(pdl_server):
+class FakeTime:
+    """An injected clock: sleeping moves it on at once; every sleep is kept."""
+
+    def __init__(self):
+        self.now, self.sleeps = 0.0, []
+
+    def clock(self):
+        return self.now
+
+    async def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def timed_client(server, breaker, time_, **settings):
+    vendor = client(server, breaker=breaker, **settings)
+    vendor._clock, vendor._sleep = time_.clock, time_.sleep
+    return vendor
+
+
+def test_an_open_breaker_waits_then_probes_and_parks_after_failed_probes(pdl_server):
     pdl_server.faults.errors = 1000
-    domains = [f"company{i}.com" for i in range(20)]
-    vendor = client(
-        pdl_server, breaker=CircuitBreaker(failure_threshold=3, reset_after=60), concurrency=1
-    )
-    answers = lookup(vendor, domains)
-    assert pdl_server.calls() == 3  # three failures in a row, then nothing more was sent
+    time_ = FakeTime()
+    breaker = CircuitBreaker(failure_threshold=3, reset_after=60, max_failed_probes=2)
+    vendor = timed_client(pdl_server, breaker, time_, concurrency=1)
+    answers = lookup(vendor, [f"company{i}.com" for i in range(20)])
+    # three failures open it; after 60 s one probe, after 60 s more a second: parked
+    assert pdl_server.calls() == 3 + 2
+    assert sum(1 for s in time_.sleeps if s >= 59) == 2
     parked = [a for a in answers.values() if a.outcome is Outcome.SKIPPED]
-    assert len(parked) == 19
-    assert parked[0].reason == "provider parked (server error (HTTP 503))"
+    assert len(parked) == 19  # left for the next run
+    assert parked[0].reason == (
+        "provider parked (server error (HTTP 503); still failing after 2 probes)"
+    )
+
+
+def test_a_good_probe_after_reset_after_closes_the_breaker_and_the_queue_flows(pdl_server):
+    pdl_server.faults.errors = 1000
+    time_ = FakeTime()
+
+    async def vendor_back_while_open(seconds):
+        if seconds >= 59:  # the breaker's wait: the vendor recovers meanwhile
+            pdl_server.faults.errors = 0
+        await FakeTime.sleep(time_, seconds)
+
+    breaker = CircuitBreaker(failure_threshold=3, reset_after=60)
+    vendor = timed_client(pdl_server, breaker, time_, concurrency=4)
+    vendor._sleep = vendor_back_while_open
+    domains = ["acme.com", "globex.io", "initech.co.uk", "umbrella.org"] * 5
+    answers = lookup(vendor, domains)
+    assert breaker.probes == 1 and breaker.state(time_.now).value == "closed"
+    assert not [a for a in answers.values() if a.outcome is Outcome.SKIPPED]
+    outcomes = {d: a.outcome.value for d, a in answers.items()}
+    assert outcomes == {  # initech's match score is under the cut-off: a miss
+        "acme.com": "hit", "globex.io": "hit", "initech.co.uk": "miss", "umbrella.org": "hit"
+    }  # fmt: skip
 
 
 def test_bad_credentials_park_the_provider_after_one_request(pdl_server):

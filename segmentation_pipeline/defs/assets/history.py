@@ -7,8 +7,11 @@ import pandas as pd
 from segmentation_pipeline.core.history import history_changes, history_reads
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.partitions import monthly_partitions, run_as_of
+from segmentation_pipeline.defs.pause_points import pause_point
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
 from segmentation_pipeline.io.segment_store import SegmentStore
+
+SEGMENT_OPERATIONS_LOCK = "segment_operations"
 
 
 @dg.multi_asset(
@@ -34,6 +37,18 @@ def segment_operations(
     framework: FrameworkResource,
     warehouse: WarehouseResource,
 ):
+    # One run at a time reads, works out and writes the queue and the history: a second
+    # run at once waits (one log line), then works from what the first one wrote.
+    with warehouse.client().exclusive(SEGMENT_OPERATIONS_LOCK, on_wait=context.log.info):
+        yield from _segment_operations(context, segment_assignments, framework, warehouse)
+
+
+def _segment_operations(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+):
     as_of = run_as_of(context)
     # Read as the tables stood before as-of; a re-run at the same moment replaces what
     # the earlier run of it wrote.
@@ -54,6 +69,7 @@ def segment_operations(
     fw = framework.load()
     open_rows = store.open_history(history_reads(fw))
     history = history_changes(open_rows, segment_assignments, fw, as_of, context.run.run_id)
+    pause_point("segment_operations")  # between the read and the write, for fault tests
     store.write(history, changed, open_rows)
     context.log.info(
         "transitions: %d rows changed; history: %d closed, %d opened, %d stale",

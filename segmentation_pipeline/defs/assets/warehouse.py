@@ -5,6 +5,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.changes import split_assignment_hashes
 from segmentation_pipeline.defs.partitions import monthly_partitions
+from segmentation_pipeline.defs.pause_points import pause_point
 from segmentation_pipeline.defs.resources import WarehouseResource
 from segmentation_pipeline.io.alert_store import create_alert_tables
 
@@ -35,6 +36,7 @@ def warehouse_segments(
         merged = tx.replace_partition(
             "account_merge_audit", account_merge_audit, SNAPSHOT_COLUMN, month
         )
+        pause_point("warehouse_segments")  # inside the transaction, for fault tests
     # The alert tables live with the snapshots, so a warehouse never lacks them (an empty
     # `alerts` table is a clean night, not a missing feature).
     create_alert_tables(client.engine)

@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from segmentation_pipeline.core.enrich.answers import Answer, failed, hit, miss, skipped
 from segmentation_pipeline.core.enrich.budget import CreditBudget
-from segmentation_pipeline.core.enrich.circuit_breaker import CircuitBreaker
+from segmentation_pipeline.core.enrich.circuit_breaker import Admission, CircuitBreaker
 from segmentation_pipeline.core.enrich.rate_limit import RateLimiter
 from segmentation_pipeline.core.enrich.retry import RetryPolicy, parse_retry_after
 from segmentation_pipeline.framework.enrichment import ProviderSettings
@@ -80,6 +80,7 @@ class VendorClient:
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._probe_settled: asyncio.Event | None = None  # set once the probe out settles
 
     def __repr__(self) -> str:
         return f"VendorClient({self.name!r}, base_url={self.base_url!r})"
@@ -143,21 +144,26 @@ class VendorClient:
                 await self._sleep(booked)
             while (late := self.limiter.admit(self._clock())) > 0:
                 await self._sleep(late)
-            if not self.breaker.allow(self._clock()):
+            admission = await self._admitted()
+            if admission is Admission.PARKED:
                 return self._parked(domains)
-            reply = await self._send(http, domains)
-            if reply.items is not None:
-                self.breaker.record_success()
-                return self._answers(domains, reply.items)
-            if reply.fatal:
-                self.breaker.trip(self._clock(), reply.problem or "refused")
-                log.warning("%s: %s; provider parked for this run", self.name, reply.problem)
-                return self._failed(domains, reply.problem)
-            if not reply.retry:
-                self.breaker.record_success()
-                return self._failed(domains, reply.problem)
-            if not reply.rate_limited:
-                self.breaker.record_failure(self._clock(), reply.problem or "error")
+            try:
+                reply = await self._send(http, domains)
+                if reply.items is not None:
+                    self.breaker.record_success()
+                    return self._answers(domains, reply.items)
+                if reply.fatal:
+                    self.breaker.trip(self._clock(), reply.problem or "refused")
+                    log.warning("%s: %s; provider parked for this run", self.name, reply.problem)
+                    return self._failed(domains, reply.problem)
+                if not reply.retry:
+                    self.breaker.record_success()
+                    return self._failed(domains, reply.problem)
+                if not reply.rate_limited:
+                    self.breaker.record_failure(self._clock(), reply.problem or "error")
+            finally:
+                if admission is Admission.PROBE:
+                    self._settle_probe()
             delay = self.retry.delay(attempt, reply.retry_after, self._rng)
             if delay is None:
                 why = f"{reply.problem}; gave up after {attempt} attempts"
@@ -167,6 +173,34 @@ class VendorClient:
                 self.limiter.pause_until(self._clock() + delay)
             else:
                 await self._sleep(delay)
+
+    async def _admitted(self) -> Admission:
+        """Wait while the breaker is open, then go (as the probe, or once a probe closed
+        it); PARKED when the provider is parked for the run."""
+        while True:
+            admission = self.breaker.admit(self._clock())
+            if admission is Admission.PROBE:
+                self._probe_settled = asyncio.Event()
+                log.info("%s: circuit half-open, sending one probe", self.name)
+            if admission is not Admission.WAIT:
+                return admission
+            wait = self.breaker.seconds_until_probe(self._clock())
+            if wait is None:
+                return Admission.PARKED
+            if wait > 0:
+                await self._sleep(wait)
+            elif self._probe_settled is not None:
+                await self._probe_settled.wait()
+            else:
+                await asyncio.sleep(0)
+
+    def _settle_probe(self) -> None:
+        """Wake the requests waiting on the probe; a probe that told nothing (rate
+        limited, cancelled) hands the next probe to whoever asks first."""
+        self.breaker.release_probe()
+        if self._probe_settled is not None:
+            self._probe_settled.set()
+            self._probe_settled = None
 
     async def _send(self, http: httpx.AsyncClient, domains: list[str]) -> _Reply:
         batched = self.batch_size > 1

@@ -1,6 +1,10 @@
 """A provider that keeps failing is parked, then probed, then trusted again."""
 
-from segmentation_pipeline.core.enrich.circuit_breaker import BreakerState, CircuitBreaker
+from segmentation_pipeline.core.enrich.circuit_breaker import (
+    Admission,
+    BreakerState,
+    CircuitBreaker,
+)
 
 
 def test_opens_after_consecutive_failures_only():
@@ -42,3 +46,47 @@ def test_tripped_for_good_never_probes():
     breaker.record_success()
     assert not breaker.allow(1000)
     assert breaker.reason == "authentication failed (HTTP 401)"
+
+
+def test_an_open_breaker_says_how_long_to_wait_for_the_probe():
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=60)
+    breaker.record_failure(100, "HTTP 503")
+    assert breaker.admit(130) is Admission.WAIT
+    assert breaker.seconds_until_probe(130) == 30
+    assert breaker.admit(160) is Admission.PROBE
+    assert breaker.admit(160) is Admission.WAIT  # the probe is out
+    assert breaker.seconds_until_probe(160) == 0  # wait for its outcome, not the clock
+
+
+def test_failed_probes_in_a_row_park_the_provider_for_the_run():
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=60, max_failed_probes=2)
+    breaker.record_failure(0, "HTTP 503")
+    assert breaker.admit(60) is Admission.PROBE
+    breaker.record_failure(61, "HTTP 503")
+    assert breaker.seconds_until_probe(62) == 59
+    assert breaker.admit(121) is Admission.PROBE
+    breaker.record_failure(121, "HTTP 503")
+    assert breaker.admit(10_000) is Admission.PARKED
+    assert breaker.seconds_until_probe(10_000) is None
+    assert breaker.reason == "HTTP 503; still failing after 2 probes"
+
+
+def test_a_good_probe_resets_the_count_of_failed_probes():
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=10, max_failed_probes=2)
+    breaker.record_failure(0, "timeout")
+    assert breaker.admit(10) is Admission.PROBE
+    breaker.record_failure(10, "timeout")
+    assert breaker.admit(20) is Admission.PROBE
+    breaker.record_success()
+    breaker.record_failure(30, "timeout")
+    assert breaker.admit(40) is Admission.PROBE
+    breaker.record_failure(40, "timeout")
+    assert breaker.admit(50) is Admission.PROBE  # one failed probe since the good one
+
+
+def test_a_probe_that_told_nothing_hands_the_probe_on():
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=10)
+    breaker.record_failure(0, "timeout")
+    assert breaker.admit(10) is Admission.PROBE
+    breaker.release_probe()  # rate limited: neither a success nor a failure
+    assert breaker.admit(11) is Admission.PROBE
