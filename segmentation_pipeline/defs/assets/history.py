@@ -1,6 +1,8 @@
 """Segment operations in the warehouse: the transition review queue and the type-2
 segment history, written together in one transaction."""
 
+import sys
+
 import dagster as dg
 import pandas as pd
 
@@ -38,8 +40,13 @@ def segment_operations(
     warehouse: WarehouseResource,
 ):
     # One run at a time reads, works out and writes the queue and the history: a second
-    # run at once waits (one log line), then works from what the first one wrote.
-    with warehouse.client().exclusive(SEGMENT_OPERATIONS_LOCK, on_wait=context.log.info):
+    # run at once waits (one line, also on stderr: a console run whose event lines are
+    # off must still say why it stands still), then works from what the first one wrote.
+    def say_waiting(line: str) -> None:
+        context.log.warning(line)
+        print(line, file=sys.stderr, flush=True)
+
+    with warehouse.client().exclusive(SEGMENT_OPERATIONS_LOCK, on_wait=say_waiting):
         yield from _segment_operations(context, segment_assignments, framework, warehouse)
 
 
