@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from segmentation_pipeline.core.schema import RAW_USAGE_COLUMNS
+from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
+
+# Optional in an accounts export: they only help matching and enrichment.
+OPTIONAL_ACCOUNT_COLUMNS = ("Website", "Phone", "BillingCity", "OwnerId", "AnnualRevenue")
 
 
 @dataclass(frozen=True)
@@ -27,25 +30,9 @@ class InputFile:
 ACCOUNTS_INPUT = InputFile(
     file_name="accounts.csv",
     key="Id",
-    # Every field a score, a tier rule or the record's bookkeeping reads. Website, Phone,
-    # BillingCity, OwnerId and AnnualRevenue only help matching and enrichment: optional.
-    required_columns=(
-        "Id",
-        "Name",
-        "Industry",
-        "NumberOfEmployees",
-        "BillingCountry",
-        "CreatedDate",
-        "SystemModstamp",
-        "ARR__c",
-        "Contract_Term__c",
-        "Contract_End_Date__c",
-        "Expansion_Pipeline__c",
-        "Strategic_Importance__c",
-        "Growth_Stage__c",
-        "Segment_Override__c",
-        "Customer_Tier__c",
-    ),
+    # Every field a score, a tier rule or the record's bookkeeping reads: the export's
+    # columns but those that only help matching and enrichment.
+    required_columns=tuple(c for c in RAW_ACCOUNT_COLUMNS if c not in OPTIONAL_ACCOUNT_COLUMNS),
     what="CRM accounts",
 )
 
