@@ -57,7 +57,10 @@ class CircuitBreaker:
     def state(self, now: float) -> BreakerState:
         if self.opened_at is None:
             return BreakerState.CLOSED
-        if self.permanent or self.probing or now - self.opened_at < self.reset_after:
+        # The same sum as `seconds_until_probe`: `now - opened_at < reset_after` can hold in
+        # floating point while `opened_at + reset_after - now` is 0, and a waiter told
+        # "open" with 0 s to wait would spin.
+        if self.permanent or self.probing or now < self.opened_at + self.reset_after:
             return BreakerState.OPEN
         return BreakerState.HALF_OPEN
 
