@@ -22,6 +22,15 @@ _ANSWER = {
 }
 
 DECLARED: dict[str, dict[str, sa.types.TypeEngine]] = {
+    # A month with nothing rejected still has the table: an empty one says "none".
+    "rejected_records": {
+        "account_id": sa.Text(),
+        "source_file": sa.Text(),
+        "reason": sa.Text(),
+        "detail": sa.Text(),
+        "run_id": sa.Text(),
+        **_MONTH,
+    },
     "enrichment_provenance": {
         "account_id": sa.Text(),
         "domain": sa.Text(),
