@@ -13,11 +13,14 @@ them out with --no-allocator-env), on the embedded defaults
 (file CRM, offline firmographics, SQLite warehouse, Dagster's filesystem IO manager) or on
 the PostgreSQL warehouse given by --warehouse-url (in a fresh schema, dropped afterwards).
 Then it edits --changed-share of the accounts (new ARR, some new owners, a later
-SystemModstamp) and runs the same month again, as the nightly job would. Prints and writes
-per step: wall time (split into loading inputs, computing, storing the output), CPU time
-and peak RSS; per run: wall, CPU, peak RSS and the load average (CPU time is the figure to
-trust on a shared machine); and, before the runs, `machine_speed.py`'s figures, so runs on
-different machines can be compared.
+SystemModstamp) and runs the same month again, as the next night would. The month is the
+open one (its as-of is the moment of each run, so the second run is a later night); a
+closed month (`--month 2026-11-01`) has one as-of for every run, and its second run is a
+re-run that first undoes what the first one wrote to the review queue and the history.
+Prints and writes per step: wall time (split into loading inputs, computing, storing the
+output), CPU time and peak RSS; per run: wall, CPU, peak RSS and the load average (CPU time
+is the figure to trust on a shared machine); and, before the runs, `machine_speed.py`'s
+figures, so runs on different machines can be compared.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout
 
 from machine_speed import reference_figures  # noqa: E402
-from synthetic_crm import AS_OF, change_accounts, generate_crm  # noqa: E402
+from synthetic_crm import change_accounts, generate_crm  # noqa: E402
 
 from segmentation_pipeline.allocator_env import ALLOCATOR_ENV, with_allocator_env  # noqa: E402
 
@@ -335,7 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--firmographics", help="offline firmographics file for --accounts")
     parser.add_argument("--out", default="benchmarks/results/end_to_end.json")
     parser.add_argument("--warehouse-url", help="run on this warehouse instead of SQLite")
-    parser.add_argument("--month", default=AS_OF.strftime("%Y-%m-01"))
+    parser.add_argument(
+        "--month",
+        default=None,
+        help="partition to run (default: the open month, as a nightly run does; a closed "
+        "month's re-run replaces its own earlier effect, which is a backfill's cost)",
+    )
     parser.add_argument("--changed-share", type=float, default=0.01)
     parser.add_argument("--no-rerun", action="store_true", help="skip the 1%%-changed re-run")
     parser.add_argument(
@@ -355,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["SEGMENTATION_HOME"] = str(workdir / "home")
     if args.child_run:
         return child_run(args)
+    if args.month is None:
+        from segmentation_pipeline.defs.partitions import current_month_key
+
+        args.month = current_month_key()
 
     crm_folder = workdir / "crm"
     crm_folder.mkdir(parents=True, exist_ok=True)
