@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.changes import INPUT_HASH, take_rows
+from segmentation_pipeline.core.change_set import carry_rows
+from segmentation_pipeline.core.changes import INPUT_HASH
 from segmentation_pipeline.core.columns import isin_by_hash, member_of
 from segmentation_pipeline.core.enrich.normalize import normalize_domains
 from segmentation_pipeline.core.enrich.plan import stale_mask
@@ -188,7 +189,7 @@ def fold(
     if memo is None or reuse.enrich.all():
         return Folded(fresh_accounts, *fresh_tables)
     carried = hashes[~reuse.enrich]
-    accounts = take_rows(memo.accounts, reuse.memo_rows, fresh_accounts)
+    accounts = carry_rows(memo.accounts, reuse.memo_rows, fresh_accounts)
     tables = [
         pd.concat([_carried_rows(old, carried), new], ignore_index=True)
         for old, new in zip(

@@ -1,8 +1,8 @@
-"""The snapshot store keeps a source's last extract between nights."""
+"""The state store keeps a source's last extract and each step's per-account state between nights."""
 
 import pandas as pd
 
-from segmentation_pipeline.io.snapshots import SnapshotStore
+from segmentation_pipeline.io.state_store import StateStore
 
 
 def _extract() -> pd.DataFrame:
@@ -17,7 +17,7 @@ def _extract() -> pd.DataFrame:
 
 
 def test_a_written_snapshot_reads_back_with_its_values_and_dtypes(tmp_path):
-    store = SnapshotStore(str(tmp_path))
+    store = StateStore(str(tmp_path))
     name = store.write("crm_accounts", _extract())
     assert name.endswith(".arrow")
     pd.testing.assert_frame_equal(
@@ -28,9 +28,9 @@ def test_a_written_snapshot_reads_back_with_its_values_and_dtypes(tmp_path):
 def test_a_parquet_snapshot_of_an_earlier_release_still_reads(tmp_path):
     (tmp_path / "crm_accounts").mkdir()
     _extract().to_parquet(tmp_path / "crm_accounts" / "old.parquet", index=False)
-    read = SnapshotStore(str(tmp_path)).read("crm_accounts", "old.parquet")
+    read = StateStore(str(tmp_path)).read("crm_accounts", "old.parquet")
     pd.testing.assert_frame_equal(read, _extract().reset_index(drop=True))
 
 
 def test_a_snapshot_whose_file_is_gone_reads_as_none(tmp_path):
-    assert SnapshotStore(str(tmp_path)).read("crm_accounts", "gone.arrow") is None
+    assert StateStore(str(tmp_path)).read("crm_accounts", "gone.arrow") is None
