@@ -238,3 +238,26 @@ def test_the_nights_exercise_what_they_claim(nights):
     assert len(by_label["deletions on a full refresh"].value("crm_accounts")) == 301
     names = by_label["renames"].value("accounts_standardized")["name"]
     assert names.str.endswith("Group").sum() >= 5
+
+
+def test_each_night_recomputes_only_what_changed(nights):
+    """rows_recomputed, the one name every carrying step reports, per night."""
+    steps = ("accounts_standardized", "accounts_deduplicated", "accounts_enriched")
+    recomputed = {
+        label: [night.metadata(step)["rows_recomputed"] for step in steps]
+        for label, night, _ in nights
+    }
+    assert recomputed["nothing changed"] == [0, 0, 0]
+    standardized, deduplicated, _ = recomputed["scoring and usage edits, new accounts"]
+    assert standardized == 15  # ten edited accounts and five new ones
+    assert deduplicated > 0  # new accounts: matched afresh
+    assert recomputed["renames"][0] == 7
+    assert min(recomputed["framework change"]) > 0  # every step computed whole
+    reasons = {
+        label: night.metadata("account_changes")["full_pass_reason"] for label, night, _ in nights
+    }
+    assert reasons["nothing changed"] == ""
+    assert reasons["deletions on a full refresh"] == "requested"
+    assert reasons["first night of a month"] == "new month: full reconcile"
+    dedup = nights[3][1].metadata("accounts_deduplicated")["full_pass_reason"]
+    assert dedup == "match fields of 5 accounts changed"
