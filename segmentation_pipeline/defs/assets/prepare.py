@@ -164,7 +164,7 @@ def deduplicated_accounts(
     store, stamp = snapshots.store(), _stamp(fw)
     stored = store.load_record(MATCHING_STATE, stamp, CarriedMatching)
     why = full_pass_reason(account_changes, stored is not None, match_sensitive=True)
-    carried, hashed = (None, 0) if why else carried_matching(stored, accounts_standardized)
+    carried, _ = (None, 0) if why else carried_matching(stored, accounts_standardized)
     if why is None and carried is None:
         why = "match inputs differ from the stored matching"
     result = deduplicate(accounts_standardized, fw, carried.finding if carried else None)
@@ -172,8 +172,7 @@ def deduplicated_accounts(
         store.save_record(MATCHING_STATE, stamp, matching_of(result.finding, accounts_standardized))
     elif carried is not stored:
         store.save_record(MATCHING_STATE, stamp, carried)
-    finding = carried
-    why = why or "no match input changed"
+    finding, why = carried, why or "no match input changed"
     context.log.info(
         "%d accounts -> %d survivors (%d folded, %d matches left for review); clusters %s (%s)",
         len(accounts_standardized),
