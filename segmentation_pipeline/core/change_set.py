@@ -94,14 +94,29 @@ def _frame(ids, change, match_fields, enrichment_inputs, scoring_fields, reason=
     ).astype({"match_fields": bool, "enrichment_inputs": bool, "scoring_fields": bool})
 
 
+def extract_full_pass(
+    extract_reason: str | None, requested: bool, snapshot_held: bool, same_source: bool
+) -> str | None:
+    """Which of the extract's reasons for reading everything make every account count as
+    changed: a request, a new source, or no snapshot to compare with. A month's first
+    night re-reads the whole CRM to catch deletions, but compared with the held snapshot
+    that still says exactly what changed, so later steps carry their work over (and a
+    finished month run again changes nothing)."""
+    if extract_reason is None:
+        return None
+    if requested or not snapshot_held or not same_source:
+        return extract_reason
+    return None
+
+
 def full_pass_reason(
     changes: pd.DataFrame, state_kept: bool, match_sensitive: bool = False
 ) -> str | None:
     """Why a step must compute every account tonight, or None when it may carry last
     night's work over. The one place these rules live:
 
-    * the extract forced it: a requested full refresh, the first run, the first night of a
-      month, a new CRM source, a lost snapshot (the change set names every account);
+    * the extract forced it (`extract_full_pass`: a requested full refresh, the first run,
+      a new CRM source, a lost snapshot; the change set names every account);
     * the step holds no state under tonight's code and framework versions (`state_kept`
       False): a new release or framework, or a first run of the step;
     * for matching (`match_sensitive`): an account was added or deleted, or a match field

@@ -160,9 +160,6 @@ def merge_extract(
     return snapshot, changes
 
 
-INPUT_HASH = "_input_hash"
-
-
 SOURCE_HASH = "_source_hash"
 # The `frame_hashes` of an assignment row, carried by the assignments so the steps that
 # need it (the warehouse sync, the CSM views' row keys) do not each hash a million rows.

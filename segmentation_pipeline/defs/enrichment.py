@@ -19,20 +19,20 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from segmentation_pipeline.core.changes import INPUT_HASH, SOURCE_HASH, row_hashes
+from segmentation_pipeline.core.changes import SOURCE_HASH, row_hashes
 from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.core.columns import absent_from
-from segmentation_pipeline.core.enrich import EnrichmentResult, Outcome
-from segmentation_pipeline.core.enrich.derived import refresh_derived
-from segmentation_pipeline.core.enrich.reuse import (
+from segmentation_pipeline.core.enrich import EnrichmentResult
+from segmentation_pipeline.core.enrich.carry_over import (
+    INPUT_HASH,
     LOOKUP_DOMAIN,
-    EnrichmentMemo,
-    Folded,
-    fold,
+    LastEnrichment,
+    carry_over,
+    night_of,
     rows_to_enrich,
     uniquely_identified,
 )
-from segmentation_pipeline.core.enrich.stats import coverage, newly_filled
+from segmentation_pipeline.core.enrich.derived import refresh_derived
 from segmentation_pipeline.defs.assets._metadata import share_table
 from segmentation_pipeline.defs.resources import FirmographicsFileResource
 from segmentation_pipeline.framework import Framework
@@ -141,28 +141,25 @@ def input_hashes(accounts: pd.DataFrame) -> np.ndarray:
 @dataclass(frozen=True)
 class IncrementalEnrichment:
     result: EnrichmentResult
-    memo: EnrichmentMemo  # to save once the review tables hold this result
+    night: LastEnrichment  # to keep once the review tables hold this result
     enriched: int  # accounts enriched this run
     carried_over: int  # accounts whose last result still held
     changed_ids: list[str]  # accounts whose review rows may differ (enriched or gone)
     full: bool  # the review tables' partition must be replaced whole
-    stamp: dict | None = None  # the state store stamp the memo is kept under
+    stamp: dict  # the state store stamp the night is kept under
     full_pass_reason: str = ""  # why every account was enriched afresh ("" when carried)
 
 
-_MEMO_FRAMES = ("accounts", "provenance", "conflicts", "non_matches", "fetched")
+_FRAMES = ("accounts", "provenance", "conflicts", "non_matches", "fetched")
 
 
-def _load_memo(store: StateStore, stamp: dict) -> EnrichmentMemo | None:
-    """Last run's enrichment kept under tonight's stamp, or None."""
+def _load_last(store: StateStore, stamp: dict) -> LastEnrichment | None:
+    """Last night's enrichment kept under tonight's stamp, or None."""
     run = store.load(f"{MEMO_NAME}/run", stamp, key="partition")
-    if run is None or run.empty:
+    frames = {name: store.load(f"{MEMO_NAME}/{name}", stamp) for name in _FRAMES}
+    if run is None or run.empty or any(frame is None for frame in frames.values()):
         return None
-    frames = {name: store.load(f"{MEMO_NAME}/{name}", stamp) for name in _MEMO_FRAMES}
-    if any(frame is None for frame in frames.values()):
-        return None
-    return EnrichmentMemo(
-        fingerprint=str(run["fingerprint"].iloc[0]),
+    return LastEnrichment(
         enriched_at=as_utc(pd.Timestamp(run["enriched_at"].iloc[0]).to_pydatetime()),
         partition=run["partition"].iloc[0],
         retry_domains=tuple(json.loads(run["retry_domains"].iloc[0])),
@@ -170,19 +167,21 @@ def _load_memo(store: StateStore, stamp: dict) -> EnrichmentMemo | None:
     )
 
 
-def save_enrichment_memo(store: StateStore, run: IncrementalEnrichment) -> None:
-    """Keep this run's result for the next one (nothing to write when it carried every
-    account over and none left)."""
-    if run.stamp is None or (not run.changed_ids and not run.full and not run.enriched):
+def keep_enrichment(store: StateStore, run: IncrementalEnrichment) -> None:
+    """Keep tonight's result for tomorrow: the enriched rows of the accounts enriched again
+    (or gone), the review rows and the night's details; nothing when every account was
+    carried over and none left."""
+    if not run.full and not run.changed_ids:
         return
-    memo = run.memo
-    for name in _MEMO_FRAMES:
-        store.save(f"{MEMO_NAME}/{name}", run.stamp, _values_as_text(getattr(memo, name)))
+    night = run.night
+    changed = None if run.full else run.changed_ids
+    store.save(f"{MEMO_NAME}/accounts", run.stamp, night.accounts, changed)
+    for name in _FRAMES[1:]:
+        store.save(f"{MEMO_NAME}/{name}", run.stamp, _values_as_text(getattr(night, name)))
     details = {
-        "fingerprint": [memo.fingerprint],
-        "enriched_at": [memo.enriched_at.isoformat()],
-        "partition": [memo.partition],
-        "retry_domains": [json.dumps(list(memo.retry_domains))],
+        "enriched_at": [night.enriched_at.isoformat()],
+        "partition": [night.partition],
+        "retry_domains": [json.dumps(list(night.retry_domains))],
     }
     store.save(f"{MEMO_NAME}/run", run.stamp, pd.DataFrame(details), key="partition")
 
@@ -196,49 +195,6 @@ def _values_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _fetched(lookups: pd.DataFrame) -> pd.DataFrame:
-    """The newest answer per domain and provider that a run fetched and the cache kept."""
-    kept = lookups[~lookups["from_cache"].astype(bool) & lookups["outcome"].isin(["hit", "miss"])]
-    newest = kept.groupby(["domain", "provider"], sort=False)["fetched_at"].max().reset_index()
-    return newest[["domain", "provider", "fetched_at"]]
-
-
-def _unanswered(lookups: pd.DataFrame) -> tuple[str, ...]:
-    """Domains some provider failed on or skipped this run."""
-    unanswered = lookups["outcome"].isin([Outcome.FAILED.value, Outcome.SKIPPED.value])
-    return tuple(sorted(set(lookups.loc[unanswered, "domain"].dropna())))
-
-
-def _whole_result(
-    accounts: pd.DataFrame, fresh: EnrichmentResult, folded: Folded, fields: list[str]
-) -> EnrichmentResult:
-    """The folded result, measured over every account; what this run asked and spent
-    stays the run's own."""
-    enriched = folded.accounts.drop(columns=[INPUT_HASH, LOOKUP_DOMAIN])
-    if len(enriched) == len(fresh.accounts):  # nothing carried over: the run measured it all
-        stats = fresh.stats
-    else:
-        budget_left = folded.non_matches[folded.non_matches["reason"] == "budget"]
-        stats = {
-            **fresh.stats,
-            "accounts": len(accounts),
-            "coverage_before": coverage(accounts, fields),
-            "coverage_after": coverage(enriched, fields),
-            "fields_filled": newly_filled(accounts, enriched, fields),
-            "conflicts": len(folded.conflicts),
-            "non_matches": len(folded.non_matches),
-            "accounts_left_by_budget": int(budget_left["account_id"].nunique()),
-        }
-    return replace(
-        fresh,
-        accounts=enriched,
-        provenance=folded.provenance.drop(columns=[INPUT_HASH]),
-        conflicts=folded.conflicts.drop(columns=[INPUT_HASH]),
-        non_matches=folded.non_matches.drop(columns=[INPUT_HASH]),
-        stats=stats,
-    )
-
-
 def enrich_changed_accounts(
     firmographics: FirmographicsFileResource,
     accounts: pd.DataFrame,
@@ -250,60 +206,46 @@ def enrich_changed_accounts(
     full_pass: str | None = None,
 ) -> IncrementalEnrichment:
     """Enrich the accounts (the cache and credit ledger live in the warehouse), carrying
-    over the last run's result for every account whose row, cache answers and stale
-    state are what that run saw (`core.enrich.reuse`). Save the memo with
-    `save_enrichment_memo` once the review tables are written."""
+    over last night's result for every account whose row, cache answers and stale state
+    are what that night saw (`core.enrich.carry_over`). Keep the night with
+    `keep_enrichment` once the review tables are written."""
     now = as_utc(now or datetime.now(UTC))
     settings = framework.enrichment
     providers = _providers(firmographics, framework)
-    fingerprint = enrichment_fingerprint(framework, firmographics, providers)
-    stamp = state_stamp(framework, enrichment=fingerprint)
-    memo = None if full_pass else _load_memo(store, stamp)
-    full_pass = full_pass or (None if memo else "no state under tonight's code and framework")
+    stamp = state_stamp(
+        framework, enrichment=enrichment_fingerprint(framework, firmographics, providers)
+    )
+    last = None if full_pass else _load_last(store, stamp)
     hashes = input_hashes(accounts)
     changed: set[str] = set()
-    if memo is not None:
+    if last is not None:
         changed = EnrichmentCache(warehouse.engine).domains_changed(
-            list(providers), memo.enriched_at, now, settings.cache, memo.fetched
+            list(providers), last.enriched_at, now, settings.cache, last.fetched
         )
-    reuse = rows_to_enrich(accounts, hashes, memo, settings, now, changed)
+    reuse = rows_to_enrich(accounts, hashes, last, settings, now, changed)
     subset = accounts[reuse.enrich].reset_index(drop=True)
     fresh = _enrich(subset, providers, framework, warehouse, now)
-    bookkeeping = (INPUT_HASH, LOOKUP_DOMAIN)
-    memo_columns = [] if memo is None else [c for c in memo.accounts if c not in bookkeeping]
-    if memo is not None and list(fresh.accounts.columns) != memo_columns:
-        # The accounts gained or lost a column: nothing of the memo fits.
-        memo = None
-        reuse = rows_to_enrich(accounts, hashes, None, settings, now, changed)
-        subset = accounts
-        fresh = _enrich(accounts, providers, framework, warehouse, now)
-    folded = fold(
-        reuse, hashes, memo, fresh.accounts, fresh.provenance, fresh.conflicts,
-        fresh.non_matches,
-    )  # fmt: skip
-    result = _whole_result(accounts, fresh, folded, settings.filled_fields)
-    changed_ids = list(subset["account_id"].astype(str))
-    if memo is not None:
-        # Accounts that left since.
-        changed_ids += absent_from(
-            memo.accounts["account_id"].astype(str), accounts["account_id"].astype(str)
-        )
-    memo_out = EnrichmentMemo(
-        fingerprint=fingerprint,
-        enriched_at=now,
-        accounts=folded.accounts,
-        provenance=folded.provenance,
-        conflicts=folded.conflicts,
-        non_matches=folded.non_matches,
-        fetched=_fetched(fresh.lookups),
-        partition=partition,
-        retry_domains=_unanswered(fresh.lookups),
+    kept_columns = (
+        [c for c in last.accounts if c not in (INPUT_HASH, LOOKUP_DOMAIN)] if last else []
     )
+    if last is not None and list(fresh.accounts.columns) != kept_columns:
+        # The accounts gained or lost a column: nothing of last night fits.
+        last = None
+        reuse = rows_to_enrich(accounts, hashes, None, settings, now, changed)
+        subset, fresh = accounts, _enrich(accounts, providers, framework, warehouse, now)
+    result, rows = carry_over(accounts, hashes, reuse, last, fresh, settings.filled_fields)
+    changed_ids = list(subset["account_id"].astype(str))
+    if last is not None:  # accounts that left since
+        changed_ids += absent_from(
+            last.accounts["account_id"].astype(str), accounts["account_id"].astype(str)
+        )
     # Review rows are replaced by account id: without one id per account, replace them all.
-    full = memo is None or memo.partition != partition or not uniquely_identified(accounts).all()
+    full = last is None or last.partition != partition or not uniquely_identified(accounts).all()
+    if last is None:
+        full_pass = full_pass or "no state under tonight's code and framework versions"
     return IncrementalEnrichment(
         result,
-        memo_out,
+        night_of(result, rows, now, partition),
         int(reuse.enrich.sum()),
         reuse.carried,
         changed_ids,

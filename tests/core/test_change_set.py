@@ -8,6 +8,7 @@ from segmentation_pipeline.core.change_set import (
     account_changes,
     carried_positions,
     carry_rows,
+    extract_full_pass,
     full_pass_reason,
 )
 from segmentation_pipeline.core.changes import ChangeSet
@@ -79,3 +80,12 @@ def test_stored_rows_are_carried_only_under_the_same_id_and_input_hash():
         carried_positions(keys, np.uint64([3, 9, 5, 1]), None, "account_id", "_h").tolist()
         == [-1] * 4
     )
+
+
+def test_only_a_request_a_new_source_or_no_snapshot_make_the_extract_force_a_full_pass():
+    assert extract_full_pass(None, False, True, True) is None
+    month = "new month: full reconcile"
+    assert extract_full_pass(month, False, True, True) is None  # compared with the snapshot
+    assert extract_full_pass("requested", True, True, True) == "requested"
+    assert extract_full_pass("first run", False, False, False) == "first run"
+    assert extract_full_pass("CRM source changed", False, True, False) == "CRM source changed"

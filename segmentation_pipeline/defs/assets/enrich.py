@@ -8,7 +8,7 @@ from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.enrichment import (
     enrich_changed_accounts,
     enrichment_metadata,
-    save_enrichment_memo,
+    keep_enrichment,
     write_review_tables,
 )
 from segmentation_pipeline.defs.partitions import monthly_partitions
@@ -51,7 +51,7 @@ def accounts_enriched(
         result, client, SNAPSHOT_COLUMN, context.partition_key,
         None if run.full else run.changed_ids,
     )  # fmt: skip
-    save_enrichment_memo(store, run)
+    keep_enrichment(store, run)
     context.log.info(
         "enriched %d accounts, carried %d over from the last run", run.enriched, run.carried_over
     )

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.change_set import account_changes
+from segmentation_pipeline.core.change_set import account_changes, extract_full_pass
 from segmentation_pipeline.core.changes import ROW_HASH, merge_extract
 from segmentation_pipeline.core.clock import as_utc, utc_now
 from segmentation_pipeline.core.crm_sync import echoed_write_backs
@@ -249,13 +249,17 @@ def crm_accounts(
         }
     )
     yield dg.MaterializeResult(asset_key="crm_accounts", value=accounts, metadata=metadata)
-    changed = account_changes(previous, snapshot, changes, echoed, full_pass=reason, ignore=ignored)
+    same_source = state is not None and state.get("source") == source
+    full_pass = extract_full_pass(reason, config.full_refresh, previous is not None, same_source)
+    changed = account_changes(
+        previous, snapshot, changes, echoed, full_pass=full_pass, ignore=ignored
+    )
     yield dg.MaterializeResult(
         asset_key="account_changes",
         value=changed,
         metadata={
             "dagster/row_count": dg.MetadataValue.int(len(changed)),
-            "full_pass_reason": reason or "",
+            "full_pass_reason": full_pass or "",
             "changes": dg.MetadataValue.json(changed["change"].value_counts().to_dict()),
             "inputs_changed": dg.MetadataValue.json(
                 {
