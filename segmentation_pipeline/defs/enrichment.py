@@ -107,7 +107,11 @@ def _enrich(
 ) -> EnrichmentResult:
     cache = EnrichmentCache(warehouse.engine)
     result = enrich_accounts(accounts, providers, cache, framework.enrichment, now)
-    return replace(result, accounts=refresh_derived(result.accounts, framework))
+    return replace(
+        result,
+        accounts=refresh_derived(result.accounts, framework),
+        **{name: _values_as_text(getattr(result, name)) for name in REVIEW_TABLES},
+    )
 
 
 def enrichment_fingerprint(
@@ -175,9 +179,9 @@ def keep_enrichment(store: StateStore, run: IncrementalEnrichment) -> None:
         return
     night = run.night
     changed = None if run.full else run.changed_ids
-    store.save(f"{MEMO_NAME}/accounts", run.stamp, night.accounts, changed)
-    for name in _FRAMES[1:]:
-        store.save(f"{MEMO_NAME}/{name}", run.stamp, _values_as_text(getattr(night, name)))
+    for name in _FRAMES[:-1]:
+        store.save(f"{MEMO_NAME}/{name}", run.stamp, getattr(night, name), changed)
+    store.save(f"{MEMO_NAME}/fetched", run.stamp, night.fetched)
     details = {
         "enriched_at": [night.enriched_at.isoformat()],
         "partition": [night.partition],
@@ -315,7 +319,6 @@ def write_review_tables(
             frame = getattr(result, attribute)
             if changed_ids is not None:
                 frame = frame[frame["account_id"].isin(set(changed_ids))]
-            frame = _values_as_text(frame)
             if changed_ids is None:
                 written[table] = tx.replace_partition(
                     table, frame, partition_column, month, key_column="account_id"

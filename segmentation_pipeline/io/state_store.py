@@ -9,9 +9,10 @@ s3://, gs://, memory://), written only through `UPath.open`, so every file syste
 * A step's per-account state (`load` / `save`): the rows a step computed, keyed by account
   id and input hash, stamped with the code and framework versions they were computed under.
   A stamp that differs from tonight's reads as no state, so a new release or framework
-  recomputes everything. A night that changed a few accounts writes only those rows (and
-  the keys that left) as a part file beside the base; the base is rewritten once the parts
-  pass DELTA_SHARE of it. The manifest naming the files and the stamp is written last: a
+  recomputes everything. A night that changed a few accounts writes only those accounts'
+  rows as a part file beside the base (a part replaces every row of the keys it names, so
+  a key without rows there has left); the base is rewritten once the parts pass
+  DELTA_SHARE of it. The manifest naming the files and the stamp is written last: a
   crash before it leaves the previous state in force.
 * A step's record (`load_record` / `save_record`): a dataclass of numpy arrays and plain
   values (a dedup cluster finding), one list column per array in a one-row Arrow table.
@@ -86,21 +87,21 @@ class StateStore:
 
     # --- a step's per-account state ------------------------------------------------------
     def load(self, step: str, stamp: dict, key: str = "account_id") -> pd.DataFrame | None:
-        """The step's rows stored under `stamp` (base with its parts applied: a key's last
-        row wins, keys that left are dropped), or None: nothing stored, another stamp, or a
-        file gone."""
+        """The step's rows stored under `stamp` (the base with its parts applied: a part
+        replaces every row of the keys it names), or None: nothing stored, another stamp,
+        or a file gone."""
         manifest = self._manifest(step)
         if manifest is None or manifest.get("stamp") != _plain(stamp):
             return None
-        frames = [self._load(self.base / step / name, _read_frame) for name in manifest["files"]]
+        folder = self.base / step
+        frames = [self._load(folder / name, _read_frame) for name in manifest["files"]]
         if any(frame is None for frame in frames):
             return None
-        if len(frames) == 1:
-            return frames[0]
-        rows = pd.concat(frames, ignore_index=True)
-        rows = rows.drop_duplicates(key, keep="last")
-        gone = rows[key].isin(manifest["gone"])
-        return rows[~gone].reset_index(drop=True).astype(frames[0].dtypes.to_dict())
+        rows = frames[0]
+        for part, keys in zip(frames[1:], manifest["part_keys"], strict=True):
+            kept = ~rows[key].astype(str).isin(keys)
+            rows = pd.concat([rows[kept], part], ignore_index=True)
+        return rows.astype(frames[0].dtypes.to_dict()) if len(frames) > 1 else rows
 
     def save(
         self,
@@ -112,22 +113,22 @@ class StateStore:
     ) -> str:
         """Keep `rows` (the step's whole state tonight) for the next night. `changed` names
         the keys whose rows were computed or dropped tonight: when the stored state has
-        tonight's stamp and the parts stay small, only those rows are written. Returns
-        "unchanged", "part" or "base", what was written."""
+        tonight's stamp and the parts stay small, only those keys' rows are written.
+        Returns "unchanged", "part" or "base", what was written."""
         manifest = self._manifest(step)
         same = manifest is not None and manifest.get("stamp") == _plain(stamp)
         if same and changed is not None and not len(changed):
             return "unchanged"
         if same and changed is not None:
-            changed_rows = rows[rows[key].isin(changed)]
-            gone = sorted(set(changed) - set(changed_rows[key]))
-            size = manifest["part_rows"] + len(changed_rows) + len(gone)
+            keys = sorted(set(map(str, changed)))
+            changed_rows = rows[rows[key].astype(str).isin(keys)]
+            size = manifest["part_rows"] + max(len(changed_rows), len(keys))
             if size <= DELTA_SHARE * manifest["base_rows"]:
                 name = f"part-{uuid.uuid4().hex}.arrow"
                 self._write_frame(self.base / step / name, changed_rows)
-                gone = sorted(set(manifest["gone"]) - set(changed_rows[key]) | set(gone))
                 files = [*manifest["files"], name]
-                self._commit(step, stamp, files, manifest["base_rows"], size, gone)
+                part_keys = [*manifest["part_keys"], keys]
+                self._commit(step, stamp, files, manifest["base_rows"], size, part_keys)
                 return "part"
         name = f"base-{uuid.uuid4().hex}.arrow"
         self._write_frame(self._folder(step) / name, rows)
@@ -165,13 +166,13 @@ class StateStore:
         except ValueError:  # a manifest cut short: no state
             return None
 
-    def _commit(self, step, stamp, files, base_rows, part_rows, gone, values=None) -> None:
+    def _commit(self, step, stamp, files, base_rows, part_rows, part_keys, values=None) -> None:
         manifest = {
             "stamp": _plain(stamp),
             "files": files,
             "base_rows": base_rows,
             "part_rows": part_rows,
-            "gone": gone,
+            "part_keys": part_keys,
             "values": values or {},
         }
         (self.base / step / MANIFEST).write_text(json.dumps(manifest))

@@ -110,3 +110,18 @@ def test_a_cluster_finding_with_learned_weights_round_trips_as_a_record(framewor
     pd.testing.assert_frame_equal(again.survivors, first.survivors)
     pd.testing.assert_frame_equal(again.review, first.review)
     assert store.load_record("matching", {**STAMP, "code": "c2"}, CarriedMatching) is None
+
+
+def test_a_part_replaces_every_row_of_the_keys_it_names():
+    """Review rows: several per account. Tonight a1 has one row instead of two and a2 left."""
+    store = StateStore(f"memory://state-{uuid.uuid4().hex}")
+    ids = [f"a{i}" for i in range(30)]
+    rows = pd.DataFrame({"account_id": ids + ["a1", "a2"], "field": ["x"] * 30 + ["y", "y"]})
+    store.save("provenance", STAMP, rows)
+    tonight = rows[~rows["account_id"].isin(["a1", "a2"])]
+    tonight = pd.concat([tonight, pd.DataFrame({"account_id": ["a1"], "field": ["z"]})])
+    assert store.save("provenance", STAMP, tonight, changed=["a1", "a2"]) == "part"
+    read = store.load("provenance", STAMP)
+    assert sorted(map(tuple, read.to_numpy().tolist())) == sorted(
+        map(tuple, tonight.to_numpy().tolist())
+    )
