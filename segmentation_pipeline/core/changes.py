@@ -9,14 +9,14 @@ as changed and a missed delta can never hide an edit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from pandas.core.util.hashing import combine_hash_arrays
 
-from segmentation_pipeline.core.columns import factorize, isin_by_hash, mostly_distinct, take_frame
+from segmentation_pipeline.core.columns import factorize, isin_by_hash, mostly_distinct
 
 ROW_HASH = "_row_hash"
 
@@ -41,21 +41,6 @@ def row_hashes(frame: pd.DataFrame, ignore: Sequence[str] = ()) -> pd.Series:
         {c: "string" for c in columns if not pd.api.types.is_string_dtype(frame[c].dtype)}
     )
     return pd.Series(frame_hashes(as_text), index=frame.index, dtype="uint64")
-
-
-def content_hashes(
-    frame: pd.DataFrame, row_hash_ignores: Sequence[str] | None = None
-) -> np.ndarray:
-    """A 64-bit hash per row over every column. A frame that carries ROW_HASH, taken by
-    `merge_extract` over every column but `row_hash_ignores`, has only those columns hashed
-    here, combined with it: the extract already hashed the rest of each record."""
-    if row_hash_ignores is None or ROW_HASH not in frame.columns:
-        return row_hashes(frame).to_numpy()
-    rest = [c for c in row_hash_ignores if c in frame.columns]
-    parts = [frame[ROW_HASH].to_numpy(dtype=np.uint64)]
-    if rest:
-        parts.append(row_hashes(frame[rest]).to_numpy())
-    return combine_hash_arrays(iter(parts), len(parts))
 
 
 def _distinct_text(values: pd.Series) -> bool:
@@ -173,56 +158,6 @@ def merge_extract(
         unchanged=int(same.sum()),
     )
     return snapshot, changes
-
-
-INPUT_HASH = "_input_hash"
-
-
-def recompute_changed_rows(
-    inputs: pd.DataFrame,
-    memo: pd.DataFrame | None,
-    compute: Callable[[pd.DataFrame], pd.DataFrame],
-    hashes: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, int]:
-    """Outputs of a row-by-row stage, computing only the input rows the memo has not seen.
-
-    `compute` must turn each input row into one output row, in order, whatever other rows
-    it is given. `memo` is an earlier result of the same code and config, with its
-    INPUT_HASH column. `hashes` are the input rows' content hashes when the caller has
-    them (`content_hashes`). Returns the outputs (with INPUT_HASH, in input order, with
-    the memo's dtypes) and how many rows were computed.
-    """
-    if hashes is None:
-        hashes = row_hashes(inputs).to_numpy()
-    known = None if memo is None or memo.empty else memo.drop_duplicates(INPUT_HASH)
-    hit = (
-        np.full(len(inputs), -1)
-        if known is None
-        else pd.Index(known[INPUT_HASH]).get_indexer(hashes)
-    )
-    missing = hit < 0
-    # No input rows at all still goes through `compute`, for the output's columns.
-    if missing.any() or not len(inputs):
-        fresh = compute(inputs[missing].reset_index(drop=True))
-        fresh[INPUT_HASH] = hashes[missing]
-    if missing.all():
-        return fresh, len(inputs)
-    if not missing.any():
-        return known.iloc[hit].reset_index(drop=True), 0
-    return take_rows(known, hit, fresh), int(missing.sum())
-
-
-def take_rows(known: pd.DataFrame, at: np.ndarray, fresh: pd.DataFrame) -> pd.DataFrame:
-    """Rows in order: `known`'s row at[i] where at[i] >= 0, else the next row of `fresh`
-    (same columns), with `known`'s dtypes. One take over both frames: on Arrow-backed
-    text a take costs as much as the copy, so it is done once."""
-    fresh_rows = at < 0
-    positions = at.copy()
-    positions[fresh_rows] = len(known) + np.arange(int(fresh_rows.sum()))
-    combined = pd.concat([known, fresh[known.columns]], ignore_index=True)
-    outputs = take_frame(combined, positions).reset_index(drop=True)
-    differing = {c: known[c].dtype for c in outputs if outputs[c].dtype != known[c].dtype}
-    return outputs.astype(differing)
 
 
 SOURCE_HASH = "_source_hash"

@@ -8,8 +8,8 @@ secrets and addresses.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,33 +19,26 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from segmentation_pipeline.core import dedup as dedup_module
-from segmentation_pipeline.core import standardize as standardize_module
-from segmentation_pipeline.core.changes import INPUT_HASH, SOURCE_HASH, row_hashes
+from segmentation_pipeline.core.changes import SOURCE_HASH, row_hashes
 from segmentation_pipeline.core.clock import as_utc
-from segmentation_pipeline.core.columns import absent_from, isin_by_hash, setdiff_by_hash
-from segmentation_pipeline.core.enrich import EnrichmentResult, Outcome
-from segmentation_pipeline.core.enrich import reuse as reuse_module
-from segmentation_pipeline.core.enrich.derived import refresh_derived
-from segmentation_pipeline.core.enrich.reuse import (
+from segmentation_pipeline.core.columns import absent_from
+from segmentation_pipeline.core.enrich import EnrichmentResult
+from segmentation_pipeline.core.enrich.carry_over import (
+    INPUT_HASH,
     LOOKUP_DOMAIN,
-    EnrichmentMemo,
-    Folded,
-    fold,
+    LastEnrichment,
+    carry_over,
+    night_of,
     rows_to_enrich,
     uniquely_identified,
 )
-from segmentation_pipeline.core.enrich.stats import coverage, newly_filled
+from segmentation_pipeline.core.enrich.derived import refresh_derived
 from segmentation_pipeline.defs.assets._metadata import share_table
 from segmentation_pipeline.defs.resources import FirmographicsFileResource
-from segmentation_pipeline.defs.row_memo import DELTA_SHARE, code_fingerprint
 from segmentation_pipeline.framework import Framework
-from segmentation_pipeline.io import enrichment as enrichment_io
-from segmentation_pipeline.io import enrichment_cache as cache_io
-from segmentation_pipeline.io import vendors as vendors_module
 from segmentation_pipeline.io.enrichment import enrich_accounts
 from segmentation_pipeline.io.enrichment_cache import EnrichmentCache
-from segmentation_pipeline.io.snapshots import SnapshotStore
+from segmentation_pipeline.io.state_store import StateStore, state_stamp
 from segmentation_pipeline.io.vendors import Provider, build_providers
 from segmentation_pipeline.io.warehouse import Warehouse
 
@@ -114,22 +107,22 @@ def _enrich(
 ) -> EnrichmentResult:
     cache = EnrichmentCache(warehouse.engine)
     result = enrich_accounts(accounts, providers, cache, framework.enrichment, now)
-    return replace(result, accounts=refresh_derived(result.accounts, framework))
+    return replace(
+        result,
+        accounts=refresh_derived(result.accounts, framework),
+        **{name: _values_as_text(getattr(result, name)) for name in REVIEW_TABLES},
+    )
 
 
 def enrichment_fingerprint(
     framework: Framework, firmographics: FirmographicsFileResource, providers: dict
 ) -> str:
-    """What an enrichment result depends on besides its input rows and the cache: the
-    code (of standardization and dedup too, as input rows are known by the hash of the
-    CRM records they came from), the framework and its tables, the offline file (its
-    size and modification time) and which vendors can be asked, at which address (never
-    their keys)."""
+    """What an enrichment result depends on besides its input rows, the cache, the code
+    and the framework (the state store's stamp has those): the standardization tables
+    (input rows are known by the hash of the CRM records they came from), the offline
+    file (its size and modification time) and which vendors can be asked, at which address
+    (never their keys)."""
     digest = hashlib.sha256(framework.standardization.tables_digest().encode())
-    for module in (reuse_module, standardize_module, dedup_module, vendors_module):
-        digest.update(code_fingerprint(module, framework).encode())
-    for module in (enrichment_io, cache_io, sys.modules[__name__]):
-        digest.update(Path(module.__file__).read_bytes())
     path = Path(firmographics.path) if firmographics.path else None
     if path is not None and path.exists():
         stat = path.stat()
@@ -152,122 +145,58 @@ def input_hashes(accounts: pd.DataFrame) -> np.ndarray:
 @dataclass(frozen=True)
 class IncrementalEnrichment:
     result: EnrichmentResult
-    memo: EnrichmentMemo  # to save once the review tables hold this result
+    night: LastEnrichment  # to keep once the review tables hold this result
     enriched: int  # accounts enriched this run
     carried_over: int  # accounts whose last result still held
     changed_ids: list[str]  # accounts whose review rows may differ (enriched or gone)
     full: bool  # the review tables' partition must be replaced whole
-    base_hashes: np.ndarray | None = None  # row hashes of the memo file it started from
-    from_base: np.ndarray | None = None  # per row: carried from that file
+    stamp: dict  # the state store stamp the night is kept under
+    full_pass_reason: str = ""  # why every account was enriched afresh ("" when carried)
 
 
-# The rows enriched since the memo was last written whole go to a delta file beside it;
-# the memo is rewritten once the delta and the rows it retires pass DELTA_SHARE of it (the
-# row memos' share).
-_MEMO_FRAMES = ("accounts", "provenance", "conflicts", "non_matches")
+_FRAMES = ("accounts", "provenance", "conflicts", "non_matches", "fetched")
 
 
-def _memo_files(fingerprint: str) -> tuple[str, str]:
-    return f"{fingerprint}.pkl", f"{fingerprint}.delta.pkl"
-
-
-def _load_memo(
-    store: SnapshotStore, fingerprint: str
-) -> tuple[EnrichmentMemo | None, np.ndarray | None, int]:
-    """The memo (the memo file with its delta applied, the file's live rows first), the
-    row hashes of the memo file, and how many of its rows are live; or (None, None, 0)."""
-    base_file, delta_file = _memo_files(fingerprint)
-    stored = store.get_pickle(MEMO_NAME, base_file)
-    if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
-        return None, None, 0
-    if not all(INPUT_HASH in getattr(stored.get(name), "columns", ()) for name in _MEMO_FRAMES):
-        return None, None, 0  # a memo of an earlier layout: its rows cannot be matched
-    base_hashes = stored["accounts"][INPUT_HASH].to_numpy(dtype=np.uint64)
-    live_rows = len(base_hashes)
-    delta = store.get_pickle(MEMO_NAME, delta_file)
-    if isinstance(delta, dict) and delta.get("fingerprint") == fingerprint:
-        retired = delta.pop("retired")
-        for name in _MEMO_FRAMES:
-            base = stored[name]
-            live = ~isin_by_hash(base[INPUT_HASH].to_numpy(dtype=np.uint64), retired)
-            if name == "accounts":
-                live_rows = int(live.sum())
-            delta[name] = pd.concat([base[live], delta[name]], ignore_index=True)
-        stored = delta
-    try:
-        return EnrichmentMemo(**stored), base_hashes, live_rows
-    except TypeError:  # a memo of an earlier layout
-        return None, None, 0
-
-
-def save_enrichment_memo(store: SnapshotStore, run: IncrementalEnrichment) -> None:
-    """Keep this run's result for the next one: the rows enriched since the memo file
-    was written go to its delta file, or, once the delta has grown, the whole result
-    replaces the memo."""
-    memo = run.memo
-    base_file, delta_file = _memo_files(memo.fingerprint)
-    hashes = memo.accounts[INPUT_HASH].to_numpy(dtype=np.uint64)
-    if run.base_hashes is not None:
-        # Rows carried from the memo file stay there; every other row (enriched this run
-        # or carried from the delta) goes to the delta, superseding any file row.
-        new = ~run.from_base
-        retired = setdiff_by_hash(run.base_hashes, hashes[run.from_base])
-        if int(new.sum()) + len(retired) <= DELTA_SHARE * len(run.base_hashes):
-            delta = dict(vars(memo), retired=retired)
-            delta["accounts"] = memo.accounts[new]
-            for name in _MEMO_FRAMES[1:]:
-                table = getattr(memo, name)
-                delta[name] = table[
-                    isin_by_hash(table[INPUT_HASH].to_numpy(np.uint64), hashes[new])
-                ]
-            store.put_pickle(MEMO_NAME, delta_file, delta)
-            store.prune(MEMO_NAME, keep={base_file, delta_file})
-            return
-    store.put_pickle(MEMO_NAME, base_file, dict(vars(memo)))
-    store.prune(MEMO_NAME, keep={base_file})
-
-
-def _fetched(lookups: pd.DataFrame) -> pd.DataFrame:
-    """The newest answer per domain and provider that a run fetched and the cache kept."""
-    kept = lookups[~lookups["from_cache"].astype(bool) & lookups["outcome"].isin(["hit", "miss"])]
-    newest = kept.groupby(["domain", "provider"], sort=False)["fetched_at"].max().reset_index()
-    return newest[["domain", "provider", "fetched_at"]]
-
-
-def _unanswered(lookups: pd.DataFrame) -> tuple[str, ...]:
-    """Domains some provider failed on or skipped this run."""
-    unanswered = lookups["outcome"].isin([Outcome.FAILED.value, Outcome.SKIPPED.value])
-    return tuple(sorted(set(lookups.loc[unanswered, "domain"].dropna())))
-
-
-def _whole_result(
-    accounts: pd.DataFrame, fresh: EnrichmentResult, folded: Folded, fields: list[str]
-) -> EnrichmentResult:
-    """The folded result, measured over every account; what this run asked and spent
-    stays the run's own."""
-    enriched = folded.accounts.drop(columns=[INPUT_HASH, LOOKUP_DOMAIN])
-    if len(enriched) == len(fresh.accounts):  # nothing carried over: the run measured it all
-        stats = fresh.stats
-    else:
-        budget_left = folded.non_matches[folded.non_matches["reason"] == "budget"]
-        stats = {
-            **fresh.stats,
-            "accounts": len(accounts),
-            "coverage_before": coverage(accounts, fields),
-            "coverage_after": coverage(enriched, fields),
-            "fields_filled": newly_filled(accounts, enriched, fields),
-            "conflicts": len(folded.conflicts),
-            "non_matches": len(folded.non_matches),
-            "accounts_left_by_budget": int(budget_left["account_id"].nunique()),
-        }
-    return replace(
-        fresh,
-        accounts=enriched,
-        provenance=folded.provenance.drop(columns=[INPUT_HASH]),
-        conflicts=folded.conflicts.drop(columns=[INPUT_HASH]),
-        non_matches=folded.non_matches.drop(columns=[INPUT_HASH]),
-        stats=stats,
+def _load_last(store: StateStore, stamp: dict) -> LastEnrichment | None:
+    """Last night's enrichment kept under tonight's stamp, or None."""
+    run = store.load(f"{MEMO_NAME}/run", stamp, key="partition")
+    frames = {name: store.load(f"{MEMO_NAME}/{name}", stamp) for name in _FRAMES}
+    if run is None or run.empty or any(frame is None for frame in frames.values()):
+        return None
+    return LastEnrichment(
+        enriched_at=as_utc(pd.Timestamp(run["enriched_at"].iloc[0]).to_pydatetime()),
+        partition=run["partition"].iloc[0],
+        retry_domains=tuple(json.loads(run["retry_domains"].iloc[0])),
+        **frames,
     )
+
+
+def keep_enrichment(store: StateStore, run: IncrementalEnrichment) -> None:
+    """Keep tonight's result for tomorrow: the enriched rows of the accounts enriched again
+    (or gone), the review rows and the night's details; nothing when every account was
+    carried over and none left."""
+    if not run.full and not run.changed_ids:
+        return
+    night = run.night
+    changed = None if run.full else run.changed_ids
+    for name in _FRAMES[:-1]:
+        store.save(f"{MEMO_NAME}/{name}", run.stamp, getattr(night, name), changed)
+    store.save(f"{MEMO_NAME}/fetched", run.stamp, night.fetched)
+    details = {
+        "enriched_at": [night.enriched_at.isoformat()],
+        "partition": [night.partition],
+        "retry_domains": [json.dumps(list(night.retry_domains))],
+    }
+    store.save(f"{MEMO_NAME}/run", run.stamp, pd.DataFrame(details), key="partition")
+
+
+def _values_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Review rows with the values of any field as text (how the warehouse keeps them)."""
+    frame = frame.copy()
+    for column in _VALUE_COLUMNS:
+        if column in frame.columns:
+            frame[column] = [None if pd.isna(v) else str(v) for v in frame[column]]
+    return frame
 
 
 def enrich_changed_accounts(
@@ -275,69 +204,58 @@ def enrich_changed_accounts(
     accounts: pd.DataFrame,
     framework: Framework,
     warehouse: Warehouse,
-    store: SnapshotStore,
+    store: StateStore,
     partition: str,
     now: datetime | None = None,
+    full_pass: str | None = None,
 ) -> IncrementalEnrichment:
     """Enrich the accounts (the cache and credit ledger live in the warehouse), carrying
-    over the last run's result for every account whose row, cache answers and stale
-    state are what that run saw (`core.enrich.reuse`). Save the memo with
-    `save_enrichment_memo` once the review tables are written."""
+    over last night's result for every account whose row, cache answers and stale state
+    are what that night saw (`core.enrich.carry_over`). Keep the night with
+    `keep_enrichment` once the review tables are written."""
     now = as_utc(now or datetime.now(UTC))
     settings = framework.enrichment
     providers = _providers(firmographics, framework)
-    fingerprint = enrichment_fingerprint(framework, firmographics, providers)
-    memo, base_hashes, live_rows = _load_memo(store, fingerprint)
+    stamp = state_stamp(
+        framework, enrichment=enrichment_fingerprint(framework, firmographics, providers)
+    )
+    last = None if full_pass else _load_last(store, stamp)
     hashes = input_hashes(accounts)
     changed: set[str] = set()
-    if memo is not None:
+    if last is not None:
         changed = EnrichmentCache(warehouse.engine).domains_changed(
-            list(providers), memo.enriched_at, now, settings.cache, memo.fetched
+            list(providers), last.enriched_at, now, settings.cache, last.fetched
         )
-    reuse = rows_to_enrich(accounts, hashes, memo, settings, now, changed)
+    reuse = rows_to_enrich(accounts, hashes, last, settings, now, changed)
     subset = accounts[reuse.enrich].reset_index(drop=True)
     fresh = _enrich(subset, providers, framework, warehouse, now)
-    bookkeeping = (INPUT_HASH, LOOKUP_DOMAIN)
-    memo_columns = [] if memo is None else [c for c in memo.accounts if c not in bookkeeping]
-    if memo is not None and list(fresh.accounts.columns) != memo_columns:
-        # The accounts gained or lost a column: nothing of the memo fits.
-        memo, base_hashes = None, None
-        reuse = rows_to_enrich(accounts, hashes, None, settings, now, changed)
-        subset = accounts
-        fresh = _enrich(accounts, providers, framework, warehouse, now)
-    folded = fold(
-        reuse, hashes, memo, fresh.accounts, fresh.provenance, fresh.conflicts,
-        fresh.non_matches,
-    )  # fmt: skip
-    result = _whole_result(accounts, fresh, folded, settings.filled_fields)
-    changed_ids = list(subset["account_id"].astype(str))
-    if memo is not None:
-        # Accounts that left since.
-        changed_ids += absent_from(
-            memo.accounts["account_id"].astype(str), accounts["account_id"].astype(str)
-        )
-    memo_out = EnrichmentMemo(
-        fingerprint=fingerprint,
-        enriched_at=now,
-        accounts=folded.accounts,
-        provenance=folded.provenance,
-        conflicts=folded.conflicts,
-        non_matches=folded.non_matches,
-        fetched=_fetched(fresh.lookups),
-        partition=partition,
-        retry_domains=_unanswered(fresh.lookups),
+    kept_columns = (
+        [c for c in last.accounts if c not in (INPUT_HASH, LOOKUP_DOMAIN)] if last else []
     )
+    if last is not None and list(fresh.accounts.columns) != kept_columns:
+        # The accounts gained or lost a column: nothing of last night fits.
+        last = None
+        reuse = rows_to_enrich(accounts, hashes, None, settings, now, changed)
+        subset, fresh = accounts, _enrich(accounts, providers, framework, warehouse, now)
+    result, rows = carry_over(accounts, hashes, reuse, last, fresh, settings.filled_fields)
+    changed_ids = list(subset["account_id"].astype(str))
+    if last is not None:  # accounts that left since
+        changed_ids += absent_from(
+            last.accounts["account_id"].astype(str), accounts["account_id"].astype(str)
+        )
     # Review rows are replaced by account id: without one id per account, replace them all.
-    full = memo is None or memo.partition != partition or not uniquely_identified(accounts).all()
+    full = last is None or last.partition != partition or not uniquely_identified(accounts).all()
+    if last is None:
+        full_pass = full_pass or "no state under tonight's code and framework versions"
     return IncrementalEnrichment(
         result,
-        memo_out,
+        night_of(result, rows, now, partition),
         int(reuse.enrich.sum()),
         reuse.carried,
         changed_ids,
         full,
-        base_hashes,
-        ~reuse.enrich & (reuse.memo_rows >= 0) & (reuse.memo_rows < live_rows),
+        stamp,
+        full_pass or "",
     )
 
 
@@ -401,10 +319,6 @@ def write_review_tables(
             frame = getattr(result, attribute)
             if changed_ids is not None:
                 frame = frame[frame["account_id"].isin(set(changed_ids))]
-            frame = frame.copy()
-            for column in _VALUE_COLUMNS:
-                if column in frame.columns:
-                    frame[column] = [None if pd.isna(v) else str(v) for v in frame[column]]
             if changed_ids is None:
                 written[table] = tx.replace_partition(
                     table, frame, partition_column, month, key_column="account_id"

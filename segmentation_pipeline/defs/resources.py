@@ -11,7 +11,7 @@ import pandas as pd
 from segmentation_pipeline.core.crm_sync import WriteBackEcho
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
-from segmentation_pipeline.io.snapshots import SnapshotStore
+from segmentation_pipeline.io.state_store import StateStore
 from segmentation_pipeline.io.warehouse import Warehouse
 
 SAMPLE_CRM_FOLDER = str(Path(str(resources.files("segmentation_pipeline"))) / "data" / "sample_crm")
@@ -93,5 +93,5 @@ class SnapshotStoreResource(dg.ConfigurableResource):
 
     base_dir: str = str(HOME / "snapshots")
 
-    def store(self) -> SnapshotStore:
-        return SnapshotStore(self.base_dir)
+    def store(self) -> StateStore:
+        return StateStore(self.base_dir)

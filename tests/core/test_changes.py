@@ -1,5 +1,4 @@
-"""Folding an extract into the previous snapshot: positions kept, changes named exactly;
-and recomputing only the rows a row-by-row stage has not seen."""
+"""Folding an extract into the previous snapshot: positions kept, changes named exactly."""
 
 import numpy as np
 import pandas as pd
@@ -8,15 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from segmentation_pipeline.core.changes import (
-    INPUT_HASH,
     ROW_HASH,
     ChangeSet,
-    content_hashes,
     frame_hashes,
     group_hashes,
     merge_extract,
-    recompute_changed_rows,
-    row_hashes,
 )
 
 STAMP = "SystemModstamp"
@@ -107,84 +102,6 @@ def test_rows_without_an_id_are_kept_not_lost():
 
     replaced, _ = merge(previous, accounts(("a", "Acme", "100", "t1")), full_refresh=True)
     assert replaced["Name"].tolist() == ["Acme"]  # a full extract is the whole truth
-
-
-# --- recompute_changed_rows: a row-by-row stage computes only unseen rows ---------------
-
-
-def doubled(calls):
-    def compute(rows):
-        calls.append(rows["Id"].tolist())
-        return pd.DataFrame({"Id": rows["Id"], "arr_doubled": pd.to_numeric(rows["ARR__c"]) * 2})
-
-    return compute
-
-
-def test_only_new_and_edited_rows_are_computed_and_the_order_is_the_inputs():
-    calls = []
-    memo, computed = recompute_changed_rows(BASE, None, doubled(calls))
-    assert computed == 3 and calls == [["a", "b", "c"]]
-
-    night = accounts(
-        ("d", "Delta", "50", "t"),
-        ("a", "Acme", "100", "2026-11-01"),
-        ("b", "Beta", "250", "2026-11-01"),
-    )
-    outputs, computed = recompute_changed_rows(night, memo, doubled(calls))
-
-    assert computed == 2 and calls[-1] == ["d", "b"]
-    assert outputs["Id"].tolist() == ["d", "a", "b"]
-    assert outputs["arr_doubled"].tolist() == [100, 200, 500]
-    assert outputs[INPUT_HASH].tolist() == row_hashes(night).tolist()
-
-
-def test_a_night_without_changes_computes_nothing_and_keeps_the_dtypes():
-    calls = []
-    memo, _ = recompute_changed_rows(BASE, None, doubled(calls))
-    outputs, computed = recompute_changed_rows(BASE, memo, doubled(calls))
-    assert computed == 0 and len(calls) == 1
-    pd.testing.assert_frame_equal(outputs, memo)
-
-
-def test_no_input_rows_give_an_empty_output_with_the_stages_columns():
-    """A header-only input used to end in an UnboundLocalError; the stage still says
-    which columns it makes."""
-    calls = []
-    outputs, computed = recompute_changed_rows(BASE.iloc[:0], None, doubled(calls))
-    assert computed == 0 and calls == [[]]
-    assert outputs.empty
-    assert outputs.columns.tolist() == ["Id", "arr_doubled", INPUT_HASH]
-
-
-def test_records_carrying_the_extract_hash_are_hashed_through_it():
-    snapshot, _ = merge(None, BASE, full_refresh=True)
-    hashes = content_hashes(snapshot, row_hash_ignores=[STAMP])
-
-    # A stamp the extract did not hash still tells rows apart...
-    touched = snapshot.assign(**{STAMP: ["2026-11-02", "2026-11-01", "2026-11-01"]})
-    assert (content_hashes(touched, [STAMP]) != hashes).tolist() == [True, False, False]
-    # ...and the other fields are read only through the extract's hash.
-    relabelled = snapshot.assign(Name=["x", "y", "z"])
-    assert content_hashes(relabelled, [STAMP]).tolist() == hashes.tolist()
-    # Without the extract's hash (or without being told what it left out), every column
-    # is hashed.
-    plain = snapshot.drop(columns=[ROW_HASH])
-    assert content_hashes(plain, [STAMP]).tolist() == row_hashes(plain).tolist()
-    assert content_hashes(snapshot).tolist() == row_hashes(snapshot).tolist()
-
-
-def test_precomputed_hashes_key_the_memo():
-    calls = []
-    snapshot, _ = merge(None, BASE, full_refresh=True)
-    memo, _ = recompute_changed_rows(
-        snapshot, None, doubled(calls), content_hashes(snapshot, [STAMP])
-    )
-    night, _ = merge(snapshot, accounts(("b", "Beta", "250", "2026-11-02")))
-    outputs, computed = recompute_changed_rows(
-        night, memo, doubled(calls), content_hashes(night, [STAMP])
-    )
-    assert computed == 1 and calls[-1] == ["b"]
-    assert outputs["arr_doubled"].tolist() == [200, 500, 600]
 
 
 def test_a_group_hash_changes_with_any_member_and_with_their_order():

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from segmentation_pipeline.core.change_set import CHANGE_COLUMNS
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.checks import enrichment_coverage_check
 from segmentation_pipeline.defs.enrichment import FirmographicsResource
@@ -71,8 +72,12 @@ def materialize(frame, framework_file, warehouse_url, firmographics, memo_dir=No
     def upstream() -> pd.DataFrame:
         return frame
 
+    @dg.asset(name="account_changes", partitions_def=monthly_partitions)
+    def no_full_pass() -> pd.DataFrame:
+        return pd.DataFrame(columns=list(CHANGE_COLUMNS))
+
     return dg.materialize(
-        [upstream, accounts_enriched, enrichment_coverage_check],
+        [upstream, no_full_pass, accounts_enriched, enrichment_coverage_check],
         partition_key=MONTH,
         instance=dg.DagsterInstance.ephemeral(),
         resources={
@@ -199,7 +204,7 @@ def test_a_night_with_one_edit_enriches_that_account_and_matches_a_run_from_scra
     edited.loc[3, "domain"] = "initech.co.uk"  # a3 moves to a domain PDL knows
     night = materialize(edited, framework_file, night_url, firmographics, tmp_path / "m")
     metadata = metadata_of(night)
-    assert metadata["accounts_enriched_this_run"].value == 1
+    assert metadata["rows_recomputed"].value == 1
     assert metadata["accounts_carried_over"].value == 3
     assert metadata["review_tables_write"].value == "changed accounts only"
 
@@ -219,12 +224,12 @@ def test_a_night_with_one_edit_enriches_that_account_and_matches_a_run_from_scra
     assert metadata["fields_filled"].value == metadata_of(scratch)["fields_filled"].value
 
 
-def test_nights_of_small_edits_go_to_the_memos_delta_and_still_match_a_run_from_scratch(
+def test_nights_of_small_edits_enrich_only_those_and_still_match_a_run_from_scratch(
     framework_file, firmographics_file, tmp_path
 ):
-    """Sixty accounts, one edit a night: each night writes a delta beside the memo,
-    and each night's result equals enriching its accounts from scratch, including the
-    night an edit is undone and the night an account leaves."""
+    """Sixty accounts, one edit a night: each night's result equals enriching its
+    accounts from scratch, including the night an edit is undone and the night an
+    account leaves."""
     offline = yaml.safe_load(Path(framework_file).read_text())
     offline["enrichment"]["providers"]["pdl"]["enabled"] = False
     Path(framework_file).write_text(yaml.safe_dump(offline))
@@ -253,12 +258,8 @@ def test_nights_of_small_edits_go_to_the_memos_delta_and_still_match_a_run_from_
             ), (night, table)
         # Nights 1 and 2: the edit, and on the first a3's domain-mate on umbrella.org
         # (a59). Night 3: a7 left the CRM; nothing is enriched, its review rows go.
-        enriched = metadata_of(result)["accounts_enriched_this_run"].value
+        enriched = metadata_of(result)["rows_recomputed"].value
         assert enriched == enriched_each_night[night], night
-        if night and enriched:
-            assert any(
-                p.name.endswith(".delta.pkl") for p in (memo / "accounts_enriched").iterdir()
-            )
 
 
 def test_an_account_without_an_id_is_enriched_every_night_and_its_review_rows_not_doubled(
@@ -276,6 +277,6 @@ def test_an_account_without_an_id_is_enriched_every_night_and_its_review_rows_no
         assert night.success
     metadata = metadata_of(night)
     assert metadata["review_tables_write"].value == "replaced"
-    assert metadata["accounts_enriched_this_run"].value == 1  # the one without an id
+    assert metadata["rows_recomputed"].value == 1  # the one without an id
     queue = Warehouse(url).read_table("enrichment_non_matches")
     assert queue["account_id"].isna().sum() == 1

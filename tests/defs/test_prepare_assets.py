@@ -106,10 +106,11 @@ def test_a_night_without_match_edits_carries_the_clusters_over(tmp_path):
     second = night(edited)
     meta = metadata(second, "accounts_deduplicated")
     assert meta["clusters_carried_over"].value is True
-    assert meta["clusters_reason"].value == "1 account records changed, none of their match fields"
+    assert meta["full_pass_reason"].value == ""
+    assert meta["rows_recomputed"].value == 0
     assert second.asset_value("accounts_deduplicated").loc[0, "arr"] == 60000.0
     renamed = edited.copy()
     renamed.loc[3, ["Name", "SystemModstamp"]] = ["Quorabel", "2024-04-01T00:00:00.000+0000"]
     third = metadata(night(renamed), "accounts_deduplicated")
     assert third["clusters_carried_over"].value is False
-    assert third["clusters_reason"].value == "match fields of 1 accounts changed"
+    assert third["full_pass_reason"].value == "match fields of 1 accounts changed"

@@ -3,11 +3,12 @@
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.change_set import full_pass_reason
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.enrichment import (
     enrich_changed_accounts,
     enrichment_metadata,
-    save_enrichment_memo,
+    keep_enrichment,
     write_review_tables,
 )
 from segmentation_pipeline.defs.partitions import monthly_partitions
@@ -34,6 +35,7 @@ SNAPSHOT_COLUMN = "snapshot_month"
 def accounts_enriched(
     context: dg.AssetExecutionContext,
     accounts_deduplicated: pd.DataFrame,
+    account_changes: pd.DataFrame,
     framework: FrameworkResource,
     firmographics: FirmographicsFileResource,
     warehouse: WarehouseResource,
@@ -42,14 +44,14 @@ def accounts_enriched(
     client, store = warehouse.client(), snapshots.store()
     run = enrich_changed_accounts(
         firmographics, accounts_deduplicated, framework.load(), client, store,
-        context.partition_key,
+        context.partition_key, full_pass=full_pass_reason(account_changes, True),
     )  # fmt: skip
     result = run.result
     written = write_review_tables(
         result, client, SNAPSHOT_COLUMN, context.partition_key,
         None if run.full else run.changed_ids,
     )  # fmt: skip
-    save_enrichment_memo(store, run)
+    keep_enrichment(store, run)
     context.log.info(
         "enriched %d accounts, carried %d over from the last run", run.enriched, run.carried_over
     )
@@ -58,7 +60,8 @@ def accounts_enriched(
         ["account_id", "domain", "industry", "industry_source", "employees", "country_code"],
     )
     metadata.update(enrichment_metadata(result))
-    metadata["accounts_enriched_this_run"] = dg.MetadataValue.int(run.enriched)
+    metadata["rows_recomputed"] = dg.MetadataValue.int(run.enriched)
+    metadata["full_pass_reason"] = run.full_pass_reason
     metadata["accounts_carried_over"] = dg.MetadataValue.int(run.carried_over)
     metadata["review_tables"] = dg.MetadataValue.json(written)
     metadata["review_tables_write"] = "replaced" if run.full else "changed accounts only"

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.change_set import account_changes, extract_full_pass
 from segmentation_pipeline.core.changes import ROW_HASH, merge_extract
 from segmentation_pipeline.core.clock import as_utc, utc_now
 from segmentation_pipeline.core.crm_sync import echoed_write_backs
@@ -97,6 +98,13 @@ def _previous_rejections(store, state: dict | None, partition: str) -> pd.DataFr
             description="Every account as the CRM holds it (Salesforce field names, plus "
             "_row_hash: each record's content hash), one snapshot a month; nightly runs "
             "read only what changed since the stored high-water mark.",
+        ),
+        "account_changes": dg.AssetOut(
+            kinds={"pandas"},
+            description="Tonight's change set: one row per account that is new, changed "
+            "(with which inputs moved: match_fields, enrichment_inputs, scoring_fields) or "
+            "deleted since the last snapshot; the pipeline's own write-backs are no change. "
+            "On a night computed whole it names every account, with full_pass_reason.",
         ),
         "crm_rejected_records": dg.AssetOut(
             kinds={"pandas"},
@@ -241,6 +249,26 @@ def crm_accounts(
         }
     )
     yield dg.MaterializeResult(asset_key="crm_accounts", value=accounts, metadata=metadata)
+    same_source = state is not None and state.get("source") == source
+    full_pass = extract_full_pass(reason, config.full_refresh, previous is not None, same_source)
+    changed = account_changes(
+        previous, snapshot, changes, echoed, full_pass=full_pass, ignore=ignored
+    )
+    yield dg.MaterializeResult(
+        asset_key="account_changes",
+        value=changed,
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(len(changed)),
+            "full_pass_reason": full_pass or "",
+            "changes": dg.MetadataValue.json(changed["change"].value_counts().to_dict()),
+            "inputs_changed": dg.MetadataValue.json(
+                {
+                    c: int(changed[c].sum())
+                    for c in ("match_fields", "enrichment_inputs", "scoring_fields")
+                }
+            ),
+        },
+    )
     rejected_metadata = frame_metadata(rejected)
     rejected_metadata["rejected_tonight"] = len(screening.rejected)
     rejected_metadata["reasons"] = dg.MetadataValue.json(

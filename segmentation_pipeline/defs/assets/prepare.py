@@ -1,19 +1,25 @@
 """Prepare: standardize fields, then fold duplicate accounts into survivors."""
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core import dedup as dedup_module
-from segmentation_pipeline.core import standardize as standardize_module
+from segmentation_pipeline.core.change_set import (
+    CarriedMatching,
+    carried_matching,
+    carried_positions,
+    carry_rows,
+    full_pass_reason,
+    matching_of,
+)
+from segmentation_pipeline.core.changes import ROW_HASH, SOURCE_HASH
 from segmentation_pipeline.core.dedup import deduplicate
-from segmentation_pipeline.core.dedup.reuse import carried_finding, memo_of
 from segmentation_pipeline.core.standardize import (
     quality_flags,
     report_from_flags,
     standardize_accounts,
 )
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
-from segmentation_pipeline.defs.assets.extract import BOOKKEEPING_FIELDS
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
@@ -21,8 +27,8 @@ from segmentation_pipeline.defs.resources import (
     SnapshotStoreResource,
     WarehouseResource,
 )
-from segmentation_pipeline.defs.row_memo import code_fingerprint, memoized_rows
 from segmentation_pipeline.framework import Framework
+from segmentation_pipeline.io.state_store import state_stamp
 from segmentation_pipeline.io.warehouse_partitions import store_partition
 
 _QUALITY_COLUMNS = ["field", "populated_before", "standardized_before", "populated_after",
@@ -30,12 +36,14 @@ _QUALITY_COLUMNS = ["field", "populated_before", "standardized_before", "populat
 
 
 QUALITY_FLAG = "_quality:"
-CLUSTER_MEMO = "dedup_clusters"
+STANDARDIZED_STATE = "accounts_standardized"
+MATCHING_STATE = "dedup_matching"
 REVIEW_TABLE = "duplicate_review"
 
 
-def _standardization_fingerprint(fw: Framework) -> str:
-    return code_fingerprint(standardize_module, fw) + fw.standardization.tables_digest()
+def _stamp(fw: Framework) -> dict:
+    """What standardized rows (and so matching) depend on besides their input rows."""
+    return state_stamp(fw, tables=fw.standardization.tables_digest())
 
 
 def _with_quality_flags(raw: pd.DataFrame, standardized: pd.DataFrame) -> pd.DataFrame:
@@ -70,25 +78,31 @@ def _quality_table(report: pd.DataFrame) -> dg.MetadataValue:
 def accounts_standardized(
     context: dg.AssetExecutionContext,
     crm_accounts: pd.DataFrame,
+    account_changes: pd.DataFrame,
     framework: FrameworkResource,
     snapshots: SnapshotStoreResource,
 ):
     fw = framework.load()
-    # Row by row: a night where 1% of accounts changed standardizes that 1%. The memo is
-    # keyed by the code, the framework and the contents of its standardization tables.
-    # Each row keeps the hash of its CRM record (SOURCE_HASH): dedup and enrichment key
-    # their own reuse on it instead of hashing a million rows again.
-    fingerprint = _standardization_fingerprint(fw)
-    # The data-quality flags of a row ride in the memo with it, so the report is a sum.
-    standardized, computed = memoized_rows(
-        snapshots.store(),
-        "accounts_standardized",
-        fingerprint,
-        crm_accounts,
-        lambda rows: _with_quality_flags(rows, standardize_accounts(rows, fw)),
-        keep_hash=True,
-        row_hash_ignores=BOOKKEEPING_FIELDS,
+    # Row by row: a night where 1% of accounts changed standardizes that 1%; the others'
+    # rows come from the state store, keyed by account id and CRM record hash. Each row
+    # keeps that hash (SOURCE_HASH): dedup and enrichment key their carry-over on it.
+    # The data-quality flags of a row are kept with it, so the report is a sum.
+    store, stamp = snapshots.store(), _stamp(fw)
+    stored = store.load(STANDARDIZED_STATE, stamp)
+    reason = full_pass_reason(account_changes, stored is not None)
+    hashes = crm_accounts[ROW_HASH].to_numpy(dtype=np.uint64)
+    at = carried_positions(
+        crm_accounts["Id"], hashes, None if reason else stored, "account_id", SOURCE_HASH
     )
+    todo = at < 0
+    rows = crm_accounts[todo].drop(columns=[ROW_HASH]).reset_index(drop=True)
+    fresh = _with_quality_flags(rows, standardize_accounts(rows, fw))
+    fresh[SOURCE_HASH] = hashes[todo]
+    standardized = carry_rows(None if reason else stored, at, fresh)
+    gone = account_changes.loc[account_changes["change"] == "deleted", "account_id"]
+    changed = None if reason else [*crm_accounts.loc[todo, "Id"], *gone]
+    store.save(STANDARDIZED_STATE, stamp, standardized, changed)
+    computed = int(todo.sum())
     flag_columns = [c for c in standardized.columns if c.startswith(QUALITY_FLAG)]
     report = report_from_flags(
         standardized[flag_columns].rename(columns=lambda c: c[len(QUALITY_FLAG) :])
@@ -97,8 +111,8 @@ def accounts_standardized(
     metadata = frame_metadata(
         standardized, ["account_id", "name", "domain", "industry", "country_code", "arr_tier"]
     )
-    metadata["rows_standardized"] = computed
-    metadata["rows_reused"] = len(standardized) - computed
+    metadata["rows_recomputed"] = computed
+    metadata["full_pass_reason"] = reason or ""
     metadata["industry_status"] = dg.MetadataValue.json(
         standardized["industry_status"].value_counts().to_dict()
     )
@@ -139,23 +153,26 @@ def accounts_standardized(
 def deduplicated_accounts(
     context: dg.AssetExecutionContext,
     accounts_standardized: pd.DataFrame,
+    account_changes: pd.DataFrame,
     framework: FrameworkResource,
     snapshots: SnapshotStoreResource,
     warehouse: WarehouseResource,
 ):
     fw = framework.load()
-    # Last run's clusters hold while no row's match fields moved (core/dedup/reuse.py).
-    # A record hash says a row is unchanged only under the same standardization, so the
-    # memo is keyed by that fingerprint as well as dedup's own.
-    store = snapshots.store()
-    memo_file = f"{code_fingerprint(dedup_module, fw)}{_standardization_fingerprint(fw)}.pkl"
-    memo = store.get_pickle(CLUSTER_MEMO, memo_file)
-    finding, why = carried_finding(memo, accounts_standardized)
-    result = deduplicate(accounts_standardized, fw, finding)
-    kept = memo_of(result.finding, accounts_standardized, memo if finding is not None else None)
-    if kept is not memo:
-        store.put_pickle(CLUSTER_MEMO, memo_file, kept)
-        store.prune(CLUSTER_MEMO, keep={memo_file})
+    # Last night's clusters hold while no account came, went or moved a match field
+    # (`full_pass_reason`); survivorship and the audit run again over every cluster.
+    store, stamp = snapshots.store(), _stamp(fw)
+    stored = store.load_record(MATCHING_STATE, stamp, CarriedMatching)
+    why = full_pass_reason(account_changes, stored is not None, match_sensitive=True)
+    carried, _ = (None, 0) if why else carried_matching(stored, accounts_standardized)
+    if why is None and carried is None:
+        why = "match inputs differ from the stored matching"
+    result = deduplicate(accounts_standardized, fw, carried.finding if carried else None)
+    if carried is None:
+        store.save_record(MATCHING_STATE, stamp, matching_of(result.finding, accounts_standardized))
+    elif carried is not stored:
+        store.save_record(MATCHING_STATE, stamp, carried)
+    finding, why = carried, why or "no match input changed"
     context.log.info(
         "%d accounts -> %d survivors (%d folded, %d matches left for review); clusters %s (%s)",
         len(accounts_standardized),
@@ -175,7 +192,8 @@ def deduplicated_accounts(
     survivors_meta.update({k: dg.MetadataValue.float(round(v, 4)) for k, v in rates.items()})
     survivors_meta["dedup_stats"] = dg.MetadataValue.json(result.stats)
     survivors_meta["clusters_carried_over"] = finding is not None
-    survivors_meta["clusters_reason"] = why
+    survivors_meta["full_pass_reason"] = "" if finding is not None else why
+    survivors_meta["rows_recomputed"] = 0 if finding is not None else len(accounts_standardized)
     audit_meta = frame_metadata(
         result.audit, ["account_id", "survivor_id", "match_score", "rule", "fields_filled"]
     )

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from segmentation_pipeline.core.change_set import carried_matching, matching_of
 from segmentation_pipeline.core.changes import SOURCE_HASH
 from segmentation_pipeline.core.dedup import deduplicate
 from segmentation_pipeline.core.dedup.resolve import IN_BAND
-from segmentation_pipeline.core.dedup.reuse import carried_finding, memo_of
 
 
 @pytest.fixture
@@ -133,9 +133,9 @@ def test_a_night_with_no_match_edits_carries_the_learned_clusters_over(framework
     first = deduplicate(frame, framework)
     edited = frame.copy()
     edited.loc[edited["account_id"] == "B", ["arr", SOURCE_HASH]] = [50.0, np.uint64(999)]
-    finding, why = carried_finding(memo_of(first.finding, frame), edited)
-    assert finding is first.finding, why
-    carried = deduplicate(edited, framework, finding)
+    kept, _ = carried_matching(matching_of(first.finding, frame), edited)
+    assert kept is not None and kept.finding is first.finding
+    carried = deduplicate(edited, framework, kept.finding)
     afresh = deduplicate(edited, framework)
     assert carried.audit.equals(afresh.audit) and carried.review.equals(afresh.review)
     assert carried.weights.equals(afresh.weights)

@@ -1,4 +1,4 @@
-"""Which accounts a night enriches again, and how their results fold into the last run's."""
+"""Which accounts a night enriches again, and how their results join last night's."""
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -6,13 +6,17 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.changes import INPUT_HASH, row_hashes
-from segmentation_pipeline.core.enrich.reuse import (
+from segmentation_pipeline.core.changes import row_hashes
+from segmentation_pipeline.core.enrich import EnrichmentResult
+from segmentation_pipeline.core.enrich.carry_over import (
+    INPUT_HASH,
     LOOKUP_DOMAIN,
-    EnrichmentMemo,
-    fold,
+    LastEnrichment,
+    carry_over,
     rows_to_enrich,
+    uniquely_identified,
 )
+from segmentation_pipeline.core.enrich.normalize import normalize_domains
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 
 LAST_NIGHT = datetime(2026, 6, 14, 2, tzinfo=UTC)
@@ -31,30 +35,23 @@ def accounts(**changes: list) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def memo_of(frame: pd.DataFrame, non_matches: list[tuple[str, str]] = ()) -> EnrichmentMemo:
-    """A memo as last night would have left it: one enriched row per account (tagged
-    'last night'), one provenance row per account, review rows tagged with the hash of
-    their account's row."""
+def memo_of(frame: pd.DataFrame, non_matches: list[tuple[str, str]] = ()) -> LastEnrichment:
+    """Last night as it would have been kept: one enriched row per uniquely identified
+    account (tagged 'last night'), one provenance row per account."""
     enriched = frame.assign(industry_source="last night")
     enriched[INPUT_HASH] = row_hashes(frame).to_numpy()
-    hash_of = dict(zip(frame["account_id"], enriched[INPUT_HASH], strict=True))
+    enriched[LOOKUP_DOMAIN] = normalize_domains(frame["domain"]).to_numpy()
+    enriched = enriched[uniquely_identified(frame)].reset_index(drop=True)
     ids = list(frame["account_id"])
-    non_matched = [a for a, _ in non_matches]
-    return EnrichmentMemo(
-        fingerprint="f",
+    return LastEnrichment(
         enriched_at=LAST_NIGHT,
         accounts=enriched,
-        provenance=pd.DataFrame(
-            {"account_id": ids, "value": ["old"] * len(ids), INPUT_HASH: enriched[INPUT_HASH]}
-        ),
-        conflicts=pd.DataFrame(
-            {"account_id": pd.Series(dtype=object), INPUT_HASH: pd.Series(dtype="uint64")}
-        ),
+        provenance=pd.DataFrame({"account_id": ids, "value": ["old"] * len(ids)}),
+        conflicts=pd.DataFrame({"account_id": pd.Series(dtype=object)}),
         non_matches=pd.DataFrame(
             {
-                "account_id": pd.Series(non_matched, dtype=object),
+                "account_id": pd.Series([a for a, _ in non_matches], dtype=object),
                 "reason": pd.Series([r for _, r in non_matches], dtype=object),
-                INPUT_HASH: pd.Series([hash_of[a] for a in non_matched], dtype="uint64"),
             }
         ),
         fetched=pd.DataFrame({"domain": ["acme.com"], "fetched_at": [LAST_NIGHT]}),
@@ -78,7 +75,7 @@ def test_a_night_without_changes_enriches_nobody():
     frame = accounts()
     reuse = plan(frame, memo_of(frame))
     assert reuse.enrich.tolist() == [False] * 4
-    assert reuse.memo_rows.tolist() == [0, 1, 2, 3]
+    assert reuse.last_rows.tolist() == [0, 1, 2, 3]
 
 
 def test_an_edited_account_is_enriched_with_the_accounts_sharing_its_domain():
@@ -138,46 +135,57 @@ def test_rows_are_found_by_content_wherever_they_moved():
     frame = accounts()
     shuffled = frame.iloc[[3, 1, 0, 2]].reset_index(drop=True)
     reuse = plan(shuffled, memo_of(frame))
-    assert reuse.memo_rows.tolist() == [3, 1, 0, 2]
+    assert reuse.last_rows.tolist() == [3, 1, 0, 2]
 
 
-def test_fold_keeps_input_order_and_each_accounts_own_review_rows():
+def result_of(accounts: pd.DataFrame, provenance: pd.DataFrame) -> EnrichmentResult:
+    no_rows = pd.DataFrame({"account_id": pd.Series(dtype=object), "reason": []})
+    lookups = pd.DataFrame(columns=["domain", "provider", "outcome", "from_cache", "fetched_at"])
+    return EnrichmentResult(
+        accounts=accounts,
+        provenance=provenance,
+        conflicts=no_rows,
+        non_matches=no_rows,
+        lookups=lookups,
+        providers=pd.DataFrame(),
+        stats={"requests": 0},
+    )
+
+
+def test_carry_over_keeps_input_order_and_each_accounts_own_review_rows():
     before = accounts()
-    memo = memo_of(before)
+    last = memo_of(before)
     tonight = accounts(industry=["Software", None, "Retail", "Banking"]).iloc[[3, 0, 1, 2]]
     tonight = tonight.reset_index(drop=True)  # a4 (edited) first now
     tonight = tonight[tonight["account_id"] != "a2"].reset_index(drop=True)  # a2 left
     hashes = row_hashes(tonight).to_numpy()
-    reuse = plan(tonight, memo)
+    reuse = plan(tonight, last)
     assert reuse.enrich.tolist() == [True, False, False]
 
     fresh = tonight[reuse.enrich].assign(industry_source="tonight").reset_index(drop=True)
     fresh_provenance = pd.DataFrame({"account_id": ["a4", "a4"], "value": ["new", "new"]})
-    no_rows = pd.DataFrame({"account_id": pd.Series(dtype=object)})
-    folded = fold(reuse, hashes, memo, fresh, fresh_provenance, no_rows, no_rows)
+    result, rows = carry_over(
+        tonight, hashes, reuse, last, result_of(fresh, fresh_provenance), ["industry"]
+    )
 
-    assert folded.accounts["account_id"].tolist() == ["a4", "a1", "a3"]
-    assert folded.accounts["industry_source"].tolist() == ["tonight", "last night", "last night"]
-    assert folded.accounts[INPUT_HASH].tolist() == hashes.tolist()
-    provenance = folded.provenance
-    assert sorted(map(tuple, provenance[["account_id", "value"]].to_numpy().tolist())) == [
+    assert result.accounts["account_id"].tolist() == ["a4", "a1", "a3"]
+    assert result.accounts["industry_source"].tolist() == ["tonight", "last night", "last night"]
+    assert rows[INPUT_HASH].tolist() == hashes.tolist()
+    assert sorted(map(tuple, result.provenance[["account_id", "value"]].to_numpy().tolist())) == [
         ("a1", "old"), ("a3", "old"), ("a4", "new"), ("a4", "new"),
     ]  # fmt: skip
-    # each review row carries the hash of the account row it belongs to
-    by_account = dict(zip(folded.accounts["account_id"], folded.accounts[INPUT_HASH], strict=True))
-    assert provenance[INPUT_HASH].tolist() == provenance["account_id"].map(by_account).tolist()
+    assert result.stats["accounts"] == 3
 
 
-def test_fold_without_a_memo_is_the_fresh_result():
+def test_carry_over_without_last_night_is_the_fresh_result():
     frame = accounts()
     hashes = row_hashes(frame).to_numpy()
     reuse = plan(frame, None)
-    folded = fold(reuse, hashes, None, frame, frame.iloc[:0], frame.iloc[:0], frame.iloc[:0])
-    assert folded.accounts.drop(columns=[INPUT_HASH, LOOKUP_DOMAIN]).equals(frame)
-    assert folded.accounts[LOOKUP_DOMAIN].tolist() == [
-        "acme.com", "acme.com", "globex.io", "initech.net",
-    ]  # fmt: skip
-    assert np.array_equal(folded.accounts[INPUT_HASH].to_numpy(), hashes)
+    fresh = result_of(frame, frame.iloc[:0])
+    result, rows = carry_over(frame, hashes, reuse, None, fresh, ["industry"])
+    assert result is fresh
+    assert rows[LOOKUP_DOMAIN].tolist() == ["acme.com", "acme.com", "globex.io", "initech.net"]
+    assert np.array_equal(rows[INPUT_HASH].to_numpy(), hashes)
 
 
 def test_accounts_without_an_id_of_their_own_are_always_enriched_again():

@@ -1,0 +1,91 @@
+"""The change set: which accounts changed and which of their inputs, the one rule for a
+full pass, and carrying stored rows by account id and input hash."""
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.change_set import (
+    account_changes,
+    carried_positions,
+    carry_rows,
+    extract_full_pass,
+    full_pass_reason,
+)
+from segmentation_pipeline.core.changes import ChangeSet
+
+BEFORE = pd.DataFrame(
+    {
+        "Id": ["a", "b", "c", "d"],
+        "Name": ["Acme", "Beta", "Gamma", "Delta"],
+        "ARR__c": ["10", "20", "30", "40"],
+        "Customer_Tier__c": [None, None, None, None],
+    }
+)
+
+
+def test_changed_accounts_name_which_inputs_moved_and_own_write_backs_are_no_change():
+    after = BEFORE.copy()
+    after.loc[0, "Name"] = "Acme Group"  # a rename: match fields
+    after.loc[1, "ARR__c"] = "25"  # scoring only
+    after.loc[2, "Customer_Tier__c"] = "Tier 1"  # the pipeline's own write-back, echoed
+    after = pd.concat([after, pd.DataFrame({"Id": ["e"], "Name": ["Epsilon"]})])
+    changes = ChangeSet(new=["e"], updated=["a", "b", "c"], deleted=["x"], unchanged=1)
+    frame = account_changes(BEFORE, after, changes, own_write_backs=["c"])
+    by_id = frame.set_index("account_id")
+    assert by_id["change"].to_dict() == {"e": "new", "a": "changed", "b": "changed", "x": "deleted"}
+    assert by_id.loc["a", ["match_fields", "scoring_fields"]].tolist() == [True, False]
+    assert by_id.loc["b", ["match_fields", "enrichment_inputs", "scoring_fields"]].tolist() == [
+        False,
+        False,
+        True,
+    ]
+    assert frame["full_pass_reason"].isna().all()
+
+
+def test_a_night_computed_whole_names_every_account_with_the_reason():
+    frame = account_changes(None, BEFORE, ChangeSet(new=list("abcd")), full_pass="new month")
+    assert frame["account_id"].tolist() == list("abcd")
+    assert full_pass_reason(frame, state_kept=True) == "new month"
+
+
+def test_the_full_pass_rules():
+    quiet = account_changes(BEFORE, BEFORE, ChangeSet(unchanged=4))
+    assert quiet.empty
+    assert full_pass_reason(quiet, state_kept=True, match_sensitive=True) is None
+    assert full_pass_reason(quiet, state_kept=False).startswith("no state")
+    renamed = BEFORE.assign(Name=["Acme Group", "Beta", "Gamma", "Delta"])
+    moved = account_changes(BEFORE, renamed, ChangeSet(updated=["a"], unchanged=3))
+    assert full_pass_reason(moved, state_kept=True) is None  # a row-by-row step carries on
+    assert full_pass_reason(moved, True, match_sensitive=True) == (
+        "match fields of 1 accounts changed"
+    )
+    added = account_changes(BEFORE, BEFORE, ChangeSet(new=["e"], unchanged=4))
+    assert full_pass_reason(added, True, match_sensitive=True) == "1 accounts added or deleted"
+
+
+def test_stored_rows_are_carried_only_under_the_same_id_and_input_hash():
+    stored = pd.DataFrame(
+        {"account_id": ["a", "b", "c"], "tier": ["T1", "T2", "T3"], "_h": np.uint64([1, 2, 3])}
+    )
+    keys = pd.Series(["c", "b", "new", "a"])
+    at = carried_positions(keys, np.uint64([3, 9, 5, 1]), stored, "account_id", "_h")
+    assert at.tolist() == [2, -1, -1, 0]
+    fresh = pd.DataFrame(
+        {"account_id": ["b", "new"], "tier": ["T9", "T5"], "_h": np.uint64([9, 5])}
+    )
+    rows = carry_rows(stored, at, fresh)
+    assert rows["account_id"].tolist() == ["c", "b", "new", "a"]
+    assert rows["tier"].tolist() == ["T3", "T9", "T5", "T1"]
+    assert (
+        carried_positions(keys, np.uint64([3, 9, 5, 1]), None, "account_id", "_h").tolist()
+        == [-1] * 4
+    )
+
+
+def test_only_a_request_a_new_source_or_no_snapshot_make_the_extract_force_a_full_pass():
+    assert extract_full_pass(None, False, True, True) is None
+    month = "new month: full reconcile"
+    assert extract_full_pass(month, False, True, True) is None  # compared with the snapshot
+    assert extract_full_pass("requested", True, True, True) == "requested"
+    assert extract_full_pass("first run", False, False, False) == "first run"
+    assert extract_full_pass("CRM source changed", False, True, False) == "CRM source changed"
