@@ -15,13 +15,12 @@ workers on other machines see the same files.
 
 from __future__ import annotations
 
+import pickle
 import uuid
 from collections.abc import Callable
 
 import pandas as pd
 from upath import UPath
-
-from segmentation_pipeline.io import frame_pickle
 
 
 class SnapshotStore:
@@ -43,15 +42,15 @@ class SnapshotStore:
     def put_pickle(self, name: str, file_name: str, frame: pd.DataFrame | dict) -> None:
         """Store `frame` (or a dict of frames) exactly, dtypes included, under a fixed
         name, replacing it whole: written aside first, then renamed, so a reader never
-        sees half a file. Frames are packed (`io.frame_pickle`)."""
+        sees half a file."""
         folder = self._folder(name)
         partial = folder / f".{file_name}.{uuid.uuid4().hex}.partial"
         with partial.open("wb") as handle:
-            frame_pickle.dump(frame, handle)
+            pickle.dump(frame, handle, protocol=5)
         partial.rename(folder / file_name)
 
     def get_pickle(self, name: str, file_name: str) -> pd.DataFrame | dict | None:
-        return self._load(name, file_name, frame_pickle.load)
+        return self._load(name, file_name, pickle.load)
 
     def _folder(self, name: str) -> UPath:
         folder = self.base / name

@@ -16,7 +16,6 @@ import pandas as pd
 import sqlalchemy as sa
 
 from segmentation_pipeline.defs.partitions import current_month_key
-from segmentation_pipeline.io import kept_copies
 from segmentation_pipeline.io.segment_store import SegmentStore
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.sample_data import write_sample_crm
@@ -47,14 +46,6 @@ def _text(value) -> str:
     return str(value)
 
 
-def _copy_text(payload_hex: str) -> str:
-    """A kept copy's rows (`io.kept_copies`) as sorted text: the copy stands for a set of
-    rows, so its row order and the dtypes it was encoded from carry no meaning."""
-    frame = kept_copies.decode(bytes.fromhex(payload_hex))
-    rows = sorted("|".join(_text(v) for v in row) for row in frame.itertuples(index=False))
-    return ";".join([",".join(frame.columns), *rows])
-
-
 def dump(url: str) -> dict[str, pd.DataFrame]:
     """Every table of the warehouse, every column but `RUN_RECORD`'s as canonical text,
     rows sorted on all columns."""
@@ -67,8 +58,6 @@ def dump(url: str) -> dict[str, pd.DataFrame]:
                 columns = sorted(c.name for c in table.c if c.name not in RUN_RECORD.get(name, ()))
                 rows = conn.execute(sa.select(*(table.c[c] for c in columns))).all()
                 frame = pd.DataFrame([[_text(v) for v in row] for row in rows], columns=columns)
-                if name == kept_copies.TABLE:
-                    frame["payload"] = [_copy_text(p) for p in frame["payload"]]
                 tables[name] = frame.sort_values(columns, ignore_index=True)
     finally:
         engine.dispose()
