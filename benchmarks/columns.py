@@ -33,6 +33,14 @@ def best(repeat: int, work, *args) -> float:
     return round(min(times), 4)
 
 
+def report(result: dict, out: str) -> None:
+    """Print the figures and write them as JSON to `out`."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -83,10 +91,7 @@ def main() -> None:
             "pd.Index(ids).get_indexer": best(r, lambda: pd.Index(ids).get_indexer(probe)),
         },
     }
-    print(json.dumps(result, indent=2))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    report(result, args.out)
 
 
 if __name__ == "__main__":

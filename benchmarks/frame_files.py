@@ -11,7 +11,6 @@ Parquet (snappy). Prints CPU seconds (best of --repeat) and file sizes as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from upath import UPath
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout
 
 from assignment import AS_OF, make_accounts, make_usage, prior_state  # noqa: E402
+from columns import report  # noqa: E402
 
 from segmentation_pipeline.core.assignment import assign_segments  # noqa: E402
 from segmentation_pipeline.core.scoring import score_accounts  # noqa: E402
@@ -96,10 +96,7 @@ def main() -> None:
                 "read_cpu_s": round(min(reads), 3),
                 "mb": round(path.stat().st_size / 2**20, 1),
             }
-    print(json.dumps(result, indent=2))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    report(result, args.out)
 
 
 if __name__ == "__main__":
