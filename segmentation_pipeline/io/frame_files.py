@@ -94,13 +94,22 @@ def from_table(table: pa.Table) -> pd.DataFrame:
         if missing == "mixed"
     }
     table = table.drop_columns([f"{_NAN_AT}{name}" for name in nan_at])
-    frame = table.to_pandas()
-    for name, missing in objects.items():
-        values = _objects(table.column(name), np.nan if missing == "NaN" else None)
-        if missing == "mixed":
-            values[nan_at[name]] = np.nan
-        frame[name] = pd.Series(values, index=frame.index, dtype=object, copy=False)
-    return frame
+    if not objects:
+        return table.to_pandas()
+    # The object columns are built here, so pandas is not asked to convert them first.
+    order = list(table.schema.pandas_metadata["columns"])
+    others = table.drop_columns(list(objects)).to_pandas()
+    columns = {}
+    for field in order:
+        name = field["name"]
+        if name in objects:
+            values = _objects(table.column(name), np.nan if objects[name] == "NaN" else None)
+            if objects[name] == "mixed":
+                values[nan_at[name]] = np.nan
+            columns[name] = pd.Series(values, index=others.index, dtype=object, copy=False)
+        elif name in others.columns:
+            columns[name] = others[name]
+    return pd.DataFrame(columns, index=others.index, copy=False)
 
 
 def _write(table: pa.Table, sink) -> None:
