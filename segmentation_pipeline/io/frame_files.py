@@ -35,9 +35,13 @@ _MAX_DISTINCT_SHARE = 0.05  # object text columns with fewer distinct values go 
 
 def _nan_positions(values: pd.Series) -> np.ndarray:
     """Whether each value is NaN (a float missing value) rather than None or present."""
-    missing = values.isna().to_numpy()
-    nan = np.zeros(len(values), dtype=bool)
-    nan[missing] = [isinstance(v, float) for v in values.to_numpy()[missing]]
+    array = values.to_numpy()
+    try:
+        nan = np.not_equal(array, array).astype(bool)  # NaN, NaT, ...: unequal to themselves
+    except (TypeError, ValueError):  # pd.NA and the like answer neither way
+        nan = values.isna().to_numpy()
+    if nan.any() and set(map(type, array[nan])) != {float}:
+        nan[nan] = [isinstance(v, float) for v in array[nan]]
     return nan
 
 
@@ -72,15 +76,16 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
     for name in frame.columns:
         if frame[name].dtype != object:
             continue
-        nan, missing = _nan_positions(frame[name]), frame[name].isna().to_numpy()
-        if not nan.any():
+        at = table.schema.get_field_index(str(name))
+        nan = _nan_positions(frame[name])
+        nans = int(nan.sum())
+        if not nans:
             objects[str(name)] = "None"
-        elif nan.sum() == missing.sum():
+        elif nans == table.column(at).null_count:  # every missing value is NaN
             objects[str(name)] = "NaN"
         else:  # both kinds: where NaN was goes beside the column
             objects[str(name)] = "mixed"
             table = table.append_column(f"{_NAN_AT}{name}", pa.array(nan))
-        at = table.schema.get_field_index(str(name))
         table = table.set_column(at, str(name), _encoded(table.column(at)))
     metadata = {**(table.schema.metadata or {}), _OBJECT_COLUMNS: json.dumps(objects).encode()}
     return table.replace_schema_metadata(metadata)
