@@ -6,7 +6,6 @@ these factorize once and work on integer codes instead.
 
 from __future__ import annotations
 
-import ctypes
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,46 +16,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowExtensionArray
 
-# Object columns shorter than this are factorized by pandas alone, and so are those whose
-# distinct objects are more than this share of their rows: there, the first pass by
-# identity saves nothing.
-IDENTITY_MIN_ROWS = 10_000
-IDENTITY_MAX_SHARE = 0.05
-IDENTITY_SAMPLE = 100  # evenly spaced elements: if half are distinct objects, skip the pass
-
-
-def _addresses(values: np.ndarray) -> np.ndarray:
-    """Each element's address: an object array holds pointers to its objects."""
-    pointers = ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_size_t))
-    return np.ctypeslib.as_array(pointers, shape=(len(values),)).copy()
-
 
 def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, object]:
-    """The codes and uniques of `pd.factorize(values, use_na_sentinel=True)`, found faster
-    for an object column of few distinct values.
-
-    pandas hashes and compares every element of an object column as a Python object
-    (about 50 ms per million rows). A column made by mapping codes to labels, or read back
-    by `io.frame_pickle`, holds a few objects many times over, so here the elements are
-    first told apart by identity (their addresses, hashed as integers), and only one
-    element per distinct object is factorized by value. Codes and uniques come out the same
-    as pandas' on the column's array (uniques as an array, not an Index): both number the
-    values in order of first appearance."""
-    if values.dtype != object or values.ndim != 1:
-        return pd.factorize(values, use_na_sentinel=True)
-    array = np.ascontiguousarray(values.to_numpy() if isinstance(values, pd.Series) else values)
-    if len(array) < max(IDENTITY_MIN_ROWS, 1):
-        return pd.factorize(array, use_na_sentinel=True)
-    sample = np.ascontiguousarray(array[:: max(1, len(array) // IDENTITY_SAMPLE)])
-    if len(np.unique(_addresses(sample))) > len(sample) // 2:
-        return pd.factorize(array, use_na_sentinel=True)  # mostly distinct objects
-    identity, distinct = pd.factorize(_addresses(array))
-    if len(distinct) > IDENTITY_MAX_SHARE * len(array):
-        return pd.factorize(array, use_na_sentinel=True)
-    # Identity codes count up in order of first appearance: a new one exceeds all before.
-    first = np.flatnonzero(np.r_[True, identity[1:] > np.maximum.accumulate(identity)[:-1]])
-    codes, uniques = pd.factorize(array[first], use_na_sentinel=True)
-    return codes[identity], uniques
+    """`pd.factorize(values, use_na_sentinel=True)` of the column's array: an object
+    column's uniques come back as an array, as pandas' own hashing factorizes them (from
+    a Series they would be an Index, which keeps a column of timestamps as objects)."""
+    if isinstance(values, pd.Series) and values.dtype == object:
+        values = values.to_numpy()
+    return pd.factorize(values, use_na_sentinel=True)
 
 
 def mostly_distinct(values: pd.Series | np.ndarray, sample: int = 2_000) -> bool:

@@ -29,7 +29,6 @@ from segmentation_pipeline.core.transitions import (
     status_counts_after,
     utc_naive,
 )
-from segmentation_pipeline.io import kept_copies
 from segmentation_pipeline.io.warehouse import WarehouseWriter
 
 HISTORY_TABLE = "segment_history"
@@ -39,8 +38,6 @@ _TIMES = {"valid_from", "valid_to", "opened_at", "closed_at", "decided_at"}
 _FLAGS = {"provisional", "at_risk", "segment_override", "is_current"}
 _NUMBERS = {"composite_score", "firmographic_score", "behavioral_score", "value_score"}
 _KEYS = {"history_id", "transition_id"}
-_OPEN_ROWS = ("is_current", "true")  # where `io.kept_copies` files the open rows' copy
-_LIVE_ROWS = ("status", "not withdrawn")  # and the copy of the live queue rows
 _ID_CHUNK = 5_000  # ids per IN (...) query: well under SQLite's bound-parameter limit
 # The queue columns the gate reads (core.transitions.gate_transitions); direction,
 # applied_by and decided_by for the moves applied earlier in the run's month.
@@ -104,24 +101,6 @@ def _times(values: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=values.index)
 
 
-def _open_after(open_rows: pd.DataFrame, history: HistoryChanges) -> pd.DataFrame:
-    """The open rows (these columns of them) once `history` is written."""
-    closing = member_of(open_rows["history_id"], history.closed["history_id"])
-    opened = history.opened.reindex(columns=list(open_rows.columns))
-    staying = open_rows[~closing]
-    if opened.empty:
-        return staying.reset_index(drop=True)
-    return pd.concat([staying, opened], ignore_index=True)
-
-
-def _as_stored(frame: pd.DataFrame) -> pd.DataFrame:
-    """Times to the microsecond, as the database holds them."""
-    frame = frame.copy(deep=False)
-    for column in _TIMES.intersection(frame.columns):
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-    return frame
-
-
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Flags and times of rows as read (SQLite hands back 0/1 and text), converted."""
     for column in _FLAGS.intersection(frame.columns):
@@ -129,19 +108,6 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for column in _TIMES.intersection(frame.columns):
         frame[column] = _times(frame[column])
     return frame
-
-
-def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
-    """A kept copy's columns as `_read` gives them from the rows: text as text, a column
-    of nothing but NULLs as objects of None, flags and times converted the same way."""
-    frame = frame.copy(deep=False)
-    for column in frame.columns:
-        values = frame[column]
-        if values.isna().all():
-            frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
-            frame[column] = values.astype("str")
-    return _typed(frame)
 
 
 def _read_rows(
@@ -166,23 +132,6 @@ def _live_queue(conn: sa.Connection) -> pd.DataFrame:
     gate breaks ties between equal moments by row order, so the order is fixed)."""
     rows = _read_rows(conn, TRANSITIONS, _LIVE_QUEUE, list(GATE_READS))
     return rows.sort_values("transition_id", kind="stable", ignore_index=True)
-
-
-def _kept_live_queue(conn: sa.Connection) -> pd.DataFrame | None:
-    """The kept copy of the live queue, while as many rows are live as it holds."""
-    kept = kept_copies.read(conn, TRANSITIONS, *_LIVE_ROWS, _LIVE_QUEUE)
-    if kept is None or kept.columns != list(GATE_READS):
-        return None
-    return _as_read(kept.frame)
-
-
-def _live_after(live: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
-    """The live queue once the `changed` queue rows replace the stored rows of their ids."""
-    replaced = member_of(live["transition_id"], changed["transition_id"])
-    still_live = changed["status"].notna() & changed["status"].ne(WITHDRAWN)
-    fresh = changed.loc[still_live.to_numpy(dtype=bool)].reindex(columns=list(GATE_READS))
-    merged = pd.concat([live[~replaced], fresh], ignore_index=True)
-    return merged.sort_values("transition_id", kind="stable", ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -273,8 +222,6 @@ class _Rewind:
             .where(HISTORY.c.valid_to >= moment)
             .values(valid_to=None, is_current=True)
         )
-        kept_copies.forget(conn, TRANSITIONS_TABLE)
-        kept_copies.forget(conn, HISTORY_TABLE)
 
 
 class SegmentStore:
@@ -286,7 +233,6 @@ class SegmentStore:
         moment (or after it) wrote: a re-run of a month replaces its own effect instead
         of reading it back as the month before (`_Rewind`)."""
         self.engine = engine
-        self.open_rows_were_kept = False
         self.moment = None if as_of is None else utc_naive(as_of)
         self._rewind: _Rewind | None = None
         self._rewind_read = False
@@ -321,24 +267,13 @@ class SegmentStore:
         return self._read(HISTORY)
 
     def open_history(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The current version of every account (only `columns`, when given): from the
-        copy the last write kept of them (`io.kept_copies`) while it still counts as many
-        open rows as there are, else from the rows themselves."""
+        """The current version of every account (only `columns`, when given), read from
+        the table itself: a row changed by hand in SQL is seen the next night."""
         names = list(dict.fromkeys(columns or HISTORY_COLUMNS))
         rewind = self.rewind()
         reads = names if rewind is None else list(dict.fromkeys(["history_id", *names]))
-        kept = self._kept_open_rows(reads)
-        self.open_rows_were_kept = kept is not None
-        rows = self._read(HISTORY, HISTORY.c.is_current.is_(True), reads) if kept is None else kept
+        rows = self._read(HISTORY, HISTORY.c.is_current.is_(True), reads)
         return rows if rewind is None else rewind.open_rows(rows)[names]
-
-    def _kept_open_rows(self, names: list[str]) -> pd.DataFrame | None:
-        self.create_tables()
-        with self.engine.connect() as conn:
-            kept = kept_copies.read(conn, HISTORY, *_OPEN_ROWS, HISTORY.c.is_current.is_(True))
-        if kept is None or not set(names) <= set(kept.columns):
-            return None
-        return _as_read(kept.frame[names])
 
     def latest_activity(self) -> datetime | None:
         """The newest moment either table records: history only moves forward from it."""
@@ -361,17 +296,12 @@ class SegmentStore:
 
     def pending_transition_ids(self) -> pd.Series:
         """The ids of the pending queue rows, in id order: all a quiet night needs to tell
-        which rows close (`core.transitions.closing_transitions`). Pending rows are live,
-        so they come from the kept copy of the live queue while it holds."""
+        which rows close (`core.transitions.closing_transitions`)."""
         self.create_tables()
         with self.engine.connect() as conn:
-            live = _kept_live_queue(conn)
-            if live is None:
-                pending = TRANSITIONS.c.status == PENDING
-                ids = _read_rows(conn, TRANSITIONS, pending, ["transition_id"])["transition_id"]
-                ids = ids.sort_values(kind="stable", ignore_index=True)
-            else:
-                ids = live.loc[live["status"].eq(PENDING).to_numpy(dtype=bool), "transition_id"]
+            pending = TRANSITIONS.c.status == PENDING
+            ids = _read_rows(conn, TRANSITIONS, pending, ["transition_id"])["transition_id"]
+        ids = ids.sort_values(kind="stable", ignore_index=True)
         rewind = self.rewind()
         if rewind is not None:
             ids = rewind.queue(pd.DataFrame({"transition_id": ids}))["transition_id"]
@@ -446,13 +376,11 @@ class SegmentStore:
 
     def prior_state(self) -> PriorState:
         """What the queue gate needs: the queue rows that can still matter (not the
-        withdrawn ones) and their columns the gate reads, by transition id, from the copy
-        the last write kept while it still counts as many such rows; the decisions; and
-        the open history rows of the accounts that have a provisional one."""
+        withdrawn ones) and their columns the gate reads, by transition id; the
+        decisions; and the open history rows of the accounts that have a provisional one."""
         self.create_tables()
         with self.engine.connect() as conn:
-            queue = _kept_live_queue(conn)
-            queue = _live_queue(conn) if queue is None else queue
+            queue = _live_queue(conn)
         rewind = self.rewind()
         if rewind is not None:
             queue = rewind.queue(queue)
@@ -508,25 +436,18 @@ class SegmentStore:
         self,
         history: HistoryChanges,
         transitions: pd.DataFrame,
-        open_rows: pd.DataFrame | None = None,
     ) -> None:
         """Close and open history rows and upsert changed queue rows, all or nothing.
 
         Rows go through the warehouse's bulk path (one prepared executemany on SQLite,
         COPY on PostgreSQL); rows to close or replace are matched through a staged
-        temporary table of their ids, one statement each, not one per row. Given the open
-        rows `history` was worked out from (`open_history`), the open rows as they now
-        stand are kept as a copy of those columns for the next night to read; the live
-        queue rows the gate reads (`prior_state`) are kept the same way."""
+        temporary table of their ids, one statement each, not one per row."""
         self.create_tables()
         rewind = self.rewind()
         with self.engine.begin() as conn:
             if rewind is not None:
                 rewind.undo(conn, self.moment)
             writer = WarehouseWriter(conn)
-            live = _kept_live_queue(conn)
-            if not history.empty:
-                kept_copies.forget(conn, HISTORY_TABLE)
             if len(history.closed):
                 closed = history.closed[["history_id", "valid_to"]]
                 stage = _stage(writer, "_closing_history", closed, HISTORY)
@@ -559,13 +480,6 @@ class SegmentStore:
                     stage.drop(conn)
                 rows = transitions.sort_values("transition_id", kind="stable")
                 writer.insert(TRANSITIONS, rows.reindex(columns=list(TRANSITION_COLUMNS)))
-            if live is None or len(transitions):
-                live = _live_queue(conn) if live is None else _live_after(live, transitions)
-                kept_copies.keep(conn, TRANSITIONS_TABLE, *_LIVE_ROWS, _as_stored(live))
-            copy_holds = history.empty and self.open_rows_were_kept and rewind is None
-            if open_rows is not None and not copy_holds:
-                now_open = _open_after(open_rows, history)
-                kept_copies.keep(conn, HISTORY_TABLE, *_OPEN_ROWS, _as_stored(now_open))
         self._rewind, self._rewind_read = None, False  # the tables moved on
 
 

@@ -27,7 +27,6 @@ import sqlalchemy as sa
 
 from segmentation_pipeline.core.changes import frame_hashes
 from segmentation_pipeline.core.columns import AccountIndex
-from segmentation_pipeline.io import kept_copies
 from segmentation_pipeline.io.table_schemas import declared_types
 
 STATE_TABLE = "pipeline_state"
@@ -174,6 +173,16 @@ def _same_keys(stored: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> boo
     return True
 
 
+def _unique_text(keys: pd.Series) -> bool:
+    """Whether `keys` are text, present and distinct (counted by Arrow's hash table)."""
+    try:
+        array = pa.array(keys, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    text = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+    return text and not array.null_count and len(array.unique()) == len(array)
+
+
 def _key_index(frame: pd.DataFrame, keys: list[str]) -> pd.Index:
     """The key columns of `frame` as one index to look rows up by."""
     if len(keys) == 1:
@@ -186,11 +195,6 @@ class WarehouseWriter:
 
     def __init__(self, conn: sa.Connection):
         self.conn = conn
-        self._syncing = False  # a sync's own writes keep its copy current themselves
-
-    def _forget_copies(self, name: str) -> None:
-        if not self._syncing:
-            kept_copies.forget(self.conn, name)
 
     # -- tables ---------------------------------------------------------------
     def table(
@@ -260,7 +264,6 @@ class WarehouseWriter:
         }
         if not wrong:
             return False
-        self._forget_copies(table.name)
         if self.conn.dialect.name == "postgresql":
             for column, column_type in wrong.items():
                 type_sql = column_type.compile(dialect=self.conn.dialect)
@@ -318,7 +321,6 @@ class WarehouseWriter:
         """Bulk-insert `frame` (its columns must exist in `table`)."""
         if frame.empty:
             return 0
-        self._forget_copies(table.name)
         columns = [c for c in frame.columns if c in table.c]
         unstored = [c for c in frame.columns if c not in table.c and frame[c].notna().any()]
         if unstored:
@@ -379,7 +381,6 @@ class WarehouseWriter:
         self._index(table, [partition_column])
         if key_column is not None:
             self._index(table, [partition_column, key_column])
-        self._forget_copies(name)
         self.conn.execute(sa.delete(table).where(table.c[partition_column] == partition_key))
         return self.insert(table, rows)
 
@@ -424,7 +425,6 @@ class WarehouseWriter:
         if rows.empty:
             return 0
         rows = rows[[c for c in rows.columns if c in table.c]]  # columns with no value yet
-        self._forget_copies(name)
         stage = sa.Table(
             f"_stage_{name}"[:60],
             sa.MetaData(),
@@ -466,9 +466,9 @@ class WarehouseWriter:
 
         Each stored row carries a content hash (ROW_HASH_COLUMN); rows whose key and hash are
         unchanged stay untouched. When most rows differ, when keys are missing or repeated,
-        or when the stored partition has no hashes, the partition is replaced whole. The
-        partition's keys and hashes are also kept as one value (`io.kept_copies`),
-        which the next sync reads instead of every stored row's. `unhashed` columns (a
+        or when the stored partition has no hashes, the partition is replaced whole. The stored
+        keys and hashes are read from the table itself each time (one fetch of two
+        columns), so a row changed by hand in SQL is seen and rewritten. `unhashed` columns (a
         write moment, say) go into the rows written but do not make a row differ. `hashes`
         are the frame's `frame_hashes` when the caller already has them.
         """
@@ -489,38 +489,13 @@ class WarehouseWriter:
         if table is None:
             return PartitionSync(written=0, deleted=0, unchanged=0)
         self._index(table, [partition_column, *keys])
-        kept = self._kept_hashes(table, keys, partition_column, partition_key)
-        stored = (
-            kept
-            if kept is not None
-            else self._stored_hashes(table, keys, partition_column, partition_key)
+        stored = self._stored_hashes(table, keys, partition_column, partition_key)
+        clean_keys = bool(rows[keys].notna().all(axis=None)) and not rows.duplicated(keys).any()
+        # The same clean keys in the same order: each row's stored twin is the row beside it.
+        in_order = clean_keys and stored is not None and _same_keys(stored, rows, keys)
+        sync = self._write_differences(
+            table, rows, stored, keys, partition_column, partition_key, clean_keys, in_order
         )
-        # A copy is kept only of clean keys (present, unique): the same keys in the same
-        # order tonight are clean too, and each row's stored twin is the row beside it.
-        in_order = kept is not None and _same_keys(kept, rows, keys)
-        clean_keys = in_order or (
-            bool(rows[keys].notna().all(axis=None)) and not rows.duplicated(keys).any()
-        )
-        self._syncing = True
-        try:
-            sync = self._write_differences(
-                table,
-                rows,
-                stored,
-                keys,
-                partition_column,
-                partition_key,
-                clean_keys,
-                in_order,
-                kept_keys=kept is not None,
-            )
-            if not clean_keys:
-                kept_copies.forget(self.conn, name)
-            elif kept is None or sync.written or sync.deleted:
-                kept_rows = rows[[*keys, ROW_HASH_COLUMN]]
-                kept_copies.keep(self.conn, name, partition_column, partition_key, kept_rows)
-        finally:
-            self._syncing = False
         return sync
 
     def _write_differences(
@@ -533,7 +508,6 @@ class WarehouseWriter:
         partition_key: str,
         clean_keys: bool,
         in_order: bool,
-        kept_keys: bool = False,
     ) -> PartitionSync:
         name = table.name
         if stored is None or not clean_keys or stored[ROW_HASH_COLUMN].isna().any():
@@ -544,9 +518,9 @@ class WarehouseWriter:
 
         if in_order:
             at = np.arange(len(rows))
-        elif kept_keys and len(keys) == 1:
-            # Kept keys are unique; Arrow's hash table finds text keys without making a
-            # Python string of each (0.3 s against 0.8 s at 940k rows).
+        elif len(keys) == 1 and _unique_text(stored[keys[0]]):
+            # Arrow's hash table finds text keys without making a Python string of each
+            # (0.3 s against 0.8 s at 940k rows).
             at = AccountIndex(stored[keys[0]]).find(rows[keys[0]])
         else:
             # Each frame row's stored twin by key (a hash lookup, not an outer merge).
@@ -569,16 +543,6 @@ class WarehouseWriter:
         self.insert(table, fresh)
         return PartitionSync(written=len(fresh), deleted=len(outdated), unchanged=int(same.sum()))
 
-    def _kept_hashes(
-        self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
-    ) -> pd.DataFrame | None:
-        """The partition's kept keys and hashes, while it holds as many rows as they do."""
-        partition = table.c[partition_column] == partition_key
-        kept = kept_copies.read(self.conn, table, partition_column, partition_key, partition)
-        if kept is None or kept.columns != [*keys, ROW_HASH_COLUMN] or not kept.row_count:
-            return None
-        return kept.frame
-
     def _stored_hashes(
         self, table: sa.Table, keys: list[str], partition_column: str, partition_key: str
     ) -> pd.DataFrame | None:
@@ -600,7 +564,6 @@ class WarehouseWriter:
         self, table: sa.Table, keys: pd.DataFrame, *conditions: sa.ColumnElement[bool]
     ) -> int:
         """Delete rows whose key columns match a row of `keys`, in batches of bound values."""
-        self._forget_copies(table.name)
         columns = [table.c[k] for k in keys.columns]
         target = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
         values = list(keys.itertuples(index=False, name=None))

@@ -219,8 +219,6 @@ def test_frame_hashes_of_object_columns_factorized_by_identity_are_pandas_hashes
     """The object columns' distinct values are found by `columns.factorize` instead of
     pandas' own factorize; the hashes stay pandas' (text, missing values, and objects
     pandas hashes by the type it infers for their distinct values, such as timestamps)."""
-    from segmentation_pipeline.core import columns
-
     text_pool = ["Tier 1", "".join(["Tier ", "1"]), "Tier 2", None, np.nan, ""]
     stamp_pool = [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01"), None]
     rows = max(len(texts), len(stamps))
@@ -230,6 +228,4 @@ def test_frame_hashes_of_object_columns_factorized_by_identity_are_pandas_hashes
         {"tier": pd.Series(tiers, dtype=object), "since": pd.Series(since, dtype=object)}
     )
     expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(columns, "IDENTITY_MIN_ROWS", 0)
-        assert np.array_equal(frame_hashes(frame), expected)
+    assert np.array_equal(frame_hashes(frame), expected)

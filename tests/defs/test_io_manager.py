@@ -1,12 +1,24 @@
-"""Asset outputs go to packed pickles in a folder; a failed write keeps the last output."""
+"""Asset outputs go to Arrow IPC files under a folder or an fsspec URL; each comes back as
+it left its asset, and a failed write keeps the last output."""
 
+import uuid
 from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import pandas as pd
+import pytest
+from conftest import write_small_crm
+from upath import UPath
 
-from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
+from segmentation_pipeline.defs.io_manager import ArrowFrameIOManager, FrameFilesystemIOManager
+from segmentation_pipeline.defs.resources import (
+    FileCrmResource,
+    FirmographicsFileResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
+from segmentation_pipeline.io.frame_files import read_frame
 
 MONTHS = dg.MonthlyPartitionsDefinition(start_date="2026-01-01")
 
@@ -20,30 +32,56 @@ def _accounts(n: int = 3_000, segment: str = "Tier 1") -> pd.DataFrame:
     )
 
 
+def _every_kind_of_column(copies: int = 1) -> pd.DataFrame:
+    """Each kind of column; with many copies, text of few values goes as a dictionary."""
+    once = pd.DataFrame(
+        {
+            "text": pd.Series(["a", None, "c"], dtype="str"),
+            "objects_none": pd.Series(["a", None, "b"], dtype=object),
+            "objects_nan": pd.Series(["a", np.nan, "b"], dtype=object),
+            "flags_or_none": pd.Series([True, None, False], dtype=object),
+            "at": pd.to_datetime(["2026-01-01", None, "2026-02-01"]).tz_localize("UTC"),
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "tier": pd.Categorical(["Tier 1", "Tier 2", None]),
+            "arr": [1.0, np.nan, 2.5],
+        }
+    )
+    frame = pd.concat([once] * copies, ignore_index=True)
+    return frame.set_axis(pd.Index(range(10, 10 + len(frame)), name="row"))
+
+
 def _graph(make_frame):
     @dg.asset(partitions_def=MONTHS)
     def upstream() -> pd.DataFrame:
         return make_frame()
 
     @dg.asset(partitions_def=MONTHS)
-    def downstream(upstream: pd.DataFrame) -> int:
+    def downstream(upstream: pd.DataFrame) -> pd.DataFrame:
         assert upstream["segment"].dtype == object
         assert upstream["segment"].iloc[0] is None
-        return int((upstream["segment"] == "Tier 1").sum())
+        return pd.DataFrame({"tier_1": [int((upstream["segment"] == "Tier 1").sum())]})
 
     return [upstream, downstream]
 
 
-def _stored(folder: Path) -> pd.DataFrame:
-    io_manager = FrameFilesystemIOManager(base_dir=str(folder))
-    context = dg.build_input_context(
-        asset_key=dg.AssetKey("upstream"),
+def _stored(base: str) -> pd.DataFrame:
+    return read_frame(UPath(base) / "upstream" / "2026-11-01.arrow")
+
+
+@pytest.mark.parametrize(("base", "copies"), [("folder", 1), ("memory", 1), ("folder", 100)])
+def test_every_kind_of_column_comes_back_as_it_was_written(tmp_path: Path, base, copies):
+    root = str(tmp_path) if base == "folder" else f"memory://{uuid.uuid4().hex}"
+    result = dg.materialize(
+        _graph(lambda: _every_kind_of_column(copies))[:1],
         partition_key="2026-11-01",
-        asset_partitions_def=MONTHS,
-        resources={},
+        resources={"io_manager": FrameFilesystemIOManager(base_dir=root)},
     )
-    with dg.build_init_resource_context() as init:
-        return io_manager.create_io_manager(init).load_input(context)
+    assert result.success
+    stored = _stored(root)
+    pd.testing.assert_frame_equal(stored, _every_kind_of_column(copies))
+    assert stored.loc[11, "objects_none"] is None
+    assert stored.loc[11, "objects_nan"] is not None and np.isnan(stored.loc[11, "objects_nan"])
+    assert stored.loc[11, "flags_or_none"] is None
 
 
 def test_a_frame_reaches_the_next_asset_as_it_left_the_last(tmp_path: Path):
@@ -52,72 +90,80 @@ def test_a_frame_reaches_the_next_asset_as_it_left_the_last(tmp_path: Path):
         partition_key="2026-11-01",
         resources={"io_manager": FrameFilesystemIOManager(base_dir=str(tmp_path))},
     )
-    assert result.output_for_node("downstream") == 2_000
-    assert (tmp_path / "upstream" / "2026-11-01").is_file()
-    pd.testing.assert_frame_equal(_stored(tmp_path), _accounts())
+    assert result.output_for_node("downstream")["tier_1"].iloc[0] == 2_000
+    assert (tmp_path / "upstream" / "2026-11-01.arrow").is_file()
+    pd.testing.assert_frame_equal(_stored(str(tmp_path)), _accounts())
 
 
-def test_outputs_written_by_dagsters_own_filesystem_io_manager_still_load(tmp_path: Path):
-    dg.materialize(
-        _graph(_accounts),
-        partition_key="2026-11-01",
-        resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path))},
-    )
-    pd.testing.assert_frame_equal(_stored(tmp_path), _accounts())
-
-
-def test_a_write_that_fails_halfway_leaves_the_previous_output(tmp_path: Path):
-    resources = {"io_manager": FrameFilesystemIOManager(base_dir=str(tmp_path))}
+@pytest.mark.parametrize("base", ["folder", "memory"])
+def test_a_write_that_fails_leaves_the_previous_output(tmp_path: Path, base: str):
+    root = str(tmp_path) if base == "folder" else f"memory://{uuid.uuid4().hex}"
+    resources = {"io_manager": FrameFilesystemIOManager(base_dir=root)}
     dg.materialize(_graph(_accounts), partition_key="2026-11-01", resources=resources)
 
-    def unpicklable() -> pd.DataFrame:
+    def unstorable() -> pd.DataFrame:
         frame = _accounts(segment="Tier 2")
-        frame["callback"] = [lambda: None] * len(frame)  # pickle fails after the ids
+        frame["callback"] = [lambda: None] * len(frame)  # Arrow has no type for these
         return frame
 
     result = dg.materialize(
-        _graph(unpicklable),
-        partition_key="2026-11-01",
-        resources=resources,
+        _graph(unstorable), partition_key="2026-11-01", resources=resources, raise_on_error=False
+    )
+    assert not result.success
+    pd.testing.assert_frame_equal(_stored(root), _accounts())
+    assert [p.name for p in (UPath(root) / "upstream").iterdir()] == ["2026-11-01.arrow"]
+
+
+def test_a_value_that_is_not_a_frame_is_refused_not_pickled(tmp_path: Path):
+    @dg.asset
+    def count() -> int:
+        return 3
+
+    result = dg.materialize(
+        [count],
+        resources={"io_manager": FrameFilesystemIOManager(base_dir=str(tmp_path))},
         raise_on_error=False,
     )
     assert not result.success
-    pd.testing.assert_frame_equal(_stored(tmp_path), _accounts())
-    assert [p.name for p in (tmp_path / "upstream").iterdir()] == ["2026-11-01"]
+    assert not any(tmp_path.rglob("count*"))
 
 
-def test_steps_reading_one_output_share_a_copy_none_of_them_can_spoil(tmp_path: Path):
-    """The first reader changes its input in place; the second still sees the output as
-    written, and so does a fresh read of the file."""
+class _RecordingIOManager(ArrowFrameIOManager):
+    """Keeps a copy of each output as its asset returned it, beside the stored file."""
 
-    @dg.asset(partitions_def=MONTHS)
-    def upstream() -> pd.DataFrame:
-        return _accounts()
+    def __init__(self, base_path: UPath):
+        super().__init__(base_path=base_path)
+        self.handed: dict[UPath, pd.DataFrame] = {}
 
-    @dg.asset(partitions_def=MONTHS)
-    def first(upstream: pd.DataFrame) -> int:
-        upstream["segment"] = "Tier 9"
-        upstream.loc[0, "account_id"] = "changed"
-        return len(upstream)
-
-    @dg.asset(partitions_def=MONTHS, deps=[first])
-    def second(upstream: pd.DataFrame) -> int:
-        return int((upstream["segment"] == "Tier 1").sum())
-
-    io_manager = FrameFilesystemIOManager(base_dir=str(tmp_path))
-    result = dg.materialize(
-        [upstream, first, second], partition_key="2026-11-01", resources={"io_manager": io_manager}
-    )
-    assert result.output_for_node("second") == 2_000
-    pd.testing.assert_frame_equal(_stored(tmp_path), _accounts())
+    def dump_to_path(self, context: dg.OutputContext, obj, path: UPath) -> None:
+        super().dump_to_path(context, obj, path)
+        self.handed[path] = obj.copy(deep=True)
 
 
-def test_without_a_memory_budget_every_read_is_from_the_file(tmp_path: Path):
-    result = dg.materialize(
-        _graph(_accounts),
-        partition_key="2026-11-01",
+def test_the_whole_job_round_trips_every_output_on_memory(tmp_path: Path):
+    crm = write_small_crm(tmp_path / "crm", n_accounts=120)
+    io_manager = _RecordingIOManager(UPath(f"memory://{uuid.uuid4().hex}"))
+    warehouse = WarehouseResource(url=f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    from segmentation_pipeline.definitions import defs
+
+    job = dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
         resources={
-            "io_manager": FrameFilesystemIOManager(base_dir=str(tmp_path), memory_cache_mb=0)
+            **defs.resources,
+            "io_manager": io_manager,
+            "warehouse": warehouse,
+            "crm": FileCrmResource(folder=str(crm)),
+            "firmographics": FirmographicsFileResource(path=str(crm / "firmographics.csv")),
+            "snapshots": SnapshotStoreResource(base_dir=str(tmp_path / "snapshots")),
         },
-    )
-    assert result.output_for_node("downstream") == 2_000
+    ).resolve_job_def("segmentation_job")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(partition_key="2026-11-01", instance=instance)
+    assert result.success
+
+    assert len(io_manager.handed) >= 8  # extract to reports: every stored output
+    for path, handed in io_manager.handed.items():
+        assert path.protocol == "memory"
+        pd.testing.assert_frame_equal(read_frame(path), handed, obj=path.path)

@@ -242,30 +242,18 @@ def test_a_warehouse_from_an_earlier_release_gains_the_indexes_latest_activity_u
     assert all("USING COVERING INDEX ix_segment_" in plan for plan in plans), plans
 
 
-# --- the kept copy of the open rows ------------------------------------------------------
-
-
-def rows_read_from_the_table(store: SegmentStore, columns: list[str]) -> pd.DataFrame:
-    from segmentation_pipeline.io.segment_store import HISTORY
-
-    return store._read(HISTORY, HISTORY.c.is_current.is_(True), columns)
-
-
-def by_id(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values("history_id").reset_index(drop=True)
+# --- the open rows and the queue, read from the tables as they stand --------------------
 
 
 def night(store, framework, frame, moment, run_id) -> HistoryChanges:
-    columns = history_reads(framework)
-    open_rows = store.open_history(columns)
-    changes = history_changes(open_rows, frame, framework, moment, run_id)
-    store.write(changes, pd.DataFrame(), open_rows)
+    changes = history_changes(
+        store.open_history(history_reads(framework)), frame, framework, moment, run_id
+    )
+    store.write(changes, pd.DataFrame())
     return changes
 
 
-def test_the_open_rows_come_from_the_kept_copy_as_the_table_would_give_them(
-    any_store, framework, monkeypatch
-):
+def test_the_open_rows_are_the_current_version_of_each_account(any_store, framework):
     store, columns = any_store, history_reads(framework)
     night(store, framework, assignments(), NOV, "r1")
     moved = assignments("Tier 1")
@@ -273,49 +261,17 @@ def test_the_open_rows_come_from_the_kept_copy_as_the_table_would_give_them(
     night(store, framework, moved, datetime(2026, 12, 1), "r2")
     gone = moved.iloc[[0]]  # B left the CRM: its row closes
     night(store, framework, gone, datetime(2027, 1, 1), "r3")
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("read the open rows from the table")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(SegmentStore, "_read", refuse)
-        kept = store.open_history(columns)
-    assert store.open_rows_were_kept
-    pd.testing.assert_frame_equal(by_id(kept), by_id(rows_read_from_the_table(store, columns)))
-    assert kept["account_id"].tolist() == ["A"] and kept["segment"].tolist() == ["Tier 1"]
+    current = store.open_history(columns)
+    assert current["account_id"].tolist() == ["A"] and current["segment"].tolist() == ["Tier 1"]
 
 
-def test_a_write_that_does_not_bring_the_open_rows_drops_the_copy(store, framework):
-    night(store, framework, assignments(), NOV, "r1")
-    dec = datetime(2026, 12, 1)
-    store.write(
-        history_changes(store.open_history(), assignments("Tier 1"), framework, dec, "r2"),
-        transition(),
-    )
-    current = store.open_history(history_reads(framework))
-    assert not store.open_rows_were_kept
-    assert current.sort_values("account_id")["segment"].tolist() == ["Tier 1", "Tier 3"]
-
-
-def test_open_rows_removed_by_hand_are_noticed_by_their_count(store, framework):
+def test_open_rows_changed_or_removed_by_hand_are_seen(store, framework):
     night(store, framework, assignments(), NOV, "r1")
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM segment_history WHERE account_id = 'B'")
+        conn.exec_driver_sql("UPDATE segment_history SET segment = 'Tier 9' WHERE account_id = 'A'")
     current = store.open_history(history_reads(framework))
-    assert not store.open_rows_were_kept and current["account_id"].tolist() == ["A"]
-
-
-def test_a_quiet_night_keeps_the_copy_it_read(store, framework):
-    night(store, framework, assignments(), NOV, "r1")
-    store.open_history(history_reads(framework))
-    assert store.open_rows_were_kept
-    changes = night(store, framework, assignments(), datetime(2026, 12, 1), "r2")
-    assert changes.empty
-    store.open_history(history_reads(framework))
-    assert store.open_rows_were_kept
-
-
-# --- the kept copy of the live queue -----------------------------------------------------
+    assert current[["account_id", "segment"]].values.tolist() == [["A", "Tier 9"]]
 
 
 def queue_rows(*rows: tuple[str, str, str]) -> pd.DataFrame:
@@ -324,20 +280,11 @@ def queue_rows(*rows: tuple[str, str, str]) -> pd.DataFrame:
     )
 
 
-def live_queue_from_the_table(store: SegmentStore) -> pd.DataFrame:
-    from segmentation_pipeline.io.segment_store import _live_queue
-
-    with store.engine.connect() as conn:
-        return _live_queue(conn).reindex(columns=list(TRANSITION_COLUMNS))
-
-
 def quiet() -> HistoryChanges:
     return HistoryChanges(pd.DataFrame(), pd.DataFrame(), 0)
 
 
-def test_the_gate_reads_the_live_queue_from_the_kept_copy_as_the_table_gives_it(
-    any_store, monkeypatch
-):
+def test_the_gate_reads_the_live_queue_in_id_order(any_store):
     store = any_store
     store.write(quiet(), queue_rows(("p2", "B", "pending"), ("p1", "A", "pending")))
     dec = datetime(2026, 12, 1)
@@ -345,14 +292,7 @@ def test_the_gate_reads_the_live_queue_from_the_kept_copy_as_the_table_gives_it(
     tonight = queue_rows(("p1", "A", "applied"), ("p2", "B", "withdrawn"), ("p3", "C", "pending"))
     tonight.loc[0, "closed_at"] = dec
     store.write(quiet(), tonight)
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("read the queue from the table")
-
-    with monkeypatch.context() as patched:
-        patched.setattr("segmentation_pipeline.io.segment_store._live_queue", refuse)
-        queue = store.prior_state().transitions
-    pd.testing.assert_frame_equal(queue, live_queue_from_the_table(store))
+    queue = store.prior_state().transitions
     assert queue[["transition_id", "status"]].values.tolist() == [
         ["p1", "applied"],
         ["p3", "pending"],
@@ -360,7 +300,7 @@ def test_the_gate_reads_the_live_queue_from_the_kept_copy_as_the_table_gives_it(
     assert queue["closed_at"].tolist()[0] == pd.Timestamp(dec)
 
 
-def test_queue_rows_withdrawn_by_hand_are_noticed_by_the_live_count(store):
+def test_queue_rows_withdrawn_by_hand_are_seen(store):
     store.write(quiet(), queue_rows(("p1", "A", "pending"), ("p2", "B", "pending")))
     with store.engine.begin() as conn:
         conn.exec_driver_sql(
@@ -369,7 +309,7 @@ def test_queue_rows_withdrawn_by_hand_are_noticed_by_the_live_count(store):
     assert store.prior_state().transitions["transition_id"].tolist() == ["p2"]
 
 
-def test_a_failed_write_leaves_the_copy_of_the_queue_before_it(store):
+def test_a_failed_write_leaves_the_queue_before_it(store):
     store.write(quiet(), queue_rows(("p1", "A", "pending")))
     twice = queue_rows(("p2", "B", "pending"), ("p2", "B", "pending"))  # duplicate key
     with pytest.raises(Exception, match="(?i)unique|duplicate"):
@@ -379,21 +319,12 @@ def test_a_failed_write_leaves_the_copy_of_the_queue_before_it(store):
     assert store.prior_state().transitions["transition_id"].tolist() == ["p1", "p3"]
 
 
-def test_pending_ids_come_from_the_kept_copy_in_id_order_as_from_the_table(store, monkeypatch):
+def test_pending_ids_come_in_id_order(store):
     store.write(
         quiet(),
         queue_rows(("p3", "C", "pending"), ("a1", "A", "applied"), ("p1", "B", "pending")),
     )
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("read the pending ids from the table")
-
-    with monkeypatch.context() as patched:
-        patched.setattr("segmentation_pipeline.io.segment_store._read_rows", refuse)
-        kept = store.pending_transition_ids()
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql("DELETE FROM _kept_copies")
-    assert kept.tolist() == store.pending_transition_ids().tolist() == ["p1", "p3"]
+    assert store.pending_transition_ids().tolist() == ["p1", "p3"]
 
 
 # --- a run at a moment the tables already record (a re-run of a month) -----------------
@@ -456,13 +387,11 @@ def test_a_run_at_a_recorded_moment_replaces_what_the_earlier_run_wrote(any_stor
     open_rows = again.open_history(history_reads(framework))
     unchanged = history_changes(open_rows, assignments(), framework, dec, "r3")
     assert unchanged.empty
-    again.write(unchanged, again.transitions_by_id(pd.Series(dtype=object)), open_rows)
+    again.write(unchanged, again.transitions_by_id(pd.Series(dtype=object)))
     history = store.history().sort_values("history_id", ignore_index=True)
     pd.testing.assert_frame_equal(
         history, november[0].sort_values("history_id", ignore_index=True), check_dtype=False
     )
     pd.testing.assert_frame_equal(store.transitions(), november[1], check_dtype=False)
-    kept = SegmentStore(store.engine)  # the next night reads the copy the write kept
-    open_rows = kept.open_history(history_reads(framework))
-    assert kept.open_rows_were_kept
+    open_rows = SegmentStore(store.engine).open_history(history_reads(framework))
     assert sorted(open_rows["segment"]) == ["Tier 2", "Tier 3"]

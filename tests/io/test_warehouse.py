@@ -178,36 +178,6 @@ def test_a_sync_given_the_rows_hashes_stores_those_it_would_have_worked_out(ware
 ACCOUNTS = [f"a{i}" for i in range(10)]
 
 
-def no_row_by_row_hash_reads(monkeypatch):
-    def refuse(*args):
-        raise AssertionError("read the stored rows' hashes")
-
-    monkeypatch.setattr(warehouse_module.WarehouseWriter, "_stored_hashes", refuse)
-
-
-def test_the_next_sync_reads_the_kept_hashes_not_the_stored_rows(warehouse, monkeypatch):
-    accounts = [f"a{i}" for i in range(10)]
-    warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
-    warehouse.sync_partition("snapshots", snapshot(["d0"]), "month", DEC, ["account_id"])
-    no_row_by_row_hash_reads(monkeypatch)
-
-    night = snapshot(accounts[1:] + ["new"])
-    night.loc[night["account_id"] == "a5", "segment"] = "Tier 1"
-    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
-    assert (sync.written, sync.deleted, sync.unchanged) == (2, 2, 8)
-    # and what that sync kept is right for the night after
-    sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
-    assert (sync.written, sync.deleted, sync.unchanged) == (0, 0, 10)
-    november = stored(warehouse, "snapshots").query("month == @NOV")
-    assert sorted(november["account_id"]) == sorted(accounts[1:] + ["new"])
-    # December's copy outlived November's syncs
-    sync = warehouse.sync_partition("snapshots", snapshot(["d0"]), "month", DEC, ["account_id"])
-    assert sync.unchanged == 1
-
-
-ACCOUNTS = [f"a{i}" for i in range(10)]
-
-
 @pytest.mark.parametrize("order", ["same order", "reordered"])
 def test_a_night_of_the_same_keys_finds_its_changes_in_either_order(warehouse, order):
     warehouse.sync_partition("snapshots", snapshot(ACCOUNTS), "month", NOV, ["account_id"])
@@ -221,19 +191,18 @@ def test_a_night_of_the_same_keys_finds_its_changes_in_either_order(warehouse, o
     assert rows.loc["a5", "segment"] == "Tier 1" and (rows["segment"] == "Tier 2").sum() == 9
 
 
-def test_no_copy_is_kept_of_repeated_keys(warehouse, monkeypatch):
+def test_stored_repeated_keys_make_the_next_sync_replace_the_partition(warehouse):
     twice = snapshot(["a", "a", "b"], tier="Tier 1")
     warehouse.sync_partition("snapshots", twice, "month", NOV, ["account_id"])
-    assert not warehouse.has_table("_kept_copies")  # no copy was ever kept
     sync = warehouse.sync_partition("snapshots", snapshot(["a", "b"]), "month", NOV, ["account_id"])
     assert (sync.written, sync.deleted) == (2, 3)
     assert stored(warehouse, "snapshots")["segment"].tolist() == ["Tier 2", "Tier 2"]
 
 
 @pytest.mark.parametrize("other_write", ["replace_partition", "replace_partition_keys"])
-def test_any_other_write_to_the_table_drops_the_kept_hashes(warehouse, other_write):
-    """Writes that leave the row count as it was: only dropping the kept copy tells the
-    next sync that those rows changed."""
+def test_any_other_write_to_the_table_is_seen_by_the_next_sync(warehouse, other_write):
+    """Writes that leave the row count as it was: the next sync still sees the rows
+    changed."""
     warehouse.sync_partition("snapshots", snapshot(ACCOUNTS), "month", NOV, ["account_id"])
     with warehouse.transaction() as tx:
         if other_write == "replace_partition":
@@ -248,7 +217,24 @@ def test_any_other_write_to_the_table_drops_the_kept_hashes(warehouse, other_wri
     assert set(november["segment"]) == {"Tier 2"}
 
 
-def test_rows_removed_behind_the_warehouse_back_are_noticed_by_their_count(warehouse):
+def test_a_manual_sql_update_of_a_segment_snapshots_row_is_seen_by_the_next_sync(warehouse):
+    """The sync compares with the rows as they stand, so a row edited by hand is
+    rewritten even though the partition still holds as many rows as it wrote."""
+    table = "segment_snapshots"
+    warehouse.sync_partition(table, snapshot(ACCOUNTS), "month", NOV, ["account_id"])
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"UPDATE {table} SET segment = 'Tier 9', _row_hash = _row_hash + 1"
+                " WHERE account_id = 'a3'"
+            )
+        )
+    sync = warehouse.sync_partition(table, snapshot(ACCOUNTS), "month", NOV, ["account_id"])
+    assert (sync.written, sync.deleted, sync.unchanged) == (1, 1, 9)
+    assert set(stored(warehouse, table)["segment"]) == {"Tier 2"}
+
+
+def test_rows_removed_behind_the_warehouse_back_are_seen_by_the_next_sync(warehouse):
     accounts = [f"a{i}" for i in range(10)]
     warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
     with warehouse.engine.begin() as conn:
@@ -258,7 +244,7 @@ def test_rows_removed_behind_the_warehouse_back_are_noticed_by_their_count(wareh
     assert stored(warehouse, "snapshots")["account_id"].tolist() == accounts
 
 
-def test_a_failed_sync_leaves_the_kept_hashes_of_the_previous_state(warehouse, monkeypatch):
+def test_a_failed_sync_leaves_the_previous_state_for_the_next(warehouse, monkeypatch):
     accounts = [f"a{i}" for i in range(10)]
     warehouse.sync_partition("snapshots", snapshot(accounts), "month", NOV, ["account_id"])
     night = snapshot(accounts, tier="Tier 1").iloc[:2]
@@ -273,7 +259,6 @@ def test_a_failed_sync_leaves_the_kept_hashes_of_the_previous_state(warehouse, m
     with pytest.raises(RuntimeError):
         warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
     monkeypatch.undo()
-    no_row_by_row_hash_reads(monkeypatch)
     sync = warehouse.sync_partition("snapshots", night, "month", NOV, ["account_id"])
     assert (sync.written, sync.deleted, sync.unchanged) == (2, 2, 8)
 

@@ -24,6 +24,7 @@ from segmentation_pipeline.defs.jobs import WRITES_WAREHOUSE_TAG
 from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.local_servers.vendors import Company, PdlServer
+from segmentation_pipeline.sample_data import write_sample_crm
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MONTH = "2026-11"
@@ -97,14 +98,25 @@ def test_a_first_night_with_every_lookup_failing_does_not_wedge_the_next(
 
 
 # -- Runs from the command line, as a deployment's operator starts them ------------------
-def start_cli_run(home: Path, warehouse_url: str, **env: str) -> subprocess.Popen:
+CLI_ACCOUNTS = 300  # the CLI runs' CRM: a sample like the bundled one, smaller
+
+
+@pytest.fixture(scope="module")
+def cli_crm(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-crm")
+    write_sample_crm(folder, n_accounts=CLI_ACCOUNTS)
+    return folder
+
+
+def start_cli_run(home: Path, warehouse_url: str, crm: Path, **env: str) -> subprocess.Popen:
     """`segmentation-pipeline run --month 2026-11` in a process of its own, on this
-    worktree's code, with its state under `home`."""
+    worktree's code, with its state under `home`, reading the CRM folder `crm`."""
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "SEGMENTATION_"))},
         "PYTHONPATH": str(REPO_ROOT),
         "SEGMENTATION_HOME": str(home),
         "SEGMENTATION_WAREHOUSE_URL": warehouse_url,
+        "SEGMENTATION_CRM_FOLDER": str(crm),
         **env,
     }
     return subprocess.Popen(
@@ -160,12 +172,13 @@ def month_result(warehouse_url: str) -> dict[str, list[tuple]]:
         warehouse.dispose()
 
 
-def uninterrupted_run_result(folder: Path) -> dict[str, list[tuple]]:
-    """What one run of the month alone, in a fresh deployment, leaves in its warehouse."""
-    home = folder / "home"
-    folder.mkdir()
+@pytest.fixture(scope="module")
+def uninterrupted_run_result(tmp_path_factory, cli_crm) -> dict[str, list[tuple]]:
+    """What one run of the month alone, in a fresh deployment, leaves in its warehouse
+    (one run for every test here that compares with it)."""
+    home = tmp_path_factory.mktemp("alone") / "home"
     reference = f"sqlite:///{home / 'warehouse.sqlite'}"
-    code, output = finished(start_cli_run(home, reference))
+    code, output = finished(start_cli_run(home, reference, cli_crm))
     assert code == 0, output[-3000:]
     return month_result(reference)
 
@@ -185,16 +198,16 @@ def wait_for(path: Path, process: subprocess.Popen) -> None:
 
 
 def test_two_runs_of_one_month_at_once_take_turns_and_leave_one_runs_result(
-    warehouse_url, tmp_path
+    warehouse_url, tmp_path, uninterrupted_run_result, cli_crm
 ):
     """The first run stops between reading the queue and history and writing them; the
     second reaches the same step meanwhile. Without a lock both write what they worked
     out from the same state (the IntegrityError on segment_history.history_id)."""
     home, pauses = tmp_path / "home", tmp_path / "pauses"
     pauses.mkdir()
-    first = start_cli_run(home, warehouse_url, **paused_at("segment_operations", pauses))
+    first = start_cli_run(home, warehouse_url, cli_crm, **paused_at("segment_operations", pauses))
     wait_for(pauses / "segment_operations.reached", first)
-    second = start_cli_run(home, warehouse_url)
+    second = start_cli_run(home, warehouse_url, cli_crm)
     second_log = []
     for line in second.stdout:  # the second run waits for the first, in one line
         second_log.append(line)
@@ -210,21 +223,21 @@ def test_two_runs_of_one_month_at_once_take_turns_and_leave_one_runs_result(
         assert "IntegrityError" not in output
         assert code == 0, output[-3000:]
 
-    assert month_result(warehouse_url) == uninterrupted_run_result(tmp_path / "alone")
+    assert month_result(warehouse_url) == uninterrupted_run_result
 
 
 # -- A run killed in the middle of its warehouse write ---------------------------------
 def test_a_run_killed_mid_write_is_marked_failed_by_the_next_which_converges(
-    warehouse_url, tmp_path
+    warehouse_url, tmp_path, uninterrupted_run_result, cli_crm
 ):
     home, pauses = tmp_path / "home", tmp_path / "pauses"
     pauses.mkdir()
-    killed = start_cli_run(home, warehouse_url, **paused_at("warehouse_segments", pauses))
+    killed = start_cli_run(home, warehouse_url, cli_crm, **paused_at("warehouse_segments", pauses))
     wait_for(pauses / "warehouse_segments.reached", killed)  # inside the write transaction
     killed.kill()  # SIGKILL: no handler runs, the run cannot say it ended
     killed.communicate()
 
-    code, output = finished(start_cli_run(home, warehouse_url))
+    code, output = finished(start_cli_run(home, warehouse_url, cli_crm))
     assert code == 0, output[-3000:]
     marked = [line for line in output.splitlines() if "marked as failed" in line]
     assert len(marked) == 1 and "was left STARTED by process" in marked[0]
@@ -237,7 +250,7 @@ def test_a_run_killed_mid_write_is_marked_failed_by_the_next_which_converges(
         ]
         assert runs[1].run_id in marked[0]
 
-    assert month_result(warehouse_url) == uninterrupted_run_result(tmp_path / "alone")
+    assert month_result(warehouse_url) == uninterrupted_run_result
 
 
 def test_the_instance_limits_the_nightly_job_to_one_run_and_monitors_runs(tmp_path):

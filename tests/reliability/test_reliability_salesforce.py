@@ -22,13 +22,13 @@ from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
 from segmentation_pipeline.defs.jobs import PIPELINE_GROUPS
 from segmentation_pipeline.defs.partitions import FRAMEWORK_TIMEZONE
 from segmentation_pipeline.defs.resources import (
-    SAMPLE_CRM_FOLDER,
     FrameworkResource,
     SnapshotStoreResource,
     WarehouseResource,
 )
 from segmentation_pipeline.defs.salesforce import SalesforceCrmResource, SalesforceResource
 from segmentation_pipeline.io.warehouse import Warehouse
+from segmentation_pipeline.sample_data import write_sample_crm
 
 OPEN_MONTH = month_key(FRAMEWORK_TIMEZONE)
 
@@ -51,15 +51,21 @@ class SalesforceNight:
         return Warehouse(self.warehouse_url)
 
 
-@pytest.fixture
-def crm_folder() -> str:
-    """Where the accounts imported into the org, the usage and the firmographics come from."""
-    return SAMPLE_CRM_FOLDER
+ORG_ACCOUNTS = 300  # enough for a Bulk write-back (over 100 rows) and every case here
+
+
+@pytest.fixture(scope="module")
+def crm_folder(tmp_path_factory) -> str:
+    """Where the accounts imported into the org, the usage and the firmographics come from:
+    a sample CRM like the bundled one, of `ORG_ACCOUNTS` accounts."""
+    folder = tmp_path_factory.mktemp("org")
+    write_sample_crm(folder, n_accounts=ORG_ACCOUNTS)
+    return str(folder)
 
 
 @pytest.fixture
 def sample_org(salesforce_server, crm_folder):
-    """The folder's accounts (the bundled sample's 1,500), imported into the local org."""
+    """The folder's accounts, imported into the local org."""
     export = pd.read_csv(f"{crm_folder}/accounts.csv", dtype=str, keep_default_na=False)
     salesforce_server.org.load_export("Account", export.to_dict("records"))
     return salesforce_server
@@ -178,7 +184,7 @@ def test_full_refresh_reads_every_account_and_drops_the_purged(salesforce_night,
     assert full.metadata("crm_accounts")["full_refresh_reason"] == "requested"
     assert purged not in set(full.value("crm_accounts")["Id"])
     # Every Id came back from a query without a SystemModstamp condition.
-    assert sample_org.api.records_served("/query", "FROM Account") >= 1499
+    assert sample_org.api.records_served("/query", "FROM Account") >= ORG_ACCOUNTS - 1
     assert sample_org.api.records_served("/query", "FROM Account WHERE SystemModstamp") == 0
 
 

@@ -77,7 +77,7 @@ def _segment_operations(
     open_rows = store.open_history(history_reads(fw))
     history = history_changes(open_rows, segment_assignments, fw, as_of, context.run.run_id)
     pause_point("segment_operations")  # between the read and the write, for fault tests
-    store.write(history, changed, open_rows)
+    store.write(history, changed)
     context.log.info(
         "transitions: %d rows changed; history: %d closed, %d opened, %d stale",
         len(changed),
