@@ -55,8 +55,11 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
     for segment in ("Tier 1", "Tier 2", "Tier 3", "Unsegmented"):
         assert segment in printed
     assert (home / "warehouse.sqlite").exists()
-    # The alerts table exists, and holds one alert per check that failed (none on a clean night).
-    assert alerted_checks(home) == failing_checks(printed)
+    # A clean night: the bundled sample meets every default threshold of the methodology,
+    # so no check warns and the alerts table, created with the warehouse, stays empty.
+    assert failing_checks(printed) == set()
+    assert "alerts: none new" in printed
+    assert stored_alerts(home) == []
     assert (home / "reports" / "csm" / "2026-10" / "index.html").exists()
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
@@ -104,6 +107,12 @@ def test_the_same_warnings_over_three_months_are_one_alert_each(home, tmp_path):
     assert "segment_assignments:concentration_index" in failing
     assert alerted_checks(home) == failing
     assert f"alerts: {len(failing)} new" in first.stdout
+    # The alert says what was measured against what, and the first thing to check.
+    (concentration,) = [a for a in stored_alerts(home) if "concentration_index" in a["alert_key"]]
+    assert re.match(
+        r"largest segment's share \d+\.\d% > 30% \(methodology: ", concentration["text"]
+    )
+    assert "): compare the framework's tier min_score cut-offs" in concentration["text"]
     # Dagster's event lines stay in the instance; the terminal gets the summary and alerts.
     assert " - DEBUG - " not in first.stderr and " - ERROR - " not in first.stderr
 

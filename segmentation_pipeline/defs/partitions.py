@@ -7,12 +7,15 @@ import dagster as dg
 
 from segmentation_pipeline.core.clock import month_as_of, month_key
 from segmentation_pipeline.framework import load_framework
+from segmentation_pipeline.framework.loader import deployed_framework_path
 
 FIRST_MONTH = os.environ.get("SEGMENTATION_FIRST_MONTH", "2025-01-01")
 # The framework the code location is configured with, read once when definitions load:
 # its timezone sets partitions and schedules, its version is the scoring assets' code
-# version (a change marks them stale in the UI).
-CONFIGURED_FRAMEWORK = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
+# version (a change marks them stale in the UI). `FrameworkResource` applies only a
+# framework of this version, so the two cannot disagree.
+FRAMEWORK_PATH = deployed_framework_path()
+CONFIGURED_FRAMEWORK = load_framework(FRAMEWORK_PATH)
 FRAMEWORK_TIMEZONE = CONFIGURED_FRAMEWORK.timezone
 FRAMEWORK_VERSION = CONFIGURED_FRAMEWORK.version
 
