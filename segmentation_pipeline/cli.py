@@ -124,22 +124,86 @@ def run(month: str | None, verbose: bool = False) -> int:
     return 0
 
 
-def backfill(months: str | None) -> int:
-    """Re-score months scored with an older framework from their stored snapshots."""
+def _home() -> Path:
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
     os.environ["SEGMENTATION_HOME"] = str(home)
     _prepare_home(home)
+    return home
+
+
+def _months(months: str | None) -> list[str] | None:
+    return [f"{m.strip()}-01" for m in months.split(",")] if months else None
+
+
+def backfill(months: str | None) -> int:
+    """Re-score months scored with another framework from their stored snapshots, with
+    the framework the code location loads (the one its code versions name)."""
+    _home()
 
     import dagster as dg
 
     from segmentation_pipeline.definitions import defs
     from segmentation_pipeline.defs.backfill import backfill_stale
+    from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION
+
+    with dg.DagsterInstance.get() as instance:
+        return 0 if backfill_stale(defs, instance, FRAMEWORK_VERSION, _months(months)) else 1
+
+
+def framework_preview(candidate_file: str, month: str | None) -> int:
+    """A stored month re-scored with a candidate framework file; nothing is written."""
+    _home()
+
+    import dagster as dg
+
+    from segmentation_pipeline.core.governance import explain
+    from segmentation_pipeline.definitions import default_resources
+    from segmentation_pipeline.defs.framework_change import preview_month
+    from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, current_month_key
     from segmentation_pipeline.framework import load_framework
 
-    version = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None).version
-    chosen = [f"{m.strip()}-01" for m in months.split(",")] if months else None
+    candidate = load_framework(candidate_file)
+    partition = f"{month}-01" if month else current_month_key()
     with dg.DagsterInstance.get() as instance:
-        return 0 if backfill_stale(defs, instance, version, chosen) else 1
+        result = preview_month(instance, default_resources()["io_manager"], candidate, partition)
+    stored = sorted(set(result.stored_versions)) or [FRAMEWORK_VERSION]
+    print(
+        f"preview of {candidate_file} (version {candidate.version}) on {partition[:7]} as "
+        f"stored (version {', '.join(stored)}); nothing written"
+    )
+    print(f"\naccounts moving tier: {result.accounts_moving}")
+    for move in result.moves.itertuples():
+        print(f"  {move.before} -> {move.after}: {move.accounts}")
+    print("\n" + result.segments.to_string())
+    print(f"\ngovernance checks under {candidate.version}:")
+    for name, assessment in result.grades.items():
+        grade = assessment.grade
+        said = grade.rule if grade.level == "good" else explain(name, assessment)
+        print(f"  {name}: {grade.level} ({said})")
+    return 0
+
+
+def framework_adopt(candidate_file: str, months: str | None) -> int:
+    """Make a candidate framework the deployed one, then re-score and regenerate the docs
+    in a fresh process that loads it (code versions, run tags and snapshots agree)."""
+    import subprocess
+
+    _home()
+    from segmentation_pipeline.defs.framework_change import adopt_file, adoption_target
+    from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION
+
+    target = adoption_target()
+    chosen = _months(months)
+    candidate = adopt_file(candidate_file, FRAMEWORK_VERSION, target)
+    print(f"adopted {candidate_file}: framework {FRAMEWORK_VERSION} -> {candidate.version}")
+    print(f"  the deployed file is now {target}")
+    if not os.environ.get("SEGMENTATION_FRAMEWORK"):
+        print(f"  (loaded while SEGMENTATION_HOME={os.environ['SEGMENTATION_HOME']})")
+    print("  reload the running code location (dg dev: restart; UI: Deployment > Reload)")
+    command = [sys.executable, "-m", "segmentation_pipeline.cli", "backfill"]
+    if chosen:
+        command += ["--months", ",".join(m[:7] for m in chosen)]
+    return subprocess.run(command, check=False).returncode
 
 
 def sample(out: str, n: int, seed: int) -> int:
@@ -159,6 +223,12 @@ def _month(text: str) -> str:
     return text
 
 
+def _month_list(text: str) -> str:
+    for month in text.split(","):
+        _month(month.strip())
+    return text
+
+
 def _config_errors() -> tuple[type[Exception], ...]:
     """The project's own errors for a configuration that cannot be used: their message
     names the file and the field, so they are printed alone, never as a traceback."""
@@ -173,6 +243,10 @@ def _command(args: argparse.Namespace) -> int:
         return run(args.month, args.verbose)
     if args.command == "backfill":
         return backfill(args.months)
+    if args.command == "framework" and args.action == "preview":
+        return framework_preview(args.file, args.month)
+    if args.command == "framework":
+        return framework_adopt(args.file, args.months)
     return sample(args.out, args.n, args.seed)
 
 
@@ -188,7 +262,25 @@ def main(argv: list[str] | None = None) -> int:
     backfill_p = sub.add_parser(
         "backfill", help="re-score months scored with an older framework (no CRM call)"
     )
-    backfill_p.add_argument("--months", help="comma-separated YYYY-MM (default: every stale one)")
+    backfill_p.add_argument(
+        "--months", type=_month_list, help="comma-separated YYYY-MM (default: every stale one)"
+    )
+    framework_p = sub.add_parser(
+        "framework", help="change the framework: preview a candidate file, then adopt it"
+    )
+    framework_sub = framework_p.add_subparsers(dest="action", required=True)
+    preview_p = framework_sub.add_parser(
+        "preview", help="a stored month re-scored with FILE: tier moves, segments, checks"
+    )
+    preview_p.add_argument("file")
+    preview_p.add_argument("--month", type=_month, help="YYYY-MM (default: this month)")
+    adopt_p = framework_sub.add_parser(
+        "adopt", help="make FILE the deployed framework, re-score months, regenerate docs"
+    )
+    adopt_p.add_argument("file")
+    adopt_p.add_argument(
+        "--months", type=_month_list, help="comma-separated YYYY-MM (default: every stale one)"
+    )
     sample_p = sub.add_parser("sample", help="write a messy sample CRM export")
     sample_p.add_argument("--out", required=True)
     sample_p.add_argument("--n", type=int, default=1500)

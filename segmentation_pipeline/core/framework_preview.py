@@ -39,6 +39,7 @@ class Preview:
     segments: pd.DataFrame  # segment -> accounts now, accounts under the candidate
     grades: dict[str, g.Assessment]
     candidate: pd.DataFrame  # the candidate's assignments
+    stored_versions: list[str]  # the framework versions the stored month was scored with
 
     @property
     def accounts_moving(self) -> int:
@@ -102,4 +103,5 @@ def preview(inputs: MonthInputs, candidate: Framework, as_of: datetime) -> Previ
         }
     )
     segments = segments.fillna(0).astype(int).sort_index()
-    return Preview(moves, segments, governance_grades(inputs, after, candidate), after)
+    versions = inputs.assignments["framework_version"].dropna().astype(str).unique().tolist()
+    return Preview(moves, segments, governance_grades(inputs, after, candidate), after, versions)

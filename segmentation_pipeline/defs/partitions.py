@@ -18,6 +18,9 @@ FRAMEWORK_PATH = deployed_framework_path()
 CONFIGURED_FRAMEWORK = load_framework(FRAMEWORK_PATH)
 FRAMEWORK_TIMEZONE = CONFIGURED_FRAMEWORK.timezone
 FRAMEWORK_VERSION = CONFIGURED_FRAMEWORK.version
+# Every run of a job that scores carries the version as a tag (the runs and partitions
+# views show which months carry which version; materializations carry it as metadata).
+FRAMEWORK_VERSION_TAGS = {"segmentation/framework_version": FRAMEWORK_VERSION}
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(
     start_date=FIRST_MONTH, end_offset=1, timezone=FRAMEWORK_TIMEZONE
