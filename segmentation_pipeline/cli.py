@@ -89,12 +89,26 @@ def _print_alerts(report) -> None:
         print(f"  alert {key} not delivered to {sink}: {error} (retried next run)")
 
 
+def _start_partitions_at(month: str | None) -> None:
+    """A run for a month before the first stored one starts the partitions there (they
+    start at the first month with data; this month is about to be)."""
+    if not month or os.environ.get("SEGMENTATION_FIRST_MONTH"):
+        return
+    from segmentation_pipeline.defs.resources import DEFAULT_WAREHOUSE_URL
+    from segmentation_pipeline.io.snapshot_months import earliest_month
+
+    stored = earliest_month(os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL))
+    if stored is None or f"{month}-01" < stored:
+        os.environ["SEGMENTATION_FIRST_MONTH"] = f"{month}-01"
+
+
 def run(month: str | None, verbose: bool = False) -> int:
     """The nightly job for a month, then the alert rules over it: 0 on success, 1 on failure
     (with the failing step and its error in one line on stdout)."""
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
     os.environ["SEGMENTATION_HOME"] = str(home)
     dagster_home = _prepare_home(home)
+    _start_partitions_at(month)
 
     import dagster as dg
 
