@@ -22,6 +22,8 @@ import pandas as pd
 EXIT_FAILED = 1  # the run failed: its failing step and error are on stdout
 EXIT_CONFIG = 2  # the command could not start: bad arguments or configuration
 ALERT_LOG = logging.getLogger("segmentation.alerts")
+# The developer instance's settings (one warehouse writer at a time, run monitoring).
+INSTANCE_TEMPLATE = Path(__file__).parent / "data" / "dagster_instance.yaml"
 
 
 def _prepare_home(home: Path) -> Path:
@@ -29,7 +31,7 @@ def _prepare_home(home: Path) -> Path:
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text(INSTANCE_TEMPLATE.read_text())
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     return dagster_home
 

@@ -20,7 +20,7 @@ rescore_job = dg.define_asset_job(
     "rescore_job",
     selection=(
         dg.AssetSelection.assets("account_scores").downstream()
-        - dg.AssetSelection.groups("review", "crm")
+        - dg.AssetSelection.groups("review_and_sync")
     )
     | dg.AssetSelection.assets("framework_docs"),
     tags=FRAMEWORK_VERSION_TAGS,

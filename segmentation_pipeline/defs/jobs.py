@@ -6,7 +6,7 @@ import dagster as dg
 
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION_TAGS
 
-PIPELINE_GROUPS = ["extract", "prepare", "enrich", "segment", "warehouse", "report", "governance"]
+PIPELINE_GROUPS = ["inputs", "segmentation", "reports"]
 # The write-back only has somewhere to go when Salesforce is the CRM; on the embedded file
 # CRM the nightly run stops at the warehouse and the reports.
 WRITES_BACK = os.environ.get("SEGMENTATION_CRM") == "salesforce"
@@ -17,7 +17,8 @@ WRITES_WAREHOUSE_TAG = {"segmentation/writes_warehouse": "true"}
 segmentation_job = dg.define_asset_job(
     "segmentation_job",
     tags={**WRITES_WAREHOUSE_TAG, **FRAMEWORK_VERSION_TAGS},
-    selection=dg.AssetSelection.groups(*PIPELINE_GROUPS, *(["crm"] if WRITES_BACK else [])),
+    selection=dg.AssetSelection.groups(*PIPELINE_GROUPS)
+    | dg.AssetSelection.assets(*(["crm_segment_sync"] if WRITES_BACK else [])),
     description="The nightly run: extract, prepare, enrich, score, assign, store, report"
     + (", write segment fields back to Salesforce." if WRITES_BACK else "."),
 )
