@@ -1,11 +1,14 @@
-"""Command line: run the pipeline on the embedded defaults, or write sample data.
+"""Command line: run the pipeline on the embedded defaults, change the framework, or write
+sample data.
 
 `segmentation-pipeline run` executes the nightly job for a month in-process against a
-persistent Dagster instance under SEGMENTATION_HOME, so `dagster dev` (with the same
+persistent Dagster instance under SEGMENTATION_HOME, so `dg dev` (with the same
 DAGSTER_HOME) shows the run, its lineage and its check results afterwards. Then it applies
-the alert rules of the daemon's sensors to that run. Exit codes: 0 the run succeeded, 1 it
-failed (the failing step and its error in one line on stdout), 2 the command could not
-start (a bad argument or configuration, one line on stderr).
+the alert rules of the daemon's sensors to that run. `framework preview FILE` re-scores a
+stored month with a candidate file and writes nothing; `framework adopt FILE` makes it the
+deployed file and re-scores months with it (docs/governance.md). Exit codes: 0 the run
+succeeded, 1 it failed (the failing step and its error in one line on stdout), 2 the
+command could not start (a bad argument or configuration, one line on stderr).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def _prepare_home(home: Path) -> Path:
 def _log_level(verbose: bool) -> dict:
     """Run config for the run's console log: every Dagster event line with `--verbose`,
     none otherwise (the summary, the failing step and the alerts say what matters; the
-    whole log stays in the instance for `dagster dev`)."""
+    whole log stays in the instance for `dg dev`)."""
     level = "DEBUG" if verbose else "CRITICAL"
     return {"loggers": {"console": {"config": {"log_level": level}}}}
 
@@ -70,7 +73,7 @@ def _print_locations(dagster_home: Path) -> None:
     reports = Path(ReportFiles().folder)
     if reports.exists():
         print(f"reports: {reports}  (executive dashboard, CSM views, framework docs)")
-    print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dagster dev shows this run)")
+    print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dg dev shows this run)")
 
 
 def _print_run_warnings(instance, run_id: str) -> None:
