@@ -25,13 +25,21 @@ FRAMEWORK_VERSION = CONFIGURED_FRAMEWORK.version
 FRAMEWORK_VERSION_TAGS = {"segmentation/framework_version": FRAMEWORK_VERSION}
 
 
+# Before the warehouse holds any month, partitions reach back to here, so a first run (the
+# CLI, a benchmark, a backfill) can build a past month; the next load starts at that month.
+BEFORE_ANY_DATA = "2025-01-01"
+
+
 def first_month(configured: str | None, stored: str | None, open_month: str) -> str:
     """Where the monthly partitions start: the configured month (SEGMENTATION_FIRST_MONTH)
-    when set, else the first month the warehouse holds, else the open month; so a new
-    deployment's catalog shows the months it has, not a year of "missing" ones."""
+    when set, else the first month the warehouse holds, so a deployment's catalog shows
+    the months it has rather than a year of "missing" ones; with no data yet, the earlier
+    of BEFORE_ANY_DATA and the open month."""
     if configured:
         return f"{configured[:7]}-01"
-    return min(stored, open_month) if stored else open_month
+    if stored:
+        return min(stored, open_month)
+    return min(BEFORE_ANY_DATA, open_month)
 
 
 def _stored_first_month() -> str | None:

@@ -3,14 +3,15 @@ new deployment's catalog does not show a year of "missing" months."""
 
 import sqlalchemy as sa
 
-from segmentation_pipeline.defs.partitions import first_month
+from segmentation_pipeline.defs.partitions import BEFORE_ANY_DATA, first_month
 from segmentation_pipeline.io.snapshot_months import earliest_month
 
 
-def test_the_configured_month_wins_else_the_first_stored_else_the_open_month():
+def test_the_configured_month_wins_else_the_first_stored_month():
     assert first_month("2025-03", "2026-10-01", "2026-12-01") == "2025-03-01"
     assert first_month(None, "2026-10-01", "2026-12-01") == "2026-10-01"
-    assert first_month(None, None, "2026-12-01") == "2026-12-01"
+    # No data yet: far enough back for a first run of a past month.
+    assert first_month(None, None, "2026-12-01") == BEFORE_ANY_DATA
 
 
 def test_the_first_stored_month_is_read_without_creating_the_warehouse(tmp_path):
