@@ -1,11 +1,14 @@
-"""Command line: run the pipeline on the embedded defaults, or write sample data.
+"""Command line: run the pipeline on the embedded defaults, change the framework, or write
+sample data.
 
 `segmentation-pipeline run` executes the nightly job for a month in-process against a
-persistent Dagster instance under SEGMENTATION_HOME, so `dagster dev` (with the same
+persistent Dagster instance under SEGMENTATION_HOME, so `dg dev` (with the same
 DAGSTER_HOME) shows the run, its lineage and its check results afterwards. Then it applies
-the alert rules of the daemon's sensors to that run. Exit codes: 0 the run succeeded, 1 it
-failed (the failing step and its error in one line on stdout), 2 the command could not
-start (a bad argument or configuration, one line on stderr).
+the alert rules of the daemon's sensors to that run. `framework preview FILE` re-scores a
+stored month with a candidate file and writes nothing; `framework adopt FILE` makes it the
+deployed file and re-scores months with it (docs/governance.md). Exit codes: 0 the run
+succeeded, 1 it failed (the failing step and its error in one line on stdout), 2 the
+command could not start (a bad argument or configuration, one line on stderr).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import pandas as pd
 EXIT_FAILED = 1  # the run failed: its failing step and error are on stdout
 EXIT_CONFIG = 2  # the command could not start: bad arguments or configuration
 ALERT_LOG = logging.getLogger("segmentation.alerts")
+# The developer instance's settings (one warehouse writer at a time, run monitoring).
+INSTANCE_TEMPLATE = Path(__file__).parent / "data" / "dagster_instance.yaml"
 
 
 def _prepare_home(home: Path) -> Path:
@@ -29,7 +34,7 @@ def _prepare_home(home: Path) -> Path:
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text(INSTANCE_TEMPLATE.read_text())
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     return dagster_home
 
@@ -37,7 +42,7 @@ def _prepare_home(home: Path) -> Path:
 def _log_level(verbose: bool) -> dict:
     """Run config for the run's console log: every Dagster event line with `--verbose`,
     none otherwise (the summary, the failing step and the alerts say what matters; the
-    whole log stays in the instance for `dagster dev`)."""
+    whole log stays in the instance for `dg dev`)."""
     level = "DEBUG" if verbose else "CRITICAL"
     return {"loggers": {"console": {"config": {"log_level": level}}}}
 
@@ -68,7 +73,7 @@ def _print_locations(dagster_home: Path) -> None:
     reports = Path(ReportFiles().folder)
     if reports.exists():
         print(f"reports: {reports}  (executive dashboard, CSM views, framework docs)")
-    print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dagster dev shows this run)")
+    print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dg dev shows this run)")
 
 
 def _print_run_warnings(instance, run_id: str) -> None:
@@ -89,12 +94,26 @@ def _print_alerts(report) -> None:
         print(f"  alert {key} not delivered to {sink}: {error} (retried next run)")
 
 
+def _start_partitions_at(month: str | None) -> None:
+    """A run for a month before the first stored one starts the partitions there (they
+    start at the first month with data; this month is about to be)."""
+    if not month or os.environ.get("SEGMENTATION_FIRST_MONTH"):
+        return
+    from segmentation_pipeline.defs.resources import DEFAULT_WAREHOUSE_URL
+    from segmentation_pipeline.io.snapshot_months import earliest_month
+
+    stored = earliest_month(os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL))
+    if stored is None or f"{month}-01" < stored:
+        os.environ["SEGMENTATION_FIRST_MONTH"] = f"{month}-01"
+
+
 def run(month: str | None, verbose: bool = False) -> int:
     """The nightly job for a month, then the alert rules over it: 0 on success, 1 on failure
     (with the failing step and its error in one line on stdout)."""
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
     os.environ["SEGMENTATION_HOME"] = str(home)
     dagster_home = _prepare_home(home)
+    _start_partitions_at(month)
 
     import dagster as dg
 
@@ -124,22 +143,86 @@ def run(month: str | None, verbose: bool = False) -> int:
     return 0
 
 
-def backfill(months: str | None) -> int:
-    """Re-score months scored with an older framework from their stored snapshots."""
+def _home() -> Path:
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
     os.environ["SEGMENTATION_HOME"] = str(home)
     _prepare_home(home)
+    return home
+
+
+def _months(months: str | None) -> list[str] | None:
+    return [f"{m.strip()}-01" for m in months.split(",")] if months else None
+
+
+def backfill(months: str | None) -> int:
+    """Re-score months scored with another framework from their stored snapshots, with
+    the framework the code location loads (the one its code versions name)."""
+    _home()
 
     import dagster as dg
 
     from segmentation_pipeline.definitions import defs
     from segmentation_pipeline.defs.backfill import backfill_stale
+    from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION
+
+    with dg.DagsterInstance.get() as instance:
+        return 0 if backfill_stale(defs, instance, FRAMEWORK_VERSION, _months(months)) else 1
+
+
+def framework_preview(candidate_file: str, month: str | None) -> int:
+    """A stored month re-scored with a candidate framework file; nothing is written."""
+    _home()
+
+    import dagster as dg
+
+    from segmentation_pipeline.core.governance import explain
+    from segmentation_pipeline.definitions import default_resources
+    from segmentation_pipeline.defs.framework_change import preview_month
+    from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, current_month_key
     from segmentation_pipeline.framework import load_framework
 
-    version = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None).version
-    chosen = [f"{m.strip()}-01" for m in months.split(",")] if months else None
+    candidate = load_framework(candidate_file)
+    partition = f"{month}-01" if month else current_month_key()
     with dg.DagsterInstance.get() as instance:
-        return 0 if backfill_stale(defs, instance, version, chosen) else 1
+        result = preview_month(instance, default_resources()["io_manager"], candidate, partition)
+    stored = sorted(set(result.stored_versions)) or [FRAMEWORK_VERSION]
+    print(
+        f"preview of {candidate_file} (version {candidate.version}) on {partition[:7]} as "
+        f"stored (version {', '.join(stored)}); nothing written"
+    )
+    print(f"\naccounts moving tier: {result.accounts_moving}")
+    for move in result.moves.itertuples():
+        print(f"  {move.before} -> {move.after}: {move.accounts}")
+    print("\n" + result.segments.to_string())
+    print(f"\ngovernance checks under {candidate.version}:")
+    for name, assessment in result.grades.items():
+        grade = assessment.grade
+        said = grade.rule if grade.level == "good" else explain(name, assessment)
+        print(f"  {name}: {grade.level} ({said})")
+    return 0
+
+
+def framework_adopt(candidate_file: str, months: str | None) -> int:
+    """Make a candidate framework the deployed one, then re-score and regenerate the docs
+    in a fresh process that loads it (code versions, run tags and snapshots agree)."""
+    import subprocess
+
+    _home()
+    from segmentation_pipeline.defs.framework_change import adopt_file, adoption_target
+    from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION
+
+    target = adoption_target()
+    chosen = _months(months)
+    candidate = adopt_file(candidate_file, FRAMEWORK_VERSION, target)
+    print(f"adopted {candidate_file}: framework {FRAMEWORK_VERSION} -> {candidate.version}")
+    print(f"  the deployed file is now {target}")
+    if not os.environ.get("SEGMENTATION_FRAMEWORK"):
+        print(f"  (loaded while SEGMENTATION_HOME={os.environ['SEGMENTATION_HOME']})")
+    print("  reload the running code location (dg dev: restart; UI: Deployment > Reload)")
+    command = [sys.executable, "-m", "segmentation_pipeline.cli", "backfill"]
+    if chosen:
+        command += ["--months", ",".join(m[:7] for m in chosen)]
+    return subprocess.run(command, check=False).returncode
 
 
 def sample(out: str, n: int, seed: int) -> int:
@@ -159,6 +242,12 @@ def _month(text: str) -> str:
     return text
 
 
+def _month_list(text: str) -> str:
+    for month in text.split(","):
+        _month(month.strip())
+    return text
+
+
 def _config_errors() -> tuple[type[Exception], ...]:
     """The project's own errors for a configuration that cannot be used: their message
     names the file and the field, so they are printed alone, never as a traceback."""
@@ -173,6 +262,10 @@ def _command(args: argparse.Namespace) -> int:
         return run(args.month, args.verbose)
     if args.command == "backfill":
         return backfill(args.months)
+    if args.command == "framework" and args.action == "preview":
+        return framework_preview(args.file, args.month)
+    if args.command == "framework":
+        return framework_adopt(args.file, args.months)
     return sample(args.out, args.n, args.seed)
 
 
@@ -188,7 +281,25 @@ def main(argv: list[str] | None = None) -> int:
     backfill_p = sub.add_parser(
         "backfill", help="re-score months scored with an older framework (no CRM call)"
     )
-    backfill_p.add_argument("--months", help="comma-separated YYYY-MM (default: every stale one)")
+    backfill_p.add_argument(
+        "--months", type=_month_list, help="comma-separated YYYY-MM (default: every stale one)"
+    )
+    framework_p = sub.add_parser(
+        "framework", help="change the framework: preview a candidate file, then adopt it"
+    )
+    framework_sub = framework_p.add_subparsers(dest="action", required=True)
+    preview_p = framework_sub.add_parser(
+        "preview", help="a stored month re-scored with FILE: tier moves, segments, checks"
+    )
+    preview_p.add_argument("file")
+    preview_p.add_argument("--month", type=_month, help="YYYY-MM (default: this month)")
+    adopt_p = framework_sub.add_parser(
+        "adopt", help="make FILE the deployed framework, re-score months, regenerate docs"
+    )
+    adopt_p.add_argument("file")
+    adopt_p.add_argument(
+        "--months", type=_month_list, help="comma-separated YYYY-MM (default: every stale one)"
+    )
     sample_p = sub.add_parser("sample", help="write a messy sample CRM export")
     sample_p.add_argument("--out", required=True)
     sample_p.add_argument("--n", type=int, default=1500)

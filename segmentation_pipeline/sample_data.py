@@ -5,6 +5,13 @@ tool: free-text industries, five spellings of a country, employee counts as text
 websites with schemes and paths, duplicate accounts, blanks. The bundled sample under
 `segmentation_pipeline/data/sample_crm/` was written by `write_sample_crm` with the
 defaults below, so tests and the demo see the same data every time.
+
+Messy, but a base in decent health by the methodology's own thresholds, so that a night
+on the sample raises no warning and a warning means something: about 3.5% duplicate
+records (target < 5%), a vendor file that knows ~93% of the domains and 4% of accounts
+without a website (match rate ~89%, target 85%, inside the 75-90% vendors typically
+reach), and engagement and ARR that follow one latent fit strongly enough for the
+composite tiers to spread about 20 / 52 / 28% (bands 15-25 / 40-55 / 25-35%).
 """
 
 from __future__ import annotations
@@ -203,7 +210,7 @@ def generate_sample_crm(
     n_accounts: int = SAMPLE_SIZE,
     seed: int = SAMPLE_SEED,
     as_of: datetime = SAMPLE_AS_OF,
-    duplicate_share: float = 0.06,
+    duplicate_share: float = 0.035,
 ) -> SampleCrm:
     """Build accounts, product usage and an offline firmographics file, deterministically."""
     rng = np.random.default_rng(seed)
@@ -226,7 +233,7 @@ def generate_sample_crm(
         # real base where large customers also use more and sign longer contracts.
         fit = float(rng.normal())
         employees = int(np.clip(rng.lognormal(5.3 + 0.9 * fit, 1.1), 3, 60000))
-        arr = float(np.clip(rng.lognormal(10.4 + 0.8 * fit, 0.7), 2000, 1_500_000))
+        arr = float(np.clip(rng.lognormal(10.35 + 1.0 * fit, 0.7), 2000, 1_500_000))
         companies.append((base, domain, country, industry, employees, arr, fit))
 
     rows = []
@@ -303,7 +310,7 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, fit, c
     return {
         "Id": f"001A{i:011d}",
         "Name": f"{base} {rng.choice(_SUFFIXES)}".strip(),
-        "Website": "" if blank[2] < 0.08 else _messy_website(rng, domain),
+        "Website": "" if blank[2] < 0.04 else _messy_website(rng, domain),
         "Industry": industry_text,
         "NumberOfEmployees": _messy_employees(rng, employees),
         "AnnualRevenue": "" if blank[3] < 0.4 else f"{employees * rng.uniform(80e3, 250e3):.0f}",
@@ -339,7 +346,7 @@ def _firmographics(rng: np.random.Generator, companies: list) -> pd.DataFrame:
     """What an offline vendor file knows: most domains, with its own (clean) values."""
     rows = []
     for _base, domain, country, industry, employees, _arr, _fit in companies:
-        if rng.random() < 0.15:
+        if rng.random() < 0.07:
             continue
         rows.append(
             {
@@ -358,7 +365,7 @@ def _usage(rng: np.random.Generator, accounts: pd.DataFrame) -> pd.DataFrame:
     for account_id, fit in zip(accounts["Id"], accounts["_fit"], strict=True):
         if rng.random() < 0.12:
             continue  # no usage data for this account
-        lift = float(np.exp(1.1 * fit))
+        lift = float(np.exp(1.4 * fit))
         licensed = int(rng.integers(5, 500))
         active = int(licensed * rng.beta(2.5 * lift, 2 / lift))
         available = 20

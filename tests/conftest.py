@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from segmentation_pipeline.framework import Framework, load_framework
+# Tests build months from 2025-01 on, whatever the warehouse under SEGMENTATION_HOME holds
+# (the partitions start there; set before the code location is first imported).
+os.environ.setdefault("SEGMENTATION_FIRST_MONTH", "2025-01-01")
+
+from segmentation_pipeline.framework import Framework, load_framework  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -55,8 +56,11 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
     for segment in ("Tier 1", "Tier 2", "Tier 3", "Unsegmented"):
         assert segment in printed
     assert (home / "warehouse.sqlite").exists()
-    # The alerts table exists, and holds one alert per check that failed (none on a clean night).
-    assert alerted_checks(home) == failing_checks(printed)
+    # A clean night: the bundled sample meets every default threshold of the methodology,
+    # so no check warns and the alerts table, created with the warehouse, stays empty.
+    assert failing_checks(printed) == set()
+    assert "alerts: none new" in printed
+    assert stored_alerts(home) == []
     assert (home / "reports" / "csm" / "2026-10" / "index.html").exists()
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
@@ -104,6 +108,12 @@ def test_the_same_warnings_over_three_months_are_one_alert_each(home, tmp_path):
     assert "segment_assignments:concentration_index" in failing
     assert alerted_checks(home) == failing
     assert f"alerts: {len(failing)} new" in first.stdout
+    # The alert says what was measured against what, and the first thing to check.
+    (concentration,) = [a for a in stored_alerts(home) if "concentration_index" in a["alert_key"]]
+    assert re.match(
+        r"largest segment's share \d+\.\d% > 30% \(methodology: ", concentration["text"]
+    )
+    assert "): compare the framework's tier min_score cut-offs" in concentration["text"]
     # Dagster's event lines stay in the instance; the terminal gets the summary and alerts.
     assert " - DEBUG - " not in first.stderr and " - ERROR - " not in first.stderr
 
@@ -189,3 +199,63 @@ def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_
     )
     assert "Check concentration_index on segment_assignments failed" in preview.stdout
     assert stored_alerts(home) == []
+
+
+def test_a_framework_change_by_the_documented_path_leaves_everything_on_the_new_version(
+    home, tmp_path, monkeypatch
+):
+    """docs/governance.md: preview the candidate (nothing written), then adopt it: the
+    code location's file, the re-scored snapshots, their run tags and metadata, and the
+    generated docs all carry the new version."""
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    assert cli("run", "--month", "2026-11").returncode == 0
+    candidate = tmp_path / "framework_2026_2.yaml"
+    candidate.write_text(
+        DEFAULT_FRAMEWORK_PATH.read_text()
+        .replace('version: "2026.1"', 'version: "2026.2"')
+        .replace(
+            "min_score: 4.0, service_model: high_touch", "min_score: 3.6, service_model: high_touch"
+        )
+    )
+    engine = sa.create_engine(f"sqlite:///{home / 'warehouse.sqlite'}")
+    versions = "SELECT DISTINCT framework_version FROM segment_snapshots"
+
+    preview = cli("framework", "preview", str(candidate), "--month", "2026-11")
+    assert preview.returncode == 0, preview.stderr[-2000:]
+    assert "nothing written" in preview.stdout
+    # A lower Tier 1 cut-off only lifts accounts from Tier 2 into Tier 1.
+    moves = re.findall(r"^  (Tier \d) -> (Tier \d): \d+$", preview.stdout, re.M)
+    assert moves == [("Tier 2", "Tier 1")]
+    assert "governance checks under 2026.2:" in preview.stdout
+    assert not (home / "framework.yaml").exists()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(versions)).scalars().all() == ["2026.1"]
+
+    adopt = cli("framework", "adopt", str(candidate), "--months", "2026-11")
+    assert adopt.returncode == 0, adopt.stderr[-2000:]
+    assert (home / "framework.yaml").read_text() == candidate.read_text()
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from segmentation_pipeline.defs import partitions as p;print(p.FRAMEWORK_VERSION)",
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.stdout.strip() == "2026.2"  # the code location now loads the new file
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(versions)).scalars().all() == ["2026.2"]
+    docs = (home / "reports" / "docs" / "segment-definitions.md").read_text()
+    assert "Generated from framework version 2026.2;" in docs
+
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    with dg.DagsterInstance.get() as instance:
+        rescored = [r for r in instance.get_runs() if r.job_name == "rescore_job"]
+        assert [r.tags["segmentation/framework_version"] for r in rescored] == ["2026.2"]
+        event = instance.get_latest_materialization_event(dg.AssetKey("segment_assignments"))
+        assert event.asset_materialization.metadata["framework_version"].value == "2026.2"
+        (nightly,) = [r for r in instance.get_runs() if r.job_name == "segmentation_job"]
+        assert nightly.tags["segmentation/framework_version"] == "2026.1"

@@ -454,9 +454,14 @@ def _governance_blocks(fw: Framework) -> list[Block]:
                 ],
                 [
                     "Operationalized segments",
-                    f"{num(o.good_min)} to {num(o.good_max)}",
-                    f"up to {num(o.warning_max)}, or more than {num(o.red_at_most)} but fewer "
-                    f"than {num(o.good_min)}",
+                    f"{num(o.good_min)} to {num(o.good_max)}; {num(o.low_benchmark)} and up "
+                    "is the methodology's low benchmark, not a warning",
+                    f"more than {num(o.good_max)}, up to {num(o.warning_max)}"
+                    + (
+                        f", or more than {num(o.red_at_most)} but fewer than {num(o.low_benchmark)}"
+                        if o.red_at_most + 1 < o.low_benchmark
+                        else ""
+                    ),
                     f"more than {num(o.warning_max)}, or {num(o.red_at_most)} or fewer",
                 ],
                 [

@@ -280,6 +280,12 @@ def assess_operationalized_segments(
             if n > bands.warning_max
             else (f"{n} segments: under-segmented (<= {bands.red_at_most})")
         )
+    elif bands.low_benchmark <= n < bands.good_min:
+        level, threshold = "good", bands.low_benchmark
+        rule = (
+            f"{n} segments: the methodology's low benchmark ({bands.low_benchmark}), "
+            f"under the typical {bands.good_min}-{bands.good_max}"
+        )
     elif n > bands.good_max or n < bands.good_min:
         level = "warning"
         threshold = bands.good_max if n > bands.good_max else bands.good_min
@@ -293,3 +299,104 @@ def assess_operationalized_segments(
     ]
     details = {"segments": sorted(used["segment"].unique().tolist())}
     return Assessment(Grade(level, float(n), float(threshold), rule), details, offenders)
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """How an operator reads a check: what it measures, why the methodology sets the
+    threshold (the numbers themselves come from the framework), and the first place to look
+    when it fails."""
+
+    measures: str
+    percent: bool
+    methodology: str
+    first_check: str
+
+
+GUIDANCE: dict[str, Guidance] = {
+    "key_field_completeness": Guidance(
+        "completeness of {field}",
+        True,
+        "methodology: below minimum viable, segmentation misclassifies >30% of accounts",
+        "look at the empty accounts in worst_offenders: is the CRM field mapped, and did "
+        "enrichment answer for them (enrichment_non_matches)?",
+    ),
+    "enrichment_coverage": Guidance(
+        "enrichment coverage",
+        True,
+        "methodology: coverage after an enrichment run; vendors typically match 75-90% of "
+        "B2B accounts",
+        "look at enrichment_non_matches' reasons: gapped accounts without a website (no "
+        "domain to look up) or a provider that stopped answering",
+    ),
+    "duplicate_rate": Guidance(
+        "duplicate rate",
+        True,
+        "methodology: dedup before segmentation; dupes skew segment distribution",
+        "look at account_merge_audit's top rules and the survivors with the most duplicates",
+    ),
+    "segment_coverage_check": Guidance(
+        "segment coverage",
+        True,
+        "methodology: every active account needs a segment to get a service model",
+        "look at segment_assignments' unsegmented_reason counts (worst_offenders)",
+    ),
+    "concentration_index": Guidance(
+        "largest segment's share",
+        True,
+        "methodology: one segment dominates; adjust thresholds or weights",
+        "compare the framework's tier min_score cut-offs with the month's composite scores",
+    ),
+    "tier_distribution": Guidance(
+        "tier shares",
+        True,
+        "methodology: composite scores should spread over the tiers roughly in these bands",
+        "compare the tier min_score cut-offs and the scoring weights with the month's "
+        "composite scores, then drift against last month",
+    ),
+    "min_accounts_per_segment": Guidance(
+        "smallest segment",
+        False,
+        "methodology: a smaller segment is not statistically meaningful",
+        "merge the small segment into a neighbour or lower its tier cut-off",
+    ),
+    "operationalized_segments": Guidance(
+        "segments in use",
+        False,
+        "methodology: each segment must map to a distinct action",
+        "consolidate segments that share a service model (worst_offenders)",
+    ),
+}
+
+
+def guidance_for(check_name: str) -> Guidance | None:
+    """The guidance of a check; per-field checks (key_field_completeness_arr) share one."""
+    for name, guidance in GUIDANCE.items():
+        if check_name == name or check_name.startswith(f"{name}_"):
+            return guidance
+    return None
+
+
+def _measured(value: float, percent: bool) -> str:
+    return f"{value:.1%}" if percent else f"{value:g}"
+
+
+def explain(check_name: str, assessment: Assessment) -> str:
+    """One sentence for an alert: what was measured against what threshold (in the
+    methodology's words) and the first thing to check, e.g. `duplicate rate 6.1% >= target
+    5% (methodology: ...): look at account_merge_audit's top rules ...`."""
+    grade = assessment.grade
+    guidance = guidance_for(check_name)
+    if guidance is None:
+        return f"{check_name}: measured {grade.value:g} ({grade.rule})"
+    field_name = check_name.removeprefix("key_field_completeness_")
+    measures = guidance.measures.format(field=field_name)
+    if check_name == "tier_distribution" and assessment.offenders:
+        measured = ", ".join(
+            f"{o['tier']} at {o['share']:.1%} outside {o['band']}" for o in assessment.offenders
+        )
+    elif check_name in ("tier_distribution", "operationalized_segments"):
+        measured = grade.rule
+    else:
+        measured = f"{measures} {_measured(grade.value, guidance.percent)} {grade.rule}"
+    return f"{measured} ({guidance.methodology}): {guidance.first_check}"

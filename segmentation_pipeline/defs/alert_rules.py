@@ -20,7 +20,9 @@ import sqlalchemy as sa
 from segmentation_pipeline.core.alert_conditions import Observation, condition_of, opened_conditions
 from segmentation_pipeline.core.drift import measure_drift
 from segmentation_pipeline.core.failures import error_line
+from segmentation_pipeline.core.framework_versions import version_order
 from segmentation_pipeline.defs.backfill import backfill_command, stale_partitions
+from segmentation_pipeline.defs.partitions import FRAMEWORK_PATH
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework.models import Drift
 from segmentation_pipeline.io.alerts import Alert
@@ -117,11 +119,21 @@ def _data_quality_alert(seen: CheckSeen) -> Alert:
         severity=_SEVERITY.get(evaluation.severity.value, "warning"),
         title=f"Check {key.name} on {key.asset_key.to_user_string()} failed "
         f"({evaluation.severity.value}) for {seen.month}",
-        text=f"{meta.get('rule', '')}: measured {meta.get('value')} against "
-        f"threshold {meta.get('threshold')}. Raised once while this stays so; a change of "
+        text=f"{_what_was_measured(meta)}. Raised once while this stays so; a change of "
         "grade or rule, or a return after passing, alerts again. Worst offenders: "
         f"{json.dumps(meta.get('worst_offenders', []), default=str)[:1500]}",
         details=meta,
+    )
+
+
+def _what_was_measured(meta: dict) -> str:
+    """The check's own sentence (measured, threshold, methodology, first thing to check);
+    checks without one say what they measured against what."""
+    if meta.get("summary"):
+        return str(meta["summary"])
+    return (
+        f"{meta.get('rule', 'failed')}: measured {meta.get('value')} against "
+        f"threshold {meta.get('threshold')}"
     )
 
 
@@ -156,10 +168,12 @@ def coverage_drop_alerts(
                 severity="critical"
                 if evaluation.severity.value == "ERROR" and not evaluation.passed
                 else "warning",
-                title=f"{current.key.name} fell {drop:.1f} points "
-                f"({before.month} -> {current.month})",
-                text=f"{current.key.name} went from {previous:.1%} to {value:.1%}, more than "
-                f"the configured {points:g} points.",
+                title=f"{current.key.name} fell {drop:.1f} points since the previous run "
+                f"(month {before.month[:7]} -> {current.month[:7]})",
+                text=f"{current.key.name} went from {previous:.1%} to {value:.1%}, a fall of "
+                f"{drop:.1f} points > the configured {points:g} (monitoring."
+                "coverage_drop_points): look at this run's extract first (rejected_records, "
+                "a CRM field emptied or renamed), then the check's worst offenders.",
                 details={
                     "previous": {"value": previous, "month": before.month},
                     "current": value,
@@ -193,7 +207,9 @@ def drift_alerts(engine: sa.Engine, months: Sequence[str], config: Drift) -> Rai
                 text=f"Tier PSI {report.tier_psi:.3f}, composite-score PSI "
                 f"{report.composite_psi:.3f} (warn > {config.psi_warn:g}, alert > "
                 f"{config.psi_alert:g}); {report.tier_change_share:.1%} of "
-                f"{report.accounts_compared} accounts changed tier.",
+                f"{report.accounts_compared} accounts changed tier: look at "
+                "segment_transitions for the month's moves, and whether the framework or "
+                "the CRM extract changed.",
                 details=report.as_dict(),
             )
         )
@@ -201,21 +217,46 @@ def drift_alerts(engine: sa.Engine, months: Sequence[str], config: Drift) -> Rai
 
 
 def stale_framework_alerts(instance: dg.DagsterInstance, version: str) -> Raised:
-    """Months scored with another framework version, once per version and set of months."""
+    """Months scored with another framework version than the code location's, once per
+    version and set of months. Months scored with an older version need a re-score; a
+    newer one means this code location runs an old file (a change not adopted here)."""
     stale = stale_partitions(instance, version)
     if not stale:
         return Raised()
     digest = hashlib.sha1(",".join(sorted(stale)).encode()).hexdigest()[:12]
+    orders = {month: version_order(scored, version) for month, scored in stale.items()}
+    newer = sorted(m for m, order in orders.items() if order == "newer")
+    if newer:
+        versions = sorted({stale[m] for m in newer})
+        title = (
+            f"{len(newer)} month(s) scored with framework {', '.join(versions)}, newer than "
+            f"this code location's {version}"
+        )
+        text = (
+            f"The code location loaded framework {version} ({FRAMEWORK_PATH}), but "
+            f"{', '.join(m[:7] for m in newer)} were scored with {', '.join(versions)}: the "
+            "newer file was never adopted here, so tonight's run would score with the old "
+            "one. Adopt it: `segmentation-pipeline framework adopt <file> --months ...` "
+            "(docs/governance.md), then reload the code location."
+        )
+    else:
+        title = f"{len(stale)} month(s) scored with another framework than {version}"
+        if all(order == "older" for order in orders.values()):
+            title = f"{len(stale)} month(s) scored with an older framework than {version}"
+        text = (
+            f"Scored with {', '.join(sorted(set(stale.values())))}; the code location runs "
+            f"{version}. Re-score them from the stored snapshots (no CRM call) with: "
+            f"`{backfill_command(stale)}`, or `segmentation-pipeline backfill`."
+        )
     return Raised(
         [
             Alert(
                 key=f"stale_framework:{version}:{digest}",
                 kind="stale_framework",
                 severity="warning",
-                title=f"{len(stale)} month(s) scored with an older framework than {version}",
-                text=f"Re-score them from the stored snapshots (no CRM call) with: "
-                f"`{backfill_command(stale)}`, or `segmentation-pipeline backfill`.",
-                details={"current_version": version, "stale": stale},
+                title=title,
+                text=text,
+                details={"current_version": version, "stale": stale, "order": orders},
             )
         ]
     )

@@ -3,22 +3,29 @@
 `rescore_job` selects `account_scores` and everything downstream of it except the
 quarterly review and the CRM write-back, so a backfill reads the stored
 `accounts_enriched`, `product_usage` and `account_merge_audit` partitions and never
-calls Salesforce or an enrichment vendor. (The write-back only runs for the open month;
-the nightly run writes the re-scored segments back.)
+calls Salesforce or an enrichment vendor. The framework docs are regenerated with it.
+(The write-back only runs for the open month; the nightly run writes the re-scored
+segments back.)
 """
 
 from collections.abc import Callable, Iterable
 
 import dagster as dg
 
+from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION_TAGS
+
 ASSIGNMENTS = dg.AssetKey("segment_assignments")
 
 rescore_job = dg.define_asset_job(
     "rescore_job",
-    selection=dg.AssetSelection.assets("account_scores").downstream()
-    - dg.AssetSelection.groups("review", "crm"),
+    selection=(
+        dg.AssetSelection.assets("account_scores").downstream()
+        - dg.AssetSelection.groups("review_and_sync")
+    )
+    | dg.AssetSelection.assets("framework_docs"),
+    tags=FRAMEWORK_VERSION_TAGS,
     description="Re-score stored monthly snapshots with the current framework: scores, "
-    "assignments and everything downstream; no CRM or vendor call.",
+    "assignments and everything downstream, and the framework docs; no CRM or vendor call.",
 )
 
 
@@ -60,10 +67,14 @@ def backfill_command(months: Iterable[str]) -> str:
 def rescore(
     definitions: dg.Definitions, instance: dg.DagsterInstance, months: Iterable[str]
 ) -> list[dg.ExecuteInProcessResult]:
-    """Run `rescore_job` in-process, one run per month, oldest first."""
+    """Run `rescore_job` in-process, one run per month, oldest first (the console shows
+    warnings and errors only; every event stays in the instance)."""
     job = definitions.resolve_job_def(rescore_job.name)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     return [
-        job.execute_in_process(instance=instance, partition_key=month, raise_on_error=False)
+        job.execute_in_process(
+            instance=instance, partition_key=month, raise_on_error=False, run_config=quiet
+        )
         for month in sorted(months)
     ]
 

@@ -37,6 +37,7 @@ from segmentation_pipeline.core.governance import (
     assess_operationalized_segments,
     assess_segment_coverage,
     assess_tier_distribution,
+    explain,
 )
 from segmentation_pipeline.core.schema import ENRICHABLE_FIELDS
 from segmentation_pipeline.defs.partitions import monthly_partitions
@@ -96,6 +97,7 @@ def check_result(
             "partition": month,
             "worst_offenders": dg.MetadataValue.json(assessment.offenders),
             "details": dg.MetadataValue.json(assessment.details),
+            "summary": explain(name or "", assessment),
         },
     )
 

@@ -4,7 +4,9 @@ import os
 
 import dagster as dg
 
-PIPELINE_GROUPS = ["extract", "prepare", "enrich", "segment", "warehouse", "report", "governance"]
+from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION_TAGS
+
+PIPELINE_GROUPS = ["inputs", "segmentation", "reports"]
 # The write-back only has somewhere to go when Salesforce is the CRM; on the embedded file
 # CRM the nightly run stops at the warehouse and the reports.
 WRITES_BACK = os.environ.get("SEGMENTATION_CRM") == "salesforce"
@@ -14,8 +16,9 @@ WRITES_WAREHOUSE_TAG = {"segmentation/writes_warehouse": "true"}
 
 segmentation_job = dg.define_asset_job(
     "segmentation_job",
-    tags=WRITES_WAREHOUSE_TAG,
-    selection=dg.AssetSelection.groups(*PIPELINE_GROUPS, *(["crm"] if WRITES_BACK else [])),
+    tags={**WRITES_WAREHOUSE_TAG, **FRAMEWORK_VERSION_TAGS},
+    selection=dg.AssetSelection.groups(*PIPELINE_GROUPS)
+    | dg.AssetSelection.assets(*(["crm_segment_sync"] if WRITES_BACK else [])),
     description="The nightly run: extract, prepare, enrich, score, assign, store, report"
     + (", write segment fields back to Salesforce." if WRITES_BACK else "."),
 )

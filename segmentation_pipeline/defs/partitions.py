@@ -1,20 +1,65 @@
 """Monthly snapshots: the current month stays open and is re-run nightly."""
 
+import logging
 import os
 from datetime import datetime
 
 import dagster as dg
+import sqlalchemy as sa
 
 from segmentation_pipeline.core.clock import month_as_of, month_key
 from segmentation_pipeline.framework import load_framework
+from segmentation_pipeline.framework.loader import deployed_framework_path
+from segmentation_pipeline.io.snapshot_months import earliest_month
 
-FIRST_MONTH = os.environ.get("SEGMENTATION_FIRST_MONTH", "2025-01-01")
 # The framework the code location is configured with, read once when definitions load:
 # its timezone sets partitions and schedules, its version is the scoring assets' code
-# version (a change marks them stale in the UI).
-CONFIGURED_FRAMEWORK = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
+# version (a change marks them stale in the UI). `FrameworkResource` applies only a
+# framework of this version, so the two cannot disagree.
+FRAMEWORK_PATH = deployed_framework_path()
+CONFIGURED_FRAMEWORK = load_framework(FRAMEWORK_PATH)
 FRAMEWORK_TIMEZONE = CONFIGURED_FRAMEWORK.timezone
 FRAMEWORK_VERSION = CONFIGURED_FRAMEWORK.version
+# Every run of a job that scores carries the version as a tag (the runs and partitions
+# views show which months carry which version; materializations carry it as metadata).
+FRAMEWORK_VERSION_TAGS = {"segmentation/framework_version": FRAMEWORK_VERSION}
+
+
+# Before the warehouse holds any month, partitions reach back to here, so a first run (the
+# CLI, a benchmark, a backfill) can build a past month; the next load starts at that month.
+BEFORE_ANY_DATA = "2025-01-01"
+
+
+def first_month(configured: str | None, stored: str | None, open_month: str) -> str:
+    """Where the monthly partitions start: the configured month (SEGMENTATION_FIRST_MONTH)
+    when set, else the first month the warehouse holds, so a deployment's catalog shows
+    the months it has rather than a year of "missing" ones; with no data yet, the earlier
+    of BEFORE_ANY_DATA and the open month."""
+    if configured:
+        return f"{configured[:7]}-01"
+    if stored:
+        return min(stored, open_month)
+    return min(BEFORE_ANY_DATA, open_month)
+
+
+def _stored_first_month() -> str | None:
+    from segmentation_pipeline.defs.resources import DEFAULT_WAREHOUSE_URL
+
+    url = os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
+    try:
+        return earliest_month(url)
+    except sa.exc.SQLAlchemyError as exc:
+        logging.getLogger(__name__).warning(
+            "partitions start at the open month: the warehouse cannot be read (%s)", exc
+        )
+        return None
+
+
+FIRST_MONTH = first_month(
+    os.environ.get("SEGMENTATION_FIRST_MONTH"),
+    _stored_first_month(),
+    month_key(FRAMEWORK_TIMEZONE),
+)
 
 monthly_partitions = dg.MonthlyPartitionsDefinition(
     start_date=FIRST_MONTH, end_offset=1, timezone=FRAMEWORK_TIMEZONE

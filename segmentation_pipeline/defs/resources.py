@@ -10,6 +10,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.crm_sync import WriteBackEcho
 from segmentation_pipeline.framework import Framework, load_framework
+from segmentation_pipeline.framework.loader import FrameworkError
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
 from segmentation_pipeline.io.state_store import StateStore
 from segmentation_pipeline.io.warehouse import Warehouse
@@ -20,12 +21,27 @@ DEFAULT_WAREHOUSE_URL = f"sqlite:///{HOME / 'warehouse.sqlite'}"
 
 
 class FrameworkResource(dg.ConfigurableResource):
-    """The segmentation framework file; empty path means the bundled default."""
+    """The framework a run applies: the code location's file (empty path), or another
+    file of the same version. The scoring assets' code_version is the version the code
+    location loaded, so a file of another version (in run config, or written over the
+    deployed file without a reload) fails the step in one line instead of scoring with
+    one version while tagging with another."""
 
     path: str = ""
 
     def load(self) -> Framework:
-        return load_framework(self.path or None)
+        from segmentation_pipeline.defs.partitions import FRAMEWORK_PATH, FRAMEWORK_VERSION
+
+        file = self.path or str(FRAMEWORK_PATH)
+        framework = load_framework(file)
+        if framework.version != FRAMEWORK_VERSION:
+            raise FrameworkError(
+                f"{file}: framework version {framework.version}, but this code location "
+                f"was loaded with {FRAMEWORK_VERSION} ({FRAMEWORK_PATH}); adopt the file "
+                "(segmentation-pipeline framework adopt, docs/governance.md) and reload "
+                "the code location"
+            )
+        return framework
 
 
 class CrmResource(dg.ConfigurableResource):

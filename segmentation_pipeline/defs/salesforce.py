@@ -215,7 +215,7 @@ def sync_metadata(report: SyncReport, previous_failures: pd.DataFrame) -> dict:
 
 
 @dg.asset(
-    group_name="crm",
+    group_name="review_and_sync",
     kinds={"salesforce"},
     partitions_def=monthly_partitions,
     description="Segment fields written back to Salesforce Accounts: only changed rows, "

@@ -29,6 +29,7 @@ from segmentation_pipeline.defs.alert_rules import (
 from segmentation_pipeline.defs.alerts import AlertSinkResource
 from segmentation_pipeline.defs.backfill import rescore_job
 from segmentation_pipeline.defs.jobs import segmentation_job
+from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
 from segmentation_pipeline.defs.schedules import data_quality_audit_job, segment_review_job
 
@@ -135,13 +136,14 @@ def segment_drift_sensor(
 @dg.sensor(
     minimum_interval_seconds=3600,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Finds months whose assignments were scored with an older framework version "
-    "and alerts once per version with the backfill command.",
+    description="Finds months whose assignments were scored with another framework version "
+    "than the code location's: older ones with the backfill command, newer ones (a change "
+    "not adopted here) with the adopt command. Once per version and set of months.",
 )
 def stale_framework_sensor(
-    context: dg.SensorEvaluationContext, alerts: AlertSinkResource, framework: FrameworkResource
+    context: dg.SensorEvaluationContext, alerts: AlertSinkResource
 ) -> dg.SensorResult:
-    raised = stale_framework_alerts(context.instance, framework.load().version)
+    raised = stale_framework_alerts(context.instance, FRAMEWORK_VERSION)
     stale = raised.alerts[0].details["stale"] if raised.alerts else {}
     return _finish(context, alerts, raised, {"stale": sorted(stale)})
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -16,8 +18,21 @@ DEFAULT_FRAMEWORK_PATH = Path(str(resources.files("segmentation_pipeline.framewo
 )
 
 
+ADOPTED_FILE_NAME = "framework.yaml"
+
+
 class FrameworkError(ValueError):
     """A framework file that cannot be used; the message names the file and the field."""
+
+
+def deployed_framework_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """The deployment's framework file, the one the code location loads: the file
+    SEGMENTATION_FRAMEWORK names, else the file `segmentation-pipeline framework adopt`
+    put under SEGMENTATION_HOME, else the bundled default."""
+    if environ.get("SEGMENTATION_FRAMEWORK"):
+        return Path(environ["SEGMENTATION_FRAMEWORK"])
+    adopted = Path(environ.get("SEGMENTATION_HOME", ".segmentation")) / ADOPTED_FILE_NAME
+    return adopted if adopted.exists() else DEFAULT_FRAMEWORK_PATH
 
 
 def _dotted(loc: tuple) -> str:

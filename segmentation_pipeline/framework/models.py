@@ -392,17 +392,26 @@ class Share(_Strict):
 
 
 class OperationalizedSegments(_Strict):
-    """Good inside [good_min, good_max]; red above warning_max or at red_at_most and below."""
+    """Good inside [good_min, good_max], and from low_benchmark up to good_min (the
+    methodology's segment-count benchmark calls 3 "low", not a problem: its own three-tier
+    model); a warning above good_max up to warning_max or between red_at_most and
+    low_benchmark; red above warning_max or at red_at_most and below."""
 
     good_min: int = Field(ge=1)
     good_max: int = Field(ge=1)
     warning_max: int = Field(ge=1)
     red_at_most: int = Field(default=2, ge=0)
+    low_benchmark: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> OperationalizedSegments:
-        if not self.red_at_most < self.good_min <= self.good_max < self.warning_max:
-            raise ValueError("need red_at_most < good_min <= good_max < warning_max")
+        if not (
+            self.red_at_most < self.low_benchmark <= self.good_min <= self.good_max
+            and self.good_max < self.warning_max
+        ):
+            raise ValueError(
+                "need red_at_most < low_benchmark <= good_min <= good_max < warning_max"
+            )
         return self
 
 

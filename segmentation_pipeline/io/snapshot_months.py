@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -33,3 +35,20 @@ def latest_month_before(engine: sa.Engine, month: str, table: str = SNAPSHOTS) -
         return conn.execute(
             sa.select(sa.func.max(target.c[MONTH])).where(target.c[MONTH] < month)
         ).scalar()
+
+
+def earliest_month(url: str, table: str = SNAPSHOTS) -> str | None:
+    """The first stored snapshot month at a warehouse URL, creating nothing: None while
+    the database file or the table does not exist yet."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            target = _table(conn, table)
+            if target is None:
+                return None
+            first = conn.execute(sa.select(sa.func.min(target.c[MONTH]))).scalar()
+            return str(first)[:10] if first is not None else None
+    finally:
+        engine.dispose()

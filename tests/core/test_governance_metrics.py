@@ -145,13 +145,22 @@ def test_segments_below_the_minimum_size_are_named(framework):
 
 
 @pytest.mark.parametrize(
-    ("n", "level"), [(2, "red"), (3, "warning"), (5, "good"), (9, "warning"), (16, "red")]
+    ("n", "level"), [(2, "red"), (3, "good"), (5, "good"), (9, "warning"), (16, "red")]
 )
 def test_operationalized_segment_bands(framework, n, level):
     segments = [f"S{i:02d}" for i in range(n)]
     frame = assignments(segments, {s: f"model_{s}" for s in segments})
     result = assess_operationalized_segments(frame, framework.governance.operationalized_segments)
     assert (result.grade.level, result.grade.value) == (level, n)
+
+
+def test_three_segments_are_the_methodologys_low_benchmark_not_a_warning(framework):
+    """Quick reference: good 4-8, red 1-2; the segment-count benchmark calls 3 "low"."""
+    segments = ["Tier 1", "Tier 2", "Tier 3"]
+    frame = assignments(segments, {s: f"model_{s}" for s in segments})
+    result = assess_operationalized_segments(frame, framework.governance.operationalized_segments)
+    assert result.grade.level == "good"
+    assert "low benchmark (3)" in result.grade.rule
 
 
 def test_segments_sharing_a_service_model_are_consolidation_candidates(framework):

@@ -109,7 +109,7 @@ EXPECTED_MARCH = {"Tier 1": (3, 2, 0, 1), "Tier 2": (1, 4, 3, 0), "Tier 3": (3, 
 
 
 def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
-    governance, tmp_path
+    governance, tmp_path, monkeypatch
 ):
     for month, levels in MONTHS.items():
         write_crm(governance.crm_folder, levels)
@@ -132,6 +132,12 @@ def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
         )
     )
     governance.framework_path = str(v2)
+    # The code location reloaded with the adopted file (what `framework adopt` leads to):
+    # the resource applies only a framework of the version the code location loaded.
+    from segmentation_pipeline.defs import partitions
+
+    monkeypatch.setattr(partitions, "FRAMEWORK_PATH", v2)
+    monkeypatch.setattr(partitions, "FRAMEWORK_VERSION", "2026.2")
     stale = stale_partitions(governance.instance, "2026.2")
     assert stale == {month: "2026.1" for month in MONTHS}
 

@@ -85,9 +85,8 @@ def test_a_red_blocking_check_stops_the_crm_write_back(governance, salesforce_se
     governance.extra_jobs = [
         dg.define_asset_job(
             "nightly_with_write_back",
-            selection=dg.AssetSelection.groups(
-                "extract", "prepare", "enrich", "segment", "warehouse", "report", "crm"
-            ),
+            selection=dg.AssetSelection.groups("inputs", "segmentation", "reports")
+            | dg.AssetSelection.assets("crm_segment_sync"),
         )
     ]
     result = governance.run(current_month_key(), job="nightly_with_write_back")

@@ -109,37 +109,50 @@ def test_run_failure_alerts_once_for_a_failed_pipeline_run(governance):
     assert [a["kind"] for a in failures] == ["run_failure"]
     assert failures[0]["title"] == f"segmentation_job failed ({MONTH_1})"
     assert failures[0]["details"]["failed_steps"]
-    # 30 of the 60 ARRs blanked, one more blank in the sample: 29/60 = 0.4833 have one. The
-    # blocking check says what it measured, not Dagster's "blocking asset check failed".
+    # 30 of the 60 ARRs blanked, none of the other 30 blank in the sample (and none of its
+    # 4 duplicates among them has its original there to fold into): 30/60 = 0.5 have one.
+    # The blocking check says what it measured, not Dagster's "blocking asset check failed".
     assert failures[0]["text"].endswith(
         "FAILURE in key_field_completeness: blocking check failed: "
         "accounts_enriched:key_field_completeness_arr < minimum viable 60% "
-        "(measured 0.4833 against 0.6)"
+        "(measured 0.5 against 0.6)"
     )
     governance.tick("pipeline_run_failure_sensor", cursor=tick.cursor)
     assert len(governance.payloads()) == 1
 
 
-def test_stale_framework_sensor_lists_months_scored_with_an_older_version(governance, tmp_path):
+def test_stale_framework_sensor_lists_months_scored_with_an_older_version(governance, monkeypatch):
     assert governance.run(MONTH_1).success
     assert governance.run(MONTH_2).success
     governance.tick("stale_framework_sensor")
     assert [p for p in governance.payloads() if p["kind"] == "stale_framework"] == []
 
-    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+    # The code location now runs 2026.2 (as after `framework adopt` and a reload).
+    import segmentation_pipeline.defs.sensors as sensors
 
-    newer = tmp_path / "framework_v2.yaml"
-    newer.write_text(
-        DEFAULT_FRAMEWORK_PATH.read_text().replace('version: "2026.1"', 'version: "2026.2"')
-    )
-    governance.framework_path = str(newer)
+    monkeypatch.setattr(sensors, "FRAMEWORK_VERSION", "2026.2")
     tick = governance.tick("stale_framework_sensor")
     stale = [p for p in governance.payloads() if p["kind"] == "stale_framework"]
     assert len(stale) == 1
+    assert stale[0]["title"] == "2 month(s) scored with an older framework than 2026.2"
     assert stale[0]["details"]["stale"] == {MONTH_1: "2026.1", MONTH_2: "2026.1"}
     assert "--partitions 2025-01-01,2025-02-01" in stale[0]["text"]
     governance.tick("stale_framework_sensor", cursor=tick.cursor)
     assert len([p for p in governance.payloads() if p["kind"] == "stale_framework"]) == 1
+
+
+def test_months_scored_with_a_newer_framework_than_the_code_location_say_adopt_it(governance):
+    """The issue's case: a new file was used without being adopted by the code location;
+    the months are newer than what tonight's run would apply, not older."""
+    from segmentation_pipeline.defs.alert_rules import stale_framework_alerts
+
+    assert governance.run(MONTH_1).success
+    (alert,) = stale_framework_alerts(governance.instance, "2025.9").alerts
+    assert alert.title == (
+        "1 month(s) scored with framework 2026.1, newer than this code location's 2025.9"
+    )
+    assert "segmentation-pipeline framework adopt" in alert.text
+    assert alert.details["order"] == {MONTH_1: "newer"}
 
 
 MONTH_3 = "2025-03-01"

@@ -254,7 +254,10 @@ def test_a_run_killed_mid_write_is_marked_failed_by_the_next_which_converges(
 
 
 def test_the_instance_limits_the_nightly_job_to_one_run_and_monitors_runs(tmp_path):
-    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(
+        REPO_ROOT / "segmentation_pipeline" / "data" / "dagster_instance.yaml",
+        tmp_path / "dagster.yaml",
+    )
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert instance.run_monitoring_enabled
         limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits

@@ -92,8 +92,9 @@ def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., Sa
         fast = {"backoff_seconds": 0.01, "bulk_poll_seconds": 0.01}
         login = sample_org.password_login() | fast | salesforce_settings
         salesforce = SalesforceResource(**login)
-        groups = [*PIPELINE_GROUPS, *(["crm"] if write_back else [])]
-        job = dg.define_asset_job("salesforce_night", selection=dg.AssetSelection.groups(*groups))
+        sync = ["crm_segment_sync"] if write_back else []
+        selection = dg.AssetSelection.groups(*PIPELINE_GROUPS) | dg.AssetSelection.assets(*sync)
+        job = dg.define_asset_job("salesforce_night", selection=selection)
         defs = dg.Definitions(
             assets=location.defs.assets,
             asset_checks=location.defs.asset_checks,

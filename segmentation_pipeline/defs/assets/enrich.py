@@ -23,7 +23,7 @@ SNAPSHOT_COLUMN = "snapshot_month"
 
 
 @dg.asset(
-    group_name="enrich",
+    group_name="inputs",
     kinds={"pandas", "sql"},
     partitions_def=monthly_partitions,
     description="Deduplicated accounts with empty firmographic fields filled by the provider "

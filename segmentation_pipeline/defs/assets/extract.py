@@ -90,7 +90,7 @@ def _previous_rejections(store, state: dict | None, partition: str) -> pd.DataFr
 
 
 @dg.multi_asset(
-    group_name="extract",
+    group_name="inputs",
     partitions_def=monthly_partitions,
     outs={
         "crm_accounts": dg.AssetOut(
@@ -281,7 +281,7 @@ def crm_accounts(
 
 
 @dg.asset(
-    group_name="extract",
+    group_name="inputs",
     kinds={"pandas"},
     partitions_def=monthly_partitions,
     description="Product usage per account: logins, active users, features, tickets, NPS. "

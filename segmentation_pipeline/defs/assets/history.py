@@ -17,7 +17,7 @@ SEGMENT_OPERATIONS_LOCK = "segment_operations"
 
 
 @dg.multi_asset(
-    group_name="warehouse",
+    group_name="segmentation",
     partitions_def=monthly_partitions,
     outs={
         "segment_transitions": dg.AssetOut(

@@ -15,7 +15,7 @@ MOVES_TABLE = "framework_change_moves"
 
 
 @dg.asset(
-    group_name="governance",
+    group_name="segmentation",
     kinds={"sql"},
     partitions_def=monthly_partitions,
     description="Keeps each month's tiers per framework version (table segment_versions) and, "

@@ -59,7 +59,7 @@ def _quality_table(report: pd.DataFrame) -> dg.MetadataValue:
 
 
 @dg.multi_asset(
-    group_name="prepare",
+    group_name="inputs",
     partitions_def=monthly_partitions,
     outs={
         "accounts_standardized": dg.AssetOut(
@@ -132,7 +132,7 @@ def accounts_standardized(
 
 
 @dg.multi_asset(
-    group_name="prepare",
+    group_name="inputs",
     partitions_def=monthly_partitions,
     outs={
         "accounts_deduplicated": dg.AssetOut(

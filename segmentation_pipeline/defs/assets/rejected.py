@@ -10,7 +10,7 @@ from segmentation_pipeline.io.warehouse import REJECTED_RECORDS_TABLE, rejected_
 
 
 @dg.asset(
-    group_name="warehouse",
+    group_name="segmentation",
     kinds={"sql"},
     partitions_def=monthly_partitions,
     description="Warehouse table rejected_records for the month: account_id, source_file, "

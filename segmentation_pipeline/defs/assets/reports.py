@@ -74,7 +74,7 @@ from segmentation_pipeline.io.warehouse_partitions import (
 # once; the nightly job regenerates them too (they are in the report group).
 DASHBOARDS_KEPT_PER_MONTH = 5
 
-REPORT = {"group_name": "report", "partitions_def": monthly_partitions}
+REPORT = {"group_name": "reports", "partitions_def": monthly_partitions}
 
 
 class ReportFiles(dg.Config):
@@ -453,7 +453,7 @@ def executive_dashboard(
 
 
 @dg.asset(
-    group_name="report",
+    group_name="reports",
     kinds={"markdown", "html"},
     code_version=FRAMEWORK_VERSION,
     automation_condition=dg.AutomationCondition.code_version_changed(),

@@ -31,7 +31,7 @@ def quarter_label(partition_key: str) -> str:
 
 
 @dg.asset(
-    group_name="review",
+    group_name="review_and_sync",
     kinds={"sql"},
     partitions_def=quarterly_partitions,
     deps=[dg.AssetDep(warehouse_segments, partition_mapping=dg.TimeWindowPartitionMapping())],

@@ -20,7 +20,7 @@ from segmentation_pipeline.io.segment_store import SegmentStore
 
 
 @dg.asset(
-    group_name="segment",
+    group_name="segmentation",
     kinds={"pandas"},
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,
@@ -49,7 +49,7 @@ def account_scores(
 
 
 @dg.asset(
-    group_name="segment",
+    group_name="segmentation",
     kinds={"pandas"},
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,

@@ -13,7 +13,7 @@ SNAPSHOT_COLUMN = "snapshot_month"
 
 
 @dg.asset(
-    group_name="warehouse",
+    group_name="segmentation",
     kinds={"sql"},
     partitions_def=monthly_partitions,
     description="Warehouse tables segment_snapshots and account_merge_audit for the month, "
