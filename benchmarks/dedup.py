@@ -15,6 +15,11 @@ of standardize + dedup (both cores counted), and `load_average_1m` the machine's
 before and after: on a shared machine wall time includes waiting for other processes.
 Truth: columns Id,entity_id (accounts of one entity are duplicates of each other).
 Pairwise metrics count pairs of accounts put in one cluster.
+
+`--engine` runs the framework with another `dedup.engine` (points / fellegi_sunter), so
+both matchers are measured on the same data; `--errors` adds the error shapes: the
+evidence of each wrong fold (the audit's evidence with the weights left out, or its rule
+under the points engine) counted by shape, and how many true pairs the review table holds.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -65,13 +71,43 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(accounts_csv: Path, truth_csv: Path) -> dict:
+def error_shapes(result, truth: pd.Series, top: int = 12) -> dict:
+    """Wrong folds by the shape of their evidence (weights left out); review rows by
+    whether their two accounts are one entity."""
+    audit = result.audit
+    wrong = audit[truth.reindex(audit["account_id"]).to_numpy()
+                  != truth.reindex(audit["matched_to"]).to_numpy()]  # fmt: skip
+    evidence = wrong["evidence"].fillna("") if "evidence" in wrong else pd.Series("", wrong.index)
+    shape = evidence.str.replace(r" ?\(tf [^)]*\)", "", regex=True)
+    shape = shape.map(lambda text: re.sub(r" [+-]\d+\.\d+", "", text))
+    shape = shape.where(shape != "", wrong["rule"].astype(str))
+    review = result.review
+    same = pd.Series(dtype=bool)
+    if len(review):
+        same = pd.Series(
+            truth.reindex(review["account_id"]).to_numpy()
+            == truth.reindex(review["other_account_id"]).to_numpy()
+        )
+    return {
+        "wrong_folds": len(wrong),
+        "wrong_fold_shapes": shape.value_counts().head(top).to_dict(),
+        "review_rows": len(review),
+        "review_rows_one_entity": int(same.sum()),
+    }
+
+
+def run(
+    accounts_csv: Path, truth_csv: Path, engine: str | None = None, errors: bool = False
+) -> dict:
     """Read a labelled export, run the real stage, score it (in this process)."""
     from segmentation_pipeline.core.dedup import deduplicate
     from segmentation_pipeline.core.standardize import standardize_accounts
     from segmentation_pipeline.framework import load_framework
 
     framework = load_framework(os.environ.get("SEGMENTATION_FRAMEWORK") or None)
+    if engine:
+        dedup = framework.dedup.model_copy(update={"engine": engine})
+        framework = framework.model_copy(update={"dedup": dedup})
     started = time.perf_counter()
     raw = pd.read_csv(
         accounts_csv, dtype=str, keep_default_na=False, na_values=[""], engine="pyarrow"
@@ -92,6 +128,7 @@ def run(accounts_csv: Path, truth_csv: Path) -> dict:
     truth = pd.read_csv(truth_csv, dtype=str).set_index("Id")["entity_id"]
     scores = pairwise_scores(cluster_of, truth)
     return {
+        "engine": framework.dedup.engine,
         "n": len(raw),
         "wall_s": round(finished - started, 2),
         "standardize_s": round(standardized_at - started, 2),
@@ -108,6 +145,7 @@ def run(accounts_csv: Path, truth_csv: Path) -> dict:
         **{f"stats_{k}": v for k, v in result.stats.items()},
         "cpu_count": os.cpu_count(),
         "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        **({"errors": error_shapes(result, truth)} if errors else {}),
     }
 
 
@@ -145,6 +183,8 @@ def _generated_run(args: argparse.Namespace, generator: str) -> dict:
                 str(accounts),
                 "--truth",
                 str(truth),
+                *(["--engine", args.engine] if args.engine else []),
+                *(["--errors"] if args.errors else []),
             ],
             capture_output=True,
             text=True,
@@ -180,13 +220,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--generator", choices=(*GENERATORS, "both"), default="both", help="with --n"
     )
+    parser.add_argument(
+        "--engine", choices=("points", "fellegi_sunter"), help="override dedup.engine"
+    )
+    parser.add_argument("--errors", action="store_true", help="report the error shapes")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if bool(args.n) == bool(args.accounts) or bool(args.accounts) != bool(args.truth):
         parser.error("give either --n, or --accounts with --truth")
 
     if args.accounts:
-        result = run(args.accounts, args.truth)
+        result = run(args.accounts, args.truth, args.engine, args.errors)
     else:
         names = GENERATORS if args.generator == "both" else (args.generator,)
         result = {name: _generated_run(args, name) for name in names}

@@ -74,6 +74,7 @@ class Evidence(Section):
 
 MatchEngine = Literal["fellegi_sunter", "points"]
 TermFrequencyField = Literal["name", "city"]
+ApartField = Literal["domain", "phone_e164"]
 
 
 class LevelPrior(Section):
@@ -123,6 +124,13 @@ class FellegiSunter(Section):
         description="The cluster guard's business rule under this engine: two different "
         "domains are evidence with a learned weight, not a veto (a rebrand keeps its old "
         "domain on old records).",
+    )
+    apart_on_conflict: list[ApartField] = Field(
+        default=["domain", "phone_e164"],
+        description="The cluster guard's second rule under this engine: two accounts "
+        "holding different values of one of these fields, and weighed below the review "
+        "band, are never joined through a chain of other matches (A~B, B~C with A, C "
+        "apart); such matches go to duplicate_review instead.",
     )
     term_frequency: list[TermFrequencyField] = ["name", "city"]
     max_term_frequency_bits: float = Field(

@@ -3,7 +3,9 @@
 Plain connected components chain: A~B and B~C put A and C together even when A and C
 are two different companies. The guard merges pairs strongest first and refuses a merge
 that would put two different values of an exclusive field (by default domain and
-country) into one cluster or grow it past `max_cluster_size`. Components of two accounts
+country) into one cluster, or two accounts the matcher weighed and found apart (`apart`:
+with learned weights, candidate pairs below the review band), or grow it past
+`max_cluster_size`. Components of two accounts
 need one check; only larger components go through the ordered merge.
 """
 
@@ -59,11 +61,18 @@ def _ordered_merge(
     score: np.ndarray,
     exclusive: list[np.ndarray],
     max_size: int,
+    apart: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Which pairs merge, by union-find over the pairs strongest first."""
     parent = {int(v): int(v) for v in nodes}
     size = dict.fromkeys(parent, 1)
     values = {v: [int(codes[v]) for codes in exclusive] for v in parent}
+    members = {v: [v] for v in parent}
+    not_with: dict[int, set[int]] = {}
+    for a, b in zip(*(apart or ((), ())), strict=True):
+        if int(a) in parent and int(b) in parent:
+            not_with.setdefault(int(a), set()).add(int(b))
+            not_with.setdefault(int(b), set()).add(int(a))
 
     def root(v: int) -> int:
         while parent[v] != v:
@@ -79,10 +88,13 @@ def _ordered_merge(
         va, vb = values[a], values[b]
         if any(x >= 0 and y >= 0 and x != y for x, y in zip(va, vb, strict=True)):
             continue
+        if not_with and any(root(other) == b for v in members[a] for other in not_with.get(v, ())):
+            continue
         if size[a] < size[b]:
             a, b, va, vb = b, a, vb, va
         parent[b] = a
         size[a] += size[b]
+        members[a] += members.pop(b)
         values[a] = [x if x >= 0 else y for x, y in zip(va, vb, strict=True)]
         merged[k] = True
     return merged
@@ -95,8 +107,10 @@ def guarded_clusters(
     score: np.ndarray,
     exclusive: list[np.ndarray],
     max_size: int,
+    apart: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Clusters:
-    """Clusters of n accounts from matched pairs (left, right, score)."""
+    """Clusters of n accounts from matched pairs (left, right, score); `apart`: pairs of
+    accounts that must not end in one cluster."""
     component = connected_components(n, left, right)
     sizes = np.bincount(component, minlength=n)
     in_pair_component = sizes[component[left]] == 2
@@ -111,12 +125,18 @@ def guarded_clusters(
     troubled = sizes > max_size
     for codes in exclusive:
         troubled |= _values_per_component(component, codes) > 1
+    if apart is not None:
+        inside = component[apart[0]] == component[apart[1]]
+        troubled[component[apart[0][inside]]] = True
+        apart = (apart[0][inside], apart[1][inside])
     whole = ~in_pair_component & ~troubled[component[left]]
     merged[whole] = True
     big = np.flatnonzero(~in_pair_component & ~whole)
     if len(big):
         nodes = np.unique(np.concatenate([left[big], right[big]]))
-        merged[big] = _ordered_merge(nodes, left[big], right[big], score[big], exclusive, max_size)
+        merged[big] = _ordered_merge(
+            nodes, left[big], right[big], score[big], exclusive, max_size, apart
+        )
     edges = np.flatnonzero(merged)
     labels = connected_components(n, left[edges], right[edges])
     return Clusters(labels, merged, labels[left] != labels[right])

@@ -156,18 +156,29 @@ def estimate(
     )
 
 
-def term_frequency_bits(codes: np.ndarray, bound: float) -> np.ndarray:
+def term_frequency_bits(
+    codes: np.ndarray, bound: float, companies: np.ndarray | None = None
+) -> np.ndarray:
     """Per value code: how much an exact agreement on that value is worth beyond the
     average exact agreement, in bits: log2(sum of tf^2 / tf(value)), tf = the value's
     share of the accounts holding a value. Two accounts agreeing on a name a hundred
     companies share are weak evidence; on a name only they hold, strong. (A random pair
     of non-matches agrees on a value with probability tf^2; a match's value is drawn with
     probability tf; hence the ratio, as in Splink's term-frequency adjustment.) Bounded
-    to +-`bound`."""
+    to +-`bound`.
+
+    `companies` (per account, how many companies go by its value): tf counts companies
+    instead of accounts, so the duplicates of one company do not make its name look
+    common: three records of one 'Zentrix' are one company, two 'Summit Group's two."""
     known = codes[codes >= 0]
     if not len(known):
         return np.zeros(0)
-    tf = np.bincount(known).astype(np.float64) / len(known)
+    if companies is None:
+        tf = np.bincount(known).astype(np.float64)
+    else:
+        tf = np.zeros(int(known.max()) + 1)
+        np.maximum.at(tf, known, companies[codes >= 0].astype(np.float64))
+    tf = tf / tf.sum()
     with np.errstate(divide="ignore"):
         bits = np.log2(np.square(tf).sum() / tf)
     return np.clip(np.where(tf > 0, bits, 0.0), -bound, bound)

@@ -248,19 +248,28 @@ def learn_weights(
 
 
 class _TermFrequencies:
-    """Term-frequency bits of exact names, of cities, and of a name within its city."""
+    """Term-frequency bits of exact names and of cities, and of a name within its city,
+    counted in companies (see `term_frequency_bits`).
+
+    A pair with the same name in the same city takes the lower of the name's and city's
+    bits together and the bits of the name in that city: 'Summit Group' held by four
+    companies in Denver is weak there though rare elsewhere; but most name-and-city
+    combinations are held by the pair alone, which makes any of them look rare, so the
+    combination may only lower the evidence, never lift a common name."""
 
     def __init__(self, keys: MatchKeys, fs: FellegiSunter):
         bound, wanted = fs.max_term_frequency_bits, fs.term_frequency
         self.keys = keys
-        self.name = term_frequency_bits(keys.name_code, bound) if "name" in wanted else None
+        self.name = (
+            term_frequency_bits(keys.name_code, bound, keys.name_companies)
+            if "name" in wanted
+            else None
+        )
         self.city = term_frequency_bits(keys.city, bound) if "city" in wanted else None
-        # A pair with the same name in the same city is weighed by how many go by that
-        # name in that city: 'Summit Group' is rare in Boise and common in Denver.
         self.name_city, self.joint = None, None
         if self.name is not None and self.city is not None:
             self.name_city = combined_codes(keys.name_code, keys.city)
-            self.joint = term_frequency_bits(self.name_city, bound)
+            self.joint = term_frequency_bits(self.name_city, bound, keys.place_companies)
 
     def bits(self, left: np.ndarray, levels: dict[str, np.ndarray]) -> tuple:
         """(name bits, city bits) per pair: where the name is exact, where the city is."""
@@ -269,9 +278,10 @@ class _TermFrequencies:
         same_city = (levels["city"] >= 0) & (levels["city"] % len(BASE_LEVELS["city"]) == 0)
         tf_city = np.where(same_city, _tf_of(self.city, keys.city, left), 0.0)
         if self.joint is not None:
-            both = (levels["name"] == 0) & same_city & (self.name_city[left] >= 0)
-            tf_name[both] = self.joint[self.name_city[left[both]]]
-            tf_city[both] = 0.0
+            both = np.flatnonzero((levels["name"] == 0) & same_city & (self.name_city[left] >= 0))
+            joint = self.joint[self.name_city[left[both]]]
+            lower = joint < tf_name[both] + tf_city[both]
+            tf_name[both[lower]], tf_city[both[lower]] = joint[lower], 0.0
         return tf_name, tf_city
 
 
@@ -300,7 +310,7 @@ def score_pairs_learned(
     # Before the name is compared, a conditioned level may weigh its best over the groups.
     for c, (_, groups, _) in CONDITIONS.items():
         w[c] = w[c].reshape(len(groups), -1).max(axis=0)
-    name_tf, city_tf, joint_tf = tf.name, tf.city, tf.joint
+    name_tf, city_tf = tf.name, tf.city
 
     # What each pair earns without its name, at best where a refinement is still to come
     # (float32 and in place: at a million accounts these arrays hold 20 M pairs).
@@ -326,9 +336,6 @@ def score_pairs_learned(
     partial[agree] += (w["city"][0] + _tf_of(city_tf, keys.city, left[agree])).astype(np.float32)
     del agree
     best_name_tf = max(float(name_tf.max()), 0.0) if name_tf is not None and len(name_tf) else 0.0
-    if joint_tf is not None and len(joint_tf):
-        lowest_city_tf = min(float(city_tf.min()), 0.0) if len(city_tf) else 0.0
-        best_name_tf = max(best_name_tf, float(joint_tf.max()) - lowest_city_tf)
     review = _logit2(fs.review_probability)
     best_name = max(w["name"][0] + best_name_tf, *w["name"][1:])
     viable = np.flatnonzero(partial >= review - best_name)

@@ -72,6 +72,7 @@ KEPT_APART = "kept apart by the cluster guard"  # a match the guard refused to m
 # Exclusive field -> the key the guard compares. A domain is compared by its label, so a
 # company seen on acme.com and acme.de can form one cluster when a pair proves it.
 _EXCLUSIVE_KEYS = {"domain": "domain_label", "phone_e164": "phone", "country_code": "country"}
+_APART_KEYS = {"domain": "domain", "phone_e164": "phone"}  # exact values: a typo differs too
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,11 @@ def find_clusters(frame: pd.DataFrame, config: DedupConfig) -> ClusterFinding:
     keys = match_keys(frame)
     left, right = candidate_pairs(keys, config.window, config.block_size)
     candidates = len(left)
-    weights, band = None, None
+    weights, band, apart = None, None, None
     if config.engine == "fellegi_sunter":
         scored, weights = score_pairs_learned(keys, left, right, config)
+        fields = config.fellegi_sunter.apart_on_conflict
+        apart = _weighed_apart([getattr(keys, _APART_KEYS[f]) for f in fields], left, right, scored)
         merge = np.log2(config.fellegi_sunter.merge_probability)
         merge -= np.log2(1 - config.fellegi_sunter.merge_probability)
         is_match = scored.score >= merge
@@ -113,9 +116,28 @@ def find_clusters(frame: pd.DataFrame, config: DedupConfig) -> ClusterFinding:
         fields = config.fellegi_sunter.exclusive_fields
     exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in fields]
     clusters = guarded_clusters(
-        len(frame), matched.left, matched.right, matched.score, exclusive, config.max_cluster_size
-    )
+        len(frame), matched.left, matched.right, matched.score, exclusive,
+        config.max_cluster_size, apart,
+    )  # fmt: skip
     return ClusterFinding(clusters, matched, candidates, len(scored), band, weights)
+
+
+def _weighed_apart(
+    fields: list[np.ndarray], left: np.ndarray, right: np.ndarray, scored: ScoredPairs
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs the learned weights put below the review band while they hold two
+    different values of one of `fields` (by default domain, phone): two companies by the
+    model's own reckoning, so no chain of matches may join them (A~B and B~C do not make
+    A and C one when A and C were weighed and found apart)."""
+    conflict = np.zeros(len(left), dtype=bool)
+    for codes in fields:
+        a, b = codes[left], codes[right]
+        conflict |= (a >= 0) & (b >= 0) & (a != b)
+    n = np.int64(max(len(fields[0]) if fields else 1, 1))
+    rows = np.flatnonzero(conflict)
+    kept = scored.left.astype(np.int64) * n + scored.right
+    rows = rows[~np.isin(left[rows].astype(np.int64) * n + right[rows], kept)]
+    return left[rows], right[rows]
 
 
 @dataclass(frozen=True)

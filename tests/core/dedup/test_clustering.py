@@ -31,3 +31,24 @@ def test_clusters_stop_growing_at_the_size_limit():
     clusters = guarded_clusters(4, left, right, np.array([9.0, 8.0, 7.0]), [], max_size=2)
     assert clusters.labels.tolist() == [0, 0, 2, 2]
     assert clusters.merged.tolist() == [True, False, True]
+
+
+def test_a_chain_does_not_join_two_accounts_weighed_apart():
+    # 0 ~ 1 ~ 2 ~ 3 matched (scores 9, 8, 7), but 0 and 2 were weighed apart: the strongest
+    # pairs merge first, 1 ~ 2 would join 2 to {0, 1} and is refused; 2 ~ 3 still merges.
+    left, right = np.array([0, 1, 2]), np.array([1, 2, 3])
+    apart = (np.array([0, 1]), np.array([2, 3]))  # (1, 3) ends apart anyway
+    clusters = guarded_clusters(
+        5, left, right, np.array([9.0, 8.0, 7.0]), [], max_size=50, apart=apart
+    )
+    assert clusters.labels.tolist() == [0, 0, 2, 2, 4]
+    assert clusters.merged.tolist() == [True, False, True]
+    assert clusters.refused.tolist() == [False, True, False]
+
+
+def test_a_component_without_pairs_weighed_apart_merges_whole():
+    apart = (np.array([3]), np.array([4]))  # another component
+    clusters = guarded_clusters(
+        5, np.array([0, 1]), np.array([1, 2]), np.array([9.0, 8.0]), [], 50, apart=apart
+    )
+    assert clusters.labels.tolist() == [0, 0, 0, 3, 4]

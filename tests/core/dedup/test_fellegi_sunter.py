@@ -69,3 +69,15 @@ def test_a_common_value_is_weaker_evidence_than_a_rare_one():
         [np.log2(0.375 / 0.5), np.log2(0.375 / 0.25)] + [np.log2(0.375 / 0.25)]
     )
     assert term_frequency_bits(np.array([0, 1, 1, 1, 1, 1, 1, 1]), bound=1.0)[0] == 1.0
+
+
+def test_the_records_of_one_company_do_not_make_its_name_common():
+    # Name 0: four records of one company; name 1: two records of two companies (namesakes);
+    # name 2: one record. Counted in companies: 1, 2 and 1 of 4; sum tf^2 = 6/16.
+    codes = np.array([0, 0, 0, 0, 1, 1, 2])
+    companies = np.array([1, 1, 1, 1, 2, 2, 1])
+    bits = term_frequency_bits(codes, bound=6, companies=companies)
+    assert bits.tolist() == pytest.approx(
+        [np.log2(0.375 / 0.25), np.log2(0.375 / 0.5), np.log2(0.375 / 0.25)]
+    )
+    assert bits[0] > bits[1]  # counted in records it was the other way round
