@@ -123,7 +123,7 @@ class SubSegment(_Strict):
 class DashboardCopies(_Strict):
     # One current dashboard at a stable path, plus one dated copy per snapshot month,
     # kept for this many most recent months.
-    keep_months: int = Field(default=12, ge=0)
+    keep_months: int = Field(default=12, ge=1)
 
 
 def _default_sub_segments() -> list[SubSegment]:

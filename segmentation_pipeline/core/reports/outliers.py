@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.reports.capacity import owner_labels
 from segmentation_pipeline.core.reports.grouping import ACCOUNTS_AND_ARR, totals_by
 from segmentation_pipeline.framework.models import Tier
 from segmentation_pipeline.framework.reporting import Outliers
@@ -21,6 +22,7 @@ OUTLIER_COLUMNS: tuple[str, ...] = (
     "account_id",
     "name",
     "owner_id",
+    "owner",
     "segment",
     "tier_label",
     "arr",
@@ -51,6 +53,7 @@ def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) 
     arr = pd.to_numeric(assignments["arr"], errors="coerce")
     score = pd.to_numeric(assignments["composite_score"], errors="coerce")
     segment = assignments["segment"]
+    assignments = assignments.assign(owner=owner_labels(assignments))
     parts = []
 
     def add(mask: pd.Series, rule: str, limit: pd.Series, detail: pd.Series) -> None:
