@@ -116,6 +116,17 @@ def _segment_order(fw: Framework) -> list[str]:
     return [t.name for t in fw.tiers] + [UNSEGMENTED]
 
 
+def _table_asset(name: str, table: str, description: str) -> Callable:
+    """The decorator of a report asset that writes one warehouse table for the month."""
+    return dg.asset(
+        name=name,
+        **REPORT,
+        kinds={"sql"},
+        deps=[warehouse_segments],
+        description=f"{description} (warehouse table {table}).",
+    )
+
+
 def _snapshot_report(
     name: str,
     table: str,
@@ -125,13 +136,7 @@ def _snapshot_report(
 ) -> dg.AssetsDefinition:
     """A report that is a function of the month's segment assignments alone."""
 
-    @dg.asset(
-        name=name,
-        **REPORT,
-        kinds={"sql"},
-        deps=[warehouse_segments],
-        description=f"{description} (warehouse table {table}).",
-    )
+    @_table_asset(name, table, description)
     def report(
         context: dg.AssetExecutionContext,
         segment_assignments: pd.DataFrame,
@@ -188,30 +193,6 @@ sub_segments_report = _snapshot_report(
     "rest of its segment",
     lambda assignments, fw: sub_segment_distribution(assignments, fw.reporting.sub_segments),
 )
-
-
-@dg.asset(
-    **REPORT,
-    kinds={"sql"},
-    deps=[warehouse_segments],
-    description="Segment performance per product line: accounts, penetration, product ARR "
-    "and NPS of each product in each segment (report_segment_product_lines).",
-)
-def segment_product_lines_report(
-    context: dg.AssetExecutionContext,
-    segment_assignments: pd.DataFrame,
-    product_usage: pd.DataFrame,
-    account_merge_audit: pd.DataFrame,
-    framework: FrameworkResource,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    usage = survivor_usage(
-        standardize_usage(product_usage), account_merge_audit, framework.load().dedup
-    )
-    table = segment_product_lines(segment_assignments, usage)
-    return dg.MaterializeResult(
-        metadata=_store(context, warehouse, "report_segment_product_lines", table)
-    )
 
 
 @dg.asset(
@@ -282,25 +263,45 @@ def segment_retention_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(
-    **REPORT,
-    kinds={"sql"},
-    deps=[warehouse_segments],
-    description="NPS (where the usage export has it) and engagement health by segment "
-    "(report_segment_health).",
+def _usage_report(
+    name: str,
+    table: str,
+    description: str,
+    build: Callable[[pd.DataFrame, pd.DataFrame, Framework], pd.DataFrame],
+) -> dg.AssetsDefinition:
+    """A report of the month's assignments and the usage export (merged accounts' usage
+    moved to their survivor)."""
+
+    @_table_asset(name, table, description)
+    def report(
+        context: dg.AssetExecutionContext,
+        segment_assignments: pd.DataFrame,
+        product_usage: pd.DataFrame,
+        account_merge_audit: pd.DataFrame,
+        framework: FrameworkResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        fw = framework.load()
+        usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
+        frame = build(segment_assignments, usage, fw)
+        return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame))
+
+    return report
+
+
+segment_health_report = _usage_report(
+    "segment_health_report",
+    "report_segment_health",
+    "NPS (where the usage export has it) and engagement health by segment",
+    lambda assignments, usage, fw: health_by_segment(assignments, usage, fw.reporting.breakdowns),
 )
-def segment_health_report(
-    context: dg.AssetExecutionContext,
-    segment_assignments: pd.DataFrame,
-    product_usage: pd.DataFrame,
-    account_merge_audit: pd.DataFrame,
-    framework: FrameworkResource,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    fw = framework.load()
-    usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
-    table = health_by_segment(segment_assignments, usage, fw.reporting.breakdowns)
-    return dg.MaterializeResult(metadata=_store(context, warehouse, "report_segment_health", table))
+segment_product_lines_report = _usage_report(
+    "segment_product_lines_report",
+    "report_segment_product_lines",
+    "Segment performance per product line: accounts, penetration, product ARR and NPS of "
+    "each product in each segment",
+    lambda assignments, usage, fw: segment_product_lines(assignments, usage),
+)
 
 
 @dg.asset(
