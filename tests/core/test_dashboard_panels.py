@@ -14,6 +14,7 @@ from segmentation_pipeline.core.dashboard_panels import (
 )
 from segmentation_pipeline.core.reports.capacity import csm_capacity
 from segmentation_pipeline.core.reports.outliers import outliers
+from segmentation_pipeline.core.reports.sub_segments import sub_segment_distribution
 from segmentation_pipeline.framework import load_framework
 
 FW = load_framework()
@@ -53,24 +54,6 @@ def test_the_health_panel_shows_each_segments_nps_and_engagement():
     assert panel.rows == [["Tier 1 · Enterprise", "4", "35.0", "50.0%", "3.46", "1", "25.0%"]]
 
 
-def test_the_sub_segment_panel_shows_shares_of_the_segment():
-    table = pd.DataFrame(
-        {
-            "segment": ["Tier 1", "Tier 1"],
-            "tier_label": ["Enterprise", "Enterprise"],
-            "sub_segment": ["Enterprise $250K+", "Tier 1 (rest)"],
-            "accounts": [2, 6],
-            "arr": [650_000.0, 300_000.0],
-            "segment_account_share": [0.25, 0.75],
-            "segment_arr_share": [650 / 950, 300 / 950],
-        }
-    )
-    assert sub_segment_panel(table).rows == [
-        ["Tier 1 · Enterprise", "Enterprise $250K+", "2", "$650.0K", "25.0%", "68.4%"],
-        ["Tier 1 · Enterprise", "Tier 1 (rest)", "6", "$300.0K", "75.0%", "31.6%"],
-    ]
-
-
 def _assignments(rows):
     frame = pd.DataFrame(
         rows, columns=["account_id", "owner_id", "segment", "arr", "composite_score"]
@@ -80,6 +63,16 @@ def _assignments(rows):
         name=frame["account_id"].str.upper(), tier_label=None,
         service_model=frame["segment"].map(model),
     )  # fmt: skip
+
+
+def test_the_sub_segment_panel_shows_shares_of_the_segment():
+    rows = [("a", "u1", "Tier 1", 250_000.0, 4.5), ("b", "u1", "Tier 1", 400_000.0, 4.5)]
+    rows += [(f"r{i}", "u1", "Tier 1", 50_000.0, 4.5) for i in range(6)]
+    table = sub_segment_distribution(_assignments(rows), FW.reporting.sub_segments)
+    assert sub_segment_panel(table).rows == [
+        ["Tier 1", "Enterprise $250K+", "2", "$650.0K", "25.0%", "68.4%"],  # 650 / 950
+        ["Tier 1", "Tier 1 (rest)", "6", "$300.0K", "75.0%", "31.6%"],
+    ]
 
 
 def test_the_outlier_panel_counts_per_rule_and_lists_the_largest_first():
