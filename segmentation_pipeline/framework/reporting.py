@@ -143,3 +143,16 @@ class Reporting(_Strict):
     dashboard_copies: DashboardCopies = Field(default_factory=DashboardCopies)
     data_sources: list[DataSource] = Field(default_factory=_default_sources)
     review_cadence: list[ReviewItem] = Field(default_factory=_default_cadence)
+
+    def segment_references(self) -> list[tuple[str, str]]:
+        """(setting path, segment name) of every segment the reports name, for the
+        framework to check against its tiers."""
+        o = self.outliers
+        return (
+            [(f"reporting.outliers.arr_at_least.{s}", s) for s in o.arr_at_least]
+            + [(f"reporting.outliers.arr_below.{s}", s) for s in o.arr_below]
+            + [
+                (f"reporting.sub_segments.{i}.segment", s.segment)
+                for i, s in enumerate(self.sub_segments)
+            ]
+        )
