@@ -207,6 +207,7 @@ legend{float:left;margin-right:8px;font-weight:600}
 .panels{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 .panel{background:#fff;border:1px solid #d9dee5;border-radius:8px;padding:4px 16px;
 overflow-x:auto}
+.panel.wide{grid-column:1/-1}
 .panel h2{font-size:1.05rem;margin:.8rem 0 .2rem}
 .panel table{width:100%}
 """
@@ -351,7 +352,8 @@ def _panels(panels: Sequence[Panel], through: str) -> str:
         return ""
     esc = page_html.escape
     blocks = "".join(
-        f'<div class="panel" id="panel-{esc(p.key)}"><h2>{esc(p.title)}</h2>'
+        f'<div class="panel{" wide" if p.wide else ""}" id="panel-{esc(p.key)}">'
+        f"<h2>{esc(p.title)}</h2>"
         + (page_html.table(p.headers, p.rows, numeric=p.numeric) if p.rows else
            '<p class="muted">Nothing to show this month.</p>')
         + (f'<p class="muted">{esc(p.note)}</p>' if p.note else "")

@@ -18,7 +18,7 @@ from segmentation_pipeline.core.reports.capacity import ALL_SEGMENTS, OVERLOADED
 from segmentation_pipeline.core.reports.grouping import ALL_DIMENSION
 from segmentation_pipeline.core.reports.outliers import outlier_counts
 
-MAX_PANEL_ROWS = 25
+MAX_PANEL_ROWS = 15
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Panel:
     rows: list[list[str]]
     note: str = ""
     numeric: Sequence[int] = ()
+    wide: bool = False  # spans the dashboard's two columns
 
 
 def money(value: object) -> str:
@@ -114,16 +115,16 @@ def outlier_panel(outliers: pd.DataFrame) -> Panel:
         (summary or "No account breaks an outlier rule.")
         + f" Largest {MAX_PANEL_ROWS} by ARR shown; the table report_outliers has them all.",
         numeric=(3, 4),
+        wide=True,
     )  # fmt: skip
 
 
 def capacity_panel(capacity: pd.DataFrame) -> Panel:
-    """Owners outside their service models' accounts-per-CSM ratio, worst first."""
+    """Every owner's load, overloaded first, then underloaded, then the rest; each group
+    by full books, the most loaded first."""
     owners = capacity[capacity["segment"].eq(ALL_SEGMENTS) & capacity["load"].notna()]
-    off = owners[owners["load"].isin([OVERLOADED, UNDERLOADED])]
-    off = off.assign(_o=off["load"].eq(UNDERLOADED)).sort_values(
-        ["_o", "full_books"], ascending=[True, False]
-    )
+    order = owners["load"].map({OVERLOADED: 0, UNDERLOADED: 1}).fillna(2)
+    off = owners.assign(_o=order).sort_values(["_o", "full_books"], ascending=[True, False])
     over = int(owners["load"].eq(OVERLOADED).sum())
     under = int(owners["load"].eq(UNDERLOADED).sum())
     return Panel(

@@ -100,7 +100,7 @@ def test_the_outlier_panel_counts_per_rule_and_lists_the_largest_first():
     )
 
 
-def test_the_capacity_panel_lists_only_owners_off_their_ratio_overloaded_first():
+def test_the_capacity_panel_lists_owners_off_their_ratio_first():
     rows = [(f"o{i}", "u1", "Tier 1", 1000.0, 4.5) for i in range(60)]  # 60/50: 1.2 books
     rows += [(f"s{i}", "u2", "Tier 1", 1000.0, 4.5) for i in range(5)]  # 5/15: 0.33 min
     rows += [(f"w{i}", "u3", "Tier 1", 1000.0, 4.5) for i in range(30)]  # within
@@ -110,6 +110,7 @@ def test_the_capacity_panel_lists_only_owners_off_their_ratio_overloaded_first()
     assert panel.rows == [
         ["Ada", "60", "$60.0K", "1.20", "4.00", "overloaded"],
         ["u2", "5", "$5.0K", "0.10", "0.33", "underloaded"],
+        ["u3", "30", "$30.0K", "0.60", "2.00", "within ratio"],
     ]
 
 
