@@ -53,47 +53,31 @@ def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) 
     arr = pd.to_numeric(assignments["arr"], errors="coerce")
     score = pd.to_numeric(assignments["composite_score"], errors="coerce")
     segment = assignments["segment"]
-    assignments = assignments.assign(owner=owner_labels(assignments))
-    parts = []
-
-    def add(mask: pd.Series, rule: str, limit: pd.Series, detail: pd.Series) -> None:
-        hit = assignments[mask.fillna(False).astype(bool)]
-        parts.append(hit.assign(rule=rule, limit=limit[hit.index], detail=detail[hit.index]))
-
-    high = segment.map(rules.arr_at_least).astype("float64")
-    add(
-        arr >= high,
-        ARR_HIGH,
-        high,
-        "ARR " + arr.map(_money, na_action="ignore") + " >= " + high.map(_money, na_action="ignore")
-        + " in " + segment.astype(str),
-    )  # fmt: skip
-    low = segment.map(rules.arr_below).astype("float64")
-    add(
-        arr < low,
-        ARR_LOW,
-        low,
-        "ARR " + arr.map(_money, na_action="ignore") + " < " + low.map(_money, na_action="ignore")
-        + " in " + segment.astype(str),
-    )  # fmt: skip
     bands = score_bands(tiers)
     lower = segment.map({s: b[0] for s, b in bands.items()}).astype("float64")
     upper = segment.map({s: b[1] for s, b in bands.items()}).astype("float64")
     below = lower - score > rules.score_margin
-    above = score - upper > rules.score_margin
-    limit = lower.where(below, upper)
-    band = "[" + lower.map("{:g}".format, na_action="ignore") + ", " + upper.map(
-        "{:g}".format, na_action="ignore"
-    ) + ")"  # fmt: skip
-    add(
-        below | above,
-        SCORE_OUTSIDE,
-        limit,
-        "score " + score.map("{:.2f}".format, na_action="ignore") + " outside "
-        + segment.astype(str) + " band " + band + " by more than "
-        + f"{rules.score_margin:g}",
-    )  # fmt: skip
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    high = segment.map(rules.arr_at_least).astype("float64")
+    low = segment.map(rules.arr_below).astype("float64")
+    # (rule, which accounts break it, their limit, detail from arr, limit, segment, score)
+    found = [
+        (ARR_HIGH, arr >= high, high,
+         lambda a, lim, s, sc: f"ARR {_money(a)} >= {_money(lim)} in {s}"),
+        (ARR_LOW, arr < low, low,
+         lambda a, lim, s, sc: f"ARR {_money(a)} < {_money(lim)} in {s}"),
+        (SCORE_OUTSIDE, below | (score - upper > rules.score_margin), lower.where(below, upper),
+         lambda a, lim, s, sc: f"score {sc:.2f} outside {s} band [{bands[s][0]:g}, "
+         f"{bands[s][1]:g}) by more than {rules.score_margin:g}"),
+    ]  # fmt: skip
+    parts = []
+    for rule, mask, limit, describe in found:
+        # Details are written for the accounts that break the rule only (few of a million).
+        hit = assignments[mask.to_numpy(dtype=bool)]
+        limits = limit[hit.index]
+        inputs = zip(arr[hit.index], limits, hit["segment"], score[hit.index], strict=True)
+        details = [describe(*row) for row in inputs]
+        parts.append(hit.assign(rule=rule, limit=limits, detail=details))
+    table = pd.concat(parts, ignore_index=True).assign(owner=lambda t: owner_labels(t))
     table = table.reindex(columns=list(OUTLIER_COLUMNS))
     return table.sort_values(["rule", "segment", "arr"], ascending=[True, True, False]).reset_index(
         drop=True
