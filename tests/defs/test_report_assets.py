@@ -141,6 +141,15 @@ def test_report_assets_carry_a_markdown_preview(pipeline):
         assert preview.startswith("| segment") or preview.startswith("| owner_id"), key
     migration = _metadata(result, "segment_migration_report")["preview"].value
     assert migration.startswith("| from_segment")
+    starts = {
+        "outliers_report": ["rule", "segment", "accounts", "arr"],
+        "csm_capacity_report": ["owner_id", "owner", "accounts", "arr"],
+        "sub_segments_report": ["segment", "tier_label", "sub_segment"],
+        "segment_product_lines_report": ["segment", "tier_label", "product"],
+    }
+    for key, start in starts.items():
+        header = _metadata(result, key)["preview"].value.splitlines()[0]
+        assert [cell.strip() for cell in header.strip("|").split("|")][: len(start)] == start
 
 
 def test_the_dashboard_is_written_and_linked_from_metadata(pipeline):
