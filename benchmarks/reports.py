@@ -40,6 +40,10 @@ from segmentation_pipeline.core.reports import (  # noqa: E402
     segment_retention,
     shift_month,
 )
+from segmentation_pipeline.core.reports.capacity import csm_capacity  # noqa: E402
+from segmentation_pipeline.core.reports.outliers import outliers  # noqa: E402
+from segmentation_pipeline.core.reports.product_lines import segment_product_lines  # noqa: E402
+from segmentation_pipeline.core.reports.sub_segments import sub_segment_distribution  # noqa: E402
 from segmentation_pipeline.framework import load_framework  # noqa: E402
 from segmentation_pipeline.io.report_files import write_folder  # noqa: E402
 
@@ -215,6 +219,14 @@ def main() -> int:
     timer.run("health_by_segment", health_by_segment, last, usage, breakdowns)
     if len(snapshots) > 1:
         timer.run("migration_matrix", migration_matrix, snapshots[-2], last)
+    reporting = framework.reporting
+    timer.run("outliers", outliers, last, framework.tiers, reporting.outliers)
+    models = {t.name: t.service_model for t in framework.tiers}  # the snapshots carry it
+    served = last.assign(service_model=last["segment"].map(models))
+    timer.run("csm_capacity", csm_capacity, served, framework.service_models)
+    timer.run("sub_segments", sub_segment_distribution, last, reporting.sub_segments)
+    lines = usage.assign(product="Core Platform", product_arr=last["arr"])
+    timer.run("segment_product_lines", segment_product_lines, last, lines)
     accounts = timer.run("csm_accounts", csm_accounts, last)
     book = timer.run("csm_book", csm_book, accounts)
     with tempfile.TemporaryDirectory() as folder:

@@ -69,10 +69,13 @@ def _print_summary(result, partition: str) -> None:
 
 def _print_locations(dagster_home: Path) -> None:
     from segmentation_pipeline.defs.assets.reports import ReportFiles
+    from segmentation_pipeline.io.report_files import CURRENT_DASHBOARD
 
     reports = Path(ReportFiles().folder)
     if reports.exists():
         print(f"reports: {reports}  (executive dashboard, CSM views, framework docs)")
+    if (reports / CURRENT_DASHBOARD).exists():
+        print(f"dashboard: {reports / CURRENT_DASHBOARD}")
     print(f"dagster home: {dagster_home}  (DAGSTER_HOME={dagster_home} dg dev shows this run)")
 
 

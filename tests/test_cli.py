@@ -62,6 +62,7 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
     assert "alerts: none new" in printed
     assert stored_alerts(home) == []
     assert (home / "reports" / "csm" / "2026-10" / "index.html").exists()
+    assert f"dashboard: {home / 'reports' / 'dashboard.html'}" in printed
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     with dg.DagsterInstance.get() as instance:

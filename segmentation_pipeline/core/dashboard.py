@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from segmentation_pipeline.core import html as page_html
+from segmentation_pipeline.core.dashboard_panels import Panel
 from segmentation_pipeline.core.reports.grouping import ALL_DIMENSION, ALL_VALUE
 
 MONTH = "snapshot_month"
@@ -203,6 +204,12 @@ legend{float:left;margin-right:8px;font-weight:600}
 .kpi .name{color:#616e7c;font-size:.8rem}
 .charts{display:grid;grid-template-columns:1fr 1fr;gap:16px;margin-top:16px}
 .chart{background:#fff;border:1px solid #d9dee5;border-radius:8px;min-height:340px}
+.panels{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+.panel{background:#fff;border:1px solid #d9dee5;border-radius:8px;padding:4px 16px;
+overflow-x:auto}
+.panel.wide{grid-column:1/-1}
+.panel h2{font-size:1.05rem;margin:.8rem 0 .2rem}
+.panel table{width:100%}
 """
 
 # Filters -> sums -> Plotly.react. Retention over a period pools the monthly cohorts:
@@ -339,6 +346,28 @@ DASHBOARD_SCRIPT = r"""
 """
 
 
+def _panels(panels: Sequence[Panel], through: str) -> str:
+    """The month's report panels: static tables (they do not follow the filters)."""
+    if not panels:
+        return ""
+    esc = page_html.escape
+    blocks = "".join(
+        f'<div class="panel{" wide" if p.wide else ""}" id="panel-{esc(p.key)}">'
+        f"<h2>{esc(p.title)}</h2>"
+        + (page_html.table(p.headers, p.rows, numeric=p.numeric) if p.rows else
+           '<p class="muted">Nothing to show this month.</p>')
+        + (f'<p class="muted">{esc(p.note)}</p>' if p.note else "")
+        + "</div>"
+        for p in panels
+    )  # fmt: skip
+    return (
+        f'<h2 class="panels-title">Reports for {esc(through)}</h2>'
+        '<p class="muted">These tables show the last month of the data whatever the filters '
+        "above.</p>"
+        f'<section class="panels">{blocks}</section>'
+    )
+
+
 def dashboard_html(
     customers: pd.DataFrame,
     arr: pd.DataFrame,
@@ -350,6 +379,7 @@ def dashboard_html(
     segment_order: Sequence[str] = (),
     labels: dict[str, str] | None = None,
     max_months: int = 24,
+    panels: Sequence[Panel] = (),
 ) -> str:
     """The whole page as one string; see `dashboard_data` for the inputs."""
     data = dashboard_data(
@@ -377,6 +407,7 @@ def dashboard_html(
         + _controls(data)
         + f'<section class="kpis">{kpis}</section>'
         + f'<section class="charts">{charts}</section>'
+        + _panels(panels, through)
         + '<p class="muted">Accounts, ARR and at-risk are as of the last month of the period. '
         "Retention pools the monthly cohorts of the period: a cohort is the accounts active in "
         "a segment in a month; churned accounts disappeared, were flagged churned or reached "

@@ -52,7 +52,15 @@ class Table:
     rows: Sequence[Sequence[str]]
 
 
-Block = Heading | Para | Bullets | Table
+@dataclass(frozen=True)
+class Links:
+    """A list of links to other documents by slug: '<slug>.md' in markdown, '<slug>.html'
+    in HTML, so each rendering links to its own kind."""
+
+    items: Sequence[tuple[str, str]]  # (text, slug)
+
+
+Block = Heading | Para | Bullets | Links | Table
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,8 @@ def to_markdown(doc: Document, version: str) -> str:
             out += [block.text, ""]
         elif isinstance(block, Bullets):
             out += [f"- {item}" for item in block.items] + [""]
+        elif isinstance(block, Links):
+            out += [f"- [{text}]({slug}.md)" for text, slug in block.items] + [""]
         else:
             out.append("| " + " | ".join(_md_cell(h) for h in block.headers) + " |")
             out.append("|" + "---|" * len(block.headers))
@@ -95,6 +105,11 @@ def to_html(doc: Document, version: str, nav: Sequence[Document] = ()) -> str:
             parts.append(f"<p>{esc(block.text)}</p>")
         elif isinstance(block, Bullets):
             parts.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in block.items) + "</ul>")
+        elif isinstance(block, Links):
+            items = "".join(
+                f'<li><a href="{esc(slug)}.html">{esc(text)}</a></li>' for text, slug in block.items
+            )
+            parts.append(f"<ul>{items}</ul>")
         else:
             parts.append(page_html.table(block.headers, block.rows))
     return page_html.page(doc.title, "\n".join(parts))
@@ -674,6 +689,9 @@ CURATED: dict[str, frozenset[str] | None] = {
             "dashboard_months",
             "data_sources",
             "review_cadence",
+            "outliers",
+            "sub_segments",
+            "dashboard_copies",
         }
     ),
 }
@@ -966,6 +984,39 @@ def _data_preparation_blocks(fw: Framework) -> list[Block]:
     ]
 
 
+def _report_blocks(fw: Framework) -> list[Block]:
+    """The playbook's reports whose limits live in `reporting`: outliers, sub-segments,
+    CSM capacity and the dashboard's dated copies."""
+    r = fw.reporting
+    rules = [
+        [segment, f"ARR {money(limit)} or more"]
+        for segment, limit in r.outliers.arr_at_least.items()
+    ] + [[segment, f"ARR under {money(limit)}"] for segment, limit in r.outliers.arr_below.items()]
+    return [
+        Heading("Reports"),
+        Para(
+            "Outliers (report_outliers) are accounts far from their segment's band: ARR past "
+            "a segment's limit below, or a composite score more than "
+            f"{num(r.outliers.score_margin)} points outside the segment's score range."
+        ),
+        Table(["Segment", "Outlier when"], rules),
+        Para(
+            "CSM capacity (report_csm_capacity) compares each owner's accounts with the "
+            "service models' accounts-per-CSM ratios: over one full book (accounts / ratio "
+            "max) is overloaded, under one minimum book (accounts / ratio min) is underloaded."
+        ),
+        Table(
+            ["Sub-segment", "Segment", "ARR from"],
+            [[s.name, s.segment, money(s.min_arr)] for s in r.sub_segments],
+        ),
+        Para(
+            "The current executive dashboard is reports/dashboard.html; one dated copy per "
+            f"month is kept in reports/dashboard/ for {num(r.dashboard_copies.keep_months)} "
+            "months."
+        ),
+    ]
+
+
 def data_sources(fw: Framework) -> Document:
     r = fw.reporting
     return Document(
@@ -982,6 +1033,7 @@ def data_sources(fw: Framework) -> Document:
                 ["Governance component", "Cadence", "Owner"],
                 [[c.component, c.cadence, c.owner] for c in r.review_cadence],
             ),
+            *_report_blocks(fw),
             *_enrichment_blocks(fw),
             *_data_preparation_blocks(fw),
         ],
@@ -999,7 +1051,7 @@ def framework_documents(fw: Framework) -> list[Document]:
     index = Document(
         "index",
         f"Segmentation framework {fw.version}",
-        [Bullets([f"{d.title}: {d.slug}.md / {d.slug}.html" for d in docs])],
+        [Links([(d.title, d.slug) for d in docs])],
     )
     return [index, *docs]
 

@@ -511,6 +511,9 @@ class Framework(_Strict):
                 raise ValueError(
                     f"governance.tier_distribution.{tier}: not a tier name ({', '.join(names)})"
                 )
+        for path, segment in self.reporting.segment_references():
+            if segment not in names:
+                raise ValueError(f"{path}: {segment!r} is not a tier name ({', '.join(names)})")
         _check_contiguous(self.arr_tiers, "arr_tiers")
         _check_contiguous(self.company_size_bands, "company_size_bands")
         arr_names = {b.name for b in self.arr_tiers}

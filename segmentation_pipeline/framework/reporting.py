@@ -94,6 +94,42 @@ def _default_cadence() -> list[ReviewItem]:
     ]
 
 
+# --- issue 28: outliers, CSM capacity, sub-segments, dashboard copies -------------------
+
+
+class Outliers(_Strict):
+    """An account whose ARR or score sits far from its segment's band is listed for review
+    (a $100K+ account in Tier 3 is mis-served whatever its score says)."""
+
+    # Segment -> ARR at or above which an account of that segment is an outlier.
+    arr_at_least: dict[str, float] = Field(
+        default_factory=lambda: {"Tier 2": 250000.0, "Tier 3": 100000.0}
+    )
+    # Segment -> ARR below which an account of that segment is an outlier.
+    arr_below: dict[str, float] = Field(default_factory=lambda: {"Tier 1": 25000.0})
+    # Composite score more than this many points outside its segment's score band
+    # (an override or a held transition can leave an account there).
+    score_margin: float = Field(default=0.5, ge=0)
+
+
+class SubSegment(_Strict):
+    """A named slice of one segment by ARR, shown beside the segment in the distribution."""
+
+    segment: str
+    name: str
+    min_arr: float = Field(ge=0)
+
+
+class DashboardCopies(_Strict):
+    # One current dashboard at a stable path, plus one dated copy per snapshot month,
+    # kept for this many most recent months.
+    keep_months: int = Field(default=12, ge=1)
+
+
+def _default_sub_segments() -> list[SubSegment]:
+    return [SubSegment(segment="Tier 1", name="Enterprise $250K+", min_arr=250000.0)]
+
+
 class Reporting(_Strict):
     # Every by-segment report is also broken down by each of these account columns.
     breakdowns: list[Breakdown] = Field(default_factory=lambda: ["industry", "region"])
@@ -101,5 +137,22 @@ class Reporting(_Strict):
     migration_lookback_months: int = Field(default=1, ge=1)
     # The executive dashboard shows at most this many most recent stored months.
     dashboard_months: int = Field(default=24, ge=1)
+    # --- issue 28 reports (outliers, capacity, sub-segments, dashboard copies) ---
+    outliers: Outliers = Field(default_factory=Outliers)
+    sub_segments: list[SubSegment] = Field(default_factory=_default_sub_segments)
+    dashboard_copies: DashboardCopies = Field(default_factory=DashboardCopies)
     data_sources: list[DataSource] = Field(default_factory=_default_sources)
     review_cadence: list[ReviewItem] = Field(default_factory=_default_cadence)
+
+    def segment_references(self) -> list[tuple[str, str]]:
+        """(setting path, segment name) of every segment the reports name, for the
+        framework to check against its tiers."""
+        o = self.outliers
+        return (
+            [(f"reporting.outliers.arr_at_least.{s}", s) for s in o.arr_at_least]
+            + [(f"reporting.outliers.arr_below.{s}", s) for s in o.arr_below]
+            + [
+                (f"reporting.sub_segments.{i}.segment", s.segment)
+                for i, s in enumerate(self.sub_segments)
+            ]
+        )

@@ -202,10 +202,44 @@ def _write_all(handle: io.RawIOBase, data: bytes | bytearray | memoryview) -> No
         view = view[handle.write(view) :]
 
 
-def prune_files(folder: Path, pattern: str, keep: int) -> list[Path]:
-    """Delete all but the `keep` newest files matching `pattern`; returns what went."""
-    found = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
-    gone = found[keep:]
-    for path in gone:
+# --- the executive dashboard: one current file, dated copies ---------------------------
+
+CURRENT_DASHBOARD = "dashboard.html"
+DASHBOARD_COPIES = "dashboard"
+_COPY_PREFIX = "executive-dashboard-"
+
+
+@dataclass(frozen=True)
+class PublishedDashboard:
+    current: Path
+    copy: Path
+    removed: list[Path]
+
+
+def _month_number(name: str) -> int | None:
+    """'executive-dashboard-2026-03.html' -> months since year 0; None for other names
+    (the per-run files earlier versions wrote, 'executive-dashboard-2026-03-1a2b3c4d.html')."""
+    stem = name.removeprefix(_COPY_PREFIX).removesuffix(".html")
+    year, _, month = stem.partition("-")
+    if not (len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+        return None
+    return int(year) * 12 + int(month) - 1
+
+
+def publish_dashboard(folder: Path, month: str, html: str, keep_months: int) -> PublishedDashboard:
+    """Write the month's dashboard as `folder/dashboard/executive-dashboard-YYYY-MM.html`
+    (a re-run of the month replaces it), make `folder/dashboard.html` the newest month's
+    copy, and delete copies more than `keep_months` months older than the newest (and the
+    per-run files of earlier versions). A re-run of an old month leaves the current file on
+    the newest month."""
+    copies = folder / DASHBOARD_COPIES
+    copy = write_file(copies / f"{_COPY_PREFIX}{month[:7]}.html", html)
+    dated = {p: _month_number(p.name) for p in copies.glob(f"{_COPY_PREFIX}*.html")}
+    newest = max((n, p) for p, n in dated.items() if n is not None)[1]
+    current = folder / CURRENT_DASHBOARD
+    write_file(current, html if newest == copy else newest.read_text(encoding="utf-8"))
+    cutoff = dated[newest] - keep_months
+    removed = [p for p, n in dated.items() if n is None or n <= cutoff]
+    for path in removed:
         path.unlink(missing_ok=True)
-    return gone
+    return PublishedDashboard(current, copy, sorted(removed))

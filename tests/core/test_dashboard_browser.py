@@ -5,9 +5,23 @@ Tier 1 = A1 A4 B1 (ARR 380), Tier 2 = A2 B3 N1 (181), Tier 3 = C2 (9); retention
 February and March pools 12 retained of 19 cohort accounts.
 """
 
+import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.dashboard import CHARTS, dashboard_html
+from segmentation_pipeline.core.dashboard_panels import (
+    capacity_panel,
+    health_panel,
+    outlier_panel,
+    product_line_panel,
+    sub_segment_panel,
+)
+from segmentation_pipeline.core.reports import health_by_segment
+from segmentation_pipeline.core.reports.capacity import csm_capacity
+from segmentation_pipeline.core.reports.outliers import outliers
+from segmentation_pipeline.core.reports.product_lines import segment_product_lines
+from segmentation_pipeline.core.reports.sub_segments import sub_segment_distribution
+from segmentation_pipeline.framework import load_framework
 from tests.core.reports.history import LABELS, report_tables
 
 CHART_IDS = [f"chart-{c.key}" for c in CHARTS]
@@ -25,6 +39,42 @@ RENDERED = """id => {
 }"""
 
 
+def _panels():
+    """March's report panels from four accounts: a Tier 1 account of $300K (the
+    Enterprise $250K+ sub-segment), a $150K Tier 3 account (an outlier), owners u1 (3
+    Tier 1 accounts: underloaded, 3 / 15) and u2 (one Tier 3 account: underloaded)."""
+    fw = load_framework()
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A3", "C1"],
+            "name": ["Acme", "Beta", "Corp", "Delta"],
+            "owner_id": ["u1", "u1", "u1", "u2"],
+            "segment": ["Tier 1", "Tier 1", "Tier 1", "Tier 3"],
+            "tier_label": ["Enterprise", "Enterprise", "Enterprise", "SMB"],
+            "service_model": ["high_touch", "high_touch", "high_touch", "tech_touch"],
+            "arr": [300_000.0, 100_000.0, 50_000.0, 150_000.0],
+            "composite_score": [4.5, 4.2, 4.1, 2.0],
+            "behavioral_score": [4.0, 3.0, 2.0, 1.0],
+            "at_risk": [False, False, False, True],
+        }
+    )
+    usage = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "C1"],
+            "product": ["Core", "Core", "Core"],
+            "product_arr": [300_000.0, 100_000.0, 150_000.0],
+            "nps": [50.0, 10.0, -20.0],
+        }
+    )
+    return [
+        health_panel(health_by_segment(accounts, usage)),
+        sub_segment_panel(sub_segment_distribution(accounts, fw.reporting.sub_segments)),
+        outlier_panel(outliers(accounts, fw.tiers, fw.reporting.outliers)),
+        capacity_panel(csm_capacity(accounts, fw.service_models)),
+        product_line_panel(segment_product_lines(accounts, usage)),
+    ]
+
+
 @pytest.fixture(scope="module")
 def dashboard_file(tmp_path_factory):
     customers, arr, retention = report_tables()
@@ -38,6 +88,7 @@ def dashboard_file(tmp_path_factory):
             generated_at="2026-03-31 06:00 UTC",
             segment_order=["Tier 1", "Tier 2", "Tier 3"],
             labels=LABELS,
+            panels=_panels(),
         )
     )
     return page_file
@@ -71,6 +122,69 @@ def test_every_chart_renders_with_data(dashboard, artifacts_dir):
     assert dashboard.errors == []
     shot = dashboard.page.screenshot(full_page=True)
     (artifacts_dir / "executive-dashboard.png").write_bytes(shot)
+
+
+PANEL_TEXT = """key => {
+  const panel = document.getElementById("panel-" + key);
+  const box = panel.getBoundingClientRect();
+  return {
+    visible: box.width > 0 && box.height > 0,
+    title: panel.querySelector("h2").innerText,
+    rows: [...panel.querySelectorAll("tbody tr")].map(
+      tr => [...tr.querySelectorAll("td")].map(td => td.innerText)),
+  };
+}"""
+
+
+def _panel(dashboard, key):
+    return dashboard.page.evaluate(PANEL_TEXT, key)
+
+
+def test_the_health_panel_shows_nps_and_engagement_by_segment(dashboard):
+    health = _panel(dashboard, "health")
+    assert health["visible"] and health["title"] == "Health and NPS by segment"
+    # Tier 1: NPS 50 and 10 (A3 has none): mean 30.0, 2 of 3; behavioral (4+3+2)/3 = 3.00.
+    assert health["rows"] == [
+        ["Tier 1 · Enterprise", "3", "30.0", "66.7%", "3.00", "0", "0.0%"],
+        ["Tier 3 · SMB", "1", "-20.0", "100.0%", "1.00", "1", "100.0%"],
+    ]
+
+
+def test_the_sub_segment_panel_splits_tier_1(dashboard):
+    subs = _panel(dashboard, "sub-segments")
+    assert subs["visible"]
+    assert subs["rows"] == [
+        ["Tier 1 · Enterprise", "Enterprise $250K+", "1", "$300.0K", "33.3%", "66.7%"],
+        ["Tier 1 · Enterprise", "Tier 1 (rest)", "2", "$150.0K", "66.7%", "33.3%"],
+    ]
+
+
+def test_the_outlier_panel_lists_the_tier_3_account_over_100k(dashboard):
+    found = _panel(dashboard, "outliers")
+    assert found["visible"] and found["title"] == "Outliers for review (1)"
+    assert found["rows"] == [
+        ["Delta", "u2", "Tier 3", "$150.0K", "2.00", "ARR $150K >= $100K in Tier 3"]
+    ]
+
+
+def test_the_capacity_panel_lists_owners_off_their_ratio(dashboard):
+    capacity = _panel(dashboard, "capacity")
+    assert capacity["visible"]
+    assert capacity["title"] == "CSM capacity: 0 overloaded, 2 underloaded of 2 owners"
+    # u1: 3 / 15 = 0.20 minimum books, 3 / 50 = 0.06 full; u2: 1 / 200 and 1 / 1000.
+    assert capacity["rows"] == [
+        ["u1", "3", "$450.0K", "0.06", "0.20", "underloaded"],
+        ["u2", "1", "$150.0K", "0.00", "0.01", "underloaded"],
+    ]
+
+
+def test_the_product_line_panel_shows_each_segments_products(dashboard):
+    lines = _panel(dashboard, "product-lines")
+    assert lines["visible"]
+    assert lines["rows"] == [
+        ["Tier 1 · Enterprise", "Core", "2", "66.7%", "$400.0K", "$200.0K", "30.0"],
+        ["Tier 3 · SMB", "Core", "1", "100.0%", "$150.0K", "$150.0K", "-20.0"],
+    ]
 
 
 def test_the_segment_filter_changes_what_is_shown(dashboard):

@@ -139,3 +139,14 @@ def test_html_escapes_config_text(framework):
     page = docs.render_documents(hostile)["faq.html"]
     assert "<script>x</script>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_the_index_links_every_document_in_its_own_format(framework):
+    files = docs.render_documents(framework)
+    markdown, html = files["index.md"], files["index.html"]
+    assert "- [Segment definitions](segment-definitions.md)" in markdown
+    assert '<li><a href="faq.html">' in html
+    linked = [name for name in files if name != "index.md" and name.endswith(".md")]
+    for name in linked:
+        assert f"]({name})" in markdown, name
+        assert f'<li><a href="{name[:-3]}.html">' in html, name

@@ -34,6 +34,10 @@ REPORT_TABLES = (
     "report_segment_health",
     "report_segment_migration",
     "report_csm_book",
+    "report_outliers",
+    "report_csm_capacity",
+    "report_sub_segments",
+    "report_segment_product_lines",
     "customer_activity",
 )
 
@@ -137,17 +141,48 @@ def test_report_assets_carry_a_markdown_preview(pipeline):
         assert preview.startswith("| segment") or preview.startswith("| owner_id"), key
     migration = _metadata(result, "segment_migration_report")["preview"].value
     assert migration.startswith("| from_segment")
+    starts = {
+        "outliers_report": ["rule", "segment", "accounts", "arr"],
+        "csm_capacity_report": ["owner_id", "owner", "accounts", "arr"],
+        "sub_segments_report": ["segment", "tier_label", "sub_segment"],
+        "segment_product_lines_report": ["segment", "tier_label", "product"],
+    }
+    for key, start in starts.items():
+        header = _metadata(result, key)["preview"].value.splitlines()[0]
+        assert [cell.strip() for cell in header.strip("|").split("|")][: len(start)] == start
 
 
 def test_the_dashboard_is_written_and_linked_from_metadata(pipeline):
     metadata = _metadata(pipeline["results"][MONTHS[1]], "executive_dashboard")
     path = Path(metadata["dashboard"].value)
-    assert path.parent == pipeline["root"] / "reports" / "dashboard"
-    assert path.name.startswith("executive-dashboard-2026-10-")
+    assert path == pipeline["root"] / "reports" / "dashboard.html"
     assert metadata["dashboard_url"].value == path.as_uri()
+    copies = sorted(p.name for p in (pipeline["root"] / "reports" / "dashboard").iterdir())
+    # Three runs (September, October, October again): one dated copy per month.
+    assert copies == ["executive-dashboard-2026-09.html", "executive-dashboard-2026-10.html"]
+    assert Path(metadata["dated_copy"].value).name == "executive-dashboard-2026-10.html"
     page = path.read_text()
     assert '"months":["2026-09","2026-10"]' in page
     assert "cdn.plot.ly/plotly" not in page.split("<script")[0]
+    for panel in ("health", "sub-segments", "outliers", "capacity", "product-lines"):
+        assert f'id="panel-{panel}"' in page, panel
+
+
+def test_the_playbook_reports_agree_with_the_snapshots(pipeline):
+    warehouse = pipeline["warehouse"]
+    snapshots = warehouse.read_table("segment_snapshots").query("snapshot_month == @MONTHS[1]")
+    capacity = warehouse.read_table("report_csm_capacity").query("snapshot_month == @MONTHS[1]")
+    owners = capacity[capacity["load"].notna()]
+    assert owners["accounts"].sum() == len(snapshots)
+    assert owners["owner_id"].nunique() == len(owners)
+    outliers = warehouse.read_table("report_outliers").query("snapshot_month == @MONTHS[1]")
+    tier3 = snapshots[(snapshots["segment"] == "Tier 3") & (snapshots["arr"] >= 100_000)]
+    high = outliers[
+        (outliers["rule"] == "arr_high_for_segment") & (outliers["segment"] == "Tier 3")
+    ]
+    assert sorted(high["account_id"]) == sorted(tier3["account_id"])
+    subs = warehouse.read_table("report_sub_segments").query("snapshot_month == @MONTHS[1]")
+    assert subs["accounts"].sum() == (snapshots["segment"] == "Tier 1").sum()
 
 
 def test_csm_views_and_docs_are_written_and_linked(pipeline):

@@ -27,6 +27,12 @@ def test_a_framework_file_without_a_reporting_section_gets_the_defaults():
         ({"breakdowns": ["industry", "shoe_size"]}, "reporting.breakdowns.1"),
         ({"migration_lookback_months": 0}, "reporting.migration_lookback_months"),
         ({"dashboard_month": 12}, "reporting.dashboard_month: unknown key"),
+        ({"outliers": {"arr_below": {"Tier 9": 1}}}, "reporting.outliers.arr_below.Tier 9"),
+        (
+            {"sub_segments": [{"segment": "Gold", "name": "Gold+", "min_arr": 1}]},
+            "reporting.sub_segments.0.segment: 'Gold' is not a tier name",
+        ),
+        ({"dashboard_copies": {"keep_months": 0}}, "reporting.dashboard_copies.keep_months"),
     ],
 )
 def test_bad_reporting_settings_fail_at_load_naming_the_field(change, message):

@@ -8,7 +8,7 @@ import pytest
 from segmentation_pipeline.io import report_files
 from segmentation_pipeline.io.report_files import (
     FileBytes,
-    prune_files,
+    publish_dashboard,
     read_bytes,
     read_json,
     replace_folder,
@@ -45,18 +45,35 @@ def test_replace_folder_refuses_paths_and_keeps_the_old_folder(tmp_path):
     assert not (tmp_path / "escape.html").exists()
 
 
-def test_prune_keeps_the_newest(tmp_path):
-    for i in range(4):
-        path = tmp_path / f"executive-dashboard-2026-11-run{i}.html"
-        path.write_text(str(i))
-        os.utime(path, (1000 + i, 1000 + i))
-    (tmp_path / "executive-dashboard-2026-10-run9.html").write_text("other month")
-    gone = prune_files(tmp_path, "executive-dashboard-2026-11-*.html", keep=2)
-    assert sorted(p.name for p in gone) == [
-        "executive-dashboard-2026-11-run0.html",
-        "executive-dashboard-2026-11-run1.html",
+def test_one_current_dashboard_and_one_dated_copy_per_month_kept_for_n_months(tmp_path):
+    copies = tmp_path / "dashboard"
+    copies.mkdir()
+    (copies / "executive-dashboard-2026-03-1a2b3c4d.html").write_text("an earlier per-run file")
+    for month in ("2026-01", "2026-02", "2026-03"):
+        publish_dashboard(tmp_path, f"{month}-01", f"<p>{month}</p>", keep_months=2)
+    # A re-run of March replaces March's copy; keep 2 months: February and March.
+    published = publish_dashboard(tmp_path, "2026-03-01", "<p>2026-03 again</p>", keep_months=2)
+    assert published.current == tmp_path / "dashboard.html"
+    assert published.current.read_text() == "<p>2026-03 again</p>"
+    assert sorted(os.listdir(copies)) == [
+        "executive-dashboard-2026-02.html",
+        "executive-dashboard-2026-03.html",
     ]
-    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_a_rerun_of_an_older_month_leaves_the_current_dashboard_on_the_newest(tmp_path):
+    publish_dashboard(tmp_path, "2026-05-01", "<p>May</p>", keep_months=12)
+    published = publish_dashboard(tmp_path, "2026-04-01", "<p>April</p>", keep_months=12)
+    assert published.copy.name == "executive-dashboard-2026-04.html"
+    assert published.copy.read_text() == "<p>April</p>"
+    assert (tmp_path / "dashboard.html").read_text() == "<p>May</p>"
+    assert published.removed == []
+
+
+def test_copies_older_than_the_kept_months_go(tmp_path):
+    publish_dashboard(tmp_path, "2025-12-01", "old", keep_months=1)
+    published = publish_dashboard(tmp_path, "2026-01-01", "new", keep_months=1)
+    assert [p.name for p in published.removed] == ["executive-dashboard-2025-12.html"]
 
 
 def test_write_folder_streams_text_and_bytes_and_swaps_the_folder_whole(tmp_path):

@@ -66,3 +66,12 @@ def with_tier_label(table: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame
     table = table.copy()
     table.insert(1, "tier_label", table["segment"].map(labels))
     return table
+
+
+def totals_by(frame: pd.DataFrame, keys: Sequence[str], **columns: tuple[str, str]) -> pd.DataFrame:
+    """One row per `keys` group (missing keys are a group too, keys sorted) with the named
+    aggregations `columns`, e.g. accounts=("account_id", "size"), arr=("arr", "sum")."""
+    return frame.groupby(list(keys), sort=True, dropna=False).agg(**columns).reset_index()
+
+
+ACCOUNTS_AND_ARR = {"accounts": ("account_id", "size"), "arr": ("arr", "sum")}

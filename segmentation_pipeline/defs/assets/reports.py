@@ -28,6 +28,13 @@ from segmentation_pipeline.core.csm_views import (
     row_keys,
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
+from segmentation_pipeline.core.dashboard_panels import (
+    capacity_panel,
+    health_panel,
+    outlier_panel,
+    product_line_panel,
+    sub_segment_panel,
+)
 from segmentation_pipeline.core.docs import render_documents
 from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.reports import (
@@ -47,6 +54,10 @@ from segmentation_pipeline.core.reports import (
     segment_summary,
     shift_month,
 )
+from segmentation_pipeline.core.reports.capacity import capacity_summary, csm_capacity
+from segmentation_pipeline.core.reports.outliers import outlier_counts, outliers
+from segmentation_pipeline.core.reports.product_lines import segment_product_lines
+from segmentation_pipeline.core.reports.sub_segments import sub_segment_distribution
 from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.core.scoring import standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
@@ -56,11 +67,10 @@ from segmentation_pipeline.defs.resources import HOME, FrameworkResource, Wareho
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import (
     FileBytes,
-    prune_files,
+    publish_dashboard,
     read_bytes,
     read_json,
     replace_folder,
-    write_file,
     write_folder,
 )
 from segmentation_pipeline.io.warehouse import Warehouse
@@ -72,7 +82,6 @@ from segmentation_pipeline.io.warehouse_partitions import (
 # The docs are a function of the framework alone: their code version is its version, so
 # a framework change marks them stale and the automation condition regenerates them at
 # once; the nightly job regenerates them too (they are in the report group).
-DASHBOARDS_KEPT_PER_MONTH = 5
 
 REPORT = {"group_name": "reports", "partitions_def": monthly_partitions}
 
@@ -107,21 +116,27 @@ def _segment_order(fw: Framework) -> list[str]:
     return [t.name for t in fw.tiers] + [UNSEGMENTED]
 
 
-def _snapshot_report(
-    name: str,
-    table: str,
-    description: str,
-    build: Callable[[pd.DataFrame, Framework], pd.DataFrame],
-) -> dg.AssetsDefinition:
-    """A report that is a function of the month's segment assignments alone."""
-
-    @dg.asset(
+def _table_asset(name: str, table: str, description: str) -> Callable:
+    """The decorator of a report asset that writes one warehouse table for the month."""
+    return dg.asset(
         name=name,
         **REPORT,
         kinds={"sql"},
         deps=[warehouse_segments],
         description=f"{description} (warehouse table {table}).",
     )
+
+
+def _snapshot_report(
+    name: str,
+    table: str,
+    description: str,
+    build: Callable[[pd.DataFrame, Framework], pd.DataFrame],
+    preview: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> dg.AssetsDefinition:
+    """A report that is a function of the month's segment assignments alone."""
+
+    @_table_asset(name, table, description)
     def report(
         context: dg.AssetExecutionContext,
         segment_assignments: pd.DataFrame,
@@ -129,7 +144,8 @@ def _snapshot_report(
         warehouse: WarehouseResource,
     ) -> dg.MaterializeResult:
         frame = build(segment_assignments, framework.load())
-        return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame))
+        shown = None if preview is None else preview(frame)
+        return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame, shown))
 
     return report
 
@@ -151,6 +167,31 @@ arr_by_segment_report = _snapshot_report(
     "report_arr_by_segment",
     "ARR by segment, and by segment x each configured breakdown",
     lambda assignments, fw: arr_by_segment(assignments, fw.reporting.breakdowns),
+)
+
+# --- issue 28: the playbook's reports ---------------------------------------------------
+outliers_report = _snapshot_report(
+    "outliers_report",
+    "report_outliers",
+    "Accounts whose ARR or composite score is far from their segment's band, one row per "
+    "rule broken (limits in the framework's reporting.outliers)",
+    lambda assignments, fw: outliers(assignments, fw.tiers, fw.reporting.outliers),
+    outlier_counts,
+)
+csm_capacity_report = _snapshot_report(
+    "csm_capacity_report",
+    "report_csm_capacity",
+    "Accounts and ARR per owner per segment against the service model's accounts-per-CSM "
+    "ratio, with each owner's load (overloaded / underloaded / within ratio)",
+    lambda assignments, fw: csm_capacity(assignments, fw.service_models),
+    capacity_summary,
+)
+sub_segments_report = _snapshot_report(
+    "sub_segments_report",
+    "report_sub_segments",
+    "Accounts and ARR of each sub-segment (framework reporting.sub_segments) and of the "
+    "rest of its segment",
+    lambda assignments, fw: sub_segment_distribution(assignments, fw.reporting.sub_segments),
 )
 
 
@@ -222,25 +263,45 @@ def segment_retention_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(
-    **REPORT,
-    kinds={"sql"},
-    deps=[warehouse_segments],
-    description="NPS (where the usage export has it) and engagement health by segment "
-    "(report_segment_health).",
+def _usage_report(
+    name: str,
+    table: str,
+    description: str,
+    build: Callable[[pd.DataFrame, pd.DataFrame, Framework], pd.DataFrame],
+) -> dg.AssetsDefinition:
+    """A report of the month's assignments and the usage export (merged accounts' usage
+    moved to their survivor)."""
+
+    @_table_asset(name, table, description)
+    def report(
+        context: dg.AssetExecutionContext,
+        segment_assignments: pd.DataFrame,
+        product_usage: pd.DataFrame,
+        account_merge_audit: pd.DataFrame,
+        framework: FrameworkResource,
+        warehouse: WarehouseResource,
+    ) -> dg.MaterializeResult:
+        fw = framework.load()
+        usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
+        frame = build(segment_assignments, usage, fw)
+        return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame))
+
+    return report
+
+
+segment_health_report = _usage_report(
+    "segment_health_report",
+    "report_segment_health",
+    "NPS (where the usage export has it) and engagement health by segment",
+    lambda assignments, usage, fw: health_by_segment(assignments, usage, fw.reporting.breakdowns),
 )
-def segment_health_report(
-    context: dg.AssetExecutionContext,
-    segment_assignments: pd.DataFrame,
-    product_usage: pd.DataFrame,
-    account_merge_audit: pd.DataFrame,
-    framework: FrameworkResource,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    fw = framework.load()
-    usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
-    table = health_by_segment(segment_assignments, usage, fw.reporting.breakdowns)
-    return dg.MaterializeResult(metadata=_store(context, warehouse, "report_segment_health", table))
+segment_product_lines_report = _usage_report(
+    "segment_product_lines_report",
+    "report_segment_product_lines",
+    "Segment performance per product line: accounts, penetration, product ARR and NPS of "
+    "each product in each segment",
+    lambda assignments, usage, fw: segment_product_lines(assignments, usage),
+)
 
 
 @dg.asset(
@@ -409,7 +470,16 @@ def _history(warehouse: Warehouse, table: str, through: str) -> pd.DataFrame:
 @dg.asset(
     **REPORT,
     kinds={"html", "plotly"},
-    deps=[customers_by_segment_report, arr_by_segment_report, segment_retention_report],
+    deps=[
+        customers_by_segment_report,
+        arr_by_segment_report,
+        segment_retention_report,
+        segment_health_report,
+        sub_segments_report,
+        outliers_report,
+        csm_capacity_report,
+        segment_product_lines_report,
+    ],
     description="Self-contained HTML executive dashboard (works offline): segment "
     "distribution, ARR, retention and trends, with period, segment and breakdown filters.",
 )
@@ -423,6 +493,17 @@ def executive_dashboard(
     client = warehouse.client()
     month = context.partition_key
     customers = _history(client, "report_customers_by_segment", month)
+
+    def this_month(table: str) -> pd.DataFrame:
+        return read_partition(client, table, SNAPSHOT_COLUMN, month)
+
+    panels = [
+        health_panel(this_month("report_segment_health")),
+        sub_segment_panel(this_month("report_sub_segments")),
+        outlier_panel(this_month("report_outliers")),
+        capacity_panel(this_month("report_csm_capacity")),
+        product_line_panel(this_month("report_segment_product_lines")),
+    ]
     html = dashboard_html(
         customers,
         _history(client, "report_arr_by_segment", month),
@@ -433,21 +514,20 @@ def executive_dashboard(
         segment_order=_segment_order(fw),
         labels={t.name: t.label for t in fw.tiers},
         max_months=fw.reporting.dashboard_months,
+        panels=panels,
     )
-    folder = Path(config.folder) / "dashboard"
-    run = context.run.run_id[:8]
-    path = write_file(folder / f"executive-dashboard-{month[:7]}-{run}.html", html)
-    pruned = prune_files(
-        folder, f"executive-dashboard-{month[:7]}-*.html", keep=DASHBOARDS_KEPT_PER_MONTH
+    published = publish_dashboard(
+        Path(config.folder), month, html, fw.reporting.dashboard_copies.keep_months
     )
     months = sorted(customers[SNAPSHOT_COLUMN].unique()) if len(customers) else []
     return dg.MaterializeResult(
         metadata={
-            "dashboard": dg.MetadataValue.path(str(path)),
-            "dashboard_url": dg.MetadataValue.url(path.as_uri()),
+            "dashboard": dg.MetadataValue.path(str(published.current)),
+            "dashboard_url": dg.MetadataValue.url(published.current.as_uri()),
+            "dated_copy": dg.MetadataValue.path(str(published.copy)),
             "months_shown": len(months[-fw.reporting.dashboard_months :]),
-            "size_bytes": path.stat().st_size,
-            "older_dashboards_removed": len(pruned),
+            "size_bytes": published.copy.stat().st_size,
+            "older_dashboards_removed": len(published.removed),
         }
     )
 
@@ -489,6 +569,10 @@ REPORT_ASSETS = [
     segment_retention_report,
     segment_health_report,
     segment_migration_report,
+    outliers_report,
+    csm_capacity_report,
+    sub_segments_report,
+    segment_product_lines_report,
     csm_book_report,
     csm_views,
     executive_dashboard,

@@ -1,0 +1,89 @@
+"""Outliers by rule: accounts whose ARR or composite score sits far from their segment's
+band, so someone looks at them before the segment decides how they are served (a $100K+
+account in Tier 3 gets automated emails only).
+
+The ARR limits and the score margin are the framework's `reporting.outliers`; a segment's
+score band is [its tier's min_score, the next higher tier's min_score).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.reports.capacity import owner_labels
+from segmentation_pipeline.core.reports.grouping import ACCOUNTS_AND_ARR, totals_by
+from segmentation_pipeline.framework.models import Tier
+from segmentation_pipeline.framework.reporting import Outliers
+
+OUTLIER_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "name",
+    "owner_id",
+    "owner",
+    "segment",
+    "tier_label",
+    "arr",
+    "composite_score",
+    "rule",
+    "limit",
+    "detail",
+)
+ARR_HIGH = "arr_high_for_segment"
+ARR_LOW = "arr_low_for_segment"
+SCORE_OUTSIDE = "score_outside_band"
+
+
+def score_bands(tiers: Sequence[Tier]) -> dict[str, tuple[float, float]]:
+    """Segment -> (lowest score, score where the next tier up starts; inf for the top)."""
+    ordered = sorted(tiers, key=lambda t: t.min_score)
+    uppers = [t.min_score for t in ordered[1:]] + [np.inf]
+    return {t.name: (t.min_score, upper) for t, upper in zip(ordered, uppers, strict=True)}
+
+
+def _money(value: float) -> str:
+    return f"${value / 1000:,.0f}K" if value >= 1000 else f"${value:,.0f}"
+
+
+def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) -> pd.DataFrame:
+    """One row per (account, rule it breaks): an account can break an ARR rule and the
+    score rule at once. Accounts without ARR or score break no rule on that measure."""
+    arr = pd.to_numeric(assignments["arr"], errors="coerce")
+    score = pd.to_numeric(assignments["composite_score"], errors="coerce")
+    segment = assignments["segment"]
+    bands = score_bands(tiers)
+    lower = segment.map({s: b[0] for s, b in bands.items()}).astype("float64")
+    upper = segment.map({s: b[1] for s, b in bands.items()}).astype("float64")
+    below = lower - score > rules.score_margin
+    high = segment.map(rules.arr_at_least).astype("float64")
+    low = segment.map(rules.arr_below).astype("float64")
+    # (rule, which accounts break it, their limit, detail from arr, limit, segment, score)
+    found = [
+        (ARR_HIGH, arr >= high, high,
+         lambda a, lim, s, sc: f"ARR {_money(a)} >= {_money(lim)} in {s}"),
+        (ARR_LOW, arr < low, low,
+         lambda a, lim, s, sc: f"ARR {_money(a)} < {_money(lim)} in {s}"),
+        (SCORE_OUTSIDE, below | (score - upper > rules.score_margin), lower.where(below, upper),
+         lambda a, lim, s, sc: f"score {sc:.2f} outside {s} band [{bands[s][0]:g}, "
+         f"{bands[s][1]:g}) by more than {rules.score_margin:g}"),
+    ]  # fmt: skip
+    parts = []
+    for rule, mask, limit, describe in found:
+        # Details are written for the accounts that break the rule only (few of a million).
+        hit = assignments[mask.to_numpy(dtype=bool)]
+        limits = limit[hit.index]
+        inputs = zip(arr[hit.index], limits, hit["segment"], score[hit.index], strict=True)
+        details = [describe(*row) for row in inputs]
+        parts.append(hit.assign(rule=rule, limit=limits, detail=details))
+    table = pd.concat(parts, ignore_index=True).assign(owner=lambda t: owner_labels(t))
+    table = table.reindex(columns=list(OUTLIER_COLUMNS))
+    return table.sort_values(["rule", "segment", "arr"], ascending=[True, True, False]).reset_index(
+        drop=True
+    )
+
+
+def outlier_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Accounts and ARR per (rule, segment): the dashboard panel and metadata preview."""
+    return totals_by(table, ["rule", "segment"], **ACCOUNTS_AND_ARR)
