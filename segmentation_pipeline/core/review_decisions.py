@@ -40,12 +40,14 @@ def normalize_decisions(entries: pd.DataFrame) -> ReadDecisions:
     without an account, a known decision word, an author or a moment is invalid."""
     frame = entries.reindex(columns=list(DECISION_COLUMNS)).copy()
     words = frame["decision"].astype("string").str.strip().str.lower()
-    frame["decision"] = words.map(DECISION_WORDS).astype(object)
-    moments = pd.to_datetime(frame["decided_at"], errors="coerce", utc=True)
+    mapped = words.astype(object).map(DECISION_WORDS)
+    frame["decision"] = mapped.astype(object).where(mapped.notna(), None)
+    moments = pd.to_datetime(frame["decided_at"], errors="coerce", utc=True, format="ISO8601")
     frame["decided_at"] = moments.dt.tz_convert("UTC").dt.tz_localize(None)
     for column in ("account_id", "decided_by", "to_segment", "note"):
         text = frame[column].astype("string").str.strip()
-        frame[column] = text.where(text.ne("")).astype(object)
+        blank = text.isna() | text.eq("")
+        frame[column] = text.astype(object).where(~blank.to_numpy(dtype=bool), None)
     problem = (
         pd.Series(None, index=frame.index, dtype=object)
         .mask(frame["decided_at"].isna(), "no decision time")

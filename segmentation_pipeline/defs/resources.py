@@ -11,6 +11,7 @@ import pandas as pd
 from segmentation_pipeline.core.crm_sync import WriteBackEcho
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
+from segmentation_pipeline.io.segment_reviews import read_review_file, review_entries
 from segmentation_pipeline.io.snapshots import SnapshotStore
 from segmentation_pipeline.io.warehouse import Warehouse
 
@@ -45,6 +46,10 @@ class CrmResource(dg.ConfigurableResource):
         """The raw columns the pipeline itself writes into this CRM (none by default)."""
         return WriteBackEcho(fields=())
 
+    def read_review_entries(self) -> pd.DataFrame:
+        """Review decisions entered in the CRM (`io.segment_reviews`; none by default)."""
+        return review_entries(pd.DataFrame())
+
 
 class FileCrmResource(CrmResource):
     """A folder of CSV exports (accounts.csv, product_usage.csv) in Salesforce field names."""
@@ -59,6 +64,9 @@ class FileCrmResource(CrmResource):
 
     def read_usage(self) -> pd.DataFrame:
         return FileCrm(self.folder).read_usage()
+
+    def read_review_entries(self) -> pd.DataFrame:
+        return read_review_file(self.folder)
 
 
 class FirmographicsFileResource(dg.ConfigurableResource):
