@@ -485,7 +485,9 @@ class SegmentStore:
         """account_id and segment of every open history row: the tier the pipeline last
         published, which the gate takes as current where the CRM shows none."""
         rewind = self.rewind()
-        reads = ["history_id", "account_id", "segment"]
+        reads = (
+            ["account_id", "segment"] if rewind is None else ["history_id", "account_id", "segment"]
+        )
         rows = self._read(HISTORY, HISTORY.c.is_current.is_(True), reads)
         if rewind is not None:
             rows = rewind.open_rows(rows)
