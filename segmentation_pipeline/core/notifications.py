@@ -148,8 +148,10 @@ def notification_events(
 def ended_at_risk(assignments: pd.DataFrame, open_at_risk: set[str]) -> list[str]:
     """Accounts with an open at-risk episode that this night does not see at risk (an
     account absent from the night's assignments keeps its episode)."""
-    seen = assignments.set_index("account_id")["at_risk"].fillna(False).astype(bool)
-    return sorted(a for a in open_at_risk if a in seen.index and not bool(seen.loc[[a]].any()))
+    at_risk = assignments["at_risk"].fillna(False).astype(bool).to_numpy()
+    seen = set(assignments["account_id"])
+    still = set(assignments.loc[at_risk, "account_id"])
+    return sorted(a for a in open_at_risk if a in seen and a not in still)
 
 
 @dataclass(frozen=True)
