@@ -7,12 +7,14 @@ import dagster as dg
 from segmentation_pipeline.defs.alerts import alert_sink_from_env
 from segmentation_pipeline.defs.assets import ALL_ASSETS
 from segmentation_pipeline.defs.assets.impact import framework_change_impact
+from segmentation_pipeline.defs.assets.notifications import owner_notifications
 from segmentation_pipeline.defs.assets.review import segment_review
 from segmentation_pipeline.defs.backfill import rescore_job
 from segmentation_pipeline.defs.checks import all_checks
 from segmentation_pipeline.defs.enrichment import FirmographicsResource
 from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
 from segmentation_pipeline.defs.jobs import segmentation_job
+from segmentation_pipeline.defs.notification_sensors import at_risk_account_sensor
 from segmentation_pipeline.defs.resources import (
     DEFAULT_WAREHOUSE_URL,
     SAMPLE_CRM_FOLDER,
@@ -21,6 +23,7 @@ from segmentation_pipeline.defs.resources import (
     SnapshotStoreResource,
     WarehouseResource,
 )
+from segmentation_pipeline.defs.review_jobs import review_decisions_job
 from segmentation_pipeline.defs.salesforce import (
     SalesforceCrmResource,
     crm_segment_sync,
@@ -61,10 +64,16 @@ def default_resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[*ALL_ASSETS, crm_segment_sync, framework_change_impact, segment_review],
+    assets=[
+        *ALL_ASSETS,
+        crm_segment_sync,
+        framework_change_impact,
+        segment_review,
+        owner_notifications,
+    ],
     asset_checks=all_checks(),
-    jobs=[segmentation_job, rescore_job, *GOVERNANCE_JOBS],
+    jobs=[segmentation_job, rescore_job, review_decisions_job, *GOVERNANCE_JOBS],
     schedules=ALL_SCHEDULES,
-    sensors=ALL_SENSORS,
+    sensors=[*ALL_SENSORS, at_risk_account_sensor],
     resources=default_resources(),
 )

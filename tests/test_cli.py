@@ -122,7 +122,9 @@ def test_the_same_warnings_over_three_months_are_one_alert_each(home, tmp_path):
         again = cli("run", "--month", month, **framework)
         assert again.returncode == 0, again.stderr[-2000:]
         assert "alerts: none new" in again.stdout
-    assert len(stored_alerts(home)) == len(failing)
+    # The open month's owner digests share the alerts table; count the checks' alerts.
+    checks = [a for a in stored_alerts(home) if a["kind"] != "owner_digest"]
+    assert len(checks) == len(failing)
 
 
 def test_a_run_with_a_missing_crm_folder_prints_one_line_naming_it_and_exits_1(home, tmp_path):

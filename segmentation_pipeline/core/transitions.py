@@ -6,7 +6,9 @@ approves it (a row in `segment_transition_decisions`), after the policy's grace 
 or at once under an `immediate` policy. Upgrades and downgrades have separate policies.
 
 The current tier is the CRM's tier, except where the pipeline applied a move that the
-CRM does not show yet (no write-back): then it is the tier the move went to.
+CRM does not show yet (no write-back): then it is the tier the move went to. Where the
+CRM has no tier at all, it is the tier the pipeline last published (the account's open
+history row), so a later move of such an account is reviewed like any other.
 
 Queue rows: pending -> applied | rejected | withdrawn. Closed rows never change again,
 and a run on unchanged data changes no row.
@@ -14,7 +16,7 @@ and a run on unchanged data changes no row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -77,13 +79,20 @@ def empty_decisions() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in DECISION_COLUMNS})
 
 
+def empty_published() -> pd.DataFrame:
+    return pd.DataFrame({"account_id": pd.Series(dtype=object), "segment": pd.Series(dtype=object)})
+
+
 @dataclass(frozen=True)
 class PriorState:
-    """What earlier runs left: the queue, CS Ops' decisions, the open history rows."""
+    """What earlier runs left: the queue, CS Ops' decisions, the open history rows (of
+    accounts with a provisional one), and the tier each account was last published with
+    (`published`: account_id, segment), the current tier where the CRM shows none."""
 
     transitions: pd.DataFrame
     decisions: pd.DataFrame
     history: pd.DataFrame
+    published: pd.DataFrame = field(default_factory=empty_published)
 
     @classmethod
     def empty(cls) -> PriorState:
@@ -122,19 +131,34 @@ class _Aligned:
 
 
 def current_tiers(
-    crm_tier: pd.Series, accounts: AccountIndex, transitions: pd.DataFrame, names: list[str]
+    crm_tier: pd.Series,
+    accounts: AccountIndex,
+    transitions: pd.DataFrame,
+    names: list[str],
+    published: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """The tier each account is in now: the CRM's, or the target of the last move the
-    pipeline applied while the CRM still shows that move's origin (or nothing)."""
+    pipeline applied while the CRM still shows that move's origin (or nothing), or,
+    where the CRM shows nothing, the tier the pipeline last published."""
     applied = _Aligned(accounts, _with_status(transitions, APPLIED, "closed_at"))
-    return _current_tiers(crm_tier, applied, names)
+    last = _Aligned(accounts, _one_per_account(published))
+    return _current_tiers(crm_tier, applied, last["segment"], names)
 
 
-def _current_tiers(crm_tier: pd.Series, applied: _Aligned, names: list[str]) -> np.ndarray:
+def _one_per_account(published: pd.DataFrame | None) -> pd.DataFrame:
+    if published is None or not len(published):
+        return empty_published()
+    return published.drop_duplicates("account_id", keep="last")
+
+
+def _current_tiers(
+    crm_tier: pd.Series, applied: _Aligned, published: np.ndarray, names: list[str]
+) -> np.ndarray:
     moved_from, moved_to = applied["from_segment"], applied["to_segment"]
     crm = crm_tier.where(is_in(crm_tier, names)).to_numpy(dtype=object)
+    last = np.where(is_in(pd.Series(published, dtype=object), names).to_numpy(), published, None)
     not_written_back = pd.notna(moved_to) & (pd.isna(crm) | (crm == moved_from))
-    return np.where(not_written_back, moved_to, crm)
+    return np.where(not_written_back, moved_to, np.where(pd.isna(crm), last, crm))
 
 
 def _decisions(decisions: pd.DataFrame, accounts: AccountIndex, now: pd.Timestamp) -> _Aligned:
@@ -169,7 +193,8 @@ def gate_transitions(
     accounts = AccountIndex(frame["account_id"])
     computed = frame["computed_segment"].to_numpy(dtype=object)
     applied = _Aligned(accounts, _with_status(state.transitions, APPLIED, "closed_at"))
-    current = _current_tiers(frame["crm_tier"], applied, names)
+    published = _Aligned(accounts, _one_per_account(state.published))["segment"]
+    current = _current_tiers(frame["crm_tier"], applied, published, names)
     crossing = eligible.to_numpy(dtype=bool) & pd.notna(current) & (computed != current)
     # A move applied earlier in the run's month stays on the month's rows as the run that
     # applied it wrote them: the next night of the month, or a re-run, shows the same.

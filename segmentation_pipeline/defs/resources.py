@@ -12,6 +12,7 @@ from segmentation_pipeline.core.crm_sync import WriteBackEcho
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.framework.loader import FrameworkError
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
+from segmentation_pipeline.io.segment_reviews import read_review_file, review_entries
 from segmentation_pipeline.io.state_store import StateStore
 from segmentation_pipeline.io.warehouse import Warehouse
 
@@ -61,6 +62,10 @@ class CrmResource(dg.ConfigurableResource):
         """The raw columns the pipeline itself writes into this CRM (none by default)."""
         return WriteBackEcho(fields=())
 
+    def read_review_entries(self) -> pd.DataFrame:
+        """Review decisions entered in the CRM (`io.segment_reviews`; none by default)."""
+        return review_entries(pd.DataFrame())
+
 
 class FileCrmResource(CrmResource):
     """A folder of CSV exports (accounts.csv, product_usage.csv) in Salesforce field names."""
@@ -75,6 +80,9 @@ class FileCrmResource(CrmResource):
 
     def read_usage(self) -> pd.DataFrame:
         return FileCrm(self.folder).read_usage()
+
+    def read_review_entries(self) -> pd.DataFrame:
+        return read_review_file(self.folder)
 
 
 class FirmographicsFileResource(dg.ConfigurableResource):

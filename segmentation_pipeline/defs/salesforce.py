@@ -27,6 +27,7 @@ from segmentation_pipeline.io.salesforce import (
     SalesforceClient,
     SalesforceSettings,
 )
+from segmentation_pipeline.io.salesforce.reviews import read_salesforce_reviews
 from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSync, SyncReport
 from segmentation_pipeline.io.salesforce.sync import SyncSettings as _SyncSettings
 from segmentation_pipeline.io.salesforce.sync_log import append_sync_log, last_run_failures
@@ -152,6 +153,9 @@ class SalesforceCrmResource(CrmResource):
         fields = tuple(c for c, name in self.account_fields.items() if name in written)
         override = "Segment_Override__c" if "Segment_Override__c" in self.account_fields else None
         return WriteBackEcho(fields=fields, manual_flag=override)
+
+    def read_review_entries(self) -> pd.DataFrame:
+        return read_salesforce_reviews(self.salesforce.client())
 
     def read_usage(self) -> pd.DataFrame:
         if self.usage_folder:

@@ -459,12 +459,20 @@ class Schedules(_Strict):
         return self
 
 
+class Notifications(_Strict):
+    """What the owners' digest and the at-risk alert tell (docs/governance.md)."""
+
+    renewal_window_days: int = Field(default=90, ge=1)
+    at_risk_arr_floor: float = Field(default=50_000.0, ge=0)
+
+
 class Monitoring(_Strict):
     """What the alerting sensors compare against and when the schedules fire."""
 
     drift: Drift = Drift()
     coverage_drop_points: float = Field(default=5.0, gt=0, le=100)
     schedules: Schedules = Schedules()
+    notifications: Notifications = Notifications()
 
 
 class Framework(_Strict):

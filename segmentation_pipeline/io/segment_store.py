@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.history import HISTORY_COLUMNS, HistoryChanges
+from segmentation_pipeline.core.review_decisions import DECISION_KEY, new_decisions
 from segmentation_pipeline.core.transitions import (
     DECISION_COLUMNS,
     PENDING,
@@ -401,7 +402,24 @@ class SegmentStore:
             was_provisional = history.loc[history["status"].eq("provisional"), "account_id"]
             history = history[member_of(history["account_id"], was_provisional)]
         history = history[["account_id", "status"]].reset_index(drop=True)
-        return PriorState(queue if len(queue) else empty_transitions(), self.decisions(), history)
+        return PriorState(
+            queue if len(queue) else empty_transitions(),
+            self.decisions(),
+            history,
+            self.published_tiers(),
+        )
+
+    def published_tiers(self) -> pd.DataFrame:
+        """account_id and segment of every open history row: the tier the pipeline last
+        published, which the gate takes as current where the CRM shows none."""
+        rewind = self.rewind()
+        reads = (
+            ["account_id", "segment"] if rewind is None else ["history_id", "account_id", "segment"]
+        )
+        rows = self._read(HISTORY, HISTORY.c.is_current.is_(True), reads)
+        if rewind is not None:
+            rows = rewind.open_rows(rows)
+        return rows[["account_id", "segment"]].reset_index(drop=True)
 
     def record_decision(
         self,
@@ -431,6 +449,18 @@ class SegmentStore:
                     "note": note,
                 },
             )
+
+    def record_decisions(self, decisions: pd.DataFrame) -> pd.DataFrame:
+        """Store the decisions (DECISION_COLUMNS, as `core.review_decisions` makes them)
+        that no stored row already holds; returns those it stored. A CRM record read
+        again the next night is not a second decision."""
+        self.create_tables()
+        with self.engine.begin() as conn:
+            stored = _read_rows(conn, DECISIONS, None, list(DECISION_KEY))
+            fresh = new_decisions(decisions, stored)
+            if len(fresh):
+                WarehouseWriter(conn).insert(DECISIONS, _as_stored(fresh))
+        return fresh
 
     def write(
         self,

@@ -182,10 +182,26 @@ def related_objects() -> dict[str, list[FieldDef]]:
             _f("Subject", "string"),
             _f("IsClosed", "boolean", updateable=False, nillable=False),
         ],
+        # A reviewer's decision on an account's tier move (docs/salesforce.md).
+        "Segment_Review__c": [
+            *_system_fields(),
+            _f("Account__c", "reference"),
+            _f("Decision__c", "picklist", picklist=("Approve", "Reject")),
+            _f("To_Segment__c", "picklist", picklist=SEGMENT_TIERS, restricted=True),
+            _f("Decided_By__c", "string", length=80),
+            _f("Decided_At__c", "datetime"),
+            _f("Note__c", "textarea"),
+        ],
     }
 
 
-KEY_PREFIXES = {"Account": "001", "Opportunity": "006", "Contract": "800", "Case": "500"}
+KEY_PREFIXES = {
+    "Account": "001",
+    "Opportunity": "006",
+    "Contract": "800",
+    "Case": "500",
+    "Segment_Review__c": "a0R",
+}
 _BOOLEAN_DEFAULTED = ("boolean",)
 
 

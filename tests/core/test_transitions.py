@@ -64,7 +64,8 @@ class Queue:
         rows = assign_segments(frame, scores, self.framework, self.state, as_of)
         queue, changed = update_queue(self.state.transitions, rows, as_of, f"run{self.runs}")
         history = rows[["account_id", "status"]]
-        self.state = replace(self.state, transitions=queue, history=history)
+        published = rows[["account_id", "segment"]]
+        self.state = replace(self.state, transitions=queue, history=history, published=published)
         self.changed = changed
         return rows.iloc[0]
 
@@ -255,10 +256,46 @@ def test_provisional_account_is_reassigned_at_once_when_it_ages_out(queue):
     assert queue.changed["status"].tolist() == ["applied"]
 
 
-def test_accounts_without_a_crm_tier_are_assigned_without_review(queue):
+def test_an_account_new_to_the_pipeline_without_a_crm_tier_is_assigned_without_review(queue):
     row = queue.run(AT_130K | {"crm_tier": None}, NOV)
     assert (row["segment"], row["transition_status"]) == ("Tier 1", None)
     assert queue.changed.empty
+
+
+def test_without_a_crm_tier_the_last_published_tier_is_current_and_a_move_is_reviewed(queue):
+    queue.run(AT_45K | {"crm_tier": None}, NOV)  # published Tier 2, nothing to review
+    row = queue.run(AT_130K | {"crm_tier": None}, DEC)
+    assert (row["current_tier"], row["segment"], row["computed_segment"]) == (
+        "Tier 2",
+        "Tier 2",
+        "Tier 1",
+    )
+    assert row["transition_status"] == "pending"
+    assert queue.changed[["from_segment", "to_segment", "status"]].values.tolist() == [
+        ["Tier 2", "Tier 1", "pending"]
+    ]
+
+
+def test_a_crm_tier_wins_over_the_last_published_tier(queue):
+    queue.run(AT_45K | {"crm_tier": None}, NOV)  # published Tier 2
+    row = queue.run(AT_130K | {"crm_tier": "Tier 1"}, DEC)
+    assert (row["current_tier"], row["segment"], row["transition_status"]) == (
+        "Tier 1",
+        "Tier 1",
+        None,
+    )
+
+
+def test_an_approved_move_of_an_account_without_a_crm_tier_is_applied(queue):
+    queue.run(AT_45K | {"crm_tier": None}, NOV)
+    queue.run(AT_130K | {"crm_tier": None}, DEC)
+    queue.decide("approved", DEC + pd.Timedelta(days=1))
+    row = queue.run(AT_130K | {"crm_tier": None}, DEC + pd.Timedelta(days=2))
+    assert (row["segment"], row["transition_status"], row["transition_rule"]) == (
+        "Tier 1",
+        "applied",
+        "approval",
+    )
 
 
 # --- the narrow queue update: only the rows that change, plus what metadata shows ------

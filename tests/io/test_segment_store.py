@@ -395,3 +395,16 @@ def test_a_run_at_a_recorded_moment_replaces_what_the_earlier_run_wrote(any_stor
     pd.testing.assert_frame_equal(store.transitions(), november[1], check_dtype=False)
     open_rows = SegmentStore(store.engine).open_history(history_reads(framework))
     assert sorted(open_rows["segment"]) == ["Tier 2", "Tier 3"]
+
+
+def test_the_published_tier_is_the_open_history_rows_segment_as_before_the_runs_moment(
+    sqlite_url, framework
+):
+    engine = sa.create_engine(sqlite_url)
+    store = SegmentStore(engine)
+    changes = history_changes(store.open_history(), assignments(), framework, NOV, "r1")
+    store.write(changes, transition().iloc[:0])
+    published = SegmentStore(engine).prior_state().published
+    assert published.sort_values("account_id").values.tolist() == [["A", "Tier 2"], ["B", "Tier 3"]]
+    # A re-run at NOV reads the tables as they stood before it: nothing published yet.
+    assert SegmentStore(engine, NOV).prior_state().published.empty

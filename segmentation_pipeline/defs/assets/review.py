@@ -1,14 +1,48 @@
-"""The quarterly segment review pack, built from the stored monthly snapshots."""
+"""Reviews: the decisions entered in the CRM, and the quarterly segment review pack
+built from the stored monthly snapshots."""
 
 import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.review import review_pack
+from segmentation_pipeline.core.review_decisions import normalize_decisions
 from segmentation_pipeline.defs.assets._metadata import table_md
 from segmentation_pipeline.defs.assets.warehouse import warehouse_segments
-from segmentation_pipeline.defs.partitions import FIRST_MONTH, FRAMEWORK_TIMEZONE
-from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
+from segmentation_pipeline.defs.partitions import (
+    FIRST_MONTH,
+    FRAMEWORK_TIMEZONE,
+    monthly_partitions,
+)
+from segmentation_pipeline.defs.resources import CrmResource, FrameworkResource, WarehouseResource
+from segmentation_pipeline.io.segment_store import SegmentStore
 from segmentation_pipeline.io.snapshot_months import latest_month_before, read_months
+
+
+@dg.asset(
+    group_name="segment",
+    kinds={"sql"},
+    partitions_def=monthly_partitions,
+    description="Review decisions entered in the CRM (Segment_Review__c records, or the file "
+    "CRM's segment_reviews.csv) stored in warehouse table segment_transition_decisions, each "
+    "once; segment_assignments applies them the same night.",
+)
+def crm_review_decisions(
+    context: dg.AssetExecutionContext, crm: CrmResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    read = normalize_decisions(crm.read_review_entries())
+    stored = SegmentStore(warehouse.client().engine).record_decisions(read.decisions)
+    if len(read.invalid):
+        context.log.warning("%d review entries could not be read as a decision", len(read.invalid))
+    return dg.MaterializeResult(
+        metadata={
+            "read": len(read.decisions) + len(read.invalid),
+            "recorded": len(stored),
+            "invalid": len(read.invalid),
+            "invalid_entries": table_md(read.invalid.head(20)),
+            "recorded_decisions": table_md(stored.head(20)),
+        }
+    )
+
 
 QUARTER_COLUMN = "review_quarter"
 

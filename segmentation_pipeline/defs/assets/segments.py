@@ -53,6 +53,7 @@ def account_scores(
     kinds={"pandas"},
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,
+    deps=["crm_review_decisions"],  # tonight's CRM review decisions are stored first
     description="Tier, service model, status, at-risk flag and explanation per account; "
     "Unsegmented rows carry a machine-readable reason. A computed tier that crosses a "
     "boundary is held at the current tier until its transition is approved. Each row "

@@ -1,0 +1,76 @@
+"""The owners' digest: the night's tier changes, reviews, provisional exits, new at-risk
+accounts and upcoming renewals, per owner, through the alert sinks, once per event."""
+
+import dagster as dg
+import pandas as pd
+
+from segmentation_pipeline.core.clock import utc_now
+from segmentation_pipeline.core.notifications import (
+    ended_at_risk,
+    notification_events,
+    owner_digests,
+)
+from segmentation_pipeline.defs.alerts import AlertSinkResource
+from segmentation_pipeline.defs.assets._metadata import table_md
+from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions, run_as_of
+from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
+from segmentation_pipeline.io.alerts import Alert
+from segmentation_pipeline.io.notification_store import NotificationStore
+
+
+@dg.asset(
+    group_name="report",
+    kinds={"sql"},
+    partitions_def=monthly_partitions,
+    description="Per-owner digest of the night's tier changes, pending reviews, provisional "
+    "exits, new at-risk accounts and renewals within monitoring.notifications."
+    "renewal_window_days, sent through the alert sinks; every event once (warehouse table "
+    "notification_events). Only the open month notifies: a past month's re-run tells nobody.",
+)
+def owner_notifications(
+    context: dg.AssetExecutionContext,
+    segment_assignments: pd.DataFrame,
+    accounts_enriched: pd.DataFrame,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+    alerts: AlertSinkResource,
+) -> dg.MaterializeResult:
+    if context.partition_key != current_month_key():
+        return dg.MaterializeResult(metadata={"sent": 0, "skipped": "past month"})
+    settings = framework.load().monitoring.notifications
+    store = NotificationStore(warehouse.client().engine)
+    as_of, now = run_as_of(context), utc_now()
+    extra = [c for c in ("contract_end_date", "owner_name") if c in accounts_enriched]
+    extra = [c for c in extra if c not in segment_assignments]
+    night = segment_assignments.merge(
+        accounts_enriched[["account_id", *extra]], on="account_id", how="left"
+    )
+    told = store.open_at_risk()
+    store.end_at_risk(ended_at_risk(night, told), now)
+    new = store.record(notification_events(night, told, as_of, settings), now)
+    waiting = store.undigested()  # tonight's, and any a failed night recorded but did not send
+    digests = owner_digests(waiting)
+    sent = [
+        Alert(
+            key=d.key,
+            kind="owner_digest",
+            severity="info",
+            title=d.title,
+            text=d.text,
+            details={"owner_id": d.owner_id, "owner": d.owner, "events": d.event_keys},
+        )
+        for d in digests
+    ]
+    report = alerts.dispatch(sent, context.log)
+    store.mark_digested(waiting["event_key"].tolist(), now)
+    for key, sink, error in report.failed:
+        context.log.warning("digest %s not delivered to %s: %s (retried)", key, sink, error)
+    return dg.MaterializeResult(
+        metadata={
+            "new_events": len(new),
+            "events_by_kind": dg.MetadataValue.json(new["kind"].value_counts().to_dict()),
+            "digests": len(digests),
+            "delivery_failures": len(report.failed),
+            "events": table_md(new[["kind", "account_id", "owner", "detail"]].head(20)),
+        }
+    )
