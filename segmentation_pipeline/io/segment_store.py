@@ -102,6 +102,14 @@ def _times(values: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=values.index)
 
 
+def _as_stored(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times to the microsecond, as the database holds them."""
+    frame = frame.copy(deep=False)
+    for column in _TIMES.intersection(frame.columns):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    return frame
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Flags and times of rows as read (SQLite hands back 0/1 and text), converted."""
     for column in _FLAGS.intersection(frame.columns):
