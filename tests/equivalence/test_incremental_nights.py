@@ -13,14 +13,17 @@ account_scores, segment_assignments and the month's segment_snapshots rows must 
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import pandas as pd
 import pytest
 import yaml
 
+from segmentation_pipeline.defs import partitions
 from segmentation_pipeline.defs.assets import (
     account_scores,
     accounts_enriched,
@@ -39,7 +42,7 @@ from segmentation_pipeline.defs.resources import (
     SnapshotStoreResource,
     WarehouseResource,
 )
-from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH
+from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH, load_framework
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.sample_data import write_sample_crm
 
@@ -91,7 +94,16 @@ class Deployment:
         self, crm: Path, month: str, framework: str = "", full_refresh: bool = False
     ) -> Night:
         url = f"sqlite:///{self.folder / 'warehouse.sqlite'}"
-        result = dg.materialize(
+        with _code_location_loaded_with(framework):
+            result = self._materialize(url, crm, month, framework, full_refresh)
+        assert result.success
+        table = Warehouse(url).read_table("segment_snapshots")
+        return Night(result, table[table["snapshot_month"] == month])
+
+    def _materialize(
+        self, url: str, crm: Path, month: str, framework: str, full_refresh: bool
+    ) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
             NIGHTLY_ASSETS,
             partition_key=month,
             instance=self.instance,
@@ -105,20 +117,35 @@ class Deployment:
             },
             run_config={"ops": {"crm_accounts": {"config": {"full_refresh": full_refresh}}}},
         )
-        assert result.success
-        table = Warehouse(url).read_table("segment_snapshots")
-        return Night(result, table[table["snapshot_month"] == month])
+
+
+@contextmanager
+def _code_location_loaded_with(framework: str):
+    """A night under another framework file is a night after the code location was
+    reloaded with it (`framework adopt`): the resource applies only the loaded version."""
+    if not framework:
+        yield
+        return
+    version = load_framework(framework).version
+    with (
+        mock.patch.object(partitions, "FRAMEWORK_PATH", Path(framework)),
+        mock.patch.object(partitions, "FRAMEWORK_VERSION", version),
+    ):
+        yield
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows by account, without hash columns and the moments of fetching (a run from
-    scratch fetches again)."""
+    scratch fetches again). A missing text value is missing whether a row held None or
+    NaN: carried rows come back from Arrow files with None."""
     kept = [
         c
         for c in frame.columns
         if not c.startswith("_") and not c.endswith("fetched_at") and c != "from_cache"
     ]
     rows = frame[kept]
+    text = [c for c in rows.columns if rows[c].dtype == object]
+    rows = rows.astype({c: object for c in text}).where(rows.notna(), None) if text else rows
     keys = [c for c in ("account_id", "survivor_id") if c in rows.columns]
     return rows.sort_values(keys, kind="stable").reset_index(drop=True)
 
