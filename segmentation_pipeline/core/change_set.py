@@ -140,12 +140,22 @@ def carried_positions(
     keys: pd.Series, hashes: np.ndarray, stored: pd.DataFrame | None, key: str, hash_column: str
 ) -> np.ndarray:
     """Per current row: the position of its stored row when one has the same key and input
-    hash, else -1 (to compute)."""
+    hash, else -1 (to compute). Rows are found by their hash (integers: much cheaper to
+    index than a million ids), then their keys compared."""
     if stored is None or stored.empty:
         return np.full(len(keys), -1)
+    stored_hashes = pd.Index(stored[hash_column].to_numpy(dtype=np.uint64))
+    if stored_hashes.is_unique:
+        at = stored_hashes.get_indexer(np.asarray(hashes, dtype=np.uint64))
+        found = np.flatnonzero(at >= 0)
+        stored_keys = stored[key].to_numpy(dtype=object)[at[found]]
+        same = stored_keys == keys.to_numpy(dtype=object)[found]
+        at[found[~same]] = -1
+        return at
     at = pd.Index(stored[key]).get_indexer(keys)
-    stored_hashes = stored[hash_column].to_numpy(dtype=np.uint64)
-    same = (at >= 0) & (stored_hashes[np.maximum(at, 0)] == np.asarray(hashes, dtype=np.uint64))
+    same = (at >= 0) & (
+        stored_hashes.to_numpy()[np.maximum(at, 0)] == np.asarray(hashes, np.uint64)
+    )
     return np.where(same, at, -1)
 
 

@@ -41,6 +41,7 @@ import pyarrow.feather as feather
 from upath import UPath
 
 import segmentation_pipeline
+from segmentation_pipeline.core.columns import member_of
 
 MANIFEST = "manifest.json"
 # A night's changed rows go to a part file while all parts stay under this share of the base.
@@ -99,7 +100,7 @@ class StateStore:
             return None
         rows = frames[0]
         for part, keys in zip(frames[1:], manifest["part_keys"], strict=True):
-            kept = ~rows[key].astype(str).isin(keys)
+            kept = ~member_of(rows[key], pd.Series(keys, dtype=object)).to_numpy()
             rows = pd.concat([rows[kept], part], ignore_index=True)
         return rows.astype(frames[0].dtypes.to_dict()) if len(frames) > 1 else rows
 
@@ -120,8 +121,8 @@ class StateStore:
         if same and changed is not None and not len(changed):
             return "unchanged"
         if same and changed is not None:
-            keys = sorted(set(map(str, changed)))
-            changed_rows = rows[rows[key].astype(str).isin(keys)]
+            keys = list(dict.fromkeys(changed))
+            changed_rows = rows[member_of(rows[key], pd.Series(keys, dtype=object)).to_numpy()]
             size = manifest["part_rows"] + max(len(changed_rows), len(keys))
             if size <= DELTA_SHARE * manifest["base_rows"]:
                 name = f"part-{uuid.uuid4().hex}.arrow"
