@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.changes import SOURCE_HASH, ChangeSet, frame_hashes
-from segmentation_pipeline.core.columns import take_frame
+from segmentation_pipeline.core.columns import member_of, take_frame
 from segmentation_pipeline.core.dedup.keys import MATCH_INPUTS
 from segmentation_pipeline.core.dedup.resolve import ClusterFinding
 
@@ -76,7 +76,8 @@ def account_changes(
 def _rows(frame: pd.DataFrame | None, ids: list[str], key: str) -> pd.DataFrame:
     if frame is None or not ids:
         return pd.DataFrame(index=pd.Index(ids, dtype=object))
-    rows = frame[frame[key].isin(ids)].drop_duplicates(key).set_index(key)
+    rows = frame[member_of(frame[key], pd.Series(ids, dtype=object)).to_numpy()]
+    rows = rows.drop_duplicates(key).set_index(key)
     return rows.reindex(ids)
 
 
