@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.changes import SOURCE_HASH, ChangeSet, frame_hashes
-from segmentation_pipeline.core.columns import take_frame
+from segmentation_pipeline.core.columns import member_of, take_frame
 from segmentation_pipeline.core.dedup.keys import MATCH_INPUTS
 from segmentation_pipeline.core.dedup.resolve import ClusterFinding
 
@@ -76,7 +76,8 @@ def account_changes(
 def _rows(frame: pd.DataFrame | None, ids: list[str], key: str) -> pd.DataFrame:
     if frame is None or not ids:
         return pd.DataFrame(index=pd.Index(ids, dtype=object))
-    rows = frame[frame[key].isin(ids)].drop_duplicates(key).set_index(key)
+    rows = frame[member_of(frame[key], pd.Series(ids, dtype=object)).to_numpy()]
+    rows = rows.drop_duplicates(key).set_index(key)
     return rows.reindex(ids)
 
 
@@ -140,12 +141,22 @@ def carried_positions(
     keys: pd.Series, hashes: np.ndarray, stored: pd.DataFrame | None, key: str, hash_column: str
 ) -> np.ndarray:
     """Per current row: the position of its stored row when one has the same key and input
-    hash, else -1 (to compute)."""
+    hash, else -1 (to compute). Rows are found by their hash (integers: much cheaper to
+    index than a million ids), then their keys compared."""
     if stored is None or stored.empty:
         return np.full(len(keys), -1)
+    stored_hashes = pd.Index(stored[hash_column].to_numpy(dtype=np.uint64))
+    if stored_hashes.is_unique:
+        at = stored_hashes.get_indexer(np.asarray(hashes, dtype=np.uint64))
+        found = np.flatnonzero(at >= 0)
+        stored_keys = stored[key].to_numpy(dtype=object)[at[found]]
+        same = stored_keys == keys.to_numpy(dtype=object)[found]
+        at[found[~same]] = -1
+        return at
     at = pd.Index(stored[key]).get_indexer(keys)
-    stored_hashes = stored[hash_column].to_numpy(dtype=np.uint64)
-    same = (at >= 0) & (stored_hashes[np.maximum(at, 0)] == np.asarray(hashes, dtype=np.uint64))
+    same = (at >= 0) & (
+        stored_hashes.to_numpy()[np.maximum(at, 0)] == np.asarray(hashes, np.uint64)
+    )
     return np.where(same, at, -1)
 
 

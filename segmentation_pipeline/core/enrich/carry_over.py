@@ -94,7 +94,7 @@ def rows_to_enrich(
     domains = _lookup_domains(accounts, last, at)
     non_matches = last.non_matches
     retried = non_matches.loc[non_matches["reason"].isin(RETRIED_REASONS), "account_id"]
-    enrich |= member_of(accounts["account_id"].astype(str), retried.astype(str)).to_numpy()
+    enrich |= member_of(accounts["account_id"], retried).to_numpy()
     again = set(changed_domains) | set(last.retry_domains)
     if again:
         enrich |= member_of(domains, pd.Series(sorted(again), dtype=object)).to_numpy()
@@ -138,7 +138,7 @@ def carry_over(
     if last is None or reuse.enrich.all():
         return fresh, fresh_rows
     rows = carry_rows(last.accounts, reuse.last_rows, fresh_rows)
-    carried_ids = accounts["account_id"][~reuse.enrich].astype(str)
+    carried_ids = accounts["account_id"][~reuse.enrich]
     tables = {
         name: pd.concat(
             [
@@ -165,7 +165,7 @@ def carry_over(
 
 
 def _rows_of(table: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
-    return table[member_of(table["account_id"].astype(str), ids).to_numpy()]
+    return table[member_of(table["account_id"], ids).to_numpy()]
 
 
 def night_of(
