@@ -159,15 +159,15 @@ def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFram
     agree; text cells as shown."""
     accounts = in_page_order(accounts)
     ends = timestamps(_column(accounts, "contract_end_date")).dt.tz_localize(None)
-    start = settings.as_of.tz_localize(None).normalize() if settings.as_of.tzinfo else None
-    start = start if start is not None else settings.as_of.normalize()
+    as_of = settings.as_of
+    start = (as_of.tz_convert(None) if as_of.tzinfo else as_of).normalize()
     due = (ends >= start) & (ends <= start + pd.Timedelta(days=settings.renewal_window_days))
     owner_name = _column(accounts, "owner_name").astype(object)
     shown_owner = owner_name.where(owner_name.notna() & owner_name.astype(str).ne(""))
     composite = display_scores(accounts["composite_score"])
     arr = pd.to_numeric(accounts["arr"], errors="coerce")
     label = accounts["tier_label"]
-    return pd.DataFrame(
+    cells = pd.DataFrame(
         {
             "owner_id": accounts["owner_id"],
             "owner_name": shown_owner.fillna(accounts["owner_id"]),
@@ -190,6 +190,9 @@ def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFram
             "explanation_detail": _column(accounts, "explanation_detail"),
         }
     )
+    # Text as Arrow strings once: every owner's page, CSV and digest reads them as such.
+    text = [c for c in cells if c not in ("composite_score", "arr_value", "renewal_due", "at_risk")]
+    return cells.astype(dict.fromkeys(text, "string"))
 
 
 def _rows_html(cells: pd.DataFrame) -> str:
@@ -247,7 +250,7 @@ def _rows_html(cells: pd.DataFrame) -> str:
         escaped(cells["explanation_detail"]),
         piece("</p></details></td></tr>"),
     ]
-    return "".join(pc.binary_join_element_wise(*parts, piece("")).to_pylist())
+    return _joined(pc.binary_join_element_wise(*parts, piece("")))
 
 
 def _csv(cells: pd.DataFrame) -> str:
@@ -269,7 +272,17 @@ def _csv(cells: pd.DataFrame) -> str:
         pieces.append(pc.replace_substring(text, '"', '""'))
     pieces.append(pa.scalar('"\n', type=pa.large_string()))
     lines = pc.binary_join_element_wise(*pieces, pa.scalar("", type=pa.large_string()))
-    return header + "".join(lines.to_pylist())
+    return header + _joined(lines)
+
+
+def _joined(text: pa.Array) -> str:
+    """The rows of a large_string array (no nulls) one after another: its data buffer,
+    without a Python string per row."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :]
+    data = text.buffers()[2]
+    if data is None:
+        return ""
+    return memoryview(data)[offsets[0] : offsets[len(text)]].tobytes().decode("utf-8")
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -456,7 +469,7 @@ def owner_digests(
     in page order, their book rows, the settings and the rendering code): a re-run keeps
     the files of owners whose digest is unchanged."""
     base = hashlib.blake2b(_renderer_fingerprint() + settings.key())
-    rows = pd.util.hash_pandas_object(cells.astype("string"), index=False).to_numpy()
+    rows = pd.util.hash_pandas_object(cells, index=False).to_numpy()
     book_rows = pd.util.hash_pandas_object(book.reset_index(drop=True), index=False).to_numpy()
     book_at = book.reset_index(drop=True).groupby("owner_id", sort=False).indices
     digests = {}

@@ -113,4 +113,4 @@ class Reporting(_Strict):
     renewal_window_days: int = Field(default=120, ge=1)
     # A CSM page shows this many accounts per page (explanations collapsed), so a book
     # of thousands stays a page a browser scrolls.
-    csm_page_rows: int = Field(default=100, ge=10)
+    csm_page_rows: int = Field(default=50, ge=10)

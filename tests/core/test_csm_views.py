@@ -236,16 +236,23 @@ def test_pages_of_rows_and_sorting_re_pages(tmp_path, offline_page):
     assert page.evaluate(VISIBLE) == ["A2", "A1"]
 
 
-def test_a_book_of_5000_accounts_stays_under_6000_px(tmp_path, offline_page):
+def test_a_book_of_5000_accounts_stays_under_6000_px(tmp_path, offline_page, framework):
     big = pd.concat([february()] * 500, ignore_index=True)
     big["account_id"] = [f"X{i}" for i in range(len(big))]
     big["owner_id"] = "csm-1"
-    big["explanation"] = "Tier 2 (composite 3.10) because a long enough reason " * 3
+    big["explanation"] = (  # as long as the sentences get
+        "Tier 2, moving to Tier 1 pending review since 2026-11-02; the scores give Tier 1 "
+        "(composite 4.02) because ARR of $1.3M across 3 products, a Multi-year contract and "
+        "strategic importance (Named logo) are offset by 12 open tickets; at risk: high "
+        "value, low engagement"
+    )
     big["explanation_detail"] = "a detail that is much longer than the sentence " * 12
-    settings = ViewSettings(**{**SETTINGS.__dict__, "page_rows": 50})
+    rows = framework.reporting.csm_page_rows
+    settings = ViewSettings(**{**SETTINGS.__dict__, "page_rows": rows})
     page_file = tmp_path / "big.html"
     page_file.write_text(_files(big, settings)[f"{CSM_1}.html"])
     opened = offline_page(page_file)
     height = opened.page.evaluate("document.documentElement.scrollHeight")
-    assert len(opened.page.evaluate(VISIBLE)) == 50
-    assert height < 6000
+    assert len(opened.page.evaluate(VISIBLE)) == rows
+    assert "5000 accounts" in opened.page.inner_text("h1 + p")
+    assert height < 6000, height
