@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from segmentation_pipeline.core import html as page_html
 from segmentation_pipeline.core.columns import timestamps
 from segmentation_pipeline.core.csv_safety import neutralize_cell, neutralize_formulas
-from segmentation_pipeline.core.explanations import display_scores, money
+from segmentation_pipeline.core.explanations import display_scores, money, score
 from segmentation_pipeline.core.reports.book import CSM_ACCOUNT_COLUMNS
 from segmentation_pipeline.framework.models import Framework
 
@@ -69,7 +69,6 @@ ACCOUNT_HEADERS: tuple[str, ...] = (
     "Pending transition",
     "Explanation",
 )
-NUMERIC_CELLS = frozenset({"composite", "arr"})
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFram
             + label.map(lambda v: f" ({v})", na_action="ignore").fillna(""),
             "service_model_label": accounts["service_model_label"],
             "composite_score": composite,
-            "composite": _texts(composite, lambda v: f"{v:.2f}"),
+            "composite": _texts(composite, score),
             "arr_value": arr,
             "arr": _texts(arr, money),
             "contract_end_date": ends.dt.strftime("%Y-%m-%d"),
