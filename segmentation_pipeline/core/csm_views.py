@@ -194,7 +194,7 @@ def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFram
     return cells.astype(dict.fromkeys(text, "string"))
 
 
-def _rows_html(cells: pd.DataFrame) -> str:
+def _rows_html(cells: pd.DataFrame) -> pa.Array:
     """The `<tr>` of every account, with what the filters match on as data attributes."""
 
     def piece(text: str) -> pa.Scalar:
@@ -206,8 +206,6 @@ def _rows_html(cells: pd.DataFrame) -> str:
     def flag(values: pd.Series, shown: str = "1") -> pd.Series:
         return pd.Series(np.where(values.to_numpy(dtype=bool), shown, ""), dtype=object)
 
-    if cells.empty:
-        return ""
     pending = cells["pending_transition"].notna().reset_index(drop=True)
     cells = cells.reset_index(drop=True)
     parts = [
@@ -249,39 +247,36 @@ def _rows_html(cells: pd.DataFrame) -> str:
         escaped(cells["explanation_detail"]),
         piece("</p></details></td></tr>"),
     ]
-    return _joined(pc.binary_join_element_wise(*parts, piece("")))
+    return pc.binary_join_element_wise(*parts, piece(""))
 
 
-def _csv(cells: pd.DataFrame) -> str:
+def _csv_lines(cells: pd.DataFrame) -> pa.Array:
     """Every row as one CSV line, every field quoted (RFC 4180); text a spreadsheet would
     run as a formula is neutralised (`core.csv_safety`; numbers are left as numbers)."""
-    frame = cells.assign(composite_score=cells["composite_score"], arr=cells["arr_value"])
-    frame = frame[list(CSV_COLUMNS)]
-    header = ",".join(f'"{neutralize_cell(c)}"' for c in CSV_COLUMNS) + "\n"
-    if frame.empty:
-        return header
+    frame = cells.assign(arr=cells["arr_value"])
     pieces = []
     for i, column in enumerate(CSV_COLUMNS):
         pieces.append(pa.scalar('"' if i == 0 else '","', type=pa.large_string()))
-        values = frame[column]
-        text = pa.array(values.astype("string").fillna(""), from_pandas=True)
+        text = pa.array(frame[column].astype("string").fillna(""), from_pandas=True)
         text = text.cast(pa.large_string())
         if column not in ("composite_score", "arr"):
             text = neutralize_formulas(text)
         pieces.append(pc.replace_substring(text, '"', '""'))
     pieces.append(pa.scalar('"\n', type=pa.large_string()))
-    lines = pc.binary_join_element_wise(*pieces, pa.scalar("", type=pa.large_string()))
-    return header + _joined(lines)
+    return pc.binary_join_element_wise(*pieces, pa.scalar("", type=pa.large_string()))
 
 
-def _joined(text: pa.Array) -> str:
-    """The rows of a large_string array (no nulls) one after another: its data buffer,
-    without a Python string per row."""
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :]
+CSV_HEADER = ",".join(f'"{neutralize_cell(c)}"' for c in CSV_COLUMNS) + "\n"
+
+
+def _joined(text: pa.Array, start: int, stop: int) -> str:
+    """Rows start..stop of a large_string array (no nulls) one after another: a slice of
+    its data buffer, without a Python string per row."""
     data = text.buffers()[2]
-    if data is None:
+    if data is None or start == stop:
         return ""
-    return memoryview(data)[offsets[0] : offsets[len(text)]].tobytes().decode("utf-8")
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :]
+    return memoryview(data)[offsets[start] : offsets[stop]].tobytes().decode("utf-8")
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -346,25 +341,48 @@ def _segments_table(book: pd.DataFrame, settings: ViewSettings) -> str:
     return page_html.table(headers, rows, numeric=[2, 3, 4, 5])
 
 
-def owner_page(cells: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings) -> str:
-    """One owner's page from their rows of `account_cells` and of the book."""
+def owner_summaries(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per owner id, what the index and the top of their page say: name, accounts, ARR,
+    at-risk, pending transitions, renewals due, and the segments and statuses to filter."""
+    by_owner = cells.assign(pending=cells["pending_transition"].notna()).groupby(
+        "owner_id", sort=False
+    )
+    summary = by_owner.agg(
+        owner_name=("owner_name", "first"),
+        accounts=("account_id", "size"),
+        arr=("arr_value", "sum"),
+        at_risk=("at_risk", "sum"),
+        pending=("pending", "sum"),
+        due=("renewal_due", "sum"),
+    )
+    for column in ("segment", "status"):
+        summary[f"{column}_values"] = by_owner[column].agg(
+            lambda v: sorted(v.dropna().astype(str).unique())
+        )
+    return summary
+
+
+def owner_page(
+    summary: pd.Series, rows_html: str, book: pd.DataFrame, settings: ViewSettings
+) -> str:
+    """One owner's page from their `owner_summaries` row, their rendered account rows and
+    their rows of the book."""
     esc = page_html.escape
-    name = str(cells["owner_name"].iloc[0])
-    at_risk, due = int(cells["at_risk"].sum()), int(cells["renewal_due"].sum())
-    pending = int(cells["pending_transition"].notna().sum())
-    statuses = sorted(cells["status"].dropna().astype(str).unique())
-    segments = sorted(cells["segment"].dropna().astype(str).unique())
+    name = str(summary["owner_name"])
     head = "".join(f"<th>{esc(h)}</th>" for h in ACCOUNT_HEADERS)
     body = (
         '<nav><a href="index.html">All owners</a></nav>'
         f"<h1>Book of business: {esc(name)}</h1>"
-        f'<p class="muted">Snapshot {esc(settings.month[:7])} · {len(cells)} accounts · '
-        f'<span class="flag">{at_risk} at risk</span> · {pending} pending transitions · '
-        f"{due} renewals due within {settings.renewal_window_days} days</p>"
+        f'<p class="muted">Snapshot {esc(settings.month[:7])} · {int(summary["accounts"])} '
+        f'accounts · <span class="flag">{int(summary["at_risk"])} at risk</span> · '
+        f"{int(summary['pending'])} pending transitions · {int(summary['due'])} renewals "
+        f"due within {settings.renewal_window_days} days</p>"
         "<h2>Segments and playbook</h2>" + _segments_table(book, settings) + "<h2>Accounts</h2>"
         '<form id="filters">'
-        f'<label>Segment <select name="segment">{_options(segments)}</select></label> '
-        f'<label>Status <select name="status">{_options(statuses)}</select></label> '
+        f'<label>Segment <select name="segment">{_options(summary["segment_values"])}'
+        "</select></label> "
+        f'<label>Status <select name="status">{_options(summary["status_values"])}'
+        "</select></label> "
         '<label><input type="checkbox" name="risk"> At risk</label> '
         '<label><input type="checkbox" name="renewal"> Renewal due</label> '
         '<label><input type="checkbox" name="pending"> Pending transition</label></form>'
@@ -372,27 +390,16 @@ def owner_page(cells: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings) 
         '<span id="shown" class="muted"></span> '
         '<button id="next" type="button">Next</button></p>'
         f'<table id="accounts" class="sortable" data-page-rows="{settings.page_rows}">'
-        f"<thead><tr>{head}</tr></thead><tbody>{_rows_html(cells)}</tbody></table>"
+        f"<thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"
     )
     return page_html.page(
         f"Book of business: {name}", body, script=page_html.SORT_SCRIPT + FILTER_SCRIPT
     )
 
 
-def index_page(cells: pd.DataFrame, settings: ViewSettings) -> str:
+def index_page(summaries: pd.DataFrame, settings: ViewSettings) -> str:
     esc = page_html.escape
-    totals = (
-        cells.assign(pending=cells["pending_transition"].notna())
-        .groupby(["owner_name", "owner_id"], sort=True)
-        .agg(
-            accounts=("account_id", "size"),
-            arr=("arr_value", "sum"),
-            at_risk=("at_risk", "sum"),
-            pending=("pending", "sum"),
-            due=("renewal_due", "sum"),
-        )
-        .reset_index()
-    )
+    totals = summaries.reset_index().sort_values(["owner_name", "owner_id"], kind="stable")
     rows = "".join(
         f'<tr><td><a href="{owner_slug(r.owner_id)}.html">{esc(r.owner_name)}</a></td>'
         f'<td class="num">{int(r.accounts)}</td><td class="num">{esc(money(r.arr))}</td>'
@@ -422,25 +429,41 @@ def _owner_runs(cells: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return {owners[a]: (a, b) for a, b in zip(cuts, cuts[1:], strict=False)}
 
 
+CHUNK_ROWS = 100_000
+
+
 def iter_csm_view_files(
     cells: pd.DataFrame,
     book: pd.DataFrame,
     settings: ViewSettings,
     *,
     skip: Container[str] = frozenset(),
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[tuple[str, str]]:
     """(file name, content) for index.html, then '<owner>.html' and '<owner>.csv' per
-    owner, one owner at a time, from the `account_cells` and the `csm_book`; owners whose
-    slug is in `skip` are left out (the caller keeps their files from an earlier run)."""
-    yield "index.html", index_page(cells, settings)
+    owner, from the `account_cells` and the `csm_book`; owners whose slug is in `skip` are
+    left out (the caller keeps their files from an earlier run). Rows are rendered for
+    about `chunk_rows` accounts of several owners at once (a pass of Arrow kernels per
+    owner would cost more than the rows), never for the whole book."""
+    summaries = owner_summaries(cells)
+    yield "index.html", index_page(summaries, settings)
     books = dict(tuple(book.groupby("owner_id", sort=False)))
-    for owner, (a, b) in _owner_runs(cells).items():
-        slug = owner_slug(owner)
-        if slug in skip:
-            continue
-        rows = cells.iloc[a:b]
-        yield f"{slug}.html", owner_page(rows, books.get(owner, book.iloc[:0]), settings)
-        yield f"{slug}.csv", _csv(rows)
+    todo = [(o, a, b) for o, (a, b) in _owner_runs(cells).items() if owner_slug(o) not in skip]
+    while todo:
+        chunk, rows = [], 0
+        while todo and (not chunk or rows + todo[0][2] - todo[0][1] <= chunk_rows):
+            chunk.append(todo.pop(0))
+            rows += chunk[-1][2] - chunk[-1][1]
+        taken = cells.iloc[np.concatenate([np.arange(a, b) for _, a, b in chunk])]
+        html, csv = _rows_html(taken), _csv_lines(taken)
+        start = 0
+        for owner, a, b in chunk:
+            stop = start + b - a
+            slug, rows_html = owner_slug(owner), _joined(html, start, stop)
+            owner_book = books.get(owner, book.iloc[:0])
+            yield f"{slug}.html", owner_page(summaries.loc[owner], rows_html, owner_book, settings)
+            yield f"{slug}.csv", CSV_HEADER + _joined(csv, start, stop)
+            start = stop
 
 
 def csm_view_files(

@@ -20,6 +20,7 @@ from segmentation_pipeline.core.csm_views import (
     ViewSettings,
     account_cells,
     csm_view_files,
+    iter_csm_view_files,
     owner_digests,
     owner_slug,
 )
@@ -256,3 +257,15 @@ def test_a_book_of_5000_accounts_stays_under_6000_px(tmp_path, offline_page, fra
     assert len(opened.page.evaluate(VISIBLE)) == rows
     assert "5000 accounts" in opened.page.inner_text("h1 + p")
     assert height < 6000, height
+
+
+def test_rendering_a_few_owners_at_a_time_gives_the_same_files():
+    accounts, book = _frames()
+    cells = account_cells(accounts, SETTINGS)
+    whole = dict(iter_csm_view_files(cells, book, SETTINGS))
+    for chunk_rows in (1, 5, 6):
+        assert dict(iter_csm_view_files(cells, book, SETTINGS, chunk_rows=chunk_rows)) == whole
+    skip = {CSM_1}
+    some = dict(iter_csm_view_files(cells, book, SETTINGS, skip=skip, chunk_rows=2))
+    assert set(some) == set(whole) - {f"{CSM_1}.html", f"{CSM_1}.csv"}
+    assert all(some[name] == whole[name] for name in some)
