@@ -257,8 +257,9 @@ def _csv_lines(cells: pd.DataFrame) -> pa.Array:
     pieces = []
     for i, column in enumerate(CSV_COLUMNS):
         pieces.append(pa.scalar('"' if i == 0 else '","', type=pa.large_string()))
-        text = pa.array(frame[column].astype("string").fillna(""), from_pandas=True)
-        text = text.cast(pa.large_string())
+        # Arrow writes the numbers and flags (no Python call per cell); missing is empty.
+        text = pa.array(frame[column], from_pandas=True).cast(pa.large_string())
+        text = pc.fill_null(text, "")
         if column not in ("composite_score", "arr"):
             text = neutralize_formulas(text)
         pieces.append(pc.replace_substring(text, '"', '""'))
@@ -322,23 +323,26 @@ def _options(values: list[str]) -> str:
     )
 
 
-def _segments_table(book: pd.DataFrame, settings: ViewSettings) -> str:
-    rows = []
-    for r in book.itertuples(index=False):
-        playbook = settings.playbooks.get(r.segment)
-        rows.append(
-            [
-                f"{r.segment} ({r.tier_label})",
-                r.service_model_label,
-                int(r.accounts),
-                money(r.arr),
-                int(r.at_risk),
-                int(r.pending_transitions),
-                f"QBR: {playbook.qbr_cadence}. " + "; ".join(playbook.actions) if playbook else "",
-            ]
+SEGMENT_HEADERS = ("Segment", "Service model", "Accounts", "ARR", "At risk", "Pending", "Playbook")
+
+
+def segment_tables(book: pd.DataFrame, settings: ViewSettings) -> dict[str, str]:
+    """Owner id -> the table of the segments they hold, with each one's playbook (what
+    its service model asks), for every owner at once."""
+    esc = page_html.escape
+    rows: dict[str, list[str]] = {}
+    columns = ("owner_id", "segment", "tier_label", "service_model_label", "accounts", "arr")
+    values = [book[c].tolist() for c in (*columns, "at_risk", "pending_transitions")]
+    for owner, segment, label, model, accounts, arr, at_risk, pending in zip(*values, strict=True):
+        playbook = settings.playbooks.get(segment)
+        actions = f"QBR: {playbook.qbr_cadence}. " + "; ".join(playbook.actions) if playbook else ""
+        numbers = (int(accounts), money(arr), int(at_risk), int(pending))
+        rows.setdefault(owner, []).append(
+            f"<tr><td>{esc(segment)} ({esc(label)})</td><td>{esc(model)}</td>"
+            + "".join(f'<td class="num">{esc(n)}</td>' for n in numbers)
+            + f"<td>{esc(actions)}</td></tr>"
         )
-    headers = ["Segment", "Service model", "Accounts", "ARR", "At risk", "Pending", "Playbook"]
-    return page_html.table(headers, rows, numeric=[2, 3, 4, 5])
+    return {owner: page_html.table_html(SEGMENT_HEADERS, "".join(r)) for owner, r in rows.items()}
 
 
 def owner_summaries(cells: pd.DataFrame) -> pd.DataFrame:
@@ -356,17 +360,17 @@ def owner_summaries(cells: pd.DataFrame) -> pd.DataFrame:
         due=("renewal_due", "sum"),
     )
     for column in ("segment", "status"):
-        summary[f"{column}_values"] = by_owner[column].agg(
-            lambda v: sorted(v.dropna().astype(str).unique())
-        )
+        pairs = cells[["owner_id", column]].dropna().drop_duplicates()
+        found: dict[str, list[str]] = {}
+        for owner, value in zip(pairs["owner_id"].tolist(), pairs[column].tolist(), strict=True):
+            found.setdefault(owner, []).append(str(value))
+        summary[f"{column}_values"] = [sorted(found.get(o, [])) for o in summary.index]
     return summary
 
 
-def owner_page(
-    summary: pd.Series, rows_html: str, book: pd.DataFrame, settings: ViewSettings
-) -> str:
+def owner_page(summary: Mapping, rows_html: str, segments_html: str, settings: ViewSettings) -> str:
     """One owner's page from their `owner_summaries` row, their rendered account rows and
-    their rows of the book."""
+    their `segment_tables` table."""
     esc = page_html.escape
     name = str(summary["owner_name"])
     head = "".join(f"<th>{esc(h)}</th>" for h in ACCOUNT_HEADERS)
@@ -377,7 +381,7 @@ def owner_page(
         f'accounts · <span class="flag">{int(summary["at_risk"])} at risk</span> · '
         f"{int(summary['pending'])} pending transitions · {int(summary['due'])} renewals "
         f"due within {settings.renewal_window_days} days</p>"
-        "<h2>Segments and playbook</h2>" + _segments_table(book, settings) + "<h2>Accounts</h2>"
+        "<h2>Segments and playbook</h2>" + segments_html + "<h2>Accounts</h2>"
         '<form id="filters">'
         f'<label>Segment <select name="segment">{_options(summary["segment_values"])}'
         "</select></label> "
@@ -447,7 +451,8 @@ def iter_csm_view_files(
     owner would cost more than the rows), never for the whole book."""
     summaries = owner_summaries(cells)
     yield "index.html", index_page(summaries, settings)
-    books = dict(tuple(book.groupby("owner_id", sort=False)))
+    tables = segment_tables(book, settings)
+    by_owner = summaries.to_dict("index")
     todo = [(o, a, b) for o, (a, b) in _owner_runs(cells).items() if owner_slug(o) not in skip]
     while todo:
         chunk, rows = [], 0
@@ -460,8 +465,8 @@ def iter_csm_view_files(
         for owner, a, b in chunk:
             stop = start + b - a
             slug, rows_html = owner_slug(owner), _joined(html, start, stop)
-            owner_book = books.get(owner, book.iloc[:0])
-            yield f"{slug}.html", owner_page(summaries.loc[owner], rows_html, owner_book, settings)
+            page = owner_page(by_owner[owner], rows_html, tables.get(owner, ""), settings)
+            yield f"{slug}.html", page
             yield f"{slug}.csv", CSV_HEADER + _joined(csv, start, stop)
             start = stop
 
