@@ -2,8 +2,11 @@
 share of the accounts changed (the usual case), through the asset's own code.
 
     python benchmarks/csm_views.py --n 200000 --owners 12 --changed 0.01
+    python benchmarks/csm_views.py --n 200000 --owners 1000 --changed 0.001
 
-Accounts are spread over a few owners (~80k each at 940k accounts). The second night
+Accounts are spread over `--owners` owners (a few big books by default, ~80k accounts
+each at 940k; 1,000 owners is nearer the service models' accounts per CSM). The accounts
+carry an explanation detail, an owner name and a contract end date. The second night
 edits ARR on half the changed share, moves a tenth of it to another owner, and replaces
 the rest with new accounts (as many removed). Prints the CPU and wall time of the
 frames, the render + write of each night and the bytes written.
