@@ -515,35 +515,42 @@ def explain(frame: pd.DataFrame, framework: Framework) -> pd.Series:
         name = pc.choose(pa.array(chosen), *names).to_pandas()
         slots += [name.set_axis(frame.index), pd.Series(np.sign(pull), index=frame.index)]
 
-    def sentence(status, segment, computed, by_score, composite, moving, source, target, *s):
-        rule, since, until, unknown, risk, *s = s
-        named = [(n, p) for n, p in zip(s[::2], s[1::2], strict=True) if n and p]
-        held = segment
-        if unknown and status != "overridden":
-            held = f"{segment} playbook as the industry is unknown; the scores give {by_score}"
+    def held(status, segment, computed, by_score, moving, source, target, rule, since, until, *u):
+        if u[0] and status != "overridden":
+            return f"{segment} playbook as the industry is unknown; the scores give {by_score}"
         if status == "overridden":
-            held = f"{segment} by manual override; the scores alone give {computed}"
-        elif moving == "pending":
-            held = f"{segment}, moving to {target} pending review since {day(since)};"
-            held += f" the scores give {target}"
-        elif moving == "applied":
-            held = f"{segment}, moved from {source}: {text(rule).replace('_', ' ')}"
-        elif status == "provisional":
-            held = f"{segment}, provisional until {day(until)}"
-        text_ = f"{held} (composite {score(composite)}) {_because(named)}"
-        return text_ + ("; at risk: high value, low engagement" if risk else "")
+            return f"{segment} by manual override; the scores alone give {computed}"
+        if moving == "pending":
+            return (
+                f"{segment}, moving to {target} pending review since {day(since)};"
+                f" the scores give {target}"
+            )
+        if moving == "applied":
+            return f"{segment}, moved from {source}: {text(rule).replace('_', ' ')}"
+        if status == "provisional":
+            return f"{segment}, provisional until {day(until)}"
+        return segment
 
-    scored = distinct_format(
-        sentence,
-        frame["status"],
-        frame["segment"],
-        frame["computed_segment"],
-        frame["composite_tier"],
-        display_scores(frame["composite_score"]),
-        *_move_columns(frame),
-        frame["industry_unknown"].fillna(False).astype(bool),
-        frame["at_risk"].fillna(False).astype(bool),
-        *slots,
+    # Three pieces formatted apart, each once per distinct combination of its own inputs
+    # (as one they were nearly one combination per account), then joined by Arrow.
+    scored = join(
+        distinct_format(
+            held,
+            frame["status"],
+            frame["segment"],
+            frame["computed_segment"],
+            frame["composite_tier"],
+            *_move_columns(frame),
+            frame["industry_unknown"].fillna(False).astype(bool),
+        ),
+        " (composite ",
+        distinct_format(score, display_scores(frame["composite_score"])),
+        ") ",
+        distinct_format(
+            lambda *s: _because([(n, p) for n, p in zip(s[::2], s[1::2], strict=True) if n and p]),
+            *slots,
+        ),
+        when(frame["at_risk"].fillna(False), "; at risk: high value, low engagement"),
     )
     unsegmented = distinct_format(
         lambda r: f"Not segmented because {_plain_reason(r)}", frame["unsegmented_reason"]
