@@ -92,9 +92,11 @@ class ViewSettings:
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)
 
     def key(self) -> bytes:
-        """Everything here that a page shows, for the owners' digests."""
-        due_by = self.as_of.normalize() + pd.Timedelta(days=self.renewal_window_days)
-        return repr((self.month, due_by, self.page_rows, sorted(self.playbooks.items()))).encode()
+        """What a page shows of these settings beyond its rows, for the owners' digests
+        (not the day: each row's renewal flag is in its cells, so a new day re-renders
+        only the owners whose renewals came into or left the window)."""
+        playbooks = sorted(self.playbooks.items())
+        return repr((self.month, self.renewal_window_days, self.page_rows, playbooks)).encode()
 
 
 def view_settings(framework: Framework, month: str, as_of: pd.Timestamp) -> ViewSettings:

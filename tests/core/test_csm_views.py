@@ -110,8 +110,11 @@ def test_owner_digests_change_only_for_the_owner_whose_rows_changed():
     accounts, book = _frames(changed)
     after = owner_digests(account_cells(accounts, SETTINGS), book, SETTINGS)
     assert {slug for slug in digests if after[slug] != digests[slug]} == {CSM_1}
-    later = ViewSettings(**{**SETTINGS.__dict__, "as_of": pd.Timestamp("2026-02-11")})
-    assert owner_digests(account_cells(accounts, later), book, later) != after
+    # A new day changes only the books whose renewals left (or came into) the window:
+    # on 2026-02-16 A4's renewal (2026-02-15) is past.
+    later = ViewSettings(**{**SETTINGS.__dict__, "as_of": pd.Timestamp("2026-02-16")})
+    moved_on = owner_digests(account_cells(accounts, later), book, later)
+    assert {slug for slug in after if moved_on[slug] != after[slug]} == {CSM_2}
 
 
 def test_crm_text_is_escaped_and_csv_formulas_neutralised():
