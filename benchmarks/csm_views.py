@@ -2,8 +2,11 @@
 share of the accounts changed (the usual case), through the asset's own code.
 
     python benchmarks/csm_views.py --n 200000 --owners 12 --changed 0.01
+    python benchmarks/csm_views.py --n 200000 --owners 1000 --changed 0.001
 
-Accounts are spread over a few owners (~80k each at 940k accounts). The second night
+Accounts are spread over `--owners` owners (a few big books by default, ~80k accounts
+each at 940k; 1,000 owners is nearer the service models' accounts per CSM). The accounts
+carry an explanation detail, an owner name and a contract end date. The second night
 edits ARR on half the changed share, moves a tenth of it to another owner, and replaces
 the rest with new accounts (as many removed). Prints the CPU and wall time of the
 frames, the render + write of each night and the bytes written.
@@ -25,10 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reports import first_snapshot  # noqa: E402
 
+from segmentation_pipeline.core.csm_views import CSM_VIEW_COLUMNS, view_settings  # noqa: E402
 from segmentation_pipeline.defs.assets.reports import (  # noqa: E402
     _csm_frames,
     write_csm_views,
 )
+from segmentation_pipeline.framework import load_framework  # noqa: E402
 
 MONTH = "2026-03-01"
 EXTRA_COLUMNS = 27  # segment_assignments carries ~45 columns; the views read 12
@@ -41,6 +46,11 @@ def assignments(rng: np.random.Generator, n: int, owners: int) -> pd.DataFrame:
     frame["transition_status"] = np.where(pending, "pending", None)
     frame["transition_from"] = np.where(pending, "Tier 2", None)
     frame["transition_to"] = np.where(pending, "Tier 1", None)
+    frame["explanation_detail"] = frame["explanation"] + " | " + frame["explanation"]
+    frame["owner_name"] = np.char.add("CSM ", frame["owner_id"].to_numpy(dtype=str))
+    frame["contract_end_date"] = pd.Timestamp(MONTH) + pd.to_timedelta(
+        rng.integers(0, 730, n), unit="D"
+    )
     for i in range(EXTRA_COLUMNS):
         frame[f"extra_{i}"] = rng.random(n) if i % 2 else "x"
     return frame
@@ -77,8 +87,9 @@ def timed(label: str, fn, *args):
 
 def night(label: str, folder: Path, frame: pd.DataFrame) -> None:
     print(label)
-    accounts, book = timed("frames (_csm_frames)", _csm_frames, frame)
-    digests, unchanged = timed("render + write", write_csm_views, folder, accounts, book, MONTH)
+    accounts, book = timed("frames (_csm_frames)", _csm_frames, frame, CSM_VIEW_COLUMNS)
+    settings = view_settings(load_framework(), MONTH, pd.Timestamp(MONTH))
+    digests, unchanged = timed("render + write", write_csm_views, folder, accounts, book, settings)
     size = sum(p.stat().st_size for p in folder.iterdir())
     print(
         f"  {len(digests)} owners, {len(digests) - len(unchanged)} rewritten, "

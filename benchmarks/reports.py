@@ -26,7 +26,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from segmentation_pipeline.core.csm_views import iter_csm_view_files, owner_digests  # noqa: E402
+from segmentation_pipeline.core.csm_views import (  # noqa: E402
+    account_cells,
+    iter_csm_view_files,
+    owner_digests,
+    view_settings,
+)
 from segmentation_pipeline.core.dashboard import dashboard_html  # noqa: E402
 from segmentation_pipeline.core.docs import render_documents  # noqa: E402
 from segmentation_pipeline.core.reports import (  # noqa: E402
@@ -229,16 +234,18 @@ def main() -> int:
     timer.run("segment_product_lines", segment_product_lines, last, lines)
     accounts = timer.run("csm_accounts", csm_accounts, last)
     book = timer.run("csm_book", csm_book, accounts)
+    settings = view_settings(framework, months[-1], pd.Timestamp(months[-1]))
+    cells = timer.run("csm_views (cells)", account_cells, accounts, settings)
     with tempfile.TemporaryDirectory() as folder:
-        # Rendered and written a chunk of owners at a time, as the csm_views asset does.
+        # Rendered and written an owner at a time, as the csm_views asset does.
         written = timer.run(
             "csm_views (render + write)",
             write_folder,
             Path(folder) / "csm",
-            iter_csm_view_files(accounts, book, months[-1]),
+            iter_csm_view_files(cells, book, settings),
         )
         csm_bytes = sum(path.stat().st_size for path in written)
-        timer.run("csm_views (owner digests)", owner_digests, accounts, book, months[-1])
+        timer.run("csm_views (owner digests)", owner_digests, cells, book, settings)
     page = timer.run(
         "dashboard_html",
         dashboard_html,

@@ -24,7 +24,7 @@ from segmentation_pipeline.core.columns import (
     timestamps,
 )
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
-from segmentation_pipeline.core.explanations import explain
+from segmentation_pipeline.core.explanations import explain, explain_detail
 from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
 from segmentation_pipeline.core.scoring import BEHAVIORAL_POINTS, FIRMOGRAPHIC_POINTS, VALUE_POINTS
 from segmentation_pipeline.core.transitions import GATE_COLUMNS, PriorState, gate_transitions
@@ -34,6 +34,10 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "account_id",
     "name",
     "owner_id",
+    # Read by the CSM views: the renewal list, and the owner's name once the CRM
+    # export carries it (until then the column is empty and the views show the id).
+    "owner_name",
+    "contract_end_date",
     "arr",
     "arr_tier",
     "industry",
@@ -55,6 +59,7 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "unsegmented_reason",
     "industry_unknown",
     "explanation",
+    "explanation_detail",
     "framework_version",
     "crm_tier",
     "segment_override",
@@ -276,4 +281,5 @@ def assign_segments(
     if "duplicate_count" not in frame:
         frame["duplicate_count"] = 0
     frame["explanation"] = explain(frame, framework)
+    frame["explanation_detail"] = explain_detail(frame, framework)
     return frame.reindex(columns=list(ASSIGNMENT_COLUMNS)).reset_index(drop=True)

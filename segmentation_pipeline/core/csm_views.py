@@ -1,20 +1,23 @@
-"""CSM views: one sortable HTML page and one CSV per account owner, plus an index.
+"""CSM views: one page and one CSV per account owner, plus an index of owners by name.
 
-A CSM opens their own page and sees their book by segment, then every account with its
-segment, service model, composite score, explanation, at-risk flag and any transition
-waiting for review; clicking a column header sorts by it. The CSV carries the same rows
-for a spreadsheet.
+A CSM opens their own page and works their book: the segments they hold with the service
+model's playbook for each, then their accounts, at-risk accounts and pending transitions
+first, filtered in the page by segment, status, at-risk, renewal due or pending move, a
+page of rows at a time. Each row's explanation is the sentence a CSM can repeat, with the
+detail behind it folded (`<details>`). The CSV carries the same columns for a spreadsheet.
+
+Every cell is worked out once, for the whole book (`account_cells`); an owner's files
+are rendered from their rows of it, and a re-run renders only the owners whose rows'
+digest changed (`owner_digests`): the other files are kept.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-from collections.abc import Callable, Container, Iterator
-from dataclasses import dataclass
+from collections.abc import Container, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -22,34 +25,97 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation_pipeline.core import html as page_html
-from segmentation_pipeline.core.changes import combine_hash_arrays, frame_hashes
+from segmentation_pipeline.core.columns import timestamps
 from segmentation_pipeline.core.csv_safety import neutralize_cell, neutralize_formulas
-from segmentation_pipeline.core.reports.book import LIST_COLUMNS
+from segmentation_pipeline.core.explanations import display_scores, money, score
+from segmentation_pipeline.core.reports.book import CSM_ACCOUNT_COLUMNS
+from segmentation_pipeline.framework.models import Framework
 
-ACCOUNT_HEADERS: tuple[tuple[str, str], ...] = (
-    ("account_id", "Account"),
-    ("name", "Name"),
-    ("segment", "Segment"),
-    ("tier_label", "Tier"),
-    ("service_model_label", "Service model"),
-    ("composite_score", "Composite"),
-    ("arr", "ARR"),
-    ("status", "Status"),
-    ("at_risk", "At risk"),
-    ("pending_transition", "Pending transition"),
-    ("explanation", "Explanation"),
+# What the views read of each account beyond the book's own list.
+CSM_VIEW_COLUMNS: tuple[str, ...] = (
+    *CSM_ACCOUNT_COLUMNS,
+    "owner_name",
+    "contract_end_date",
+    "explanation_detail",
 )
-BOOK_HEADERS: tuple[tuple[str, str], ...] = (
-    ("segment", "Segment"),
-    ("tier_label", "Tier"),
-    ("service_model_label", "Service model"),
-    ("accounts", "Accounts"),
-    ("arr", "ARR"),
-    ("at_risk_accounts", "At risk"),
-    ("provisional", "Provisional"),
-    ("pending_transitions", "Pending transitions"),
-    ("mean_composite", "Mean composite"),
+# The CSV's columns, in order: the page's, by their machine names.
+CSV_COLUMNS: tuple[str, ...] = (
+    "owner_id",
+    "owner_name",
+    "account_id",
+    "name",
+    "segment",
+    "service_model_label",
+    "composite_score",
+    "arr",
+    "contract_end_date",
+    "renewal_due",
+    "status",
+    "at_risk",
+    "pending_transition",
+    "explanation",
+    "explanation_detail",
 )
+ACCOUNT_HEADERS: tuple[str, ...] = (
+    "Account",
+    "Name",
+    "Segment",
+    "Service model",
+    "Composite",
+    "ARR",
+    "Contract end",
+    "Status",
+    "At risk",
+    "Pending transition",
+    "Explanation",
+)
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """What a segment's service model asks of its CSM."""
+
+    service_model: str
+    qbr_cadence: str
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """What the pages read besides the accounts: the month, the day renewals count from,
+    the framework's renewal window and page size, and each segment's playbook."""
+
+    month: str
+    as_of: pd.Timestamp
+    renewal_window_days: int = 120
+    page_rows: int = 50
+    playbooks: Mapping[str, Playbook] = field(default_factory=dict)
+
+    def key(self) -> bytes:
+        """What a page shows of these settings beyond its rows, for the owners' digests
+        (not the day: each row's renewal flag is in its cells, so a new day re-renders
+        only the owners whose renewals came into or left the window)."""
+        playbooks = sorted(self.playbooks.items())
+        return repr((self.month, self.renewal_window_days, self.page_rows, playbooks)).encode()
+
+
+def view_settings(framework: Framework, month: str, as_of: pd.Timestamp) -> ViewSettings:
+    models = framework.service_models
+    return ViewSettings(
+        month=month,
+        as_of=pd.Timestamp(as_of),
+        renewal_window_days=framework.reporting.renewal_window_days,
+        page_rows=framework.reporting.csm_page_rows,
+        playbooks={
+            t.name: Playbook(
+                models[t.service_model].label,
+                models[t.service_model].qbr_cadence,
+                tuple(models[t.service_model].actions),
+            )
+            for t in framework.tiers
+            if t.service_model in models
+        },
+    )
 
 
 def owner_slug(owner_id: str) -> str:
@@ -60,457 +126,358 @@ def owner_slug(owner_id: str) -> str:
     return f"{readable}-{digest}"
 
 
-NUMERIC_COLUMNS = frozenset(
-    {
-        "composite_score",
-        "arr",
-        "accounts",
-        "at_risk_accounts",
-        "provisional",
-        "pending_transitions",
-        "mean_composite",
-    }
-)
+# --- cells ----------------------------------------------------------------------------
 
 
-def _formatted(numbers: pd.Series, template: str) -> pd.Series:
-    """`numbers.map(template.format)` (missing stay missing), formatting each distinct
-    value once: scores repeat a lot, and a Python call per cell is what costs."""
-    values = numbers.to_numpy(dtype="float64", na_value=np.nan)
+def _texts(values: pd.Series, formatter) -> pd.Series:
+    """`formatter` once per distinct value (missing values give '')."""
     codes, uniques = pd.factorize(values)
-    # factorize holds 0.0 and -0.0 as one value, which format apart ("-0.00").
-    if not len(uniques) or np.signbit(values[values == 0]).any():
-        return numbers.map(template.format, na_action="ignore")
-    texts = np.array([template.format(v) for v in uniques] + [np.nan], dtype=object)
-    return pd.Series(texts[codes], index=numbers.index, dtype=object)
+    texts = np.array([formatter(v) for v in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
-def _money(values: pd.Series) -> pd.Series:
-    return _formatted(pd.to_numeric(values, errors="coerce"), "${:,.0f}")
+def _column(accounts: pd.DataFrame, name: str) -> pd.Series:
+    return accounts[name] if name in accounts else pd.Series(None, index=accounts.index)
 
 
-def _display(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.DataFrame:
-    """The text each cell shows, computed a column at a time."""
-    cells = {}
-    for column, _ in headers:
-        values = frame[column] if column in frame else pd.Series(None, index=frame.index)
-        if column == "arr":
-            text = _money(values)
-        elif column in ("composite_score", "mean_composite"):
-            numbers = pd.to_numeric(values, errors="coerce")
-            text = _formatted(numbers, "{:.2f}")
-        elif column == "at_risk":
-            text = values.fillna(False).astype(bool).map({True: "AT RISK", False: ""})
-        elif column in NUMERIC_COLUMNS:
-            text = pd.to_numeric(values, errors="coerce").astype("Int64")
-        else:
-            text = values
-        cells[column] = text
-    return pd.DataFrame(cells, index=frame.index)
+def in_page_order(accounts: pd.DataFrame) -> pd.DataFrame:
+    """By owner; within an owner, at-risk accounts first, then pending transitions, then
+    as given (`csm_accounts` orders by segment and composite score, highest first)."""
+    order = np.lexsort(
+        (
+            np.arange(len(accounts)),
+            ~accounts["pending_transition"].notna().to_numpy(),
+            ~accounts["at_risk"].fillna(False).astype(bool).to_numpy(),
+            pd.factorize(accounts["owner_id"], sort=True)[0],
+        )
+    )
+    return accounts.iloc[order].reset_index(drop=True)
 
 
-def _rows(frame: pd.DataFrame, headers: tuple[tuple[str, str], ...]) -> pd.Series:
-    return page_html.table_rows(_display(frame, headers), NUMERIC_COLUMNS)
+def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFrame:
+    """Every value the pages and CSVs show, one row per account in page order: numbers
+    rounded once (`display_scores`, `money`), so the page, the CSV and the explanation
+    agree; text cells as shown."""
+    accounts = in_page_order(accounts)
+    ends = timestamps(_column(accounts, "contract_end_date")).dt.tz_localize(None)
+    as_of = settings.as_of
+    start = (as_of.tz_convert(None) if as_of.tzinfo else as_of).normalize()
+    due = (ends >= start) & (ends <= start + pd.Timedelta(days=settings.renewal_window_days))
+    owner_name = _column(accounts, "owner_name").astype(object)
+    shown_owner = owner_name.where(owner_name.notna() & owner_name.astype(str).ne(""))
+    composite = display_scores(accounts["composite_score"])
+    arr = pd.to_numeric(accounts["arr"], errors="coerce")
+    label = accounts["tier_label"]
+    cells = pd.DataFrame(
+        {
+            "owner_id": accounts["owner_id"],
+            "owner_name": shown_owner.fillna(accounts["owner_id"]),
+            "account_id": accounts["account_id"],
+            "name": accounts["name"],
+            "segment": accounts["segment"],
+            "segment_text": accounts["segment"].astype(str)
+            + label.map(lambda v: f" ({v})", na_action="ignore").fillna(""),
+            "service_model_label": accounts["service_model_label"],
+            "composite_score": composite,
+            "composite": _texts(composite, score),
+            "arr_value": arr,
+            "arr": _texts(arr, money),
+            "contract_end_date": ends.dt.strftime("%Y-%m-%d"),
+            "renewal_due": due.to_numpy(),
+            "status": accounts["status"],
+            "at_risk": accounts["at_risk"].fillna(False).astype(bool),
+            "pending_transition": accounts["pending_transition"],
+            "explanation": accounts["explanation"],
+            "explanation_detail": _column(accounts, "explanation_detail"),
+        }
+    )
+    # Text as Arrow strings once: every owner's page, CSV and digest reads them as such.
+    text = [c for c in cells if c not in ("composite_score", "arr_value", "renewal_due", "at_risk")]
+    return cells.astype(dict.fromkeys(text, "string"))
 
 
-def _csv_lines(frame: pd.DataFrame) -> pa.Array:
-    """Every row as one CSV line ending in a newline, every field quoted (RFC 4180),
-    column-wise; text a spreadsheet would run as a formula is neutralised
-    (`core.csv_safety`; numbers are left as numbers)."""
+def _rows_html(cells: pd.DataFrame) -> pa.Array:
+    """The `<tr>` of every account, with what the filters match on as data attributes."""
 
-    def text(piece: str) -> pa.Scalar:
-        return pa.scalar(piece, type=pa.large_string())
+    def piece(text: str) -> pa.Scalar:
+        return pa.scalar(text, type=pa.large_string())
 
+    def escaped(values: pd.Series) -> pa.Array:
+        return pa.array(page_html.escape_column(values), type=pa.large_string())
+
+    def flag(values: pd.Series, shown: str = "1") -> pd.Series:
+        return pd.Series(np.where(values.to_numpy(dtype=bool), shown, ""), dtype=object)
+
+    pending = cells["pending_transition"].notna().reset_index(drop=True)
+    cells = cells.reset_index(drop=True)
+    parts = [
+        piece('<tr data-segment="'),
+        escaped(cells["segment"]),
+        piece('" data-status="'),
+        escaped(cells["status"]),
+        piece('" data-risk="'),
+        escaped(flag(cells["at_risk"])),
+        piece('" data-renewal="'),
+        escaped(flag(cells["renewal_due"])),
+        piece('" data-pending="'),
+        escaped(flag(pending)),
+        piece('">'),
+    ]
+    shown = [
+        ("account_id", False),
+        ("name", False),
+        ("segment_text", False),
+        ("service_model_label", False),
+        ("composite", True),
+        ("arr", True),
+        ("contract_end_date", False),
+        ("status", False),
+        ("at_risk", False),
+        ("pending_transition", False),
+    ]
+    for column, numeric in shown:
+        values = flag(cells["at_risk"], "AT RISK") if column == "at_risk" else cells[column]
+        parts += [piece('<td class="num">' if numeric else "<td>"), escaped(values)]
+        if column == "contract_end_date":  # trusted markup, not escaped
+            due = np.where(cells["renewal_due"], ' <span class="flag">due</span>', "")
+            parts.append(pa.array(due, type=pa.large_string()))
+        parts.append(piece("</td>"))
+    parts += [
+        piece("<td><details><summary>"),
+        escaped(cells["explanation"]),
+        piece('</summary><p class="muted">'),
+        escaped(cells["explanation_detail"]),
+        piece("</p></details></td></tr>"),
+    ]
+    return pc.binary_join_element_wise(*parts, piece(""))
+
+
+def _csv_lines(cells: pd.DataFrame) -> pa.Array:
+    """Every row as one CSV line, every field quoted (RFC 4180); text a spreadsheet would
+    run as a formula is neutralised (`core.csv_safety`; numbers are left as numbers)."""
+    frame = cells.assign(arr=cells["arr_value"])
     pieces = []
-    for i, column in enumerate(frame.columns):
-        pieces.append(text('"' if i == 0 else '","'))
-        field = pa.array(frame[column].astype("string").fillna(""), from_pandas=True)
-        field = field.cast(pa.large_string())
-        if not _is_number(frame[column]):
-            field = neutralize_formulas(field)
-        if page_html.characters_in(field, '"'):
-            field = pc.replace_substring(field, '"', '""')
-        pieces.append(field)
-    pieces.append(text('"\n'))
-    return pc.binary_join_element_wise(*pieces, text(""))
+    for i, column in enumerate(CSV_COLUMNS):
+        pieces.append(pa.scalar('"' if i == 0 else '","', type=pa.large_string()))
+        # Arrow writes the numbers and flags (no Python call per cell); missing is empty.
+        text = pa.array(frame[column], from_pandas=True).cast(pa.large_string())
+        text = pc.fill_null(text, "")
+        if column not in ("composite_score", "arr"):
+            text = neutralize_formulas(text)
+        pieces.append(pc.replace_substring(text, '"', '""'))
+    pieces.append(pa.scalar('"\n', type=pa.large_string()))
+    return pc.binary_join_element_wise(*pieces, pa.scalar("", type=pa.large_string()))
 
 
-def _is_number(values: pd.Series) -> bool:
-    dtype = values.dtype
-    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+CSV_HEADER = ",".join(f'"{neutralize_cell(c)}"' for c in CSV_COLUMNS) + "\n"
 
 
-def _csv_header(columns) -> str:
-    cells = (str(neutralize_cell(str(c))) for c in columns)
-    return ",".join('"' + c.replace('"', '""') + '"' for c in cells)
+def _joined(text: pa.Array, start: int, stop: int) -> str:
+    """Rows start..stop of a large_string array (no nulls) one after another: a slice of
+    its data buffer, without a Python string per row."""
+    data = text.buffers()[2]
+    if data is None or start == stop:
+        return ""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :]
+    return memoryview(data)[offsets[start] : offsets[stop]].tobytes().decode("utf-8")
 
 
-def owner_page(
-    owner_id: str,
-    book_rows: str,
-    account_rows: str,
-    counts: pd.Series,
-    month: str,
-) -> str:
-    """One owner's page from their rendered book and account rows; `counts` holds their
-    accounts, at_risk and pending totals."""
+# --- pages ----------------------------------------------------------------------------
+
+# Filters and paging: the rows matching every filter, `data-page-rows` at a time. Runs
+# after the sort script, so a click on a header sorts first and then re-pages.
+FILTER_SCRIPT = """
+(function () {
+  var table = document.getElementById("accounts"), body = table.tBodies[0];
+  var form = document.getElementById("filters"), f = form.elements;
+  var size = Number(table.dataset.pageRows), page = 0;
+  var prev = document.getElementById("prev"), next = document.getElementById("next");
+  function matches(r) {
+    return (!f.segment.value || r.dataset.segment === f.segment.value) &&
+      (!f.status.value || r.dataset.status === f.status.value) &&
+      (!f.risk.checked || r.dataset.risk) && (!f.renewal.checked || r.dataset.renewal) &&
+      (!f.pending.checked || r.dataset.pending);
+  }
+  function show() {
+    var rows = Array.prototype.slice.call(body.rows), kept = rows.filter(matches);
+    var pages = Math.max(1, Math.ceil(kept.length / size));
+    page = Math.min(page, pages - 1);
+    rows.forEach(function (r) { r.hidden = true; });
+    kept.slice(page * size, (page + 1) * size).forEach(function (r) { r.hidden = false; });
+    document.getElementById("shown").textContent = kept.length + " of " + rows.length +
+      " accounts · page " + (page + 1) + " of " + pages;
+    prev.disabled = page === 0;
+    next.disabled = page >= pages - 1;
+  }
+  form.addEventListener("change", function () { page = 0; show(); });
+  prev.addEventListener("click", function () { page -= 1; show(); });
+  next.addEventListener("click", function () { page += 1; show(); });
+  table.querySelectorAll("th").forEach(function (th) { th.addEventListener("click", show); });
+  show();
+})();
+"""
+
+
+def _options(values: list[str]) -> str:
     esc = page_html.escape
+    return '<option value="">All</option>' + "".join(
+        f'<option value="{esc(v)}">{esc(v)}</option>' for v in values
+    )
+
+
+SEGMENT_HEADERS = ("Segment", "Service model", "Accounts", "ARR", "At risk", "Pending", "Playbook")
+
+
+def segment_tables(book: pd.DataFrame, settings: ViewSettings) -> dict[str, str]:
+    """Owner id -> the table of the segments they hold, with each one's playbook (what
+    its service model asks), for every owner at once."""
+    esc = page_html.escape
+    rows: dict[str, list[str]] = {}
+    columns = ("owner_id", "segment", "tier_label", "service_model_label", "accounts", "arr")
+    values = [book[c].tolist() for c in (*columns, "at_risk", "pending_transitions")]
+    for owner, segment, label, model, accounts, arr, at_risk, pending in zip(*values, strict=True):
+        playbook = settings.playbooks.get(segment)
+        actions = f"QBR: {playbook.qbr_cadence}. " + "; ".join(playbook.actions) if playbook else ""
+        numbers = (int(accounts), money(arr), int(at_risk), int(pending))
+        rows.setdefault(owner, []).append(
+            f"<tr><td>{esc(segment)} ({esc(label)})</td><td>{esc(model)}</td>"
+            + "".join(f'<td class="num">{esc(n)}</td>' for n in numbers)
+            + f"<td>{esc(actions)}</td></tr>"
+        )
+    return {owner: page_html.table_html(SEGMENT_HEADERS, "".join(r)) for owner, r in rows.items()}
+
+
+def owner_summaries(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per owner id, what the index and the top of their page say: name, accounts, ARR,
+    at-risk, pending transitions, renewals due, and the segments and statuses to filter."""
+    by_owner = cells.assign(pending=cells["pending_transition"].notna()).groupby(
+        "owner_id", sort=False
+    )
+    summary = by_owner.agg(
+        owner_name=("owner_name", "first"),
+        accounts=("account_id", "size"),
+        arr=("arr_value", "sum"),
+        at_risk=("at_risk", "sum"),
+        pending=("pending", "sum"),
+        due=("renewal_due", "sum"),
+    )
+    for column in ("segment", "status"):
+        pairs = cells[["owner_id", column]].dropna().drop_duplicates()
+        found: dict[str, list[str]] = {}
+        for owner, value in zip(pairs["owner_id"].tolist(), pairs[column].tolist(), strict=True):
+            found.setdefault(owner, []).append(str(value))
+        summary[f"{column}_values"] = [sorted(found.get(o, [])) for o in summary.index]
+    return summary
+
+
+def owner_page(summary: Mapping, rows_html: str, segments_html: str, settings: ViewSettings) -> str:
+    """One owner's page from their `owner_summaries` row, their rendered account rows and
+    their `segment_tables` table."""
+    esc = page_html.escape
+    name = str(summary["owner_name"])
+    head = "".join(f"<th>{esc(h)}</th>" for h in ACCOUNT_HEADERS)
     body = (
         '<nav><a href="index.html">All owners</a></nav>'
-        f"<h1>Book of business: {esc(owner_id)}</h1>"
-        f'<p class="muted">Snapshot {esc(month[:7])} · {int(counts["accounts"])} accounts · '
-        f'<span class="flag">{int(counts["at_risk"])} at risk</span> · '
-        f"{int(counts['pending'])} pending transitions · "
-        "click a column header to sort</p>"
-        "<h2>By segment</h2>"
-        + page_html.table_html([h for _, h in BOOK_HEADERS], book_rows)
-        + "<h2>Accounts</h2>"
-        + page_html.table_html([h for _, h in ACCOUNT_HEADERS], account_rows, sortable=True)
+        f"<h1>Book of business: {esc(name)}</h1>"
+        f'<p class="muted">Snapshot {esc(settings.month[:7])} · {int(summary["accounts"])} '
+        f'accounts · <span class="flag">{int(summary["at_risk"])} at risk</span> · '
+        f"{int(summary['pending'])} pending transitions · {int(summary['due'])} renewals "
+        f"due within {settings.renewal_window_days} days</p>"
+        "<h2>Segments and playbook</h2>" + segments_html + "<h2>Accounts</h2>"
+        '<form id="filters">'
+        f'<label>Segment <select name="segment">{_options(summary["segment_values"])}'
+        "</select></label> "
+        f'<label>Status <select name="status">{_options(summary["status_values"])}'
+        "</select></label> "
+        '<label><input type="checkbox" name="risk"> At risk</label> '
+        '<label><input type="checkbox" name="renewal"> Renewal due</label> '
+        '<label><input type="checkbox" name="pending"> Pending transition</label></form>'
+        '<p><button id="prev" type="button">Previous</button> '
+        '<span id="shown" class="muted"></span> '
+        '<button id="next" type="button">Next</button></p>'
+        f'<table id="accounts" class="sortable" data-page-rows="{settings.page_rows}">'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"
     )
-    return page_html.page(f"Book of business: {owner_id}", body, script=page_html.SORT_SCRIPT)
+    return page_html.page(
+        f"Book of business: {name}", body, script=page_html.SORT_SCRIPT + FILTER_SCRIPT
+    )
 
 
-def index_page(book: pd.DataFrame, month: str) -> str:
+def index_page(summaries: pd.DataFrame, settings: ViewSettings) -> str:
     esc = page_html.escape
-    totals = (
-        book.groupby("owner_id", sort=True)
-        .agg(
-            accounts=("accounts", "sum"),
-            arr=("arr", "sum"),
-            at_risk=("at_risk", "sum"),
-            pending=("pending_transitions", "sum"),
-        )
-        .reset_index()
-    )
+    totals = summaries.reset_index().sort_values(["owner_name", "owner_id"], kind="stable")
     rows = "".join(
-        f'<tr><td><a href="{owner_slug(r.owner_id)}.html">{esc(r.owner_id)}</a></td>'
-        f'<td class="num">{int(r.accounts)}</td><td class="num">${r.arr:,.0f}</td>'
+        f'<tr><td><a href="{owner_slug(r.owner_id)}.html">{esc(r.owner_name)}</a></td>'
+        f'<td class="num">{int(r.accounts)}</td><td class="num">{esc(money(r.arr))}</td>'
         f'<td class="num">{int(r.at_risk)}</td><td class="num">{int(r.pending)}</td>'
+        f'<td class="num">{int(r.due)}</td>'
         f'<td><a href="{owner_slug(r.owner_id)}.csv">CSV</a></td></tr>'
         for r in totals.itertuples(index=False)
     )
+    headers = ["Owner", "Accounts", "ARR", "At risk", "Pending transitions", "Renewals due", ""]
     body = (
-        f'<h1>CSM views</h1><p class="muted">Snapshot {esc(month[:7])} · '
+        f'<h1>CSM views</h1><p class="muted">Snapshot {esc(settings.month[:7])} · '
         f"{len(totals)} owners · click a column header to sort</p>"
-        '<table class="sortable"><thead><tr><th>Owner</th><th>Accounts</th><th>ARR</th>'
-        f"<th>At risk</th><th>Pending transitions</th><th>Download</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        + page_html.table_html(headers, rows, sortable=True)
     )
     return page_html.page("CSM views", body, script=page_html.SORT_SCRIPT)
 
 
-def _owner_runs(owners: pd.Series) -> list[int]:
-    """Where each owner's run of rows starts, plus the end (rows are sorted by owner)."""
-    keys = owners.to_numpy(dtype=object)
-    if not len(keys):
-        return [0]
-    return [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(keys)]
+# --- files ----------------------------------------------------------------------------
 
 
-def in_page_order(accounts: pd.DataFrame) -> pd.DataFrame:
-    """`accounts` in the order the files list them: by owner, as given within one."""
-    return _sorted_by_owner(accounts)
+def _owner_runs(cells: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Owner id -> the [start, stop) of their rows (cells are in page order)."""
+    owners = cells["owner_id"].to_numpy(dtype=object)
+    if not len(owners):
+        return {}
+    cuts = [0, *(np.flatnonzero(owners[1:] != owners[:-1]) + 1).tolist(), len(owners)]
+    return {owners[a]: (a, b) for a, b in zip(cuts, cuts[1:], strict=False)}
 
 
-def _sorted_by_owner(accounts: pd.DataFrame) -> pd.DataFrame:
-    owners = accounts["owner_id"]
-    if owners.is_monotonic_increasing:
-        return accounts.reset_index(drop=True)
-    return accounts.sort_values("owner_id", kind="stable").reset_index(drop=True)
-
-
-def _owner_chunks(cuts: list[int], chunk_rows: int) -> Iterator[tuple[int, int]]:
-    """Ranges of whole owners (indexes into `cuts`) of about `chunk_rows` rows each; an
-    owner with more rows is a chunk of its own."""
-    first = 0
-    for i in range(1, len(cuts)):
-        if cuts[i] - cuts[first] >= chunk_rows or i == len(cuts) - 1:
-            yield first, i
-            first = i
-
-
-ACCOUNT_ROWS_MARK = "<!--account-rows-->"  # escaped CRM text can never contain "<"
 CHUNK_ROWS = 100_000
-FRAGMENTS_FILE = ".row-fragments.npz"
-
-
-@dataclass(frozen=True)
-class Fragments:
-    """Where each account row sits in a run's files, so the next run copies the bytes of
-    rows whose values are unchanged instead of rendering them again. Per owner file: its
-    slug, the byte offset of its first row in the HTML and in the CSV, its row count; per
-    row, in file order: the hash of the values it was rendered from (`row_keys`) and its
-    length in bytes in each file. `version` ties it to the rendering code and dtypes."""
-
-    version: str
-    slugs: np.ndarray
-    html_start: np.ndarray
-    csv_start: np.ndarray
-    counts: np.ndarray
-    keys: np.ndarray
-    html_len: np.ndarray
-    csv_len: np.ndarray
-
-    def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        np.savez(buffer, **{k: np.asarray(v) for k, v in self.__dict__.items()})
-        return buffer.getvalue()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Fragments | None:
-        """The fragments in `data`, or None when they are unreadable (a lost memo only
-        costs rendering every row once)."""
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-                fields = {k: stored[k] for k in cls.__dataclass_fields__}
-        except (OSError, ValueError, KeyError, EOFError):
-            return None
-        fields["version"] = str(fields["version"])
-        return cls(**fields)
-
-    def positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per row: the index of its owner file and its byte offsets in that HTML and CSV."""
-        owner = np.repeat(np.arange(len(self.slugs)), self.counts)
-        first = np.cumsum(self.counts) - self.counts
-        html = _starts(self.html_len)
-        csv = _starts(self.csv_len)
-        html_off = self.html_start[owner] + html - html[first][owner]
-        csv_off = self.csv_start[owner] + csv - csv[first][owner]
-        return owner, html_off, csv_off
-
-    def file_sizes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per owner file, where its rows end in the HTML and the CSV: a caller checks the
-        files on disk are at least (HTML) and exactly (CSV) that long before trusting them."""
-        owner = np.repeat(np.arange(len(self.slugs)), self.counts)
-        html = np.bincount(owner, self.html_len, len(self.slugs)).astype(np.int64)
-        csv = np.bincount(owner, self.csv_len, len(self.slugs)).astype(np.int64)
-        return self.html_start + html, self.csv_start + csv
-
-
-def _starts(lengths: np.ndarray) -> np.ndarray:
-    """Offsets of consecutive pieces of these lengths, from 0."""
-    ends = np.cumsum(lengths, dtype=np.int64)
-    return ends - lengths
-
-
-def fragments_version(accounts: pd.DataFrame) -> str:
-    """A row's rendered bytes depend on the rendering code, the columns and their dtypes
-    as well as on its values: last run's fragments are reused only when all agree."""
-    digest = hashlib.sha256(_renderer_fingerprint())
-    digest.update(repr([(str(c), str(t)) for c, t in accounts.dtypes.items()]).encode())
-    return digest.hexdigest()
-
-
-def row_keys(accounts: pd.DataFrame, assignment_hashes: np.ndarray | None = None) -> np.ndarray:
-    """A 64-bit hash of every value a row's HTML and CSV line are rendered from. Given
-    each row's assignment hash (`core.changes.ASSIGNMENT_HASH`, in the rows' order), the
-    row is keyed on it and on the columns the account list adds to an assignment
-    (LIST_COLUMNS), instead of hashing every column again: every other column is the
-    assignment's own."""
-    if assignment_hashes is None:
-        return frame_hashes(accounts)
-    added = frame_hashes(accounts[list(LIST_COLUMNS)])
-    return combine_hash_arrays(iter([np.asarray(assignment_hashes, np.uint64), added]), 2)
-
-
-def _text_parts(rows: pa.Array) -> tuple[memoryview, np.ndarray]:
-    """An Arrow string array's UTF-8 data and its offsets (len(rows) + 1 of them)."""
-    if isinstance(rows, pa.ChunkedArray):
-        rows = rows.combine_chunks()
-    if not len(rows):
-        return memoryview(b""), np.zeros(1, np.int64)
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset :][: len(rows) + 1]
-    data = rows.buffers()[2]
-    return (memoryview(data) if data is not None else memoryview(b"")), offsets
-
-
-class ByteSource(Protocol):
-    """Bytes a page copies rows from: a memoryview, or last run's file, whose slices the
-    writer copies without reading them into memory."""
-
-    def __getitem__(self, span: slice, /) -> Any: ...
-
-
-def _pieces(
-    source: np.ndarray, offset: np.ndarray, length: np.ndarray, buffer: Callable[[int], ByteSource]
-) -> list[Any]:
-    """The bytes of consecutive rows, each `length` bytes at `offset` of buffer `source`,
-    as few views as possible: rows that follow each other in one buffer are one view."""
-    if not len(source):
-        return []
-    end = offset + length
-    cut = np.flatnonzero((source[1:] != source[:-1]) | (offset[1:] != end[:-1])) + 1
-    firsts = [0, *cut.tolist()]
-    lasts = [*(cut - 1).tolist(), len(source) - 1]
-    return [
-        buffer(int(source[a]))[int(offset[a]) : int(end[b])]
-        for a, b in zip(firsts, lasts, strict=True)
-    ]
 
 
 def iter_csm_view_files(
-    accounts: pd.DataFrame,
+    cells: pd.DataFrame,
     book: pd.DataFrame,
-    month: str,
+    settings: ViewSettings,
     *,
     skip: Container[str] = frozenset(),
     chunk_rows: int = CHUNK_ROWS,
-    previous: Fragments | None = None,
-    open_previous: Callable[[str], ByteSource] | None = None,
-    fragments: bool = False,
-    keys: np.ndarray | None = None,
-) -> Iterator[tuple[str, list[Any]]]:
-    """(file name, UTF-8 content as a list of byte chunks to write in order) for
-    index.html, then '<owner>.html' and '<owner>.csv' per owner, rendered a chunk of
-    owners at a time so a caller that writes each file as it comes never holds every page
-    (hundreds of MB at a million accounts). The chunks are views of the rendered rows:
-    write them before asking for the next file instead of keeping them.
-
-    `accounts` and `book` are the `csm_accounts` and `csm_book` frames (accounts in the
-    order the pages list them). Owners whose slug is in `skip` are not rendered (their
-    files are carried over from an earlier run by the caller).
-
-    With `previous` (last run's `Fragments`) and `open_previous` (file name -> the bytes
-    of last run's file), a row whose values were rendered last run is copied from there
-    and only new and changed rows are rendered; the files are byte for byte what
-    rendering every row gives. `keys` are the `row_keys` of `in_page_order(accounts)`
-    (computed when not given). With `fragments`, the last file is FRAGMENTS_FILE, this
-    run's `Fragments`, for the next run; then an owner in `skip` with a row not in
-    `previous` is rendered anyway, as its rows' place is not known.
-    """
-    yield "index.html", [index_page(book, month).encode("utf-8")]
-    accounts = _sorted_by_owner(accounts)
-    cuts = _owner_runs(accounts["owner_id"])
-    if len(cuts) < 2:
-        if fragments:
-            yield FRAGMENTS_FILE, [_no_fragments(accounts).to_bytes()]
-        return
-    owners = accounts["owner_id"].to_numpy(dtype=object)
-    counts = (
-        accounts.assign(pending=accounts["pending_transition"].notna())
-        .groupby(accounts["owner_id"])
-        .agg(
-            accounts=("account_id", "size"), at_risk=("at_risk", "sum"), pending=("pending", "sum")
-        )
-    )
-    book_rows = (
-        _rows(book.rename(columns={"at_risk": "at_risk_accounts"}), BOOK_HEADERS)
-        .groupby(book["owner_id"], sort=False)
-        .agg("".join)
-    )
-    header = (_csv_header(accounts.columns) + "\n").encode("utf-8")
-    version = fragments_version(accounts)
-    memo = previous is not None and open_previous is not None and previous.version == version
-    if memo or fragments:
-        keys = row_keys(accounts) if keys is None else keys
-    n = len(accounts)
-    # Per row: where its bytes come from (an owner file of last run, or -1: rendered now),
-    # their offsets there and their lengths.
-    source = np.full(n, -1, dtype=np.int64)
-    html_off, csv_off = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    html_len, csv_len = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    if memo:
-        order = np.argsort(previous.keys, kind="stable")
-        known = previous.keys[order]
-        at = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
-        hit = np.flatnonzero(known[at] == keys) if len(known) else np.zeros(0, np.int64)
-        old = order[at[hit]]
-        old_owner, old_html, old_csv = previous.positions()
-        source[hit], html_off[hit], csv_off[hit] = old_owner[old], old_html[old], old_csv[old]
-        html_len[hit], csv_len[hit] = previous.html_len[old], previous.csv_len[old]
-        opened: dict[str, ByteSource] = {}
-
-        def old_file(name: str) -> ByteSource:
-            if name not in opened:
-                opened[name] = open_previous(name)
-            return opened[name]
-
-    slugs = [owner_slug(owners[cuts[i]]) for i in range(len(cuts) - 1)]
-    html_start = np.zeros(len(slugs), np.int64)
-    for first, last in _owner_chunks(cuts, chunk_rows):
-        todo = [
-            i
-            for i in range(first, last)
-            if slugs[i] not in skip or fragments and (source[cuts[i] : cuts[i + 1]] < 0).any()
-        ]
-        for i in range(first, last):
-            if fragments and i not in todo:
-                html_start[i] = len(_page_parts(owners[cuts[i]], book_rows, counts, month)[0])
-        if not todo:
-            continue
-        fresh = np.concatenate(
-            [np.flatnonzero(source[cuts[i] : cuts[i + 1]] < 0) + cuts[i] for i in todo]
-        )
-        chunk = accounts.iloc[fresh]
-        html_data, html_at = _text_parts(_account_rows(chunk))
-        csv_data, csv_at = _text_parts(_csv_lines(chunk))
-        html_off[fresh], html_len[fresh] = html_at[:-1], np.diff(html_at)
-        csv_off[fresh], csv_len[fresh] = csv_at[:-1], np.diff(csv_at)
-        del chunk
-
-        def html_buffer(owner: int, data: memoryview = html_data) -> ByteSource:
-            return data if owner < 0 else old_file(f"{previous.slugs[owner]}.html")
-
-        def csv_buffer(owner: int, data: memoryview = csv_data) -> ByteSource:
-            return data if owner < 0 else old_file(f"{previous.slugs[owner]}.csv")
-
-        for i in todo:
-            a, b = cuts[i], cuts[i + 1]
-            before, after = _page_parts(owners[a], book_rows, counts, month)
-            html_start[i] = len(before)
-            html = _pieces(source[a:b], html_off[a:b], html_len[a:b], html_buffer)
-            csv = _pieces(source[a:b], csv_off[a:b], csv_len[a:b], csv_buffer)
-            yield f"{slugs[i]}.html", [before, *html, after]
-            yield f"{slugs[i]}.csv", [header, *csv]
-        del html_data, csv_data, html_buffer, csv_buffer
-    if fragments:
-        stored = Fragments(
-            version=version,
-            slugs=np.array(slugs, dtype=str),
-            html_start=html_start,
-            csv_start=np.full(len(slugs), len(header), dtype=np.int64),
-            counts=np.diff(cuts).astype(np.int64),
-            keys=keys,
-            html_len=html_len,
-            csv_len=csv_len,
-        )
-        yield FRAGMENTS_FILE, [stored.to_bytes()]
+) -> Iterator[tuple[str, str]]:
+    """(file name, content) for index.html, then '<owner>.html' and '<owner>.csv' per
+    owner, from the `account_cells` and the `csm_book`; owners whose slug is in `skip` are
+    left out (the caller keeps their files from an earlier run). Rows are rendered for
+    about `chunk_rows` accounts of several owners at once (a pass of Arrow kernels per
+    owner would cost more than the rows), never for the whole book."""
+    summaries = owner_summaries(cells)
+    yield "index.html", index_page(summaries, settings)
+    tables = segment_tables(book, settings)
+    by_owner = summaries.to_dict("index")
+    todo = [(o, a, b) for o, (a, b) in _owner_runs(cells).items() if owner_slug(o) not in skip]
+    while todo:
+        chunk, rows = [], 0
+        while todo and (not chunk or rows + todo[0][2] - todo[0][1] <= chunk_rows):
+            chunk.append(todo.pop(0))
+            rows += chunk[-1][2] - chunk[-1][1]
+        taken = cells.iloc[np.concatenate([np.arange(a, b) for _, a, b in chunk])]
+        html, csv = _rows_html(taken), _csv_lines(taken)
+        start = 0
+        for owner, a, b in chunk:
+            stop = start + b - a
+            slug, rows_html = owner_slug(owner), _joined(html, start, stop)
+            page = owner_page(by_owner[owner], rows_html, tables.get(owner, ""), settings)
+            yield f"{slug}.html", page
+            yield f"{slug}.csv", CSV_HEADER + _joined(csv, start, stop)
+            start = stop
 
 
-def _page_parts(
-    owner_id: str, book_rows: pd.Series, counts: pd.DataFrame, month: str
-) -> tuple[bytes, bytes]:
-    """An owner's page before and after its account rows, as UTF-8."""
-    page = owner_page(owner_id, book_rows[owner_id], ACCOUNT_ROWS_MARK, counts.loc[owner_id], month)
-    before, after = page.split(ACCOUNT_ROWS_MARK)
-    return before.encode("utf-8"), after.encode("utf-8")
-
-
-def _no_fragments(accounts: pd.DataFrame) -> Fragments:
-    empty = np.zeros(0, np.int64)
-    return Fragments(
-        version=fragments_version(accounts),
-        slugs=np.array([], dtype=str),
-        html_start=empty,
-        csv_start=empty,
-        counts=empty,
-        keys=np.zeros(0, np.uint64),
-        html_len=empty,
-        csv_len=empty,
-    )
-
-
-def _account_rows(chunk: pd.DataFrame) -> pa.Array:
-    return page_html.table_rows_array(_display(chunk, ACCOUNT_HEADERS), NUMERIC_COLUMNS)
-
-
-def csm_view_files(accounts: pd.DataFrame, book: pd.DataFrame, month: str) -> dict[str, str]:
-    """File name -> content: index.html, and '<owner>.html' and '<owner>.csv' per owner,
-    all in memory (tests and small books; the asset streams `iter_csm_view_files`)."""
-    return {
-        name: b"".join(parts).decode("utf-8")
-        for name, parts in iter_csm_view_files(accounts, book, month)
-    }
+def csm_view_files(
+    accounts: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
+) -> dict[str, str]:
+    """File name -> content, all in memory (tests; the asset writes them as they come)."""
+    return dict(iter_csm_view_files(account_cells(accounts, settings), book, settings))
 
 
 DIGESTS_FILE = ".owner-digests.json"
@@ -524,51 +491,21 @@ def _renderer_fingerprint() -> bytes:
     return code.digest()
 
 
-def _column_parts(values: pd.Series) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """A column as arrays whose [a:b] bytes (rows a..b) identify those rows' values:
-    numbers and flags as their bits, text as its UTF-8 bytes with the row lengths, plus
-    where values are missing. Hashing these is far cheaper than hashing row objects."""
-    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
-        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-        return [(numbers, None)]
-    text = pa.array(values.astype("string"), from_pandas=True).cast(pa.large_string())
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    missing = text.is_null().to_numpy(zero_copy_only=False)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :][: len(text) + 1]
-    data = text.buffers()[2]
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return [(missing, None), (np.diff(offsets), None), (data, offsets)]
-
-
 def owner_digests(
-    accounts: pd.DataFrame, book: pd.DataFrame, month: str, keys: np.ndarray | None = None
+    cells: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
 ) -> dict[str, str]:
-    """Owner slug -> digest of everything that owner's page and CSV are rendered from
-    (their account rows in page order, their book rows, the month, the columns and the
-    rendering code), so a re-run can keep the files of owners whose digest is unchanged.
-    Given the `row_keys` of `in_page_order(accounts)`, the rows are digested through
-    them (a 64-bit hash per row, as the fragments are keyed) instead of byte for byte."""
-    accounts = _sorted_by_owner(accounts)
-    book = book.reset_index(drop=True)
-    base = hashlib.blake2b(_renderer_fingerprint())
-    base.update(f"{month}\x00{list(accounts.columns)!r}\x00{list(book.columns)!r}".encode())
-    if keys is not None:
-        base.update(fragments_version(accounts).encode())
-        parts = [(np.asarray(keys, dtype=np.uint64), None)]
-    else:
-        parts = [part for column in accounts.columns for part in _column_parts(accounts[column])]
-    book_rows = pd.util.hash_pandas_object(book, index=False).to_numpy()
-    book_positions = book.groupby("owner_id", sort=False).indices
-    cuts = _owner_runs(accounts["owner_id"])
-    owners = accounts["owner_id"].to_numpy(dtype=object)
+    """Owner slug -> digest of everything their page and CSV show (their `account_cells`
+    in page order, their book rows, the settings and the rendering code): a re-run keeps
+    the files of owners whose digest is unchanged."""
+    base = hashlib.blake2b(_renderer_fingerprint() + settings.key())
+    rows = pd.util.hash_pandas_object(cells, index=False).to_numpy()
+    book_rows = pd.util.hash_pandas_object(book.reset_index(drop=True), index=False).to_numpy()
+    book_at = book.reset_index(drop=True).groupby("owner_id", sort=False).indices
     digests = {}
-    for a, b in zip(cuts, cuts[1:], strict=False):
-        owner_id = owners[a]
+    for owner, (a, b) in _owner_runs(cells).items():
         digest = base.copy()
-        digest.update(repr(owner_id).encode("utf-8"))
-        for values, offsets in parts:
-            run = values[a:b] if offsets is None else values[offsets[a] : offsets[b]]
-            digest.update(run.tobytes())
-        digest.update(book_rows[book_positions.get(owner_id, [])].tobytes())
-        digests[owner_slug(owner_id)] = digest.hexdigest()
+        digest.update(repr(owner).encode("utf-8"))
+        digest.update(rows[a:b].tobytes())
+        digest.update(book_rows[book_at.get(owner, [])].tobytes())
+        digests[owner_slug(owner)] = digest.hexdigest()
     return digests

@@ -692,6 +692,10 @@ CURATED: dict[str, frozenset[str] | None] = {
             "outliers",
             "sub_segments",
             "dashboard_copies",
+            "explanation_criteria",
+            "explanation_neutral_points",
+            "renewal_window_days",
+            "csm_page_rows",
         }
     ),
 }
@@ -767,6 +771,12 @@ def business_rules(fw: Framework) -> Document:
                 f"{num(fw.reporting.migration_lookback_months)} month(s) before it.",
                 "The executive dashboard shows up to the last "
                 f"{num(fw.reporting.dashboard_months)} stored months.",
+                f"An explanation names at most {num(fw.reporting.explanation_criteria)} "
+                "criteria: those that moved the composite furthest from an account with "
+                f"{num(fw.reporting.explanation_neutral_points)} points on every criterion.",
+                "CSM views mark renewals due within "
+                f"{num(fw.reporting.renewal_window_days)} days and show "
+                f"{num(fw.reporting.csm_page_rows)} accounts a page.",
             ]
         ),
     ]
@@ -828,10 +838,13 @@ def _explanation_example(fw: Framework) -> str:
     composite = round(4 * w.firmographic + 2 * w.behavioral + 5 * w.value, 2)
     tier = next((t.name for t in fw.tiers if composite >= t.min_score), fw.tiers[-1].name)
     return (
-        f"Each account carries one line such as '{tier}: composite {composite:g} = "
-        f"{num(w.firmographic)}xF + {num(w.behavioral)}xB + {num(w.value)}xV; value 5 "
-        "(ARR $85K, Multi-year), behavioral 2, firmographic 4'. F, B and V are the "
-        "firmographic, behavioral and value scores (1-5); the rule that decided comes first."
+        f"Each account carries a sentence such as '{tier} (composite {composite:.2f}) because "
+        "ARR of $150K, expansion potential of 2.3x and a Multi-year contract score high; at "
+        "risk: high value, low engagement': the criteria that moved the score most, those "
+        "that raised it before those that lowered it ('offset by'). The detail behind it "
+        f"lists the rule ({num(w.firmographic)}xF + {num(w.behavioral)}xB + "
+        f"{num(w.value)}xV) and every criterion with its points; F, B and V are the "
+        "firmographic, behavioral and value scores (1-5)."
     )
 
 

@@ -1,4 +1,9 @@
-"""One compact, CSM-readable line per account saying why it sits where it sits.
+"""Why each account sits where it sits, twice: a sentence a CSM can repeat to a customer
+(`explain`), and the detail behind it with every criterion, its points and the weights
+(`explain_detail`):
+
+    Tier 2 (composite 3.55) because ARR of $150K and a Multi-year contract are offset by
+    active users at 30%; at risk: high value, low engagement
 
     Tier 2 (Low-Touch): composite 3.55 = F4x0.25 + B2x0.4 + V5x0.35 >= 2.5 | value 5
     [ARR $150K:5, expansion 2.3x:5, Multi-year:5, Named logo:5] | behavioral 2 [active
@@ -37,8 +42,24 @@ MISSING = "?"
 # --- value formatting ---------------------------------------------------------------
 
 
+SCORE_DIGITS = 2
+
+
 def num(value: object, digits: int = 2) -> str:
     return MISSING if value is None else f"{round(float(value), digits):g}"
+
+
+def score(value: object) -> str:
+    """A score as every page shows it. Callers pass `display_scores` values (already
+    rounded once, by pandas); formatting them to the same digits cannot round again."""
+    return MISSING if value is None else f"{float(value):.{SCORE_DIGITS}f}"
+
+
+def display_scores(values: pd.Series) -> pd.Series:
+    """The one rounding of scores for display: the CSM views' Composite column and the
+    explanations both format these values, so they never disagree in the last digit
+    (two roundings of one number, `round` and `format`, did for 1 row in 10)."""
+    return numbers(values).round(SCORE_DIGITS)
 
 
 def pts(value: object) -> str:
@@ -106,20 +127,21 @@ def head_part(frame: pd.DataFrame) -> pa.Array:
             return f"{held} PROVISIONAL until {day(until)}"
         return held
 
-    dates = {c: _days(frame[c]) for c in ("transition_opened_at", "provisional_until")}
     return distinct_format(
         head,
         frame["status"],
         frame["segment"],
         frame["service_model_label"],
         frame["computed_segment"],
-        frame["transition_status"],
-        frame["transition_from"],
-        frame["transition_to"],
-        frame["transition_rule"],
-        dates["transition_opened_at"],
-        dates["provisional_until"],
+        *_move_columns(frame),
     )
+
+
+def _move_columns(frame: pd.DataFrame) -> list[pd.Series]:
+    """What a held segment's wording reads: the move under review or applied (status,
+    from, to, rule, since when) and the end of a provisional period."""
+    moves = [frame[f"transition_{c}"] for c in ("status", "from", "to", "rule")]
+    return [*moves, _days(frame["transition_opened_at"]), _days(frame["provisional_until"])]
 
 
 def rule_part(frame: pd.DataFrame, framework: Framework) -> pa.Array:
@@ -139,7 +161,7 @@ def rule_part(frame: pd.DataFrame, framework: Framework) -> pa.Array:
             weights = (
                 f"F{num(f)}x{w.firmographic:g} + B{num(b)}x{w.behavioral:g} + V{num(v)}x{w.value:g}"
             )
-        return f"composite {num(composite)} = {weights} >= {floors.get(tier, MISSING):g}"
+        return f"composite {score(composite)} = {weights} >= {floors.get(tier, MISSING):g}"
 
     def by_rubric(points, tier):
         dimension = basis.removesuffix("_points")
@@ -162,7 +184,7 @@ def rule_part(frame: pd.DataFrame, framework: Framework) -> pa.Array:
     basis_points = frame[basis] if basis != "composite" else pd.Series(np.nan, index=frame.index)
     return distinct_format(
         rule,
-        _rounded(frame["composite_score"], 2),
+        display_scores(frame["composite_score"]),
         frame["firmographic_score"],
         frame["behavioral_score"],
         frame["value_score"],
@@ -315,9 +337,12 @@ def flag_parts(frame: pd.DataFrame) -> list[pa.Array]:
 PARALLEL_ROWS = 100_000
 
 
-def explain(frame: pd.DataFrame, framework: Framework, workers: int | None = None) -> pd.Series:
-    """The explanation of every row of an assignment frame (scores and points included),
-    in `workers` slices of rows at once (default: one per core)."""
+def explain_detail(
+    frame: pd.DataFrame, framework: Framework, workers: int | None = None
+) -> pd.Series:
+    """The detailed explanation of every row of an assignment frame (the rule, every
+    criterion with its points, the weights), in `workers` slices of rows at once
+    (default: one per core)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(frame) // PARALLEL_ROWS))
     if workers == 1:
         return _explain_rows(frame, framework)
@@ -348,3 +373,189 @@ def _explain_rows(frame: pd.DataFrame, framework: Framework) -> pd.Series:
     explanations = pc.if_else(is_unsegmented, unsegmented, scored).to_pandas()
     explanations.index = frame.index  # set, not aligned: the frame's labels are its own
     return explanations
+
+
+# --- the sentence ----------------------------------------------------------------------
+
+# Each criterion: its points column, its dimension, and how the sentence names it from
+# the account's own values (the same formatters as the detail, so the numbers agree).
+CRITERIA: tuple[tuple[str, str, tuple[str, ...], object], ...] = (
+    (
+        "val_arr_points",
+        "value",
+        ("relationship_value", "products"),
+        lambda v, n: f"ARR of {money(v)}" + (f" across {n:g} products" if n and n > 1 else ""),
+    ),
+    (
+        "val_expansion_points",
+        "value",
+        ("expansion_ratio",),
+        lambda r: "expansion potential" if r is None else f"expansion potential of {r:g}x",
+    ),
+    ("val_contract_points", "value", ("contract_term_used",), lambda t: f"a {text(t)} contract"),
+    (
+        "val_strategic_points",
+        "value",
+        ("strategic_used",),
+        lambda s: f"strategic importance ({text(s)})",
+    ),
+    ("beh_usage_points", "behavioral", ("active_share",), lambda a: f"{percent(a)} active users"),
+    ("beh_adoption_points", "behavioral", ("feature_share",), lambda f: f"{percent(f)} adoption"),
+    (
+        "beh_tickets_points",
+        "behavioral",
+        ("open_tickets",),
+        lambda t: f"{num(t, 0)} open ticket" + ("" if t == 1 else "s"),
+    ),
+    ("beh_nps_points", "behavioral", ("nps",), lambda n: f"NPS of {num(n, 0)}"),
+    ("beh_engagement_points", "behavioral", (), lambda: "onboarding engagement"),
+    (
+        "firm_size_points",
+        "firmographic",
+        ("employees", "firm_size_from_arr_proxy"),
+        lambda e, proxy: "company size" if proxy or e is None else f"{num(e, 0)} employees",
+    ),
+    ("firm_industry_points", "firmographic", ("industry",), lambda i: f"the {text(i)} industry"),
+    ("firm_geography_points", "firmographic", ("country_code",), lambda c: f"market {text(c)}"),
+    ("firm_growth_points", "firmographic", ("growth_stage",), lambda g: f"{text(g)} growth stage"),
+)
+_INPUT_ROUNDING = {"expansion_ratio": 1, "active_share": 2, "feature_share": 2, "employees": 0}
+
+
+def criterion_pulls(frame: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+    """How far each criterion moved the composite away from a middling account: (points -
+    neutral) x its share of its dimension (the dimension score is the mean of its
+    criteria's points) x the dimension's weight. Behavior that was not scored (provisional
+    accounts, no usage data) pulls nothing, and the other two weights are renormalised as
+    the composite does."""
+    w = framework.scoring.weights
+    neutral = framework.reporting.explanation_neutral_points
+    skipped = (
+        frame["provisional"].fillna(False).astype(bool) | frame["behavioral_fallback"].notna()
+    ).to_numpy()
+    kept = w.firmographic + w.value
+    weight = {
+        "firmographic": np.where(skipped, w.firmographic / kept, w.firmographic),
+        "value": np.where(skipped, w.value / kept, w.value),
+        "behavioral": np.where(skipped, 0.0, w.behavioral),
+    }
+    points = {c: numbers(frame[c]).to_numpy() for c, *_ in CRITERIA}
+    counted = {
+        d: sum((~np.isnan(points[c])).astype(float) for c, dim, *_ in CRITERIA if dim == d)
+        for d in weight
+    }
+    pulls = {}
+    for column, dimension, *_ in CRITERIA:
+        share = weight[dimension] / np.maximum(counted[dimension], 1.0)
+        pulls[column] = np.nan_to_num((points[column] - neutral) * share)
+    return pd.DataFrame(pulls, index=frame.index)
+
+
+def _criterion_names(frame: pd.DataFrame) -> list[pa.Array]:
+    """Per criterion, what the sentence calls it for every row."""
+    names = []
+    for _, _, inputs, name in CRITERIA:
+        values = [
+            _rounded(frame[c], _INPUT_ROUNDING[c])
+            if c in _INPUT_ROUNDING
+            else (_money_key(frame[c]) if c == "relationship_value" else frame[c])
+            for c in inputs
+        ]
+        names.append(
+            distinct_format(name, *values)
+            if values
+            else pa.array([name()] * len(frame), pa.string())
+        )
+    return names
+
+
+def _plain_reason(reason: str | None) -> str:
+    """A machine reason ('missing_arr', 'invalid_country_code:unknown_code') in words."""
+    if reason is None:
+        return "a required field is missing"
+    if reason.startswith("invalid_override"):
+        return "a manual override is set without a CRM tier to keep"
+    kind, _, why = reason.partition(":")
+    field = kind.split("_", 1)[-1].replace("_", " ")
+    if kind.startswith("missing_"):
+        return f"{field} is missing in the CRM"
+    return f"{field} is not valid" + (f" ({why.replace('_', ' ')})" if why else "")
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _because(named: list[tuple[str, float]]) -> str:
+    """'because A and B are offset by C' from criteria and their pulls."""
+    ups = [n for n, p in named if p > 0]
+    downs = [n for n, p in named if p < 0]
+    verb = "is" if len(ups) == 1 else "are"
+    if ups and downs:
+        return f"because {_listed(ups)} {verb} offset by {_listed(downs)}"
+    if ups:
+        return f"because {_listed(ups)} score{'s' if len(ups) == 1 else ''} high"
+    if downs:
+        return f"because {_listed(downs)} score{'s' if len(downs) == 1 else ''} low"
+    return "with every criterion middling"
+
+
+def explain(frame: pd.DataFrame, framework: Framework) -> pd.Series:
+    """One sentence per account a CSM can repeat to a customer: the segment and composite,
+    the criteria that moved the score most (at most `reporting.explanation_criteria`,
+    strongest first, those that raised it before those that lowered it), and the at-risk
+    flag. Unsegmented accounts get the missing field in words."""
+    pulls = criterion_pulls(frame, framework)
+    ranked = np.argsort(-np.abs(pulls.to_numpy()), axis=1, kind="stable")
+    names = _criterion_names(frame)
+    slots = []
+    for k in range(min(framework.reporting.explanation_criteria, len(CRITERIA))):
+        chosen = ranked[:, k]
+        pull = pulls.to_numpy()[np.arange(len(frame)), chosen]
+        name = pc.choose(pa.array(chosen), *names).to_pandas()
+        slots += [name.set_axis(frame.index), pd.Series(np.sign(pull), index=frame.index)]
+
+    def held(status, segment, computed, by_score, moving, source, target, rule, since, until, *u):
+        if u[0] and status != "overridden":
+            return f"{segment} playbook as the industry is unknown; the scores give {by_score}"
+        if status == "overridden":
+            return f"{segment} by manual override; the scores alone give {computed}"
+        if moving == "pending":
+            return (
+                f"{segment}, moving to {target} pending review since {day(since)};"
+                f" the scores give {target}"
+            )
+        if moving == "applied":
+            return f"{segment}, moved from {source}: {text(rule).replace('_', ' ')}"
+        if status == "provisional":
+            return f"{segment}, provisional until {day(until)}"
+        return segment
+
+    # Three pieces formatted apart, each once per distinct combination of its own inputs
+    # (as one they were nearly one combination per account), then joined by Arrow.
+    scored = join(
+        distinct_format(
+            held,
+            frame["status"],
+            frame["segment"],
+            frame["computed_segment"],
+            frame["composite_tier"],
+            *_move_columns(frame),
+            frame["industry_unknown"].fillna(False).astype(bool),
+        ),
+        " (composite ",
+        distinct_format(score, display_scores(frame["composite_score"])),
+        ") ",
+        distinct_format(
+            lambda *s: _because([(n, p) for n, p in zip(s[::2], s[1::2], strict=True) if n and p]),
+            *slots,
+        ),
+        when(frame["at_risk"].fillna(False), "; at risk: high value, low engagement"),
+    )
+    unsegmented = distinct_format(
+        lambda r: f"Not segmented because {_plain_reason(r)}", frame["unsegmented_reason"]
+    )
+    is_unsegmented = pa.array(frame["status"].eq("unsegmented").to_numpy(dtype=bool))
+    sentences = pc.if_else(is_unsegmented, unsegmented, scored).to_pandas()
+    sentences.index = frame.index
+    return sentences

@@ -143,6 +143,17 @@ class Reporting(_Strict):
     dashboard_copies: DashboardCopies = Field(default_factory=DashboardCopies)
     data_sources: list[DataSource] = Field(default_factory=_default_sources)
     review_cadence: list[ReviewItem] = Field(default_factory=_default_cadence)
+    # --- explanations and CSM views (issue 28) ---
+    # The explanation sentence names at most this many criteria, those that moved the
+    # composite furthest from an account scoring this many points on every criterion.
+    explanation_criteria: int = Field(default=3, ge=1, le=5)
+    explanation_neutral_points: float = Field(default=3.0, ge=1, le=5)
+    # CSM views list renewals whose contract ends within this many days of the run: the
+    # methodology starts renewal work at T-120 and wants the forecast call by T-90.
+    renewal_window_days: int = Field(default=120, ge=1)
+    # A CSM page shows this many accounts per page (explanations collapsed), so a book
+    # of thousands stays a page a browser scrolls.
+    csm_page_rows: int = Field(default=50, ge=10)
 
     def segment_references(self) -> list[tuple[str, str]]:
         """(setting path, segment name) of every segment the reports name, for the

@@ -4,7 +4,6 @@ a team drive), so they are readable by all like any file written with open()."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -58,7 +57,7 @@ def _carry(source: Path, target: Path) -> None:
         os.chmod(target, FILE_MODE)
 
 
-Content = str | bytes | memoryview | Iterable["bytes | memoryview | FileSpan"]
+Content = str | bytes
 
 
 def write_folder(
@@ -67,12 +66,11 @@ def write_folder(
     """Make `folder` hold exactly `files` plus the `carry` files, writing each file as it
     comes so the caller can render them one at a time instead of holding all of them.
 
-    `files` yields (name, content): text, UTF-8 bytes, or byte chunks written in order
-    (a renderer's views, never joined into one string, and `FileSpan`s of earlier files);
-    `carry` names files taken unchanged from the current `folder`. Everything goes into a
-    sibling folder that is swapped in at the end: a reader never sees a half-written
-    folder, and an error part-way (a bad name, a failing renderer, a missing file to
-    carry) leaves the previous folder as it was.
+    `files` yields (name, content): text or UTF-8 bytes; `carry` names files taken
+    unchanged from the current `folder`. Everything goes into a sibling folder that is
+    swapped in at the end: a reader never sees a half-written folder, and an error
+    part-way (a bad name, a failing renderer, a missing file to carry) leaves the
+    previous folder as it was.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
@@ -93,15 +91,7 @@ def write_folder(
             _carry(folder / name, claim(name))
         for name, content in files:
             target = claim(name)
-            with open(target, "wb", buffering=0) as handle:
-                if isinstance(content, str):
-                    content = content.encode("utf-8")
-                single = isinstance(content, bytes | bytearray | memoryview | FileSpan)
-                for part in [content] if single else content:
-                    if isinstance(part, FileSpan):
-                        part.copy_to(handle)
-                    else:
-                        _write_all(handle, part)
+            target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
             os.chmod(target, FILE_MODE)
         retired = None
         if folder.exists():
@@ -124,82 +114,6 @@ def read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def read_bytes(path: Path) -> bytes | None:
-    """A file's bytes, or None when it is missing or unreadable."""
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-class FileBytes:
-    """A file's bytes to be copied into another file rather than read: a slice of it is
-    a `FileSpan`, which `write_folder` copies inside the kernel (`os.copy_file_range`)
-    instead of paging it into this process and writing it out again (0.6 s against 2.0
-    s for the 950 MB of CSM pages at a million accounts)."""
-
-    def __init__(self, path: Path):
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by close(), after the copy
-        self.size = os.fstat(self._file.fileno()).st_size
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, span: slice) -> FileSpan:
-        start, stop, step = span.indices(self.size)
-        if step != 1:
-            raise ValueError("a file span is contiguous")
-        return FileSpan(self, start, max(start, stop))
-
-    def fileno(self) -> int:
-        return self._file.fileno()
-
-    def read_at(self, offset: int, size: int) -> bytes:
-        self._file.seek(offset)
-        return self._file.read(size)
-
-    def close(self) -> None:
-        self._file.close()
-
-
-@dataclass(frozen=True)
-class FileSpan:
-    """Bytes [start, stop) of a `FileBytes`."""
-
-    source: FileBytes
-    start: int
-    stop: int
-
-    def copy_to(self, handle: io.RawIOBase) -> None:
-        """Append these bytes to `handle` (an unbuffered file), in the kernel where the
-        system can, else through a buffer."""
-        offset, left = self.start, self.stop - self.start
-        while left:
-            copied = 0
-            if hasattr(os, "copy_file_range"):
-                try:
-                    copied = os.copy_file_range(self.source.fileno(), handle.fileno(), left, offset)
-                except OSError:  # not across these file systems: copy through a buffer
-                    copied = 0
-            if not copied:
-                data = self.source.read_at(offset, min(left, _COPY_CHUNK))
-                if not data:
-                    raise OSError(f"file ended {left} bytes before the span it was sliced for")
-                _write_all(handle, data)
-                copied = len(data)
-            offset, left = offset + copied, left - copied
-
-
-_COPY_CHUNK = 1 << 20
-
-
-def _write_all(handle: io.RawIOBase, data: bytes | bytearray | memoryview) -> None:
-    """An unbuffered write may take only part of what it is given."""
-    view = memoryview(data).cast("B")
-    while len(view):
-        view = view[handle.write(view) :]
 
 
 # --- the executive dashboard: one current file, dated copies ---------------------------

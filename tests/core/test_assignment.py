@@ -163,7 +163,8 @@ CASES = [
             "segment": "Unsegmented",
             "unsegmented_reason": "missing_arr",
             "service_model": None,
-            "explanation": "Unsegmented: missing_arr",
+            "explanation": "Not segmented because arr is missing in the CRM",
+            "explanation_detail": "Unsegmented: missing_arr",
         },
         id="missing ARR -> Unsegmented: missing_arr",
     ),
@@ -210,9 +211,13 @@ def test_methodology_cases(make_accounts, make_usage, framework, account, usage,
             assert actual == value, column
 
 
-def test_worked_example_explanation_reads_like_a_csm_note(make_accounts, make_usage, framework):
-    row = assign(make_accounts, make_usage, framework, [FIRM_4 | VALUE_5], [BEHAVIORAL_2])
-    assert row["explanation"].iloc[0] == (
+@pytest.fixture
+def worked_example(make_accounts, make_usage, framework) -> pd.Series:
+    return assign(make_accounts, make_usage, framework, [FIRM_4 | VALUE_5], [BEHAVIORAL_2]).iloc[0]
+
+
+def test_worked_example_explanation_detail_lists_every_criterion(worked_example):
+    assert worked_example["explanation_detail"] == (
         "Tier 2 (Low-Touch): composite 3.55 = F4x0.25 + B2x0.4 + V5x0.35 >= 2.5"
         " | value 5 [ARR $150K:5, expansion 2.3x:5, Multi-year:5, Named logo:5]"
         " | behavioral 2 [active users 30%:2, features 20%:2, tickets 3:2, NPS -10:2,"
@@ -237,7 +242,7 @@ def test_explanations_name_the_fallbacks_and_overrides(make_accounts, make_usage
         make_usage,
         framework,
         EDGE_CASES,
-    ).set_index("account_id")["explanation"]
+    ).set_index("account_id")["explanation_detail"]
     assert rows["new"].startswith("Tier 2 (Low-Touch) PROVISIONAL until 2026-11-21: ")
     assert "(<30d, no behavior)" in rows["new"]
     assert "behavioral skipped (provisional)" in rows["new"]
@@ -268,7 +273,8 @@ def test_firmographic_only_approach_assigns_by_rubric_points(make_accounts, make
     ).set_index("account_id")
     assert rows["segment"].to_dict() == {"16": "Tier 1", "15": "Tier 2", "9": "Tier 3"}
     assert (
-        "firmographic rubric 16 pts (Tier 1 >= 16, Tier 2 >= 10)" in rows.loc["16", "explanation"]
+        "firmographic rubric 16 pts (Tier 1 >= 16, Tier 2 >= 10)"
+        in rows.loc["16", "explanation_detail"]
     )
 
 
@@ -278,7 +284,7 @@ def test_every_foundation_column_is_kept(make_accounts, make_usage, framework):
         "region", "company_size_band", "firmographic_score", "behavioral_score",
         "value_score", "composite_score", "segment", "tier_label", "service_model",
         "service_model_label", "status", "provisional", "at_risk", "unsegmented_reason",
-        "explanation", "framework_version", "crm_tier", "segment_override",
+        "explanation", "explanation_detail", "framework_version", "crm_tier", "segment_override",
     ]  # fmt: skip
     frame = assign(make_accounts, make_usage, framework, [{}])
     assert set(foundation) <= set(frame.columns)
@@ -294,9 +300,9 @@ def test_explanations_worked_out_in_slices_are_the_same_lines_on_the_frames_own_
 
     def keep_frame(frame, fw):
         captured["frame"] = frame
-        return explanations.explain(frame, fw)
+        return explanations.explain_detail(frame, fw)
 
-    monkeypatch.setattr(assignment, "explain", keep_frame)
+    monkeypatch.setattr(assignment, "explain_detail", keep_frame)
     assign(
         make_accounts,
         make_usage,
@@ -305,9 +311,54 @@ def test_explanations_worked_out_in_slices_are_the_same_lines_on_the_frames_own_
     )
     frame = captured["frame"]
     frame.index = [50, 7, 3, 12, 0]  # labels that are not positions
-    whole = explanations.explain(frame, framework, workers=1)
+    whole = explanations.explain_detail(frame, framework, workers=1)
     monkeypatch.setattr(explanations, "PARALLEL_ROWS", 2)
-    sliced = explanations.explain(frame, framework, workers=3)  # capped at 5 // 2 slices
+    sliced = explanations.explain_detail(frame, framework, workers=3)  # capped at 5 // 2 slices
     pd.testing.assert_series_equal(sliced, whole)
     assert whole.index.tolist() == [50, 7, 3, 12, 0] and whole.notna().all()
     assert whole[0] == "Unsegmented: missing_arr"
+
+
+# The sentence names the criteria that moved the composite furthest from an account with
+# 3 points on every criterion: pull = (points - 3) x weight of its dimension / criteria
+# scored in that dimension. Worked example: each value criterion (5 points) pulls
+# (5 - 3) x 0.35 / 4 = +0.175, each behavioral one (2 points) (2 - 3) x 0.4 / 5 = -0.08,
+# Software and US +0.125: the first three value criteria (ties keep the rubric's order).
+def test_worked_example_sentence_names_the_three_strongest_pulls(worked_example):
+    assert worked_example["explanation"] == (
+        "Tier 2 (composite 3.55) because ARR of $150K, expansion potential of 2.3x and a "
+        "Multi-year contract score high; at risk: high value, low engagement"
+    )
+
+
+# $5K ARR scores 1: (1 - 3) x 0.35 / 4 = -0.175, as far down as Multi-year (+0.175) is up;
+# 90% active users (5) pull (5 - 3) x 0.4 / 5 = +0.16, ahead of the 80% adoption (+0.16,
+# later in the rubric) and Software (+0.125). Those that raise come before "offset by".
+def test_sentence_says_what_offsets_the_strengths(make_accounts, make_usage, framework):
+    row = assign(
+        make_accounts,
+        make_usage,
+        framework,
+        [{"arr": 5000, "contract_term": "Multi-year"}],
+        [{"active_users": 90, "features_adopted": 16, "open_tickets": 3}],
+    )
+    assert row["explanation"].iloc[0] == (
+        "Tier 2 (composite 3.69) because a Multi-year contract and 90% active users are "
+        "offset by ARR of $5K"
+    )
+
+
+def test_sentences_say_why_the_held_segment_differs(make_accounts, make_usage, framework):
+    rows = assign(make_accounts, make_usage, framework, EDGE_CASES).set_index("account_id")
+    said = rows["explanation"]
+    # Provisional: behavior is not scored, so only firmographic and value criteria pull.
+    assert said["new"] == (
+        "Tier 2, provisional until 2026-11-21 (composite 3.92) because a Multi-year "
+        "contract, the Software industry and market US score high"
+    )
+    assert said["owned"].startswith(
+        "Tier 1 by manual override; the scores alone give Tier 2 (composite 3.55) because"
+    )
+    assert said["unknown"].startswith(
+        "Tier 3 playbook as the industry is unknown; the scores give Tier 2 (composite 3.42)"
+    )

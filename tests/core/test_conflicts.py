@@ -43,7 +43,7 @@ def test_overridden_account_keeps_its_segment_and_never_takes_the_vendor_value(
     assert row["industry"] == "Software"
     assert row["enrichment_conflict"] == "industry: Software -> Healthcare (apollo)"
     assert "enrichment_conflict" in row["review_flags"]
-    assert row["explanation"].endswith(
+    assert row["explanation_detail"].endswith(
         " | REVIEW enrichment conflict: industry: Software -> Healthcare (apollo)"
     )
 

@@ -111,7 +111,8 @@ def test_rubric_tables_put_each_band_under_its_points(framework):
 def test_the_quick_reference_example_follows_the_configured_weights(framework):
     # Methodology worked example: 4 x 0.25 + 2 x 0.40 + 5 x 0.35 = 3.55 -> Tier 2.
     page = docs.render_documents(framework)["csm-quick-reference.md"]
-    assert "'Tier 2: composite 3.55 = 0.25xF + 0.4xB + 0.35xV" in page
+    assert "'Tier 2 (composite 3.55) because ARR of $150K" in page
+    assert "(0.25xF + 0.4xB + 0.35xV)" in page
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,8 @@ def test_worked_example_composite_is_3_55_tier_2_low_touch_at_risk(framework):
     assert row["service_model_label"] == "Low-Touch"
     assert row["status"] == "segmented"
     assert bool(row["at_risk"]) is True
-    assert "3.55" in row["explanation"] and "AT RISK" in row["explanation"]
+    assert "3.55" in row["explanation"] and "at risk" in row["explanation"]
+    assert "3.55" in row["explanation_detail"] and "AT RISK" in row["explanation_detail"]
 
 
 def test_worked_example_from_raw_fields_through_every_rubric(framework):

@@ -258,6 +258,7 @@ def test_csm_views_rerun_rewrites_only_the_owners_whose_rows_changed(tmp_path):
 
     resources = {
         "warehouse": WarehouseResource(url=f"sqlite:///{tmp_path / 'w.sqlite'}"),
+        "framework": FrameworkResource(),
         "io_manager": dg.InMemoryIOManager(),
     }
     run_config = dg.RunConfig(ops={"csm_views": ReportFiles(folder=str(tmp_path / "reports"))})
@@ -289,30 +290,34 @@ def test_csm_views_rerun_rewrites_only_the_owners_whose_rows_changed(tmp_path):
     assert sorted(os.listdir(folder.parent)) == [FEB[:7]]
 
 
-@pytest.mark.parametrize("carrying_hashes", [False, True], ids=["hashing", "assignment-hashes"])
-def test_csm_views_reruns_write_the_same_bytes_as_rendering_from_scratch(tmp_path, carrying_hashes):
-    """Whether rows are keyed by hashing them or by the hashes the assignments carry."""
-    from segmentation_pipeline.core.changes import split_assignment_hashes, with_assignment_hashes
-    from segmentation_pipeline.core.csm_views import FRAGMENTS_FILE, csm_view_files
+def test_csm_views_reruns_write_the_same_files_as_rendering_from_scratch(tmp_path):
+    """Owners kept from the last run and owners rendered again make the same folder."""
+    from segmentation_pipeline.core.csm_views import (
+        CSM_VIEW_COLUMNS,
+        DIGESTS_FILE,
+        ViewSettings,
+        csm_view_files,
+    )
     from segmentation_pipeline.defs.assets.reports import _csm_frames, write_csm_views
     from tests.core.reports.history import FEB, snapshot
 
     folder = tmp_path / "csm"
+    settings = ViewSettings(month=FEB, as_of=pd.Timestamp(FEB))
     edited = snapshot(FEB)
     edited.loc[edited["account_id"] == "A1", "name"] = 'Renamed "Co" <b>'
     edited.loc[edited["account_id"] == "C2", "owner_id"] = "csm-1"
     edited = edited[edited["account_id"] != "B3"]
     new = edited[edited["account_id"] == "N1"].assign(account_id="N2")
-    for frame in (snapshot(FEB), pd.concat([edited, new]), snapshot(FEB)):
-        if carrying_hashes:
-            frame = with_assignment_hashes(frame.reset_index(drop=True))
-        accounts, book = _csm_frames(frame)
-        write_csm_views(folder, accounts, book, FEB)
-        expected = csm_view_files(split_assignment_hashes(accounts)[0], book, FEB)
+    kept = []
+    for frame in (snapshot(FEB), pd.concat([edited, new]), snapshot(FEB), snapshot(FEB)):
+        accounts, book = _csm_frames(frame, CSM_VIEW_COLUMNS)
+        kept.append(len(write_csm_views(folder, accounts, book, settings)[1]))
         written = {
             p.name: p.read_text(encoding="utf-8")
             for p in folder.iterdir()
             if not p.name.startswith(".")
         }
-        assert written == expected
-        assert (folder / FRAGMENTS_FILE).is_file()
+        assert written == csm_view_files(accounts, book, settings)
+        assert (folder / DIGESTS_FILE).is_file()
+    # The edit touches csm-1 and csm-2; the last run changes nothing.
+    assert kept == [0, 1, 1, 3]

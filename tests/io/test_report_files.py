@@ -5,11 +5,8 @@ import stat
 
 import pytest
 
-from segmentation_pipeline.io import report_files
 from segmentation_pipeline.io.report_files import (
-    FileBytes,
     publish_dashboard,
-    read_bytes,
     read_json,
     replace_folder,
     write_file,
@@ -79,12 +76,11 @@ def test_copies_older_than_the_kept_months_go(tmp_path):
 def test_write_folder_streams_text_and_bytes_and_swaps_the_folder_whole(tmp_path):
     folder = tmp_path / "csm" / "2026-11"
     write_folder(folder, [("old.html", "x")])
-    parts = [b"<p>", memoryview(b"two parts"), b"</p>"]
     written = write_folder(
-        folder, iter([("index.html", "é"), ("a.csv", b'"a"\n'), ("p.html", parts)])
+        folder, iter([("index.html", "é"), ("a.csv", b'"a"\n'), ("p.html", "<p>two</p>")])
     )
     assert sorted(os.listdir(folder)) == ["a.csv", "index.html", "p.html"]
-    assert (folder / "p.html").read_bytes() == b"<p>two parts</p>"
+    assert (folder / "p.html").read_bytes() == b"<p>two</p>"
     assert (folder / "index.html").read_text(encoding="utf-8") == "é"
     assert written == [folder / "index.html", folder / "a.csv", folder / "p.html"]
     assert sorted(os.listdir(folder.parent)) == ["2026-11"]
@@ -135,57 +131,3 @@ def test_read_json_is_empty_when_the_manifest_is_missing_or_broken(tmp_path):
     assert read_json(tmp_path / "bad.json") == {}
     (tmp_path / "ok.json").write_text('{"a": "1"}')
     assert read_json(tmp_path / "ok.json") == {"a": "1"}
-
-
-def test_read_bytes_tolerates_a_missing_file(tmp_path):
-    (tmp_path / "page.html").write_bytes(b"<p>one</p>")
-    assert read_bytes(tmp_path / "page.html") == b"<p>one</p>"
-    assert read_bytes(tmp_path / "gone.npz") is None
-
-
-def _write_from_old_files(tmp_path, old: FileBytes):
-    """A new page made of text and spans of an old one, as the CSM views write it."""
-    new = tmp_path / "new"
-    parts = [b"<h1>", old[3:6], memoryview(b"|"), old[0:3], old[5:5], b"</h1>"]
-    write_folder(new, [("page.html", parts), ("empty.csv", [old[0:0]])])
-    return (new / "page.html").read_bytes(), (new / "empty.csv").read_bytes()
-
-
-def test_spans_of_an_old_file_are_copied_in_place_between_the_new_parts(tmp_path):
-    (tmp_path / "old.html").write_bytes(b"<p>one</p>")
-    old = FileBytes(tmp_path / "old.html")
-    try:
-        assert len(old) == 10
-        assert _write_from_old_files(tmp_path, old) == (b"<h1>one|<p></h1>", b"")
-        with pytest.raises(ValueError, match="contiguous"):
-            old[::2]
-    finally:
-        old.close()
-
-
-def test_spans_are_copied_through_a_buffer_where_the_kernel_cannot_copy(tmp_path, monkeypatch):
-    def refuse(*args):
-        raise OSError(18, "Invalid cross-device link")
-
-    monkeypatch.setattr(report_files.os, "copy_file_range", refuse, raising=False)
-    (tmp_path / "old.html").write_bytes(b"<p>one</p>")
-    old = FileBytes(tmp_path / "old.html")
-    try:
-        assert _write_from_old_files(tmp_path, old) == (b"<h1>one|<p></h1>", b"")
-    finally:
-        old.close()
-
-
-def test_a_span_past_the_end_of_a_shrunk_file_fails_and_keeps_the_old_folder(tmp_path):
-    (tmp_path / "new").mkdir()
-    (tmp_path / "new" / "page.html").write_bytes(b"before")
-    (tmp_path / "old.html").write_bytes(b"<p>one</p>")
-    old = FileBytes(tmp_path / "old.html")
-    span = old[0:10]
-    (tmp_path / "old.html").write_bytes(b"<p>")  # cut short under the open handle
-    try:
-        with pytest.raises(OSError, match="ended"):
-            write_folder(tmp_path / "new", [("page.html", [span])])
-    finally:
-        old.close()
-    assert (tmp_path / "new" / "page.html").read_bytes() == b"before"

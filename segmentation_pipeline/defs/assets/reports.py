@@ -16,16 +16,14 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.changes import ASSIGNMENT_HASH, split_assignment_hashes
 from segmentation_pipeline.core.csm_views import (
+    CSM_VIEW_COLUMNS,
     DIGESTS_FILE,
-    FRAGMENTS_FILE,
-    Fragments,
-    fragments_version,
-    in_page_order,
+    ViewSettings,
+    account_cells,
     iter_csm_view_files,
     owner_digests,
-    row_keys,
+    view_settings,
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.dashboard_panels import (
@@ -66,9 +64,7 @@ from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_par
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import (
-    FileBytes,
     publish_dashboard,
-    read_bytes,
     read_json,
     replace_folder,
     write_folder,
@@ -337,10 +333,7 @@ def _csm_frames(
     columns: Sequence[str] = CSM_ACCOUNT_COLUMNS,
 ) -> tuple:
     """The CSM account list (with the crossings waiting for review, as this run's
-    assignments carry them) and the book of business built from it; `columns` of the
-    account list, plus each row's ASSIGNMENT_HASH when the assignments carry it."""
-    if ASSIGNMENT_HASH in assignments.columns:
-        columns = [*columns, ASSIGNMENT_HASH]
+    assignments carry them) and the book of business built from it."""
     accounts = csm_accounts(assignments, pending_moves(assignments), columns)
     return accounts, csm_book(accounts)
 
@@ -363,89 +356,53 @@ def csm_book_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _previous_fragments(folder: Path, version: str) -> Fragments | None:
-    """Last run's row fragments in `folder`, if they are for this rendering code and
-    every file they point into is there and as long as they say."""
-    data = read_bytes(folder / FRAGMENTS_FILE)
-    fragments = Fragments.from_bytes(data) if data is not None else None
-    if fragments is None or fragments.version != version:
-        return None
-    html_ends, csv_ends = fragments.file_sizes()
-    for slug, html_end, csv_end in zip(fragments.slugs, html_ends, csv_ends, strict=True):
-        html, csv = folder / f"{slug}.html", folder / f"{slug}.csv"
-        if not html.is_file() or html.stat().st_size < html_end:
-            return None
-        if not csv.is_file() or csv.stat().st_size != csv_end:
-            return None
-    return fragments
-
-
 def write_csm_views(
-    folder: Path, accounts: pd.DataFrame, book: pd.DataFrame, month: str
+    folder: Path, accounts: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
 ) -> tuple[dict[str, str], set[str]]:
     """Write the CSM views into `folder`; returns every owner's digest and the slugs of
-    the owners whose files were carried over unchanged (benchmarks/csm_views.py calls
-    this too)."""
-    accounts, assignment_hashes = split_assignment_hashes(in_page_order(accounts))
-    keys = row_keys(accounts, assignment_hashes)
-    digests = owner_digests(accounts, book, month, keys)
-    previous_digests = read_json(folder / DIGESTS_FILE)
-    fragments = _previous_fragments(folder, fragments_version(accounts))
-    # An owner whose rows, month and rendering code are unchanged keeps last run's files
-    # (hard-linked into the new folder); everyone else is written afresh, a chunk of
-    # owners at a time, never holding every page in memory, with the rows last run
-    # rendered copied from its files (`Fragments`) and only new and changed rows rendered.
-    known = set() if fragments is None else set(fragments.slugs.tolist())
-    unchanged = {
-        slug
-        for slug, digest in digests.items()
-        if previous_digests.get(slug) == digest and slug in known
-    }
-    opened: list[FileBytes] = []
-
-    def open_previous(name: str) -> FileBytes:
-        opened.append(FileBytes(folder / name))
-        return opened[-1]
-
-    rendered = iter_csm_view_files(
-        accounts,
-        book,
-        month,
-        skip=unchanged,
-        previous=fragments,
-        open_previous=open_previous,
-        fragments=True,
-        keys=keys,
-    )
+    the owners whose files were kept from the last run (benchmarks/csm_views.py calls
+    this too). Only owners whose rows changed are rendered: the others' files are
+    hard-linked into the new folder."""
+    cells = account_cells(accounts, settings)
+    digests = owner_digests(cells, book, settings)
+    before = read_json(folder / DIGESTS_FILE)
+    unchanged = {slug for slug, digest in digests.items() if before.get(slug) == digest}
+    unchanged = {s for s in unchanged if all((folder / f"{s}.{e}").is_file() for e in EXTS)}
+    rendered = iter_csm_view_files(cells, book, settings, skip=unchanged)
     manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
-    try:
-        write_folder(
-            folder,
-            chain(rendered, manifest),
-            carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in ("html", "csv")],
-        )
-    finally:
-        for file in opened:
-            file.close()
+    write_folder(
+        folder,
+        chain(rendered, manifest),
+        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in EXTS],
+    )
     return digests, unchanged
+
+
+EXTS = ("html", "csv")
 
 
 @dg.asset(
     **REPORT,
     kinds={"html", "csv"},
     deps=[warehouse_segments],
-    description="Per owner: a sortable HTML page and a CSV of their accounts with segment, "
-    "service model, composite score, explanation, at-risk flag and pending transition.",
+    description="Per owner: a page and a CSV of their accounts, at-risk and pending "
+    "transitions first, filterable by segment, status, at-risk and renewal due, each with "
+    "its explanation and the playbook of each segment they hold.",
 )
 def csm_views(
     context: dg.AssetExecutionContext,
     segment_assignments: pd.DataFrame,
     warehouse: WarehouseResource,
+    framework: FrameworkResource,
     config: ReportFiles,
 ) -> dg.MaterializeResult:
-    accounts, book = _csm_frames(segment_assignments)
+    accounts, book = _csm_frames(segment_assignments, CSM_VIEW_COLUMNS)
     folder = Path(config.folder) / "csm" / context.partition_key[:7]
-    digests, unchanged = write_csm_views(folder, accounts, book, context.partition_key)
+    # Renewals count from today, or from the month's last day for a month gone by.
+    month_end = pd.Timestamp(context.partition_key) + pd.offsets.MonthEnd(0)
+    as_of = min(pd.Timestamp(datetime.now(UTC)).tz_localize(None).normalize(), month_end)
+    settings = view_settings(framework.load(), context.partition_key, as_of)
+    digests, unchanged = write_csm_views(folder, accounts, book, settings)
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
