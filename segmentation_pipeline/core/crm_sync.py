@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -154,13 +154,17 @@ def plan_sync(
     field_map: Mapping[str, str] = DEFAULT_FIELD_MAP,
     updated_at_field: str | None = DEFAULT_UPDATED_AT_FIELD,
     updated_at: datetime | None = None,
+    fill_blank: Collection[str] = (),
+    keep_when_blank: Collection[str] = (),
 ) -> SyncPlan:
     """Compare wanted segment values with `crm_current` (indexed by `Id`, one column per
     CRM field) and list what must be written.
 
     Accounts with `segment_override` (or status "overridden") are skipped; so are accounts
     the CRM does not hold and accounts whose new value the describe forbids (a value not
-    in a restricted picklist): those go to `skipped` with the reason.
+    in a restricted picklist): those go to `skipped` with the reason. CRM fields in
+    `fill_blank` are written only where the CRM holds nothing (a person's value wins);
+    a blank wanted value of a field in `keep_when_blank` means "no opinion", never "clear".
     """
     check_fields(field_map, updated_at_field, crm_fields)
     missing_cols = [c for c in ["account_id", *field_map] if c not in assignments.columns]
@@ -192,6 +196,10 @@ def plan_sync(
             new = crm_value(row.get(column), spec)
             old = crm_value(held.get(name), spec)
             if _same(old, new, spec):
+                continue
+            if (name in fill_blank and old is not None) or (
+                name in keep_when_blank and new is None
+            ):
                 continue
             problem = _picklist_problem(new, spec)
             if problem:

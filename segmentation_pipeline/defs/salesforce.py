@@ -17,9 +17,18 @@ from segmentation_pipeline.core.crm_sync import (
     DEFAULT_UPDATED_AT_FIELD,
     WriteBackEcho,
 )
+from segmentation_pipeline.core.crm_write_back import (
+    DUPLICATE_OF_COLUMN,
+    duplicate_rows,
+    enriched_field_map,
+    enriched_values,
+    fill_blank_fields,
+)
+from segmentation_pipeline.core.merge_candidates import merge_candidates as merge_candidate_rows
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
-from segmentation_pipeline.defs.resources import CrmResource, WarehouseResource
+from segmentation_pipeline.defs.resources import CrmResource, FrameworkResource, WarehouseResource
+from segmentation_pipeline.framework.loader import load_framework
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
 from segmentation_pipeline.io.salesforce import (
     ExtractSettings,
@@ -72,13 +81,16 @@ class SalesforceResource(dg.ConfigurableResource):
     def client(self) -> SalesforceClient:
         return SalesforceClient(self.settings())
 
-    def sync_settings(self) -> _SyncSettings:
-        return _SyncSettings(
-            field_map=dict(self.segment_field_map),
-            updated_at_field=self.updated_at_field or None,
-            bulk_threshold=self.bulk_write_threshold,
-            bulk_query_threshold=self.bulk_query_threshold,
-        )
+    def sync_settings(self, **overrides: object) -> _SyncSettings:
+        """The segment write-back's settings; `overrides` (field_map, fill_blank, ...)
+        reuse its write path, thresholds and quota guard for the other write-backs."""
+        values: dict = {
+            "field_map": dict(self.segment_field_map),
+            "updated_at_field": self.updated_at_field or None,
+            "bulk_threshold": self.bulk_write_threshold,
+            "bulk_query_threshold": self.bulk_query_threshold,
+        }
+        return _SyncSettings(**(values | overrides))
 
 
 def salesforce_resource_from_env(environ: dict[str, str] | None = None) -> SalesforceResource:
@@ -113,13 +125,19 @@ class SalesforceCrmResource(CrmResource):
     account_fields: dict[str, str] = {c: c for c in RAW_ACCOUNT_COLUMNS}
     future_timestamp_tolerance_minutes: float = 5.0
     """A SystemModstamp this far past the org's clock never moves the high-water mark."""
+    framework_path: str = ""
+    """The framework whose `expansion_opportunity_types` count into Expansion_Pipeline__c
+    (empty: the bundled one)."""
 
     def _source(self) -> SalesforceAccountSource:
+        framework = load_framework(self.framework_path or None)
+        kinds = framework.assignment.value_inputs.expansion_opportunity_types
         settings = ExtractSettings(
             account_fields=dict(self.account_fields),
             derive_signals=self.derive_signals,
             bulk_query_threshold=self.salesforce.bulk_query_threshold,
             future_tolerance_seconds=self.future_timestamp_tolerance_minutes * 60,
+            expansion_opportunity_types=tuple(kinds),
         )
         return SalesforceAccountSource(self.salesforce.client(), settings)
 
@@ -229,16 +247,32 @@ def crm_segment_sync(
     salesforce: SalesforceResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
+    return _write_back(
+        context, config, segment_assignments, salesforce.sync_settings(), salesforce, warehouse
+    )
+
+
+def _open_month_only(context: dg.AssetExecutionContext) -> None:
     if context.partition_key != current_month_key():
         raise dg.Failure(
             f"write-back only runs for the open month ({current_month_key()}); "
             f"{context.partition_key} is a past snapshot"
         )
+
+
+def _write_back(
+    context: dg.AssetExecutionContext,
+    config: CrmSyncConfig,
+    rows: pd.DataFrame,
+    settings: _SyncSettings,
+    salesforce: SalesforceResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """One write-back run (open month only): diff, send, log every row in crm_sync_log."""
+    _open_month_only(context)
     engine = warehouse.client().engine
     previous = last_run_failures(engine)
-    report = SegmentSync(salesforce.client(), salesforce.sync_settings()).run(
-        segment_assignments, dry_run=config.dry_run
-    )
+    report = SegmentSync(salesforce.client(), settings).run(rows, dry_run=config.dry_run)
     append_sync_log(engine, report.log, context.run.run_id, utc_now(), config.dry_run)
     metadata = sync_metadata(report, previous)
     if report.stopped and not report.stopped_by_quota:
@@ -246,3 +280,88 @@ def crm_segment_sync(
     if report.stopped:
         context.log.warning(report.stopped)
     return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name="crm",
+    kinds={"salesforce"},
+    partitions_def=monthly_partitions,
+    description="Folded duplicate Accounts linked to their survivor in Salesforce: "
+    "Duplicate_Of__c (the framework's crm_sync.duplicate_of_field) and, under "
+    "crm_sync.duplicates = survivor_segment, the survivor's segment fields. Only changed "
+    "rows are written, every outcome in crm_sync_log, like crm_segment_sync.",
+)
+def crm_duplicate_sync(
+    context: dg.AssetExecutionContext,
+    config: CrmSyncConfig,
+    framework: FrameworkResource,
+    segment_assignments: pd.DataFrame,
+    account_merge_audit: pd.DataFrame,
+    salesforce: SalesforceResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    policy = framework.load().crm_sync
+    segment_map = dict(salesforce.segment_field_map)
+    rows = duplicate_rows(segment_assignments, account_merge_audit, segment_map, policy.duplicates)
+    field_map = {DUPLICATE_OF_COLUMN: policy.duplicate_of_field}
+    if policy.duplicates == "survivor_segment":
+        field_map = segment_map | field_map
+    settings = salesforce.sync_settings(field_map=field_map)
+    return _write_back(context, config, rows, settings, salesforce, warehouse)
+
+
+@dg.asset(
+    group_name="crm",
+    kinds={"salesforce"},
+    partitions_def=monthly_partitions,
+    description="Enriched firmographics written back to Salesforce Accounts through the "
+    "framework's crm_sync.enriched_fields map: fill_blank fields only where the CRM field is "
+    "empty, overwrite fields wherever they differ, only provider values at or above the "
+    "field's min_confidence. Same diffing, write path, quota guard and crm_sync_log as "
+    "crm_segment_sync; no segment timestamp is stamped.",
+)
+def crm_enrichment_sync(
+    context: dg.AssetExecutionContext,
+    config: CrmSyncConfig,
+    accounts_enriched: pd.DataFrame,
+    framework: FrameworkResource,
+    salesforce: SalesforceResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    policy = framework.load().crm_sync
+    fields = enriched_field_map(policy)
+    settings = salesforce.sync_settings(
+        field_map=fields,
+        updated_at_field=None,
+        fill_blank=fill_blank_fields(policy),
+        keep_when_blank=frozenset(fields.values()),
+    )
+    rows = enriched_values(accounts_enriched, policy.enriched_fields)
+    return _write_back(context, config, rows, settings, salesforce, warehouse)
+
+
+@dg.asset(
+    group_name="crm",
+    kinds={"pandas", "sql"},
+    partitions_def=monthly_partitions,
+    description="Folded duplicate clusters for RevOps to merge with Salesforce's own tools: "
+    "one row per survivor with its members, the cluster's lowest match probability and "
+    "the evidence, weakest first. Warehouse table merge_candidates (per month).",
+)
+def merge_candidates(
+    context: dg.AssetExecutionContext,
+    account_merge_audit: pd.DataFrame,
+    segment_assignments: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    report = merge_candidate_rows(account_merge_audit, segment_assignments)
+    written = warehouse.client().replace_partition(
+        "merge_candidates", report, "snapshot_month", context.partition_key
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(report),
+            "rows_written": written,
+            "preview": _md(report),
+        }
+    )

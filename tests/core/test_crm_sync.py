@@ -73,6 +73,32 @@ def test_only_changed_fields_are_sent_with_old_and_new_values():
     assert result.field_changes == {"Customer_Tier__c": 1}
 
 
+def test_a_fill_blank_field_is_written_only_where_the_crm_holds_nothing():
+    fields = {"Industry": CrmField("Industry", "picklist")}
+    wanted = pd.DataFrame({"account_id": ["001A", "001B"], "industry": ["Retail", "Retail"]})
+    held = pd.DataFrame({"Id": ["001A", "001B"], "Industry": [None, "Banking"]}).set_index("Id")
+    result = plan_sync(
+        wanted, held, fields, {"industry": "Industry"}, None, fill_blank={"Industry"}
+    )
+    assert result.records == [{"Id": "001A", "Industry": "Retail"}]
+    assert result.unchanged == 1  # 001B keeps the person's "Banking"
+
+
+def test_a_blank_wanted_value_of_a_keep_when_blank_field_never_clears_the_crm():
+    fields = {"Industry": CrmField("Industry", "picklist")}
+    wanted = pd.DataFrame({"account_id": ["001A", "001B"], "industry": [None, "Retail"]})
+    held = pd.DataFrame({"Id": ["001A", "001B"], "Industry": ["Banking", "Banking"]})
+    result = plan_sync(
+        wanted,
+        held.set_index("Id"),
+        fields,
+        {"industry": "Industry"},
+        None,
+        keep_when_blank={"Industry"},
+    )
+    assert result.records == [{"Id": "001B", "Industry": "Retail"}]  # overwrite, no clear
+
+
 def test_values_compare_as_the_crm_stores_them():
     # 3.554 rounds to the field's 2 decimals (3.55); blank and None are both null;
     # False and None are the same checkbox; text is cut to the field length (10).

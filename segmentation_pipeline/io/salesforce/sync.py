@@ -64,6 +64,9 @@ class SyncSettings(BaseModel):
     bulk_threshold: int = Field(2000, ge=1)
     collection_size: int = Field(200, ge=1, le=200)
     bulk_query_threshold: int = Field(10000, ge=1)
+    # CRM fields written only where the org holds nothing / never cleared by a blank.
+    fill_blank: frozenset[str] = frozenset()
+    keep_when_blank: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,6 +114,8 @@ class SegmentSync:
                 self.settings.field_map,
                 self.settings.updated_at_field,
                 now,
+                self.settings.fill_blank,
+                self.settings.keep_when_blank,
             )
         except ValueError as exc:
             raise SalesforceFieldError(f"{self.settings.sobject}: {exc}") from None
