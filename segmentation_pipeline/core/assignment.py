@@ -34,6 +34,7 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "account_id",
     "name",
     "owner_id",
+    "owner_name",
     "arr",
     "arr_tier",
     "industry",

@@ -26,6 +26,8 @@ from segmentation_pipeline.io.salesforce.soql import Condition
 
 # Raw columns filled from related objects when `derive_signals` is on.
 DERIVED_ACCOUNT_COLUMNS = ("Expansion_Pipeline__c", "Contract_End_Date__c")
+# Raw column of the owner's name, read from User by OwnerId unless mapped to an Account field.
+OWNER_NAME_COLUMN = "OwnerName"
 _ID_CHUNK = 200
 
 
@@ -85,6 +87,8 @@ class SalesforceAccountSource:
         if self.settings.derive_signals:
             for column in DERIVED_ACCOUNT_COLUMNS:
                 fields.pop(column, None)
+        if fields.get(OWNER_NAME_COLUMN) == OWNER_NAME_COLUMN:
+            fields.pop(OWNER_NAME_COLUMN)
         fields.setdefault("Id", "Id")
         fields.setdefault("SystemModstamp", "SystemModstamp")
         return fields
@@ -145,6 +149,8 @@ class SalesforceAccountSource:
         raw = pd.DataFrame({column: accounts[name] for column, name in columns.items()})
         if self.settings.derive_signals:
             raw = self._with_signals(raw)
+        if "OwnerId" in raw and OWNER_NAME_COLUMN not in raw:
+            raw[OWNER_NAME_COLUMN] = raw["OwnerId"].map(self.owner_names(raw["OwnerId"]))
         ordered = [c for c in RAW_ACCOUNT_COLUMNS if c in raw.columns]
         raw = raw[ordered + [c for c in raw.columns if c not in ordered]]
         # A stable order (by Id), whatever order the org answered in: downstream
@@ -183,6 +189,16 @@ class SalesforceAccountSource:
             for i in range(0, len(ids), _ID_CHUNK)
         ]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=fields)
+
+    def owner_names(self, owner_ids: pd.Series) -> dict[str, str]:
+        """User.Name of each owner Id (users the org no longer has are left out)."""
+        ids = sorted({i for i in owner_ids.dropna() if i})
+        frames = [
+            self.read_records("User", ["Id", "Name"], [("Id", "IN", ids[i : i + _ID_CHUNK])])
+            for i in range(0, len(ids), _ID_CHUNK)
+        ]
+        users = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return dict(zip(users.get("Id", []), users.get("Name", []), strict=True))
 
     # --- related signals -----------------------------------------------------------------
     def _related(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
