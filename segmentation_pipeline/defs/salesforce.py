@@ -286,6 +286,9 @@ def _write_back(
     group_name="crm",
     kinds={"salesforce"},
     partitions_def=monthly_partitions,
+    # After the segment write-back, never beside it: two writers of one org at once
+    # compete for record locks (UNABLE_TO_LOCK_ROW).
+    deps=[crm_segment_sync],
     description="Folded duplicate Accounts linked to their survivor in Salesforce: "
     "Duplicate_Of__c (the framework's crm_sync.duplicate_of_field) and, under "
     "crm_sync.duplicates = survivor_segment, the survivor's segment fields. Only changed "
@@ -314,6 +317,7 @@ def crm_duplicate_sync(
     group_name="crm",
     kinds={"salesforce"},
     partitions_def=monthly_partitions,
+    deps=[crm_duplicate_sync],
     description="Enriched firmographics written back to Salesforce Accounts through the "
     "framework's crm_sync.enriched_fields map: fill_blank fields only where the CRM field is "
     "empty, overwrite fields wherever they differ, only provider values at or above the "
@@ -341,7 +345,7 @@ def crm_enrichment_sync(
 
 
 @dg.asset(
-    group_name="crm",
+    group_name="report",
     kinds={"pandas", "sql"},
     partitions_def=monthly_partitions,
     description="Folded duplicate clusters for RevOps to merge with Salesforce's own tools: "
