@@ -6,6 +6,7 @@ and asset metadata.
 """
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 
 import dagster as dg
@@ -282,14 +283,21 @@ def _write_back(
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(
-    group_name="crm",
-    kinds={"salesforce"},
-    partitions_def=monthly_partitions,
-    # After the segment write-back, never beside it: two writers of one org at once
-    # compete for record locks (UNABLE_TO_LOCK_ROW).
-    deps=[crm_segment_sync],
-    description="Folded duplicate Accounts linked to their survivor in Salesforce: "
+def _later_write_back(after: dg.AssetsDefinition, description: str) -> Callable:
+    """A write-back asset that runs after `after`, never beside it: two writers of one
+    org at once compete for record locks (UNABLE_TO_LOCK_ROW)."""
+    return dg.asset(
+        group_name="crm",
+        kinds={"salesforce"},
+        partitions_def=monthly_partitions,
+        deps=[after],
+        description=description,
+    )
+
+
+@_later_write_back(
+    crm_segment_sync,
+    "Folded duplicate Accounts linked to their survivor in Salesforce: "
     "Duplicate_Of__c (the framework's crm_sync.duplicate_of_field) and, under "
     "crm_sync.duplicates = survivor_segment, the survivor's segment fields. Only changed "
     "rows are written, every outcome in crm_sync_log, like crm_segment_sync.",
@@ -313,12 +321,9 @@ def crm_duplicate_sync(
     return _write_back(context, config, rows, settings, salesforce, warehouse)
 
 
-@dg.asset(
-    group_name="crm",
-    kinds={"salesforce"},
-    partitions_def=monthly_partitions,
-    deps=[crm_duplicate_sync],
-    description="Enriched firmographics written back to Salesforce Accounts through the "
+@_later_write_back(
+    crm_duplicate_sync,
+    "Enriched firmographics written back to Salesforce Accounts through the "
     "framework's crm_sync.enriched_fields map: fill_blank fields only where the CRM field is "
     "empty, overwrite fields wherever they differ, only provider values at or above the "
     "field's min_confidence. Same diffing, write path, quota guard and crm_sync_log as "

@@ -84,13 +84,8 @@ def test_a_folded_record_receives_duplicate_of_and_the_survivors_tier(folded_org
     survivor, folded = folded_org.survivor, folded_org.folded
     assignments = pd.DataFrame([assignment(survivor, "Tier 1")])
     audit = pd.DataFrame([[folded, survivor, 0.97, "domain"]], columns=AUDIT_COLUMNS)
-    meta = materialize(
-        folded_org,
-        sqlite_url,
-        crm_duplicate_sync,
-        segment_assignments=assignments,
-        account_merge_audit=audit,
-    )
+    inputs = {"segment_assignments": assignments, "account_merge_audit": audit}
+    meta = materialize(folded_org, sqlite_url, crm_duplicate_sync, **inputs)
     held = folded_org.org.get("Account", folded)
     assert held["Duplicate_Of__c"] == survivor
     assert (held["Customer_Tier__c"], held["Service_Model__c"]) == ("Tier 1", "High-Touch")
@@ -101,13 +96,7 @@ def test_a_folded_record_receives_duplicate_of_and_the_survivors_tier(folded_org
 
     # The next night finds nothing left to write: the same diffing as the segment fields.
     folded_org.api.clear_log()
-    again = materialize(
-        folded_org,
-        sqlite_url,
-        crm_duplicate_sync,
-        segment_assignments=assignments,
-        account_merge_audit=audit,
-    )
+    again = materialize(folded_org, sqlite_url, crm_duplicate_sync, **inputs)
     assert (again["sent"], again["unchanged"]) == (0, 1)
     assert folded_org.api.count("PATCH") == 0
 
