@@ -314,10 +314,11 @@ def crm_duplicate_sync(
     policy = framework.load().crm_sync
     segment_map = dict(salesforce.segment_field_map)
     rows = duplicate_rows(segment_assignments, account_merge_audit, segment_map, policy.duplicates)
-    field_map = {DUPLICATE_OF_COLUMN: policy.duplicate_of_field}
-    if policy.duplicates == "survivor_segment":
-        field_map = segment_map | field_map
-    settings = salesforce.sync_settings(field_map=field_map)
+    settings = salesforce.sync_settings(
+        field_map={DUPLICATE_OF_COLUMN: policy.duplicate_of_field}, updated_at_field=None
+    )
+    if policy.duplicates == "survivor_segment":  # segment fields: stamped like §4's
+        settings = salesforce.sync_settings(field_map=segment_map | settings.field_map)
     return _write_back(context, config, rows, settings, salesforce, warehouse)
 
 

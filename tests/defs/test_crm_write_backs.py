@@ -19,7 +19,7 @@ from segmentation_pipeline.defs.salesforce import (
     crm_enrichment_sync,
     merge_candidates,
 )
-from segmentation_pipeline.framework.loader import load_framework
+from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH, load_framework
 from segmentation_pipeline.io.warehouse import Warehouse
 
 MONTH = current_month_key()
@@ -38,12 +38,12 @@ def upstream(name: str, frame: pd.DataFrame) -> dg.AssetsDefinition:
     return _given
 
 
-def materialize(server, url, asset, **inputs) -> dict:
+def materialize(server, url, asset, framework="", **inputs) -> dict:
     result = dg.materialize(
         [*(upstream(name, frame) for name, frame in inputs.items()), asset],
         partition_key=MONTH,
         resources={
-            "framework": FrameworkResource(),
+            "framework": FrameworkResource(path=framework),
             "salesforce": resource(server),
             "warehouse": WarehouseResource(url=url),
         },
@@ -99,6 +99,26 @@ def test_a_folded_record_receives_duplicate_of_and_the_survivors_tier(folded_org
     again = materialize(folded_org, sqlite_url, crm_duplicate_sync, **inputs)
     assert (again["sent"], again["unchanged"]) == (0, 1)
     assert folded_org.api.count("PATCH") == 0
+
+
+def test_under_policy_none_a_folded_record_gets_only_the_link(folded_org, sqlite_url, tmp_path):
+    bundled = DEFAULT_FRAMEWORK_PATH.read_text()
+    assert "  duplicates: survivor_segment\n" in bundled
+    framework = tmp_path / "framework.yaml"
+    framework.write_text(
+        bundled.replace("  duplicates: survivor_segment\n", "  duplicates: none\n")
+    )
+    survivor, folded = folded_org.survivor, folded_org.folded
+    inputs = {
+        "segment_assignments": pd.DataFrame([assignment(survivor, "Tier 1")]),
+        "account_merge_audit": pd.DataFrame(
+            [[folded, survivor, 0.97, "domain"]], columns=AUDIT_COLUMNS
+        ),
+    }
+    materialize(folded_org, sqlite_url, crm_duplicate_sync, str(framework), **inputs)
+    held = folded_org.org.get("Account", folded)
+    assert (held["Duplicate_Of__c"], held["Customer_Tier__c"]) == (survivor, None)
+    assert held["Segment_Updated_At__c"] is None  # no segment field was written
 
 
 def test_the_merge_candidates_report_lists_each_cluster(folded_org, sqlite_url):
