@@ -156,6 +156,7 @@ def plan_sync(
     updated_at: datetime | None = None,
     fill_blank: Collection[str] = (),
     keep_when_blank: Collection[str] = (),
+    override_field: str | None = None,
 ) -> SyncPlan:
     """Compare wanted segment values with `crm_current` (indexed by `Id`, one column per
     CRM field) and list what must be written.
@@ -165,6 +166,8 @@ def plan_sync(
     in a restricted picklist): those go to `skipped` with the reason. CRM fields in
     `fill_blank` are written only where the CRM holds nothing (a person's value wins);
     a blank wanted value of a field in `keep_when_blank` means "no opinion", never "clear".
+    `override_field` (a CRM checkbox in `crm_current`): a record the CRM itself marks as
+    manually overridden is skipped too, whatever the wanted row says.
     """
     check_fields(field_map, updated_at_field, crm_fields)
     missing_cols = [c for c in ["account_id", *field_map] if c not in assignments.columns]
@@ -188,6 +191,9 @@ def plan_sync(
             skipped.append(
                 {"account_id": account_id, "reason": "not_in_crm", "detail": "no such record"}
             )
+            continue
+        if override_field and crm_value(held.get(override_field), CrmField("", "boolean")):
+            skipped.append({"account_id": account_id, "reason": "override", "detail": None})
             continue
         diff: dict[str, list[Any]] = {}
         problems = []
@@ -257,6 +263,8 @@ class WriteBackEcho:
 
     fields: tuple[str, ...]
     manual_flag: str | None = None
+    # The fields the flag hands to a person (the segment's); empty: all of `fields`.
+    manual_fields: tuple[str, ...] = ()
 
 
 def echoed_write_backs(
@@ -280,5 +288,10 @@ def echoed_write_backs(
     own = same.all(axis=1)
     if echo.manual_flag and echo.manual_flag in after:
         manual = after[echo.manual_flag].astype(str).str.strip().str.lower().isin(["true", "1"])
-        own &= ~manual
+        governed = [c for c in (echo.manual_fields or echo.fields) if c in after and c in before]
+        moved = ~(
+            (before[governed].isna() & after[governed].isna())
+            | before[governed].eq(after[governed])
+        ).all(axis=1)
+        own &= ~(manual & moved) if echo.manual_fields else ~manual
     return own[own].index.tolist()

@@ -41,6 +41,8 @@ from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSyn
 from segmentation_pipeline.io.salesforce.sync import SyncSettings as _SyncSettings
 from segmentation_pipeline.io.salesforce.sync_log import append_sync_log, last_run_failures
 
+# The Account checkbox of a manual override: such a record's segment is a person's.
+OVERRIDE_FIELD = "Segment_Override__c"
 _SECRET_FIELDS = ("password", "security_token", "consumer_secret", "private_key", "session_id")
 
 
@@ -167,10 +169,16 @@ class SalesforceCrmResource(CrmResource):
         """The extract columns `crm_segment_sync` writes (e.g. Customer_Tier__c from the
         segment): their change the next night is the pipeline's own, unless the account
         is under a manual override."""
-        written = {*self.salesforce.segment_field_map.values(), self.salesforce.updated_at_field}
+        segment = {*self.salesforce.segment_field_map.values(), self.salesforce.updated_at_field}
+        # The enriched fields `crm_enrichment_sync` fills are ours too, override or not (a
+        # rep's edit of only those fields is then counted as an echo: it moves the inputs
+        # all the same); the override hands a person the segment fields only.
+        policy = load_framework(self.framework_path or None).crm_sync
+        written = segment | {f.crm_field for f in policy.enriched_fields}
         fields = tuple(c for c, name in self.account_fields.items() if name in written)
-        override = "Segment_Override__c" if "Segment_Override__c" in self.account_fields else None
-        return WriteBackEcho(fields=fields, manual_flag=override)
+        manual = tuple(c for c, name in self.account_fields.items() if name in segment)
+        override = OVERRIDE_FIELD if OVERRIDE_FIELD in self.account_fields else None
+        return WriteBackEcho(fields=fields, manual_flag=override, manual_fields=manual)
 
     def read_usage(self) -> pd.DataFrame:
         if self.usage_folder:
@@ -317,8 +325,12 @@ def crm_duplicate_sync(
     settings = salesforce.sync_settings(
         field_map={DUPLICATE_OF_COLUMN: policy.duplicate_of_field}, updated_at_field=None
     )
-    if policy.duplicates == "survivor_segment":  # segment fields: stamped like §4's
-        settings = salesforce.sync_settings(field_map=segment_map | settings.field_map)
+    if policy.duplicates == "survivor_segment":
+        # Segment fields, stamped like the segment write-back's; never onto a folded record
+        # someone overrode by hand in the CRM.
+        settings = salesforce.sync_settings(
+            field_map=segment_map | settings.field_map, override_field=OVERRIDE_FIELD
+        )
     return _write_back(context, config, rows, settings, salesforce, warehouse)
 
 

@@ -67,6 +67,8 @@ class SyncSettings(BaseModel):
     # CRM fields written only where the org holds nothing / never cleared by a blank.
     fill_blank: frozenset[str] = frozenset()
     keep_when_blank: frozenset[str] = frozenset()
+    # A CRM checkbox under which a record is never written (its own manual override).
+    override_field: str | None = None
 
 
 @dataclass
@@ -100,7 +102,8 @@ class SegmentSync:
 
     def read_current(self) -> pd.DataFrame:
         """The org's current segment field values, indexed by Id."""
-        fields = ["Id", *dict.fromkeys(self.settings.field_map.values())]
+        overrides = [self.settings.override_field] if self.settings.override_field else []
+        fields = ["Id", *dict.fromkeys([*self.settings.field_map.values(), *overrides])]
         reader = RecordReader(self.client, self.settings.bulk_query_threshold)
         return reader.read(self.settings.sobject, fields).set_index("Id")
 
@@ -116,6 +119,7 @@ class SegmentSync:
                 now,
                 self.settings.fill_blank,
                 self.settings.keep_when_blank,
+                self.settings.override_field,
             )
         except ValueError as exc:
             raise SalesforceFieldError(f"{self.settings.sobject}: {exc}") from None
