@@ -26,7 +26,10 @@ from segmentation_pipeline.defs.resources import (
 from segmentation_pipeline.defs.review_jobs import review_decisions_job
 from segmentation_pipeline.defs.salesforce import (
     SalesforceCrmResource,
+    crm_duplicate_sync,
+    crm_enrichment_sync,
     crm_segment_sync,
+    merge_candidates,
     salesforce_resource_from_env,
 )
 from segmentation_pipeline.defs.schedules import ALL_SCHEDULES, GOVERNANCE_JOBS
@@ -44,7 +47,11 @@ def default_resources() -> dict:
     crm = FileCrmResource(folder=crm_folder)
     if os.environ.get("SEGMENTATION_CRM") == "salesforce":
         usage_folder = os.environ.get("SEGMENTATION_USAGE_FOLDER", "")
-        crm = SalesforceCrmResource(salesforce=salesforce, usage_folder=usage_folder)
+        crm = SalesforceCrmResource(
+            salesforce=salesforce,
+            usage_folder=usage_folder,
+            framework_path=os.environ.get("SEGMENTATION_FRAMEWORK", ""),
+        )
     return {
         "io_manager": FrameFilesystemIOManager(),
         "framework": FrameworkResource(path=os.environ.get("SEGMENTATION_FRAMEWORK", "")),
@@ -67,6 +74,9 @@ defs = dg.Definitions(
     assets=[
         *ALL_ASSETS,
         crm_segment_sync,
+        crm_duplicate_sync,
+        crm_enrichment_sync,
+        merge_candidates,
         framework_change_impact,
         segment_review,
         owner_notifications,

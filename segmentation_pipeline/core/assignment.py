@@ -34,8 +34,8 @@ ASSIGNMENT_COLUMNS: tuple[str, ...] = (
     "account_id",
     "name",
     "owner_id",
-    # Read by the CSM views: the renewal list, and the owner's name once the CRM
-    # export carries it (until then the column is empty and the views show the id).
+    # Read by the CSM views: the renewal list, and the owner's name when the CRM
+    # gives it (User.Name, or owners.csv in file mode; else the views show the id).
     "owner_name",
     "contract_end_date",
     "arr",

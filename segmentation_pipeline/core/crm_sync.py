@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -154,13 +154,20 @@ def plan_sync(
     field_map: Mapping[str, str] = DEFAULT_FIELD_MAP,
     updated_at_field: str | None = DEFAULT_UPDATED_AT_FIELD,
     updated_at: datetime | None = None,
+    fill_blank: Collection[str] = (),
+    keep_when_blank: Collection[str] = (),
+    override_field: str | None = None,
 ) -> SyncPlan:
     """Compare wanted segment values with `crm_current` (indexed by `Id`, one column per
     CRM field) and list what must be written.
 
     Accounts with `segment_override` (or status "overridden") are skipped; so are accounts
     the CRM does not hold and accounts whose new value the describe forbids (a value not
-    in a restricted picklist): those go to `skipped` with the reason.
+    in a restricted picklist): those go to `skipped` with the reason. CRM fields in
+    `fill_blank` are written only where the CRM holds nothing (a person's value wins);
+    a blank wanted value of a field in `keep_when_blank` means "no opinion", never "clear".
+    `override_field` (a CRM checkbox in `crm_current`): a record the CRM itself marks as
+    manually overridden is skipped too, whatever the wanted row says.
     """
     check_fields(field_map, updated_at_field, crm_fields)
     missing_cols = [c for c in ["account_id", *field_map] if c not in assignments.columns]
@@ -185,6 +192,9 @@ def plan_sync(
                 {"account_id": account_id, "reason": "not_in_crm", "detail": "no such record"}
             )
             continue
+        if override_field and crm_value(held.get(override_field), CrmField("", "boolean")):
+            skipped.append({"account_id": account_id, "reason": "override", "detail": None})
+            continue
         diff: dict[str, list[Any]] = {}
         problems = []
         for column, name in field_map.items():
@@ -192,6 +202,10 @@ def plan_sync(
             new = crm_value(row.get(column), spec)
             old = crm_value(held.get(name), spec)
             if _same(old, new, spec):
+                continue
+            if (name in fill_blank and old is not None) or (
+                name in keep_when_blank and new is None
+            ):
                 continue
             problem = _picklist_problem(new, spec)
             if problem:
@@ -249,6 +263,8 @@ class WriteBackEcho:
 
     fields: tuple[str, ...]
     manual_flag: str | None = None
+    # The fields the flag hands to a person (the segment's); empty: all of `fields`.
+    manual_fields: tuple[str, ...] = ()
 
 
 def echoed_write_backs(
@@ -272,5 +288,10 @@ def echoed_write_backs(
     own = same.all(axis=1)
     if echo.manual_flag and echo.manual_flag in after:
         manual = after[echo.manual_flag].astype(str).str.strip().str.lower().isin(["true", "1"])
-        own &= ~manual
+        governed = [c for c in (echo.manual_fields or echo.fields) if c in after and c in before]
+        moved = ~(
+            (before[governed].isna() & after[governed].isna())
+            | before[governed].eq(after[governed])
+        ).all(axis=1)
+        own &= ~(manual & moved) if echo.manual_fields else ~manual
     return own[own].index.tolist()

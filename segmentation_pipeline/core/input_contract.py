@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 
 # Optional in an accounts export: they only help matching and enrichment.
-OPTIONAL_ACCOUNT_COLUMNS = ("Website", "Phone", "BillingCity", "OwnerId", "AnnualRevenue")
+OPTIONAL_ACCOUNT_COLUMNS = (
+    "Website",
+    "Phone",
+    "BillingCity",
+    "OwnerId",
+    "OwnerName",
+    "AnnualRevenue",
+)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ RAW_ACCOUNT_COLUMNS: tuple[str, ...] = (
     "BillingCity",
     "Phone",
     "OwnerId",
+    "OwnerName",
     "CreatedDate",
     "SystemModstamp",
     "ARR__c",
@@ -44,6 +45,9 @@ RAW_TO_STANDARD: dict[str, str] = {
     "BillingCity": "city",
     "Phone": "phone",
     "OwnerId": "owner_id",
+    # The owner's user name: not an Account field; the extract reads it from User
+    # (Salesforce) or owners.csv (file mode).
+    "OwnerName": "owner_name",
     "CreatedDate": "created_date",
     "SystemModstamp": "modstamp",
     "ARR__c": "arr",
@@ -110,6 +114,7 @@ STANDARD_ACCOUNT_COLUMNS: tuple[str, ...] = (
     "phone",
     "phone_e164",
     "owner_id",
+    "owner_name",
     "created_date",
     "modstamp",
     "contract_term",

@@ -3,6 +3,7 @@ contract length from contract fields, strategic importance from a picklist or a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import numpy as np
@@ -18,11 +19,20 @@ def expansion_pipeline(opportunities: pd.DataFrame, framework: Framework) -> pd.
     """Open expansion opportunity amount per account, from Salesforce Opportunity rows
     (AccountId, Amount, IsClosed, Type). Closed opportunities and other types don't count."""
     kinds = framework.assignment.value_inputs.expansion_opportunity_types
-    closed = opportunities["IsClosed"].astype("string").str.lower().isin(["true", "1"])
-    counted = ~closed & opportunities["Type"].isin(kinds)
-    amount = pd.to_numeric(opportunities["Amount"], errors="coerce").where(counted)
-    totals = amount.groupby(opportunities["AccountId"]).sum(min_count=1)
+    totals = open_expansion_amounts(opportunities, kinds)
     return totals.rename("expansion_pipeline").rename_axis("account_id").reset_index()
+
+
+def open_expansion_amounts(opportunities: pd.DataFrame, kinds: Iterable[str]) -> pd.Series:
+    """Amount of open opportunities of the expansion `kinds` per AccountId (NaN where an
+    account has opportunities but none that count). An `IsClosed` column is optional:
+    without it every row is taken as open (a query that read open ones only)."""
+    counted = opportunities["Type"].isin(list(kinds))
+    if "IsClosed" in opportunities:
+        closed = opportunities["IsClosed"].astype("string").str.lower().isin(["true", "1"])
+        counted &= ~closed
+    amount = pd.to_numeric(opportunities["Amount"], errors="coerce").where(counted)
+    return amount.groupby(opportunities["AccountId"]).sum(min_count=1)
 
 
 def contract_terms(

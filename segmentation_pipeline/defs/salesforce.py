@@ -6,6 +6,7 @@ and asset metadata.
 """
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 
 import dagster as dg
@@ -17,9 +18,18 @@ from segmentation_pipeline.core.crm_sync import (
     DEFAULT_UPDATED_AT_FIELD,
     WriteBackEcho,
 )
+from segmentation_pipeline.core.crm_write_back import (
+    DUPLICATE_OF_COLUMN,
+    duplicate_rows,
+    enriched_field_map,
+    enriched_values,
+    fill_blank_fields,
+)
+from segmentation_pipeline.core.merge_candidates import merge_candidates as merge_candidate_rows
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
-from segmentation_pipeline.defs.resources import CrmResource, WarehouseResource
+from segmentation_pipeline.defs.resources import CrmResource, FrameworkResource, WarehouseResource
+from segmentation_pipeline.framework.loader import load_framework
 from segmentation_pipeline.io.crm import AccountExtract, FileCrm
 from segmentation_pipeline.io.salesforce import (
     ExtractSettings,
@@ -32,6 +42,8 @@ from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSyn
 from segmentation_pipeline.io.salesforce.sync import SyncSettings as _SyncSettings
 from segmentation_pipeline.io.salesforce.sync_log import append_sync_log, last_run_failures
 
+# The Account checkbox of a manual override: such a record's segment is a person's.
+OVERRIDE_FIELD = "Segment_Override__c"
 _SECRET_FIELDS = ("password", "security_token", "consumer_secret", "private_key", "session_id")
 
 
@@ -73,13 +85,16 @@ class SalesforceResource(dg.ConfigurableResource):
     def client(self) -> SalesforceClient:
         return SalesforceClient(self.settings())
 
-    def sync_settings(self) -> _SyncSettings:
-        return _SyncSettings(
-            field_map=dict(self.segment_field_map),
-            updated_at_field=self.updated_at_field or None,
-            bulk_threshold=self.bulk_write_threshold,
-            bulk_query_threshold=self.bulk_query_threshold,
-        )
+    def sync_settings(self, **overrides: object) -> _SyncSettings:
+        """The segment write-back's settings; `overrides` (field_map, fill_blank, ...)
+        reuse its write path, thresholds and quota guard for the other write-backs."""
+        values: dict = {
+            "field_map": dict(self.segment_field_map),
+            "updated_at_field": self.updated_at_field or None,
+            "bulk_threshold": self.bulk_write_threshold,
+            "bulk_query_threshold": self.bulk_query_threshold,
+        }
+        return _SyncSettings(**(values | overrides))
 
 
 def salesforce_resource_from_env(environ: dict[str, str] | None = None) -> SalesforceResource:
@@ -114,13 +129,19 @@ class SalesforceCrmResource(CrmResource):
     account_fields: dict[str, str] = {c: c for c in RAW_ACCOUNT_COLUMNS}
     future_timestamp_tolerance_minutes: float = 5.0
     """A SystemModstamp this far past the org's clock never moves the high-water mark."""
+    framework_path: str = ""
+    """The framework whose `expansion_opportunity_types` count into Expansion_Pipeline__c
+    (empty: the bundled one)."""
 
     def _source(self) -> SalesforceAccountSource:
+        framework = load_framework(self.framework_path or None)
+        kinds = framework.assignment.value_inputs.expansion_opportunity_types
         settings = ExtractSettings(
             account_fields=dict(self.account_fields),
             derive_signals=self.derive_signals,
             bulk_query_threshold=self.salesforce.bulk_query_threshold,
             future_tolerance_seconds=self.future_timestamp_tolerance_minutes * 60,
+            expansion_opportunity_types=tuple(kinds),
         )
         return SalesforceAccountSource(self.salesforce.client(), settings)
 
@@ -149,10 +170,16 @@ class SalesforceCrmResource(CrmResource):
         """The extract columns `crm_segment_sync` writes (e.g. Customer_Tier__c from the
         segment): their change the next night is the pipeline's own, unless the account
         is under a manual override."""
-        written = {*self.salesforce.segment_field_map.values(), self.salesforce.updated_at_field}
+        segment = {*self.salesforce.segment_field_map.values(), self.salesforce.updated_at_field}
+        # The enriched fields `crm_enrichment_sync` fills are ours too, override or not (a
+        # rep's edit of only those fields is then counted as an echo: it moves the inputs
+        # all the same); the override hands a person the segment fields only.
+        policy = load_framework(self.framework_path or None).crm_sync
+        written = segment | {f.crm_field for f in policy.enriched_fields}
         fields = tuple(c for c, name in self.account_fields.items() if name in written)
-        override = "Segment_Override__c" if "Segment_Override__c" in self.account_fields else None
-        return WriteBackEcho(fields=fields, manual_flag=override)
+        manual = tuple(c for c, name in self.account_fields.items() if name in segment)
+        override = OVERRIDE_FIELD if OVERRIDE_FIELD in self.account_fields else None
+        return WriteBackEcho(fields=fields, manual_flag=override, manual_fields=manual)
 
     def read_review_entries(self) -> pd.DataFrame:
         return read_salesforce_reviews(self.salesforce.client())
@@ -233,16 +260,32 @@ def crm_segment_sync(
     salesforce: SalesforceResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
+    return _write_back(
+        context, config, segment_assignments, salesforce.sync_settings(), salesforce, warehouse
+    )
+
+
+def _open_month_only(context: dg.AssetExecutionContext) -> None:
     if context.partition_key != current_month_key():
         raise dg.Failure(
             f"write-back only runs for the open month ({current_month_key()}); "
             f"{context.partition_key} is a past snapshot"
         )
+
+
+def _write_back(
+    context: dg.AssetExecutionContext,
+    config: CrmSyncConfig,
+    rows: pd.DataFrame,
+    settings: _SyncSettings,
+    salesforce: SalesforceResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """One write-back run (open month only): diff, send, log every row in crm_sync_log."""
+    _open_month_only(context)
     engine = warehouse.client().engine
     previous = last_run_failures(engine)
-    report = SegmentSync(salesforce.client(), salesforce.sync_settings()).run(
-        segment_assignments, dry_run=config.dry_run
-    )
+    report = SegmentSync(salesforce.client(), settings).run(rows, dry_run=config.dry_run)
     append_sync_log(engine, report.log, context.run.run_id, utc_now(), config.dry_run)
     metadata = sync_metadata(report, previous)
     if report.stopped and not report.stopped_by_quota:
@@ -250,3 +293,101 @@ def crm_segment_sync(
     if report.stopped:
         context.log.warning(report.stopped)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _later_write_back(after: dg.AssetsDefinition, description: str) -> Callable:
+    """A write-back asset that runs after `after`, never beside it: two writers of one
+    org at once compete for record locks (UNABLE_TO_LOCK_ROW)."""
+    return dg.asset(
+        group_name="crm",
+        kinds={"salesforce"},
+        partitions_def=monthly_partitions,
+        deps=[after],
+        description=description,
+    )
+
+
+@_later_write_back(
+    crm_segment_sync,
+    "Folded duplicate Accounts linked to their survivor in Salesforce: "
+    "Duplicate_Of__c (the framework's crm_sync.duplicate_of_field) and, under "
+    "crm_sync.duplicates = survivor_segment, the survivor's segment fields. Only changed "
+    "rows are written, every outcome in crm_sync_log, like crm_segment_sync.",
+)
+def crm_duplicate_sync(
+    context: dg.AssetExecutionContext,
+    config: CrmSyncConfig,
+    framework: FrameworkResource,
+    segment_assignments: pd.DataFrame,
+    account_merge_audit: pd.DataFrame,
+    salesforce: SalesforceResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    policy = framework.load().crm_sync
+    segment_map = dict(salesforce.segment_field_map)
+    rows = duplicate_rows(segment_assignments, account_merge_audit, segment_map, policy.duplicates)
+    settings = salesforce.sync_settings(
+        field_map={DUPLICATE_OF_COLUMN: policy.duplicate_of_field}, updated_at_field=None
+    )
+    if policy.duplicates == "survivor_segment":
+        # Segment fields, stamped like the segment write-back's; never onto a folded record
+        # someone overrode by hand in the CRM.
+        settings = salesforce.sync_settings(
+            field_map=segment_map | settings.field_map, override_field=OVERRIDE_FIELD
+        )
+    return _write_back(context, config, rows, settings, salesforce, warehouse)
+
+
+@_later_write_back(
+    crm_duplicate_sync,
+    "Enriched firmographics written back to Salesforce Accounts through the "
+    "framework's crm_sync.enriched_fields map: fill_blank fields only where the CRM field is "
+    "empty, overwrite fields wherever they differ, only provider values at or above the "
+    "field's min_confidence. Same diffing, write path, quota guard and crm_sync_log as "
+    "crm_segment_sync; no segment timestamp is stamped.",
+)
+def crm_enrichment_sync(
+    context: dg.AssetExecutionContext,
+    config: CrmSyncConfig,
+    accounts_enriched: pd.DataFrame,
+    framework: FrameworkResource,
+    salesforce: SalesforceResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    policy = framework.load().crm_sync
+    fields = enriched_field_map(policy)
+    settings = salesforce.sync_settings(
+        field_map=fields,
+        updated_at_field=None,
+        fill_blank=fill_blank_fields(policy),
+        keep_when_blank=frozenset(fields.values()),
+    )
+    rows = enriched_values(accounts_enriched, policy.enriched_fields)
+    return _write_back(context, config, rows, settings, salesforce, warehouse)
+
+
+@dg.asset(
+    group_name="report",
+    kinds={"pandas", "sql"},
+    partitions_def=monthly_partitions,
+    description="Folded duplicate clusters for RevOps to merge with Salesforce's own tools: "
+    "one row per survivor with its members, the cluster's lowest match probability and "
+    "the evidence, weakest first. Warehouse table merge_candidates (per month).",
+)
+def merge_candidates(
+    context: dg.AssetExecutionContext,
+    account_merge_audit: pd.DataFrame,
+    segment_assignments: pd.DataFrame,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    report = merge_candidate_rows(account_merge_audit, segment_assignments)
+    written = warehouse.client().replace_partition(
+        "merge_candidates", report, "snapshot_month", context.partition_key
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(report),
+            "rows_written": written,
+            "preview": _md(report),
+        }
+    )

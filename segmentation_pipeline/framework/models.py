@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from segmentation_pipeline.framework.crm_sync import CrmSyncPolicy
 from segmentation_pipeline.framework.dedup import DedupConfig
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 from segmentation_pipeline.framework.inputs import InputsConfig
@@ -494,6 +495,7 @@ class Framework(_Strict):
     reporting: Reporting = Field(default_factory=Reporting)
     monitoring: Monitoring = Monitoring()
     inputs: InputsConfig = Field(default_factory=InputsConfig)
+    crm_sync: CrmSyncPolicy = Field(default_factory=CrmSyncPolicy)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:

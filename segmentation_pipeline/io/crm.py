@@ -52,6 +52,10 @@ class CrmSource(Protocol):
     def read_usage(self) -> pd.DataFrame: ...
 
 
+# Optional User export beside accounts.csv: OwnerId,Name.
+OWNERS_FILE = "owners.csv"
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     """Everything as text: parsing belongs to standardization, where a bad value is
     flagged instead of crashing the read. Only a truly empty cell is null.
@@ -103,6 +107,8 @@ class FileCrm:
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
         path = self.folder / ACCOUNTS_INPUT.file_name
         accounts = _conform(_read_csv(path), RAW_ACCOUNT_COLUMNS, ACCOUNTS_INPUT, path)
+        named = accounts["OwnerId"].map(self.read_owner_names()).astype(object)
+        accounts["OwnerName"] = accounts["OwnerName"].astype(object).fillna(named)
         # Read by standardization's own parser; an unreadable stamp is NaT (read again).
         modstamp, _ = standardize_timestamps(accounts["SystemModstamp"])
         if since is not None:
@@ -115,6 +121,19 @@ class FileCrm:
             full_refresh=since is None,
             source=ACCOUNTS_INPUT.file_name,
         )
+
+    def read_owner_names(self) -> dict[str, str]:
+        """OwnerId -> Name from the optional owners.csv (a User export): names for the
+        owners reports and views show; without the file, accounts carry their Ids only."""
+        path = self.folder / OWNERS_FILE
+        if not path.exists():
+            return {}
+        owners = _read_csv(path)
+        missing = [c for c in ("OwnerId", "Name") if c not in owners.columns]
+        if missing:
+            raise CrmError(f"{path}: missing column(s) {', '.join(missing)}")
+        owners = owners.dropna(subset=["OwnerId"]).drop_duplicates("OwnerId", keep="last")
+        return dict(zip(owners["OwnerId"], owners["Name"], strict=True))
 
     def read_usage(self) -> pd.DataFrame:
         """The usage export; CrmInputMissing when it is absent, empty or header only

@@ -156,6 +156,8 @@ def account_fields() -> list[FieldDef]:
         _f("Segment_Explanation__c", "textarea", length=32768),
         _f("Segment_Framework_Version__c", "string", length=40),
         _f("Segment_Updated_At__c", "datetime"),
+        # A lookup to the surviving Account of a folded duplicate (see docs/salesforce.md).
+        _f("Duplicate_Of__c", "reference"),
     ]
 
 
@@ -167,6 +169,7 @@ def related_objects() -> dict[str, list[FieldDef]]:
             _f("Name", "string"),
             _f("Amount", "currency", precision=18, scale=2),
             _f("StageName", "picklist"),
+            _f("Type", "picklist"),
             _f("IsClosed", "boolean", updateable=False, nillable=False),
         ],
         "Contract": [
@@ -192,6 +195,12 @@ def related_objects() -> dict[str, list[FieldDef]]:
             _f("Decided_At__c", "datetime"),
             _f("Note__c", "textarea"),
         ],
+        # Record owners: the extract reads their names (Name is read-only in Salesforce).
+        "User": [
+            *_system_fields(),
+            _f("Name", "string", length=121, updateable=False),
+            _f("IsActive", "boolean", nillable=False),
+        ],
     }
 
 
@@ -201,6 +210,7 @@ KEY_PREFIXES = {
     "Contract": "800",
     "Case": "500",
     "Segment_Review__c": "a0R",
+    "User": "005",
 }
 _BOOLEAN_DEFAULTED = ("boolean",)
 
@@ -370,8 +380,21 @@ class Org:
                         [fdef.name],
                     )
                 clean[fdef.name] = coerce_json_value(fdef, value)
+                self._check_lookup(fdef, clean[fdef.name])
             record.update(clean)
             record["SystemModstamp"] = self._stamp()
+
+    def _check_lookup(self, fdef: FieldDef, value: Any) -> None:
+        """A lookup must name an existing record of its object, as the API insists."""
+        if fdef.name != "Duplicate_Of__c" or value is None:
+            return
+        target = self.tables["Account"].records.get(value)
+        if target is None or target.get("IsDeleted"):
+            raise RecordError(
+                "FIELD_INTEGRITY_EXCEPTION",
+                f"Duplicate Of: id value of incorrect type: {value}",
+                [fdef.name],
+            )
 
     # --- queries ---
     def run_query(self, soql: str, include_deleted: bool) -> tuple[str, list[dict[str, Any]]]:

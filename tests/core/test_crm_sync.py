@@ -73,6 +73,32 @@ def test_only_changed_fields_are_sent_with_old_and_new_values():
     assert result.field_changes == {"Customer_Tier__c": 1}
 
 
+def test_a_fill_blank_field_is_written_only_where_the_crm_holds_nothing():
+    fields = {"Industry": CrmField("Industry", "picklist")}
+    wanted = pd.DataFrame({"account_id": ["001A", "001B"], "industry": ["Retail", "Retail"]})
+    held = pd.DataFrame({"Id": ["001A", "001B"], "Industry": [None, "Banking"]}).set_index("Id")
+    result = plan_sync(
+        wanted, held, fields, {"industry": "Industry"}, None, fill_blank={"Industry"}
+    )
+    assert result.records == [{"Id": "001A", "Industry": "Retail"}]
+    assert result.unchanged == 1  # 001B keeps the person's "Banking"
+
+
+def test_a_blank_wanted_value_of_a_keep_when_blank_field_never_clears_the_crm():
+    fields = {"Industry": CrmField("Industry", "picklist")}
+    wanted = pd.DataFrame({"account_id": ["001A", "001B"], "industry": [None, "Retail"]})
+    held = pd.DataFrame({"Id": ["001A", "001B"], "Industry": ["Banking", "Banking"]})
+    result = plan_sync(
+        wanted,
+        held.set_index("Id"),
+        fields,
+        {"industry": "Industry"},
+        None,
+        keep_when_blank={"Industry"},
+    )
+    assert result.records == [{"Id": "001B", "Industry": "Retail"}]  # overwrite, no clear
+
+
 def test_values_compare_as_the_crm_stores_them():
     # 3.554 rounds to the field's 2 decimals (3.55); blank and None are both null;
     # False and None are the same checkbox; text is cut to the field length (10).
@@ -176,3 +202,44 @@ def test_a_change_only_in_our_written_fields_is_our_own_echo():
     assert echoed_write_backs(before, after, ["a", "b", "c"], "Id", echo) == ["a"]
     assert echoed_write_backs(None, after, ["a"], "Id", echo) == []
     assert echoed_write_backs(before, after, ["a"], "Id", WriteBackEcho(fields=())) == []
+
+
+def test_under_an_override_only_the_segment_fields_are_a_persons_input():
+    columns = ["Id", "Industry", "Customer_Tier__c", "Segment_Override__c"]
+    before = pd.DataFrame(
+        [("001A", None, "Tier 1", "true"), ("001B", None, "Tier 1", "true")], columns=columns
+    )
+    after = pd.DataFrame(
+        [("001A", "Retail", "Tier 1", "true"), ("001B", "Retail", "Tier 2", "true")],
+        columns=columns,
+    )
+    echo = WriteBackEcho(
+        fields=("Industry", "Customer_Tier__c"),
+        manual_flag="Segment_Override__c",
+        manual_fields=("Customer_Tier__c",),
+    )
+    # 001A: only our enriched Industry came back; 001B: someone moved the overridden tier.
+    assert echoed_write_backs(before, after, ["001A", "001B"], "Id", echo) == ["001A"]
+
+
+def test_a_record_the_crm_marks_overridden_is_skipped():
+    fields = {
+        "Customer_Tier__c": FIELDS["Customer_Tier__c"],
+        "Segment_Override__c": CrmField("Segment_Override__c", "boolean"),
+    }
+    wanted = pd.DataFrame({"account_id": ["001A", "001B"], "segment": ["Tier 1", "Tier 1"]})
+    held = pd.DataFrame(
+        {
+            "Id": ["001A", "001B"],
+            "Customer_Tier__c": [None, None],
+            "Segment_Override__c": [True, False],
+        }
+    ).set_index("Id")
+    result = plan_sync(
+        wanted, held, fields, {"segment": "Customer_Tier__c"}, None,
+        override_field="Segment_Override__c",
+    )  # fmt: skip
+    assert result.records == [{"Id": "001B", "Customer_Tier__c": "Tier 1"}]
+    assert result.skipped.to_dict("records") == [
+        {"account_id": "001A", "reason": "override", "detail": None}
+    ]

@@ -41,6 +41,9 @@ def sync_log(url: str) -> pd.DataFrame:
 def sample_org(salesforce_server):
     export = pd.read_csv(f"{SAMPLE_CRM_FOLDER}/accounts.csv", dtype=str, keep_default_na=False)
     salesforce_server.org.load_export("Account", export.to_dict("records"))
+    # One owner the org knows by name: the extract reads User.Name for it.
+    salesforce_server.named_owner = export["OwnerId"][0]
+    salesforce_server.org.insert("User", {"Id": export["OwnerId"][0], "Name": "Dana Scully"})
     return salesforce_server
 
 
@@ -88,6 +91,10 @@ def test_chain_reads_salesforce_writes_back_then_reads_only_changes(sample_org, 
     meta = sync_metadata(first)
     assert meta["write_path"] == "bulk" and meta["failed"] == 0
     assert meta["sent"] == meta["changed"] == meta["succeeded"] > 0
+    # Owner names travel from User.Name through every stage into the assignments.
+    named = assignments[assignments["owner_name"].notna()]
+    assert set(named["owner_id"]) == {sample_org.named_owner}
+    assert set(named["owner_name"]) == {"Dana Scully"}
     written = assignments[assignments["status"] != "overridden"].iloc[0]
     held = sample_org.org.get("Account", written["account_id"])
     assert held["Customer_Tier__c"] == written["segment"]

@@ -117,3 +117,21 @@ def test_quoted_commas_quotes_and_line_breaks_stay_in_their_cell(tmp_path):
         tmp_path, "accounts.csv", header + '\n001,"Acme, ""The"" Co\nLtd"' + "," * len(rest) + "\n"
     )
     assert FileCrm(tmp_path).read_accounts().accounts["Name"].tolist() == ['Acme, "The" Co\nLtd']
+
+
+def test_owner_names_come_from_an_optional_owners_export(tmp_path):
+    write(
+        tmp_path, "accounts.csv", accounts_export("Id,Name,OwnerId", "1,Acme,005A", "2,Beta,005B")
+    )
+    assert FileCrm(tmp_path).read_accounts().accounts["OwnerName"].isna().all()
+    write(tmp_path, "owners.csv", "OwnerId,Name\n005A,Dana Scully\n")
+    accounts = FileCrm(tmp_path).read_accounts().accounts
+    assert accounts["OwnerName"].tolist()[0] == "Dana Scully"
+    assert pd.isna(accounts["OwnerName"].tolist()[1])  # an owner the export lacks: no name
+
+
+def test_an_owners_export_without_its_columns_fails_naming_them(tmp_path):
+    write(tmp_path, "accounts.csv", accounts_export("Id,Name,OwnerId", "1,Acme,005A"))
+    write(tmp_path, "owners.csv", "Id,FullName\n005A,Dana Scully\n")
+    with pytest.raises(CrmError, match="owners.csv: missing column.*OwnerId, Name"):
+        FileCrm(tmp_path).read_accounts()

@@ -162,3 +162,26 @@ def test_a_stamp_far_in_the_future_never_moves_the_mark(org, salesforce_settings
     assert extract.high_water_mark.year < 9999
     org.org.touch("Account", org.ids[1], {"Name": "Renamed Later"})
     assert "Renamed Later" in set(reader.read_accounts(extract.high_water_mark).accounts["Name"])
+
+
+def test_owner_names_are_read_from_user_by_owner_id(org, salesforce_settings):
+    owner = org.org.insert("User", {"Name": "Dana Scully", "IsActive": True})
+    org.org.touch("Account", org.ids[0], {"OwnerId": owner})
+    org.org.touch("Account", org.ids[1], {"OwnerId": "005000000000999AAA"})  # user gone
+    accounts = source(salesforce_settings).read_accounts().accounts.set_index("Id")
+    assert accounts.loc[org.ids[0], "OwnerName"] == "Dana Scully"
+    assert pd.isna(accounts.loc[org.ids[1], "OwnerName"])
+    assert pd.isna(accounts.loc[org.ids[2], "OwnerName"])  # no owner at all
+
+
+def test_an_opportunity_of_an_excluded_type_is_not_expansion_pipeline(org, salesforce_settings):
+    a = org.ids[0]
+    org.org.insert("Opportunity", {"AccountId": a, "Amount": 5000.0, "Type": "Upsell"})
+    org.org.insert("Opportunity", {"AccountId": a, "Amount": 7000.0, "Type": "Renewal"})
+    org.org.insert("Opportunity", {"AccountId": org.ids[1], "Amount": 7000.0, "Type": None})
+    reader = source(
+        salesforce_settings, derive_signals=True, expansion_opportunity_types=("Upsell",)
+    )
+    accounts = reader.read_accounts().accounts.set_index("Id")
+    assert accounts.loc[a, "Expansion_Pipeline__c"] == "5000.0"
+    assert accounts.loc[org.ids[1], "Expansion_Pipeline__c"] == "0.0"

@@ -206,3 +206,21 @@ def test_quota_reached_while_reading_ends_cleanly_with_nothing_sent(org, salesfo
     report = sync(salesforce_settings).run(assignments(org.ids))
     assert report.stopped_by_quota and report.changed == 0 and report.log.empty
     assert writes(org) == (0, 0)
+
+
+def test_a_duplicate_of_lookup_to_no_account_is_a_row_failure(org, salesforce_settings):
+    survivor, folded, orphan = org.ids[:3]
+    rows = pd.DataFrame(
+        {"account_id": [folded, orphan], "duplicate_of": [survivor, "001000000000999AAA"]}
+    )
+    syncer = sync(
+        salesforce_settings, field_map={"duplicate_of": "Duplicate_Of__c"}, updated_at_field=None
+    )
+    log = syncer.run(rows).log.set_index("account_id")
+    assert log.loc[folded, "outcome"] == "success"
+    assert (log.loc[orphan, "outcome"], log.loc[orphan, "error_code"]) == (
+        "failed",
+        "FIELD_INTEGRITY_EXCEPTION",
+    )
+    assert org.org.get("Account", folded)["Duplicate_Of__c"] == survivor
+    assert org.org.get("Account", orphan)["Duplicate_Of__c"] is None

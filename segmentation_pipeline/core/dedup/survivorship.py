@@ -40,7 +40,7 @@ FIELD_GROUPS: dict[str, tuple[str, ...]] = {
     "country_code": ("country", "country_code", "region"),
     "city": ("city",),
     "phone_e164": ("phone", "phone_e164"),
-    "owner_id": ("owner_id",),
+    "owner_id": ("owner_id", "owner_name"),
     "contract_term": ("contract_term",),
     "contract_end_date": ("contract_end_date",),
     "expansion_pipeline": ("expansion_pipeline",),

@@ -117,6 +117,7 @@ def standardize_accounts(raw: pd.DataFrame, framework: Framework) -> pd.DataFram
         out["phone"], out["country_code"], config.default_phone_region
     )
     out["owner_id"] = text("OwnerId")
+    out["owner_name"] = as_text(field("OwnerName"))
     for column, source in (
         ("created_date", "CreatedDate"),
         ("modstamp", "SystemModstamp"),

@@ -9,6 +9,7 @@ sets at or above `bulk_query_threshold` rows go through a Bulk API 2.0 query job
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,12 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from segmentation_pipeline.core.clock import as_utc, utc_now
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
+from segmentation_pipeline.core.value_inputs import open_expansion_amounts
 from segmentation_pipeline.io.salesforce.client import SalesforceClient
 from segmentation_pipeline.io.salesforce.records import RecordReader
 from segmentation_pipeline.io.salesforce.soql import Condition
 
 # Raw columns filled from related objects when `derive_signals` is on.
 DERIVED_ACCOUNT_COLUMNS = ("Expansion_Pipeline__c", "Contract_End_Date__c")
+# Raw column of the owner's name, read from User by OwnerId unless mapped to an Account field.
+OWNER_NAME_COLUMN = "OwnerName"
 _ID_CHUNK = 200
 
 
@@ -42,6 +46,9 @@ class ExtractSettings(BaseModel):
     lookback_seconds: float = Field(0.0, ge=0)
     # A SystemModstamp this far past the org's clock is not believed: it never moves the mark.
     future_tolerance_seconds: float = Field(300.0, ge=0)
+    # Opportunity Types summed into Expansion_Pipeline__c (the framework's
+    # `expansion_opportunity_types`); None sums every open Opportunity.
+    expansion_opportunity_types: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -80,6 +87,8 @@ class SalesforceAccountSource:
         if self.settings.derive_signals:
             for column in DERIVED_ACCOUNT_COLUMNS:
                 fields.pop(column, None)
+        if fields.get(OWNER_NAME_COLUMN) == OWNER_NAME_COLUMN:
+            fields.pop(OWNER_NAME_COLUMN)
         fields.setdefault("Id", "Id")
         fields.setdefault("SystemModstamp", "SystemModstamp")
         return fields
@@ -140,6 +149,8 @@ class SalesforceAccountSource:
         raw = pd.DataFrame({column: accounts[name] for column, name in columns.items()})
         if self.settings.derive_signals:
             raw = self._with_signals(raw)
+        if "OwnerId" in raw and OWNER_NAME_COLUMN not in raw:
+            raw[OWNER_NAME_COLUMN] = raw["OwnerId"].map(self.owner_names(raw["OwnerId"]))
         ordered = [c for c in RAW_ACCOUNT_COLUMNS if c in raw.columns]
         raw = raw[ordered + [c for c in raw.columns if c not in ordered]]
         # A stable order (by Id), whatever order the org answered in: downstream
@@ -179,11 +190,21 @@ class SalesforceAccountSource:
         ]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=fields)
 
+    def owner_names(self, owner_ids: pd.Series) -> dict[str, str]:
+        """User.Name of each owner Id (users the org no longer has are left out)."""
+        ids = sorted({i for i in owner_ids.dropna() if i})
+        frames = [
+            self.read_records("User", ["Id", "Name"], [("Id", "IN", ids[i : i + _ID_CHUNK])])
+            for i in range(0, len(ids), _ID_CHUNK)
+        ]
+        users = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return dict(zip(users.get("Id", []), users.get("Name", []), strict=True))
+
     # --- related signals -----------------------------------------------------------------
     def _related(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         stamp = "SystemModstamp"
         opps = self.read_records(
-            "Opportunity", ["AccountId", "Amount", stamp], [("IsClosed", "=", False)]
+            "Opportunity", ["AccountId", "Amount", "Type", stamp], [("IsClosed", "=", False)]
         )
         contracts = self.read_records(
             "Contract", ["AccountId", "EndDate", stamp], [("Status", "=", "Activated")]
@@ -193,11 +214,12 @@ class SalesforceAccountSource:
 
     def read_related_signals(self) -> pd.DataFrame:
         """Per account: open pipeline, latest active contract end date, open cases."""
-        return summarize_signals(*self._related())
+        return summarize_signals(*self._related(), self.settings.expansion_opportunity_types)
 
     def _with_signals(self, raw: pd.DataFrame) -> pd.DataFrame:
         related = self._related()
-        signals = summarize_signals(*related).set_index("AccountId")
+        kinds = self.settings.expansion_opportunity_types
+        signals = summarize_signals(*related, kinds).set_index("AccountId")
         raw = raw.copy()
         ids = raw["Id"]
         raw["Expansion_Pipeline__c"] = ids.map(signals["Expansion_Pipeline__c"]).fillna(0.0)
@@ -221,15 +243,18 @@ class SalesforceAccountSource:
 
 
 def summarize_signals(
-    opportunities: pd.DataFrame, contracts: pd.DataFrame, cases: pd.DataFrame
+    opportunities: pd.DataFrame,
+    contracts: pd.DataFrame,
+    cases: pd.DataFrame,
+    expansion_types: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per account: Expansion_Pipeline__c, Contract_End_Date__c, OpenTickets."""
-    pipeline = (
-        pd.to_numeric(opportunities["Amount"], errors="coerce")
-        .fillna(0.0)
-        .groupby(opportunities["AccountId"])
-        .sum()
-    )
+    """One row per account: Expansion_Pipeline__c (open Opportunities of the
+    `expansion_types`, every one when None), Contract_End_Date__c, OpenTickets."""
+    if expansion_types is None:
+        amounts = pd.to_numeric(opportunities["Amount"], errors="coerce")
+        pipeline = amounts.fillna(0.0).groupby(opportunities["AccountId"]).sum()
+    else:
+        pipeline = open_expansion_amounts(opportunities, expansion_types).fillna(0.0)
     end_dates = contracts.dropna(subset=["EndDate"]).groupby("AccountId")["EndDate"].max()
     open_cases = cases.groupby("AccountId").size()
     ids = sorted(

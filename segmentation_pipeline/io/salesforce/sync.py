@@ -64,6 +64,11 @@ class SyncSettings(BaseModel):
     bulk_threshold: int = Field(2000, ge=1)
     collection_size: int = Field(200, ge=1, le=200)
     bulk_query_threshold: int = Field(10000, ge=1)
+    # CRM fields written only where the org holds nothing / never cleared by a blank.
+    fill_blank: frozenset[str] = frozenset()
+    keep_when_blank: frozenset[str] = frozenset()
+    # A CRM checkbox under which a record is never written (its own manual override).
+    override_field: str | None = None
 
 
 @dataclass
@@ -97,7 +102,8 @@ class SegmentSync:
 
     def read_current(self) -> pd.DataFrame:
         """The org's current segment field values, indexed by Id."""
-        fields = ["Id", *dict.fromkeys(self.settings.field_map.values())]
+        overrides = [self.settings.override_field] if self.settings.override_field else []
+        fields = ["Id", *dict.fromkeys([*self.settings.field_map.values(), *overrides])]
         reader = RecordReader(self.client, self.settings.bulk_query_threshold)
         return reader.read(self.settings.sobject, fields).set_index("Id")
 
@@ -111,6 +117,9 @@ class SegmentSync:
                 self.settings.field_map,
                 self.settings.updated_at_field,
                 now,
+                self.settings.fill_blank,
+                self.settings.keep_when_blank,
+                self.settings.override_field,
             )
         except ValueError as exc:
             raise SalesforceFieldError(f"{self.settings.sobject}: {exc}") from None
