@@ -514,6 +514,11 @@ def _monitoring_blocks(fw: Framework) -> list[Block]:
                 "Coverage drop: an alert when segment coverage or a key field's completeness "
                 f"falls by more than {num(m.coverage_drop_points)} percentage points between "
                 "two runs.",
+                "Owner digests: each owner hears once per event of tier changes, pending "
+                "reviews, provisional exits, new at-risk accounts and renewals due within "
+                f"{num(m.notifications.renewal_window_days)} days; RevOps is alerted once "
+                "when an account of at least "
+                f"{money(m.notifications.at_risk_arr_floor)} ARR becomes at risk.",
             ]
         ),
         Table(
@@ -543,6 +548,29 @@ def _inputs_blocks(fw: Framework) -> list[Block]:
                 f"{num(i.future_tolerance_minutes)} minutes in the future is rejected "
                 "(rejected_records) and never advances the high-water mark.",
             ]
+        ),
+    ]
+
+
+def _crm_sync_blocks(fw: Framework) -> list[Block]:
+    c = fw.crm_sync
+    duplicates = (
+        "and its survivor's segment fields"
+        if c.duplicates == "survivor_segment"
+        else "and no segment fields"
+    )
+    return [
+        Heading("Write-back to the CRM"),
+        Para(
+            f"A folded duplicate gets {c.duplicate_of_field} (its survivor's Id) {duplicates} "
+            f"(policy {c.duplicates}). "
+            "Enriched values are written back where a provider's confidence reaches the "
+            "field's minimum:"
+        ),
+        Table(
+            ["Column", "CRM field", "Policy", "Minimum confidence"],
+            [[f.column, f.crm_field, f.policy, num(f.min_confidence)] for f in c.enriched_fields]
+            or [["(none)", "", "", ""]],
         ),
     ]
 
@@ -679,6 +707,7 @@ CURATED: dict[str, frozenset[str] | None] = {
     ),
     "monitoring": None,
     "inputs": None,
+    "crm_sync": None,
     "enrichment": None,
     "standardization": None,
     "dedup": None,
@@ -763,6 +792,7 @@ def business_rules(fw: Framework) -> Document:
         *_governance_blocks(fw),
         *_monitoring_blocks(fw),
         *_inputs_blocks(fw),
+        *_crm_sync_blocks(fw),
         Heading("Reports"),
         Bullets(
             [
