@@ -88,8 +88,14 @@ def on_distinct(values: pd.Series, step: Callable[[pd.Series], pd.Series]) -> pd
     if len(uniques) * 4 > len(values):
         return step(values)
     distinct = step(pd.Series(uniques, dtype=values.dtype if values.dtype == "str" else None))
+    of_null = step(pd.Series([None], dtype="str"))
+    if distinct.dtype == "str" and of_null.dtype == "str":
+        # Take back in Arrow: building a text column from Python objects costs a pass per row.
+        table = pa.concat_arrays([arrow(distinct), arrow(of_null).cast(arrow(distinct).type)])
+        rows = np.where(codes < 0, len(uniques), codes)
+        return column(table.take(pa.array(rows)), values.index)
     taken = distinct.to_numpy(dtype=object, na_value=None)
-    result = np.append(taken, step(pd.Series([None], dtype="str")).iloc[0])[codes]
+    result = np.append(taken, of_null.iloc[0])[codes]
     return pd.Series(result, index=values.index, dtype=distinct.dtype)
 
 
