@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.standardize import standardize_accounts
+from segmentation_pipeline.core.standardize import parse_money, standardize_accounts
+from segmentation_pipeline.core.standardize.numbers import standardize_quantity
+from segmentation_pipeline.core.standardize.text import as_text, on_distinct
 from segmentation_pipeline.framework import load_framework
 
 ROWS = 3000
@@ -103,3 +105,21 @@ def test_each_row_standardizes_as_it_does_alone(raw, whole, framework_module):
     for row in np.random.default_rng(9).choice(ROWS, 4, replace=False):
         alone = standardize_accounts(raw.iloc[[row]], framework_module)
         pd.testing.assert_frame_equal(alone, whole.iloc[[row]])
+
+
+@pytest.mark.parametrize("distinct_values", [50_000, 300, 5])
+def test_a_long_column_steps_once_per_distinct_value_as_row_by_row(distinct_values):
+    rng = np.random.default_rng(11)
+    spelled = np.array([f" Value  {k} " for k in range(distinct_values)] + [None], dtype=object)
+    rows = (
+        rng.integers(0, len(spelled), 50_000)
+        if distinct_values < 50_000
+        else rng.permutation(50_000)
+    )
+    values = pd.Series(spelled[rows], dtype="str")
+    pd.testing.assert_series_equal(on_distinct(values, as_text), as_text(values))
+    amounts = values.str.extract(r"(\d+)", expand=False)
+    pd.testing.assert_series_equal(
+        standardize_quantity(amounts, allow_zero=True)[0],
+        pd.Series([parse_money(v).value for v in amounts], dtype="float64"),
+    )

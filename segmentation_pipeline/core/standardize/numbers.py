@@ -25,6 +25,7 @@ from segmentation_pipeline.core.standardize.text import (
     arrow,
     as_text,
     map_unique,
+    mostly_distinct,
 )
 
 _MULTIPLIERS = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6,
@@ -195,6 +196,8 @@ def _read_common_shapes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _parse_texts(text: pd.Series, null_tokens: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """(parsed numbers, parse reasons) of a text column: common shapes vectorized, the rest
     by `parse_quantity`; each distinct text once when texts repeat (employee counts)."""
+    if mostly_distinct(text):
+        return _parse_texts_once(text, null_tokens)
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
     if len(uniques) * 4 <= len(text):
         distinct = pd.Series([*uniques, None], dtype="str")

@@ -81,9 +81,23 @@ def as_text(values: pd.Series) -> pd.Series:
     return column(pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed), text.index)
 
 
+_SAMPLE = 10_000
+
+
+def mostly_distinct(values: pd.Series) -> bool:
+    """Whether nearly every value of a long column differs (ids, amounts), judged on every
+    n-th value: factorizing such a column to work once per distinct value would not pay."""
+    if len(values) < 4 * _SAMPLE:
+        return False
+    sample = values.iloc[:: len(values) // _SAMPLE].dropna()
+    return len(sample) > 0 and sample.nunique() > 0.9 * len(sample)
+
+
 def on_distinct(values: pd.Series, step: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Run a column step once per distinct value when values repeat a lot (picklists,
     countries), else on the column itself: same result, less work."""
+    if mostly_distinct(values):
+        return step(values)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(uniques) * 4 > len(values):
         return step(values)
