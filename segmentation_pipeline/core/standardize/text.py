@@ -78,7 +78,9 @@ def as_text(values: pd.Series) -> pd.Series:
         raw = pc.replace_with_mask(raw, untidy, tidied)
     trimmed = pc.utf8_trim_whitespace(raw)
     blank = pc.equal(trimmed, "")
-    return column(pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed), text.index)
+    if pc.any(blank).as_py():
+        trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
+    return column(trimmed, text.index)
 
 
 _SAMPLE = 10_000
