@@ -13,7 +13,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.standardize.text import MISSING, Parsed, as_text, map_unique
+from segmentation_pipeline.core.standardize.text import (
+    MISSING,
+    Parsed,
+    as_text,
+    map_unique,
+    mostly_distinct,
+)
 
 
 def parse_timestamp(text: str | None, day_first: bool = False) -> Parsed:
@@ -41,6 +47,22 @@ def standardize_timestamps(raw: pd.Series, day_first: bool = False) -> tuple[pd.
         values = raw.dt.tz_convert("UTC")
         return values, pd.Series(np.where(values.isna(), "missing", None), index=raw.index)
     text = as_text(raw)
+    if not mostly_distinct(text):
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        if len(uniques) * 4 <= len(text):
+            # Few distinct dates (contract ends): parse each once, take back to the rows.
+            values, reasons = _timestamps_of(pd.Series([*uniques, None], dtype="str"), day_first)
+            rows = np.where(codes < 0, len(uniques), codes)
+            return (
+                pd.Series(values.array.take(rows), index=raw.index),
+                pd.Series(reasons.to_numpy(dtype=object, na_value=None)[rows],
+                          index=raw.index, dtype="str"),
+            )  # fmt: skip
+    return _timestamps_of(text, day_first)
+
+
+def _timestamps_of(text: pd.Series, day_first: bool) -> tuple[pd.Series, pd.Series]:
+    """ISO 8601 vectorized; the other spellings once per distinct text by `parse_timestamp`."""
     values = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     failed = values.isna().to_numpy()
     reasons = np.full(len(text), None, dtype=object)
@@ -50,4 +72,4 @@ def standardize_timestamps(raw: pd.Series, day_first: bool = False) -> tuple[pd.
         values = values.copy()
         values.iloc[np.flatnonzero(failed)] = fallback.to_numpy()
         reasons[failed] = why[failed]
-    return values.astype("datetime64[us, UTC]"), pd.Series(reasons, index=raw.index, dtype="str")
+    return values.astype("datetime64[us, UTC]"), pd.Series(reasons, index=text.index, dtype="str")

@@ -25,6 +25,7 @@ from segmentation_pipeline.core.standardize.text import (
     arrow,
     as_text,
     map_unique,
+    mostly_distinct,
 )
 
 _MULTIPLIERS = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6,
@@ -47,6 +48,7 @@ _COMMON_SHAPE = (
     r"(?P<multiplier>k|m|mm|mn|b|bn)?"
 )
 _AMBIGUOUS_DOT = r"[0-9]{1,3}\.[0-9]{3}"
+_PLAIN_UNSIGNED = r"^[0-9]+(?:\.[0-9]+)?$"
 
 
 def _digits(text: str) -> float | None:
@@ -165,17 +167,56 @@ def _judged(parsed: Parsed, allow_zero: bool, maximum: float | None, integer: bo
 def _read_common_shapes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(values, which rows were read) for the texts in one of the common shapes."""
     lowered = pc.ascii_lower(arrow(text))
-    parts = pc.extract_regex(lowered, f"^{_COMMON_SHAPE}$")
-    number = pc.struct_field(parts, ["number"])
+    # Plain digits are most of a column and are their own number: the (costlier) extraction
+    # of sign, currency and multiplier runs on the other rows only.
+    plain = pc.fill_null(pc.match_substring_regex(lowered, _PLAIN_UNSIGNED), False)
+    others = pc.invert(plain)
+    parts = pc.extract_regex(pc.filter(lowered, others), f"^{_COMMON_SHAPE}$")
+    none = pa.scalar(None, lowered.type)
+    number = pc.replace_with_mask(
+        pc.if_else(plain, lowered, none), others, pc.struct_field(parts, ["number"])
+    )
+    nothing = pa.nulls(len(lowered), lowered.type)
+    sign = pc.replace_with_mask(nothing, others, pc.struct_field(parts, ["sign"]))
+    multiplier = pc.replace_with_mask(nothing, others, pc.struct_field(parts, ["multiplier"]))
     common = np.asarray(pc.is_valid(number)) & ~np.asarray(
         pc.fill_null(pc.match_substring_regex(number, f"^{_AMBIGUOUS_DOT}$"), False)
     )
     amount = pc.cast(pc.replace_substring(number, ",", ""), pa.float64())
-    factor = pd.Series(pc.struct_field(parts, ["multiplier"])).fillna("").map(_MULTIPLIERS)
-    negative = np.asarray(pc.fill_null(pc.equal(pc.struct_field(parts, ["sign"]), "-"), False))
-    read = np.asarray(pc.fill_null(amount, np.nan), dtype=float) * factor.to_numpy(dtype=float)
+    spelled = pa.array(list(_MULTIPLIERS), lowered.type)
+    factors = np.append(np.array(list(_MULTIPLIERS.values()), dtype=float), 1.0)
+    which = pc.fill_null(pc.index_in(multiplier, value_set=spelled), len(factors) - 1)
+    factor = factors[np.asarray(which, dtype=np.int64)]
+    negative = np.asarray(pc.fill_null(pc.equal(sign, "-"), False))
+    read = np.asarray(pc.fill_null(amount, np.nan), dtype=float) * factor
     values = np.where(common, np.where(negative, -read, read), np.nan)
     return values, common
+
+
+def _parse_texts(text: pd.Series, null_tokens: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(parsed numbers, parse reasons) of a text column: common shapes vectorized, the rest
+    by `parse_quantity`; each distinct text once when texts repeat (employee counts)."""
+    if mostly_distinct(text):
+        return _parse_texts_once(text, null_tokens)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if len(uniques) * 4 <= len(text):
+        distinct = pd.Series([*uniques, None], dtype="str")
+        values, reasons = _parse_texts_once(distinct, null_tokens)
+        rows = np.where(codes < 0, len(uniques), codes)
+        return values[rows], reasons[rows]
+    return _parse_texts_once(text, null_tokens)
+
+
+def _parse_texts_once(
+    text: pd.Series, null_tokens: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    values, common = _read_common_shapes(text)
+    parsed, reasons = map_unique(text.where(~common), lambda t: parse_quantity(t, null_tokens))
+    reasons[common] = None
+    values[~common] = pd.to_numeric(pd.Series(parsed[~common]), errors="coerce").to_numpy(
+        dtype="float64"
+    )
+    return values, reasons
 
 
 def standardize_quantity(
@@ -193,14 +234,7 @@ def standardize_quantity(
         values = raw.astype("float64").to_numpy()
         parse_reasons = np.where(np.isnan(values), "missing", None).astype(object)
     else:
-        text = as_text(raw)
-        values, common = _read_common_shapes(text)
-        tokens = tuple(null_tokens)
-        parsed, parse_reasons = map_unique(text.where(~common), lambda t: parse_quantity(t, tokens))
-        parse_reasons[common] = None
-        values[~common] = pd.to_numeric(pd.Series(parsed[~common]), errors="coerce").to_numpy(
-            dtype="float64"
-        )
+        values, parse_reasons = _parse_texts(as_text(raw), tuple(null_tokens))
     values, reasons = judge(
         values,
         allow_zero=allow_zero,

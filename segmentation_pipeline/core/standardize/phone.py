@@ -416,8 +416,9 @@ def standardize_phones(
     e164 = np.append(fast_e164, None)[codes]
     reasons = np.append(fast_reasons, None)[codes]
     slow = (pd.isna(e164) & pd.isna(reasons)) & text.notna().to_numpy()
-    values, why = map_unique((text + "\x00" + region.fillna("")).where(slow), _slow_rule)
-    e164[slow], reasons[slow] = values[slow], why[slow]
+    slow_rows = np.flatnonzero(slow)
+    pairs = text.iloc[slow_rows] + "\x00" + region.iloc[slow_rows].fillna("")
+    e164[slow_rows], reasons[slow_rows] = map_unique(pairs, _slow_rule)
     reasons[text.isna().to_numpy()] = MISSING.reason
     return (
         pd.Series(e164, index=raw.index, dtype="str"),

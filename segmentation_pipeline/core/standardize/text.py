@@ -78,18 +78,40 @@ def as_text(values: pd.Series) -> pd.Series:
         raw = pc.replace_with_mask(raw, untidy, tidied)
     trimmed = pc.utf8_trim_whitespace(raw)
     blank = pc.equal(trimmed, "")
-    return column(pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed), text.index)
+    if pc.any(blank).as_py():
+        trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
+    return column(trimmed, text.index)
+
+
+_SAMPLE = 10_000
+
+
+def mostly_distinct(values: pd.Series) -> bool:
+    """Whether nearly every value of a long column differs (ids, amounts), judged on every
+    n-th value: factorizing such a column to work once per distinct value would not pay."""
+    if len(values) < 4 * _SAMPLE:
+        return False
+    sample = values.iloc[:: len(values) // _SAMPLE].dropna()
+    return len(sample) > 0 and sample.nunique() > 0.9 * len(sample)
 
 
 def on_distinct(values: pd.Series, step: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Run a column step once per distinct value when values repeat a lot (picklists,
     countries), else on the column itself: same result, less work."""
+    if mostly_distinct(values):
+        return step(values)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(uniques) * 4 > len(values):
         return step(values)
     distinct = step(pd.Series(uniques, dtype=values.dtype if values.dtype == "str" else None))
+    of_null = step(pd.Series([None], dtype="str"))
+    if distinct.dtype == "str" and of_null.dtype == "str":
+        # Take back in Arrow: building a text column from Python objects costs a pass per row.
+        table = pa.concat_arrays([arrow(distinct), arrow(of_null).cast(arrow(distinct).type)])
+        rows = np.where(codes < 0, len(uniques), codes)
+        return column(table.take(pa.array(rows)), values.index)
     taken = distinct.to_numpy(dtype=object, na_value=None)
-    result = np.append(taken, step(pd.Series([None], dtype="str")).iloc[0])[codes]
+    result = np.append(taken, of_null.iloc[0])[codes]
     return pd.Series(result, index=values.index, dtype=distinct.dtype)
 
 
