@@ -45,6 +45,16 @@ def frameworks(draw):
         for n, c in zip(names, cuts, strict=True)
     ]
     data["governance"] = DEFAULT["governance"] | {"tier_distribution": {}}
+    # The reports name tiers too (outliers, sub-segments): keep only the ones drawn.
+    outliers = DEFAULT["reporting"]["outliers"]
+    data["reporting"] = DEFAULT["reporting"] | {
+        "outliers": outliers
+        | {
+            limit: {t: v for t, v in outliers[limit].items() if t in names}
+            for limit in ("arr_at_least", "arr_below")
+        },
+        "sub_segments": [s for s in DEFAULT["reporting"]["sub_segments"] if s["segment"] in names],
+    }
     policy = st.fixed_dictionaries(
         {
             "policy": st.sampled_from(["review", "immediate"]),
