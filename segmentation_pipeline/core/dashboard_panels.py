@@ -14,9 +14,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from segmentation_pipeline.core.reports.capacity import ALL_SEGMENTS, OVERLOADED, UNDERLOADED
+from segmentation_pipeline.core.reports.capacity import (
+    ALL_SEGMENTS,
+    CAPACITY_COLUMNS,
+    OVERLOADED,
+    UNDERLOADED,
+)
 from segmentation_pipeline.core.reports.grouping import ALL_DIMENSION
-from segmentation_pipeline.core.reports.outliers import outlier_counts
+from segmentation_pipeline.core.reports.outliers import OUTLIER_COLUMNS, outlier_counts
+from segmentation_pipeline.core.reports.product_lines import PRODUCT_LINE_COLUMNS
+from segmentation_pipeline.core.reports.sub_segments import SUB_SEGMENT_COLUMNS
+
+HEALTH_COLUMNS = ("segment", "dimension", "accounts", "mean_nps", "nps_coverage",
+                  "mean_behavioral_score", "at_risk", "at_risk_share")  # fmt: skip
 
 MAX_PANEL_ROWS = 15
 
@@ -60,8 +70,16 @@ def count(value: object) -> str:
     return "" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
+def _with_columns(report: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The report with every column a panel reads: a month with no rows, or without a
+    usage feed, stores fewer columns (an empty panel cell, not a failed dashboard)."""
+    missing = [c for c in columns if c not in report.columns]
+    return report.assign(**{c: None for c in missing}) if missing else report
+
+
 def health_panel(health: pd.DataFrame) -> Panel:
     """report_segment_health's segment rows: NPS and engagement by segment."""
+    health = _with_columns(health, HEALTH_COLUMNS)
     rows = health[health["dimension"] == ALL_DIMENSION] if len(health) else health
     return Panel(
         "health",
@@ -80,6 +98,7 @@ def health_panel(health: pd.DataFrame) -> Panel:
 
 
 def sub_segment_panel(sub_segments: pd.DataFrame) -> Panel:
+    sub_segments = _with_columns(sub_segments, SUB_SEGMENT_COLUMNS)
     return Panel(
         "sub-segments",
         "Sub-segments",
@@ -97,6 +116,7 @@ def sub_segment_panel(sub_segments: pd.DataFrame) -> Panel:
 
 def outlier_panel(outliers: pd.DataFrame) -> Panel:
     """Counts per rule and segment, then the largest accounts by ARR."""
+    outliers = _with_columns(outliers, OUTLIER_COLUMNS)
     counts = outlier_counts(outliers)
     summary = "; ".join(
         f"{r.rule.replace('_', ' ')} in {r.segment}: {int(r.accounts)} ({money(r.arr)})"
@@ -122,6 +142,7 @@ def outlier_panel(outliers: pd.DataFrame) -> Panel:
 def capacity_panel(capacity: pd.DataFrame) -> Panel:
     """Every owner's load, overloaded first, then underloaded, then the rest; each group
     by full books, the most loaded first."""
+    capacity = _with_columns(capacity, CAPACITY_COLUMNS)
     owners = capacity[capacity["segment"].eq(ALL_SEGMENTS) & capacity["load"].notna()]
     order = owners["load"].map({OVERLOADED: 0, UNDERLOADED: 1}).fillna(2)
     off = owners.assign(_o=order).sort_values(["_o", "full_books"], ascending=[True, False])
@@ -144,6 +165,7 @@ def capacity_panel(capacity: pd.DataFrame) -> Panel:
 
 
 def product_line_panel(lines: pd.DataFrame) -> Panel:
+    lines = _with_columns(lines, PRODUCT_LINE_COLUMNS)
     return Panel(
         "product-lines",
         "Segment performance per product line",

@@ -299,7 +299,7 @@ def _later_write_back(after: dg.AssetsDefinition, description: str) -> Callable:
     """A write-back asset that runs after `after`, never beside it: two writers of one
     org at once compete for record locks (UNABLE_TO_LOCK_ROW)."""
     return dg.asset(
-        group_name="crm",
+        group_name="review_and_sync",
         kinds={"salesforce"},
         partitions_def=monthly_partitions,
         deps=[after],
@@ -367,7 +367,7 @@ def crm_enrichment_sync(
 
 
 @dg.asset(
-    group_name="report",
+    group_name="reports",
     kinds={"pandas", "sql"},
     partitions_def=monthly_partitions,
     description="Folded duplicate clusters for RevOps to merge with Salesforce's own tools: "

@@ -151,7 +151,11 @@ def publish_dashboard(folder: Path, month: str, html: str, keep_months: int) -> 
     dated = {p: _month_number(p.name) for p in copies.glob(f"{_COPY_PREFIX}*.html")}
     newest = max((n, p) for p, n in dated.items() if n is not None)[1]
     current = folder / CURRENT_DASHBOARD
-    write_file(current, html if newest == copy else newest.read_text(encoding="utf-8"))
+    try:
+        text = html if newest == copy else newest.read_text(encoding="utf-8")
+    except FileNotFoundError:  # another run's publish removed it meanwhile: ours is current
+        text = html
+    write_file(current, text)
     cutoff = dated[newest] - keep_months
     removed = [p for p, n in dated.items() if n is None or n <= cutoff]
     for path in removed:

@@ -130,6 +130,11 @@ def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
         .replace(
             "min_score: 2.5, service_model: low_touch", "min_score: 1.5, service_model: low_touch"
         )
+        # Moves apply at once: this test is about re-scoring and reporting the moves. Under
+        # `review`, every crossing against the last published tier waits in the queue
+        # (tests/core/test_transitions.py), and the snapshots would hold the old tiers.
+        .replace("upgrade: {policy: review", "upgrade: {policy: immediate")
+        .replace("downgrade: {policy: review", "downgrade: {policy: immediate")
     )
     governance.framework_path = str(v2)
     # The code location reloaded with the adopted file (what `framework adopt` leads to):

@@ -19,7 +19,7 @@ from segmentation_pipeline.io.notification_store import NotificationStore
 
 
 @dg.asset(
-    group_name="report",
+    group_name="review_and_sync",
     kinds={"sql"},
     partitions_def=monthly_partitions,
     description="Per-owner digest of the night's tier changes, pending reviews, provisional "

@@ -19,7 +19,7 @@ from segmentation_pipeline.io.snapshot_months import latest_month_before, read_m
 
 
 @dg.asset(
-    group_name="segment",
+    group_name="segmentation",
     kinds={"sql"},
     partitions_def=monthly_partitions,
     description="Review decisions entered in the CRM (Segment_Review__c records, or the file "
