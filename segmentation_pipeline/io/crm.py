@@ -108,7 +108,10 @@ class FileCrm:
         path = self.folder / ACCOUNTS_INPUT.file_name
         accounts = _conform(_read_csv(path), RAW_ACCOUNT_COLUMNS, ACCOUNTS_INPUT, path)
         named = accounts["OwnerId"].map(self.read_owner_names()).astype(object)
-        accounts["OwnerName"] = accounts["OwnerName"].astype(object).fillna(named)
+        names = accounts["OwnerName"].astype(object).fillna(named)
+        # Missing as None, as every other text column of the export reads: a night's
+        # fresh rows then compare equal with the snapshot's carried ones.
+        accounts["OwnerName"] = names.where(names.notna(), None)
         # Read by standardization's own parser; an unreadable stamp is NaT (read again).
         modstamp, _ = standardize_timestamps(accounts["SystemModstamp"])
         if since is not None:
