@@ -431,12 +431,28 @@ def _with_products(usage: pd.DataFrame, accounts: pd.DataFrame, rng: np.random.G
     return pd.concat([core, pd.DataFrame(add_on_rows)], ignore_index=True)
 
 
+# The CSMs who own the sample's accounts, as a User export names them (owners.csv).
+CSM_NAMES = (
+    "Avery Chen", "Jordan Patel", "Sam Okafor", "Riley Novak", "Morgan Silva", "Casey Dubois",
+    "Taylor Nakamura", "Jamie Kowalski", "Quinn Adeyemi", "Drew Lindqvist", "Parker Rossi",
+    "Reese Haddad",
+)  # fmt: skip
+
+
+def sample_owners() -> pd.DataFrame:
+    """OwnerId -> Name for the twelve owners the generator draws from."""
+    ids = [f"005U{i:011d}" for i in range(1, len(CSM_NAMES) + 1)]
+    return pd.DataFrame({"OwnerId": ids, "Name": list(CSM_NAMES)})
+
+
 def write_sample_crm(folder: str | Path, **kwargs) -> SampleCrm:
-    """Write accounts.csv, product_usage.csv and firmographics.csv into `folder`."""
+    """Write accounts.csv, product_usage.csv, firmographics.csv and owners.csv into
+    `folder`."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     sample = generate_sample_crm(**kwargs)
     sample.accounts.to_csv(out / "accounts.csv", index=False)
     sample.usage.to_csv(out / "product_usage.csv", index=False)
     sample.firmographics.to_csv(out / "firmographics.csv", index=False)
+    sample_owners().to_csv(out / "owners.csv", index=False)
     return sample
