@@ -157,7 +157,9 @@ def publish_dashboard(folder: Path, month: str, html: str, keep_months: int) -> 
         text = html
     write_file(current, text)
     cutoff = dated[newest] - keep_months
-    removed = [p for p, n in dated.items() if n is None or n <= cutoff]
+    # The copy just written stays even when it is older than the kept months (a backfill
+    # of an old month): the run reports it; the next publish of a later month removes it.
+    removed = [p for p, n in dated.items() if p != copy and (n is None or n <= cutoff)]
     for path in removed:
         path.unlink(missing_ok=True)
     return PublishedDashboard(current, copy, sorted(removed))

@@ -73,6 +73,15 @@ def test_copies_older_than_the_kept_months_go(tmp_path):
     assert [p.name for p in published.removed] == ["executive-dashboard-2025-12.html"]
 
 
+def test_a_backfill_older_than_the_kept_months_keeps_its_copy_until_a_later_publish(tmp_path):
+    publish_dashboard(tmp_path, "2026-06-01", "June", keep_months=2)
+    published = publish_dashboard(tmp_path, "2025-01-01", "January", keep_months=2)
+    assert published.copy.read_text() == "January" and published.removed == []
+    assert (tmp_path / "dashboard.html").read_text() == "June"
+    later = publish_dashboard(tmp_path, "2026-07-01", "July", keep_months=2)
+    assert [p.name for p in later.removed] == ["executive-dashboard-2025-01.html"]
+
+
 def test_write_folder_streams_text_and_bytes_and_swaps_the_folder_whole(tmp_path):
     folder = tmp_path / "csm" / "2026-11"
     write_folder(folder, [("old.html", "x")])
