@@ -60,7 +60,7 @@ from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.core.scoring import standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehouse_segments
-from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions
+from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions, run_as_of
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import (
@@ -398,9 +398,9 @@ def csm_views(
 ) -> dg.MaterializeResult:
     accounts, book = _csm_frames(segment_assignments, CSM_VIEW_COLUMNS)
     folder = Path(config.folder) / "csm" / context.partition_key[:7]
-    # Renewals count from today, or from the month's last day for a month gone by.
-    month_end = pd.Timestamp(context.partition_key) + pd.offsets.MonthEnd(0)
-    as_of = min(pd.Timestamp(datetime.now(UTC)).tz_localize(None).normalize(), month_end)
+    # Renewals count from the run's as-of (the one clock of the run: now for the open
+    # month, its last day for a month gone by), so every step of a run sees the same day.
+    as_of = pd.Timestamp(run_as_of(context)).normalize()
     settings = view_settings(framework.load(), context.partition_key, as_of)
     digests, unchanged = write_csm_views(folder, accounts, book, settings)
     index = folder / "index.html"
