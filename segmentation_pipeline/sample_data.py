@@ -319,7 +319,7 @@ def _account_row(rng, i, base, domain, country, industry, employees, arr, fit, c
         "Phone": ""
         if blank[5] < 0.15
         else f"{_PHONE_PREFIX[country]} {rng.integers(1000000, 9999999)}",
-        "OwnerId": f"005U{int(rng.integers(1, 13)):011d}",
+        "OwnerId": owner_id(int(rng.integers(1, len(CSM_NAMES) + 1))),
         "CreatedDate": created.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
         "SystemModstamp": modified.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
         "ARR__c": arr_value,
@@ -439,9 +439,14 @@ CSM_NAMES = (
 )  # fmt: skip
 
 
+def owner_id(number: int) -> str:
+    """The Salesforce User Id of the sample's CSM number `number` (1-based)."""
+    return f"005U{number:011d}"
+
+
 def sample_owners() -> pd.DataFrame:
     """OwnerId -> Name for the twelve owners the generator draws from."""
-    ids = [f"005U{i:011d}" for i in range(1, len(CSM_NAMES) + 1)]
+    ids = [owner_id(i) for i in range(1, len(CSM_NAMES) + 1)]
     return pd.DataFrame({"OwnerId": ids, "Name": list(CSM_NAMES)})
 
 

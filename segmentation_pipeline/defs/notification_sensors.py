@@ -1,10 +1,9 @@
 """The at-risk sensor: RevOps hears of each newly at-risk account whose ARR reaches the
 framework's floor, once, through the alert sinks."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
+from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.notifications import revops_at_risk
 from segmentation_pipeline.defs.alerts import AlertSinkResource
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
@@ -42,7 +41,7 @@ def at_risk_account_sensor(
     if is_preview(context):
         return dg.SensorResult(skip_reason=f"preview: a tick would raise {len(raised)} alert(s)")
     report = alerts.dispatch(raised, context.log)
-    store.mark_alerted(events["event_key"].tolist(), datetime.now(UTC))
+    store.mark_alerted(events["event_key"].tolist(), utc_now())
     return dg.SensorResult(
         skip_reason=f"{len(report.new)} new at-risk alert(s), {len(report.failed)} failed"
     )
