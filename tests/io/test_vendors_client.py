@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from segmentation_pipeline.core.enrich.answers import Outcome
 from segmentation_pipeline.core.enrich.budget import CreditBudget
-from segmentation_pipeline.core.enrich.circuit_breaker import CircuitBreaker
+from segmentation_pipeline.core.enrich.circuit_breaker import Admission, CircuitBreaker
 from segmentation_pipeline.core.enrich.retry import RetryPolicy
 from segmentation_pipeline.framework.enrichment import ProviderSettings, RateLimit
 from segmentation_pipeline.io.vendors.client import VendorClient
@@ -170,3 +170,41 @@ def test_client_keeps_under_the_servers_rate_limit(pdl_server):
     assert all(a.outcome is Outcome.MISS for a in answers.values())
     assert pdl_server.count(429) == 0
     assert pdl_server.max_in_window(1.0) <= 5
+
+
+def test_a_request_waiting_on_a_probe_wakes_when_that_probe_settles_after_a_newer_one_left():
+    """While probe 1 is out, a request sent earlier succeeds (closing the breaker), the
+    next fails (opening it again), and after reset_after probe 2 goes out. When probe 1
+    settles, the request waiting on it must wake, and probe 2 must stay the one out."""
+    time_ = FakeTime()
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=60)
+    vendor = VendorClient(
+        PeopleDataLabs(min_likelihood=5),
+        ProviderSettings(kind="pdl"),
+        None,
+        FAST_RETRY,
+        breaker,
+        base_url="http://127.0.0.1:9",
+        clock=time_.clock,
+        sleep=time_.sleep,
+    )
+
+    async def night():
+        breaker.record_failure(0, "HTTP 503")
+        time_.now = 60
+        assert await vendor._admitted() is Admission.PROBE
+        first = breaker.probes
+        waiting = asyncio.create_task(vendor._admitted())
+        await asyncio.sleep(0)
+        breaker.record_success()  # sent before the breaker opened
+        breaker.record_failure(60, "HTTP 503")
+        assert await vendor._admitted() is Admission.PROBE  # after another 60 s
+        second = breaker.probes
+        await vendor._settle_probe(first)
+        await asyncio.sleep(0)
+        assert breaker.probing and not waiting.done()  # probe 2 is still out
+        breaker.record_success()
+        await vendor._settle_probe(second)
+        return await asyncio.wait_for(waiting, timeout=5)
+
+    assert asyncio.run(night()) is Admission.SEND

@@ -97,10 +97,13 @@ class CircuitBreaker:
             self.probing = False
             self.reason = None
 
-    def record_failure(self, now: float, reason: str) -> None:
+    def record_failure(self, now: float, reason: str, *, probe: bool = False) -> None:
+        """Count a failed request; `probe` says it was the probe. A request sent before
+        the breaker opened can fail while a probe is out: that is old news, and must not
+        be taken for the probe's answer."""
         self.failures += 1
         self.reason = reason
-        if self.probing:
+        if probe and self.probing:
             self.probing = False
             self.failed_probes += 1
             if self.failed_probes >= self.max_failed_probes:

@@ -80,7 +80,8 @@ class VendorClient:
         self._wall_clock = wall_clock
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._probe_settled: asyncio.Event | None = None  # set once the probe out settles
+        # Notified whenever a probe settles; made per `lookup`, inside its event loop.
+        self._probe_settled = asyncio.Condition()
 
     def __repr__(self) -> str:
         return f"VendorClient({self.name!r}, base_url={self.base_url!r})"
@@ -89,6 +90,7 @@ class VendorClient:
         """One answer per domain: hit, miss, failed (with why) or skipped (with why)."""
         if not domains:
             return []
+        self._probe_settled = asyncio.Condition()
         headers = {"Accept": "application/json"}
         if self._api_key is not None:
             headers.update(self.adapter.auth_headers(self._api_key.get_secret_value()))
@@ -145,6 +147,7 @@ class VendorClient:
             while (late := self.limiter.admit(self._clock())) > 0:
                 await self._sleep(late)
             admission = await self._admitted()
+            probe = self.breaker.probes
             if admission is Admission.PARKED:
                 return self._parked(domains)
             try:
@@ -160,10 +163,14 @@ class VendorClient:
                     self.breaker.record_success()
                     return self._failed(domains, reply.problem)
                 if not reply.rate_limited:
-                    self.breaker.record_failure(self._clock(), reply.problem or "error")
+                    self.breaker.record_failure(
+                        self._clock(),
+                        reply.problem or "error",
+                        probe=admission is Admission.PROBE,
+                    )
             finally:
                 if admission is Admission.PROBE:
-                    self._settle_probe()
+                    await self._settle_probe(probe)
             delay = self.retry.delay(attempt, reply.retry_after, self._rng)
             if delay is None:
                 why = f"{reply.problem}; gave up after {attempt} attempts"
@@ -180,7 +187,6 @@ class VendorClient:
         while True:
             admission = self.breaker.admit(self._clock())
             if admission is Admission.PROBE:
-                self._probe_settled = asyncio.Event()
                 log.info("%s: circuit half-open, sending one probe", self.name)
             if admission is not Admission.WAIT:
                 return admission
@@ -189,18 +195,19 @@ class VendorClient:
                 return Admission.PARKED
             if wait > 0:
                 await self._sleep(wait)
-            elif self._probe_settled is not None:
-                await self._probe_settled.wait()
-            else:
-                await asyncio.sleep(0)
+            else:  # a probe is out: ask again once one settles
+                async with self._probe_settled:
+                    await self._probe_settled.wait()
 
-    def _settle_probe(self) -> None:
-        """Wake the requests waiting on the probe; a probe that told nothing (rate
-        limited, cancelled) hands the next probe to whoever asks first."""
-        self.breaker.release_probe()
-        if self._probe_settled is not None:
-            self._probe_settled.set()
-            self._probe_settled = None
+    async def _settle_probe(self, probe: int) -> None:
+        """Wake every waiting request. A probe that told nothing (rate limited,
+        cancelled) hands the next probe to whoever asks first; a probe that is no longer
+        the breaker's latest (a stale reply reopened it and a newer probe went out)
+        leaves the newer one alone."""
+        if self.breaker.probes == probe:
+            self.breaker.release_probe()
+        async with self._probe_settled:
+            self._probe_settled.notify_all()
 
     async def _send(self, http: httpx.AsyncClient, domains: list[str]) -> _Reply:
         batched = self.batch_size > 1

@@ -33,7 +33,7 @@ def test_a_good_probe_closes_a_bad_one_reopens():
     breaker = CircuitBreaker(failure_threshold=1, reset_after=10)
     breaker.record_failure(0, "timeout")
     assert breaker.allow(10)
-    breaker.record_failure(10, "timeout")
+    breaker.record_failure(10, "timeout", probe=True)
     assert breaker.state(15) is BreakerState.OPEN and breaker.trips == 2
     assert breaker.allow(20)
     breaker.record_success()
@@ -62,10 +62,10 @@ def test_failed_probes_in_a_row_park_the_provider_for_the_run():
     breaker = CircuitBreaker(failure_threshold=1, reset_after=60, max_failed_probes=2)
     breaker.record_failure(0, "HTTP 503")
     assert breaker.admit(60) is Admission.PROBE
-    breaker.record_failure(61, "HTTP 503")
+    breaker.record_failure(61, "HTTP 503", probe=True)
     assert breaker.seconds_until_probe(62) == 59
     assert breaker.admit(121) is Admission.PROBE
-    breaker.record_failure(121, "HTTP 503")
+    breaker.record_failure(121, "HTTP 503", probe=True)
     assert breaker.admit(10_000) is Admission.PARKED
     assert breaker.seconds_until_probe(10_000) is None
     assert breaker.reason == "HTTP 503; still failing after 2 probes"
@@ -75,12 +75,12 @@ def test_a_good_probe_resets_the_count_of_failed_probes():
     breaker = CircuitBreaker(failure_threshold=1, reset_after=10, max_failed_probes=2)
     breaker.record_failure(0, "timeout")
     assert breaker.admit(10) is Admission.PROBE
-    breaker.record_failure(10, "timeout")
+    breaker.record_failure(10, "timeout", probe=True)
     assert breaker.admit(20) is Admission.PROBE
     breaker.record_success()
     breaker.record_failure(30, "timeout")
     assert breaker.admit(40) is Admission.PROBE
-    breaker.record_failure(40, "timeout")
+    breaker.record_failure(40, "timeout", probe=True)
     assert breaker.admit(50) is Admission.PROBE  # one failed probe since the good one
 
 
@@ -90,3 +90,13 @@ def test_a_probe_that_told_nothing_hands_the_probe_on():
     assert breaker.admit(10) is Admission.PROBE
     breaker.release_probe()  # rate limited: neither a success nor a failure
     assert breaker.admit(11) is Admission.PROBE
+
+
+def test_a_stale_failure_while_the_probe_is_out_is_not_the_probes_answer():
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=60)
+    breaker.record_failure(0, "HTTP 503")
+    assert breaker.admit(60) is Admission.PROBE
+    breaker.record_failure(61, "HTTP 503")  # sent before the breaker opened
+    assert breaker.admit(200) is Admission.WAIT  # still waiting for the probe
+    breaker.record_success()
+    assert breaker.state(200) is BreakerState.CLOSED and breaker.failed_probes == 0
