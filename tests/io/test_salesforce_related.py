@@ -98,6 +98,7 @@ def test_a_second_night_asks_only_for_changed_related_records(org, salesforce_se
     assert accounts.loc[a[1], "Expansion_Pipeline__c"] == "0.0"
     assert accounts.loc[a[2], "Expansion_Pipeline__c"] == "2000.0"
     assert pd.isna(accounts.loc[a[3], "Contract_End_Date__c"])
+    assert set(accounts["Segment_Override__c"]) == {"false"}  # read by Id, as text
 
     # The held records now are what a full read gives.
     full = read_related(reader.reader, None, None).records

@@ -142,9 +142,10 @@ class SalesforceAccountSource:
         if self.settings.derive_signals:
             related = read_related(self.reader, None if since is None else cutoff, held)
             extra = set(related.touched_accounts) - set(accounts["Id"]) - set(deleted["Id"])
-            accounts = pd.concat(
-                [accounts, self._accounts_by_id(sorted(extra), org_fields)], ignore_index=True
-            )
+            by_id = self._accounts_by_id(sorted(extra), org_fields)
+            # As objects: an empty answer's columns are float, which would turn a
+            # checkbox read by Id into 0.0.
+            accounts = pd.concat([accounts.astype(object), by_id.astype(object)], ignore_index=True)
         accounts = accounts.drop_duplicates("Id", keep="last")
         raw = pd.DataFrame({column: accounts[name] for column, name in columns.items()})
         if related is not None:
