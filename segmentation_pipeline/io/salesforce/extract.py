@@ -252,16 +252,23 @@ def summarize_signals(
         pipeline = amounts.fillna(0.0).groupby(opportunities["AccountId"]).sum()
     else:
         pipeline = open_expansion_amounts(opportunities, expansion_types).fillna(0.0)
-    end_dates = contracts.dropna(subset=["EndDate"]).groupby("AccountId")["EndDate"].max()
+    # The latest date per account by a sort, not a grouped max: on text a grouped max
+    # reduces group by group (0.4 s at 5k accounts).
+    dated = contracts.dropna(subset=["EndDate"]).sort_values("EndDate", kind="stable")
+    end_dates = dated.drop_duplicates("AccountId", keep="last").set_index("AccountId")["EndDate"]
     open_cases = cases.groupby("AccountId").size()
-    ids = sorted(
-        {a for a in [*pipeline.index, *end_dates.index, *open_cases.index] if a is not None}
+    ids = pd.Index(
+        sorted(
+            {a for a in [*pipeline.index, *end_dates.index, *open_cases.index] if a is not None}
+        ),
+        dtype=object,
     )
+    ends = end_dates.reindex(ids).astype(object)
     return pd.DataFrame(
         {
-            "AccountId": ids,
-            "Expansion_Pipeline__c": [float(pipeline.get(a, 0.0)) for a in ids],
-            "Contract_End_Date__c": [end_dates.get(a) for a in ids],
-            "OpenTickets": [int(open_cases.get(a, 0)) for a in ids],
+            "AccountId": ids.to_list(),
+            "Expansion_Pipeline__c": pipeline.reindex(ids).fillna(0.0).astype(float).to_numpy(),
+            "Contract_End_Date__c": ends.where(ends.notna(), None).to_numpy(),
+            "OpenTickets": open_cases.reindex(ids).fillna(0).astype(int).to_numpy(),
         }
     )
