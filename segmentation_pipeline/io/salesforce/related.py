@@ -121,9 +121,10 @@ def load_related(store: StateStore, kept: dict | None, stamp: dict) -> RelatedRe
 
 
 def save_related(store: StateStore, read: RelatedRead, kept: dict | None, stamp: dict) -> dict:
-    """What to commit with the account extract's mark. A night that read nothing keeps
-    last night's files (a re-run on the same input writes no state); files neither
-    committed last night nor written now (a crash's leftovers) are removed."""
+    """What to commit with the account extract's mark. A night whose read left the held
+    records as they were keeps last night's files (a re-run on the same input writes no
+    state); files neither committed last night nor written now (a crash's leftovers) are
+    removed."""
     if read.same_as_held and kept:
         return kept
     files = {
@@ -135,4 +136,5 @@ def save_related(store: StateStore, read: RelatedRead, kept: dict | None, stamp:
 
 
 def _plain(stamp: dict) -> dict:
+    """The stamp as it comes back from the warehouse's JSON state, for comparison."""
     return {k: str(v) for k, v in sorted(stamp.items())}
