@@ -11,7 +11,7 @@ import pandas as pd
 from segmentation_pipeline.core.crm_sync import WriteBackEcho
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.framework.loader import FrameworkError
-from segmentation_pipeline.io.crm import AccountExtract, FileCrm
+from segmentation_pipeline.io.crm import AccountExtract, CrmState, FileCrm
 from segmentation_pipeline.io.segment_reviews import read_review_file, review_entries
 from segmentation_pipeline.io.state_store import StateStore
 from segmentation_pipeline.io.warehouse import Warehouse
@@ -52,10 +52,13 @@ class CrmResource(dg.ConfigurableResource):
         """Which CRM this is, without secrets: a new source means a full extract."""
         return type(self).__name__
 
-    def read_accounts(self, since: datetime | None = None) -> AccountExtract:
+    def read_accounts(
+        self, since: datetime | None = None, state: CrmState | None = None
+    ) -> AccountExtract:
+        """`state`: where the source may keep state of its own between nights."""
         raise NotImplementedError
 
-    def read_usage(self) -> pd.DataFrame:
+    def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
         raise NotImplementedError
 
     def write_back_echo(self) -> WriteBackEcho:
@@ -75,10 +78,12 @@ class FileCrmResource(CrmResource):
     def source_id(self) -> str:
         return f"file:{Path(self.folder).resolve()}"
 
-    def read_accounts(self, since: datetime | None = None) -> AccountExtract:
+    def read_accounts(
+        self, since: datetime | None = None, state: CrmState | None = None
+    ) -> AccountExtract:
         return FileCrm(self.folder).read_accounts(since)
 
-    def read_usage(self) -> pd.DataFrame:
+    def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
         return FileCrm(self.folder).read_usage()
 
     def read_review_entries(self) -> pd.DataFrame:

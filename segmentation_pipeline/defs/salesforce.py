@@ -30,17 +30,19 @@ from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COL
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import CrmResource, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework.loader import load_framework
-from segmentation_pipeline.io.crm import AccountExtract, FileCrm
+from segmentation_pipeline.io.crm import AccountExtract, CrmState, FileCrm
 from segmentation_pipeline.io.salesforce import (
     ExtractSettings,
     SalesforceAccountSource,
     SalesforceClient,
     SalesforceSettings,
 )
+from segmentation_pipeline.io.salesforce.related import load_related, save_related
 from segmentation_pipeline.io.salesforce.reviews import read_salesforce_reviews
 from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSync, SyncReport
 from segmentation_pipeline.io.salesforce.sync import SyncSettings as _SyncSettings
 from segmentation_pipeline.io.salesforce.sync_log import append_sync_log, last_run_failures
+from segmentation_pipeline.io.state_store import state_stamp
 
 # The Account checkbox of a manual override: such a record's segment is a person's.
 OVERRIDE_FIELD = "Segment_Override__c"
@@ -133,7 +135,9 @@ class SalesforceCrmResource(CrmResource):
     """The framework whose `expansion_opportunity_types` count into Expansion_Pipeline__c
     (empty: the bundled one)."""
 
-    def _source(self) -> SalesforceAccountSource:
+    def _source(self) -> tuple[SalesforceAccountSource, dict]:
+        """The source, and the stamp of related records read under its settings: this
+        code and this framework (its `expansion_opportunity_types` shape the signals)."""
         framework = load_framework(self.framework_path or None)
         kinds = framework.assignment.value_inputs.expansion_opportunity_types
         settings = ExtractSettings(
@@ -143,18 +147,31 @@ class SalesforceCrmResource(CrmResource):
             future_tolerance_seconds=self.future_timestamp_tolerance_minutes * 60,
             expansion_opportunity_types=tuple(kinds),
         )
-        return SalesforceAccountSource(self.salesforce.client(), settings)
+        source = SalesforceAccountSource(self.salesforce.client(), settings)
+        return source, state_stamp(framework)
 
-    def read_accounts(self, since: datetime | None = None) -> AccountExtract:
-        source = self._source()
+    def read_accounts(
+        self, since: datetime | None = None, state: CrmState | None = None
+    ) -> AccountExtract:
+        """Accounts since `since`; the related records are folded into those `state`
+        kept (read whole when it kept none under tonight's stamp, and then the accounts
+        too), and kept again for the commit with the mark."""
+        source, stamp = self._source()
         full = since is None or self.full_refresh
-        delta = source.read_accounts(None if full else since)
+        held = None if full or state is None else load_related(state.store, state.kept, stamp)
+        delta = source.read_accounts(None if full else since, held)
+        related, kept = delta.related, None
+        if related is not None and state is not None:
+            kept = save_related(state.store, related, state.kept, stamp)
+        related_mode = related.mode if related else "none"
         logger = dg.get_dagster_logger()
         logger.info(
-            "Salesforce %s read: %d account rows, %d deleted, %d API calls",
-            "full" if full else "incremental",
+            "Salesforce %s read: %d account rows, %d deleted, %d related rows (%s), %d API calls",
+            "full" if full or delta.full_read_reason else "incremental",
             len(delta.accounts),
             len(delta.deleted_ids),
+            related.rows_read if related else 0,
+            related_mode,
             source.client.usage.calls,
         )
         if delta.future_stamps:
@@ -164,7 +181,19 @@ class SalesforceCrmResource(CrmResource):
                 delta.future_stamps,
                 self.future_timestamp_tolerance_minutes,
             )
-        return AccountExtract(delta.accounts, delta.deleted_ids, delta.high_water_mark, full)
+        notes = {
+            "related_objects_read": related_mode,
+            "related_rows_read": related.rows_read if related else 0,
+            "full_read_reason": delta.full_read_reason,
+        }
+        return AccountExtract(
+            delta.accounts,
+            delta.deleted_ids,
+            delta.high_water_mark,
+            full or bool(delta.full_read_reason),
+            kept=kept,
+            notes=notes,
+        )
 
     def write_back_echo(self) -> WriteBackEcho:
         """The extract columns `crm_segment_sync` writes (e.g. Customer_Tier__c from the
@@ -184,14 +213,18 @@ class SalesforceCrmResource(CrmResource):
     def read_review_entries(self) -> pd.DataFrame:
         return read_salesforce_reviews(self.salesforce.client())
 
-    def read_usage(self) -> pd.DataFrame:
+    def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
+        """`usage_folder`'s usage with open cases as tickets: from the related records
+        tonight's extract kept in `state`, else read whole."""
         if self.usage_folder:
             usage = FileCrm(self.usage_folder).read_usage()
         else:
             usage = pd.DataFrame(columns=list(RAW_USAGE_COLUMNS))
         if not self.derive_signals:
             return usage
-        tickets = self._source().read_usage()[["AccountId", "OpenTickets"]]
+        source, stamp = self._source()
+        held = load_related(state.store, state.kept, stamp) if state else None
+        tickets = source.read_usage(held)[["AccountId", "OpenTickets"]]
         how = "left" if self.usage_folder else "outer"
         merged = usage.drop(columns=["OpenTickets"]).merge(tickets, on="AccountId", how=how)
         merged["OpenTickets"] = merged["OpenTickets"].fillna(0).astype(int).astype(str)

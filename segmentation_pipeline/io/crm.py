@@ -24,6 +24,7 @@ from segmentation_pipeline.core.input_contract import (
 )
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.core.standardize.dates import standardize_timestamps
+from segmentation_pipeline.io.state_store import StateStore
 
 
 class CrmError(RuntimeError):
@@ -44,6 +45,20 @@ class AccountExtract:
     full_refresh: bool = True
     source: str = ""
     """Where the records came from (the export file), for rejected-records rows."""
+    kept: dict | None = None
+    """State of the source's own to commit with the mark (e.g. the related records it
+    holds), handed back the next night as `CrmState.kept`."""
+    notes: dict = field(default_factory=dict)
+    """What the source says about its read, for the extract's metadata."""
+
+
+@dataclass(frozen=True)
+class CrmState:
+    """Where a CRM source may keep state of its own between nights, and what it asked to
+    keep with the last committed mark (`AccountExtract.kept`)."""
+
+    store: StateStore
+    kept: dict | None = None
 
 
 class CrmSource(Protocol):

@@ -9,6 +9,8 @@ from segmentation_pipeline.io.salesforce import (
     SalesforceClient,
     SalesforceFieldError,
 )
+from segmentation_pipeline.io.salesforce import extract as extract_module
+from segmentation_pipeline.io.salesforce.related import read_related
 
 
 @pytest.fixture
@@ -117,13 +119,13 @@ def test_an_account_whose_opportunity_changed_is_read_again(org, salesforce_sett
     reader = source(salesforce_settings, derive_signals=True)
     first = reader.read_accounts()
     org.org.insert("Opportunity", {"AccountId": org.ids[4], "Amount": 1200.0})
-    second = reader.read_accounts(first.high_water_mark)
+    second = reader.read_accounts(first.high_water_mark, first.related.records)
     assert list(second.accounts["Id"]) == [org.ids[4]]
     assert list(second.accounts["Expansion_Pipeline__c"]) == ["1200.0"]
     # The opportunity's own stamp does not move the mark (only the Account query's
     # stamps and the org's clock at its start do): within the same second it may be read
     # once more, unchanged, never missed.
-    third = reader.read_accounts(second.high_water_mark)
+    third = reader.read_accounts(second.high_water_mark, second.related.records)
     assert set(third.accounts["Id"]) <= {org.ids[4]}
     assert set(third.accounts["Expansion_Pipeline__c"]) <= {"1200.0"}
 
@@ -136,21 +138,20 @@ def test_an_account_saved_while_related_records_are_read_is_read_next_time(
     reader = source(salesforce_settings, derive_signals=True)
     first = reader.read_accounts()
     org.org.touch("Account", org.ids[0], {"Name": "Edited Before"})
-    read_related = reader._touched_by_related
 
-    def slow_related(since):
+    def slow_related(*args):
         org.org.touch("Account", org.ids[5], {"Name": "Edited During"})
         org.org.insert("Opportunity", {"AccountId": org.ids[6], "Amount": 10.0})
-        return read_related(since)
+        return read_related(*args)
 
-    monkeypatch.setattr(reader, "_touched_by_related", slow_related)
-    second = reader.read_accounts(first.high_water_mark)
+    monkeypatch.setattr(extract_module, "read_related", slow_related)
+    second = reader.read_accounts(first.high_water_mark, first.related.records)
     assert "Edited During" not in set(second.accounts["Name"])
     edited = pd.Timestamp(org.org.get("Account", org.ids[5])["SystemModstamp"])
     assert second.high_water_mark < edited
 
     monkeypatch.undo()
-    third = reader.read_accounts(second.high_water_mark)
+    third = reader.read_accounts(second.high_water_mark, second.related.records)
     assert "Edited During" in set(third.accounts["Name"])
 
 

@@ -42,7 +42,7 @@ from segmentation_pipeline.defs.resources import (
     SnapshotStoreResource,
     WarehouseResource,
 )
-from segmentation_pipeline.io.crm import CrmError, CrmInputMissing
+from segmentation_pipeline.io.crm import CrmError, CrmInputMissing, CrmState
 
 STATE_NAME = "crm_accounts"
 REJECTED_STATE_NAME = "crm_rejected_records"
@@ -75,9 +75,9 @@ def _full_refresh_reason(
     return None
 
 
-def _read_accounts(crm: CrmResource, since: datetime | None):
+def _read_accounts(crm: CrmResource, since: datetime | None, state: CrmState):
     try:
-        return crm.read_accounts(since=since)
+        return crm.read_accounts(since=since, state=state)
     except CrmError as exc:
         raise dg.Failure(description=str(exc)) from None
 
@@ -139,10 +139,12 @@ def crm_accounts(
         # later edit until the month ends: read everything once and set it again.
         reason, mark_before = f"stored high-water mark {mark_before} is in the future", None
     since = mark_before - timedelta(minutes=config.overlap_minutes) if mark_before else None
-    extract = _read_accounts(crm, since)
+    # The source's own state (e.g. Salesforce's related records) is kept with the mark.
+    crm_state = CrmState(store, state.get("crm") if state else None)
+    extract = _read_accounts(crm, since, crm_state)
     full = since is None or extract.full_refresh
     if since is not None and extract.full_refresh:
-        reason = "source answered with a full extract"
+        reason = extract.notes.get("full_read_reason") or "source answered with a full extract"
     day_first = fw.standardization.dates_day_first
     screening = screen_records(
         extract.accounts,
@@ -206,6 +208,7 @@ def crm_accounts(
             "rejected": rejected_file,
             "partition": context.partition_key,
             "accounts": len(snapshot),
+            "crm": extract.kept,
         },
     )
     store.prune(STATE_NAME, keep={snapshot_file, state["snapshot"]} if state else {snapshot_file})
@@ -246,6 +249,7 @@ def crm_accounts(
             ),
             "high_water_mark_before": str(mark_before) if mark_before else "",
             "high_water_mark": str(mark) if mark else "",
+            **extract.notes,
         }
     )
     yield dg.MaterializeResult(asset_key="crm_accounts", value=accounts, metadata=metadata)
@@ -284,16 +288,25 @@ def crm_accounts(
     group_name="inputs",
     kinds={"pandas"},
     partitions_def=monthly_partitions,
+    # After the extract: a CRM that derives usage from records the extract read (open
+    # Salesforce cases) takes them from the state it kept instead of reading them again.
+    deps=["crm_accounts"],
     description="Product usage per account: logins, active users, features, tickets, NPS. "
     "A missing, empty or header-only feed fails the step unless the framework says there "
     "is none (inputs.usage_feed: false).",
 )
 def product_usage(
-    context: dg.AssetExecutionContext, crm: CrmResource, framework: FrameworkResource
+    context: dg.AssetExecutionContext,
+    crm: CrmResource,
+    framework: FrameworkResource,
+    warehouse: WarehouseResource,
+    snapshots: SnapshotStoreResource,
 ) -> dg.MaterializeResult:
     expected = framework.load().inputs.usage_feed
+    state = warehouse.client().get_state(STATE_NAME)
+    crm_state = CrmState(snapshots.store(), state.get("crm") if state else None)
     try:
-        usage = crm.read_usage()
+        usage = crm.read_usage(crm_state)
         check_usage_feed(len(usage), expected, f"{crm.source_id()} {USAGE_INPUT.file_name}")
     except CrmInputMissing as exc:
         if expected:

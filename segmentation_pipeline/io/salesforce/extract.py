@@ -3,8 +3,9 @@
 Fields are named in config, checked against the object's describe before any query, and
 only then put into SOQL. A run with a high-water mark reads just the accounts whose
 `SystemModstamp` moved past it, plus those whose opportunities, contracts or cases did
-(their derived signals changed), and lists deleted accounts through `queryAll`. Result
-sets at or above `bulk_query_threshold` rows go through a Bulk API 2.0 query job.
+(their derived signals changed), and lists deleted accounts through `queryAll`. The
+related records are read whole once and then incrementally (`related.py`). Result sets at
+or above `bulk_query_threshold` rows go through a Bulk API 2.0 query job.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COL
 from segmentation_pipeline.core.value_inputs import open_expansion_amounts
 from segmentation_pipeline.io.salesforce.client import SalesforceClient
 from segmentation_pipeline.io.salesforce.records import RecordReader
+from segmentation_pipeline.io.salesforce.related import RelatedRead, RelatedRecords, read_related
 from segmentation_pipeline.io.salesforce.soql import Condition
 
 # Raw columns filled from related objects when `derive_signals` is on.
@@ -61,6 +63,8 @@ class SalesforceExtract:
     api_calls: int = 0
     used_bulk: bool = False
     future_stamps: int = 0  # Account stamps past the org's clock + tolerance (ignored)
+    related: RelatedRead | None = None  # None: signals not derived
+    full_read_reason: str = ""  # why an incremental read was made whole
 
 
 def _as_text(value: Any) -> str | None:
@@ -93,21 +97,14 @@ class SalesforceAccountSource:
         fields.setdefault("SystemModstamp", "SystemModstamp")
         return fields
 
-    def _touched_by_related(self, since: datetime) -> pd.DataFrame:
-        """AccountId and SystemModstamp of related records changed (or deleted) since."""
-        frames = [
-            self.read_records(
-                sobject,
-                ["AccountId", "SystemModstamp"],
-                [("SystemModstamp", ">", since)],
-                include_deleted=True,
-            )
-            for sobject in ("Opportunity", "Contract", "Case")
-        ]
-        return pd.concat(frames, ignore_index=True)
-
-    def read_accounts(self, since: datetime | None = None) -> SalesforceExtract:
-        """Accounts modified after `since` (all when None), deletions and the new mark.
+    def read_accounts(
+        self, since: datetime | None = None, held: RelatedRecords | None = None
+    ) -> SalesforceExtract:
+        """Accounts modified after `since` (all when None), deletions and the new mark;
+        with `derive_signals`, the related records too, `held` (last night's, read under
+        the same code and settings) folded with what changed since `since`. Without
+        `held` the accounts are read whole as well: an account's signals can only be
+        known to be unchanged against related records held since its last read.
 
         The mark comes from the Account query alone (one `queryAll`, which lists the
         deleted accounts too; see `_mark`): stamps of records read after it (related
@@ -115,6 +112,9 @@ class SalesforceAccountSource:
         later reads ran would lie behind the mark unread. A stamp beyond the org's clock
         plus `future_tolerance_seconds` (a 9999-12-31 typed in by an import) never moves
         it either."""
+        reason = ""
+        if since is not None and self.settings.derive_signals and held is None:
+            since, reason = None, "no related records held under tonight's code and framework"
         calls_before = self.client.usage.calls
         self.reader.used_bulk = False
         columns = self._account_columns()
@@ -138,17 +138,18 @@ class SalesforceAccountSource:
             accounts = both.loc[~gone, org_fields].reset_index(drop=True)
             stamps = both["SystemModstamp"]
         mark, future = self._mark(stamps, since, self.reader.started_at)
-        if since is not None and self.settings.derive_signals:
-            related = self._touched_by_related(cutoff)
-            extra = {a for a in related["AccountId"] if a} - set(accounts["Id"])
-            extra -= set(deleted["Id"])
-            accounts = pd.concat(
-                [accounts, self._accounts_by_id(sorted(extra), org_fields)], ignore_index=True
-            )
+        related = None
+        if self.settings.derive_signals:
+            related = read_related(self.reader, None if since is None else cutoff, held)
+            extra = set(related.touched_accounts) - set(accounts["Id"]) - set(deleted["Id"])
+            by_id = self._accounts_by_id(sorted(extra), org_fields)
+            # As objects: an empty answer's columns are float, which would turn a
+            # checkbox read by Id into 0.0.
+            accounts = pd.concat([accounts.astype(object), by_id.astype(object)], ignore_index=True)
         accounts = accounts.drop_duplicates("Id", keep="last")
         raw = pd.DataFrame({column: accounts[name] for column, name in columns.items()})
-        if self.settings.derive_signals:
-            raw = self._with_signals(raw)
+        if related is not None:
+            raw = self._with_signals(raw, related.records)
         if "OwnerId" in raw and OWNER_NAME_COLUMN not in raw:
             raw[OWNER_NAME_COLUMN] = raw["OwnerId"].map(self.owner_names(raw["OwnerId"]))
         ordered = [c for c in RAW_ACCOUNT_COLUMNS if c in raw.columns]
@@ -164,6 +165,8 @@ class SalesforceAccountSource:
             api_calls=self.client.usage.calls - calls_before,
             used_bulk=self.reader.used_bulk,
             future_stamps=future,
+            related=related,
+            full_read_reason=reason,
         )
 
     def _mark(
@@ -201,25 +204,17 @@ class SalesforceAccountSource:
         return dict(zip(users.get("Id", []), users.get("Name", []), strict=True))
 
     # --- related signals -----------------------------------------------------------------
-    def _related(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        stamp = "SystemModstamp"
-        opps = self.read_records(
-            "Opportunity", ["AccountId", "Amount", "Type", stamp], [("IsClosed", "=", False)]
-        )
-        contracts = self.read_records(
-            "Contract", ["AccountId", "EndDate", stamp], [("Status", "=", "Activated")]
-        )
-        cases = self.read_records("Case", ["AccountId", stamp], [("IsClosed", "=", False)])
-        return opps, contracts, cases
-
-    def read_related_signals(self) -> pd.DataFrame:
+    def signals(self, records: RelatedRecords) -> pd.DataFrame:
         """Per account: open pipeline, latest active contract end date, open cases."""
-        return summarize_signals(*self._related(), self.settings.expansion_opportunity_types)
+        return summarize_signals(
+            records.of("Opportunity"),
+            records.of("Contract"),
+            records.of("Case"),
+            self.settings.expansion_opportunity_types,
+        )
 
-    def _with_signals(self, raw: pd.DataFrame) -> pd.DataFrame:
-        related = self._related()
-        kinds = self.settings.expansion_opportunity_types
-        signals = summarize_signals(*related, kinds).set_index("AccountId")
+    def _with_signals(self, raw: pd.DataFrame, records: RelatedRecords) -> pd.DataFrame:
+        signals = self.signals(records).set_index("AccountId")
         raw = raw.copy()
         ids = raw["Id"]
         raw["Expansion_Pipeline__c"] = ids.map(signals["Expansion_Pipeline__c"]).fillna(0.0)
@@ -229,13 +224,15 @@ class SalesforceAccountSource:
         )
         return raw
 
-    def read_usage(self) -> pd.DataFrame:
-        """Usage columns Salesforce can answer: open support cases per account.
+    def read_usage(self, held: RelatedRecords | None = None) -> pd.DataFrame:
+        """Usage columns Salesforce can answer: open support cases per account, from
+        `held` (the related records tonight's account extract kept), or read whole.
 
         Product usage (logins, seats, features, NPS, onboarding) lives outside the CRM;
         those columns are left empty here.
         """
-        signals = self.read_related_signals()
+        records = held or read_related(self.reader, None, None).records
+        signals = self.signals(records)
         usage = pd.DataFrame({c: pd.Series(dtype=object) for c in RAW_USAGE_COLUMNS})
         usage["AccountId"] = signals["AccountId"]
         usage["OpenTickets"] = signals["OpenTickets"].astype(int)
@@ -255,16 +252,23 @@ def summarize_signals(
         pipeline = amounts.fillna(0.0).groupby(opportunities["AccountId"]).sum()
     else:
         pipeline = open_expansion_amounts(opportunities, expansion_types).fillna(0.0)
-    end_dates = contracts.dropna(subset=["EndDate"]).groupby("AccountId")["EndDate"].max()
+    # The latest date per account by a sort, not a grouped max: on text a grouped max
+    # reduces group by group (0.4 s at 5k accounts).
+    dated = contracts.dropna(subset=["EndDate"]).sort_values("EndDate", kind="stable")
+    end_dates = dated.drop_duplicates("AccountId", keep="last").set_index("AccountId")["EndDate"]
     open_cases = cases.groupby("AccountId").size()
-    ids = sorted(
-        {a for a in [*pipeline.index, *end_dates.index, *open_cases.index] if a is not None}
+    ids = pd.Index(
+        sorted(
+            {a for a in [*pipeline.index, *end_dates.index, *open_cases.index] if a is not None}
+        ),
+        dtype=object,
     )
+    ends = end_dates.reindex(ids).astype(object)
     return pd.DataFrame(
         {
-            "AccountId": ids,
-            "Expansion_Pipeline__c": [float(pipeline.get(a, 0.0)) for a in ids],
-            "Contract_End_Date__c": [end_dates.get(a) for a in ids],
-            "OpenTickets": [int(open_cases.get(a, 0)) for a in ids],
+            "AccountId": ids.to_list(),
+            "Expansion_Pipeline__c": pipeline.reindex(ids).fillna(0.0).astype(float).to_numpy(),
+            "Contract_End_Date__c": ends.where(ends.notna(), None).to_numpy(),
+            "OpenTickets": open_cases.reindex(ids).fillna(0).astype(int).to_numpy(),
         }
     )

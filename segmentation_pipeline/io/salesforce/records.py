@@ -98,10 +98,13 @@ class RecordReader:
                     frames.append(csv_page.astype(object).replace("", None))
         else:
             for page in self.client.query_pages(soql, include_deleted):
-                frames.append(pd.DataFrame(page, columns=names))
+                frames.append(pd.DataFrame(page, columns=names, dtype=object))
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
         frame = frame.astype(object)
         for name in names:
             spec = described[name]
-            frame[name] = [_normalize(v, spec) for v in frame[name]]
+            # Objects throughout: an inferred dtype turns an int field into "736.0" when
+            # the answer holds a null and "736" when it does not (an account read alone).
+            values = [_normalize(v, spec) for v in frame[name]]
+            frame[name] = pd.Series(values, index=frame.index, dtype=object)
         return frame
