@@ -363,6 +363,24 @@ def score_pairs_learned(
     return pairs.take(np.flatnonzero(score >= review)), weights
 
 
+def pair_weights(
+    keys: MatchKeys,
+    left: np.ndarray,
+    right: np.ndarray,
+    config: DedupConfig,
+    weights: MatchWeights,
+) -> np.ndarray:
+    """The match weight (log2 odds, term-frequency bits included) of given pairs, in
+    full; -inf for pairs nothing of a company's identity relates (see `related_pairs`):
+    the model does not weigh them, it keeps them apart."""
+    fs = config.fellegi_sunter
+    pairs = _Evidence(keys, left, right, config).refined(np.arange(len(left)))
+    levels = pair_levels(pairs, fs)
+    tf_name, tf_city = _TermFrequencies(keys, fs).bits(left, levels)
+    score = weights.weight(levels) + tf_name + tf_city
+    return np.where(related_pairs(levels), score, -np.inf)
+
+
 def evidence_text(
     pairs: ScoredPairs, weights: MatchWeights | None, fs: FellegiSunter
 ) -> np.ndarray:
