@@ -138,8 +138,8 @@ class FellegiSunter(Section):
     )
     levels: dict[str, dict[str, LevelPrior]] = {
         "name": _levels(
-            exact=(0.6, 0.01), high=(0.12, 0.01), mid=(0.1, 0.02), low=(0.08, 0.06),
-            differ=(0.1, 0.9),
+            exact=(0.6, 0.01), high=(0.12, 0.01), mid=(0.1, 0.02), nested=(0.04, 0.02),
+            low=(0.04, 0.06), differ=(0.1, 0.88),
         ),
         "name_numbers": _levels(same=(0.99, 0.9), differ=(0.01, 0.1)),
         "domain": _levels(
