@@ -459,6 +459,7 @@ def generate(n: int, seed: int = 11) -> IndependentAccounts:
             "OwnerId": np.char.add(
                 "005IND0", np.char.zfill(rng.integers(0, 300, records).astype(str), 6)
             ),
+            "OwnerName": "",  # the extract reads owner names from User / owners.csv
             "CreatedDate": created.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "SystemModstamp": modified.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "ARR__c": np.char.mod("%.2f", arr),

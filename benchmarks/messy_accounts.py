@@ -722,6 +722,7 @@ def generate(n: int, seed: int = 7) -> MessyAccounts:
             "OwnerId": np.char.add(
                 "005U0000", np.char.zfill(rng.integers(0, 400, records).astype(str), 7)
             ).astype(object),
+            "OwnerName": "",  # the extract reads owner names from User / owners.csv
             "CreatedDate": created_at.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "SystemModstamp": modified.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "ARR__c": arr_text,

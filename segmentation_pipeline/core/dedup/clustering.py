@@ -4,9 +4,10 @@ Plain connected components chain: A~B and B~C put A and C together even when A a
 are two different companies. The guard merges pairs strongest first and refuses a merge
 that would put two different values of an exclusive field (by default domain and
 country) into one cluster, or two accounts the matcher weighed and found apart (`apart`:
-with learned weights, candidate pairs below the review band), or grow it past
-`max_cluster_size`. Components of two accounts
-need one check; only larger components go through the ordered merge.
+with learned weights, candidate pairs below the review band) unless the pairs weighed
+between the two clusters reach the merge bar on average (`weighed`), or grow it past
+`max_cluster_size`. Components of two accounts need one check; only larger components
+go through the ordered merge.
 """
 
 from __future__ import annotations
@@ -54,6 +55,27 @@ def _conflict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a >= 0) & (b >= 0) & (a != b)
 
 
+@dataclass(frozen=True)
+class WeighedPairs:
+    """Pairs of accounts the model weighed below the merge bar (log2 odds of one
+    company; -inf: not weighed, kept apart), and that bar: a chain joins two clusters
+    across a pair weighed apart only when the pairs weighed between the two clusters
+    (matches included) reach `join_at` on average."""
+
+    left: np.ndarray
+    right: np.ndarray
+    weight: np.ndarray
+    join_at: float
+
+
+def _mean_across(weight_with: dict, members: list[int], root, other: int) -> float:
+    """Mean weight of the weighed pairs between `members` and the cluster `other`
+    (average linkage: one record matching five of a cluster's records on the same name
+    is one piece of evidence, not five, so the weights are not summed)."""
+    weights = [w for v in members for u, w in weight_with.get(v, {}).items() if root(u) == other]
+    return sum(weights) / len(weights)
+
+
 def _ordered_merge(
     nodes: np.ndarray,
     left: np.ndarray,
@@ -62,6 +84,7 @@ def _ordered_merge(
     exclusive: list[np.ndarray],
     max_size: int,
     apart: tuple[np.ndarray, np.ndarray] | None = None,
+    weighed: WeighedPairs | None = None,
 ) -> np.ndarray:
     """Which pairs merge, by union-find over the pairs strongest first."""
     parent = {int(v): int(v) for v in nodes}
@@ -74,11 +97,28 @@ def _ordered_merge(
             not_with.setdefault(int(a), set()).add(int(b))
             not_with.setdefault(int(b), set()).add(int(a))
 
+    weight_with: dict[int, dict[int, float]] = {}
+    if weighed is not None:
+        lefts = np.concatenate([left, weighed.left])
+        rights = np.concatenate([right, weighed.right])
+        weights = np.concatenate([score, weighed.weight])
+        for a, b, w in zip(lefts, rights, weights, strict=True):
+            if int(a) in parent and int(b) in parent:
+                weight_with.setdefault(int(a), {})[int(b)] = float(w)
+                weight_with.setdefault(int(b), {})[int(a)] = float(w)
+
     def root(v: int) -> int:
         while parent[v] != v:
             parent[v] = parent[parent[v]]
             v = parent[v]
         return v
+
+    def kept_apart(a: int, b: int) -> bool:
+        """Clusters a and b hold two accounts weighed apart, and (with weights) the pairs
+        weighed between them fall short of the merge bar on average."""
+        if not any(root(other) == b for v in members[a] for other in not_with.get(v, ())):
+            return False
+        return weighed is None or _mean_across(weight_with, members[a], root, b) < weighed.join_at
 
     merged = np.zeros(len(left), dtype=bool)
     for k in np.lexsort((right, left, -score)):
@@ -88,7 +128,7 @@ def _ordered_merge(
         va, vb = values[a], values[b]
         if any(x >= 0 and y >= 0 and x != y for x, y in zip(va, vb, strict=True)):
             continue
-        if not_with and any(root(other) == b for v in members[a] for other in not_with.get(v, ())):
+        if kept_apart(a, b):
             continue
         if size[a] < size[b]:
             a, b, va, vb = b, a, vb, va
@@ -108,9 +148,11 @@ def guarded_clusters(
     exclusive: list[np.ndarray],
     max_size: int,
     apart: tuple[np.ndarray, np.ndarray] | None = None,
+    weighed: WeighedPairs | None = None,
 ) -> Clusters:
     """Clusters of n accounts from matched pairs (left, right, score); `apart`: pairs of
-    accounts that must not end in one cluster."""
+    accounts that must not end in one cluster, unless `weighed` says the pairs between
+    their clusters still reach the merge bar on average."""
     component = connected_components(n, left, right)
     sizes = np.bincount(component, minlength=n)
     in_pair_component = sizes[component[left]] == 2
@@ -135,7 +177,7 @@ def guarded_clusters(
     if len(big):
         nodes = np.unique(np.concatenate([left[big], right[big]]))
         merged[big] = _ordered_merge(
-            nodes, left[big], right[big], score[big], exclusive, max_size, apart
+            nodes, left[big], right[big], score[big], exclusive, max_size, apart, weighed
         )
     edges = np.flatnonzero(merged)
     labels = connected_components(n, left[edges], right[edges])

@@ -38,6 +38,7 @@ from segmentation_pipeline.core.dedup.scoring import (
     compare_codes,
     domain_agreement,
     name_similarity,
+    nested_names,
 )
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 # The levels the framework gives starting values for.
 BASE_LEVELS: dict[str, tuple[str, ...]] = {
-    "name": ("exact", "high", "mid", "low", "differ"),
+    "name": ("exact", "high", "mid", "nested", "low", "differ"),
     "name_numbers": ("same", "differ"),
     "domain": ("exact", "same_label", "similar", "differ"),
     "phone": ("exact", "differ"),
@@ -60,17 +61,20 @@ BASE_LEVELS: dict[str, tuple[str, ...]] = {
 # city, so a shared phone already says the city agrees; and similar names crowd together
 # in one city, so a shared city says less once the names are only similar.
 # comparison -> (the comparison it depends on, its groups, group per its level (-1 last))
+# A nested name ("acme" / "acme freight": a dropped descriptor, or a parent and its
+# subsidiary, which often share a switchboard) is a group of its own.
+_NAME_GROUPS = ("name same", "name similar", "name nested", "name differs")
+_NAME_GROUP = np.array([0, 0, 1, 2, 1, 3, 3])
+# The name levels by similarity, best first (a nested name is found apart).
+_BY_SIMILARITY = (0, 1, 2, 4, 5)
+_NESTED = 3
 CONDITIONS: dict[str, tuple] = {
-    "domain": ("name", ("name same", "name similar", "name differs"), np.array([0, 0, 1, 1, 2, 2])),
-    "phone": ("name", ("name same", "name similar", "name differs"), np.array([0, 0, 1, 1, 2, 2])),
+    "domain": ("name", _NAME_GROUPS, _NAME_GROUP),
+    "phone": ("name", _NAME_GROUPS, _NAME_GROUP),
     "city": (
         ("name", "phone"),
-        tuple(
-            f"{n}, {p}"
-            for n in ("name same", "name similar", "name differs")
-            for p in ("phone same", "phone not same")
-        ),
-        (np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1])),
+        tuple(f"{n}, {p}" for n in _NAME_GROUPS for p in ("phone same", "phone not same")),
+        (_NAME_GROUP, np.array([0, 1, 1])),
     ),
 }
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -100,11 +104,14 @@ def _state_levels(state: np.ndarray, order: tuple[np.int8, ...]) -> np.ndarray:
     return table[state.astype(np.int64) + 1]
 
 
-def name_levels(similarity: np.ndarray, fs: FellegiSunter) -> np.ndarray:
+def name_levels(similarity: np.ndarray, fs: FellegiSunter, nested: np.ndarray) -> np.ndarray:
+    """Name level per pair: by similarity, nested where a name no more than `mid`
+    similar holds all the other's words; -1 without a name on either side."""
     cuts = [100.0, *(fs.name_similarity_levels[k] for k in ("high", "mid", "low"))]
-    level = np.full(len(similarity), len(cuts), dtype=np.int8)
+    level = np.full(len(similarity), _BY_SIMILARITY[len(cuts)], dtype=np.int8)
     for i in reversed(range(len(cuts))):
-        level[similarity >= cuts[i]] = i
+        level[similarity >= cuts[i]] = _BY_SIMILARITY[i]
+    level[nested & (level > _NESTED)] = _NESTED
     level[np.isnan(similarity)] = -1
     return level
 
@@ -112,7 +119,7 @@ def name_levels(similarity: np.ndarray, fs: FellegiSunter) -> np.ndarray:
 def pair_levels(pairs: ScoredPairs, fs: FellegiSunter) -> dict[str, np.ndarray]:
     """The comparison vector of each pair: a level index per comparison (-1: no value)."""
     two = (AGREE, CONFLICT)
-    name = name_levels(pairs.name_similarity, fs)
+    name = name_levels(pairs.name_similarity, fs, pairs.name_nested)
     levels = {
         "name": name,
         "name_numbers": _state_levels(pairs.numbers, two),
@@ -137,15 +144,16 @@ def pair_levels(pairs: ScoredPairs, fs: FellegiSunter) -> dict[str, np.ndarray]:
 
 def related_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
     """Pairs with something of a company's identity in common: a name at least `mid`
-    similar, a domain at least similar, or the phone with a name at least `low` similar.
+    similar or nested, a domain at least similar, or the phone with a name at least
+    `low` similar.
     Only these are weighed: a shared city or industry alone is no reason to compare two
     accounts (with such pairs EM splits the pairs by place instead of by company), and a
     shared switchboard alone does not make "Norvex Capital" and "Acme Freight" one."""
     name = levels["name"]
-    name_like = (name >= 0) & (name <= 2)
+    name_like = (name >= 0) & (name < _NESTED)
     domain_like = (levels["domain"] >= 0) & (levels["domain"] % len(BASE_LEVELS["domain"]) < 3)
     phone_like = (levels["phone"] >= 0) & (levels["phone"] % len(BASE_LEVELS["phone"]) == 0)
-    return name_like | domain_like | (phone_like & (name >= 0) & (name <= 3))
+    return name_like | domain_like | (phone_like & (name >= 0) & (name <= _BY_SIMILARITY[3]))
 
 
 def _priors(fs: FellegiSunter) -> tuple[dict, dict]:
@@ -176,7 +184,11 @@ class _Evidence:
         self.industry = compare_codes(keys.industry, left, right)
         self.numbers = compare_codes(keys.name_numbers, left, right)
 
-    def refined(self, rows: np.ndarray, needed: np.ndarray | None = None) -> ScoredPairs:
+    def refined(
+        self, rows: np.ndarray, needed: np.ndarray | None = None, nested: np.ndarray | None = None
+    ) -> ScoredPairs:
+        """The full evidence of `rows`; name similarity only as far as `needed` (see
+        `name_similarity`), names tested for nesting only where `nested` (all if None)."""
         keys, config = self.keys, self.config
         left, right = self.left[rows], self.right[rows]
         domain, city = self.domain[rows].copy(), self.city[rows].copy()
@@ -201,10 +213,20 @@ class _Evidence:
             needed = np.where(no_domain, np.maximum(needed, floor), needed)
         other_agrees = (domain == AGREE) | (phone == AGREE) | (city == AGREE)
         similarity = name_similarity(keys, left, right, other_agrees, needed)
+        mid = config.fellegi_sunter.name_similarity_levels["mid"]
+        name_a, name_b = keys.name_code[left], keys.name_code[right]
+        # A nested name relates a pair only with a phone or domain in common (see
+        # `related_pairs`): elsewhere it is not worth testing.
+        shared = (phone == AGREE) | ((domain != MISSING) & (domain != CONFLICT))
+        test = (name_a >= 0) & (name_b >= 0) & (name_a != name_b) & ~(similarity >= mid) & shared
+        test = np.flatnonzero(test if nested is None else test & nested)
+        is_nested = np.zeros(len(rows), dtype=bool)
+        is_nested[test] = nested_names(keys, left[test], right[test])
         nothing = np.zeros(len(rows), dtype=np.float32)
         return ScoredPairs(
             left, right, similarity, domain, phone, self.country[rows], city,
             self.industry[rows], self.numbers[rows], nothing, nothing, nothing, nothing,
+            is_nested,
         )  # fmt: skip
 
 
@@ -346,10 +368,10 @@ def score_pairs_learned(
     needed = np.full(len(viable), np.inf)
     at = partial[viable]
     del partial
-    for i in range(len(cuts) + 1):
-        gain = w["name"][i] + (best_name_tf if i == 0 else 0.0)
+    for i, level in enumerate(_BY_SIMILARITY):
+        gain = w["name"][level] + (best_name_tf if i == 0 else 0.0)
         needed[at + gain >= review] = cuts[min(i, len(cuts) - 1)]
-    pairs = evidence.refined(viable, needed)
+    pairs = evidence.refined(viable, needed, at + w["name"][_NESTED] >= review)
     levels = pair_levels(pairs, fs)
     score = weights.weight(levels)
     tf_name, tf_city = tf.bits(pairs.left, levels)
@@ -359,8 +381,27 @@ def score_pairs_learned(
         pairs.left, pairs.right, pairs.name_similarity, pairs.domain, pairs.phone,
         pairs.country, pairs.city, pairs.industry, pairs.numbers, score.astype(np.float32),
         probability.astype(np.float32), tf_name.astype(np.float32), tf_city.astype(np.float32),
+        pairs.name_nested,
     )  # fmt: skip
     return pairs.take(np.flatnonzero(score >= review)), weights
+
+
+def pair_weights(
+    keys: MatchKeys,
+    left: np.ndarray,
+    right: np.ndarray,
+    config: DedupConfig,
+    weights: MatchWeights,
+) -> np.ndarray:
+    """The match weight (log2 odds, term-frequency bits included) of given pairs, in
+    full; -inf for pairs nothing of a company's identity relates (see `related_pairs`):
+    the model does not weigh them, it keeps them apart."""
+    fs = config.fellegi_sunter
+    pairs = _Evidence(keys, left, right, config).refined(np.arange(len(left)))
+    levels = pair_levels(pairs, fs)
+    tf_name, tf_city = _TermFrequencies(keys, fs).bits(left, levels)
+    score = weights.weight(levels) + tf_name + tf_city
+    return np.where(related_pairs(levels), score, -np.inf)
 
 
 def evidence_text(

@@ -21,12 +21,17 @@ from segmentation_pipeline.core.changes import SOURCE_HASH, group_hashes
 from segmentation_pipeline.core.dedup.blocking import candidate_pairs
 from segmentation_pipeline.core.dedup.clustering import (
     Clusters,
+    WeighedPairs,
     connected_components,
     guarded_clusters,
 )
 from segmentation_pipeline.core.dedup.fellegi_sunter import MatchWeights
-from segmentation_pipeline.core.dedup.keys import match_keys
-from segmentation_pipeline.core.dedup.probabilistic import evidence_text, score_pairs_learned
+from segmentation_pipeline.core.dedup.keys import MatchKeys, match_keys
+from segmentation_pipeline.core.dedup.probabilistic import (
+    evidence_text,
+    pair_weights,
+    score_pairs_learned,
+)
 from segmentation_pipeline.core.dedup.scoring import (
     EVIDENCE_LABELS,
     ScoredPairs,
@@ -115,11 +120,42 @@ def find_clusters(frame: pd.DataFrame, config: DedupConfig) -> ClusterFinding:
     if config.engine == "fellegi_sunter":
         fields = config.fellegi_sunter.exclusive_fields
     exclusive = [getattr(keys, _EXCLUSIVE_KEYS[f]) for f in fields]
+    weighed = None
+    if weights is not None:
+        weighed = _weighed_inside(keys, matched, band, apart, merge, config, weights)
     clusters = guarded_clusters(
         len(frame), matched.left, matched.right, matched.score, exclusive,
-        config.max_cluster_size, apart,
+        config.max_cluster_size, apart, weighed,
     )  # fmt: skip
     return ClusterFinding(clusters, matched, candidates, len(scored), band, weights)
+
+
+def _weighed_inside(
+    keys: MatchKeys,
+    matched: ScoredPairs,
+    band: ScoredPairs,
+    apart: tuple[np.ndarray, np.ndarray],
+    merge: float,
+    config: DedupConfig,
+    weights: MatchWeights,
+) -> WeighedPairs:
+    """The weights of the pairs below the merge bar that lie inside one component of
+    matches (the only ones a chain could join): the band's as scored, the pairs weighed
+    apart in full. A chain across pairs weighed apart joins two clusters only when the
+    pairs weighed between them reach the merge bar on average: a moved office's record
+    (same name, other phone and city) weighs a little against its company's first
+    record, and much more for its matches with the company's later records."""
+    component = connected_components(len(keys), matched.left, matched.right)
+    a, b = apart
+    inside = np.flatnonzero(component[a] == component[b])
+    apart_weight = pair_weights(keys, a[inside], b[inside], config, weights)
+    near = np.flatnonzero(component[band.left] == component[band.right])
+    return WeighedPairs(
+        np.concatenate([a[inside], band.left[near]]),
+        np.concatenate([b[inside], band.right[near]]),
+        np.concatenate([apart_weight, band.score[near].astype(np.float64)]),
+        merge,
+    )
 
 
 def _weighed_apart(

@@ -49,6 +49,7 @@ class ScoredPairs:
     probability: np.ndarray  # match probability (NaN under the points engine)
     name_tf: np.ndarray  # term-frequency bits added for an exact name (learned weights)
     city_tf: np.ndarray  # ... for the same city
+    name_nested: np.ndarray  # one name's words all in the other's: "acme" / "acme freight"
 
     def take(self, rows: np.ndarray) -> ScoredPairs:
         return ScoredPairs(**{k: v[rows] for k, v in self.__dict__.items()})
@@ -101,6 +102,14 @@ def name_similarity(
         )
         result[reorder] = np.maximum(result[reorder], by_tokens)
     return result
+
+
+def nested_names(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Are all the words of one name key among the other's ("acme" / "acme freight")?
+    A dropped descriptor, or a parent and its subsidiary: evidence the learned weights
+    judge. (token_set_ratio is 100 exactly when one word set holds the other.)"""
+    nested = _similarity(keys.name[left], keys.name[right], fuzz.token_set_ratio, 100)
+    return nested >= 100
 
 
 def similarity_needed(points_needed: np.ndarray, config: DedupConfig) -> np.ndarray:
@@ -201,6 +210,7 @@ def score_pairs(
     return ScoredPairs(
         left, right, similarity, domain, phone, country, city, industry, numbers, score,
         np.full(len(left), np.nan, dtype=np.float32), nothing, nothing,
+        np.zeros(len(left), dtype=bool),
     )  # fmt: skip
 
 

@@ -97,6 +97,46 @@ def test_subsidiary_on_the_parents_switchboard_stays_apart(framework, standardiz
     assert not merged(framework, standardize, a, b)
 
 
+def test_a_dropped_descriptor_on_the_same_switchboard_merges(framework, standardize):
+    # "Xomora" is "Xomora Partners" with its descriptor dropped: all of one name's words
+    # are in the other's, and the phone, city and industry are the same.
+    a = {"Name": "Xomora Partners LLC", "Website": "xomorapartners.com",
+         "Phone": "+1 213 555 0142", "BillingCity": "Los Angeles", "BillingCountry": "US",
+         "Industry": "Education"}  # fmt: skip
+    b = {"Name": "Xomora", "Phone": "(213) 555-0142", "BillingCity": "Los Angeles",
+         "BillingCountry": "US", "Industry": "Education"}  # fmt: skip
+    assert merged(framework, standardize, a, b)
+
+
+def test_a_subsidiary_named_after_its_bare_parent_on_its_switchboard_stays_apart(
+    framework, standardize
+):
+    # Nested names and one phone, but two domains and two industries: two companies.
+    a = {"Name": "Norvex", "Website": "norvex.com", "Phone": "+1 312 555 0110",
+         "BillingCity": "Chicago", "BillingCountry": "US",
+         "Industry": "Financial Services"}  # fmt: skip
+    b = {"Name": "Norvex Logistics", "Website": "norvexlogistics.com",
+         "Phone": "+1 312 555 0110", "BillingCity": "Chicago", "BillingCountry": "US",
+         "Industry": "Logistics"}  # fmt: skip
+    assert not merged(framework, standardize, a, b)
+
+
+def test_a_moved_office_joins_its_company_through_its_later_records(framework, standardize):
+    # A and C alone: one name, other phones and cities, no domain in common (doubtful).
+    # B holds the company's domain and the new office's phone and city: it matches both,
+    # and the three are one company.
+    a = {"Name": "Caltrix Cloud Inc", "Website": "caltrixcloud.com", "Phone": "+1 216 555 0101",
+         "BillingCity": "Cleveland", "BillingCountry": "US", "Industry": "Software"}  # fmt: skip
+    b = {"Name": "Caltrix Cloud", "Website": "www.caltrixcloud.com", "Phone": "+1 713 555 0199",
+         "BillingCity": "Houston", "BillingCountry": "US", "Industry": "Software"}  # fmt: skip
+    c = {"Id": "C", "Name": "Caltrix Cloud", "Phone": "(713) 555-0199",
+         "BillingCity": "Houston", "BillingCountry": "US", "Industry": "Software"}  # fmt: skip
+    rows = [{"Id": "A", **a}, {"Id": "B", **b}, c]
+    result = deduplicate(standardize(rows), framework)
+    survivor = dict(zip(result.audit["account_id"], result.audit["survivor_id"], strict=True))
+    assert len({survivor.get(x, x) for x in ("A", "B", "C")}) == 1
+
+
 def test_namesakes_in_two_countries_stay_apart(framework, standardize):
     a = {"Name": "Zentrix GmbH", "Website": "zentrix.de", "BillingCity": "Berlin",
          "BillingCountry": "DE"}  # fmt: skip
