@@ -6,18 +6,18 @@ first, filtered in the page by segment, status, at-risk, renewal due or pending 
 page of rows at a time. Each row's explanation is the sentence a CSM can repeat, with the
 detail behind it folded (`<details>`). The CSV carries the same columns for a spreadsheet.
 
-Every cell is worked out once, for the whole book (`account_cells`); an owner's files
-are rendered from their rows of it, and a re-run renders only the owners whose rows'
-digest changed (`owner_digests`): the other files are kept.
+Every cell is worked out once, for the whole book (`account_cells`), and every owner's
+files are rendered from their rows of it on every run: a night that changes 1% of the
+accounts changes nearly every book (an owner of 1,000 accounts keeps none of them
+unchanged with a chance of 0.99^1000), so there is nothing worth keeping from the last run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -91,13 +91,6 @@ class ViewSettings:
     page_rows: int = 50
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)
 
-    def key(self) -> bytes:
-        """What a page shows of these settings beyond its rows, for the owners' digests
-        (not the day: each row's renewal flag is in its cells, so a new day re-renders
-        only the owners whose renewals came into or left the window)."""
-        playbooks = sorted(self.playbooks.items())
-        return repr((self.month, self.renewal_window_days, self.page_rows, playbooks)).encode()
-
 
 def view_settings(framework: Framework, month: str, as_of: pd.Timestamp) -> ViewSettings:
     models = framework.service_models
@@ -134,6 +127,25 @@ def _texts(values: pd.Series, formatter) -> pd.Series:
     codes, uniques = pd.factorize(values)
     texts = np.array([formatter(v) for v in uniques] + [""], dtype=object)
     return pd.Series(texts[codes], index=values.index, dtype=object)
+
+
+def money_texts(amounts: pd.Series) -> pd.Series:
+    """`money` of every amount ('' where missing), formatted once per distinct text rather
+    than once per distinct amount: from $1K to $1M `money` shows the amount rounded to
+    thousands, below $1K rounded to dollars, so those amounts are rounded first (numpy's
+    rint rounds half to even on the exact double, as format() does)."""
+    values = amounts.to_numpy(dtype="float64", na_value=np.nan)
+    texts = np.full(len(values), "", dtype=object)
+    dollars = np.rint(values)
+    minus_zero = (dollars == 0) & np.signbit(dollars)  # '$-0': factorize would merge it with 0
+    for rows, keys, formatter in (
+        ((values >= 1000) & (values < 1_000_000), np.rint(values / 1000), "${:,.0f}K".format),
+        ((values < 1000) & ~minus_zero, dollars, "${:,.0f}".format),
+        (minus_zero, dollars, "${:,.0f}".format),
+        (values >= 1_000_000, values, money),
+    ):
+        texts[rows] = _texts(pd.Series(keys[rows]), formatter).to_numpy()
+    return pd.Series(texts, index=amounts.index, dtype=object)
 
 
 def _column(accounts: pd.DataFrame, name: str) -> pd.Series:
@@ -175,13 +187,12 @@ def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFram
             "account_id": accounts["account_id"],
             "name": accounts["name"],
             "segment": accounts["segment"],
-            "segment_text": accounts["segment"].astype(str)
-            + label.map(lambda v: f" ({v})", na_action="ignore").fillna(""),
+            "segment_text": accounts["segment"].astype(str) + _texts(label, " ({})".format),
             "service_model_label": accounts["service_model_label"],
             "composite_score": composite,
             "composite": _texts(composite, score),
             "arr_value": arr,
-            "arr": _texts(arr, money),
+            "arr": money_texts(arr),
             "contract_end_date": ends.dt.strftime("%Y-%m-%d"),
             "renewal_due": due.to_numpy(),
             "status": accounts["status"],
@@ -443,19 +454,17 @@ def iter_csm_view_files(
     book: pd.DataFrame,
     settings: ViewSettings,
     *,
-    skip: Container[str] = frozenset(),
     chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[tuple[str, str]]:
     """(file name, content) for index.html, then '<owner>.html' and '<owner>.csv' per
-    owner, from the `account_cells` and the `csm_book`; owners whose slug is in `skip` are
-    left out (the caller keeps their files from an earlier run). Rows are rendered for
+    owner, from the `account_cells` and the `csm_book`. Rows are rendered for
     about `chunk_rows` accounts of several owners at once (a pass of Arrow kernels per
     owner would cost more than the rows), never for the whole book."""
     summaries = owner_summaries(cells)
     yield "index.html", index_page(summaries, settings)
     tables = segment_tables(book, settings)
     by_owner = summaries.to_dict("index")
-    todo = [(o, a, b) for o, (a, b) in _owner_runs(cells).items() if owner_slug(o) not in skip]
+    todo = [(o, a, b) for o, (a, b) in _owner_runs(cells).items()]
     while todo:
         chunk, rows = [], 0
         while todo and (not chunk or rows + todo[0][2] - todo[0][1] <= chunk_rows):
@@ -478,34 +487,3 @@ def csm_view_files(
 ) -> dict[str, str]:
     """File name -> content, all in memory (tests; the asset writes them as they come)."""
     return dict(iter_csm_view_files(account_cells(accounts, settings), book, settings))
-
-
-DIGESTS_FILE = ".owner-digests.json"
-
-
-def _renderer_fingerprint() -> bytes:
-    """The rendering code itself: a change to it must re-render every owner."""
-    code = hashlib.sha256()
-    for module in (__file__, page_html.__file__):
-        code.update(Path(module).read_bytes())
-    return code.digest()
-
-
-def owner_digests(
-    cells: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
-) -> dict[str, str]:
-    """Owner slug -> digest of everything their page and CSV show (their `account_cells`
-    in page order, their book rows, the settings and the rendering code): a re-run keeps
-    the files of owners whose digest is unchanged."""
-    base = hashlib.blake2b(_renderer_fingerprint() + settings.key())
-    rows = pd.util.hash_pandas_object(cells, index=False).to_numpy()
-    book_rows = pd.util.hash_pandas_object(book.reset_index(drop=True), index=False).to_numpy()
-    book_at = book.reset_index(drop=True).groupby("owner_id", sort=False).indices
-    digests = {}
-    for owner, (a, b) in _owner_runs(cells).items():
-        digest = base.copy()
-        digest.update(repr(owner).encode("utf-8"))
-        digest.update(rows[a:b].tobytes())
-        digest.update(book_rows[book_at.get(owner, [])].tobytes())
-        digests[owner_slug(owner)] = digest.hexdigest()
-    return digests

@@ -6,11 +6,9 @@ with a markdown preview of its segment-level rows in the metadata. The files (da
 CSM views, docs) go under the reports folder and are linked from the metadata.
 """
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
 
 import dagster as dg
@@ -18,11 +16,9 @@ import pandas as pd
 
 from segmentation_pipeline.core.csm_views import (
     CSM_VIEW_COLUMNS,
-    DIGESTS_FILE,
     ViewSettings,
     account_cells,
     iter_csm_view_files,
-    owner_digests,
     view_settings,
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
@@ -63,12 +59,7 @@ from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehou
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions, run_as_of
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
-from segmentation_pipeline.io.report_files import (
-    publish_dashboard,
-    read_json,
-    replace_folder,
-    write_folder,
-)
+from segmentation_pipeline.io.report_files import publish_dashboard, replace_folder, write_folder
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.io.warehouse_partitions import (
     read_partition,
@@ -358,27 +349,11 @@ def csm_book_report(
 
 def write_csm_views(
     folder: Path, accounts: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
-) -> tuple[dict[str, str], set[str]]:
-    """Write the CSM views into `folder`; returns every owner's digest and the slugs of
-    the owners whose files were kept from the last run (benchmarks/csm_views.py calls
-    this too). Only owners whose rows changed are rendered: the others' files are
-    hard-linked into the new folder."""
-    cells = account_cells(accounts, settings)
-    digests = owner_digests(cells, book, settings)
-    before = read_json(folder / DIGESTS_FILE)
-    unchanged = {slug for slug, digest in digests.items() if before.get(slug) == digest}
-    unchanged = {s for s in unchanged if all((folder / f"{s}.{e}").is_file() for e in EXTS)}
-    rendered = iter_csm_view_files(cells, book, settings, skip=unchanged)
-    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
-    write_folder(
-        folder,
-        chain(rendered, manifest),
-        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in EXTS],
-    )
-    return digests, unchanged
-
-
-EXTS = ("html", "csv")
+) -> int:
+    """Write the CSM views into `folder` (every owner's files, rendered a few owners at a
+    time); returns the number of files (benchmarks/csm_views.py calls this too)."""
+    files = iter_csm_view_files(account_cells(accounts, settings), book, settings)
+    return len(write_folder(folder, files))
 
 
 @dg.asset(
@@ -402,16 +377,14 @@ def csm_views(
     # month, its last day for a month gone by), so every step of a run sees the same day.
     as_of = pd.Timestamp(run_as_of(context)).normalize()
     settings = view_settings(framework.load(), context.partition_key, as_of)
-    digests, unchanged = write_csm_views(folder, accounts, book, settings)
+    files = write_csm_views(folder, accounts, book, settings)
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(index)),
             "index_url": dg.MetadataValue.url(index.as_uri()),
             "owners": int(book["owner_id"].nunique()),
-            "files": 1 + 2 * len(digests),
-            "owners_rewritten": len(digests) - len(unchanged),
-            "owners_carried_over": len(unchanged),
+            "files": files,
             "pending_transitions": int(accounts["pending_transition"].notna().sum()),
         }
     )
