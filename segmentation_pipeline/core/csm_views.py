@@ -283,14 +283,14 @@ def _csv_lines(cells: pd.DataFrame) -> pa.Array:
 CSV_HEADER = ",".join(f'"{neutralize_cell(c)}"' for c in CSV_COLUMNS) + "\n"
 
 
-def _joined(text: pa.Array, start: int, stop: int) -> str:
-    """Rows start..stop of a large_string array (no nulls) one after another: a slice of
-    its data buffer, without a Python string per row."""
+def _row_bytes(text: pa.Array, start: int, stop: int) -> bytes:
+    """Rows start..stop of a large_string array (no nulls) one after another, as UTF-8: a
+    slice of its data buffer, without a Python string per row."""
     data = text.buffers()[2]
     if data is None or start == stop:
-        return ""
+        return b""
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :]
-    return memoryview(data)[offsets[start] : offsets[stop]].tobytes().decode("utf-8")
+    return memoryview(data)[offsets[start] : offsets[stop]].tobytes()
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -447,6 +447,8 @@ def _owner_runs(cells: pd.DataFrame) -> dict[str, tuple[int, int]]:
 
 
 CHUNK_ROWS = 100_000
+# Where an owner's rows go in their page: data never makes it (it is escaped, so has no '<').
+ROWS_SLOT = "<!--account rows-->"
 
 
 def iter_csm_view_files(
@@ -455,35 +457,38 @@ def iter_csm_view_files(
     settings: ViewSettings,
     *,
     chunk_rows: int = CHUNK_ROWS,
-) -> Iterator[tuple[str, str]]:
-    """(file name, content) for index.html, then '<owner>.html' and '<owner>.csv' per
-    owner, from the `account_cells` and the `csm_book`. Rows are rendered for
-    about `chunk_rows` accounts of several owners at once (a pass of Arrow kernels per
-    owner would cost more than the rows), never for the whole book."""
+) -> Iterator[tuple[str, bytes]]:
+    """(file name, UTF-8 content) for index.html, then '<owner>.html' and '<owner>.csv'
+    per owner, from the `account_cells` and the `csm_book`. Rows are rendered for about
+    `chunk_rows` accounts of several owners at once (a pass of Arrow kernels per owner
+    would cost more than the rows), never for the whole book, and go into the files as
+    the bytes Arrow built (no Python string of a whole page)."""
     summaries = owner_summaries(cells)
-    yield "index.html", index_page(summaries, settings)
+    yield "index.html", index_page(summaries, settings).encode("utf-8")
     tables = segment_tables(book, settings)
     by_owner = summaries.to_dict("index")
-    todo = [(o, a, b) for o, (a, b) in _owner_runs(cells).items()]
+    todo = list(_owner_runs(cells).items())
+    header = CSV_HEADER.encode("utf-8")
     while todo:
         chunk, rows = [], 0
-        while todo and (not chunk or rows + todo[0][2] - todo[0][1] <= chunk_rows):
+        while todo and (not chunk or rows + todo[0][1][1] - todo[0][1][0] <= chunk_rows):
             chunk.append(todo.pop(0))
-            rows += chunk[-1][2] - chunk[-1][1]
-        taken = cells.iloc[np.concatenate([np.arange(a, b) for _, a, b in chunk])]
+            rows += chunk[-1][1][1] - chunk[-1][1][0]
+        first = chunk[0][1][0]  # an owner's rows follow the one before's
+        taken = cells.iloc[first : chunk[-1][1][1]]
         html, csv = _rows_html(taken), _csv_lines(taken)
-        start = 0
-        for owner, a, b in chunk:
-            stop = start + b - a
-            slug, rows_html = owner_slug(owner), _joined(html, start, stop)
-            page = owner_page(by_owner[owner], rows_html, tables.get(owner, ""), settings)
-            yield f"{slug}.html", page
-            yield f"{slug}.csv", CSV_HEADER + _joined(csv, start, stop)
-            start = stop
+        for owner, (a, b) in chunk:
+            slug = owner_slug(owner)
+            page = owner_page(by_owner[owner], ROWS_SLOT, tables.get(owner, ""), settings)
+            before, _, after = page.partition(ROWS_SLOT)
+            rows_html = _row_bytes(html, a - first, b - first)
+            yield f"{slug}.html", b"".join((before.encode(), rows_html, after.encode()))
+            yield f"{slug}.csv", header + _row_bytes(csv, a - first, b - first)
 
 
 def csm_view_files(
     accounts: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
 ) -> dict[str, str]:
     """File name -> content, all in memory (tests; the asset writes them as they come)."""
-    return dict(iter_csm_view_files(account_cells(accounts, settings), book, settings))
+    files = iter_csm_view_files(account_cells(accounts, settings), book, settings)
+    return {name: content.decode("utf-8") for name, content in files}
