@@ -29,6 +29,7 @@ from segmentation_pipeline.core.columns import timestamps
 from segmentation_pipeline.core.csv_safety import neutralize_cell, neutralize_formulas
 from segmentation_pipeline.core.explanations import display_scores, money, score
 from segmentation_pipeline.core.reports.book import CSM_ACCOUNT_COLUMNS
+from segmentation_pipeline.core.reports.texts import formatted_once, money_texts
 from segmentation_pipeline.framework.models import Framework
 
 # What the views read of each account beyond the book's own list.
@@ -122,32 +123,6 @@ def owner_slug(owner_id: str) -> str:
 # --- cells ----------------------------------------------------------------------------
 
 
-def _texts(values: pd.Series, formatter) -> pd.Series:
-    """`formatter` once per distinct value (missing values give '')."""
-    codes, uniques = pd.factorize(values)
-    texts = np.array([formatter(v) for v in uniques] + [""], dtype=object)
-    return pd.Series(texts[codes], index=values.index, dtype=object)
-
-
-def money_texts(amounts: pd.Series) -> pd.Series:
-    """`money` of every amount ('' where missing), formatted once per distinct text rather
-    than once per distinct amount: from $1K to $1M `money` shows the amount rounded to
-    thousands, below $1K rounded to dollars, so those amounts are rounded first (numpy's
-    rint rounds half to even on the exact double, as format() does)."""
-    values = amounts.to_numpy(dtype="float64", na_value=np.nan)
-    texts = np.full(len(values), "", dtype=object)
-    dollars = np.rint(values)
-    minus_zero = (dollars == 0) & np.signbit(dollars)  # '$-0': factorize would merge it with 0
-    for rows, keys, formatter in (
-        ((values >= 1000) & (values < 1_000_000), np.rint(values / 1000), "${:,.0f}K".format),
-        ((values < 1000) & ~minus_zero, dollars, "${:,.0f}".format),
-        (minus_zero, dollars, "${:,.0f}".format),
-        (values >= 1_000_000, values, money),
-    ):
-        texts[rows] = _texts(pd.Series(keys[rows]), formatter).to_numpy()
-    return pd.Series(texts, index=amounts.index, dtype=object)
-
-
 def _column(accounts: pd.DataFrame, name: str) -> pd.Series:
     return accounts[name] if name in accounts else pd.Series(None, index=accounts.index)
 
@@ -187,10 +162,10 @@ def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFram
             "account_id": accounts["account_id"],
             "name": accounts["name"],
             "segment": accounts["segment"],
-            "segment_text": accounts["segment"].astype(str) + _texts(label, " ({})".format),
+            "segment_text": accounts["segment"].astype(str) + formatted_once(label, " ({})".format),
             "service_model_label": accounts["service_model_label"],
             "composite_score": composite,
-            "composite": _texts(composite, score),
+            "composite": formatted_once(composite, score),
             "arr_value": arr,
             "arr": money_texts(arr),
             "contract_end_date": ends.dt.strftime("%Y-%m-%d"),
