@@ -32,6 +32,8 @@ OUTLIER_COLUMNS: tuple[str, ...] = (
     "limit",
     "detail",
 )
+# What `outliers` reads of the assignments: the table's own columns and the owner's name.
+OUTLIER_INPUT_COLUMNS: tuple[str, ...] = (*OUTLIER_COLUMNS, "owner_name")
 ARR_HIGH = "arr_high_for_segment"
 ARR_LOW = "arr_low_for_segment"
 SCORE_OUTSIDE = "score_outside_band"
@@ -79,7 +81,7 @@ def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) 
          score_detail),
     ]  # fmt: skip
     # The table's columns only: the assignments carry four times as many.
-    taken = [c for c in (*OUTLIER_COLUMNS, "owner_name") if c in assignments]
+    taken = [c for c in OUTLIER_INPUT_COLUMNS if c in assignments]
     measures = assignments[taken].assign(arr=arr, composite_score=score)
     parts = []
     for rule, mask, limit, describe in found:

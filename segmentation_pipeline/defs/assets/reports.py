@@ -48,10 +48,22 @@ from segmentation_pipeline.core.reports import (
     segment_summary,
     shift_month,
 )
-from segmentation_pipeline.core.reports.capacity import capacity_summary, csm_capacity
-from segmentation_pipeline.core.reports.outliers import outlier_counts, outliers
+from segmentation_pipeline.core.reports.book import PENDING_MOVE_COLUMNS
+from segmentation_pipeline.core.reports.capacity import (
+    CAPACITY_INPUT_COLUMNS,
+    capacity_summary,
+    csm_capacity,
+)
+from segmentation_pipeline.core.reports.outliers import (
+    OUTLIER_INPUT_COLUMNS,
+    outlier_counts,
+    outliers,
+)
 from segmentation_pipeline.core.reports.product_lines import segment_product_lines
-from segmentation_pipeline.core.reports.sub_segments import sub_segment_distribution
+from segmentation_pipeline.core.reports.sub_segments import (
+    SUB_SEGMENT_INPUT_COLUMNS,
+    sub_segment_distribution,
+)
 from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.core.scoring import standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
@@ -103,13 +115,24 @@ def _segment_order(fw: Framework) -> list[str]:
     return [t.name for t in fw.tiers] + [UNSEGMENTED]
 
 
-def _table_asset(name: str, table: str, description: str) -> Callable:
-    """The decorator of a report asset that writes one warehouse table for the month."""
+def _reading(*columns: Sequence[str]) -> dict[str, dg.AssetIn]:
+    """The assets' `ins` loading just these columns of segment_assignments (the IO manager
+    reads only the columns an input's metadata names)."""
+    wanted = list(dict.fromkeys(c for group in columns for c in group))
+    return {"segment_assignments": dg.AssetIn(metadata={"columns": wanted})}
+
+
+def _table_asset(
+    name: str, table: str, description: str, columns: Sequence[str] | None = None
+) -> Callable:
+    """The decorator of a report asset that writes one warehouse table for the month;
+    `columns`: all it reads of segment_assignments, when that is known."""
     return dg.asset(
         name=name,
         **REPORT,
         kinds={"sql"},
         deps=[warehouse_segments],
+        ins=_reading(columns) if columns else None,
         description=f"{description} (warehouse table {table}).",
     )
 
@@ -120,10 +143,12 @@ def _snapshot_report(
     description: str,
     build: Callable[[pd.DataFrame, Framework], pd.DataFrame],
     preview: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> dg.AssetsDefinition:
-    """A report that is a function of the month's segment assignments alone."""
+    """A report that is a function of the month's segment assignments alone (of their
+    `columns`, when given)."""
 
-    @_table_asset(name, table, description)
+    @_table_asset(name, table, description, columns)
     def report(
         context: dg.AssetExecutionContext,
         segment_assignments: pd.DataFrame,
@@ -164,6 +189,7 @@ outliers_report = _snapshot_report(
     "rule broken (limits in the framework's reporting.outliers)",
     lambda assignments, fw: outliers(assignments, fw.tiers, fw.reporting.outliers),
     outlier_counts,
+    OUTLIER_INPUT_COLUMNS,
 )
 csm_capacity_report = _snapshot_report(
     "csm_capacity_report",
@@ -172,6 +198,7 @@ csm_capacity_report = _snapshot_report(
     "ratio, with each owner's load (overloaded / underloaded / within ratio)",
     lambda assignments, fw: csm_capacity(assignments, fw.service_models),
     capacity_summary,
+    CAPACITY_INPUT_COLUMNS,
 )
 sub_segments_report = _snapshot_report(
     "sub_segments_report",
@@ -179,6 +206,7 @@ sub_segments_report = _snapshot_report(
     "Accounts and ARR of each sub-segment (framework reporting.sub_segments) and of the "
     "rest of its segment",
     lambda assignments, fw: sub_segment_distribution(assignments, fw.reporting.sub_segments),
+    columns=SUB_SEGMENT_INPUT_COLUMNS,
 )
 
 
@@ -333,6 +361,7 @@ def _csm_frames(
     **REPORT,
     kinds={"sql"},
     deps=[warehouse_segments],
+    ins=_reading(BOOK_INPUT_COLUMNS, PENDING_MOVE_COLUMNS),
     description="Each CSM's book of business by segment: accounts, ARR, at-risk, "
     "provisional and pending transitions (report_csm_book).",
 )
@@ -360,6 +389,7 @@ def write_csm_views(
     **REPORT,
     kinds={"html", "csv"},
     deps=[warehouse_segments],
+    ins=_reading(CSM_VIEW_COLUMNS, PENDING_MOVE_COLUMNS),
     description="Per owner: a page and a CSV of their accounts, at-risk and pending "
     "transitions first, filterable by segment, status, at-risk and renewal due, each with "
     "its explanation and the playbook of each segment they hold.",
