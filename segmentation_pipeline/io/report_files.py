@@ -36,20 +36,10 @@ def _check_name(name: str) -> None:
         raise ValueError(f"report file name must be a plain file name, got {name!r}")
 
 
-def replace_folder(folder: Path, files: dict[str, str]) -> list[Path]:
-    """Make `folder` hold exactly `files` (name -> text): build a sibling folder, then swap
-    it in, so owners who left the book do not keep a stale page."""
-    for name in files:
-        _check_name(name)
-    return write_folder(folder, files.items())
-
-
-Content = str | bytes
-
-
-def write_folder(folder: Path, files: Iterable[tuple[str, Content]]) -> list[Path]:
+def write_folder(folder: Path, files: Iterable[tuple[str, str | bytes]]) -> list[Path]:
     """Make `folder` hold exactly `files`, writing each file as it comes so the caller can
-    render them one at a time instead of holding all of them.
+    render them one at a time instead of holding all of them; owners who left the book
+    keep no stale page.
 
     `files` yields (name, content): text or UTF-8 bytes. Everything goes into a sibling
     folder that is swapped in at the end: a reader never sees a half-written folder, and
@@ -60,19 +50,15 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Content]]) -> list[Pat
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     written: list[Path] = []
     seen: set[str] = set()
-
-    def claim(name: str) -> Path:
-        _check_name(name)
-        if name in seen:
-            raise ValueError(f"report file {name!r} given twice")
-        seen.add(name)
-        written.append(folder / name)
-        return staging / name
-
     try:
         os.chmod(staging, FOLDER_MODE)
         for name, content in files:
-            target = claim(name)
+            _check_name(name)
+            if name in seen:
+                raise ValueError(f"report file {name!r} given twice")
+            seen.add(name)
+            written.append(folder / name)
+            target = staging / name
             target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
             os.chmod(target, FILE_MODE)
         retired = None

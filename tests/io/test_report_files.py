@@ -7,7 +7,6 @@ import pytest
 
 from segmentation_pipeline.io.report_files import (
     publish_dashboard,
-    replace_folder,
     write_file,
     write_folder,
 )
@@ -22,21 +21,21 @@ def test_write_file_creates_folders_and_leaves_no_temporary_file(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
-def test_replace_folder_keeps_exactly_the_new_files(tmp_path):
+def test_write_folder_keeps_exactly_the_new_files(tmp_path):
     folder = tmp_path / "csm" / "2026-11"
-    replace_folder(folder, {"index.html": "1", "gone.html": "x"})
-    replace_folder(folder, {"index.html": "2", "owner.csv": "a,b"})
+    write_folder(folder, {"index.html": "1", "gone.html": "x"}.items())
+    write_folder(folder, {"index.html": "2", "owner.csv": "a,b"}.items())
     assert sorted(os.listdir(folder)) == ["index.html", "owner.csv"]
     assert (folder / "index.html").read_text() == "2"
     assert sorted(os.listdir(folder.parent)) == ["2026-11"]  # nothing left behind
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
 
 
-def test_replace_folder_refuses_paths_and_keeps_the_old_folder(tmp_path):
+def test_write_folder_refuses_paths_and_keeps_the_old_folder(tmp_path):
     folder = tmp_path / "docs"
-    replace_folder(folder, {"index.html": "old"})
+    write_folder(folder, {"index.html": "old"}.items())
     with pytest.raises(ValueError, match="plain file name"):
-        replace_folder(folder, {"../escape.html": "x"})
+        write_folder(folder, {"../escape.html": "x"}.items())
     assert (folder / "index.html").read_text() == "old"
     assert not (tmp_path / "escape.html").exists()
 

@@ -71,7 +71,7 @@ from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehou
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions, run_as_of
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
-from segmentation_pipeline.io.report_files import publish_dashboard, replace_folder, write_folder
+from segmentation_pipeline.io.report_files import publish_dashboard, write_folder
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.io.warehouse_partitions import (
     read_partition,
@@ -508,7 +508,7 @@ def framework_docs(
     fw = framework.load()
     files = render_documents(fw)
     folder = Path(config.folder) / "docs"
-    replace_folder(folder, files)
+    write_folder(folder, files.items())
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
