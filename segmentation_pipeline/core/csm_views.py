@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from segmentation_pipeline.core import html as page_html
 from segmentation_pipeline.core.columns import timestamps
-from segmentation_pipeline.core.csv_safety import neutralize_cell, neutralize_formulas
+from segmentation_pipeline.core.csv_safety import neutralize_formulas
 from segmentation_pipeline.core.explanations import display_scores, money, score
 from segmentation_pipeline.core.reports.book import CSM_ACCOUNT_COLUMNS
 from segmentation_pipeline.core.reports.texts import formatted_once, money_texts
@@ -238,24 +239,27 @@ def _rows_html(cells: pd.DataFrame) -> pa.Array:
     return pc.binary_join_element_wise(*parts, piece(""))
 
 
-def _csv_lines(cells: pd.DataFrame) -> pa.Array:
-    """Every row as one CSV line, every field quoted (RFC 4180); text a spreadsheet would
-    run as a formula is neutralised (`core.csv_safety`; numbers are left as numbers)."""
+def _csv_fields(cells: pd.DataFrame) -> pa.Table:
+    """Every CSV field as text (missing is empty), text a spreadsheet would run as a
+    formula neutralised (`core.csv_safety`; numbers are left as numbers). Arrow writes
+    the numbers and flags, with no Python call per cell."""
     frame = cells.assign(arr=cells["arr_value"])
-    pieces = []
-    for i, column in enumerate(CSV_COLUMNS):
-        pieces.append(pa.scalar('"' if i == 0 else '","', type=pa.large_string()))
-        # Arrow writes the numbers and flags (no Python call per cell); missing is empty.
-        text = pa.array(frame[column], from_pandas=True).cast(pa.large_string())
-        text = pc.fill_null(text, "")
-        if column not in ("composite_score", "arr"):
-            text = neutralize_formulas(text)
-        pieces.append(pc.replace_substring(text, '"', '""'))
-    pieces.append(pa.scalar('"\n', type=pa.large_string()))
-    return pc.binary_join_element_wise(*pieces, pa.scalar("", type=pa.large_string()))
+    fields = []
+    for column in CSV_COLUMNS:
+        text = pc.fill_null(pa.array(frame[column], from_pandas=True).cast(pa.large_string()), "")
+        fields.append(text if column in ("composite_score", "arr") else neutralize_formulas(text))
+    return pa.table(fields, names=list(CSV_COLUMNS))
 
 
-CSV_HEADER = ",".join(f'"{neutralize_cell(c)}"' for c in CSV_COLUMNS) + "\n"
+# Every field quoted (RFC 4180: a quote inside one doubled), the header too.
+CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="all_valid")
+
+
+def _csv_file(fields: pa.Table) -> bytes:
+    """A CSV of these `_csv_fields` rows under the header line."""
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(fields, sink, CSV_OPTIONS)
+    return sink.getvalue().to_pybytes()
 
 
 def _row_bytes(text: pa.Array, start: int, stop: int) -> bytes:
@@ -443,7 +447,6 @@ def iter_csm_view_files(
     tables = segment_tables(book, settings)
     by_owner = summaries.to_dict("index")
     todo = list(_owner_runs(cells).items())
-    header = CSV_HEADER.encode("utf-8")
     while todo:
         chunk, rows = [], 0
         while todo and (not chunk or rows + todo[0][1][1] - todo[0][1][0] <= chunk_rows):
@@ -451,14 +454,14 @@ def iter_csm_view_files(
             rows += chunk[-1][1][1] - chunk[-1][1][0]
         first = chunk[0][1][0]  # an owner's rows follow the one before's
         taken = cells.iloc[first : chunk[-1][1][1]]
-        html, csv = _rows_html(taken), _csv_lines(taken)
+        html, csv = _rows_html(taken), _csv_fields(taken)
         for owner, (a, b) in chunk:
             slug = owner_slug(owner)
             page = owner_page(by_owner[owner], ROWS_SLOT, tables.get(owner, ""), settings)
             before, _, after = page.partition(ROWS_SLOT)
             rows_html = _row_bytes(html, a - first, b - first)
             yield f"{slug}.html", b"".join((before.encode(), rows_html, after.encode()))
-            yield f"{slug}.csv", header + _row_bytes(csv, a - first, b - first)
+            yield f"{slug}.csv", _csv_file(csv.slice(a - first, b - a))
 
 
 def csm_view_files(
