@@ -189,8 +189,7 @@ def _rows_html(cells: pd.DataFrame) -> pa.Array:
     def piece(text: str) -> pa.Scalar:
         return pa.scalar(text, type=pa.large_string())
 
-    def escaped(values: pd.Series) -> pa.Array:
-        return pa.array(page_html.escape_column(values), type=pa.large_string())
+    escaped = page_html.escape_column
 
     def flag(values: pd.Series, shown: str = "1") -> pd.Series:
         return pd.Series(np.where(values.to_numpy(dtype=bool), shown, ""), dtype=object)
