@@ -445,13 +445,12 @@ def iter_csm_view_files(
     yield "index.html", index_page(summaries, settings).encode("utf-8")
     tables = segment_tables(book, settings)
     by_owner = summaries.to_dict("index")
-    todo = list(_owner_runs(cells).items())
+    todo = list(_owner_runs(cells).items())  # an owner's rows follow the one before's
     while todo:
-        chunk, rows = [], 0
-        while todo and (not chunk or rows + todo[0][1][1] - todo[0][1][0] <= chunk_rows):
+        chunk = [todo.pop(0)]
+        first = chunk[0][1][0]
+        while todo and todo[0][1][1] - first <= chunk_rows:
             chunk.append(todo.pop(0))
-            rows += chunk[-1][1][1] - chunk[-1][1][0]
-        first = chunk[0][1][0]  # an owner's rows follow the one before's
         taken = cells.iloc[first : chunk[-1][1][1]]
         html, csv = _rows_html(taken), _csv_fields(taken)
         for owner, (a, b) in chunk:
