@@ -89,12 +89,9 @@ def night(label: str, folder: Path, frame: pd.DataFrame) -> None:
     print(label)
     accounts, book = timed("frames (_csm_frames)", _csm_frames, frame, CSM_VIEW_COLUMNS)
     settings = view_settings(load_framework(), MONTH, pd.Timestamp(MONTH))
-    digests, unchanged = timed("render + write", write_csm_views, folder, accounts, book, settings)
+    files = timed("render + write", write_csm_views, folder, accounts, book, settings)
     size = sum(p.stat().st_size for p in folder.iterdir())
-    print(
-        f"  {len(digests)} owners, {len(digests) - len(unchanged)} rewritten, "
-        f"{size / 1e6:,.0f} MB in the folder"
-    )
+    print(f"  {files} files, {size / 1e6:,.0f} MB in the folder")
 
 
 def main() -> int:

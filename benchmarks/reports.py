@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from segmentation_pipeline.core.csm_views import (  # noqa: E402
     account_cells,
     iter_csm_view_files,
-    owner_digests,
     view_settings,
 )
 from segmentation_pipeline.core.dashboard import dashboard_html  # noqa: E402
@@ -245,7 +244,6 @@ def main() -> int:
             iter_csm_view_files(cells, book, settings),
         )
         csm_bytes = sum(path.stat().st_size for path in written)
-        timer.run("csm_views (owner digests)", owner_digests, cells, book, settings)
     page = timer.run(
         "dashboard_html",
         dashboard_html,

@@ -6,29 +6,31 @@ first, filtered in the page by segment, status, at-risk, renewal due or pending 
 page of rows at a time. Each row's explanation is the sentence a CSM can repeat, with the
 detail behind it folded (`<details>`). The CSV carries the same columns for a spreadsheet.
 
-Every cell is worked out once, for the whole book (`account_cells`); an owner's files
-are rendered from their rows of it, and a re-run renders only the owners whose rows'
-digest changed (`owner_digests`): the other files are kept.
+Every cell is worked out once, for the whole book (`account_cells`), and every owner's
+files are rendered from their rows of it on every run: a night that changes 1% of the
+accounts changes nearly every book (an owner of 1,000 accounts keeps none of them
+unchanged with a chance of 0.99^1000), so there is nothing worth keeping from the last run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from segmentation_pipeline.core import html as page_html
 from segmentation_pipeline.core.columns import timestamps
-from segmentation_pipeline.core.csv_safety import neutralize_cell, neutralize_formulas
+from segmentation_pipeline.core.csv_safety import neutralize_formulas
 from segmentation_pipeline.core.explanations import display_scores, money, score
 from segmentation_pipeline.core.reports.book import CSM_ACCOUNT_COLUMNS
+from segmentation_pipeline.core.reports.texts import formatted_once, money_texts
 from segmentation_pipeline.framework.models import Framework
 
 # What the views read of each account beyond the book's own list.
@@ -91,13 +93,6 @@ class ViewSettings:
     page_rows: int = 50
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)
 
-    def key(self) -> bytes:
-        """What a page shows of these settings beyond its rows, for the owners' digests
-        (not the day: each row's renewal flag is in its cells, so a new day re-renders
-        only the owners whose renewals came into or left the window)."""
-        playbooks = sorted(self.playbooks.items())
-        return repr((self.month, self.renewal_window_days, self.page_rows, playbooks)).encode()
-
 
 def view_settings(framework: Framework, month: str, as_of: pd.Timestamp) -> ViewSettings:
     models = framework.service_models
@@ -127,13 +122,6 @@ def owner_slug(owner_id: str) -> str:
 
 
 # --- cells ----------------------------------------------------------------------------
-
-
-def _texts(values: pd.Series, formatter) -> pd.Series:
-    """`formatter` once per distinct value (missing values give '')."""
-    codes, uniques = pd.factorize(values)
-    texts = np.array([formatter(v) for v in uniques] + [""], dtype=object)
-    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
 def _column(accounts: pd.DataFrame, name: str) -> pd.Series:
@@ -175,13 +163,12 @@ def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFram
             "account_id": accounts["account_id"],
             "name": accounts["name"],
             "segment": accounts["segment"],
-            "segment_text": accounts["segment"].astype(str)
-            + label.map(lambda v: f" ({v})", na_action="ignore").fillna(""),
+            "segment_text": accounts["segment"].astype(str) + formatted_once(label, " ({})".format),
             "service_model_label": accounts["service_model_label"],
             "composite_score": composite,
-            "composite": _texts(composite, score),
+            "composite": formatted_once(composite, score),
             "arr_value": arr,
-            "arr": _texts(arr, money),
+            "arr": money_texts(arr),
             "contract_end_date": ends.dt.strftime("%Y-%m-%d"),
             "renewal_due": due.to_numpy(),
             "status": accounts["status"],
@@ -202,8 +189,7 @@ def _rows_html(cells: pd.DataFrame) -> pa.Array:
     def piece(text: str) -> pa.Scalar:
         return pa.scalar(text, type=pa.large_string())
 
-    def escaped(values: pd.Series) -> pa.Array:
-        return pa.array(page_html.escape_column(values), type=pa.large_string())
+    escaped = page_html.escape_column
 
     def flag(values: pd.Series, shown: str = "1") -> pd.Series:
         return pd.Series(np.where(values.to_numpy(dtype=bool), shown, ""), dtype=object)
@@ -252,34 +238,37 @@ def _rows_html(cells: pd.DataFrame) -> pa.Array:
     return pc.binary_join_element_wise(*parts, piece(""))
 
 
-def _csv_lines(cells: pd.DataFrame) -> pa.Array:
-    """Every row as one CSV line, every field quoted (RFC 4180); text a spreadsheet would
-    run as a formula is neutralised (`core.csv_safety`; numbers are left as numbers)."""
+def _csv_fields(cells: pd.DataFrame) -> pa.Table:
+    """Every CSV field as text (missing is empty), text a spreadsheet would run as a
+    formula neutralised (`core.csv_safety`; numbers are left as numbers). Arrow writes
+    the numbers and flags, with no Python call per cell."""
     frame = cells.assign(arr=cells["arr_value"])
-    pieces = []
-    for i, column in enumerate(CSV_COLUMNS):
-        pieces.append(pa.scalar('"' if i == 0 else '","', type=pa.large_string()))
-        # Arrow writes the numbers and flags (no Python call per cell); missing is empty.
-        text = pa.array(frame[column], from_pandas=True).cast(pa.large_string())
-        text = pc.fill_null(text, "")
-        if column not in ("composite_score", "arr"):
-            text = neutralize_formulas(text)
-        pieces.append(pc.replace_substring(text, '"', '""'))
-    pieces.append(pa.scalar('"\n', type=pa.large_string()))
-    return pc.binary_join_element_wise(*pieces, pa.scalar("", type=pa.large_string()))
+    fields = []
+    for column in CSV_COLUMNS:
+        text = pc.fill_null(pa.array(frame[column], from_pandas=True).cast(pa.large_string()), "")
+        fields.append(text if column in ("composite_score", "arr") else neutralize_formulas(text))
+    return pa.table(fields, names=list(CSV_COLUMNS))
 
 
-CSV_HEADER = ",".join(f'"{neutralize_cell(c)}"' for c in CSV_COLUMNS) + "\n"
+# Every field quoted (RFC 4180: a quote inside one doubled), the header too.
+CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="all_valid")
 
 
-def _joined(text: pa.Array, start: int, stop: int) -> str:
-    """Rows start..stop of a large_string array (no nulls) one after another: a slice of
-    its data buffer, without a Python string per row."""
+def _csv_file(fields: pa.Table) -> bytes:
+    """A CSV of these `_csv_fields` rows under the header line."""
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(fields, sink, CSV_OPTIONS)
+    return sink.getvalue().to_pybytes()
+
+
+def _row_bytes(text: pa.Array, start: int, stop: int) -> bytes:
+    """Rows start..stop of a large_string array (no nulls) one after another, as UTF-8: a
+    slice of its data buffer, without a Python string per row."""
     data = text.buffers()[2]
     if data is None or start == stop:
-        return ""
+        return b""
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset :]
-    return memoryview(data)[offsets[start] : offsets[stop]].tobytes().decode("utf-8")
+    return memoryview(data)[offsets[start] : offsets[stop]].tobytes()
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -436,6 +425,8 @@ def _owner_runs(cells: pd.DataFrame) -> dict[str, tuple[int, int]]:
 
 
 CHUNK_ROWS = 100_000
+# Where an owner's rows go in their page: data never makes it (it is escaped, so has no '<').
+ROWS_SLOT = "<!--account rows-->"
 
 
 def iter_csm_view_files(
@@ -443,69 +434,37 @@ def iter_csm_view_files(
     book: pd.DataFrame,
     settings: ViewSettings,
     *,
-    skip: Container[str] = frozenset(),
     chunk_rows: int = CHUNK_ROWS,
-) -> Iterator[tuple[str, str]]:
-    """(file name, content) for index.html, then '<owner>.html' and '<owner>.csv' per
-    owner, from the `account_cells` and the `csm_book`; owners whose slug is in `skip` are
-    left out (the caller keeps their files from an earlier run). Rows are rendered for
-    about `chunk_rows` accounts of several owners at once (a pass of Arrow kernels per
-    owner would cost more than the rows), never for the whole book."""
+) -> Iterator[tuple[str, bytes]]:
+    """(file name, UTF-8 content) for index.html, then '<owner>.html' and '<owner>.csv'
+    per owner, from the `account_cells` and the `csm_book`. Rows are rendered for about
+    `chunk_rows` accounts of several owners at once (a pass of Arrow kernels per owner
+    would cost more than the rows), never for the whole book, and go into the files as
+    the bytes Arrow built (no Python string of a whole page)."""
     summaries = owner_summaries(cells)
-    yield "index.html", index_page(summaries, settings)
+    yield "index.html", index_page(summaries, settings).encode("utf-8")
     tables = segment_tables(book, settings)
     by_owner = summaries.to_dict("index")
-    todo = [(o, a, b) for o, (a, b) in _owner_runs(cells).items() if owner_slug(o) not in skip]
+    todo = list(_owner_runs(cells).items())  # an owner's rows follow the one before's
     while todo:
-        chunk, rows = [], 0
-        while todo and (not chunk or rows + todo[0][2] - todo[0][1] <= chunk_rows):
+        chunk = [todo.pop(0)]
+        first = chunk[0][1][0]
+        while todo and todo[0][1][1] - first <= chunk_rows:
             chunk.append(todo.pop(0))
-            rows += chunk[-1][2] - chunk[-1][1]
-        taken = cells.iloc[np.concatenate([np.arange(a, b) for _, a, b in chunk])]
-        html, csv = _rows_html(taken), _csv_lines(taken)
-        start = 0
-        for owner, a, b in chunk:
-            stop = start + b - a
-            slug, rows_html = owner_slug(owner), _joined(html, start, stop)
-            page = owner_page(by_owner[owner], rows_html, tables.get(owner, ""), settings)
-            yield f"{slug}.html", page
-            yield f"{slug}.csv", CSV_HEADER + _joined(csv, start, stop)
-            start = stop
+        taken = cells.iloc[first : chunk[-1][1][1]]
+        html, csv = _rows_html(taken), _csv_fields(taken)
+        for owner, (a, b) in chunk:
+            slug = owner_slug(owner)
+            page = owner_page(by_owner[owner], ROWS_SLOT, tables.get(owner, ""), settings)
+            before, _, after = page.partition(ROWS_SLOT)
+            rows_html = _row_bytes(html, a - first, b - first)
+            yield f"{slug}.html", b"".join((before.encode(), rows_html, after.encode()))
+            yield f"{slug}.csv", _csv_file(csv.slice(a - first, b - a))
 
 
 def csm_view_files(
     accounts: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
 ) -> dict[str, str]:
     """File name -> content, all in memory (tests; the asset writes them as they come)."""
-    return dict(iter_csm_view_files(account_cells(accounts, settings), book, settings))
-
-
-DIGESTS_FILE = ".owner-digests.json"
-
-
-def _renderer_fingerprint() -> bytes:
-    """The rendering code itself: a change to it must re-render every owner."""
-    code = hashlib.sha256()
-    for module in (__file__, page_html.__file__):
-        code.update(Path(module).read_bytes())
-    return code.digest()
-
-
-def owner_digests(
-    cells: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
-) -> dict[str, str]:
-    """Owner slug -> digest of everything their page and CSV show (their `account_cells`
-    in page order, their book rows, the settings and the rendering code): a re-run keeps
-    the files of owners whose digest is unchanged."""
-    base = hashlib.blake2b(_renderer_fingerprint() + settings.key())
-    rows = pd.util.hash_pandas_object(cells, index=False).to_numpy()
-    book_rows = pd.util.hash_pandas_object(book.reset_index(drop=True), index=False).to_numpy()
-    book_at = book.reset_index(drop=True).groupby("owner_id", sort=False).indices
-    digests = {}
-    for owner, (a, b) in _owner_runs(cells).items():
-        digest = base.copy()
-        digest.update(repr(owner).encode("utf-8"))
-        digest.update(rows[a:b].tobytes())
-        digest.update(book_rows[book_at.get(owner, [])].tobytes())
-        digests[owner_slug(owner)] = digest.hexdigest()
-    return digests
+    files = iter_csm_view_files(account_cells(accounts, settings), book, settings)
+    return {name: content.decode("utf-8") for name, content in files}

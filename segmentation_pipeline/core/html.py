@@ -103,10 +103,10 @@ def _escape_text(text: pa.Array) -> pa.Array:
     return text
 
 
-def escape_column(values: pd.Series) -> pd.Series:
-    """`escape` over a whole column at once (missing values become empty text)."""
-    escaped = _escape_text(_arrow_text(values.astype("string").fillna("")))
-    return pd.Series(pd.arrays.ArrowExtensionArray(escaped), index=values.index).astype("string")
+def escape_column(values: pd.Series) -> pa.Array:
+    """`escape` over a whole column at once (missing values become empty text), as an
+    Arrow large_string array to join with other columns."""
+    return _escape_text(pc.fill_null(_arrow_text(values.astype("string")), ""))
 
 
 def page(title: str, body: str, *, head: str = "", script: str = "") -> str:

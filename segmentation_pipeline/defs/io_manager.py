@@ -1,6 +1,10 @@
 """Where asset outputs live between steps: one Arrow IPC file per output and partition
 (`io.frame_files`) under a folder or any fsspec URL, laid out as Dagster's own
-filesystem IO manager lays out its files."""
+filesystem IO manager lays out its files.
+
+An input declared with `AssetIn(metadata={"columns": [...]})` is loaded with just those
+columns (those the frame has): a report reading a dozen of the assignments' ~50 columns
+does not convert the rest."""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ class ArrowFrameIOManager(dg.UPathIOManager):
         write_frame(obj, path)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
-        return read_frame(path)
+        return read_frame(path, (context.definition_metadata or {}).get("columns"))
 
 
 class FrameFilesystemIOManager(dg.ConfigurableIOManagerFactory):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -91,8 +92,22 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
     return table.replace_schema_metadata(metadata)
 
 
-def from_table(table: pa.Table) -> pd.DataFrame:
+def _projected(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """Just `columns` of a `to_table` table (those it has), with the index and what
+    `from_table` reads beside them; the frame's other columns are never converted."""
+    wanted = {str(c) for c in columns}
+    wanted |= {f"{_NAN_AT}{c}" for c in wanted}
+    index = table.schema.pandas_metadata.get("index_columns", [])
+    wanted |= {c for c in index if isinstance(c, str)}  # a RangeIndex is no column
+    return table.select([name for name in table.column_names if name in wanted])
+
+
+def from_table(table: pa.Table, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The frame `to_table` made `table` from; only `columns` of it when given."""
+    if columns is not None:
+        table = _projected(table, columns)
     objects = json.loads((table.schema.metadata or {}).get(_OBJECT_COLUMNS, b"{}"))
+    objects = {name: kind for name, kind in objects.items() if name in table.column_names}
     nan_at = {
         name: table.column(f"{_NAN_AT}{name}").to_numpy()
         for name, missing in objects.items()
@@ -140,10 +155,11 @@ def write_frame(frame: pd.DataFrame, path: UPath) -> None:
     path.write_bytes(sink.getvalue().to_pybytes())
 
 
-def read_frame(path: UPath) -> pd.DataFrame:
-    """The frame `write_frame` stored at `path` (a local file is memory-mapped)."""
+def read_frame(path: UPath, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The frame `write_frame` stored at `path` (a local file is memory-mapped), or only
+    its `columns` (those it has, in its order)."""
     if path.protocol in _LOCAL:
         with pa.memory_map(str(path), "r") as source:
-            return from_table(pa.ipc.open_file(source).read_all())
+            return from_table(pa.ipc.open_file(source).read_all(), columns)
     with path.open("rb") as source:
-        return from_table(pa.ipc.open_file(source).read_all())
+        return from_table(pa.ipc.open_file(source).read_all(), columns)

@@ -4,7 +4,6 @@ a team drive), so they are readable by all like any file written with open()."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -37,60 +36,29 @@ def _check_name(name: str) -> None:
         raise ValueError(f"report file name must be a plain file name, got {name!r}")
 
 
-def replace_folder(folder: Path, files: dict[str, str]) -> list[Path]:
-    """Make `folder` hold exactly `files` (name -> text): build a sibling folder, then swap
-    it in, so owners who left the book do not keep a stale page."""
-    for name in files:
-        _check_name(name)
-    return write_folder(folder, files.items())
+def write_folder(folder: Path, files: Iterable[tuple[str, str | bytes]]) -> list[Path]:
+    """Make `folder` hold exactly `files`, writing each file as it comes so the caller can
+    render them one at a time instead of holding all of them; owners who left the book
+    keep no stale page.
 
-
-def _carry(source: Path, target: Path) -> None:
-    """Hard-link an unchanged file into the new folder (files are never rewritten in
-    place, so sharing the inode is safe); copy where links are not possible."""
-    try:
-        os.link(source, target)
-    except OSError:
-        if not source.is_file():
-            raise
-        shutil.copyfile(source, target)
-        os.chmod(target, FILE_MODE)
-
-
-Content = str | bytes
-
-
-def write_folder(
-    folder: Path, files: Iterable[tuple[str, Content]], carry: Iterable[str] = ()
-) -> list[Path]:
-    """Make `folder` hold exactly `files` plus the `carry` files, writing each file as it
-    comes so the caller can render them one at a time instead of holding all of them.
-
-    `files` yields (name, content): text or UTF-8 bytes; `carry` names files taken
-    unchanged from the current `folder`. Everything goes into a sibling folder that is
-    swapped in at the end: a reader never sees a half-written folder, and an error
-    part-way (a bad name, a failing renderer, a missing file to carry) leaves the
-    previous folder as it was.
+    `files` yields (name, content): text or UTF-8 bytes. Everything goes into a sibling
+    folder that is swapped in at the end: a reader never sees a half-written folder, and
+    an error part-way (a bad name, a failing renderer) leaves the previous folder as it
+    was.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     written: list[Path] = []
     seen: set[str] = set()
-
-    def claim(name: str) -> Path:
-        _check_name(name)
-        if name in seen:
-            raise ValueError(f"report file {name!r} given twice")
-        seen.add(name)
-        written.append(folder / name)
-        return staging / name
-
     try:
         os.chmod(staging, FOLDER_MODE)
-        for name in carry:
-            _carry(folder / name, claim(name))
         for name, content in files:
-            target = claim(name)
+            _check_name(name)
+            if name in seen:
+                raise ValueError(f"report file {name!r} given twice")
+            seen.add(name)
+            written.append(folder / name)
+            target = staging / name
             target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
             os.chmod(target, FILE_MODE)
         retired = None
@@ -104,16 +72,6 @@ def write_folder(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written
-
-
-def read_json(path: Path) -> dict:
-    """A small JSON object kept beside report files; {} when missing or unreadable (a lost
-    manifest only costs a full rewrite)."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 # --- the executive dashboard: one current file, dated copies ---------------------------

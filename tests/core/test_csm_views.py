@@ -21,7 +21,6 @@ from segmentation_pipeline.core.csm_views import (
     account_cells,
     csm_view_files,
     iter_csm_view_files,
-    owner_digests,
     owner_slug,
 )
 from segmentation_pipeline.core.reports import csm_accounts, csm_book, pending_transitions
@@ -100,21 +99,6 @@ def test_the_csv_has_the_pages_columns_with_the_same_rounding():
     assert a1["composite_score"] == 4.72 and a1["arr"] == 220.0
     assert a1["owner_name"] == "Ana Ruiz"
     assert rows.set_index("account_id")["renewal_due"].tolist() == [False] * 5
-
-
-def test_owner_digests_change_only_for_the_owner_whose_rows_changed():
-    accounts, book = _frames()
-    digests = owner_digests(account_cells(accounts, SETTINGS), book, SETTINGS)
-    changed = february()
-    changed.loc[changed["account_id"] == "A1", "name"] = "Renamed Co"
-    accounts, book = _frames(changed)
-    after = owner_digests(account_cells(accounts, SETTINGS), book, SETTINGS)
-    assert {slug for slug in digests if after[slug] != digests[slug]} == {CSM_1}
-    # A new day changes only the books whose renewals left (or came into) the window:
-    # on 2026-02-16 A4's renewal (2026-02-15) is past.
-    later = ViewSettings(**{**SETTINGS.__dict__, "as_of": pd.Timestamp("2026-02-16")})
-    moved_on = owner_digests(account_cells(accounts, later), book, later)
-    assert {slug for slug in after if moved_on[slug] != after[slug]} == {CSM_2}
 
 
 def test_crm_text_is_escaped_and_csv_formulas_neutralised():
@@ -268,7 +252,3 @@ def test_rendering_a_few_owners_at_a_time_gives_the_same_files():
     whole = dict(iter_csm_view_files(cells, book, SETTINGS))
     for chunk_rows in (1, 5, 6):
         assert dict(iter_csm_view_files(cells, book, SETTINGS, chunk_rows=chunk_rows)) == whole
-    skip = {CSM_1}
-    some = dict(iter_csm_view_files(cells, book, SETTINGS, skip=skip, chunk_rows=2))
-    assert set(some) == set(whole) - {f"{CSM_1}.html", f"{CSM_1}.csv"}
-    assert all(some[name] == whole[name] for name in some)

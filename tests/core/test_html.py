@@ -7,7 +7,7 @@ from segmentation_pipeline.core import html
 
 def test_escape_column_matches_escape():
     values = pd.Series(['<b>"Tom\'s" & co</b>', None, 3.5])
-    assert list(html.escape_column(values)) == [
+    assert html.escape_column(values).to_pylist() == [
         html.escape('<b>"Tom\'s" & co</b>'),
         "",
         "3.5",

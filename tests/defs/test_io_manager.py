@@ -95,6 +95,32 @@ def test_a_frame_reaches_the_next_asset_as_it_left_the_last(tmp_path: Path):
     pd.testing.assert_frame_equal(_stored(str(tmp_path)), _accounts())
 
 
+@pytest.mark.parametrize(("base", "copies"), [("folder", 1), ("memory", 100)])
+def test_an_input_that_names_its_columns_gets_just_those_as_they_were(tmp_path: Path, base, copies):
+    root = str(tmp_path) if base == "folder" else f"memory://{uuid.uuid4().hex}"
+    wanted = ["objects_nan", "count", "tier", "not_there"]
+    seen = {}
+
+    @dg.asset(partitions_def=MONTHS)
+    def upstream() -> pd.DataFrame:
+        return _every_kind_of_column(copies)
+
+    @dg.asset(partitions_def=MONTHS, ins={"upstream": dg.AssetIn(metadata={"columns": wanted})})
+    def downstream(upstream: pd.DataFrame) -> pd.DataFrame:
+        seen["frame"] = upstream
+        return upstream
+
+    result = dg.materialize(
+        [upstream, downstream],
+        partition_key="2026-11-01",
+        resources={"io_manager": FrameFilesystemIOManager(base_dir=root)},
+    )
+    assert result.success
+    expected = _every_kind_of_column(copies)[["objects_nan", "count", "tier"]]
+    pd.testing.assert_frame_equal(seen["frame"], expected)
+    assert np.isnan(seen["frame"].loc[11, "objects_nan"])
+
+
 @pytest.mark.parametrize("base", ["folder", "memory"])
 def test_a_write_that_fails_leaves_the_previous_output(tmp_path: Path, base: str):
     root = str(tmp_path) if base == "folder" else f"memory://{uuid.uuid4().hex}"

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pytest
 
 from segmentation_pipeline.defs.assets import ALL_ASSETS
@@ -244,7 +243,7 @@ def test_the_definitions_load_with_every_report_asset():
     assert "executive_dashboard" in {n.name for n in job.graph.nodes}
 
 
-def test_csm_views_rerun_rewrites_only_the_owners_whose_rows_changed(tmp_path):
+def test_csm_views_rerun_rewrites_the_folder_with_the_changed_rows(tmp_path):
     from segmentation_pipeline.core.csm_views import owner_slug
     from segmentation_pipeline.defs.assets.reports import csm_views
     from segmentation_pipeline.defs.partitions import monthly_partitions
@@ -274,50 +273,17 @@ def test_csm_views_rerun_rewrites_only_the_owners_whose_rows_changed(tmp_path):
 
     first = run()
     folder = tmp_path / "reports" / "csm" / FEB[:7]
-    assert (first["owners_rewritten"].value, first["owners_carried_over"].value) == (3, 0)
-    inodes = {p.name: p.stat().st_ino for p in folder.iterdir()}
+    # index + a page and a CSV for csm-1, csm-2 and the unassigned accounts
+    assert first["files"].value == 7 == len(os.listdir(folder))
 
     changed = snapshot(FEB)
-    changed.loc[changed["account_id"] == "A1", "name"] = "Renamed Co"
+    changed.loc[changed["account_id"] == "A1", "name"] = 'Renamed "Co" <b>'
+    changed = changed[changed["owner_id"].notna()]  # the unassigned account is gone
     current["frame"] = changed
     second = run()
-    assert (second["owners_rewritten"].value, second["owners_carried_over"].value) == (1, 2)
-    for owner in ("csm-2", "(unassigned)"):
-        assert (folder / f"{owner_slug(owner)}.html").stat().st_ino == inodes[
-            f"{owner_slug(owner)}.html"
-        ]
-    assert "Renamed Co" in (folder / f"{owner_slug('csm-1')}.html").read_text()
+    assert second["files"].value == 5
+    written = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+    owners = [owner_slug(o) for o in ("csm-1", "csm-2")]
+    assert set(written) == {"index.html"} | {f"{o}.{e}" for o in owners for e in ("html", "csv")}
+    assert "Renamed &quot;Co&quot; &lt;b&gt;" in written[f"{owners[0]}.html"]
     assert sorted(os.listdir(folder.parent)) == [FEB[:7]]
-
-
-def test_csm_views_reruns_write_the_same_files_as_rendering_from_scratch(tmp_path):
-    """Owners kept from the last run and owners rendered again make the same folder."""
-    from segmentation_pipeline.core.csm_views import (
-        CSM_VIEW_COLUMNS,
-        DIGESTS_FILE,
-        ViewSettings,
-        csm_view_files,
-    )
-    from segmentation_pipeline.defs.assets.reports import _csm_frames, write_csm_views
-    from tests.core.reports.history import FEB, snapshot
-
-    folder = tmp_path / "csm"
-    settings = ViewSettings(month=FEB, as_of=pd.Timestamp(FEB))
-    edited = snapshot(FEB)
-    edited.loc[edited["account_id"] == "A1", "name"] = 'Renamed "Co" <b>'
-    edited.loc[edited["account_id"] == "C2", "owner_id"] = "csm-1"
-    edited = edited[edited["account_id"] != "B3"]
-    new = edited[edited["account_id"] == "N1"].assign(account_id="N2")
-    kept = []
-    for frame in (snapshot(FEB), pd.concat([edited, new]), snapshot(FEB), snapshot(FEB)):
-        accounts, book = _csm_frames(frame, CSM_VIEW_COLUMNS)
-        kept.append(len(write_csm_views(folder, accounts, book, settings)[1]))
-        written = {
-            p.name: p.read_text(encoding="utf-8")
-            for p in folder.iterdir()
-            if not p.name.startswith(".")
-        }
-        assert written == csm_view_files(accounts, book, settings)
-        assert (folder / DIGESTS_FILE).is_file()
-    # The edit touches csm-1 and csm-2; the last run changes nothing.
-    assert kept == [0, 1, 1, 3]

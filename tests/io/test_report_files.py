@@ -7,8 +7,6 @@ import pytest
 
 from segmentation_pipeline.io.report_files import (
     publish_dashboard,
-    read_json,
-    replace_folder,
     write_file,
     write_folder,
 )
@@ -23,21 +21,21 @@ def test_write_file_creates_folders_and_leaves_no_temporary_file(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
 
 
-def test_replace_folder_keeps_exactly_the_new_files(tmp_path):
+def test_write_folder_keeps_exactly_the_new_files(tmp_path):
     folder = tmp_path / "csm" / "2026-11"
-    replace_folder(folder, {"index.html": "1", "gone.html": "x"})
-    replace_folder(folder, {"index.html": "2", "owner.csv": "a,b"})
+    write_folder(folder, {"index.html": "1", "gone.html": "x"}.items())
+    write_folder(folder, {"index.html": "2", "owner.csv": "a,b"}.items())
     assert sorted(os.listdir(folder)) == ["index.html", "owner.csv"]
     assert (folder / "index.html").read_text() == "2"
     assert sorted(os.listdir(folder.parent)) == ["2026-11"]  # nothing left behind
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
 
 
-def test_replace_folder_refuses_paths_and_keeps_the_old_folder(tmp_path):
+def test_write_folder_refuses_paths_and_keeps_the_old_folder(tmp_path):
     folder = tmp_path / "docs"
-    replace_folder(folder, {"index.html": "old"})
+    write_folder(folder, {"index.html": "old"}.items())
     with pytest.raises(ValueError, match="plain file name"):
-        replace_folder(folder, {"../escape.html": "x"})
+        write_folder(folder, {"../escape.html": "x"}.items())
     assert (folder / "index.html").read_text() == "old"
     assert not (tmp_path / "escape.html").exists()
 
@@ -110,33 +108,10 @@ def test_a_crash_while_streaming_leaves_the_previous_folder(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["csm"]  # no staging folder left behind
 
 
-def test_carried_files_are_the_previous_ones_and_the_old_folder_is_untouched_by_a_rewrite(
-    tmp_path,
-):
-    folder = tmp_path / "csm"
-    write_folder(folder, [("keep.html", "kept"), ("redo.html", "v1")])
-    before = (folder / "keep.html").stat()
-    write_folder(folder, [("redo.html", "v2")], carry=["keep.html"])
-    assert (folder / "keep.html").read_text() == "kept"
-    assert (folder / "keep.html").stat().st_ino == before.st_ino  # linked, not rewritten
-    assert (folder / "redo.html").read_text() == "v2"
-    assert sorted(os.listdir(folder)) == ["keep.html", "redo.html"]
-
-
-def test_carrying_a_missing_file_or_a_name_twice_fails_and_keeps_the_old_folder(tmp_path):
+def test_a_name_given_twice_fails_and_keeps_the_old_folder(tmp_path):
     folder = tmp_path / "csm"
     write_folder(folder, [("index.html", "old")])
-    with pytest.raises(FileNotFoundError):
-        write_folder(folder, [("index.html", "new")], carry=["gone.html"])
     with pytest.raises(ValueError, match="twice"):
         write_folder(folder, [("index.html", "new"), ("index.html", "again")])
     assert (folder / "index.html").read_text() == "old"
     assert sorted(os.listdir(tmp_path)) == ["csm"]
-
-
-def test_read_json_is_empty_when_the_manifest_is_missing_or_broken(tmp_path):
-    assert read_json(tmp_path / "none.json") == {}
-    (tmp_path / "bad.json").write_text("{not json")
-    assert read_json(tmp_path / "bad.json") == {}
-    (tmp_path / "ok.json").write_text('{"a": "1"}')
-    assert read_json(tmp_path / "ok.json") == {"a": "1"}

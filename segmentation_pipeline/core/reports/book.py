@@ -38,6 +38,8 @@ LIST_COLUMNS: tuple[str, ...] = ("owner_id", "at_risk", "pending_transition")
 BOOK_INPUT_COLUMNS: tuple[str, ...] = tuple(
     c for c in CSM_ACCOUNT_COLUMNS if c not in ("name", "explanation")
 )
+# What `pending_moves` reads of the assignments besides the account id.
+PENDING_MOVE_COLUMNS: tuple[str, ...] = ("transition_status", "transition_from", "transition_to")
 
 
 class TransitionsTableError(ValueError):
@@ -78,7 +80,7 @@ def pending_moves(assignments: pd.DataFrame) -> pd.Series:
     waiting for review in this run's assignments (the same rows the review queue holds
     as pending once segment_operations has written them). A frame without the gate's
     columns has none."""
-    if not {"transition_status", "transition_from", "transition_to"} <= set(assignments):
+    if not set(PENDING_MOVE_COLUMNS) <= set(assignments):
         return pd.Series(dtype=object)
     status = pa.array(assignments["transition_status"], type=pa.string(), from_pandas=True)
     waiting = pc.fill_null(pc.equal(status, PENDING_STATUS), False).to_numpy(zero_copy_only=False)

@@ -36,6 +36,11 @@ CAPACITY_COLUMNS: tuple[str, ...] = (
     "load",
 )
 
+# What `csm_capacity` reads of the assignments.
+CAPACITY_INPUT_COLUMNS: tuple[str, ...] = (
+    "account_id", "owner_id", "owner_name", "segment", "service_model", "arr",
+)  # fmt: skip
+
 
 def owner_labels(assignments: pd.DataFrame) -> pd.Series:
     """What a reader sees for each row's owner: the owner's name when the assignments carry

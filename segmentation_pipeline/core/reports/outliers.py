@@ -8,13 +8,14 @@ score band is [its tier's min_score, the next higher tier's min_score).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.reports.capacity import owner_labels
 from segmentation_pipeline.core.reports.grouping import ACCOUNTS_AND_ARR, totals_by
+from segmentation_pipeline.core.reports.texts import formatted_once, money_texts
 from segmentation_pipeline.framework.models import Tier
 from segmentation_pipeline.framework.reporting import Outliers
 
@@ -31,6 +32,8 @@ OUTLIER_COLUMNS: tuple[str, ...] = (
     "limit",
     "detail",
 )
+# What `outliers` reads of the assignments: the table's own columns and the owner's name.
+OUTLIER_INPUT_COLUMNS: tuple[str, ...] = (*OUTLIER_COLUMNS, "owner_name")
 ARR_HIGH = "arr_high_for_segment"
 ARR_LOW = "arr_low_for_segment"
 SCORE_OUTSIDE = "score_outside_band"
@@ -41,10 +44,6 @@ def score_bands(tiers: Sequence[Tier]) -> dict[str, tuple[float, float]]:
     ordered = sorted(tiers, key=lambda t: t.min_score)
     uppers = [t.min_score for t in ordered[1:]] + [np.inf]
     return {t.name: (t.min_score, upper) for t, upper in zip(ordered, uppers, strict=True)}
-
-
-def _money(value: float) -> str:
-    return f"${value / 1000:,.0f}K" if value >= 1000 else f"${value:,.0f}"
 
 
 def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) -> pd.DataFrame:
@@ -59,24 +58,36 @@ def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) 
     below = lower - score > rules.score_margin
     high = segment.map(rules.arr_at_least).astype("float64")
     low = segment.map(rules.arr_below).astype("float64")
-    # (rule, which accounts break it, their limit, detail from arr, limit, segment, score)
+    band_texts = {
+        s: f" outside {s} band [{lo:g}, {hi:g}) by more than {rules.score_margin:g}"
+        for s, (lo, hi) in bands.items()
+    }
+
+    def arr_detail(sign: str) -> Callable[[pd.DataFrame], pd.Series]:
+        return lambda hit: (
+            "ARR " + money_texts(hit["arr"], millions=False) + f" {sign} "
+            + money_texts(hit["limit"], millions=False) + " in " + hit["segment"].astype(str)
+        )  # fmt: skip
+
+    def score_detail(hit: pd.DataFrame) -> pd.Series:
+        score_text = formatted_once(hit["composite_score"], "{:.2f}".format)
+        return "score " + score_text + hit["segment"].map(band_texts).astype(object)
+
+    # (rule, which accounts break it, their limit, their detail)
     found = [
-        (ARR_HIGH, arr >= high, high,
-         lambda a, lim, s, sc: f"ARR {_money(a)} >= {_money(lim)} in {s}"),
-        (ARR_LOW, arr < low, low,
-         lambda a, lim, s, sc: f"ARR {_money(a)} < {_money(lim)} in {s}"),
+        (ARR_HIGH, arr >= high, high, arr_detail(">=")),
+        (ARR_LOW, arr < low, low, arr_detail("<")),
         (SCORE_OUTSIDE, below | (score - upper > rules.score_margin), lower.where(below, upper),
-         lambda a, lim, s, sc: f"score {sc:.2f} outside {s} band [{bands[s][0]:g}, "
-         f"{bands[s][1]:g}) by more than {rules.score_margin:g}"),
+         score_detail),
     ]  # fmt: skip
+    # The table's columns only: the assignments carry four times as many.
+    taken = [c for c in OUTLIER_INPUT_COLUMNS if c in assignments]
+    measures = assignments[taken].assign(arr=arr, composite_score=score)
     parts = []
     for rule, mask, limit, describe in found:
-        # Details are written for the accounts that break the rule only (few of a million).
-        hit = assignments[mask.to_numpy(dtype=bool)]
-        limits = limit[hit.index]
-        inputs = zip(arr[hit.index], limits, hit["segment"], score[hit.index], strict=True)
-        details = [describe(*row) for row in inputs]
-        parts.append(hit.assign(rule=rule, limit=limits, detail=details))
+        hit = measures[mask.to_numpy(dtype=bool)]
+        hit = hit.assign(rule=rule, limit=limit[hit.index])
+        parts.append(hit.assign(detail=describe(hit).to_numpy(dtype=object)))
     table = pd.concat(parts, ignore_index=True).assign(owner=lambda t: owner_labels(t))
     table = table.reindex(columns=list(OUTLIER_COLUMNS))
     return table.sort_values(["rule", "segment", "arr"], ascending=[True, True, False]).reset_index(

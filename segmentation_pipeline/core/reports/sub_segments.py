@@ -22,6 +22,10 @@ SUB_SEGMENT_COLUMNS: tuple[str, ...] = (
 )
 
 
+# What `sub_segment_distribution` reads of the assignments.
+SUB_SEGMENT_INPUT_COLUMNS: tuple[str, ...] = ("account_id", "segment", "tier_label", "arr")
+
+
 def rest_of(segment: str) -> str:
     return f"{segment} (rest)"
 

@@ -6,11 +6,9 @@ with a markdown preview of its segment-level rows in the metadata. The files (da
 CSM views, docs) go under the reports folder and are linked from the metadata.
 """
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
 
 import dagster as dg
@@ -18,11 +16,9 @@ import pandas as pd
 
 from segmentation_pipeline.core.csm_views import (
     CSM_VIEW_COLUMNS,
-    DIGESTS_FILE,
     ViewSettings,
     account_cells,
     iter_csm_view_files,
-    owner_digests,
     view_settings,
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
@@ -52,10 +48,22 @@ from segmentation_pipeline.core.reports import (
     segment_summary,
     shift_month,
 )
-from segmentation_pipeline.core.reports.capacity import capacity_summary, csm_capacity
-from segmentation_pipeline.core.reports.outliers import outlier_counts, outliers
+from segmentation_pipeline.core.reports.book import PENDING_MOVE_COLUMNS
+from segmentation_pipeline.core.reports.capacity import (
+    CAPACITY_INPUT_COLUMNS,
+    capacity_summary,
+    csm_capacity,
+)
+from segmentation_pipeline.core.reports.outliers import (
+    OUTLIER_INPUT_COLUMNS,
+    outlier_counts,
+    outliers,
+)
 from segmentation_pipeline.core.reports.product_lines import segment_product_lines
-from segmentation_pipeline.core.reports.sub_segments import sub_segment_distribution
+from segmentation_pipeline.core.reports.sub_segments import (
+    SUB_SEGMENT_INPUT_COLUMNS,
+    sub_segment_distribution,
+)
 from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.core.scoring import standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
@@ -63,12 +71,7 @@ from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehou
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions, run_as_of
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
-from segmentation_pipeline.io.report_files import (
-    publish_dashboard,
-    read_json,
-    replace_folder,
-    write_folder,
-)
+from segmentation_pipeline.io.report_files import publish_dashboard, write_folder
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.io.warehouse_partitions import (
     read_partition,
@@ -112,13 +115,24 @@ def _segment_order(fw: Framework) -> list[str]:
     return [t.name for t in fw.tiers] + [UNSEGMENTED]
 
 
-def _table_asset(name: str, table: str, description: str) -> Callable:
-    """The decorator of a report asset that writes one warehouse table for the month."""
+def _reading(*columns: Sequence[str]) -> dict[str, dg.AssetIn]:
+    """The assets' `ins` loading just these columns of segment_assignments (the IO manager
+    reads only the columns an input's metadata names)."""
+    wanted = list(dict.fromkeys(c for group in columns for c in group))
+    return {"segment_assignments": dg.AssetIn(metadata={"columns": wanted})}
+
+
+def _table_asset(
+    name: str, table: str, description: str, columns: Sequence[str] | None = None
+) -> Callable:
+    """The decorator of a report asset that writes one warehouse table for the month;
+    `columns`: all it reads of segment_assignments, when that is known."""
     return dg.asset(
         name=name,
         **REPORT,
         kinds={"sql"},
         deps=[warehouse_segments],
+        ins=_reading(columns) if columns else None,
         description=f"{description} (warehouse table {table}).",
     )
 
@@ -129,10 +143,12 @@ def _snapshot_report(
     description: str,
     build: Callable[[pd.DataFrame, Framework], pd.DataFrame],
     preview: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> dg.AssetsDefinition:
-    """A report that is a function of the month's segment assignments alone."""
+    """A report that is a function of the month's segment assignments alone (of their
+    `columns`, when given)."""
 
-    @_table_asset(name, table, description)
+    @_table_asset(name, table, description, columns)
     def report(
         context: dg.AssetExecutionContext,
         segment_assignments: pd.DataFrame,
@@ -173,6 +189,7 @@ outliers_report = _snapshot_report(
     "rule broken (limits in the framework's reporting.outliers)",
     lambda assignments, fw: outliers(assignments, fw.tiers, fw.reporting.outliers),
     outlier_counts,
+    OUTLIER_INPUT_COLUMNS,
 )
 csm_capacity_report = _snapshot_report(
     "csm_capacity_report",
@@ -181,6 +198,7 @@ csm_capacity_report = _snapshot_report(
     "ratio, with each owner's load (overloaded / underloaded / within ratio)",
     lambda assignments, fw: csm_capacity(assignments, fw.service_models),
     capacity_summary,
+    CAPACITY_INPUT_COLUMNS,
 )
 sub_segments_report = _snapshot_report(
     "sub_segments_report",
@@ -188,6 +206,7 @@ sub_segments_report = _snapshot_report(
     "Accounts and ARR of each sub-segment (framework reporting.sub_segments) and of the "
     "rest of its segment",
     lambda assignments, fw: sub_segment_distribution(assignments, fw.reporting.sub_segments),
+    columns=SUB_SEGMENT_INPUT_COLUMNS,
 )
 
 
@@ -342,6 +361,7 @@ def _csm_frames(
     **REPORT,
     kinds={"sql"},
     deps=[warehouse_segments],
+    ins=_reading(BOOK_INPUT_COLUMNS, PENDING_MOVE_COLUMNS),
     description="Each CSM's book of business by segment: accounts, ARR, at-risk, "
     "provisional and pending transitions (report_csm_book).",
 )
@@ -358,33 +378,18 @@ def csm_book_report(
 
 def write_csm_views(
     folder: Path, accounts: pd.DataFrame, book: pd.DataFrame, settings: ViewSettings
-) -> tuple[dict[str, str], set[str]]:
-    """Write the CSM views into `folder`; returns every owner's digest and the slugs of
-    the owners whose files were kept from the last run (benchmarks/csm_views.py calls
-    this too). Only owners whose rows changed are rendered: the others' files are
-    hard-linked into the new folder."""
-    cells = account_cells(accounts, settings)
-    digests = owner_digests(cells, book, settings)
-    before = read_json(folder / DIGESTS_FILE)
-    unchanged = {slug for slug, digest in digests.items() if before.get(slug) == digest}
-    unchanged = {s for s in unchanged if all((folder / f"{s}.{e}").is_file() for e in EXTS)}
-    rendered = iter_csm_view_files(cells, book, settings, skip=unchanged)
-    manifest = [(DIGESTS_FILE, json.dumps(digests, sort_keys=True, indent=0))]
-    write_folder(
-        folder,
-        chain(rendered, manifest),
-        carry=[f"{slug}.{ext}" for slug in sorted(unchanged) for ext in EXTS],
-    )
-    return digests, unchanged
-
-
-EXTS = ("html", "csv")
+) -> int:
+    """Write the CSM views into `folder` (every owner's files, rendered a few owners at a
+    time); returns the number of files (benchmarks/csm_views.py calls this too)."""
+    files = iter_csm_view_files(account_cells(accounts, settings), book, settings)
+    return len(write_folder(folder, files))
 
 
 @dg.asset(
     **REPORT,
     kinds={"html", "csv"},
     deps=[warehouse_segments],
+    ins=_reading(CSM_VIEW_COLUMNS, PENDING_MOVE_COLUMNS),
     description="Per owner: a page and a CSV of their accounts, at-risk and pending "
     "transitions first, filterable by segment, status, at-risk and renewal due, each with "
     "its explanation and the playbook of each segment they hold.",
@@ -402,16 +407,14 @@ def csm_views(
     # month, its last day for a month gone by), so every step of a run sees the same day.
     as_of = pd.Timestamp(run_as_of(context)).normalize()
     settings = view_settings(framework.load(), context.partition_key, as_of)
-    digests, unchanged = write_csm_views(folder, accounts, book, settings)
+    files = write_csm_views(folder, accounts, book, settings)
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
             "index": dg.MetadataValue.path(str(index)),
             "index_url": dg.MetadataValue.url(index.as_uri()),
             "owners": int(book["owner_id"].nunique()),
-            "files": 1 + 2 * len(digests),
-            "owners_rewritten": len(digests) - len(unchanged),
-            "owners_carried_over": len(unchanged),
+            "files": files,
             "pending_transitions": int(accounts["pending_transition"].notna().sum()),
         }
     )
@@ -505,7 +508,7 @@ def framework_docs(
     fw = framework.load()
     files = render_documents(fw)
     folder = Path(config.folder) / "docs"
-    replace_folder(folder, files)
+    write_folder(folder, files.items())
     index = folder / "index.html"
     return dg.MaterializeResult(
         metadata={
