@@ -18,7 +18,6 @@ from pydantic import BaseModel
 from segmentation_pipeline.core import html as page_html
 from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.framework.models import (
-    Band,
     BandedCriterion,
     Bands3,
     Framework,
@@ -233,10 +232,6 @@ def _rubric_table(rows: list[tuple[str, Cells, str]]) -> Table:
 
 def _unknown(points: int | None) -> str:
     return "-" if points is None else _points(points)
-
-
-def _band_table(title: str, bands: Sequence[Band], fmt: Callable[[float], str]) -> Table:
-    return Table([title, "Points"], [[span(b.min, b.max, fmt), _points(b.points)] for b in bands])
 
 
 def _named_band_table(title: str, bands: Sequence[NamedBand], fmt) -> Table:
@@ -664,68 +659,35 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
 
 # Settings the curated documents describe; anything else in the framework lands in
 # "Other settings" with its dotted path. None = the whole section.
+def _fields(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
 CURATED: dict[str, frozenset[str] | None] = {
-    "version": None,
-    "timezone": None,
-    "scoring": frozenset({"weights", "score_decimals"}),
-    "firmographic": frozenset(
-        {"rubric_tiers", "company_size", "industry_fit", "geography", "growth_stage"}
+    **dict.fromkeys(["version", "timezone", "tiers", "arr_tiers", "company_size_bands"]),
+    **dict.fromkeys(["service_models", "monitoring", "inputs", "crm_sync", "enrichment"]),
+    **dict.fromkeys(["standardization", "dedup"]),
+    "scoring": _fields("weights score_decimals"),
+    "firmographic": _fields("rubric_tiers company_size industry_fit geography growth_stage"),
+    "behavioral": _fields(
+        "usage_frequency feature_adoption support_tickets nps engagement fallbacks"
     ),
-    "behavioral": frozenset(
-        {"usage_frequency", "feature_adoption", "support_tickets", "nps", "engagement", "fallbacks"}
+    "value": _fields(
+        "rubric_tiers current_arr expansion_potential contract_length strategic_importance"
     ),
-    "value": frozenset(
-        {
-            "rubric_tiers",
-            "current_arr",
-            "expansion_potential",
-            "contract_length",
-            "strategic_importance",
-        }
+    "assignment": _fields(
+        "at_risk unknown_industry_tier provisional_days required_fields tier_basis "
+        "transitions value_inputs multi_product enrichment_conflicts history"
     ),
-    "tiers": None,
-    "arr_tiers": None,
-    "company_size_bands": None,
-    "service_models": None,
-    "assignment": frozenset(
-        {"at_risk", "unknown_industry_tier", "provisional_days", "required_fields"}
-        | {"tier_basis", "transitions", "value_inputs", "multi_product"}
-        | {"enrichment_conflicts", "history"}
+    "governance": _fields(
+        "key_fields key_field_completeness segment_coverage enrichment_coverage "
+        "duplicate_rate concentration_max min_accounts_per_segment tier_distribution "
+        "operationalized_segments"
     ),
-    "governance": frozenset(
-        {
-            "key_fields",
-            "key_field_completeness",
-            "segment_coverage",
-            "enrichment_coverage",
-            "duplicate_rate",
-            "concentration_max",
-            "min_accounts_per_segment",
-            "tier_distribution",
-            "operationalized_segments",
-        }
-    ),
-    "monitoring": None,
-    "inputs": None,
-    "crm_sync": None,
-    "enrichment": None,
-    "standardization": None,
-    "dedup": None,
-    "reporting": frozenset(
-        {
-            "breakdowns",
-            "migration_lookback_months",
-            "dashboard_months",
-            "data_sources",
-            "review_cadence",
-            "outliers",
-            "sub_segments",
-            "dashboard_copies",
-            "explanation_criteria",
-            "explanation_neutral_points",
-            "renewal_window_days",
-            "csm_page_rows",
-        }
+    "reporting": _fields(
+        "breakdowns migration_lookback_months dashboard_months data_sources review_cadence "
+        "outliers sub_segments dashboard_copies explanation_criteria "
+        "explanation_neutral_points renewal_window_days csm_page_rows"
     ),
 }
 
