@@ -33,33 +33,6 @@ RAW_ACCOUNT_COLUMNS: tuple[str, ...] = (
 )
 # Which of those an export must carry: the input contract, core/input_contract.py.
 
-# Salesforce field -> standardized column.
-RAW_TO_STANDARD: dict[str, str] = {
-    "Id": "account_id",
-    "Name": "name",
-    "Website": "website",
-    "Industry": "industry",
-    "NumberOfEmployees": "employees",
-    "AnnualRevenue": "annual_revenue",
-    "BillingCountry": "country",
-    "BillingCity": "city",
-    "Phone": "phone",
-    "OwnerId": "owner_id",
-    # The owner's user name: not an Account field; the extract reads it from User
-    # (Salesforce) or owners.csv (file mode).
-    "OwnerName": "owner_name",
-    "CreatedDate": "created_date",
-    "SystemModstamp": "modstamp",
-    "ARR__c": "arr",
-    "Contract_Term__c": "contract_term",
-    "Contract_End_Date__c": "contract_end_date",
-    "Expansion_Pipeline__c": "expansion_pipeline",
-    "Strategic_Importance__c": "strategic_importance",
-    "Growth_Stage__c": "growth_stage",
-    "Segment_Override__c": "segment_override",
-    "Customer_Tier__c": "crm_tier",
-}
-
 # --- Product usage export -------------------------------------------------------
 RAW_USAGE_COLUMNS: tuple[str, ...] = (
     "AccountId",

@@ -19,8 +19,6 @@ from segmentation_pipeline.framework.inputs import InputsConfig
 from segmentation_pipeline.framework.reporting import Reporting
 from segmentation_pipeline.framework.standardization import StandardizationConfig
 
-DIMENSIONS = ("firmographic", "behavioral", "value")
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)

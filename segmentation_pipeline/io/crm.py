@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 import pandas as pd
 
@@ -44,12 +43,6 @@ class AccountExtract:
     full_refresh: bool = True
     source: str = ""
     """Where the records came from (the export file), for rejected-records rows."""
-
-
-class CrmSource(Protocol):
-    def read_accounts(self, since: datetime | None = None) -> AccountExtract: ...
-
-    def read_usage(self) -> pd.DataFrame: ...
 
 
 # Optional User export beside accounts.csv: OwnerId,Name.
