@@ -27,42 +27,20 @@ from segmentation_pipeline.core.columns import AccountIndex, is_in, join, lookup
 from segmentation_pipeline.framework.models import Framework
 
 TRANSITION_COLUMNS: tuple[str, ...] = (
-    "transition_id",
-    "account_id",
-    "from_segment",
-    "to_segment",
-    "direction",
-    "status",
-    "applied_by",
-    "decided_by",
-    "opened_at",
-    "closed_at",
-    "opened_run_id",
-    "closed_run_id",
+    "transition_id", "account_id", "from_segment", "to_segment", "direction", "status",
+    "applied_by", "decided_by", "opened_at", "closed_at", "opened_run_id", "closed_run_id",
     "composite_score",
-)
+)  # fmt: skip
 DECISION_COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "to_segment",
-    "decision",
-    "decided_by",
-    "decided_at",
-    "note",
-)
+    "account_id", "to_segment", "decision", "decided_by", "decided_at", "note",
+)  # fmt: skip
 PENDING, APPLIED, REJECTED, WITHDRAWN = "pending", "applied", "rejected", "withdrawn"
 
 # Per-account columns the gate adds to assignments.
 GATE_COLUMNS: tuple[str, ...] = (
-    "current_tier",
-    "transition_id",
-    "transition_from",
-    "transition_to",
-    "transition_direction",
-    "transition_status",
-    "transition_rule",
-    "transition_opened_at",
-    "decided_by",
-)
+    "current_tier", "transition_id", "transition_from", "transition_to", "transition_direction",
+    "transition_status", "transition_rule", "transition_opened_at", "decided_by",
+)  # fmt: skip
 
 
 def utc_naive(moment: datetime | pd.Timestamp) -> pd.Timestamp:
