@@ -24,28 +24,13 @@ NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"})
 CRM = "crm"
 
 PROVENANCE_COLUMNS = (
-    "account_id",
-    "domain",
-    "field",
-    "value",
-    "action",
-    "provider",
-    "confidence",
-    "fetched_at",
-    "from_cache",
-    "reason",
-)
+    "account_id", "domain", "field", "value", "action", "provider", "confidence", "fetched_at",
+    "from_cache", "reason",
+)  # fmt: skip
 CONFLICT_COLUMNS = (
-    "account_id",
-    "domain",
-    "field",
-    "crm_value",
-    "vendor_value",
-    "provider",
-    "confidence",
-    "fetched_at",
-    "resolution",
-)
+    "account_id", "domain", "field", "crm_value", "vendor_value", "provider", "confidence",
+    "fetched_at", "resolution",
+)  # fmt: skip
 NON_MATCH_COLUMNS = ("account_id", "domain", "missing_fields", "reason", "detail")
 
 # Why a key field stayed empty, most actionable first.
