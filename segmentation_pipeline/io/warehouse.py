@@ -575,13 +575,6 @@ class WarehouseWriter:
             deleted += self.conn.execute(sa.delete(table).where(batch, *conditions)).rowcount
         return deleted
 
-    def delete_keys(self, name: str, key_column: str, keys: Sequence[Any]) -> int:
-        """Delete the rows whose `key_column` is one of `keys`; returns rows deleted."""
-        table = self.table(name)
-        if table is None:
-            return 0
-        return self._delete_matching(table, pd.DataFrame({key_column: list(keys)}))
-
     def set_state(self, name: str, value: dict) -> None:
         """Remember a small JSON value (a high-water mark, a cursor) under `name`.
         `updated_at` is when the value last changed: setting the same value again (a
@@ -644,10 +637,6 @@ class Warehouse:
             return tx.sync_partition(
                 table, frame, partition_column, partition_key, key_columns, unhashed, hashes
             )
-
-    def delete_keys(self, table: str, key_column: str, keys: Sequence[Any]) -> int:
-        with self.transaction() as tx:
-            return tx.delete_keys(table, key_column, keys)
 
     def set_state(self, name: str, value: dict) -> None:
         with self.transaction() as tx:
