@@ -150,21 +150,6 @@ def governance_checks(
     return _checks
 
 
-def governance_check(
-    *,
-    name: str,
-    asset: dg.AssetKey,
-    description: str,
-    assess: Callable[[Frames, Framework], Assessment],
-    also_reads: tuple[dg.AssetKey, ...] = (),
-    blocking: bool = False,
-) -> dg.AssetChecksDefinition:
-    """A check of its own (a step of its own)."""
-    return governance_checks(
-        name, asset, [Grading(name, description, assess, blocking)], also_reads
-    )
-
-
 def _completeness_of(field: str) -> Callable[[Frames, Framework], Assessment]:
     def assess(frames: Frames, fw: Framework) -> Assessment:
         gov = fw.governance.model_copy(update={"key_fields": [field]})
@@ -199,23 +184,33 @@ def _enrichment(frames: Frames, fw: Framework) -> Assessment:
     )
 
 
-enrichment_coverage_check = governance_check(
-    name="enrichment_coverage",
-    asset=ENRICHED,
+enrichment_coverage_check = governance_checks(
+    "enrichment_coverage",
+    ENRICHED,
+    [
+        Grading(
+            "enrichment_coverage",
+            "Of the accounts that reached enrichment with a firmographic key field empty, the "
+            "share that left with none empty (the vendor match rate).",
+            _enrichment,
+        )
+    ],
     also_reads=(DEDUPLICATED,),
-    description="Of the accounts that reached enrichment with a firmographic key field "
-    "empty, the share that left with none empty (the vendor match rate).",
-    assess=_enrichment,
 )
 
-duplicate_rate_check = governance_check(
-    name="duplicate_rate",
-    asset=DEDUPLICATED,
+duplicate_rate_check = governance_checks(
+    "duplicate_rate",
+    DEDUPLICATED,
+    [
+        Grading(
+            "duplicate_rate",
+            "Duplicate records folded / records extracted from the CRM.",
+            lambda f, fw: assess_duplicate_rate(
+                f[DEDUPLICATED], f[MERGE_AUDIT], fw.governance.duplicate_rate
+            ),
+        )
+    ],
     also_reads=(MERGE_AUDIT,),
-    description="Duplicate records folded / records extracted from the CRM.",
-    assess=lambda f, fw: assess_duplicate_rate(
-        f[DEDUPLICATED], f[MERGE_AUDIT], fw.governance.duplicate_rate
-    ),
 )
 
 segment_assignment_checks = governance_checks(
