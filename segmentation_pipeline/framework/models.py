@@ -297,32 +297,17 @@ class EnrichmentConflicts(_Strict):
 
 
 HistoryColumn = Literal[
-    "segment",
-    "status",
-    "service_model",
-    "tier_label",
-    "computed_segment",
-    "composite_score",
-    "firmographic_score",
-    "behavioral_score",
-    "value_score",
-    "provisional",
-    "at_risk",
-    "unsegmented_reason",
-    "segment_override",
-    "framework_version",
-]
+    "segment", "status", "service_model", "tier_label", "computed_segment", "composite_score",
+    "firmographic_score", "behavioral_score", "value_score", "provisional", "at_risk",
+    "unsegmented_reason", "segment_override", "framework_version",
+]  # fmt: skip
 
 
 class History(_Strict):
     # A change in any of these (columns segment_history stores) opens a new version.
     tracked_columns: list[HistoryColumn] = [
-        "segment",
-        "status",
-        "service_model",
-        "unsegmented_reason",
-        "framework_version",
-    ]
+        "segment", "status", "service_model", "unsegmented_reason", "framework_version",
+    ]  # fmt: skip
     # Accounts missing from a full snapshot get their open history row closed.
     close_absent_accounts: bool = True
 
