@@ -207,9 +207,9 @@ class WarehouseWriter:
         brings a value (its rows hold NULL there, as they would anyway), so an empty
         night never fixes a type. `required` columns (keys, partitions) are always made.
         A table of no declared type and no value yet is not created: None."""
-        inspector = sa.inspect(self.conn)
         declared = declared_types(name)
-        if not inspector.has_table(name):
+        table = reflect(self.conn, name)
+        if table is None:
             if frame is None or (frame.empty and not declared):
                 return None
             types = self._column_types(name, frame, frame.columns, required)
@@ -222,9 +222,8 @@ class WarehouseWriter:
             table = sa.Table(name, sa.MetaData(), *(sa.Column(c, t) for c, t in types.items()))
             table.create(self.conn)
             return table
-        table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
         if declared and self._conform(table, declared):
-            table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+            table = reflect(self.conn, name)
         if frame is not None:
             absent = [c for c in frame.columns if c not in table.c]
             types = self._column_types(name, frame, absent, required)
@@ -238,7 +237,7 @@ class WarehouseWriter:
                     )
                 )
             if new:
-                table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+                table = reflect(self.conn, name)
         return table
 
     @staticmethod
@@ -746,11 +745,18 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+def reflect(conn: sa.Connection, name: str) -> sa.Table | None:
+    """Table `name` as the database holds it; None while it does not exist."""
+    if not sa.inspect(conn).has_table(name):
+        return None
+    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+
+
 def read_states(conn: sa.Connection, names: Sequence[str]) -> dict[str, dict]:
     """The values `set_state` remembered under these names (names never set are absent)."""
-    if not names or not sa.inspect(conn).has_table(STATE_TABLE):
+    table = reflect(conn, STATE_TABLE) if names else None
+    if table is None:
         return {}
-    table = sa.Table(STATE_TABLE, sa.MetaData(), autoload_with=conn)
     found = conn.execute(
         sa.select(table.c.name, table.c.value).where(table.c.name.in_(list(names)))
     ).all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from segmentation_pipeline.io.warehouse import Warehouse
+from segmentation_pipeline.io.warehouse import Warehouse, reflect
 
 
 def read_partition(
@@ -17,9 +17,9 @@ def read_partition(
 ) -> pd.DataFrame:
     """The rows of one partition; an empty frame when the table does not exist yet."""
     with warehouse.engine.connect() as conn:
-        if not sa.inspect(conn).has_table(table):
+        target = reflect(conn, table)
+        if target is None:
             return pd.DataFrame()
-        target = sa.Table(table, sa.MetaData(), autoload_with=conn)
         query = sa.select(target).where(target.c[partition_column] == partition_key)
         return pd.read_sql_query(query, conn)
 
