@@ -131,6 +131,15 @@ def to_html(doc: Document, version: str, nav: Sequence[Document] = ()) -> str:
     return page_html.page(doc.title, "\n".join(parts))
 
 
+SEGMENT_COLUMNS = (
+    "Segment", "Label", "Composite score", "Service model", "CSM ratio", "QBR cadence",
+    "Onboarding",
+)  # fmt: skip
+PROVIDER_COLUMNS = (
+    "Provider", "Kind", "On", "Batch", "Workers", "Timeout (s)", "Limits", "Headroom", "Burst",
+    "Credits per match / miss", "Confidence", "Address",
+)  # fmt: skip
+
 # --- number formats ---------------------------------------------------------------
 
 
@@ -271,15 +280,7 @@ def segment_definitions(fw: Framework) -> Document:
             f"{_formula(fw)}, each dimension scored 1-5."
         ),
         Table(
-            [
-                "Segment",
-                "Label",
-                "Composite score",
-                "Service model",
-                "CSM ratio",
-                "QBR cadence",
-                "Onboarding",
-            ],
+            SEGMENT_COLUMNS,
             [
                 [t.name, t.label, rng, *_service_model_row(fw, t.service_model)]
                 for t, rng in _tier_ranges(fw)
@@ -614,20 +615,7 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
             ],
         ),
         Table(
-            [
-                "Provider",
-                "Kind",
-                "On",
-                "Batch",
-                "Workers",
-                "Timeout (s)",
-                "Limits",
-                "Headroom",
-                "Burst",
-                "Credits per match / miss",
-                "Confidence",
-                "Address",
-            ],
+            PROVIDER_COLUMNS,
             providers,
         ),
         *_md(f"""

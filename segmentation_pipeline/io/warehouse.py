@@ -32,6 +32,7 @@ from segmentation_pipeline.io.table_schemas import declared_types
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
+KEY_BATCH = 5_000  # bound values per IN (...)
 SQLITE_CACHE_KIB = 256 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 30 * 60 * 1000
 # A pooled connection older than this is replaced before use: servers and firewalls drop
@@ -743,6 +744,18 @@ def create_engine(url: str) -> sa.Engine:
     if engine.dialect.name == "sqlite":
         _make_sqlite_transactions_atomic(engine)
     return engine
+
+
+def batches(keys: Sequence[Any], size: int = KEY_BATCH) -> Iterator[Sequence[Any]]:
+    """`keys` a batch at a time: each batch is bound in one IN (...), and SQLite caps the
+    values one statement may bind."""
+    return (keys[start : start + size] for start in range(0, len(keys), size))
+
+
+def stored_keys(conn: sa.Connection, column: sa.Column, keys: Sequence[Any]) -> set:
+    """Which of `keys` the table holds in `column` (its once-only key)."""
+    found = (conn.execute(sa.select(column).where(column.in_(b))) for b in batches(keys))
+    return {key for result in found for key in result.scalars()}
 
 
 def reflect(conn: sa.Connection, name: str) -> sa.Table | None:
