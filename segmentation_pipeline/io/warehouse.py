@@ -32,7 +32,7 @@ from segmentation_pipeline.io.table_schemas import declared_types
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
-KEY_BATCH = 5_000  # bound values per IN (...)
+KEY_BATCH = 5_000  # keys bound per IN (...): a tuple of two columns binds twice as many
 SQLITE_CACHE_KIB = 256 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 30 * 60 * 1000
 # A pooled connection older than this is replaced before use: servers and firewalls drop
@@ -569,11 +569,8 @@ class WarehouseWriter:
         values = list(keys.itertuples(index=False, name=None))
         if len(columns) == 1:
             values = [v[0] for v in values]
-        deleted = 0
-        for start in range(0, len(values), 10_000):
-            batch = target.in_(values[start : start + 10_000])
-            deleted += self.conn.execute(sa.delete(table).where(batch, *conditions)).rowcount
-        return deleted
+        deletes = (sa.delete(table).where(target.in_(b), *conditions) for b in batches(values))
+        return sum(self.conn.execute(delete).rowcount for delete in deletes)
 
     def set_state(self, name: str, value: dict) -> None:
         """Remember a small JSON value (a high-water mark, a cursor) under `name`.
