@@ -3,7 +3,9 @@ alone, on a million rows, so each helper's lines are kept only where they earn t
 
     python benchmarks/columns.py --n 1000000 --out benchmarks/results/columns.json
 
-Figures are CPU seconds, best of --repeat.
+Figures are CPU seconds, best of --repeat. With --engines, the same set logic done by
+Polars and DuckDB (each from the pandas columns to a numpy answer, as a caller would use
+it), when they are installed: they are not dependencies of the pipeline.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default="benchmarks/results/columns.json")
+    parser.add_argument("--engines", action="store_true", help="also time Polars and DuckDB")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     labels = np.array(["Tier 1", "Tier 2", "Tier 3", "Unsegmented", None], dtype=object)
@@ -91,7 +94,53 @@ def main() -> None:
             "pd.Index(ids).get_indexer": best(r, lambda: pd.Index(ids).get_indexer(probe)),
         },
     }
+    if args.engines:
+        result["engines"] = engines(r, probe, ids, hashes, known)
     report(result, args.out)
+
+
+def engines(r: int, probe: pd.Series, ids: pd.Series, hashes, known) -> dict:
+    """member_of, isin_by_hash and AccountIndex.find done by Polars and DuckDB."""
+    import duckdb
+    import polars as pl
+
+    def pl_member() -> np.ndarray:
+        return pl.from_pandas(probe).is_in(pl.from_pandas(ids)).to_numpy()
+
+    def pl_hashes() -> np.ndarray:
+        return pl.Series(hashes).is_in(pl.Series(known)).to_numpy()
+
+    def pl_find() -> np.ndarray:
+        left = pl.DataFrame({"k": pl.from_pandas(probe)})
+        right = pl.DataFrame({"k": pl.from_pandas(ids)}).with_row_index("at")
+        found = left.join(right, on="k", how="left", maintain_order="left")["at"]
+        return found.fill_null(-1).to_numpy()
+
+    con = duckdb.connect()
+
+    def duck(query: str) -> np.ndarray:
+        left = pa.table({"k": pa.array(probe, from_pandas=True)})
+        right = pa.table({"k": pa.array(ids, from_pandas=True)})
+        con.register("l", left)
+        con.register("r", right)
+        return con.sql(query).fetchnumpy()["m"]
+
+    member = (
+        "SELECT coalesce(k IN (SELECT k FROM r), false) AS m "
+        "FROM (SELECT k, row_number() OVER () AS i FROM l) ORDER BY i"
+    )
+    find = (
+        "SELECT coalesce(r.at, -1) AS m FROM (SELECT k, row_number() OVER () AS i FROM l) AS l "
+        "LEFT JOIN (SELECT k, row_number() OVER () - 1 AS at FROM r) AS r USING (k) ORDER BY i"
+    )
+    return {
+        "member_of_ids": {"polars is_in": best(r, pl_member), "duckdb IN": best(r, duck, member)},
+        "isin_hashes": {"polars is_in": best(r, pl_hashes)},
+        "account_index_find": {
+            "polars left join": best(r, pl_find),
+            "duckdb left join": best(r, duck, find),
+        },
+    }
 
 
 if __name__ == "__main__":

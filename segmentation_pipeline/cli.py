@@ -113,9 +113,7 @@ def _start_partitions_at(month: str | None) -> None:
 def run(month: str | None, verbose: bool = False) -> int:
     """The nightly job for a month, then the alert rules over it: 0 on success, 1 on failure
     (with the failing step and its error in one line on stdout)."""
-    home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
-    os.environ["SEGMENTATION_HOME"] = str(home)
-    dagster_home = _prepare_home(home)
+    dagster_home = _home()
     _start_partitions_at(month)
 
     import dagster as dg
@@ -147,10 +145,11 @@ def run(month: str | None, verbose: bool = False) -> int:
 
 
 def _home() -> Path:
+    """SEGMENTATION_HOME, resolved and exported, with its Dagster instance ready: the
+    instance's home (DAGSTER_HOME)."""
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
     os.environ["SEGMENTATION_HOME"] = str(home)
-    _prepare_home(home)
-    return home
+    return _prepare_home(home)
 
 
 def _months(months: str | None) -> list[str] | None:

@@ -112,13 +112,6 @@ def isin_by_hash(values: np.ndarray, known: np.ndarray) -> np.ndarray:
     return pd.Series(values, copy=False).isin(known).to_numpy(dtype=bool)
 
 
-def setdiff_by_hash(values: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """`np.setdiff1d(values, others)`: the distinct values that `others` lacks, sorted,
-    by the same hash table."""
-    distinct = pd.unique(values)
-    return np.sort(distinct[~isin_by_hash(distinct, others)])
-
-
 def absent_from(values: pd.Series, others: pd.Series) -> list:
     """The distinct non-missing `values` that `others` lacks, sorted: `sorted(set(values) -
     set(others))` without building sets of a million Python strings."""
@@ -204,15 +197,6 @@ class AccountIndex:
         out = np.full(len(at), -1, dtype=np.int64)
         out[found] = rows[at[found]]
         return out
-
-    def rows_of(self, keys: pd.Series) -> np.ndarray:
-        """Per account: the position in `keys` holding its id (-1 when none does; with
-        repeated keys, the last)."""
-        at = self.find(keys)
-        rows = np.full(self.size, -1)
-        found = at >= 0
-        rows[at[found]] = np.flatnonzero(found)
-        return rows
 
     def spread(self, keys: pd.Series, values, fill: object = None) -> np.ndarray:
         """An array aligned with the accounts: `values[i]` at the row of `keys[i]`."""

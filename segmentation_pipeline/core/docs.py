@@ -18,7 +18,6 @@ from pydantic import BaseModel
 from segmentation_pipeline.core import html as page_html
 from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.framework.models import (
-    Band,
     BandedCriterion,
     Bands3,
     Framework,
@@ -70,6 +69,23 @@ class Document:
     blocks: Sequence[Block]
 
 
+def _md(text: str) -> list[Block]:
+    """Blocks written as light markdown: '## ' and '### ' headings, '- ' bullets, other
+    lines a paragraph; a blank line ends a list or a paragraph. A long line is written with
+    a trailing backslash, which Python joins before this reads it."""
+    blocks: list[Block] = []
+    for chunk in text.strip("\n").split("\n\n"):
+        lines = chunk.split("\n")
+        while lines and lines[0].startswith("#"):
+            hashes, _, title = lines.pop(0).partition(" ")
+            blocks.append(Heading(title, len(hashes)))
+        if lines and lines[0].startswith("- "):
+            blocks.append(Bullets("\n".join(lines)[2:].split("\n- ")))
+        elif lines:
+            blocks.append(Para("\n".join(lines)))
+    return blocks
+
+
 def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -114,6 +130,15 @@ def to_html(doc: Document, version: str, nav: Sequence[Document] = ()) -> str:
             parts.append(page_html.table(block.headers, block.rows))
     return page_html.page(doc.title, "\n".join(parts))
 
+
+SEGMENT_COLUMNS = (
+    "Segment", "Label", "Composite score", "Service model", "CSM ratio", "QBR cadence",
+    "Onboarding",
+)  # fmt: skip
+PROVIDER_COLUMNS = (
+    "Provider", "Kind", "On", "Batch", "Workers", "Timeout (s)", "Limits", "Headroom", "Burst",
+    "Credits per match / miss", "Confidence", "Address",
+)  # fmt: skip
 
 # --- number formats ---------------------------------------------------------------
 
@@ -235,10 +260,6 @@ def _unknown(points: int | None) -> str:
     return "-" if points is None else _points(points)
 
 
-def _band_table(title: str, bands: Sequence[Band], fmt: Callable[[float], str]) -> Table:
-    return Table([title, "Points"], [[span(b.min, b.max, fmt), _points(b.points)] for b in bands])
-
-
 def _named_band_table(title: str, bands: Sequence[NamedBand], fmt) -> Table:
     return Table(["Band", title], [[b.name, span(b.min, b.max, fmt)] for b in bands])
 
@@ -259,15 +280,7 @@ def segment_definitions(fw: Framework) -> Document:
             f"{_formula(fw)}, each dimension scored 1-5."
         ),
         Table(
-            [
-                "Segment",
-                "Label",
-                "Composite score",
-                "Service model",
-                "CSM ratio",
-                "QBR cadence",
-                "Onboarding",
-            ],
+            SEGMENT_COLUMNS,
             [
                 [t.name, t.label, rng, *_service_model_row(fw, t.service_model)]
                 for t, rng in _tier_ranges(fw)
@@ -283,21 +296,20 @@ def segment_definitions(fw: Framework) -> Document:
             blocks.append(Bullets([f"What we do: {action}" for action in model.actions]))
     a = fw.assignment
     blocks += [
-        Heading("Statuses and flags"),
-        Bullets(
-            [
-                "segmented: scored and assigned by the rules above.",
-                f"provisional: the account is younger than {num(a.provisional_days)} days; "
-                "it is scored on firmographic and value only and re-scored when it ages out.",
-                "overridden: a person owns the segment (manual override in the CRM); the "
-                "pipeline keeps it and records what it would have computed.",
-                f"{UNSEGMENTED}: a required field ({_joined(a.required_fields)}) is missing; "
-                "the reason says which (for example missing_arr).",
-                f"at risk: {_at_risk_rule(fw)}, whatever the segment.",
-                f"industry unknown: routed to the {a.unknown_industry_tier} playbook.",
-            ]
-        ),
-        Heading("Service models"),
+        *_md(f"""
+## Statuses and flags
+- segmented: scored and assigned by the rules above.
+- provisional: the account is younger than {num(a.provisional_days)} days; it is scored on \
+firmographic and value only and re-scored when it ages out.
+- overridden: a person owns the segment (manual override in the CRM); the pipeline keeps it and \
+records what it would have computed.
+- {UNSEGMENTED}: a required field ({_joined(a.required_fields)}) is missing; the reason says \
+which (for example missing_arr).
+- at risk: {_at_risk_rule(fw)}, whatever the segment.
+- industry unknown: routed to the {a.unknown_industry_tier} playbook.
+
+## Service models
+"""),
         Table(
             ["Key", "Service model", "CSM ratio", "QBR cadence", "Onboarding", "Actions"],
             [
@@ -346,11 +358,11 @@ def _firmographic_blocks(fw: Framework) -> list[Block]:
                 ),
             ]
         ),
-        Para(
-            "Firmographic rubric tiers (points summed over the criteria): Tier 1 at "
-            f"{num(f.rubric_tiers.tier_1_min_points)} points or more, Tier 2 at "
-            f"{num(f.rubric_tiers.tier_2_min_points)} points or more, Tier 3 below."
-        ),
+        *_md(f"""
+Firmographic rubric tiers (points summed over the criteria): Tier 1 at \
+{num(f.rubric_tiers.tier_1_min_points)} points or more, Tier 2 at \
+{num(f.rubric_tiers.tier_2_min_points)} points or more, Tier 3 below.
+"""),
     ]
 
 
@@ -368,14 +380,10 @@ def _behavioral_blocks(fw: Framework) -> list[Block]:
         _rubric_table(
             [(name, _banded_cells(c, fmt), _unknown(c.unknown_points)) for name, c, fmt in criteria]
         ),
-        Bullets(
-            [
-                "No usage data at all: behavioral score = "
-                f"{score(b.fallbacks.missing_usage_score)} (the median).",
-                f"NPS is skipped for accounts younger than {num(b.fallbacks.nps_min_tenure_days)}"
-                " days.",
-            ]
-        ),
+        *_md(f"""
+- No usage data at all: behavioral score = {score(b.fallbacks.missing_usage_score)} (the median).
+- NPS is skipped for accounts younger than {num(b.fallbacks.nps_min_tenure_days)} days.
+"""),
     ]
 
 
@@ -407,40 +415,34 @@ def _value_blocks(fw: Framework) -> list[Block]:
                 ),
             ]
         ),
-        Para(
-            f"Value rubric tiers: Tier 1 at {num(v.rubric_tiers.tier_1_min_points)} points or "
-            f"more, Tier 2 at {num(v.rubric_tiers.tier_2_min_points)} points or more, Tier 3 "
-            "below."
-        ),
+        *_md(f"""
+Value rubric tiers: Tier 1 at {num(v.rubric_tiers.tier_1_min_points)} points or more, Tier 2 at \
+{num(v.rubric_tiers.tier_2_min_points)} points or more, Tier 3 below.
+"""),
     ]
 
 
 def _edge_case_blocks(fw: Framework) -> list[Block]:
     a, b, f = fw.assignment, fw.behavioral, fw.firmographic
-    return [
-        Heading("Edge-case rules"),
-        Bullets(
-            [
-                f"New account (younger than {num(a.provisional_days)} days): provisional "
-                "segment from firmographic and value only, their weights rescaled to sum to 1; "
-                "re-scored with behavior once it ages out.",
-                f"No usage data: behavioral score {score(b.fallbacks.missing_usage_score)}; NPS "
-                f"ignored under {num(b.fallbacks.nps_min_tenure_days)} days of tenure; "
-                "onboarding completion stands in for engagement.",
-                f"Industry missing or unknown: scored {_points(f.industry_fit.unknown_points)} "
-                f"for industry fit and routed to the {a.unknown_industry_tier} playbook.",
-                "Employee count missing: the ARR tier is the size proxy (see the firmographic "
-                "rubric).",
-                f"Required field missing ({_joined(a.required_fields)}): {UNSEGMENTED}, with a "
-                "machine-readable reason, queued for research or enrichment.",
-                f"At risk: {_at_risk_rule(fw)}; flagged whatever the tier.",
-                "Boundary crossing: a computed tier that differs from the CRM tier goes to the "
-                "segment_transitions review queue instead of reassigning the CSM at once.",
-                "Manual override (acquisitions, a CSM who knows better): the pipeline never "
-                "changes an overridden account and reports where its computed tier disagrees.",
-            ]
-        ),
-    ]
+    return _md(f"""
+## Edge-case rules
+- New account (younger than {num(a.provisional_days)} days): provisional segment from \
+firmographic and value only, their weights rescaled to sum to 1; re-scored with behavior once \
+it ages out.
+- No usage data: behavioral score {score(b.fallbacks.missing_usage_score)}; NPS ignored under \
+{num(b.fallbacks.nps_min_tenure_days)} days of tenure; onboarding completion stands in for \
+engagement.
+- Industry missing or unknown: scored {_points(f.industry_fit.unknown_points)} for industry fit \
+and routed to the {a.unknown_industry_tier} playbook.
+- Employee count missing: the ARR tier is the size proxy (see the firmographic rubric).
+- Required field missing ({_joined(a.required_fields)}): {UNSEGMENTED}, with a machine-readable \
+reason, queued for research or enrichment.
+- At risk: {_at_risk_rule(fw)}; flagged whatever the tier.
+- Boundary crossing: a computed tier that differs from the CRM tier goes to the \
+segment_transitions review queue instead of reassigning the CSM at once.
+- Manual override (acquisitions, a CSM who knows better): the pipeline never changes an \
+overridden account and reports where its computed tier disagrees.
+""")
 
 
 def _governance_blocks(fw: Framework) -> list[Block]:
@@ -502,27 +504,22 @@ def _governance_blocks(fw: Framework) -> list[Block]:
 
 def _monitoring_blocks(fw: Framework) -> list[Block]:
     m = fw.monitoring
-    tz = fw.timezone
+    edges = _joined([num(e) for e in m.drift.composite_bin_edges])
     return [
-        Heading("Monitoring and alerts"),
-        Bullets(
-            [
-                "Drift: population stability index of the tier distribution and of the "
-                f"composite-score distribution against the previous month; warning above "
-                f"{num(m.drift.psi_warn)}, alert above {num(m.drift.psi_alert)}. The composite "
-                f"histogram is cut at {_joined([num(e) for e in m.drift.composite_bin_edges])}.",
-                "Coverage drop: an alert when segment coverage or a key field's completeness "
-                f"falls by more than {num(m.coverage_drop_points)} percentage points between "
-                "two runs.",
-                "Owner digests: each owner hears once per event of tier changes, pending "
-                "reviews, provisional exits, new at-risk accounts and renewals due within "
-                f"{num(m.notifications.renewal_window_days)} days; RevOps is alerted once "
-                "when an account of at least "
-                f"{money(m.notifications.at_risk_arr_floor)} ARR becomes at risk.",
-            ]
-        ),
+        *_md(f"""
+## Monitoring and alerts
+- Drift: population stability index of the tier distribution and of the composite-score \
+distribution against the previous month; warning above {num(m.drift.psi_warn)}, alert above \
+{num(m.drift.psi_alert)}. The composite histogram is cut at {edges}.
+- Coverage drop: an alert when segment coverage or a key field's completeness falls by more \
+than {num(m.coverage_drop_points)} percentage points between two runs.
+- Owner digests: each owner hears once per event of tier changes, pending reviews, provisional \
+exits, new at-risk accounts and renewals due within {num(m.notifications.renewal_window_days)} \
+days; RevOps is alerted once when an account of at least \
+{money(m.notifications.at_risk_arr_floor)} ARR becomes at risk.
+"""),
         Table(
-            ["Schedule", f"Cron ({tz})"],
+            ["Schedule", f"Cron ({fw.timezone})"],
             [
                 ["Nightly re-evaluation", m.schedules.nightly],
                 ["Monthly data-quality audit", m.schedules.monthly_audit],
@@ -539,17 +536,13 @@ def _inputs_blocks(fw: Framework) -> list[Block]:
         if i.usage_feed
         else "There is no product usage feed: behavioral scores take their unknown points."
     )
-    return [
-        Heading("Inputs"),
-        Bullets(
-            [
-                usage,
-                "A CRM record whose CreatedDate or SystemModstamp lies more than "
-                f"{num(i.future_tolerance_minutes)} minutes in the future is rejected "
-                "(rejected_records) and never advances the high-water mark.",
-            ]
-        ),
-    ]
+    return _md(f"""
+## Inputs
+- {usage}
+- A CRM record whose CreatedDate or SystemModstamp lies more than \
+{num(i.future_tolerance_minutes)} minutes in the future is rejected (rejected_records) and never \
+advances the high-water mark.
+""")
 
 
 def _crm_sync_blocks(fw: Framework) -> list[Block]:
@@ -560,13 +553,12 @@ def _crm_sync_blocks(fw: Framework) -> list[Block]:
         else "and no segment fields"
     )
     return [
-        Heading("Write-back to the CRM"),
-        Para(
-            f"A folded duplicate gets {c.duplicate_of_field} (its survivor's Id) {duplicates} "
-            f"(policy {c.duplicates}). "
-            "Enriched values are written back where a provider's confidence reaches the "
-            "field's minimum:"
-        ),
+        *_md(f"""
+## Write-back to the CRM
+A folded duplicate gets {c.duplicate_of_field} (its survivor's Id) {duplicates} (policy \
+{c.duplicates}). Enriched values are written back where a provider's confidence reaches the \
+field's minimum:
+"""),
         Table(
             ["Column", "CRM field", "Policy", "Minimum confidence"],
             [[f.column, f.crm_field, f.policy, num(f.min_confidence)] for f in c.enriched_fields]
@@ -605,6 +597,8 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
         for name, p in e.providers.items()
     ]
     overwrite = "; ".join(f"{p}: {_joined(f)}" for p, f in e.conflicts.overwrite.items())
+    mapping = _joined([f"{k} -> {v}" for k, v in e.industry_map.items()])
+    r, b = e.retry, e.circuit_breaker
     return [
         Heading("Firmographic enrichment"),
         Para(
@@ -621,111 +615,55 @@ def _enrichment_blocks(fw: Framework) -> list[Block]:
             ],
         ),
         Table(
-            [
-                "Provider",
-                "Kind",
-                "On",
-                "Batch",
-                "Workers",
-                "Timeout (s)",
-                "Limits",
-                "Headroom",
-                "Burst",
-                "Credits per match / miss",
-                "Confidence",
-                "Address",
-            ],
+            PROVIDER_COLUMNS,
             providers,
         ),
-        Bullets(
-            [
-                f"Budget: {cap(e.budget.credits_per_run)} credits per run, "
-                f"{cap(e.budget.credits_per_month)} per month.",
-                "The CRM's own values win; a vendor value that differs is recorded for review "
-                f"(numbers differ beyond {pct(e.conflicts.numeric_tolerance)}). Overwrites "
-                f"allowed: {overwrite or '(none)'}.",
-                f"Retries: at most {num(e.retry.max_attempts)} attempts, backoff from "
-                f"{num(e.retry.base_delay_seconds)} s up to {num(e.retry.max_delay_seconds)} s "
-                f"with {pct(e.retry.jitter)} jitter; a provider failing "
-                f"{num(e.circuit_breaker.failure_threshold)} times in a row waits "
-                f"{num(e.circuit_breaker.reset_after_seconds)} s, then one probe is sent; after "
-                f"{num(e.circuit_breaker.max_failed_probes)} failed probes it is parked for the "
-                "run and its remaining lookups are retried on the next run.",
-                "Extra industry mapping: "
-                + (
-                    _joined([f"{k} -> {v}" for k, v in e.industry_map.items()])
-                    if e.industry_map
-                    else "(none)"
-                ),
-            ]
-        ),
+        *_md(f"""
+- Budget: {cap(e.budget.credits_per_run)} credits per run, {cap(e.budget.credits_per_month)} \
+per month.
+- The CRM's own values win; a vendor value that differs is recorded for review (numbers differ \
+beyond {pct(e.conflicts.numeric_tolerance)}). Overwrites allowed: {overwrite or "(none)"}.
+- Retries: at most {num(r.max_attempts)} attempts, backoff from {num(r.base_delay_seconds)} s up \
+to {num(r.max_delay_seconds)} s with {pct(r.jitter)} jitter; a provider failing \
+{num(b.failure_threshold)} times in a row waits {num(b.reset_after_seconds)} s, then one probe \
+is sent; after {num(b.max_failed_probes)} failed probes it is parked for the run and its \
+remaining lookups are retried on the next run.
+- Extra industry mapping: {mapping}
+"""),
     ]
 
 
 # Settings the curated documents describe; anything else in the framework lands in
 # "Other settings" with its dotted path. None = the whole section.
+def _fields(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
 CURATED: dict[str, frozenset[str] | None] = {
-    "version": None,
-    "timezone": None,
-    "scoring": frozenset({"weights", "score_decimals"}),
-    "firmographic": frozenset(
-        {"rubric_tiers", "company_size", "industry_fit", "geography", "growth_stage"}
+    **dict.fromkeys(["version", "timezone", "tiers", "arr_tiers", "company_size_bands"]),
+    **dict.fromkeys(["service_models", "monitoring", "inputs", "crm_sync", "enrichment"]),
+    **dict.fromkeys(["standardization", "dedup"]),
+    "scoring": _fields("weights score_decimals"),
+    "firmographic": _fields("rubric_tiers company_size industry_fit geography growth_stage"),
+    "behavioral": _fields(
+        "usage_frequency feature_adoption support_tickets nps engagement fallbacks"
     ),
-    "behavioral": frozenset(
-        {"usage_frequency", "feature_adoption", "support_tickets", "nps", "engagement", "fallbacks"}
+    "value": _fields(
+        "rubric_tiers current_arr expansion_potential contract_length strategic_importance"
     ),
-    "value": frozenset(
-        {
-            "rubric_tiers",
-            "current_arr",
-            "expansion_potential",
-            "contract_length",
-            "strategic_importance",
-        }
+    "assignment": _fields(
+        "at_risk unknown_industry_tier provisional_days required_fields tier_basis "
+        "transitions value_inputs multi_product enrichment_conflicts history"
     ),
-    "tiers": None,
-    "arr_tiers": None,
-    "company_size_bands": None,
-    "service_models": None,
-    "assignment": frozenset(
-        {"at_risk", "unknown_industry_tier", "provisional_days", "required_fields"}
-        | {"tier_basis", "transitions", "value_inputs", "multi_product"}
-        | {"enrichment_conflicts", "history"}
+    "governance": _fields(
+        "key_fields key_field_completeness segment_coverage enrichment_coverage "
+        "duplicate_rate concentration_max min_accounts_per_segment tier_distribution "
+        "operationalized_segments"
     ),
-    "governance": frozenset(
-        {
-            "key_fields",
-            "key_field_completeness",
-            "segment_coverage",
-            "enrichment_coverage",
-            "duplicate_rate",
-            "concentration_max",
-            "min_accounts_per_segment",
-            "tier_distribution",
-            "operationalized_segments",
-        }
-    ),
-    "monitoring": None,
-    "inputs": None,
-    "crm_sync": None,
-    "enrichment": None,
-    "standardization": None,
-    "dedup": None,
-    "reporting": frozenset(
-        {
-            "breakdowns",
-            "migration_lookback_months",
-            "dashboard_months",
-            "data_sources",
-            "review_cadence",
-            "outliers",
-            "sub_segments",
-            "dashboard_copies",
-            "explanation_criteria",
-            "explanation_neutral_points",
-            "renewal_window_days",
-            "csm_page_rows",
-        }
+    "reporting": _fields(
+        "breakdowns migration_lookback_months dashboard_months data_sources review_cadence "
+        "outliers sub_segments dashboard_copies explanation_criteria "
+        "explanation_neutral_points renewal_window_days csm_page_rows"
     ),
 }
 
@@ -757,13 +695,13 @@ def uncurated_settings(fw: Framework) -> list[tuple[str, object]]:
 
 
 def business_rules(fw: Framework) -> Document:
-    w = fw.scoring.weights
+    w, r = fw.scoring.weights, fw.reporting
     blocks: list[Block] = [
-        Heading("Composite score"),
-        Para(
-            f"{_formula(fw)}. Each dimension score (1-5) is the mean of its criteria's points; "
-            f"scores are rounded to {num(fw.scoring.score_decimals)} decimals."
-        ),
+        *_md(f"""
+## Composite score
+{_formula(fw)}. Each dimension score (1-5) is the mean of its criteria's points; scores are \
+rounded to {num(fw.scoring.score_decimals)} decimals.
+"""),
         Table(
             ["Dimension", "Weight"],
             [
@@ -793,24 +731,20 @@ def business_rules(fw: Framework) -> Document:
         *_monitoring_blocks(fw),
         *_inputs_blocks(fw),
         *_crm_sync_blocks(fw),
-        Heading("Reports"),
-        Bullets(
-            [
-                f"By-segment reports are also broken down by: {_joined(fw.reporting.breakdowns)}.",
-                "The migration matrix compares a month with the month "
-                f"{num(fw.reporting.migration_lookback_months)} month(s) before it.",
-                "The executive dashboard shows up to the last "
-                f"{num(fw.reporting.dashboard_months)} stored months.",
-                f"An explanation names at most {num(fw.reporting.explanation_criteria)} "
-                "criteria: those that moved the composite furthest from an account with "
-                f"{num(fw.reporting.explanation_neutral_points)} points on every criterion.",
-                "CSM views mark renewals due within "
-                f"{num(fw.reporting.renewal_window_days)} days and show "
-                f"{num(fw.reporting.csm_page_rows)} accounts a page.",
-            ]
-        ),
+        *_md(f"""
+## Reports
+- By-segment reports are also broken down by: {_joined(r.breakdowns)}.
+- The migration matrix compares a month with the month {num(r.migration_lookback_months)} \
+month(s) before it.
+- The executive dashboard shows up to the last {num(r.dashboard_months)} stored months.
+- An explanation names at most {num(r.explanation_criteria)} criteria: those that moved the \
+composite furthest from an account with {num(r.explanation_neutral_points)} points on every \
+criterion.
+- CSM views mark renewals due within {num(r.renewal_window_days)} days and show \
+{num(r.csm_page_rows)} accounts a page.
+"""),
+        *_operations_rules(fw),
     ]
-    blocks += _operations_rules(fw)
     other = uncurated_settings(fw)
     if other:
         blocks += [
@@ -830,36 +764,25 @@ def _policy(policy) -> str:
 def _operations_rules(fw: Framework) -> list[Block]:
     """Segment operations (transitions, value inputs, products, conflicts, history)."""
     a = fw.assignment
-    v, m = a.value_inputs, a.multi_product
+    v, m, moves = a.value_inputs, a.multi_product, a.transitions
     tags = ", ".join(f"{t.tag} >= {num(t.min_score)}" for t in m.adoption_tags)
-    return [
-        Heading("Segment operations"),
-        Bullets(
-            [
-                f"The tier is decided by: {a.tier_basis.replace('_', ' ')}.",
-                f"Upgrades are {_policy(a.transitions.upgrade)}; downgrades are "
-                f"{_policy(a.transitions.downgrade)}. A provisional account that ages out "
-                f"is reassigned: {a.transitions.provisional_exit}.",
-                "Contract past due: end date more than "
-                f"{num(v.contract_past_due_after_days)} days ago (when the term is blank). "
-                "Strategic flags read as: "
-                + ", ".join(f"{k} = {val}" for k, val in v.strategic_flag_values.items())
-                + ". Expansion pipeline counts open opportunities of type "
-                + _joined(v.expansion_opportunity_types)
-                + ".",
-                f"Multi-product: value is scored on {m.relationship_value.replace('_', ' ')}; "
-                f"product tags: {tags}; a secondary product under "
-                f"${num(m.pilot_max_arr)} ARR is tagged '{m.pilot_tag}'.",
-                "Enrichment conflicts reviewed for: "
-                + _joined(a.enrichment_conflicts.review_fields)
-                + "; never applied to an overridden account.",
-                "Segment history opens a new version when any of these change: "
-                + _joined(a.history.tracked_columns)
-                + f"; accounts absent from the snapshot are closed: "
-                f"{'yes' if a.history.close_absent_accounts else 'no'}.",
-            ]
-        ),
-    ]
+    flags = ", ".join(f"{k} = {val}" for k, val in v.strategic_flag_values.items())
+    closed = "yes" if a.history.close_absent_accounts else "no"
+    return _md(f"""
+## Segment operations
+- The tier is decided by: {a.tier_basis.replace("_", " ")}.
+- Upgrades are {_policy(moves.upgrade)}; downgrades are {_policy(moves.downgrade)}. A provisional \
+account that ages out is reassigned: {moves.provisional_exit}.
+- Contract past due: end date more than {num(v.contract_past_due_after_days)} days ago (when the \
+term is blank). Strategic flags read as: {flags}. Expansion pipeline counts open opportunities \
+of type {_joined(v.expansion_opportunity_types)}.
+- Multi-product: value is scored on {m.relationship_value.replace("_", " ")}; product tags: \
+{tags}; a secondary product under ${num(m.pilot_max_arr)} ARR is tagged '{m.pilot_tag}'.
+- Enrichment conflicts reviewed for: {_joined(a.enrichment_conflicts.review_fields)}; never \
+applied to an overridden account.
+- Segment history opens a new version when any of these change: \
+{_joined(a.history.tracked_columns)}; accounts absent from the snapshot are closed: {closed}.
+""")
 
 
 def _explanation_example(fw: Framework) -> str:
@@ -892,107 +815,85 @@ def csm_quick_reference(fw: Framework) -> Document:
                 "; ".join(model.actions) if model else "-",
             ]
         )
-    return Document(
-        "csm-quick-reference",
-        "CSM quick reference",
-        [
-            Heading("Your segments"),
-            Table(["Segment", "Composite", "Service model", "QBR", "What you do"], rows),
-            Heading("Flags on your accounts"),
-            Bullets(
-                [
-                    f"AT RISK: {_at_risk_rule(fw)}. Act on it whatever the segment.",
-                    f"Provisional: younger than {num(a.provisional_days)} days; the segment "
-                    "may change once usage data arrives.",
-                    "Overridden: a person set this segment; the pipeline will not change it.",
-                    f"{UNSEGMENTED}: fix the missing field ({_joined(a.required_fields)}) in "
-                    "the CRM; the next nightly run segments the account.",
-                    "Pending transition: the computed tier differs from the current one; CS "
-                    "Ops reviews it before the account moves.",
-                ]
-            ),
-            Heading("Reading the explanation"),
-            Para(_explanation_example(fw)),
-            Heading("When a segment changes"),
-            Bullets(
-                [
-                    "Nothing moves overnight: the change waits in the review queue.",
-                    "Once approved: joint coverage by the old and new CSM, an updated success "
-                    "plan, and a note to the customer.",
-                ]
-            ),
-        ],
-    )
+    blocks = [
+        Heading("Your segments"),
+        Table(["Segment", "Composite", "Service model", "QBR", "What you do"], rows),
+        *_md(f"""
+## Flags on your accounts
+- AT RISK: {_at_risk_rule(fw)}. Act on it whatever the segment.
+- Provisional: younger than {num(a.provisional_days)} days; the segment may change once usage \
+data arrives.
+- Overridden: a person set this segment; the pipeline will not change it.
+- {UNSEGMENTED}: fix the missing field ({_joined(a.required_fields)}) in the CRM; the next \
+nightly run segments the account.
+- Pending transition: the computed tier differs from the current one; CS Ops reviews it before \
+the account moves.
+
+## Reading the explanation
+{_explanation_example(fw)}
+
+## When a segment changes
+- Nothing moves overnight: the change waits in the review queue.
+- Once approved: joint coverage by the old and new CSM, an updated success plan, and a note to \
+the customer.
+"""),
+    ]
+    return Document("csm-quick-reference", "CSM quick reference", blocks)
 
 
 def faq(fw: Framework) -> Document:
     a, b, f = fw.assignment, fw.behavioral, fw.firmographic
-    qa = [
-        (
-            "Why is my account in this segment?",
-            f"Its composite score: {_formula(fw)}. "
-            + "; ".join(f"{t.name} covers {rng}" for t, rng in _tier_ranges(fw))
-            + ". The account's explanation field shows its own scores.",
-        ),
-        (
-            f"Why is my account {UNSEGMENTED}?",
-            f"A required field is missing: {_joined(a.required_fields)}. The reason "
-            "(missing_<field> or invalid_<field>) names it. Fix it in the CRM; the next "
-            "nightly run assigns a segment.",
-        ),
-        (
-            "What does provisional mean?",
-            f"The account is younger than {num(a.provisional_days)} days, so it has no "
-            "meaningful usage yet. It is scored on firmographic and value only and re-scored "
-            "automatically when it ages out.",
-        ),
-        (
-            "What does at risk mean?",
-            f"High value but low engagement: {_at_risk_rule(fw)}. It is flagged in every "
-            "segment and should trigger an intervention.",
-        ),
-        (
-            "The industry is blank or Unknown. What happens?",
-            f"Enrichment tries to fill it first. If it stays unknown the account scores "
-            f"{_points(f.industry_fit.unknown_points)} for industry fit and follows the "
-            f"{a.unknown_industry_tier} playbook.",
-        ),
-        (
-            "There is no usage data for my account. How is it scored?",
-            f"The behavioral score is the median, {score(b.fallbacks.missing_usage_score)}; NPS "
-            f"counts only after {num(b.fallbacks.nps_min_tenure_days)} days of tenure.",
-        ),
-        (
-            "My customer grew past a tier boundary. When does the segment change?",
-            "The pipeline flags the change in the segment_transitions review queue; CS Ops "
-            "plans the transition and the CRM segment changes once it is approved.",
-        ),
-        (
-            "Can I override a segment?",
-            "Yes: set the manual override flag on the account (for example after an "
-            "acquisition). The pipeline keeps your segment and reports what it would compute.",
-        ),
-        (
-            "How often are segments recalculated?",
-            "Every night for the current month; each finished month keeps its last snapshot. "
-            "See the data sources for each input's refresh.",
-        ),
-        (
-            "How are churn and retention measured?",
-            "Per segment and month: the cohort is the accounts active in the segment in the "
-            "previous month; an account churns if it disappears, is flagged churned, or its "
-            "contract ends that month. Logo retention = retained / cohort; GRR = sum of "
-            "min(new ARR, old ARR) / old ARR; NRR = new ARR / old ARR of the cohort.",
-        ),
-        (
-            "Who owns the segment definitions?",
-            "; ".join(f"{r.component}: {r.cadence}, {r.owner}" for r in fw.reporting.review_cadence)
-            + ".",
-        ),
-    ]
-    blocks: list[Block] = []
-    for question, answer in qa:
-        blocks += [Heading(question, 3), Para(answer)]
+    ranges = "; ".join(f"{t.name} covers {rng}" for t, rng in _tier_ranges(fw))
+    owners = "; ".join(
+        f"{r.component}: {r.cadence}, {r.owner}" for r in fw.reporting.review_cadence
+    )
+    blocks = _md(f"""
+### Why is my account in this segment?
+Its composite score: {_formula(fw)}. {ranges}. The account's explanation field shows its own \
+scores.
+
+### Why is my account {UNSEGMENTED}?
+A required field is missing: {_joined(a.required_fields)}. The reason (missing_<field> or \
+invalid_<field>) names it. Fix it in the CRM; the next nightly run assigns a segment.
+
+### What does provisional mean?
+The account is younger than {num(a.provisional_days)} days, so it has no meaningful usage yet. \
+It is scored on firmographic and value only and re-scored automatically when it ages out.
+
+### What does at risk mean?
+High value but low engagement: {_at_risk_rule(fw)}. It is flagged in every segment and should \
+trigger an intervention.
+
+### The industry is blank or Unknown. What happens?
+Enrichment tries to fill it first. If it stays unknown the account scores \
+{_points(f.industry_fit.unknown_points)} for industry fit and follows the \
+{a.unknown_industry_tier} playbook.
+
+### There is no usage data for my account. How is it scored?
+The behavioral score is the median, {score(b.fallbacks.missing_usage_score)}; NPS counts only \
+after {num(b.fallbacks.nps_min_tenure_days)} days of tenure.
+
+### My customer grew past a tier boundary. When does the segment change?
+The pipeline flags the change in the segment_transitions review queue; CS Ops plans the \
+transition and the CRM segment changes once it is approved.
+
+### Can I override a segment?
+Yes: set the manual override flag on the account (for example after an acquisition). The \
+pipeline keeps your segment and reports what it would compute.
+
+### How often are segments recalculated?
+Every night for the current month; each finished month keeps its last snapshot. See the data \
+sources for each input's refresh.
+
+### How are churn and retention measured?
+Per segment and month: the cohort is the accounts active in the segment in the previous month; \
+an account churns if it disappears, is flagged churned, or its contract ends that month. Logo \
+retention = retained / cohort; GRR = sum of min(new ARR, old ARR) / old ARR; NRR = new ARR / \
+old ARR of the cohort.
+
+### Who owns the segment definitions?
+{owners}.
+""")
     return Document("faq", "Frequently asked questions", blocks)
 
 
@@ -1036,27 +937,26 @@ def _report_blocks(fw: Framework) -> list[Block]:
         for segment, limit in r.outliers.arr_at_least.items()
     ] + [[segment, f"ARR under {money(limit)}"] for segment, limit in r.outliers.arr_below.items()]
     return [
-        Heading("Reports"),
-        Para(
-            "Outliers (report_outliers) are accounts far from their segment's band: ARR past "
-            "a segment's limit below, or a composite score more than "
-            f"{num(r.outliers.score_margin)} points outside the segment's score range."
-        ),
+        *_md(f"""
+## Reports
+Outliers (report_outliers) are accounts far from their segment's band: ARR past a segment's \
+limit below, or a composite score more than {num(r.outliers.score_margin)} points outside the \
+segment's score range.
+"""),
         Table(["Segment", "Outlier when"], rules),
-        Para(
-            "CSM capacity (report_csm_capacity) compares each owner's accounts with the "
-            "service models' accounts-per-CSM ratios: over one full book (accounts / ratio "
-            "max) is overloaded, under one minimum book (accounts / ratio min) is underloaded."
-        ),
+        *_md("""
+CSM capacity (report_csm_capacity) compares each owner's accounts with the service models' \
+accounts-per-CSM ratios: over one full book (accounts / ratio max) is overloaded, under one \
+minimum book (accounts / ratio min) is underloaded.
+"""),
         Table(
             ["Sub-segment", "Segment", "ARR from"],
             [[s.name, s.segment, money(s.min_arr)] for s in r.sub_segments],
         ),
-        Para(
-            "The current executive dashboard is reports/dashboard.html; one dated copy per "
-            f"month is kept in reports/dashboard/ for {num(r.dashboard_copies.keep_months)} "
-            "months."
-        ),
+        *_md(f"""
+The current executive dashboard is reports/dashboard.html; one dated copy per month is kept in \
+reports/dashboard/ for {num(r.dashboard_copies.keep_months)} months.
+"""),
     ]
 
 

@@ -17,7 +17,6 @@ import pandas as pd
 from segmentation_pipeline.core import governance as g
 from segmentation_pipeline.core.assignment import assign_segments
 from segmentation_pipeline.core.merged_usage import survivor_usage
-from segmentation_pipeline.core.schema import ENRICHABLE_FIELDS
 from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
 from segmentation_pipeline.framework.models import Framework
 
@@ -58,30 +57,15 @@ def governance_grades(
     inputs: MonthInputs, assignments: pd.DataFrame, fw: Framework
 ) -> dict[str, g.Assessment]:
     """The governance checks of the nightly run, graded by `fw`'s thresholds."""
-    gov = fw.governance
-    gapped = [f for f in gov.key_fields if f in ENRICHABLE_FIELDS]
-    grades = {
-        f"key_field_completeness_{field}": g.assess_key_field_completeness(
-            inputs.enriched, gov.model_copy(update={"key_fields": [field]})
-        )
-        for field in gov.key_fields
+    frames = {
+        g.ENRICHED: inputs.enriched,
+        g.DEDUPLICATED: inputs.deduplicated,
+        g.MERGE_AUDIT: inputs.merge_audit,
+        g.ASSIGNMENTS: assignments,
     }
-    grades["enrichment_coverage"] = g.assess_enrichment_coverage(
-        inputs.deduplicated, inputs.enriched, gapped, gov.enrichment_coverage
-    )
-    grades["duplicate_rate"] = g.assess_duplicate_rate(
-        inputs.deduplicated, inputs.merge_audit, gov.duplicate_rate
-    )
-    grades["segment_coverage_check"] = g.assess_segment_coverage(assignments, gov.segment_coverage)
-    grades["concentration_index"] = g.assess_concentration(assignments, gov.concentration_max)
-    grades["tier_distribution"] = g.assess_tier_distribution(assignments, gov.tier_distribution)
-    grades["min_accounts_per_segment"] = g.assess_min_accounts_per_segment(
-        assignments, gov.min_accounts_per_segment
-    )
-    grades["operationalized_segments"] = g.assess_operationalized_segments(
-        assignments, gov.operationalized_segments
-    )
-    return grades
+    return {
+        name: g.grade_check(name, frames, fw.governance) for name in g.check_names(fw.governance)
+    }
 
 
 def preview(inputs: MonthInputs, candidate: Framework, as_of: datetime) -> Preview:

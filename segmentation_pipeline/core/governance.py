@@ -7,11 +7,12 @@ the grade together with the breakdown and the worst offenders a reviewer needs t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
+from segmentation_pipeline.core.schema import ENRICHABLE_FIELDS, UNKNOWN_INDUSTRY, UNSEGMENTED
 from segmentation_pipeline.framework.models import (
     Coverage,
     FallingBands,
@@ -299,6 +300,54 @@ def assess_operationalized_segments(
     ]
     details = {"segments": sorted(used["segment"].unique().tolist())}
     return Assessment(Grade(level, float(n), float(threshold), rule), details, offenders)
+
+
+KEY_FIELD_CHECK = "key_field_completeness_"  # + the field: one check per key field
+ENRICHED, DEDUPLICATED = "accounts_enriched", "accounts_deduplicated"
+MERGE_AUDIT, ASSIGNMENTS = "account_merge_audit", "segment_assignments"
+Frames = Mapping[str, pd.DataFrame]  # a month's frames by asset name
+
+# The other checks: each grades the frames it reads with the framework's thresholds.
+_GRADERS: dict[str, Callable[[Frames, Governance], Assessment]] = {
+    "enrichment_coverage": lambda f, gov: assess_enrichment_coverage(
+        f[DEDUPLICATED],
+        f[ENRICHED],
+        [k for k in gov.key_fields if k in ENRICHABLE_FIELDS],
+        gov.enrichment_coverage,
+    ),
+    "duplicate_rate": lambda f, gov: assess_duplicate_rate(
+        f[DEDUPLICATED], f[MERGE_AUDIT], gov.duplicate_rate
+    ),
+    "segment_coverage_check": lambda f, gov: assess_segment_coverage(
+        f[ASSIGNMENTS], gov.segment_coverage
+    ),
+    "concentration_index": lambda f, gov: assess_concentration(
+        f[ASSIGNMENTS], gov.concentration_max
+    ),
+    "tier_distribution": lambda f, gov: assess_tier_distribution(
+        f[ASSIGNMENTS], gov.tier_distribution
+    ),
+    "min_accounts_per_segment": lambda f, gov: assess_min_accounts_per_segment(
+        f[ASSIGNMENTS], gov.min_accounts_per_segment
+    ),
+    "operationalized_segments": lambda f, gov: assess_operationalized_segments(
+        f[ASSIGNMENTS], gov.operationalized_segments
+    ),
+}
+
+
+def check_names(gov: Governance) -> list[str]:
+    """Every governance check, the per-field completeness checks first."""
+    return [f"{KEY_FIELD_CHECK}{field}" for field in gov.key_fields] + list(_GRADERS)
+
+
+def grade_check(name: str, frames: Frames, gov: Governance) -> Assessment:
+    """The governance check `name` over a month's frames: the nightly checks and the
+    framework preview grade alike."""
+    if name.startswith(KEY_FIELD_CHECK):
+        one_field = gov.model_copy(update={"key_fields": [name.removeprefix(KEY_FIELD_CHECK)]})
+        return assess_key_field_completeness(frames[ENRICHED], one_field)
+    return _GRADERS[name](frames, gov)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 One row per account and version: a change in a tracked column (segment, status,
 service model, unsegmented reason, framework version by default) closes the open row
 (`valid_to` = the run's as-of) and opens a new one; a run on unchanged data changes no
-row. "What segment was this account in on date D, and why" is then a range query
-(`segment_on`), answered with the explanation written when the version opened.
+row. "What segment was this account in on date D, and why" is then a range query on
+valid_from and valid_to, answered with the explanation written when the version opened.
 
 History only moves forward: a run whose as-of is not after an account's open version
 (a backfill of an older month) leaves that account's history alone and is counted.
@@ -138,32 +138,3 @@ def history_changes(
     return HistoryChanges(
         closed=closed, opened=opened.reset_index(drop=True), stale_accounts=int(stale.sum())
     )
-
-
-def apply_changes(history: pd.DataFrame, changes: HistoryChanges) -> pd.DataFrame:
-    """The whole table after the changes (what the warehouse does, in memory)."""
-    history = history.reindex(columns=list(HISTORY_COLUMNS)).copy()
-    closing = history["history_id"].isin(changes.closed["history_id"])
-    if closing.any():
-        ends = dict(zip(changes.closed["history_id"], changes.closed["valid_to"], strict=True))
-        history["valid_to"] = pd.to_datetime(history["valid_to"])
-        history.loc[closing, "valid_to"] = [ends[i] for i in history.loc[closing, "history_id"]]
-        history.loc[closing, "is_current"] = False
-    if changes.opened.empty:
-        return history.reset_index(drop=True)
-    if history.empty:
-        return changes.opened.reset_index(drop=True)
-    return pd.concat([history, changes.opened], ignore_index=True)
-
-
-def segment_on(history: pd.DataFrame, account_id: str, moment: datetime) -> pd.Series | None:
-    """The history row in force for an account at a moment, or None."""
-    valid_from = pd.to_datetime(history["valid_from"])
-    valid_to = pd.to_datetime(history["valid_to"])
-    when = utc_naive(moment)
-    rows = history[
-        history["account_id"].eq(account_id)
-        & (valid_from <= when)
-        & (valid_to.isna() | (valid_to > when))
-    ]
-    return None if rows.empty else rows.iloc[-1]

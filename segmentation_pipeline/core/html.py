@@ -146,14 +146,6 @@ def table_rows_array(cells: pd.DataFrame, numeric: Iterable[object] = ()) -> pa.
     return pc.binary_join_element_wise(*pieces, text(""))
 
 
-def table_rows(cells: pd.DataFrame, numeric: Iterable[object] = ()) -> pd.Series:
-    """`table_rows_array` as a Series aligned with `cells`."""
-    if cells.empty:
-        return pd.Series([], index=cells.index, dtype="object")
-    rows = table_rows_array(cells, numeric)
-    return pd.Series(pd.arrays.ArrowExtensionArray(rows), index=cells.index)
-
-
 def table_html(headers: Sequence[str], body_rows: str, *, sortable: bool = False) -> str:
     """A table around already rendered `<tr>` rows."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
@@ -169,7 +161,7 @@ def table(
     numeric: Iterable[int] = (),
 ) -> str:
     """An HTML table of escaped text cells; column positions in `numeric` align right.
-    For small tables (docs); `table_rows` renders the same markup for large frames."""
+    For small tables (docs); `table_rows_array` renders the same markup for large frames."""
     numeric = set(numeric)
     body = "".join(
         "<tr>"

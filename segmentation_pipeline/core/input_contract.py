@@ -15,13 +15,8 @@ from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COL
 
 # Optional in an accounts export: they only help matching and enrichment.
 OPTIONAL_ACCOUNT_COLUMNS = (
-    "Website",
-    "Phone",
-    "BillingCity",
-    "OwnerId",
-    "OwnerName",
-    "AnnualRevenue",
-)
+    "Website", "Phone", "BillingCity", "OwnerId", "OwnerName", "AnnualRevenue",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,9 @@ from __future__ import annotations
 import pandas as pd
 
 MERGE_CANDIDATE_COLUMNS = (
-    "survivor_id",
-    "survivor_name",
-    "members",
-    "member_count",
-    "min_match_probability",
+    "survivor_id", "survivor_name", "members", "member_count", "min_match_probability",
     "evidence",
-)
+)  # fmt: skip
 
 
 def _joined(values: pd.Series) -> str:

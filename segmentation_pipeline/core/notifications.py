@@ -32,15 +32,8 @@ KIND_HEADINGS: dict[str, str] = {
     RENEWAL: "Upcoming renewals",
 }
 EVENT_COLUMNS: tuple[str, ...] = (
-    "event_key",
-    "kind",
-    "account_id",
-    "account_name",
-    "owner_id",
-    "owner",
-    "detail",
-    "arr",
-)
+    "event_key", "kind", "account_id", "account_name", "owner_id", "owner", "detail", "arr",
+)  # fmt: skip
 NO_OWNER = "(no owner)"
 
 

@@ -24,13 +24,9 @@ RAW_PRODUCT_USAGE_TO_STANDARD: dict[str, str] = {
 }
 _TEXT_COLUMNS = ("account_id", "product")
 _SUMMED = (
-    "logins_30d",
-    "active_users",
-    "licensed_users",
-    "features_adopted",
-    "features_available",
+    "logins_30d", "active_users", "licensed_users", "features_adopted", "features_available",
     "open_tickets",
-)
+)  # fmt: skip
 _AVERAGED = ("nps", "onboarding_completion", "engagement_score")
 NO_USAGE_TAG = "no usage data"
 

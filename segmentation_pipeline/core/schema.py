@@ -9,69 +9,14 @@ from __future__ import annotations
 
 # --- Raw CRM export (Salesforce Account API names) -------------------------------
 RAW_ACCOUNT_COLUMNS: tuple[str, ...] = (
-    "Id",
-    "Name",
-    "Website",
-    "Industry",
-    "NumberOfEmployees",
-    "AnnualRevenue",
-    "BillingCountry",
-    "BillingCity",
-    "Phone",
-    "OwnerId",
-    "OwnerName",
-    "CreatedDate",
-    "SystemModstamp",
-    "ARR__c",
-    "Contract_Term__c",
-    "Contract_End_Date__c",
-    "Expansion_Pipeline__c",
-    "Strategic_Importance__c",
-    "Growth_Stage__c",
-    "Segment_Override__c",
-    "Customer_Tier__c",
-)
+    "Id", "Name", "Website", "Industry", "NumberOfEmployees", "AnnualRevenue", "BillingCountry",
+    "BillingCity", "Phone", "OwnerId", "OwnerName", "CreatedDate", "SystemModstamp", "ARR__c",
+    "Contract_Term__c", "Contract_End_Date__c", "Expansion_Pipeline__c",
+    "Strategic_Importance__c", "Growth_Stage__c", "Segment_Override__c", "Customer_Tier__c",
+)  # fmt: skip
 # Which of those an export must carry: the input contract, core/input_contract.py.
 
-# Salesforce field -> standardized column.
-RAW_TO_STANDARD: dict[str, str] = {
-    "Id": "account_id",
-    "Name": "name",
-    "Website": "website",
-    "Industry": "industry",
-    "NumberOfEmployees": "employees",
-    "AnnualRevenue": "annual_revenue",
-    "BillingCountry": "country",
-    "BillingCity": "city",
-    "Phone": "phone",
-    "OwnerId": "owner_id",
-    # The owner's user name: not an Account field; the extract reads it from User
-    # (Salesforce) or owners.csv (file mode).
-    "OwnerName": "owner_name",
-    "CreatedDate": "created_date",
-    "SystemModstamp": "modstamp",
-    "ARR__c": "arr",
-    "Contract_Term__c": "contract_term",
-    "Contract_End_Date__c": "contract_end_date",
-    "Expansion_Pipeline__c": "expansion_pipeline",
-    "Strategic_Importance__c": "strategic_importance",
-    "Growth_Stage__c": "growth_stage",
-    "Segment_Override__c": "segment_override",
-    "Customer_Tier__c": "crm_tier",
-}
-
 # --- Product usage export -------------------------------------------------------
-RAW_USAGE_COLUMNS: tuple[str, ...] = (
-    "AccountId",
-    "Logins30d",
-    "ActiveUsers",
-    "LicensedUsers",
-    "FeaturesAdopted",
-    "FeaturesAvailable",
-    "OpenTickets",
-    "NPS",
-    "OnboardingCompletion",
-)
 RAW_USAGE_TO_STANDARD: dict[str, str] = {
     "AccountId": "account_id",
     "Logins30d": "logins_30d",
@@ -83,6 +28,7 @@ RAW_USAGE_TO_STANDARD: dict[str, str] = {
     "NPS": "nps",
     "OnboardingCompletion": "onboarding_completion",
 }
+RAW_USAGE_COLUMNS: tuple[str, ...] = tuple(RAW_USAGE_TO_STANDARD)
 
 # --- Standardized account columns (accounts_standardized and later) -------------
 # name_key: matching key of the company name; domain: registrable domain;
@@ -90,41 +36,13 @@ RAW_USAGE_TO_STANDARD: dict[str, str] = {
 # industry_status: matched | fuzzy | unmatched | missing;
 # employees_reason / arr_reason: why a value is null (None when it is not).
 STANDARD_ACCOUNT_COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "name",
-    "name_key",
-    "website",
-    "domain",
-    "industry",
-    "industry_raw",
-    "industry_status",
-    "employees",
-    "employees_raw",
-    "employees_reason",
-    "company_size_band",
-    "annual_revenue",
-    "arr",
-    "arr_raw",
-    "arr_reason",
-    "arr_tier",
-    "country",
-    "country_code",
-    "region",
-    "city",
-    "phone",
-    "phone_e164",
-    "owner_id",
-    "owner_name",
-    "created_date",
-    "modstamp",
-    "contract_term",
-    "contract_end_date",
-    "expansion_pipeline",
-    "strategic_importance",
-    "growth_stage",
-    "segment_override",
-    "crm_tier",
-)
+    "account_id", "name", "name_key", "website", "domain", "industry", "industry_raw",
+    "industry_status", "employees", "employees_raw", "employees_reason", "company_size_band",
+    "annual_revenue", "arr", "arr_raw", "arr_reason", "arr_tier", "country", "country_code",
+    "region", "city", "phone", "phone_e164", "owner_id", "owner_name", "created_date",
+    "modstamp", "contract_term", "contract_end_date", "expansion_pipeline",
+    "strategic_importance", "growth_stage", "segment_override", "crm_tier",
+)  # fmt: skip
 
 # Firmographic fields enrichment may fill.
 ENRICHABLE_FIELDS: tuple[str, ...] = ("industry", "employees", "annual_revenue", "country_code")

@@ -27,42 +27,20 @@ from segmentation_pipeline.core.columns import AccountIndex, is_in, join, lookup
 from segmentation_pipeline.framework.models import Framework
 
 TRANSITION_COLUMNS: tuple[str, ...] = (
-    "transition_id",
-    "account_id",
-    "from_segment",
-    "to_segment",
-    "direction",
-    "status",
-    "applied_by",
-    "decided_by",
-    "opened_at",
-    "closed_at",
-    "opened_run_id",
-    "closed_run_id",
+    "transition_id", "account_id", "from_segment", "to_segment", "direction", "status",
+    "applied_by", "decided_by", "opened_at", "closed_at", "opened_run_id", "closed_run_id",
     "composite_score",
-)
+)  # fmt: skip
 DECISION_COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "to_segment",
-    "decision",
-    "decided_by",
-    "decided_at",
-    "note",
-)
+    "account_id", "to_segment", "decision", "decided_by", "decided_at", "note",
+)  # fmt: skip
 PENDING, APPLIED, REJECTED, WITHDRAWN = "pending", "applied", "rejected", "withdrawn"
 
 # Per-account columns the gate adds to assignments.
 GATE_COLUMNS: tuple[str, ...] = (
-    "current_tier",
-    "transition_id",
-    "transition_from",
-    "transition_to",
-    "transition_direction",
-    "transition_status",
-    "transition_rule",
-    "transition_opened_at",
-    "decided_by",
-)
+    "current_tier", "transition_id", "transition_from", "transition_to", "transition_direction",
+    "transition_status", "transition_rule", "transition_opened_at", "decided_by",
+)  # fmt: skip
 
 
 def utc_naive(moment: datetime | pd.Timestamp) -> pd.Timestamp:
@@ -130,21 +108,6 @@ class _Aligned:
         return out
 
 
-def current_tiers(
-    crm_tier: pd.Series,
-    accounts: AccountIndex,
-    transitions: pd.DataFrame,
-    names: list[str],
-    published: pd.DataFrame | None = None,
-) -> np.ndarray:
-    """The tier each account is in now: the CRM's, or the target of the last move the
-    pipeline applied while the CRM still shows that move's origin (or nothing), or,
-    where the CRM shows nothing, the tier the pipeline last published."""
-    applied = _Aligned(accounts, _with_status(transitions, APPLIED, "closed_at"))
-    last = _Aligned(accounts, _one_per_account(published))
-    return _current_tiers(crm_tier, applied, last["segment"], names)
-
-
 def _one_per_account(published: pd.DataFrame | None) -> pd.DataFrame:
     if published is None or not len(published):
         return empty_published()
@@ -154,6 +117,9 @@ def _one_per_account(published: pd.DataFrame | None) -> pd.DataFrame:
 def _current_tiers(
     crm_tier: pd.Series, applied: _Aligned, published: np.ndarray, names: list[str]
 ) -> np.ndarray:
+    """The tier each account is in now: the CRM's, or the target of the last move the
+    pipeline applied while the CRM still shows that move's origin (or nothing), or,
+    where the CRM shows nothing, the tier the pipeline last published."""
     moved_from, moved_to = applied["from_segment"], applied["to_segment"]
     crm = crm_tier.where(is_in(crm_tier, names)).to_numpy(dtype=object)
     last = np.where(is_in(pd.Series(published, dtype=object), names).to_numpy(), published, None)

@@ -20,7 +20,6 @@ materialized month is checked. The month is in every evaluation's metadata.
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -28,18 +27,11 @@ import pandas as pd
 
 from segmentation_pipeline.core.accounting import account_records
 from segmentation_pipeline.core.governance import (
+    KEY_FIELD_CHECK,
     Assessment,
-    assess_concentration,
-    assess_duplicate_rate,
-    assess_enrichment_coverage,
-    assess_key_field_completeness,
-    assess_min_accounts_per_segment,
-    assess_operationalized_segments,
-    assess_segment_coverage,
-    assess_tier_distribution,
     explain,
+    grade_check,
 )
-from segmentation_pipeline.core.schema import ENRICHABLE_FIELDS
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource
 from segmentation_pipeline.framework import Framework, load_framework
@@ -50,7 +42,6 @@ MERGE_AUDIT = dg.AssetKey("account_merge_audit")
 ASSIGNMENTS = dg.AssetKey("segment_assignments")
 
 _SEVERITY = {"warning": dg.AssetCheckSeverity.WARN, "red": dg.AssetCheckSeverity.ERROR}
-Frames = dict[dg.AssetKey, pd.DataFrame]
 
 
 def check_month(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey) -> str:
@@ -104,11 +95,11 @@ def check_result(
 
 @dataclass(frozen=True)
 class Grading:
-    """One governance check: its name, what it measures and how it is graded."""
+    """One governance check: its name, what it measures and whether it blocks; how it is
+    graded is `core.governance.grade_check`."""
 
     name: str
     description: str
-    assess: Callable[[Frames, Framework], Assessment]
     blocking: bool = False
 
 
@@ -141,36 +132,15 @@ def governance_checks(
         framework: FrameworkResource = context.resources.framework
         fw = framework.load()
         month = check_month(context, asset)
-        frames = {key: load_partition(context, key, month) for key in (asset, *also_reads)}
+        reads = (asset, *also_reads)
+        frames = {key.to_user_string(): load_partition(context, key, month) for key in reads}
         selected = {key.name for key in context.selected_asset_check_keys}
         for grading in gradings:
             if grading.name in selected:
-                yield check_result(grading.assess(frames, fw), month, asset, grading.name)
+                assessment = grade_check(grading.name, frames, fw.governance)
+                yield check_result(assessment, month, asset, grading.name)
 
     return _checks
-
-
-def governance_check(
-    *,
-    name: str,
-    asset: dg.AssetKey,
-    description: str,
-    assess: Callable[[Frames, Framework], Assessment],
-    also_reads: tuple[dg.AssetKey, ...] = (),
-    blocking: bool = False,
-) -> dg.AssetChecksDefinition:
-    """A check of its own (a step of its own)."""
-    return governance_checks(
-        name, asset, [Grading(name, description, assess, blocking)], also_reads
-    )
-
-
-def _completeness_of(field: str) -> Callable[[Frames, Framework], Assessment]:
-    def assess(frames: Frames, fw: Framework) -> Assessment:
-        gov = fw.governance.model_copy(update={"key_fields": [field]})
-        return assess_key_field_completeness(frames[ENRICHED], gov)
-
-    return assess
 
 
 def key_field_completeness_checks(framework: Framework) -> dg.AssetChecksDefinition:
@@ -180,42 +150,40 @@ def key_field_completeness_checks(framework: Framework) -> dg.AssetChecksDefinit
         ENRICHED,
         [
             Grading(
-                name=f"key_field_completeness_{field}",
+                name=f"{KEY_FIELD_CHECK}{field}",
                 blocking=True,
                 description=f"Share of accounts with a usable {field} after enrichment; "
                 "below minimum viable is a red flag that blocks scoring and the CRM "
                 "write-back.",
-                assess=_completeness_of(field),
             )
             for field in framework.governance.key_fields
         ],
     )
 
 
-def _enrichment(frames: Frames, fw: Framework) -> Assessment:
-    fields = [f for f in fw.governance.key_fields if f in ENRICHABLE_FIELDS]
-    return assess_enrichment_coverage(
-        frames[DEDUPLICATED], frames[ENRICHED], fields, fw.governance.enrichment_coverage
-    )
-
-
-enrichment_coverage_check = governance_check(
-    name="enrichment_coverage",
-    asset=ENRICHED,
+enrichment_coverage_check = governance_checks(
+    "enrichment_coverage",
+    ENRICHED,
+    [
+        Grading(
+            "enrichment_coverage",
+            "Of the accounts that reached enrichment with a firmographic key field empty, the "
+            "share that left with none empty (the vendor match rate).",
+        )
+    ],
     also_reads=(DEDUPLICATED,),
-    description="Of the accounts that reached enrichment with a firmographic key field "
-    "empty, the share that left with none empty (the vendor match rate).",
-    assess=_enrichment,
 )
 
-duplicate_rate_check = governance_check(
-    name="duplicate_rate",
-    asset=DEDUPLICATED,
+duplicate_rate_check = governance_checks(
+    "duplicate_rate",
+    DEDUPLICATED,
+    [
+        Grading(
+            "duplicate_rate",
+            "Duplicate records folded / records extracted from the CRM.",
+        )
+    ],
     also_reads=(MERGE_AUDIT,),
-    description="Duplicate records folded / records extracted from the CRM.",
-    assess=lambda f, fw: assess_duplicate_rate(
-        f[DEDUPLICATED], f[MERGE_AUDIT], fw.governance.duplicate_rate
-    ),
 )
 
 segment_assignment_checks = governance_checks(
@@ -227,38 +195,23 @@ segment_assignment_checks = governance_checks(
             blocking=True,
             description="Accounts with a segment / active accounts: >= good passes, below "
             "warning is a red flag that blocks the warehouse snapshot and the CRM write-back.",
-            assess=lambda f, fw: assess_segment_coverage(
-                f[ASSIGNMENTS], fw.governance.segment_coverage
-            ),
         ),
         Grading(
             name="concentration_index",
             description="Largest segment / all accounts; above the maximum one segment dominates.",
-            assess=lambda f, fw: assess_concentration(
-                f[ASSIGNMENTS], fw.governance.concentration_max
-            ),
         ),
         Grading(
             name="tier_distribution",
             description="Each tier's share of segmented accounts against its expected band.",
-            assess=lambda f, fw: assess_tier_distribution(
-                f[ASSIGNMENTS], fw.governance.tier_distribution
-            ),
         ),
         Grading(
             name="min_accounts_per_segment",
             description="Every segment holds at least the minimum viable number of accounts.",
-            assess=lambda f, fw: assess_min_accounts_per_segment(
-                f[ASSIGNMENTS], fw.governance.min_accounts_per_segment
-            ),
         ),
         Grading(
             name="operationalized_segments",
             description="Distinct segments in use with a service model: good 4-8, warning "
             "9-15, red 16+ or 1-2 (framework defaults).",
-            assess=lambda f, fw: assess_operationalized_segments(
-                f[ASSIGNMENTS], fw.governance.operationalized_segments
-            ),
         ),
     ],
 )

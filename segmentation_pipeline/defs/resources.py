@@ -95,11 +95,6 @@ class FirmographicsFileResource(dg.ConfigurableResource):
 
     path: str = str(Path(SAMPLE_CRM_FOLDER) / "firmographics.csv")
 
-    def read(self) -> pd.DataFrame:
-        if not Path(self.path).exists():
-            raise FileNotFoundError(f"firmographics file not found: {self.path}")
-        return pd.read_csv(self.path, dtype={"domain": str, "industry": str, "country_code": str})
-
 
 class WarehouseResource(dg.ConfigurableResource):
     """Any SQLAlchemy URL; SQLite under SEGMENTATION_HOME by default."""

@@ -9,7 +9,8 @@ the segment fields, and by which policy.
   `overwrite` replaces it; only values a provider supplied with at least
   `min_confidence` are written, and never a blank.
 
-The defaults here equal the bundled YAML's `crm_sync` section (a test holds them together).
+The enriched fields default to the bundled YAML's; the other defaults here equal its
+`crm_sync` section (a test holds them together).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from segmentation_pipeline.framework.section import bundled
 
 DuplicatePolicy = Literal["survivor_segment", "none"]
 FieldPolicy = Literal["fill_blank", "overwrite"]
@@ -36,9 +39,4 @@ class EnrichedField(_Strict):
 class CrmSyncPolicy(_Strict):
     duplicates: DuplicatePolicy = "survivor_segment"
     duplicate_of_field: str = "Duplicate_Of__c"
-    enriched_fields: list[EnrichedField] = Field(
-        default_factory=lambda: [
-            EnrichedField(column="industry", crm_field="Industry", min_confidence=0.6),
-            EnrichedField(column="employees", crm_field="NumberOfEmployees", min_confidence=0.6),
-        ]
-    )
+    enriched_fields: list[EnrichedField] = bundled("crm_sync", "enriched_fields")

@@ -1,8 +1,9 @@
 """The `enrichment` section of the framework: who is asked, in which order, at what price.
 
 Kept in its own module so the enrichment stage can grow its settings without touching
-the rest of the framework models. Every default here is repeated in
-`default_framework.yaml`; a test keeps the two in step.
+the rest of the framework models. The field groups and providers default to the bundled
+file's (`section.bundled`); every other default here is repeated there, and a test keeps
+the two in step.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from segmentation_pipeline.framework.section import bundled
 
 EnrichableField = Literal["industry", "employees", "annual_revenue", "country_code"]
 ProviderKind = Literal["file", "pdl", "apollo"]
@@ -102,52 +105,13 @@ class CircuitBreakerSettings(_Strict):
     max_failed_probes: int = Field(default=3, ge=1)
 
 
-def _default_groups() -> dict[str, FieldGroup]:
-    return {
-        "industry": FieldGroup(
-            fields=["industry"], providers=["file", "pdl", "apollo"], min_confidence=0.6
-        ),
-        "size": FieldGroup(
-            fields=["employees", "annual_revenue"],
-            providers=["file", "apollo", "pdl"],
-            min_confidence=0.6,
-        ),
-        "geography": FieldGroup(
-            fields=["country_code"], providers=["file", "pdl", "apollo"], min_confidence=0.5
-        ),
-    }
-
-
-def _default_providers() -> dict[str, ProviderSettings]:
-    return {
-        "file": ProviderSettings(kind="file", confidence=0.9, cost_per_match=0, cost_per_miss=0),
-        "pdl": ProviderSettings(
-            kind="pdl",
-            enabled=False,
-            batch_size=100,
-            rate_limit=RateLimit(per_minute=1000),
-            cost_per_match=1,
-            cost_per_miss=0,
-        ),
-        "apollo": ProviderSettings(
-            kind="apollo",
-            enabled=False,
-            batch_size=10,
-            rate_limit=RateLimit(per_minute=5, per_hour=10, per_day=30),
-            confidence=0.8,
-            cost_per_match=1,
-            cost_per_miss=0,
-        ),
-    }
-
-
 class EnrichmentSettings(_Strict):
     # A missing one of these is what makes an account worth a lookup.
     key_fields: list[EnrichableField] = Field(
         default_factory=lambda: ["industry", "employees", "country_code"], min_length=1
     )
-    field_groups: dict[str, FieldGroup] = Field(default_factory=_default_groups)
-    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers)
+    field_groups: dict[str, FieldGroup] = bundled("enrichment", "field_groups")
+    providers: dict[str, ProviderSettings] = bundled("enrichment", "providers")
     cache: CacheTtl = Field(default_factory=CacheTtl)
     # Accounts whose `verified_at_column` is older than this are looked up again.
     stale_after_days: float = Field(default=365, gt=0)

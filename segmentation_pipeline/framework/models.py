@@ -17,9 +17,8 @@ from segmentation_pipeline.framework.dedup import DedupConfig
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 from segmentation_pipeline.framework.inputs import InputsConfig
 from segmentation_pipeline.framework.reporting import Reporting
+from segmentation_pipeline.framework.section import bundled
 from segmentation_pipeline.framework.standardization import StandardizationConfig
-
-DIMENSIONS = ("firmographic", "behavioral", "value")
 
 
 class _Strict(BaseModel):
@@ -252,14 +251,9 @@ class ValueInputs(_Strict):
     # A contract whose end date is more than this many days past is 'Past due'.
     contract_past_due_after_days: int | None = Field(default=0, ge=0)
     # Checkbox-style strategic flags mapped onto strategic-importance picklist values.
-    strategic_flag_values: dict[str, str] = {
-        "true": "Named logo",
-        "yes": "Named logo",
-        "1": "Named logo",
-        "false": "Standard",
-        "no": "Standard",
-        "0": "Standard",
-    }
+    strategic_flag_values: dict[str, str] = bundled(
+        "assignment", "value_inputs", "strategic_flag_values"
+    )
     # Open opportunities of these types count as expansion pipeline.
     expansion_opportunity_types: list[str] = ["Expansion", "Upsell", "Cross-sell", "Add-on"]
 
@@ -278,11 +272,7 @@ class MultiProduct(_Strict):
     # A secondary product (not the account's largest) below this ARR is tagged as a pilot.
     pilot_max_arr: float = Field(default=10_000, ge=0)
     pilot_tag: str = "pilot"
-    adoption_tags: list[AdoptionTag] = [
-        AdoptionTag(tag="mature", min_score=4.0),
-        AdoptionTag(tag="adopting", min_score=2.5),
-        AdoptionTag(tag="low adoption", min_score=0.0),
-    ]
+    adoption_tags: list[AdoptionTag] = bundled("assignment", "multi_product", "adoption_tags")
 
     @model_validator(mode="after")
     def _tags_fall(self) -> MultiProduct:
@@ -299,32 +289,17 @@ class EnrichmentConflicts(_Strict):
 
 
 HistoryColumn = Literal[
-    "segment",
-    "status",
-    "service_model",
-    "tier_label",
-    "computed_segment",
-    "composite_score",
-    "firmographic_score",
-    "behavioral_score",
-    "value_score",
-    "provisional",
-    "at_risk",
-    "unsegmented_reason",
-    "segment_override",
-    "framework_version",
-]
+    "segment", "status", "service_model", "tier_label", "computed_segment", "composite_score",
+    "firmographic_score", "behavioral_score", "value_score", "provisional", "at_risk",
+    "unsegmented_reason", "segment_override", "framework_version",
+]  # fmt: skip
 
 
 class History(_Strict):
     # A change in any of these (columns segment_history stores) opens a new version.
     tracked_columns: list[HistoryColumn] = [
-        "segment",
-        "status",
-        "service_model",
-        "unsegmented_reason",
-        "framework_version",
-    ]
+        "segment", "status", "service_model", "unsegmented_reason", "framework_version",
+    ]  # fmt: skip
     # Accounts missing from a full snapshot get their open history row closed.
     close_absent_accounts: bool = True
 

@@ -2,24 +2,20 @@
 operators about data sources and review cadence.
 
 Kept in its own module so the reporting stage adds one field to `Framework` and nothing
-else; the defaults here equal the bundled YAML's `reporting` section (a test holds them
-together).
+else; the lists default to the bundled YAML's (`section.bundled`), the other defaults here
+equal its `reporting` section (a test holds them together).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from segmentation_pipeline.framework.section import bundled
+
 Breakdown = Literal["industry", "region", "country_code", "company_size_band", "arr_tier"]
-BREAKDOWN_COLUMNS: tuple[str, ...] = (
-    "industry",
-    "region",
-    "country_code",
-    "company_size_band",
-    "arr_tier",
-)
+BREAKDOWN_COLUMNS: tuple[str, ...] = get_args(Breakdown)
 
 
 class _Strict(BaseModel):
@@ -37,61 +33,6 @@ class ReviewItem(_Strict):
     component: str
     cadence: str
     owner: str
-
-
-def _default_sources() -> list[DataSource]:
-    return [
-        DataSource(
-            name="CRM accounts",
-            system="Salesforce Account object (or a CSV export with the same field names)",
-            provides="industry, employees, country, owner, ARR, contract term and end date, "
-            "expansion pipeline, strategic importance, growth stage, manual override",
-            refresh="Nightly, incremental by SystemModstamp",
-        ),
-        DataSource(
-            name="Product usage",
-            system="Product analytics export",
-            provides="logins, active and licensed users, features adopted, open support "
-            "tickets, NPS, onboarding completion",
-            refresh="Nightly",
-        ),
-        DataSource(
-            name="Firmographic enrichment",
-            system="Enrichment providers in waterfall order (offline file by default)",
-            provides="industry, employee count, annual revenue, country for accounts with gaps",
-            refresh="Nightly, for missing or stale fields only; answers are cached",
-        ),
-        DataSource(
-            name="Segment snapshots",
-            system="Warehouse table segment_snapshots",
-            provides="one row per account per month: scores, segment, service model, flags",
-            refresh="Nightly re-run of the current month; finished months keep their last state",
-        ),
-    ]
-
-
-def _default_cadence() -> list[ReviewItem]:
-    return [
-        ReviewItem(
-            component="Segment definition review", cadence="Quarterly", owner="VP CS + CS Ops"
-        ),
-        ReviewItem(
-            component="Data quality audit (field completeness)",
-            cadence="Monthly",
-            owner="RevOps / CS Ops",
-        ),
-        ReviewItem(
-            component="Automated assignment rule validation", cadence="Quarterly", owner="RevOps"
-        ),
-        ReviewItem(
-            component="Segment distribution sanity check", cadence="Monthly", owner="CS Ops"
-        ),
-        ReviewItem(
-            component="Service model threshold review",
-            cadence="Semi-annually",
-            owner="VP CS + Finance",
-        ),
-    ]
 
 
 # --- issue 28: outliers, CSM capacity, sub-segments, dashboard copies -------------------
@@ -126,10 +67,6 @@ class DashboardCopies(_Strict):
     keep_months: int = Field(default=12, ge=1)
 
 
-def _default_sub_segments() -> list[SubSegment]:
-    return [SubSegment(segment="Tier 1", name="Enterprise $250K+", min_arr=250000.0)]
-
-
 class Reporting(_Strict):
     # Every by-segment report is also broken down by each of these account columns.
     breakdowns: list[Breakdown] = Field(default_factory=lambda: ["industry", "region"])
@@ -139,10 +76,10 @@ class Reporting(_Strict):
     dashboard_months: int = Field(default=24, ge=1)
     # --- issue 28 reports (outliers, capacity, sub-segments, dashboard copies) ---
     outliers: Outliers = Field(default_factory=Outliers)
-    sub_segments: list[SubSegment] = Field(default_factory=_default_sub_segments)
+    sub_segments: list[SubSegment] = bundled("reporting", "sub_segments")
     dashboard_copies: DashboardCopies = Field(default_factory=DashboardCopies)
-    data_sources: list[DataSource] = Field(default_factory=_default_sources)
-    review_cadence: list[ReviewItem] = Field(default_factory=_default_cadence)
+    data_sources: list[DataSource] = bundled("reporting", "data_sources")
+    review_cadence: list[ReviewItem] = bundled("reporting", "review_cadence")
     # --- explanations and CSM views (issue 28) ---
     # The explanation sentence names at most this many criteria, those that moved the
     # composite furthest from an account scoring this many points on every criterion.

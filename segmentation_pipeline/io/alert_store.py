@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from segmentation_pipeline.io.alerts import Alert
+from segmentation_pipeline.io.warehouse import stored_keys
 
 _METADATA = sa.MetaData()
 
@@ -88,7 +89,8 @@ class AlertStore:
         if not alerts:
             return []
         unique = list({a.key: a for a in alerts}.values())
-        known = self.known([a.key for a in unique])
+        with self.engine.connect() as conn:
+            known = stored_keys(conn, ALERTS.c.alert_key, [a.key for a in unique])
         new = [a for a in unique if a.key not in known]
         if not new:
             return []
@@ -141,16 +143,6 @@ class AlertStore:
                 DELIVERIES.update()
                 .where(DELIVERIES.c.alert_key == alert_key, DELIVERIES.c.sink == sink)
                 .values(**values)
-            )
-
-    def known(self, keys: list[str]) -> set[str]:
-        if not keys:
-            return set()
-        with self.engine.connect() as conn:
-            return set(
-                conn.execute(
-                    sa.select(ALERTS.c.alert_key).where(ALERTS.c.alert_key.in_(keys))
-                ).scalars()
             )
 
     def open_conditions(self) -> dict[str, str]:

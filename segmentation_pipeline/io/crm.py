@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 import pandas as pd
 
@@ -59,12 +58,6 @@ class CrmState:
 
     store: StateStore
     kept: dict | None = None
-
-
-class CrmSource(Protocol):
-    def read_accounts(self, since: datetime | None = None) -> AccountExtract: ...
-
-    def read_usage(self) -> pd.DataFrame: ...
 
 
 # Optional User export beside accounts.csv: OwnerId,Name.

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from segmentation_pipeline.core.notifications import AT_RISK, EVENT_COLUMNS, empty_events
 from segmentation_pipeline.core.transitions import utc_naive
+from segmentation_pipeline.io.warehouse import batches, stored_keys
 
 _METADATA = sa.MetaData()
 EVENTS = sa.Table(
@@ -32,7 +33,6 @@ EVENTS = sa.Table(
     sa.Column("alerted_at", sa.DateTime),
     sa.Column("ended_at", sa.DateTime),
 )
-_CHUNK = 5_000  # keys per IN (...) query
 
 
 class NotificationStore:
@@ -52,11 +52,7 @@ class NotificationStore:
         """Store the events whose key is not stored yet; returns those."""
         keys = events["event_key"].drop_duplicates().tolist()
         with self.engine.begin() as conn:
-            known: set[str] = set()
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
-                query = sa.select(EVENTS.c.event_key).where(EVENTS.c.event_key.in_(chunk))
-                known |= set(conn.execute(query).scalars())
+            known = stored_keys(conn, EVENTS.c.event_key, keys)
             fresh = events[~events["event_key"].isin(known)].drop_duplicates("event_key")
             if len(fresh):
                 rows = fresh.reindex(columns=list(EVENT_COLUMNS)).astype(object)
@@ -100,8 +96,7 @@ class NotificationStore:
 
     def _mark(self, column: str, keys: list[str], at: datetime) -> None:
         with self.engine.begin() as conn:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
+            for chunk in batches(keys):
                 conn.execute(
                     EVENTS.update()
                     .where(EVENTS.c.event_key.in_(chunk))

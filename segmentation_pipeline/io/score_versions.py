@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from segmentation_pipeline.io.warehouse import WarehouseWriter, read_states
+from segmentation_pipeline.io.warehouse import WarehouseWriter, read_states, reflect
 
 TABLE = "segment_versions"
 COLUMNS = ("account_id", "name", "segment", "composite_score")
@@ -39,11 +39,6 @@ class ScoreVersionStore:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
 
-    def _table(self, conn) -> sa.Table | None:
-        if not sa.inspect(conn).has_table(TABLE):
-            return None
-        return sa.Table(TABLE, sa.MetaData(), autoload_with=conn)
-
     def record(self, month: str, version: str, assignments: pd.DataFrame) -> int:
         """Make the (month, version) slice hold these assignments; returns rows written."""
         rows = assignments.reindex(columns=list(COLUMNS)).assign(
@@ -51,7 +46,7 @@ class ScoreVersionStore:
         )
         moment = datetime.now(UTC).isoformat(timespec="microseconds")
         with self.engine.begin() as conn:
-            table = self._table(conn)
+            table = reflect(conn, TABLE)
             if table is not None:
                 # Rows an earlier release wrote carry no slice name: replaced here.
                 earlier = [table.c.snapshot_month == month, table.c.framework_version == version]
@@ -78,7 +73,7 @@ class ScoreVersionStore:
     def _month_moments(self, conn, month: str, but: str | None = None) -> dict[str, str]:
         """Each version of `month` (but `but`) and the moment it was last recorded: the
         noted moment of its recording, else its rows' latest (an earlier release's)."""
-        table = self._table(conn)
+        table = reflect(conn, TABLE)
         if table is None:
             return {}
         query = sa.select(table.c.framework_version, sa.func.max(table.c.recorded_at))
@@ -99,7 +94,7 @@ class ScoreVersionStore:
     def previous_version(self, month: str, version: str) -> tuple[str, pd.DataFrame] | None:
         """The most recently recorded other version of `month`, with its assignments."""
         with self.engine.connect() as conn:
-            table = self._table(conn)
+            table = reflect(conn, TABLE)
             if table is None:
                 return None
             moments = self._month_moments(conn, month, but=version)

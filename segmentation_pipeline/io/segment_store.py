@@ -30,7 +30,7 @@ from segmentation_pipeline.core.transitions import (
     status_counts_after,
     utc_naive,
 )
-from segmentation_pipeline.io.warehouse import WarehouseWriter
+from segmentation_pipeline.io.warehouse import WarehouseWriter, batches
 
 HISTORY_TABLE = "segment_history"
 TRANSITIONS_TABLE = "segment_transitions"
@@ -39,7 +39,6 @@ _TIMES = {"valid_from", "valid_to", "opened_at", "closed_at", "decided_at"}
 _FLAGS = {"provisional", "at_risk", "segment_override", "is_current"}
 _NUMBERS = {"composite_score", "firmographic_score", "behavioral_score", "value_score"}
 _KEYS = {"history_id", "transition_id"}
-_ID_CHUNK = 5_000  # ids per IN (...) query: well under SQLite's bound-parameter limit
 # The queue columns the gate reads (core.transitions.gate_transitions); direction,
 # applied_by and decided_by for the moves applied earlier in the run's month.
 GATE_READS = (
@@ -330,7 +329,7 @@ class SegmentStore:
     def _stored_by_id(self, keys: list, names: list[str]) -> pd.DataFrame:
         parts = [
             self._read(TRANSITIONS, TRANSITIONS.c.transition_id.in_(chunk), names)
-            for chunk in (keys[i : i + _ID_CHUNK] for i in range(0, len(keys), _ID_CHUNK))
+            for chunk in batches(keys)
         ]
         parts = [p for p in parts if len(p)]
         if not parts:

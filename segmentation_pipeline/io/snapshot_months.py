@@ -7,20 +7,16 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation_pipeline.io.warehouse import reflect
+
 SNAPSHOTS = "segment_snapshots"
 MONTH = "snapshot_month"
-
-
-def _table(conn, name: str) -> sa.Table | None:
-    if not sa.inspect(conn).has_table(name):
-        return None
-    return sa.Table(name, sa.MetaData(), autoload_with=conn)
 
 
 def read_months(engine: sa.Engine, months: list[str], table: str = SNAPSHOTS) -> pd.DataFrame:
     """Rows of the given snapshot months; empty when the table or the months are absent."""
     with engine.connect() as conn:
-        target = _table(conn, table)
+        target = reflect(conn, table)
         if target is None or not months:
             return pd.DataFrame()
         return pd.read_sql(sa.select(target).where(target.c[MONTH].in_(months)), conn)
@@ -29,7 +25,7 @@ def read_months(engine: sa.Engine, months: list[str], table: str = SNAPSHOTS) ->
 def latest_month_before(engine: sa.Engine, month: str, table: str = SNAPSHOTS) -> str | None:
     """The last stored snapshot month strictly before `month`."""
     with engine.connect() as conn:
-        target = _table(conn, table)
+        target = reflect(conn, table)
         if target is None:
             return None
         return conn.execute(
@@ -45,7 +41,7 @@ def earliest_month(url: str, table: str = SNAPSHOTS) -> str | None:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            target = _table(conn, table)
+            target = reflect(conn, table)
             if target is None:
                 return None
             first = conn.execute(sa.select(sa.func.min(target.c[MONTH]))).scalar()

@@ -14,7 +14,11 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-_MONTH = {"snapshot_month": sa.Text()}
+
+def _text(*names: str) -> dict[str, sa.types.TypeEngine]:
+    return {name: sa.Text() for name in names}
+
+
 _ANSWER = {
     "provider": sa.Text(),
     "confidence": sa.Double(),
@@ -23,43 +27,24 @@ _ANSWER = {
 
 DECLARED: dict[str, dict[str, sa.types.TypeEngine]] = {
     # A month with nothing rejected still has the table: an empty one says "none".
-    "rejected_records": {
-        "account_id": sa.Text(),
-        "source_file": sa.Text(),
-        "reason": sa.Text(),
-        "detail": sa.Text(),
-        "run_id": sa.Text(),
-        **_MONTH,
-    },
+    "rejected_records": _text(
+        "account_id", "source_file", "reason", "detail", "run_id", "snapshot_month"
+    ),
+    # `value`, `crm_value` and `vendor_value` hold every field's values, as text.
     "enrichment_provenance": {
-        "account_id": sa.Text(),
-        "domain": sa.Text(),
-        "field": sa.Text(),
-        "value": sa.Text(),  # values of every field share it, as text
-        "action": sa.Text(),
+        **_text("account_id", "domain", "field", "value", "action"),
         **_ANSWER,
         "from_cache": sa.Boolean(),
-        "reason": sa.Text(),
-        **_MONTH,
+        **_text("reason", "snapshot_month"),
     },
     "enrichment_conflicts": {
-        "account_id": sa.Text(),
-        "domain": sa.Text(),
-        "field": sa.Text(),
-        "crm_value": sa.Text(),
-        "vendor_value": sa.Text(),
+        **_text("account_id", "domain", "field", "crm_value", "vendor_value"),
         **_ANSWER,
-        "resolution": sa.Text(),
-        **_MONTH,
+        **_text("resolution", "snapshot_month"),
     },
-    "enrichment_non_matches": {
-        "account_id": sa.Text(),
-        "domain": sa.Text(),
-        "missing_fields": sa.Text(),
-        "reason": sa.Text(),
-        "detail": sa.Text(),
-        **_MONTH,
-    },
+    "enrichment_non_matches": _text(
+        "account_id", "domain", "missing_fields", "reason", "detail", "snapshot_month"
+    ),
 }
 
 

@@ -32,6 +32,7 @@ from segmentation_pipeline.io.table_schemas import declared_types
 STATE_TABLE = "pipeline_state"
 ROW_HASH_COLUMN = "_row_hash"
 CHUNK_ROWS = 50_000
+KEY_BATCH = 5_000  # keys bound per IN (...): a tuple of two columns binds twice as many
 SQLITE_CACHE_KIB = 256 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 30 * 60 * 1000
 # A pooled connection older than this is replaced before use: servers and firewalls drop
@@ -207,9 +208,9 @@ class WarehouseWriter:
         brings a value (its rows hold NULL there, as they would anyway), so an empty
         night never fixes a type. `required` columns (keys, partitions) are always made.
         A table of no declared type and no value yet is not created: None."""
-        inspector = sa.inspect(self.conn)
         declared = declared_types(name)
-        if not inspector.has_table(name):
+        table = reflect(self.conn, name)
+        if table is None:
             if frame is None or (frame.empty and not declared):
                 return None
             types = self._column_types(name, frame, frame.columns, required)
@@ -222,9 +223,8 @@ class WarehouseWriter:
             table = sa.Table(name, sa.MetaData(), *(sa.Column(c, t) for c, t in types.items()))
             table.create(self.conn)
             return table
-        table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
         if declared and self._conform(table, declared):
-            table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+            table = reflect(self.conn, name)
         if frame is not None:
             absent = [c for c in frame.columns if c not in table.c]
             types = self._column_types(name, frame, absent, required)
@@ -238,7 +238,7 @@ class WarehouseWriter:
                     )
                 )
             if new:
-                table = sa.Table(name, sa.MetaData(), autoload_with=self.conn)
+                table = reflect(self.conn, name)
         return table
 
     @staticmethod
@@ -569,18 +569,8 @@ class WarehouseWriter:
         values = list(keys.itertuples(index=False, name=None))
         if len(columns) == 1:
             values = [v[0] for v in values]
-        deleted = 0
-        for start in range(0, len(values), 10_000):
-            batch = target.in_(values[start : start + 10_000])
-            deleted += self.conn.execute(sa.delete(table).where(batch, *conditions)).rowcount
-        return deleted
-
-    def delete_keys(self, name: str, key_column: str, keys: Sequence[Any]) -> int:
-        """Delete the rows whose `key_column` is one of `keys`; returns rows deleted."""
-        table = self.table(name)
-        if table is None:
-            return 0
-        return self._delete_matching(table, pd.DataFrame({key_column: list(keys)}))
+        deletes = (sa.delete(table).where(target.in_(b), *conditions) for b in batches(values))
+        return sum(self.conn.execute(delete).rowcount for delete in deletes)
 
     def set_state(self, name: str, value: dict) -> None:
         """Remember a small JSON value (a high-water mark, a cursor) under `name`.
@@ -644,10 +634,6 @@ class Warehouse:
             return tx.sync_partition(
                 table, frame, partition_column, partition_key, key_columns, unhashed, hashes
             )
-
-    def delete_keys(self, table: str, key_column: str, keys: Sequence[Any]) -> int:
-        with self.transaction() as tx:
-            return tx.delete_keys(table, key_column, keys)
 
     def set_state(self, name: str, value: dict) -> None:
         with self.transaction() as tx:
@@ -757,11 +743,30 @@ def create_engine(url: str) -> sa.Engine:
     return engine
 
 
+def batches(keys: Sequence[Any], size: int = KEY_BATCH) -> Iterator[Sequence[Any]]:
+    """`keys` a batch at a time: each batch is bound in one IN (...), and SQLite caps the
+    values one statement may bind."""
+    return (keys[start : start + size] for start in range(0, len(keys), size))
+
+
+def stored_keys(conn: sa.Connection, column: sa.Column, keys: Sequence[Any]) -> set:
+    """Which of `keys` the table holds in `column` (its once-only key)."""
+    found = (conn.execute(sa.select(column).where(column.in_(b))) for b in batches(keys))
+    return {key for result in found for key in result.scalars()}
+
+
+def reflect(conn: sa.Connection, name: str) -> sa.Table | None:
+    """Table `name` as the database holds it; None while it does not exist."""
+    if not sa.inspect(conn).has_table(name):
+        return None
+    return sa.Table(name, sa.MetaData(), autoload_with=conn)
+
+
 def read_states(conn: sa.Connection, names: Sequence[str]) -> dict[str, dict]:
     """The values `set_state` remembered under these names (names never set are absent)."""
-    if not names or not sa.inspect(conn).has_table(STATE_TABLE):
+    table = reflect(conn, STATE_TABLE) if names else None
+    if table is None:
         return {}
-    table = sa.Table(STATE_TABLE, sa.MetaData(), autoload_with=conn)
     found = conn.execute(
         sa.select(table.c.name, table.c.value).where(table.c.name.in_(list(names)))
     ).all()

@@ -6,12 +6,10 @@ every month, so reports read just the month they need.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 import sqlalchemy as sa
 
-from segmentation_pipeline.io.warehouse import Warehouse
+from segmentation_pipeline.io.warehouse import Warehouse, reflect
 
 
 def read_partition(
@@ -19,9 +17,9 @@ def read_partition(
 ) -> pd.DataFrame:
     """The rows of one partition; an empty frame when the table does not exist yet."""
     with warehouse.engine.connect() as conn:
-        if not sa.inspect(conn).has_table(table):
+        target = reflect(conn, table)
+        if target is None:
             return pd.DataFrame()
-        target = sa.Table(table, sa.MetaData(), autoload_with=conn)
         query = sa.select(target).where(target.c[partition_column] == partition_key)
         return pd.read_sql_query(query, conn)
 
@@ -40,17 +38,3 @@ def store_partition(
             if not sa.inspect(conn).has_table(table):
                 return 0
     return warehouse.replace_partition(table, frame, partition_column, partition_key)
-
-
-def read_columns(warehouse: Warehouse, table: str, columns: Sequence[str]) -> pd.DataFrame:
-    """Just `columns` of a wide table (the review queue has a dozen, the CSM views read
-    four); the whole table when it lacks one of them, so the caller can say what it has.
-    An empty frame when the table does not exist yet."""
-    with warehouse.engine.connect() as conn:
-        inspector = sa.inspect(conn)
-        if not inspector.has_table(table):
-            return pd.DataFrame()
-        present = {column["name"] for column in inspector.get_columns(table)}
-    if all(column in present for column in columns):
-        return warehouse.read_table(table, list(columns))
-    return warehouse.read_table(table)

@@ -12,7 +12,6 @@ from segmentation_pipeline.core.columns import (
     isin_by_hash,
     member_of,
     numbers,
-    setdiff_by_hash,
 )
 
 
@@ -74,14 +73,12 @@ _HASHES = st.lists(st.integers(0, 2**64 - 1), max_size=40).map(
 @given(_HASHES, _HASHES)
 def test_hash_membership_is_numpys(values, known):
     assert isin_by_hash(values, known).tolist() == np.isin(values, known).tolist()
-    assert setdiff_by_hash(values, known).tolist() == np.setdiff1d(values, known).tolist()
 
 
 def test_hash_membership_by_hand():
     values = np.array([5, 2**63 + 1, 5, 7], dtype=np.uint64)
     known = np.array([7, 2**63 + 1], dtype=np.uint64)
     assert isin_by_hash(values, known).tolist() == [False, True, False, True]
-    assert setdiff_by_hash(values, known).tolist() == [5]
 
 
 def test_account_index_finds_the_first_row_of_each_id():

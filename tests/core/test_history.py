@@ -1,17 +1,20 @@
 """segment_history as a type-2 table: versions open and close only on real change."""
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.history import (
+    HISTORY_COLUMNS,
+    HistoryChanges,
     _as_text,
     _differs,
-    apply_changes,
     history_changes,
     history_reads,
-    segment_on,
 )
+from segmentation_pipeline.core.transitions import utc_naive
 from segmentation_pipeline.framework import parse_framework
 
 NOV = pd.Timestamp("2026-11-01")
@@ -32,6 +35,35 @@ def assignments(**by_account: dict) -> pd.DataFrame:
         "explanation": "Tier 2 (Low-Touch): ...",
     }
     return pd.DataFrame([base | {"account_id": a} | f for a, f in by_account.items()])
+
+
+def apply_changes(history: pd.DataFrame, changes: HistoryChanges) -> pd.DataFrame:
+    """The whole table after the changes (what the warehouse does, in memory)."""
+    history = history.reindex(columns=list(HISTORY_COLUMNS)).copy()
+    closing = history["history_id"].isin(changes.closed["history_id"])
+    if closing.any():
+        ends = dict(zip(changes.closed["history_id"], changes.closed["valid_to"], strict=True))
+        history["valid_to"] = pd.to_datetime(history["valid_to"])
+        history.loc[closing, "valid_to"] = [ends[i] for i in history.loc[closing, "history_id"]]
+        history.loc[closing, "is_current"] = False
+    if changes.opened.empty:
+        return history.reset_index(drop=True)
+    if history.empty:
+        return changes.opened.reset_index(drop=True)
+    return pd.concat([history, changes.opened], ignore_index=True)
+
+
+def segment_on(history: pd.DataFrame, account_id: str, moment: datetime) -> pd.Series | None:
+    """The history row in force for an account at a moment, or None."""
+    valid_from = pd.to_datetime(history["valid_from"])
+    valid_to = pd.to_datetime(history["valid_to"])
+    when = utc_naive(moment)
+    rows = history[
+        history["account_id"].eq(account_id)
+        & (valid_from <= when)
+        & (valid_to.isna() | (valid_to > when))
+    ]
+    return None if rows.empty else rows.iloc[-1]
 
 
 def run(history, rows, framework, as_of, run_id="r"):

@@ -309,13 +309,6 @@ def test_append_accumulates_history_rows(warehouse):
     assert stored(warehouse, "history", ["segment"])["segment"].tolist() == ["Tier 1", "Tier 2"]
 
 
-def test_delete_keys_removes_only_those_rows(warehouse):
-    warehouse.upsert("current", snapshot(["a", "b", "c"]), ["account_id"])
-    assert warehouse.delete_keys("current", "account_id", ["a", "c", "zz"]) == 2
-    assert warehouse.read_table("current")["account_id"].tolist() == ["b"]
-    assert warehouse.delete_keys("never_created", "account_id", ["a"]) == 0
-
-
 def test_state_is_remembered_and_overwritten(warehouse):
     assert warehouse.get_state("crm_accounts") is None
     warehouse.set_state("crm_accounts", {"high_water_mark": "2026-11-02T00:00:00+00:00"})

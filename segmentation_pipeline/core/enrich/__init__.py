@@ -10,12 +10,6 @@ from segmentation_pipeline.core.enrich.plan import AccountNeed, EnrichmentPlan, 
 from segmentation_pipeline.core.enrich.result import EnrichmentResult, assemble
 
 __all__ = [
-    "AccountNeed",
-    "Answer",
-    "CreditBudget",
-    "EnrichmentPlan",
-    "EnrichmentResult",
-    "Outcome",
-    "assemble",
-    "plan_enrichment",
-]
+    "AccountNeed", "Answer", "CreditBudget", "EnrichmentPlan", "EnrichmentResult", "Outcome",
+    "assemble", "plan_enrichment",
+]  # fmt: skip

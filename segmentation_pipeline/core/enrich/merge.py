@@ -24,28 +24,13 @@ NUMERIC_FIELDS = frozenset({"employees", "annual_revenue"})
 CRM = "crm"
 
 PROVENANCE_COLUMNS = (
-    "account_id",
-    "domain",
-    "field",
-    "value",
-    "action",
-    "provider",
-    "confidence",
-    "fetched_at",
-    "from_cache",
-    "reason",
-)
+    "account_id", "domain", "field", "value", "action", "provider", "confidence", "fetched_at",
+    "from_cache", "reason",
+)  # fmt: skip
 CONFLICT_COLUMNS = (
-    "account_id",
-    "domain",
-    "field",
-    "crm_value",
-    "vendor_value",
-    "provider",
-    "confidence",
-    "fetched_at",
-    "resolution",
-)
+    "account_id", "domain", "field", "crm_value", "vendor_value", "provider", "confidence",
+    "fetched_at", "resolution",
+)  # fmt: skip
 NON_MATCH_COLUMNS = ("account_id", "domain", "missing_fields", "reason", "detail")
 
 # Why a key field stayed empty, most actionable first.
@@ -131,6 +116,7 @@ def merge_answers(
                     empty_keys.append(field)
                 continue
             vendor = answer.value(field)
+            said = (answer.provider, answer.confidence, answer.fetched_at)
             if is_missing(field, current):
                 action = "filled"
             elif agree(field, current, vendor, settings.conflicts.numeric_tolerance):
@@ -138,18 +124,9 @@ def merge_answers(
             else:
                 applied = field in overwrite.get(answer.provider, [])
                 action = "overwritten" if applied else "conflict"
+                resolution = "vendor_applied" if applied else "crm_kept"
                 conflicts.append(
-                    (
-                        need.account_id,
-                        need.domain,
-                        field,
-                        current,
-                        vendor,
-                        answer.provider,
-                        answer.confidence,
-                        answer.fetched_at,
-                        "vendor_applied" if applied else "crm_kept",
-                    )
+                    (need.account_id, need.domain, field, current, vendor, *said, resolution)
                 )
             if action in ("filled", "overwritten"):
                 values[field][i] = vendor
@@ -157,18 +134,8 @@ def merge_answers(
                 confidence[field][i] = answer.confidence
                 fetched[field][i] = answer.fetched_at
             provenance.append(
-                (
-                    need.account_id,
-                    need.domain,
-                    field,
-                    vendor,
-                    action,
-                    answer.provider,
-                    answer.confidence,
-                    answer.fetched_at,
-                    answer.from_cache,
-                    need.reason,
-                )
+                (need.account_id, need.domain, field, vendor, action, *said)
+                + (answer.from_cache, need.reason)
             )
         if empty_keys:
             reasons = (

@@ -15,26 +15,13 @@ from segmentation_pipeline.core.enrich.plan import missing_mask
 from segmentation_pipeline.core.governance import field_completeness
 
 LOOKUP_COLUMNS = (
-    "domain",
-    "provider",
-    "outcome",
-    "from_cache",
-    "confidence",
-    "credits",
-    "fetched_at",
+    "domain", "provider", "outcome", "from_cache", "confidence", "credits", "fetched_at",
     "reason",
-)
+)  # fmt: skip
 PROVIDER_STAT_COLUMNS = (
-    "provider",
-    "lookups",
-    "cache_hits",
-    "hits",
-    "misses",
-    "failed",
-    "skipped",
-    "match_rate",
+    "provider", "lookups", "cache_hits", "hits", "misses", "failed", "skipped", "match_rate",
     "credits",
-)
+)  # fmt: skip
 
 
 def coverage(accounts: pd.DataFrame, fields: Sequence[str]) -> dict[str, float]:
