@@ -54,9 +54,7 @@ def test_scores_recompute_only_what_the_as_of_or_the_usage_moved(framework, acco
     assert next_night.rows["tenure_days"].tolist() == [410.0, 30.0, 410.0, 410.0, 410.0]
 
 
-def test_assignments_recompute_the_rows_a_decision_or_a_new_input_moves(
-    framework, accounts, usage
-):
+def test_assignments_recompute_the_rows_a_decision_or_a_new_input_moves(framework, accounts, usage):
     def night(as_of, state, stored, scores_stored=None):
         scores = carry_scores(accounts, usage, framework, as_of, scores_stored).rows
         carried = carry_assignments(accounts, scores, framework, state, as_of, stored)
