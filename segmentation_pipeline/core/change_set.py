@@ -33,6 +33,7 @@ MATCH_FIELDS = ("Name", "Website", "BillingCity", "BillingCountry", "Phone", "In
 ENRICHMENT_FIELDS = ("Website", "Industry", "NumberOfEmployees", "AnnualRevenue", "BillingCountry")
 INPUT_FLAGS = {"match_fields": MATCH_FIELDS, "enrichment_inputs": ENRICHMENT_FIELDS}
 INPUT_HASH = "_input_hash"  # of everything a carried row was computed from
+CONTENT_HASH = "_content_hash"  # of an enriched account row, made with the row
 CHANGE_COLUMNS = ("account_id", "change", "match_fields", "enrichment_inputs",
                   "scoring_fields", "full_pass_reason")  # fmt: skip
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.change_set import Carried, carry_over
+from segmentation_pipeline.core.change_set import CONTENT_HASH, Carried, carry_over
 from segmentation_pipeline.core.changes import frame_hashes, group_hashes
 from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup, timestamps
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
@@ -301,10 +301,10 @@ def carry_scores(
     stored: pd.DataFrame | None,
 ) -> Carried:
     """`score_accounts`, carrying over each stored row whose input is unchanged: the
-    account's row (every column), its usage rows in order, and its as-of inputs but the
-    tenure (`as_of_inputs`). Tenure moves every night, so it is set afresh on every row;
-    a night that moves the as-of across a threshold or a contract date recomputes only
-    the accounts it crossed. The input hash (INPUT_HASH) stays on the rows: it covers
+    account's row (every column: its CONTENT_HASH when enrichment gave one), its usage
+    rows in order, and its as-of inputs but the tenure (`as_of_inputs`). Tenure moves
+    every night, so it is set afresh on every row; a night that moves the as-of across a
+    threshold or a contract date recomputes only the accounts it crossed. The input hash (INPUT_HASH) stays on the rows: it covers
     everything an assignment reads of them and their account but the queue."""
     accounts = accounts.reset_index(drop=True)
     usage = usage.reset_index(drop=True)
@@ -313,7 +313,11 @@ def carry_scores(
     usage_hashes = group_hashes(frame_hashes(usage.iloc[known]), at[known], len(accounts))
     dated = as_of_inputs(accounts, framework, as_of)
     parts = {
-        "account": frame_hashes(accounts),
+        "account": (
+            accounts[CONTENT_HASH].to_numpy(dtype=np.uint64)
+            if CONTENT_HASH in accounts
+            else frame_hashes(accounts)
+        ),
         "usage": usage_hashes,
         "as_of": frame_hashes(dated.drop(columns="tenure_days")),
     }
