@@ -312,7 +312,8 @@ def carry_assignments(
 
     def regated(stored: pd.DataFrame, at: np.ndarray) -> np.ndarray:
         held = np.flatnonzero(at >= 0)
-        rows = stored.take(at[held]).reset_index(drop=True)
+        read = ["account_id", "crm_tier", "computed_segment", "status", *GATE_COLUMNS]
+        rows = stored[read].take(at[held]).reset_index(drop=True)
         gated = gate_transitions(
             rows[["account_id", "crm_tier", "computed_segment"]],
             eligible=rows["status"].eq("segmented"),

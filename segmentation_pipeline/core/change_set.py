@@ -8,7 +8,7 @@ back are no change. On a night that must be computed whole (`full_pass_reason`),
 names every account, with the reason.
 
 A step that carries work over keeps its rows in the state store keyed by account id and
-input hash (`carried_positions`): a row is reused only under the same code and framework
+input hash (`carry_over`): a row is reused only under the same code and framework
 (the store's stamp) and the same input, so a night a step missed, or a row the change set
 could not see change, is computed again rather than trusted.
 """

@@ -304,8 +304,9 @@ def carry_scores(
     account's row (every column: its CONTENT_HASH when enrichment gave one), its usage
     rows in order, and its as-of inputs but the tenure (`as_of_inputs`). Tenure moves
     every night, so it is set afresh on every row; a night that moves the as-of across a
-    threshold or a contract date recomputes only the accounts it crossed. The input hash (INPUT_HASH) stays on the rows: it covers
-    everything an assignment reads of them and their account but the queue."""
+    threshold or a contract date recomputes only the accounts it crossed. The input hash
+    (INPUT_HASH) stays on the rows: it covers everything an assignment reads of them and
+    their account but the queue."""
     accounts = accounts.reset_index(drop=True)
     usage = usage.reset_index(drop=True)
     at = AccountIndex(accounts["account_id"]).find(usage["account_id"])

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from upath import UPath
 
-_OBJECT_COLUMNS = b"segmentation_pipeline.object_columns"  # name -> "None" or "NaN"
+FRAME_METADATA = b"segmentation_pipeline.object_columns"  # name -> "None" or "NaN"
 _NAN_AT = "__nan_at__."  # beside an object column holding both None and NaN
 _LOCAL = ("", "file", "local")
 _MAX_DISTINCT_SHARE = 0.05  # object text columns with fewer distinct values go as dictionaries
@@ -87,12 +87,12 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
             objects[str(name)] = "mixed"
             table = table.append_column(f"{_NAN_AT}{name}", pa.array(nan))
         table = table.set_column(at, str(name), _encoded(table.column(at)))
-    metadata = {**(table.schema.metadata or {}), _OBJECT_COLUMNS: json.dumps(objects).encode()}
+    metadata = {**(table.schema.metadata or {}), FRAME_METADATA: json.dumps(objects).encode()}
     return table.replace_schema_metadata(metadata)
 
 
 def from_table(table: pa.Table) -> pd.DataFrame:
-    objects = json.loads((table.schema.metadata or {}).get(_OBJECT_COLUMNS, b"{}"))
+    objects = json.loads((table.schema.metadata or {}).get(FRAME_METADATA, b"{}"))
     nan_at = {
         name: table.column(f"{_NAN_AT}{name}").to_numpy()
         for name, missing in objects.items()
