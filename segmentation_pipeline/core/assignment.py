@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.change_set import INPUT_HASH, Carried, carry_over
-from segmentation_pipeline.core.changes import with_assignment_hashes
+from segmentation_pipeline.core.changes import frame_hashes, with_assignment_hashes
 from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.columns import (
     distinct_format,
@@ -328,5 +328,8 @@ def carry_assignments(
         moved[held] = ~same.all(axis=1).to_numpy(dtype=bool)
         return moved
 
-    hashes = scores[INPUT_HASH].to_numpy(dtype=np.uint64)
+    if INPUT_HASH in scores:
+        hashes = scores[INPUT_HASH].to_numpy(dtype=np.uint64)
+    else:  # scores made elsewhere: their every column and the account's, tenure included
+        hashes = frame_hashes(pd.concat([accounts, scores], axis=1))
     return carry_over(accounts["account_id"], hashes, stored, compute, moved=regated)

@@ -82,3 +82,17 @@ def test_assignments_recompute_the_rows_a_decision_or_a_new_input_moves(framewor
     third, recomputed = night(NEXT, decided, second.rows)
     assert recomputed == ["moving"]
     assert third.rows.set_index("account_id").loc["moving", "transition_status"] == "applied"
+
+
+def test_scores_made_elsewhere_are_hashed_whole(framework, accounts, usage):
+    """Scores without the input hash (an older release's, a preview's) still carry rows
+    over, keyed on every column of the account and its scores."""
+    scores = score_accounts(accounts, usage, framework, NIGHT)
+    first = carry_assignments(accounts, scores, framework, PriorState.empty(), NIGHT, None)
+    again = carry_assignments(accounts, scores, framework, PriorState.empty(), NIGHT, first.rows)
+    assert first.computed.all() and not again.computed.any()
+    rescored = scores.assign(
+        composite_score=scores["composite_score"].where(scores.index != 0, 1.0)
+    )
+    moved = carry_assignments(accounts, rescored, framework, PriorState.empty(), NIGHT, first.rows)
+    assert moved.computed.tolist() == [True, False, False, False, False]
