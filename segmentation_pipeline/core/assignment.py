@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.change_set import INPUT_HASH, Carried, carry_over
+from segmentation_pipeline.core.changes import frame_hashes, with_assignment_hashes
 from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.columns import (
     distinct_format,
@@ -283,3 +285,51 @@ def assign_segments(
     frame["explanation"] = explain(frame, framework)
     frame["explanation_detail"] = explain_detail(frame, framework)
     return frame.reindex(columns=list(ASSIGNMENT_COLUMNS)).reset_index(drop=True)
+
+
+def carry_assignments(
+    accounts: pd.DataFrame,
+    scores: pd.DataFrame,
+    framework: Framework,
+    state: PriorState,
+    as_of: datetime,
+    stored: pd.DataFrame | None,
+) -> Carried:
+    """`assign_segments` with each row's ASSIGNMENT_HASH, carrying over each stored row
+    whose input is unchanged (the scores' INPUT_HASH: the account's row, its usage and its
+    as-of inputs) and that the queue gate, run again tonight on the row as stored, decides
+    as it did. The queue, CS Ops' decisions, the published tiers and the as-of reach a row
+    only through the gate, and the rest of the row follows from its input and the gate's
+    columns, so a decision, a grace period running out or a tier published since
+    recomputes exactly the rows it moves."""
+    accounts = accounts.reset_index(drop=True)
+    scores = scores.reset_index(drop=True)
+
+    def compute(rows: np.ndarray) -> pd.DataFrame:
+        subset = accounts.take(rows).reset_index(drop=True)
+        scored = scores.take(rows).reset_index(drop=True)
+        return with_assignment_hashes(assign_segments(subset, scored, framework, state, as_of))
+
+    def regated(stored: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+        held = np.flatnonzero(at >= 0)
+        read = ["account_id", "crm_tier", "computed_segment", "status", *GATE_COLUMNS]
+        rows = stored[read].take(at[held]).reset_index(drop=True)
+        gated = gate_transitions(
+            rows[["account_id", "crm_tier", "computed_segment"]],
+            eligible=rows["status"].eq("segmented"),
+            previously_provisional=_previously_provisional(rows, state.history),
+            state=state,
+            framework=framework,
+            as_of=as_of,
+        )
+        before, after = rows[list(GATE_COLUMNS)], gated[list(GATE_COLUMNS)]
+        same = (before.isna() & after.isna()) | before.eq(after)
+        moved = np.zeros(len(at), dtype=bool)
+        moved[held] = ~same.all(axis=1).to_numpy(dtype=bool)
+        return moved
+
+    if INPUT_HASH in scores:
+        hashes = scores[INPUT_HASH].to_numpy(dtype=np.uint64)
+    else:  # scores made elsewhere: their every column and the account's, tenure included
+        hashes = frame_hashes(pd.concat([accounts, scores], axis=1))
+    return carry_over(accounts["account_id"], hashes, stored, compute, moved=regated)

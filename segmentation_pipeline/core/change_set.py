@@ -8,14 +8,14 @@ back are no change. On a night that must be computed whole (`full_pass_reason`),
 names every account, with the reason.
 
 A step that carries work over keeps its rows in the state store keyed by account id and
-input hash (`carried_positions`): a row is reused only under the same code and framework
+input hash (`carry_over`): a row is reused only under the same code and framework
 (the store's stamp) and the same input, so a night a step missed, or a row the change set
 could not see change, is computed again rather than trusted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,8 @@ from segmentation_pipeline.core.dedup.resolve import ClusterFinding
 MATCH_FIELDS = ("Name", "Website", "BillingCity", "BillingCountry", "Phone", "Industry")
 ENRICHMENT_FIELDS = ("Website", "Industry", "NumberOfEmployees", "AnnualRevenue", "BillingCountry")
 INPUT_FLAGS = {"match_fields": MATCH_FIELDS, "enrichment_inputs": ENRICHMENT_FIELDS}
+INPUT_HASH = "_input_hash"  # of everything a carried row was computed from
+CONTENT_HASH = "_content_hash"  # of an enriched account row, made with the row
 CHANGE_COLUMNS = ("account_id", "change", "match_fields", "enrichment_inputs",
                   "scoring_fields", "full_pass_reason")  # fmt: skip
 
@@ -173,6 +175,48 @@ def carry_rows(stored: pd.DataFrame | None, at: np.ndarray, fresh: pd.DataFrame)
     outputs = take_frame(combined, positions).reset_index(drop=True)
     differing = {c: stored[c].dtype for c in outputs if outputs[c].dtype != stored[c].dtype}
     return outputs.astype(differing)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A step's rows tonight, some carried over from the stored ones."""
+
+    rows: pd.DataFrame  # in input order, each with its input hash
+    computed: np.ndarray  # bool per row: computed tonight
+    changed: list  # keys whose stored rows were replaced or left (`StateStore.save`)
+
+
+def carry_over(
+    keys: pd.Series,
+    hashes: np.ndarray,
+    stored: pd.DataFrame | None,
+    compute: Callable[[np.ndarray], pd.DataFrame],
+    key: str = "account_id",
+    hash_column: str = INPUT_HASH,
+    moved: Callable[[pd.DataFrame, np.ndarray], np.ndarray] | None = None,
+) -> Carried:
+    """The one way a step carries work over: a row whose key and input hash have a stored
+    row (`carried_positions`) takes it, the others are computed (`compute`, given their
+    positions, returns their rows in that order). A key held by more than one row is
+    always computed: its rows may read shared per-account state in a way a subset does
+    not. `moved(stored, at)` may name more rows to compute: those whose stored result
+    depends on something besides the hashed input that changed since."""
+    at = carried_positions(keys, hashes, stored, key, hash_column)
+    if stored is not None and not keys.is_unique:
+        at[(keys.duplicated(keep=False) | keys.isna()).to_numpy(dtype=bool)] = -1
+    if moved is not None and stored is not None and (at >= 0).any():
+        at[moved(stored, at)] = -1
+    todo = at < 0
+    if stored is not None and not todo.any():
+        same_order = len(at) == len(stored) and np.array_equal(at, np.arange(len(at)))
+        rows = stored if same_order else take_frame(stored, at).reset_index(drop=True)
+    else:
+        fresh = compute(np.flatnonzero(todo))
+        rows = carry_rows(stored, at, fresh.assign(**{hash_column: hashes[todo]}))
+    kept = np.zeros(0 if stored is None else len(stored), dtype=bool)
+    kept[at[~todo]] = True
+    gone = [] if stored is None else stored[key].to_numpy(dtype=object)[~kept].tolist()
+    return Carried(rows, todo, [*keys[todo], *gone])
 
 
 @dataclass(frozen=True)

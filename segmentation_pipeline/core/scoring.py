@@ -14,6 +14,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.change_set import CONTENT_HASH, Carried, carry_over
+from segmentation_pipeline.core.changes import frame_hashes, group_hashes
 from segmentation_pipeline.core.columns import AccountIndex, is_in, lookup, timestamps
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
 from segmentation_pipeline.core.products import (
@@ -260,10 +262,10 @@ def score_accounts(
     if framework.assignment.multi_product.relationship_value == "sum_of_products":
         relationship = products["product_arr_total"]
     val = score_value(accounts, framework, as_of, relationship)
-    tenure = tenure_days(accounts, as_of)
+    dated = as_of_inputs(accounts, framework, as_of)
     scores = pd.concat([accounts[["account_id"]], firm, beh, val, products], axis=1)
-    scores["tenure_days"] = tenure
-    scores["provisional"] = (tenure < framework.assignment.provisional_days).to_numpy(bool)
+    scores["tenure_days"] = dated["tenure_days"]
+    scores["provisional"] = dated["provisional"].to_numpy(bool)
     scores["composite_score"] = composite_score(
         firm["firmographic_score"],
         beh["behavioral_score"],
@@ -273,3 +275,61 @@ def score_accounts(
     )
     scores["framework_version"] = framework.version
     return scores
+
+
+def as_of_inputs(accounts: pd.DataFrame, framework: Framework, as_of: datetime) -> pd.DataFrame:
+    """What of an account's scores moves with the as-of alone: its tenure, and through it
+    whether its NPS counts and whether it is provisional; and the contract term read off
+    the end date. (Conflict holding never touches these fields: vendors do not fill them.)"""
+    tenure = tenure_days(accounts, as_of)
+    return pd.DataFrame(
+        {
+            "tenure_days": tenure,
+            "nps_counts": tenure >= framework.behavioral.fallbacks.nps_min_tenure_days,
+            "provisional": tenure < framework.assignment.provisional_days,
+            "contract_term_used": contract_terms(accounts, framework, as_of),
+        },
+        index=accounts.index,
+    )
+
+
+def carry_scores(
+    accounts: pd.DataFrame,
+    usage: pd.DataFrame,
+    framework: Framework,
+    as_of: datetime,
+    stored: pd.DataFrame | None,
+) -> Carried:
+    """`score_accounts`, carrying over each stored row whose input is unchanged: the
+    account's row (every column: its CONTENT_HASH when enrichment gave one), its usage
+    rows in order, and its as-of inputs but the tenure (`as_of_inputs`). Tenure moves
+    every night, so it is set afresh on every row; a night that moves the as-of across a
+    threshold or a contract date recomputes only the accounts it crossed. The input hash
+    (INPUT_HASH) stays on the rows: it covers everything an assignment reads of them and
+    their account but the queue."""
+    accounts = accounts.reset_index(drop=True)
+    usage = usage.reset_index(drop=True)
+    at = AccountIndex(accounts["account_id"]).find(usage["account_id"])
+    known = np.flatnonzero(at >= 0)
+    usage_hashes = group_hashes(frame_hashes(usage.iloc[known]), at[known], len(accounts))
+    dated = as_of_inputs(accounts, framework, as_of)
+    parts = {
+        "account": (
+            accounts[CONTENT_HASH].to_numpy(dtype=np.uint64)
+            if CONTENT_HASH in accounts
+            else frame_hashes(accounts)
+        ),
+        "usage": usage_hashes,
+        "as_of": frame_hashes(dated.drop(columns="tenure_days")),
+    }
+    hashes = frame_hashes(pd.DataFrame(parts))
+
+    def compute(rows: np.ndarray) -> pd.DataFrame:
+        mine = np.zeros(len(accounts) + 1, dtype=bool)
+        mine[rows] = True  # the last place stands for usage of no account (at -1)
+        subset = accounts.take(rows).reset_index(drop=True)
+        return score_accounts(subset, usage[mine[at]], framework, as_of)
+
+    carried = carry_over(accounts["account_id"], hashes, stored, compute)
+    rows = carried.rows.assign(tenure_days=dated["tenure_days"].to_numpy())
+    return Carried(rows, carried.computed, carried.changed)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from segmentation_pipeline.core.change_set import CONTENT_HASH
 from segmentation_pipeline.core.changes import SOURCE_HASH, row_hashes
 from segmentation_pipeline.core.clock import as_utc
 from segmentation_pipeline.core.columns import absent_from
@@ -230,7 +231,9 @@ def enrich_changed_accounts(
     subset = accounts[reuse.enrich].reset_index(drop=True)
     fresh = _enrich(subset, providers, framework, warehouse, now)
     kept_columns = (
-        [c for c in last.accounts if c not in (INPUT_HASH, LOOKUP_DOMAIN)] if last else []
+        [c for c in last.accounts if c not in (INPUT_HASH, LOOKUP_DOMAIN, CONTENT_HASH)]
+        if last
+        else []
     )
     if last is not None and list(fresh.accounts.columns) != kept_columns:
         # The accounts gained or lost a column: nothing of last night fits.

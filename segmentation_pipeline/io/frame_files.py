@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from upath import UPath
 
-_OBJECT_COLUMNS = b"segmentation_pipeline.object_columns"  # name -> "None" or "NaN"
+FRAME_METADATA = b"segmentation_pipeline.object_columns"  # name -> "None" or "NaN"
 _NAN_AT = "__nan_at__."  # beside an object column holding both None and NaN
 _LOCAL = ("", "file", "local")
 _MAX_DISTINCT_SHARE = 0.05  # object text columns with fewer distinct values go as dictionaries
@@ -88,7 +88,7 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
             objects[str(name)] = "mixed"
             table = table.append_column(f"{_NAN_AT}{name}", pa.array(nan))
         table = table.set_column(at, str(name), _encoded(table.column(at)))
-    metadata = {**(table.schema.metadata or {}), _OBJECT_COLUMNS: json.dumps(objects).encode()}
+    metadata = {**(table.schema.metadata or {}), FRAME_METADATA: json.dumps(objects).encode()}
     return table.replace_schema_metadata(metadata)
 
 
@@ -106,7 +106,7 @@ def from_table(table: pa.Table, columns: Sequence[str] | None = None) -> pd.Data
     """The frame `to_table` made `table` from; only `columns` of it when given."""
     if columns is not None:
         table = _projected(table, columns)
-    objects = json.loads((table.schema.metadata or {}).get(_OBJECT_COLUMNS, b"{}"))
+    objects = json.loads((table.schema.metadata or {}).get(FRAME_METADATA, b"{}"))
     objects = {name: kind for name, kind in objects.items() if name in table.column_names}
     nan_at = {
         name: table.column(f"{_NAN_AT}{name}").to_numpy()

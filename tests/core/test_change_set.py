@@ -7,6 +7,7 @@ import pandas as pd
 from segmentation_pipeline.core.change_set import (
     account_changes,
     carried_positions,
+    carry_over,
     carry_rows,
     extract_full_pass,
     full_pass_reason,
@@ -80,6 +81,38 @@ def test_stored_rows_are_carried_only_under_the_same_id_and_input_hash():
         carried_positions(keys, np.uint64([3, 9, 5, 1]), None, "account_id", "_h").tolist()
         == [-1] * 4
     )
+
+
+def test_carry_over_computes_the_rest_and_names_the_keys_to_store_again():
+    stored = pd.DataFrame(
+        {"account_id": ["a", "b", "c", "gone"], "tier": ["T1", "T2", "T3", "T2"],
+         "_input_hash": np.uint64([1, 2, 3, 4])}
+    )  # fmt: skip
+    asked = []
+
+    def compute(rows):
+        asked.append(rows.tolist())
+        return pd.DataFrame({"account_id": keys.take(rows).tolist(), "tier": "fresh"})
+
+    keys = pd.Series(["a", "b", "c", "new"])
+    carried = carry_over(keys, np.uint64([1, 9, 3, 5]), stored, compute)
+    assert asked == [[1, 3]]  # b's input moved; new is new
+    assert carried.rows["tier"].tolist() == ["T1", "fresh", "T3", "fresh"]
+    assert carried.rows["_input_hash"].tolist() == [1, 9, 3, 5]
+    assert carried.computed.tolist() == [False, True, False, True]
+    assert sorted(set(carried.changed)) == ["b", "gone", "new"]  # gone: it left
+
+    # `moved` names rows whose stored result is stale though their input is not.
+    carried = carry_over(keys, np.uint64([1, 2, 3, 5]), stored, compute,
+                         moved=lambda rows, at: keys.eq("c").to_numpy())  # fmt: skip
+    assert asked[-1] == [2, 3]
+    # A key held twice is computed every night: its rows may share per-account state.
+    twice = pd.Series(["a", "a", "c", "new"])
+    carried = carry_over(twice, np.uint64([1, 1, 3, 5]), stored, compute)
+    assert asked[-1] == [0, 1, 3]
+    # Nothing moved: the stored rows as they are, nothing to compute or store.
+    carried = carry_over(stored["account_id"], np.uint64([1, 2, 3, 4]), stored, compute)
+    assert asked[-1] == [0, 1, 3] and carried.changed == [] and carried.rows is stored
 
 
 def test_only_a_request_a_new_source_or_no_snapshot_make_the_extract_force_a_full_pass():

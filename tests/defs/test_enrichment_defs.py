@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from segmentation_pipeline.core.change_set import CHANGE_COLUMNS
+from segmentation_pipeline.core.change_set import CHANGE_COLUMNS, CONTENT_HASH
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.checks import enrichment_coverage_check
 from segmentation_pipeline.defs.enrichment import FirmographicsResource
@@ -184,8 +184,10 @@ def test_an_enabled_vendor_without_a_key_is_a_clear_error(
 
 
 def _comparable(frame: pd.DataFrame) -> list[tuple]:
-    """Rows without the moments of fetching (a rerun from scratch fetches again)."""
-    kept = [c for c in frame.columns if not c.endswith("fetched_at") and c != "from_cache"]
+    """Rows without the moments of fetching (a rerun from scratch fetches again), nor the
+    rows' content hash, which covers them."""
+    dropped = ("from_cache", CONTENT_HASH)
+    kept = [c for c in frame.columns if not c.endswith("fetched_at") and c not in dropped]
     rows = frame[kept].astype(object).where(frame[kept].notna(), None)
     return sorted(map(tuple, rows.to_numpy().tolist()), key=repr)
 

@@ -284,15 +284,20 @@ def test_the_nights_exercise_what_they_claim(nights):
 
 def test_each_night_recomputes_only_what_changed(nights):
     """rows_recomputed, the one name every carrying step reports, per night."""
-    steps = ("accounts_standardized", "accounts_deduplicated", "accounts_enriched")
+    steps = ("accounts_standardized", "accounts_deduplicated", "accounts_enriched",
+             "account_scores", "segment_assignments")  # fmt: skip
     recomputed = {
         label: [night.metadata(step)["rows_recomputed"] for step in steps]
         for label, night, _ in nights
     }
-    assert recomputed["nothing changed"] == [0, 0, 0]
-    standardized, deduplicated, _ = recomputed["scoring and usage edits, new accounts"]
+    assert recomputed["nothing changed"] == [0, 0, 0, 0, 0]
+    standardized, deduplicated, _, scores, assignments = recomputed[
+        "scoring and usage edits, new accounts"
+    ]
     assert standardized == 15  # ten edited accounts and five new ones
     assert deduplicated > 0  # new accounts: matched afresh
+    # The edited and new accounts, and those whose usage changed, but not all 295.
+    assert 15 <= scores < 100 and 15 <= assignments < 100
     assert recomputed["renames"][0] == 7
     assert min(recomputed["framework change"]) > 0  # every step computed whole
     reasons = {

@@ -66,6 +66,23 @@ def test_a_step_state_round_trips_on_memory_and_reads_as_none_under_another_stam
     assert store.load("never_saved", STAMP) is None
 
 
+def test_a_step_state_keeps_each_missing_text_as_the_none_or_nan_it_was():
+    """A carried row is the row computed: `unsegmented_reason` is NaN where a reason was
+    masked and None where none was set, and a night comparing rows must see both again."""
+    store = StateStore(f"memory://state-{uuid.uuid4().hex}")
+    rows = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c"],
+            "reason": pd.Series(["missing_arr", np.nan, None], dtype=object),
+            "flags": pd.Series([np.nan, np.nan, "pending"], dtype=object),
+        }
+    )
+    store.save("assignments", STAMP, rows)
+    read = store.load("assignments", STAMP)
+    pd.testing.assert_frame_equal(read, rows)
+    assert read["reason"].iloc[2] is None and read["flags"].iloc[0] != read["flags"].iloc[0]
+
+
 def test_a_small_night_writes_a_part_that_reads_back_as_the_whole_state(tmp_path):
     store = StateStore(str(tmp_path))
     base = _rows([f"a{i}" for i in range(40)], "Tier 1")

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.change_set import carried_positions, carry_rows
+from segmentation_pipeline.core.change_set import CONTENT_HASH, carried_positions, carry_rows
+from segmentation_pipeline.core.changes import frame_hashes
 from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.enrich.answers import Outcome
 from segmentation_pipeline.core.enrich.normalize import normalize_domains
@@ -128,7 +129,11 @@ def carry_over(
     """The whole night's result: fresh rows for the accounts enriched again (in input
     order), last night's for the others, measured over every account (what the night
     asked and spent stays its own); and the enriched rows with INPUT_HASH and
-    LOOKUP_DOMAIN, for tomorrow."""
+    LOOKUP_DOMAIN, for tomorrow. Each enriched row carries CONTENT_HASH, computed when
+    the row is, so the steps after know an unchanged row without reading it."""
+    fresh = replace(fresh, accounts=fresh.accounts.assign(
+        **{CONTENT_HASH: frame_hashes(fresh.accounts)}
+    ))  # fmt: skip
     fresh_rows = fresh.accounts.assign(
         **{
             INPUT_HASH: hashes[reuse.enrich],

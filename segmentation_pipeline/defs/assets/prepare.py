@@ -7,8 +7,7 @@ import pandas as pd
 from segmentation_pipeline.core.change_set import (
     CarriedMatching,
     carried_matching,
-    carried_positions,
-    carry_rows,
+    carry_over,
     full_pass_reason,
     matching_of,
 )
@@ -19,6 +18,7 @@ from segmentation_pipeline.core.standardize import (
     report_from_flags,
     standardize_accounts,
 )
+from segmentation_pipeline.defs.assets._carry import carry_step
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN
 from segmentation_pipeline.defs.partitions import monthly_partitions
@@ -83,26 +83,23 @@ def accounts_standardized(
     snapshots: SnapshotStoreResource,
 ):
     fw = framework.load()
+
     # Row by row: a night where 1% of accounts changed standardizes that 1%; the others'
     # rows come from the state store, keyed by account id and CRM record hash. Each row
     # keeps that hash (SOURCE_HASH): dedup and enrichment key their carry-over on it.
     # The data-quality flags of a row are kept with it, so the report is a sum.
-    store, stamp = snapshots.store(), _stamp(fw)
-    stored = store.load(STANDARDIZED_STATE, stamp)
-    reason = full_pass_reason(account_changes, stored is not None)
+    def standardize(rows: np.ndarray) -> pd.DataFrame:
+        raw = crm_accounts.take(rows).drop(columns=[ROW_HASH]).reset_index(drop=True)
+        return _with_quality_flags(raw, standardize_accounts(raw, fw))
+
     hashes = crm_accounts[ROW_HASH].to_numpy(dtype=np.uint64)
-    at = carried_positions(
-        crm_accounts["Id"], hashes, None if reason else stored, "account_id", SOURCE_HASH
-    )
-    todo = at < 0
-    rows = crm_accounts[todo].drop(columns=[ROW_HASH]).reset_index(drop=True)
-    fresh = _with_quality_flags(rows, standardize_accounts(rows, fw))
-    fresh[SOURCE_HASH] = hashes[todo]
-    standardized = carry_rows(None if reason else stored, at, fresh)
-    gone = account_changes.loc[account_changes["change"] == "deleted", "account_id"]
-    changed = None if reason else [*crm_accounts.loc[todo, "Id"], *gone]
-    store.save(STANDARDIZED_STATE, stamp, standardized, changed)
-    computed = int(todo.sum())
+    carried, carry_metadata = carry_step(
+        snapshots.store(), STANDARDIZED_STATE, _stamp(fw), account_changes,
+        lambda stored: carry_over(
+            crm_accounts["Id"], hashes, stored, standardize, hash_column=SOURCE_HASH
+        ),
+    )  # fmt: skip
+    standardized = carried.rows
     flag_columns = [c for c in standardized.columns if c.startswith(QUALITY_FLAG)]
     report = report_from_flags(
         standardized[flag_columns].rename(columns=lambda c: c[len(QUALITY_FLAG) :])
@@ -111,8 +108,7 @@ def accounts_standardized(
     metadata = frame_metadata(
         standardized, ["account_id", "name", "domain", "industry", "country_code", "arr_tier"]
     )
-    metadata["rows_recomputed"] = computed
-    metadata["full_pass_reason"] = reason or ""
+    metadata.update(carry_metadata)
     metadata["industry_status"] = dg.MetadataValue.json(
         standardized["industry_status"].value_counts().to_dict()
     )

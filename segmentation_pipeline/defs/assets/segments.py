@@ -3,20 +3,26 @@
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.assignment import assign_segments
-from segmentation_pipeline.core.changes import with_assignment_hashes
+from segmentation_pipeline.core.assignment import carry_assignments
+from segmentation_pipeline.core.change_set import INPUT_HASH
 from segmentation_pipeline.core.governance import segment_coverage, tier_distribution
 from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.overrides import override_report
-from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
+from segmentation_pipeline.core.scoring import carry_scores, standardize_usage
+from segmentation_pipeline.defs.assets._carry import carry_step
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
 from segmentation_pipeline.defs.partitions import (
     FRAMEWORK_VERSION,
     monthly_partitions,
     run_as_of,
 )
-from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
+from segmentation_pipeline.defs.resources import (
+    FrameworkResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
 from segmentation_pipeline.io.segment_store import SegmentStore
+from segmentation_pipeline.io.state_store import state_stamp
 
 
 @dg.asset(
@@ -25,19 +31,26 @@ from segmentation_pipeline.io.segment_store import SegmentStore
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,
     description="Firmographic, behavioral and value rubric points, the 1-5 scores and the "
-    "weighted composite. A merged duplicate's usage counts for its survivor.",
+    "weighted composite. A merged duplicate's usage counts for its survivor. An account "
+    "whose row, usage and as-of inputs are unchanged keeps its stored row.",
 )
 def account_scores(
     context: dg.AssetExecutionContext,
     accounts_enriched: pd.DataFrame,
     product_usage: pd.DataFrame,
     account_merge_audit: pd.DataFrame,
+    account_changes: pd.DataFrame,
     framework: FrameworkResource,
+    snapshots: SnapshotStoreResource,
 ) -> dg.MaterializeResult:
     fw = framework.load()
     as_of = run_as_of(context)
     usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
-    scores = score_accounts(accounts_enriched, usage, fw, as_of)
+    carried, carry_metadata = carry_step(
+        snapshots.store(), "account_scores", state_stamp(fw), account_changes,
+        lambda stored: carry_scores(accounts_enriched, usage, fw, as_of, stored),
+    )  # fmt: skip
+    scores = carried.rows
     metadata = frame_metadata(
         scores,
         ["account_id", "firmographic_score", "behavioral_score", "value_score", "composite_score"],
@@ -45,6 +58,7 @@ def account_scores(
     metadata["framework_version"] = fw.version
     metadata["as_of"] = as_of.isoformat()
     metadata["mean_composite"] = dg.MetadataValue.float(float(scores["composite_score"].mean()))
+    metadata.update(carry_metadata)
     return dg.MaterializeResult(value=scores, metadata=metadata)
 
 
@@ -58,21 +72,30 @@ def account_scores(
     "Unsegmented rows carry a machine-readable reason. A computed tier that crosses a "
     "boundary is held at the current tier until its transition is approved. Each row "
     "carries its content hash (_assignment_hash), which the warehouse sync and the CSM "
-    "views key on.",
+    "views key on. An account whose scores' input is unchanged and whose queue state "
+    "decides as before keeps its stored row.",
 )
 def segment_assignments(
     context: dg.AssetExecutionContext,
     accounts_enriched: pd.DataFrame,
     account_scores: pd.DataFrame,
+    account_changes: pd.DataFrame,
     framework: FrameworkResource,
     warehouse: WarehouseResource,
+    snapshots: SnapshotStoreResource,
 ) -> dg.MaterializeResult:
     fw = framework.load()
     as_of = run_as_of(context)
     # The queue as it stood before this month's as-of: a re-run does not read back the
     # moves its own month already applied (`SegmentStore`).
     state = SegmentStore(warehouse.client().engine, as_of).prior_state()
-    assignments = assign_segments(accounts_enriched, account_scores, fw, state, as_of)
+    carried, carry_metadata = carry_step(
+        snapshots.store(), "segment_assignments", state_stamp(fw), account_changes,
+        lambda stored: carry_assignments(
+            accounts_enriched, account_scores, fw, state, as_of, stored
+        ),
+    )  # fmt: skip
+    assignments = carried.rows.drop(columns=[INPUT_HASH])
     metadata = frame_metadata(
         assignments,
         [
@@ -107,4 +130,5 @@ def segment_assignments(
             overrides.disagreements.head(20).to_markdown(index=False)
         )
     metadata["framework_version"] = fw.version
-    return dg.MaterializeResult(value=with_assignment_hashes(assignments), metadata=metadata)
+    metadata.update(carry_metadata)
+    return dg.MaterializeResult(value=assignments, metadata=metadata)

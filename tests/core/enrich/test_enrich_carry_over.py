@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.changes import row_hashes
+from segmentation_pipeline.core.change_set import CONTENT_HASH
+from segmentation_pipeline.core.changes import frame_hashes, row_hashes
 from segmentation_pipeline.core.enrich import EnrichmentResult
 from segmentation_pipeline.core.enrich.carry_over import (
     INPUT_HASH,
@@ -183,7 +184,10 @@ def test_carry_over_without_last_night_is_the_fresh_result():
     reuse = plan(frame, None)
     fresh = result_of(frame, frame.iloc[:0])
     result, rows = carry_over(frame, hashes, reuse, None, fresh, ["industry"])
-    assert result is fresh
+    # The fresh result, each row with the hash of its content for the steps after.
+    pd.testing.assert_frame_equal(result.accounts.drop(columns=[CONTENT_HASH]), fresh.accounts)
+    assert result.accounts[CONTENT_HASH].tolist() == frame_hashes(fresh.accounts).tolist()
+    assert result.provenance is fresh.provenance
     assert rows[LOOKUP_DOMAIN].tolist() == ["acme.com", "acme.com", "globex.io", "initech.net"]
     assert np.array_equal(rows[INPUT_HASH].to_numpy(), hashes)
 
