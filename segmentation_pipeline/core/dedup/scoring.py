@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from segmentation_pipeline.core.dedup.keys import MatchKeys
+from segmentation_pipeline.core.dedup.similarity_bound import CharCounts, bounded_ratio
 
 if TYPE_CHECKING:
     from segmentation_pipeline.framework.dedup import DedupConfig
@@ -65,13 +66,6 @@ def compare_codes(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.
     return state
 
 
-def _similarity(a: np.ndarray, b: np.ndarray, scorer, cutoff: float = 0) -> np.ndarray:
-    if not len(a):
-        return np.empty(0, np.float32)
-    scores = process.cpdist(a, b, scorer=scorer, score_cutoff=cutoff, workers=-1)
-    return scores.astype(np.float32)
-
-
 def name_similarity(
     keys: MatchKeys,
     left: np.ndarray,
@@ -92,13 +86,14 @@ def name_similarity(
     result[fuzzy & ~np.isfinite(needed)] = 0.0
     for cutoff in np.unique(needed[fuzzy & np.isfinite(needed)]):
         rows = np.flatnonzero(fuzzy & (needed == cutoff))
-        result[rows] = _similarity(
-            keys.compact[left[rows]], keys.compact[right[rows]], fuzz.ratio, cutoff
+        result[rows] = bounded_ratio(
+            keys.compact, keys.compact_counts, left[rows], right[rows], fuzz.ratio, cutoff
         )
         reorder = rows[(result[rows] < _TOKEN_ORDER_BELOW) & other_agrees[rows]]
-        by_tokens = _similarity(
-            keys.name[left[reorder]], keys.name[right[reorder]], fuzz.token_sort_ratio, cutoff
-        )
+        by_tokens = bounded_ratio(
+            keys.name, keys.name_counts, left[reorder], right[reorder],
+            fuzz.token_sort_ratio, cutoff,
+        )  # fmt: skip
         result[reorder] = np.maximum(result[reorder], by_tokens)
     return result
 
@@ -141,7 +136,8 @@ def close_values(
     a, b = codes[left], codes[right]
     pair_code, distinct = pd.factorize(a.astype(np.int64) * (len(names) + 1) + b)
     first, second = np.divmod(distinct, len(names) + 1)
-    similar = _similarity(names[first], names[second], fuzz.ratio)
+    counts = CharCounts.of(names)
+    similar = bounded_ratio(names, counts, first, second, fuzz.ratio, min_similarity)
     return (similar >= min_similarity)[pair_code]
 
 
