@@ -21,6 +21,7 @@ from rapidfuzz import process
 _CLASSES = 38  # a-z, 0-9, space, anything else
 _SINGLE_SPACED_WORDS = r"^(?:[\p{L}\p{N}]+(?: [\p{L}\p{N}]+)*)?$"
 _CHUNK = 1_000_000  # pairs counted at once (two uint8 rows of _CLASSES per pair)
+# (a uint16 sum of _CLASSES counts up to 255 cannot overflow: 38 * 255 < 65536)
 
 
 def _class_of_byte() -> np.ndarray:
@@ -76,19 +77,21 @@ class CharCounts:
 def may_reach(counts: CharCounts, a: np.ndarray, b: np.ndarray, cutoff: float) -> np.ndarray:
     """Per pair of string positions (a, b): can fuzz.ratio of the two reach `cutoff`?
     False only where the character counts prove it cannot."""
-    result = np.ones(len(a), dtype=bool)
     if cutoff <= 0:
-        return result
+        return np.ones(len(a), dtype=bool)
+    # A margin of 1e-9 per character keeps float rounding on the side of comparing.
     lengths = counts.lengths[a] + counts.lengths[b]
-    for start in range(0, len(a), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        common = np.minimum(counts.counts[a[part]], counts.counts[b[part]])
-        shared = common.sum(axis=1, dtype=np.int64)
-        # A margin of 1e-9 per character keeps float rounding on the side of comparing.
-        below = 200.0 * shared < (cutoff - 1e-9) * lengths[part]
-        below &= counts.countable[a[part]] & counts.countable[b[part]] & (lengths[part] > 0)
-        result[part] = ~below
-    return result
+    bound = (cutoff - 1e-9) * lengths
+    known = counts.countable[a] & counts.countable[b] & (lengths > 0)
+    # First the lengths alone (no more in common than the shorter string holds) ...
+    below = known & (200.0 * np.minimum(counts.lengths[a], counts.lengths[b]) < bound)
+    # ... then, for the pairs they leave, the character counts.
+    rest = np.flatnonzero(known & ~below)
+    for start in range(0, len(rest), _CHUNK):
+        pairs = rest[start : start + _CHUNK]
+        common = np.minimum(counts.counts[a[pairs]], counts.counts[b[pairs]])
+        below[pairs] = 200.0 * common.sum(axis=1, dtype=np.uint16) < bound[pairs]
+    return ~below
 
 
 def bounded_ratio(
