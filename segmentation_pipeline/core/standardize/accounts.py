@@ -65,15 +65,16 @@ def standardize_accounts(raw: pd.DataFrame, framework: Framework) -> pd.DataFram
     """Every STANDARD_ACCOUNT_COLUMNS column, one row per raw row, in the raw order.
 
     The columns fall in two groups that share no input (identity: name, website,
-    industry and amounts; place and dates: country, phone, dates, picklists), built side
-    by side, the second in a worker thread: most of the work is in Arrow kernels, which
-    release the GIL, so on two cores the groups overlap."""
+    industry and amounts; place and dates: country, phone, dates, picklists), built in
+    two threads: most of the work is in Arrow kernels, which release the GIL, so on two
+    cores the groups overlap."""
     src = raw_columns(raw)
     tables = framework.standardization.tables()
-    with ThreadPoolExecutor(1) as pool:  # one thread besides this one: one more arena
-        place = pool.submit(_place_and_dates, src, framework, tables)
-        out = _identity(src, framework, tables)
-        out.update(place.result())
+    with ThreadPoolExecutor(2) as pool:
+        groups = [
+            pool.submit(group, src, framework, tables) for group in (_identity, _place_and_dates)
+        ]
+        out = {name: column for done in groups for name, column in done.result().items()}
     frame = pd.DataFrame({c: out[c].reset_index(drop=True) for c in STANDARD_ACCOUNT_COLUMNS})
     frame.index = raw.index
     return frame
