@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rapidfuzz import fuzz, process
 
-from segmentation_pipeline.core.dedup import resolve, similarity_bound
+from segmentation_pipeline.core.dedup import resolve, scoring, similarity_bound
 from segmentation_pipeline.core.dedup.similarity_bound import CharCounts, bounded_ratio
 from segmentation_pipeline.core.standardize import standardize_accounts
 from segmentation_pipeline.framework import load_framework
@@ -96,9 +96,13 @@ def test_matching_is_the_same_with_every_pair_compared(engine, monkeypatch):
     accounts = standardize_accounts(_generated_accounts(6000), framework).reset_index(drop=True)
 
     bounded = resolve.find_clusters(accounts, dedup)
-    monkeypatch.setattr(
-        similarity_bound, "may_reach", lambda counts, a, b, cutoff: np.ones(len(a), dtype=bool)
-    )
+
+    def every_pair(counts, a, b, cutoff):
+        return np.ones(len(a), dtype=bool)
+
+    monkeypatch.setattr(similarity_bound, "may_reach", every_pair)
+    monkeypatch.setattr(similarity_bound, "may_reach_by_length", every_pair)
+    monkeypatch.setattr(scoring, "may_reach_by_length", every_pair)
     compared = resolve.find_clusters(accounts, dedup)
 
     np.testing.assert_array_equal(bounded.clusters.labels, compared.clusters.labels)

@@ -22,7 +22,11 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from segmentation_pipeline.core.dedup.keys import MatchKeys
-from segmentation_pipeline.core.dedup.similarity_bound import CharCounts, bounded_ratio
+from segmentation_pipeline.core.dedup.similarity_bound import (
+    CharCounts,
+    bounded_ratio,
+    may_reach_by_length,
+)
 
 if TYPE_CHECKING:
     from segmentation_pipeline.framework.dedup import DedupConfig
@@ -134,11 +138,15 @@ def close_values(
     """Are two different spellings close ('Munchen' / 'München', 'acme' / 'acmee')?
     Compared once per distinct pair of spellings."""
     a, b = codes[left], codes[right]
-    pair_code, distinct = pd.factorize(a.astype(np.int64) * (len(names) + 1) + b)
-    first, second = np.divmod(distinct, len(names) + 1)
     counts = CharCounts.of(names)
+    # Pairs whose lengths alone rule the similarity out are not even told apart.
+    close = np.flatnonzero(may_reach_by_length(counts, a, b, min_similarity))
+    pair_code, distinct = pd.factorize(a[close].astype(np.int64) * (len(names) + 1) + b[close])
+    first, second = np.divmod(distinct, len(names) + 1)
     similar = bounded_ratio(names, counts, first, second, fuzz.ratio, min_similarity)
-    return (similar >= min_similarity)[pair_code]
+    result = np.zeros(len(a), dtype=bool)
+    result[close] = (similar >= min_similarity)[pair_code]
+    return result
 
 
 def _close_cities(keys: MatchKeys, left, right, min_similarity: float) -> np.ndarray:

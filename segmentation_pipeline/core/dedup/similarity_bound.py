@@ -74,17 +74,25 @@ class CharCounts:
         return cls(lengths, counts, countable)
 
 
+def may_reach_by_length(counts: CharCounts, a: np.ndarray, b: np.ndarray, cutoff: float):
+    """The lengths alone: two strings have no more in common than the shorter one holds.
+    (Any strings, countable or not, compared as they are: fuzz.ratio.)"""
+    shorter = np.minimum(counts.lengths[a], counts.lengths[b])
+    lengths = counts.lengths[a] + counts.lengths[b]
+    # A margin of 1e-9 per character keeps float rounding on the side of comparing.
+    return (200.0 * shorter >= (cutoff - 1e-9) * lengths) | (lengths == 0)
+
+
 def may_reach(counts: CharCounts, a: np.ndarray, b: np.ndarray, cutoff: float) -> np.ndarray:
     """Per pair of string positions (a, b): can fuzz.ratio of the two reach `cutoff`?
     False only where the character counts prove it cannot."""
     if cutoff <= 0:
         return np.ones(len(a), dtype=bool)
-    # A margin of 1e-9 per character keeps float rounding on the side of comparing.
     lengths = counts.lengths[a] + counts.lengths[b]
     bound = (cutoff - 1e-9) * lengths
     known = counts.countable[a] & counts.countable[b] & (lengths > 0)
-    # First the lengths alone (no more in common than the shorter string holds) ...
-    below = known & (200.0 * np.minimum(counts.lengths[a], counts.lengths[b]) < bound)
+    # First the lengths alone ...
+    below = known & ~may_reach_by_length(counts, a, b, cutoff)
     # ... then, for the pairs they leave, the character counts.
     rest = np.flatnonzero(known & ~below)
     for start in range(0, len(rest), _CHUNK):
