@@ -475,4 +475,4 @@ def generate(n: int, seed: int = 11) -> IndependentAccounts:
     order = rng.permutation(records)
     accounts = accounts.iloc[order].reset_index(drop=True)
     truth = pd.DataFrame({"Id": accounts["Id"], "entity_id": entity[order]})
-    return IndependentAccounts(accounts[list(RAW_ACCOUNT_COLUMNS)], truth)
+    return IndependentAccounts(accounts.reindex(columns=list(RAW_ACCOUNT_COLUMNS)), truth)

@@ -738,4 +738,4 @@ def generate(n: int, seed: int = 7) -> MessyAccounts:
     order = rng.permutation(records)
     accounts = accounts.iloc[order].reset_index(drop=True)
     truth = pd.DataFrame({"Id": accounts["Id"], "entity_id": entity[order]})
-    return MessyAccounts(accounts[list(RAW_ACCOUNT_COLUMNS)], truth)
+    return MessyAccounts(accounts.reindex(columns=list(RAW_ACCOUNT_COLUMNS)), truth)

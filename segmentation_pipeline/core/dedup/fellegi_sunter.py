@@ -63,10 +63,24 @@ class MatchWeights:
 
 
 def _patterns(levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct comparison vectors (rows, one column per comparison) and their counts."""
+    """Distinct comparison vectors (rows, one column per comparison, in sorted order) and
+    their counts. Each row is read as one integer, its columns the digits (most
+    significant first, each shifted to start at 0), so the distinct rows come from a
+    unique over integers: the rows of np.unique(matrix, axis=0) in its order, in a
+    fraction of its time."""
     matrix = np.column_stack([level.astype(np.int16) for level in levels.values()])
-    distinct, counts = np.unique(matrix, axis=0, return_counts=True)
-    return distinct, counts.astype(np.float64)
+    if not len(matrix):
+        return matrix, np.zeros(0)
+    low = matrix.min(axis=0).astype(np.int64)
+    spans = matrix.max(axis=0).astype(np.int64) - low + 1
+    if np.prod(spans.astype(float)) >= 2.0**62:  # too many combinations for one int64
+        distinct, counts = np.unique(matrix, axis=0, return_counts=True)
+        return distinct, counts.astype(np.float64)
+    code = np.zeros(len(matrix), dtype=np.int64)
+    for column, span in enumerate(spans):
+        code = code * span + (matrix[:, column] - low[column])
+    _, first, counts = np.unique(code, return_index=True, return_counts=True)
+    return matrix[first], counts.astype(np.float64)
 
 
 def _normalized(counts: np.ndarray, group: np.ndarray) -> np.ndarray:

@@ -8,12 +8,14 @@ which is what sorted-neighbourhood blocking needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
 from segmentation_pipeline.core.dedup.clustering import connected_components
+from segmentation_pipeline.core.dedup.similarity_bound import CharCounts
 from segmentation_pipeline.core.standardize.text import arrow, column, lookup_key
 
 # The standardized columns the keys are made of: matching sees nothing else of a row.
@@ -50,6 +52,16 @@ class MatchKeys:
 
     def __len__(self) -> int:
         return len(self.name_code)
+
+    @cached_property
+    def compact_counts(self) -> CharCounts:
+        """Character counts of `compact`, to skip names too far apart (similarity_bound)."""
+        return CharCounts.of(self.compact)
+
+    @cached_property
+    def name_counts(self) -> CharCounts:
+        """... of `name`, for the word-order-insensitive comparison."""
+        return CharCounts.of(self.name, words=True)
 
 
 def codes(values: pd.Series) -> np.ndarray:

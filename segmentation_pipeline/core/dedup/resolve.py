@@ -171,8 +171,11 @@ def _weighed_apart(
         conflict |= (a >= 0) & (b >= 0) & (a != b)
     n = np.int64(max(len(fields[0]) if fields else 1, 1))
     rows = np.flatnonzero(conflict)
-    kept = scored.left.astype(np.int64) * n + scored.right
-    rows = rows[~np.isin(left[rows].astype(np.int64) * n + right[rows], kept)]
+    kept = np.sort(scored.left.astype(np.int64) * n + scored.right)
+    pair = left[rows].astype(np.int64) * n + right[rows]
+    at = np.minimum(np.searchsorted(kept, pair), max(len(kept) - 1, 0))
+    weighed = kept[at] == pair if len(kept) else np.zeros(len(pair), dtype=bool)
+    rows = rows[~weighed]  # np.isin(pair, kept), without sorting the many candidates
     return left[rows], right[rows]
 
 

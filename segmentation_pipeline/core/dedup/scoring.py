@@ -19,9 +19,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from segmentation_pipeline.core.dedup.keys import MatchKeys
+from segmentation_pipeline.core.dedup.similarity_bound import (
+    CharCounts,
+    bounded_ratio,
+    may_reach_by_length,
+)
 
 if TYPE_CHECKING:
     from segmentation_pipeline.framework.dedup import DedupConfig
@@ -66,13 +71,6 @@ def compare_codes(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.
     return state
 
 
-def _similarity(a: np.ndarray, b: np.ndarray, scorer, cutoff: float = 0) -> np.ndarray:
-    if not len(a):
-        return np.empty(0, np.float32)
-    scores = process.cpdist(a, b, scorer=scorer, score_cutoff=cutoff, workers=-1)
-    return scores.astype(np.float32)
-
-
 def name_similarity(
     keys: MatchKeys,
     left: np.ndarray,
@@ -93,13 +91,14 @@ def name_similarity(
     result[fuzzy & ~np.isfinite(needed)] = 0.0
     for cutoff in np.unique(needed[fuzzy & np.isfinite(needed)]):
         rows = np.flatnonzero(fuzzy & (needed == cutoff))
-        result[rows] = _similarity(
-            keys.compact[left[rows]], keys.compact[right[rows]], fuzz.ratio, cutoff
+        result[rows] = bounded_ratio(
+            keys.compact, keys.compact_counts, left[rows], right[rows], fuzz.ratio, cutoff
         )
         reorder = rows[(result[rows] < _TOKEN_ORDER_BELOW) & other_agrees[rows]]
-        by_tokens = _similarity(
-            keys.name[left[reorder]], keys.name[right[reorder]], fuzz.token_sort_ratio, cutoff
-        )
+        by_tokens = bounded_ratio(
+            keys.name, keys.name_counts, left[reorder], right[reorder],
+            fuzz.token_sort_ratio, cutoff,
+        )  # fmt: skip
         result[reorder] = np.maximum(result[reorder], by_tokens)
     return result
 
@@ -148,10 +147,15 @@ def close_values(
     """Are two different spellings close ('Munchen' / 'München', 'acme' / 'acmee')?
     Compared once per distinct pair of spellings."""
     a, b = codes[left], codes[right]
-    pair_code, distinct = pd.factorize(a.astype(np.int64) * (len(names) + 1) + b)
+    counts = CharCounts.of(names)
+    # Pairs whose lengths alone rule the similarity out are not even told apart.
+    close = np.flatnonzero(may_reach_by_length(counts, a, b, min_similarity))
+    pair_code, distinct = pd.factorize(a[close].astype(np.int64) * (len(names) + 1) + b[close])
     first, second = np.divmod(distinct, len(names) + 1)
-    similar = _similarity(names[first], names[second], fuzz.ratio)
-    return (similar >= min_similarity)[pair_code]
+    similar = bounded_ratio(names, counts, first, second, fuzz.ratio, min_similarity)
+    result = np.zeros(len(a), dtype=bool)
+    result[close] = (similar >= min_similarity)[pair_code]
+    return result
 
 
 def _close_cities(keys: MatchKeys, left, right, min_similarity: float) -> np.ndarray:
