@@ -11,7 +11,9 @@ from segmentation_pipeline.core.dedup.scoring import ScoredPairs
 def _scored(left: np.ndarray, right: np.ndarray) -> ScoredPairs:
     zeros = np.zeros(len(left), dtype=np.float32)
     states = np.zeros(len(left), dtype=np.int8)
-    return ScoredPairs(left, right, zeros, *[states] * 6, zeros, zeros, zeros, zeros)
+    return ScoredPairs(
+        left, right, zeros, *[states] * 6, zeros, zeros, zeros, zeros, np.zeros(len(left), bool)
+    )
 
 
 def _with_isin(fields, left, right, scored):

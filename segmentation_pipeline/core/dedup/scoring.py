@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from segmentation_pipeline.core.dedup.keys import MatchKeys
 from segmentation_pipeline.core.dedup.similarity_bound import (
@@ -107,7 +107,12 @@ def nested_names(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> np.nda
     """Are all the words of one name key among the other's ("acme" / "acme freight")?
     A dropped descriptor, or a parent and its subsidiary: evidence the learned weights
     judge. (token_set_ratio is 100 exactly when one word set holds the other.)"""
-    nested = _similarity(keys.name[left], keys.name[right], fuzz.token_set_ratio, 100)
+    if not len(left):
+        return np.zeros(0, dtype=bool)
+    nested = process.cpdist(
+        keys.name[left], keys.name[right], scorer=fuzz.token_set_ratio, score_cutoff=100,
+        workers=-1,
+    )  # fmt: skip
     return nested >= 100
 
 
