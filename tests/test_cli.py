@@ -134,10 +134,8 @@ def test_a_run_with_a_missing_crm_folder_prints_one_line_naming_it_and_exits_1(h
     assert done.returncode == 1
     (line,) = done.stdout.strip().splitlines()
     assert line.startswith("run ")
-    # The usage feed of the same missing folder fails too: the line counts that step.
-    assert line.endswith(
-        f": FAILURE in crm_accounts: {folder / 'accounts.csv'}: file not found (and 1 more step(s))"
-    )
+    # The usage feed is read after the accounts, so it is skipped, not a second failure.
+    assert line.endswith(f": FAILURE in crm_accounts: {folder / 'accounts.csv'}: file not found")
     assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
     (failure,) = [a for a in stored_alerts(home) if a["kind"] == "run_failure"]
     assert f"crm_accounts: {folder / 'accounts.csv'}: file not found" in failure["text"]

@@ -87,9 +87,11 @@ def screen_records(
         stamps[column], _ = standardize_timestamps(raw, day_first)
         late = (stamps[column] > limit).fillna(False).to_numpy(dtype=bool) & (reasons == None)  # noqa: E711
         reasons[late] = reason
+        # The limit moves with the clock: naming it would make a re-run on the same
+        # input rewrite the detail, so the detail names the setting instead.
         details[late] = [
             f"{column} {_stamp(raw, i)} is later than now plus the tolerance "
-            f"({limit.isoformat(timespec='minutes')})"
+            "(inputs.future_tolerance_minutes)"
             for i in np.flatnonzero(late)
         ]
 
