@@ -166,26 +166,39 @@ class OwnerDigest:
 
 def owner_digests(events: pd.DataFrame) -> list[OwnerDigest]:
     """One digest per owner, sections in KIND_HEADINGS order, accounts by name."""
-    digests = []
+    if events.empty:
+        return []
     order = {kind: i for i, kind in enumerate(KIND_HEADINGS)}
-    for owner_id, rows in events.groupby("owner_id", sort=True):
-        rows = rows.assign(_order=rows["kind"].map(order)).sort_values(
-            ["_order", "account_name", "account_id"], kind="stable"
-        )
-        owner = str(rows["owner"].iloc[0])
-        lines = []
-        for _, section in rows.groupby("_order", sort=True):
-            lines.append(f"{KIND_HEADINGS[section['kind'].iloc[0]]}:")
-            lines += [
-                f"- {r.account_name} ({r.account_id}): {r.detail}" for r in section.itertuples()
-            ]
+    rows = events.assign(
+        _order=events["kind"].map(order),
+        _line="- "
+        + events["account_name"].astype(str)
+        + " ("
+        + events["account_id"].astype(str)
+        + "): "
+        + events["detail"].astype(str),
+    ).sort_values(["owner_id", "_order", "account_name", "account_id"], kind="stable")
+    # A section opens where the owner or the kind changes.
+    owner_ids, kinds = rows["owner_id"].to_numpy(), rows["_order"].to_numpy()
+    opens = np.r_[True, (owner_ids[1:] != owner_ids[:-1]) | (kinds[1:] != kinds[:-1])]
+    headings = np.array([f"{h}:" for h in KIND_HEADINGS.values()], dtype=object)
+    lines = rows["_line"].to_numpy(dtype=object)
+    owner_starts = np.flatnonzero(np.r_[True, owner_ids[1:] != owner_ids[:-1]])
+    digests = []
+    for start, stop in zip(owner_starts, [*owner_starts[1:], len(rows)], strict=True):
+        text = []
+        for i in range(start, stop):
+            if opens[i]:
+                text.append(headings[kinds[i]])
+            text.append(lines[i])
+        owner = str(rows["owner"].iat[start])
         digests.append(
             OwnerDigest(
-                owner_id=str(owner_id),
+                owner_id=str(owner_ids[start]),
                 owner=owner,
-                event_keys=rows["event_key"].tolist(),
-                title=f"Segment digest for {owner}: {len(rows)} update(s)",
-                text="\n".join(lines),
+                event_keys=rows["event_key"].iloc[start:stop].tolist(),
+                title=f"Segment digest for {owner}: {stop - start} update(s)",
+                text="\n".join(text),
             )
         )
     return digests

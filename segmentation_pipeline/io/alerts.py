@@ -156,11 +156,18 @@ class SmtpEmailSink:
 
 @dataclass(frozen=True)
 class LogSink:
-    """Always on: the alert is in the run/sensor log even when every other sink is down."""
+    """Always on: the alert is in the run/sensor log even when every other sink is down.
+    A long text (an owner's digest of thousands of accounts) is cut to its first
+    `max_lines` lines: the full text went to the other sinks and the warehouse."""
 
     logger: logging.Logger | logging.LoggerAdapter
     name: str = "log"
+    max_lines: int = 20
 
     def send(self, alert: Alert) -> None:
         level = logging.ERROR if alert.severity == "critical" else logging.WARNING
-        self.logger.log(level, "ALERT [%s] %s: %s", alert.severity, alert.title, alert.text)
+        lines = alert.text.splitlines()
+        text = "\n".join(lines[: self.max_lines])
+        if len(lines) > self.max_lines:
+            text += f"\n... {len(lines) - self.max_lines} more line(s)"
+        self.logger.log(level, "ALERT [%s] %s: %s", alert.severity, alert.title, text)

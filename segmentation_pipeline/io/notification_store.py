@@ -12,9 +12,10 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.notifications import AT_RISK, EVENT_COLUMNS, empty_events
 from segmentation_pipeline.core.transitions import utc_naive
-from segmentation_pipeline.io.warehouse import batches, stored_keys
+from segmentation_pipeline.io.warehouse import WarehouseWriter, batches, stored_keys
 
 _METADATA = sa.MetaData()
 EVENTS = sa.Table(
@@ -53,11 +54,10 @@ class NotificationStore:
         keys = events["event_key"].drop_duplicates().tolist()
         with self.engine.begin() as conn:
             known = stored_keys(conn, EVENTS.c.event_key, keys)
-            fresh = events[~events["event_key"].isin(known)].drop_duplicates("event_key")
-            if len(fresh):
-                rows = fresh.reindex(columns=list(EVENT_COLUMNS)).astype(object)
-                rows = rows.where(rows.notna(), None).assign(noticed_at=utc_naive(at))
-                conn.execute(EVENTS.insert(), rows.to_dict("records"))
+            stored = member_of(events["event_key"], pd.Series(sorted(known), dtype=str))
+            fresh = events[~stored.to_numpy()].drop_duplicates("event_key")
+            rows = fresh.reindex(columns=list(EVENT_COLUMNS)).assign(noticed_at=utc_naive(at))
+            WarehouseWriter(conn).insert(EVENTS, rows)
         return fresh.reset_index(drop=True)
 
     def end_at_risk(self, account_ids: list[str], at: datetime) -> None:

@@ -1,8 +1,12 @@
 """Owners' digest and the at-risk alert, end to end: the nightly job over the file CRM,
 the at-risk sensor, the local webhook and SMTP servers; every event told once."""
 
+from datetime import datetime
+
+import pandas as pd
 import pytest
 
+from segmentation_pipeline.core.notifications import EVENT_COLUMNS
 from segmentation_pipeline.defs.alerts import AlertSinkResource
 from segmentation_pipeline.defs.partitions import current_month_key
 from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
@@ -81,3 +85,17 @@ def test_an_at_risk_account_gets_one_digest_entry_and_one_alert_across_two_night
     assert len(mails) == 1 and mails[0]["Subject"].startswith("[WARNING] New at-risk account")
     digests = [m for m in smtp_server.messages if "Segment digest for" in m["Subject"]]
     assert len(digests) == len(sent(nights, "owner_digest")) > 0
+
+
+def test_an_event_a_failed_night_recorded_but_did_not_send_goes_into_the_next_digest(nights):
+    store = NotificationStore(Warehouse(nights.warehouse_url).engine)
+    left_over = pd.DataFrame(
+        [["renewal|X1|2027-01-05", "renewal", "X1", "Xeno Labs", "005X", "Xavier",
+          "contract ends 2027-01-05", 1_000.0]],
+        columns=list(EVENT_COLUMNS),
+    )  # fmt: skip
+    store.record(left_over, datetime(2026, 12, 1, 2))
+    assert nights.run(MONTH).success
+    [digest] = [d for d in sent(nights, "owner_digest") if d["details"]["owner_id"] == "005X"]
+    assert digest["text"] == "Upcoming renewals:\n- Xeno Labs (X1): contract ends 2027-01-05"
+    assert store.undigested().empty

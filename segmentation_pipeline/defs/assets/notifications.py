@@ -47,8 +47,9 @@ def owner_notifications(
     )
     told = store.open_at_risk()
     store.end_at_risk(ended_at_risk(night, told), now)
+    left_over = store.undigested()  # recorded by a night that failed before its digests
     new = store.record(notification_events(night, told, as_of, settings), now)
-    waiting = store.undigested()  # tonight's, and any a failed night recorded but did not send
+    waiting = pd.concat([left_over, new], ignore_index=True) if len(left_over) else new
     digests = owner_digests(waiting)
     sent = [
         Alert(
