@@ -18,6 +18,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.transitions import APPLIED, PENDING, utc_naive
 from segmentation_pipeline.framework.models import Notifications
 
@@ -96,7 +97,8 @@ def notification_events(
     pending = assignments[status.eq(PENDING).to_numpy(dtype=bool)]
 
     at_risk = assignments["at_risk"].fillna(False).astype(bool).to_numpy()
-    told = assignments["account_id"].isin(list(open_at_risk)).to_numpy()
+    told = member_of(assignments["account_id"], pd.Series(sorted(open_at_risk), dtype=str))
+    told = told.to_numpy()
     new_risk = assignments[at_risk & ~told]
 
     ends = _dates(assignments.get("contract_end_date"), assignments.index)
@@ -141,10 +143,10 @@ def notification_events(
 def ended_at_risk(assignments: pd.DataFrame, open_at_risk: set[str]) -> list[str]:
     """Accounts with an open at-risk episode that this night does not see at risk (an
     account absent from the night's assignments keeps its episode)."""
-    at_risk = assignments["at_risk"].fillna(False).astype(bool).to_numpy()
-    seen = set(assignments["account_id"])
-    still = set(assignments.loc[at_risk, "account_id"])
-    return sorted(a for a in open_at_risk if a in seen and a not in still)
+    told = member_of(assignments["account_id"], pd.Series(sorted(open_at_risk), dtype=str))
+    rows = assignments[told.to_numpy()]
+    at_risk = rows["at_risk"].fillna(False).astype(bool).to_numpy()
+    return sorted(set(rows.loc[~at_risk, "account_id"]) - set(rows.loc[at_risk, "account_id"]))
 
 
 @dataclass(frozen=True)
