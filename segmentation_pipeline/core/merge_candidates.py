@@ -4,7 +4,10 @@ looked at before they are merged."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from segmentation_pipeline.core.columns import member_of
 
 MERGE_CANDIDATE_COLUMNS = (
     "survivor_id", "survivor_name", "members", "member_count", "min_match_probability",
@@ -12,7 +15,13 @@ MERGE_CANDIDATE_COLUMNS = (
 )  # fmt: skip
 
 
-def _joined(values: pd.Series) -> str:
+def _lowest(values: np.ndarray) -> float:
+    """The lowest probability of a cluster, NaN when none is known."""
+    known = values[~np.isnan(values)]
+    return float(known.min()) if len(known) else np.nan
+
+
+def _joined(values) -> str:
     return "; ".join(dict.fromkeys(str(v) for v in values if pd.notna(v) and str(v).strip()))
 
 
@@ -24,31 +33,41 @@ def merge_candidates(
     `accounts` (account_id, name), when given, names the survivor."""
     if merge_audit is None or not len(merge_audit):
         return pd.DataFrame(columns=list(MERGE_CANDIDATE_COLUMNS))
-    audit = merge_audit[merge_audit["account_id"] != merge_audit["survivor_id"]]
+    folded = (merge_audit["account_id"] != merge_audit["survivor_id"]).to_numpy(dtype=bool)
+    audit = merge_audit[folded & merge_audit["survivor_id"].notna().to_numpy(dtype=bool)]
     probability = pd.to_numeric(
         audit.get("match_probability", pd.Series(None, index=audit.index)), errors="coerce"
     )
-    evidence = audit.get("evidence", pd.Series(None, index=audit.index))
     frame = pd.DataFrame(
         {
             "survivor_id": audit["survivor_id"],
-            "account_id": audit["account_id"],
+            "account_id": audit["account_id"].astype(str),
             "probability": probability,
-            "evidence": evidence,
+            "evidence": audit.get("evidence", pd.Series(None, index=audit.index)),
         }
-    )
-    grouped = frame.sort_values("account_id", kind="stable").groupby("survivor_id", sort=True)
+    ).sort_values(["survivor_id", "account_id"], kind="stable")
+    if frame.empty:
+        return pd.DataFrame(columns=list(MERGE_CANDIDATE_COLUMNS))
+    # Each cluster is a run of rows with one survivor: cut the runs once, no groupby.
+    survivors = frame["survivor_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, survivors[1:] != survivors[:-1]])
+    runs = list(zip(starts, [*starts[1:], len(frame)], strict=True))
+    ids, evidence = frame["account_id"].to_numpy(object), frame["evidence"].to_numpy(object)
+    probabilities = frame["probability"].to_numpy(dtype=float)
     clusters = pd.DataFrame(
         {
-            "members": grouped["account_id"].agg(lambda s: ", ".join(s.astype(str))),
-            "member_count": grouped["account_id"].size(),
-            "min_match_probability": grouped["probability"].min(),
-            "evidence": grouped["evidence"].agg(_joined),
+            "survivor_id": survivors[starts],
+            "members": [", ".join(ids[a:b]) for a, b in runs],
+            "member_count": np.diff([*starts, len(frame)]).astype(np.int64),
+            "min_match_probability": [_lowest(probabilities[a:b]) for a, b in runs],
+            "evidence": [_joined(evidence[a:b]) for a, b in runs],
         }
-    ).reset_index()
+    )
     names = {}
     if accounts is not None and "name" in accounts:
-        names = dict(zip(accounts["account_id"], accounts["name"], strict=False))
+        # Only the survivors of folded clusters need a name, not every account.
+        named = accounts[member_of(accounts["account_id"], clusters["survivor_id"])]
+        names = dict(zip(named["account_id"], named["name"], strict=False))
     clusters["survivor_name"] = clusters["survivor_id"].map(names)
     clusters = clusters.sort_values(
         ["min_match_probability", "survivor_id"], na_position="first", kind="stable"

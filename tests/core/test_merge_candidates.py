@@ -39,3 +39,17 @@ def test_clusters_list_members_weakest_probability_and_evidence():
 def test_no_folded_records_no_candidates():
     empty = pd.DataFrame(columns=["account_id", "survivor_id", "match_probability", "evidence"])
     assert merge_candidates(empty).empty
+
+
+def test_an_audit_of_survivors_only_has_no_candidates_and_an_unknown_probability_is_nan():
+    alone = pd.DataFrame(
+        {"account_id": ["S1", "S2"], "survivor_id": ["S1", "S2"], "match_probability": [None] * 2}
+    )
+    assert merge_candidates(alone).empty
+    unknown = pd.DataFrame(
+        {"account_id": ["S1", "D1", "D2"], "survivor_id": ["S1", "S1", "S1"],
+         "match_probability": [None, None, 0.9]}
+    )  # fmt: skip
+    [row] = merge_candidates(unknown).to_dict("records")
+    assert (row["members"], row["min_match_probability"]) == ("D1, D2", 0.9)
+    assert pd.isna(merge_candidates(unknown.iloc[:2])["min_match_probability"].iloc[0])
