@@ -12,7 +12,7 @@ with the allocator settings the image sets (`segmentation_pipeline.allocator_env
 them out with --no-allocator-env), on the embedded defaults
 (file CRM, offline firmographics, SQLite warehouse, Dagster's filesystem IO manager) or on
 the PostgreSQL warehouse given by --warehouse-url (in a fresh schema, dropped afterwards).
-Then it edits --changed-share of the accounts (new ARR, some new owners, a later
+Then it edits --changed-share of the accounts (0: none; new ARR, some new owners, a later
 SystemModstamp) and runs the same month again, as the next night would. The month is the
 open one (its as-of is the moment of each run, so the second run is a later night); a
 closed month (`--month 2026-11-01`) has one as-of for every run, and its second run is a

@@ -246,7 +246,8 @@ def change_accounts(
     owner) and a SystemModstamp of `modified_at`. Returns the new export and changed ids."""
     rng = np.random.default_rng(seed)
     changed = accounts.copy()
-    rows = rng.choice(len(changed), size=max(1, round(len(changed) * share)), replace=False)
+    size = max(int(share > 0), round(len(changed) * share))  # 0 only when asked for none
+    rows = rng.choice(len(changed), size=size, replace=False)
     arr = pd.to_numeric(
         changed["ARR__c"].iloc[rows].str.replace(r"[$,]", "", regex=True), errors="coerce"
     ).fillna(20_000.0)
@@ -255,7 +256,11 @@ def change_accounts(
     )
     moved = rows[rng.random(len(rows)) < 0.2]
     changed.iloc[moved, changed.columns.get_loc("OwnerId")] = (
-        "005U" + pd.Series(rng.integers(1, 13, len(moved))).map("{:011d}".format).to_numpy()
+        "005U"
+        + pd.Series(rng.integers(1, 13, len(moved)), dtype=int)
+        .map("{:011d}".format)
+        .astype(str)
+        .to_numpy()
     )
     stamp = (modified_at + timedelta(seconds=1)).strftime(SALESFORCE_STAMP)
     changed.iloc[rows, changed.columns.get_loc("SystemModstamp")] = stamp
