@@ -19,6 +19,8 @@ from typing import Protocol
 import httpx
 from pydantic import SecretStr
 
+# An owner's digest is news, not a warning: a console run echoes warnings and errors.
+LOG_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.ERROR}
 SEVERITY_EMOJI = {
     "info": ":information_source:",
     "warning": ":warning:",
@@ -165,7 +167,7 @@ class LogSink:
     max_lines: int = 20
 
     def send(self, alert: Alert) -> None:
-        level = logging.ERROR if alert.severity == "critical" else logging.WARNING
+        level = LOG_LEVELS.get(alert.severity, logging.WARNING)
         lines = alert.text.splitlines()
         text = "\n".join(lines[: self.max_lines])
         if len(lines) > self.max_lines:

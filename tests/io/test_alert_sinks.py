@@ -108,9 +108,10 @@ def test_log_sink_writes_critical_alerts_as_errors(caplog):
 def test_log_sink_cuts_a_long_text_and_says_how_much_it_left_out(caplog):
     logger = logging.getLogger("test.alerts")
     text = "\n".join(f"- account {i}" for i in range(1, 26))
-    with caplog.at_level(logging.WARNING, logger="test.alerts"):
+    with caplog.at_level(logging.INFO, logger="test.alerts"):
         LogSink(logger, max_lines=3).send(Alert("k", "owner_digest", "info", "Digest", text))
     [record] = caplog.records
+    assert record.levelno == logging.INFO  # news, not a warning
     assert record.getMessage() == (
         "ALERT [info] Digest: - account 1\n- account 2\n- account 3\n... 22 more line(s)"
     )
