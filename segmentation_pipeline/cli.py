@@ -67,6 +67,21 @@ def _print_summary(result, partition: str) -> None:
     print(f"  tables: {', '.join(sorted(Warehouse(url).table_names()))}")
 
 
+def _print_digests(result) -> None:
+    """What the owners were told (the digests themselves went to the alert sinks)."""
+    for event in result.get_asset_materialization_events():
+        if event.asset_key.to_user_string() != "owner_notifications":
+            continue
+        meta = {k: v.value for k, v in event.materialization.metadata.items()}
+        if "skipped" in meta:
+            print(f"owner digests: none ({meta['skipped']}: only the open month notifies)")
+        else:
+            print(
+                f"owner digests: {meta['digests']} sent, {meta['new_events']} new events "
+                "(table notification_events)"
+            )
+
+
 def _print_locations(dagster_home: Path) -> None:
     from segmentation_pipeline.defs.assets.reports import ReportFiles
     from segmentation_pipeline.io.report_files import CURRENT_DASHBOARD
@@ -139,6 +154,7 @@ def run(month: str | None, verbose: bool = False) -> int:
         print(f"\nrun {result.run_id}: SUCCESS (snapshot month {partition[:7]})")
         _print_summary(result, partition)
         _print_alerts(report)
+        _print_digests(result)
         _print_locations(dagster_home)
         _print_run_warnings(instance, result.run_id)
     return 0

@@ -61,6 +61,7 @@ def test_run_segments_the_sample_and_leaves_the_run_in_the_instance(home, monkey
     assert failing_checks(printed) == set()
     assert "alerts: none new" in printed
     assert stored_alerts(home) == []
+    assert "owner digests: none (past month: only the open month notifies)" in printed
     assert (home / "reports" / "csm" / "2026-10" / "index.html").exists()
     assert f"dashboard: {home / 'reports' / 'dashboard.html'}" in printed
 
