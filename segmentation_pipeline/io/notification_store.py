@@ -35,11 +35,25 @@ EVENTS = sa.Table(
     sa.Column("ended_at", sa.DateTime),
 )
 
+# Each night and each sensor tick asks for the few undigested events and the few at-risk
+# rows; without these, each question scans every event ever recorded (1 s at 600k).
+UNDIGESTED = EVENTS.c.digested_at.is_(None)
+sa.Index("ix_notification_events_kind", EVENTS.c.kind)
+sa.Index(
+    "ix_notification_events_undigested",
+    EVENTS.c.digested_at,
+    sqlite_where=UNDIGESTED,
+    postgresql_where=UNDIGESTED,
+)
+
 
 class NotificationStore:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        _METADATA.create_all(engine, checkfirst=True)
+        with engine.begin() as conn:
+            _METADATA.create_all(conn, checkfirst=True)
+            for index in EVENTS.indexes:  # a table made by an earlier release lacks them
+                index.create(conn, checkfirst=True)
 
     def open_at_risk(self) -> set[str]:
         """Accounts whose at-risk episode was told and has not ended."""
@@ -84,7 +98,7 @@ class NotificationStore:
 
     def undigested(self) -> pd.DataFrame:
         """Events recorded but not yet put in a digest."""
-        return self._events(EVENTS.c.digested_at.is_(None))
+        return self._events(UNDIGESTED)
 
     def unalerted_at_risk(self, arr_floor: float) -> pd.DataFrame:
         """New at-risk events at or above the ARR floor that RevOps was not alerted of."""

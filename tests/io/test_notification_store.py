@@ -6,7 +6,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from segmentation_pipeline.core.notifications import EVENT_COLUMNS
-from segmentation_pipeline.io.notification_store import NotificationStore
+from segmentation_pipeline.io.notification_store import EVENTS, NotificationStore
 
 NIGHT_1, NIGHT_2 = datetime(2026, 12, 3, 2), datetime(2026, 12, 4, 2)
 
@@ -43,3 +43,15 @@ def test_at_risk_episodes_and_the_revops_floor(sqlite_url):
     assert store.unalerted_at_risk(50_000).empty
     store.end_at_risk(["F"], NIGHT_2)
     assert store.open_at_risk() == {"D"}
+
+
+def test_the_store_indexes_an_events_table_an_earlier_release_made(warehouse_url):
+    engine = sa.create_engine(warehouse_url)
+    with engine.begin() as conn:  # the table as it was made before its indexes
+        columns = (sa.Column(c.name, c.type, primary_key=c.primary_key) for c in EVENTS.c)
+        sa.Table("notification_events", sa.MetaData(), *columns).create(conn)
+    store = NotificationStore(engine)
+    indexes = {i["name"] for i in sa.inspect(engine).get_indexes("notification_events")}
+    assert {"ix_notification_events_kind", "ix_notification_events_undigested"} <= indexes
+    store.record(events(("renewal|E|2026-12-20", "renewal", "E", 5_000.0)), NIGHT_1)
+    assert store.undigested()["event_key"].tolist() == ["renewal|E|2026-12-20"]
