@@ -114,6 +114,12 @@ def _one_per_account(published: pd.DataFrame | None) -> pd.DataFrame:
     return published.drop_duplicates("account_id", keep="last")
 
 
+def needs_published_tiers(crm_tier: pd.Series, framework: Framework) -> bool:
+    """Whether any account lacks a CRM tier the framework knows: only such accounts take
+    the tier the pipeline last published as their current one (`_current_tiers`)."""
+    return not is_in(crm_tier, [t.name for t in framework.tiers]).all()
+
+
 def _current_tiers(
     crm_tier: pd.Series, applied: _Aligned, published: np.ndarray, names: list[str]
 ) -> np.ndarray:

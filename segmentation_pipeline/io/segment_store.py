@@ -23,6 +23,7 @@ from segmentation_pipeline.core.transitions import (
     QueueUpdate,
     closing_transitions,
     empty_decisions,
+    empty_published,
     empty_transitions,
     new_transition_ids,
     pending_preview,
@@ -382,10 +383,12 @@ class SegmentStore:
         frame = self._read(DECISIONS)
         return frame if len(frame) else empty_decisions()
 
-    def prior_state(self) -> PriorState:
+    def prior_state(self, published: bool = True) -> PriorState:
         """What the queue gate needs: the queue rows that can still matter (not the
         withdrawn ones) and their columns the gate reads, by transition id; the
-        decisions; and the open history rows of the accounts that have a provisional one."""
+        decisions; the open history rows of the accounts that have a provisional one;
+        and, unless `published` is off (every account has a CRM tier), the tiers last
+        published."""
         self.create_tables()
         with self.engine.connect() as conn:
             queue = _live_queue(conn)
@@ -413,7 +416,7 @@ class SegmentStore:
             queue if len(queue) else empty_transitions(),
             self.decisions(),
             history,
-            self.published_tiers(),
+            self.published_tiers() if published else empty_published(),
         )
 
     def published_tiers(self) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from segmentation_pipeline.core.transitions import (
     QueueUpdate,
     closing_transitions,
     empty_decisions,
+    needs_published_tiers,
     new_transition_ids,
     pending_preview,
     queue_changes,
@@ -383,3 +384,11 @@ def test_queue_update_of_the_whole_queue_counts_and_previews_it():
     assert summary.row_count == 6
     assert summary.status_counts == {"applied": 2, "pending": 2, "withdrawn": 2}
     assert summary.pending_preview["transition_id"].tolist() == ["p1", "n1"]
+
+
+def test_the_published_tiers_matter_only_where_the_crm_shows_no_tier_the_framework_knows(
+    framework,
+):
+    assert not needs_published_tiers(pd.Series(["Tier 1", "Tier 3"]), framework)
+    assert needs_published_tiers(pd.Series(["Tier 1", None]), framework)
+    assert needs_published_tiers(pd.Series(["Tier 1", "Gold"]), framework)  # a legacy tier

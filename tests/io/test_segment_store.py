@@ -408,3 +408,5 @@ def test_the_published_tier_is_the_open_history_rows_segment_as_before_the_runs_
     assert published.sort_values("account_id").values.tolist() == [["A", "Tier 2"], ["B", "Tier 3"]]
     # A re-run at NOV reads the tables as they stood before it: nothing published yet.
     assert SegmentStore(engine, NOV).prior_state().published.empty
+    # When every account has a CRM tier, the published ones are not read at all.
+    assert SegmentStore(engine).prior_state(published=False).published.empty

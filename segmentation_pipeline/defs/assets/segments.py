@@ -9,6 +9,7 @@ from segmentation_pipeline.core.governance import segment_coverage, tier_distrib
 from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.overrides import override_report
 from segmentation_pipeline.core.scoring import carry_scores, standardize_usage
+from segmentation_pipeline.core.transitions import needs_published_tiers
 from segmentation_pipeline.defs.assets._carry import carry_step
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
 from segmentation_pipeline.defs.partitions import (
@@ -88,7 +89,9 @@ def segment_assignments(
     as_of = run_as_of(context)
     # The queue as it stood before this month's as-of: a re-run does not read back the
     # moves its own month already applied (`SegmentStore`).
-    state = SegmentStore(warehouse.client().engine, as_of).prior_state()
+    state = SegmentStore(warehouse.client().engine, as_of).prior_state(
+        published=needs_published_tiers(accounts_enriched["crm_tier"], fw)
+    )
     carried, carry_metadata = carry_step(
         snapshots.store(), "segment_assignments", state_stamp(fw), account_changes,
         lambda stored: carry_assignments(
