@@ -118,6 +118,15 @@ def absent_from(values: pd.Series, others: pd.Series) -> list:
     return sorted(set(values[~member_of(values, others).to_numpy(dtype=bool)].dropna()))
 
 
+def runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """The [start, stop) of each run of equal neighbours in `values` (rows sorted by a
+    key: one run per key), in order."""
+    if not len(values):
+        return []
+    cuts = [0, *(np.flatnonzero(values[1:] != values[:-1]) + 1).tolist(), len(values)]
+    return list(zip(cuts, cuts[1:], strict=False))
+
+
 def numbers(values: pd.Series) -> pd.Series:
     """`pd.to_numeric(values, errors="coerce")` as float64. A text column is first cast by
     Arrow, many times faster; text Arrow will not parse ("1,000", " 12") falls back to

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from segmentation_pipeline.core import html as page_html
-from segmentation_pipeline.core.columns import timestamps
+from segmentation_pipeline.core.columns import runs, timestamps
 from segmentation_pipeline.core.csv_safety import neutralize_formulas
 from segmentation_pipeline.core.explanations import display_scores, money, score
 from segmentation_pipeline.core.reports.book import CSM_ACCOUNT_COLUMNS
@@ -418,10 +418,7 @@ def index_page(summaries: pd.DataFrame, settings: ViewSettings) -> str:
 def _owner_runs(cells: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Owner id -> the [start, stop) of their rows (cells are in page order)."""
     owners = cells["owner_id"].to_numpy(dtype=object)
-    if not len(owners):
-        return {}
-    cuts = [0, *(np.flatnonzero(owners[1:] != owners[:-1]) + 1).tolist(), len(owners)]
-    return {owners[a]: (a, b) for a, b in zip(cuts, cuts[1:], strict=False)}
+    return {owners[a]: (a, b) for a, b in runs(owners)}
 
 
 CHUNK_ROWS = 100_000

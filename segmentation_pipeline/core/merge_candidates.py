@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import member_of
+from segmentation_pipeline.core.columns import member_of, runs
 
 MERGE_CANDIDATE_COLUMNS = (
     "survivor_id", "survivor_name", "members", "member_count", "min_match_probability",
@@ -50,17 +50,16 @@ def merge_candidates(
         return pd.DataFrame(columns=list(MERGE_CANDIDATE_COLUMNS))
     # Each cluster is a run of rows with one survivor: cut the runs once, no groupby.
     survivors = frame["survivor_id"].to_numpy(dtype=object)
-    starts = np.flatnonzero(np.r_[True, survivors[1:] != survivors[:-1]])
-    runs = list(zip(starts, [*starts[1:], len(frame)], strict=True))
+    clusters_at = runs(survivors)
     ids, evidence = frame["account_id"].to_numpy(object), frame["evidence"].to_numpy(object)
     probabilities = frame["probability"].to_numpy(dtype=float)
     clusters = pd.DataFrame(
         {
-            "survivor_id": survivors[starts],
-            "members": [", ".join(ids[a:b]) for a, b in runs],
-            "member_count": np.diff([*starts, len(frame)]).astype(np.int64),
-            "min_match_probability": [_lowest(probabilities[a:b]) for a, b in runs],
-            "evidence": [_joined(evidence[a:b]) for a, b in runs],
+            "survivor_id": [survivors[a] for a, _ in clusters_at],
+            "members": [", ".join(ids[a:b]) for a, b in clusters_at],
+            "member_count": np.array([b - a for a, b in clusters_at], dtype=np.int64),
+            "min_match_probability": [_lowest(probabilities[a:b]) for a, b in clusters_at],
+            "evidence": [_joined(evidence[a:b]) for a, b in clusters_at],
         }
     )
     names = {}

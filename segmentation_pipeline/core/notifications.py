@@ -18,7 +18,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import member_of
+from segmentation_pipeline.core.columns import member_of, runs
 from segmentation_pipeline.core.transitions import APPLIED, PENDING, utc_naive
 from segmentation_pipeline.framework.models import Notifications
 
@@ -168,8 +168,6 @@ class OwnerDigest:
 
 def owner_digests(events: pd.DataFrame) -> list[OwnerDigest]:
     """One digest per owner, sections in KIND_HEADINGS order, accounts by name."""
-    if events.empty:
-        return []
     order = {kind: i for i, kind in enumerate(KIND_HEADINGS)}
     rows = events.assign(
         _order=events["kind"].map(order),
@@ -180,19 +178,14 @@ def owner_digests(events: pd.DataFrame) -> list[OwnerDigest]:
         + "): "
         + events["detail"].astype(str),
     ).sort_values(["owner_id", "_order", "account_name", "account_id"], kind="stable")
-    # A section opens where the owner or the kind changes.
     owner_ids, kinds = rows["owner_id"].to_numpy(), rows["_order"].to_numpy()
-    opens = np.r_[True, (owner_ids[1:] != owner_ids[:-1]) | (kinds[1:] != kinds[:-1])]
-    headings = np.array([f"{h}:" for h in KIND_HEADINGS.values()], dtype=object)
+    headings = [f"{h}:" for h in KIND_HEADINGS.values()]
     lines = rows["_line"].to_numpy(dtype=object)
-    owner_starts = np.flatnonzero(np.r_[True, owner_ids[1:] != owner_ids[:-1]])
     digests = []
-    for start, stop in zip(owner_starts, [*owner_starts[1:], len(rows)], strict=True):
+    for start, stop in runs(owner_ids):
         text = []
-        for i in range(start, stop):
-            if opens[i]:
-                text.append(headings[kinds[i]])
-            text.append(lines[i])
+        for a, b in runs(kinds[start:stop]):  # one section per kind
+            text += [headings[kinds[start + a]], *lines[start + a : start + b]]
         owner = str(rows["owner"].iat[start])
         digests.append(
             OwnerDigest(

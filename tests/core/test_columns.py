@@ -12,6 +12,7 @@ from segmentation_pipeline.core.columns import (
     isin_by_hash,
     member_of,
     numbers,
+    runs,
 )
 
 
@@ -177,3 +178,8 @@ def test_take_frame_is_pandas_take_with_arrow_columns_taken_in_threads(monkeypat
     assert taken["explanation"].isna().tolist() == [True, False, False, False]
     assert taken["explanation"].iloc[1] == "x"
     assert taken["account_id"].tolist()[:2] == ["D", "A"]
+
+
+def test_runs_are_the_spans_of_equal_neighbours():
+    assert runs(np.array(["a", "a", "b", "c", "c", "c"], dtype=object)) == [(0, 2), (2, 3), (3, 6)]
+    assert runs(np.array([], dtype=object)) == []
