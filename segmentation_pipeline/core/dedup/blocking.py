@@ -7,8 +7,10 @@ All pairs of a million accounts are 5 * 10^11 comparisons. Instead:
   for the name key by country and city;
 * sorted neighbourhoods for typos: each account meets its `window` nearest neighbours by
   name key (spaces removed), and by the same key read backwards (a typo early in the
-  name), both over all accounts and within the account's own country and city, where
-  the neighbourhood is far less crowded.
+  name), both over all accounts and within the account's own city, where the
+  neighbourhood is far less crowded. The city alone, not country and city: a duplicate
+  often lacks its country (it is filled from the phone, or not at all), and a city name
+  shared by two countries only adds a few neighbours.
 So the pairs grow linearly with the accounts: at most (3 * block_size + 4 * window) each.
 """
 
@@ -54,15 +56,14 @@ def _sorted_pairs(*sort_keys: np.ndarray, window: int):
 
 def candidate_pairs(keys: MatchKeys, window: int, block_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Distinct pairs (left < right) of row positions worth scoring."""
-    place = (keys.country, keys.city)
     parts = [
         _exact_key_pairs(keys.domain, keys.compact_rank, size=block_size),
         _exact_key_pairs(keys.phone, keys.compact_rank, size=block_size),
-        _exact_key_pairs(keys.name_code, *place, size=block_size),
+        _exact_key_pairs(keys.name_code, keys.country, keys.city, size=block_size),
         _sorted_pairs(keys.compact_rank, window=window),
         _sorted_pairs(keys.reversed_rank, window=window),
-        _sorted_pairs(*place, keys.compact_rank, window=window),
-        _sorted_pairs(*place, keys.reversed_rank, window=window),
+        _sorted_pairs(keys.city, keys.compact_rank, window=window),
+        _sorted_pairs(keys.city, keys.reversed_rank, window=window),
     ]
     left = np.concatenate([p[0] for p in parts]).astype(np.int64)
     right = np.concatenate([p[1] for p in parts]).astype(np.int64)

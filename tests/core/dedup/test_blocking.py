@@ -38,6 +38,21 @@ def test_shared_domain_phone_and_typos_become_candidates(standardize):
     assert all(a < b for a, b in pairs)
 
 
+def test_a_duplicate_without_its_country_meets_its_typo_twin_in_their_city(standardize):
+    # "Adme" sits between the twins in both name orders, so a window of one over all
+    # accounts misses them; in Boston they are neighbours, though one lacks its country.
+    accounts = standardize(
+        [
+            {"Name": "Acme Logistic Partners", "BillingCity": "Boston", "BillingCountry": "US"},
+            {"Name": "Akme Logistic Partners", "BillingCity": "Boston"},
+            {"Name": "Adme Logistic Partners", "BillingCity": "Chicago", "BillingCountry": "US"},
+            {"Name": "Zulu Corp", "BillingCity": "Zurich"},
+        ]
+    )
+    left, right = candidate_pairs(match_keys(accounts), window=1, block_size=5)
+    assert (0, 1) in as_set(left, right)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.sampled_from(["Acme", "Akme", "Zed", "Zedd", "Bolt", None]), max_size=60))
 def test_pairs_grow_linearly(names):
