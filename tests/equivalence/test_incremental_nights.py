@@ -1,13 +1,17 @@
 """The oracle of incremental nights: night after night, every output of the nightly
-assets equals a run from scratch (a fresh state folder and warehouse) on the same input,
-the same month and the same framework.
+assets equals a run from scratch on the same input, the same month and the same
+framework. From scratch is a fresh state folder beside a copy of the warehouse as it
+stood before the night: nothing is carried over, and the review queue, its decisions and
+the history are the ones the night started from.
 
 One deployment runs a sequence of nights over a small generated CRM: the first night,
 edits of scoring fields and of usage with new accounts, a night where nothing changed,
 renames (match fields), a framework change, deletions on a requested full refresh, and the
-first night of the next month. After each night the same assets run from scratch, and
+first night of the next month, after CS Ops decided some of the queue and with a grace
+period that lets the rest apply. After each night the same assets run from scratch, and
 accounts_standardized, accounts_deduplicated, account_merge_audit, accounts_enriched,
-account_scores, segment_assignments and the month's segment_snapshots rows must agree.
+account_scores, segment_assignments, the month's segment_snapshots rows, the review queue
+and the history must agree.
 
 The Salesforce case does the same against the local org, with edits, inserts and deletes
 of Opportunities, Contracts and Cases, which the extract reads incrementally into the state
@@ -16,9 +20,10 @@ store; crm_accounts and product_usage must agree too.
 
 from __future__ import annotations
 
-import shutil
-from contextlib import contextmanager
+import sqlite3
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from unittest import mock
 
@@ -36,6 +41,7 @@ from segmentation_pipeline.defs.assets import (
     deduplicated_accounts,
     product_usage,
     segment_assignments,
+    segment_operations,
     warehouse_segments,
 )
 from segmentation_pipeline.defs.enrichment import FirmographicsResource
@@ -48,6 +54,7 @@ from segmentation_pipeline.defs.resources import (
     WarehouseResource,
 )
 from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH, load_framework
+from segmentation_pipeline.io.segment_store import SegmentStore
 from segmentation_pipeline.io.warehouse import Warehouse
 from segmentation_pipeline.sample_data import write_sample_crm
 
@@ -59,6 +66,7 @@ NIGHTLY_ASSETS = [
     accounts_enriched,
     account_scores,
     segment_assignments,
+    segment_operations,
     warehouse_segments,
 ]
 COMPARED = [
@@ -70,12 +78,18 @@ COMPARED = [
     "segment_assignments",
 ]
 OCTOBER, NOVEMBER = "2026-10-01", "2026-11-01"
+# The queue and the history as the night left them; the run ids name the run that wrote.
+QUEUE_TABLES = {
+    "segment_transitions": ["opened_run_id", "closed_run_id"],
+    "segment_history": ["run_id"],
+}
 
 
 @dataclass
 class Night:
     result: dg.ExecuteInProcessResult
     snapshots: pd.DataFrame  # the month's segment_snapshots rows after the night
+    queue: dict[str, pd.DataFrame]  # QUEUE_TABLES after the night, run ids left out
     related_soql: list[str] = field(default_factory=list)  # Salesforce: related queries
 
     def value(self, asset: str) -> pd.DataFrame:
@@ -96,6 +110,22 @@ class Deployment:
         self.folder = folder
         self.instance = dg.DagsterInstance.ephemeral()
 
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.folder / 'warehouse.sqlite'}"
+
+    def scratch(self, folder: Path) -> Deployment:
+        """A deployment with this one's warehouse as it stands and no state folder."""
+        scratch = Deployment(folder)
+        source = self.folder / "warehouse.sqlite"
+        if source.exists():
+            with (
+                closing(sqlite3.connect(source)) as stored,
+                closing(sqlite3.connect(scratch.folder / "warehouse.sqlite")) as copy,
+            ):
+                stored.backup(copy)
+        return scratch
+
     def night(
         self,
         crm: Path,
@@ -107,7 +137,7 @@ class Deployment:
     ) -> Night:
         """One night over the CRM export folder `crm` (or `source`, with `crm` giving
         the usage and firmographics files); `extract`: more crm_accounts config."""
-        url = f"sqlite:///{self.folder / 'warehouse.sqlite'}"
+        url = self.url
         config = {"full_refresh": full_refresh, **(extract or {})}
         with _code_location_loaded_with(framework):
             result = dg.materialize(
@@ -125,8 +155,13 @@ class Deployment:
                 run_config={"ops": {"crm_accounts": {"config": config}}},
             )
         assert result.success
-        table = Warehouse(url).read_table("segment_snapshots")
-        return Night(result, table[table["snapshot_month"] == month])
+        warehouse = Warehouse(url)
+        table = warehouse.read_table("segment_snapshots")
+        queue = {
+            name: _in_order(warehouse.read_table(name).drop(columns=run_ids))
+            for name, run_ids in QUEUE_TABLES.items()
+        }
+        return Night(result, table[table["snapshot_month"] == month], queue)
 
 
 @contextmanager
@@ -159,6 +194,12 @@ def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in ("account_id", "survivor_id") if c in rows.columns]
     keys = keys or [c for c in ("Id", "AccountId") if c in rows.columns][:1]  # CRM frames
     return rows.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _in_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by all their values (an account has several rows in the queue)."""
+    order = frame.astype(str).sort_values(list(frame.columns)).index
+    return frame.loc[order].reset_index(drop=True)
 
 
 def _stamp(night: int) -> str:
@@ -200,17 +241,12 @@ def _changed_framework(folder: Path) -> str:
     data = yaml.safe_load(DEFAULT_FRAMEWORK_PATH.read_text())
     data["version"] = "2026.1-oracle"
     data["scoring"]["weights"] = {"firmographic": 0.30, "behavioral": 0.35, "value": 0.35}
+    # A move left undecided for ten days applies (the November night's as-of is 30 days
+    # after October's).
+    data["assignment"]["transitions"]["downgrade"]["grace_days"] = 10
     path = folder / "framework.yaml"
     path.write_text(yaml.safe_dump(data))
     return str(path)
-
-
-def _scratch(tmp: Path, name: str, nights: list[tuple[Path, str, str]]) -> Night:
-    """The same input run from scratch: a fresh deployment, its nights in order."""
-    deployment = Deployment(tmp / name)
-    for crm, month, framework in nights:
-        last = deployment.night(crm, month, framework)
-    return last
 
 
 @pytest.fixture(scope="module")
@@ -224,9 +260,9 @@ def nights(tmp_path_factory) -> list[tuple[str, Night, Night]]:
     out = []
 
     def run(label: str, month: str = OCTOBER, framework: str = "", **options) -> None:
+        scratch = deployment.scratch(tmp / f"scratch{len(out)}")
         night = deployment.night(crm, month, framework, **options)
-        scratch = _scratch(tmp, f"scratch{len(out)}", [(crm, month, framework)])
-        out.append((label, night, scratch))
+        out.append((label, night, scratch.night(crm, month, framework, **options)))
 
     run("first night")
     _edit(crm, 1, slice(10, 20), ARR__c=lambda arr: "123456", Strategic_Importance__c="Standard")
@@ -240,15 +276,29 @@ def nights(tmp_path_factory) -> list[tuple[str, Night, Night]]:
     run("framework change", framework=changed)
     _delete_accounts(crm, 4)
     run("deletions on a full refresh", framework=changed, full_refresh=True)
-    october = tmp / "crm_october"
-    shutil.copytree(crm, october)
     _edit(crm, 6, slice(50, 55), ARR__c="50000")
-    night = deployment.night(crm, NOVEMBER, changed)
-    scratch = _scratch(
-        tmp, "scratch_november", [(october, OCTOBER, changed), (crm, NOVEMBER, changed)]
-    )
-    out.append(("first night of a month", night, scratch))
+    _decide(deployment, out[-1][1], approved=2, rejected=2, day=5)
+    run("first night of a month", NOVEMBER, changed)
+    _decide(deployment, out[-1][1], approved=1, rejected=1, day=20)
+    run("review decisions within the month", NOVEMBER, changed)
     return out
+
+
+def _decide(deployment: Deployment, night: Night, approved: int, rejected: int, day: int):
+    """CS Ops approves some pending upgrades and rejects others, on a day of November."""
+    decided_at = datetime(2026, 11, day, 9, 0)
+    queue = night.queue["segment_transitions"]
+    # A decision counts for a move opened before it.
+    pending = queue[
+        (queue["status"] == "pending")
+        & (queue["direction"] == "upgrade")
+        & (queue["opened_at"] < decided_at)
+    ]
+    assert len(pending) >= approved + rejected, "the oracle needs pending upgrades to decide"
+    store = SegmentStore(Warehouse(deployment.url).engine)
+    for i, account in enumerate(pending["account_id"].head(approved + rejected)):
+        decision = "approved" if i < approved else "rejected"
+        store.record_decision(account, decision, "ops@example.com", decided_at=decided_at)
 
 
 def _assert_each_night_agrees(nights: list[tuple[str, Night, Night]], assets: list[str]):
@@ -266,6 +316,10 @@ def _assert_each_night_agrees(nights: list[tuple[str, Night, Night]], assets: li
             check_dtype=False,
             obj=f"{label}: segment_snapshots",
         )
+        for table in QUEUE_TABLES:
+            pd.testing.assert_frame_equal(
+                night.queue[table], scratch.queue[table], check_dtype=False, obj=f"{label}: {table}"
+            )
 
 
 def test_every_night_equals_a_run_from_scratch(nights):
@@ -280,6 +334,22 @@ def test_the_nights_exercise_what_they_claim(nights):
     assert len(by_label["deletions on a full refresh"].value("crm_accounts")) == 301
     names = by_label["renames"].value("accounts_standardized")["name"]
     assert names.str.endswith("Group").sum() >= 5
+    closed = {
+        label: _closed_moves(night.queue["segment_transitions"])
+        for label, night in by_label.items()
+    }
+    assert closed["deletions on a full refresh"] == {}  # October: all pending
+    assert closed["first night of a month"]["applied", "approval"] == 2
+    assert closed["first night of a month"]["rejected", "review"] == 2
+    assert closed["first night of a month"]["applied", "grace"] >= 1
+    assert closed["review decisions within the month"]["applied", "approval"] == 3
+    assert closed["review decisions within the month"]["rejected", "review"] == 3
+
+
+def _closed_moves(queue: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """(status, applied_by) -> moves, for the moves no longer pending."""
+    done = queue[queue["status"] != "pending"]
+    return done.groupby(["status", "applied_by"]).size().to_dict()
 
 
 def test_each_night_recomputes_only_what_changed(nights):
@@ -307,6 +377,8 @@ def test_each_night_recomputes_only_what_changed(nights):
     assert reasons["deletions on a full refresh"] == "requested"
     assert reasons["first night of a month"] == ""  # re-read whole, compared exactly
     assert recomputed["first night of a month"][0] == 5
+    # Two decisions and nothing else: the two accounts' gate, no other row.
+    assert recomputed["review decisions within the month"] == [0, 0, 0, 0, 2]
     dedup = nights[3][1].metadata("accounts_deduplicated")["full_pass_reason"]
     assert dedup == "match fields of 5 accounts changed"
 
@@ -373,6 +445,7 @@ def salesforce_nights(tmp_path_factory) -> list[tuple[str, Night, Night]]:
             crm_source = SalesforceCrmResource(
                 salesforce=salesforce, usage_folder=str(crm), framework_path=framework
             )
+            scratch = deployment.scratch(tmp / f"scratch{len(out)}")
             server.api.clear_log()
             night = deployment.night(crm, OCTOBER, framework, source=crm_source, extract=extract)
             night.related_soql = [
@@ -380,10 +453,10 @@ def salesforce_nights(tmp_path_factory) -> list[tuple[str, Night, Night]]:
                 for r in server.api.log
                 if any(f"FROM {name}" in r.query for name in ("Opportunity", "Contract", "Case"))
             ]
-            scratch = Deployment(tmp / f"scratch{len(out)}").night(
+            scratch_night = scratch.night(
                 crm, OCTOBER, framework, source=crm_source, extract=extract
             )
-            out.append((label, night, scratch))
+            out.append((label, night, scratch_night))
 
         run("first night")
         opps, contracts, cases = related["Opportunity"], related["Contract"], related["Case"]
