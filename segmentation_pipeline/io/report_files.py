@@ -86,6 +86,7 @@ class PublishedDashboard:
     current: Path
     copy: Path
     removed: list[Path]
+    size_bytes: int  # of the copy as written: a later month's publish may remove it at once
 
 
 def _month_number(name: str) -> int | None:
@@ -107,6 +108,7 @@ def publish_dashboard(folder: Path, month: str, html: str, keep_months: int) -> 
     copies = folder / DASHBOARD_COPIES
     copy = write_file(copies / f"{_COPY_PREFIX}{month[:7]}.html", html)
     dated = {p: _month_number(p.name) for p in copies.glob(f"{_COPY_PREFIX}*.html")}
+    dated[copy] = _month_number(copy.name)  # though another run's publish removed it already
     newest = max((n, p) for p, n in dated.items() if n is not None)[1]
     current = folder / CURRENT_DASHBOARD
     try:
@@ -120,4 +122,4 @@ def publish_dashboard(folder: Path, month: str, html: str, keep_months: int) -> 
     removed = [p for p, n in dated.items() if p != copy and (n is None or n <= cutoff)]
     for path in removed:
         path.unlink(missing_ok=True)
-    return PublishedDashboard(current, copy, sorted(removed))
+    return PublishedDashboard(current, copy, sorted(removed), len(html.encode("utf-8")))

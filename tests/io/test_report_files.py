@@ -80,6 +80,18 @@ def test_a_backfill_older_than_the_kept_months_keeps_its_copy_until_a_later_publ
     assert [p.name for p in later.removed] == ["executive-dashboard-2025-01.html"]
 
 
+def test_the_size_reported_is_the_size_written_though_a_later_publish_removed_the_copy(
+    tmp_path,
+):
+    # A backfill of an old month beside the nightly run: the nightly publish may prune the
+    # backfill's copy before the backfill reports it.
+    publish_dashboard(tmp_path, "2026-06-01", "June", keep_months=2)
+    backfill = publish_dashboard(tmp_path, "2025-01-01", "Janvier é", keep_months=2)
+    publish_dashboard(tmp_path, "2026-07-01", "July", keep_months=2)
+    assert not backfill.copy.exists()
+    assert backfill.size_bytes == len("Janvier é".encode())
+
+
 def test_write_folder_streams_text_and_bytes_and_swaps_the_folder_whole(tmp_path):
     folder = tmp_path / "csm" / "2026-11"
     write_folder(folder, [("old.html", "x")])

@@ -486,7 +486,7 @@ def executive_dashboard(
             "dashboard_url": dg.MetadataValue.url(published.current.as_uri()),
             "dated_copy": dg.MetadataValue.path(str(published.copy)),
             "months_shown": len(months[-fw.reporting.dashboard_months :]),
-            "size_bytes": published.copy.stat().st_size,
+            "size_bytes": published.size_bytes,
             "older_dashboards_removed": len(published.removed),
         }
     )
