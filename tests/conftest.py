@@ -525,8 +525,13 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-# Keep the state of every test run (snapshots, default warehouse) out of the working copy.
-os.environ.setdefault("SEGMENTATION_HOME", tempfile.mkdtemp(prefix="segmentation-test-"))
+# Keep the state of every test run (snapshots, default warehouse, reports) out of the
+# working copy, in a folder of each pytest-xdist worker's own: workers inherit the
+# controller's environment, and two workers sharing one report folder prune each other's
+# dashboard copies. A SEGMENTATION_HOME set by hand is kept.
+if "SEGMENTATION_HOME" not in os.environ or os.environ.get("SEGMENTATION_TEST_HOME_MADE"):
+    os.environ["SEGMENTATION_HOME"] = tempfile.mkdtemp(prefix="segmentation-test-")
+    os.environ["SEGMENTATION_TEST_HOME_MADE"] = "1"
 
 
 # --- Data preparation (issue 4): standardized accounts from raw CRM rows ---------------
