@@ -8,7 +8,8 @@ One deployment runs a sequence of nights over a small generated CRM: the first n
 edits of scoring fields and of usage with new accounts, a night where nothing changed,
 renames (match fields), a framework change, deletions on a requested full refresh, and the
 first night of the next month, after CS Ops decided some of the queue and with a grace
-period that lets the rest apply. After each night the same assets run from scratch, and
+period that lets the undecided downgrades apply, and a night later in that month with two
+decisions and nothing else. After each night the same assets run from scratch, and
 accounts_standardized, accounts_deduplicated, account_merge_audit, accounts_enriched,
 account_scores, segment_assignments, the month's segment_snapshots rows, the review queue
 and the history must agree.
@@ -111,17 +112,20 @@ class Deployment:
         self.instance = dg.DagsterInstance.ephemeral()
 
     @property
+    def database(self) -> Path:
+        return self.folder / "warehouse.sqlite"
+
+    @property
     def url(self) -> str:
-        return f"sqlite:///{self.folder / 'warehouse.sqlite'}"
+        return f"sqlite:///{self.database}"
 
     def scratch(self, folder: Path) -> Deployment:
         """A deployment with this one's warehouse as it stands and no state folder."""
         scratch = Deployment(folder)
-        source = self.folder / "warehouse.sqlite"
-        if source.exists():
+        if self.database.exists():
             with (
-                closing(sqlite3.connect(source)) as stored,
-                closing(sqlite3.connect(scratch.folder / "warehouse.sqlite")) as copy,
+                closing(sqlite3.connect(self.database)) as stored,
+                closing(sqlite3.connect(scratch.database)) as copy,
             ):
                 stored.backup(copy)
         return scratch
