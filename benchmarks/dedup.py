@@ -21,6 +21,8 @@ Pairwise metrics count pairs of accounts put in one cluster.
 both matchers are measured on the same data; `--errors` adds the error shapes: the
 evidence of each wrong fold (the audit's evidence with the weights left out, or its rule
 under the points engine) counted by shape, and how many true pairs the review table holds.
+`--ceiling` adds the recall a person could reach on the same data and the share of it the
+matcher reached (benchmarks/dedup_ceiling.py).
 """
 
 from __future__ import annotations
@@ -98,7 +100,11 @@ def error_shapes(result, truth: pd.Series, top: int = 12) -> dict:
 
 
 def run(
-    accounts_csv: Path, truth_csv: Path, engine: str | None = None, errors: bool = False
+    accounts_csv: Path,
+    truth_csv: Path,
+    engine: str | None = None,
+    errors: bool = False,
+    ceiling: bool = False,
 ) -> dict:
     """Read a labelled export, run the real stage, score it (in this process)."""
     from segmentation_pipeline.core.dedup import deduplicate
@@ -128,6 +134,16 @@ def run(
     cluster_of.loc[result.audit["account_id"].to_numpy()] = result.audit["survivor_id"].to_numpy()
     truth = pd.read_csv(truth_csv, dtype=str).set_index("Id")["entity_id"]
     scores = pairwise_scores(cluster_of, truth)
+    peak_rss_mb = round(_peak_rss_mb(), 1)  # before the ceiling, which is not the stage
+    reachable = {}
+    if ceiling:
+        from dedup_ceiling import standardized_ceiling
+
+        reachable = standardized_ceiling(standardized, truth.reset_index())
+        reachable = {k: v for k, v in reachable.items() if "ceiling" in k}
+        reachable["recall_of_strict_ceiling"] = round(
+            scores["recall"] / max(reachable["strict_recall_ceiling"], 1e-9), 4
+        )
     return {
         "engine": framework.dedup.engine,
         "n": len(raw),
@@ -138,8 +154,9 @@ def run(
         "standardize_cpu_s": round(standardized_cpu - cpu_started, 2),
         "dedup_cpu_s": round(cpu_s - (standardized_cpu - cpu_started), 2),
         "read_s": round(read_s, 2),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": peak_rss_mb,
         **scores,
+        **reachable,
         "true_duplicate_rate": round(1 - truth.nunique() / len(truth), 4),
         "duplicate_rate_before": round(result.duplicate_rate_before, 4),
         "duplicate_rate_after": round(result.duplicate_rate_after, 4),
@@ -188,6 +205,7 @@ def _generated_run(args: argparse.Namespace, generator: str) -> dict:
                 str(truth),
                 *(["--engine", args.engine] if args.engine else []),
                 *(["--errors"] if args.errors else []),
+                *(["--ceiling"] if args.ceiling else []),
             ],
             capture_output=True,
             text=True,
@@ -227,13 +245,16 @@ def main(argv: list[str] | None = None) -> dict:
         "--engine", choices=("points", "fellegi_sunter"), help="override dedup.engine"
     )
     parser.add_argument("--errors", action="store_true", help="report the error shapes")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="also the recall any matcher could reach"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if bool(args.n) == bool(args.accounts) or bool(args.accounts) != bool(args.truth):
         parser.error("give either --n, or --accounts with --truth")
 
     if args.accounts:
-        result = run(args.accounts, args.truth, args.engine, args.errors)
+        result = run(args.accounts, args.truth, args.engine, args.errors, args.ceiling)
     else:
         names = GENERATORS if args.generator == "both" else (args.generator,)
         result = {name: _generated_run(args, name) for name in names}

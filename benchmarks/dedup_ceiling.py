@@ -97,7 +97,12 @@ def reachable_pairs(n: int, left: np.ndarray, right: np.ndarray) -> int:
 
 
 def ceiling(accounts: pd.DataFrame, truth: pd.DataFrame) -> dict:
-    standardized = standardize_accounts(accounts, load_framework(None))
+    """The ceilings of a raw export (Salesforce columns) and its truth (Id, entity_id)."""
+    return standardized_ceiling(standardize_accounts(accounts, load_framework(None)), truth)
+
+
+def standardized_ceiling(standardized: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """The ceilings of accounts as `standardize_accounts` gives them."""
     entity_of = truth.set_index("Id")["entity_id"]
     entity = pd.factorize(entity_of.reindex(standardized["account_id"]).to_numpy())[0]
     keys = match_keys(standardized)
