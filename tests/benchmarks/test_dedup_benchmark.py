@@ -12,15 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from dedup import main  # noqa: E402
 
-from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS  # noqa: E402
-
 
 def _export(folder: Path, rows: list[dict], entities: list[int]) -> tuple[Path, Path]:
-    accounts = pd.DataFrame(rows).reindex(columns=list(RAW_ACCOUNT_COLUMNS), fill_value="")
-    accounts = accounts.astype(object).where(accounts.notna(), "")
-    accounts["OwnerId"] = "005000000000001"
-    accounts["CreatedDate"] = accounts["SystemModstamp"] = "2024-01-01T00:00:00.000+0000"
-    accounts["Segment_Override__c"] = "false"
+    accounts = pd.DataFrame(rows)
     truth = pd.DataFrame({"Id": accounts["Id"], "entity_id": entities})
     accounts_csv, truth_csv = folder / "accounts.csv", folder / "truth.csv"
     accounts.to_csv(accounts_csv, index=False)

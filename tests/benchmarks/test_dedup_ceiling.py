@@ -10,21 +10,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from dedup_ceiling import ceiling  # noqa: E402
 
-from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS  # noqa: E402
-
-
-def _accounts(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows).reindex(columns=list(RAW_ACCOUNT_COLUMNS), fill_value="")
-    frame = frame.astype(object).where(frame.notna(), "")
-    frame["OwnerId"] = "005000000000001"
-    frame["CreatedDate"] = "2024-01-01T00:00:00.000+0000"
-    frame["SystemModstamp"] = "2024-01-01T00:00:00.000+0000"
-    frame["Segment_Override__c"] = "false"
-    return frame
-
 
 def test_a_rebrand_seen_only_by_its_city_is_out_of_reach_while_a_shared_phone_chains():
-    accounts = _accounts(
+    accounts = pd.DataFrame(
         [
             # entity 1: A and B share a phone, B and C a domain, so A and C chain; D is
             # a rebrand under yet another name, with no phone and no domain.
@@ -52,7 +40,7 @@ def test_a_rebrand_seen_only_by_its_city_is_out_of_reach_while_a_shared_phone_ch
 
 
 def test_a_common_name_in_another_city_without_identifiers_is_out_of_reach_a_rare_one_not():
-    accounts = _accounts(
+    accounts = pd.DataFrame(
         [
             {"Id": "001N0", "Name": "Norvex Logistics", "BillingCity": "Boise",
              "BillingCountry": "US"},
