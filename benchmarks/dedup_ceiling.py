@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,13 +71,9 @@ def decidable(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> dict[str,
         return (values[left] >= 0) & (values[left] == values[right])
 
     identifier = shared(keys.domain_label) | shared(keys.phone)
-    alike = np.array(
-        [
-            bool(a) and bool(b) and fuzz.ratio(a, b) >= SIMILAR_NAME
-            for a, b in zip(keys.compact[left], keys.compact[right], strict=True)
-        ],
-        dtype=bool,
-    )
+    a, b = keys.compact[left], keys.compact[right]
+    named = (a != "") & (b != "")
+    alike = named & (process.cpdist(a, b, scorer=fuzz.ratio, workers=-1) >= SIMILAR_NAME)
     one_company = (keys.name_companies[left] <= 1) & (keys.name_companies[right] <= 1)
     first_word = np.array(
         [
