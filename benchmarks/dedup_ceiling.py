@@ -77,8 +77,8 @@ def decidable(keys: MatchKeys, left: np.ndarray, right: np.ndarray) -> dict[str,
     one_company = (keys.name_companies[left] <= 1) & (keys.name_companies[right] <= 1)
     first_word = np.array(
         [
-            bool(a) and bool(b) and a.split()[0] == b.split()[0]
-            for a, b in zip(keys.name[left], keys.name[right], strict=True)
+            bool(one) and bool(other) and one.split()[0] == other.split()[0]
+            for one, other in zip(keys.name[left], keys.name[right], strict=True)
         ],
         dtype=bool,
     )
