@@ -41,6 +41,7 @@ class MatchKeys:
     name_companies: np.ndarray  # companies going by the same name key (>= 1)
     local_companies: np.ndarray  # ... of them in the account's country
     place_companies: np.ndarray  # ... of them in the account's city
+    name_spread: np.ndarray  # the most companies, countries or cities seen under the name
     domain: np.ndarray
     domain_label: np.ndarray  # the domain without its public suffix: acme.co.uk -> acme
     domain_label_names: np.ndarray  # the label of each domain_label code
@@ -161,6 +162,7 @@ def match_keys(accounts: pd.DataFrame) -> MatchKeys:
         name_companies=companies_per_name(name_code, identity, country_code),
         local_companies=companies_per_name(combined_codes(name_code, country_code), identity),
         place_companies=companies_per_name(combined_codes(name_code, city_code), identity),
+        name_spread=companies_per_name(name_code, identity, country_code, city_code),
         domain=domain_code,
         domain_label=label_code,
         domain_label_names=label_names,

@@ -282,11 +282,15 @@ class _TermFrequencies:
     def __init__(self, keys: MatchKeys, fs: FellegiSunter):
         bound, wanted = fs.max_term_frequency_bits, fs.term_frequency
         self.keys = keys
-        self.name = (
-            term_frequency_bits(keys.name_code, bound, keys.name_companies)
-            if "name" in wanted
-            else None
-        )
+        self.name = None
+        if "name" in wanted:
+            self.name = term_frequency_bits(keys.name_code, bound, keys.name_companies)
+            # The formula centres on random pairs, where crowded names dominate the sum of
+            # tf^2, so a name one company holds earns about a bit. Among candidate pairs,
+            # two records of a name seen under one company, country and city only are
+            # one company (97.6% of those the formula left for review, own generator at
+            # 1M): such a name earns the full bound.
+            self.name[keys.name_code[(keys.name_spread == 1) & (keys.name_code >= 0)]] = bound
         self.city = term_frequency_bits(keys.city, bound) if "city" in wanted else None
         self.name_city, self.joint = None, None
         if self.name is not None and self.city is not None:
@@ -357,19 +361,24 @@ def score_pairs_learned(
     agree = np.flatnonzero(evidence.city == AGREE)
     partial[agree] += (w["city"][0] + _tf_of(city_tf, keys.city, left[agree])).astype(np.float32)
     del agree
-    best_name_tf = max(float(name_tf.max()), 0.0) if name_tf is not None and len(name_tf) else 0.0
     review = _logit2(fs.review_probability)
-    best_name = max(w["name"][0] + best_name_tf, *w["name"][1:])
-    viable = np.flatnonzero(partial >= review - best_name)
+    # Only names of one length (spaces aside) can be exact, and the bits an exact name
+    # earns are known before it is compared: the rest earn at best their next level.
+    lengths = keys.compact_counts.lengths
+    exact_gain = np.full(len(left), -np.inf, dtype=np.float32)
+    rows = np.flatnonzero(lengths[left] == lengths[right])
+    exact_gain[rows] = w["name"][0] + _tf_of(name_tf, keys.name_code, left[rows])
+    del rows
+    viable = np.flatnonzero(partial + np.maximum(exact_gain, max(w["name"][1:])) >= review)
 
     # The lowest name similarity whose level can still bring each viable pair to review:
     # below it, the exact similarity does not matter (the pair cannot reach the band).
     cuts = [100.0, *(fs.name_similarity_levels[k] for k in ("high", "mid", "low"))]
     needed = np.full(len(viable), np.inf)
-    at = partial[viable]
+    at, exact_gain = partial[viable], exact_gain[viable]
     del partial
     for i, level in enumerate(_BY_SIMILARITY):
-        gain = w["name"][level] + (best_name_tf if i == 0 else 0.0)
+        gain = exact_gain if i == 0 else w["name"][level]
         needed[at + gain >= review] = cuts[min(i, len(cuts) - 1)]
     pairs = evidence.refined(viable, needed, at + w["name"][_NESTED] >= review)
     levels = pair_levels(pairs, fs)

@@ -32,6 +32,9 @@ SUMMITS = [  # six other companies called Summit Group (namesakes), in several c
 ]  # fmt: skip
 
 
+UNIQUE_NAMES = SUMMITS[6:]  # the twelve companies of names only they hold
+
+
 def clusters(framework, standardize, rows: list[dict]) -> dict[str, str]:
     """account -> survivor, for accounts A and B of the case."""
     rows = [{"Id": row.get("Id", f"N{i}"), **row} for i, row in enumerate(rows)]
@@ -70,6 +73,26 @@ def test_a_rare_exact_name_in_one_city_merges(framework, standardize):
          "BillingCountry": "US"}  # fmt: skip
     b = {"Name": "Zentrix Labs Inc", "BillingCity": "Denver", "BillingCountry": "US"}
     assert merged(framework, standardize, a, b, SUMMITS)
+
+
+def test_a_name_one_company_holds_merges_with_only_its_country_in_common(framework, standardize):
+    # The second record lacks city, domain and phone. No other company goes by the name,
+    # so the name alone tells. (In a base where every name is held by one company, the
+    # term-frequency formula gives no name any bits: each is as common as the average.)
+    a = {"Name": "Naslira", "Website": "naslira.com", "BillingCity": "Chicago",
+         "BillingCountry": "US"}  # fmt: skip
+    b = {"Name": "Naslira", "BillingCountry": "USA"}
+    assert merged(framework, standardize, a, b, UNIQUE_NAMES)
+
+
+def test_the_same_name_in_two_cities_without_domain_or_phone_is_not_one_company_alone(
+    framework, standardize
+):
+    # Two cities under the name: it may be two companies, so the name is no longer
+    # held by one, and the pair goes no further than review.
+    a = {"Name": "Naslira", "BillingCity": "Chicago", "BillingCountry": "US"}
+    b = {"Name": "Naslira", "BillingCity": "Boston", "BillingCountry": "US"}
+    assert not merged(framework, standardize, a, b, UNIQUE_NAMES)
 
 
 def test_rebrand_new_domain_same_phone_and_office_merges(framework, standardize):

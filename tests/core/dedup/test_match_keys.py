@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.dedup.keys import codes, companies_per_name, ranks
+from segmentation_pipeline.core.dedup.keys import codes, companies_per_name, match_keys, ranks
 
 
 def test_codes_give_equal_values_equal_codes_and_null_minus_one():
@@ -26,3 +26,16 @@ def test_companies_per_name_counts_distinct_identities_under_a_name():
     country = np.array([1, 1, 1, 2, 3, 4])
     # name 0: two domains, one country; name 1: one domain, two countries
     assert companies_per_name(name, domain, country).tolist() == [2, 2, 2, 2, 2, 1]
+
+
+def test_a_names_spread_is_the_most_companies_countries_or_cities_seen_under_it(standardize):
+    accounts = standardize(
+        [
+            {"Name": "Naslira", "Website": "naslira.com", "BillingCity": "Chicago",
+             "BillingCountry": "US"},
+            {"Name": "Naslira Inc", "BillingCountry": "USA"},  # no city: nothing new
+            {"Name": "Summit Group", "BillingCity": "Denver", "BillingCountry": "US"},
+            {"Name": "Summit Group", "BillingCity": "Boston", "BillingCountry": "US"},
+        ]
+    )  # fmt: skip
+    assert match_keys(accounts).name_spread.tolist() == [1, 1, 2, 2]
