@@ -171,7 +171,7 @@ class FellegiSunter(Section):
 
 
 class DedupConfig(Section):
-    engine: MatchEngine = "points"
+    engine: MatchEngine = "fellegi_sunter"
     fellegi_sunter: FellegiSunter = FellegiSunter()
     match_threshold: float = 5.0
     name_points: list[NameBand] = [

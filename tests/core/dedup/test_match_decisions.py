@@ -4,7 +4,6 @@ Each case is a small base: the pair in question plus, where the case is about a 
 name, the other companies that go by it (what makes it common)."""
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -12,14 +11,6 @@ from segmentation_pipeline.core.change_set import carried_matching, matching_of
 from segmentation_pipeline.core.changes import SOURCE_HASH
 from segmentation_pipeline.core.dedup import deduplicate
 from segmentation_pipeline.core.dedup.resolve import IN_BAND
-
-
-@pytest.fixture
-def framework(framework):
-    """The framework with the learned engine (the default is still the points)."""
-    learned = framework.dedup.model_copy(update={"engine": "fellegi_sunter"})
-    return framework.model_copy(update={"dedup": learned})
-
 
 SUMMITS = [  # six other companies called Summit Group (namesakes), in several cities
     {"Name": "Summit Group", "Website": f"summitgroup{i}.com", "Phone": f"+1 303 555 01{i:02d}",
