@@ -7,7 +7,9 @@ wall time and peak memory.
 
 With --n, each generator (`--generator both`, the default: benchmarks/messy_accounts.py,
 the project's own, and benchmarks/independent_accounts.py, written apart with another
-error model) writes accounts and truth as CSV to a temporary folder, and a fresh Python
+error model; `--generator crm` is the end-to-end benchmark's CRM, benchmarks/
+synthetic_crm.py, whose companies are numbered namesakes on look-alike domains, and
+`all` runs the three) writes accounts and truth as CSV to a temporary folder, and a fresh Python
 process reads them and runs the real `standardize_accounts` + `deduplicate`, so peak RSS
 is that of the pipeline alone (CSV read included), not of the generator. `wall_s` is
 standardize + dedup; the CSV read is reported apart as `read_s`; `cpu_s` is the CPU time
@@ -169,22 +171,29 @@ def run(
     }
 
 
-GENERATORS = ("messy", "independent")
+GENERATORS = ("messy", "independent", "crm")
+CHOICES = {"both": GENERATORS[:2], "all": GENERATORS, **{g: (g,) for g in GENERATORS}}
 
 
 def generate_files(
     n: int, seed: int, folder: Path, generator: str = "messy"
 ) -> tuple[Path, Path, float]:
-    if generator == "messy":
-        from messy_accounts import generate
-    else:
-        from independent_accounts import generate
-
     started = time.perf_counter()
-    data = generate(n, seed=seed)
+    if generator == "crm":
+        from synthetic_crm import generate_labelled_crm
+
+        crm, labels = generate_labelled_crm(n, seed=seed)
+        frames = (crm.accounts, labels)
+    else:
+        if generator == "messy":
+            from messy_accounts import generate
+        else:
+            from independent_accounts import generate
+        data = generate(n, seed=seed)
+        frames = (data.accounts, data.truth)
     accounts, truth = folder / "accounts.csv", folder / "truth.csv"
-    data.accounts.to_csv(accounts, index=False)
-    data.truth.to_csv(truth, index=False)
+    frames[0].to_csv(accounts, index=False)
+    frames[1].to_csv(truth, index=False)
     return accounts, truth, time.perf_counter() - started
 
 
@@ -238,9 +247,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--truth", type=Path, help="truth CSV with columns Id,entity_id")
     parser.add_argument("--out", type=Path, help="write the result JSON here")
     parser.add_argument("--keep", type=Path, help="with --n: keep the generated CSVs here")
-    parser.add_argument(
-        "--generator", choices=(*GENERATORS, "both"), default="both", help="with --n"
-    )
+    parser.add_argument("--generator", choices=tuple(CHOICES), default="both", help="with --n")
     parser.add_argument(
         "--engine", choices=("points", "fellegi_sunter"), help="override dedup.engine"
     )
@@ -256,10 +263,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.accounts:
         result = run(args.accounts, args.truth, args.engine, args.errors, args.ceiling)
     else:
-        names = GENERATORS if args.generator == "both" else (args.generator,)
-        result = {name: _generated_run(args, name) for name in names}
+        result = {name: _generated_run(args, name) for name in CHOICES[args.generator]}
         if len(result) == 1:
-            result = result[names[0]]
+            (result,) = result.values()
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -92,6 +92,16 @@ def generate_crm(
     n_accounts: int, seed: int = 7, as_of: datetime = AS_OF, duplicate_share: float = 0.06
 ) -> SampleCrm:
     """Accounts (Salesforce field names, all text), product usage and firmographics."""
+    return generate_labelled_crm(n_accounts, seed, as_of, duplicate_share)[0]
+
+
+def generate_labelled_crm(
+    n_accounts: int, seed: int = 7, as_of: datetime = AS_OF, duplicate_share: float = 0.06
+) -> tuple[SampleCrm, pd.DataFrame]:
+    """`generate_crm`'s export, and which company each account is (Id, entity_id: a
+    re-entered duplicate is the company of the account it copies). Its names are
+    numbered namesakes ("Orbis Capital 17") with look-alike domains, a third kind of
+    base for `benchmarks/dedup.py`."""
     rng = np.random.default_rng(seed)
     n_unique = max(1, round(n_accounts * (1 - duplicate_share)))
     i = np.arange(n_unique)
@@ -178,12 +188,15 @@ def generate_crm(
         }
     )
     duplicates = _duplicates(rng, accounts, domain, n_accounts - n_unique)
-    fits = np.concatenate([fit, fit[duplicates.pop("_source")]])
+    source = duplicates.pop("_source").to_numpy()
+    fits = np.concatenate([fit, fit[source]])
+    entity = np.concatenate([accounts["Id"].to_numpy(), accounts["Id"].to_numpy()[source]])
     accounts = pd.concat([accounts, duplicates], ignore_index=True)
     order = rng.permutation(len(accounts))
     accounts, fits = accounts.iloc[order].reset_index(drop=True), fits[order]
+    truth = pd.DataFrame({"Id": accounts["Id"], "entity_id": entity[order]})
     firmographics = _firmographics(rng, domain, industries, industry, employees, country_codes)
-    return SampleCrm(accounts, _usage(rng, accounts["Id"], fits), firmographics)
+    return SampleCrm(accounts, _usage(rng, accounts["Id"], fits), firmographics), truth
 
 
 def _duplicates(rng, accounts: pd.DataFrame, domain: pd.Series, n: int) -> pd.DataFrame:
