@@ -142,10 +142,10 @@ def pair_levels(pairs: ScoredPairs, fs: FellegiSunter) -> dict[str, np.ndarray]:
     return levels
 
 
-def related_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
+def related_pairs(levels: dict[str, np.ndarray], fs: FellegiSunter) -> np.ndarray:
     """Pairs with something of a company's identity in common: a name at least `mid`
     similar or nested, a domain at least similar, or the phone with a name at least
-    `low` similar.
+    `low` similar; and, under `numbered_names_apart`, names holding the same numbers.
     Only these are weighed: a shared city or industry alone is no reason to compare two
     accounts (with such pairs EM splits the pairs by place instead of by company), and a
     shared switchboard alone does not make "Norvex Capital" and "Acme Freight" one."""
@@ -153,7 +153,10 @@ def related_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
     name_like = (name >= 0) & (name < _NESTED)
     domain_like = (levels["domain"] >= 0) & (levels["domain"] % len(BASE_LEVELS["domain"]) < 3)
     phone_like = (levels["phone"] >= 0) & (levels["phone"] % len(BASE_LEVELS["phone"]) == 0)
-    return name_like | domain_like | (phone_like & (name >= 0) & (name <= _BY_SIMILARITY[3]))
+    related = name_like | domain_like | (phone_like & (name >= 0) & (name <= _BY_SIMILARITY[3]))
+    if fs.numbered_names_apart:
+        related &= levels["name_numbers"] != BASE_LEVELS["name_numbers"].index("differ")
+    return related
 
 
 def _priors(fs: FellegiSunter) -> tuple[dict, dict]:
@@ -242,7 +245,7 @@ def learn_weights(
     # (needed 0: the similarity of a pair only a similar name could relate is cut off
     # below `mid`, where it no longer changes its level: unrelated either way.)
     levels = pair_levels(evidence.refined(sample, np.zeros(len(sample))), fs)
-    related = np.flatnonzero(related_pairs(levels))
+    related = np.flatnonzero(related_pairs(levels, fs))
     levels = {c: v[related] for c, v in levels.items()}
     offsets = None
     if tf is not None:
@@ -384,7 +387,7 @@ def score_pairs_learned(
     levels = pair_levels(pairs, fs)
     score = weights.weight(levels)
     tf_name, tf_city = tf.bits(pairs.left, levels)
-    score = np.where(related_pairs(levels), score + tf_name + tf_city, -np.inf)
+    score = np.where(related_pairs(levels, fs), score + tf_name + tf_city, -np.inf)
     probability = 1 / (1 + np.exp2(-score))
     pairs = ScoredPairs(
         pairs.left, pairs.right, pairs.name_similarity, pairs.domain, pairs.phone,
@@ -410,7 +413,7 @@ def pair_weights(
     levels = pair_levels(pairs, fs)
     tf_name, tf_city = _TermFrequencies(keys, fs).bits(left, levels)
     score = weights.weight(levels) + tf_name + tf_city
-    return np.where(related_pairs(levels), score, -np.inf)
+    return np.where(related_pairs(levels, fs), score, -np.inf)
 
 
 def evidence_text(

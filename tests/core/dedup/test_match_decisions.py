@@ -86,6 +86,19 @@ def test_the_same_name_in_two_cities_without_domain_or_phone_is_not_one_company_
     assert not merged(framework, standardize, a, b, UNIQUE_NAMES)
 
 
+def test_numbered_namesakes_with_look_alike_domains_stay_apart(framework, standardize):
+    # Thirty funds of one family in one city, each on its own domain and phone. Their
+    # names and domains differ by a number only, so nearly every candidate pair looks
+    # alike; weighed, EM took that look for a match and folded the family into one.
+    funds = [
+        {"Id": f"F{i}", "Name": f"Orbis Capital {i}", "Website": f"orbiscapital{i}.com",
+         "Phone": f"+1 303 555 {1000 + i}", "BillingCity": "Denver", "BillingCountry": "US"}
+        for i in range(1, 31)
+    ]  # fmt: skip
+    _, result = clusters(framework, standardize, funds)
+    assert result.audit.empty
+
+
 def test_rebrand_new_domain_same_phone_and_office_merges(framework, standardize):
     a = {"Name": "Norvex Freight", "Website": "norvexfreight.com", "Phone": "+44 20 7946 0321",
          "BillingCity": "London", "BillingCountry": "UK"}  # fmt: skip
