@@ -482,6 +482,12 @@ def _governance_blocks(fw: Framework) -> list[Block]:
                     f"more than {num(o.warning_max)}, or {num(o.red_at_most)} or fewer",
                 ],
                 [
+                    "Records folded into other accounts by dedup (blocking)",
+                    f"at most {pct(g.max_folded_share)}",
+                    "-",
+                    f"above {pct(g.max_folded_share)}",
+                ],
+                [
                     "Concentration (largest segment / all accounts)",
                     f"at most {pct(g.concentration_max)}",
                     "-",
@@ -657,7 +663,8 @@ CURATED: dict[str, frozenset[str] | None] = {
     ),
     "governance": _fields(
         "key_fields key_field_completeness segment_coverage enrichment_coverage "
-        "duplicate_rate concentration_max min_accounts_per_segment tier_distribution "
+        "duplicate_rate max_folded_share concentration_max min_accounts_per_segment "
+        "tier_distribution "
         "operationalized_segments"
     ),
     "reporting": _fields(

@@ -173,9 +173,30 @@ def assess_duplicate_rate(
 ) -> Assessment:
     """Duplicate records in the CRM extract / all extracted records; offenders are the
     companies with the most duplicate records."""
+    return _folded(survivors, merge_audit, lambda value: grade_falling(value, bands))
+
+
+def assess_folded_share(
+    survivors: pd.DataFrame, merge_audit: pd.DataFrame, most: float
+) -> Assessment:
+    """The same share, held to a ceiling no real CRM reaches: above it the matcher has
+    taken different companies for one (red), whatever the methodology's bands say."""
+
+    def grade(value: float) -> Grade:
+        if value > most:
+            return Grade("red", value, most, f"> at most {most:.0%}")
+        return Grade("good", value, most, f"<= at most {most:.0%}")
+
+    return _folded(survivors, merge_audit, grade)
+
+
+def _folded(
+    survivors: pd.DataFrame, merge_audit: pd.DataFrame, grade: Callable[[float], Grade]
+) -> Assessment:
+    """Records folded / records extracted, graded; offenders are the survivors that
+    absorbed the most records."""
     total = len(survivors) + len(merge_audit)
     value = len(merge_audit) / total if total else 0.0
-    grade = grade_falling(value, bands)
     counts = merge_audit.groupby("survivor_id").size().sort_values(ascending=False, kind="stable")
     names = survivors.set_index("account_id")["name"]
     offenders = [
@@ -183,7 +204,7 @@ def assess_duplicate_rate(
         for sid, n in counts.head(WORST_OFFENDERS).items()
     ]
     details = {"records": total, "duplicates_folded": len(merge_audit), "survivors": len(survivors)}
-    return Assessment(grade, details, offenders)
+    return Assessment(grade(value), details, offenders)
 
 
 def assess_segment_coverage(assignments: pd.DataFrame, bands: Coverage) -> Assessment:
@@ -318,6 +339,9 @@ _GRADERS: dict[str, Callable[[Frames, Governance], Assessment]] = {
     "duplicate_rate": lambda f, gov: assess_duplicate_rate(
         f[DEDUPLICATED], f[MERGE_AUDIT], gov.duplicate_rate
     ),
+    "dedup_fold_share": lambda f, gov: assess_folded_share(
+        f[DEDUPLICATED], f[MERGE_AUDIT], gov.max_folded_share
+    ),
     "segment_coverage_check": lambda f, gov: assess_segment_coverage(
         f[ASSIGNMENTS], gov.segment_coverage
     ),
@@ -383,6 +407,14 @@ GUIDANCE: dict[str, Guidance] = {
         True,
         "methodology: dedup before segmentation; dupes skew segment distribution",
         "look at account_merge_audit's top rules and the survivors with the most duplicates",
+    ),
+    "dedup_fold_share": Guidance(
+        "share of records folded",
+        True,
+        "no real CRM is mostly duplicates: a matcher folding this many has taken different "
+        "companies for one",
+        "look at the largest clusters (worst_offenders) in account_merge_audit: their "
+        "evidence says which kind of pair the matcher over-trusted",
     ),
     "segment_coverage_check": Guidance(
         "segment coverage",

@@ -181,7 +181,14 @@ duplicate_rate_check = governance_checks(
         Grading(
             "duplicate_rate",
             "Duplicate records folded / records extracted from the CRM.",
-        )
+        ),
+        Grading(
+            "dedup_fold_share",
+            "The same share against governance.max_folded_share, a ceiling no real CRM "
+            "reaches: above it the matcher has gone wrong, and scoring, the warehouse and "
+            "the CRM write-back do not run.",
+            blocking=True,
+        ),
     ],
     also_reads=(MERGE_AUDIT,),
 )

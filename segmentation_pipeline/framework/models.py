@@ -397,6 +397,9 @@ class Governance(_Strict):
     segment_coverage: Coverage
     enrichment_coverage: RisingBands
     duplicate_rate: FallingBands
+    # Not the methodology's: a ceiling no real CRM reaches. A run whose matcher folds more
+    # of its records has gone wrong, and the blocking check stops it before the CRM.
+    max_folded_share: float = Field(default=0.5, gt=0, le=1)
     concentration_max: float = Field(gt=0, le=1)
     min_accounts_per_segment: int = Field(ge=1)
     tier_distribution: dict[str, Share]

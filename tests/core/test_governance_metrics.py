@@ -7,6 +7,7 @@ from segmentation_pipeline.core.governance import (
     assess_concentration,
     assess_duplicate_rate,
     assess_enrichment_coverage,
+    assess_folded_share,
     assess_key_field_completeness,
     assess_min_accounts_per_segment,
     assess_operationalized_segments,
@@ -106,6 +107,19 @@ def test_duplicate_rate_counts_folded_records_over_all_extracted(framework):
     assert result.grade.value == pytest.approx(2 / 20)
     assert result.grade.level == "red"
     assert result.offenders == [{"survivor": "S3 x", "duplicates": 2}]
+
+
+@pytest.mark.parametrize(("folded", "level"), [(10, "good"), (11, "red")])
+def test_folding_more_than_the_ceiling_is_a_red_flag_however_the_bands_read(folded, level):
+    # 20 records: 10 folded is half, at the ceiling; 11 is above it.
+    survivors = pd.DataFrame({"account_id": [f"S{i}" for i in range(20 - folded)], "name": "x"})
+    audit = pd.DataFrame(
+        {"account_id": [f"D{i}" for i in range(folded)], "survivor_id": ["S0"] * folded}
+    )
+    result = assess_folded_share(survivors, audit, most=0.5)
+    assert result.grade.value == pytest.approx(folded / 20)
+    assert result.grade.level == level
+    assert result.offenders == [{"survivor": "S0 x", "duplicates": folded}]
 
 
 @pytest.mark.parametrize(("unsegmented", "level"), [(1, "good"), (2, "warning"), (5, "red")])

@@ -1,8 +1,11 @@
 """The governance checks on real materializations: one evaluation per month, graded, and
 blocking where garbage would reach the CRM."""
 
+import re
+
 import dagster as dg
 import pandas as pd
+import pytest
 from conftest import write_small_crm
 
 from segmentation_pipeline.defs.partitions import current_month_key
@@ -34,6 +37,7 @@ def test_every_check_evaluates_the_runs_month_with_value_threshold_and_offenders
         "key_field_completeness_country_code",
         "enrichment_coverage",
         "duplicate_rate",
+        "dedup_fold_share",
         "segment_coverage_check",
         "concentration_index",
         "tier_distribution",
@@ -73,6 +77,34 @@ def test_a_red_blocking_check_stops_everything_downstream_of_the_blocked_asset(g
     # The CRM write-back (another helper's asset) will sit downstream of segment_assignments
     # too; on this branch these are the assets that must not run.
     assert not DOWNSTREAM_OF_ASSIGNMENTS & materialized
+
+
+def test_a_matcher_folding_past_the_ceiling_stops_everything_downstream_of_dedup(
+    governance, tmp_path
+):
+    # Three accounts entered twice; a ceiling of 1% makes folding them look like a matcher
+    # gone wrong, so the red flag stops enrichment, scoring and all after them.
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    accounts_csv = governance.crm_folder / "accounts.csv"
+    accounts = pd.read_csv(accounts_csv, dtype=str)
+    again = accounts.head(3).assign(Id=[f"001AGAIN{i:07d}" for i in range(3)])
+    pd.concat([accounts, again]).to_csv(accounts_csv, index=False)
+
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    strict = re.sub(r"max_folded_share: [0-9.]+", "max_folded_share: 0.01", text)
+    assert strict != text
+    (tmp_path / "framework_strict.yaml").write_text(strict)
+    governance.framework_path = str(tmp_path / "framework_strict.yaml")
+    result = governance.run(MONTH)
+
+    assert not result.success
+    fold = _evaluations(result)["dedup_fold_share"]
+    assert not fold.passed and fold.severity == dg.AssetCheckSeverity.ERROR
+    assert fold.metadata["value"].value == pytest.approx(3 / 63, abs=1e-4)  # rounded
+    materialized = _materialized(result)
+    assert "accounts_deduplicated" in materialized
+    assert not {"accounts_enriched", "account_scores", "segment_assignments"} & materialized
 
 
 def test_a_red_blocking_check_stops_the_crm_write_back(governance, salesforce_server):
@@ -121,5 +153,5 @@ def test_the_monthly_audit_checks_a_stored_month_without_rebuilding_it(governanc
     )
     assert _materialized(audit) == set()
     evaluations = _evaluations(audit)
-    assert len(evaluations) == 12  # the 11 governance checks and record_accounting
+    assert len(evaluations) == 13  # the 12 governance checks and record_accounting
     assert {e.metadata["partition"].value for e in evaluations.values()} == {MONTH}
