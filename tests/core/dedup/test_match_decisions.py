@@ -80,7 +80,7 @@ def test_the_same_name_in_two_cities_without_domain_or_phone_is_not_one_company_
     framework, standardize
 ):
     # Two cities under the name: it may be two companies, so the name is no longer
-    # held by one, and the pair goes no further than review.
+    # held by one, and the name alone does not merge them.
     a = {"Name": "Naslira", "BillingCity": "Chicago", "BillingCountry": "US"}
     b = {"Name": "Naslira", "BillingCity": "Boston", "BillingCountry": "US"}
     assert not merged(framework, standardize, a, b, UNIQUE_NAMES)
