@@ -5,11 +5,11 @@ wall time and peak memory.
     python benchmarks/dedup.py --n 100000 --generator independent
     python benchmarks/dedup.py --accounts accounts.csv --truth truth.csv --out result.json
 
-With --n, each generator (`--generator both`, the default: benchmarks/messy_accounts.py,
-the project's own, and benchmarks/independent_accounts.py, written apart with another
-error model; `--generator crm` is the end-to-end benchmark's CRM, benchmarks/
-synthetic_crm.py, whose companies are numbered namesakes on look-alike domains, and
-`all` runs the three) writes accounts and truth as CSV to a temporary folder, and a fresh Python
+With --n, each generator writes accounts and truth as CSV to a temporary folder:
+`--generator both` (the default) runs benchmarks/messy_accounts.py, the project's own,
+and benchmarks/independent_accounts.py, written apart with another error model;
+`--generator crm` the end-to-end benchmark's CRM (benchmarks/synthetic_crm.py), whose
+companies are numbered namesakes on look-alike domains; `all` the three. A fresh Python
 process reads them and runs the real `standardize_accounts` + `deduplicate`, so peak RSS
 is that of the pipeline alone (CSV read included), not of the generator. `wall_s` is
 standardize + dedup; the CSV read is reported apart as `read_s`; `cpu_s` is the CPU time
@@ -183,17 +183,17 @@ def generate_files(
         from synthetic_crm import generate_labelled_crm
 
         crm, labels = generate_labelled_crm(n, seed=seed)
-        frames = (crm.accounts, labels)
+        rows = crm.accounts
     else:
         if generator == "messy":
             from messy_accounts import generate
         else:
             from independent_accounts import generate
         data = generate(n, seed=seed)
-        frames = (data.accounts, data.truth)
+        rows, labels = data.accounts, data.truth
     accounts, truth = folder / "accounts.csv", folder / "truth.csv"
-    frames[0].to_csv(accounts, index=False)
-    frames[1].to_csv(truth, index=False)
+    rows.to_csv(accounts, index=False)
+    labels.to_csv(truth, index=False)
     return accounts, truth, time.perf_counter() - started
 
 
