@@ -165,9 +165,14 @@ def carried_positions(
 def carry_rows(stored: pd.DataFrame | None, at: np.ndarray, fresh: pd.DataFrame) -> pd.DataFrame:
     """Rows in order: `stored`'s row at[i] where at[i] >= 0, else the next row of `fresh`
     (same columns), with `stored`'s dtypes. One take over both frames: on Arrow-backed
-    text a take costs as much as the copy, so it is done once."""
+    text a take costs as much as the copy, so it is done once; when every row is stored
+    and in place (a night that changed nothing), `stored` is the answer as it is."""
     if stored is None or not (at >= 0).any():
         return fresh.reset_index(drop=True)
+    if (at >= 0).all():
+        if len(at) == len(stored) and np.array_equal(at, np.arange(len(at))):
+            return stored
+        return take_frame(stored, at).reset_index(drop=True)
     fresh_rows = at < 0
     positions = at.copy()
     positions[fresh_rows] = len(stored) + np.arange(int(fresh_rows.sum()))
@@ -207,12 +212,8 @@ def carry_over(
     if moved is not None and stored is not None and (at >= 0).any():
         at[moved(stored, at)] = -1
     todo = at < 0
-    if stored is not None and not todo.any():
-        same_order = len(at) == len(stored) and np.array_equal(at, np.arange(len(at)))
-        rows = stored if same_order else take_frame(stored, at).reset_index(drop=True)
-    else:
-        fresh = compute(np.flatnonzero(todo))
-        rows = carry_rows(stored, at, fresh.assign(**{hash_column: hashes[todo]}))
+    fresh = compute(np.flatnonzero(todo)) if todo.any() or stored is None else stored.iloc[:0]
+    rows = carry_rows(stored, at, fresh.assign(**{hash_column: hashes[todo]}))
     kept = np.zeros(0 if stored is None else len(stored), dtype=bool)
     kept[at[~todo]] = True
     gone = [] if stored is None else stored[key].to_numpy(dtype=object)[~kept].tolist()

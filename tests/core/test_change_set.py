@@ -83,6 +83,16 @@ def test_stored_rows_are_carried_only_under_the_same_id_and_input_hash():
     )
 
 
+def test_rows_all_stored_are_taken_as_they_are_or_in_tonights_order():
+    stored = pd.DataFrame({"account_id": ["a", "b"], "tier": ["T1", "T2"]})
+    no_fresh = stored.iloc[:0]
+    # Every row stored and in place (enrichment on a night that changed nothing).
+    assert carry_rows(stored, np.array([0, 1]), no_fresh) is stored
+    moved = carry_rows(stored, np.array([1, 0]), no_fresh)
+    assert moved["account_id"].tolist() == ["b", "a"]
+    assert moved.index.tolist() == [0, 1]
+
+
 def test_carry_over_computes_the_rest_and_names_the_keys_to_store_again():
     stored = pd.DataFrame(
         {"account_id": ["a", "b", "c", "gone"], "tier": ["T1", "T2", "T3", "T2"],
