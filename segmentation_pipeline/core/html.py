@@ -125,27 +125,6 @@ def _arrow_text(values: pd.Series) -> pa.Array:
     return pa.array(values, from_pandas=True).cast(pa.large_string())
 
 
-def table_rows_array(cells: pd.DataFrame, numeric: Iterable[object] = ()) -> pa.Array:
-    """One escaped '<tr>...</tr>' per row of a frame of cell texts, joined by Arrow in one
-    pass over all columns so a million rows take seconds; columns named in `numeric` align
-    right. An Arrow array, so callers can cut contiguous runs of rows out of its buffer
-    without a Python string per row."""
-    numeric = set(numeric)
-
-    def text(piece: str) -> pa.Scalar:
-        return pa.scalar(piece, type=pa.large_string())
-
-    if cells.empty:
-        return pa.array([], type=pa.large_string())
-    pieces: list = [text("<tr>")]
-    for column in cells.columns:
-        pieces.append(text('<td class="num">' if column in numeric else "<td>"))
-        pieces.append(_escape_text(_arrow_text(cells[column].astype("string").fillna(""))))
-        pieces.append(text("</td>"))
-    pieces.append(text("</tr>"))
-    return pc.binary_join_element_wise(*pieces, text(""))
-
-
 def table_html(headers: Sequence[str], body_rows: str, *, sortable: bool = False) -> str:
     """A table around already rendered `<tr>` rows."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
@@ -161,7 +140,7 @@ def table(
     numeric: Iterable[int] = (),
 ) -> str:
     """An HTML table of escaped text cells; column positions in `numeric` align right.
-    For small tables (docs); `table_rows_array` renders the same markup for large frames."""
+    For small tables (docs)."""
     numeric = set(numeric)
     body = "".join(
         "<tr>"
