@@ -29,6 +29,7 @@ HEALTH_COLUMNS = ("segment", "dimension", "accounts", "mean_nps", "nps_coverage"
                   "mean_behavioral_score", "at_risk", "at_risk_share")  # fmt: skip
 
 MAX_PANEL_ROWS = 15
+OUTLIER_COUNTED = ("rule", "segment", "account_id", "arr")  # what outlier_counts reads
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,17 @@ def sub_segment_panel(sub_segments: pd.DataFrame) -> Panel:
     )  # fmt: skip
 
 
-def outlier_panel(outliers: pd.DataFrame) -> Panel:
-    """Counts per rule and segment, then the largest accounts by ARR."""
-    outliers = _with_columns(outliers, OUTLIER_COLUMNS)
-    counts = outlier_counts(outliers)
+def outlier_panel(outliers: pd.DataFrame, largest: pd.DataFrame) -> Panel:
+    """Counts per rule and segment, then the largest accounts by ARR. `outliers`: the
+    month's outlier rows (rule, segment, account_id and arr are read); `largest`: the
+    MAX_PANEL_ROWS of them with the largest ARR, largest first, every column (the
+    dashboard asks the warehouse for just those)."""
+    counts = outlier_counts(_with_columns(outliers, OUTLIER_COUNTED))
     summary = "; ".join(
         f"{r.rule.replace('_', ' ')} in {r.segment}: {int(r.accounts)} ({money(r.arr)})"
         for r in counts.itertuples()
     )
-    top = outliers.sort_values("arr", ascending=False).head(MAX_PANEL_ROWS)
+    top = _with_columns(largest, OUTLIER_COLUMNS).head(MAX_PANEL_ROWS)
     return Panel(
         "outliers",
         f"Outliers for review ({len(outliers)})",

@@ -6,6 +6,8 @@ every month, so reports read just the month they need.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -13,14 +15,25 @@ from segmentation_pipeline.io.warehouse import Warehouse, reflect
 
 
 def read_partition(
-    warehouse: Warehouse, table: str, partition_column: str, partition_key: str
+    warehouse: Warehouse,
+    table: str,
+    partition_column: str,
+    partition_key: str,
+    columns: Sequence[str] | None = None,
+    largest: tuple[str, int] | None = None,
 ) -> pd.DataFrame:
-    """The rows of one partition; an empty frame when the table does not exist yet."""
+    """The rows of one partition (of the `columns` it has, when given; the `largest`
+    (column, n) rows by that column, when given); an empty frame when the table does not
+    exist yet."""
     with warehouse.engine.connect() as conn:
         target = reflect(conn, table)
         if target is None:
             return pd.DataFrame()
-        query = sa.select(target).where(target.c[partition_column] == partition_key)
+        chosen = [target.c[c] for c in columns if c in target.c] if columns else [target]
+        query = sa.select(*chosen).where(target.c[partition_column] == partition_key)
+        if largest is not None:
+            column, n = largest
+            query = query.order_by(target.c[column].desc().nulls_last()).limit(n)
         return pd.read_sql_query(query, conn)
 
 

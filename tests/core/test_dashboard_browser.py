@@ -66,10 +66,11 @@ def _panels():
             "nps": [50.0, 10.0, -20.0],
         }
     )
+    found = outliers(accounts, fw.tiers, fw.reporting.outliers)
     return [
         health_panel(health_by_segment(accounts, usage)),
         sub_segment_panel(sub_segment_distribution(accounts, fw.reporting.sub_segments)),
-        outlier_panel(outliers(accounts, fw.tiers, fw.reporting.outliers)),
+        outlier_panel(found, found.sort_values("arr", ascending=False)),
         capacity_panel(csm_capacity(accounts, fw.service_models)),
         product_line_panel(segment_product_lines(accounts, usage)),
     ]

