@@ -133,7 +133,6 @@ def test_a_rerun_of_an_unchanged_month_rewrites_no_activity_row(pipeline):
     assert (stored["snapshot_month"] == MONTHS[1]).sum() == first["rows_written"].value
 
 
-
 def test_a_rerun_of_an_unchanged_month_rewrites_no_outlier_row(pipeline):
     first = _metadata(pipeline["results"][MONTHS[1]], "outliers_report")
     again = _metadata(pipeline["results"]["again"], "outliers_report")
@@ -142,6 +141,7 @@ def test_a_rerun_of_an_unchanged_month_rewrites_no_outlier_row(pipeline):
     assert again["rows_unchanged"].value == again["dagster/row_count"].value
     stored = pipeline["warehouse"].read_table("report_outliers")
     assert (stored["snapshot_month"] == MONTHS[1]).sum() == again["dagster/row_count"].value
+
 
 def test_report_assets_carry_a_markdown_preview(pipeline):
     result = pipeline["results"][MONTHS[1]]
