@@ -157,7 +157,7 @@ def map_by_key(keys: pd.Series, mapping: pd.Series) -> pd.Series:
     return values.infer_objects() if values.dtype == object else values
 
 
-def _text_array(values: pd.Series | np.ndarray) -> pa.Array | None:
+def text_array(values: pd.Series | np.ndarray) -> pa.Array | None:
     """Values as an Arrow string array, or None when they are not all text (or null)."""
     try:
         array = pa.array(values, from_pandas=True)
@@ -177,7 +177,7 @@ class AccountIndex:
 
     def __init__(self, account_ids: pd.Series):
         self.size = len(account_ids)
-        self._ids = _text_array(account_ids)
+        self._ids = text_array(account_ids)
         self._fallback: tuple[pd.Index, np.ndarray] | None = None
         if self._ids is None:
             self._fallback = self._pandas_index(account_ids)
@@ -194,7 +194,7 @@ class AccountIndex:
         """Row of each key (-1 when absent)."""
         if not len(keys):  # Arrow would still hash every id to probe nothing
             return np.zeros(0, dtype=np.int64)
-        probe = _text_array(keys) if self._ids is not None else None
+        probe = text_array(keys) if self._ids is not None else None
         if probe is not None:
             at = pc.index_in(probe, value_set=self._ids, skip_nulls=False)
             return np.asarray(pc.fill_null(at, -1), dtype=np.int64)

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from segmentation_pipeline.core.changes import frame_hashes
-from segmentation_pipeline.core.columns import AccountIndex
+from segmentation_pipeline.core.columns import AccountIndex, text_array
 from segmentation_pipeline.io.table_schemas import declared_types
 
 STATE_TABLE = "pipeline_state"
@@ -176,18 +176,21 @@ def _same_keys(stored: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> boo
 
 def _unique_text(keys: pd.Series) -> bool:
     """Whether `keys` are text, present and distinct (counted by Arrow's hash table)."""
-    try:
-        array = pa.array(keys, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return False
-    text = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
-    return text and not array.null_count and len(array.unique()) == len(array)
+    array = text_array(keys)
+    return array is not None and not array.null_count and len(array.unique()) == len(array)
 
 
 def _key_index(frame: pd.DataFrame, keys: list[str]) -> pd.Index:
-    """The key columns of `frame` as one index to look rows up by."""
+    """The key columns of `frame` as one index to look rows up by. Text keys present in
+    every row are joined into one text per row: a MultiIndex of half a million rows costs
+    a second to build. (A separator inside a key can only make two keys look alike, and a
+    row found under a look-alike key differs by its hash, so it is rewritten.)"""
     if len(keys) == 1:
         return pd.Index(frame[keys[0]].to_numpy(dtype=object))
+    texts = [text_array(frame[k]) for k in keys]
+    if all(t is not None and not t.null_count for t in texts):
+        joined = pc.binary_join_element_wise(*texts, pa.scalar("\x1f", pa.large_string()))
+        return pd.Index(joined.to_numpy(zero_copy_only=False))
     return pd.MultiIndex.from_frame(frame[keys].astype(object))
 
 

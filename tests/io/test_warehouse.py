@@ -151,6 +151,27 @@ def test_syncing_a_partition_rewrites_only_changed_new_and_removed_rows(warehous
     assert rows[rows["month"] == DEC]["account_id"].tolist() == ["x"]
 
 
+def test_rows_keyed_by_two_text_columns_are_found_by_both(warehouse):
+    def rules(*rows):
+        return pd.DataFrame(rows, columns=["account_id", "rule", "arr"])
+
+    keys = ["account_id", "rule"]
+    same = rules(*[(f"f{i}", "low", 1.0) for i in range(10)])  # a sync rewrites a minority
+    stored_rows = rules(("a", "high", 1.0), ("a", "score", 1.0), ("b", "low", 2.0),
+                        ("x\x1fy", "z", 3.0))  # fmt: skip
+    stored_rows = pd.concat([stored_rows, same], ignore_index=True)
+    warehouse.sync_partition("outliers", stored_rows, "month", NOV, keys)
+    # Another order; a's score row changed, b left, c came; ("x", "y\x1fz") joins to the
+    # same text as the stored ("x\x1fy", "z") but is another key.
+    night = rules(("c", "low", 4.0), ("a", "score", 9.0), ("a", "high", 1.0),
+                  ("x\x1fy", "z", 3.0), ("x", "y\x1fz", 3.0))  # fmt: skip
+    night = pd.concat([same, night], ignore_index=True)
+    sync = warehouse.sync_partition("outliers", night, "month", NOV, keys)
+    assert (sync.written, sync.deleted, sync.unchanged) == (3, 2, 12)
+    kept = stored(warehouse, "outliers").sort_values(keys)
+    assert kept[[*keys, "arr"]].values.tolist() == night.sort_values(keys).values.tolist()
+
+
 def test_syncing_an_unchanged_partition_writes_nothing(warehouse):
     frame = snapshot([f"a{i}" for i in range(10)])
     warehouse.sync_partition("snapshots", frame, "month", NOV, ["account_id"])
