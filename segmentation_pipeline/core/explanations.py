@@ -433,7 +433,11 @@ def criterion_pulls(frame: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     skipped = (
         frame["provisional"].fillna(False).astype(bool) | frame["behavioral_fallback"].notna()
     ).to_numpy()
+    # As the composite: with no firmographic or value weight to renormalise, behavior stands.
     kept = w.firmographic + w.value
+    if kept == 0:
+        skipped = np.zeros_like(skipped)
+        kept = 1.0
     weight = {
         "firmographic": np.where(skipped, w.firmographic / kept, w.firmographic),
         "value": np.where(skipped, w.value / kept, w.value),

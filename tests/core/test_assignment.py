@@ -348,6 +348,20 @@ def test_sentence_says_what_offsets_the_strengths(make_accounts, make_usage, fra
     )
 
 
+# A framework that weighs behavior alone has no other weight to renormalise when behavior
+# is not scored: the composite is the behavioral fallback (3, the median), and so is the
+# sentence's weighing (found by the property test: it divided by zero).
+def test_behavior_alone_weighs_an_account_without_usage(make_accounts, make_usage, framework):
+    weights = framework.scoring.weights.model_copy(
+        update={"firmographic": 0.0, "behavioral": 1.0, "value": 0.0}
+    )
+    scoring = framework.scoring.model_copy(update={"weights": weights})
+    fw = framework.model_copy(update={"scoring": scoring})
+    row = assign(make_accounts, make_usage, fw, [{"account_id": "quiet"}]).iloc[0]
+    assert row["composite_score"] == 3.0
+    assert row["explanation"].startswith("Tier 2 (composite 3.00)")
+
+
 def test_sentences_say_why_the_held_segment_differs(make_accounts, make_usage, framework):
     rows = assign(make_accounts, make_usage, framework, EDGE_CASES).set_index("account_id")
     said = rows["explanation"]
