@@ -103,19 +103,19 @@ def _store(
     keys: Sequence[str] = (),
 ) -> dict:
     """Write the month's rows of a report table; metadata with a markdown preview. A table
-    with `keys` (one row per account and more) is synced: a night rewrites only the rows
-    that differ from the stored ones."""
+    of many rows an account (the outliers) names its `keys` and is synced: a night
+    rewrites only the rows that differ from the stored ones."""
     client, month = warehouse.client(), context.partition_key
     synced = None
     if keys:
         synced = client.sync_partition(table, frame, SNAPSHOT_COLUMN, month, keys)
-        written = len(frame)
+        rows = len(frame)
     else:
-        written = store_partition(client, table, frame, SNAPSHOT_COLUMN, month)
+        rows = store_partition(client, table, frame, SNAPSHOT_COLUMN, month)
     if preview is None:
         preview = frame[frame["dimension"] == ALL_DIMENSION] if "dimension" in frame else frame
     metadata = frame_metadata(preview.round(4), preview_rows=20)
-    metadata["dagster/row_count"] = dg.MetadataValue.int(written)
+    metadata["dagster/row_count"] = dg.MetadataValue.int(rows)
     metadata["table"] = table
     if synced is not None:
         metadata["rows_written"] = dg.MetadataValue.int(synced.written)
