@@ -21,7 +21,11 @@ from segmentation_pipeline.core.reports.capacity import (
     UNDERLOADED,
 )
 from segmentation_pipeline.core.reports.grouping import ALL_DIMENSION
-from segmentation_pipeline.core.reports.outliers import OUTLIER_COLUMNS, outlier_counts
+from segmentation_pipeline.core.reports.outliers import (
+    COUNTED_COLUMNS,
+    OUTLIER_COLUMNS,
+    outlier_counts,
+)
 from segmentation_pipeline.core.reports.product_lines import PRODUCT_LINE_COLUMNS
 from segmentation_pipeline.core.reports.sub_segments import SUB_SEGMENT_COLUMNS
 
@@ -29,7 +33,6 @@ HEALTH_COLUMNS = ("segment", "dimension", "accounts", "mean_nps", "nps_coverage"
                   "mean_behavioral_score", "at_risk", "at_risk_share")  # fmt: skip
 
 MAX_PANEL_ROWS = 15
-OUTLIER_COUNTED = ("rule", "segment", "account_id", "arr")  # what outlier_counts reads
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def outlier_panel(outliers: pd.DataFrame, largest: pd.DataFrame) -> Panel:
     month's outlier rows (rule, segment, account_id and arr are read); `largest`: the
     MAX_PANEL_ROWS of them with the largest ARR, largest first, every column (the
     dashboard asks the warehouse for just those)."""
-    counts = outlier_counts(_with_columns(outliers, OUTLIER_COUNTED))
+    counts = outlier_counts(_with_columns(outliers, COUNTED_COLUMNS))
     summary = "; ".join(
         f"{r.rule.replace('_', ' ')} in {r.segment}: {int(r.accounts)} ({money(r.arr)})"
         for r in counts.itertuples()

@@ -95,6 +95,10 @@ def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) 
     )
 
 
+COUNTED_COLUMNS = ("rule", "segment", *dict.fromkeys(c for c, _ in ACCOUNTS_AND_ARR.values()))
+
+
 def outlier_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """Accounts and ARR per (rule, segment): the dashboard panel and metadata preview."""
+    """Accounts and ARR per (rule, segment): the dashboard panel and metadata preview. It
+    reads COUNTED_COLUMNS of the table alone."""
     return totals_by(table, ["rule", "segment"], **ACCOUNTS_AND_ARR)

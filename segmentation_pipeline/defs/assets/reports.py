@@ -24,7 +24,6 @@ from segmentation_pipeline.core.csm_views import (
 from segmentation_pipeline.core.dashboard import dashboard_html
 from segmentation_pipeline.core.dashboard_panels import (
     MAX_PANEL_ROWS,
-    OUTLIER_COUNTED,
     capacity_panel,
     health_panel,
     outlier_panel,
@@ -57,6 +56,7 @@ from segmentation_pipeline.core.reports.capacity import (
     csm_capacity,
 )
 from segmentation_pipeline.core.reports.outliers import (
+    COUNTED_COLUMNS,
     OUTLIER_INPUT_COLUMNS,
     outlier_counts,
     outliers,
@@ -477,7 +477,7 @@ def executive_dashboard(
         sub_segment_panel(this_month("report_sub_segments")),
         # Half a million rows in a large base: the counts' columns, and the largest whole.
         outlier_panel(
-            this_month("report_outliers", columns=OUTLIER_COUNTED),
+            this_month("report_outliers", columns=COUNTED_COLUMNS),
             this_month("report_outliers", largest=("arr", MAX_PANEL_ROWS)),
         ),
         capacity_panel(this_month("report_csm_capacity")),
