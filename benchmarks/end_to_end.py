@@ -347,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed-share", type=float, default=0.01)
     parser.add_argument("--no-rerun", action="store_true", help="skip the 1%%-changed re-run")
     parser.add_argument(
+        "--nights",
+        type=int,
+        default=1,
+        help="changed nights after the full run, each on fresh edits (later nights read "
+        "state that earlier nights left in parts, as a deployment does)",
+    )
+    parser.add_argument(
         "--rename", action="store_true", help="the re-run's edits also rename the accounts"
     )
     parser.add_argument("--seed", type=int, default=7)
@@ -427,6 +434,13 @@ def main(argv: list[str] | None = None) -> int:
             rerun["changed_accounts"] = changed
             rerun["over_budget"] = over_budget(rerun, BUDGET_WALL_S * RERUN_SHARE_OF_BUDGET)
             report["rerun"] = rerun
+            for night in range(2, args.nights + 1):
+                changed = edit_export(
+                    crm_folder, args.changed_share, args.seed + night, args.rename
+                )
+                later = run_in_child(workdir, args, f"night {night} after {changed} changed")
+                later["changed_accounts"] = changed
+                report.setdefault("later_nights", []).append(later)
     finally:
         if schema:
             drop_postgres_schema(warehouse_given, schema)
@@ -447,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
             verdict = "; ".join(figures["over_budget"]) or "within budget"
             print(f"{label}: {verdict}")
     print(f"wrote {out}")
-    return 0 if report["success"] and report.get("rerun", report)["success"] else 1
+    runs = [report, report.get("rerun", report), *report.get("later_nights", [])]
+    return 0 if all(r["success"] for r in runs) else 1
 
 
 if __name__ == "__main__":

@@ -99,11 +99,17 @@ class StateStore:
         frames = [self._load(folder / name, _read_frame) for name in manifest["files"]]
         if any(frame is None for frame in frames):
             return None
-        rows = frames[0]
-        for part, keys in zip(frames[1:], manifest["part_keys"], strict=True):
-            kept = ~member_of(rows[key], pd.Series(keys, dtype=object)).to_numpy()
-            rows = pd.concat([rows[kept], part], ignore_index=True)
-        return rows.astype(frames[0].dtypes.to_dict()) if len(frames) > 1 else rows
+        if len(frames) == 1:
+            return frames[0]
+        # Each file loses the rows of the keys a later part names, in one cut each: ten
+        # parts cost one copy of the base, not ten.
+        kept, replaced = [], pd.Series([], dtype=object)
+        for frame, keys in zip(frames[::-1], [*manifest["part_keys"][::-1], []], strict=True):
+            cut = member_of(frame[key], replaced).to_numpy()
+            kept.append(frame[~cut] if cut.any() else frame)
+            replaced = pd.concat([replaced, pd.Series(keys, dtype=object)], ignore_index=True)
+        rows = pd.concat(kept[::-1], ignore_index=True)
+        return rows.astype(frames[0].dtypes.to_dict())
 
     def save(
         self,

@@ -142,3 +142,20 @@ def test_a_part_replaces_every_row_of_the_keys_it_names():
     assert sorted(map(tuple, read.to_numpy().tolist())) == sorted(
         map(tuple, tonight.to_numpy().tolist())
     )
+
+
+def test_each_later_part_wins_for_the_keys_it_names():
+    """Night 1 changes a1 and adds n1; night 2 changes a1 again, drops n1 and changes a2."""
+    store = StateStore(f"memory://state-{uuid.uuid4().hex}")
+    ids = [f"a{i}" for i in range(60)]
+    base = pd.DataFrame({"account_id": ids, "field": ["x"] * 60})
+    store.save("scores", STAMP, base)
+    night1 = pd.concat([base, pd.DataFrame({"account_id": ["n1"], "field": ["new"]})])
+    night1.loc[night1["account_id"] == "a1", "field"] = "y"
+    assert store.save("scores", STAMP, night1, changed=["a1", "n1"]) == "part"
+    night2 = night1[night1["account_id"] != "n1"].copy()
+    night2.loc[night2["account_id"] == "a1", "field"] = "z"
+    night2.loc[night2["account_id"] == "a2", "field"] = "w"
+    assert store.save("scores", STAMP, night2, changed=["a1", "n1", "a2"]) == "part"
+    read = dict(store.load("scores", STAMP).itertuples(index=False))
+    assert read == {**{i: "x" for i in ids}, "a1": "z", "a2": "w"}
