@@ -36,6 +36,13 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "event_key", "kind", "account_id", "account_name", "owner_id", "owner", "detail", "arr",
 )  # fmt: skip
 NO_OWNER = "(no owner)"
+# All `notification_events` and `ended_at_risk` read of a night's assignments joined with
+# the accounts' contract end dates and owner names: the asset loads only these.
+NOTIFICATION_INPUT_COLUMNS: tuple[str, ...] = (
+    "account_id", "name", "owner_id", "owner_name", "arr", "segment", "at_risk",
+    "transition_id", "transition_from", "transition_to", "transition_status",
+    "transition_rule", "contract_end_date",
+)  # fmt: skip
 
 
 def empty_events() -> pd.DataFrame:

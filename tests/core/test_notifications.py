@@ -3,6 +3,7 @@
 import pandas as pd
 
 from segmentation_pipeline.core.notifications import (
+    NOTIFICATION_INPUT_COLUMNS,
     ended_at_risk,
     notification_events,
     owner_digests,
@@ -91,3 +92,16 @@ def test_revops_hears_of_new_at_risk_accounts_at_or_above_the_arr_floor():
     assert revops_at_risk(events, SETTINGS)["account_id"].tolist() == ["D"]
     below = notification_events(night(arr=[0, 0, 0, 49_999, 0]), set(), NIGHT, SETTINGS)
     assert revops_at_risk(below, SETTINGS).empty
+
+
+def test_the_columns_the_asset_loads_give_the_events_every_column_gives():
+    """The asset loads only NOTIFICATION_INPUT_COLUMNS: a column read but not named there
+    would show here as an owner without a name or an event lost."""
+    full = night(owner_name=["Ana", "Ana", "Bo", "Bo", None], explanation="unread")
+    named = full[list(NOTIFICATION_INPUT_COLUMNS)]
+    pd.testing.assert_frame_equal(
+        notification_events(named, {"C"}, NIGHT, SETTINGS),
+        notification_events(full, {"C"}, NIGHT, SETTINGS),
+    )
+    assert ended_at_risk(named, {"A", "D"}) == ended_at_risk(full, {"A", "D"}) == ["A"]
+    assert set(notification_events(named, set(), NIGHT, SETTINGS)["owner"]) >= {"Ana", "Bo"}

@@ -6,6 +6,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.notifications import (
+    NOTIFICATION_INPUT_COLUMNS,
     ended_at_risk,
     notification_events,
     owner_digests,
@@ -17,11 +18,18 @@ from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseRes
 from segmentation_pipeline.io.alerts import Alert
 from segmentation_pipeline.io.notification_store import NotificationStore
 
+# What the digest takes from the enriched accounts, by account id.
+ENRICHED_COLUMNS = ["account_id", "contract_end_date", "owner_name"]
+
 
 @dg.asset(
     group_name="review_and_sync",
     kinds={"sql"},
     partitions_def=monthly_partitions,
+    ins={
+        "segment_assignments": dg.AssetIn(metadata={"columns": list(NOTIFICATION_INPUT_COLUMNS)}),
+        "accounts_enriched": dg.AssetIn(metadata={"columns": ENRICHED_COLUMNS}),
+    },
     description="Per-owner digest of the night's tier changes, pending reviews, provisional "
     "exits, new at-risk accounts and renewals within monitoring.notifications."
     "renewal_window_days, sent through the alert sinks; every event once (warehouse table "
@@ -40,7 +48,7 @@ def owner_notifications(
     settings = framework.load().monitoring.notifications
     store = NotificationStore(warehouse.client().engine)
     as_of, now = run_as_of(context), utc_now()
-    extra = [c for c in ("contract_end_date", "owner_name") if c in accounts_enriched]
+    extra = [c for c in ENRICHED_COLUMNS[1:] if c in accounts_enriched]
     extra = [c for c in extra if c not in segment_assignments]
     night = segment_assignments.merge(
         accounts_enriched[["account_id", *extra]], on="account_id", how="left"
