@@ -19,9 +19,12 @@ def carry_step(
 ) -> tuple[Carried, dict]:
     """Run `carry` on the stored rows (None on a full pass), keep its rows; returns them
     with the metadata every carrying step reports (rows_recomputed, full_pass_reason)."""
-    stored = store.load(step, stamp)
-    reason = full_pass_reason(changes, stored is not None)
-    carried = carry(None if reason else stored)
+    # The change set's reasons first: a full pass never reads state it will not use.
+    reason = full_pass_reason(changes, state_kept=True)
+    stored = None if reason else store.load(step, stamp)
+    reason = reason or full_pass_reason(changes, stored is not None)
+    carried = carry(stored)
+    del stored  # tonight's rows are all the save needs: the stored ones are freed first
     store.save(step, stamp, carried.rows, None if reason else carried.changed)
     metadata = {"rows_recomputed": int(carried.computed.sum()), "full_pass_reason": reason or ""}
     return carried, metadata
