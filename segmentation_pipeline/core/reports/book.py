@@ -32,9 +32,6 @@ CSM_ACCOUNT_COLUMNS: tuple[str, ...] = (
 
 
 # What `csm_book` reads: a `csm_accounts` frame without the name and explanation.
-# The columns `csm_accounts` works out rather than takes from the account's assignment
-# (the owner and flag cleaned up, the pending move looked up by account id).
-LIST_COLUMNS: tuple[str, ...] = ("owner_id", "at_risk", "pending_transition")
 BOOK_INPUT_COLUMNS: tuple[str, ...] = tuple(
     c for c in CSM_ACCOUNT_COLUMNS if c not in ("name", "explanation")
 )

@@ -17,7 +17,6 @@ from pandas.api.typing import DataFrameGroupBy
 ALL_DIMENSION = "all"
 ALL_VALUE = "All"
 MISSING_VALUE = "(missing)"
-KEY_COLUMNS: tuple[str, ...] = ("segment", "dimension", "dimension_value")
 
 # Receives the frame grouped by the keys; returns one row per group, indexed by the keys.
 Aggregate = Callable[[DataFrameGroupBy], pd.DataFrame]
