@@ -540,22 +540,6 @@ def test_a_whole_partition_written_with_its_key_column_is_indexed_for_replacing_
     assert ("month", "account_id") in indexes
 
 
-def index_columns(warehouse, table) -> set[tuple[str, ...]]:
-    return {tuple(i["column_names"]) for i in sa.inspect(warehouse.engine).get_indexes(table)}
-
-
-def test_a_partition_is_indexed_once_and_by_its_key_where_it_has_one(warehouse):
-    """An index that leads with the partition column serves lookups of the partition: a
-    second index on the partition alone would only make every write dearer."""
-    with warehouse.transaction() as tx:
-        tx.replace_partition("review", snapshot(["a"]), "month", NOV, key_column="account_id")
-        tx.replace_partition("audit", snapshot(["a"]), "month", NOV)
-    warehouse.sync_partition("snapshots", snapshot(["a", "b"]), "month", NOV, ["account_id"])
-    assert index_columns(warehouse, "review") == {("month", "account_id")}
-    assert index_columns(warehouse, "audit") == {("month",)}
-    assert index_columns(warehouse, "snapshots") == {("month", "account_id")}
-
-
 # -- Schemas are never inferred from an empty or all-null frame ----------------------
 def column_kinds(warehouse, table):
     with warehouse.engine.connect() as conn:
