@@ -2,10 +2,15 @@
 and "jane@sales.acme.co.uk" both give "acme.co.uk").
 
 The public-suffix rules are the snapshot bundled inside tldextract, read with no network
-fetch and no disk cache. `domain_of_host` asks tldextract about one host; for a column,
-`registrable_domains` walks the same rules for all plain ASCII hosts at once (set lookups
-of each host's last 1, 2, 3... labels, as tldextract walks its trie) and leaves the rest
-(IDN, punycode) to tldextract. A property test holds the two to the same answers.
+fetch and no disk cache, private section included: a shop on myshopify.com or a site on
+github.io is a domain of its own, not the hosting company's one domain that every customer
+of the host would share (and be matched on). Profile pages (linkedin.com/company/acme) are
+in the generic-domain table instead.
+
+`domain_of_host` asks tldextract about one host; for a column, `registrable_domains` walks
+the same rules for all plain ASCII hosts at once (set lookups of each host's last 1, 2,
+3... labels, as tldextract walks its trie) and leaves the rest (IDN, punycode) to
+tldextract. A property test holds the two to the same answers.
 Generic domains (mailbox providers such as gmail.com, reserved ones such as example.com)
 say nothing about the company, so they give a null domain with a reason.
 """
@@ -42,12 +47,17 @@ _VALID_HOST = r"[\p{L}\p{N}\-.]+"
 
 @lru_cache(maxsize=1)
 def _extractor() -> tldextract.TLDExtract:
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+    return tldextract.TLDExtract(
+        suffix_list_urls=(),
+        cache_dir=None,
+        fallback_to_snapshot=True,
+        include_psl_private_domains=True,
+    )
 
 
 @dataclass(frozen=True)
 class _SuffixRules:
-    """tldextract's ICANN suffix list as sets of label sequences ("co.uk")."""
+    """tldextract's suffix list (ICANN and private) as sets of label sequences ("co.uk")."""
 
     nodes: pa.Array  # every right-hand part of a rule: the trie's nodes
     ends: pa.Array  # the rules themselves
@@ -58,7 +68,7 @@ class _SuffixRules:
 
 @lru_cache(maxsize=1)
 def _suffix_rules() -> _SuffixRules:
-    rules = _extractor()._get_tld_extractor().tlds_excl_private
+    rules = _extractor()._get_tld_extractor().tlds_incl_private
     nodes, ends, wild, exceptions = set(), set(), set(), set()
     for rule in rules:
         if rule.startswith("!"):

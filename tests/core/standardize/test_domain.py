@@ -10,6 +10,7 @@ from segmentation_pipeline.core.standardize.domain import (
     standardize_domain,
 )
 from segmentation_pipeline.core.standardize.text import Parsed
+from segmentation_pipeline.framework.standardization import StandardizationConfig
 
 
 @pytest.mark.parametrize(
@@ -44,8 +45,31 @@ def test_no_domain_says_why(raw, reason):
     assert registrable_domain(raw) == Parsed(None, reason)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://pioneer.myshopify.com", "pioneer.myshopify.com"),
+        ("evergreen.wixsite.com/shop", "evergreen.wixsite.com"),
+        ("https://acme-labs.github.io/", "acme-labs.github.io"),
+        ("shop.acme.myshopify.com", "acme.myshopify.com"),
+    ],
+)
+def test_a_site_on_a_shared_host_is_its_own_domain(raw, expected):
+    """Hosts in the public suffix list's private section (shop and site builders, static
+    hosting) serve many companies: each customer's site is a domain of its own, or every
+    shop on the host would share one domain and be matched as one company."""
+    assert registrable_domain(raw) == Parsed(expected, None)
+
+
 def test_mailbox_providers_are_not_company_domains():
     assert registrable_domain("jane@gmail.com", {"gmail.com"}) == Parsed(None, "generic_domain")
+
+
+def test_a_profile_page_says_nothing_about_the_company():
+    """Two companies whose website is their LinkedIn page share no domain."""
+    generic = StandardizationConfig().tables().generic_domains
+    for page in ("https://www.linkedin.com/company/pioneer-outfitters", "facebook.com/acme"):
+        assert registrable_domain(page, generic) == Parsed(None, "generic_domain")
 
 
 def test_column():
