@@ -538,7 +538,9 @@ days; RevOps is alerted once when an account of at least \
 def _inputs_blocks(fw: Framework) -> list[Block]:
     i = fw.inputs
     usage = (
-        "A product usage feed is expected: a missing, empty or header-only one fails the run."
+        "A product usage feed is expected: a missing, empty or header-only one fails the run, "
+        f"and so does one of which fewer than {pct(i.usage_min_matched_share)} of the rows "
+        "name an account of the accounts export (ids of another form match nothing)."
         if i.usage_feed
         else "There is no product usage feed: behavioral scores take their unknown points."
     )

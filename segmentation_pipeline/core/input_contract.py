@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import pandas as pd
+
+from segmentation_pipeline.core.columns import AccountIndex
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 
 # Optional in an accounts export: they only help matching and enrichment.
@@ -84,3 +87,21 @@ def check_usage_feed(rows: int, expected: bool, source: str) -> None:
             f"{source}: no {USAGE_INPUT.what} rows, and the framework expects a usage feed "
             "(set inputs.usage_feed: false if this deployment has none)"
         )
+
+
+def check_usage_matches(
+    usage_ids: pd.Series, account_ids: pd.Series, min_share: float, source: str
+) -> int:
+    """The usage rows (`usage_ids`, their account ids) that name no account of
+    `account_ids`; raise one line when fewer than `min_share` of the rows name one."""
+    unmatched = usage_ids[AccountIndex(account_ids).find(usage_ids) < 0]
+    rows = len(usage_ids)
+    if rows == 0 or rows - len(unmatched) >= min_share * rows:
+        return len(unmatched)
+    examples = ", ".join(repr(i) for i in unmatched.head(3).tolist())
+    raise InputContractError(
+        f"{source}: {len(unmatched):,} of {rows:,} usage rows name no account of the "
+        f"accounts export (e.g. {examples}); at least {min_share:.0%} must "
+        "(AccountId must equal the accounts' Id: a 15- and an 18-character Salesforce Id "
+        "differ; inputs.usage_min_matched_share)"
+    )

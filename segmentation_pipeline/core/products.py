@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from segmentation_pipeline.core.columns import distinct_format, join_present, numbers
 from segmentation_pipeline.core.schema import RAW_USAGE_TO_STANDARD
+from segmentation_pipeline.core.standardize.text import as_text
 from segmentation_pipeline.framework.models import Framework
 
 # Optional columns of the usage export beyond the shared schema.
@@ -49,6 +50,8 @@ def standardize_usage(raw_usage: pd.DataFrame) -> pd.DataFrame:
     One row per account, or per account and product when the export has a Product
     column; a repeated (account, product) keeps its last row."""
     usage = conform_usage(raw_usage.rename(columns=_STANDARD_NAMES))
+    # Ids read as the accounts' are (`core.standardize.accounts`), so " 001A..." matches.
+    usage["account_id"] = as_text(usage["account_id"]).astype(object)
     usage = usage.dropna(subset=["account_id"])
     usage = usage.drop_duplicates(["account_id", "product"], keep="last")
     return usage.reset_index(drop=True)

@@ -1,5 +1,6 @@
 """The input contract: each export's required columns declared once, named when missing."""
 
+import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.input_contract import (
@@ -10,6 +11,7 @@ from segmentation_pipeline.core.input_contract import (
     check_columns,
     check_has_rows,
     check_usage_feed,
+    check_usage_matches,
     missing_columns,
 )
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
@@ -66,3 +68,18 @@ def test_an_empty_usage_feed_is_an_error_only_when_one_is_expected():
         check_usage_feed(0, expected=True, source="usage")
     check_usage_feed(0, expected=False, source="usage")
     check_usage_feed(3, expected=True, source="usage")
+
+
+def test_a_usage_feed_must_mostly_name_known_accounts():
+    accounts = pd.Series(["001A", "001B", "001C"])
+    # One stray row of three (a deleted account, say) is counted, not an error.
+    assert check_usage_matches(pd.Series(["001A", "001B", "009Z"]), accounts, 0.5, "usage") == 1
+    # Keyed by other ids (18-character forms of the same records): named in one line.
+    eighteen = pd.Series(["001AAAA", "001BAAA", "001CAAA"])
+    with pytest.raises(
+        InputContractError,
+        match=r"^usage: 3 of 3 usage rows name no account of the accounts export "
+        r"\(e.g. '001AAAA', '001BAAA', '001CAAA'\); at least 50% must .*usage_min_matched",
+    ):
+        check_usage_matches(eighteen, accounts, 0.5, "usage")
+    assert check_usage_matches(pd.Series([], dtype=object), accounts, 0.5, "usage") == 0

@@ -95,6 +95,28 @@ def test_a_usage_column_renamed_names_the_file_and_the_column(night, sample_crm)
     assert "required column Logins30d missing" in message
 
 
+def test_a_usage_feed_keyed_by_other_ids_fails_the_night_naming_the_feed(night, sample_crm):
+    """18-character Ids against the accounts' 15-character ones match nothing: every
+    behavioral score would be the unknown default, so the night fails instead."""
+    usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
+    usage["AccountId"] = usage["AccountId"] + "AAA"
+    usage.to_csv(sample_crm / "product_usage.csv", index=False)
+    result = night(sample_crm)
+    assert not result.success
+    message = one_line_error(result)
+    assert "product usage feed" in message and "usage rows name no account" in message
+
+
+def test_usage_ids_with_stray_spaces_still_match(night, sample_crm):
+    usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
+    usage["AccountId"] = " " + usage["AccountId"] + " "
+    usage.to_csv(sample_crm / "product_usage.csv", index=False)
+    result = night(sample_crm)
+    assert result.success
+    scores = result.value("account_scores")
+    assert scores["behavioral_score"].nunique() > 1  # not every account at the default
+
+
 # -- the accounts export ----------------------------------------------------------
 
 

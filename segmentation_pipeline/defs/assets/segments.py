@@ -6,6 +6,11 @@ import pandas as pd
 from segmentation_pipeline.core.assignment import carry_assignments
 from segmentation_pipeline.core.change_set import INPUT_HASH
 from segmentation_pipeline.core.governance import segment_coverage, tier_distribution
+from segmentation_pipeline.core.input_contract import (
+    USAGE_INPUT,
+    InputContractError,
+    check_usage_matches,
+)
 from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.overrides import override_report
 from segmentation_pipeline.core.scoring import carry_scores, standardize_usage
@@ -32,7 +37,9 @@ from segmentation_pipeline.io.state_store import state_stamp
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,
     description="Firmographic, behavioral and value rubric points, the 1-5 scores and the "
-    "weighted composite. A merged duplicate's usage counts for its survivor. An account "
+    "weighted composite. A merged duplicate's usage counts for its survivor; a usage feed "
+    "whose rows mostly name no account fails the step (inputs.usage_min_matched_share). "
+    "An account "
     "whose row, usage and as-of inputs are unchanged keeps its stored row.",
 )
 def account_scores(
@@ -47,6 +54,13 @@ def account_scores(
     fw = framework.load()
     as_of = run_as_of(context)
     usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
+    try:
+        unmatched = check_usage_matches(
+            usage["account_id"], accounts_enriched["account_id"],
+            fw.inputs.usage_min_matched_share, USAGE_INPUT.what,
+        )  # fmt: skip
+    except InputContractError as exc:
+        raise dg.Failure(description=str(exc)) from None
     carried, carry_metadata = carry_step(
         snapshots.store(), "account_scores", state_stamp(fw), account_changes,
         lambda stored: carry_scores(accounts_enriched, usage, fw, as_of, stored),
@@ -59,6 +73,7 @@ def account_scores(
     metadata["framework_version"] = fw.version
     metadata["as_of"] = as_of.isoformat()
     metadata["mean_composite"] = dg.MetadataValue.float(float(scores["composite_score"].mean()))
+    metadata["usage_rows_without_account"] = unmatched
     metadata.update(carry_metadata)
     return dg.MaterializeResult(value=scores, metadata=metadata)
 
