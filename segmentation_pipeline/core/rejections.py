@@ -8,7 +8,8 @@ rejected-records table with why, so rows read = accepted + rejected, always.
 
 Of two or more records with one Id, the copy with the latest SystemModstamp is kept (the
 CRM's newest version; an unreadable stamp counts as oldest, a tie goes to the later row
-of the export) and every other copy is rejected as `duplicate_id`. Records stamped in the
+of the export) and every other copy is rejected as `duplicate_id`. Ids are compared
+trimmed, as the rest of the pipeline reads them. Records stamped in the
 future are rejected (`future_timestamp`), not kept: their stamp cannot be trusted to
 order edits, and a rejected record comes back by itself once the CRM corrects it.
 """
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.standardize.dates import standardize_timestamps
+from segmentation_pipeline.core.standardize.text import as_text
 
 MISSING_ID = "missing_id"
 DATE_OUT_OF_RANGE = "date_out_of_range"
@@ -75,8 +77,15 @@ def screen_records(
     limit = limit.tz_localize("UTC") if limit.tzinfo is None else limit.tz_convert("UTC")
     null = pd.Series(None, index=rows.index, dtype=object)
 
-    ids = rows[key] if key in rows.columns else null
-    no_id = ids.isna().to_numpy() | ids.astype("string").str.strip().eq("").fillna(True).to_numpy()
+    ids = null
+    if key in rows.columns:
+        # Read as standardization reads it: " 001A " and "001A" are one record, and a
+        # second copy of it is a duplicate, not a second account.
+        text = as_text(rows[key])
+        if not text.equals(rows[key].astype(text.dtype)):
+            rows[key] = text
+        ids = text.astype(object).where(text.notna(), None)
+    no_id = ids.isna().to_numpy()
     reasons[no_id] = MISSING_ID
     details[no_id] = [f"row {i + 1} of the export has no {key}" for i in np.flatnonzero(no_id)]
 

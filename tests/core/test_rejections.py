@@ -45,6 +45,15 @@ def test_of_two_records_with_one_id_the_latest_modstamp_is_kept():
     )
 
 
+def test_an_id_with_stray_spaces_is_the_same_record():
+    """Read trimmed, as the pipeline reads ids: the padded copy is a duplicate, not a
+    second account whose ARR a merge would add to the first's."""
+    frame = export(("a", "Kept", "", "2024-05-01"), (" a ", "Copy", "", "2024-03-01"))
+    result = screen(frame)
+    assert result.accepted[["Id", "Name"]].values.tolist() == [["a", "Kept"]]
+    assert result.rejected[["account_id", "reason"]].values.tolist() == [["a", "duplicate_id"]]
+
+
 def test_a_tie_or_an_unreadable_stamp_goes_to_the_later_row_or_the_readable_stamp():
     tie = screen(export(("a", "First", "", "2024-01-01"), ("a", "Second", "", "2024-01-01")))
     assert tie.accepted["Name"].tolist() == ["Second"]
