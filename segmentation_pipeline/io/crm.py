@@ -6,6 +6,7 @@ every stage downstream is the same whether the rows came from the API or an expo
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,8 +70,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
     flagged instead of crashing the read. Only a truly empty cell is null.
 
     pyarrow's multithreaded reader is tried first (a million-account export in a
-    quarter of the time); a file it refuses (ragged rows, another encoding) is read
-    again by pandas' own parser, whose answer or error then stands."""
+    quarter of the time); a file it refuses (line breaks inside quotes, ragged rows,
+    another encoding) is read again by pandas' own parser, whose answer or error then
+    stands. A record with fewer fields than the header is refused first, naming its
+    line: pandas would pad it, and every value after the missing one would land in the
+    next column's place and be scored there."""
     options = {"dtype": str, "keep_default_na": False, "na_values": [""]}
     if not path.exists():
         raise CrmInputMissing(f"{path}: file not found")
@@ -83,11 +87,27 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         pass
     try:
+        _check_record_widths(path)
         return pd.read_csv(path, **options)
     except FileNotFoundError:
         raise CrmInputMissing(f"{path}: file not found") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise CrmError(f"{path}: not a readable CSV export ({exc})") from None
+
+
+def _check_record_widths(path: Path) -> None:
+    """Raise a ParserError naming the first record (quoted line breaks read as the CSV
+    rules say) with fewer fields than the header; blank lines are skipped, as pandas
+    skips them."""
+    with path.open(newline="", encoding="utf-8") as file:
+        records = csv.reader(file)
+        width = len(next(records, []))
+        for record in records:
+            if record and len(record) < width:
+                raise pd.errors.ParserError(
+                    f"the record ending on line {records.line_num} has {len(record)} "
+                    f"fields, the header {width}"
+                )
 
 
 def _conform(

@@ -95,13 +95,28 @@ def test_a_usage_column_misnamed_is_named_with_its_file(tmp_path):
         FileCrm(tmp_path).read_usage()
 
 
-def test_a_row_with_a_missing_cell_is_read_with_the_cell_empty(tmp_path):
-    """The fast reader refuses short rows; the file is read again rather than rejected."""
+def test_a_record_short_of_fields_is_refused_naming_its_line(tmp_path):
+    """Which field is missing cannot be told: the values after it would be read one column
+    to the left (a contract end date as a term, a growth stage as an importance)."""
     header = "Id,Name,Website," + ",".join(ACCOUNTS_INPUT.required_columns[2:])
-    write(tmp_path, "accounts.csv", header + "\n001,Acme,acme.com\n002,Globex\n")
+    width = header.count(",") + 1
+    full = "001,Acme,acme.com" + "," * (width - 3)
+    short = "002,Globex" + "," * (width - 3)  # one separator too few
+    write(tmp_path, "accounts.csv", "\n".join([header, full, short]) + "\n")
+    with pytest.raises(
+        CrmError,
+        match=f"accounts.csv: not a readable CSV export .the record ending on line 3 has "
+        f"{width - 1} fields, the header {width}.$",
+    ):
+        FileCrm(tmp_path).read_accounts()
+
+
+def test_a_record_whose_last_cells_are_empty_is_read_whole(tmp_path):
+    header = "Id,Name,Website," + ",".join(ACCOUNTS_INPUT.required_columns[2:])
+    width = header.count(",") + 1
+    write(tmp_path, "accounts.csv", f"{header}\n001,Acme" + "," * (width - 2) + "\n")
     accounts = FileCrm(tmp_path).read_accounts().accounts
-    assert accounts["Id"].tolist() == ["001", "002"]
-    assert pd.isna(accounts["Website"][1])
+    assert accounts["Id"].tolist() == ["001"] and pd.isna(accounts["Website"][0])
 
 
 def test_a_file_in_another_encoding_is_refused_with_its_name(tmp_path):
