@@ -247,6 +247,10 @@ def gate_transitions(
 
     segment = computed.copy()
     segment[rows[kept]] = source[kept]
+    # An account with no tier yet holds the one this run publishes: the next run reads it
+    # back as the last published tier, and on the same input writes the same row.
+    first = pd.isna(current) & is_in(pd.Series(segment, dtype=object), names).to_numpy()
+    current = np.where(first, segment, current)
     opened = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     opened.iloc[rows] = np.where(stays_rejected, np.datetime64("NaT"), opened_at)
     gated = pd.DataFrame(

@@ -263,6 +263,15 @@ def test_an_account_new_to_the_pipeline_without_a_crm_tier_is_assigned_without_r
     assert queue.changed.empty
 
 
+def test_an_account_with_no_tier_yet_holds_the_one_it_is_given_and_a_rerun_agrees(queue):
+    """Its next run reads that tier back as the last published one: the same input must
+    give the same row (current_tier included), not a first row with no current tier."""
+    first = queue.run(AT_130K | {"crm_tier": None}, NOV)
+    again = queue.run(AT_130K | {"crm_tier": None}, NOV + pd.Timedelta(hours=1))
+    assert first["current_tier"] == first["segment"] == "Tier 1"
+    pd.testing.assert_series_equal(first, again)
+
+
 def test_without_a_crm_tier_the_last_published_tier_is_current_and_a_move_is_reviewed(queue):
     queue.run(AT_45K | {"crm_tier": None}, NOV)  # published Tier 2, nothing to review
     row = queue.run(AT_130K | {"crm_tier": None}, DEC)
