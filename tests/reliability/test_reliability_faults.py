@@ -108,9 +108,12 @@ def cli_crm(tmp_path_factory) -> Path:
     return folder
 
 
-def start_cli_run(home: Path, warehouse_url: str, crm: Path, **env: str) -> subprocess.Popen:
-    """`segmentation-pipeline run --month 2026-11` in a process of its own, on this
-    worktree's code, with its state under `home`, reading the CRM folder `crm`."""
+def start_cli_run(
+    home: Path, warehouse_url: str, crm: Path, month: str | None = MONTH, **env: str
+) -> subprocess.Popen:
+    """`segmentation-pipeline run --month 2026-11` (`month` None: the open month, the only
+    one that notifies owners) in a process of its own, on this worktree's code, with its
+    state under `home`, reading the CRM folder `crm`."""
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "SEGMENTATION_"))},
         "PYTHONPATH": str(REPO_ROOT),
@@ -120,7 +123,13 @@ def start_cli_run(home: Path, warehouse_url: str, crm: Path, **env: str) -> subp
         **env,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "segmentation_pipeline.cli", "run", "--month", MONTH],
+        [
+            sys.executable,
+            "-m",
+            "segmentation_pipeline.cli",
+            "run",
+            *(["--month", month] if month else []),
+        ],
         cwd=home.parent,
         env=environment,
         stdout=subprocess.PIPE,
@@ -251,6 +260,35 @@ def test_a_run_killed_mid_write_is_marked_failed_by_the_next_which_converges(
         assert runs[1].run_id in marked[0]
 
     assert month_result(warehouse_url) == uninterrupted_run_result
+
+
+def test_a_run_killed_before_storing_the_queue_told_nobody_and_the_next_tells_once(
+    warehouse_url, tmp_path, cli_crm
+):
+    """Killed between working out the queue and storing it: the moves it opened were never
+    stored, so the next run opens them again under new ids. Had the first run sent its
+    digests already, every owner would be told each move twice."""
+    home, pauses = tmp_path / "home", tmp_path / "pauses"
+    pauses.mkdir()
+    open_month = {"warehouse_url": warehouse_url, "crm": cli_crm, "month": None}
+    killed = start_cli_run(home, **open_month, **paused_at("segment_operations", pauses))
+    wait_for(pauses / "segment_operations.reached", killed)
+    killed.kill()
+    killed.communicate()
+    warehouse = Warehouse(warehouse_url)
+    try:
+        assert not warehouse.has_table("notification_events")
+
+        code, output = finished(start_cli_run(home, **open_month))
+        assert code == 0, output[-3000:]
+        events = warehouse.read_table("notification_events")
+        waiting = events[events["kind"] == "pending_review"]
+        assert len(waiting) > 0  # the case under test is present
+        assert waiting["account_id"].is_unique  # each move told once
+        digests = warehouse.read_table("alerts").query("kind == 'owner_digest'")
+        assert len(digests) == events["owner_id"].nunique()
+    finally:
+        warehouse.dispose()
 
 
 def test_the_instance_limits_the_nightly_job_to_one_run_and_monitors_runs(tmp_path):

@@ -26,6 +26,10 @@ ENRICHED_COLUMNS = ["account_id", "contract_end_date", "owner_name"]
     group_name="review_and_sync",
     kinds={"sql"},
     partitions_def=monthly_partitions,
+    # After the queue is stored: a move is told by its stored transition id, which the
+    # next night reuses. Told before, a night that died before storing the queue would
+    # open the move again under a new id, and every owner would hear of it twice.
+    deps=["segment_transitions"],
     ins={
         "segment_assignments": dg.AssetIn(metadata={"columns": list(NOTIFICATION_INPUT_COLUMNS)}),
         "accounts_enriched": dg.AssetIn(metadata={"columns": ENRICHED_COLUMNS}),
