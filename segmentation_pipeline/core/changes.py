@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 from pandas.core.util.hashing import combine_hash_arrays
 
-from segmentation_pipeline.core.columns import factorize, isin_by_hash, mostly_distinct
+from segmentation_pipeline.core.columns import (
+    absent_from,
+    factorize,
+    isin_by_hash,
+    mostly_distinct,
+)
 
 ROW_HASH = "_row_hash"
 
@@ -158,6 +163,16 @@ def merge_extract(
         unchanged=int(same.sum()),
     )
     return snapshot, changes
+
+
+def unlisted_ids(
+    previous: pd.DataFrame | None, listed: pd.Series | None, full_refresh: bool, key: str = "Id"
+) -> list[str]:
+    """Held accounts a source that lists every account (`listed`) no longer lists: deleted
+    tonight. Nothing on a full refresh (the merge finds them) or without a listing."""
+    if previous is None or listed is None or full_refresh:
+        return []
+    return absent_from(previous[key], listed)
 
 
 SOURCE_HASH = "_source_hash"

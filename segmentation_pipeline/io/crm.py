@@ -24,6 +24,7 @@ from segmentation_pipeline.core.input_contract import (
 )
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.core.standardize.dates import standardize_timestamps
+from segmentation_pipeline.core.standardize.text import as_text
 from segmentation_pipeline.io.state_store import StateStore
 
 
@@ -50,6 +51,10 @@ class AccountExtract:
     holds), handed back the next night as `CrmState.kept`."""
     notes: dict = field(default_factory=dict)
     """What the source says about its read, for the extract's metadata."""
+    listed_ids: pd.Series | None = None
+    """Every Id the source holds now, when it can tell (a file export lists them all): a
+    held account missing from it is deleted, on an incremental night too. None: the
+    source reports its deletions itself (`deleted_ids`)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,8 @@ class FileCrm:
         accounts["OwnerName"] = names.where(names.notna(), None)
         # Read by standardization's own parser; an unreadable stamp is NaT (read again).
         modstamp, _ = standardize_timestamps(accounts["SystemModstamp"])
+        # Ids read as the pipeline reads them (trimmed): the file lists every account.
+        listed = as_text(accounts["Id"]).dropna()
         if since is not None:
             keep = modstamp > as_utc(since)
             accounts = accounts[keep.fillna(True)].reset_index(drop=True)
@@ -151,6 +158,7 @@ class FileCrm:
             high_water_mark=None if pd.isna(hwm) else hwm.to_pydatetime(),
             full_refresh=since is None,
             source=ACCOUNTS_INPUT.file_name,
+            listed_ids=listed,
         )
 
     def read_owner_names(self) -> dict[str, str]:

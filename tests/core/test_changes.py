@@ -12,6 +12,7 @@ from segmentation_pipeline.core.changes import (
     frame_hashes,
     group_hashes,
     merge_extract,
+    unlisted_ids,
 )
 
 STAMP = "SystemModstamp"
@@ -80,6 +81,17 @@ def test_an_incremental_extract_deletes_only_what_the_source_reports():
     snapshot, changes = merge(previous, accounts(), deleted_ids=["c", "zz"])
     assert ids(snapshot) == ["a", "b"]
     assert changes.deleted == ["c"]
+
+
+def test_a_source_that_lists_every_account_names_the_missing_ones_deleted():
+    """A file export holds every account: one it no longer lists is gone, even on a night
+    that reads only the records edited since the mark."""
+    previous, _ = merge(None, BASE, full_refresh=True)
+    listed = pd.Series(["a", "c", "new"])
+    assert unlisted_ids(previous, listed, full_refresh=False) == ["b"]
+    assert unlisted_ids(previous, None, full_refresh=False) == []  # the source reports them
+    assert unlisted_ids(previous, listed, full_refresh=True) == []  # the merge finds them
+    assert unlisted_ids(None, listed, full_refresh=False) == []
 
 
 def test_the_last_of_two_rows_with_one_id_wins():

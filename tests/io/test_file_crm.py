@@ -76,6 +76,7 @@ def test_incremental_read_keeps_rows_modified_after_the_mark(tmp_path):
     assert extract.accounts["Id"].tolist() == ["2"]
     assert extract.high_water_mark == pd.Timestamp("2026-03-01", tz="UTC")
     assert extract.full_refresh is False
+    assert extract.listed_ids.tolist() == ["1", "2"]  # every account the file holds
 
 
 def test_a_usage_export_absent_or_without_rows_is_named_not_read_as_empty(tmp_path):

@@ -160,6 +160,21 @@ def test_the_sample_rejects_nothing_and_its_records_balance(night, sample_crm):
     assert result.metadata("warehouse_rejected_records")["rejected_records"] == 0
 
 
+def test_an_account_gone_from_the_export_leaves_on_the_next_night_of_the_month(night, sample_crm):
+    """The file export lists every account: one no longer in it is deleted that night,
+    not segmented until the month's first night re-reads everything."""
+    assert night(sample_crm).success
+    accounts = read_accounts(sample_crm)
+    gone = set(accounts["Id"].head(100))
+    write_accounts(sample_crm, accounts.iloc[100:])
+    result = night(sample_crm)
+    assert result.success
+    assert result.metadata("crm_accounts")["deleted_accounts"] == 100
+    assert not gone & set(result.value("crm_accounts")["Id"])
+    assert not gone & set(result.value("segment_assignments")["account_id"])
+    assert ledger(result)["rows_in"] == SAMPLE_ACCOUNTS - 100
+
+
 def test_a_repeated_id_rejects_the_older_copy_as_duplicate_id(night, sample_crm, warehouse_url):
     accounts = read_accounts(sample_crm)
     copy = accounts.iloc[[7]].copy()

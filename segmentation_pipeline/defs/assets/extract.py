@@ -21,7 +21,7 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.change_set import account_changes, extract_full_pass
-from segmentation_pipeline.core.changes import ROW_HASH, merge_extract
+from segmentation_pipeline.core.changes import ROW_HASH, merge_extract, unlisted_ids
 from segmentation_pipeline.core.clock import as_utc, utc_now
 from segmentation_pipeline.core.crm_sync import echoed_write_backs
 from segmentation_pipeline.core.input_contract import (
@@ -157,12 +157,13 @@ def crm_accounts(
     read_ids = screening.accepted["Id"].dropna()
     refused = screening.rejected["account_id"].dropna()
     refused_ids = refused[~refused.isin(read_ids)].unique().tolist()
+    deleted_ids = [*extract.deleted_ids, *unlisted_ids(previous, extract.listed_ids, full)]
     snapshot, changes = merge_extract(
         previous,
         screening.accepted,
         key="Id",
         full_refresh=full,
-        deleted_ids=[*extract.deleted_ids, *refused_ids],
+        deleted_ids=[*deleted_ids, *refused_ids],
         ignore=BOOKKEEPING_FIELDS,
     )
     if snapshot.empty:
@@ -176,7 +177,7 @@ def crm_accounts(
         earlier_rejections,
         screening.rejected,
         read_ids=[*read_ids, *refused],
-        deleted_ids=extract.deleted_ids,
+        deleted_ids=deleted_ids,
         full_refresh=full,
         run_id=context.run.run_id,
     )
