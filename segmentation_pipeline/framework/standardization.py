@@ -86,6 +86,10 @@ class StandardizationConfig(Section):
         "not available", "not applicable",
     ]  # fmt: skip
     max_employees: int = Field(default=5_000_000, ge=1)
+    max_arr: float = Field(default=1_000_000_000, gt=0)
+    """Above this an account's ARR is implausible (a typo, a placeholder such as
+    9999999999): the account ends Unsegmented with invalid_arr:implausible instead of
+    carrying a segment's whole ARR in the reports."""
     dates_day_first: bool = False
     default_phone_region: str | None = Field(
         default=None, description="Region for national phone numbers of accounts without a country."

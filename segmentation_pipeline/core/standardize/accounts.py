@@ -116,7 +116,7 @@ def _identity(
         src["AnnualRevenue"], config.null_tokens, allow_zero=True
     )
     out["arr"], out["arr_reason"] = standardize_quantity(
-        src["ARR__c"], config.null_tokens, allow_zero=True
+        src["ARR__c"], config.null_tokens, allow_zero=True, maximum=config.max_arr
     )
     out["arr_raw"] = _text(src, "ARR__c")
     out["arr_tier"] = band_names(out["arr"], framework.arr_tiers)

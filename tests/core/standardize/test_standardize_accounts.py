@@ -92,6 +92,17 @@ def test_numbers_from_the_api_arrive_as_numbers(framework):
     assert out["employees"].tolist() == [1200.0] and out["arr"].tolist() == [0.0]
 
 
+def test_an_arr_above_the_plausible_maximum_is_refused_with_a_reason(framework):
+    """A placeholder such as 9999999999999 would otherwise carry a segment's whole ARR."""
+    raw = pd.DataFrame({"Id": ["X", "Y"], "Name": ["Typo", "Big"],
+                        "ARR__c": ["9999999999999", "250000000"]})  # fmt: skip
+    out = standardize_accounts(raw, framework)
+    assert framework.standardization.max_arr == 1_000_000_000
+    assert pd.isna(out["arr"].iloc[0]) and out["arr_reason"].iloc[0] == "implausible"
+    assert pd.isna(out["arr_reason"].iloc[1])
+    assert out["arr"].iloc[1] == 250_000_000
+
+
 def test_tables_are_extended_from_the_framework(framework):
     section = framework.standardization.model_copy(
         update={
