@@ -33,6 +33,14 @@ NO_USAGE_TAG = "no usage data"
 
 _STANDARD_NAMES = {**RAW_USAGE_TO_STANDARD, **RAW_PRODUCT_USAGE_TO_STANDARD}
 USAGE_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(_STANDARD_NAMES.values()))
+# What a usage value can be by its definition (counts are never negative, NPS runs from
+# -100 to 100, onboarding completion is a share). A value outside is refused: it reads as
+# unknown, like an unreadable one, and the feed's metadata names it.
+USAGE_RANGES: dict[str, tuple[float, float]] = {
+    **dict.fromkeys(_SUMMED, (0, np.inf)),
+    "nps": (-100, 100),
+    "onboarding_completion": (0, 1),
+}
 
 
 def conform_usage(usage: pd.DataFrame) -> pd.DataFrame:
@@ -44,12 +52,35 @@ def conform_usage(usage: pd.DataFrame) -> pd.DataFrame:
     return usage
 
 
+def out_of_range(usage: pd.DataFrame) -> pd.DataFrame:
+    """Per conformed usage row and ranged column: is the value outside USAGE_RANGES."""
+    ranged = USAGE_RANGES.items()
+    return pd.DataFrame({c: usage[c].notna() & ~usage[c].between(lo, hi) for c, (lo, hi) in ranged})
+
+
+def refused_usage_values(raw_usage: pd.DataFrame, examples: int = 3) -> dict[str, list]:
+    """Export column -> a few of its values outside USAGE_RANGES (columns with none left
+    out), for the feed's metadata."""
+    raw = raw_usage.rename(columns=_STANDARD_NAMES)
+    outside = out_of_range(conform_usage(raw))
+    names = {v: k for k, v in _STANDARD_NAMES.items()}
+    return {
+        names[c]: raw.loc[outside[c].to_numpy(), c].head(examples).tolist()
+        for c in outside.columns
+        if outside[c].any()
+    }
+
+
 def standardize_usage(raw_usage: pd.DataFrame) -> pd.DataFrame:
     """Usage export in Salesforce-style names -> snake_case rows, numeric where numeric.
 
     One row per account, or per account and product when the export has a Product
-    column; a repeated (account, product) keeps its last row."""
+    column; a repeated (account, product) keeps its last row. A value outside its range
+    (USAGE_RANGES) reads as unknown."""
     usage = conform_usage(raw_usage.rename(columns=_STANDARD_NAMES))
+    outside = out_of_range(usage)
+    for column in outside.columns:
+        usage.loc[outside[column].to_numpy(), column] = np.nan
     # Ids read as the accounts' are (`core.standardize.accounts`), so " 001A..." matches.
     usage["account_id"] = as_text(usage["account_id"]).astype(object)
     usage = usage.dropna(subset=["account_id"])

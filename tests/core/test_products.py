@@ -4,7 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.products import account_usage, standardize_usage
+from segmentation_pipeline.core.products import (
+    account_usage,
+    refused_usage_values,
+    standardize_usage,
+)
 from segmentation_pipeline.core.scoring import score_accounts
 from segmentation_pipeline.framework import parse_framework
 
@@ -29,6 +33,28 @@ def test_usage_export_with_products_standardizes_to_one_row_per_product():
     ]
     assert usage["product_arr"].tolist()[2] == 6000
     assert np.isnan(usage["active_users"].tolist()[2])
+
+
+def test_a_usage_value_outside_its_range_reads_as_unknown_and_is_named():
+    """Onboarding completion is a share: 15 (a percent) would score as a perfect 5; an
+    NPS of 250 or a negative ticket count cannot be."""
+    raw = pd.DataFrame(
+        {
+            "AccountId": ["A", "B", "C"],
+            "OnboardingCompletion": ["15", "0.8", "1"],
+            "NPS": ["250", "-100", "40"],
+            "OpenTickets": ["-4", "0", "3"],
+        }
+    )
+    usage = standardize_usage(raw)
+    assert usage["onboarding_completion"].tolist()[1:] == [0.8, 1.0]
+    assert usage["nps"].tolist()[1:] == [-100.0, 40.0]
+    assert usage[["onboarding_completion", "nps", "open_tickets"]].iloc[0].isna().all()
+    assert refused_usage_values(raw) == {
+        "OpenTickets": ["-4"],
+        "NPS": ["250"],
+        "OnboardingCompletion": ["15"],
+    }
 
 
 def test_account_usage_sums_counts_and_averages_rates():

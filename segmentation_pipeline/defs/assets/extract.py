@@ -29,6 +29,7 @@ from segmentation_pipeline.core.input_contract import (
     InputContractError,
     check_usage_feed,
 )
+from segmentation_pipeline.core.products import refused_usage_values
 from segmentation_pipeline.core.rejections import (
     believable_mark,
     carry_rejections,
@@ -320,4 +321,12 @@ def product_usage(
     except (CrmError, InputContractError) as exc:
         raise dg.Failure(description=str(exc)) from None
     context.log.info("read usage for %d accounts", len(usage))
-    return dg.MaterializeResult(value=usage, metadata=frame_metadata(usage))
+    metadata = frame_metadata(usage)
+    refused = refused_usage_values(usage)
+    if refused:
+        context.log.warning(
+            "usage values outside their range read as unknown: %s",
+            "; ".join(f"{c} (e.g. {', '.join(map(str, v))})" for c, v in refused.items()),
+        )
+    metadata["values_out_of_range"] = dg.MetadataValue.json(refused)
+    return dg.MaterializeResult(value=usage, metadata=metadata)
