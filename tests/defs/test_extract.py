@@ -104,18 +104,23 @@ def test_nightly_runs_read_only_what_changed_and_keep_the_whole_base(night):
     pd.testing.assert_frame_equal(unchanged, accounts)
 
 
-def test_a_new_month_reconciles_deletions_the_export_cannot_report(night):
+def test_an_account_gone_from_the_export_is_deleted_that_night_and_a_month_reconciles(night):
+    """The file export lists every account, so an incremental night sees a deletion by its
+    absence; the month's first night still re-reads everything (the reconcile sources that
+    cannot list their accounts rely on)."""
     night.export(START)
     night.run(OCT)
     night.export(START.replace("001B,Beta,200,2026-10-02T00:00:00.000+0000\n", ""))
 
     accounts, meta = night.run(OCT)
-    assert meta["deleted_accounts"] == 0 and len(accounts) == 3  # an export says no deletes
+    assert meta["extract_mode"] == "incremental"
+    assert meta["deleted_accounts"] == 1
+    assert accounts["Id"].tolist() == ["001A", "001C"]
 
     accounts, meta = night.run(NOV)
     assert meta["extract_mode"] == "full"
     assert meta["full_refresh_reason"] == "new month: full reconcile"
-    assert meta["deleted_accounts"] == 1 and meta["unchanged_accounts_read"] == 2
+    assert meta["deleted_accounts"] == 0 and meta["unchanged_accounts_read"] == 2
     assert accounts["Id"].tolist() == ["001A", "001C"]
 
 
