@@ -38,9 +38,8 @@ from segmentation_pipeline.io.state_store import state_stamp
     code_version=FRAMEWORK_VERSION,
     description="Firmographic, behavioral and value rubric points, the 1-5 scores and the "
     "weighted composite. A merged duplicate's usage counts for its survivor; a usage feed "
-    "whose rows mostly name no account fails the step (inputs.usage_min_matched_share). "
-    "An account "
-    "whose row, usage and as-of inputs are unchanged keeps its stored row.",
+    "whose rows mostly name no account fails the step (inputs.usage_min_matched_share). An "
+    "account whose row, usage and as-of inputs are unchanged keeps its stored row.",
 )
 def account_scores(
     context: dg.AssetExecutionContext,
