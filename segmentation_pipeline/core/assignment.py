@@ -105,6 +105,7 @@ OPTIONAL_INPUTS: tuple[str, ...] = (
 )
 STATUSES = ("segmented", "provisional", "overridden", "unsegmented")
 OVERRIDE_WITHOUT_TIER = "invalid_override:no_crm_tier"
+OVERRIDE_UNKNOWN_TIER = "invalid_override:unknown_tier"  # a CRM tier the framework lacks
 
 
 def _industry_unknown(frame: pd.DataFrame) -> pd.Series:
@@ -201,7 +202,9 @@ def assign_segments(
     crm_valid = is_in(frame["crm_tier"], names)
     kept = override & crm_valid
     reasons = unsegmented_reasons(frame, framework).where(~kept, None)
-    reasons = reasons.mask(override & ~crm_valid, OVERRIDE_WITHOUT_TIER)
+    no_tier = frame["crm_tier"].isna()
+    reasons = reasons.mask(override & ~crm_valid & no_tier, OVERRIDE_WITHOUT_TIER)
+    reasons = reasons.mask(override & ~crm_valid & ~no_tier, OVERRIDE_UNKNOWN_TIER)
     unsegmented = reasons.notna()
     provisional = frame["provisional"].astype(bool) & ~unsegmented & ~kept
 

@@ -477,6 +477,8 @@ def _plain_reason(reason: str | None) -> str:
     """A machine reason ('missing_arr', 'invalid_country_code:unknown_code') in words."""
     if reason is None:
         return "a required field is missing"
+    if reason == "invalid_override:unknown_tier":
+        return "a manual override keeps a CRM tier the framework does not have"
     if reason.startswith("invalid_override"):
         return "a manual override is set without a CRM tier to keep"
     kind, _, why = reason.partition(":")

@@ -104,6 +104,16 @@ CASES = [
         id="override without a CRM tier -> Unsegmented with a reason",
     ),
     pytest.param(
+        {"segment_override": True, "crm_tier": "Platinum"},
+        [{}],
+        {
+            "status": "unsegmented",
+            "segment": "Unsegmented",
+            "unsegmented_reason": "invalid_override:unknown_tier",
+        },
+        id="override of a tier the framework lacks -> Unsegmented, named as such",
+    ),
+    pytest.param(
         FIRM_4
         | {"arr": 130_000, "contract_term": "Multi-year"}
         | {"strategic_importance": "Named logo", "crm_tier": "Tier 2"},
