@@ -5,7 +5,11 @@ scored without behavior), `overridden` (a human owns its segment; the pipeline k
 CRM's tier and records what it computed) or `unsegmented` (a required field is missing;
 `unsegmented_reason` says which, machine-readably). A segmented account whose computed
 tier differs from its current one keeps the current tier until the move is approved
-(see `transitions`). Everything works on whole columns: no per-row Python.
+(see `transitions`). An account whose enrichment lookup failed tonight (a vendor outage,
+the credit budget) is scored on gaps that are not the vendor's answer: it keeps its
+current tier with no move opened, or, with no tier yet, is Unsegmented as
+`enrichment_pending:<why>` until a night's lookup answers. Everything works on whole
+columns: no per-row Python.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from segmentation_pipeline.core.columns import (
     timestamps,
 )
 from segmentation_pipeline.core.conflicts import conflict_rows, hold_conflicts
+from segmentation_pipeline.core.enrich.merge import PENDING_COLUMN
 from segmentation_pipeline.core.explanations import explain, explain_detail
-from segmentation_pipeline.core.schema import UNKNOWN_INDUSTRY, UNSEGMENTED
+from segmentation_pipeline.core.schema import ENRICHMENT_PENDING, UNKNOWN_INDUSTRY, UNSEGMENTED
 from segmentation_pipeline.core.scoring import BEHAVIORAL_POINTS, FIRMOGRAPHIC_POINTS, VALUE_POINTS
 from segmentation_pipeline.core.transitions import GATE_COLUMNS, PriorState, gate_transitions
 from segmentation_pipeline.framework.models import Framework
@@ -165,6 +170,29 @@ def _previously_provisional(frame: pd.DataFrame, history: pd.DataFrame) -> pd.Se
     return pd.Series(found.to_numpy(dtype=bool), index=frame.index)
 
 
+def _gate(
+    rows: pd.DataFrame, state: PriorState, framework: Framework, as_of: datetime
+) -> pd.DataFrame:
+    """`gate_transitions` of rows with account_id, crm_tier, computed_segment, status and
+    tier_rule. Only segmented accounts cross boundaries; an account held for a pending
+    lookup neither crosses nor takes its computed tier as its first one."""
+    held = rows["tier_rule"].eq(ENRICHMENT_PENDING)
+    return gate_transitions(
+        pd.DataFrame(
+            {
+                "account_id": rows["account_id"],
+                "crm_tier": rows["crm_tier"],
+                "computed_segment": rows["computed_segment"].mask(held, UNSEGMENTED),
+            }
+        ),
+        eligible=rows["status"].eq("segmented") & ~held,
+        previously_provisional=_previously_provisional(rows, state.history),
+        state=state,
+        framework=framework,
+        as_of=as_of,
+    )
+
+
 def _flags(index: pd.Index, **masks: pd.Series) -> pd.Series:
     """Comma-separated names of the masks that hold, None where none does."""
     names = list(masks)
@@ -217,6 +245,9 @@ def assign_segments(
     tier_rule.index = frame.index
     tier_rule = tier_rule.mask(industry_unknown, "unknown_industry_default")
     tier_rule = tier_rule.mask(kept, "manual_override").mask(unsegmented, "missing_data")
+    pending = frame.get(PENDING_COLUMN, pd.Series(None, index=frame.index, dtype=object))
+    pending = pending.where(~kept & ~unsegmented)
+    tier_rule = tier_rule.mask(pending.notna(), ENRICHMENT_PENDING)
 
     status = pd.Series(
         np.select(
@@ -226,21 +257,31 @@ def assign_segments(
         ),
         index=frame.index,
     )
-    gated = gate_transitions(
+    gated = _gate(
         pd.DataFrame(
             {
                 "account_id": frame["account_id"],
                 "crm_tier": frame["crm_tier"],
                 "computed_segment": computed,
+                "status": status,
+                "tier_rule": tier_rule,
             }
         ),
-        eligible=status.eq("segmented"),
-        previously_provisional=_previously_provisional(frame, state.history),
-        state=state,
-        framework=framework,
-        as_of=as_of,
+        state,
+        framework,
+        as_of,
     )
+    # A pending lookup with no tier to hold: Unsegmented until a night's lookup answers.
+    waiting = pending.notna() & gated["current_tier"].isna()
+    reasons = reasons.mask(waiting, ENRICHMENT_PENDING + ":" + pending.astype(str))
+    unsegmented = reasons.notna()
+    provisional &= ~waiting
+    industry_unknown &= ~waiting
+    status = status.mask(waiting, "unsegmented")
+    tier_rule = tier_rule.mask(waiting, "missing_data")
+    computed = computed.mask(waiting, UNSEGMENTED)
     segment = gated["segment"].where(~kept, frame["crm_tier"]).where(~unsegmented, UNSEGMENTED)
+    segment = segment.mask(tier_rule.eq(ENRICHMENT_PENDING), gated["current_tier"])
 
     model_key = lookup(segment, {t.name: t.service_model for t in framework.tiers})
     risk = framework.assignment.at_risk
@@ -315,16 +356,9 @@ def carry_assignments(
 
     def regated(stored: pd.DataFrame, at: np.ndarray) -> np.ndarray:
         held = np.flatnonzero(at >= 0)
-        read = ["account_id", "crm_tier", "computed_segment", "status", *GATE_COLUMNS]
-        rows = stored[read].take(at[held]).reset_index(drop=True)
-        gated = gate_transitions(
-            rows[["account_id", "crm_tier", "computed_segment"]],
-            eligible=rows["status"].eq("segmented"),
-            previously_provisional=_previously_provisional(rows, state.history),
-            state=state,
-            framework=framework,
-            as_of=as_of,
-        )
+        read = ["account_id", "crm_tier", "computed_segment", "status", "tier_rule"]
+        rows = stored[[*read, *GATE_COLUMNS]].take(at[held]).reset_index(drop=True)
+        gated = _gate(rows, state, framework, as_of)
         before, after = rows[list(GATE_COLUMNS)], gated[list(GATE_COLUMNS)]
         same = (before.isna() & after.isna()) | before.eq(after)
         moved = np.zeros(len(at), dtype=bool)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from segmentation_pipeline.core import html as page_html
-from segmentation_pipeline.core.schema import UNSEGMENTED
+from segmentation_pipeline.core.schema import ENRICHMENT_PENDING, UNSEGMENTED
 from segmentation_pipeline.framework.models import (
     BandedCriterion,
     Bands3,
@@ -437,6 +437,10 @@ and routed to the {a.unknown_industry_tier} playbook.
 - Employee count missing: the ARR tier is the size proxy (see the firmographic rubric).
 - Required field missing ({_joined(a.required_fields)}): {UNSEGMENTED}, with a machine-readable \
 reason, queued for research or enrichment.
+- Company data lookup failed (a vendor outage) or not sent (the credit budget): the gaps are \
+not the vendor's answer, so the account keeps its current tier with no move reviewed, or, \
+with no tier yet, is {UNSEGMENTED} as `{ENRICHMENT_PENDING}:failed` (or `:budget`) until a \
+night's lookup answers.
 - At risk: {_at_risk_rule(fw)}; flagged whatever the tier.
 - Boundary crossing: a computed tier that differs from the CRM tier goes to the \
 segment_transitions review queue instead of reassigning the CSM at once.
@@ -834,7 +838,8 @@ def csm_quick_reference(fw: Framework) -> Document:
 data arrives.
 - Overridden: a person set this segment; the pipeline will not change it.
 - {UNSEGMENTED}: fix the missing field ({_joined(a.required_fields)}) in the CRM; the next \
-nightly run segments the account.
+nightly run segments the account. With the reason `{ENRICHMENT_PENDING}`, its company data \
+lookup failed or waits for credits: nothing to do, every night retries it.
 - Pending transition: the computed tier differs from the current one; CS Ops reviews it before \
 the account moves.
 

@@ -34,6 +34,7 @@ from segmentation_pipeline.core.columns import (
     timestamps,
     when,
 )
+from segmentation_pipeline.core.schema import ENRICHMENT_PENDING
 from segmentation_pipeline.framework.models import Framework
 
 MISSING = "?"
@@ -111,12 +112,14 @@ def _money_key(values: pd.Series) -> pd.Series:
 def head_part(frame: pd.DataFrame) -> pa.Array:
     """What the account holds now, and why when that is not simply the computed tier."""
 
-    def head(status, segment, label, computed, moving, source, target, rule, since, until):
+    def head(status, segment, label, computed, moving, source, target, rule, since, until, why):
         held = f"{segment} ({label})"
         if status == "unsegmented":
             return None
         if status == "overridden":
             return f"MANUAL OVERRIDE keeps {held}; computed {computed}"
+        if why == ENRICHMENT_PENDING:
+            return f"{held} kept while an enrichment lookup is pending; computed {computed}"
         if moving == "pending":
             return f"{held} kept; move to {target} pending review since {day(since)}"
         if moving == "rejected":
@@ -134,6 +137,7 @@ def head_part(frame: pd.DataFrame) -> pa.Array:
         frame["service_model_label"],
         frame["computed_segment"],
         *_move_columns(frame),
+        frame["tier_rule"],
     )
 
 
@@ -481,6 +485,10 @@ def _plain_reason(reason: str | None) -> str:
         return "a manual override keeps a CRM tier the framework does not have"
     if reason.startswith("invalid_override"):
         return "a manual override is set without a CRM tier to keep"
+    if reason.startswith(ENRICHMENT_PENDING):
+        if reason.endswith(":budget"):
+            return "its company data lookup waits for enrichment credits; it is retried nightly"
+        return "its company data lookup failed; it is retried nightly"
     kind, _, why = reason.partition(":")
     field = kind.split("_", 1)[-1].replace("_", " ")
     if kind.startswith("missing_"):
@@ -526,6 +534,11 @@ def explain(frame: pd.DataFrame, framework: Framework) -> pd.Series:
             return f"{segment} playbook as the industry is unknown; the scores give {by_score}"
         if status == "overridden":
             return f"{segment} by manual override; the scores alone give {computed}"
+        if u[1] == ENRICHMENT_PENDING:
+            return (
+                f"{segment}, kept while a company data lookup is retried;"
+                f" the scores without it give {computed}"
+            )
         if moving == "pending":
             return (
                 f"{segment}, moving to {target} pending review since {day(since)};"
@@ -548,6 +561,7 @@ def explain(frame: pd.DataFrame, framework: Framework) -> pd.Series:
             frame["composite_tier"],
             *_move_columns(frame),
             frame["industry_unknown"].fillna(False).astype(bool),
+            frame["tier_rule"],
         ),
         " (composite ",
         distinct_format(score, display_scores(frame["composite_score"])),

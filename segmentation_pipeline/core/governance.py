@@ -420,7 +420,9 @@ GUIDANCE: dict[str, Guidance] = {
         "segment coverage",
         True,
         "methodology: every active account needs a segment to get a service model",
-        "look at segment_assignments' unsegmented_reason counts (worst_offenders)",
+        "look at segment_assignments' unsegmented_reason counts (worst_offenders); "
+        "enrichment_pending is a vendor outage or the credit budget, and clears the night "
+        "the lookups answer",
     ),
     "concentration_index": Guidance(
         "largest segment's share",

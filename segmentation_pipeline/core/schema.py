@@ -49,3 +49,6 @@ ENRICHABLE_FIELDS: tuple[str, ...] = ("industry", "employees", "annual_revenue",
 
 UNKNOWN_INDUSTRY = "Unknown"
 UNSEGMENTED = "Unsegmented"
+# tier_rule of an account held at its tier while an enrichment lookup is retried, and the
+# start of the Unsegmented reason of one with no tier to hold (core.assignment).
+ENRICHMENT_PENDING = "enrichment_pending"

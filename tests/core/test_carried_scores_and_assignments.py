@@ -96,3 +96,22 @@ def test_scores_made_elsewhere_are_hashed_whole(framework, accounts, usage):
     )
     moved = carry_assignments(accounts, rescored, framework, PriorState.empty(), NIGHT, first.rows)
     assert moved.computed.tolist() == [True, False, False, False, False]
+
+
+def test_accounts_waiting_for_a_lookup_are_carried_as_they_were_assigned(
+    framework, make_accounts, usage
+):
+    """A held account is gated as held when its stored row is checked again, so a night
+    with nothing new carries it instead of assigning it afresh."""
+    waiting = make_accounts(
+        # the CRM says Tier 3 and the scores give more: held, no move opened
+        {"account_id": "held", "crm_tier": "Tier 3", "arr": 150_000.0},
+        {"account_id": "new"},  # no tier to hold: Unsegmented until the lookup answers
+        {"account_id": "steady"},
+    ).assign(enrichment_pending=["failed", "budget", None])
+    scores = carry_scores(waiting, usage, framework, NIGHT, None).rows
+    first = carry_assignments(waiting, scores, framework, PriorState.empty(), NIGHT, None)
+    assert first.rows["segment"].tolist() == ["Tier 3", "Unsegmented", "Tier 2"]
+    again = carry_assignments(waiting, scores, framework, PriorState.empty(), NIGHT, first.rows)
+    assert not again.computed.any()
+    pd.testing.assert_frame_equal(again.rows, first.rows)

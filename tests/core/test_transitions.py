@@ -401,3 +401,76 @@ def test_the_published_tiers_matter_only_where_the_crm_shows_no_tier_the_framewo
     assert not needs_published_tiers(pd.Series(["Tier 1", "Tier 3"]), framework)
     assert needs_published_tiers(pd.Series(["Tier 1", None]), framework)
     assert needs_published_tiers(pd.Series(["Tier 1", "Gold"]), framework)  # a legacy tier
+
+
+# -- A company data lookup that failed (vendor outage) or was not sent (credit budget) --
+FAILED_LOOKUP = {"enrichment_pending": "failed"}
+
+
+def test_a_pending_lookup_keeps_the_current_tier_and_opens_no_move(queue):
+    """Its gaps are an outage, not the vendor's answer: no move is reviewed on them."""
+    row = queue.run(AT_130K | FAILED_LOOKUP, NOV)
+    assert (row["segment"], row["computed_segment"], row["status"]) == (
+        "Tier 2",
+        "Tier 1",
+        "segmented",
+    )
+    assert (row["tier_rule"], row["transition_status"]) == ("enrichment_pending", None)
+    assert queue.changed.empty
+    assert row["explanation"].startswith(
+        "Tier 2, kept while a company data lookup is retried; the scores without it give Tier 1"
+    )
+    assert row["explanation_detail"].startswith(
+        "Tier 2 (Low-Touch) kept while an enrichment lookup is pending; computed Tier 1"
+    )
+    # The night the lookup answers, the account is assigned as on any other night.
+    answered = queue.run(AT_130K, NOV + pd.Timedelta(days=1))
+    assert (answered["segment"], answered["transition_status"]) == ("Tier 2", "pending")
+
+
+def test_a_pending_lookup_with_no_tier_to_keep_is_unsegmented_until_it_answers(queue):
+    """Nothing is published from the gaps, so the answered night is the account's first
+    tier, not a move to review away from a tier the outage gave it."""
+    row = queue.run(AT_130K | {"crm_tier": None} | FAILED_LOOKUP, NOV)
+    assert (row["status"], row["segment"], row["current_tier"]) == (
+        "unsegmented",
+        "Unsegmented",
+        None,
+    )
+    assert (row["unsegmented_reason"], row["tier_rule"]) == (
+        "enrichment_pending:failed",
+        "missing_data",
+    )
+    assert row["explanation"] == (
+        "Not segmented because its company data lookup failed; it is retried nightly"
+    )
+    answered = queue.run(AT_130K | {"crm_tier": None}, NOV + pd.Timedelta(days=1))
+    assert (answered["segment"], answered["current_tier"]) == ("Tier 1", "Tier 1")
+    assert (answered["status"], answered["transition_status"]) == ("segmented", None)
+    assert queue.changed.empty
+
+
+def test_a_pending_lookup_keeps_the_last_published_tier_of_an_account_the_crm_shows_none(queue):
+    queue.run(AT_45K | {"crm_tier": None}, NOV)  # published Tier 2
+    row = queue.run(AT_130K | {"crm_tier": None, "enrichment_pending": "budget"}, DEC)
+    assert (row["segment"], row["current_tier"], row["transition_status"]) == (
+        "Tier 2",
+        "Tier 2",
+        None,
+    )
+
+
+def test_a_lookup_left_by_the_budget_says_so(queue):
+    row = queue.run(AT_45K | {"crm_tier": None, "enrichment_pending": "budget"}, NOV)
+    assert row["unsegmented_reason"] == "enrichment_pending:budget"
+    assert row["explanation"] == (
+        "Not segmented because its company data lookup waits for enrichment credits;"
+        " it is retried nightly"
+    )
+
+
+def test_an_override_and_a_missing_required_field_come_before_a_pending_lookup(queue):
+    owned = queue.run(AT_130K | FAILED_LOOKUP | {"segment_override": True}, NOV)
+    assert (owned["status"], owned["segment"]) == ("overridden", "Tier 2")
+    no_arr = queue.run(ACCOUNT | FAILED_LOOKUP | {"arr": None, "arr_reason": "missing"}, NOV)
+    assert no_arr["unsegmented_reason"] == "missing_arr"

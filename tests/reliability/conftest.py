@@ -75,7 +75,18 @@ def night(tmp_path: Path) -> Callable[..., Night]:
 
     Every call of one test shares the warehouse, snapshots and IO manager folder, so a
     second call is the next night of the same deployment."""
-    state = tmp_path / "state"
+    return deployment(tmp_path / "state")
+
+
+@pytest.fixture
+def another_deployment(tmp_path: Path) -> Callable[..., Night]:
+    """Nights like `night`'s, of a second deployment with stores of its own: what a
+    deployment that never saw the first one's fault decides."""
+    return deployment(tmp_path / "another")
+
+
+def deployment(state: Path) -> Callable[..., Night]:
+    """The nights of one deployment whose every store is under `state`."""
     state.mkdir(exist_ok=True)
     instance = dg.DagsterInstance.ephemeral()
 

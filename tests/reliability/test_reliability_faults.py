@@ -78,15 +78,38 @@ def with_pdl_key(night, monkeypatch):
 
 
 # -- A vendor outage on the first night -------------------------------------------------
+# What a night decides of each account, to compare two deployments' nights.
+DECIDED = [
+    "account_id", "status", "segment", "computed_segment", "current_tier",
+    "unsegmented_reason", "tier_rule", "transition_status", "transition_to",
+]  # fmt: skip
+
+
 def test_a_first_night_with_every_lookup_failing_does_not_wedge_the_next(
-    night, sample_crm, pdl, with_pdl_key, tmp_path
+    night, another_deployment, sample_crm, pdl, with_pdl_key, tmp_path
 ):
+    """Nothing is published from the outage's gaps: an account waiting for its lookup
+    keeps its CRM tier with no move opened, or is Unsegmented with the reason, and with a
+    quarter of the sample waiting the coverage gate stops the night before the warehouse
+    and the CRM. The night the vendor answers decides every account as a deployment that
+    never saw the outage."""
     framework = vendor_framework(tmp_path, pdl.url)
     pdl.faults.errors = EVERY_REQUEST
     first = night(sample_crm, framework=framework)
-    assert first.success, first.failure_messages()
+    assert not first.success
+    assert "segment_coverage_check" in first.failure_messages()[0]
     assert first.metadata("accounts_enriched")["fields_filled"] == 0
     assert first.warehouse().read_table("enrichment_cache").empty  # failures are not answers
+    reasons = first.metadata("segment_assignments")["unsegmented_reasons"]
+    assert reasons["enrichment_pending:failed"] == 375
+    assert first.warehouse().read_table("segment_snapshots").empty
+    rows = first.value("segment_assignments")
+    held = rows[rows["tier_rule"].eq("enrichment_pending")]
+    waiting = rows[rows["unsegmented_reason"].eq("enrichment_pending:failed")]
+    assert len(held) > 0 and len(waiting) > 0
+    assert held["segment"].eq(held["crm_tier"]).all()
+    assert held["transition_status"].isna().all()
+    assert waiting["crm_tier"].isna().all() and waiting["current_tier"].isna().all()
 
     pdl.reset()
     second = night(sample_crm, framework=framework)
@@ -95,6 +118,13 @@ def test_a_first_night_with_every_lookup_failing_does_not_wedge_the_next(
     provenance = second.warehouse().read_table("enrichment_provenance")
     assert set(provenance["provider"]) == {"pdl"}
     assert provenance["value"].map(type).eq(str).all()
+
+    never_down = another_deployment(sample_crm, framework=framework)
+    assert never_down.success, never_down.failure_messages()
+    pd.testing.assert_frame_equal(
+        second.value("segment_assignments")[DECIDED],
+        never_down.value("segment_assignments")[DECIDED],
+    )
 
 
 # -- Runs from the command line, as a deployment's operator starts them ------------------

@@ -25,6 +25,7 @@ from segmentation_pipeline.core.change_set import CONTENT_HASH, carried_position
 from segmentation_pipeline.core.changes import frame_hashes
 from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.enrich.answers import Outcome
+from segmentation_pipeline.core.enrich.merge import RETRIED_REASONS
 from segmentation_pipeline.core.enrich.normalize import normalize_domains
 from segmentation_pipeline.core.enrich.plan import stale_mask
 from segmentation_pipeline.core.enrich.result import EnrichmentResult
@@ -34,8 +35,6 @@ from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 INPUT_HASH = "_input_hash"  # of the account row an enriched row came from
 LOOKUP_DOMAIN = "_lookup_domain"  # its normalized domain, so a carried row is not normalized again
 REVIEW_TABLES = ("provenance", "conflicts", "non_matches")
-# Non-match reasons that a later night may resolve without any input changing.
-RETRIED_REASONS = frozenset({"budget", "failed"})
 
 
 @dataclass(frozen=True)

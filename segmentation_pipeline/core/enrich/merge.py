@@ -4,7 +4,10 @@ The CRM's own non-empty value wins unless the conflict policy lets that provider
 overwrite that field; a disagreeing vendor value is recorded for review either way.
 Every value that came from a vendor carries its provenance next to it
 (`<field>_source`, `<field>_confidence`, `<field>_fetched_at`), and every account whose
-key fields are still empty lands in the non-match queue with the reason.
+key fields are still empty lands in the non-match queue with the reason. Where that
+reason is a lookup that failed or was not sent (`RETRIED_REASONS`), the account's
+`enrichment_pending` column says so: its gaps are an outage, not the vendor's answer, so
+assignment does not publish a tier from them (`core.assignment`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ NON_MATCH_COLUMNS = ("account_id", "domain", "missing_fields", "reason", "detail
 
 # Why a key field stayed empty, most actionable first.
 _REASONS = ("no_domain", "budget", "failed", "low_confidence", "no_match")
+# Reasons a later night may resolve without any input changing: retried every night.
+RETRIED_REASONS = ("budget", "failed")
+PENDING_COLUMN = "enrichment_pending"
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ def merge_answers(
     confidence: dict[str, list[object]] = {f: [None] * len(out) for f in fields}
     fetched: dict[str, list[object]] = {f: [None] * len(out) for f in fields}
     status = ["not_needed"] * len(out)
+    pending: list[str | None] = [None] * len(out)
     provenance, conflicts, non_matches = [], [], []
     overwrite = settings.conflicts.overwrite
 
@@ -148,6 +155,7 @@ def merge_answers(
                 "the account has no website domain" if need.domain is None else _detail(by_provider)
             )
             non_matches.append((need.account_id, need.domain, ",".join(empty_keys), reason, detail))
+            pending[i] = reason if reason in RETRIED_REASONS else None
         filled_any = any(source[f][i] not in (None, CRM) for f in fields)
         if empty_keys:
             status[i] = "partial" if filled_any else "unmatched"
@@ -167,6 +175,7 @@ def merge_answers(
             pd.Series(fetched[field], index=out.index, dtype=object), utc=True
         )
     out["enrichment_status"] = status
+    out[PENDING_COLUMN] = pd.Series(pending, index=out.index, dtype=object)
     return Merged(
         accounts=out,
         provenance=pd.DataFrame(provenance, columns=list(PROVENANCE_COLUMNS)),

@@ -121,6 +121,7 @@ def test_unanswered_gap_goes_to_the_non_match_queue_with_every_providers_word():
     assert (queued["missing_fields"], queued["reason"]) == ("industry", "no_match")
     assert queued["detail"] == "pdl: no match; apollo: no match"
     assert merged.accounts.iloc[0]["enrichment_status"] == "unmatched"
+    assert merged.accounts.iloc[0]["enrichment_pending"] is None  # the vendors' answer
 
 
 def test_reasons_say_what_went_wrong():
@@ -140,7 +141,11 @@ def test_reasons_say_what_went_wrong():
         },
     }
     for reason, answers in cases.items():
-        assert run(frame, answers).non_matches.iloc[0]["reason"] == reason
+        merged = run(frame, answers)
+        assert merged.non_matches.iloc[0]["reason"] == reason
+        # A lookup that failed or was not sent leaves the account waiting for an answer.
+        pending = merged.accounts.iloc[0]["enrichment_pending"]
+        assert pending == (reason if reason in ("failed", "budget") else None)
     detail = run(frame, cases["failed"]).non_matches.iloc[0]["detail"]
     assert detail == "pdl: failed (server error (HTTP 503)); apollo: no match"
 
