@@ -5,8 +5,8 @@ a lookup (core), serves what the cache remembers, then asks providers in rounds:
 round sends every domain to the next provider its waterfall wants, all providers in
 parallel, each at its own rate limit. A domain is never sent to the same provider twice
 in a run, so the rounds end after at most one per provider. Answers are written to the
-cache and the spend to the ledger after every round, so an interrupted run keeps what
-it paid for.
+cache and their spend to the ledger as each batch arrives, so a run stopped mid-round
+keeps what it paid for and the monthly cap sees it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from segmentation_pipeline.core.enrich.answers import Answer, failed
+from segmentation_pipeline.core.enrich.answers import Answer, Keep, failed
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.plan import plan_enrichment
 from segmentation_pipeline.core.enrich.result import EnrichmentResult, assemble
@@ -55,6 +55,7 @@ async def enrich_accounts_async(
     budget = CreditBudget(
         settings.budget.credits_per_run, settings.budget.credits_per_month, spent_before
     )
+    keep = _kept_in(cache, now) if cache is not None else None
     for _ in range(len(available) + 1):
         asks: dict[str, list[str]] = {}
         for domain, fields in lookups.items():
@@ -63,32 +64,32 @@ async def enrich_accounts_async(
                 asks.setdefault(provider, []).append(domain)
         if not asks:
             break
-        spent = budget.spent
         rounds = await asyncio.gather(
-            *(providers[p].lookup(domains, budget) for p, domains in asks.items())
+            *(providers[p].lookup(domains, budget, keep) for p, domains in asks.items())
         )
-        fresh: list[Answer] = []
         for (provider, domains), got in zip(asks.items(), rounds, strict=True):
             by_domain = {a.domain: a for a in got}
             for domain in domains:
-                answer = by_domain.get(domain) or failed(
+                answers[domain][provider] = by_domain.get(domain) or failed(
                     provider, domain, now, "provider returned no answer for this domain"
                 )
-                answers[domain][provider] = answer
-                fresh.append(answer)
-        if cache is not None:
-            cache.store(fresh)
-            round_credits: dict[str, float] = {}
-            for answer in fresh:
-                round_credits[answer.provider] = round_credits.get(answer.provider, 0.0) + (
-                    answer.credits
-                )
-            if budget.spent > spent:
-                cache.record_spend(round_credits, now)
     requests = {
         name: provider.requests - requests_before[name] for name, provider in providers.items()
     }
     return assemble(accounts, plan, answers, settings, available, budget, requests)
+
+
+def _kept_in(cache: EnrichmentCache, now: datetime) -> Keep:
+    """Store a batch's answers and record what it cost, per provider."""
+
+    def keep(batch: list[Answer]) -> None:
+        cache.store(batch)
+        credits: dict[str, float] = {}
+        for answer in batch:
+            credits[answer.provider] = credits.get(answer.provider, 0.0) + answer.credits
+        cache.record_spend(credits, now)
+
+    return keep
 
 
 @contextlib.contextmanager

@@ -1,5 +1,7 @@
 """Enrichment end to end against local People Data Labs and Apollo servers over sockets."""
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -12,11 +14,20 @@ from segmentation_pipeline.framework.enrichment import (
     ProviderSettings,
     RetryPolicySettings,
 )
-from segmentation_pipeline.io.enrichment import enrich_accounts
+from segmentation_pipeline.io.enrichment import enrich_accounts, enrich_accounts_async
 from segmentation_pipeline.io.enrichment_cache import EnrichmentCache
 from segmentation_pipeline.io.vendors import build_providers
 
 NOW = datetime.now(UTC)
+# Every field group asks PDL alone.
+PDL_ALONE = {
+    name: FieldGroup(fields=fields, providers=["pdl"], min_confidence=0.5)
+    for name, fields in (
+        ("industry", ["industry"]),
+        ("size", ["employees", "annual_revenue"]),
+        ("geography", ["country_code"]),
+    )
+}
 
 
 def accounts(domains, **columns) -> pd.DataFrame:
@@ -192,14 +203,7 @@ def test_an_open_circuit_probes_after_reset_after_and_the_rest_of_the_queue_is_a
     only_pdl = make_enrichment_settings(
         circuit_breaker=breaker,
         providers={"pdl": ProviderSettings(kind="pdl", concurrency=1, timeout_seconds=2)},
-        groups={
-            name: FieldGroup(fields=fields, providers=["pdl"], min_confidence=0.5)
-            for name, fields in (
-                ("industry", ["industry"]),
-                ("size", ["employees", "annual_revenue"]),
-                ("geography", ["country_code"]),
-            )
-        },
+        groups=PDL_ALONE,
         retry=RetryPolicySettings(max_attempts=2, base_delay_seconds=0.01, max_delay_seconds=0.02),
     )
     domains = ["acme.com", "globex.io", "umbrella.org", "nobody.org"]
@@ -247,3 +251,39 @@ def test_groups_with_different_orders_share_one_paid_answer(
         "pdl",
     )
     assert pdl_server.calls() == apollo_server.calls() == 1
+
+
+def test_a_run_stopped_mid_round_has_kept_and_counted_each_answer_it_received(
+    make_enrichment_settings, pdl_server, cache
+):
+    """The monthly cap is judged on the ledger, so a run killed before the provider's last
+    batch must already have recorded what it paid for: each batch is kept as it arrives."""
+    pdl_server.faults.latency = 0.05
+    only_pdl = make_enrichment_settings(
+        providers={
+            "pdl": ProviderSettings(kind="pdl", concurrency=1, timeout_seconds=2, cost_per_miss=0.5)
+        },
+        groups=PDL_ALONE,
+    )
+    domains = ["acme.com", "globex.io", "umbrella.org", *(f"nobody{i}.org" for i in range(20))]
+    providers = build_providers(
+        only_pdl, {"pdl": pdl_server.api_key}, base_urls={"pdl": pdl_server.url}
+    )
+
+    async def stopped_after_three_answers() -> None:
+        run = asyncio.create_task(
+            enrich_accounts_async(accounts(domains), providers, cache, only_pdl, NOW)
+        )
+        for _ in range(400):  # at most 20 s
+            if len(cache.table()) >= 3 or run.done():
+                break
+            await asyncio.sleep(0.05)
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+
+    asyncio.run(stopped_after_three_answers())
+    kept = cache.table()
+    assert 3 <= len(kept) < len(domains)  # stopped mid-round, three answers or more kept
+    paid = kept["outcome"].map({"hit": 1.0, "miss": 0.5}).sum()
+    assert cache.spent_since(NOW - timedelta(days=31)) == paid

@@ -3,7 +3,7 @@ statistics all speak in."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -66,3 +66,8 @@ def failed(provider: str, domain: str, fetched_at: datetime, reason: str) -> Ans
 
 def skipped(provider: str, domain: str, fetched_at: datetime, reason: str) -> Answer:
     return Answer(provider, domain, Outcome.SKIPPED, fetched_at, reason=reason)
+
+
+# Called by a provider with each batch of answers as it arrives, so what was paid for is
+# kept (cache, ledger) even when the run stops before the provider's last batch.
+Keep = Callable[[list[Answer]], None]

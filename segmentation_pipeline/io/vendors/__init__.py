@@ -13,7 +13,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from segmentation_pipeline.core.enrich.answers import Answer
+from segmentation_pipeline.core.enrich.answers import Answer, Keep
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.circuit_breaker import CircuitBreaker
 from segmentation_pipeline.core.enrich.retry import RetryPolicy
@@ -28,7 +28,9 @@ class Provider(Protocol):
     name: str
     requests: int
 
-    async def lookup(self, domains: list[str], budget: CreditBudget) -> list[Answer]: ...
+    async def lookup(
+        self, domains: list[str], budget: CreditBudget, keep: Keep | None = None
+    ) -> list[Answer]: ...
 
 
 class ProviderConfigError(ValueError):

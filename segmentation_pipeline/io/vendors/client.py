@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import httpx
 from pydantic import SecretStr
 
-from segmentation_pipeline.core.enrich.answers import Answer, failed, hit, miss, skipped
+from segmentation_pipeline.core.enrich.answers import Answer, Keep, failed, hit, miss, skipped
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.circuit_breaker import Admission, CircuitBreaker
 from segmentation_pipeline.core.enrich.rate_limit import RateLimiter
@@ -86,8 +86,11 @@ class VendorClient:
     def __repr__(self) -> str:
         return f"VendorClient({self.name!r}, base_url={self.base_url!r})"
 
-    async def lookup(self, domains: Sequence[str], budget: CreditBudget) -> list[Answer]:
-        """One answer per domain: hit, miss, failed (with why) or skipped (with why)."""
+    async def lookup(
+        self, domains: Sequence[str], budget: CreditBudget, keep: Keep | None = None
+    ) -> list[Answer]:
+        """One answer per domain: hit, miss, failed (with why) or skipped (with why);
+        `keep` is given each batch's answers as they arrive."""
         if not domains:
             return []
         self._probe_settled = asyncio.Condition()
@@ -104,7 +107,10 @@ class VendorClient:
         async def worker(http: httpx.AsyncClient) -> list[Answer]:
             answers: list[Answer] = []
             for chunk in chunks:
-                answers += await self._chunk(http, chunk, budget)
+                got = await self._chunk(http, chunk, budget)
+                if keep is not None:
+                    keep(got)
+                answers += got
             return answers
 
         workers = min(self.settings.concurrency, math.ceil(len(domains) / self.batch_size))

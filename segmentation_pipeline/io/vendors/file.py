@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.enrich.answers import Answer, hit, miss, skipped
+from segmentation_pipeline.core.enrich.answers import Answer, Keep, hit, miss, skipped
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.normalize import (
     canonical_industry,
@@ -129,7 +129,9 @@ class FileProvider:
             )
         return self._table
 
-    async def lookup(self, domains: Sequence[str], budget: CreditBudget) -> list[Answer]:
+    async def lookup(
+        self, domains: Sequence[str], budget: CreditBudget, keep: Keep | None = None
+    ) -> list[Answer]:
         table = self._load()
         now = self._wall_clock()
         unit = max(self.settings.cost_per_match, self.settings.cost_per_miss)
@@ -149,4 +151,6 @@ class FileProvider:
                 )
             budget.settle(unit, answer.credits)
             out.append(answer)
+        if keep is not None:
+            keep(out)
         return out
