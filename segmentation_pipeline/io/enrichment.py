@@ -5,8 +5,8 @@ a lookup (core), serves what the cache remembers, then asks providers in rounds:
 round sends every domain to the next provider its waterfall wants, all providers in
 parallel, each at its own rate limit. A domain is never sent to the same provider twice
 in a run, so the rounds end after at most one per provider. Answers are written to the
-cache and their spend to the ledger as each batch arrives, so a run stopped mid-round
-keeps what it paid for and the monthly cap sees it.
+cache and their spend to the ledger as they arrive (at most once a second), so a run
+stopped mid-round keeps what it paid for and the monthly cap sees it.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
 import pandas as pd
 
-from segmentation_pipeline.core.enrich.answers import Answer, Keep, failed
+from segmentation_pipeline.core.enrich.answers import Answer, failed
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.plan import plan_enrichment
 from segmentation_pipeline.core.enrich.result import EnrichmentResult, assemble
@@ -55,41 +56,61 @@ async def enrich_accounts_async(
     budget = CreditBudget(
         settings.budget.credits_per_run, settings.budget.credits_per_month, spent_before
     )
-    keep = _kept_in(cache, now) if cache is not None else None
-    for _ in range(len(available) + 1):
-        asks: dict[str, list[str]] = {}
-        for domain, fields in lookups.items():
-            ordered = [f for f in settings.filled_fields if f in fields]
-            for provider in next_providers(ordered, settings, answers[domain], available):
-                asks.setdefault(provider, []).append(domain)
-        if not asks:
-            break
-        rounds = await asyncio.gather(
-            *(providers[p].lookup(domains, budget, keep) for p, domains in asks.items())
-        )
-        for (provider, domains), got in zip(asks.items(), rounds, strict=True):
-            by_domain = {a.domain: a for a in got}
-            for domain in domains:
-                answers[domain][provider] = by_domain.get(domain) or failed(
-                    provider, domain, now, "provider returned no answer for this domain"
-                )
+    keep = _Keeper(cache, now) if cache is not None else None
+    try:
+        for _ in range(len(available) + 1):
+            asks: dict[str, list[str]] = {}
+            for domain, fields in lookups.items():
+                ordered = [f for f in settings.filled_fields if f in fields]
+                for provider in next_providers(ordered, settings, answers[domain], available):
+                    asks.setdefault(provider, []).append(domain)
+            if not asks:
+                break
+            rounds = await asyncio.gather(
+                *(providers[p].lookup(domains, budget, keep) for p, domains in asks.items())
+            )
+            for (provider, domains), got in zip(asks.items(), rounds, strict=True):
+                by_domain = {a.domain: a for a in got}
+                for domain in domains:
+                    answers[domain][provider] = by_domain.get(domain) or failed(
+                        provider, domain, now, "provider returned no answer for this domain"
+                    )
+    finally:  # the run ends, fails or is stopped: what arrived since the last write
+        if keep is not None:
+            keep.flush()
     requests = {
         name: provider.requests - requests_before[name] for name, provider in providers.items()
     }
     return assemble(accounts, plan, answers, settings, available, budget, requests)
 
 
-def _kept_in(cache: EnrichmentCache, now: datetime) -> Keep:
-    """Store a batch's answers and record what it cost, per provider."""
+class _Keeper:
+    """Writes arriving answers to the cache and their spend to the ledger at most once
+    every `every` seconds, and what is left when the run ends. Each write holds up the
+    event loop the requests are paced on (a write per answer halved the request rate
+    in benchmarks/enrichment.py), so a run killed outright loses at most the last
+    `every` seconds of answers from the ledger."""
 
-    def keep(batch: list[Answer]) -> None:
-        cache.store(batch)
+    def __init__(self, cache: EnrichmentCache, now: datetime, every: float = 1.0):
+        self.cache, self.now, self.every = cache, now, every
+        self.waiting: list[Answer] = []
+        self.written_at = time.monotonic()
+
+    def __call__(self, batch: list[Answer]) -> None:
+        self.waiting += batch
+        if time.monotonic() - self.written_at >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.waiting = self.waiting, []
+        self.written_at = time.monotonic()
+        if not batch:
+            return
+        self.cache.store(batch)
         credits: dict[str, float] = {}
         for answer in batch:
             credits[answer.provider] = credits.get(answer.provider, 0.0) + answer.credits
-        cache.record_spend(credits, now)
-
-    return keep
+        self.cache.record_spend(credits, self.now)
 
 
 @contextlib.contextmanager
