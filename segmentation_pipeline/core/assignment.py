@@ -118,7 +118,10 @@ def _industry_unknown(frame: pd.DataFrame) -> pd.Series:
 
 
 def unsegmented_reasons(accounts: pd.DataFrame, framework: Framework) -> pd.Series:
-    """'missing_<field>' or 'invalid_<field>:<why>' for the first required field that fails."""
+    """'missing_<field>' or 'invalid_<field>:<why>' for the first required field that
+    fails, then 'invalid_created_date:unparseable'. The methodology has no fallback for
+    an unknown creation date, and an unreadable one would read as an established
+    account (never provisional, its NPS counted); a blank one still reads so."""
     reasons = pd.Series(None, index=accounts.index, dtype=object)
     for field in framework.assignment.required_fields:
         why = pd.Series(f"missing_{field}", index=accounts.index, dtype=object)
@@ -135,6 +138,10 @@ def unsegmented_reasons(accounts: pd.DataFrame, framework: Framework) -> pd.Seri
                 invalid = detail.notna() & detail.ne("missing")
                 why = why.mask(invalid, f"invalid_{field}:" + detail.astype(str))
         reasons = reasons.where(reasons.notna() | ~bad, why)
+    created = accounts.get("created_date_reason")
+    if created is not None:
+        unreadable = created.eq("unparseable") & reasons.isna()
+        reasons = reasons.mask(unreadable, "invalid_created_date:unparseable")
     return reasons
 
 

@@ -34,13 +34,14 @@ RAW_USAGE_COLUMNS: tuple[str, ...] = tuple(RAW_USAGE_TO_STANDARD)
 # name_key: matching key of the company name; domain: registrable domain;
 # country_code: ISO 3166 alpha-2; region: configured region of the country;
 # industry_status: matched | fuzzy | unmatched | missing;
-# employees_reason / arr_reason: why a value is null (None when it is not).
+# employees_reason / arr_reason / created_date_reason: why a value is null (None when
+# it is not).
 STANDARD_ACCOUNT_COLUMNS: tuple[str, ...] = (
     "account_id", "name", "name_key", "website", "domain", "industry", "industry_raw",
     "industry_status", "employees", "employees_raw", "employees_reason", "company_size_band",
     "annual_revenue", "arr", "arr_raw", "arr_reason", "arr_tier", "country", "country_code",
     "region", "city", "phone", "phone_e164", "owner_id", "owner_name", "created_date",
-    "modstamp", "contract_term", "contract_end_date", "expansion_pipeline",
+    "created_date_reason", "modstamp", "contract_term", "contract_end_date", "expansion_pipeline",
     "strategic_importance", "growth_stage", "segment_override", "crm_tier",
 )  # fmt: skip
 

@@ -34,6 +34,9 @@ BEHAVIORAL_2 = {
 }
 
 
+UNREADABLE_AGE = "Not segmented because created date is not valid (unparseable)"
+
+
 def assign(make_accounts, make_usage, framework, accounts, usage=(), state=None):
     frame = make_accounts(*accounts)
     scores = score_accounts(frame, make_usage(*usage), framework, AS_OF)
@@ -183,6 +186,13 @@ CASES = [
         [{}],
         {"status": "unsegmented", "unsegmented_reason": "invalid_arr:unparseable"},
         id="unreadable ARR -> Unsegmented: invalid_arr:unparseable",
+    ),
+    pytest.param(
+        # Read as unknown, it would make the account established whatever its age.
+        {"created_date": None, "created_date_reason": "unparseable"},
+        [{}],
+        {"unsegmented_reason": "invalid_created_date:unparseable", "explanation": UNREADABLE_AGE},
+        id="unreadable creation date -> Unsegmented: invalid_created_date:unparseable",
     ),
     pytest.param(
         {"arr": 125_000, "crm_tier": None},

@@ -141,8 +141,10 @@ def _place_and_dates(
     )
     out["owner_id"] = _text(src, "OwnerId")
     out["owner_name"] = as_text(src["OwnerName"])
+    out["created_date"], out["created_date_reason"] = standardize_timestamps(
+        src["CreatedDate"], config.dates_day_first
+    )
     for column, source in (
-        ("created_date", "CreatedDate"),
         ("modstamp", "SystemModstamp"),
         ("contract_end_date", "Contract_End_Date__c"),
     ):

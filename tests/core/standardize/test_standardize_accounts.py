@@ -69,7 +69,8 @@ def test_dates_flags_and_picklists(out):
         pd.Timestamp("2024-11-10", tz="UTC"),
         pd.Timestamp("2024-01-15", tz="UTC"),
     ]
-    assert pd.isna(out["created_date"].iloc[2])
+    assert pd.isna(out["created_date"].iloc[2])  # "soon"
+    assert out["created_date_reason"].fillna("-").tolist() == ["-", "-", "unparseable"]
     assert out["segment_override"].tolist() == [True, False, False]
     assert out["contract_term"].tolist() == ["Multi-year", "Annual (new)", "Lifetime"]
     assert out["crm_tier"].tolist()[:2] == ["Tier 2", "Tier 1"]
