@@ -24,7 +24,11 @@ from segmentation_pipeline.core.reports.grouping import ALL_DIMENSION, ALL_VALUE
 from segmentation_pipeline.core.reports.health import health_by_segment
 from segmentation_pipeline.core.reports.migration import migration_matrix, migration_pivot
 from segmentation_pipeline.core.reports.months import shift_month
-from segmentation_pipeline.core.reports.retention import customer_activity, segment_retention
+from segmentation_pipeline.core.reports.retention import (
+    customer_activity,
+    folded_into,
+    segment_retention,
+)
 
 __all__ = [
     "ALL_DIMENSION",
@@ -38,6 +42,7 @@ __all__ = [
     "csm_book",
     "customer_activity",
     "customers_by_segment",
+    "folded_into",
     "health_by_segment",
     "migration_matrix",
     "migration_pivot",

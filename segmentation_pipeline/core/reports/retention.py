@@ -11,7 +11,8 @@ Definitions (one measurement per segment per month M, with m = the month before 
 * **Cohort (S, m)**: the accounts active in month m whose segment in m is S. Breakdown
   rows (industry, region ...) use the cohort's values in m as well. Accounts folded into a
   survivor by deduplication in M are left out of the cohort (`merged_accounts`): a merge
-  is not a churn.
+  is not a churn. Nor is it an expansion: the survivor's ARR in M holds the folded
+  accounts' ARR, so their ARR in m is taken off the survivor's ARR_M.
 * **Churned in M**: a cohort account that is not active in M: absent from M's snapshot,
   flagged churned, or its contract ended during M.
 * **Retained**: a cohort account active in M. `logo_retention` = retained / cohort.
@@ -27,7 +28,7 @@ Definitions (one measurement per segment per month M, with m = the month before 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -95,26 +96,46 @@ def _member(ids: pd.Series, members: Iterable[str]) -> pd.Series:
     return pd.Series(index.unique().get_indexer(ids) >= 0, index=ids.index)
 
 
+def folded_into(merge_audit: pd.DataFrame) -> pd.Series:
+    """The merge audit as folded account id -> survivor id."""
+    if merge_audit.empty or "survivor_id" not in merge_audit:
+        return pd.Series(dtype=object)
+    pairs = merge_audit.drop_duplicates("account_id")
+    return pd.Series(pairs["survivor_id"].to_numpy(dtype=object), index=pairs["account_id"])
+
+
+def _absorbed(cohort: pd.DataFrame, survivors: pd.Series) -> pd.Series:
+    """Per cohort account, the ARR in m of the cohort accounts folded into it in M."""
+    folded = cohort[cohort["merged"]]
+    if folded.empty:
+        return pd.Series(0.0, index=cohort.index)
+    into = map_by_key(folded["account_id"], survivors).to_numpy(dtype=object)
+    by_survivor = folded["arr"].fillna(0.0).groupby(into).sum()
+    return map_by_key(cohort["account_id"], by_survivor).astype("float64").fillna(0.0)
+
+
 def segment_retention(
     cohort_activity: pd.DataFrame,
     next_activity: pd.DataFrame,
     breakdowns: Sequence[str] = (),
-    merged_ids: Iterable[str] = (),
+    merged_into: Mapping[str, str] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Logo retention, GRR and NRR of each segment's cohort from month m to month M.
 
     `cohort_activity` and `next_activity` are `customer_activity` frames of m and M;
-    `merged_ids` are accounts folded into a survivor in M. See the module docstring for
-    every definition.
+    `merged_into` maps each account folded into a survivor in M to that survivor. See the
+    module docstring for every definition.
     """
+    survivors = pd.Series(merged_into if merged_into is not None else {}, dtype=object)
     cohort = cohort_activity[cohort_activity["active"].astype(bool)].copy()
-    cohort["merged"] = _member(cohort["account_id"], merged_ids)
+    cohort["merged"] = _member(cohort["account_id"], survivors.index)
     still_active = next_activity[next_activity["active"].astype(bool)]
     next_arr = still_active.drop_duplicates("account_id").set_index("account_id")["arr"]
 
     counted = ~cohort["merged"]
     retained = _member(cohort["account_id"], next_arr.index) & counted
     arr_next = map_by_key(cohort["account_id"], next_arr).astype("float64").where(retained)
+    arr_next = (arr_next - _absorbed(cohort, survivors)).clip(lower=0.0)
     arr_start = cohort["arr"].fillna(arr_next).fillna(0.0).where(counted, 0.0)
     arr_end = arr_next.fillna(arr_start).where(retained, 0.0)
     cohort = cohort.assign(

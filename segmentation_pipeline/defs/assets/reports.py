@@ -41,6 +41,7 @@ from segmentation_pipeline.core.reports import (
     csm_book,
     customer_activity,
     customers_by_segment,
+    folded_into,
     health_by_segment,
     migration_matrix,
     migration_pivot,
@@ -286,7 +287,7 @@ def segment_retention_report(
             cohort,
             customer_activity_history,
             framework.load().reporting.breakdowns,
-            merged_ids=account_merge_audit.get("account_id", pd.Series(dtype=str)),
+            merged_into=folded_into(account_merge_audit),
         ).assign(cohort_month=cohort_month)
     metadata = _store(context, warehouse, "report_segment_retention", table)
     metadata["cohort_month"] = cohort_month
@@ -339,11 +340,13 @@ segment_product_lines_report = _usage_report(
     kinds={"sql"},
     deps=[warehouse_segments],
     description="Segment migration matrix: accounts (and ARR) from each segment of the "
-    "lookback month to each segment now (report_segment_migration).",
+    "lookback month to each segment now, (merged) for those folded into a duplicate since "
+    "(report_segment_migration).",
 )
 def segment_migration_report(
     context: dg.AssetExecutionContext,
     segment_assignments: pd.DataFrame,
+    account_merge_audit: pd.DataFrame,
     framework: FrameworkResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
@@ -355,7 +358,9 @@ def segment_migration_report(
         matrix = pd.DataFrame()
         preview = matrix
     else:
-        matrix = migration_matrix(before, segment_assignments).assign(from_month=from_month)
+        matrix = migration_matrix(
+            before, segment_assignments, folded_into(account_merge_audit).index
+        ).assign(from_month=from_month)
         preview = migration_pivot(matrix).reset_index()
     metadata = _store(context, warehouse, "report_segment_migration", matrix, preview)
     metadata["from_month"] = from_month

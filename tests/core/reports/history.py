@@ -4,8 +4,8 @@ shared fixture of the report tests. ARR is in $K to keep the hand arithmetic sho
 January: Tier 1 = A1..A4, Tier 2 = B1..B4, Tier 3 = C1..C4.
 February: A1 expands 200 -> 220, A2 contracts 150 -> 120, A3 disappears, A4's contract
 ends on 2026-02-15, B1 is upgraded to Tier 1 at 110, B3's ARR is missing (data gap),
-B4 disappears, C1 is flagged churned, C2 expands 6 -> 9, C3 is folded into a duplicate
-survivor, C4 still has no ARR, N1 is new in Tier 2 at 60.
+B4 disappears, C1 is flagged churned, C2 expands 6 -> 9, C3 is folded into N1 (a
+duplicate new in February), C4 still has no ARR, N1 is new in Tier 2 at 60.
 March: A2 is downgraded to Tier 2 at 90, A4 is back with its stale February end date,
 B1's contract ends on 2026-03-31, B2 disappears, B3 reports 25 again, C4 disappears,
 N1 expands to 66.
@@ -62,7 +62,7 @@ CONTRACT_ENDS = {
     MAR: {"A4": "2026-02-15", "B1": "2026-03-31"},
 }
 CHURN_FLAGS = {FEB: {"C1"}}
-MERGED = {FEB: {"C3"}}
+MERGED = {FEB: {"C3": "N1"}}  # folded account -> its survivor
 
 
 def snapshot(month: str) -> pd.DataFrame:
@@ -111,7 +111,7 @@ def report_tables(breakdowns=("industry",)) -> tuple[pd.DataFrame, pd.DataFrame,
     activity = {m: customer_activity(snapshot(m), m, contracts(m)) for m in months}
     retention = pd.concat(
         [
-            segment_retention(activity[prev], activity[m], breakdowns, MERGED.get(m, set())).assign(
+            segment_retention(activity[prev], activity[m], breakdowns, MERGED.get(m)).assign(
                 snapshot_month=m
             )
             for prev, m in zip(months, months[1:], strict=False)

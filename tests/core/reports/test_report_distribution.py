@@ -14,7 +14,7 @@ from segmentation_pipeline.core.reports import (
     migration_pivot,
     segment_summary,
 )
-from tests.core.reports.history import FEB, JAN, MAR, snapshot
+from tests.core.reports.history import FEB, JAN, MAR, MERGED, snapshot
 
 
 def _row(table, segment, dimension="all", value="All"):
@@ -103,3 +103,11 @@ def test_migration_matrix_between_january_and_march():
     up = matrix.set_index(["from_segment", "to_segment"]).loc[("Tier 2", "Tier 1")]
     assert (up.arr_before, up.arr_after, up.moved) == (40, 110, True)
     assert up.share_of_from == pytest.approx(1 / 4)
+
+
+def test_an_account_folded_into_a_duplicate_is_merged_not_gone():
+    # C3 was folded into N1 in February: it left Tier 3 by a merge, not a churn.
+    grid = migration_pivot(migration_matrix(snapshot(JAN), snapshot(FEB), merged=MERGED[FEB]))
+    assert grid.loc["Tier 3", "(merged)"] == 1
+    assert grid.loc["Tier 3", "(gone)"] == 0
+    assert grid.loc["Tier 1", "(gone)"] == 1  # A3, as before

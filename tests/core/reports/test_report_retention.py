@@ -38,7 +38,7 @@ def test_activity_contract_ending_inside_the_month_or_a_churn_flag_makes_an_acco
 
 
 def test_february_retention_by_segment():
-    table = segment_retention(_activity(JAN), _activity(FEB), merged_ids=MERGED[FEB])
+    table = segment_retention(_activity(JAN), _activity(FEB), merged_into=MERGED[FEB])
 
     # Tier 1 cohort A1 A2 A3 A4 (ARR 200+150+100+50 = 500). A3 is gone, A4's contract
     # ended: retained A1 (220) and A2 (120). GRR = (200 + 120) / 500, NRR = 340 / 500.
@@ -72,7 +72,7 @@ def test_february_retention_by_segment():
 
 def test_february_retention_broken_down_by_industry():
     table = segment_retention(
-        _activity(JAN), _activity(FEB), breakdowns=["industry"], merged_ids=MERGED[FEB]
+        _activity(JAN), _activity(FEB), breakdowns=["industry"], merged_into=MERGED[FEB]
     )
     # Enterprise manufacturing (A1, A2: 350) kept both logos: GRR 320/350, NRR 340/350.
     mfg = _row(table, "Tier 1", "industry", "Manufacturing")
@@ -126,3 +126,22 @@ def test_unparseable_contract_end_dates_give_no_signal_instead_of_an_error():
     odd = pd.DataFrame({"account_id": ["A1", "A2"], "contract_end_date": ["soon", None]})
     activity = customer_activity(snapshot(FEB), FEB, odd)
     assert activity.set_index("account_id").loc[["A1", "A2"], "active"].all()
+
+
+def _month(*accounts: tuple[str, str, float], month: str) -> pd.DataFrame:
+    frame = pd.DataFrame(accounts, columns=["account_id", "segment", "arr"])
+    return customer_activity(frame, month)
+
+
+def test_a_merge_inside_a_cohort_is_neither_churn_nor_expansion():
+    # January: D1 (Tier 3, 10) and D2 (Tier 2, 20) are two records of one company.
+    # February: D1 is folded into D2, which holds their ARR, 30. D2's own ARR is 20
+    # both months (NRR 1); D1 leaves the Tier 3 cohort as merged, not churned.
+    jan = _month(("D1", "Tier 3", 10.0), ("D2", "Tier 2", 20.0), month=JAN)
+    feb = _month(("D2", "Tier 2", 30.0), month=FEB)
+    table = segment_retention(jan, feb, merged_into={"D1": "D2"})
+    t2 = _row(table, "Tier 2")
+    assert (t2.cohort_accounts, t2.retained_accounts, t2.arr_start, t2.arr_end) == (1, 1, 20, 20)
+    assert t2.nrr == 1.0
+    t3 = _row(table, "Tier 3")
+    assert (t3.cohort_accounts, t3.churned_accounts, t3.merged_accounts) == (0, 0, 1)
