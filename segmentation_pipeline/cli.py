@@ -49,21 +49,21 @@ def _log_level(verbose: bool) -> dict:
 
 def _print_summary(result, partition: str) -> None:
     """What a successful run produced: the checks, the segments and where to look next."""
-    from segmentation_pipeline.definitions import default_resources
+    from segmentation_pipeline.defs.resources import shown_url, warehouse_url
     from segmentation_pipeline.io.warehouse import Warehouse
     from segmentation_pipeline.io.warehouse_partitions import read_partition
 
     for check in result.get_asset_check_evaluations():
         state = "passed" if check.passed else f"FAILED ({check.severity.value})"
         print(f"  check {check.asset_key.to_user_string()}:{check.check_name}: {state}")
-    url = default_resources()["warehouse"].url
+    url = warehouse_url()
     assignments = read_partition(Warehouse(url), "segment_snapshots", "snapshot_month", partition)
     summary = assignments.groupby("segment").agg(
         accounts=("account_id", "size"), arr=("arr", "sum")
     )
     print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}"))
     print(f"\nstatus: {assignments['status'].value_counts().to_dict()}")
-    print(f"\nwarehouse: {url}")
+    print(f"\nwarehouse: {shown_url(url)}")
     print(f"  tables: {', '.join(sorted(Warehouse(url).table_names()))}")
 
 
@@ -117,10 +117,10 @@ def _start_partitions_at(month: str | None) -> None:
     start at the first month with data; this month is about to be)."""
     if not month or os.environ.get("SEGMENTATION_FIRST_MONTH"):
         return
-    from segmentation_pipeline.defs.resources import DEFAULT_WAREHOUSE_URL
+    from segmentation_pipeline.defs.resources import warehouse_url
     from segmentation_pipeline.io.snapshot_months import earliest_month
 
-    stored = earliest_month(os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL))
+    stored = earliest_month(warehouse_url())
     if stored is None or f"{month}-01" < stored:
         os.environ["SEGMENTATION_FIRST_MONTH"] = f"{month}-01"
 

@@ -16,12 +16,11 @@ from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
 from segmentation_pipeline.defs.jobs import segmentation_job
 from segmentation_pipeline.defs.notification_sensors import at_risk_account_sensor
 from segmentation_pipeline.defs.resources import (
-    DEFAULT_WAREHOUSE_URL,
     SAMPLE_CRM_FOLDER,
     FileCrmResource,
     FrameworkResource,
     SnapshotStoreResource,
-    WarehouseResource,
+    warehouse_resource,
 )
 from segmentation_pipeline.defs.review_jobs import review_decisions_job
 from segmentation_pipeline.defs.salesforce import (
@@ -40,9 +39,7 @@ def default_resources() -> dict:
     """Embedded defaults: bundled sample CRM, offline firmographics, SQLite warehouse.
     Environment variables point each at an operator's own files or database."""
     crm_folder = os.environ.get("SEGMENTATION_CRM_FOLDER", SAMPLE_CRM_FOLDER)
-    warehouse = WarehouseResource(
-        url=os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
-    )
+    warehouse = warehouse_resource()
     salesforce = salesforce_resource_from_env()
     crm = FileCrmResource(folder=crm_folder)
     if os.environ.get("SEGMENTATION_CRM") == "salesforce":

@@ -43,11 +43,10 @@ def first_month(configured: str | None, stored: str | None, open_month: str) -> 
 
 
 def _stored_first_month() -> str | None:
-    from segmentation_pipeline.defs.resources import DEFAULT_WAREHOUSE_URL
+    from segmentation_pipeline.defs.resources import warehouse_url
 
-    url = os.environ.get("SEGMENTATION_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL)
     try:
-        return earliest_month(url)
+        return earliest_month(warehouse_url())
     except sa.exc.SQLAlchemyError as exc:
         logging.getLogger(__name__).warning(
             "partitions start at the open month: the warehouse cannot be read (%s)", exc

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 from segmentation_pipeline.core.crm_sync import WriteBackEcho
 from segmentation_pipeline.framework import Framework, load_framework
@@ -19,6 +20,25 @@ from segmentation_pipeline.io.warehouse import Warehouse
 SAMPLE_CRM_FOLDER = str(Path(str(resources.files("segmentation_pipeline"))) / "data" / "sample_crm")
 HOME = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation")).resolve()
 DEFAULT_WAREHOUSE_URL = f"sqlite:///{HOME / 'warehouse.sqlite'}"
+WAREHOUSE_URL_ENV = "SEGMENTATION_WAREHOUSE_URL"
+
+
+def warehouse_url() -> str:
+    """The warehouse's SQLAlchemy URL: the environment's, else SQLite under the home."""
+    return os.environ.get(WAREHOUSE_URL_ENV, DEFAULT_WAREHOUSE_URL)
+
+
+def warehouse_resource() -> "WarehouseResource":
+    """The warehouse of the environment. A URL set there (it may hold a password) stays an
+    `EnvVar` reference, so Dagster's run storage and UI never hold its value."""
+    if os.environ.get(WAREHOUSE_URL_ENV):
+        return WarehouseResource(url=dg.EnvVar(WAREHOUSE_URL_ENV))
+    return WarehouseResource(url=DEFAULT_WAREHOUSE_URL)
+
+
+def shown_url(url: str) -> str:
+    """A URL to print: its password masked."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
 class FrameworkResource(dg.ConfigurableResource):
