@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -477,9 +478,20 @@ class Framework(_Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Framework:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone: {self.timezone!r} is not an IANA time zone (UTC, Europe/Berlin, ...)"
+            ) from None
         scores = [t.min_score for t in self.tiers]
         if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
             raise ValueError(f"tiers: min_score must strictly fall from tier to tier, got {scores}")
+        if scores[-1] != 0:
+            raise ValueError(
+                f"tiers.{len(scores) - 1}.min_score: the last tier takes every score below the "
+                f"tier before it, so its min_score must be 0, got {scores[-1]:g}"
+            )
         names = [t.name for t in self.tiers]
         if len(set(names)) != len(names):
             raise ValueError("tiers: tier names must be unique")

@@ -35,9 +35,9 @@ def frameworks(draw):
     data["scoring"] = data["scoring"] | {
         "weights": dict(zip(["firmographic", "behavioral", "value"], weights, strict=True))
     }
-    cuts = sorted(
-        draw(st.sets(st.floats(0, 5).map(lambda x: round(x, 2)), min_size=1, max_size=4))
-    )[::-1]
+    cuts = sorted(draw(st.sets(st.floats(0.01, 5).map(lambda x: round(x, 2)), max_size=3)) | {0.0})[
+        ::-1
+    ]  # the last tier starts at 0: it takes every score below the one before it
     models = list(DEFAULT["service_models"])
     names = [f"Tier {i + 1}" for i in range(len(cuts))]
     data["tiers"] = [

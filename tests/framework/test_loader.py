@@ -112,6 +112,18 @@ def test_tier_cutoffs_out_of_order_are_named(raw: dict):
     assert "tiers" in message and "min_score" in message
 
 
+def test_a_last_tier_that_does_not_start_at_zero_is_named(raw: dict):
+    """Scores below it would still land in it: the cut-off would be ignored unsaid."""
+    raw["tiers"][2]["min_score"] = 1.5
+    assert "tiers.2.min_score" in _error(raw) and "must be 0, got 1.5" in _error(raw)
+
+
+def test_a_timezone_that_is_not_an_iana_zone_is_named(raw: dict):
+    """Read as is, it crashed every run and every load of the definitions."""
+    raw["timezone"] = "Mars/Olympus"
+    assert "timezone: 'Mars/Olympus' is not an IANA time zone" in _error(raw)
+
+
 def test_rubric_tier_points_out_of_order_are_named(raw: dict):
     raw["value"]["rubric_tiers"]["tier_2_min_points"] = 17
     assert "value.rubric_tiers" in _error(raw)
@@ -158,7 +170,7 @@ def test_unreadable_and_non_yaml_files_fail_clearly(tmp_path: Path):
         load_framework(tmp_path / "absent.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("scoring: [unclosed")
-    with pytest.raises(FrameworkError, match="not valid YAML"):
+    with pytest.raises(FrameworkError, match=r"not valid YAML: .* \(line 1, column 19\)$"):
         load_framework(bad)
     listy = tmp_path / "list.yaml"
     listy.write_text("- 1\n- 2\n")
@@ -170,3 +182,13 @@ def test_default_file_is_not_mutated_by_parsing(raw: dict):
     before = copy.deepcopy(raw)
     parse_framework(raw)
     assert raw == before
+
+
+def test_a_key_given_twice_is_named_not_overwritten_by_the_second(tmp_path: Path):
+    """The second `provisional_days` silently won: the file read as something else."""
+    path = tmp_path / "twice.yaml"
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    path.write_text(text.replace("  provisional_days: 30\n", "  provisional_days: 30\n" * 2))
+    twice = r"not valid YAML: the key 'provisional_days' is given twice \(line \d+, column 3\)$"
+    with pytest.raises(FrameworkError, match=twice):
+        load_framework(path)
