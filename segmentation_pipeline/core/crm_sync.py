@@ -295,3 +295,37 @@ def echoed_write_backs(
         ).all(axis=1)
         own &= ~(manual & moved) if echo.manual_fields else ~manual
     return own[own].index.tolist()
+
+
+@dataclass(frozen=True)
+class Unwritten:
+    """What a write-back left out of the CRM: the check's verdict on one run's log."""
+
+    accounts: int  # records whose write failed, was not sent or could not be confirmed
+    again: int  # of those, records the previous run could not write either
+    by_error: dict[str, int]  # error code (or outcome) -> records
+
+    @property
+    def passed(self) -> bool:
+        return self.accounts == 0
+
+    def summary(self) -> str:
+        if self.passed:
+            return "every changed record was written"
+        errors = ", ".join(f"{code} {n}" for code, n in self.by_error.items())
+        text = f"{self.accounts} record(s) not written to the CRM ({errors})"
+        if self.again:
+            text += (
+                f"; {self.again} of them failed the previous run too: something in the org "
+                "(a validation rule, a permission) keeps them out"
+            )
+        return text + ". Every run sends them again; crm_sync_log has each record's error."
+
+
+def unwritten(log: pd.DataFrame, previous: pd.DataFrame, outcomes: Collection[str]) -> Unwritten:
+    """`log`: one run's rows (account_id, outcome, error_code); `previous`: the accounts
+    the run before could not write; `outcomes`: the outcomes that leave a record unwritten."""
+    rows = log[log["outcome"].isin(list(outcomes))]
+    codes = rows["error_code"].fillna(rows["outcome"]).value_counts()
+    again = rows["account_id"].isin(set(previous["account_id"]))
+    return Unwritten(len(rows), int(again.sum()), {str(k): int(n) for k, n in codes.items()})

@@ -17,6 +17,7 @@ from segmentation_pipeline.core.crm_sync import (
     DEFAULT_FIELD_MAP,
     DEFAULT_UPDATED_AT_FIELD,
     WriteBackEcho,
+    unwritten,
 )
 from segmentation_pipeline.core.crm_write_back import (
     DUPLICATE_OF_COLUMN,
@@ -278,10 +279,24 @@ def sync_metadata(report: SyncReport, previous_failures: pd.DataFrame) -> dict:
     return metadata
 
 
+RECORDS_WRITTEN = "records_written"
+
+
+def _records_written(asset: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        RECORDS_WRITTEN,
+        asset=asset,
+        description="Every changed record reached the CRM. A record Salesforce refused (a "
+        "validation rule, a permission), left unsent (the API quota) or could not confirm "
+        "fails it with a warning, and the alert says how many failed the run before too.",
+    )
+
+
 @dg.asset(
     group_name="review_and_sync",
     kinds={"salesforce"},
     partitions_def=monthly_partitions,
+    check_specs=[_records_written("crm_segment_sync")],
     description="Segment fields written back to Salesforce Accounts: only changed rows, "
     "collections or Bulk API 2.0 by volume; every row's outcome in warehouse table "
     "crm_sync_log. Dry run logs the planned old -> new values without writing.",
@@ -325,19 +340,38 @@ def _write_back(
         raise dg.Failure(description=report.stopped, metadata=metadata)
     if report.stopped:
         context.log.warning(report.stopped)
-    return dg.MaterializeResult(metadata=metadata)
+    left = unwritten(report.log, previous, FAILED_OUTCOMES)
+    if not left.passed:
+        context.log.warning(left.summary())
+    written = dg.AssetCheckResult(
+        check_name=RECORDS_WRITTEN,
+        passed=left.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "summary": left.summary(),
+            "unwritten": left.accounts,
+            "failed_the_run_before_too": left.again,
+            "worst_offenders": dg.MetadataValue.json(left.by_error),
+        },
+    )
+    return dg.MaterializeResult(metadata=metadata, check_results=[written])
 
 
 def _later_write_back(after: dg.AssetsDefinition, description: str) -> Callable:
     """A write-back asset that runs after `after`, never beside it: two writers of one
     org at once compete for record locks (UNABLE_TO_LOCK_ROW)."""
-    return dg.asset(
-        group_name="review_and_sync",
-        kinds={"salesforce"},
-        partitions_def=monthly_partitions,
-        deps=[after],
-        description=description,
-    )
+
+    def decorate(fn: Callable) -> dg.AssetsDefinition:
+        return dg.asset(
+            group_name="review_and_sync",
+            kinds={"salesforce"},
+            partitions_def=monthly_partitions,
+            deps=[after],
+            check_specs=[_records_written(fn.__name__)],
+            description=description,
+        )(fn)
+
+    return decorate
 
 
 @_later_write_back(

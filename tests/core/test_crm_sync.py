@@ -16,6 +16,7 @@ from segmentation_pipeline.core.crm_sync import (
     crm_value,
     echoed_write_backs,
     plan_sync,
+    unwritten,
 )
 
 TIERS = frozenset({"Tier 1", "Tier 2", "Tier 3", "Unsegmented"})
@@ -243,3 +244,19 @@ def test_a_record_the_crm_marks_overridden_is_skipped():
     assert result.skipped.to_dict("records") == [
         {"account_id": "001A", "reason": "override", "detail": None}
     ]
+
+
+def test_unwritten_counts_what_the_crm_did_not_take_by_error_and_what_failed_before():
+    log = pd.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "outcome": ["success", "failed", "not_sent", "failed"],
+            "error_code": [None, "FIELD_CUSTOM_VALIDATION_EXCEPTION", None, "UNABLE_TO_LOCK_ROW"],
+        }
+    )
+    left = unwritten(log, pd.DataFrame({"account_id": ["b", "z"]}), ("failed", "not_sent"))
+    assert (left.accounts, left.again, left.passed) == (3, 1, False)
+    assert left.by_error == {
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION": 1, "not_sent": 1, "UNABLE_TO_LOCK_ROW": 1
+    }  # fmt: skip
+    assert unwritten(log.head(1), log.head(0), ("failed",)).passed

@@ -199,6 +199,35 @@ def test_failed_rows_are_surfaced_then_retried_next_run(small_org, sqlite_url):
     assert {"failed", "success", "skipped_override"} in outcomes
 
 
+def records_written(result) -> dg.AssetCheckEvaluation:
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.check_name == "records_written"
+    return evaluation
+
+
+def test_a_record_the_org_keeps_refusing_fails_the_written_check_every_run_until_it_lands(
+    small_org, sqlite_url
+):
+    """The run succeeds (the other records are written), but not in silence: the check
+    warns, and the second time says the record failed the run before too."""
+    small_org.faults.record_errors[small_org.ids[2]] = ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "no")
+    first = records_written(sync_once(small_org, sqlite_url, month_frame(small_org.ids)))
+    assert not first.passed and first.severity == dg.AssetCheckSeverity.WARN
+    assert first.metadata["unwritten"].value == 1
+    assert first.metadata["failed_the_run_before_too"].value == 0
+    assert first.metadata["worst_offenders"].value == {"FIELD_CUSTOM_VALIDATION_EXCEPTION": 1}
+
+    again = records_written(sync_once(small_org, sqlite_url, month_frame(small_org.ids)))
+    assert not again.passed and again.metadata["failed_the_run_before_too"].value == 1
+    assert again.metadata["summary"].value.startswith(
+        "1 record(s) not written to the CRM (FIELD_CUSTOM_VALIDATION_EXCEPTION 1); 1 of them "
+        "failed the previous run too: something in the org"
+    )
+
+    small_org.faults.record_errors.clear()
+    assert records_written(sync_once(small_org, sqlite_url, month_frame(small_org.ids))).passed
+
+
 def test_quota_stop_ends_the_run_cleanly(small_org, sqlite_url):
     small_org.api.daily_api_limit = 10
     small_org.api.api_used = 5  # describe, count and the read of current values bring it to 8
@@ -208,6 +237,7 @@ def test_quota_stop_ends_the_run_cleanly(small_org, sqlite_url):
     assert "stop share of 80%" in meta["stopped"]
     assert meta["not_sent"] == 5 and meta["quota_used"] == "8/10"
     assert set(sync_log(sqlite_url)["outcome"]) == {"not_sent", "skipped_override"}
+    assert records_written(result).metadata["worst_offenders"].value == {"NOT_SENT": 5}
 
 
 def test_salesforce_down_beyond_the_retries_fails_the_run_clearly(small_org, sqlite_url):
