@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from segmentation_pipeline.core.explanations import display_scores
+
 # Pipeline column -> Salesforce Account field.
 DEFAULT_FIELD_MAP: dict[str, str] = {
     "segment": "Customer_Tier__c",
@@ -173,6 +175,10 @@ def plan_sync(
     missing_cols = [c for c in ["account_id", *field_map] if c not in assignments.columns]
     if missing_cols:
         raise KeyError("segment_assignments lacks column(s): " + ", ".join(missing_cols))
+    if "composite_score" in field_map:  # the CRM shows the score as the explanation does
+        assignments = assignments.assign(
+            composite_score=display_scores(assignments["composite_score"])
+        )
     stamp = crm_value(updated_at, crm_fields[updated_at_field]) if updated_at_field else None
     current = crm_current.to_dict("index") if len(crm_current) else {}
 

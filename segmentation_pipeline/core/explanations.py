@@ -51,16 +51,19 @@ def num(value: object, digits: int = 2) -> str:
 
 
 def score(value: object) -> str:
-    """A score as every page shows it. Callers pass `display_scores` values (already
-    rounded once, by pandas); formatting them to the same digits cannot round again."""
+    """A score as every page shows it. Callers pass `display_scores` values (already cut
+    to SCORE_DIGITS); formatting them to the same digits cannot round again."""
     return MISSING if value is None else f"{float(value):.{SCORE_DIGITS}f}"
 
 
 def display_scores(values: pd.Series) -> pd.Series:
-    """The one rounding of scores for display: the CSM views' Composite column and the
-    explanations both format these values, so they never disagree in the last digit
-    (two roundings of one number, `round` and `format`, did for 1 row in 10)."""
-    return numbers(values).round(SCORE_DIGITS)
+    """The one way scores are shown, in the explanations, the CSM views, the outliers and
+    the CRM's composite field, so none disagrees in the last digit. Cut to SCORE_DIGITS,
+    not rounded: tiers are decided on the whole score, and a rounded 3.9975 read "4.00"
+    beside Tier 2 when Tier 1 starts at 4.0. (The tolerance absorbs binary noise: 3.13 is
+    stored as 3.12999...)"""
+    scale = 10**SCORE_DIGITS
+    return np.floor(numbers(values) * scale + 1e-7) / scale
 
 
 def pts(value: object) -> str:

@@ -363,7 +363,7 @@ def test_sentence_says_what_offsets_the_strengths(make_accounts, make_usage, fra
         [{"active_users": 90, "features_adopted": 16, "open_tickets": 3}],
     )
     assert row["explanation"].iloc[0] == (
-        "Tier 2 (composite 3.69) because a Multi-year contract and 90% active users are "
+        "Tier 2 (composite 3.68) because a Multi-year contract and 90% active users are "
         "offset by ARR of $5K"
     )
 
@@ -387,7 +387,7 @@ def test_sentences_say_why_the_held_segment_differs(make_accounts, make_usage, f
     said = rows["explanation"]
     # Provisional: behavior is not scored, so only firmographic and value criteria pull.
     assert said["new"] == (
-        "Tier 2, provisional until 2026-11-21 (composite 3.92) because a Multi-year "
+        "Tier 2, provisional until 2026-11-21 (composite 3.91) because a Multi-year "
         "contract, the Software industry and market US score high"
     )
     assert said["owned"].startswith(

@@ -111,13 +111,22 @@ def test_values_compare_as_the_crm_stores_them():
     assert result.unchanged == 1
 
 
-def test_a_number_change_beyond_the_scale_is_sent_rounded():
+def test_a_number_change_beyond_the_scale_is_sent_as_the_explanation_shows_it():
     result = plan(
         assignments(("001A", "Tier 2", 3.567, False, "")),
         crm(("001A", "Tier 2", 3.55, False, None)),
     )
-    assert result.records[0]["Composite_Score__c"] == 3.57
-    assert result.changes["changes"][0] == {"Composite_Score__c": [3.55, 3.57]}
+    assert result.records[0]["Composite_Score__c"] == 3.56  # cut like display_scores
+    assert result.changes["changes"][0] == {"Composite_Score__c": [3.55, 3.56]}
+
+
+def test_a_composite_just_under_a_tier_floor_never_reaches_the_crm_as_the_floor():
+    """3.9975 is Tier 2 (Tier 1 starts at 4.0); rounded, the CRM read 4.00 beside Tier 2."""
+    result = plan(
+        assignments(("001A", "Tier 2", 3.9975, False, "")),
+        crm(("001A", "Tier 2", None, False, None)),
+    )
+    assert result.records[0]["Composite_Score__c"] == 3.99
 
 
 def test_overridden_accounts_are_never_written():

@@ -96,7 +96,7 @@ def test_the_csv_has_the_pages_columns_with_the_same_rounding():
     rows = pd.read_csv(io.StringIO(_files(accounts)[f"{CSM_1}.csv"]))
     assert tuple(rows.columns) == CSV_COLUMNS
     a1 = rows.set_index("account_id").loc["A1"]
-    assert a1["composite_score"] == 4.72 and a1["arr"] == 220.0
+    assert a1["composite_score"] == 4.71 and a1["arr"] == 220.0  # cut, as the page shows
     assert a1["owner_name"] == "Ana Ruiz"
     assert rows.set_index("account_id")["renewal_due"].tolist() == [False] * 5
 
@@ -154,12 +154,12 @@ def test_every_number_in_a_csm_row_is_the_number_in_its_explanation(
 
 def test_a_composite_on_a_rounding_edge_reads_the_same_in_the_row_and_the_sentence():
     # 4.715 is stored as 4.71499...: str.format rounded it down, pandas' round up, and
-    # the Composite column and the explanation used one each.
+    # the Composite column and the explanation used one each. Both now show it cut.
     edge = february()
     edge.loc[edge["account_id"].eq("A1"), "composite_score"] = 4.715
     cells = account_cells(_frames(edge)[0], SETTINGS).set_index("account_id")
     shown = explanations.score(explanations.display_scores(pd.Series([4.715])).iloc[0])
-    assert cells.loc["A1", "composite"] == shown == "4.72"
+    assert cells.loc["A1", "composite"] == shown == "4.71"
 
 
 # --- in the browser -------------------------------------------------------------------

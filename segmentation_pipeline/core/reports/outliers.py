@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.explanations import display_scores
 from segmentation_pipeline.core.reports.capacity import owner_labels
 from segmentation_pipeline.core.reports.grouping import ACCOUNTS_AND_ARR, totals_by
 from segmentation_pipeline.core.reports.texts import formatted_once, money_texts
@@ -70,7 +71,7 @@ def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) 
         )  # fmt: skip
 
     def score_detail(hit: pd.DataFrame) -> pd.Series:
-        score_text = formatted_once(hit["composite_score"], "{:.2f}".format)
+        score_text = formatted_once(display_scores(hit["composite_score"]), "{:.2f}".format)
         return "score " + score_text + hit["segment"].map(band_texts).astype(object)
 
     # (rule, which accounts break it, their limit, their detail)
