@@ -266,13 +266,51 @@ def _month_list(text: str) -> str:
     return text
 
 
+class SettingsError(ValueError):
+    """An environment variable the command cannot work with; the message names it."""
+
+
+def _check_settings() -> None:
+    """What every command but `sample` needs before it starts: a home it can write, a
+    warehouse it can reach, a first month it can read. Each failure is one line naming
+    the variable (the warehouse URL with its password masked), not a traceback later."""
+    import sqlalchemy as sa
+
+    from segmentation_pipeline.defs.resources import WAREHOUSE_URL_ENV, shown_url, warehouse_url
+
+    home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation"))
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"SEGMENTATION_HOME: cannot create {home} ({exc.strerror})") from None
+    first = os.environ.get("SEGMENTATION_FIRST_MONTH")
+    if first and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])(-01)?", first):
+        raise SettingsError(f"SEGMENTATION_FIRST_MONTH: {first!r} is not a month (YYYY-MM)")
+    url = warehouse_url()
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SettingsError(f"{WAREHOUSE_URL_ENV}: not a usable SQLAlchemy URL ({why})") from None
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.DBAPIError as exc:
+        why = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise SettingsError(
+            f"{WAREHOUSE_URL_ENV}: cannot connect to {shown_url(url)} ({why})"
+        ) from None
+    finally:
+        engine.dispose()
+
+
 def _config_errors() -> tuple[type[Exception], ...]:
     """The project's own errors for a configuration that cannot be used: their message
     names the file and the field, so they are printed alone, never as a traceback."""
     from segmentation_pipeline.framework.loader import FrameworkError
     from segmentation_pipeline.io.vendors import ProviderConfigError
 
-    return (FrameworkError, ProviderConfigError)
+    return (FrameworkError, ProviderConfigError, SettingsError)
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -325,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pd.set_option("display.width", 120)
     try:
+        if args.command != "sample":
+            _check_settings()
         return _command(args)
     except _config_errors() as exc:
         print(f"configuration error: {exc}", file=sys.stderr)

@@ -173,6 +173,30 @@ def test_a_month_that_is_not_yyyy_mm_is_refused_with_exit_2(home):
     assert "'2026-13' is not a month as YYYY-MM" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("SEGMENTATION_WAREHOUSE_URL", "foo://bar/baz", "not a usable SQLAlchemy URL"),
+        (
+            "SEGMENTATION_WAREHOUSE_URL",
+            "postgresql+psycopg://postgres:SuperSecret123@127.0.0.1:1/test",
+            "cannot connect to postgresql+psycopg://postgres:***@127.0.0.1:1/test",
+        ),
+        ("SEGMENTATION_HOME", "/proc/1/not-here", "cannot create /proc/1/not-here"),
+        ("SEGMENTATION_FIRST_MONTH", "garbage", "'garbage' is not a month (YYYY-MM)"),
+    ],
+)
+def test_a_setting_the_command_cannot_use_is_named_in_one_line_with_exit_2(
+    home, setting, value, said
+):
+    """Not a 20- to 120-line traceback, and never the warehouse's password."""
+    done = cli("run", **{setting: value})
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"configuration error: {setting}: ") and said in line
+    assert "SuperSecret123" not in done.stderr
+
+
 def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_path):
     """`dagster sensor preview`, the real command against the real code location: it says
     what a tick would raise, and the alert tables stay as they were."""
