@@ -167,6 +167,30 @@ def test_a_framework_typo_prints_its_one_line_error_and_exits_2(home, tmp_path):
     ]
 
 
+def test_a_deployed_framework_edited_without_a_new_version_stops_the_next_night(home, tmp_path):
+    """Scored under the old label, the month, its history and its runs would mean two
+    frameworks by one version; the night stops before it reads anything, naming the file."""
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    deployed = tmp_path / "framework.yaml"
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    deployed.write_text(text)
+    assert cli("run", "--month", "2026-10", SEGMENTATION_FRAMEWORK=str(deployed)).returncode == 0
+    assert "  provisional_days: 30\n" in text
+    deployed.write_text(text.replace("  provisional_days: 30\n", "  provisional_days: 45\n"))
+    done = cli("run", "--month", "2026-10", SEGMENTATION_FRAMEWORK=str(deployed))
+    assert done.returncode == 1
+    assert (
+        done.stdout.strip()
+        .splitlines()[-1]
+        .endswith(
+            f"FAILURE in crm_accounts: {deployed}: framework version 2026.1 was applied before "
+            "with other settings; bump `version` so runs, snapshots and history tell the two "
+            "frameworks apart"
+        )
+    )
+
+
 def test_a_month_that_is_not_yyyy_mm_is_refused_with_exit_2(home):
     done = cli("run", "--month", "2026-13")
     assert done.returncode == 2

@@ -8,6 +8,7 @@ anything else is only "another" version.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 Order = Literal["older", "same", "newer", "other"]
@@ -26,3 +27,27 @@ def version_order(version: str, reference: str) -> Order:
     if mine is None or theirs is None:
         return "other"
     return "older" if mine < theirs else "newer" if mine > theirs else "same"
+
+
+def framework_mismatch(
+    applied: Mapping[str, Mapping[str, str]], version: str, digest: str, bundled: bool
+) -> str | None:
+    """Why a night cannot apply this framework beside what earlier nights applied
+    (`applied`: version -> {"digest": ...}), or None. One version is one content: else the
+    months, history and runs tagged with it mean two different frameworks. And the bundled
+    file is not loaded behind the back of a newer adopted one (its file lost or unmounted):
+    the nights would quietly step back to the bundled framework."""
+    earlier = applied.get(version)
+    if earlier is not None and earlier.get("digest") != digest:
+        return (
+            f"framework version {version} was applied before with other settings; bump "
+            "`version` so runs, snapshots and history tell the two frameworks apart"
+        )
+    newer = sorted(v for v in applied if version_order(v, version) == "newer")
+    if bundled and newer:
+        return (
+            f"the bundled framework {version} is loaded, but earlier nights applied "
+            f"{', '.join(newer)}: the adopted framework file is missing; restore it, or "
+            "adopt the framework to apply (segmentation-pipeline framework adopt)"
+        )
+    return None

@@ -46,14 +46,28 @@ class FrameworkResource(dg.ConfigurableResource):
     file of the same version. The scoring assets' code_version is the version the code
     location loaded, so a file of another version (in run config, or written over the
     deployed file without a reload) fails the step in one line instead of scoring with
-    one version while tagging with another."""
+    one version while tagging with another. The deployed file must also keep the settings
+    its version was first applied with (`crm_accounts` checks); a file named in run config
+    is the operator's deliberate choice for that run and is not held to it."""
 
     path: str = ""
+
+    def file(self) -> Path:
+        """The file the run applies."""
+        from segmentation_pipeline.defs.partitions import FRAMEWORK_PATH
+
+        return Path(self.path) if self.path else FRAMEWORK_PATH
+
+    def is_deployed(self) -> bool:
+        """The run applies the code location's own file."""
+        from segmentation_pipeline.defs.partitions import FRAMEWORK_PATH
+
+        return self.file().resolve() == FRAMEWORK_PATH.resolve()
 
     def load(self) -> Framework:
         from segmentation_pipeline.defs.partitions import FRAMEWORK_PATH, FRAMEWORK_VERSION
 
-        file = self.path or str(FRAMEWORK_PATH)
+        file = str(self.file())
         framework = load_framework(file)
         if framework.version != FRAMEWORK_VERSION:
             raise FrameworkError(

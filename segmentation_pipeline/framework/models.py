@@ -7,6 +7,7 @@ into one `FrameworkError` whose message names the field by its dotted path.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -524,6 +525,11 @@ class Framework(_Strict):
                 + ", ".join(sorted(missing))
             )
         return self
+
+    def digest(self) -> str:
+        """A fingerprint of every setting (not of the file's comments or layout): two
+        frameworks with one digest score alike."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
     def tier_for_score(self, score: float) -> Tier:
         for tier in self.tiers:

@@ -299,5 +299,4 @@ def _column_array(column: pa.ChunkedArray) -> np.ndarray:
 
 def state_stamp(framework, **extra: str) -> dict:
     """The stamp of state computed under tonight's code and `framework` (and `extra`)."""
-    digest = hashlib.sha256(framework.model_dump_json().encode()).hexdigest()[:16]
-    return {"code": code_version(), "framework": digest, **extra}
+    return {"code": code_version(), "framework": framework.digest(), **extra}

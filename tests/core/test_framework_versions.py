@@ -2,7 +2,7 @@
 
 import pytest
 
-from segmentation_pipeline.core.framework_versions import version_order
+from segmentation_pipeline.core.framework_versions import framework_mismatch, version_order
 
 
 @pytest.mark.parametrize(
@@ -18,3 +18,18 @@ from segmentation_pipeline.core.framework_versions import version_order
 )
 def test_version_order(version, reference, order):
     assert version_order(version, reference) == order
+
+
+def test_one_version_is_one_framework_and_the_bundled_file_never_hides_a_newer_adopted_one():
+    applied = {"2026.1": {"digest": "aaa"}, "2026.2": {"digest": "bbb"}}
+    assert framework_mismatch(applied, "2026.2", "bbb", bundled=False) is None
+    assert framework_mismatch(applied, "2026.3", "ccc", bundled=False) is None  # new: fine
+    edited = framework_mismatch(applied, "2026.2", "zzz", bundled=False)
+    assert edited.startswith("framework version 2026.2 was applied before with other settings")
+    lost = framework_mismatch(applied, "2026.1", "aaa", bundled=True)
+    assert lost.startswith("the bundled framework 2026.1 is loaded, but earlier nights applied")
+    assert "2026.2" in lost
+    # Rolling back on purpose is an adopted file, not the bundled one.
+    assert framework_mismatch(applied, "2026.1", "aaa", bundled=False) is None
+    # A release whose bundled framework is newer than every applied one is no mismatch.
+    assert framework_mismatch(applied, "2026.4", "ddd", bundled=True) is None

@@ -16,6 +16,7 @@ night still reports the records rejected earlier in the month.
 """
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -24,6 +25,7 @@ from segmentation_pipeline.core.change_set import account_changes, extract_full_
 from segmentation_pipeline.core.changes import ROW_HASH, merge_extract, unlisted_ids
 from segmentation_pipeline.core.clock import as_utc, utc_now
 from segmentation_pipeline.core.crm_sync import echoed_write_backs
+from segmentation_pipeline.core.framework_versions import framework_mismatch
 from segmentation_pipeline.core.input_contract import (
     USAGE_INPUT,
     InputContractError,
@@ -43,10 +45,13 @@ from segmentation_pipeline.defs.resources import (
     SnapshotStoreResource,
     WarehouseResource,
 )
+from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH, Framework
 from segmentation_pipeline.io.crm import CrmError, CrmInputMissing, CrmState
+from segmentation_pipeline.io.warehouse import Warehouse
 
 STATE_NAME = "crm_accounts"
 REJECTED_STATE_NAME = "crm_rejected_records"
+FRAMEWORKS_STATE = "applied_frameworks"  # version -> {"digest": ...}, in pipeline_state
 # Bookkeeping fields that change without a real edit; they do not make a record "changed".
 BOOKKEEPING_FIELDS = ("SystemModstamp", "LastModifiedDate", "LastViewedDate", "LastReferencedDate")
 
@@ -90,6 +95,18 @@ def _previous_rejections(store, state: dict | None, partition: str) -> pd.DataFr
     return store.read(REJECTED_STATE_NAME, state["rejected"])
 
 
+def _check_applied_framework(client: Warehouse, fw: Framework, file: Path) -> None:
+    """Before anything is read: the framework is the one its version stood for on earlier
+    nights, and not the bundled file behind a newer adopted one (`framework_mismatch`)."""
+    applied = client.get_state(FRAMEWORKS_STATE) or {}
+    bundled = file.resolve() == DEFAULT_FRAMEWORK_PATH.resolve()
+    problem = framework_mismatch(applied, fw.version, fw.digest(), bundled)
+    if problem:
+        raise dg.Failure(description=f"{file}: {problem}")
+    if fw.version not in applied:
+        client.set_state(FRAMEWORKS_STATE, {**applied, fw.version: {"digest": fw.digest()}})
+
+
 @dg.multi_asset(
     group_name="inputs",
     partitions_def=monthly_partitions,
@@ -125,6 +142,8 @@ def crm_accounts(
 ):
     fw = framework.load()
     client, store = warehouse.client(), snapshots.store()
+    if framework.is_deployed():  # not a file a run's config names for itself
+        _check_applied_framework(client, fw, framework.file())
     source = crm.source_id()
     state = client.get_state(STATE_NAME)
     reason = _full_refresh_reason(config, state, source, context.partition_key)
