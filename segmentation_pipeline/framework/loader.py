@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from importlib import resources
@@ -68,6 +70,15 @@ def load_framework(path: str | Path | None = None) -> Framework:
     except OSError as exc:
         raise FrameworkError(f"{file}: cannot read framework file ({exc.strerror})") from None
     return _parse_text(text, str(file))
+
+
+def settings_digest(path: str | Path) -> str:
+    """A fingerprint of the settings a framework file writes down (not its comments or
+    layout, and not the defaults a release fills in for keys it leaves out): a new release
+    adding a setting does not make an unchanged file a different framework."""
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=8)

@@ -13,6 +13,7 @@ from segmentation_pipeline.framework import (
     load_framework,
     parse_framework,
 )
+from segmentation_pipeline.framework.loader import settings_digest
 
 
 @pytest.fixture
@@ -192,3 +193,13 @@ def test_a_key_given_twice_is_named_not_overwritten_by_the_second(tmp_path: Path
     twice = r"not valid YAML: the key 'provisional_days' is given twice \(line \d+, column 3\)$"
     with pytest.raises(FrameworkError, match=twice):
         load_framework(path)
+
+
+def test_the_settings_digest_follows_the_settings_written_not_comments_or_layout(tmp_path: Path):
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    commented = tmp_path / "commented.yaml"
+    commented.write_text("# a note for the reviewers\n" + text.replace(": ", ":   ", 3))
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(text.replace("  provisional_days: 30\n", "  provisional_days: 45\n"))
+    assert settings_digest(commented) == settings_digest(DEFAULT_FRAMEWORK_PATH)
+    assert settings_digest(edited) != settings_digest(DEFAULT_FRAMEWORK_PATH)

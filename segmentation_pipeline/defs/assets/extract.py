@@ -46,6 +46,7 @@ from segmentation_pipeline.defs.resources import (
     WarehouseResource,
 )
 from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH, Framework
+from segmentation_pipeline.framework.loader import settings_digest
 from segmentation_pipeline.io.crm import CrmError, CrmInputMissing, CrmState
 from segmentation_pipeline.io.warehouse import Warehouse
 
@@ -100,11 +101,12 @@ def _check_applied_framework(client: Warehouse, fw: Framework, file: Path) -> No
     nights, and not the bundled file behind a newer adopted one (`framework_mismatch`)."""
     applied = client.get_state(FRAMEWORKS_STATE) or {}
     bundled = file.resolve() == DEFAULT_FRAMEWORK_PATH.resolve()
-    problem = framework_mismatch(applied, fw.version, fw.digest(), bundled)
+    digest = settings_digest(file)
+    problem = framework_mismatch(applied, fw.version, digest, bundled)
     if problem:
         raise dg.Failure(description=f"{file}: {problem}")
     if fw.version not in applied:
-        client.set_state(FRAMEWORKS_STATE, {**applied, fw.version: {"digest": fw.digest()}})
+        client.set_state(FRAMEWORKS_STATE, {**applied, fw.version: {"digest": digest}})
 
 
 @dg.multi_asset(
