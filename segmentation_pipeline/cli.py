@@ -254,8 +254,11 @@ def sample(out: str, n: int, seed: int) -> int:
     return 0
 
 
+MONTH = r"\d{4}-(0[1-9]|1[0-2])"  # YYYY-MM
+
+
 def _month(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+    if not re.fullmatch(MONTH, text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a month as YYYY-MM")
     return text
 
@@ -284,7 +287,7 @@ def _check_settings() -> None:
     except OSError as exc:
         raise SettingsError(f"SEGMENTATION_HOME: cannot create {home} ({exc.strerror})") from None
     first = os.environ.get("SEGMENTATION_FIRST_MONTH")
-    if first and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])(-01)?", first):
+    if first and not re.fullmatch(f"{MONTH}(-01)?", first):
         raise SettingsError(f"SEGMENTATION_FIRST_MONTH: {first!r} is not a month (YYYY-MM)")
     url = warehouse_url()
     try:
