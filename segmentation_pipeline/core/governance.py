@@ -7,7 +7,7 @@ the grade together with the breakdown and the worst offenders a reviewer needs t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -143,11 +143,19 @@ def _complete(accounts: pd.DataFrame, fields: list[str]) -> pd.Series:
 
 
 def assess_enrichment_coverage(
-    before: pd.DataFrame, after: pd.DataFrame, fields: list[str], bands: RisingBands
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    fields: list[str],
+    bands: RisingBands,
+    filled: Collection[str] = (),
 ) -> Assessment:
     """Of the accounts that reached enrichment with a gap in `fields`, the share that left
-    with none: the vendor match rate the methodology benchmarks (70 / 85 / 95%)."""
-    gapped = pd.Series(~_complete(before, fields).to_numpy(), index=before["account_id"])
+    with none: the vendor match rate the methodology benchmarks (70 / 85 / 95%). Accounts
+    in `filled` count as gapped too: the pipeline's own write-back filled their gap in the
+    CRM, which hands the vendor's value back as its own (leaving them out made the rate
+    fall night after night as the write-back filled the matched accounts' gaps)."""
+    gap = ~_complete(before, fields).to_numpy() | before["account_id"].isin(set(filled)).to_numpy()
+    gapped = pd.Series(gap, index=before["account_id"])
     sent = after[after["account_id"].map(gapped).fillna(False).astype(bool).to_numpy()]
     done = _complete(sent, fields)
     value = float(done.mean()) if len(sent) else 1.0
@@ -328,13 +336,23 @@ ENRICHED, DEDUPLICATED = "accounts_enriched", "accounts_deduplicated"
 MERGE_AUDIT, ASSIGNMENTS = "account_merge_audit", "segment_assignments"
 Frames = Mapping[str, pd.DataFrame]  # a month's frames by asset name
 
+# Accounts whose empty key field the pipeline's enrichment write-back filled in the CRM.
+GAPS_FILLED = "crm_gaps_filled"
+
+
+def enrichable_key_fields(gov: Governance) -> list[str]:
+    """The key fields enrichment can fill: those enrichment coverage grades."""
+    return [k for k in gov.key_fields if k in ENRICHABLE_FIELDS]
+
+
 # The other checks: each grades the frames it reads with the framework's thresholds.
 _GRADERS: dict[str, Callable[[Frames, Governance], Assessment]] = {
     "enrichment_coverage": lambda f, gov: assess_enrichment_coverage(
         f[DEDUPLICATED],
         f[ENRICHED],
-        [k for k in gov.key_fields if k in ENRICHABLE_FIELDS],
+        enrichable_key_fields(gov),
         gov.enrichment_coverage,
+        f[GAPS_FILLED]["account_id"] if GAPS_FILLED in f else (),
     ),
     "duplicate_rate": lambda f, gov: assess_duplicate_rate(
         f[DEDUPLICATED], f[MERGE_AUDIT], gov.duplicate_rate

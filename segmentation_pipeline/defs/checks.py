@@ -20,21 +20,28 @@ materialized month is checked. The month is in every evaluation's metadata.
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.accounting import account_records
+from segmentation_pipeline.core.crm_write_back import enriched_field_map
 from segmentation_pipeline.core.governance import (
+    GAPS_FILLED,
     KEY_FIELD_CHECK,
     Assessment,
+    Frames,
+    enrichable_key_fields,
     explain,
     grade_check,
 )
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource
 from segmentation_pipeline.framework import Framework, load_framework
+from segmentation_pipeline.io.salesforce.sync_log import gaps_filled
+from segmentation_pipeline.io.warehouse import Warehouse
 
 ENRICHED = dg.AssetKey("accounts_enriched")
 DEDUPLICATED = dg.AssetKey("accounts_deduplicated")
@@ -108,9 +115,11 @@ def governance_checks(
     asset: dg.AssetKey,
     gradings: list[Grading],
     also_reads: tuple[dg.AssetKey, ...] = (),
+    warehouse_reads: Callable[[Warehouse, Framework], Frames] | None = None,
 ) -> dg.AssetChecksDefinition:
     """Checks on one asset that share one step, so its month is loaded once for all of
-    them; each keeps its own name, severity and blocking flag."""
+    them; each keeps its own name, severity and blocking flag. `warehouse_reads` adds
+    frames read from the warehouse."""
     specs = [
         dg.AssetCheckSpec(
             g.name,
@@ -126,7 +135,8 @@ def governance_checks(
         specs=specs,
         name=step,
         can_subset=True,
-        required_resource_keys={"io_manager", "framework"},
+        required_resource_keys={"io_manager", "framework"}
+        | ({"warehouse"} if warehouse_reads else set()),
     )
     def _checks(context: dg.AssetCheckExecutionContext):
         framework: FrameworkResource = context.resources.framework
@@ -134,6 +144,8 @@ def governance_checks(
         month = check_month(context, asset)
         reads = (asset, *also_reads)
         frames = {key.to_user_string(): load_partition(context, key, month) for key in reads}
+        if warehouse_reads:
+            frames |= warehouse_reads(context.resources.warehouse.client(), fw)
         selected = {key.name for key in context.selected_asset_check_keys}
         for grading in gradings:
             if grading.name in selected:
@@ -161,17 +173,27 @@ def key_field_completeness_checks(framework: Framework) -> dg.AssetChecksDefinit
     )
 
 
+def _gaps_filled(warehouse: Warehouse, fw: Framework) -> Frames:
+    fields = enrichable_key_fields(fw.governance)
+    crm_fields = [
+        crm for column, crm in enriched_field_map(fw.crm_sync).items() if column in fields
+    ]
+    return {GAPS_FILLED: pd.DataFrame({"account_id": gaps_filled(warehouse.engine, crm_fields)})}
+
+
 enrichment_coverage_check = governance_checks(
     "enrichment_coverage",
     ENRICHED,
     [
         Grading(
             "enrichment_coverage",
-            "Of the accounts that reached enrichment with a firmographic key field empty, the "
+            "Of the accounts that reached enrichment with a firmographic key field empty "
+            "(or whose empty field the enrichment write-back has filled in the CRM), the "
             "share that left with none empty (the vendor match rate).",
         )
     ],
     also_reads=(DEDUPLICATED,),
+    warehouse_reads=_gaps_filled,
 )
 
 duplicate_rate_check = governance_checks(

@@ -100,6 +100,26 @@ def test_enrichment_coverage_is_the_share_of_gapped_accounts_completed(framework
     ]
 
 
+def test_a_gap_our_write_back_filled_in_the_crm_still_counts_as_a_vendor_match(framework):
+    fields = ["industry", "employees"]
+    # A and B reach enrichment complete, but only because last night's write-back filled
+    # A's employees (and B's industry) in the CRM; C is gapped and stays so.
+    before = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C"],
+            "name": ["a", "b", "c"],
+            "industry": ["Software", "Media", None],
+            "employees": [10, 20, None],
+        }
+    )
+    graded = framework.governance.enrichment_coverage
+    alone = assess_enrichment_coverage(before, before, fields, graded)
+    counted = assess_enrichment_coverage(before, before, fields, graded, filled=["A", "B", "X"])
+    assert alone.grade.value == 0.0  # only C counted: the matched accounts dropped out
+    assert counted.grade.value == pytest.approx(2 / 3)  # A and B of A, B, C
+    assert counted.details["accounts_needing_enrichment"] == 3
+
+
 def test_duplicate_rate_counts_folded_records_over_all_extracted(framework):
     survivors = pd.DataFrame({"account_id": [f"S{i}" for i in range(18)], "name": "x"})
     audit = pd.DataFrame({"account_id": ["D1", "D2"], "survivor_id": ["S3", "S3"]})

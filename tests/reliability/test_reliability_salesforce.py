@@ -47,6 +47,12 @@ class SalesforceNight:
     def value(self, asset: str):
         return self.result.asset_value(asset)
 
+    def check(self, name: str) -> dict:
+        for evaluation in self.result.get_asset_check_evaluations():
+            if evaluation.check_name == name:
+                return {k: v.value for k, v in evaluation.metadata.items()}
+        raise KeyError(name)
+
     def warehouse(self) -> Warehouse:
         return Warehouse(self.warehouse_url)
 
@@ -74,7 +80,8 @@ def sample_org(salesforce_server, crm_folder):
 @pytest.fixture
 def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., SalesforceNight]:
     """salesforce_night(month=OPEN_MONTH, write_back=False, extract=None,
-    expect_success=True, **salesforce resource settings)."""
+    expect_success=True, syncs=(), **salesforce resource settings); `write_back` adds
+    crm_segment_sync, `syncs` any other write-backs."""
     state = tmp_path / "state"
     state.mkdir()
     url = f"sqlite:///{state / 'warehouse.sqlite'}"
@@ -85,6 +92,7 @@ def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., Sa
         write_back: bool = False,
         extract: dict | None = None,
         expect_success: bool = True,
+        syncs: tuple[str, ...] = (),
         **salesforce_settings,
     ) -> SalesforceNight:
         import segmentation_pipeline.definitions as location
@@ -92,7 +100,7 @@ def salesforce_night(sample_org, crm_folder, tmp_path: Path) -> Callable[..., Sa
         fast = {"backoff_seconds": 0.01, "bulk_poll_seconds": 0.01}
         login = sample_org.password_login() | fast | salesforce_settings
         salesforce = SalesforceResource(**login)
-        sync = ["crm_segment_sync"] if write_back else []
+        sync = [*(["crm_segment_sync"] if write_back else []), *syncs]
         selection = dg.AssetSelection.groups(*PIPELINE_GROUPS) | dg.AssetSelection.assets(*sync)
         job = dg.define_asset_job("salesforce_night", selection=selection)
         defs = dg.Definitions(
@@ -242,3 +250,18 @@ def test_a_tier_typed_under_a_manual_override_is_an_edit(salesforce_night, sampl
     assert third.metadata("crm_accounts")["updated_accounts"] == 1
     assigned = third.value("segment_assignments").set_index("account_id").loc[account]
     assert (assigned["status"], assigned["segment"]) == ("overridden", "Tier 3")
+
+
+def test_gaps_our_enrichment_write_back_filled_still_count_as_the_vendors_matches(
+    salesforce_night, sample_org
+):
+    """Once crm_enrichment_sync has filled a blank field in the org, the next night's
+    extract holds the vendor's value as the CRM's own: the account still reached the
+    pipeline with a gap the vendor filled, so the match rate does not fall (it fell from
+    88% to 59% and raised a critical alert, the vendor unchanged)."""
+    first = salesforce_night(syncs=("crm_enrichment_sync",), bulk_write_threshold=100)
+    assert first.metadata("crm_enrichment_sync")["succeeded"] > 0
+    second = salesforce_night(syncs=("crm_enrichment_sync",), bulk_write_threshold=100)
+    before, after = first.check("enrichment_coverage"), second.check("enrichment_coverage")
+    assert after["details"] == before["details"]
+    assert (after["value"], after["grade"]) == (before["value"], before["grade"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
 
 import pandas as pd
@@ -63,3 +65,24 @@ def last_run_failures(engine: sa.Engine) -> pd.DataFrame:
             ).where(table.c.run_id == latest, table.c.outcome.in_(FAILED_OUTCOMES))
         )
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def gaps_filled(engine: sa.Engine, crm_fields: Collection[str]) -> list[str]:
+    """Accounts on which a real write-back wrote a value into one of `crm_fields` where
+    the org held none: from the next night on, the CRM hands that value back as its own,
+    but the gap was the pipeline's to fill (enrichment coverage counts it)."""
+    if not crm_fields or not sa.inspect(engine).has_table(TABLE_NAME):
+        return []
+    table = crm_sync_log
+    mentions = sa.or_(*(table.c.changes.contains(json.dumps(f)) for f in crm_fields))
+    query = sa.select(table.c.account_id, table.c.changes).where(
+        table.c.outcome == "success", table.c.dry_run.is_(False), mentions
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).fetchall()
+    filled = set()
+    for account_id, changes in rows:
+        old_values = [old for field, (old, _) in json.loads(changes).items() if field in crm_fields]
+        if any(old is None or str(old).strip() == "" for old in old_values):
+            filled.add(account_id)
+    return sorted(filled)
