@@ -55,12 +55,14 @@ def history_reads(framework: Framework) -> list[str]:
 
 def _as_text(uniques: pd.Index | np.ndarray) -> np.ndarray:
     """Distinct values as text for a null-safe comparison across a database round trip
-    (booleans come back from SQLite as 0/1, numbers as floats)."""
+    (booleans come back from SQLite as 0/1, numbers as floats). Text stays text: read as
+    numbers, framework versions 2026.1 and 2026.10 were one value."""
     distinct = pd.Series(uniques)
     if distinct.dtype == bool:
         distinct = distinct.astype(int)
+    is_text = distinct.map(lambda value: isinstance(value, str)).any()
     numeric = pd.to_numeric(distinct, errors="coerce")
-    if len(distinct) and numeric.notna().all():
+    if len(distinct) and not is_text and numeric.notna().all():
         distinct = numeric.astype(float).round(6)
     return distinct.astype(object).astype(str).to_numpy(dtype=object)
 

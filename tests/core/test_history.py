@@ -102,6 +102,7 @@ def test_untracked_columns_do_not_open_a_version(framework, first):
         {"segment": "Tier 1", "service_model": "high_touch"},
         {"status": "overridden"},
         {"framework_version": "2027.1"},
+        {"framework_version": "2026.10"},  # text, not the number 2026.1
         {"segment": "Unsegmented", "status": "unsegmented", "unsegmented_reason": "missing_arr"},
     ],
 )
