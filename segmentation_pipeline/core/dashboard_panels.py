@@ -17,6 +17,7 @@ import pandas as pd
 from segmentation_pipeline.core.reports.capacity import (
     ALL_SEGMENTS,
     CAPACITY_COLUMNS,
+    NO_OWNER,
     OVERLOADED,
     UNDERLOADED,
 )
@@ -150,13 +151,17 @@ def capacity_panel(capacity: pd.DataFrame) -> Panel:
     by full books, the most loaded first."""
     capacity = _with_columns(capacity, CAPACITY_COLUMNS)
     owners = capacity[capacity["segment"].eq(ALL_SEGMENTS) & capacity["load"].notna()]
-    order = owners["load"].map({OVERLOADED: 0, UNDERLOADED: 1}).fillna(2)
+    order = owners["load"].map({OVERLOADED: 0, UNDERLOADED: 1, NO_OWNER: 3}).fillna(2)
     off = owners.assign(_o=order).sort_values(["_o", "full_books"], ascending=[True, False])
     over = int(owners["load"].eq(OVERLOADED).sum())
     under = int(owners["load"].eq(UNDERLOADED).sum())
+    title = f"CSM capacity: {over} overloaded, {under} underloaded of {order.ne(3).sum()} owners"
+    unowned = int(owners.loc[owners["load"].eq(NO_OWNER), "accounts"].sum())
+    if unowned:
+        title += f"; {count(unowned)} accounts without an owner"
     return Panel(
         "capacity",
-        f"CSM capacity: {over} overloaded, {under} underloaded of {len(owners)} owners",
+        title,
         ["Owner", "Accounts", "ARR", "Full books", "Minimum books", "Load"],
         [
             [str(r.owner), count(r.accounts), money(r.arr), decimal(r.full_books),

@@ -105,13 +105,17 @@ def test_the_capacity_panel_lists_owners_off_their_ratio_first():
     rows = [(f"o{i}", "u1", "Tier 1", 1000.0, 4.5) for i in range(60)]  # 60/50: 1.2 books
     rows += [(f"s{i}", "u2", "Tier 1", 1000.0, 4.5) for i in range(5)]  # 5/15: 0.33 min
     rows += [(f"w{i}", "u3", "Tier 1", 1000.0, 4.5) for i in range(30)]  # within
+    rows += [(f"n{i}", None, "Tier 1", 1000.0, 4.5) for i in range(70)]  # no one's book
     named = _assignments(rows).assign(owner_name=lambda f: f["owner_id"].map({"u1": "Ada"}))
     panel = capacity_panel(csm_capacity(named, FW.service_models))
-    assert panel.title == "CSM capacity: 1 overloaded, 1 underloaded of 3 owners"
+    assert panel.title == (
+        "CSM capacity: 1 overloaded, 1 underloaded of 3 owners; 70 accounts without an owner"
+    )
     assert panel.rows == [
         ["Ada", "60", "$60.0K", "1.20", "4.00", "overloaded"],
         ["u2", "5", "$5.0K", "0.10", "0.33", "underloaded"],
         ["u3", "30", "$30.0K", "0.60", "2.00", "within ratio"],
+        ["(unassigned)", "70", "$70.0K", "1.40", "4.67", "no owner"],
     ]
 
 

@@ -150,6 +150,17 @@ def test_capacity_summary_lists_overloaded_then_underloaded_owners():
     ]
 
 
+def test_accounts_without_an_owner_are_no_ones_book_not_an_overloaded_owner():
+    # 60 Tier 1 accounts with no owner would be 1.2 full books: overloaded, were it a CSM.
+    unowned = accounts(_book("u2", "Tier 1", 10) + [(f"x{i}", None, "Tier 1", 500.0, 4.5)
+                                                    for i in range(60)])  # fmt: skip
+    summary = capacity_summary(csm_capacity(unowned, FW.service_models))
+    assert list(zip(summary["owner"], summary["accounts"], summary["load"], strict=True)) == [
+        ("u2", 10, "underloaded"),
+        ("(unassigned)", 60, "no owner"),
+    ]
+
+
 def test_capacity_shows_owner_names_when_the_assignments_carry_them():
     named = CAPACITY_ACCOUNTS.assign(
         owner_name=CAPACITY_ACCOUNTS["owner_id"].map({"u1": "Ada Park", "u2": ""})
