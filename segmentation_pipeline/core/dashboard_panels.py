@@ -130,9 +130,11 @@ def outlier_panel(outliers: pd.DataFrame, largest: pd.DataFrame) -> Panel:
         for r in counts.itertuples()
     )
     top = _with_columns(largest, OUTLIER_COLUMNS).head(MAX_PANEL_ROWS)
+    accounts = outliers["account_id"].nunique()
+    breaks = "" if accounts == len(outliers) else f", {count(len(outliers))} rule breaks"
     return Panel(
         "outliers",
-        f"Outliers for review ({len(outliers)})",
+        f"Outliers for review ({count(accounts)} account{'' if accounts == 1 else 's'}{breaks})",
         ["Account", "Owner", "Segment", "ARR", "Composite", "Why"],
         [
             [str(r.name if isinstance(r.name, str) else r.account_id), str(r.owner), str(r.segment),

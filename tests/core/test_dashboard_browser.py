@@ -162,7 +162,7 @@ def test_the_sub_segment_panel_splits_tier_1(dashboard):
 
 def test_the_outlier_panel_lists_the_tier_3_account_over_100k(dashboard):
     found = _panel(dashboard, "outliers")
-    assert found["visible"] and found["title"] == "Outliers for review (1)"
+    assert found["visible"] and found["title"] == "Outliers for review (1 account)"
     assert found["rows"] == [
         ["Delta", "u2", "Tier 3", "$150.0K", "2.00", "ARR $150K >= $100K in Tier 3"]
     ]

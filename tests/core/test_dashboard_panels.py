@@ -89,7 +89,7 @@ def test_the_outlier_panel_counts_per_rule_and_lists_the_largest_first():
     )
     panel = outlier_panel(found[["rule", "segment", "account_id", "arr"]],
                           found.sort_values("arr", ascending=False))  # fmt: skip
-    assert panel.title == "Outliers for review (3)"
+    assert panel.title == "Outliers for review (3 accounts)"
     assert [row[:4] for row in panel.rows] == [
         ["B", "u2", "Tier 3", "$300.0K"],
         ["A", "u1", "Tier 3", "$120.0K"],
@@ -99,6 +99,14 @@ def test_the_outlier_panel_counts_per_rule_and_lists_the_largest_first():
     assert panel.note.startswith(
         "arr high for segment in Tier 3: 2 ($420.0K); arr low for segment in Tier 1: 1 ($10.0K)"
     )
+
+
+def test_the_outlier_panel_counts_accounts_not_rule_breaks():
+    # d is a Tier 1 account of $10K ARR scoring 3.0: ARR low and 1.0 below its band.
+    rows = [("c", "u2", "Tier 1", 10_000.0, 4.5), ("d", "u1", "Tier 1", 10_000.0, 3.0)]
+    found = outliers(_assignments(rows), FW.tiers, FW.reporting.outliers)
+    panel = outlier_panel(found[["rule", "segment", "account_id", "arr"]], found)
+    assert panel.title == "Outliers for review (2 accounts, 3 rule breaks)"
 
 
 def test_the_capacity_panel_lists_owners_off_their_ratio_first():
