@@ -49,6 +49,7 @@ def _log_level(verbose: bool) -> dict:
 
 def _print_summary(result, partition: str) -> None:
     """What a successful run produced: the checks, the segments and where to look next."""
+    from segmentation_pipeline.core.reports.distribution import segment_summary
     from segmentation_pipeline.defs.resources import shown_url, warehouse_url
     from segmentation_pipeline.io.warehouse import Warehouse
     from segmentation_pipeline.io.warehouse_partitions import read_partition
@@ -58,10 +59,8 @@ def _print_summary(result, partition: str) -> None:
         print(f"  check {check.asset_key.to_user_string()}:{check.check_name}: {state}")
     url = warehouse_url()
     assignments = read_partition(Warehouse(url), "segment_snapshots", "snapshot_month", partition)
-    summary = assignments.groupby("segment").agg(
-        accounts=("account_id", "size"), arr=("arr", "sum")
-    )
-    print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}"))
+    summary = segment_summary(assignments).set_index("segment")[["accounts", "arr"]]
+    print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}", na_rep="unknown"))
     print(f"\nstatus: {assignments['status'].value_counts().to_dict()}")
     print(f"\nwarehouse: {shown_url(url)}")
     print(f"  tables: {', '.join(sorted(Warehouse(url).table_names()))}")

@@ -16,11 +16,15 @@ from segmentation_pipeline.core.reports.grouping import (
 
 
 def segment_summary(assignments: pd.DataFrame) -> pd.DataFrame:
-    """Accounts and ARR by segment, with shares, mean composite and at-risk count."""
-    grouped = assignments.groupby("segment", dropna=False)
+    """Accounts and ARR by segment, with shares, mean composite and at-risk count. A
+    segment none of whose accounts has an ARR (Unsegmented for missing_arr) has no ARR,
+    not $0."""
+    grouped = assignments.assign(arr=pd.to_numeric(assignments["arr"], errors="coerce")).groupby(
+        "segment", dropna=False
+    )
     summary = grouped.agg(
         accounts=("account_id", "size"),
-        arr=("arr", "sum"),
+        arr=("arr", lambda arr: arr.sum(min_count=1)),
         mean_composite=("composite_score", "mean"),
         at_risk=("at_risk", "sum"),
         provisional=("provisional", "sum"),

@@ -65,6 +65,14 @@ def test_segment_summary_keeps_the_foundation_report_shape():
     assert summary["account_share"].sum() == pytest.approx(1.0)
 
 
+def test_a_segment_whose_accounts_have_no_arr_has_no_arr_not_zero():
+    rows = snapshot(JAN).head(2).assign(segment=["Tier 1", "Unsegmented"], arr=[500.0, None])
+    summary = segment_summary(rows).set_index("segment")
+    assert summary.loc["Tier 1", "arr"] == 500
+    assert math.isnan(summary.loc["Unsegmented", "arr"])
+    assert summary.loc["Tier 1", "arr_share"] == 1.0
+
+
 def test_health_by_segment_uses_nps_where_it_exists():
     usage = pd.DataFrame({"account_id": ["A1", "A2", "B1", "X9"], "nps": [50, -10, None, 90]})
     feb = snapshot(FEB).assign(at_risk=lambda f: f["account_id"].isin(["A2", "B1"]))
