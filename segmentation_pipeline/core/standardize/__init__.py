@@ -5,7 +5,7 @@ Every scalar rule returns a value or None with a reason (`Parsed`) and never rai
 the column versions apply the same rules to a million rows at once.
 """
 
-from segmentation_pipeline.core.standardize.accounts import standardize_accounts
+from segmentation_pipeline.core.standardize.accounts import standardize_accounts, unknown_choices
 from segmentation_pipeline.core.standardize.bands import band_name, band_names
 from segmentation_pipeline.core.standardize.country import CountryLookup
 from segmentation_pipeline.core.standardize.dates import parse_timestamp
@@ -43,4 +43,5 @@ __all__ = [
     "region_for",
     "registrable_domain",
     "standardize_accounts",
+    "unknown_choices",
 ]

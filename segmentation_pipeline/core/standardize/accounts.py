@@ -150,18 +150,33 @@ def _place_and_dates(
     ):
         out[column], _ = standardize_timestamps(src[source], config.dates_day_first)
 
-    value = framework.value
-    out["contract_term"] = canonical_choice(
-        _text(src, "Contract_Term__c"), value.contract_length.values
-    )
-    out["strategic_importance"] = canonical_choice(
-        _text(src, "Strategic_Importance__c"), value.strategic_importance.values
-    )
-    out["growth_stage"] = canonical_choice(
-        _text(src, "Growth_Stage__c"), framework.firmographic.growth_stage.values
-    )
+    for column, (field, choices) in picklists(framework).items():
+        out[column] = canonical_choice(_text(src, field), choices)
     out["segment_override"] = standardize_flags(src["Segment_Override__c"])
-    out["crm_tier"] = canonical_choice(
-        _text(src, "Customer_Tier__c"), [t.name for t in framework.tiers]
-    )
     return out
+
+
+def picklists(framework: Framework) -> dict[str, tuple[str, list[str]]]:
+    """Standardized picklist column -> (its CRM field, the values the framework knows)."""
+    return {
+        "contract_term": ("Contract_Term__c", list(framework.value.contract_length.values)),
+        "strategic_importance": (
+            "Strategic_Importance__c", list(framework.value.strategic_importance.values),
+        ),
+        "growth_stage": ("Growth_Stage__c", list(framework.firmographic.growth_stage.values)),
+        "crm_tier": ("Customer_Tier__c", [t.name for t in framework.tiers]),
+    }  # fmt: skip
+
+
+def unknown_choices(accounts: pd.DataFrame, framework: Framework) -> dict[str, dict[str, int]]:
+    """Per CRM picklist field, the values accounts hold that the framework does not list,
+    with how many accounts hold each: they score the criterion's unknown points (or, for
+    the tier, read as no current tier), so a new picklist value must be named, not
+    silently scored as unknown."""
+    found = {}
+    for column, (field, choices) in picklists(framework).items():
+        counts = accounts[column].value_counts()  # distinct values: cheap on a million rows
+        known = counts.index.isin(choices) | (counts.index.astype(str).str.strip() == "")
+        if not known.all():
+            found[field] = {str(k): int(n) for k, n in counts[~known].items()}
+    return found

@@ -17,6 +17,7 @@ from segmentation_pipeline.core.standardize import (
     quality_flags,
     report_from_flags,
     standardize_accounts,
+    unknown_choices,
 )
 from segmentation_pipeline.defs.assets._carry import carry_step
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
@@ -113,6 +114,14 @@ def accounts_standardized(
         standardized["industry_status"].value_counts().to_dict()
     )
     metadata["data_quality"] = _quality_table(report)
+    unknown = unknown_choices(standardized, fw)
+    metadata["picklist_values_not_in_framework"] = dg.MetadataValue.json(unknown)
+    for field, values in unknown.items():
+        context.log.warning(
+            "%s: %d accounts hold values the framework does not list (%s); they score "
+            "the criterion's unknown points (the tier: no current tier)",
+            field, sum(values.values()), ", ".join(f"{v} {n}" for v, n in values.items()),
+        )  # fmt: skip
     yield dg.MaterializeResult(
         asset_key="accounts_standardized", value=standardized, metadata=metadata
     )

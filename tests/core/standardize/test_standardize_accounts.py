@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.schema import STANDARD_ACCOUNT_COLUMNS
-from segmentation_pipeline.core.standardize import standardize_accounts
+from segmentation_pipeline.core.standardize import standardize_accounts, unknown_choices
 
 RAW = pd.DataFrame(
     {
@@ -74,6 +74,17 @@ def test_dates_flags_and_picklists(out):
     assert out["segment_override"].tolist() == [True, False, False]
     assert out["contract_term"].tolist() == ["Multi-year", "Annual (new)", "Lifetime"]
     assert out["crm_tier"].tolist()[:2] == ["Tier 2", "Tier 1"]
+
+
+def test_picklist_values_the_framework_does_not_list_are_named(out, framework):
+    # "Lifetime" is no contract length of the framework's; blanks and nulls are no value.
+    assert unknown_choices(out, framework) == {"Contract_Term__c": {"Lifetime": 1}}
+    odd = out.assign(growth_stage=["Seed", "Seed", " "], crm_tier=["Gold", "Tier 1", None])
+    assert unknown_choices(odd, framework) == {
+        "Contract_Term__c": {"Lifetime": 1},
+        "Growth_Stage__c": {"Seed": 2},
+        "Customer_Tier__c": {"Gold": 1},
+    }
 
 
 def test_missing_columns_are_nulls_and_extra_columns_are_ignored(framework):
