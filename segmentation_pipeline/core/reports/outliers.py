@@ -52,7 +52,8 @@ def outliers(assignments: pd.DataFrame, tiers: Sequence[Tier], rules: Outliers) 
     score rule at once. Accounts without ARR or score break no rule on that measure."""
     arr = pd.to_numeric(assignments["arr"], errors="coerce")
     score = pd.to_numeric(assignments["composite_score"], errors="coerce")
-    segment = assignments["segment"]
+    # Looked up per segment, not per row: a map over a million texts costs seconds.
+    segment = assignments["segment"].astype("category")
     bands = score_bands(tiers)
     lower = segment.map({s: b[0] for s, b in bands.items()}).astype("float64")
     upper = segment.map({s: b[1] for s, b in bands.items()}).astype("float64")

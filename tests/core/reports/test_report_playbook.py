@@ -62,6 +62,7 @@ OUTLIER_ACCOUNTS = accounts(
         ("g", "u2", "Tier 3", 10_000.0, 3.1),  # 0.6 above Tier 3's band end 2.5
         ("h", "u2", "Tier 2", 260_000.0, None),  # ARR >= 250K in Tier 2, no score
         ("i", None, "Unsegmented", 500_000.0, None),  # no segment: no band, no rule
+        ("j", "u2", None, 500_000.0, 9.0),  # segment missing: no band, no rule
     ]
 )
 
