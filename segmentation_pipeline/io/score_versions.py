@@ -64,9 +64,9 @@ class ScoreVersionStore:
             )
             # The slice's moment orders versions; a re-run that moved nothing in the slice
             # recorded last leaves it alone (the warehouse stays as the run before left it).
-            moments = self._month_moments(conn, month)
-            recorded_last = bool(moments) and _last(moments) == version
-            if sync.written or sync.deleted or not recorded_last:
+            # Only such a re-run reads the moments (a scan of the month's rows).
+            moments = {} if sync.written or sync.deleted else self._month_moments(conn, month)
+            if not moments or _last(moments) != version:
                 writer.set_state(_state_name(month, version), {"recorded_at": moment})
         return sync.written
 

@@ -8,7 +8,7 @@ from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
-from segmentation_pipeline.io.score_versions import ScoreVersionStore
+from segmentation_pipeline.io.score_versions import COLUMNS, ScoreVersionStore
 
 IMPACT_TABLE = "framework_change_impact"
 MOVES_TABLE = "framework_change_moves"
@@ -18,6 +18,8 @@ MOVES_TABLE = "framework_change_moves"
     group_name="segmentation",
     kinds={"sql"},
     partitions_def=monthly_partitions,
+    # All it reads of the assignments: not their ~50 columns.
+    ins={"segment_assignments": dg.AssetIn(metadata={"columns": ["framework_version", *COLUMNS]})},
     description="Keeps each month's tiers per framework version (table segment_versions) and, "
     "when the month was scored before with another version, reports the accounts that move "
     "tier: per segment old vs new (framework_change_impact) and each move "
