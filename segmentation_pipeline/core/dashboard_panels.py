@@ -124,7 +124,8 @@ def outlier_panel(outliers: pd.DataFrame, largest: pd.DataFrame) -> Panel:
     month's outlier rows (rule, segment, account_id and arr are read); `largest`: the
     MAX_PANEL_ROWS of them with the largest ARR, largest first, every column (the
     dashboard asks the warehouse for just those)."""
-    counts = outlier_counts(_with_columns(outliers, COUNTED_COLUMNS))
+    outliers = _with_columns(outliers, COUNTED_COLUMNS)  # a month without any: no columns
+    counts = outlier_counts(outliers)
     summary = "; ".join(
         f"{r.rule.replace('_', ' ')} in {r.segment}: {int(r.accounts)} ({money(r.arr)})"
         for r in counts.itertuples()

@@ -109,6 +109,11 @@ def test_the_outlier_panel_counts_accounts_not_rule_breaks():
     assert panel.title == "Outliers for review (2 accounts, 3 rule breaks)"
 
 
+def test_a_month_without_outliers_has_an_empty_outlier_panel():
+    panel = outlier_panel(pd.DataFrame(), pd.DataFrame())  # no table rows: no columns either
+    assert panel.title == "Outliers for review (0 accounts)" and panel.rows == []
+
+
 def test_the_capacity_panel_lists_owners_off_their_ratio_first():
     rows = [(f"o{i}", "u1", "Tier 1", 1000.0, 4.5) for i in range(60)]  # 60/50: 1.2 books
     rows += [(f"s{i}", "u2", "Tier 1", 1000.0, 4.5) for i in range(5)]  # 5/15: 0.33 min
