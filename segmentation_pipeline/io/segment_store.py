@@ -383,12 +383,14 @@ class SegmentStore:
         frame = self._read(DECISIONS)
         return frame if len(frame) else empty_decisions()
 
-    def prior_state(self, published: bool = True) -> PriorState:
+    def prior_state(
+        self, published: bool = True, framework_version: str | None = None
+    ) -> PriorState:
         """What the queue gate needs: the queue rows that can still matter (not the
         withdrawn ones) and their columns the gate reads, by transition id; the
         decisions; the open history rows of the accounts that have a provisional one;
         and, unless `published` is off (every account has a CRM tier), the tiers last
-        published."""
+        published (`published_tiers`, as seen by a run of `framework_version`)."""
         self.create_tables()
         with self.engine.connect() as conn:
             queue = _live_queue(conn)
@@ -416,20 +418,38 @@ class SegmentStore:
             queue if len(queue) else empty_transitions(),
             self.decisions(),
             history,
-            self.published_tiers() if published else empty_published(),
+            self.published_tiers(framework_version) if published else empty_published(),
         )
 
-    def published_tiers(self) -> pd.DataFrame:
+    def published_tiers(self, framework_version: str | None = None) -> pd.DataFrame:
         """account_id and segment of every open history row: the tier the pipeline last
-        published, which the gate takes as current where the CRM shows none."""
+        published, which the gate takes as current where the CRM shows none.
+
+        A re-run at a moment reads the rows as they stood before it, so the moment's own
+        rows are not current: it replaces them. A re-score with another framework
+        (`framework_version` differs from the row's) does not: the tier the month first
+        published under the old version stays current for those accounts, so the new
+        version's move is reviewed like in every later month, not applied at once."""
         rewind = self.rewind()
         reads = (
             ["account_id", "segment"] if rewind is None else ["history_id", "account_id", "segment"]
         )
         rows = self._read(HISTORY, HISTORY.c.is_current.is_(True), reads)
-        if rewind is not None:
-            rows = rewind.open_rows(rows)
-        return rows[["account_id", "segment"]].reset_index(drop=True)
+        if rewind is None:
+            return rows[["account_id", "segment"]].reset_index(drop=True)
+        rows = rewind.open_rows(rows)[["account_id", "segment"]]
+        if framework_version is None:
+            return rows.reset_index(drop=True)
+        first = self._read(
+            HISTORY,
+            sa.and_(
+                HISTORY.c.valid_from == self.moment.to_pydatetime(),
+                HISTORY.c.framework_version != framework_version,
+            ),
+            ["account_id", "segment"],
+        )
+        first = first[~member_of(first["account_id"], rows["account_id"])]
+        return pd.concat([rows, first.drop_duplicates("account_id")], ignore_index=True)
 
     def record_decision(
         self,

@@ -7,7 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from segmentation_pipeline.core.history import HistoryChanges, history_changes, history_reads
-from segmentation_pipeline.core.transitions import TRANSITION_COLUMNS, QueueUpdate, update_queue
+from segmentation_pipeline.core.transitions import (
+    TRANSITION_COLUMNS,
+    QueueUpdate,
+    gate_transitions,
+    update_queue,
+)
 from segmentation_pipeline.io.segment_store import SegmentStore
 
 NOV = datetime(2026, 11, 1)
@@ -410,3 +415,27 @@ def test_the_published_tier_is_the_open_history_rows_segment_as_before_the_runs_
     assert SegmentStore(engine, NOV).prior_state().published.empty
     # When every account has a CRM tier, the published ones are not read at all.
     assert SegmentStore(engine).prior_state(published=False).published.empty
+
+
+def test_a_rescore_with_another_version_is_gated_against_the_tier_its_month_published(
+    sqlite_url, framework
+):
+    """`framework adopt` re-scores the month that first published A (no CRM tier) at
+    Tier 2: that tier stays current, so the new version's Tier 1 waits in the queue as it
+    does in every later month. A re-run with the same version still replaces its rows."""
+    engine = sa.create_engine(sqlite_url)
+    store = SegmentStore(engine)
+    changes = history_changes(store.open_history(), assignments(), framework, NOV, "r1")
+    store.write(changes, transition().iloc[:0])
+    candidate = framework.model_copy(update={"version": "2026.2"})
+    state = SegmentStore(engine, NOV).prior_state(framework_version=candidate.version)
+    frame = pd.DataFrame({"account_id": ["A"], "crm_tier": [None], "computed_segment": ["Tier 1"]})
+    one = pd.Series([True])
+    gated = gate_transitions(frame, one, ~one, state, candidate, NOV)
+    assert gated.loc[0, ["segment", "current_tier", "transition_status"]].tolist() == [
+        "Tier 2",
+        "Tier 2",
+        "pending",
+    ]
+    rerun = SegmentStore(engine, NOV).prior_state(framework_version=framework.version)
+    assert rerun.published.empty

@@ -102,9 +102,11 @@ def segment_assignments(
     fw = framework.load()
     as_of = run_as_of(context)
     # The queue as it stood before this month's as-of: a re-run does not read back the
-    # moves its own month already applied (`SegmentStore`).
+    # moves its own month already applied (`SegmentStore`); a re-score with a new version
+    # is gated against the tiers the month published under the old one.
     state = SegmentStore(warehouse.client().engine, as_of).prior_state(
-        published=needs_published_tiers(accounts_enriched["crm_tier"], fw)
+        published=needs_published_tiers(accounts_enriched["crm_tier"], fw),
+        framework_version=fw.version,
     )
     carried, carry_metadata = carry_step(
         snapshots.store(), "segment_assignments", state_stamp(fw), account_changes,
