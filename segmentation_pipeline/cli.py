@@ -207,7 +207,7 @@ def framework_preview(candidate_file: str, month: str | None) -> int:
         f"preview of {candidate_file} (version {candidate.version}) on {partition[:7]} as "
         f"stored (version {', '.join(stored)}); nothing written"
     )
-    print(f"\naccounts moving tier: {result.accounts_moving}")
+    print(f"\naccounts whose computed tier moves (before review): {result.accounts_moving}")
     for move in result.moves.itertuples():
         print(f"  {move.before} -> {move.after}: {move.accounts}")
     print("\n" + result.segments.to_string())

@@ -100,8 +100,11 @@ def backfill_stale(
         impact = result.asset_materializations_for_node("framework_change_impact")
         meta = impact[0].metadata if impact else {}
         moved = meta.get("accounts_moved")
+        # Segments as held, not `framework preview`'s computed tiers (before any hold).
+        held = meta.get("pending_review")
         summary = (
-            f"{moved.value} account(s) move tier vs {meta['compared_with'].value}"
+            f"vs {meta['compared_with'].value}, {moved.value} account(s) change segment now; "
+            f"{held.value if held else 0} crossing(s) held for review (pending)"
             if moved is not None
             else "no earlier version recorded for this month"
         )

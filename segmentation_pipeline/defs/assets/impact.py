@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.impact import impact_report
+from segmentation_pipeline.core.transitions import PENDING
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN
 from segmentation_pipeline.defs.partitions import monthly_partitions
@@ -65,6 +66,10 @@ def framework_change_impact(
             "framework_version": version,
             "compared_with": old_version,
             "accounts_moved": dg.MetadataValue.int(report.moved),
+            # Crossings held at the current tier: they move once reviewed, not now.
+            "pending_review": dg.MetadataValue.int(
+                int(segment_assignments["transition_status"].eq(PENDING).sum())
+            ),
             "moved_share": dg.MetadataValue.float(round(report.moved_share, 4)),
             "per_segment": table_md(report.per_segment),
             "moves": table_md(report.moves),
