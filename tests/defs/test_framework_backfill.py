@@ -154,6 +154,8 @@ def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
         built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         assert "crm_accounts" not in built and "accounts_enriched" not in built
         assert {"account_scores", "segment_assignments", "framework_change_impact"} <= built
+        impact = result.asset_materializations_for_node("framework_change_impact")[0]
+        assert impact.metadata["pending_review"].value == 0  # immediate: nothing held
 
     moves = pd.read_sql("select * from framework_change_moves", engine)
     for month, expected in EXPECTED_MOVES.items():

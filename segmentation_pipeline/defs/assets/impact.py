@@ -20,7 +20,11 @@ MOVES_TABLE = "framework_change_moves"
     kinds={"sql"},
     partitions_def=monthly_partitions,
     # All it reads of the assignments: not their ~50 columns.
-    ins={"segment_assignments": dg.AssetIn(metadata={"columns": ["framework_version", *COLUMNS]})},
+    ins={
+        "segment_assignments": dg.AssetIn(
+            metadata={"columns": ["framework_version", "transition_status", *COLUMNS]}
+        )
+    },
     description="Keeps each month's tiers per framework version (table segment_versions) and, "
     "when the month was scored before with another version, reports the accounts that move "
     "tier: per segment old vs new (framework_change_impact) and each move "
