@@ -49,6 +49,8 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
     "active",
     "inactive_reason",
 )
+# All `customer_activity` reads of the assignments: the asset loads only these.
+ACTIVITY_INPUT_COLUMNS: tuple[str, ...] = (*ACTIVITY_COLUMNS[:-3], "churned")
 CONTRACT_ENDED = "contract_ended"
 CHURN_FLAG = "churn_flag"
 

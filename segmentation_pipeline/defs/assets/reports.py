@@ -63,6 +63,7 @@ from segmentation_pipeline.core.reports.outliers import (
     outliers,
 )
 from segmentation_pipeline.core.reports.product_lines import segment_product_lines
+from segmentation_pipeline.core.reports.retention import ACTIVITY_INPUT_COLUMNS
 from segmentation_pipeline.core.reports.sub_segments import (
     SUB_SEGMENT_INPUT_COLUMNS,
     sub_segment_distribution,
@@ -229,6 +230,10 @@ sub_segments_report = _snapshot_report(
 @dg.asset(
     **REPORT,
     kinds={"pandas", "sql"},
+    ins={
+        **_reading(ACTIVITY_INPUT_COLUMNS),
+        "accounts_enriched": dg.AssetIn(metadata={"columns": ["account_id", "contract_end_date"]}),
+    },
     description="Who is a paying customer this month: each account with its contract end "
     "date and whether it is active (warehouse table customer_activity, only changed rows "
     "rewritten), the basis of retention.",

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.reports import customer_activity, segment_retention
+from segmentation_pipeline.core.reports.retention import ACTIVITY_INPUT_COLUMNS
 from tests.core.reports.history import FEB, JAN, MAR, MERGED, contracts, snapshot
 
 
@@ -35,6 +36,14 @@ def test_activity_contract_ending_inside_the_month_or_a_churn_flag_makes_an_acco
     # A stale end date (before the month) is not a fresh churn: A4 is active in March.
     assert _activity(MAR).set_index("account_id").loc["A4", "active"]
     assert _activity(JAN)["active"].all()
+
+
+def test_the_columns_the_asset_loads_give_the_activity_every_column_gives():
+    full = snapshot(FEB).assign(contract_end_date="2026-02-01")  # dropped: contracts give it
+    named = full[[c for c in ACTIVITY_INPUT_COLUMNS if c in full]]
+    pd.testing.assert_frame_equal(
+        customer_activity(named, FEB, contracts(FEB)), customer_activity(full, FEB, contracts(FEB))
+    )
 
 
 def test_february_retention_by_segment():
