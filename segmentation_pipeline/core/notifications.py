@@ -18,6 +18,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.changes import ASSIGNMENT_HASH
 from segmentation_pipeline.core.columns import member_of, runs
 from segmentation_pipeline.core.transitions import APPLIED, PENDING, utc_naive
 from segmentation_pipeline.framework.models import Notifications
@@ -41,7 +42,7 @@ NO_OWNER = "(no owner)"
 NOTIFICATION_INPUT_COLUMNS: tuple[str, ...] = (
     "account_id", "name", "owner_id", "owner_name", "arr", "segment", "at_risk",
     "transition_id", "transition_from", "transition_to", "transition_status",
-    "transition_rule", "contract_end_date",
+    "transition_rule", "contract_end_date", ASSIGNMENT_HASH,
 )  # fmt: skip
 
 
@@ -92,26 +93,39 @@ def notification_events(
     open_at_risk: set[str],
     as_of: datetime,
     settings: Notifications,
+    seen: np.ndarray | None = None,
+    seen_on: str | None = None,
 ) -> pd.DataFrame:
     """This night's events (EVENT_COLUMNS) from its assignments (with the accounts'
     contract_end_date, when known); `open_at_risk` holds the accounts whose at-risk
-    episode is already open (told before)."""
+    episode is already open (told before).
+
+    `seen`: the ASSIGNMENT_HASH of every row of the last run that stored its events, on
+    day `seen_on` (YYYY-MM-DD). A row seen as it is has its move events stored, and its
+    renewal too when it was due that day, so they are left out (the store would find
+    them): a night looks up only the rows that changed and the renewals newly due."""
     now = utc_naive(as_of)
+    today = now.normalize()
+    ends = _dates(assignments.get("contract_end_date"), assignments.index)
+    window = pd.Timedelta(days=settings.renewal_window_days)
+    old = np.zeros(len(assignments), dtype=bool)
+    told_renewal = old
+    if seen is not None:
+        old = assignments[ASSIGNMENT_HASH].isin(seen).to_numpy(dtype=bool)
+        day = pd.Timestamp(seen_on)
+        told_renewal = old & ((ends >= day) & (ends <= day + window)).to_numpy(dtype=bool)
     status = assignments.get("transition_status", pd.Series(None, index=assignments.index))
     rule = assignments.get("transition_rule", pd.Series(None, index=assignments.index))
-    applied = assignments[status.eq(APPLIED).to_numpy(dtype=bool)]
+    applied = assignments[status.eq(APPLIED).to_numpy(dtype=bool) & ~old]
     exits = rule.loc[applied.index].eq("provisional_exit").to_numpy(dtype=bool)
-    pending = assignments[status.eq(PENDING).to_numpy(dtype=bool)]
+    pending = assignments[status.eq(PENDING).to_numpy(dtype=bool) & ~old]
 
     at_risk = assignments["at_risk"].fillna(False).astype(bool).to_numpy()
     told = member_of(assignments["account_id"], pd.Series(sorted(open_at_risk), dtype=str))
     told = told.to_numpy()
     new_risk = assignments[at_risk & ~told]
 
-    ends = _dates(assignments.get("contract_end_date"), assignments.index)
-    window = pd.Timedelta(days=settings.renewal_window_days)
-    today = now.normalize()
-    due = ((ends >= today) & (ends <= today + window)).to_numpy(dtype=bool)
+    due = ((ends >= today) & (ends <= today + window)).to_numpy(dtype=bool) & ~told_renewal
     renewing = assignments[due]
     renew_dates = ends[due].dt.strftime("%Y-%m-%d")
 

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from segmentation_pipeline.core.changes import ASSIGNMENT_HASH, with_assignment_hashes
 from segmentation_pipeline.core.notifications import (
     NOTIFICATION_INPUT_COLUMNS,
     ended_at_risk,
@@ -98,10 +99,38 @@ def test_the_columns_the_asset_loads_give_the_events_every_column_gives():
     """The asset loads only NOTIFICATION_INPUT_COLUMNS: a column read but not named there
     would show here as an owner without a name or an event lost."""
     full = night(owner_name=["Ana", "Ana", "Bo", "Bo", None], explanation="unread")
+    full = with_assignment_hashes(full)
     named = full[list(NOTIFICATION_INPUT_COLUMNS)]
+    seen = full[ASSIGNMENT_HASH].to_numpy()[:2], "2026-12-04"
     pd.testing.assert_frame_equal(
-        notification_events(named, {"C"}, NIGHT, SETTINGS),
-        notification_events(full, {"C"}, NIGHT, SETTINGS),
+        notification_events(named, {"C"}, NIGHT, SETTINGS, *seen),
+        notification_events(full, {"C"}, NIGHT, SETTINGS, *seen),
     )
     assert ended_at_risk(named, {"A", "D"}) == ended_at_risk(full, {"A", "D"}) == ["A"]
     assert set(notification_events(named, set(), NIGHT, SETTINGS)["owner"]) >= {"Ana", "Bo"}
+
+
+def test_a_row_the_last_run_saw_as_it_is_makes_only_its_newly_due_renewal_and_at_risk():
+    """Worked by hand. The last run, on Dec 4, saw A-E and F (contract ends Jan 4, not
+    yet within 30 days: Dec 4 + 30 = Jan 3) and stored their events. Tonight, Dec 5:
+    A, C moved and B waits as they did (stored), E's renewal was due Dec 4 (stored);
+    F's renewal is due since tonight (Jan 4 <= Dec 5 + 30); D's episode was ended by a
+    night that failed before it was seen again, so D is new at risk; G changed (a
+    new move waits), so it is looked at whole."""
+    f = night().iloc[[4]].assign(account_id="F", contract_end_date="2027-01-04")
+    before = with_assignment_hashes(pd.concat([night(), f], ignore_index=True))
+    g = night().iloc[[1]].assign(account_id="G", transition_id="G|Tier 2->Tier 3|t2")
+    tonight = with_assignment_hashes(pd.concat([before, g], ignore_index=True))
+    seen = before[ASSIGNMENT_HASH].to_numpy()
+    events = notification_events(tonight, set(), NIGHT + pd.Timedelta(days=1), SETTINGS,
+                                 seen, "2026-12-04")  # fmt: skip
+    assert events["event_key"].tolist() == [
+        "pending_review|G|Tier 2->Tier 3|t2", "at_risk|D|2026-12-05", "renewal|F|2027-01-04"
+    ]  # fmt: skip
+    # The clock going back (a run on Dec 4 after one on Dec 10): E's Dec 20 was due on
+    # Dec 10 too, a contract ending Dec 5 was not (past), so only that one is made.
+    h = night().iloc[[4]].assign(account_id="H", contract_end_date="2026-12-05")
+    rows = with_assignment_hashes(pd.concat([night(), h], ignore_index=True))
+    events = notification_events(rows, {"D"}, NIGHT, SETTINGS, rows[ASSIGNMENT_HASH].to_numpy(),
+                                 "2026-12-10")  # fmt: skip
+    assert events["event_key"].tolist() == ["renewal|H|2026-12-05"]

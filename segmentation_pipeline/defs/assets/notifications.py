@@ -1,9 +1,12 @@
 """The owners' digest: the night's tier changes, reviews, provisional exits, new at-risk
 accounts and upcoming renewals, per owner, through the alert sinks, once per event."""
 
+import uuid
+
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.core.changes import ASSIGNMENT_HASH
 from segmentation_pipeline.core.clock import utc_now
 from segmentation_pipeline.core.notifications import (
     NOTIFICATION_INPUT_COLUMNS,
@@ -11,15 +14,26 @@ from segmentation_pipeline.core.notifications import (
     notification_events,
     owner_digests,
 )
+from segmentation_pipeline.core.transitions import utc_naive
 from segmentation_pipeline.defs.alerts import AlertSinkResource
 from segmentation_pipeline.defs.assets._metadata import table_md
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions, run_as_of
-from segmentation_pipeline.defs.resources import FrameworkResource, WarehouseResource
+from segmentation_pipeline.defs.resources import (
+    FrameworkResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
 from segmentation_pipeline.io.alerts import Alert
 from segmentation_pipeline.io.notification_store import NotificationStore
+from segmentation_pipeline.io.state_store import state_stamp
 
 # What the digest takes from the enriched accounts, by account id.
 ENRICHED_COLUMNS = ["account_id", "contract_end_date", "owner_name"]
+# The rows the last run stored the events of (`notification_events`' `seen`) are kept in
+# the state store under a stamp the warehouse names (a fresh run id and its day): a
+# warehouse without that stamp (new, restored, or a night that died before naming it)
+# has no such rows, and every row is looked up.
+SEEN = "owner_notifications"
 
 
 @dg.asset(
@@ -46,21 +60,28 @@ def owner_notifications(
     framework: FrameworkResource,
     warehouse: WarehouseResource,
     alerts: AlertSinkResource,
+    snapshots: SnapshotStoreResource,
 ) -> dg.MaterializeResult:
     if context.partition_key != current_month_key():
         return dg.MaterializeResult(metadata={"sent": 0, "skipped": "past month"})
-    settings = framework.load().monitoring.notifications
-    store = NotificationStore(warehouse.client().engine)
+    fw, client, state = framework.load(), warehouse.client(), snapshots.store()
+    settings = fw.monitoring.notifications
+    store = NotificationStore(client.engine)
     as_of, now = run_as_of(context), utc_now()
     extra = [c for c in ENRICHED_COLUMNS[1:] if c in accounts_enriched]
     extra = [c for c in extra if c not in segment_assignments]
-    night = segment_assignments.merge(
-        accounts_enriched[["account_id", *extra]], on="account_id", how="left"
-    )
+    night = segment_assignments
+    if extra:
+        night = night.merge(accounts_enriched[["account_id", *extra]], on="account_id", how="left")
+    hashed = ASSIGNMENT_HASH in night and not extra  # the hash covers every column read
+    last = client.get_state(SEEN) if hashed else None
+    stored = state.load(SEEN, state_stamp(fw, **last)) if last else None
+    seen = None if stored is None else stored[ASSIGNMENT_HASH].to_numpy()
     told = store.open_at_risk()
     store.end_at_risk(ended_at_risk(night, told), now)
     left_over = store.undigested()  # recorded by a night that failed before its digests
-    new = store.record(notification_events(night, told, as_of, settings), now)
+    events = notification_events(night, told, as_of, settings, seen, last and last["day"])
+    new = store.record(events, now)
     waiting = pd.concat([left_over, new], ignore_index=True) if len(left_over) else new
     digests = owner_digests(waiting)
     sent = [
@@ -76,6 +97,10 @@ def owner_notifications(
     ]
     report = alerts.dispatch(sent, context.log)
     store.mark_digested(waiting["event_key"].tolist(), now)
+    if hashed:
+        stamp = {"run": uuid.uuid4().hex, "day": utc_naive(as_of).strftime("%Y-%m-%d")}
+        state.save(SEEN, state_stamp(fw, **stamp), night[[ASSIGNMENT_HASH]])
+        client.set_state(SEEN, stamp)  # after the file: a crash between leaves no state
     for key, sink, error in report.failed:
         context.log.warning("digest %s not delivered to %s: %s (retried)", key, sink, error)
     return dg.MaterializeResult(
