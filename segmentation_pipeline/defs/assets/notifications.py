@@ -1,7 +1,7 @@
 """The owners' digest: the night's tier changes, reviews, provisional exits, new at-risk
 accounts and upcoming renewals, per owner, through the alert sinks, once per event."""
 
-import uuid
+import hashlib
 
 import dagster as dg
 import pandas as pd
@@ -30,7 +30,7 @@ from segmentation_pipeline.io.state_store import state_stamp
 # What the digest takes from the enriched accounts, by account id.
 ENRICHED_COLUMNS = ["account_id", "contract_end_date", "owner_name"]
 # The rows the last run stored the events of (`notification_events`' `seen`) are kept in
-# the state store under a stamp the warehouse names (a fresh run id and its day): a
+# the state store under a stamp the warehouse names (a digest of the rows, and the day): a
 # warehouse without that stamp (new, restored, or a night that died before naming it)
 # has no such rows, and every row is looked up.
 SEEN = "owner_notifications"
@@ -98,7 +98,10 @@ def owner_notifications(
     report = alerts.dispatch(sent, context.log)
     store.mark_digested(waiting["event_key"].tolist(), now)
     if hashed:
-        stamp = {"run": uuid.uuid4().hex, "day": utc_naive(as_of).strftime("%Y-%m-%d")}
+        # Named by its rows, not by the run: a re-run that sees the same rows writes the
+        # same stamp, and the warehouse does not change.
+        rows = hashlib.blake2b(night[ASSIGNMENT_HASH].to_numpy().tobytes(), digest_size=8)
+        stamp = {"rows": rows.hexdigest(), "day": utc_naive(as_of).strftime("%Y-%m-%d")}
         state.save(SEEN, state_stamp(fw, **stamp), night[[ASSIGNMENT_HASH]])
         client.set_state(SEEN, stamp)  # after the file: a crash between leaves no state
     for key, sink, error in report.failed:
