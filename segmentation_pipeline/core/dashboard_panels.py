@@ -158,7 +158,8 @@ def capacity_panel(capacity: pd.DataFrame) -> Panel:
     off = owners.assign(_o=order).sort_values(["_o", "full_books"], ascending=[True, False])
     over = int(owners["load"].eq(OVERLOADED).sum())
     under = int(owners["load"].eq(UNDERLOADED).sum())
-    title = f"CSM capacity: {over} overloaded, {under} underloaded of {order.ne(3).sum()} owners"
+    csms = int(owners["load"].ne(NO_OWNER).sum())
+    title = f"CSM capacity: {over} overloaded, {under} underloaded of {csms} owners"
     unowned = int(owners.loc[owners["load"].eq(NO_OWNER), "accounts"].sum())
     if unowned:
         title += f"; {count(unowned)} accounts without an owner"
