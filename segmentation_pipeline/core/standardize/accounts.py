@@ -168,15 +168,21 @@ def picklists(framework: Framework) -> dict[str, tuple[str, list[str]]]:
     }  # fmt: skip
 
 
-def unknown_choices(accounts: pd.DataFrame, framework: Framework) -> dict[str, dict[str, int]]:
+def unknown_choices(
+    accounts: pd.DataFrame, framework: Framework, shown: int = 20
+) -> dict[str, dict[str, int]]:
     """Per CRM picklist field, the values accounts hold that the framework does not list,
     with how many accounts hold each: they score the criterion's unknown points (or, for
     the tier, read as no current tier), so a new picklist value must be named, not
-    silently scored as unknown."""
+    silently scored as unknown. The `shown` most frequent values are named, the rest
+    counted together."""
     found = {}
     for column, (field, choices) in picklists(framework).items():
         counts = accounts[column].value_counts()  # distinct values: cheap on a million rows
         known = counts.index.isin(choices) | (counts.index.astype(str).str.strip() == "")
-        if not known.all():
-            found[field] = {str(k): int(n) for k, n in counts[~known].items()}
+        unknown = counts[~known]
+        if len(unknown):
+            found[field] = {str(k): int(n) for k, n in unknown.head(shown).items()}
+            if len(unknown) > shown:
+                found[field]["(other values)"] = int(unknown.iloc[shown:].sum())
     return found

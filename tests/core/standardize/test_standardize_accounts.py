@@ -85,6 +85,8 @@ def test_picklist_values_the_framework_does_not_list_are_named(out, framework):
         "Growth_Stage__c": {"Seed": 2},
         "Customer_Tier__c": {"Gold": 1},
     }
+    # Beyond the most frequent values, the rest are counted together.
+    assert unknown_choices(odd, framework, shown=0)["Growth_Stage__c"] == {"(other values)": 2}
 
 
 def test_missing_columns_are_nulls_and_extra_columns_are_ignored(framework):
