@@ -108,12 +108,15 @@ def notification_events(
     today = now.normalize()
     ends = _dates(assignments.get("contract_end_date"), assignments.index)
     window = pd.Timedelta(days=settings.renewal_window_days)
+
+    def renewal_due(day: pd.Timestamp) -> np.ndarray:
+        return ((ends >= day) & (ends <= day + window)).to_numpy(dtype=bool)
+
     old = np.zeros(len(assignments), dtype=bool)
     told_renewal = old
     if seen is not None:
         old = assignments[ASSIGNMENT_HASH].isin(seen).to_numpy(dtype=bool)
-        day = pd.Timestamp(seen_on)
-        told_renewal = old & ((ends >= day) & (ends <= day + window)).to_numpy(dtype=bool)
+        told_renewal = old & renewal_due(pd.Timestamp(seen_on))
     status = assignments.get("transition_status", pd.Series(None, index=assignments.index))
     rule = assignments.get("transition_rule", pd.Series(None, index=assignments.index))
     applied = assignments[status.eq(APPLIED).to_numpy(dtype=bool) & ~old]
@@ -125,7 +128,7 @@ def notification_events(
     told = told.to_numpy()
     new_risk = assignments[at_risk & ~told]
 
-    due = ((ends >= today) & (ends <= today + window)).to_numpy(dtype=bool) & ~told_renewal
+    due = renewal_due(today) & ~told_renewal
     renewing = assignments[due]
     renew_dates = ends[due].dt.strftime("%Y-%m-%d")
 
