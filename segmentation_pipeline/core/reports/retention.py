@@ -49,8 +49,12 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
     "active",
     "inactive_reason",
 )
-# All `customer_activity` reads of the assignments: the asset loads only these.
-ACTIVITY_INPUT_COLUMNS: tuple[str, ...] = (*ACTIVITY_COLUMNS[:-3], "churned")
+# All `customer_activity` reads of the assignments (the contract end date comes from the
+# enriched accounts, the last two columns are its own): the asset loads only these.
+ACTIVITY_INPUT_COLUMNS: tuple[str, ...] = (
+    *(c for c in ACTIVITY_COLUMNS if c not in ("contract_end_date", "active", "inactive_reason")),
+    "churned",
+)
 CONTRACT_ENDED = "contract_ended"
 CHURN_FLAG = "churn_flag"
 
