@@ -448,13 +448,14 @@ def merge_candidates(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     report = merge_candidate_rows(account_merge_audit, segment_assignments)
-    written = warehouse.client().replace_partition(
-        "merge_candidates", report, "snapshot_month", context.partition_key
+    # Synced by survivor: a night rewrites only the clusters that changed.
+    synced = warehouse.client().sync_partition(
+        "merge_candidates", report, "snapshot_month", context.partition_key, ["survivor_id"]
     )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(report),
-            "rows_written": written,
+            "rows_written": synced.written,
             "preview": _md(report),
         }
     )

@@ -139,6 +139,23 @@ def test_the_merge_candidates_report_lists_each_cluster(folded_org, sqlite_url):
     assert meta["dagster/row_count"] == 1 and f"Account {survivor}" in meta["preview"]
 
 
+def test_merge_candidates_rewrite_only_the_clusters_that_changed(folded_org, sqlite_url):
+    survivor, folded = folded_org.survivor, folded_org.folded
+    audit = pd.DataFrame([[folded, survivor, 0.97, "domain"]], columns=AUDIT_COLUMNS)
+    inputs = {
+        "account_merge_audit": audit,
+        "segment_assignments": pd.DataFrame([assignment(survivor, "Tier 1")]),
+    }
+    assert materialize(folded_org, sqlite_url, merge_candidates, **inputs)["rows_written"] == 1
+    again = materialize(folded_org, sqlite_url, merge_candidates, **inputs)
+    assert (again["rows_written"], again["dagster/row_count"]) == (0, 1)
+    inputs["account_merge_audit"] = audit.assign(match_probability=0.91)
+    moved = materialize(folded_org, sqlite_url, merge_candidates, **inputs)
+    assert moved["rows_written"] == 1
+    table = Warehouse(sqlite_url).read_table("merge_candidates")
+    assert table["min_match_probability"].tolist() == [0.91]
+
+
 @pytest.mark.parametrize("blank", [250])
 def test_an_enriched_industry_is_written_only_where_the_crm_field_was_blank(
     salesforce_server, sqlite_url, blank
