@@ -10,7 +10,7 @@ mapped 1 MiB at a time and returned as soon as they empty.
 
 On a machine where page faults are dear they cut a 1%-changed night at a million accounts
 from 88.7 s to 71.0 s, and its page faults from 1.4 to 0.3 million (docs/performance.md,
-"A fifth session"). They must be in the environment before the process starts: the
+"Mechanisms kept"). They must be in the environment before the process starts: the
 `Dockerfile` sets them, and `benchmarks/end_to_end.py` starts its runs with them. Where
 huge pages are off they only route small objects through malloc, which on its own ran no
 slower (112.0 s against 111.4 s without any of the settings).

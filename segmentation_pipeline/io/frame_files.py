@@ -1,7 +1,7 @@
 """Data frames as Arrow IPC files on any fsspec path (local disk, `memory://`, s3://, ...).
 
 Arrow, not pickle: reading a file runs no code, and other tools read it too. Arrow IPC,
-not Parquet: measured in docs/performance.md ("Storage between steps"), it writes and
+not Parquet: measured in docs/performance.md ("Mechanisms kept"), it writes and
 reads the assignments' text columns several times faster, and a local file is read by
 memory-mapping it, so its columns are not copied.
 
