@@ -365,6 +365,8 @@ def test_each_night_recomputes_only_what_changed(nights):
         for label, night, _ in nights
     }
     assert recomputed["nothing changed"] == [0, 0, 0, 0, 0]
+    quiet = {label: night for label, night, _ in nights}["nothing changed"]
+    assert quiet.metadata("warehouse_segments")["rows_written"] == 0  # no snapshot row
     standardized, deduplicated, _, scores, assignments = recomputed[
         "scoring and usage edits, new accounts"
     ]
