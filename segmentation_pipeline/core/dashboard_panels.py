@@ -17,9 +17,9 @@ import pandas as pd
 from segmentation_pipeline.core.reports.capacity import (
     ALL_SEGMENTS,
     CAPACITY_COLUMNS,
-    NO_OWNER,
     OVERLOADED,
     UNDERLOADED,
+    UNOWNED,
 )
 from segmentation_pipeline.core.reports.grouping import ALL_DIMENSION
 from segmentation_pipeline.core.reports.outliers import (
@@ -154,13 +154,13 @@ def capacity_panel(capacity: pd.DataFrame) -> Panel:
     by full books, the most loaded first."""
     capacity = _with_columns(capacity, CAPACITY_COLUMNS)
     owners = capacity[capacity["segment"].eq(ALL_SEGMENTS) & capacity["load"].notna()]
-    order = owners["load"].map({OVERLOADED: 0, UNDERLOADED: 1, NO_OWNER: 3}).fillna(2)
+    order = owners["load"].map({OVERLOADED: 0, UNDERLOADED: 1, UNOWNED: 3}).fillna(2)
     off = owners.assign(_o=order).sort_values(["_o", "full_books"], ascending=[True, False])
     over = int(owners["load"].eq(OVERLOADED).sum())
     under = int(owners["load"].eq(UNDERLOADED).sum())
-    csms = int(owners["load"].ne(NO_OWNER).sum())
+    csms = int(owners["load"].ne(UNOWNED).sum())
     title = f"CSM capacity: {over} overloaded, {under} underloaded of {csms} owners"
-    unowned = int(owners.loc[owners["load"].eq(NO_OWNER), "accounts"].sum())
+    unowned = int(owners.loc[owners["load"].eq(UNOWNED), "accounts"].sum())
     if unowned:
         title += f"; {count(unowned)} accounts without an owner"
     return Panel(

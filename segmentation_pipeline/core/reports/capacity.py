@@ -23,7 +23,7 @@ ALL_SEGMENTS = "All"
 OVERLOADED = "overloaded"
 UNDERLOADED = "underloaded"
 WITHIN = "within ratio"
-NO_OWNER = "no owner"  # the load of the accounts no CSM holds
+UNOWNED = "no owner"  # the load of the accounts no CSM holds
 CAPACITY_COLUMNS: tuple[str, ...] = (
     "owner_id",
     "owner",
@@ -83,7 +83,7 @@ def csm_capacity(
     totals["load"] = OVERLOADED
     totals.loc[totals["full_books"] <= 1, "load"] = WITHIN
     totals.loc[totals["minimum_books"] < 1, "load"] = UNDERLOADED
-    totals.loc[totals["owner_id"].eq(UNASSIGNED_OWNER), "load"] = NO_OWNER
+    totals.loc[totals["owner_id"].eq(UNASSIGNED_OWNER), "load"] = UNOWNED
     table = pd.concat([rows, totals], ignore_index=True).reindex(columns=list(CAPACITY_COLUMNS))
     table["is_total"] = table["segment"].eq(ALL_SEGMENTS) & table["load"].notna()
     table = table.sort_values(["owner", "owner_id", "is_total", "segment"]).drop(columns="is_total")
@@ -94,7 +94,7 @@ def capacity_summary(capacity: pd.DataFrame) -> pd.DataFrame:
     """The owners' 'All' rows, overloaded first, then underloaded, each by load; the
     accounts without an owner last."""
     owners = capacity[capacity["load"].notna()].copy()
-    order = {OVERLOADED: 0, UNDERLOADED: 1, WITHIN: 2, NO_OWNER: 3}
+    order = {OVERLOADED: 0, UNDERLOADED: 1, WITHIN: 2, UNOWNED: 3}
     owners["_order"] = owners["load"].map(order)
     owners = owners.sort_values(["_order", "full_books"], ascending=[True, False])
     return owners.drop(columns=["_order", "segment", "service_model"]).reset_index(drop=True)
