@@ -27,8 +27,6 @@ from segmentation_pipeline.io.alerts import Alert
 from segmentation_pipeline.io.notification_store import NotificationStore
 from segmentation_pipeline.io.state_store import state_stamp
 
-# What the digest takes from the enriched accounts, by account id.
-ENRICHED_COLUMNS = ["account_id", "contract_end_date", "owner_name"]
 # The rows the last run stored the events of (`notification_events`' `seen`) are kept in
 # the state store under a stamp the warehouse names (a digest of the rows, and the day): a
 # warehouse without that stamp (new, restored, or a night that died before naming it)
@@ -44,10 +42,7 @@ SEEN = "owner_notifications"
     # next night reuses. Told before, a night that died before storing the queue would
     # open the move again under a new id, and every owner would hear of it twice.
     deps=["segment_transitions"],
-    ins={
-        "segment_assignments": dg.AssetIn(metadata={"columns": list(NOTIFICATION_INPUT_COLUMNS)}),
-        "accounts_enriched": dg.AssetIn(metadata={"columns": ENRICHED_COLUMNS}),
-    },
+    ins={"segment_assignments": dg.AssetIn(metadata={"columns": list(NOTIFICATION_INPUT_COLUMNS)})},
     description="Per-owner digest of the night's tier changes, pending reviews, provisional "
     "exits, new at-risk accounts and renewals within monitoring.notifications."
     "renewal_window_days, sent through the alert sinks; every event once (warehouse table "
@@ -56,7 +51,6 @@ SEEN = "owner_notifications"
 def owner_notifications(
     context: dg.AssetExecutionContext,
     segment_assignments: pd.DataFrame,
-    accounts_enriched: pd.DataFrame,
     framework: FrameworkResource,
     warehouse: WarehouseResource,
     alerts: AlertSinkResource,
@@ -68,12 +62,8 @@ def owner_notifications(
     settings = fw.monitoring.notifications
     store = NotificationStore(client.engine)
     as_of, now = run_as_of(context), utc_now()
-    extra = [c for c in ENRICHED_COLUMNS[1:] if c in accounts_enriched]
-    extra = [c for c in extra if c not in segment_assignments]
     night = segment_assignments
-    if extra:
-        night = night.merge(accounts_enriched[["account_id", *extra]], on="account_id", how="left")
-    hashed = ASSIGNMENT_HASH in night and not extra  # the hash covers every column read
+    hashed = ASSIGNMENT_HASH in night  # the hash covers every column read
     last = client.get_state(SEEN) if hashed else None
     stored = state.load(SEEN, state_stamp(fw, **last)) if last else None
     seen = None if stored is None else stored[ASSIGNMENT_HASH].to_numpy()
