@@ -310,12 +310,20 @@ class Unwritten:
     accounts: int  # records whose write failed, was not sent or could not be confirmed
     again: int  # of those, records the previous run could not write either
     by_error: dict[str, int]  # error code (or outcome) -> records
+    # Why the run stopped before it read the CRM's values: nothing was compared, so no
+    # record is known to be written (None: the run compared them).
+    not_compared: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.accounts == 0
+        return self.accounts == 0 and self.not_compared is None
 
     def summary(self) -> str:
+        if self.not_compared is not None:
+            return (
+                "the write-back stopped before it compared any record with the CRM "
+                f"({self.not_compared}); nothing was written, the next run compares them all"
+            )
         if self.passed:
             return "every changed record was written"
         errors = ", ".join(f"{code} {n}" for code, n in self.by_error.items())
@@ -328,10 +336,18 @@ class Unwritten:
         return text + ". Every run sends them again; crm_sync_log has each record's error."
 
 
-def unwritten(log: pd.DataFrame, previous: pd.DataFrame, outcomes: Collection[str]) -> Unwritten:
+def unwritten(
+    log: pd.DataFrame,
+    previous: pd.DataFrame,
+    outcomes: Collection[str],
+    not_compared: str | None = None,
+) -> Unwritten:
     """`log`: one run's rows (account_id, outcome, error_code); `previous`: the accounts
-    the run before could not write; `outcomes`: the outcomes that leave a record unwritten."""
+    the run before could not write; `outcomes`: the outcomes that leave a record unwritten;
+    `not_compared`: why the run stopped before it read the CRM (its empty log then says
+    nothing about what is written)."""
     rows = log[log["outcome"].isin(list(outcomes))]
     codes = rows["error_code"].fillna(rows["outcome"]).value_counts()
     again = rows["account_id"].isin(set(previous["account_id"]))
-    return Unwritten(len(rows), int(again.sum()), {str(k): int(n) for k, n in codes.items()})
+    by_error = {str(k): int(n) for k, n in codes.items()}
+    return Unwritten(len(rows), int(again.sum()), by_error, not_compared)

@@ -340,7 +340,9 @@ def _write_back(
         raise dg.Failure(description=report.stopped, metadata=metadata)
     if report.stopped:
         context.log.warning(report.stopped)
-    left = unwritten(report.log, previous, FAILED_OUTCOMES)
+    left = unwritten(
+        report.log, previous, FAILED_OUTCOMES, None if report.compared else report.stopped
+    )
     if not left.passed:
         context.log.warning(left.summary())
     written = dg.AssetCheckResult(

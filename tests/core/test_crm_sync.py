@@ -269,3 +269,13 @@ def test_unwritten_counts_what_the_crm_did_not_take_by_error_and_what_failed_bef
         "FIELD_CUSTOM_VALIDATION_EXCEPTION": 1, "not_sent": 1, "UNABLE_TO_LOCK_ROW": 1
     }  # fmt: skip
     assert unwritten(log.head(1), log.head(0), ("failed",)).passed
+
+
+def test_a_run_stopped_before_it_compared_anything_is_not_all_written():
+    """An empty log of a run that never read the CRM proves nothing was left out."""
+    empty = pd.DataFrame(columns=["account_id", "outcome", "error_code"])
+    left = unwritten(empty, empty, ("failed",), not_compared="count: daily API limit exceeded")
+    assert (left.accounts, left.passed) == (0, False)
+    assert "stopped before it compared any record" in left.summary()
+    assert "daily API limit exceeded" in left.summary()
+    assert unwritten(empty, empty, ("failed",)).passed

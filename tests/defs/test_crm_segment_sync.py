@@ -240,6 +240,24 @@ def test_quota_stop_ends_the_run_cleanly(small_org, sqlite_url):
     assert records_written(result).metadata["worst_offenders"].value == {"NOT_SENT": 5}
 
 
+def test_a_limit_reached_before_the_org_was_read_fails_the_written_check(small_org, sqlite_url):
+    """REQUEST_LIMIT_EXCEEDED on the read of the current values: the run ends cleanly, with
+    nothing compared and nothing written, and the check says so instead of passing."""
+    small_org.faults.refuse_after_calls = 1  # the describe, then every call is refused
+    result = sync_once(small_org, sqlite_url, month_frame(small_org.ids))
+    assert result.success
+    assert "daily API limit exceeded" in sync_metadata(result)["stopped"]
+    check = records_written(result)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    summary = check.metadata["summary"].value
+    assert summary.startswith("the write-back stopped before it compared any record")
+    assert "daily API limit exceeded" in summary
+
+    small_org.faults.refuse_after_calls = None
+    again = sync_once(small_org, sqlite_url, month_frame(small_org.ids))
+    assert records_written(again).passed and sync_metadata(again)["succeeded"] == 5
+
+
 def test_salesforce_down_beyond_the_retries_fails_the_run_clearly(small_org, sqlite_url):
     small_org.faults.unavailable_next = 3
     result = sync_once(small_org, sqlite_url, month_frame(small_org.ids), max_retries=2)

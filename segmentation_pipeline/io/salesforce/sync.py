@@ -92,6 +92,8 @@ class SyncReport:
     bulk_error: str | None = None
     field_changes: dict[str, int] = field(default_factory=dict)
     unknown: int = 0
+    # False when the run stopped before it read the org's values: nothing was compared.
+    compared: bool = True
     log: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOG_COLUMNS))
 
 
@@ -129,9 +131,11 @@ class SegmentSync:
     ) -> SyncReport:
         calls_before = self.client.usage.calls
         self._stop: tuple[str, bool] | None = None
+        compared = True
         try:
             plan = self.plan(assignments, now or utc_now())
         except ApiQuotaReached as exc:
+            compared = False
             # Nothing read, nothing planned: end cleanly, the next run starts over.
             self._stopped_by(exc)
             plan = SyncPlan(
@@ -172,6 +176,7 @@ class SegmentSync:
             bulk_error=bulk_error,
             field_changes=plan.field_changes,
             unknown=int(counts.get("unknown", 0)),
+            compared=compared,
             log=log,
         )
 
