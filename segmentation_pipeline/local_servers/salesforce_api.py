@@ -76,6 +76,9 @@ class Faults:
     # errorCode, after the job was processed: the rows are applied, the answer is lost.
     forbid_next_ingest_polls: int = 0
     forbidden_poll_code: str = "REQUEST_LIMIT_EXCEEDED"
+    # Writes (PATCH) the org applies, whose answer is then held `stall_seconds`: past the
+    # client's timeout it is lost, as when the connection drops after the commit.
+    lose_next_write_answers: int = 0
 
 
 @dataclass(frozen=True)
@@ -325,11 +328,18 @@ class SalesforceApi:
         parts = [p for p in request.path_params["rest"].split("/") if p]
         version = request.path_params["version"].removeprefix("v")
         try:
-            return await self._route(request, parts, version)
+            response = await self._route(request, parts, version)
         except QueryError as exc:
             return _error(400, exc.error_code, exc.message)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _error(400, "JSON_PARSER_ERROR", "The request body is not valid JSON")
+        with self._lock:
+            lose = request.method == "PATCH" and faults.lose_next_write_answers > 0
+            if lose:
+                faults.lose_next_write_answers -= 1
+        if lose:  # applied above; the answer comes too late
+            await asyncio.sleep(faults.stall_seconds)
+        return response
 
     async def _route(self, request: Request, parts: list[str], version: str) -> Response:
         method = request.method

@@ -224,3 +224,26 @@ def test_a_duplicate_of_lookup_to_no_account_is_a_row_failure(org, salesforce_se
     )
     assert org.org.get("Account", folded)["Duplicate_Of__c"] == survivor
     assert org.org.get("Account", orphan)["Duplicate_Of__c"] is None
+
+
+def test_a_collection_call_whose_answer_is_lost_is_unknown_never_not_sent(org, salesforce_settings):
+    """The org applied the first 200 records, but no answer came back (every attempt timed
+    out after the commit): they are `unknown`, the batch after them `not_sent`; the next
+    run's diff sends only the records that did not land."""
+    org.faults.lose_next_write_answers, org.faults.stall_seconds = 2, 1.0
+    settings = salesforce_settings.model_copy(update={"timeout_seconds": 0.3, "max_retries": 1})
+    syncer = sync(settings)
+    report = syncer.run(assignments(org.ids[:250]))
+    outcomes = report.log.groupby("outcome")["account_id"].apply(list).to_dict()
+    assert outcomes["unknown"] == org.ids[:200] and outcomes["not_sent"] == org.ids[200:250]
+    assert (report.unknown, report.not_sent, report.succeeded) == (200, 50, 0)
+    assert "write stopped" in report.stopped and not report.stopped_by_quota
+    assert set(report.log.loc[report.log["outcome"] == "unknown", "error_code"]) == {
+        "OUTCOME_UNKNOWN"
+    }
+    assert org.org.get("Account", org.ids[0])["Customer_Tier__c"] == "Tier 2"
+
+    org.api.clear_log()
+    again = syncer.run(assignments(org.ids[:250]))
+    assert (again.changed, again.succeeded) == (50, 50)
+    assert set(again.log["account_id"]) == set(org.ids[200:250])

@@ -214,6 +214,34 @@ def test_a_refused_bulk_poll_never_claims_rows_were_not_sent(salesforce_night, s
     assert sync["retried_from_last_run"] == 0
 
 
+# --- a write-back whose answer was lost -------------------------------------------------
+def test_a_write_the_org_applied_without_answering_is_unknown_and_never_sent_again(
+    salesforce_night, sample_org
+):
+    """The connection drops after the org committed the first Collections call: its
+    records are `unknown` in crm_sync_log (the org holds them), the rest `not_sent`. The
+    next night sends only the rest, and a re-run of it sends nothing."""
+    salesforce_night()
+    sample_org.faults.lose_next_write_answers, sample_org.faults.stall_seconds = 2, 2.5
+    lost = salesforce_night(write_back=True, timeout_seconds=1.0, max_retries=1,
+                            expect_success=False)  # fmt: skip
+    log = lost.warehouse().read_table("crm_sync_log")
+    by_outcome = log.groupby("outcome")["account_id"].apply(set).to_dict()
+    assert len(by_outcome["unknown"]) == 200 and len(by_outcome["not_sent"]) > 0
+    assert "success" not in by_outcome
+    segments = lost.value("segment_assignments").set_index("account_id")["segment"]
+    for account in by_outcome["unknown"]:
+        assert sample_org.org.get("Account", account)["Customer_Tier__c"] == segments[account]
+
+    second = salesforce_night(write_back=True)
+    sync = second.metadata("crm_segment_sync")
+    assert (sync["changed"], sync["succeeded"]) == (len(by_outcome["not_sent"]),) * 2
+    assert sync["retried_from_last_run"] == len(by_outcome["not_sent"])
+    assert second.metadata("crm_accounts")["updated_accounts"] == 0
+    rerun = salesforce_night(write_back=True)
+    assert rerun.metadata("crm_segment_sync")["changed"] == 0
+
+
 # --- the pipeline's own write-back ------------------------------------------------------
 def test_our_own_write_back_is_no_change_the_next_night(salesforce_night, sample_org):
     first = salesforce_night(write_back=True, bulk_write_threshold=100)

@@ -41,6 +41,7 @@ from segmentation_pipeline.io.salesforce.errors import (
     SalesforceAuthError,
     SalesforceError,
     SalesforceFieldError,
+    SalesforceNoAnswer,
     SalesforceUnavailable,
 )
 from segmentation_pipeline.io.salesforce.settings import SalesforceSettings
@@ -196,7 +197,7 @@ class SalesforceClient:
                 attempt += 1
                 reason = f"HTTP {status}" if status else type(exc).__name__
                 if attempt > self.settings.max_retries:
-                    raise SalesforceUnavailable(
+                    raise SalesforceNoAnswer(
                         f"{what}: gave up after {attempt} attempts ({reason})"
                     ) from None
                 self.retries += 1

@@ -28,6 +28,11 @@ class SalesforceUnavailable(SalesforceError):
     """5xx answers or timeouts that outlasted the retries."""
 
 
+class SalesforceNoAnswer(SalesforceUnavailable):
+    """A call was sent and no attempt got an answer (timeouts, dropped connections, 5xx):
+    the org may have applied it. A write that ends so is never reported as not sent."""
+
+
 class ApiQuotaReached(SalesforceError):
     """The org's daily API allocation is (nearly) used up: stop cleanly, resume next run."""
 

@@ -6,8 +6,9 @@ threshold, one Bulk API 2.0 ingest job from it up. Every account the run acted o
 log row with its outcome; a quota stop or a 403 REQUEST_LIMIT_EXCEEDED ends the run
 cleanly and marks the rest `not_sent`, so the next run (which diffs against the org
 again) picks them up. Rows of a Bulk job whose outcome could not be read after it was
-submitted are `unknown`, never `not_sent`: the next run's diff settles them. Nothing is
-written twice: a row that reached the org no longer differs next time.
+submitted, or of a Collections call that got no answer, are `unknown`, never
+`not_sent`: the next run's diff settles them. Nothing is written twice: a row that
+reached the org no longer differs next time.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from segmentation_pipeline.io.salesforce.errors import (
     BulkOutcomeUnknown,
     SalesforceError,
     SalesforceFieldError,
+    SalesforceNoAnswer,
 )
 from segmentation_pipeline.io.salesforce.records import RecordReader
 
@@ -193,6 +195,9 @@ class SegmentSync:
                 results = self.client.update_collection(self.settings.sobject, batch)
             except SalesforceError as exc:
                 self._stopped_by(exc)
+                if isinstance(exc, SalesforceNoAnswer):
+                    # Sent, and the org may have applied it: `unknown`, never `not_sent`.
+                    self._unknown.update(record["Id"] for record in batch)
                 return
             for result in results:
                 outcomes[result.record_id] = result
