@@ -35,6 +35,7 @@ def test_only_a_written_value_where_the_org_held_none_is_a_gap_filled(tmp_path):
             ("D", "failed", {"NumberOfEmployees": [None, 9]}),  # never reached the org
             ("E", "success", {"Customer_Tier__c": [None, "Tier 1"]}),  # another field
             ("F", "skipped_override", None),
+            ("H", "unknown", {"NumberOfEmployees": [None, 60]}),  # the org may hold it
         ),
         "run-1",
         AT,
@@ -43,6 +44,6 @@ def test_only_a_written_value_where_the_org_held_none_is_a_gap_filled(tmp_path):
     append_sync_log(
         engine, _log(("G", "planned", {"NumberOfEmployees": [None, 7]})), "run-2", AT, True
     )
-    assert gaps_filled(engine, ["NumberOfEmployees"]) == ["A", "B"]
+    assert gaps_filled(engine, ["NumberOfEmployees"]) == ["A", "B", "H"]
     assert gaps_filled(engine, ["Industry"]) == ["B"]
     assert gaps_filled(engine, []) == []

@@ -293,3 +293,23 @@ def test_gaps_our_enrichment_write_back_filled_still_count_as_the_vendors_matche
     before, after = first.check("enrichment_coverage"), second.check("enrichment_coverage")
     assert after["details"] == before["details"]
     assert (after["value"], after["grade"]) == (before["value"], before["grade"])
+
+
+def test_gaps_filled_by_a_write_back_whose_outcome_was_lost_still_count_as_the_vendors_matches(
+    salesforce_night, sample_org
+):
+    """The enrichment write-back's Bulk job was applied but its outcome could not be read
+    (its rows `unknown`): the org holds the vendor's values all the same, so the next
+    night's match rate must not fall as if the CRM had them of its own."""
+    sample_org.faults.forbid_next_ingest_polls = 1000
+    first = salesforce_night(
+        syncs=("crm_enrichment_sync",), bulk_write_threshold=1, expect_success=False
+    )
+    log = first.warehouse().read_table("crm_sync_log")
+    assert len(log) > 0 and set(log["outcome"]) == {"unknown"}
+    sample_org.faults.forbid_next_ingest_polls = 0
+    second = salesforce_night(syncs=("crm_enrichment_sync",), bulk_write_threshold=1)
+    assert second.metadata("crm_enrichment_sync")["changed"] == 0  # they had landed
+    before, after = first.check("enrichment_coverage"), second.check("enrichment_coverage")
+    assert after["details"] == before["details"]
+    assert (after["value"], after["grade"]) == (before["value"], before["grade"])

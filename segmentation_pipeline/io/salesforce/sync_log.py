@@ -70,13 +70,15 @@ def last_run_failures(engine: sa.Engine) -> pd.DataFrame:
 def gaps_filled(engine: sa.Engine, crm_fields: Collection[str]) -> list[str]:
     """Accounts on which a real write-back wrote a value into one of `crm_fields` where
     the org held none: from the next night on, the CRM hands that value back as its own,
-    but the gap was the pipeline's to fill (enrichment coverage counts it)."""
+    but the gap was the pipeline's to fill (enrichment coverage counts it). A write whose
+    outcome was lost (`unknown`) counts too: the org may hold it, and where it does not,
+    the field is still blank and the account a gap anyway."""
     if not crm_fields or not sa.inspect(engine).has_table(TABLE_NAME):
         return []
     table = crm_sync_log
     mentions = sa.or_(*(table.c.changes.contains(json.dumps(f)) for f in crm_fields))
     query = sa.select(table.c.account_id, table.c.changes).where(
-        table.c.outcome == "success", table.c.dry_run.is_(False), mentions
+        table.c.outcome.in_(("success", "unknown")), table.c.dry_run.is_(False), mentions
     )
     with engine.connect() as conn:
         rows = conn.execute(query).fetchall()
