@@ -158,6 +158,8 @@ def account_fields() -> list[FieldDef]:
         _f("Segment_Updated_At__c", "datetime"),
         # A lookup to the surviving Account of a folded duplicate (see docs/salesforce.md).
         _f("Duplicate_Of__c", "reference"),
+        # Set by a merge on the records it deleted: the Id of the record kept.
+        _f("MasterRecordId", "reference", updateable=False),
     ]
 
 
@@ -344,6 +346,21 @@ class Org:
     def delete(self, sobject: str, record_id: str) -> None:
         """To the recycle bin: `queryAll` still lists it, with IsDeleted = true."""
         self.touch(sobject, record_id, {"IsDeleted": True})
+
+    def merge(self, sobject: str, master_id: str, loser_ids: list[str]) -> None:
+        """Merge records as Salesforce does (SOAP API `merge()`, Apex `merge`): the losers
+        go to the recycle bin with MasterRecordId = the master, their child records
+        (Opportunities, Contracts, Cases) move to the master, and the master is saved."""
+        with self.lock:
+            for loser in loser_ids:
+                for table in self.tables.values():
+                    if "AccountId" not in table.fields:
+                        continue
+                    for child_id, child in table.records.items():
+                        if child.get("AccountId") == loser:
+                            self.touch(table.name, child_id, {"AccountId": master_id})
+                self.touch(sobject, loser, {"IsDeleted": True, "MasterRecordId": master_id})
+            self.touch(sobject, master_id, {})
 
     def purge(self, sobject: str, record_id: str) -> None:
         """Hard-deleted (emptied from the recycle bin, or deleted long ago): the record is

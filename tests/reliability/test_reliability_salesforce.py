@@ -197,6 +197,39 @@ def test_full_refresh_reads_every_account_and_drops_the_purged(salesforce_night,
     assert sample_org.api.records_served("/query", "FROM Account WHERE SystemModstamp") == 0
 
 
+# --- a merge in Salesforce --------------------------------------------------------------
+def test_an_account_merged_away_in_salesforce_leaves_and_its_opportunities_follow_the_master(
+    salesforce_night, sample_org
+):
+    """RevOps merges two accounts: the loser is deleted (MasterRecordId = the master) and
+    its opportunities move to the master. The loser leaves with its history closed, the
+    master's expansion pipeline gains the moved opportunity, and a re-run writes nothing."""
+    ids = sorted(sample_org.org.tables["Account"].records)
+    loser, master = ids[60], ids[61]
+    sample_org.org.insert(
+        "Opportunity",
+        {"AccountId": loser, "Amount": 40000.0, "IsClosed": False, "Type": "Expansion"},
+    )
+    first = salesforce_night(write_back=True)
+    held = first.value("crm_accounts").set_index("Id")["Expansion_Pipeline__c"].astype(float)
+    assert held[loser] == 40000.0
+    history = first.warehouse().read_table("segment_history")
+    assert history[history["account_id"] == loser]["valid_to"].isna().any()
+
+    sample_org.org.merge("Account", master, [loser])
+    merged = salesforce_night(write_back=True)
+    accounts = merged.value("crm_accounts").set_index("Id")
+    assert loser not in accounts.index
+    assert merged.metadata("crm_accounts")["deleted_accounts"] == 1
+    assert float(accounts.loc[master, "Expansion_Pipeline__c"]) == held[master] + 40000.0
+    assert loser not in set(merged.value("segment_assignments")["account_id"])
+    history = merged.warehouse().read_table("segment_history")
+    assert history[history["account_id"] == loser]["valid_to"].notna().all()
+
+    rerun = salesforce_night(write_back=True)
+    assert rerun.metadata("crm_segment_sync")["changed"] == 0
+
+
 # --- a Bulk poll refused ---------------------------------------------------------------
 def test_a_refused_bulk_poll_never_claims_rows_were_not_sent(salesforce_night, sample_org):
     sample_org.faults.forbid_next_ingest_polls = 1000
