@@ -308,9 +308,10 @@ def crm_segment_sync(
     salesforce: SalesforceResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
-    return _write_back(
-        context, config, segment_assignments, salesforce.sync_settings(), salesforce, warehouse
-    )
+    # The override is read again at write time: one ticked since tonight's extract read the
+    # account hands its tier to a person already.
+    settings = salesforce.sync_settings(override_field=OVERRIDE_FIELD)
+    return _write_back(context, config, segment_assignments, settings, salesforce, warehouse)
 
 
 def _open_month_only(context: dg.AssetExecutionContext) -> None:

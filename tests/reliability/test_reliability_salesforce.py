@@ -313,6 +313,39 @@ def test_a_tier_typed_under_a_manual_override_is_an_edit(salesforce_night, sampl
     assert (assigned["status"], assigned["segment"]) == ("overridden", "Tier 3")
 
 
+def test_an_override_set_while_the_night_runs_is_never_written_over(
+    salesforce_night, sample_org, monkeypatch
+):
+    """A CSM ticks Segment_Override__c and sets the tier after tonight's extract read the
+    account, before the write-back: the write-back reads the org at write time, so it
+    leaves that record alone, and the next night keeps the CSM's tier as the override."""
+    from segmentation_pipeline.io.salesforce.sync import SegmentSync
+
+    first = salesforce_night()
+    segmented = first.value("segment_assignments").query("status == 'segmented'")
+    account, computed = segmented[["account_id", "segment"]].iloc[0]
+    manual = next(t for t in ("Tier 1", "Tier 2", "Tier 3") if t != computed)
+    read_current = SegmentSync.read_current
+
+    def edited_first(self):
+        sample_org.org.touch(
+            "Account", account, {"Segment_Override__c": True, "Customer_Tier__c": manual}
+        )
+        monkeypatch.setattr(SegmentSync, "read_current", read_current)
+        return read_current(self)
+
+    monkeypatch.setattr(SegmentSync, "read_current", edited_first)
+    second = salesforce_night(write_back=True)
+    log = second.warehouse().read_table("crm_sync_log").set_index("account_id")
+    assert log.loc[account, "outcome"] == "skipped_override"
+    assert sample_org.org.get("Account", account)["Customer_Tier__c"] == manual
+
+    third = salesforce_night(write_back=True)
+    assigned = third.value("segment_assignments").set_index("account_id").loc[account]
+    assert (assigned["status"], assigned["segment"]) == ("overridden", manual)
+    assert sample_org.org.get("Account", account)["Customer_Tier__c"] == manual
+
+
 def test_gaps_our_enrichment_write_back_filled_still_count_as_the_vendors_matches(
     salesforce_night, sample_org
 ):
