@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -149,6 +149,14 @@ def _overridden(row: Mapping[str, Any]) -> bool:
     return flagged or row.get("status") == "overridden"
 
 
+def _as_extracted(extracted: pd.DataFrame | None, fields: Iterable[str]) -> pd.DataFrame:
+    """The extract's values of the written `fields` it read, by Id (an Id once)."""
+    if extracted is None:
+        return pd.DataFrame()
+    read = extracted[[f for f in dict.fromkeys(fields) if f in extracted.columns]]
+    return read[~read.index.duplicated(keep="last")]
+
+
 def plan_sync(
     assignments: pd.DataFrame,
     crm_current: pd.DataFrame,
@@ -159,6 +167,7 @@ def plan_sync(
     fill_blank: Collection[str] = (),
     keep_when_blank: Collection[str] = (),
     override_field: str | None = None,
+    extracted: pd.DataFrame | None = None,
 ) -> SyncPlan:
     """Compare wanted segment values with `crm_current` (indexed by `Id`, one column per
     CRM field) and list what must be written.
@@ -170,6 +179,10 @@ def plan_sync(
     a blank wanted value of a field in `keep_when_blank` means "no opinion", never "clear".
     `override_field` (a CRM checkbox in `crm_current`): a record the CRM itself marks as
     manually overridden is skipped too, whatever the wanted row says.
+    `extracted` (indexed by `Id`): the CRM fields as tonight's extract read them. A record
+    whose current value of a field to be written differs from it was edited in the CRM
+    while the night ran (a CSM setting the tier): it is skipped (`changed_since_extract`),
+    and the next night reads the edit as any other, instead of it being written over.
     """
     check_fields(field_map, updated_at_field, crm_fields)
     missing_cols = [c for c in ["account_id", *field_map] if c not in assignments.columns]
@@ -180,6 +193,7 @@ def plan_sync(
             composite_score=display_scores(assignments["composite_score"])
         )
     stamp = crm_value(updated_at, crm_fields[updated_at_field]) if updated_at_field else None
+    read = _as_extracted(extracted, field_map.values())
     current = crm_current.to_dict("index") if len(crm_current) else {}
 
     change_rows: list[dict[str, Any]] = []
@@ -221,6 +235,20 @@ def plan_sync(
             skipped.append(
                 {"account_id": account_id, "reason": "invalid_value", "detail": "; ".join(problems)}
             )
+            continue
+        edited = [
+            f"{name}: the extract read {read.at[account_id, name]!r}, the CRM holds {pair[0]!r}"
+            for name, pair in diff.items()
+            if account_id in read.index
+            and name in read.columns
+            and not _same(crm_value(read.at[account_id, name], crm_fields[name]), pair[0],
+                          crm_fields[name])
+        ]  # fmt: skip
+        if edited:
+            skipped.append(
+                {"account_id": account_id, "reason": "changed_since_extract",
+                 "detail": "; ".join(edited)}
+            )  # fmt: skip
             continue
         if not diff:
             unchanged += 1

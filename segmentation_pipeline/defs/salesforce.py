@@ -258,6 +258,8 @@ def sync_metadata(report: SyncReport, previous_failures: pd.DataFrame) -> dict:
         "not_sent": report.not_sent,
         "unknown": report.unknown,
         "skipped_override": report.skipped_override,
+        # Edited in the CRM since tonight's extract read them: left for the next night.
+        "skipped_changed": int(log["outcome"].eq("skipped_changed").sum()),
         "unchanged": report.unchanged,
         "api_calls": report.api_calls,
         "quota_used": used,
@@ -297,21 +299,29 @@ def _records_written(asset: str) -> dg.AssetCheckSpec:
     kinds={"salesforce"},
     partitions_def=monthly_partitions,
     check_specs=[_records_written("crm_segment_sync")],
+    ins={"crm_accounts": dg.AssetIn(metadata={"columns": ["Id", *DEFAULT_FIELD_MAP.values()]})},
     description="Segment fields written back to Salesforce Accounts: only changed rows, "
     "collections or Bulk API 2.0 by volume; every row's outcome in warehouse table "
-    "crm_sync_log. Dry run logs the planned old -> new values without writing.",
+    "crm_sync_log. A record a person edited in Salesforce since tonight's extract read it "
+    "is left alone (skipped_changed); the next night reads the edit. Dry run logs the "
+    "planned old -> new values without writing.",
 )
 def crm_segment_sync(
     context: dg.AssetExecutionContext,
     config: CrmSyncConfig,
     segment_assignments: pd.DataFrame,
+    crm_accounts: pd.DataFrame,
     salesforce: SalesforceResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     # The override is read again at write time: one ticked since tonight's extract read the
-    # account hands its tier to a person already.
+    # account hands its tier to a person already. A field a person set since the extract
+    # read it is not written over either: the extract's values go along.
     settings = salesforce.sync_settings(override_field=OVERRIDE_FIELD)
-    return _write_back(context, config, segment_assignments, settings, salesforce, warehouse)
+    extracted = crm_accounts.set_index("Id")
+    return _write_back(
+        context, config, segment_assignments, settings, salesforce, warehouse, extracted
+    )
 
 
 def _open_month_only(context: dg.AssetExecutionContext) -> None:
@@ -329,12 +339,14 @@ def _write_back(
     settings: _SyncSettings,
     salesforce: SalesforceResource,
     warehouse: WarehouseResource,
+    extracted: pd.DataFrame | None = None,
 ) -> dg.MaterializeResult:
     """One write-back run (open month only): diff, send, log every row in crm_sync_log."""
     _open_month_only(context)
     engine = warehouse.client().engine
     previous = last_run_failures(engine)
-    report = SegmentSync(salesforce.client(), settings).run(rows, dry_run=config.dry_run)
+    sync = SegmentSync(salesforce.client(), settings)
+    report = sync.run(rows, dry_run=config.dry_run, extracted=extracted)
     append_sync_log(engine, report.log, context.run.run_id, utc_now(), config.dry_run)
     metadata = sync_metadata(report, previous)
     if report.stopped and not report.stopped_by_quota:

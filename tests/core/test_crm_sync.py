@@ -255,6 +255,35 @@ def test_a_record_the_crm_marks_overridden_is_skipped():
     ]
 
 
+def test_a_field_a_person_changed_since_the_extract_is_not_written_over():
+    """001A: the extract read Tier 3, a CSM set Tier 1 since; the write-back would put
+    Tier 2 over the CSM's edit, so it leaves the record for the next night to read.
+    001B: the org holds what the extract read, so the move is written. 001C: a record
+    the extract did not read (no row) is compared as before."""
+    wanted = assignments(
+        ("001A", "Tier 2", 3.5, False, "a"),
+        ("001B", "Tier 2", 3.5, False, "b"),
+        ("001C", "Tier 2", 3.5, False, "c"),
+    )
+    held = crm(
+        ("001A", "Tier 1", 3.5, False, "a"),
+        ("001B", "Tier 3", 3.5, False, "b"),
+        ("001C", "Tier 3", 3.5, False, "c"),
+    )
+    extracted = pd.DataFrame(
+        {"Id": ["001A", "001B"], "Customer_Tier__c": ["Tier 3", "Tier 3"], "Name": ["A", "B"]}
+    ).set_index("Id")
+    result = plan_sync(wanted, held, FIELDS, FIELD_MAP, None, NOW, extracted=extracted)
+    assert [r["Id"] for r in result.records] == ["001B", "001C"]
+    assert result.skipped.to_dict("records") == [
+        {
+            "account_id": "001A",
+            "reason": "changed_since_extract",
+            "detail": "Customer_Tier__c: the extract read 'Tier 3', the CRM holds 'Tier 1'",
+        }
+    ]
+
+
 def test_unwritten_counts_what_the_crm_did_not_take_by_error_and_what_failed_before():
     log = pd.DataFrame(
         {

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from segmentation_pipeline.core.crm_sync import DEFAULT_FIELD_MAP
 from segmentation_pipeline.defs.assets import ALL_ASSETS
 from segmentation_pipeline.defs.checks import all_checks
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
@@ -126,13 +127,27 @@ def test_chain_reads_salesforce_writes_back_then_reads_only_changes(sample_org, 
 
 
 # --- the write-back asset on a hand-built month -----------------------------------------
+def as_extracted(server, ids) -> dg.AssetsDefinition:
+    """crm_accounts as an extract reading the org now would hold them (the fields the
+    write-back writes, by Id)."""
+    fields = list(DEFAULT_FIELD_MAP.values())
+
+    @dg.asset(name="crm_accounts", partitions_def=monthly_partitions)
+    def extract() -> pd.DataFrame:
+        held = [i for i in ids if i in server.org.table("Account").records]
+        rows = [{"Id": i, **{f: server.org.get("Account", i).get(f) for f in fields}} for i in held]
+        return pd.DataFrame(rows, columns=["Id", *fields])
+
+    return extract
+
+
 def sync_once(server, url, frame, dry_run=False, partition=MONTH, **sf_extra):
     @dg.asset(name="segment_assignments", partitions_def=monthly_partitions)
     def upstream() -> pd.DataFrame:
         return frame
 
     return dg.materialize(
-        [upstream, crm_segment_sync],
+        [upstream, as_extracted(server, list(frame["account_id"])), crm_segment_sync],
         partition_key=partition,
         resources={
             "salesforce": resource(server, **sf_extra),
@@ -290,7 +305,7 @@ def test_secrets_come_from_env_vars_and_never_reach_errors_or_events(
         return month_frame(small_org.ids)
 
     result = dg.materialize(
-        [upstream, crm_segment_sync],
+        [upstream, as_extracted(small_org, small_org.ids), crm_segment_sync],
         partition_key=MONTH,
         resources={"salesforce": salesforce, "warehouse": WarehouseResource(url=sqlite_url)},
         raise_on_error=False,

@@ -313,28 +313,38 @@ def test_a_tier_typed_under_a_manual_override_is_an_edit(salesforce_night, sampl
     assert (assigned["status"], assigned["segment"]) == ("overridden", "Tier 3")
 
 
+def _another_tier(night) -> tuple[str, str]:
+    """A segmented account of `night` and a tier other than the one it holds."""
+    segmented = night.value("segment_assignments").query("status == 'segmented'")
+    account, held = segmented[["account_id", "segment"]].iloc[0]
+    return account, next(t for t in ("Tier 1", "Tier 2", "Tier 3") if t != held)
+
+
+def _edit_before_the_write_back(monkeypatch, sample_org, account: str, values: dict) -> None:
+    """A person edits `account` in the org once the next night's extract has read it, just
+    before the write-back reads the org."""
+    from segmentation_pipeline.io.salesforce.sync import SegmentSync
+
+    read_current = SegmentSync.read_current
+
+    def edited_first(self):
+        sample_org.org.touch("Account", account, values)
+        monkeypatch.setattr(SegmentSync, "read_current", read_current)
+        return read_current(self)
+
+    monkeypatch.setattr(SegmentSync, "read_current", edited_first)
+
+
 def test_an_override_set_while_the_night_runs_is_never_written_over(
     salesforce_night, sample_org, monkeypatch
 ):
     """A CSM ticks Segment_Override__c and sets the tier after tonight's extract read the
     account, before the write-back: the write-back reads the org at write time, so it
     leaves that record alone, and the next night keeps the CSM's tier as the override."""
-    from segmentation_pipeline.io.salesforce.sync import SegmentSync
-
-    first = salesforce_night()
-    segmented = first.value("segment_assignments").query("status == 'segmented'")
-    account, computed = segmented[["account_id", "segment"]].iloc[0]
-    manual = next(t for t in ("Tier 1", "Tier 2", "Tier 3") if t != computed)
-    read_current = SegmentSync.read_current
-
-    def edited_first(self):
-        sample_org.org.touch(
-            "Account", account, {"Segment_Override__c": True, "Customer_Tier__c": manual}
-        )
-        monkeypatch.setattr(SegmentSync, "read_current", read_current)
-        return read_current(self)
-
-    monkeypatch.setattr(SegmentSync, "read_current", edited_first)
+    account, manual = _another_tier(salesforce_night())
+    _edit_before_the_write_back(
+        monkeypatch, sample_org, account, {"Segment_Override__c": True, "Customer_Tier__c": manual}
+    )
     second = salesforce_night(write_back=True)
     log = second.warehouse().read_table("crm_sync_log").set_index("account_id")
     assert log.loc[account, "outcome"] == "skipped_override"
@@ -344,6 +354,26 @@ def test_an_override_set_while_the_night_runs_is_never_written_over(
     assigned = third.value("segment_assignments").set_index("account_id").loc[account]
     assert (assigned["status"], assigned["segment"]) == ("overridden", manual)
     assert sample_org.org.get("Account", account)["Customer_Tier__c"] == manual
+
+
+def test_a_tier_a_csm_sets_while_the_night_runs_is_never_written_over(
+    salesforce_night, sample_org, monkeypatch
+):
+    """A CSM sets Customer_Tier__c (no override) after tonight's extract read the account,
+    before the write-back: the write-back leaves that record alone (skipped_changed) instead
+    of putting the pipeline's tier over the edit unseen, and the next night reads the CSM's
+    tier as the account's current one, as it reads an edit made before the extract."""
+    account, manual = _another_tier(salesforce_night())
+    _edit_before_the_write_back(monkeypatch, sample_org, account, {"Customer_Tier__c": manual})
+    second = salesforce_night(write_back=True)
+    log = second.warehouse().read_table("crm_sync_log").set_index("account_id")
+    assert log.loc[account, "outcome"] == "skipped_changed"
+    assert "Customer_Tier__c" in log.loc[account, "error_message"]
+    assert sample_org.org.get("Account", account)["Customer_Tier__c"] == manual
+
+    third = salesforce_night(write_back=True)
+    assigned = third.value("segment_assignments").set_index("account_id").loc[account]
+    assert (assigned["crm_tier"], assigned["current_tier"]) == (manual, manual)
 
 
 def test_gaps_our_enrichment_write_back_filled_still_count_as_the_vendors_matches(

@@ -52,7 +52,11 @@ LOG_COLUMNS = (
 # Outcomes the next run's diff has to settle (`unknown`: sent, but whether Salesforce
 # applied it could not be read).
 FAILED_OUTCOMES = ("failed", "not_sent", "rejected", "unknown")
-_SKIP_OUTCOME = {"override": "skipped_override", "not_in_crm": "skipped_missing"}
+_SKIP_OUTCOME = {
+    "override": "skipped_override",
+    "not_in_crm": "skipped_missing",
+    "changed_since_extract": "skipped_changed",
+}
 
 
 class SyncSettings(BaseModel):
@@ -111,7 +115,9 @@ class SegmentSync:
         reader = RecordReader(self.client, self.settings.bulk_query_threshold)
         return reader.read(self.settings.sobject, fields).set_index("Id")
 
-    def plan(self, assignments: pd.DataFrame, now: datetime) -> SyncPlan:
+    def plan(
+        self, assignments: pd.DataFrame, now: datetime, extracted: pd.DataFrame | None = None
+    ) -> SyncPlan:
         described = self.client.describe(self.settings.sobject)
         try:
             return plan_sync(
@@ -124,18 +130,25 @@ class SegmentSync:
                 self.settings.fill_blank,
                 self.settings.keep_when_blank,
                 self.settings.override_field,
+                extracted,
             )
         except ValueError as exc:
             raise SalesforceFieldError(f"{self.settings.sobject}: {exc}") from None
 
     def run(
-        self, assignments: pd.DataFrame, dry_run: bool = False, now: datetime | None = None
+        self,
+        assignments: pd.DataFrame,
+        dry_run: bool = False,
+        now: datetime | None = None,
+        extracted: pd.DataFrame | None = None,
     ) -> SyncReport:
+        """Write what differs; `extracted` (the CRM's fields as tonight's extract read
+        them, by Id) leaves alone a record edited in the CRM since (`plan_sync`)."""
         calls_before = self.client.usage.calls
         self._stop: tuple[str, bool] | None = None
         compared = True
         try:
-            plan = self.plan(assignments, now or utc_now())
+            plan = self.plan(assignments, now or utc_now(), extracted)
         except ApiQuotaReached as exc:
             compared = False
             # Nothing read, nothing planned: end cleanly, the next run starts over.
