@@ -155,8 +155,9 @@ def range_midpoint(text: object) -> float | None:
     cleaned = text.strip().lower().replace(",", "")
     bounded = re.fullmatch(_AMOUNT + r"\s*-\s*" + _AMOUNT, cleaned)
     if bounded:
-        low = _amount(bounded.group(1), bounded.group(2))
-        high = _amount(bounded.group(3), bounded.group(4))
+        # A unit written once is the band's ('$50-100M': $50M to $100M).
+        low = _amount(bounded.group(1), bounded.group(2) or bounded.group(4))
+        high = _amount(bounded.group(3), bounded.group(4) or bounded.group(2))
         return (low + high) / 2 if high >= low else None
     open_ended = re.fullmatch(_AMOUNT + r"\s*\+", cleaned)
     if open_ended:

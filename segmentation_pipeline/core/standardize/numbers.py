@@ -2,7 +2,8 @@
 
 Accepted: thousands separators ("1,200", "1.200", "1 200"), decimals ("12.5", "12,5"),
 multipliers ("1.2k", "3M", "2bn"), currency marks ("$45,000", "EUR 45k"), ranges
-("1-10" -> midpoint 5.5, rounded for counts), open ranges ("50+" -> 50, "<50" -> 25),
+("1-10" -> midpoint 5.5, rounded for counts; a multiplier written once is both bounds'
+unit: "50-150k" -> 100,000), open ranges ("50+" -> 50, "<50" -> 25),
 accounting negatives ("(500)"). A lone separator followed by exactly three digits
 ("1.200", "1,200") is a thousands separator. Reasons: missing, unparseable, negative,
 zero (counts only), implausible (above the configured maximum).
@@ -100,7 +101,8 @@ def parse_quantity(text: str | None, null_tokens: Iterable[str] = ()) -> Parsed:
     if not body:
         return Parsed(None, "unparseable")
     if match := _RANGE.fullmatch(body):
-        low, high = _amount(match[1], match[2]), _amount(match[3], match[4] or match[2])
+        # A multiplier written once is the whole range's unit ("50-150k", "10k-20").
+        low, high = _amount(match[1], match[2] or match[4]), _amount(match[3], match[4] or match[2])
         if low is None or high is None or high < low:
             return Parsed(None, "unparseable")
         return Parsed(-(low + high) / 2 if negative else (low + high) / 2, None)

@@ -67,6 +67,13 @@ def test_bands_become_their_midpoint_or_floor():
     assert range_midpoint("a lot") is None
 
 
+def test_a_band_with_its_unit_written_once_reads_both_bounds_in_it():
+    """'$50-100M' is $50M to $100M: midpoint 75M, not (50 + 100M) / 2."""
+    assert range_midpoint("$50-100M") == 75_000_000
+    assert range_midpoint("1-5K") == 3000
+    assert range_midpoint("500-1M") is None  # 500M to 1M is no band
+
+
 def test_only_positive_finite_numbers_count():
     assert positive_number("12") == 12.0
     for junk in (0, -3, "n/a", None, float("nan"), float("inf"), True):

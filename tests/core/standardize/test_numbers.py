@@ -54,10 +54,22 @@ def test_employee_counts(raw, expected):
         ("0", Parsed(0.0, None)),
         ("(500)", Parsed(None, "negative")),
         ("USD", Parsed(None, "unparseable")),
+        # A multiplier written once, on the upper bound, is the range's unit: "50-150k"
+        # is 50,000 to 150,000 (midpoint 100,000), not 50 to 150,000.
+        ("50-150k", Parsed(100_000.0, None)),
+        ("$20-40K", Parsed(30_000.0, None)),
+        ("1-2M", Parsed(1_500_000.0, None)),
+        ("10k-20k", Parsed(15_000.0, None)),
+        # Read in the upper bound's unit the low side passes the high one: no reading.
+        ("500-1M", Parsed(None, "unparseable")),
     ],
 )
 def test_money(raw, expected):
     assert parse_money(raw, TOKENS) == expected
+
+
+def test_an_employee_range_in_thousands_reads_in_thousands():
+    assert parse_count("1-5K", TOKENS, maximum=5_000_000) == Parsed(3000.0, None)
 
 
 def test_column_matches_the_scalar_rule_and_keeps_reasons():
