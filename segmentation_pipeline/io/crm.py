@@ -77,9 +77,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
     pyarrow's multithreaded reader is tried first (a million-account export in a
     quarter of the time); a file it refuses (line breaks inside quotes, ragged rows,
     another encoding) is read again by pandas' own parser, whose answer or error then
-    stands. A record with fewer fields than the header is refused first, naming its
-    line: pandas would pad it, and every value after the missing one would land in the
-    next column's place and be scored there."""
+    stands. A record with fewer fields than the header, or with a value past the
+    header's last column, is refused first, naming its line: pandas would pad the one
+    and take the first column of the other as an index, and every value after the
+    missing or extra field would land in another column's place and be scored there.
+    Empty fields past the header's last column (every record ending in a separator the
+    header lacks) are dropped."""
     options = {"dtype": str, "keep_default_na": False, "na_values": [""]}
     if not path.exists():
         raise CrmInputMissing(f"{path}: file not found")
@@ -93,26 +96,42 @@ def _read_csv(path: Path) -> pd.DataFrame:
         pass
     try:
         _check_record_widths(path)
-        return pd.read_csv(path, **options)
+        return pd.read_csv(path, index_col=False, **options)
     except FileNotFoundError:
         raise CrmInputMissing(f"{path}: file not found") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise CrmError(f"{path}: not a readable CSV export ({exc})") from None
+        reason = " ".join(str(exc).split())  # the parser's own message may end in a newline
+        raise CrmError(f"{path}: not a readable CSV export ({reason})") from None
 
 
 def _check_record_widths(path: Path) -> None:
     """Raise a ParserError naming the first record (quoted line breaks read as the CSV
-    rules say) with fewer fields than the header; blank lines are skipped, as pandas
-    skips them."""
+    rules say) with fewer fields than the header or a value past its last column, or the
+    first record longer than the header in a file where others are not (an unquoted
+    separator inside a value whose last column happens to be empty); blank lines are
+    skipped, as pandas skips them. Every record ending in empty fields the header lacks
+    is a tool's trailing separator, and passes."""
     with path.open(newline="", encoding="utf-8") as file:
         records = csv.reader(file)
         width = len(next(records, []))
+        exact = longer = None
         for record in records:
-            if record and len(record) < width:
-                raise pd.errors.ParserError(
-                    f"the record ending on line {records.line_num} has {len(record)} "
-                    f"fields, the header {width}"
-                )
+            if not record:
+                continue
+            if len(record) < width or any(record[width:]):
+                _refuse_record(records.line_num, len(record), width)
+            if len(record) == width:
+                exact = exact or records.line_num
+            elif longer is None:
+                longer = (records.line_num, len(record))
+            if exact and longer:
+                _refuse_record(*longer, width)
+
+
+def _refuse_record(line: int, fields: int, width: int) -> None:
+    raise pd.errors.ParserError(
+        f"the record ending on line {line} has {fields} fields, the header {width}"
+    )
 
 
 def _conform(

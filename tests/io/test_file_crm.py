@@ -112,6 +112,46 @@ def test_a_record_short_of_fields_is_refused_naming_its_line(tmp_path):
         FileCrm(tmp_path).read_accounts()
 
 
+def test_records_ending_in_a_separator_the_header_lacks_are_read_in_their_columns(tmp_path):
+    """A tool that ends every record with a separator but not the header: read naively,
+    the first column becomes the index and every value moves one column to the left."""
+    header = ",".join(ACCOUNTS_INPUT.required_columns)
+    blank = "," * (header.count(",") - 3)
+    rows = [f"001A,Acme,Software,250{blank},", f"001B,Globex,Retail,40{blank},"]
+    write(tmp_path, "accounts.csv", "\n".join([header, *rows]) + "\n")
+    accounts = FileCrm(tmp_path).read_accounts().accounts
+    assert accounts["Id"].tolist() == ["001A", "001B"]
+    assert accounts["Name"].tolist() == ["Acme", "Globex"]
+    assert accounts["Industry"].tolist() == ["Software", "Retail"]
+    assert accounts["NumberOfEmployees"].tolist() == ["250", "40"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "fields"),
+    [
+        # An unquoted comma inside one value ("Globex, Inc") adds a field: every value
+        # after it would be read one column to the right.
+        (["001A,Acme Inc{blank}", "001B,Globex, Inc{blank}"], 3, 1),
+        # Every record one value longer than the header (the header lost a name): read
+        # naively, the first column becomes the index and every value moves left.
+        (["001A,Acme Inc{blank},x", "001B,Globex{blank},y"], 2, 1),
+    ],
+)
+def test_a_record_wider_than_the_header_is_refused_in_one_line(tmp_path, rows, line, fields):
+    header = ",".join(ACCOUNTS_INPUT.required_columns)
+    blank = "," * (header.count(",") - 1)
+    write(tmp_path, "accounts.csv", "\n".join([header, *(r.format(blank=blank) for r in rows)]))
+    with pytest.raises(CrmError) as raised:
+        FileCrm(tmp_path).read_accounts()
+    message = str(raised.value)
+    assert "\n" not in message
+    width = header.count(",") + 1
+    assert message.endswith(
+        f"accounts.csv: not a readable CSV export (the record ending on line {line} has "
+        f"{width + fields} fields, the header {width})"
+    )
+
+
 def test_a_record_whose_last_cells_are_empty_is_read_whole(tmp_path):
     header = "Id,Name,Website," + ",".join(ACCOUNTS_INPUT.required_columns[2:])
     width = header.count(",") + 1
