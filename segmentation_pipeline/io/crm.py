@@ -137,8 +137,15 @@ def _refuse_record(line: int, fields: int, width: int) -> None:
 def _conform(
     frame: pd.DataFrame, columns: tuple[str, ...], contract: InputFile, source: Path
 ) -> pd.DataFrame:
-    """The export checked against its contract (required columns, at least one row), with
-    every known column present and in order."""
+    """The export checked against its contract (required columns, each given once, at
+    least one row), with every known column present and in order."""
+    # The reader names a repeated header "ARR__c.1"; no Salesforce field name holds a dot.
+    repeated = [c for c in columns if f"{c}.1" in frame.columns]
+    if repeated:
+        raise CrmError(
+            f"{source}: column {repeated[0]} given more than once (which one holds the "
+            "values cannot be told)"
+        )
     try:
         check_columns(frame.columns, contract, str(source))
     except InputContractError as exc:

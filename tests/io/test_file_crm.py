@@ -152,6 +152,28 @@ def test_a_record_wider_than_the_header_is_refused_in_one_line(tmp_path, rows, l
     )
 
 
+@pytest.mark.parametrize("name", ["accounts.csv", "product_usage.csv"])
+def test_a_column_the_pipeline_reads_given_twice_is_refused_naming_it(tmp_path, name):
+    """Two ARR__c columns (one pasted in beside the old): which holds this month's values
+    cannot be told, and the reader would silently keep the first."""
+    contract = ACCOUNTS_INPUT if name == "accounts.csv" else USAGE_INPUT
+    column = "ARR__c" if name == "accounts.csv" else "NPS"
+    columns = [*contract.required_columns, column]
+    write(tmp_path, name, ",".join(columns) + "\n" + ",".join("1" * len(columns)) + "\n")
+    crm = FileCrm(tmp_path)
+    with pytest.raises(CrmError) as raised:
+        crm.read_accounts() if name == "accounts.csv" else crm.read_usage()
+    assert str(raised.value).endswith(
+        f"{name}: column {column} given more than once (which one holds the values cannot be told)"
+    )
+
+
+def test_an_unknown_column_given_twice_is_read(tmp_path):
+    columns = [*ACCOUNTS_INPUT.required_columns, "Notes", "Notes"]
+    write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+    assert FileCrm(tmp_path).read_accounts().accounts["Id"].tolist() == ["1"]
+
+
 def test_a_record_whose_last_cells_are_empty_is_read_whole(tmp_path):
     header = "Id,Name,Website," + ",".join(ACCOUNTS_INPUT.required_columns[2:])
     width = header.count(",") + 1
