@@ -71,6 +71,20 @@ def refused_usage_values(raw_usage: pd.DataFrame, examples: int = 3) -> dict[str
     }
 
 
+def unreadable_usage_values(raw_usage: pd.DataFrame, examples: int = 3) -> dict[str, list]:
+    """Export column -> a few of its values that are text but no number ('85%', 'TRUE'),
+    which read as unknown (columns with none left out), for the feed's metadata."""
+    raw = raw_usage.rename(columns=_STANDARD_NAMES)
+    usage = conform_usage(raw)
+    names = {v: k for k, v in _STANDARD_NAMES.items()}
+    found = {}
+    for column in usage.columns.drop(list(_TEXT_COLUMNS)).intersection(raw.columns):
+        unread = (as_text(raw[column]).notna() & usage[column].isna()).to_numpy()
+        if unread.any():
+            found[names[column]] = raw.loc[unread, column].head(examples).tolist()
+    return found
+
+
 def standardize_usage(raw_usage: pd.DataFrame) -> pd.DataFrame:
     """Usage export in Salesforce-style names -> snake_case rows, numeric where numeric.
 

@@ -8,6 +8,7 @@ from segmentation_pipeline.core.products import (
     account_usage,
     refused_usage_values,
     standardize_usage,
+    unreadable_usage_values,
 )
 from segmentation_pipeline.core.scoring import score_accounts
 from segmentation_pipeline.framework import parse_framework
@@ -55,6 +56,28 @@ def test_a_usage_value_outside_its_range_reads_as_unknown_and_is_named():
         "NPS": ["250"],
         "OnboardingCompletion": ["15"],
     }
+
+
+def test_a_usage_value_that_is_no_number_reads_as_unknown_and_is_named():
+    """'85%' (a completion typed as a percent), '1,234' (a count with a thousands
+    separator) and 'TRUE' (a spreadsheet cell typed over) are no numbers the feed can be
+    read by: each scores as unknown, so each is named."""
+    raw = pd.DataFrame(
+        {
+            "AccountId": ["A", "B", "C", "D"],
+            "Logins30d": ["1,234", "7", "TRUE", None],
+            "NPS": ["40", "+45", "-10", " 3 "],
+            "OnboardingCompletion": ["85%", "0.8", "", "1"],
+        }
+    )
+    usage = standardize_usage(raw)
+    assert usage["logins_30d"].isna().tolist() == [True, False, True, True]
+    assert usage["nps"].tolist() == [40.0, 45.0, -10.0, 3.0]
+    assert unreadable_usage_values(raw) == {
+        "Logins30d": ["1,234", "TRUE"],
+        "OnboardingCompletion": ["85%"],
+    }
+    assert unreadable_usage_values(raw.drop(columns=["Logins30d", "OnboardingCompletion"])) == {}
 
 
 def test_account_usage_sums_counts_and_averages_rates():

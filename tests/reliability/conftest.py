@@ -9,6 +9,7 @@ so two nights of one test share state exactly as two nights of a deployment do.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from segmentation_pipeline.io.warehouse import Warehouse
 class Night:
     result: dg.ExecuteInProcessResult
     warehouse_url: str
+    instance: dg.DagsterInstance | None = None
 
     @property
     def success(self) -> bool:
@@ -55,6 +57,16 @@ class Night:
             event.step_failure_data.error.message.strip()
             for event in self.result.all_events
             if event.is_step_failure and event.step_failure_data.error is not None
+        ]
+
+    def warnings(self, step: str) -> list[str]:
+        """The warnings `step`'s own code logged, as an operator reads them."""
+        return [
+            entry.user_message
+            for entry in self.instance.all_logs(self.result.run_id)
+            if entry.level == logging.WARNING
+            and entry.dagster_event is None
+            and entry.step_key == step
         ]
 
     def warehouse(self) -> Warehouse:
@@ -116,6 +128,6 @@ def deployment(state: Path) -> Callable[..., Night]:
             run_config=run_config,
             raise_on_error=False,
         )
-        return Night(result=result, warehouse_url=url)
+        return Night(result=result, warehouse_url=url, instance=instance)
 
     return run

@@ -117,6 +117,23 @@ def test_usage_ids_with_stray_spaces_still_match(night, sample_crm):
     assert scores["behavioral_score"].nunique() > 1  # not every account at the default
 
 
+def test_usage_values_that_are_no_number_are_named_by_the_feed(night, sample_crm):
+    usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
+    usage.loc[0, "OnboardingCompletion"] = "85%"
+    usage.loc[1, "ActiveUsers"] = "TRUE"
+    usage.to_csv(sample_crm / "product_usage.csv", index=False)
+    result = night(sample_crm)
+    assert result.success
+    assert result.metadata("product_usage")["values_unreadable"] == {
+        "ActiveUsers": ["TRUE"],
+        "OnboardingCompletion": ["85%"],
+    }
+    assert (
+        "usage values that are no number read as unknown: ActiveUsers (e.g. TRUE); "
+        "OnboardingCompletion (e.g. 85%)"
+    ) in result.warnings("product_usage")
+
+
 # -- the accounts export ----------------------------------------------------------
 
 

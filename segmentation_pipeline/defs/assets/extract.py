@@ -31,7 +31,7 @@ from segmentation_pipeline.core.input_contract import (
     InputContractError,
     check_usage_feed,
 )
-from segmentation_pipeline.core.products import refused_usage_values
+from segmentation_pipeline.core.products import refused_usage_values, unreadable_usage_values
 from segmentation_pipeline.core.rejections import (
     believable_mark,
     carry_rejections,
@@ -346,8 +346,18 @@ def product_usage(
     refused = refused_usage_values(usage)
     if refused:
         context.log.warning(
-            "usage values outside their range read as unknown: %s",
-            "; ".join(f"{c} (e.g. {', '.join(map(str, v))})" for c, v in refused.items()),
+            "usage values outside their range read as unknown: %s", _named_values(refused)
         )
     metadata["values_out_of_range"] = dg.MetadataValue.json(refused)
+    unreadable = unreadable_usage_values(usage)
+    if unreadable:
+        context.log.warning(
+            "usage values that are no number read as unknown: %s", _named_values(unreadable)
+        )
+    metadata["values_unreadable"] = dg.MetadataValue.json(unreadable)
     return dg.MaterializeResult(value=usage, metadata=metadata)
+
+
+def _named_values(found: dict[str, list]) -> str:
+    """'OpenTickets (e.g. -1, -4); NPS (e.g. 250)' for a log line."""
+    return "; ".join(f"{c} (e.g. {', '.join(map(str, v))})" for c, v in found.items())
