@@ -119,9 +119,9 @@ def _industry_unknown(frame: pd.DataFrame) -> pd.Series:
 
 def unsegmented_reasons(accounts: pd.DataFrame, framework: Framework) -> pd.Series:
     """'missing_<field>' or 'invalid_<field>:<why>' for the first required field that
-    fails, then 'invalid_created_date:unparseable'. The methodology has no fallback for
-    an unknown creation date, and an unreadable one would read as an established
-    account (never provisional, its NPS counted); a blank one still reads so."""
+    fails, then 'invalid_created_date:<why>' (unparseable, out_of_range). The methodology
+    has no fallback for an unknown creation date, and an unreadable one would read as an
+    established account (never provisional, its NPS counted); a blank one still reads so."""
     reasons = pd.Series(None, index=accounts.index, dtype=object)
     for field in framework.assignment.required_fields:
         why = pd.Series(f"missing_{field}", index=accounts.index, dtype=object)
@@ -140,8 +140,8 @@ def unsegmented_reasons(accounts: pd.DataFrame, framework: Framework) -> pd.Seri
         reasons = reasons.where(reasons.notna() | ~bad, why)
     created = accounts.get("created_date_reason")
     if created is not None:
-        unreadable = created.eq("unparseable") & reasons.isna()
-        reasons = reasons.mask(unreadable, "invalid_created_date:unparseable")
+        unreadable = created.notna() & created.ne("missing") & reasons.isna()
+        reasons = reasons.mask(unreadable, "invalid_created_date:" + created.astype(str))
     return reasons
 
 

@@ -195,6 +195,12 @@ CASES = [
         id="unreadable creation date -> Unsegmented: invalid_created_date:unparseable",
     ),
     pytest.param(
+        {"created_date": None, "created_date_reason": "out_of_range"},
+        [{}],
+        {"status": "unsegmented", "unsegmented_reason": "invalid_created_date:out_of_range"},
+        id="creation date in year 1 -> Unsegmented: invalid_created_date:out_of_range",
+    ),
+    pytest.param(
         {"arr": 125_000, "crm_tier": None},
         [
             {"product": "Core Platform", "product_arr": 120_000},

@@ -234,6 +234,25 @@ def test_a_created_date_in_year_9999_rejects_the_record_not_the_night(night, sam
     assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS, 1)
 
 
+def test_a_created_date_in_year_1_leaves_the_account_unsegmented_with_its_reason(night, sample_crm):
+    """A placeholder date would make the account two thousand years old: established,
+    never provisional, its NPS counted."""
+    accounts = read_accounts(sample_crm)
+    plain = accounts["Segment_Override__c"].str.lower().ne("true") & accounts["ARR__c"].ne("")
+    row = plain.idxmax()  # an account no override or missing ARR leaves unsegmented anyway
+    account_id = accounts.loc[row, "Id"]
+    accounts.loc[row, "CreatedDate"] = "0001-01-01T00:00:00.000+0000"
+    write_accounts(sample_crm, accounts)
+
+    result = night(sample_crm)
+    assert result.success
+    assignments = result.value("segment_assignments").set_index("account_id")
+    assert assignments.loc[account_id, "status"] == "unsegmented"
+    assert assignments.loc[account_id, "unsegmented_reason"] == "invalid_created_date:out_of_range"
+    counts = ledger(result)
+    assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS, 0)
+
+
 def test_a_future_modstamp_is_rejected_and_never_pins_the_mark(night, sample_crm):
     accounts = read_accounts(sample_crm)
     future_id = accounts.loc[3, "Id"]

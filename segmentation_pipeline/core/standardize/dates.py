@@ -3,7 +3,7 @@
 ISO 8601 (what Salesforce sends: "2024-11-10T00:00:00.000+0000") is read in one
 vectorized pass; anything else ("15/01/2024", "Jan 15, 2024") is read once per distinct
 text by a general parser, month first unless the framework says day first. A text
-without a zone is taken as UTC.
+without a zone is taken as UTC. A date before 1900 is no date (out_of_range).
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ from segmentation_pipeline.core.standardize.text import (
     map_unique,
     mostly_distinct,
 )
+
+# The first day of a spreadsheet's calendar. Nothing a CRM record means lies before it;
+# an earlier date is a placeholder (year 1, a negative year, a spreadsheet's day zero
+# 1899-12-30) that would make an account two thousand years old.
+EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
+OUT_OF_RANGE = "out_of_range"
 
 
 def parse_timestamp(text: str | None, day_first: bool = False) -> Parsed:
@@ -38,6 +44,8 @@ def parse_timestamp(text: str | None, day_first: bool = False) -> Parsed:
             return Parsed(None, "unparseable")
     if pd.isna(value):
         return Parsed(None, "unparseable")
+    if value < EARLIEST:
+        return Parsed(None, OUT_OF_RANGE)
     return Parsed(value, None)
 
 
@@ -45,7 +53,7 @@ def standardize_timestamps(raw: pd.Series, day_first: bool = False) -> tuple[pd.
     """(UTC timestamps, reasons) for a raw date column."""
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         values = raw.dt.tz_convert("UTC")
-        return values, pd.Series(np.where(values.isna(), "missing", None), index=raw.index)
+        return _refuse_early(values, np.where(values.isna(), "missing", None).astype(object))
     text = as_text(raw)
     if not mostly_distinct(text):
         codes, uniques = pd.factorize(text, use_na_sentinel=True)
@@ -72,4 +80,14 @@ def _timestamps_of(text: pd.Series, day_first: bool) -> tuple[pd.Series, pd.Seri
         values = values.copy()
         values.iloc[np.flatnonzero(failed)] = fallback.to_numpy()
         reasons[failed] = why[failed]
-    return values.astype("datetime64[us, UTC]"), pd.Series(reasons, index=text.index, dtype="str")
+    return _refuse_early(values.astype("datetime64[us, UTC]"), reasons)
+
+
+def _refuse_early(values: pd.Series, reasons: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """(values with those before EARLIEST null, reasons with theirs OUT_OF_RANGE)."""
+    early = (values < EARLIEST).to_numpy()
+    if early.any():
+        values = values.mask(early)
+        reasons = reasons.copy()
+        reasons[early] = OUT_OF_RANGE
+    return values, pd.Series(reasons, index=values.index, dtype="str")

@@ -41,3 +41,21 @@ def test_column():
     assert values.tolist()[:2] == [JAN_15, JAN_15]
     assert str(values.dtype) == "datetime64[us, UTC]"
     assert reasons.tolist()[2:] == ["unparseable", "missing"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["0001-01-01", "0001-01-01T00:00:00.000+0000", "-0001-01-01", "1899-12-30", "1066-10-14"]
+)
+def test_a_date_before_any_date_a_spreadsheet_holds_is_out_of_range(raw):
+    """Year 1 or a negative year is a placeholder, 1899-12-30 a spreadsheet's day zero:
+    read as dates they would make an account two thousand years old."""
+    assert parse_timestamp(raw) == Parsed(None, "out_of_range")
+
+
+def test_the_column_refuses_dates_before_1900_too():
+    values, reasons = standardize_timestamps(
+        pd.Series(["0001-01-01T00:00:00.000+0000", "1900-01-01", "-0001-01-01", "1899-12-31"])
+    )
+    assert values.isna().tolist() == [True, False, True, True]
+    assert values.iloc[1] == pd.Timestamp("1900-01-01", tz="UTC")
+    assert reasons.fillna("").tolist() == ["out_of_range", "", "out_of_range", "out_of_range"]
