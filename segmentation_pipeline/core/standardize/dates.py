@@ -3,11 +3,14 @@
 ISO 8601 (what Salesforce sends: "2024-11-10T00:00:00.000+0000") is read in one
 vectorized pass; anything else ("15/01/2024", "Jan 15, 2024") is read once per distinct
 text by a general parser, month first unless the framework says day first. A text
-without a zone is taken as UTC. A date before 1900 is no date (out_of_range).
+without a zone is taken as UTC. A date written with dots ("05.01.2027") is day first
+whatever the setting: every country that writes dates so puts the day first. A date
+before 1900 is no date (out_of_range).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -26,6 +29,7 @@ from segmentation_pipeline.core.standardize.text import (
 # 1899-12-30) that would make an account two thousand years old.
 EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
 OUT_OF_RANGE = "out_of_range"
+_DOTTED_DAY_FIRST = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}(?:[ T].*)?")
 
 
 def parse_timestamp(text: str | None, day_first: bool = False) -> Parsed:
@@ -39,7 +43,8 @@ def parse_timestamp(text: str | None, day_first: bool = False) -> Parsed:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                value = pd.to_datetime(text, dayfirst=day_first, utc=True)
+                dotted = _DOTTED_DAY_FIRST.fullmatch(text) is not None
+                value = pd.to_datetime(text, dayfirst=day_first or dotted, utc=True)
         except (ValueError, OverflowError, TypeError, OSError):
             return Parsed(None, "unparseable")
     if pd.isna(value):

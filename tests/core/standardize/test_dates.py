@@ -28,6 +28,27 @@ def test_day_first_is_configurable():
     )
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("05.01.2027", "2027-01-05"),  # 5 January, as every country writing dots means it
+        ("03.05.2021", "2021-05-03"),
+        ("31.12.2026", "2026-12-31"),
+        ("5.1.27", "2027-01-05"),
+        ("05.01.2027 14:30", "2027-01-05 14:30"),
+        ("2024.03.05", "2024-03-05"),  # year first stays year first
+    ],
+)
+def test_a_date_written_with_dots_is_day_first_whatever_the_setting(raw, expected):
+    assert parse_timestamp(raw) == Parsed(pd.Timestamp(expected, tz="UTC"), None)
+    values, _ = standardize_timestamps(pd.Series([raw, "2024-01-15"]))
+    assert values.iloc[0] == pd.Timestamp(expected, tz="UTC")
+
+
+def test_slashed_dates_still_follow_the_setting():
+    assert parse_timestamp("05/01/2027").value == pd.Timestamp("2027-05-01", tz="UTC")
+
+
 def test_bad_dates_say_why():
     assert parse_timestamp("") == Parsed(None, "missing")
     assert parse_timestamp("2024-02-30") == Parsed(None, "unparseable")
