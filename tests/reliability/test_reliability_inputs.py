@@ -160,6 +160,26 @@ def test_an_accounts_export_without_rows_names_the_file(night, sample_crm, conte
     assert "accounts.csv" in message
 
 
+def test_an_override_neither_yes_nor_no_is_named_and_a_spreadsheet_true_counts(night, sample_crm):
+    accounts = read_accounts(sample_crm)
+    accounts.loc[0:1, "Segment_Override__c"] = "vielleicht"
+    accounts.loc[2, "Segment_Override__c"] = "WAHR"  # a German spreadsheet's TRUE
+    accounts.loc[2, "Customer_Tier__c"] = "Tier 1"
+    write_accounts(sample_crm, accounts)
+    result = night(sample_crm)
+    assert result.success
+    assert result.metadata("accounts_standardized")["override_values_unread"] == {"vielleicht": 2}
+    assert (
+        "Segment_Override__c: 2 accounts hold values that are neither yes nor no "
+        "(vielleicht 2); they read as no override"
+    ) in result.warnings("accounts_standardized")
+    assignments = result.value("segment_assignments").set_index("account_id")
+    assert assignments.loc[accounts.loc[2, "Id"], ["status", "segment"]].tolist() == [
+        "overridden",
+        "Tier 1",
+    ]
+
+
 # -- records rejected, and the ledger -----------------------------------------------
 
 

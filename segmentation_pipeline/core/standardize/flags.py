@@ -1,5 +1,6 @@
 """Checkbox texts -> booleans. Only an explicit yes counts: a Salesforce checkbox is never
-null, and a manual override must be deliberate, so blank or unreadable reads as False."""
+null, and a manual override must be deliberate, so blank or unreadable reads as False; a
+value that is neither a yes nor a no is named (`unreadable_flags`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import pandas as pd
 
 from segmentation_pipeline.core.standardize.text import as_text, on_distinct
 
+# With a spreadsheet's own TRUE and FALSE in the languages that write them otherwise.
 TRUE_TEXTS = frozenset(
-    {"true", "t", "yes", "y", "1", "1.0", "x", "checked", "on", "ja", "oui", "si"}
-)
+    {"true", "t", "yes", "y", "1", "1.0", "x", "checked", "on", "ja", "oui", "si", "sí",
+     "wahr", "vrai", "verdadero", "vero", "waar"}
+)  # fmt: skip
+FALSE_TEXTS = frozenset(
+    {"false", "f", "no", "n", "0", "0.0", "unchecked", "off", "nein", "non",
+     "falsch", "faux", "falso", "onwaar"}
+)  # fmt: skip
 
 
 def parse_flag(text: object) -> bool:
@@ -26,3 +33,13 @@ def standardize_flags(raw: pd.Series) -> pd.Series:
         return raw.fillna(False).astype(bool)
     text = on_distinct(raw, as_text)
     return text.str.lower().isin(TRUE_TEXTS).fillna(False).astype(bool)
+
+
+def unreadable_flags(raw: pd.Series) -> dict[str, int]:
+    """The texts of a checkbox column that are neither a yes nor a no, with how many rows
+    hold each (most first): they read as no, so they are named, not silently dropped."""
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return {}
+    counts = as_text(raw).value_counts()
+    unread = counts[~counts.index.str.lower().isin(TRUE_TEXTS | FALSE_TEXTS)]
+    return {str(k): int(n) for k, n in unread.items()}

@@ -19,6 +19,7 @@ from segmentation_pipeline.core.standardize import (
     standardize_accounts,
     unknown_choices,
 )
+from segmentation_pipeline.core.standardize.flags import unreadable_flags
 from segmentation_pipeline.defs.assets._carry import carry_step
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN
@@ -121,6 +122,14 @@ def accounts_standardized(
             "%s: %d accounts hold values the framework does not list (%s); they score "
             "the criterion's unknown points (the tier: no current tier)",
             field, sum(values.values()), ", ".join(f"{v} {n}" for v, n in values.items()),
+        )  # fmt: skip
+    unread = unreadable_flags(crm_accounts["Segment_Override__c"])
+    metadata["override_values_unread"] = dg.MetadataValue.json(unread)
+    if unread:
+        context.log.warning(
+            "Segment_Override__c: %d accounts hold values that are neither yes nor no (%s); "
+            "they read as no override",
+            sum(unread.values()), ", ".join(f"{v} {n}" for v, n in list(unread.items())[:20]),
         )  # fmt: skip
     yield dg.MaterializeResult(
         asset_key="accounts_standardized", value=standardized, metadata=metadata
