@@ -36,6 +36,22 @@ def test_rows_are_read_leniently(tmp_path):
     )
 
 
+def test_a_band_reads_as_its_midpoint_or_floor_as_a_vendors_does(tmp_path):
+    """Firmographic files give company size and revenue as bands ('51-200', '$50M-$100M',
+    '10,001+'): the PDL provider reads them so, and so does the file."""
+    path = tmp_path / "firmographics.csv"
+    path.write_text(
+        "domain,industry,employees,annual_revenue,country_code\n"
+        "initech.com,Software,51-200,$50M-$100M,US\n"
+        'hooli.com,Software,"10,001+",$1B+,US\n'
+    )
+    table, _ = load_firmographics(path)
+    assert table["initech.com"][0]["employees"] == 125.5
+    assert table["initech.com"][0]["annual_revenue"] == 75_000_000
+    assert table["hooli.com"][0]["employees"] == 10_001
+    assert table["hooli.com"][0]["annual_revenue"] == 1_000_000_000
+
+
 def test_a_file_missing_columns_is_refused_with_a_clear_error(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("domain,industry\nacme.com,Software\n")

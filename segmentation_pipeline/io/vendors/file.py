@@ -25,6 +25,7 @@ from segmentation_pipeline.core.enrich.normalize import (
     country_code,
     normalize_domains,
     positive_number,
+    range_midpoint,
 )
 from segmentation_pipeline.core.standardize.text import per_distinct
 from segmentation_pipeline.framework.enrichment import ProviderSettings
@@ -44,15 +45,21 @@ def _confidence(value: object, default: float) -> float:
     return number if number is not None and number <= 1 else default
 
 
+def _number_or_band(value: object) -> float | None:
+    """A positive number, or a band's midpoint ('51-200', '$50M-$100M') or floor ('10001+')
+    as the PDL provider reads a band."""
+    return positive_number(value) or positive_number(range_midpoint(value))
+
+
 def _positive_numbers(values: pd.Series) -> list[float | None]:
-    """`positive_number` for a column: numeric text parsed at once, the rest one by one."""
+    """`_number_or_band` for a column: numeric text parsed at once, the rest one by one."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(
         dtype="float64", na_value=np.nan, copy=True
     )
     unparsed = np.isnan(numbers) & values.str.strip().ne("").to_numpy(dtype=bool)
     if unparsed.any():
         numbers[unparsed] = [
-            np.nan if v is None else v for v in per_distinct(values[unparsed], positive_number)
+            np.nan if v is None else v for v in per_distinct(values[unparsed], _number_or_band)
         ]
     usable = np.isfinite(numbers) & (numbers > 0)
     return np.where(usable, numbers, None).tolist()
