@@ -89,19 +89,35 @@ def check_usage_feed(rows: int, expected: bool, source: str) -> None:
         )
 
 
+_SAME_ID = "AccountId must equal the accounts' Id: a 15- and an 18-character Salesforce Id differ"
+
+
 def check_usage_matches(
     usage_ids: pd.Series, account_ids: pd.Series, min_share: float, source: str
-) -> int:
+) -> pd.Series:
     """The usage rows (`usage_ids`, their account ids) that name no account of
     `account_ids`; raise one line when fewer than `min_share` of the rows name one."""
     unmatched = usage_ids[AccountIndex(account_ids).find(usage_ids) < 0]
     rows = len(usage_ids)
     if rows == 0 or rows - len(unmatched) >= min_share * rows:
-        return len(unmatched)
-    examples = ", ".join(repr(i) for i in unmatched.head(3).tolist())
+        return unmatched
     raise InputContractError(
-        f"{source}: {len(unmatched):,} of {rows:,} usage rows name no account of the "
-        f"accounts export (e.g. {examples}); at least {min_share:.0%} must "
-        "(AccountId must equal the accounts' Id: a 15- and an 18-character Salesforce Id "
-        "differ; inputs.usage_min_matched_share)"
+        f"{source}: {_unmatched_rows(unmatched, rows)}; at least {min_share:.0%} must "
+        f"({_SAME_ID}; inputs.usage_min_matched_share)"
+    )
+
+
+def unmatched_usage_warning(unmatched: pd.Series, rows: int) -> str | None:
+    """One line naming the usage rows that name no account (their accounts score the
+    unknown behavioral points), or None when every row names one."""
+    if unmatched.empty:
+        return None
+    return f"{_unmatched_rows(unmatched, rows)}: their usage counts for no account ({_SAME_ID})"
+
+
+def _unmatched_rows(unmatched: pd.Series, rows: int) -> str:
+    examples = ", ".join(repr(i) for i in unmatched.head(3).tolist())
+    return (
+        f"{len(unmatched):,} of {rows:,} usage rows name no account of the accounts export "
+        f"(e.g. {examples})"
     )

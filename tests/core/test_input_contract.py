@@ -73,7 +73,8 @@ def test_an_empty_usage_feed_is_an_error_only_when_one_is_expected():
 def test_a_usage_feed_must_mostly_name_known_accounts():
     accounts = pd.Series(["001A", "001B", "001C"])
     # One stray row of three (a deleted account, say) is counted, not an error.
-    assert check_usage_matches(pd.Series(["001A", "001B", "009Z"]), accounts, 0.5, "usage") == 1
+    unmatched = check_usage_matches(pd.Series(["001A", "001B", "009Z"]), accounts, 0.5, "usage")
+    assert unmatched.tolist() == ["009Z"]
     # Keyed by other ids (18-character forms of the same records): named in one line.
     eighteen = pd.Series(["001AAAA", "001BAAA", "001CAAA"])
     with pytest.raises(
@@ -82,4 +83,4 @@ def test_a_usage_feed_must_mostly_name_known_accounts():
         r"\(e.g. '001AAAA', '001BAAA', '001CAAA'\); at least 50% must .*usage_min_matched",
     ):
         check_usage_matches(eighteen, accounts, 0.5, "usage")
-    assert check_usage_matches(pd.Series([], dtype=object), accounts, 0.5, "usage") == 0
+    assert check_usage_matches(pd.Series([], dtype=object), accounts, 0.5, "usage").empty

@@ -107,6 +107,25 @@ def test_a_usage_feed_keyed_by_other_ids_fails_the_night_naming_the_feed(night, 
     assert "product usage feed" in message and "usage rows name no account" in message
 
 
+def test_a_few_usage_rows_naming_no_account_are_named_in_a_warning(night, sample_crm):
+    """Three rows keyed by 18-character Ids among 15-character ones: too few to fail the
+    night, but their accounts score the unknown behavioral points, so the rows are named."""
+    usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
+    usage.loc[0:2, "AccountId"] = usage.loc[0:2, "AccountId"] + "AAA"
+    usage.to_csv(sample_crm / "product_usage.csv", index=False)
+    result = night(sample_crm)
+    assert result.success
+    assert result.metadata("account_scores")["usage_rows_without_account"] == 3
+    examples = ", ".join(repr(i) for i in usage.loc[0:2, "AccountId"])
+    (warning,) = result.warnings("account_scores")
+    assert warning.startswith("3 of ")  # of the feed's rows, one per account and product
+    assert warning.endswith(
+        f" usage rows name no account of the accounts export (e.g. {examples}): their usage "
+        "counts for no account (AccountId must equal the accounts' Id: a 15- and an "
+        "18-character Salesforce Id differ)"
+    )
+
+
 def test_usage_ids_with_stray_spaces_still_match(night, sample_crm):
     usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
     usage["AccountId"] = " " + usage["AccountId"] + " "

@@ -10,6 +10,7 @@ from segmentation_pipeline.core.input_contract import (
     USAGE_INPUT,
     InputContractError,
     check_usage_matches,
+    unmatched_usage_warning,
 )
 from segmentation_pipeline.core.merged_usage import survivor_usage
 from segmentation_pipeline.core.overrides import override_report
@@ -60,6 +61,8 @@ def account_scores(
         )  # fmt: skip
     except InputContractError as exc:
         raise dg.Failure(description=str(exc)) from None
+    if warning := unmatched_usage_warning(unmatched, len(usage)):
+        context.log.warning(warning)
     carried, carry_metadata = carry_step(
         snapshots.store(), "account_scores", state_stamp(fw), account_changes,
         lambda stored: carry_scores(accounts_enriched, usage, fw, as_of, stored),
@@ -72,7 +75,7 @@ def account_scores(
     metadata["framework_version"] = fw.version
     metadata["as_of"] = as_of.isoformat()
     metadata["mean_composite"] = dg.MetadataValue.float(float(scores["composite_score"].mean()))
-    metadata["usage_rows_without_account"] = unmatched
+    metadata["usage_rows_without_account"] = len(unmatched)
     metadata.update(carry_metadata)
     return dg.MaterializeResult(value=scores, metadata=metadata)
 
