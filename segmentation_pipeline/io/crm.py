@@ -139,8 +139,11 @@ def _conform(
 ) -> pd.DataFrame:
     """The export checked against its contract (required columns, each given once, at
     least one row), with every known column present and in order."""
-    # The reader names a repeated header "ARR__c.1"; no Salesforce field name holds a dot.
-    repeated = [c for c in columns if f"{c}.1" in frame.columns]
+    # Spaces around a known header name are no part of it (no field name holds one). The
+    # reader names a repeated header "ARR__c.1"; no Salesforce field name holds a dot.
+    frame = frame.rename(columns=lambda c: c.strip() if c.strip() in columns else c)
+    names = list(frame.columns)
+    repeated = [c for c in columns if names.count(c) > 1 or f"{c}.1" in names]
     if repeated:
         raise CrmError(
             f"{source}: column {repeated[0]} given more than once (which one holds the "

@@ -168,8 +168,20 @@ def test_a_column_the_pipeline_reads_given_twice_is_refused_naming_it(tmp_path, 
     )
 
 
+def test_spaces_around_a_column_name_are_no_part_of_it(tmp_path):
+    """' ARR__c' (a space typed after a comma in the header) is the ARR__c column: the
+    reader would otherwise call the column missing while the file plainly holds it."""
+    columns = [f" {c} " if c == "ARR__c" else c for c in ACCOUNTS_INPUT.required_columns]
+    write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+    assert FileCrm(tmp_path).read_accounts().accounts["ARR__c"].tolist() == ["1"]
+    columns.append("ARR__c")
+    write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+    with pytest.raises(CrmError, match="column ARR__c given more than once"):
+        FileCrm(tmp_path).read_accounts()
+
+
 def test_an_unknown_column_given_twice_is_read(tmp_path):
-    columns = [*ACCOUNTS_INPUT.required_columns, "Notes", "Notes"]
+    columns = [*ACCOUNTS_INPUT.required_columns, "Notes", "Notes", " Notes"]
     write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
     assert FileCrm(tmp_path).read_accounts().accounts["Id"].tolist() == ["1"]
 
