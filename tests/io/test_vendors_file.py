@@ -36,20 +36,26 @@ def test_rows_are_read_leniently(tmp_path):
     )
 
 
-def test_a_band_reads_as_its_midpoint_or_floor_as_a_vendors_does(tmp_path):
-    """Firmographic files give company size and revenue as bands ('51-200', '$50M-$100M',
-    '10,001+'): the PDL provider reads them so, and so does the file."""
+@pytest.mark.parametrize(
+    ("employees", "revenue", "expected"),
+    [
+        # Firmographic files give size and revenue as bands: the PDL provider reads a band
+        # at its midpoint or floor, and so does the file.
+        ("51-200", "$50M-$100M", (125.5, 75_000_000)),
+        ('"10,001+"', "$1B+", (10_001, 1_000_000_000)),
+        # Numbers as people write them, read as the CRM export's are.
+        ('"1,200"', "$5M", (1200, 5_000_000)),
+        ("1.200", '"EUR 2,5 Mio"', (1200, None)),  # "Mio" is no multiplier it knows
+    ],
+)
+def test_sizes_and_revenues_read_as_the_crms_own_numbers(tmp_path, employees, revenue, expected):
     path = tmp_path / "firmographics.csv"
     path.write_text(
         "domain,industry,employees,annual_revenue,country_code\n"
-        "initech.com,Software,51-200,$50M-$100M,US\n"
-        'hooli.com,Software,"10,001+",$1B+,US\n'
+        f"initech.com,Software,{employees},{revenue},US\n"
     )
-    table, _ = load_firmographics(path)
-    assert table["initech.com"][0]["employees"] == 125.5
-    assert table["initech.com"][0]["annual_revenue"] == 75_000_000
-    assert table["hooli.com"][0]["employees"] == 10_001
-    assert table["hooli.com"][0]["annual_revenue"] == 1_000_000_000
+    values = load_firmographics(path)[0]["initech.com"][0]
+    assert (values["employees"], values["annual_revenue"]) == expected
 
 
 def test_a_file_missing_columns_is_refused_with_a_clear_error(tmp_path):

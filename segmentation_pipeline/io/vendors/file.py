@@ -25,8 +25,8 @@ from segmentation_pipeline.core.enrich.normalize import (
     country_code,
     normalize_domains,
     positive_number,
-    range_midpoint,
 )
+from segmentation_pipeline.core.standardize.numbers import standardize_quantity
 from segmentation_pipeline.core.standardize.text import per_distinct
 from segmentation_pipeline.framework.enrichment import ProviderSettings
 
@@ -45,22 +45,16 @@ def _confidence(value: object, default: float) -> float:
     return number if number is not None and number <= 1 else default
 
 
-def _number_or_band(value: object) -> float | None:
-    """A positive number, or a band's midpoint ('51-200', '$50M-$100M') or floor ('10001+')
-    as the PDL provider reads a band."""
-    return positive_number(value) or positive_number(range_midpoint(value))
-
-
 def _positive_numbers(values: pd.Series) -> list[float | None]:
-    """`_number_or_band` for a column: numeric text parsed at once, the rest one by one."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan, copy=True
+    """Positive numbers of a column, read as the CRM's own numbers are ('1,200', '1.200',
+    '$5M', a band '51-200' or '$50M-$100M' at its midpoint, '10,001+' at its floor); what
+    that leaves unread, plain numeric text ('1.5E+03') as numeric text."""
+    parsed, _ = standardize_quantity(values, allow_zero=False)
+    numbers = parsed.to_numpy(dtype="float64", copy=True)
+    unread = np.isnan(numbers)
+    numbers[unread] = pd.to_numeric(values[unread], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
     )
-    unparsed = np.isnan(numbers) & values.str.strip().ne("").to_numpy(dtype=bool)
-    if unparsed.any():
-        numbers[unparsed] = [
-            np.nan if v is None else v for v in per_distinct(values[unparsed], _number_or_band)
-        ]
     usable = np.isfinite(numbers) & (numbers > 0)
     return np.where(usable, numbers, None).tolist()
 
