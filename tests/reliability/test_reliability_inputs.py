@@ -7,6 +7,9 @@ succeeding with the bad record in rejected_records and the record ledger balance
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pandas as pd
 import pytest
 
@@ -197,6 +200,71 @@ def test_an_override_neither_yes_nor_no_is_named_and_a_spreadsheet_true_counts(n
         "overridden",
         "Tier 1",
     ]
+
+
+def hand_edited_row(account_id: str, name: str, **values: str) -> dict:
+    """A plausible account of its own (no duplicate of a sample account), in export form."""
+    slug = name.lower().replace(" ", "")
+    row = {
+        "Id": account_id, "Name": name, "Website": f"https://{slug}.example.org/",
+        "Industry": "Software", "NumberOfEmployees": "51-200", "BillingCountry": "Deutschland",
+        "BillingCity": "Berlin", "Phone": "", "OwnerId": "005U00000000004",
+        "CreatedDate": "2023-02-01T00:00:00.000+0000",
+        "SystemModstamp": "2026-10-01T00:00:00.000+0000", "ARR__c": "$120,000",
+        "Contract_Term__c": "Multi-year", "Contract_End_Date__c": "2027-06-30",
+        "Strategic_Importance__c": "Standard", "Growth_Stage__c": "Growth",
+        "Segment_Override__c": "FALSE",
+    }  # fmt: skip
+    return {**row, **values}
+
+
+def test_a_hand_edited_export_accounts_for_every_record_and_value(night, sample_crm):
+    """The sample saved again by a spreadsheet (a byte-order mark, CRLF, a separator ending
+    every record but not the header) with hand-typed rows: each odd value is read right or
+    left out with its reason, and every record is accounted for."""
+    accounts = read_accounts(sample_crm)
+    edited = pd.DataFrame(
+        [
+            hand_edited_row("001Z00000000001", "Quillon Analytics", ARR__c="50-150k"),
+            hand_edited_row("001Z00000000002", "Rastaban Works", CreatedDate="0001-01-01"),
+            hand_edited_row(
+                "001Z00000000003", "Sadalmelik Data", Contract_End_Date__c="05.01.2027"
+            ),
+            hand_edited_row(
+                "001Z00000000004",
+                "Tarazed Cloud",
+                Segment_Override__c="WAHR",
+                Customer_Tier__c="Tier 1",
+            ),
+            hand_edited_row("001Z00000000005", "Unukalhai Labs", ARR__c="1.5E+06"),
+            hand_edited_row("", "Vindemiatrix Partners"),
+            hand_edited_row("001z00000000001", "Wezen Robotics", ARR__c="1.200.000,00 €"),
+        ]
+    )
+    frame = pd.concat([accounts, edited], ignore_index=True).fillna("")
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(frame.columns)
+    writer.writerows([*row, ""] for row in frame.itertuples(index=False))
+    (sample_crm / "accounts.csv").write_bytes(b"\xef\xbb\xbf" + text.getvalue().encode())
+
+    result = night(sample_crm)
+    assert result.success
+    rows = result.value("segment_assignments").set_index("account_id")
+    standardized = result.value("accounts_standardized").set_index("account_id")
+    assert rows.loc["001Z00000000001", ["status", "arr"]].tolist() == ["segmented", 100_000]
+    assert rows.loc["001Z00000000002", "unsegmented_reason"] == "invalid_created_date:out_of_range"
+    assert standardized.loc["001Z00000000003", "contract_end_date"] == pd.Timestamp(
+        "2027-01-05", tz="UTC"
+    )
+    assert rows.loc["001Z00000000004", ["status", "segment"]].tolist() == ["overridden", "Tier 1"]
+    assert rows.loc["001Z00000000005", "unsegmented_reason"] == "invalid_arr:unparseable"
+    assert rows.loc["001z00000000001", "arr"] == 1_200_000  # another record: Ids hold case
+    assert rejected_rows(result)[["account_id", "reason"]].fillna("").values.tolist() == [
+        ["", "missing_id"]
+    ]
+    counts = ledger(result)
+    assert (counts["rows_in"], counts["rejected"]) == (SAMPLE_ACCOUNTS + 7, 1)
 
 
 # -- records rejected, and the ledger -----------------------------------------------
