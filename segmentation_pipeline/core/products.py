@@ -85,6 +85,18 @@ def unreadable_usage_values(raw_usage: pd.DataFrame, examples: int = 3) -> dict[
     return found
 
 
+def repeated_usage_rows(raw_usage: pd.DataFrame, shown: int = 20) -> dict[str, int]:
+    """Account id -> how many rows of one (account, product) hold different values (the
+    last is kept: `standardize_usage`), for the `shown` accounts with most; exact copies
+    of a row change nothing and are left out."""
+    usage = conform_usage(raw_usage.rename(columns=_STANDARD_NAMES))
+    usage["account_id"] = as_text(usage["account_id"]).astype(object)
+    distinct = usage.dropna(subset=["account_id"]).drop_duplicates()
+    repeated = distinct[distinct.duplicated(["account_id", "product"], keep=False)]
+    counts = repeated["account_id"].value_counts().head(shown)
+    return {str(k): int(n) for k, n in counts.items()}
+
+
 def standardize_usage(raw_usage: pd.DataFrame) -> pd.DataFrame:
     """Usage export in Salesforce-style names -> snake_case rows, numeric where numeric.
 

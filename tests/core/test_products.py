@@ -7,6 +7,7 @@ import pytest
 from segmentation_pipeline.core.products import (
     account_usage,
     refused_usage_values,
+    repeated_usage_rows,
     standardize_usage,
     unreadable_usage_values,
 )
@@ -78,6 +79,20 @@ def test_a_usage_value_that_is_no_number_reads_as_unknown_and_is_named():
         "OnboardingCompletion": ["85%"],
     }
     assert unreadable_usage_values(raw.drop(columns=["Logins30d", "OnboardingCompletion"])) == {}
+
+
+def test_rows_repeating_an_account_and_product_with_other_values_are_named():
+    """The last of them is kept; which one is right cannot be told, so they are named. A
+    copy of a row (the same values) changes nothing and is not."""
+    raw = pd.DataFrame(
+        {
+            "AccountId": ["A", "A ", "B", "B", "C", "C"],
+            "Product": ["Core", "Core", "Core", "Core", "Core", "Analytics"],
+            "ActiveUsers": ["10", "12", "3", "3", "1", "1"],
+        }
+    )
+    assert repeated_usage_rows(raw) == {"A": 2}
+    assert standardize_usage(raw)["active_users"].tolist()[0] == 12
 
 
 def test_account_usage_sums_counts_and_averages_rates():

@@ -156,6 +156,22 @@ def test_usage_values_that_are_no_number_are_named_by_the_feed(night, sample_crm
     ) in result.warnings("product_usage")
 
 
+def test_a_usage_row_repeated_with_other_values_is_named(night, sample_crm):
+    usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
+    copy = usage.iloc[[4]].copy()
+    copy["ActiveUsers"] = str(int(copy["ActiveUsers"].iloc[0]) + 7)
+    exact = usage.iloc[[5]]  # a plain copy of a row changes nothing
+    pd.concat([usage, copy, exact]).to_csv(sample_crm / "product_usage.csv", index=False)
+    result = night(sample_crm)
+    assert result.success
+    account_id = usage.loc[4, "AccountId"]
+    assert result.metadata("product_usage")["rows_repeated_with_other_values"] == {account_id: 2}
+    assert (
+        "usage rows repeating an account and product with other values (the last is kept): "
+        f"{account_id} (2 rows)"
+    ) in result.warnings("product_usage")
+
+
 # -- the accounts export ----------------------------------------------------------
 
 

@@ -31,7 +31,11 @@ from segmentation_pipeline.core.input_contract import (
     InputContractError,
     check_usage_feed,
 )
-from segmentation_pipeline.core.products import refused_usage_values, unreadable_usage_values
+from segmentation_pipeline.core.products import (
+    refused_usage_values,
+    repeated_usage_rows,
+    unreadable_usage_values,
+)
 from segmentation_pipeline.core.rejections import (
     believable_mark,
     carry_rejections,
@@ -355,6 +359,13 @@ def product_usage(
             "usage values that are no number read as unknown: %s", _named_values(unreadable)
         )
     metadata["values_unreadable"] = dg.MetadataValue.json(unreadable)
+    repeated = repeated_usage_rows(usage)
+    if repeated:
+        context.log.warning(
+            "usage rows repeating an account and product with other values (the last is kept): %s",
+            ", ".join(f"{a} ({n} rows)" for a, n in repeated.items()),
+        )
+    metadata["rows_repeated_with_other_values"] = dg.MetadataValue.json(repeated)
     return dg.MaterializeResult(value=usage, metadata=metadata)
 
 
