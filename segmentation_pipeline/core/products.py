@@ -79,9 +79,11 @@ def unreadable_usage_values(raw_usage: pd.DataFrame, examples: int = 3) -> dict[
     names = {v: k for k, v in _STANDARD_NAMES.items()}
     found = {}
     for column in usage.columns.drop(list(_TEXT_COLUMNS)).intersection(raw.columns):
-        unread = (as_text(raw[column]).notna() & usage[column].isna()).to_numpy()
-        if unread.any():
-            found[names[column]] = raw.loc[unread, column].head(examples).tolist()
+        empty = usage[column].isna().to_numpy()  # unread or blank: text only where empty
+        texts = raw.loc[empty, column]
+        unread = texts[as_text(texts).notna().to_numpy()]
+        if len(unread):
+            found[names[column]] = unread.head(examples).tolist()
     return found
 
 
@@ -89,9 +91,14 @@ def repeated_usage_rows(raw_usage: pd.DataFrame, shown: int = 20) -> dict[str, i
     """Account id -> how many rows of one (account, product) hold different values (the
     last is kept: `standardize_usage`), for the `shown` accounts with most; exact copies
     of a row change nothing and are left out."""
-    usage = conform_usage(raw_usage.rename(columns=_STANDARD_NAMES))
-    usage["account_id"] = as_text(usage["account_id"]).astype(object)
-    distinct = usage.dropna(subset=["account_id"]).drop_duplicates()
+    raw = raw_usage.rename(columns=_STANDARD_NAMES)
+    ids = as_text(raw["account_id"]).astype(object)
+    keys = pd.DataFrame({"account_id": ids, "product": raw.get("product")})
+    same_key = (keys.duplicated(keep=False) & ids.notna()).to_numpy()
+    if not same_key.any():  # the usual feed: the values need no reading
+        return {}
+    usage = conform_usage(raw[same_key]).assign(account_id=ids[same_key])
+    distinct = usage.drop_duplicates()
     repeated = distinct[distinct.duplicated(["account_id", "product"], keep=False)]
     counts = repeated["account_id"].value_counts().head(shown)
     return {str(k): int(n) for k, n in counts.items()}
