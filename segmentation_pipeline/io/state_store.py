@@ -73,7 +73,7 @@ class StateStore:
         return file_name
 
     def read(self, name: str, file_name: str) -> pd.DataFrame | None:
-        """The stored frame, or None when the file is gone."""
+        """The stored frame, or None when the file is gone or unreadable."""
         reader = pd.read_parquet if file_name.endswith(".parquet") else _read_frame
         return self._load(self.base / name / file_name, reader)
 
@@ -199,10 +199,15 @@ class StateStore:
 
     @staticmethod
     def _load(path: UPath, reader: Callable):
+        """What `reader` makes of the file, or None when it is gone or cut short (a full
+        disk, an interrupted copy): state is recomputed, never a night that cannot start."""
         if not path.exists():
             return None
-        with path.open("rb") as handle:
-            return reader(handle)
+        try:
+            with path.open("rb") as handle:
+                return reader(handle)
+        except pa.ArrowInvalid:
+            return None
 
 
 def _read_frame(handle) -> pd.DataFrame:

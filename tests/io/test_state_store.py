@@ -44,6 +44,17 @@ def test_a_snapshot_whose_file_is_gone_reads_as_none(tmp_path):
     assert StateStore(str(tmp_path)).read("crm_accounts", "gone.arrow") is None
 
 
+def test_a_file_cut_short_reads_as_no_state(tmp_path):
+    """A full disk or an interrupted copy: the night recomputes, it does not fail."""
+    store = StateStore(str(tmp_path))
+    name = store.write("crm_accounts", _extract())
+    store.save("standardized", STAMP, _rows(["a", "b"], "x"))
+    for path in tmp_path.rglob("*.arrow"):
+        path.write_bytes(path.read_bytes()[:100])
+    assert store.read("crm_accounts", name) is None
+    assert store.load("standardized", STAMP) is None
+
+
 STAMP = {"code": "c1", "framework": "f1"}
 
 

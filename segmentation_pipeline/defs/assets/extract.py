@@ -6,7 +6,7 @@ A nightly run asks the CRM only for what changed since the mark, folds it into t
 snapshot, writes the new snapshot file, and commits the new mark and file name together.
 It extracts everything instead (and reconciles deletions the source cannot report) on the
 first run, on the first run of a new month, when the CRM source changes, when the stored
-snapshot is missing, or on request.
+snapshot or the month's stored rejections are missing or unreadable, or on request.
 
 Every record read is screened first (core/rejections.py): records without an Id, with a
 date no account can have, stamped in the future, or repeating an Id go to
@@ -156,6 +156,9 @@ def crm_accounts(
     previous = store.read(STATE_NAME, state["snapshot"]) if state else None
     if reason is None and previous is None:
         reason = "stored snapshot missing"
+    earlier_rejections = _previous_rejections(store, state, context.partition_key)
+    if reason is None and state.get("rejected") and earlier_rejections is None:
+        reason = "stored rejections missing"  # an incremental read would forget them
 
     tolerance = timedelta(minutes=fw.inputs.future_tolerance_minutes)
     latest_believable = pd.Timestamp(utc_now() + tolerance)
@@ -198,7 +201,6 @@ def crm_accounts(
             f"({len(screening.rejected)} read, all rejected: "
             f"{screening.rejected['reason'].value_counts().to_dict()})"
         )
-    earlier_rejections = _previous_rejections(store, state, context.partition_key)
     rejected = carry_rejections(
         earlier_rejections,
         screening.rejected,
