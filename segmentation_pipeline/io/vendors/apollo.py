@@ -12,6 +12,9 @@ Enrichment", "Rate Limits"):
 * Credits are charged per organization enriched; the bulk endpoint's rate limit is a
   tenth of the single one. Apollo returns no match score, so every answer gets the
   provider's configured confidence.
+* A 200 whose body reports an error (the bulk answer's `status`, `error_code`,
+  `error_message`) answered nothing: it is retried like an unreadable body, never read as
+  a miss for every domain asked.
 * Fields used: `industry` (LinkedIn taxonomy, lower case), `estimated_num_employees`,
   `annual_revenue` (a number), `country` (full name), `primary_domain`.
 """
