@@ -178,6 +178,10 @@ def keep_enrichment(store: StateStore, run: IncrementalEnrichment) -> None:
     carried over and none left."""
     if not run.full and not run.changed_ids:
         return
+    # The night's details go first and come back last: a night stopped between two saves
+    # leaves no details, so the next night enriches afresh instead of carrying this
+    # night's accounts with the last night's provenance.
+    store.forget(f"{MEMO_NAME}/run")
     night = run.night
     changed = None if run.full else run.changed_ids
     for name in _FRAMES[:-1]:

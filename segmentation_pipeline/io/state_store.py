@@ -143,6 +143,10 @@ class StateStore:
         self._commit(step, stamp, [name], len(rows), 0, [])
         return "base"
 
+    def forget(self, step: str) -> None:
+        """No state for `step` until it is saved again (the files go with that save)."""
+        (self.base / step / MANIFEST).unlink(missing_ok=True)
+
     # --- a step's record -----------------------------------------------------------------
     def load_record(self, step: str, stamp: dict, cls: type) -> object | None:
         """The dataclass `save_record` stored under `stamp`, or None."""

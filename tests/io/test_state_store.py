@@ -94,6 +94,16 @@ def test_a_step_state_keeps_each_missing_text_as_the_none_or_nan_it_was():
     assert read["reason"].iloc[2] is None and read["flags"].iloc[0] != read["flags"].iloc[0]
 
 
+def test_a_forgotten_step_reads_as_no_state_until_saved_again(tmp_path):
+    store = StateStore(str(tmp_path))
+    store.save("run", STAMP, _rows(["a"], "x"))
+    store.forget("run")
+    assert store.load("run", STAMP) is None
+    store.forget("never_saved")
+    store.save("run", STAMP, _rows(["b"], "y"))
+    assert store.load("run", STAMP)["account_id"].tolist() == ["b"]
+
+
 def test_a_small_night_writes_a_part_that_reads_back_as_the_whole_state(tmp_path):
     store = StateStore(str(tmp_path))
     base = _rows([f"a{i}" for i in range(40)], "Tier 1")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from segmentation_pipeline.io.state_store import StateStore
 from tests.reliability.test_reliability_inputs import read_accounts, write_accounts
-from tests.reliability.test_reliability_rerun import assert_same_tables, dump
+from tests.reliability.test_reliability_rerun import assert_same_tables, differences, dump
 
 
 def cut_short(path: Path) -> None:
@@ -61,3 +62,54 @@ def test_the_months_rejections_survive_their_state_file_cut_short(night, sample_
     second = night(sample_crm)
     assert second.success, second.failure_messages()
     assert len(second.warehouse().read_table("rejected_records")) == 1
+
+
+# -- A night stopped while it keeps its state -------------------------------------------
+def blank_firmographics(crm: Path, every: int = 11) -> None:
+    """A CRM user's day: every `every`-th account loses its industry and employee count,
+    which the enrichment then fills again."""
+    accounts = read_accounts(crm)
+    blanked = accounts.index[3::every]
+    accounts.loc[blanked, ["Industry", "NumberOfEmployees"]] = ""
+    accounts.loc[blanked, "SystemModstamp"] = "2026-11-20T10:00:00.000+0000"
+    write_accounts(crm, accounts)
+
+
+def review_tables(night) -> dict[str, pd.DataFrame]:
+    """December's enrichment review rows, without the moments of fetching."""
+    tables = dump(night.warehouse_url)
+    return {
+        name: tables[name]
+        .query("snapshot_month == '2026-12-01'")
+        .drop(columns=["fetched_at", "from_cache"], errors="ignore")
+        .reset_index(drop=True)
+        for name in ("enrichment_provenance", "enrichment_non_matches", "enrichment_conflicts")
+    }
+
+
+def test_a_night_stopped_between_two_enrichment_saves_leaves_no_mixed_state(
+    night, another_deployment, sample_crm, monkeypatch
+):
+    """The enrichment keeps its night in several files (accounts, provenance, ...). A night
+    that saved the accounts but not the provenance must not leave the next nights carrying
+    tonight's accounts with last night's provenance: the new month, whose review tables
+    are written whole from what is carried, lost the provenance of the refilled fields."""
+    assert night(sample_crm).success
+    blank_firmographics(sample_crm)
+    save = StateStore.save
+
+    def disk_full_at_provenance(self, step, *args, **kwargs):
+        if step == "accounts_enriched/provenance":
+            raise OSError(28, "No space left on device")
+        return save(self, step, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(StateStore, "save", disk_full_at_provenance)
+        stopped = night(sample_crm)
+    assert not stopped.success
+    december = night(sample_crm, month="2026-12-01")
+    assert december.success, december.failure_messages()
+
+    unstopped = another_deployment(sample_crm, month="2026-12-01")
+    assert unstopped.success, unstopped.failure_messages()
+    assert differences(review_tables(unstopped), review_tables(december)) == []
