@@ -7,8 +7,9 @@ DAGSTER_HOME) shows the run, its lineage and its check results afterwards. Then 
 the alert rules of the daemon's sensors to that run. `framework preview FILE` re-scores a
 stored month with a candidate file and writes nothing; `framework adopt FILE` makes it the
 deployed file and re-scores months with it (docs/governance.md). Exit codes: 0 the run
-succeeded, 1 it failed (the failing step and its error in one line on stdout), 2 the
-command could not start (a bad argument or configuration, one line on stderr).
+succeeded, 1 it failed (the failing step and its error in one line on stdout) or its alerts
+could not be recorded (one more line saying why), 2 the command could not start (a bad
+argument or configuration, one line on stderr).
 """
 
 from __future__ import annotations
@@ -136,27 +137,46 @@ def run(month: str | None, verbose: bool = False) -> int:
     from segmentation_pipeline.defs.alert_rules import run_failure_line
     from segmentation_pipeline.defs.execution import fail_abandoned_runs, run_nightly_job
     from segmentation_pipeline.defs.partitions import current_month_key
-    from segmentation_pipeline.defs.run_alerts import dispatch_run_alerts
 
     partition = f"{month}-01" if month else current_month_key()
     with dg.DagsterInstance.get() as instance:
         for line in fail_abandoned_runs(instance):
             print(line, flush=True)
         result = run_nightly_job(instance, partition, _log_level(verbose))
-        report = dispatch_run_alerts(defs, instance, result.run_id, ALERT_LOG)
+        report, unrecorded = _dispatch_alerts(defs, instance, result.run_id)
         if not result.success:
             print(f"run {result.run_id}: {run_failure_line(instance, result.run_id)}")
-            if verbose:
+            if unrecorded:
+                print(unrecorded)
+            elif verbose:
                 _print_alerts(report)
+            if verbose:
                 _print_locations(dagster_home)
             return EXIT_FAILED
         print(f"\nrun {result.run_id}: SUCCESS (snapshot month {partition[:7]})")
         _print_summary(result, partition)
+        if unrecorded:  # the run's alerts are lost unless someone reads this
+            print(unrecorded)
+            return EXIT_FAILED
         _print_alerts(report)
         _print_digests(result)
         _print_locations(dagster_home)
         _print_run_warnings(instance, result.run_id)
     return 0
+
+
+def _dispatch_alerts(defs, instance, run_id: str):
+    """(report, None) once the run's alerts are recorded and sent, or (None, one line)
+    when the warehouse that records them cannot be written: never a traceback."""
+    import sqlalchemy as sa
+
+    from segmentation_pipeline.core.failures import error_line
+    from segmentation_pipeline.defs.run_alerts import dispatch_run_alerts
+
+    try:
+        return dispatch_run_alerts(defs, instance, run_id, ALERT_LOG), None
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        return None, f"alerts not recorded: {error_line([f'{type(exc).__name__}: {exc}'])}"
 
 
 def _home() -> Path:

@@ -142,6 +142,21 @@ def test_a_run_with_a_missing_crm_folder_prints_one_line_naming_it_and_exits_1(h
     assert f"crm_accounts: {folder / 'accounts.csv'}: file not found" in failure["text"]
 
 
+def test_a_warehouse_that_cannot_be_written_fails_in_lines_not_a_traceback(home, tmp_path):
+    """The warehouse turned read-only between nights: the run fails, and the alert rules,
+    which record into the same warehouse, cannot store its alert. The operator reads the
+    failure and that its alert was not recorded, one line each, and exit code 1."""
+    assert cli("run", "--month", "2026-10").returncode == 0
+    read_only = f"sqlite:///file:{home / 'warehouse.sqlite'}?mode=ro&uri=true"
+    done = cli("run", "--month", "2026-10", SEGMENTATION_WAREHOUSE_URL=read_only)
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr + done.stdout
+    failure, alerts = done.stdout.strip().splitlines()
+    assert re.fullmatch(r"run \S+: FAILURE in \w+: .*readonly database.*", failure)
+    assert alerts.startswith("alerts not recorded: ") and "readonly database" in alerts
+
+
 def test_verbose_shows_dagsters_event_lines_as_well(home, tmp_path):
     folder = tmp_path / "no-such-export"
     done = cli("run", "--month", "2026-10", "--verbose", SEGMENTATION_CRM_FOLDER=str(folder))
