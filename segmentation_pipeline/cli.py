@@ -315,8 +315,8 @@ def _check_settings() -> None:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SettingsError(f"{WAREHOUSE_URL_ENV}: not a usable SQLAlchemy URL ({why})") from None
     try:
-        with engine.connect():
-            pass
+        with engine.connect() as conn:
+            sa.inspect(conn).get_table_names()  # a read: a warehouse locked by another fails
     except sa.exc.DBAPIError as exc:
         why = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise SettingsError(

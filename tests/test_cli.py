@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -234,6 +235,23 @@ def test_a_setting_the_command_cannot_use_is_named_in_one_line_with_exit_2(
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"configuration error: {setting}: ") and said in line
     assert "SuperSecret123" not in done.stderr
+
+
+def test_a_warehouse_another_process_holds_locked_is_named_in_one_line_with_exit_2(home):
+    """A backup or a hand-run SQL session holding the SQLite warehouse: the command says so
+    in one line instead of a traceback from the first read."""
+    home.mkdir(parents=True)
+    holder = sqlite3.connect(home / "warehouse.sqlite", isolation_level=None)
+    try:
+        holder.execute("CREATE TABLE segment_snapshots (snapshot_month TEXT)")
+        holder.execute("BEGIN EXCLUSIVE")
+        done = cli("run", "--month", "2026-10")
+    finally:
+        holder.close()
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("configuration error: SEGMENTATION_WAREHOUSE_URL: ")
+    assert line.endswith("(database is locked)")
 
 
 def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_path):
