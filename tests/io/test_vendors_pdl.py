@@ -94,6 +94,18 @@ def test_bulk_items_are_matched_by_echoed_metadata():
         PDL.parse_batch(200, body(items[:2]), ["a.com", "b.com", "c.com"])
 
 
+def test_one_unreadable_bulk_item_fails_its_domain_not_the_whole_batch():
+    """Retried, the same item spoils the same batch every night: one odd profile would
+    keep 99 other accounts from ever being enriched."""
+    items = [
+        {**DOCUMENTED_MATCH, "metadata": {"domain": "a.com"}},
+        {"status": 200, "name": "odd", "metadata": {"domain": "b.com"}},  # no likelihood
+    ]
+    parsed = PDL.parse_batch(200, body(items), ["a.com", "b.com"])
+    assert parsed["a.com"].values["industry"] == "Software"
+    assert isinstance(parsed["b.com"], str) and "likelihood" in parsed["b.com"]
+
+
 def client(server, batch_size: int) -> VendorClient:
     settings = ProviderSettings(kind="pdl", batch_size=batch_size, timeout_seconds=2)
     return VendorClient(

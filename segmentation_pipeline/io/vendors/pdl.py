@@ -103,7 +103,10 @@ class PeopleDataLabs:
             domain = normalize_domain(echoed) or asked
             item_status = item.get("status")
             if item_status == 200:
-                out[domain] = self.record(item)
+                try:
+                    out[domain] = self.record(item)
+                except MalformedResponse as exc:  # its domain fails, not the whole batch
+                    out[domain] = f"bulk item unreadable ({exc})"
             elif item_status == 404:
                 out[domain] = None
             else:
