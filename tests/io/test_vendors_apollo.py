@@ -56,6 +56,29 @@ def test_unreadable_answers_are_malformed():
         APOLLO.parse_batch(200, body({"status": "success"}), ["x.com"])
 
 
+# Apollo's bulk answer carries `status`, `error_code` and `error_message`; an answer that
+# fills them in says nothing about the domains, and must not count each one as a miss.
+FAILED_BULK = {"status": "failed", "error_code": "internal_error", "organizations": []}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        FAILED_BULK,
+        {**FAILED_BULK, "status": "success", "error_message": "temporarily unavailable"},
+    ],
+)
+def test_a_bulk_200_that_reports_an_error_is_no_answer(payload):
+    with pytest.raises(MalformedResponse, match="internal_error|reports an error"):
+        APOLLO.parse_batch(200, body(payload), ["apollo.io", "nobody.org"])
+
+
+def test_a_single_200_that_reports_an_error_is_no_answer():
+    payload = {"error": "Something went wrong", "error_code": "internal_error"}
+    with pytest.raises(MalformedResponse):
+        APOLLO.parse_single(200, body(payload), "apollo.io")
+
+
 def test_requests_follow_the_documented_endpoints():
     single = APOLLO.single_request("acme.com")
     assert (single.method, single.path, list(single.params)) == (

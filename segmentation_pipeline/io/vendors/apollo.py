@@ -73,6 +73,7 @@ class Apollo:
         payload = read_json(body)
         if not isinstance(payload, dict):
             raise MalformedResponse("organization enrichment answer is not an object")
+        _refuse_reported_error(payload)
         organization = payload.get("organization")
         if organization is None or organization == {}:
             return None
@@ -88,6 +89,7 @@ class Apollo:
         payload = read_json(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("organizations"), list):
             raise MalformedResponse("bulk answer has no organizations list")
+        _refuse_reported_error(payload)
         found: dict[str, ItemResult] = {}
         for organization in payload["organizations"]:
             if not isinstance(organization, dict):
@@ -98,3 +100,17 @@ class Apollo:
             if domain is not None:
                 found[domain] = self.record(organization)
         return {d: found.get(d) for d in domains}
+
+
+def _refuse_reported_error(payload: Mapping[str, object]) -> None:
+    """A 200 whose body reports an error (`error`, `error_code`, `error_message`, or a
+    `status` other than "success") answered nothing: its empty organization or list must
+    not turn every domain asked into a miss, cached for `miss_days`."""
+    status = payload.get("status", "success")
+    if status == "success" and not any(
+        payload.get(key) for key in ("error", "error_code", "error_message")
+    ):
+        return
+    code = payload.get("error_code")
+    named = f" {code}" if isinstance(code, str) and code.isidentifier() and len(code) < 64 else ""
+    raise MalformedResponse(f"answer reports an error{named}")
