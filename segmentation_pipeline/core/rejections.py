@@ -1,6 +1,8 @@
 """Records refused at the door: each leaves as a rejected-records row with a reason.
 
-An export can hold records the pipeline cannot use as they are: no Id, a date no account
+An export can hold records the pipeline cannot use as they are: no Id, an Id a
+spreadsheet turned into a number (`1.5E+52`: the digits it stood for are lost, and several
+records may now share it), a date no account
 can have (CreatedDate 9999-12-31), a SystemModstamp in the future (which would pin the
 high-water mark), or the same Id twice. Dropping them silently (or crashing on them)
 loses accounts without a trace; here each is kept out of the snapshot and written to the
@@ -16,6 +18,7 @@ order edits, and a rejected record comes back by itself once the CRM corrects it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,10 +29,14 @@ from segmentation_pipeline.core.standardize.dates import standardize_timestamps
 from segmentation_pipeline.core.standardize.text import as_text
 
 MISSING_ID = "missing_id"
+MANGLED_ID = "mangled_id"
 DATE_OUT_OF_RANGE = "date_out_of_range"
 FUTURE_TIMESTAMP = "future_timestamp"
 DUPLICATE_ID = "duplicate_id"
-REASONS = (MISSING_ID, DATE_OUT_OF_RANGE, FUTURE_TIMESTAMP, DUPLICATE_ID)
+REASONS = (MISSING_ID, MANGLED_ID, DATE_OUT_OF_RANGE, FUTURE_TIMESTAMP, DUPLICATE_ID)
+# A number in scientific notation as a spreadsheet writes one (1.5E+52, 1,23457E+14): no
+# Salesforce Id holds a sign, so no real Id matches.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]\d+")
 
 REJECTED_COLUMNS: tuple[str, ...] = ("account_id", "source_file", "reason", "detail")
 
@@ -77,7 +84,7 @@ def screen_records(
     limit = limit.tz_localize("UTC") if limit.tzinfo is None else limit.tz_convert("UTC")
     null = pd.Series(None, index=rows.index, dtype=object)
 
-    ids = null
+    ids, scientific = null, pd.Series(False, index=rows.index)
     if key in rows.columns:
         # Read as standardization reads it: " 001A " and "001A" are one record, and a
         # second copy of it is a duplicate, not a second account.
@@ -85,9 +92,17 @@ def screen_records(
         if not text.equals(rows[key].astype(text.dtype)):
             rows[key] = text
         ids = text.astype(object).where(text.notna(), None)
+        scientific = text.str.fullmatch(_SCIENTIFIC.pattern).fillna(False)
     no_id = ids.isna().to_numpy()
     reasons[no_id] = MISSING_ID
     details[no_id] = [f"row {i + 1} of the export has no {key}" for i in np.flatnonzero(no_id)]
+    mangled = scientific.to_numpy(dtype=bool) & ~no_id
+    reasons[mangled] = MANGLED_ID
+    details[mangled] = [
+        f"row {i + 1}: {key} {ids.iloc[i]} is a number in scientific notation (a spreadsheet "
+        "saved the Id as a number; export it as text)"
+        for i in np.flatnonzero(mangled)
+    ]
 
     checks = ((DATE_OUT_OF_RANGE, "CreatedDate"), (FUTURE_TIMESTAMP, "SystemModstamp"))
     stamps = {}

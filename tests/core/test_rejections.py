@@ -97,6 +97,23 @@ def test_a_record_without_an_id_is_rejected_as_missing_id():
     ]
 
 
+def test_an_id_a_spreadsheet_saved_as_a_number_is_rejected_as_mangled_id():
+    """Excel shows and saves a long numeric-looking Id as 1.5E+52: the Id it stood for is
+    gone, and two such records would otherwise meet as one Id (a duplicate, one of them
+    dropped as if it were an older copy). A Salesforce Id holds no sign, so none matches."""
+    result = screen(
+        export(
+            ("1.5E+52", "First", "", ""),
+            ("1,5E+52", "Second", "", ""),
+            ("0015000000E1234", "Real", "", ""),
+            ("12345", "Numeric", "", ""),
+        )
+    )
+    assert result.accepted["Name"].tolist() == ["Real", "Numeric"]
+    assert result.rejected["reason"].tolist() == ["mangled_id", "mangled_id"]
+    assert result.rejected["detail"].iloc[0].startswith("row 1: Id 1.5E+52 is a number")
+
+
 def test_odd_but_past_dates_are_left_to_standardization():
     result = screen(export(("a", "A", "0001-01-01", "garbage"), ("b", "B", "31/12/2023", "")))
     assert len(result.accepted) == 2 and result.rejected.empty

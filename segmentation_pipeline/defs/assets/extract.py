@@ -133,7 +133,7 @@ def _check_applied_framework(client: Warehouse, fw: Framework, file: Path) -> No
         "crm_rejected_records": dg.AssetOut(
             kinds={"pandas"},
             description="The month's CRM records kept out of the snapshot, one row each "
-            "with account_id, source_file, reason (missing_id, date_out_of_range, "
+            "with account_id, source_file, reason (missing_id, mangled_id, date_out_of_range, "
             "future_timestamp, duplicate_id), detail and the run_id that first rejected it.",
         ),
     },
