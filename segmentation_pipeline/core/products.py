@@ -58,33 +58,30 @@ def out_of_range(usage: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: usage[c].notna() & ~usage[c].between(lo, hi) for c, (lo, hi) in ranged})
 
 
-def refused_usage_values(raw_usage: pd.DataFrame, examples: int = 3) -> dict[str, list]:
-    """Export column -> a few of its values outside USAGE_RANGES (columns with none left
-    out), for the feed's metadata."""
+def named_usage_values(
+    raw_usage: pd.DataFrame, examples: int = 3
+) -> tuple[dict[str, list], dict[str, list]]:
+    """(out of range, unreadable): per export column, a few of its values outside
+    USAGE_RANGES, and a few that are text but no number ('85%', 'TRUE'); both read as
+    unknown, so the feed's metadata names them (columns with none left out). The feed is
+    read once for both."""
     raw = raw_usage.rename(columns=_STANDARD_NAMES)
-    outside = out_of_range(conform_usage(raw))
+    usage = conform_usage(raw)
     names = {v: k for k, v in _STANDARD_NAMES.items()}
-    return {
+    outside = out_of_range(usage)
+    refused = {
         names[c]: raw.loc[outside[c].to_numpy(), c].head(examples).tolist()
         for c in outside.columns
         if outside[c].any()
     }
-
-
-def unreadable_usage_values(raw_usage: pd.DataFrame, examples: int = 3) -> dict[str, list]:
-    """Export column -> a few of its values that are text but no number ('85%', 'TRUE'),
-    which read as unknown (columns with none left out), for the feed's metadata."""
-    raw = raw_usage.rename(columns=_STANDARD_NAMES)
-    usage = conform_usage(raw)
-    names = {v: k for k, v in _STANDARD_NAMES.items()}
-    found = {}
+    unreadable = {}
     for column in usage.columns.drop(list(_TEXT_COLUMNS)).intersection(raw.columns):
         empty = usage[column].isna().to_numpy()  # unread or blank: text only where empty
         texts = raw.loc[empty, column]
         unread = texts[as_text(texts).notna().to_numpy()]
         if len(unread):
-            found[names[column]] = unread.head(examples).tolist()
-    return found
+            unreadable[names[column]] = unread.head(examples).tolist()
+    return refused, unreadable
 
 
 def repeated_usage_rows(raw_usage: pd.DataFrame, shown: int = 20) -> dict[str, int]:

@@ -6,10 +6,9 @@ import pytest
 
 from segmentation_pipeline.core.products import (
     account_usage,
-    refused_usage_values,
+    named_usage_values,
     repeated_usage_rows,
     standardize_usage,
-    unreadable_usage_values,
 )
 from segmentation_pipeline.core.scoring import score_accounts
 from segmentation_pipeline.framework import parse_framework
@@ -52,7 +51,7 @@ def test_a_usage_value_outside_its_range_reads_as_unknown_and_is_named():
     assert usage["onboarding_completion"].tolist()[1:] == [0.8, 1.0]
     assert usage["nps"].tolist()[1:] == [-100.0, 40.0]
     assert usage[["onboarding_completion", "nps", "open_tickets"]].iloc[0].isna().all()
-    assert refused_usage_values(raw) == {
+    assert named_usage_values(raw)[0] == {
         "OpenTickets": ["-4"],
         "NPS": ["250"],
         "OnboardingCompletion": ["15"],
@@ -74,11 +73,11 @@ def test_a_usage_value_that_is_no_number_reads_as_unknown_and_is_named():
     usage = standardize_usage(raw)
     assert usage["logins_30d"].isna().tolist() == [True, False, True, True]
     assert usage["nps"].tolist() == [40.0, 45.0, -10.0, 3.0]
-    assert unreadable_usage_values(raw) == {
+    assert named_usage_values(raw)[1] == {
         "Logins30d": ["1,234", "TRUE"],
         "OnboardingCompletion": ["85%"],
     }
-    assert unreadable_usage_values(raw.drop(columns=["Logins30d", "OnboardingCompletion"])) == {}
+    assert named_usage_values(raw.drop(columns=["Logins30d", "OnboardingCompletion"]))[1] == {}
 
 
 def test_rows_repeating_an_account_and_product_with_other_values_are_named():

@@ -31,11 +31,7 @@ from segmentation_pipeline.core.input_contract import (
     InputContractError,
     check_usage_feed,
 )
-from segmentation_pipeline.core.products import (
-    refused_usage_values,
-    repeated_usage_rows,
-    unreadable_usage_values,
-)
+from segmentation_pipeline.core.products import named_usage_values, repeated_usage_rows
 from segmentation_pipeline.core.rejections import (
     believable_mark,
     carry_rejections,
@@ -349,13 +345,12 @@ def product_usage(
         raise dg.Failure(description=str(exc)) from None
     context.log.info("read usage for %d accounts", len(usage))
     metadata = frame_metadata(usage)
-    refused = refused_usage_values(usage)
+    refused, unreadable = named_usage_values(usage)
     if refused:
         context.log.warning(
             "usage values outside their range read as unknown: %s", _named_values(refused)
         )
     metadata["values_out_of_range"] = dg.MetadataValue.json(refused)
-    unreadable = unreadable_usage_values(usage)
     if unreadable:
         context.log.warning(
             "usage values that are no number read as unknown: %s", _named_values(unreadable)
