@@ -18,7 +18,6 @@ order edits, and a rejected record comes back by itself once the CRM corrects it
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.standardize.dates import standardize_timestamps
-from segmentation_pipeline.core.standardize.text import as_text
+from segmentation_pipeline.core.standardize.text import as_text, fullmatch
 
 MISSING_ID = "missing_id"
 MANGLED_ID = "mangled_id"
@@ -36,7 +35,7 @@ DUPLICATE_ID = "duplicate_id"
 REASONS = (MISSING_ID, MANGLED_ID, DATE_OUT_OF_RANGE, FUTURE_TIMESTAMP, DUPLICATE_ID)
 # A number in scientific notation as a spreadsheet writes one (1.5E+52, 1,23457E+14): no
 # Salesforce Id holds a sign, so no real Id matches.
-_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]\d+")
+_SCIENTIFIC = r"[+-]?\d+(?:[.,]\d+)?[eE][+-]\d+"
 
 REJECTED_COLUMNS: tuple[str, ...] = ("account_id", "source_file", "reason", "detail")
 
@@ -84,7 +83,7 @@ def screen_records(
     limit = limit.tz_localize("UTC") if limit.tzinfo is None else limit.tz_convert("UTC")
     null = pd.Series(None, index=rows.index, dtype=object)
 
-    ids, scientific = null, pd.Series(False, index=rows.index)
+    ids, scientific = null, np.zeros(n, dtype=bool)
     if key in rows.columns:
         # Read as standardization reads it: " 001A " and "001A" are one record, and a
         # second copy of it is a duplicate, not a second account.
@@ -92,11 +91,11 @@ def screen_records(
         if not text.equals(rows[key].astype(text.dtype)):
             rows[key] = text
         ids = text.astype(object).where(text.notna(), None)
-        scientific = text.str.fullmatch(_SCIENTIFIC.pattern).fillna(False)
+        scientific = fullmatch(text, _SCIENTIFIC)
     no_id = ids.isna().to_numpy()
     reasons[no_id] = MISSING_ID
     details[no_id] = [f"row {i + 1} of the export has no {key}" for i in np.flatnonzero(no_id)]
-    mangled = scientific.to_numpy(dtype=bool) & ~no_id
+    mangled = scientific & ~no_id
     reasons[mangled] = MANGLED_ID
     details[mangled] = [
         f"row {i + 1}: {key} {ids.iloc[i]} is a number in scientific notation (a spreadsheet "
