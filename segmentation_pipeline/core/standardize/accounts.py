@@ -34,6 +34,7 @@ from segmentation_pipeline.core.standardize.text import (
     as_text,
     lookup_key,
     lookup_keys_of,
+    most_frequent,
     on_distinct,
 )
 
@@ -180,9 +181,6 @@ def unknown_choices(
     for column, (field, choices) in picklists(framework).items():
         counts = accounts[column].value_counts()  # distinct values: cheap on a million rows
         known = counts.index.isin(choices) | (counts.index.astype(str).str.strip() == "")
-        unknown = counts[~known]
-        if len(unknown):
-            found[field] = {str(k): int(n) for k, n in unknown.head(shown).items()}
-            if len(unknown) > shown:
-                found[field]["(other values)"] = int(unknown.iloc[shown:].sum())
+        if not known.all():
+            found[field] = most_frequent(counts[~known], shown)
     return found

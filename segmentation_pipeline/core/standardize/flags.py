@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from segmentation_pipeline.core.standardize.text import as_text, on_distinct
+from segmentation_pipeline.core.standardize.text import as_text, most_frequent, on_distinct
 
 # With a spreadsheet's own TRUE and FALSE in the languages that write them otherwise.
 TRUE_TEXTS = frozenset(
@@ -35,11 +35,11 @@ def standardize_flags(raw: pd.Series) -> pd.Series:
     return text.str.lower().isin(TRUE_TEXTS).fillna(False).astype(bool)
 
 
-def unreadable_flags(raw: pd.Series) -> dict[str, int]:
+def unreadable_flags(raw: pd.Series, shown: int = 20) -> dict[str, int]:
     """The texts of a checkbox column that are neither a yes nor a no, with how many rows
-    hold each (most first): they read as no, so they are named, not silently dropped."""
+    hold each (the `shown` most frequent named, the rest counted together): they read as
+    no, so they are named, not silently dropped."""
     if pd.api.types.is_bool_dtype(raw.dtype):
         return {}
     counts = as_text(raw).value_counts()
-    unread = counts[~counts.index.str.lower().isin(TRUE_TEXTS | FALSE_TEXTS)]
-    return {str(k): int(n) for k, n in unread.items()}
+    return most_frequent(counts[~counts.index.str.lower().isin(TRUE_TEXTS | FALSE_TEXTS)], shown)

@@ -86,6 +86,16 @@ def as_text(values: pd.Series) -> pd.Series:
 _SAMPLE = 10_000
 
 
+def most_frequent(counts: pd.Series, shown: int = 20) -> dict[str, int]:
+    """Value -> count for the `shown` most frequent of `counts` (a `value_counts`), the
+    rest counted together under "(other values)": a column of garbage cannot flood a log
+    line or an asset's metadata."""
+    named = {str(k): int(n) for k, n in counts.head(shown).items()}
+    if len(counts) > shown:
+        named["(other values)"] = int(counts.iloc[shown:].sum())
+    return named
+
+
 def mostly_distinct(values: pd.Series) -> bool:
     """Whether nearly every value of a long column differs (ids, amounts), judged on every
     n-th value: factorizing such a column to work once per distinct value would not pay."""

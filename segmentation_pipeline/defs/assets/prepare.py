@@ -129,7 +129,7 @@ def accounts_standardized(
         context.log.warning(
             "Segment_Override__c: %d accounts hold values that are neither yes nor no (%s); "
             "they read as no override",
-            sum(unread.values()), ", ".join(f"{v} {n}" for v, n in list(unread.items())[:20]),
+            sum(unread.values()), ", ".join(f"{v} {n}" for v, n in unread.items()),
         )  # fmt: skip
     yield dg.MaterializeResult(
         asset_key="accounts_standardized", value=standardized, metadata=metadata
