@@ -258,8 +258,7 @@ def sync_metadata(report: SyncReport, previous_failures: pd.DataFrame) -> dict:
         "not_sent": report.not_sent,
         "unknown": report.unknown,
         "skipped_override": report.skipped_override,
-        # Edited in the CRM since tonight's extract read them: left for the next night.
-        "skipped_changed": int(log["outcome"].eq("skipped_changed").sum()),
+        "skipped_changed": report.skipped_changed,
         "unchanged": report.unchanged,
         "api_calls": report.api_calls,
         "quota_used": used,

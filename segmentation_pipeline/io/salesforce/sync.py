@@ -89,6 +89,7 @@ class SyncReport:
     failed: int
     not_sent: int
     skipped_override: int
+    skipped_changed: int  # edited in the CRM since tonight's extract: for the next night
     unchanged: int
     api_calls: int
     api_usage: tuple[int, int] | None
@@ -182,6 +183,7 @@ class SegmentSync:
             failed=int(counts.get("failed", 0) + counts.get("rejected", 0)),
             not_sent=int(counts.get("not_sent", 0)),
             skipped_override=int(counts.get("skipped_override", 0)),
+            skipped_changed=int(counts.get("skipped_changed", 0)),
             unchanged=plan.unchanged,
             api_calls=usage.calls - calls_before,
             api_usage=(usage.used, usage.total) if usage.total else None,
