@@ -284,6 +284,7 @@ class GovernanceHarness:
 
     def resources(self) -> dict:
         from segmentation_pipeline.defs.alerts import AlertSinkResource
+        from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
         from segmentation_pipeline.defs.resources import (
             FileCrmResource,
             FirmographicsFileResource,
@@ -303,6 +304,7 @@ class GovernanceHarness:
             ),
             "warehouse": warehouse,
             "snapshots": SnapshotStoreResource(base_dir=str(self.root / "snapshots")),
+            "io_manager": FrameFilesystemIOManager(),  # under the instance's storage folder
             "alerts": AlertSinkResource(
                 warehouse=warehouse,
                 slack_webhook_url=self.webhook.url(SLACK_PATH),

@@ -18,7 +18,6 @@ audit) names its month with the `dagster/partition` tag; with none, the asset's 
 materialized month is checked. The month is in every evaluation's metadata.
 """
 
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +36,6 @@ from segmentation_pipeline.core.governance import (
     explain,
     grade_check,
 )
-from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import FrameworkResource
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.io.salesforce.sync_log import gaps_filled
@@ -65,17 +63,8 @@ def check_month(context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey) 
 def load_partition(
     context: dg.AssetCheckExecutionContext, asset_key: dg.AssetKey, month: str
 ) -> pd.DataFrame:
-    """One month of an asset, read back through the IO manager that stored it. The input
-    context gets a console-only log of its own (not the run's) at DEBUG; its "Loading
-    partition" lines only cluttered the terminal, so it keeps INFO and above."""
-    input_context = dg.build_input_context(
-        asset_key=asset_key,
-        partition_key=month,
-        asset_partitions_def=monthly_partitions,
-        instance=context.instance,
-    )
-    input_context.log.setLevel(logging.INFO)
-    return context.resources.io_manager.load_input(input_context)
+    """One month of an asset, read back from the IO manager that stored it."""
+    return context.resources.io_manager.read_month(asset_key, month)
 
 
 def check_result(

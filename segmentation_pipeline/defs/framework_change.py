@@ -11,7 +11,6 @@ code_version, the run tag and the applied framework are the new version together
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,7 +18,8 @@ from pathlib import Path
 import dagster as dg
 
 from segmentation_pipeline.core.framework_preview import MonthInputs, Preview, preview
-from segmentation_pipeline.defs.partitions import as_of_for_partition, monthly_partitions
+from segmentation_pipeline.defs.io_manager import ArrowFrameIOManager
+from segmentation_pipeline.defs.partitions import as_of_for_partition
 from segmentation_pipeline.framework.loader import (
     ADOPTED_FILE_NAME,
     DEFAULT_FRAMEWORK_PATH,
@@ -38,21 +38,16 @@ STORED = {
 }
 
 
-def stored_month(instance: dg.DagsterInstance, io_manager, month: str) -> MonthInputs:
+def stored_month(
+    instance: dg.DagsterInstance, io_manager: ArrowFrameIOManager, month: str
+) -> MonthInputs:
     """The month's stored scoring inputs and assignments, read back, nothing written."""
     frames = {}
     for name, asset in STORED.items():
         key = dg.AssetKey(asset)
         if not instance.get_latest_materialization_event(key):
             raise FrameworkError(f"{asset} has no stored month yet: run the pipeline first")
-        context = dg.build_input_context(
-            asset_key=key,
-            partition_key=month,
-            asset_partitions_def=monthly_partitions,
-            instance=instance,
-        )
-        context.log.setLevel(logging.INFO)  # no "Loading partition" lines on a preview
-        frames[name] = io_manager.load_input(context)
+        frames[name] = io_manager.read_month(key, month)
     return MonthInputs(**frames)
 
 

@@ -9,6 +9,7 @@ import pytest
 from segmentation_pipeline.core.crm_sync import DEFAULT_FIELD_MAP
 from segmentation_pipeline.defs.assets import ALL_ASSETS
 from segmentation_pipeline.defs.checks import all_checks
+from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import (
     SAMPLE_CRM_FOLDER,
@@ -67,6 +68,7 @@ def run_chain(server, url, **sf_extra):
             ),
             "salesforce": salesforce,
             "crm": SalesforceCrmResource(salesforce=salesforce, usage_folder=SAMPLE_CRM_FOLDER),
+            "io_manager": FrameFilesystemIOManager(),
         },
     )
     job = defs.resolve_implicit_global_asset_job_def()

@@ -12,6 +12,7 @@ from segmentation_pipeline.core.change_set import CHANGE_COLUMNS, CONTENT_HASH
 from segmentation_pipeline.defs.assets.enrich import accounts_enriched
 from segmentation_pipeline.defs.checks import enrichment_coverage_check
 from segmentation_pipeline.defs.enrichment import FirmographicsResource
+from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
 from segmentation_pipeline.defs.partitions import monthly_partitions
 from segmentation_pipeline.defs.resources import (
     FirmographicsFileResource,
@@ -87,6 +88,7 @@ def materialize(frame, framework_file, warehouse_url, firmographics, memo_dir=No
             "snapshots": SnapshotStoreResource(
                 base_dir=str(memo_dir or Path(framework_file).parent / "memo")
             ),
+            "io_manager": FrameFilesystemIOManager(),
         },
         raise_on_error=False,
     )

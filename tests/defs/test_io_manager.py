@@ -140,6 +140,24 @@ def test_a_write_that_fails_leaves_the_previous_output(tmp_path: Path, base: str
     assert [p.name for p in (UPath(root) / "upstream").iterdir()] == ["2026-11-01.arrow"]
 
 
+@pytest.mark.parametrize("base", ["folder", "memory"])
+def test_a_stored_month_is_read_back_by_key_and_a_missing_one_is_named(tmp_path: Path, base):
+    """What checks and framework previews read: the month a step stored, by asset and
+    month, without a step's input context."""
+    root = str(tmp_path) if base == "folder" else f"memory://{uuid.uuid4().hex}"
+    dg.materialize(
+        _graph(_accounts)[:1],
+        partition_key="2026-11-01",
+        resources={"io_manager": FrameFilesystemIOManager(base_dir=root)},
+    )
+    manager = ArrowFrameIOManager(base_path=UPath(root))
+    pd.testing.assert_frame_equal(
+        manager.read_month(dg.AssetKey("upstream"), "2026-11-01"), _accounts()
+    )
+    with pytest.raises(FileNotFoundError, match="upstream has no stored 2026-10-01"):
+        manager.read_month(dg.AssetKey("upstream"), "2026-10-01")
+
+
 def test_a_value_that_is_not_a_frame_is_refused_not_pickled(tmp_path: Path):
     @dg.asset
     def count() -> int:

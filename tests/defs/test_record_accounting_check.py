@@ -5,6 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.defs.checks import record_accounting_check
+from segmentation_pipeline.defs.io_manager import FrameFilesystemIOManager
 from segmentation_pipeline.defs.partitions import monthly_partitions
 
 MONTH = "2026-11-01"
@@ -45,7 +46,7 @@ def run(definitions, tmp_path) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         definitions,
         partition_key=MONTH,
-        resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path))},
+        resources={"io_manager": FrameFilesystemIOManager(base_dir=str(tmp_path))},
         raise_on_error=False,
     )
 
