@@ -90,6 +90,10 @@ class StandardizationConfig(Section):
     """Above this an account's ARR is implausible (a typo, a placeholder such as
     9999999999): the account ends Unsegmented with invalid_arr:implausible instead of
     carrying a segment's whole ARR in the reports."""
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    """The ISO 4217 currency the CRM keeps ARR, revenue and pipeline in. An amount marked
+    with another ("EUR 45k", "¥2,000,000") is not converted: it is null with the reason
+    other_currency, so the account ends Unsegmented with invalid_arr:other_currency."""
     dates_day_first: bool = False
     default_phone_region: str | None = Field(
         default=None, description="Region for national phone numbers of accounts without a country."

@@ -275,7 +275,9 @@ def test_a_hand_edited_export_accounts_for_every_record_and_value(night, sample_
     )
     assert rows.loc["001Z00000000004", ["status", "segment"]].tolist() == ["overridden", "Tier 1"]
     assert rows.loc["001Z00000000005", "unsegmented_reason"] == "invalid_arr:unparseable"
-    assert rows.loc["001z00000000001", "arr"] == 1_200_000  # another record: Ids hold case
+    # Another record (Ids hold case), whose euros in a dollar CRM are not read as dollars.
+    assert rows.loc["001z00000000001", "unsegmented_reason"] == "invalid_arr:other_currency"
+    assert standardized.loc["001z00000000001", "arr_raw"] == "1.200.000,00 €"
     assert rejected_rows(result)[["account_id", "reason"]].fillna("").values.tolist() == [
         ["", "missing_id"]
     ]

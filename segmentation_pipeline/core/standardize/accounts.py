@@ -114,15 +114,23 @@ def _identity(
     out["employees_raw"] = _text(src, "NumberOfEmployees")
     out["company_size_band"] = band_names(out["employees"], framework.company_size_bands)
     out["annual_revenue"], _ = standardize_quantity(
-        src["AnnualRevenue"], config.null_tokens, allow_zero=True
+        src["AnnualRevenue"], config.null_tokens, allow_zero=True, currency=config.currency
     )
     out["arr"], out["arr_reason"] = standardize_quantity(
-        src["ARR__c"], config.null_tokens, allow_zero=True, maximum=config.max_arr
+        src["ARR__c"],
+        config.null_tokens,
+        allow_zero=True,
+        maximum=config.max_arr,
+        currency=config.currency,
     )
     out["arr_raw"] = _text(src, "ARR__c")
     out["arr_tier"] = band_names(out["arr"], framework.arr_tiers)
     out["expansion_pipeline"], _ = standardize_quantity(
-        src["Expansion_Pipeline__c"], config.null_tokens, allow_zero=True, allow_negative=True
+        src["Expansion_Pipeline__c"],
+        config.null_tokens,
+        allow_zero=True,
+        allow_negative=True,
+        currency=config.currency,
     )
     return out
 

@@ -6,7 +6,9 @@ multipliers ("1.2k", "3M", "2bn"), currency marks ("$45,000", "EUR 45k"), ranges
 unit: "50-150k" -> 100,000), open ranges ("50+" -> 50, "<50" -> 25),
 accounting negatives ("(500)"). A lone separator followed by exactly three digits
 ("1.200", "1,200") is a thousands separator. Reasons: missing, unparseable, negative,
-zero (counts only), implausible (above the configured maximum).
+zero (counts only), implausible (above the configured maximum), other_currency (money
+marked with a currency other than the one the CRM's amounts are in: no rate is applied,
+so "JPY 2,000,000" is never read as two million dollars).
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ _NOISE = re.compile(
 _NUMBER = r"(\d[\d.,' ]*)\s*(thousand|million|billion|mm|mn|bn|[kmb])?"
 _RANGE = re.compile(rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}")
 _SINGLE = re.compile(rf"([<>+]?)\s*{_NUMBER}\s*(\+?)")
+# Currency marks people write beside amounts -> ISO 4217 code. "$" is whichever dollar
+# the CRM keeps its amounts in (see `other_currency`).
+_CURRENCY_MARKS = {
+    "usd": "USD", "us$": "USD", "eur": "EUR", "€": "EUR", "gbp": "GBP", "£": "GBP",
+    "cad": "CAD", "aud": "AUD", "chf": "CHF", "jpy": "JPY", "¥": "JPY", "inr": "INR",
+    "₹": "INR",
+}  # fmt: skip
+_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD"})
 # Plain numbers (for the data-quality report: already in standard form).
 PLAIN_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
 # The common shapes a vectorized pass reads exactly as `parse_quantity` does ("$45,000",
@@ -221,6 +231,21 @@ def _parse_texts_once(
     return values, reasons
 
 
+def other_currency(text: pd.Series, currency: str) -> np.ndarray:
+    """Which texts mark their amount with a currency other than `currency` (an ISO 4217
+    code): "EUR 45k" or "1.200.000 €" in a USD CRM. A bare "$" is `currency` when that is
+    a dollar, since people write their own dollar as "$"."""
+    others = [re.escape(mark) for mark, code in _CURRENCY_MARKS.items() if code != currency]
+    if currency not in _DOLLARS:
+        others.append(re.escape("$"))
+    # A letter code counts only as a word of its own ("EURO-TECH 5" is no euro amount).
+    pattern = "|".join(
+        rf"(?:^|[^a-z]){mark}(?:[^a-z]|$)" if mark[0].isalpha() else mark for mark in others
+    )
+    lowered = pc.ascii_lower(arrow(text))
+    return np.asarray(pc.fill_null(pc.match_substring_regex(lowered, pattern), False))
+
+
 def standardize_quantity(
     raw: pd.Series,
     null_tokens: Iterable[str] = (),
@@ -229,14 +254,21 @@ def standardize_quantity(
     maximum: float | None = None,
     integer: bool = False,
     allow_negative: bool = False,
+    currency: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """(numbers as float64, reasons) for a raw column; common shapes are read vectorized,
-    the rest once per distinct text by `parse_quantity`."""
+    the rest once per distinct text by `parse_quantity`. Amounts of money pass the
+    `currency` they are kept in; one marked with another is null, `other_currency`."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         values = raw.astype("float64").to_numpy()
         parse_reasons = np.where(np.isnan(values), "missing", None).astype(object)
     else:
-        values, parse_reasons = _parse_texts(as_text(raw), tuple(null_tokens))
+        text = as_text(raw)
+        values, parse_reasons = _parse_texts(text, tuple(null_tokens))
+        if currency is not None:
+            foreign = other_currency(text, currency)
+            values = np.where(foreign, np.nan, values)
+            parse_reasons = np.where(foreign, "other_currency", parse_reasons)
     values, reasons = judge(
         values,
         allow_zero=allow_zero,

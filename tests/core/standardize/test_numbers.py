@@ -98,6 +98,32 @@ def test_negative_amounts_allowed_where_asked():
     assert reasons.isna().all()
 
 
+def test_an_amount_in_another_currency_is_not_read_as_dollars():
+    raw = pd.Series(
+        ["$45,000", "USD 45k", "EUR 45k", "1.200.000,00 €", "JPY 2,000,000", "£3m",
+         "CHF 1'200'000", "¥500", "45000 usd", "Eurotech 5"]
+    )  # fmt: skip
+    values, reasons = standardize_quantity(raw, TOKENS, allow_zero=True, currency="USD")
+    assert values.iloc[[0, 1, 8]].tolist() == [45_000.0, 45_000.0, 45_000.0]
+    assert reasons.tolist()[2:8] == ["other_currency"] * 6
+    assert values.iloc[2:8].isna().all()
+    assert reasons.iloc[9] == "unparseable"  # a word that starts like a code is no mark
+
+
+def test_a_crm_kept_in_euros_reads_euros_and_names_dollars():
+    raw = pd.Series(["EUR 45k", "1.200.000,00 €", "$45,000", "45000"])
+    values, reasons = standardize_quantity(raw, TOKENS, allow_zero=True, currency="EUR")
+    assert values.tolist()[:2] == [45_000.0, 1_200_000.0] and values.iloc[3] == 45_000.0
+    assert reasons.tolist()[2] == "other_currency"
+
+
+def test_a_bare_dollar_sign_is_the_crms_own_dollar():
+    values, reasons = standardize_quantity(
+        pd.Series(["$45,000", "USD 45k"]), TOKENS, allow_zero=True, currency="CAD"
+    )
+    assert values.iloc[0] == 45_000.0 and reasons.iloc[1] == "other_currency"
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
