@@ -53,9 +53,16 @@ def conform_usage(usage: pd.DataFrame) -> pd.DataFrame:
 
 
 def out_of_range(usage: pd.DataFrame) -> pd.DataFrame:
-    """Per conformed usage row and ranged column: is the value outside USAGE_RANGES."""
+    """Per conformed usage row and ranged column: is the value outside USAGE_RANGES. More
+    features adopted than the product offers is out of range too: a typo or swapped
+    columns, not more than full adoption. (More active users than licensed seats is a
+    real overage and stays.)"""
     ranged = USAGE_RANGES.items()
-    return pd.DataFrame({c: usage[c].notna() & ~usage[c].between(lo, hi) for c, (lo, hi) in ranged})
+    outside = pd.DataFrame(
+        {c: usage[c].notna() & ~usage[c].between(lo, hi) for c, (lo, hi) in ranged}
+    )
+    outside["features_adopted"] |= usage["features_adopted"] > usage["features_available"]
+    return outside
 
 
 def named_usage_values(

@@ -58,6 +58,24 @@ def test_a_usage_value_outside_its_range_reads_as_unknown_and_is_named():
     }
 
 
+def test_more_features_adopted_than_offered_reads_as_unknown_and_is_named():
+    """12 of 10 features would score as more than full adoption; more active users than
+    seats is a real overage and keeps its value."""
+    raw = pd.DataFrame(
+        {
+            "AccountId": ["A", "B"],
+            "FeaturesAdopted": ["12", "7"],
+            "FeaturesAvailable": ["10", "10"],
+            "ActiveUsers": ["30", "5"],
+            "LicensedUsers": ["20", "10"],
+        }
+    )
+    usage = standardize_usage(raw)
+    assert np.isnan(usage["features_adopted"].iloc[0]) and usage["features_adopted"].iloc[1] == 7
+    assert usage["active_users"].tolist() == [30.0, 5.0]
+    assert named_usage_values(raw)[0] == {"FeaturesAdopted": ["12"]}
+
+
 def test_a_usage_value_that_is_no_number_reads_as_unknown_and_is_named():
     """'85%' (a completion typed as a percent), '1,234' (a count with a thousands
     separator) and 'TRUE' (a spreadsheet cell typed over) are no numbers the feed can be
