@@ -187,11 +187,15 @@ def null_tokens_of(tokens: Iterable[str]) -> frozenset[str]:
 class FuzzyKeys:
     """Lookup keys -> values, tolerant of a typo: a key not in the table takes the value of
     its closest keys (rapidfuzz ratio >= `min_score`) when they all agree on one value.
-    Keys shorter than `min_length` never match fuzzily: one edit in "usa" is "usb"."""
+    Keys shorter than `min_length` never match fuzzily: one edit in "usa" is "usb". A
+    typo keeps its first letter: "N. America" ("namerica") is no typo of "America"."""
 
     def __init__(self, table: dict[str, str], min_score: float, min_length: int = 5) -> None:
         self._table = table
-        self._choices = [key for key in table if len(key) >= min_length]
+        self._choices: dict[str, list[str]] = {}
+        for key in table:
+            if len(key) >= min_length:
+                self._choices.setdefault(key[0], []).append(key)
         self._min_score = min_score
         self._min_length = min_length
 
@@ -199,7 +203,13 @@ class FuzzyKeys:
         if len(key) < self._min_length:
             return None
         best = process.extract(
-            key, self._choices, scorer=fuzz.ratio, score_cutoff=self._min_score, limit=5
+            key,
+            self._choices.get(key[0], []),
+            scorer=fuzz.ratio,
+            score_cutoff=self._min_score,
+            limit=5,
         )
+        if not best:
+            return None
         values = {self._table[choice] for choice, score, _ in best if score == best[0][1]}
         return values.pop() if len(values) == 1 else None

@@ -43,6 +43,14 @@ def test_unknown_and_ambiguous_texts_stay_unmatched(lookup):
     assert lookup("Australia") == Parsed("AU", None)
 
 
+def test_a_continent_is_no_typo_of_a_country(lookup):
+    """'namerica' is one letter from the alias 'america': a typo keeps its first letter,
+    so a region written where a country belongs stays unmatched, and is named."""
+    for region in ("N. America", "S. America", "North America", "Latin America"):
+        assert lookup(region) == Parsed(None, "unmatched")
+    assert lookup("Untied States") == Parsed("US", None)
+
+
 def test_column_gives_code_and_region(lookup):
     out = standardize_country(
         pd.Series(["USA", " france ", "Atlantis", None]), lookup, {"US": "NA", "FR": "EMEA"}
