@@ -245,6 +245,7 @@ class SegmentStore:
         self.moment = None if as_of is None else utc_naive(as_of)
         self._rewind: _Rewind | None = None
         self._rewind_read = False
+        self._tables_made = False
 
     def rewind(self) -> _Rewind | None:
         """What a write at or after this store's moment did (None without a moment, or
@@ -260,12 +261,17 @@ class SegmentStore:
         return self._rewind
 
     def create_tables(self) -> None:
-        """The tables, and any index a warehouse made by an earlier release lacks."""
+        """The tables, and any index a warehouse made by an earlier release lacks. Once
+        per store: every read and write asks, and on PostgreSQL each asking is a score
+        of catalog queries."""
+        if self._tables_made:
+            return
         with self.engine.begin() as conn:
             _METADATA.create_all(conn, checkfirst=True)
             for table in (HISTORY, TRANSITIONS):
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
+        self._tables_made = True
 
     def _read(self, table: sa.Table, where=None, columns: list[str] | None = None) -> pd.DataFrame:
         self.create_tables()

@@ -233,8 +233,9 @@ def test_a_warehouse_from_an_earlier_release_gains_the_indexes_latest_activity_u
         for name in ("valid_from", "opened_at", "closed_at"):
             table = "segment_history" if name == "valid_from" else "segment_transitions"
             conn.exec_driver_sql(f"DROP INDEX ix_{table}_{name}")
-    store.write(HistoryChanges(pd.DataFrame(), pd.DataFrame(), 0), transition())
-    assert store.latest_activity() == datetime(2026, 11, 1)
+    this_release = SegmentStore(engine)
+    this_release.write(HistoryChanges(pd.DataFrame(), pd.DataFrame(), 0), transition())
+    assert this_release.latest_activity() == datetime(2026, 11, 1)
     with engine.connect() as conn:
         plans = [
             " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
