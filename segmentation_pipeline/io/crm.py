@@ -7,6 +7,7 @@ every stage downstream is the same whether the rows came from the API or an expo
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -83,11 +84,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
     missing or extra field would land in another column's place and be scored there.
     Empty fields past the header's last column (every record ending in a separator the
     header lacks) are dropped."""
-    options = {"dtype": str, "keep_default_na": False, "na_values": [""]}
     if not path.exists():
         raise CrmInputMissing(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise CrmInputMissing(f"{path}: empty file (not even a header)")
+    separator = _declared_separator(path)
+    options = {
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "sep": separator or ",",
+        "skiprows": 1 if separator else 0,
+    }
     try:
         return pd.read_csv(path, engine="pyarrow", **options)
     except FileNotFoundError:
@@ -95,7 +103,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         pass
     try:
-        _check_record_widths(path)
+        _check_record_widths(path, separator)
         return pd.read_csv(path, index_col=False, **options)
     except FileNotFoundError:
         raise CrmInputMissing(f"{path}: file not found") from None
@@ -104,7 +112,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise CrmError(f"{path}: not a readable CSV export ({reason})") from None
 
 
-def _check_record_widths(path: Path) -> None:
+def _declared_separator(path: Path) -> str | None:
+    """The separator a `sep=;` first line names: Excel writes it (and reads it) so a file
+    travels between locales whose lists use other separators. That line is no header."""
+    with path.open("rb") as file:
+        first = file.readline(64).decode("utf-8-sig", errors="replace").strip()
+    found = re.fullmatch(r"sep=(.)", first)
+    return found[1] if found else None
+
+
+def _check_record_widths(path: Path, separator: str | None = None) -> None:
     """Raise a ParserError naming the first record (quoted line breaks read as the CSV
     rules say) with fewer fields than the header or a value past its last column, or the
     first record longer than the header in a file where others are not (an unquoted
@@ -112,7 +129,9 @@ def _check_record_widths(path: Path) -> None:
     skipped, as pandas skips them. Every record ending in empty fields the header lacks
     is a tool's trailing separator, and passes."""
     with path.open(newline="", encoding="utf-8") as file:
-        records = csv.reader(file)
+        if separator:
+            file.readline()
+        records = csv.reader(file, delimiter=separator or ",")
         width = len(next(records, []))
         exact = longer = None
         for record in records:

@@ -32,6 +32,19 @@ def test_values_stay_text_and_only_empty_cells_are_null(tmp_path):
     assert "Website" in accounts.columns  # absent Salesforce columns are present, empty
 
 
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_an_excel_sep_line_names_the_separator_and_is_no_header(tmp_path, separator):
+    """Excel writes `sep=;` first so another locale's Excel splits the columns; read as
+    the header, it made every column 'missing'."""
+    export = accounts_export("Id,Name,ARR__c", "1,Acme,5000", '2,"Beta, Inc",')
+    lines = export.replace(",", separator).replace(f'"Beta{separator} Inc"', '"Beta, Inc"')
+    write(tmp_path, "accounts.csv", f"\ufeffsep={separator}\r\n" + lines)
+    accounts = FileCrm(tmp_path).read_accounts().accounts
+    assert accounts["Id"].tolist() == ["1", "2"]
+    assert accounts["Name"].tolist() == ["Acme", "Beta, Inc"]
+    assert accounts["ARR__c"].tolist()[0] == "5000"
+
+
 def test_missing_required_column_names_it(tmp_path):
     write(tmp_path, "accounts.csv", "Id,Website\n1,acme.com\n")
     with pytest.raises(CrmError, match="required column.*Name"):
