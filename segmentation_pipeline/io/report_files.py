@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,9 @@ from pathlib import Path
 # mkstemp / mkdtemp create private files and folders; reports are for sharing.
 FILE_MODE = 0o644
 FOLDER_MODE = 0o755
+# A swap's sibling folder older than this is what a killed run left: no write of a folder
+# takes this long, so removing it never pulls one from under a run still writing.
+ABANDONED_AFTER_SECONDS = 3600
 
 
 def write_file(path: Path, text: str) -> Path:
@@ -47,6 +51,7 @@ def write_folder(folder: Path, files: Iterable[tuple[str, str | bytes]]) -> list
     was.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_swaps(folder)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     written: list[Path] = []
     seen: set[str] = set()
@@ -72,6 +77,15 @@ def write_folder(folder: Path, files: Iterable[tuple[str, str | bytes]]) -> list
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written
+
+
+def _remove_abandoned_swaps(folder: Path) -> None:
+    """The staging and retired siblings (`.<name>.*`) a run killed mid-swap left behind:
+    hidden, and never removed otherwise, each held a whole copy of the folder."""
+    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    for sibling in folder.parent.glob(f".{folder.name}.*"):
+        if sibling.is_dir() and sibling.stat().st_mtime < cutoff:
+            shutil.rmtree(sibling, ignore_errors=True)
 
 
 # --- the executive dashboard: one current file, dated copies ---------------------------

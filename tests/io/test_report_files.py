@@ -2,6 +2,7 @@
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -127,3 +128,22 @@ def test_a_name_given_twice_fails_and_keeps_the_old_folder(tmp_path):
         write_folder(folder, [("index.html", "new"), ("index.html", "again")])
     assert (folder / "index.html").read_text() == "old"
     assert sorted(os.listdir(tmp_path)) == ["csm"]
+
+
+def test_swap_folders_a_killed_run_left_are_removed_by_the_next_write(tmp_path):
+    """A run killed between making its staging folder and swapping it in leaves a hidden
+    copy of the book; the next write removes it once it is clearly abandoned, and leaves
+    a fresh one (another run may be writing it) alone."""
+    folder = tmp_path / "csm" / "2026-10"
+    write_folder(folder, [("index.html", "old")])
+    abandoned = [folder.with_name(".2026-10.k1ll3d"), folder.with_name(".2026-10.old-.2026-10.x")]
+    fresh = folder.with_name(".2026-10.wr1t1ng")
+    for left in [*abandoned, fresh]:
+        left.mkdir()
+        (left / "index.html").write_text("half")
+    hours_ago = time.time() - 2 * 3600
+    for left in abandoned:
+        os.utime(left, (hours_ago, hours_ago))
+    write_folder(folder, [("index.html", "new")])
+    assert sorted(p.name for p in folder.parent.iterdir()) == [fresh.name, "2026-10"]
+    assert (folder / "index.html").read_text() == "new"
