@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 OWN_MODULE = "segmentation_pipeline."
+# What SQLAlchemy appends to a database error: the statement, its parameters (account
+# data, bound for the alert channels) and a link. The driver's own message says what failed.
+_SQL_DETAIL = re.compile(r"\s*\[SQL: .*|\s*\(Background on this error at: [^)]*\)", re.S)
 
 
 def error_line(chain: Sequence[str], limit: int = 300) -> str:
@@ -14,7 +18,7 @@ def error_line(chain: Sequence[str], limit: int = 300) -> str:
     if not chain:
         return "unknown error"
     ours = [text for text in chain if not text.startswith("dagster")]
-    text = (ours[0] if ours else chain[-1]).strip()
+    text = _SQL_DETAIL.sub("", (ours[0] if ours else chain[-1])).strip()
     head, sep, message = text.partition(": ")
     if sep and " " not in head:
         own = head.startswith(OWN_MODULE)

@@ -39,6 +39,20 @@ def test_a_chain_of_dagster_errors_only_ends_with_the_innermost_on_one_line():
     assert error_line(chain) == "Inner: line one line two"
 
 
+def test_a_database_error_keeps_the_drivers_message_not_the_statement_or_its_values():
+    """The rows a failed statement carried are account data: they have no place in a
+    Slack alert."""
+    chain = [
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) attempt to write a "
+        "readonly database\n[SQL: INSERT INTO segment_history (account_id, name) VALUES "
+        "(?, ?)]\n[parameters: ('001A', 'Acme Secret Project')]\n(Background on this error "
+        "at: https://sqlalche.me/e/20/e3q8)"
+    ]
+    assert error_line(chain) == (
+        "OperationalError: (sqlite3.OperationalError) attempt to write a readonly database"
+    )
+
+
 def test_a_long_message_is_cut_and_marked():
     line = error_line(["ValueError: " + "x" * 500], limit=40)
     assert len(line) == 40 and line.endswith("...")
