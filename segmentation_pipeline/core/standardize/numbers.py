@@ -33,14 +33,6 @@ from segmentation_pipeline.core.standardize.text import (
 
 _MULTIPLIERS = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6,
                 "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}  # fmt: skip
-_NOISE = re.compile(
-    r"(?:approx\.?|approximately|about|around|circa|ca\.|~|employees?|staff|people|"
-    r"heads?|fte|usd|eur|gbp|cad|aud|chf|jpy|inr|us\$|[$€£¥₹]|per year|/\s*yr|/\s*year|"
-    r"annually|p\.a\.)"
-)
-_NUMBER = r"(\d[\d.,' ]*)\s*(thousand|million|billion|mm|mn|bn|[kmb])?"
-_RANGE = re.compile(rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}")
-_SINGLE = re.compile(rf"([<>+]?)\s*{_NUMBER}\s*(\+?)")
 # Currency marks people write beside amounts -> ISO 4217 code. "$" is whichever dollar
 # the CRM keeps its amounts in (see `other_currency`).
 _CURRENCY_MARKS = {
@@ -49,6 +41,19 @@ _CURRENCY_MARKS = {
     "₹": "INR",
 }  # fmt: skip
 _DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD"})
+# Reading a number looks past every currency mark (which currency it was is
+# `other_currency`'s question), longest first so "us$" is not read as "$".
+_CURRENCY_ALTERNATIVES = "|".join(
+    re.escape(mark) for mark in sorted([*_CURRENCY_MARKS, "$"], key=len, reverse=True)
+)
+_NOISE = re.compile(
+    r"(?:approx\.?|approximately|about|around|circa|ca\.|~|employees?|staff|people|"
+    rf"heads?|fte|{_CURRENCY_ALTERNATIVES}|per year|/\s*yr|/\s*year|"
+    r"annually|p\.a\.)"
+)
+_NUMBER = r"(\d[\d.,' ]*)\s*(thousand|million|billion|mm|mn|bn|[kmb])?"
+_RANGE = re.compile(rf"{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}")
+_SINGLE = re.compile(rf"([<>+]?)\s*{_NUMBER}\s*(\+?)")
 # Plain numbers (for the data-quality report: already in standard form).
 PLAIN_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"
 # The common shapes a vectorized pass reads exactly as `parse_quantity` does ("$45,000",
