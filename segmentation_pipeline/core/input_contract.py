@@ -89,7 +89,7 @@ def check_usage_feed(rows: int, expected: bool, source: str) -> None:
         )
 
 
-_SAME_ID = "AccountId must equal the accounts' Id: a 15- and an 18-character Salesforce Id differ"
+_SAME_ID = "AccountId must name an account's Id, in its 15- or 18-character form"
 
 
 def check_usage_matches(

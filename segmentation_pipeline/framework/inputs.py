@@ -19,10 +19,9 @@ class InputsConfig(Section):
     behavioral scores take their unknown points."""
     usage_min_matched_share: float = Field(default=0.5, ge=0, le=1)
     """At least this share of the usage feed's rows must name an account of the accounts
-    export (or a duplicate merged into one). A feed keyed by other ids (an 18-character
-    Salesforce Id against 15-character ones, a product's own customer key) would match
-    nothing and turn every behavioral score into the unknown default: the run fails
-    instead, naming the feed."""
+    export (or a duplicate merged into one), in either form of its Salesforce Id. A feed
+    keyed by other ids (a product's own customer key) would match nothing and turn every
+    behavioral score into the unknown default: the run fails instead, naming the feed."""
     future_tolerance_minutes: int = Field(default=60, ge=0)
     """A CreatedDate or SystemModstamp later than now plus this (clock skew between the
     CRM and this machine) is not believed: the record is rejected and its stamp never

@@ -75,12 +75,12 @@ def test_a_usage_feed_must_mostly_name_known_accounts():
     # One stray row of three (a deleted account, say) is counted, not an error.
     unmatched = check_usage_matches(pd.Series(["001A", "001B", "009Z"]), accounts, 0.5, "usage")
     assert unmatched.tolist() == ["009Z"]
-    # Keyed by other ids (18-character forms of the same records): named in one line.
-    eighteen = pd.Series(["001AAAA", "001BAAA", "001CAAA"])
+    # Keyed by other ids (another system's keys): named in one line.
+    other = pd.Series(["001AAAA", "001BAAA", "001CAAA"])
     with pytest.raises(
         InputContractError,
         match=r"^usage: 3 of 3 usage rows name no account of the accounts export "
         r"\(e.g. '001AAAA', '001BAAA', '001CAAA'\); at least 50% must .*usage_min_matched",
     ):
-        check_usage_matches(eighteen, accounts, 0.5, "usage")
+        check_usage_matches(other, accounts, 0.5, "usage")
     assert check_usage_matches(pd.Series([], dtype=object), accounts, 0.5, "usage").empty

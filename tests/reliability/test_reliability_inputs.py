@@ -99,8 +99,9 @@ def test_a_usage_column_renamed_names_the_file_and_the_column(night, sample_crm)
 
 
 def test_a_usage_feed_keyed_by_other_ids_fails_the_night_naming_the_feed(night, sample_crm):
-    """18-character Ids against the accounts' 15-character ones match nothing: every
-    behavioral score would be the unknown default, so the night fails instead."""
+    """Ids of other records (the accounts' in lower case, in their 18-character form)
+    match nothing: every behavioral score would be the unknown default, so the night
+    fails instead."""
     usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
     usage["AccountId"] = usage["AccountId"] + "AAA"
     usage.to_csv(sample_crm / "product_usage.csv", index=False)
@@ -111,8 +112,8 @@ def test_a_usage_feed_keyed_by_other_ids_fails_the_night_naming_the_feed(night, 
 
 
 def test_a_few_usage_rows_naming_no_account_are_named_in_a_warning(night, sample_crm):
-    """Three rows keyed by 18-character Ids among 15-character ones: too few to fail the
-    night, but their accounts score the unknown behavioral points, so the rows are named."""
+    """Three rows keyed by other records' Ids: too few to fail the night, but their
+    accounts score the unknown behavioral points, so the rows are named."""
     usage = pd.read_csv(sample_crm / "product_usage.csv", dtype=str, keep_default_na=False)
     usage.loc[0:2, "AccountId"] = usage.loc[0:2, "AccountId"] + "AAA"
     usage.to_csv(sample_crm / "product_usage.csv", index=False)
@@ -124,8 +125,34 @@ def test_a_few_usage_rows_naming_no_account_are_named_in_a_warning(night, sample
     assert warning.startswith("3 of ")  # of the feed's rows, one per account and product
     assert warning.endswith(
         f" usage rows name no account of the accounts export (e.g. {examples}): their usage "
-        "counts for no account (AccountId must equal the accounts' Id: a 15- and an "
-        "18-character Salesforce Id differ)"
+        "counts for no account (AccountId must name an account's Id, in its 15- or "
+        "18-character form)"
+    )
+
+
+def test_a_usage_feed_keyed_by_18_character_ids_finds_its_15_character_accounts(night, sample_crm):
+    """The API and Data Loader give 18-character Ids, a report export 15: the feed's rows
+    are read as the accounts they name, and the behavioral scores are those of the feed
+    keyed like the accounts."""
+    path = sample_crm / "product_usage.csv"
+    usage = pd.read_csv(path, dtype=str, keep_default_na=False)
+    baseline = night(sample_crm).value("account_scores")
+    usage["AccountId"] = [i + _checksum(i) for i in usage["AccountId"]]
+    usage.to_csv(path, index=False)
+    result = night(sample_crm)
+    assert result.success
+    assert result.metadata("product_usage")["ids_in_other_form"] == len(usage)
+    assert result.metadata("account_scores")["usage_rows_without_account"] == 0
+    scores = result.value("account_scores").set_index("account_id")["behavioral_score"]
+    expected = baseline.set_index("account_id")["behavioral_score"]
+    pd.testing.assert_series_equal(scores.sort_index(), expected.sort_index())
+
+
+def _checksum(id15: str) -> str:
+    """Salesforce's case checksum, written out here as its documentation describes it."""
+    chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+    return "".join(
+        chars[sum(1 << i for i, c in enumerate(id15[k : k + 5]) if c.isupper())] for k in (0, 5, 10)
     )
 
 

@@ -32,6 +32,7 @@ from segmentation_pipeline.core.input_contract import (
     check_usage_feed,
 )
 from segmentation_pipeline.core.products import named_usage_values, repeated_usage_rows
+from segmentation_pipeline.core.record_ids import ids_as_accounts_have_them
 from segmentation_pipeline.core.rejections import (
     believable_mark,
     carry_rejections,
@@ -315,13 +316,15 @@ def crm_accounts(
     partitions_def=monthly_partitions,
     # After the extract: a CRM that derives usage from records the extract read (open
     # Salesforce cases) takes them from the state it kept instead of reading them again.
-    deps=["crm_accounts"],
+    ins={"crm_accounts": dg.AssetIn(metadata={"columns": ["Id"]})},
     description="Product usage per account: logins, active users, features, tickets, NPS. "
     "A missing, empty or header-only feed fails the step unless the framework says there "
-    "is none (inputs.usage_feed: false).",
+    "is none (inputs.usage_feed: false). Rows keyed by the other form of an account's "
+    "Salesforce Id (15 or 18 characters) are keyed by the account's.",
 )
 def product_usage(
     context: dg.AssetExecutionContext,
+    crm_accounts: pd.DataFrame,
     crm: CrmResource,
     framework: FrameworkResource,
     warehouse: WarehouseResource,
@@ -344,7 +347,16 @@ def product_usage(
     except (CrmError, InputContractError) as exc:
         raise dg.Failure(description=str(exc)) from None
     context.log.info("read usage for %d accounts", len(usage))
+    ids, other_form = ids_as_accounts_have_them(usage["AccountId"], crm_accounts["Id"])
+    if other_form:
+        context.log.info(
+            "%d usage rows name their account by the other form of its Id (15 or 18 "
+            "characters): read as the account's",
+            other_form,
+        )
+        usage = usage.assign(AccountId=ids)
     metadata = frame_metadata(usage)
+    metadata["ids_in_other_form"] = other_form
     refused, unreadable = named_usage_values(usage)
     if refused:
         context.log.warning(
