@@ -4,9 +4,9 @@ A record id is 15 case-sensitive characters; the 18-character form appends three
 characters that spell out which of the 15 are upper case, so that tools that ignore case
 can still tell records apart. Exports mix the forms: reports give 15 characters, the API
 and Data Loader 18, a BI tool may lower-case them. A usage feed keyed by one form must
-still find accounts keyed by the other, and only those: an id is moved to the other form
-only when that form names an account, so a feed keyed by some other system's ids stays
-unmatched and is named as before.
+still find accounts keyed by the other, and a User export the accounts' owners: an id is
+moved to the other form only when that form is one the accounts have, so a feed keyed by
+some other system's ids stays unmatched and is named as before.
 """
 
 from __future__ import annotations
@@ -63,16 +63,16 @@ def short_form(chars18: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return chars, readable
 
 
-def ids_as_accounts_have_them(ids: pd.Series, account_ids: pd.Series) -> tuple[pd.Series, int]:
-    """`ids` with each one that names no account but whose other form (15 or 18
-    characters, any letter case for the 18) does replaced by that form; returns them and
-    how many were replaced."""
+def in_known_form(ids: pd.Series, known: pd.Series) -> tuple[pd.Series, int]:
+    """`ids` with each one that is not among `known` (the accounts' Ids, the owners'
+    Ids) but whose other form (15 or 18 characters, any letter case for the 18) is
+    replaced by that form; returns them and how many were replaced."""
     # Most feeds name their accounts exactly: only the others are read further.
-    exact = AccountIndex(account_ids.astype(object).reset_index(drop=True))
+    exact = AccountIndex(known.astype(object).reset_index(drop=True))
     missing = np.flatnonzero(exact.find(ids.astype(object)) < 0)
     if not len(missing):
         return ids, 0
-    accounts = AccountIndex(as_text(account_ids).astype(object).reset_index(drop=True))
+    accounts = AccountIndex(as_text(known).astype(object).reset_index(drop=True))
     texts = as_text(ids.iloc[missing]).to_numpy(dtype=object)
     found = accounts.find(pd.Series(texts, dtype=object)) >= 0
     missing, texts = missing[~found & pd.notna(texts)], texts[~found & pd.notna(texts)]

@@ -23,6 +23,7 @@ from segmentation_pipeline.core.input_contract import (
     check_columns,
     check_has_rows,
 )
+from segmentation_pipeline.core.record_ids import in_known_form
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.core.standardize.dates import standardize_timestamps
 from segmentation_pipeline.core.standardize.text import as_text
@@ -188,7 +189,13 @@ class FileCrm:
     def read_accounts(self, since: datetime | None = None) -> AccountExtract:
         path = self.folder / ACCOUNTS_INPUT.file_name
         accounts = _conform(_read_csv(path), RAW_ACCOUNT_COLUMNS, ACCOUNTS_INPUT, path)
-        named = accounts["OwnerId"].map(self.read_owner_names()).astype(object)
+        names_by_owner = self.read_owner_names()
+        # A User export may give the other form of the accounts' OwnerIds (15 or 18).
+        owner_ids, _ = in_known_form(
+            pd.Series(list(names_by_owner), dtype=object), accounts["OwnerId"]
+        )
+        names_by_owner = dict(zip(owner_ids, names_by_owner.values(), strict=True))
+        named = accounts["OwnerId"].map(names_by_owner).astype(object)
         names = accounts["OwnerName"].astype(object).fillna(named)
         # Missing as None, as every other text column of the export reads: a night's
         # fresh rows then compare equal with the snapshot's carried ones.

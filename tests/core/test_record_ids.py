@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.record_ids import ids_as_accounts_have_them, long_form, short_form
+from segmentation_pipeline.core.record_ids import in_known_form, long_form, short_form
 
 # 001A0000006Vm9r: the chunks 001A0, 00000 and 6Vm9r have upper-case letters at
 # positions {3}, {} and {1}: 8, 0 and 2, the checksum characters I, A and C.
@@ -34,7 +34,7 @@ def test_a_checksum_that_flags_a_digit_as_upper_case_is_unreadable():
 def test_usage_ids_take_the_form_the_accounts_have():
     # 001B0000001abcd: upper-case B at 3 (I), none (A), none (A)
     accounts = pd.Series([ID15, "001B0000001abcdIAA"])
-    ids, replaced = ids_as_accounts_have_them(
+    ids, replaced = in_known_form(
         pd.Series([ID18, ID18.lower(), "001B0000001abcd", ID15, "someone-else"]), accounts
     )
     assert ids.tolist() == [ID15, ID15, "001B0000001abcdIAA", ID15, "someone-else"]
@@ -42,13 +42,13 @@ def test_usage_ids_take_the_form_the_accounts_have():
 
 
 def test_a_15_character_id_in_another_letter_case_is_another_record():
-    ids, replaced = ids_as_accounts_have_them(pd.Series([ID15.lower()]), pd.Series([ID18]))
+    ids, replaced = in_known_form(pd.Series([ID15.lower()]), pd.Series([ID18]))
     assert ids.tolist() == [ID15.lower()] and replaced == 0
 
 
 def test_ids_of_no_account_in_either_form_stay_as_they_are():
     other = "001A0000006Vm9sIAC"  # another record's id
-    ids, replaced = ids_as_accounts_have_them(
+    ids, replaced = in_known_form(
         pd.Series([other, " ", None, "Ääkköset-15char"]), pd.Series([ID15])
     )
     assert ids.iloc[0] == other and replaced == 0

@@ -233,6 +233,20 @@ def test_owner_names_come_from_an_optional_owners_export(tmp_path):
     assert pd.isna(accounts["OwnerName"].tolist()[1])  # an owner the export lacks: no name
 
 
+def test_an_owners_export_may_give_the_other_form_of_the_owner_ids(tmp_path):
+    """A User export from the API has 18-character Ids, an accounts report 15 (and the
+    other way round): the names still reach their accounts. 005A0000001abcd has one
+    capital, in its first five characters at position 3: checksum IAA."""
+    write(
+        tmp_path,
+        "accounts.csv",
+        accounts_export("Id,Name,OwnerId", "1,Acme,005A0000001abcd", "2,Beta,", "3,Gamma,005B"),
+    )
+    write(tmp_path, "owners.csv", "OwnerId,Name\n005A0000001abcdIAA,Dana Scully\n005B,Fox\n")
+    accounts = FileCrm(tmp_path).read_accounts().accounts
+    assert accounts["OwnerName"].tolist() == ["Dana Scully", None, "Fox"]
+
+
 def test_an_owners_export_without_its_columns_fails_naming_them(tmp_path):
     write(tmp_path, "accounts.csv", accounts_export("Id,Name,OwnerId", "1,Acme,005A"))
     write(tmp_path, "owners.csv", "Id,FullName\n005A,Dana Scully\n")

@@ -32,7 +32,7 @@ from segmentation_pipeline.core.input_contract import (
     check_usage_feed,
 )
 from segmentation_pipeline.core.products import named_usage_values, repeated_usage_rows
-from segmentation_pipeline.core.record_ids import ids_as_accounts_have_them
+from segmentation_pipeline.core.record_ids import in_known_form
 from segmentation_pipeline.core.rejections import (
     believable_mark,
     carry_rejections,
@@ -347,7 +347,7 @@ def product_usage(
     except (CrmError, InputContractError) as exc:
         raise dg.Failure(description=str(exc)) from None
     context.log.info("read usage for %d accounts", len(usage))
-    ids, other_form = ids_as_accounts_have_them(usage["AccountId"], crm_accounts["Id"])
+    ids, other_form = in_known_form(usage["AccountId"], crm_accounts["Id"])
     if other_form:
         context.log.info(
             "%d usage rows name their account by the other form of its Id (15 or 18 "
