@@ -131,6 +131,47 @@ def test_a_good_probe_after_reset_after_closes_the_breaker_and_the_queue_flows(p
     }  # fmt: skip
 
 
+def test_a_batch_holding_domains_the_vendor_always_fails_on_frees_the_others(pdl_server):
+    """With the bundled retries (5) and breaker (5 in a row, 3 probes), the failing batch
+    neither opens the breaker nor takes its other domains down with it: each of its
+    domains is asked once alone, and only those the vendor fails on fail, each with
+    its own reason."""
+    pdl_server.faults.error_domains = {"globex.io", "umbrella.org"}
+    time_ = FakeTime()
+    breaker = CircuitBreaker(failure_threshold=5, reset_after=60, max_failed_probes=3)
+    retry = RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.05)
+    vendor = timed_client(pdl_server, breaker, time_, retry=retry, batch_size=10)
+    answers = lookup(vendor, ["globex.io", "umbrella.org", "acme.com", "nobody.org"])
+    assert {d: a.outcome.value for d, a in answers.items()} == {
+        "globex.io": "failed", "umbrella.org": "failed", "acme.com": "hit", "nobody.org": "miss"
+    }  # fmt: skip
+    assert answers["globex.io"].reason == (
+        "server error (HTTP 503), also asked alone after its batch failed"
+    )
+    assert [len(r.domains) for r in pdl_server.log] == [4] * 5 + [1] * 4
+    assert breaker.trips == 0 and not [s for s in time_.sleeps if s >= 59]
+
+
+def test_batches_failing_in_an_outage_still_open_the_breaker_and_park_the_provider(pdl_server):
+    """Every request fails: the domains of the first batches, asked alone, fail in a row
+    and open the breaker; failed probes park the provider and the rest is left for the
+    next run, as with one domain per request."""
+    pdl_server.faults.errors = 1000
+    time_ = FakeTime()
+    breaker = CircuitBreaker(failure_threshold=3, reset_after=60, max_failed_probes=2)
+    vendor = timed_client(pdl_server, breaker, time_, concurrency=1, batch_size=2)
+    answers = lookup(vendor, [f"company{i}.com" for i in range(20)])
+    # batch 1: 3 attempts, then its 2 domains alone; batch 2: 3 attempts, company2 alone
+    # opens it, company3 is the first probe; batch 3 is the second: parked
+    assert [len(r.domains) for r in pdl_server.log] == [2] * 3 + [1] * 2 + [2] * 3 + [1] * 2 + [2]
+    assert breaker.permanent and sum(1 for s in time_.sleeps if s >= 59) == 2
+    parked = [a for a in answers.values() if a.outcome is Outcome.SKIPPED]
+    assert len(parked) == 16  # company4 on; company0-3 failed
+    assert parked[0].reason == (
+        "provider parked (server error (HTTP 503); still failing after 2 probes)"
+    )
+
+
 def test_bad_credentials_park_the_provider_after_one_request(pdl_server):
     vendor = client(pdl_server, key="wrong-key", concurrency=1)
     answers = lookup(vendor, ["acme.com", "globex.io", "umbrella.org"])

@@ -6,7 +6,10 @@ first books a slot with the rate limiter and reserves its worst-case cost with t
 budget. A 429 pauses the whole provider for the vendor's `Retry-After`; 5xx, timeouts
 and unreadable bodies are retried with jittered backoff and count towards the circuit
 breaker; bad credentials or exhausted credits park the provider for the rest of the
-run. Every domain comes back as exactly one `Answer`.
+run. A batch may hold one domain the vendor always fails on: its failures do not count
+towards the breaker (unless it is the probe of an open one), and once it has given up
+each of its domains is asked once alone, so the others are answered and that one fails
+with its own reason. Every domain comes back as exactly one `Answer`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from datetime import UTC, datetime
 import httpx
 from pydantic import SecretStr
 
-from segmentation_pipeline.core.enrich.answers import Answer, Keep, failed, hit, miss, skipped
+from segmentation_pipeline.core.enrich.answers import (
+    Answer,
+    Keep,
+    Outcome,
+    failed,
+    hit,
+    miss,
+    skipped,
+)
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.circuit_breaker import Admission, CircuitBreaker
 from segmentation_pipeline.core.enrich.rate_limit import RateLimiter
@@ -140,10 +151,20 @@ class VendorClient:
             return refused
         reserved = granted * unit
         answers = await self._ask(http, asking)
+        if (
+            len(asking) > 1
+            and not self.breaker.permanent
+            and all(a.outcome is Outcome.FAILED for a in answers)
+        ):
+            answers = [a for d in asking for a in await self._ask(http, [d], alone=True)]
         budget.settle(reserved, sum(a.credits for a in answers))
         return answers + refused
 
-    async def _ask(self, http: httpx.AsyncClient, domains: list[str]) -> list[Answer]:
+    async def _ask(
+        self, http: httpx.AsyncClient, domains: list[str], alone: bool = False
+    ) -> list[Answer]:
+        """`alone`: a domain of a batch that got no answer; it had the batch's retries, so
+        a failure (not a 429) ends it."""
         attempt = 0
         while True:
             attempt += 1
@@ -168,15 +189,18 @@ class VendorClient:
                 if not reply.retry:
                     self.breaker.record_success()
                     return self._failed(domains, reply.problem)
-                if not reply.rate_limited:
+                probing = admission is Admission.PROBE
+                if not reply.rate_limited and (len(domains) == 1 or probing):
                     self.breaker.record_failure(
-                        self._clock(),
-                        reply.problem or "error",
-                        probe=admission is Admission.PROBE,
+                        self._clock(), reply.problem or "error", probe=probing
                     )
             finally:
                 if admission is Admission.PROBE:
                     await self._settle_probe(probe)
+            if alone and not reply.rate_limited:
+                why = f"{reply.problem}, also asked alone after its batch failed"
+                log.warning("%s: %s", self.name, why)
+                return self._failed(domains, why)
             delay = self.retry.delay(attempt, reply.retry_after, self._rng)
             if delay is None:
                 why = f"{reply.problem}; gave up after {attempt} attempts"
