@@ -284,3 +284,47 @@ def test_an_account_without_an_id_is_enriched_every_night_and_its_review_rows_no
     assert metadata["rows_recomputed"].value == 1  # the one without an id
     queue = Warehouse(url).read_table("enrichment_non_matches")
     assert queue["account_id"].isna().sum() == 1
+
+
+def test_a_domain_the_vendor_always_fails_on_holds_no_other_domain_back_on_retry_nights(
+    pdl_server, framework_file, firmographics_file, tmp_path, monkeypatch
+):
+    """An outage leaves every PDL lookup for retry; from then on PDL fails every request
+    that holds globex.io and answers the rest. The domains that waited with globex in one
+    bulk request are answered the first night after the outage, and globex ends each
+    night failed for PDL with the vendor's error as its reason, the only work left."""
+    data = yaml.safe_load(Path(framework_file).read_text())
+    enrichment = data["enrichment"]
+    enrichment["providers"]["pdl"]["batch_size"] = 10  # PDL's four domains, one request
+    # the bundled max_attempts (5) and failure_threshold (5), without the waits
+    enrichment["retry"].update(base_delay_seconds=0.01, max_delay_seconds=0.02)
+    Path(framework_file).write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("PDL_API_KEY", SECRET)
+    monkeypatch.setenv("PDL_BASE_URL", pdl_server.url)
+    firmographics = FirmographicsResource.from_environment(firmographics_file)
+    url, memo = f"sqlite:///{tmp_path / 'night.sqlite'}", tmp_path / "memo"
+    frame = deduplicated(["umbrella.org", "acme.com", "globex.io", "initech.co.uk", "nobody.org"])
+    pdl_server.faults.errors = 10**9
+    materialize(frame, framework_file, url, firmographics, memo)
+    queue = Warehouse(url).read_table("enrichment_non_matches")
+    assert set(queue["reason"]) == {"failed"} and len(queue) == 4
+
+    pdl_server.reset()
+    pdl_server.faults.error_domains = {"globex.io"}
+    for night in range(3):
+        result = materialize(frame, framework_file, url, firmographics, memo)
+        assert result.success, night
+        enriched = result.asset_value("accounts_enriched").set_index("account_id")
+        assert (enriched.loc["a1", "industry"], enriched.loc["a1", "employees"]) == (
+            "Software",
+            120,
+        ), night
+        queue = Warehouse(url).read_table("enrichment_non_matches").set_index("account_id")
+        assert queue["reason"].to_dict() == {
+            "a2": "failed",  # globex
+            "a3": "no_match",  # initech: under PDL's match cut-off
+            "a4": "no_match",  # nobody
+        }, night
+        assert "pdl: failed (server error (HTTP 503)" in queue.loc["a2", "detail"], night
+        if night:  # only globex is left to retry
+            assert metadata_of(result)["rows_recomputed"].value == 1, night
