@@ -16,8 +16,8 @@ import pandas as pd
 
 from segmentation_pipeline.core import governance as g
 from segmentation_pipeline.core.assignment import assign_segments
-from segmentation_pipeline.core.merged_usage import survivor_usage
-from segmentation_pipeline.core.scoring import score_accounts, standardize_usage
+from segmentation_pipeline.core.merged_usage import attributed_usage
+from segmentation_pipeline.core.scoring import score_accounts
 from segmentation_pipeline.framework.models import Framework
 
 
@@ -48,7 +48,7 @@ class Preview:
 def candidate_assignments(inputs: MonthInputs, candidate: Framework, as_of: datetime):
     """The month assigned under `candidate` as the nightly assets assign it, from an empty
     transition queue (the tiers the candidate computes, before any review hold)."""
-    usage = survivor_usage(standardize_usage(inputs.usage), inputs.merge_audit, candidate.dedup)
+    usage = attributed_usage(inputs.usage, inputs.merge_audit, candidate.dedup)
     scores = score_accounts(inputs.enriched, usage, candidate, as_of)
     return assign_segments(inputs.enriched, scores, candidate, None, as_of)
 

@@ -6,21 +6,33 @@ folded duplicate's rows would match no scored account and the survivor would be 
 rows of one survivor and product become one row by the framework's `dedup.merged_usage`
 rule, column by column: counts summed, features the larger, rates weighted by users.
 
+A merge made in the CRM is treated the same way: the export still names the loser, and
+the CRM source marks those rows with the account that absorbed it (MASTER_COLUMN, from
+Salesforce's MasterRecordId); they count for that master before the dedup survivors are
+applied (`attributed_usage`).
+
 It runs at scoring, after dedup, and lives outside `core.dedup`: that package's code is
 part of the dedup and enrichment memos' keys, which a change here must not invalidate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.columns import AccountIndex
+from segmentation_pipeline.core.products import standardize_usage
+from segmentation_pipeline.core.standardize.text import as_text
 
 if TYPE_CHECKING:
     from segmentation_pipeline.framework.dedup import DedupConfig, UsageRule
+
+# A raw usage column the CRM source adds: on the rows of an account merged away in the CRM,
+# the account holding its records now.
+MASTER_COLUMN = "MasterRecordId"
 
 
 def _weighted_mean(values: pd.Series, weights: pd.Series, groups: np.ndarray) -> pd.Series:
@@ -86,3 +98,56 @@ def survivor_usage(usage: pd.DataFrame, audit: pd.DataFrame, config: DedupConfig
     keep[shared] = False
     keep[first] = True
     return usage.take(np.flatnonzero(keep)).reset_index(drop=True)
+
+
+# --- merges made in the CRM ------------------------------------------------------------
+def still_merged(
+    held: Mapping[str, str], merged: Mapping[str, str], live: Iterable[str]
+) -> dict[str, str]:
+    """The CRM's merges known so far (loser -> master): those `held`, with tonight's
+    `merged` added, less any loser the CRM lists as a live account again (restored from
+    the recycle bin)."""
+    alive = set(live)
+    return {loser: master for loser, master in {**held, **merged}.items() if loser not in alive}
+
+
+def final_masters(merged: Mapping[str, str]) -> dict[str, str]:
+    """Loser -> the account holding its records now, through chains (B merged into A, A
+    later into C: B -> C). A loop, which no CRM writes, ends before its first repeat."""
+    final = {}
+    for loser in merged:
+        seen, master = {loser}, merged[loser]
+        while master in merged and merged[master] not in seen | {master}:
+            seen.add(master)
+            master = merged[master]
+        final[loser] = master
+    return final
+
+
+def mark_masters(raw_usage: pd.DataFrame, masters: Mapping[str, str]) -> pd.DataFrame:
+    """The raw usage with MASTER_COLUMN set on the rows of a merged-away account
+    (`masters`: loser -> master); unchanged when no row names one."""
+    if not masters or raw_usage.empty:
+        return raw_usage
+    master = as_text(raw_usage["AccountId"]).map(dict(masters))
+    if master.isna().all():
+        return raw_usage
+    return raw_usage.assign(**{MASTER_COLUMN: master.astype(object).where(master.notna(), None)})
+
+
+def attributed_usage(
+    raw_usage: pd.DataFrame, audit: pd.DataFrame, config: DedupConfig
+) -> pd.DataFrame:
+    """The standardized usage, each row counted for the account that holds it now: a row
+    of an account merged away in the CRM for its master (MASTER_COLUMN), then a folded
+    duplicate's for its survivor (`audit`)."""
+    usage = standardize_usage(raw_usage)
+    if MASTER_COLUMN in raw_usage:
+        marked = pd.DataFrame(
+            {
+                "account_id": as_text(raw_usage["AccountId"]),
+                "survivor_id": as_text(raw_usage[MASTER_COLUMN]),
+            }
+        ).dropna()
+        usage = survivor_usage(usage, marked.drop_duplicates("account_id"), config)
+    return survivor_usage(usage, audit, config)

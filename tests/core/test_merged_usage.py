@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation_pipeline.core.merged_usage import survivor_usage
+from segmentation_pipeline.core.merged_usage import (
+    MASTER_COLUMN,
+    attributed_usage,
+    final_masters,
+    mark_masters,
+    still_merged,
+    survivor_usage,
+)
 from segmentation_pipeline.core.scoring import score_accounts
 
 AS_OF = pd.Timestamp("2026-11-01")
@@ -134,3 +141,38 @@ def make_usage_rows(rows):
             columns=["account_id", "product", "logins_30d"],
         )
     )
+
+
+# --- merges made in the CRM ------------------------------------------------------------
+def test_merges_made_in_the_crm_are_kept_until_the_loser_is_live_again():
+    held = {"B": "A", "R": "A"}
+    assert still_merged(held, {"D": "C"}, live=["A", "C", "R"]) == {"B": "A", "D": "C"}
+
+
+def test_a_chain_of_crm_merges_ends_at_the_account_holding_the_records_now():
+    # B into A, then A into C; E into D. A loop (no CRM writes one) ends before repeating.
+    assert final_masters({"B": "A", "A": "C", "E": "D"}) == {"B": "C", "A": "C", "E": "D"}
+    assert final_masters({"X": "Y", "Y": "X"}) == {"X": "Y", "Y": "X"}
+
+
+def test_usage_rows_of_a_merged_away_account_are_marked_with_its_master():
+    raw = pd.DataFrame({"AccountId": ["A", " B", "C"], "Logins30d": ["1", "2", "3"]})
+    marked = mark_masters(raw, {"B": "A"})
+    assert marked[MASTER_COLUMN].tolist() == [None, "A", None]
+    assert MASTER_COLUMN not in mark_masters(raw, {"Z": "A"})  # no row names a loser
+
+
+def test_a_crm_merged_losers_usage_counts_for_its_master_then_its_survivor(framework):
+    """B was merged into A in the CRM; the pipeline folds A into S. B's Core row joins A's,
+    and both land on S with S's own: logins 10 + 20 + 5; Analytics is B's alone."""
+    raw = pd.DataFrame(
+        {
+            "AccountId": ["A", "B", "B", "S", "X"],
+            "Product": ["Core", "Core", "Analytics", "Core", "Core"],
+            "Logins30d": ["10", "20", "7", "5", "1"],
+            MASTER_COLUMN: [None, "A", "A", None, None],
+        }
+    )
+    usage = attributed_usage(raw, audit(("A", "S")), framework.dedup)
+    rows = usage[["account_id", "product", "logins_30d"]].values.tolist()
+    assert rows == [["S", "Core", 35.0], ["S", "Analytics", 7.0], ["X", "Core", 1.0]]

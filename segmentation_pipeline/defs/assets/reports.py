@@ -31,7 +31,7 @@ from segmentation_pipeline.core.dashboard_panels import (
     sub_segment_panel,
 )
 from segmentation_pipeline.core.docs import render_documents
-from segmentation_pipeline.core.merged_usage import survivor_usage
+from segmentation_pipeline.core.merged_usage import attributed_usage
 from segmentation_pipeline.core.reports import (
     ALL_DIMENSION,
     BOOK_INPUT_COLUMNS,
@@ -69,7 +69,6 @@ from segmentation_pipeline.core.reports.sub_segments import (
     sub_segment_distribution,
 )
 from segmentation_pipeline.core.schema import UNSEGMENTED
-from segmentation_pipeline.core.scoring import standardize_usage
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehouse_segments
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions, run_as_of
@@ -318,7 +317,7 @@ def _usage_report(
         warehouse: WarehouseResource,
     ) -> dg.MaterializeResult:
         fw = framework.load()
-        usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
+        usage = attributed_usage(product_usage, account_merge_audit, fw.dedup)
         frame = build(segment_assignments, usage, fw)
         return dg.MaterializeResult(metadata=_store(context, warehouse, table, frame))
 

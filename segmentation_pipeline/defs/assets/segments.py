@@ -12,9 +12,9 @@ from segmentation_pipeline.core.input_contract import (
     check_usage_matches,
     unmatched_usage_warning,
 )
-from segmentation_pipeline.core.merged_usage import survivor_usage
+from segmentation_pipeline.core.merged_usage import attributed_usage
 from segmentation_pipeline.core.overrides import override_report
-from segmentation_pipeline.core.scoring import carry_scores, standardize_usage
+from segmentation_pipeline.core.scoring import carry_scores
 from segmentation_pipeline.core.transitions import needs_published_tiers
 from segmentation_pipeline.defs.assets._carry import carry_step
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, share_table
@@ -38,7 +38,8 @@ from segmentation_pipeline.io.state_store import state_stamp
     partitions_def=monthly_partitions,
     code_version=FRAMEWORK_VERSION,
     description="Firmographic, behavioral and value rubric points, the 1-5 scores and the "
-    "weighted composite. A merged duplicate's usage counts for its survivor; a usage feed "
+    "weighted composite. A merged duplicate's usage counts for its survivor, an account "
+    "merged away in Salesforce's for its master; a usage feed "
     "whose rows mostly name no account fails the step (inputs.usage_min_matched_share). An "
     "account whose row, usage and as-of inputs are unchanged keeps its stored row.",
 )
@@ -53,7 +54,7 @@ def account_scores(
 ) -> dg.MaterializeResult:
     fw = framework.load()
     as_of = run_as_of(context)
-    usage = survivor_usage(standardize_usage(product_usage), account_merge_audit, fw.dedup)
+    usage = attributed_usage(product_usage, account_merge_audit, fw.dedup)
     try:
         unmatched = check_usage_matches(
             usage["account_id"], accounts_enriched["account_id"],
