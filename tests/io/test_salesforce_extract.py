@@ -82,6 +82,23 @@ def test_second_run_fetches_only_changed_rows_and_lists_deletions(org, salesforc
     assert third.high_water_mark == second.high_water_mark
 
 
+def test_an_incremental_read_names_the_master_of_each_account_a_merge_deleted(
+    org, salesforce_settings
+):
+    reader = source(salesforce_settings)
+    first = reader.read_accounts()
+    org.org.merge("Account", org.ids[0], [org.ids[3], org.ids[4]])
+    org.org.delete("Account", org.ids[5])  # deleted, no merge: no master
+    second = reader.read_accounts(first.high_water_mark)
+    assert second.deleted_ids == sorted([org.ids[3], org.ids[4], org.ids[5]])
+    assert second.merged_into == {org.ids[3]: org.ids[0], org.ids[4]: org.ids[0]}
+    assert list(second.accounts["Id"]) == [org.ids[0]]  # the master, saved by the merge
+    assert "MasterRecordId" not in second.accounts
+    # A full read lists no deleted account, but still the merges in the recycle bin.
+    full = reader.read_accounts()
+    assert (full.deleted_ids, full.merged_into) == ([], second.merged_into)
+
+
 def test_large_result_sets_go_through_a_bulk_query_job(org, salesforce_settings):
     rest = source(salesforce_settings).read_accounts()
     bulk = source(salesforce_settings, bulk_query_threshold=5).read_accounts()

@@ -3,9 +3,11 @@
 Fields are named in config, checked against the object's describe before any query, and
 only then put into SOQL. A run with a high-water mark reads just the accounts whose
 `SystemModstamp` moved past it, plus those whose opportunities, contracts or cases did
-(their derived signals changed), and lists deleted accounts through `queryAll`. The
-related records are read whole once and then incrementally (`related.py`). Result sets at
-or above `bulk_query_threshold` rows go through a Bulk API 2.0 query job.
+(their derived signals changed), and lists deleted accounts through `queryAll`, with the
+master of each one a merge deleted (its MasterRecordId; a full read asks the recycle bin
+for those apart). The related records are read whole once and then incrementally
+(`related.py`). Result sets at or above `bulk_query_threshold` rows go through a Bulk API
+2.0 query job.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ DERIVED_ACCOUNT_COLUMNS = ("Expansion_Pipeline__c", "Contract_End_Date__c")
 # Raw column of the owner's name, read from User by OwnerId unless mapped to an Account field.
 OWNER_NAME_COLUMN = "OwnerName"
 _ID_CHUNK = 200
+# Set by a merge on the records it deleted: the Id of the record that kept their records.
+MASTER_FIELD = "MasterRecordId"
 
 
 class ExtractSettings(BaseModel):
@@ -59,6 +63,8 @@ class SalesforceExtract:
 
     accounts: pd.DataFrame
     deleted_ids: list[str] = field(default_factory=list)
+    # Deleted accounts a merge deleted -> the master that kept their records.
+    merged_into: dict[str, str] = field(default_factory=dict)
     high_water_mark: datetime | None = None
     api_calls: int = 0
     used_bulk: bool = False
@@ -74,6 +80,13 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _merged_into(deleted: pd.DataFrame) -> dict[str, str]:
+    if MASTER_FIELD not in deleted:
+        return {}
+    merged = deleted.dropna(subset=[MASTER_FIELD])
+    return dict(zip(merged["Id"], merged[MASTER_FIELD], strict=True))
 
 
 class SalesforceAccountSource:
@@ -120,10 +133,16 @@ class SalesforceAccountSource:
         columns = self._account_columns()
         sobject = self.settings.sobject
         org_fields = list(dict.fromkeys(columns.values()))
+        master = [MASTER_FIELD] if MASTER_FIELD in self.client.describe(sobject) else []
         if since is None:
             accounts = self.read_records(sobject, org_fields)
             deleted = pd.DataFrame(columns=["Id", "SystemModstamp"])
             stamps = accounts["SystemModstamp"]
+            started = self.reader.started_at
+            # A full read lists no deleted account: the losers of merges still in the
+            # recycle bin are read apart, so a merge made since the last night is not
+            # missed by the incremental nights reading from this one's mark.
+            merged = self._merged_losers() if master else pd.DataFrame(columns=["Id"])
         else:
             since = as_utc(since)
             cutoff = since - timedelta(seconds=self.settings.lookback_seconds)
@@ -131,13 +150,15 @@ class SalesforceAccountSource:
             # One queryAll gives the changed and the deleted accounts as of one moment, so
             # its stamps can be trusted together for the mark.
             both = self.read_records(
-                sobject, [*org_fields, "IsDeleted"], where, include_deleted=True
+                sobject, [*org_fields, "IsDeleted", *master], where, include_deleted=True
             )
+            started = self.reader.started_at
             gone = both["IsDeleted"].fillna(False).astype(bool)
             deleted = both.loc[gone, ["Id", "SystemModstamp"]]
+            merged = both.loc[gone, ["Id", *master]]
             accounts = both.loc[~gone, org_fields].reset_index(drop=True)
             stamps = both["SystemModstamp"]
-        mark, future = self._mark(stamps, since, self.reader.started_at)
+        mark, future = self._mark(stamps, since, started)
         related = None
         if self.settings.derive_signals:
             related = read_related(self.reader, None if since is None else cutoff, held)
@@ -161,6 +182,7 @@ class SalesforceAccountSource:
         return SalesforceExtract(
             accounts=raw,
             deleted_ids=sorted(set(deleted["Id"])),
+            merged_into=_merged_into(merged),
             high_water_mark=mark,
             api_calls=self.client.usage.calls - calls_before,
             used_bulk=self.reader.used_bulk,
@@ -168,6 +190,12 @@ class SalesforceAccountSource:
             related=related,
             full_read_reason=reason,
         )
+
+    def _merged_losers(self) -> pd.DataFrame:
+        """Id and master of the deleted accounts a merge deleted (`queryAll`)."""
+        where: list[Condition] = [("IsDeleted", "=", True), (MASTER_FIELD, "!=", None)]
+        fields = ["Id", MASTER_FIELD]
+        return self.read_records(self.settings.sobject, fields, where, include_deleted=True)
 
     def _mark(
         self, stamps: pd.Series, since: datetime | None, started: datetime | None
