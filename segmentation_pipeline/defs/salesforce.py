@@ -27,6 +27,7 @@ from segmentation_pipeline.core.crm_write_back import (
     fill_blank_fields,
 )
 from segmentation_pipeline.core.merge_candidates import merge_candidates as merge_candidate_rows
+from segmentation_pipeline.core.merged_usage import final_masters, mark_masters, still_merged
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.defs.partitions import current_month_key, monthly_partitions
 from segmentation_pipeline.defs.resources import CrmResource, FrameworkResource, WarehouseResource
@@ -38,6 +39,7 @@ from segmentation_pipeline.io.salesforce import (
     SalesforceClient,
     SalesforceSettings,
 )
+from segmentation_pipeline.io.salesforce.merges import keep_merges, load_merges
 from segmentation_pipeline.io.salesforce.related import load_related, save_related
 from segmentation_pipeline.io.salesforce.reviews import read_salesforce_reviews
 from segmentation_pipeline.io.salesforce.sync import FAILED_OUTCOMES, SegmentSync, SyncReport
@@ -164,6 +166,10 @@ class SalesforceCrmResource(CrmResource):
         related, kept = delta.related, None
         if related is not None and state is not None:
             kept = save_related(state.store, related, state.kept, stamp)
+        if state is not None:
+            held = load_merges(state.store, state.kept)
+            merges = still_merged(held, delta.merged_into, delta.accounts["Id"])
+            kept = keep_merges(state.store, kept, merges, state.kept)
         related_mode = related.mode if related else "none"
         logger = dg.get_dagster_logger()
         logger.info(
@@ -216,20 +222,22 @@ class SalesforceCrmResource(CrmResource):
 
     def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
         """`usage_folder`'s usage with open cases as tickets: from the related records
-        tonight's extract kept in `state`, else read whole."""
+        tonight's extract kept in `state`, else read whole. The rows of an account merged
+        away name its master (`mark_masters`), from the merges tonight's extract kept."""
         if self.usage_folder:
             usage = FileCrm(self.usage_folder).read_usage()
         else:
             usage = pd.DataFrame(columns=list(RAW_USAGE_COLUMNS))
+        masters = final_masters(load_merges(state.store, state.kept)) if state else {}
         if not self.derive_signals:
-            return usage
+            return mark_masters(usage, masters)
         source, stamp = self._source()
         held = load_related(state.store, state.kept, stamp) if state else None
         tickets = source.read_usage(held)[["AccountId", "OpenTickets"]]
         how = "left" if self.usage_folder else "outer"
         merged = usage.drop(columns=["OpenTickets"]).merge(tickets, on="AccountId", how=how)
         merged["OpenTickets"] = merged["OpenTickets"].fillna(0).astype(int).astype(str)
-        return merged[list(usage.columns)]
+        return mark_masters(merged[list(usage.columns)], masters)
 
 
 class CrmSyncConfig(dg.Config):

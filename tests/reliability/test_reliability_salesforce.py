@@ -230,6 +230,54 @@ def test_an_account_merged_away_in_salesforce_leaves_and_its_opportunities_follo
     assert rerun.metadata("crm_segment_sync")["changed"] == 0
 
 
+def test_usage_of_an_account_merged_away_in_salesforce_counts_for_the_master(
+    salesforce_night, sample_org
+):
+    """The usage export still names the loser of a Salesforce merge: its rows count for
+    the master, as a folded duplicate's count for its survivor, and are no unmatched
+    usage. The merge is remembered: the month's full reconcile, which lists no deleted
+    account, still gives the loser's usage to the master.
+
+    The sample's usage (product_usage.csv): the master has Core Platform (471 logins,
+    ProductARR 10009.09) and Analytics (103, 6672.73); the loser Core Platform only (56,
+    3183.04). Merged: Core Platform 527 logins, 13192.13; the account 630 logins over
+    both products, 19864.86 of product ARR."""
+    previous_month = (pd.Timestamp(OPEN_MONTH) - pd.DateOffset(months=1)).strftime("%Y-%m-01")
+    ids = sorted(sample_org.org.tables["Account"].records)
+    loser, master = ids[60], ids[61]
+    first = salesforce_night(month=previous_month)
+    scores = first.value("account_scores").set_index("account_id")
+    assert (scores.loc[master, "logins_30d"], scores.loc[loser, "logins_30d"]) == (574, 56)
+    assert first.metadata("account_scores")["usage_rows_without_account"] == 0
+
+    sample_org.org.merge("Account", master, [loser])
+    for month, mode in ((previous_month, "incremental"), (OPEN_MONTH, "full")):
+        night = salesforce_night(month=month)
+        assert night.metadata("crm_accounts")["extract_mode"] == mode
+        assert night.metadata("account_scores")["usage_rows_without_account"] == 0
+        scores = night.value("account_scores").set_index("account_id")
+        assert loser not in scores.index
+        assert scores.loc[master, "logins_30d"] == 630
+        assert scores.loc[master, "product_arr_total"] == pytest.approx(19864.86)
+
+
+def test_a_merge_made_just_before_the_months_full_reconcile_is_seen(salesforce_night, sample_org):
+    """The full reconcile reads no deleted account, and the next incremental night reads
+    from its mark on: the merge is read from the recycle bin on the full read itself."""
+    previous_month = (pd.Timestamp(OPEN_MONTH) - pd.DateOffset(months=1)).strftime("%Y-%m-01")
+    ids = sorted(sample_org.org.tables["Account"].records)
+    loser, master = ids[60], ids[61]
+    salesforce_night(month=previous_month)
+    sample_org.org.merge("Account", master, [loser])
+    for mode in ("full", "incremental"):
+        night = salesforce_night(month=OPEN_MONTH)
+        assert night.metadata("crm_accounts")["extract_mode"] == mode
+        assert night.metadata("account_scores")["usage_rows_without_account"] == 0
+        assert (
+            night.value("account_scores").set_index("account_id").loc[master, "logins_30d"] == 630
+        )
+
+
 # --- a Bulk poll refused ---------------------------------------------------------------
 def test_a_refused_bulk_poll_never_claims_rows_were_not_sent(salesforce_night, sample_org):
     sample_org.faults.forbid_next_ingest_polls = 1000

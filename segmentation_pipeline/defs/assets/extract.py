@@ -318,6 +318,7 @@ def crm_accounts(
     # Salesforce cases) takes them from the state it kept instead of reading them again.
     ins={"crm_accounts": dg.AssetIn(metadata={"columns": ["Id"]})},
     description="Product usage per account: logins, active users, features, tickets, NPS. "
+    "Rows of an account merged away in Salesforce name its master in MasterRecordId. "
     "A missing, empty or header-only feed fails the step unless the framework says there "
     "is none (inputs.usage_feed: false). Rows keyed by the other form of an account's "
     "Salesforce Id (15 or 18 characters) are keyed by the account's.",
