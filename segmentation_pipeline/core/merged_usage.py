@@ -25,6 +25,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.columns import AccountIndex
 from segmentation_pipeline.core.products import standardize_usage
+from segmentation_pipeline.core.record_ids import in_known_form
 from segmentation_pipeline.core.standardize.text import as_text
 
 if TYPE_CHECKING:
@@ -129,7 +130,9 @@ def mark_masters(raw_usage: pd.DataFrame, masters: Mapping[str, str]) -> pd.Data
     (`masters`: loser -> master); unchanged when no row names one."""
     if not masters or raw_usage.empty:
         return raw_usage
-    master = as_text(raw_usage["AccountId"]).map(dict(masters))
+    # The export may give a loser's Id in its other form (15 or 18 characters).
+    ids, _ = in_known_form(raw_usage["AccountId"], pd.Series(list(masters), dtype=object))
+    master = as_text(ids).map(dict(masters))
     if master.isna().all():
         return raw_usage
     return raw_usage.assign(**{MASTER_COLUMN: master.astype(object).where(master.notna(), None)})

@@ -162,6 +162,14 @@ def test_usage_rows_of_a_merged_away_account_are_marked_with_its_master():
     assert MASTER_COLUMN not in mark_masters(raw, {"Z": "A"})  # no row names a loser
 
 
+def test_a_loser_named_by_the_other_form_of_its_id_is_marked_too():
+    """The merge gives 18-character Ids, a report export 15: 001B0000001abcd has one
+    capital, at position 3 of its first five characters (checksum IAA)."""
+    raw = pd.DataFrame({"AccountId": ["001B0000001abcd"], "Logins30d": ["2"]})
+    marked = mark_masters(raw, {"001B0000001abcdIAA": "001A0000001abcdIAA"})
+    assert marked[MASTER_COLUMN].tolist() == ["001A0000001abcdIAA"]
+
+
 def test_a_crm_merged_losers_usage_counts_for_its_master_then_its_survivor(framework):
     """B was merged into A in the CRM; the pipeline folds A into S. B's Core row joins A's,
     and both land on S with S's own: logins 10 + 20 + 5; Analytics is B's alone."""
