@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import AccountIndex
+from segmentation_pipeline.core.columns import AccountIndex, member_of
 from segmentation_pipeline.core.standardize.text import as_text
 
 # The 32 characters of the case checksum, one per 5-bit pattern of upper-case letters.
@@ -68,8 +68,7 @@ def in_known_form(ids: pd.Series, known: pd.Series) -> tuple[pd.Series, int]:
     Ids) but whose other form (15 or 18 characters, any letter case for the 18) is
     replaced by that form; returns them and how many were replaced."""
     # Most feeds name their accounts exactly: only the others are read further.
-    exact = AccountIndex(known.astype(object).reset_index(drop=True))
-    missing = np.flatnonzero(exact.find(ids.astype(object)) < 0)
+    missing = np.flatnonzero(~member_of(ids, known).to_numpy(dtype=bool))
     if not len(missing):
         return ids, 0
     accounts = AccountIndex(as_text(known).astype(object).reset_index(drop=True))
