@@ -53,6 +53,18 @@ def test_a_database_error_keeps_the_drivers_message_not_the_statement_or_its_val
     )
 
 
+def test_a_run_stopped_with_ctrl_c_says_it_was_interrupted_not_dagsters_class_path():
+    """Dagster fails the step it stopped with an error that has a class and no message."""
+    interrupted = "interrupted (Ctrl-C or a stop signal) before the step finished"
+    assert error_line(["dagster._core.errors.DagsterExecutionInterruptedError\n"]) == interrupted
+    assert error_line([STEP_WRAPPER, "KeyboardInterrupt\n"]) == interrupted
+
+
+def test_an_error_whose_message_only_mentions_an_interruption_is_not_one():
+    chain = [STEP_WRAPPER, "ValueError: KeyboardInterrupt is not a valid tier\n"]
+    assert error_line(chain) == "ValueError: KeyboardInterrupt is not a valid tier"
+
+
 def test_a_long_message_is_cut_and_marked():
     line = error_line(["ValueError: " + "x" * 500], limit=40)
     assert len(line) == 40 and line.endswith("...")
