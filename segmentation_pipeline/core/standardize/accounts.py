@@ -16,6 +16,7 @@ import pandas as pd
 from segmentation_pipeline.core.schema import (
     RAW_ACCOUNT_COLUMNS,
     STANDARD_ACCOUNT_COLUMNS,
+    UNSEGMENTED,
 )
 from segmentation_pipeline.core.standardize.bands import band_names
 from segmentation_pipeline.core.standardize.country import CountryLookup, standardize_country
@@ -187,6 +188,8 @@ def unknown_choices(
     counted together."""
     found = {}
     for column, (field, choices) in picklists(framework).items():
+        if column == "crm_tier":  # what the write-back sends for an unsegmented account
+            choices = [*choices, UNSEGMENTED]
         counts = accounts[column].value_counts()  # distinct values: cheap on a million rows
         known = counts.index.isin(choices) | (counts.index.astype(str).str.strip() == "")
         if not known.all():

@@ -89,6 +89,15 @@ def test_picklist_values_the_framework_does_not_list_are_named(out, framework):
     assert unknown_choices(odd, framework, shown=0)["Growth_Stage__c"] == {"(other values)": 2}
 
 
+def test_the_tier_the_write_back_sends_for_an_unsegmented_account_is_no_unknown_value(
+    out, framework
+):
+    """Customer_Tier__c lists Unsegmented beside the tiers (docs/salesforce.md); the
+    write-back puts it on unsegmented accounts, and the next night reads it back."""
+    written_back = out.assign(crm_tier=["Unsegmented", "Tier 1", "Platinum"])
+    assert unknown_choices(written_back, framework)["Customer_Tier__c"] == {"Platinum": 1}
+
+
 def test_missing_columns_are_nulls_and_extra_columns_are_ignored(framework):
     out = standardize_accounts(
         pd.DataFrame({"Id": ["X"], "Name": ["Solo"], "Extra": [1]}), framework
