@@ -191,10 +191,31 @@ def _months(months: str | None) -> list[str] | None:
     return [f"{m.strip()}-01" for m in months.split(",")] if months else None
 
 
+def _require_scored(months: list[str] | None) -> None:
+    """Months never scored here have nothing stored to re-score or preview: say so in one
+    line before anything is run or written (not a traceback from the job's first step)."""
+    import dagster as dg
+
+    from segmentation_pipeline.defs.backfill import unscored_months
+
+    if not months:
+        return
+    with dg.DagsterInstance.get() as instance:
+        missing = unscored_months(instance, months)
+    if missing:
+        shown = ", ".join(m[:7] for m in missing)
+        raise SettingsError(
+            f"{shown}: never scored under SEGMENTATION_HOME={os.environ['SEGMENTATION_HOME']} "
+            f"(nothing stored to re-score); run `segmentation-pipeline run --month "
+            f"{missing[0][:7]}` first, or leave the month out"
+        )
+
+
 def backfill(months: str | None) -> int:
     """Re-score months scored with another framework from their stored snapshots, with
     the framework the code location loads (the one its code versions name)."""
     _home()
+    _require_scored(_months(months))
 
     import dagster as dg
 
@@ -220,6 +241,7 @@ def framework_preview(candidate_file: str, month: str | None) -> int:
 
     candidate = load_framework(candidate_file)
     partition = f"{month}-01" if month else current_month_key()
+    _require_scored([partition])
     with dg.DagsterInstance.get() as instance:
         result = preview_month(instance, default_resources()["io_manager"], candidate, partition)
     stored = sorted(set(result.stored_versions)) or [FRAMEWORK_VERSION]
@@ -250,6 +272,7 @@ def framework_adopt(candidate_file: str, months: str | None) -> int:
 
     target = adoption_target()
     chosen = _months(months)
+    _require_scored(chosen)  # before the file is adopted: a refused command changes nothing
     candidate = adopt_file(candidate_file, FRAMEWORK_VERSION, target)
     print(f"adopted {candidate_file}: framework {FRAMEWORK_VERSION} -> {candidate.version}")
     print(f"  the deployed file is now {target}")
@@ -289,7 +312,8 @@ def _month_list(text: str) -> str:
 
 
 class SettingsError(ValueError):
-    """An environment variable the command cannot work with; the message names it."""
+    """An environment variable or argument the command cannot work with; the message
+    names it."""
 
 
 def _check_settings() -> None:

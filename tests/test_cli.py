@@ -284,6 +284,28 @@ def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_
     assert stored_alerts(home) == []
 
 
+def test_a_month_never_scored_here_is_refused_in_one_line_before_anything_changes(home, tmp_path):
+    """README's `framework adopt ... --months 2026-11,2026-12` on a home that never ran
+    2026-11: before, the file was adopted and the re-score then failed with a traceback."""
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    candidate = tmp_path / "framework_2026_2.yaml"
+    candidate.write_text(
+        DEFAULT_FRAMEWORK_PATH.read_text().replace('version: "2026.1"', 'version: "2026.2"')
+    )
+    for args in (
+        ("framework", "adopt", str(candidate), "--months", "2026-11,2026-12"),
+        ("framework", "preview", str(candidate), "--month", "2026-11"),
+        ("backfill", "--months", "2026-11"),
+    ):
+        done = cli(*args)
+        assert done.returncode == 2 and done.stdout == "", args
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith("configuration error: 2026-11") and "never scored" in line
+        assert "segmentation-pipeline run --month 2026-11" in line
+    assert not (home / "framework.yaml").exists()  # the refused adopt adopted nothing
+
+
 def test_a_framework_change_by_the_documented_path_leaves_everything_on_the_new_version(
     home, tmp_path, monkeypatch
 ):

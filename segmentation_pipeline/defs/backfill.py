@@ -47,6 +47,13 @@ def scored_versions(instance: dg.DagsterInstance) -> dict[str, str]:
         cursor = page.cursor
 
 
+def unscored_months(instance: dg.DagsterInstance, months: Iterable[str]) -> list[str]:
+    """The months (YYYY-MM-01) no run has scored in this instance: there is nothing stored
+    to re-score or preview."""
+    scored = scored_versions(instance)
+    return [month for month in months if month not in scored]
+
+
 def stale_partitions(instance: dg.DagsterInstance, current_version: str) -> dict[str, str]:
     """Months last scored with another framework version, with that version."""
     return {
