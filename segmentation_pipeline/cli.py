@@ -76,8 +76,10 @@ def _print_digests(result) -> None:
         if "skipped" in meta:
             print(f"owner digests: none ({meta['skipped']}: only the open month notifies)")
         else:
+            failed = meta.get("delivery_failures", 0)
+            lost = f", {failed} deliveries failed (retried next run)" if failed else ""
             print(
-                f"owner digests: {meta['digests']} sent, {meta['new_events']} new events "
+                f"owner digests: {meta['digests']} sent{lost}, {meta['new_events']} new events "
                 "(table notification_events)"
             )
 

@@ -168,6 +168,17 @@ def test_verbose_shows_dagsters_event_lines_as_well(home, tmp_path):
     assert "dagster home:" in done.stdout
 
 
+def test_digests_a_sink_refused_are_counted_as_failed_deliveries_not_only_as_sent(home):
+    """A webhook URL that answers nothing: the summary must not read as if the owners
+    were told."""
+    done = cli("run", SEGMENTATION_ALERT_WEBHOOK_URL="http://127.0.0.1:1/hook")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("owner digests:")]
+    sent = int(re.search(r"(\d+) sent", line).group(1))
+    assert sent > 0 and f"{sent} sent, {sent} deliveries failed (retried next run)" in line
+    assert "not delivered to webhook" in done.stderr
+
+
 def test_a_framework_typo_prints_its_one_line_error_and_exits_2(home, tmp_path):
     from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
 
