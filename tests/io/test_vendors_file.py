@@ -7,6 +7,7 @@ import pytest
 from segmentation_pipeline.core.enrich.answers import Outcome
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.framework.enrichment import ProviderSettings
+from segmentation_pipeline.io.vendors import build_providers
 from segmentation_pipeline.io.vendors.file import (
     FileProvider,
     FirmographicsFileError,
@@ -83,3 +84,16 @@ def test_the_frameworks_path_wins_over_the_deployments_default(tmp_path):
     settings = ProviderSettings(kind="file", path=str(chosen))
     assert FileProvider("file", settings, tmp_path / "default.csv").path == chosen
     assert FileProvider("file", ProviderSettings(kind="file"), chosen).path == chosen
+
+
+def test_a_wrong_path_is_named_when_the_providers_are_built_not_when_a_lookup_needs_it(
+    tmp_path, framework
+):
+    """The file is read lazily, so on a night whose lookups the cache answers a mistyped
+    SEGMENTATION_FIRMOGRAPHICS_FILE went unnoticed; it fails the night that sets it."""
+    missing = tmp_path / "firmographcs.csv"
+    with pytest.raises(FirmographicsFileError, match=f"^{missing}: firmographics file not found"):
+        build_providers(framework.enrichment, file_path=missing)
+    present = tmp_path / "firmographics.csv"
+    present.write_text(CSV)
+    assert build_providers(framework.enrichment, file_path=present)["file"].path == present

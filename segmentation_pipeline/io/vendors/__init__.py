@@ -20,7 +20,7 @@ from segmentation_pipeline.core.enrich.retry import RetryPolicy
 from segmentation_pipeline.framework.enrichment import EnrichmentSettings
 from segmentation_pipeline.io.vendors.apollo import Apollo
 from segmentation_pipeline.io.vendors.client import VendorClient
-from segmentation_pipeline.io.vendors.file import FileProvider
+from segmentation_pipeline.io.vendors.file import FileProvider, FirmographicsFileError
 from segmentation_pipeline.io.vendors.pdl import PeopleDataLabs
 
 
@@ -61,7 +61,15 @@ def build_providers(
         if not provider.enabled:
             continue
         if provider.kind == "file":
-            providers[name] = FileProvider(name, provider, file_path, settings.industry_map)
+            offline = FileProvider(name, provider, file_path, settings.industry_map)
+            # Read only when a domain is looked up: a wrong path would pass unnoticed for
+            # as long as the cache answers, then fail a night weeks later.
+            if not offline.path.is_file():
+                raise FirmographicsFileError(
+                    f"{offline.path}: firmographics file not found (SEGMENTATION_FIRMOGRAPHICS_"
+                    f"FILE, or enrichment.providers.{name}.path in the framework)"
+                )
+            providers[name] = offline
             continue
         key = keys.get(name)
         if key is None or (isinstance(key, str) and not key.strip()):
