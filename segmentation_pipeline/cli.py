@@ -324,13 +324,22 @@ def _check_settings() -> None:
     the variable (the warehouse URL with its password masked), not a traceback later."""
     import sqlalchemy as sa
 
-    from segmentation_pipeline.defs.resources import WAREHOUSE_URL_ENV, shown_url, warehouse_url
+    from segmentation_pipeline.defs.resources import (
+        WAREHOUSE_URL_ENV,
+        crm_kind,
+        shown_url,
+        warehouse_url,
+    )
 
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation"))
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SettingsError(f"SEGMENTATION_HOME: cannot create {home} ({exc.strerror})") from None
+    try:
+        crm_kind()
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     first = os.environ.get("SEGMENTATION_FIRST_MONTH")
     if first and not re.fullmatch(f"{MONTH}(-01)?", first):
         raise SettingsError(f"SEGMENTATION_FIRST_MONTH: {first!r} is not a month (YYYY-MM)")

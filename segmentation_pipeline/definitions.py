@@ -20,6 +20,7 @@ from segmentation_pipeline.defs.resources import (
     FileCrmResource,
     FrameworkResource,
     SnapshotStoreResource,
+    crm_kind,
     warehouse_resource,
 )
 from segmentation_pipeline.defs.review_jobs import review_decisions_job
@@ -42,7 +43,7 @@ def default_resources() -> dict:
     warehouse = warehouse_resource()
     salesforce = salesforce_resource_from_env()
     crm = FileCrmResource(folder=crm_folder)
-    if os.environ.get("SEGMENTATION_CRM") == "salesforce":
+    if crm_kind() == "salesforce":
         usage_folder = os.environ.get("SEGMENTATION_USAGE_FOLDER", "")
         crm = SalesforceCrmResource(
             salesforce=salesforce,

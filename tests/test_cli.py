@@ -235,6 +235,7 @@ def test_a_month_that_is_not_yyyy_mm_is_refused_with_exit_2(home):
         ),
         ("SEGMENTATION_HOME", "/proc/1/not-here", "cannot create /proc/1/not-here"),
         ("SEGMENTATION_FIRST_MONTH", "garbage", "'garbage' is not a month (YYYY-MM)"),
+        ("SEGMENTATION_CRM", "salesforc", "'salesforc' is neither 'file' nor 'salesforce'"),
     ],
 )
 def test_a_setting_the_command_cannot_use_is_named_in_one_line_with_exit_2(

@@ -1,15 +1,14 @@
 """Jobs operators run."""
 
-import os
-
 import dagster as dg
 
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION_TAGS
+from segmentation_pipeline.defs.resources import crm_kind
 
 PIPELINE_GROUPS = ["inputs", "segmentation", "reports"]
 # The write-back only has somewhere to go when Salesforce is the CRM; on the embedded file
 # CRM the nightly run stops at the warehouse and the reports.
-WRITES_BACK = os.environ.get("SEGMENTATION_CRM") == "salesforce"
+WRITES_BACK = crm_kind() == "salesforce"
 WRITE_BACKS = ["crm_segment_sync", "crm_duplicate_sync", "crm_enrichment_sync"]
 
 # Runs carrying this tag are limited to one in progress by the instance (dagster.yaml).

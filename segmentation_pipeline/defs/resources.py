@@ -23,6 +23,22 @@ DEFAULT_WAREHOUSE_URL = f"sqlite:///{HOME / 'warehouse.sqlite'}"
 WAREHOUSE_URL_ENV = "SEGMENTATION_WAREHOUSE_URL"
 
 
+CRM_ENV = "SEGMENTATION_CRM"
+CRM_KINDS = ("file", "salesforce")
+
+
+def crm_kind() -> str:
+    """SEGMENTATION_CRM: `file` (the default) or `salesforce`, in any letter case. Anything
+    else is refused by name: read as the file CRM, a misspelt `salesforce` ran the night on
+    the bundled sample and said nothing."""
+    kind = os.environ.get(CRM_ENV, "").strip().lower() or "file"
+    if kind not in CRM_KINDS:
+        raise ValueError(
+            f"{CRM_ENV}: {os.environ[CRM_ENV]!r} is neither {' nor '.join(map(repr, CRM_KINDS))}"
+        )
+    return kind
+
+
 def warehouse_url() -> str:
     """The warehouse's SQLAlchemy URL: the environment's, else SQLite under the home."""
     return os.environ.get(WAREHOUSE_URL_ENV, DEFAULT_WAREHOUSE_URL)
