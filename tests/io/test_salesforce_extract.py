@@ -203,3 +203,17 @@ def test_an_opportunity_of_an_excluded_type_is_not_expansion_pipeline(org, sales
     accounts = reader.read_accounts().accounts.set_index("Id")
     assert accounts.loc[a, "Expansion_Pipeline__c"] == "5000.0"
     assert accounts.loc[org.ids[1], "Expansion_Pipeline__c"] == "0.0"
+
+
+def test_an_org_without_related_records_gives_signals_keyed_by_text_ids():
+    """No Opportunity, Contract or Case at all: the empty signals still key by text, so
+    the usage merge on AccountId works (it failed the night with pandas' 'merge on object
+    and float64 columns')."""
+    signals = extract_module.summarize_signals(
+        pd.DataFrame({"AccountId": [], "Amount": []}),
+        pd.DataFrame({"AccountId": [], "EndDate": []}),
+        pd.DataFrame({"AccountId": []}),
+    )
+    assert signals.empty and signals["AccountId"].dtype == object
+    usage = pd.DataFrame({"AccountId": pd.Series(["001A"], dtype=object)})
+    assert usage.merge(signals, on="AccountId", how="outer")["AccountId"].tolist() == ["001A"]

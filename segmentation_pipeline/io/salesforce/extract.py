@@ -294,7 +294,7 @@ def summarize_signals(
     ends = end_dates.reindex(ids).astype(object)
     return pd.DataFrame(
         {
-            "AccountId": ids.to_list(),
+            "AccountId": ids.to_numpy(),  # text even when no account has a record
             "Expansion_Pipeline__c": pipeline.reindex(ids).fillna(0.0).astype(float).to_numpy(),
             "Contract_End_Date__c": ends.where(ends.notna(), None).to_numpy(),
             "OpenTickets": open_cases.reindex(ids).fillna(0).astype(int).to_numpy(),
