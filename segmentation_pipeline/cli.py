@@ -324,6 +324,7 @@ def _check_settings() -> None:
     the variable (the warehouse URL with its password masked), not a traceback later."""
     import sqlalchemy as sa
 
+    from segmentation_pipeline.defs.alerts import ALERT_URLS
     from segmentation_pipeline.defs.resources import (
         WAREHOUSE_URL_ENV,
         crm_kind,
@@ -340,6 +341,10 @@ def _check_settings() -> None:
         crm_kind()
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+    for name in ALERT_URLS:
+        # A URL httpx cannot send to fails every delivery, found only when an alert is due.
+        if (value := os.environ.get(name, "").strip()) and not re.match(r"https?://[^/\s]", value):
+            raise SettingsError(f"{name}: not an http(s) URL (its value is a secret, not shown)")
     first = os.environ.get("SEGMENTATION_FIRST_MONTH")
     if first and not re.fullmatch(f"{MONTH}(-01)?", first):
         raise SettingsError(f"SEGMENTATION_FIRST_MONTH: {first!r} is not a month (YYYY-MM)")

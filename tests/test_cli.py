@@ -177,6 +177,8 @@ def test_digests_a_sink_refused_are_counted_as_failed_deliveries_not_only_as_sen
     sent = int(re.search(r"(\d+) sent", line).group(1))
     assert sent > 0 and f"{sent} sent, {sent} deliveries failed (retried next run)" in line
     assert "not delivered to webhook" in done.stderr
+    # one warning for the step's digests, not one per digest
+    assert done.stderr.count(f"{sent} digest(s) not delivered to webhook") == 1
 
 
 def test_a_framework_typo_prints_its_one_line_error_and_exits_2(home, tmp_path):
@@ -236,6 +238,7 @@ def test_a_month_that_is_not_yyyy_mm_is_refused_with_exit_2(home):
         ("SEGMENTATION_HOME", "/proc/1/not-here", "cannot create /proc/1/not-here"),
         ("SEGMENTATION_FIRST_MONTH", "garbage", "'garbage' is not a month (YYYY-MM)"),
         ("SEGMENTATION_CRM", "salesforc", "'salesforc' is neither 'file' nor 'salesforce'"),
+        ("SEGMENTATION_ALERT_WEBHOOK_URL", "hooks.example/SuperSecret123", "not an http(s) URL"),
     ],
 )
 def test_a_setting_the_command_cannot_use_is_named_in_one_line_with_exit_2(

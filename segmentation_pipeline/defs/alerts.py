@@ -29,6 +29,7 @@ ENV = {
     "smtp_password": "SEGMENTATION_ALERT_SMTP_PASSWORD",
     "email_from": "SEGMENTATION_ALERT_EMAIL_FROM",
 }
+ALERT_URLS = (ENV["slack_webhook_url"], ENV["webhook_url"])
 PORT_ENV = "SEGMENTATION_ALERT_SMTP_PORT"
 RECIPIENTS_ENV = "SEGMENTATION_ALERT_EMAIL_TO"
 
@@ -38,6 +39,13 @@ class DispatchReport:
     new: list[Alert]
     delivered: list[tuple[str, str]]  # (alert key, sink)
     failed: list[tuple[str, str, str]]  # (alert key, sink, error)
+
+    def failed_by_sink(self) -> dict[tuple[str, str], list[str]]:
+        """(sink, error) -> the keys of the alerts that failed so."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for key, sink, error in self.failed:
+            grouped.setdefault((sink, error), []).append(key)
+        return grouped
 
 
 class AlertSinkResource(dg.ConfigurableResource):

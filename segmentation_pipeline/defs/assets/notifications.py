@@ -94,8 +94,15 @@ def owner_notifications(
         stamp = {"rows": rows.hexdigest(), "day": utc_naive(as_of).strftime("%Y-%m-%d")}
         state.save(SEEN, state_stamp(fw, **stamp), night[[ASSIGNMENT_HASH]])
         client.set_state(SEEN, stamp)  # after the file: a crash between leaves no state
-    for key, sink, error in report.failed:
-        context.log.warning("digest %s not delivered to %s: %s (retried)", key, sink, error)
+    # One line per sink and error, not per digest: a dead webhook would write thousands.
+    for (sink, error), keys in report.failed_by_sink().items():
+        context.log.warning(
+            "%d digest(s) not delivered to %s: %s (retried), e.g. %s",
+            len(keys),
+            sink,
+            error,
+            keys[0],
+        )
     return dg.MaterializeResult(
         metadata={
             "new_events": len(new),
