@@ -1,7 +1,8 @@
 """NPS and engagement health by segment, where the data exists.
 
-NPS here is the account-level Net Promoter Score the usage export carries (-100..100);
-an account without one is left out of the NPS figures and counted in `nps_coverage`'s
+NPS here is the account-level Net Promoter Score the usage export carries (-100..100),
+averaged over the account's product rows that give one (as scoring reads it); an account
+without one is left out of the NPS figures and counted in `nps_coverage`'s
 denominator only. Health is the behavioral score (1-5) the segmentation computed; the
 at-risk share is the framework's high-value / low-engagement flag.
 """
@@ -24,8 +25,11 @@ def health_by_segment(
     means no NPS data: the NPS columns stay empty and the health columns still fill."""
     nps = pd.Series(dtype="float64")
     if usage is not None and "nps" in usage:
-        by_account = usage.drop_duplicates("account_id", keep="last").set_index("account_id")
-        nps = pd.to_numeric(by_account["nps"], errors="coerce")
+        # One row per account and product: the account's NPS is the mean of the rows that
+        # give one (as scoring reads it), not the last row's, which for a second product
+        # line is often blank and would drop the account from the NPS figures.
+        values = pd.to_numeric(usage["nps"], errors="coerce").astype("float64")
+        nps = values.groupby(usage["account_id"].to_numpy(dtype=object), sort=False).mean()
     joined = assignments.assign(
         nps=map_by_key(assignments["account_id"], nps).astype("float64"),
         at_risk=assignments["at_risk"].fillna(False).astype(bool),

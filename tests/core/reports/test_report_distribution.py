@@ -119,3 +119,22 @@ def test_an_account_folded_into_a_duplicate_is_merged_not_gone():
     assert grid.loc["Tier 3", "(merged)"] == 1
     assert grid.loc["Tier 3", "(gone)"] == 0
     assert grid.loc["Tier 1", "(gone)"] == 1  # A3, as before
+
+
+def test_health_reads_an_accounts_nps_from_every_product_row_not_just_the_last():
+    # The usage export has one row per account and product; NPS sits on one row only.
+    # A1: Core 40, then Analytics blank -> 40. A2: Core 20, Analytics 60 -> mean 40.
+    # A4: Analytics blank, then Core -30 -> -30. B1: no NPS on any row.
+    usage = pd.DataFrame(
+        {
+            "account_id": ["A1", "A1", "A2", "A2", "A4", "A4", "B1"],
+            "product": ["Core", "Analytics", "Core", "Analytics", "Analytics", "Core", "Core"],
+            "nps": [40, None, 20, 60, None, -30, None],
+        }
+    )
+    t1 = _row(health_by_segment(snapshot(FEB), usage), "Tier 1")
+    # February Tier 1: A1, A2, A4, B1. NPS 40, 40, -30: 3 of 4 accounts, mean 50 / 3.
+    assert (t1.accounts, t1.nps_accounts) == (4, 3)
+    assert t1.nps_coverage == 0.75
+    assert t1.mean_nps == pytest.approx(50 / 3)
+    assert t1.median_nps == 40
