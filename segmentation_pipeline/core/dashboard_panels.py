@@ -163,6 +163,12 @@ def capacity_panel(capacity: pd.DataFrame) -> Panel:
     unowned = int(owners.loc[owners["load"].eq(UNOWNED), "accounts"].sum())
     if unowned:
         title += f"; {count(unowned)} accounts without an owner"
+    shown = ""
+    if len(owners) > MAX_PANEL_ROWS:  # the rest are within ratio or without an owner
+        shown = (
+            f" {MAX_PANEL_ROWS} of {len(owners)} owners shown, those off their ratio first; "
+            "the table report_csm_capacity has them all."
+        )
     return Panel(
         "capacity",
         title,
@@ -174,7 +180,7 @@ def capacity_panel(capacity: pd.DataFrame) -> Panel:
         ],
         "A book is measured against each segment's service model ratio (accounts per CSM): "
         "full books = sum of accounts / ratio max (over 1 is overloaded), minimum books = "
-        "sum of accounts / ratio min (under 1 is underloaded).",
+        "sum of accounts / ratio min (under 1 is underloaded)." + shown,
         numeric=(1, 2, 3, 4),
     )  # fmt: skip
 

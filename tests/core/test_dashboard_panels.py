@@ -149,3 +149,22 @@ def test_the_product_line_panel_shows_penetration_and_product_arr():
     assert product_line_panel(table).rows == [
         ["Tier 2 · Mid-Market", "Analytics", "3", "25.0%", "$45.0K", "$15.0K", ""]
     ]
+
+
+def test_the_capacity_panel_says_when_it_shows_only_some_owners():
+    # 20 owners of 30 High-Touch accounts each (0.60 full books, 2.00 minimum books: all
+    # within ratio): the panel lists 15 of them, and says so.
+    rows = [(f"a{o}-{i}", f"u{o:02d}", "Tier 1", 1000.0, 4.5) for o in range(20) for i in range(30)]
+    panel = capacity_panel(csm_capacity(_assignments(rows), FW.service_models))
+    assert panel.title == "CSM capacity: 0 overloaded, 0 underloaded of 20 owners"
+    assert len(panel.rows) == 15
+    assert "15 of 20 owners shown" in panel.note
+    assert "report_csm_capacity" in panel.note
+
+
+def test_the_capacity_panel_with_every_owner_shown_says_nothing_of_the_kind():
+    rows = [(f"a{i}", "u1", "Tier 1", 1000.0, 4.5) for i in range(30)]
+    rows += [(f"n{i}", None, "Tier 1", 1000.0, 4.5) for i in range(3)]
+    panel = capacity_panel(csm_capacity(_assignments(rows), FW.service_models))
+    assert len(panel.rows) == 2
+    assert "shown" not in panel.note
