@@ -137,6 +137,7 @@ def run(month: str | None, verbose: bool = False) -> int:
 
     from segmentation_pipeline.definitions import defs
     from segmentation_pipeline.defs.alert_rules import run_failure_line
+    from segmentation_pipeline.defs.backfill import scored_versions
     from segmentation_pipeline.defs.execution import fail_abandoned_runs, run_nightly_job
     from segmentation_pipeline.defs.partitions import current_month_key
 
@@ -144,6 +145,15 @@ def run(month: str | None, verbose: bool = False) -> int:
     with dg.DagsterInstance.get() as instance:
         for line in fail_abandoned_runs(instance):
             print(line, flush=True)
+        if partition < current_month_key() and partition in scored_versions(instance):
+            # Rebuilding a finished month from today's export rewrites its history.
+            print(
+                f"note: {month} is a finished month this home has scored: the run rebuilds "
+                "it from today's export (snapshot, history, reports); `segmentation-pipeline "
+                f"backfill --months {month}` re-scores what it stored instead",
+                file=sys.stderr,
+                flush=True,
+            )
         result = run_nightly_job(instance, partition, _log_level(verbose))
         report, unrecorded = _dispatch_alerts(defs, instance, result.run_id)
         if not result.success:
