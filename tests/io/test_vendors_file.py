@@ -11,8 +11,16 @@ from segmentation_pipeline.io.vendors import build_providers
 from segmentation_pipeline.io.vendors.file import (
     FileProvider,
     FirmographicsFileError,
-    load_firmographics,
+    firmographic_values,
+    read_firmographics,
 )
+
+
+def load_firmographics(path, industry_map=None, default_confidence=1.0):
+    """The whole file's values by domain, and the rows without a usable domain."""
+    rows, dropped = read_firmographics(path)
+    return firmographic_values(rows, industry_map, default_confidence), dropped
+
 
 CSV = """domain,industry,employees,annual_revenue,country_code,confidence
 https://www.Acme.com,Software,120,5000000,US,

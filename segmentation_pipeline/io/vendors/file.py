@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.columns import member_of
 from segmentation_pipeline.core.enrich.answers import Answer, Keep, hit, miss, skipped
 from segmentation_pipeline.core.enrich.budget import CreditBudget
 from segmentation_pipeline.core.enrich.normalize import (
@@ -59,11 +60,10 @@ def _positive_numbers(values: pd.Series) -> list[float | None]:
     return np.where(usable, numbers, None).tolist()
 
 
-def load_firmographics(
-    path: str | Path, industry_map: Mapping[str, str] | None = None, default_confidence: float = 1.0
-) -> tuple[dict[str, tuple[dict[str, object], float]], int]:
-    """Domain -> (values, confidence), and how many rows had no usable domain; the first
-    row of a domain wins."""
+def read_firmographics(path: str | Path) -> tuple[pd.DataFrame, int]:
+    """The file's rows indexed by their normalized domain (the first row of a domain
+    wins), and how many rows had no usable domain. The values stay text: a night asks for
+    a few domains of a file that may hold millions (`firmographic_values`)."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -72,9 +72,17 @@ def load_firmographics(
     if missing:
         raise FirmographicsFileError(f"{path}: missing column(s) {', '.join(missing)}")
     domains = normalize_domains(frame["domain"])
-    usable = domains.notna() & ~domains.duplicated()
-    dropped = int(domains.isna().sum())
-    rows = frame[usable.to_numpy()]
+    usable = (domains.notna() & ~domains.duplicated()).to_numpy()
+    rows = frame[usable].set_axis(pd.Index(domains[usable].to_numpy(dtype=object)), axis=0)
+    return rows, int(domains.isna().sum())
+
+
+def firmographic_values(
+    rows: pd.DataFrame,
+    industry_map: Mapping[str, str] | None = None,
+    default_confidence: float = 1.0,
+) -> dict[str, tuple[dict[str, object], float]]:
+    """Domain -> (values, confidence) of rows from `read_firmographics`."""
     industries = per_distinct(rows["industry"], lambda v: canonical_industry(v, industry_map))
     employees = _positive_numbers(rows["employees"])
     revenue = _positive_numbers(rows["annual_revenue"])
@@ -83,22 +91,15 @@ def load_firmographics(
         confidences = per_distinct(rows["confidence"], lambda v: _confidence(v, default_confidence))
     else:
         confidences = [default_confidence] * len(rows)
-    table = {
+    return {
         domain: (
             {"industry": i, "employees": e, "annual_revenue": r, "country_code": c},
             confidence,
         )
         for domain, i, e, r, c, confidence in zip(
-            domains[usable].tolist(),
-            industries,
-            employees,
-            revenue,
-            countries,
-            confidences,
-            strict=True,
+            rows.index.tolist(), industries, employees, revenue, countries, confidences, strict=True
         )
     }
-    return table, dropped
 
 
 class FileProvider:
@@ -117,23 +118,25 @@ class FileProvider:
         self.requests = 0
         self.dropped_rows = 0
         self._wall_clock = wall_clock
-        self._table: dict[str, tuple[dict[str, object], float]] | None = None
+        self._rows: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         return f"FileProvider({self.name!r}, path={str(self.path)!r})"
 
-    def _load(self) -> dict[str, tuple[dict[str, object], float]]:
-        if self._table is None:
-            default = self.settings.confidence if self.settings.confidence is not None else 1.0
-            self._table, self.dropped_rows = load_firmographics(
-                self.path, self.industry_map, default
-            )
-        return self._table
+    def _values(self, domains: Sequence[str]) -> dict[str, tuple[dict[str, object], float]]:
+        """The file's values of these domains (the file is read once per run)."""
+        if self._rows is None:
+            self._rows, self.dropped_rows = read_firmographics(self.path)
+        asked = member_of(pd.Series(self._rows.index), pd.Series(list(domains), dtype=object))
+        default = self.settings.confidence if self.settings.confidence is not None else 1.0
+        return firmographic_values(
+            self._rows[asked.to_numpy(dtype=bool)], self.industry_map, default
+        )
 
     async def lookup(
         self, domains: Sequence[str], budget: CreditBudget, keep: Keep | None = None
     ) -> list[Answer]:
-        table = self._load()
+        table = self._values(domains)
         now = self._wall_clock()
         unit = max(self.settings.cost_per_match, self.settings.cost_per_miss)
         out = []
