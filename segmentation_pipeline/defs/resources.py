@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from segmentation_pipeline.core.crm_sync import WriteBackEcho
+from segmentation_pipeline.core.input_contract import USAGE_INPUT
 from segmentation_pipeline.framework import Framework, load_framework
 from segmentation_pipeline.framework.loader import FrameworkError
 from segmentation_pipeline.io.crm import AccountExtract, CrmState, FileCrm
@@ -110,6 +111,10 @@ class CrmResource(dg.ConfigurableResource):
 
     def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
         raise NotImplementedError
+
+    def usage_source(self) -> str:
+        """Where `read_usage` reads, as an error names it."""
+        return f"{self.source_id()} {USAGE_INPUT.file_name}"
 
     def write_back_echo(self) -> WriteBackEcho:
         """The raw columns the pipeline itself writes into this CRM (none by default)."""

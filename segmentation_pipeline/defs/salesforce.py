@@ -8,6 +8,7 @@ and asset metadata.
 import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -26,6 +27,7 @@ from segmentation_pipeline.core.crm_write_back import (
     enriched_values,
     fill_blank_fields,
 )
+from segmentation_pipeline.core.input_contract import USAGE_INPUT
 from segmentation_pipeline.core.merge_candidates import merge_candidates as merge_candidate_rows
 from segmentation_pipeline.core.merged_usage import final_masters, mark_masters, still_merged
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
@@ -219,6 +221,11 @@ class SalesforceCrmResource(CrmResource):
 
     def read_review_entries(self) -> pd.DataFrame:
         return read_salesforce_reviews(self.salesforce.client())
+
+    def usage_source(self) -> str:
+        if self.usage_folder:
+            return str(Path(self.usage_folder) / USAGE_INPUT.file_name)
+        return "Salesforce's open cases alone (SEGMENTATION_USAGE_FOLDER is not set)"
 
     def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
         """`usage_folder`'s usage with open cases as tickets: from the related records

@@ -37,3 +37,12 @@ def test_a_night_never_committed_leaves_last_nights_related_records_in_force(
     usage = crm.read_usage(CrmState(store, again.kept)).set_index("AccountId")
     assert usage["OpenTickets"].to_dict() == {ids[0]: "0", ids[2]: "1"}
     assert salesforce_server.api.count(path_contains="/query") == 0
+
+
+def test_an_empty_usage_feed_is_named_by_where_it_was_read(tmp_path):
+    """Without SEGMENTATION_USAGE_FOLDER the usage is Salesforce's open cases alone: an
+    empty feed says so, not 'SalesforceCrmResource product_usage.csv'."""
+    crm = SalesforceCrmResource(salesforce=SalesforceResource())
+    assert "SEGMENTATION_USAGE_FOLDER is not set" in crm.usage_source()
+    folder = SalesforceCrmResource(salesforce=SalesforceResource(), usage_folder=str(tmp_path))
+    assert folder.usage_source() == str(tmp_path / "product_usage.csv")

@@ -336,7 +336,7 @@ def product_usage(
     crm_state = CrmState(snapshots.store(), state.get("crm") if state else None)
     try:
         usage = crm.read_usage(crm_state)
-        check_usage_feed(len(usage), expected, f"{crm.source_id()} {USAGE_INPUT.file_name}")
+        check_usage_feed(len(usage), expected, crm.usage_source())
     except CrmInputMissing as exc:
         if expected:
             raise dg.Failure(
