@@ -128,25 +128,10 @@ def _column(accounts: pd.DataFrame, name: str) -> pd.Series:
     return accounts[name] if name in accounts else pd.Series(None, index=accounts.index)
 
 
-def in_page_order(accounts: pd.DataFrame) -> pd.DataFrame:
-    """By owner; within an owner, at-risk accounts first, then pending transitions, then
-    as given (`csm_accounts` orders by segment and composite score, highest first)."""
-    order = np.lexsort(
-        (
-            np.arange(len(accounts)),
-            ~accounts["pending_transition"].notna().to_numpy(),
-            ~accounts["at_risk"].fillna(False).astype(bool).to_numpy(),
-            pd.factorize(accounts["owner_id"], sort=True)[0],
-        )
-    )
-    return accounts.iloc[order].reset_index(drop=True)
-
-
 def account_cells(accounts: pd.DataFrame, settings: ViewSettings) -> pd.DataFrame:
-    """Every value the pages and CSVs show, one row per account in page order: numbers
-    rounded once (`display_scores`, `money`), so the page, the CSV and the explanation
-    agree; text cells as shown."""
-    accounts = in_page_order(accounts)
+    """Every value the pages and CSVs show, one row per account of a `csm_accounts` frame
+    (in page order): numbers rounded once (`display_scores`, `money`), so the page, the
+    CSV and the explanation agree; text cells as shown."""
     ends = timestamps(_column(accounts, "contract_end_date")).dt.tz_localize(None)
     as_of = settings.as_of
     start = (as_of.tz_convert(None) if as_of.tzinfo else as_of).normalize()

@@ -118,18 +118,18 @@ def csm_accounts(
     pending: pd.Series | None = None,
     columns: Sequence[str] = CSM_ACCOUNT_COLUMNS,
 ) -> pd.DataFrame:
-    """Every account with its owner and the fields a CSM works from, ordered by owner,
-    segment and composite score (highest first). `columns` narrows the frame when only
-    the book is wanted (BOOK_INPUT_COLUMNS): reordering the long names and explanations
-    is most of the cost."""
+    """Every account with its owner and the fields a CSM works from, in the order of the
+    owner's page: by owner; within an owner, at-risk accounts first, then those with a
+    pending transition, then by segment and composite score (highest first). `columns`
+    narrows the frame when only the book is wanted (BOOK_INPUT_COLUMNS): reordering the
+    long names and explanations is most of the cost, so it is done once."""
     lookup = pending if pending is not None else pd.Series(dtype="object")
     accounts = assignments.assign(
         owner_id=_owners(assignments),
         at_risk=assignments["at_risk"].fillna(False).astype(bool),
         pending_transition=map_by_key(assignments["account_id"], lookup),
     ).reindex(columns=list(columns))
-    # The order sort_values(["owner_id", "segment", "composite_score"], ascending=[True,
-    # True, False]) gives (stable, missing last), as one lexsort over integer keys: sorting
+    # One stable lexsort over integer keys (missing segments and scores last): sorting
     # the wide frame by its string columns took seconds at a million accounts.
     score = pd.to_numeric(accounts["composite_score"], errors="coerce").to_numpy(
         dtype="float64", na_value=np.nan
@@ -140,6 +140,8 @@ def csm_accounts(
             np.where(missing_score, 0.0, -score),
             missing_score,
             _sort_codes(accounts["segment"]),
+            accounts["pending_transition"].isna().to_numpy(),
+            ~accounts["at_risk"].to_numpy(dtype=bool),
             _sort_codes(accounts["owner_id"]),
         )
     )
