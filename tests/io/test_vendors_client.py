@@ -172,6 +172,47 @@ def test_batches_failing_in_an_outage_still_open_the_breaker_and_park_the_provid
     )
 
 
+def test_domains_that_failed_alone_before_are_asked_last_once_alone_and_not_counted(
+    pdl_server,
+):
+    """A breaker that opens at the first failure it counts: the domains that failed alone
+    on an earlier run go after the others' batch, each once, and open nothing."""
+    pdl_server.faults.error_domains = {"globex.io", "umbrella.org"}
+    breaker = CircuitBreaker(failure_threshold=1, reset_after=60)
+    vendor = client(pdl_server, breaker=breaker, batch_size=10)
+    domains = ["globex.io", "acme.com", "umbrella.org", "nobody.org"]
+    answers = asyncio.run(
+        vendor.lookup(domains, CreditBudget(None, None), failing={"globex.io", "umbrella.org"})
+    )
+    assert [r.domains for r in pdl_server.log] == [
+        ("acme.com", "nobody.org"), ("globex.io",), ("umbrella.org",)
+    ]  # fmt: skip
+    globex = next(a for a in answers if a.domain == "globex.io")
+    assert (globex.outcome, globex.alone, globex.reason) == (
+        Outcome.FAILED,
+        True,
+        "server error (HTTP 503), asked last and alone as it failed so on an earlier run",
+    )
+    assert breaker.trips == 0 and breaker.failures == 0
+
+
+def test_an_outage_parks_the_provider_before_the_domains_that_failed_alone_are_asked(
+    pdl_server,
+):
+    pdl_server.faults.errors = 1000
+    time_ = FakeTime()
+    breaker = CircuitBreaker(failure_threshold=3, reset_after=60, max_failed_probes=2)
+    vendor = timed_client(pdl_server, breaker, time_, concurrency=1)
+    domains = [f"company{i}.com" for i in range(10)]
+    failing = {"company0.com", "company1.com"}
+    answers = asyncio.run(vendor.lookup(domains, CreditBudget(None, None), failing=failing))
+    # company2's three attempts open it; company3's next two are the failed probes
+    assert pdl_server.domains_asked() == ["company2.com"] * 3 + ["company3.com"] * 2
+    assert breaker.permanent
+    outcomes = {a.domain: a.outcome for a in answers}
+    assert {outcomes[d] for d in failing} == {Outcome.SKIPPED}
+
+
 def test_bad_credentials_park_the_provider_after_one_request(pdl_server):
     vendor = client(pdl_server, key="wrong-key", concurrency=1)
     answers = lookup(vendor, ["acme.com", "globex.io", "umbrella.org"])

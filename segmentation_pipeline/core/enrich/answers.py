@@ -28,6 +28,8 @@ class Answer:
     credits: float = 0.0
     reason: str | None = None
     from_cache: bool = False
+    # Failed when asked by itself: the failure is the domain's own, not its batch's.
+    alone: bool = False
 
     @property
     def answered(self) -> bool:
@@ -60,8 +62,10 @@ def miss(
     return Answer(provider, domain, Outcome.MISS, fetched_at, credits=credits, reason=reason)
 
 
-def failed(provider: str, domain: str, fetched_at: datetime, reason: str) -> Answer:
-    return Answer(provider, domain, Outcome.FAILED, fetched_at, reason=reason)
+def failed(
+    provider: str, domain: str, fetched_at: datetime, reason: str, alone: bool = False
+) -> Answer:
+    return Answer(provider, domain, Outcome.FAILED, fetched_at, reason=reason, alone=alone)
 
 
 def skipped(provider: str, domain: str, fetched_at: datetime, reason: str) -> Answer:

@@ -1,13 +1,15 @@
 """Firmographic providers: the offline file and vendor APIs over httpx.
 
 `build_providers` turns the framework's `enrichment.providers` section plus secrets
-into ready providers, each with `name`, `requests` and `async lookup(domains, budget)`.
+into ready providers, each with `name`, `requests` and `async lookup(domains, budget)`;
+`failing` names the domains a provider failed on when asked alone on an earlier run
+(the vendor client asks them last and alone; the file provider ignores it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -29,7 +31,11 @@ class Provider(Protocol):
     requests: int
 
     async def lookup(
-        self, domains: list[str], budget: CreditBudget, keep: Keep | None = None
+        self,
+        domains: list[str],
+        budget: CreditBudget,
+        keep: Keep | None = None,
+        failing: Collection[str] = (),
     ) -> list[Answer]: ...
 
 

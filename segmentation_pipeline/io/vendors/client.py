@@ -9,17 +9,20 @@ breaker; bad credentials or exhausted credits park the provider for the rest of 
 run. A batch may hold one domain the vendor always fails on: its failures do not count
 towards the breaker (unless it is the probe of an open one), and once it has given up
 each of its domains is asked once alone, so the others are answered and that one fails
-with its own reason. Every domain comes back as exactly one `Answer`.
+with its own reason. A domain that failed alone on an earlier run (`failing`, kept by
+the enrichment cache) is asked last, once and alone, after every other domain had its
+turn; its failure counts towards the breaker only as the probe, so such domains can
+neither park the provider before the others are asked nor cost a batch its retries.
+Every domain comes back as exactly one `Answer`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -98,10 +101,15 @@ class VendorClient:
         return f"VendorClient({self.name!r}, base_url={self.base_url!r})"
 
     async def lookup(
-        self, domains: Sequence[str], budget: CreditBudget, keep: Keep | None = None
+        self,
+        domains: Sequence[str],
+        budget: CreditBudget,
+        keep: Keep | None = None,
+        failing: Collection[str] = (),
     ) -> list[Answer]:
         """One answer per domain: hit, miss, failed (with why) or skipped (with why);
-        `keep` is given each batch's answers as they arrive."""
+        `keep` is given each batch's answers as they arrive. `failing`: domains that
+        failed alone on an earlier run, asked last and alone."""
         if not domains:
             return []
         self._probe_settled = asyncio.Condition()
@@ -112,34 +120,46 @@ class VendorClient:
             max_connections=self.settings.concurrency,
             max_keepalive_connections=self.settings.concurrency,
         )
-        size = self.batch_size
-        chunks = iter([list(domains[i : i + size]) for i in range(0, len(domains), size)])
+        size, failing = self.batch_size, frozenset(failing)
+        first = [d for d in domains if d not in failing]
+        batches = [first[i : i + size] for i in range(0, len(first), size)]
+        last = [[d] for d in domains if d in failing]
 
-        async def worker(http: httpx.AsyncClient) -> list[Answer]:
-            answers: list[Answer] = []
-            for chunk in chunks:
-                got = await self._chunk(http, chunk, budget)
-                if keep is not None:
-                    keep(got)
-                answers += got
-            return answers
+        async def work(chunks: list[list[str]], failed_before: bool) -> list[Answer]:
+            queue = iter(chunks)
 
-        workers = min(self.settings.concurrency, math.ceil(len(domains) / self.batch_size))
+            async def worker() -> list[Answer]:
+                answers: list[Answer] = []
+                for chunk in queue:
+                    got = await self._chunk(http, chunk, budget, failed_before)
+                    if keep is not None:
+                        keep(got)
+                    answers += got
+                return answers
+
+            workers = min(self.settings.concurrency, len(chunks))
+            done = await asyncio.gather(*(worker() for _ in range(workers)))
+            return [answer for answers in done for answer in answers]
+
         async with httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
             timeout=self.settings.timeout_seconds,
             limits=pool,
         ) as http:
-            done = await asyncio.gather(*(worker(http) for _ in range(workers)))
-        return [answer for answers in done for answer in answers]
+            # The domains that failed alone before go once the others have all been asked.
+            return await work(batches, False) + await work(last, True)
 
     def _parked(self, domains: Sequence[str]) -> list[Answer]:
         why = f"provider parked ({self.breaker.reason or 'circuit open'})"
         return [skipped(self.name, d, self._wall_clock(), why) for d in domains]
 
     async def _chunk(
-        self, http: httpx.AsyncClient, domains: list[str], budget: CreditBudget
+        self,
+        http: httpx.AsyncClient,
+        domains: list[str],
+        budget: CreditBudget,
+        failed_before: bool = False,
     ) -> list[Answer]:
         unit = max(self.settings.cost_per_match, self.settings.cost_per_miss)
         granted = budget.reserve(len(domains), unit)
@@ -150,21 +170,32 @@ class VendorClient:
         if not asking:
             return refused
         reserved = granted * unit
-        answers = await self._ask(http, asking)
+        if failed_before:
+            why = "asked last and alone as it failed so on an earlier run"
+            answers = await self._ask(http, asking, alone=why, counts=False)
+        else:
+            answers = await self._ask(http, asking)
         if (
             len(asking) > 1
             and not self.breaker.permanent
             and all(a.outcome is Outcome.FAILED for a in answers)
         ):
-            answers = [a for d in asking for a in await self._ask(http, [d], alone=True)]
+            why = "also asked alone after its batch failed"
+            answers = [a for d in asking for a in await self._ask(http, [d], alone=why)]
         budget.settle(reserved, sum(a.credits for a in answers))
         return answers + refused
 
     async def _ask(
-        self, http: httpx.AsyncClient, domains: list[str], alone: bool = False
+        self,
+        http: httpx.AsyncClient,
+        domains: list[str],
+        alone: str | None = None,
+        counts: bool = True,
     ) -> list[Answer]:
-        """`alone`: a domain of a batch that got no answer; it had the batch's retries, so
-        a failure (not a 429) ends it."""
+        """`alone`: why one domain is asked once (its batch got no answer, or it failed
+        alone on an earlier run): a failure (not a 429) ends it. `counts`: whether the
+        failure of a request for one domain counts towards the breaker; the probe's
+        always does."""
         attempt = 0
         while True:
             attempt += 1
@@ -185,12 +216,12 @@ class VendorClient:
                 if reply.fatal:
                     self.breaker.trip(self._clock(), reply.problem or "refused")
                     log.warning("%s: %s; provider parked for this run", self.name, reply.problem)
-                    return self._failed(domains, reply.problem)
+                    return self._failed(domains, reply.problem, own=False)
                 if not reply.retry:
                     self.breaker.record_success()
                     return self._failed(domains, reply.problem)
                 probing = admission is Admission.PROBE
-                if not reply.rate_limited and (len(domains) == 1 or probing):
+                if not reply.rate_limited and (probing or (len(domains) == 1 and counts)):
                     self.breaker.record_failure(
                         self._clock(), reply.problem or "error", probe=probing
                     )
@@ -198,7 +229,7 @@ class VendorClient:
                 if admission is Admission.PROBE:
                     await self._settle_probe(probe)
             if alone and not reply.rate_limited:
-                why = f"{reply.problem}, also asked alone after its batch failed"
+                why = f"{reply.problem}, {alone}"
                 log.warning("%s: %s", self.name, why)
                 return self._failed(domains, why)
             delay = self.retry.delay(attempt, reply.retry_after, self._rng)
@@ -304,6 +335,9 @@ class VendorClient:
                 out.append(miss(self.name, domain, now, self.settings.cost_per_miss))
         return out
 
-    def _failed(self, domains: Sequence[str], why: str | None) -> list[Answer]:
+    def _failed(self, domains: Sequence[str], why: str | None, own: bool = True) -> list[Answer]:
+        """Failed answers; one domain asked alone fails for itself, unless the fault is
+        nobody's own (`own`: a refused key, no credits)."""
         now = self._wall_clock()
-        return [failed(self.name, d, now, why or "failed") for d in domains]
+        alone = own and len(domains) == 1
+        return [failed(self.name, d, now, why or "failed", alone) for d in domains]

@@ -10,7 +10,7 @@ counted; nothing raises on data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -134,7 +134,11 @@ class FileProvider:
         )
 
     async def lookup(
-        self, domains: Sequence[str], budget: CreditBudget, keep: Keep | None = None
+        self,
+        domains: Sequence[str],
+        budget: CreditBudget,
+        keep: Keep | None = None,
+        failing: Collection[str] = (),
     ) -> list[Answer]:
         table = self._values(domains)
         now = self._wall_clock()
