@@ -6,7 +6,9 @@ round sends every domain to the next provider its waterfall wants, all providers
 parallel, each at its own rate limit. A domain is never sent to the same provider twice
 in a run, so the rounds end after at most one per provider. Answers are written to the
 cache and their spend to the ledger as they arrive (at most once a second), so a run
-stopped mid-round keeps what it paid for and the monthly cap sees it.
+stopped mid-round keeps what it paid for and the monthly cap sees it. The domains a
+provider failed on when asked alone are remembered with them, and the next run gives
+that provider those domains to ask last (`EnrichmentCache.failing`).
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ async def enrich_accounts_async(
     available = [p for p in settings.providers if p in providers]
     answers: dict[str, dict[str, Answer]] = {domain: {} for domain in lookups}
     spent_before = 0.0
+    failing: dict[str, set[str]] = {}
     if cache is not None:
+        failing = cache.failing(available)
         remembered = cache.fresh(list(lookups), available, now, settings.cache)
         for domain, by_provider in remembered.items():
             answers[domain].update(by_provider)
@@ -56,7 +60,7 @@ async def enrich_accounts_async(
     budget = CreditBudget(
         settings.budget.credits_per_run, settings.budget.credits_per_month, spent_before
     )
-    keep = _Keeper(cache, now) if cache is not None else None
+    keep = _Keeper(cache, now, failing) if cache is not None else None
     try:
         for _ in range(len(available) + 1):
             asks: dict[str, list[str]] = {}
@@ -67,7 +71,10 @@ async def enrich_accounts_async(
             if not asks:
                 break
             rounds = await asyncio.gather(
-                *(providers[p].lookup(domains, budget, keep) for p, domains in asks.items())
+                *(
+                    providers[p].lookup(domains, budget, keep, failing.get(p, set()))
+                    for p, domains in asks.items()
+                )
             )
             for (provider, domains), got in zip(asks.items(), rounds, strict=True):
                 by_domain = {a.domain: a for a in got}
@@ -85,14 +92,21 @@ async def enrich_accounts_async(
 
 
 class _Keeper:
-    """Writes arriving answers to the cache and their spend to the ledger at most once
+    """Writes arriving answers to the cache, their spend to the ledger and which
+    domains failed alone (or answered again, of those in `failing`) at most once
     every `every` seconds, and what is left when the run ends. Each write holds up the
     event loop the requests are paced on (a write per answer halved the request rate
     in benchmarks/enrichment.py), so a run killed outright loses at most the last
     `every` seconds of answers from the ledger."""
 
-    def __init__(self, cache: EnrichmentCache, now: datetime, every: float = 1.0):
-        self.cache, self.now, self.every = cache, now, every
+    def __init__(
+        self,
+        cache: EnrichmentCache,
+        now: datetime,
+        failing: Mapping[str, set[str]],
+        every: float = 1.0,
+    ):
+        self.cache, self.now, self.failing, self.every = cache, now, failing, every
         self.waiting: list[Answer] = []
         self.written_at = time.monotonic()
 
@@ -107,6 +121,7 @@ class _Keeper:
         if not batch:
             return
         self.cache.store(batch)
+        self.cache.note_failing(batch, self.failing)
         credits: dict[str, float] = {}
         for answer in batch:
             credits[answer.provider] = credits.get(answer.provider, 0.0) + answer.credits

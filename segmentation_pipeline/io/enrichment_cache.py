@@ -2,14 +2,17 @@
 
 Keyed by (normalized domain, provider). Hits are reused for `hit_days`, misses for the
 shorter `miss_days`, so neither a match nor a "no match" is bought twice. Failures are
-never stored: they are retried on the next run. A small ledger,
+never stored as answers: they are retried on the next run. A small ledger,
 `enrichment_credit_ledger`, keeps every run's spend per provider so the monthly budget
-survives restarts. Plain SQLAlchemy 2 types: SQLite and PostgreSQL alike.
+survives restarts. `enrichment_failing` remembers, per provider, the domains it failed
+on when asked alone (with the reason) until it answers them, so the next run asks them
+last and alone (`io/vendors/client.py`). Plain SQLAlchemy 2 types: SQLite and
+PostgreSQL alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -23,6 +26,7 @@ from segmentation_pipeline.io.warehouse import WarehouseWriter, create_engine
 
 CACHE_TABLE = "enrichment_cache"
 LEDGER_TABLE = "enrichment_credit_ledger"
+FAILING_TABLE = "enrichment_failing"
 _FIELDS = ("industry", "employees", "annual_revenue", "country_code")
 
 metadata = sa.MetaData()
@@ -49,6 +53,15 @@ ledger_table = sa.Table(
     sa.Column("provider", sa.String(64), nullable=False),
     sa.Column("credits", sa.Float, nullable=False),
     sa.Column("spent_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+failing_table = sa.Table(
+    FAILING_TABLE,
+    metadata,
+    sa.Column("domain", sa.String(253), primary_key=True),
+    sa.Column("provider", sa.String(64), primary_key=True),
+    sa.Column("reason", sa.Text),
+    sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -230,6 +243,42 @@ class EnrichmentCache:
         updates = {c: statement.excluded[c] for c in columns if c not in keys}
         conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates))
         stage.drop(conn)
+
+    def failing(self, providers: Sequence[str]) -> dict[str, set[str]]:
+        """Provider -> the domains it failed on when last asked alone."""
+        c = failing_table.c
+        query = sa.select(c.provider, c.domain).where(c.provider.in_(list(providers)))
+        out: dict[str, set[str]] = {}
+        with self.engine.connect() as conn:
+            for provider, domain in conn.execute(query):
+                out.setdefault(provider, set()).add(domain)
+        return out
+
+    def note_failing(self, answers: Iterable[Answer], known: Mapping[str, Collection[str]]) -> None:
+        """Remember the domains that failed alone; forget those of `known` (what
+        `failing` said) that were answered."""
+        fails = {(a.domain, a.provider): a for a in answers if a.alone}
+        mended = [
+            (a.domain, a.provider)
+            for a in answers
+            if a.answered and not a.from_cache and a.domain in known.get(a.provider, ())
+        ]
+        if not fails and not mended:
+            return
+        c = failing_table.c
+        rows = [
+            {"domain": a.domain, "provider": a.provider, "reason": a.reason,
+             "failed_at": as_utc(a.fetched_at)}
+            for a in fails.values()
+        ]  # fmt: skip
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.delete(failing_table).where(
+                    sa.tuple_(c.domain, c.provider).in_([*fails, *mended])
+                )
+            )
+            if rows:
+                conn.execute(sa.insert(failing_table), rows)
 
     def record_spend(self, credits: Mapping[str, float], at: datetime) -> None:
         rows = [

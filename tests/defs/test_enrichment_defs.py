@@ -21,6 +21,7 @@ from segmentation_pipeline.defs.resources import (
     WarehouseResource,
 )
 from segmentation_pipeline.framework import DEFAULT_FRAMEWORK_PATH
+from segmentation_pipeline.io.enrichment_cache import EnrichmentCache
 from segmentation_pipeline.io.warehouse import Warehouse
 
 MONTH = "2026-05-01"
@@ -328,3 +329,116 @@ def test_a_domain_the_vendor_always_fails_on_holds_no_other_domain_back_on_retry
         assert "pdl: failed (server error (HTTP 503)" in queue.loc["a2", "detail"], night
         if night:  # only globex is left to retry
             assert metadata_of(result)["rows_recomputed"].value == 1, night
+
+
+def _vendor_nights(framework_file, firmographics_file, pdl_server, monkeypatch, **pdl):
+    """PDL on, with `pdl` settings, the bundled retries and breaker without their waits;
+    the firmographics resource and a `night(frame)` that materializes into one warehouse
+    and state store."""
+    data = yaml.safe_load(Path(framework_file).read_text())
+    enrichment = data["enrichment"]
+    enrichment["providers"]["pdl"].update(pdl)
+    enrichment["retry"].update(base_delay_seconds=0.01, max_delay_seconds=0.02)
+    enrichment["circuit_breaker"]["reset_after_seconds"] = 0.0
+    Path(framework_file).write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("PDL_API_KEY", SECRET)
+    monkeypatch.setenv("PDL_BASE_URL", pdl_server.url)
+    firmographics = FirmographicsResource.from_environment(firmographics_file)
+    home = Path(framework_file).parent
+    url, memo = f"sqlite:///{home / 'night.sqlite'}", home / "memo"
+
+    def night(frame: pd.DataFrame):
+        pdl_server.log.clear()
+        result = materialize(frame, framework_file, url, firmographics, memo)
+        assert result.success
+        queue = Warehouse(url).read_table("enrichment_non_matches").set_index("account_id")
+        return result, queue["reason"].to_dict()
+
+    return night
+
+
+def _pdl_row(result) -> dict[str, str]:
+    """PDL's row of the run's provider table: lookups, hits, misses, failed, skipped..."""
+    table = metadata_of(result)["providers"].value.splitlines()
+    names = [c.strip() for c in table[0].strip("|").split("|")]
+    row = next(line for line in table if line.startswith("| pdl |"))
+    return dict(zip(names, (c.strip() for c in row.strip("|").split("|")), strict=True))
+
+
+def test_two_adjacent_domains_the_vendor_always_fails_on_park_it_one_night_not_every_night(
+    pdl_server, framework_file, firmographics_file, monkeypatch
+):
+    """One domain per request: the first bad domain's retries open the breaker, the
+    second's fail its probes and park PDL for the night, so the domains after them are
+    skipped. The next nights ask the domains that failed alone last and once: every
+    other domain is answered and PDL is not parked again."""
+    night = _vendor_nights(
+        framework_file, firmographics_file, pdl_server, monkeypatch, batch_size=1, concurrency=1
+    )
+    pdl_server.faults.error_domains = {"bad1.com", "bad2.com"}
+    frame = deduplicated(
+        ["acme.com", "bad1.com", "bad2.com", "globex.io", "company0.com", "company1.com"]
+    )
+    first, queue = night(frame)
+    assert int(_pdl_row(first)["skipped"]) > 0  # parked: what followed bad2 was not asked
+    answered = {"a1": "failed", "a2": "failed", "a4": "no_match", "a5": "no_match"}
+    for number in (2, 3):
+        result, queue = night(frame)
+        assert queue == answered, number
+        enriched = result.asset_value("accounts_enriched").set_index("account_id")
+        assert enriched.loc["a3", "industry_source"] == "pdl", number
+        assert _pdl_row(result)["skipped"] == "0", number
+    # the third night asks only the two bad domains, each once
+    assert pdl_server.domains_asked() == ["bad1.com", "bad2.com"]
+
+
+def test_a_domain_the_vendor_always_fails_on_costs_no_batch_its_retries_on_later_nights(
+    pdl_server, framework_file, firmographics_file, monkeypatch
+):
+    """The first night globex's batch costs its five attempts and each of its domains
+    alone; from then on globex is asked after the others, once and alone, so a batch
+    of new accounts goes in one request."""
+    night = _vendor_nights(
+        framework_file, firmographics_file, pdl_server, monkeypatch, batch_size=10
+    )
+    pdl_server.faults.error_domains = {"globex.io"}
+    frame = deduplicated(["acme.com", "globex.io", "initech.co.uk", "nobody.org"])
+    night(frame)
+    assert [len(r.domains) for r in pdl_server.log] == [4] * 5 + [1] * 4
+    grown = deduplicated([*frame["domain"], "company0.com", "company1.com"])
+    _, queue = night(grown)
+    # globex's file miss is cached, so PDL gets it in the round before the new domains
+    assert sorted(r.domains for r in pdl_server.log) == [
+        ("company0.com", "company1.com"),
+        ("globex.io",),
+    ]
+    assert queue == {"a1": "failed", "a2": "no_match", "a3": "no_match", "a4": "no_match",
+                     "a5": "no_match"}  # fmt: skip
+
+
+def test_an_outage_after_a_domain_failed_alone_still_parks_the_provider(
+    pdl_server, framework_file, firmographics_file, monkeypatch
+):
+    """Globex fails alone one night; the next night PDL fails everything: globex is
+    asked once (its file miss is cached, so PDL gets it in an earlier round than the
+    others) without counting, the other domains open the breaker and its failed probes
+    park PDL. Both failing domains are remembered until PDL answers them."""
+    night = _vendor_nights(
+        framework_file, firmographics_file, pdl_server, monkeypatch, batch_size=1, concurrency=1
+    )
+    pdl_server.faults.error_domains = {"globex.io"}
+    domains = ["globex.io", *(f"company{i}.com" for i in range(12))]
+    night(deduplicated(domains[:1]))
+    pdl_server.faults.errors = 10**9
+    result, _ = night(deduplicated(domains))
+    # company0 five times (the fifth opens it), then three failed probes: parked
+    assert pdl_server.domains_asked() == ["globex.io"] + ["company0.com"] * 5 + ["company1.com"] * 3
+    assert _pdl_row(result)["skipped"] == "11"
+    cache = EnrichmentCache(f"sqlite:///{Path(framework_file).parent / 'night.sqlite'}")
+    assert cache.failing(["pdl"]) == {"pdl": {"globex.io", "company0.com"}}
+    pdl_server.reset()
+    result, queue = night(deduplicated(domains))
+    # every file answer is cached now: one round, the two failing domains last
+    assert pdl_server.domains_asked()[-2:] == ["globex.io", "company0.com"]
+    assert set(queue.values()) == {"no_match"} and _pdl_row(result)["skipped"] == "0"
+    assert cache.failing(["pdl"]) == {}  # both answered again

@@ -19,7 +19,9 @@ def cache(request, tmp_path):
         return EnrichmentCache(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
     store = EnrichmentCache(request.getfixturevalue("enrichment_pg_url"))
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE enrichment_cache, enrichment_credit_ledger")
+        conn.exec_driver_sql(
+            "TRUNCATE enrichment_cache, enrichment_credit_ledger, enrichment_failing"
+        )
     return store
 
 
@@ -117,3 +119,23 @@ def test_a_runs_own_answers_are_no_news_to_it_later_ones_are(cache):
     )
     assert cache.domains_changed(["file"], T, T, TTL, _own(*own)) == {"acme.com", "new.io"}
     assert cache.domains_changed(["pdl"], T, T, TTL, _own(*own)) == set()
+
+
+def test_a_domain_that_failed_alone_is_remembered_until_its_provider_answers_it(cache):
+    cache.note_failing(
+        [
+            failed("pdl", "flaky.io", T, "server error (HTTP 503)", alone=True),
+            failed("pdl", "batched.io", T, "server error (HTTP 503)"),  # not alone
+            failed("apollo", "flaky.io", T, "timed out", alone=True),
+            miss("pdl", "nobody.org", T),
+        ],
+        {},
+    )
+    assert cache.failing(["pdl", "apollo"]) == {"pdl": {"flaky.io"}, "apollo": {"flaky.io"}}
+    later = T + timedelta(days=1)
+    again = [failed("pdl", "flaky.io", later, "server error (HTTP 503)", alone=True)]
+    cache.note_failing(again, cache.failing(["pdl"]))
+    assert cache.failing(["pdl"]) == {"pdl": {"flaky.io"}}
+    known = cache.failing(["pdl", "apollo"])
+    cache.note_failing([hit("pdl", "flaky.io", {"industry": "Software"}, 0.9, later)], known)
+    assert cache.failing(["pdl", "apollo"]) == {"apollo": {"flaky.io"}}
