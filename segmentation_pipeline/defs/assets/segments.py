@@ -90,8 +90,8 @@ def account_scores(
     description="Tier, service model, status, at-risk flag and explanation per account; "
     "Unsegmented rows carry a machine-readable reason. A computed tier that crosses a "
     "boundary is held at the current tier until its transition is approved. Each row "
-    "carries its content hash (_assignment_hash), which the warehouse sync and the CSM "
-    "views key on. An account whose scores' input is unchanged and whose queue state "
+    "carries its content hash (_assignment_hash), which the warehouse sync and the owner "
+    "notifications key on. An account whose scores' input is unchanged and whose queue state "
     "decides as before keeps its stored row.",
 )
 def segment_assignments(
