@@ -411,7 +411,8 @@ def dashboard_html(
         + '<p class="muted">Accounts, ARR and at-risk are as of the last month of the period. '
         "Retention pools the monthly cohorts of the period: a cohort is the accounts active in "
         "a segment in a month; churned accounts disappeared, were flagged churned or reached "
-        "their contract end the next month. Logo retention = retained / cohort; GRR = "
+        "their contract end the next month (in the open month: by the day of the run, not "
+        "later in the month). Logo retention = retained / cohort; GRR = "
         "sum(min(ARR next month, ARR)) / sum(ARR); NRR = sum(ARR next month) / sum(ARR).</p>"
     )
     head = (

@@ -2,12 +2,12 @@
 
 import logging
 import os
-from datetime import datetime
+from datetime import date, datetime
 
 import dagster as dg
 import sqlalchemy as sa
 
-from segmentation_pipeline.core.clock import month_as_of, month_key
+from segmentation_pipeline.core.clock import local_now, month_as_of, month_key
 from segmentation_pipeline.framework import load_framework
 from segmentation_pipeline.framework.loader import deployed_framework_path
 from segmentation_pipeline.io.snapshot_months import earliest_month
@@ -81,3 +81,11 @@ def run_as_of(context: dg.AssetExecutionContext) -> datetime:
     so every asset of one run (and a retried step) describes the same moment."""
     record = context.instance.get_run_record_by_id(context.run.run_id)
     return as_of_for_partition(context.partition_key, record.create_timestamp if record else None)
+
+
+def run_as_of_day(context: dg.AssetExecutionContext) -> date:
+    """The run's as-of as a calendar day on the framework's wall clock (today for the open
+    month, the last day of a finished month): what a date field such as a contract end date
+    is compared with. The naive-UTC as-of's own date would be the next day for a finished
+    month in a time zone west of UTC."""
+    return local_now(FRAMEWORK_TIMEZONE, run_as_of(context)).date()

@@ -62,3 +62,11 @@ def test_the_page_embeds_plotly_and_cannot_be_broken_out_of_by_data():
     assert "Plotly" in page and "cdn.plot.ly/plotly-" not in page
     assert "</script><b>x" not in page
     assert "industry: </script><b>x" in _embedded(page)["groups"]
+
+
+def test_the_retention_note_says_the_open_month_counts_churn_only_by_the_day_of_the_run():
+    page = dashboard_html(*report_tables())
+    assert (
+        "reached their contract end the next month (in the open month: by the day of the "
+        "run, not later in the month)" in page
+    )

@@ -4,17 +4,20 @@ Definitions (one measurement per segment per month M, with m = the month before 
 
 * **Active customer in a month**: an account of that month's snapshot, unless
   (a) the snapshot carries an explicit churn flag for it (a boolean `churned` column, when
-  the extract provides one), or (b) its contract end date falls inside that month: the
-  contract ran out and no renewal moved the date on (inactive reason `contract_ended`).
-  A contract end date *before* the month is stale CRM data, not a fresh churn: the account
-  counts as active again, so one lapse is counted once.
+  the extract provides one), or (b) its contract end date falls inside that month and on
+  or before the run's as-of day: the contract ran out and no renewal moved the date on
+  (inactive reason `contract_ended`). A finished month's as-of is its last day, so every
+  end date of the month counts; the open month's is the day of the run, so a contract
+  ending later this month is still a paying customer, not churn that has not happened
+  (and may yet be renewed). A contract end date *before* the month is stale CRM data, not
+  a fresh churn: the account counts as active again, so one lapse is counted once.
 * **Cohort (S, m)**: the accounts active in month m whose segment in m is S. Breakdown
   rows (industry, region ...) use the cohort's values in m as well. Accounts folded into a
   survivor by deduplication in M are left out of the cohort (`merged_accounts`): a merge
   is not a churn. Nor is it an expansion: the survivor's ARR in M holds the folded
   accounts' ARR, so their ARR in m is taken off the survivor's ARR_M.
 * **Churned in M**: a cohort account that is not active in M: absent from M's snapshot,
-  flagged churned, or its contract ended during M.
+  flagged churned, or its contract ended during M by the run's as-of.
 * **Retained**: a cohort account active in M. `logo_retention` = retained / cohort.
 * **ARR**: ARR_m is the account's ARR in m, ARR_M its ARR in M if retained and 0 if
   churned. A data gap is not a revenue change: for a retained account a missing value on
@@ -29,6 +32,7 @@ Definitions (one measurement per segment per month M, with m = the month before 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -65,13 +69,36 @@ def parse_contract_end(values: pd.Series) -> pd.Series:
     return parsed.dt.tz_localize(None)
 
 
+def contract_end_cutoff(month: str, as_of: date | datetime | None = None) -> pd.Timestamp:
+    """The first day whose contract ends have not happened yet for `month` seen at
+    `as_of` (a calendar day on the framework's wall clock; a time of day is dropped):
+    the day after `as_of`, but never past the month's end. No `as_of` is the month's
+    last day (a finished month).
+
+    A contract that ends on the as-of day has ended (an end date names the contract's
+    last day, and a finished month counts its last day's ends too); one that ends
+    later has not, so the open month never books churn ahead of the calendar.
+    """
+    _, end = month_bounds(month)
+    if as_of is None:
+        return end
+    return min(end, pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1))
+
+
 def customer_activity(
-    assignments: pd.DataFrame, month: str, contracts: pd.DataFrame | None = None
+    assignments: pd.DataFrame,
+    month: str,
+    contracts: pd.DataFrame | None = None,
+    as_of: date | datetime | None = None,
 ) -> pd.DataFrame:
     """Each account of `month`'s snapshot with `active` and, when inactive, why.
 
     `contracts` (account_id, contract_end_date) gives the contract end date the CRM held
     that month; without it only the explicit churn flag can make an account inactive.
+    `as_of` is the run's as-of day (see `contract_end_cutoff`): a contract ending after
+    it has not ended yet, so a run of the open month counts only the churn that has
+    happened; a finished month (as-of its last day, or none given) counts all of its
+    contract ends, as it always did.
     """
     activity = assignments.drop(columns=["contract_end_date"], errors="ignore")
     activity = activity.drop_duplicates("account_id", keep="last").reset_index(drop=True)
@@ -81,8 +108,9 @@ def customer_activity(
         activity["contract_end_date"] = map_by_key(activity["account_id"], end_dates)
     else:
         activity["contract_end_date"] = pd.NaT
-    start, end = month_bounds(month)
-    ended = activity["contract_end_date"].ge(start) & activity["contract_end_date"].lt(end)
+    start, _ = month_bounds(month)
+    cutoff = contract_end_cutoff(month, as_of)
+    ended = activity["contract_end_date"].ge(start) & activity["contract_end_date"].lt(cutoff)
     flagged = (
         activity["churned"].fillna(False).astype(bool)
         if "churned" in activity

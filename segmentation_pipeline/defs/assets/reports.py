@@ -71,7 +71,12 @@ from segmentation_pipeline.core.reports.sub_segments import (
 from segmentation_pipeline.core.schema import UNSEGMENTED
 from segmentation_pipeline.defs.assets._metadata import frame_metadata
 from segmentation_pipeline.defs.assets.warehouse import SNAPSHOT_COLUMN, warehouse_segments
-from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION, monthly_partitions, run_as_of
+from segmentation_pipeline.defs.partitions import (
+    FRAMEWORK_VERSION,
+    monthly_partitions,
+    run_as_of,
+    run_as_of_day,
+)
 from segmentation_pipeline.defs.resources import HOME, FrameworkResource, WarehouseResource
 from segmentation_pipeline.framework import Framework
 from segmentation_pipeline.io.report_files import publish_dashboard, write_folder
@@ -247,6 +252,7 @@ def customer_activity_history(
         segment_assignments,
         context.partition_key,
         accounts_enriched.reindex(columns=["account_id", "contract_end_date"]),
+        as_of=run_as_of_day(context),  # churn that has happened by the run's as-of only
     )
     client, month = warehouse.client(), context.partition_key
     metadata = frame_metadata(activity, ["account_id", "segment", "arr", "active"])

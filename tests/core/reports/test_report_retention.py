@@ -154,3 +154,51 @@ def test_a_merge_inside_a_cohort_is_neither_churn_nor_expansion():
     assert t2.nrr == 1.0
     t3 = _row(table, "Tier 3")
     assert (t3.cohort_accounts, t3.churned_accounts, t3.merged_accounts) == (0, 0, 1)
+
+
+def _contracts(**ends: str) -> pd.DataFrame:
+    return pd.DataFrame({"account_id": list(ends), "contract_end_date": list(ends.values())})
+
+
+# November cohort: four Tier 2 accounts at 10, 20, 30 and 40 (100), every one still in
+# December's snapshot at the same ARR. Their contracts end Dec 3 and Dec 6 (on or before
+# a run on Dec 6), Dec 20 (later this month) and Jan 15 (next month).
+NOV, DEC = "2026-11-01", "2026-12-01"
+COHORT = (("E1", "Tier 2", 10.0), ("E2", "Tier 2", 20.0), ("E3", "Tier 2", 30.0),
+          ("E4", "Tier 2", 40.0))  # fmt: skip
+ENDS = _contracts(E1="2026-12-03", E2="2026-12-06", E3="2026-12-20", E4="2027-01-15")
+
+
+def _december(as_of=None) -> pd.DataFrame:
+    frame = pd.DataFrame(COHORT, columns=["account_id", "segment", "arr"])
+    return customer_activity(frame, DEC, ENDS, as_of=as_of)
+
+
+def test_the_open_month_counts_only_the_contract_ends_that_happened_by_the_runs_as_of():
+    # Run on Dec 6 (a time of day is dropped): E1 (Dec 3) and E2 (Dec 6, its last day)
+    # have ended; E3 (Dec 20) has not yet, E4 (Jan 15) not this month at all.
+    dec = _december(pd.Timestamp("2026-12-06 14:30")).set_index("account_id")
+    assert dec["active"].to_dict() == {"E1": False, "E2": False, "E3": True, "E4": True}
+    assert dec.loc["E1", "inactive_reason"] == "contract_ended"
+    assert pd.isna(dec.loc["E3", "inactive_reason"])
+
+    # Retention of the November cohort as of Dec 6: E3 and E4 retained, 2 of 4 logos;
+    # kept = end = 30 + 40 = 70 of 100. Counting E3 as churned would say 1 of 4 and 40.
+    nov = _month(*COHORT, month=NOV)
+    row = _row(segment_retention(nov, _december(pd.Timestamp("2026-12-06"))), "Tier 2")
+    assert (row.cohort_accounts, row.retained_accounts, row.churned_accounts) == (4, 2, 2)
+    assert (row.arr_start, row.arr_retained_gross, row.arr_end) == (100, 70, 70)
+    assert row.logo_retention == 0.5
+    assert (row.grr, row.nrr) == (pytest.approx(0.7), pytest.approx(0.7))
+
+
+def test_a_finished_month_as_of_its_last_day_counts_every_contract_end_of_the_month():
+    # As of Dec 31 (or without an as-of: a finished month) E1, E2 and E3 ended in
+    # December; E4's contract runs into January. Same as before the as-of existed.
+    closed = _december(pd.Timestamp("2026-12-31 23:59:59"))
+    pd.testing.assert_frame_equal(closed, _december())
+    assert closed.set_index("account_id")["active"].to_dict() == {
+        "E1": False, "E2": False, "E3": False, "E4": True
+    }  # fmt: skip
+    row = _row(segment_retention(_month(*COHORT, month=NOV), closed), "Tier 2")
+    assert (row.retained_accounts, row.churned_accounts, row.arr_end) == (1, 3, 40)
