@@ -48,6 +48,15 @@ def _log_level(verbose: bool) -> dict:
     return {"loggers": {"console": {"config": {"log_level": level}}}}
 
 
+def summary_text(summary: pd.DataFrame) -> str:
+    """The segment summary as the run prints it: accounts, the known ARR (the sum the
+    report tables hold) and, beside it, how many accounts' ARR is unknown, so a segment
+    whose accounts have no ARR reads "$0 of ARR, N unknown", as the tables say."""
+    table = summary.set_index("segment")[["accounts", "arr", "accounts_with_arr"]]
+    table["accounts_arr_unknown"] = table.pop("accounts_with_arr").rsub(table["accounts"])
+    return table.to_string(float_format=lambda v: f"{v:,.0f}")
+
+
 def _print_summary(result, partition: str) -> None:
     """What a successful run produced: the checks, the segments and where to look next."""
     from segmentation_pipeline.core.reports.distribution import segment_summary
@@ -60,8 +69,7 @@ def _print_summary(result, partition: str) -> None:
         print(f"  check {check.asset_key.to_user_string()}:{check.check_name}: {state}")
     url = warehouse_url()
     assignments = read_partition(Warehouse(url), "segment_snapshots", "snapshot_month", partition)
-    summary = segment_summary(assignments).set_index("segment")[["accounts", "arr"]]
-    print("\n" + summary.to_string(float_format=lambda v: f"{v:,.0f}", na_rep="unknown"))
+    print("\n" + summary_text(segment_summary(assignments)))
     print(f"\nstatus: {assignments['status'].value_counts().to_dict()}")
     print(f"\nwarehouse: {shown_url(url)}")
     print(f"  tables: {', '.join(sorted(Warehouse(url).table_names()))}")

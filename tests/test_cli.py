@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -382,3 +383,29 @@ def test_a_framework_change_by_the_documented_path_leaves_everything_on_the_new_
         assert event.asset_materialization.metadata["framework_version"].value == "2026.2"
         (nightly,) = [r for r in instance.get_runs() if r.job_name == "segmentation_job"]
         assert nightly.tags["segmentation/framework_version"] == "2026.1"
+
+
+def test_the_printed_summary_shows_known_arr_and_the_accounts_whose_arr_is_unknown():
+    from segmentation_pipeline.cli import summary_text
+    from segmentation_pipeline.core.reports.distribution import segment_summary
+
+    # Tier 1: 1,500 and 2,500 known. Unsegmented: one known 40, two missing_arr.
+    rows = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "U1", "U2", "U3"],
+            "segment": ["Tier 1", "Tier 1", "Unsegmented", "Unsegmented", "Unsegmented"],
+            "arr": [1500.0, 2500.0, 40.0, None, None],
+            "composite_score": [4.0, 4.0, None, None, None],
+            "at_risk": [False] * 5,
+            "provisional": [False] * 5,
+        }
+    )
+    lines = summary_text(segment_summary(rows)).splitlines()
+    assert lines[0].split() == ["accounts", "arr", "accounts_arr_unknown"]
+    assert lines[2].split() == ["Tier", "1", "2", "4,000", "0"]
+    assert lines[3].split() == ["Unsegmented", "3", "40", "2"]
+    # No segment reads "unknown" in place of its ARR: all missing is $0, 3 unknown.
+    none_known = rows.assign(arr=[1500.0, 2500.0, None, None, None])
+    assert summary_text(segment_summary(none_known)).splitlines()[3].split() == [
+        "Unsegmented", "3", "0", "3"
+    ]  # fmt: skip

@@ -409,6 +409,9 @@ def dashboard_html(
         + f'<section class="charts">{charts}</section>'
         + _panels(panels, through)
         + '<p class="muted">Accounts, ARR and at-risk are as of the last month of the period. '
+        "ARR is the ARR that is known: an account whose ARR is missing (Unsegmented for "
+        "missing ARR) adds $0 and counts as ARR unknown (accounts_with_arr in "
+        "report_arr_by_segment and report_segment_summary counts those that have one). "
         "Retention pools the monthly cohorts of the period: a cohort is the accounts active in "
         "a segment in a month; churned accounts disappeared, were flagged churned or reached "
         "their contract end the next month (in the open month: by the day of the run, not "

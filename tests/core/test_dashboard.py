@@ -70,3 +70,11 @@ def test_the_retention_note_says_the_open_month_counts_churn_only_by_the_day_of_
         "reached their contract end the next month (in the open month: by the day of the "
         "run, not later in the month)" in page
     )
+
+
+def test_the_note_says_arr_is_the_known_arr_and_missing_arr_counts_as_unknown():
+    page = dashboard_html(*report_tables())
+    assert (
+        "ARR is the ARR that is known: an account whose ARR is missing (Unsegmented for "
+        "missing ARR) adds $0 and counts as ARR unknown" in page
+    )

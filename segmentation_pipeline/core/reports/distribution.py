@@ -16,15 +16,24 @@ from segmentation_pipeline.core.reports.grouping import (
 
 
 def segment_summary(assignments: pd.DataFrame) -> pd.DataFrame:
-    """Accounts and ARR by segment, with shares, mean composite and at-risk count. A
-    segment none of whose accounts has an ARR (Unsegmented for missing_arr) has no ARR,
-    not $0."""
+    """Accounts and ARR by segment, with shares, mean composite and at-risk count.
+
+    ARR has `arr_by_segment`'s definition, so the two reports give a segment the same
+    sum: `arr` is the sum of the ARR that is known, and an account whose ARR is missing
+    (an Unsegmented account for missing_arr, say) adds nothing to it but is counted as
+    ARR unknown (`accounts - accounts_with_arr`). A segment with no known ARR therefore
+    shows $0 with every account ARR unknown, not an "unknown" total: the known ARR is
+    a fact (and what the dashboard and the shares add up), while the accounts missing
+    one are a data gap to show beside it, in every segment alike, and not only when no
+    account of the segment has an ARR.
+    """
     grouped = assignments.assign(arr=pd.to_numeric(assignments["arr"], errors="coerce")).groupby(
         "segment", dropna=False
     )
     summary = grouped.agg(
         accounts=("account_id", "size"),
-        arr=("arr", lambda arr: arr.sum(min_count=1)),
+        accounts_with_arr=("arr", "count"),
+        arr=("arr", "sum"),
         mean_composite=("composite_score", "mean"),
         at_risk=("at_risk", "sum"),
         provisional=("provisional", "sum"),
@@ -65,9 +74,10 @@ def customers_by_segment(assignments: pd.DataFrame, breakdowns: Sequence[str] = 
 def arr_by_segment(assignments: pd.DataFrame, breakdowns: Sequence[str] = ()) -> pd.DataFrame:
     """ARR per segment (and per segment x breakdown value).
 
-    Accounts without an ARR value add nothing to `arr` and are left out of `mean_arr` and
-    `median_arr`; `accounts_with_arr` says how many had one. `arr_share` is the share of
-    the ARR with the same dimension value, as in `customers_by_segment`.
+    Accounts without an ARR value add nothing to `arr` (a segment with none shows $0, as
+    in `segment_summary`) and are left out of `mean_arr` and `median_arr`;
+    `accounts_with_arr` says how many had one, the rest are ARR unknown. `arr_share` is
+    the share of the ARR with the same dimension value, as in `customers_by_segment`.
     """
     money = assignments.assign(arr=pd.to_numeric(assignments["arr"], errors="coerce"))
 

@@ -65,12 +65,22 @@ def test_segment_summary_keeps_the_foundation_report_shape():
     assert summary["account_share"].sum() == pytest.approx(1.0)
 
 
-def test_a_segment_whose_accounts_have_no_arr_has_no_arr_not_zero():
-    rows = snapshot(JAN).head(2).assign(segment=["Tier 1", "Unsegmented"], arr=[500.0, None])
+def test_summary_and_arr_by_segment_give_a_segment_the_same_known_arr_and_unknown_count():
+    # Tier 1: 500 and one missing. Tier 3: its one account has no ARR. Unsegmented: one
+    # account with a known 40 (e.g. waiting for enrichment) and two missing_arr.
+    segments = ["Tier 1", "Tier 1", "Tier 3", "Unsegmented", "Unsegmented", "Unsegmented"]
+    rows = snapshot(JAN).head(6).assign(segment=segments, arr=[500.0, None, None, 40.0, None, None])
     summary = segment_summary(rows).set_index("segment")
-    assert summary.loc["Tier 1", "arr"] == 500
-    assert math.isnan(summary.loc["Unsegmented", "arr"])
-    assert summary.loc["Tier 1", "arr_share"] == 1.0
+    by_arr = arr_by_segment(rows).set_index("segment")
+    # Known ARR only; a segment with none sums to 0, its account counted as ARR unknown.
+    expected = {"Tier 1": (2, 1, 500.0), "Tier 3": (1, 0, 0.0), "Unsegmented": (3, 1, 40.0)}
+    for report in (summary, by_arr):
+        got = report[["accounts", "accounts_with_arr", "arr"]]
+        assert {s: tuple(r) for s, r in got.iterrows()} == expected
+    # Shares of the 540 known: the same in both reports.
+    assert summary.loc["Tier 1", "arr_share"] == pytest.approx(500 / 540)
+    assert summary.loc["Tier 3", "arr_share"] == 0.0
+    assert summary["arr_share"].to_dict() == pytest.approx(by_arr["arr_share"].to_dict())
 
 
 def test_health_by_segment_uses_nps_where_it_exists():
