@@ -26,6 +26,25 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
 
 
+# --- Framework versions: the bundled file, and a candidate of the next version ----------
+# Tests of a framework change name the versions through these, not as literals: a test
+# that replaces a literal `version` line keeps the bundled version, unnoticed, once the
+# bundled file moves on, and its "candidate" is the deployed framework itself.
+from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH  # noqa: E402
+
+BUNDLED_VERSION = load_framework().version
+_head, _, _last = BUNDLED_VERSION.rpartition(".")
+NEXT_VERSION = f"{_head}.{int(_last) + 1}"  # newer than the bundled one, as numbers
+
+
+def bundled_framework_as(version: str) -> str:
+    """The bundled framework file's text with `version` in place of its own."""
+    text = DEFAULT_FRAMEWORK_PATH.read_text()
+    line = f'version: "{BUNDLED_VERSION}"\n'
+    assert text.count(line) == 1, f"the bundled file has no line {line!r}"
+    return text.replace(line, f'version: "{version}"\n')
+
+
 # --- Salesforce: local API server (issue 3) ---------------------------------------------
 # A fresh in-memory org per test, served over TLS behind a CONNECT proxy on 127.0.0.1; the
 # client reaches it with ordinary settings (proxy_url + ca_bundle), nothing test-only.

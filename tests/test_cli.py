@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import BUNDLED_VERSION, NEXT_VERSION, bundled_framework_as
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -217,9 +218,9 @@ def test_a_deployed_framework_edited_without_a_new_version_stops_the_next_night(
         done.stdout.strip()
         .splitlines()[-1]
         .endswith(
-            f"FAILURE in crm_accounts: {deployed}: framework version 2026.1 was applied before "
-            "with other settings; bump `version` so runs, snapshots and history tell the two "
-            "frameworks apart"
+            f"FAILURE in crm_accounts: {deployed}: framework version {BUNDLED_VERSION} was "
+            "applied before with other settings; bump `version` so runs, snapshots and history "
+            "tell the two frameworks apart"
         )
     )
 
@@ -306,12 +307,8 @@ def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_
 def test_a_month_never_scored_here_is_refused_in_one_line_before_anything_changes(home, tmp_path):
     """README's `framework adopt ... --months 2026-11,2026-12` on a home that never ran
     2026-11: before, the file was adopted and the re-score then failed with a traceback."""
-    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
-
-    candidate = tmp_path / "framework_2026_2.yaml"
-    candidate.write_text(
-        DEFAULT_FRAMEWORK_PATH.read_text().replace('version: "2026.1"', 'version: "2026.2"')
-    )
+    candidate = tmp_path / "framework_next.yaml"
+    candidate.write_text(bundled_framework_as(NEXT_VERSION))
     for args in (
         ("framework", "adopt", str(candidate), "--months", "2026-11,2026-12"),
         ("framework", "preview", str(candidate), "--month", "2026-11"),
@@ -331,14 +328,10 @@ def test_a_framework_change_by_the_documented_path_leaves_everything_on_the_new_
     """docs/governance.md: preview the candidate (nothing written), then adopt it: the
     code location's file, the re-scored snapshots, their run tags and metadata, and the
     generated docs all carry the new version."""
-    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
-
     assert cli("run", "--month", "2026-11").returncode == 0
-    candidate = tmp_path / "framework_2026_2.yaml"
+    candidate = tmp_path / "framework_next.yaml"
     candidate.write_text(
-        DEFAULT_FRAMEWORK_PATH.read_text()
-        .replace('version: "2026.1"', 'version: "2026.2"')
-        .replace(
+        bundled_framework_as(NEXT_VERSION).replace(
             "min_score: 4.0, service_model: high_touch", "min_score: 3.6, service_model: high_touch"
         )
     )
@@ -351,10 +344,10 @@ def test_a_framework_change_by_the_documented_path_leaves_everything_on_the_new_
     # A lower Tier 1 cut-off only lifts accounts from Tier 2 into Tier 1.
     moves = re.findall(r"^  (Tier \d) -> (Tier \d): \d+$", preview.stdout, re.M)
     assert moves == [("Tier 2", "Tier 1")]
-    assert "governance checks under 2026.2:" in preview.stdout
+    assert f"governance checks under {NEXT_VERSION}:" in preview.stdout
     assert not (home / "framework.yaml").exists()
     with engine.connect() as conn:
-        assert conn.execute(sa.text(versions)).scalars().all() == ["2026.1"]
+        assert conn.execute(sa.text(versions)).scalars().all() == [BUNDLED_VERSION]
 
     adopt = cli("framework", "adopt", str(candidate), "--months", "2026-11")
     assert adopt.returncode == 0, adopt.stderr[-2000:]
@@ -369,20 +362,20 @@ def test_a_framework_change_by_the_documented_path_leaves_everything_on_the_new_
         capture_output=True,
         text=True,
     )
-    assert loaded.stdout.strip() == "2026.2"  # the code location now loads the new file
+    assert loaded.stdout.strip() == NEXT_VERSION  # the code location now loads the new file
     with engine.connect() as conn:
-        assert conn.execute(sa.text(versions)).scalars().all() == ["2026.2"]
+        assert conn.execute(sa.text(versions)).scalars().all() == [NEXT_VERSION]
     docs = (home / "reports" / "docs" / "segment-definitions.md").read_text()
-    assert "Generated from framework version 2026.2;" in docs
+    assert f"Generated from framework version {NEXT_VERSION};" in docs
 
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     with dg.DagsterInstance.get() as instance:
         rescored = [r for r in instance.get_runs() if r.job_name == "rescore_job"]
-        assert [r.tags["segmentation/framework_version"] for r in rescored] == ["2026.2"]
+        assert [r.tags["segmentation/framework_version"] for r in rescored] == [NEXT_VERSION]
         event = instance.get_latest_materialization_event(dg.AssetKey("segment_assignments"))
-        assert event.asset_materialization.metadata["framework_version"].value == "2026.2"
+        assert event.asset_materialization.metadata["framework_version"].value == NEXT_VERSION
         (nightly,) = [r for r in instance.get_runs() if r.job_name == "segmentation_job"]
-        assert nightly.tags["segmentation/framework_version"] == "2026.1"
+        assert nightly.tags["segmentation/framework_version"] == BUNDLED_VERSION
 
 
 def test_the_printed_summary_shows_known_arr_and_the_accounts_whose_arr_is_unknown():

@@ -1,8 +1,8 @@
 """A framework change, a backfill of three stored months, and the impact report.
 
 Every account below scores the same level (1-5) on every criterion of every rubric, so
-its composite score *is* that level. Version 2026.1 (the default) cuts tiers at 4.0 and
-2.5; the test's version 2026.2 at 4.5 and 1.5. So level 4 moves Tier 1 -> Tier 2,
+its composite score *is* that level. The bundled framework cuts tiers at 4.0 and 2.5;
+the test's next version at 4.5 and 1.5. So level 4 moves Tier 1 -> Tier 2,
 level 2 moves Tier 3 -> Tier 2, and levels 5, 3 and 1 stay where they are.
 """
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+from conftest import BUNDLED_VERSION, NEXT_VERSION, bundled_framework_as
 
 from segmentation_pipeline.defs.backfill import rescore, stale_partitions
-from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
 
 # Inputs that earn exactly `level` points on each criterion of the default framework.
 EMPLOYEES = {5: 1500, 4: 700, 3: 200, 2: 70, 1: 20}
@@ -122,8 +122,7 @@ def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
 
     v2 = tmp_path / "framework_v2.yaml"
     v2.write_text(
-        DEFAULT_FRAMEWORK_PATH.read_text()
-        .replace('version: "2026.1"', 'version: "2026.2"')
+        bundled_framework_as(NEXT_VERSION)
         .replace(
             "min_score: 4.0, service_model: high_touch", "min_score: 4.5, service_model: high_touch"
         )
@@ -142,9 +141,9 @@ def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
     from segmentation_pipeline.defs import partitions
 
     monkeypatch.setattr(partitions, "FRAMEWORK_PATH", v2)
-    monkeypatch.setattr(partitions, "FRAMEWORK_VERSION", "2026.2")
-    stale = stale_partitions(governance.instance, "2026.2")
-    assert stale == {month: "2026.1" for month in MONTHS}
+    monkeypatch.setattr(partitions, "FRAMEWORK_VERSION", NEXT_VERSION)
+    stale = stale_partitions(governance.instance, NEXT_VERSION)
+    assert stale == {month: BUNDLED_VERSION for month in MONTHS}
 
     # The backfill must not touch the CRM: point it at a folder that does not exist.
     governance.crm_folder = tmp_path / "no-crm-here"
@@ -161,15 +160,16 @@ def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
     for month, expected in EXPECTED_MOVES.items():
         rows = moves[moves["snapshot_month"] == month]
         assert {(r.before, r.after): r.accounts for r in rows.itertuples()} == expected
-        assert set(rows["old_version"]) == {"2026.1"} and set(rows["new_version"]) == {"2026.2"}
+        assert set(rows["old_version"]) == {BUNDLED_VERSION}
+        assert set(rows["new_version"]) == {NEXT_VERSION}
 
     impact = pd.read_sql("select * from framework_change_impact", engine)
     march = impact[impact["snapshot_month"] == "2025-03-01"].set_index("segment")
     assert {
         s: (r.before, r.after, r.moved_in, r.moved_out) for s, r in march.iterrows()
     } == EXPECTED_MARCH
-    assert stale_partitions(governance.instance, "2026.2") == {}
+    assert stale_partitions(governance.instance, NEXT_VERSION) == {}
     after = pd.read_sql(
         "select account_id, segment, framework_version from segment_snapshots", engine
     )
-    assert set(after["framework_version"]) == {"2026.2"}
+    assert set(after["framework_version"]) == {NEXT_VERSION}

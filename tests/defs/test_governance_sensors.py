@@ -6,7 +6,7 @@ import re
 import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
-from conftest import SLACK_PATH, write_small_crm
+from conftest import BUNDLED_VERSION, NEXT_VERSION, SLACK_PATH, write_small_crm
 
 MONTH_1, MONTH_2 = "2025-01-01", "2025-02-01"
 
@@ -127,15 +127,15 @@ def test_stale_framework_sensor_lists_months_scored_with_an_older_version(govern
     governance.tick("stale_framework_sensor")
     assert [p for p in governance.payloads() if p["kind"] == "stale_framework"] == []
 
-    # The code location now runs 2026.2 (as after `framework adopt` and a reload).
+    # The code location now runs the next version (as after `framework adopt` and a reload).
     import segmentation_pipeline.defs.sensors as sensors
 
-    monkeypatch.setattr(sensors, "FRAMEWORK_VERSION", "2026.2")
+    monkeypatch.setattr(sensors, "FRAMEWORK_VERSION", NEXT_VERSION)
     tick = governance.tick("stale_framework_sensor")
     stale = [p for p in governance.payloads() if p["kind"] == "stale_framework"]
     assert len(stale) == 1
-    assert stale[0]["title"] == "2 month(s) scored with an older framework than 2026.2"
-    assert stale[0]["details"]["stale"] == {MONTH_1: "2026.1", MONTH_2: "2026.1"}
+    assert stale[0]["title"] == f"2 month(s) scored with an older framework than {NEXT_VERSION}"
+    assert stale[0]["details"]["stale"] == {MONTH_1: BUNDLED_VERSION, MONTH_2: BUNDLED_VERSION}
     assert "--partitions 2025-01-01,2025-02-01" in stale[0]["text"]
     governance.tick("stale_framework_sensor", cursor=tick.cursor)
     assert len([p for p in governance.payloads() if p["kind"] == "stale_framework"]) == 1
@@ -149,7 +149,8 @@ def test_months_scored_with_a_newer_framework_than_the_code_location_say_adopt_i
     assert governance.run(MONTH_1).success
     (alert,) = stale_framework_alerts(governance.instance, "2025.9").alerts
     assert alert.title == (
-        "1 month(s) scored with framework 2026.1, newer than this code location's 2025.9"
+        f"1 month(s) scored with framework {BUNDLED_VERSION}, newer than this code location's "
+        "2025.9"
     )
     assert "segmentation-pipeline framework adopt" in alert.text
     assert alert.details["order"] == {MONTH_1: "newer"}

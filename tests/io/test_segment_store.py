@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import BUNDLED_VERSION, NEXT_VERSION
 
 from segmentation_pipeline.core.history import HistoryChanges, history_changes, history_reads
 from segmentation_pipeline.core.transitions import (
@@ -31,7 +32,7 @@ def assignments(segment="Tier 2", at_risk=False) -> pd.DataFrame:
             "status": ["segmented", "provisional"],
             "service_model": ["low_touch", "tech_touch"],
             "unsegmented_reason": [None, None],
-            "framework_version": ["2026.1", "2026.1"],
+            "framework_version": [BUNDLED_VERSION, BUNDLED_VERSION],
             "composite_score": [3.2, 2.0],
             "provisional": [False, True],
             "at_risk": [at_risk, False],
@@ -428,7 +429,7 @@ def test_a_rescore_with_another_version_is_gated_against_the_tier_its_month_publ
     store = SegmentStore(engine)
     changes = history_changes(store.open_history(), assignments(), framework, NOV, "r1")
     store.write(changes, transition().iloc[:0])
-    candidate = framework.model_copy(update={"version": "2026.2"})
+    candidate = framework.model_copy(update={"version": NEXT_VERSION})
     state = SegmentStore(engine, NOV).prior_state(framework_version=candidate.version)
     frame = pd.DataFrame({"account_id": ["A"], "crm_tier": [None], "computed_segment": ["Tier 1"]})
     one = pd.Series([True])
