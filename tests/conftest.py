@@ -33,6 +33,14 @@ def sqlite_url(tmp_path: Path) -> str:
 from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH  # noqa: E402
 
 BUNDLED_VERSION = load_framework().version
+# Every bundled framework a release has shipped: version -> the settings digest a deployment
+# that ran it recorded (pipeline_state `applied_frameworks`). Changing the bundled file's
+# settings means a new version, added here (docs/governance.md, "Bundled framework
+# versions"): under its old version, every deployment on the bundled file would stop its
+# next night as "applied before with other settings".
+RELEASED_BUNDLED_FRAMEWORKS = {
+    "2026.1": "0b3eca9d7145fb7e",
+}
 _head, _, _last = BUNDLED_VERSION.rpartition(".")
 NEXT_VERSION = f"{_head}.{int(_last) + 1}"  # newer than the bundled one, as numbers
 

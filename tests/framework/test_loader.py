@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import RELEASED_BUNDLED_FRAMEWORKS
 
+from segmentation_pipeline.core.framework_versions import framework_mismatch
 from segmentation_pipeline.framework import (
     DEFAULT_FRAMEWORK_PATH,
     FrameworkError,
@@ -203,3 +205,17 @@ def test_the_settings_digest_follows_the_settings_written_not_comments_or_layout
     edited.write_text(text.replace("  provisional_days: 30\n", "  provisional_days: 45\n"))
     assert settings_digest(commented) == settings_digest(DEFAULT_FRAMEWORK_PATH)
     assert settings_digest(edited) != settings_digest(DEFAULT_FRAMEWORK_PATH)
+
+
+def test_the_bundled_file_changes_its_settings_only_under_a_new_version():
+    """A deployment on the bundled file recorded its settings under its version; a release
+    that changed them under the same version stops every such deployment's next night.
+    A new version starts the night, whichever released version came before it."""
+    version = load_framework().version
+    digest = settings_digest(DEFAULT_FRAMEWORK_PATH)
+    assert RELEASED_BUNDLED_FRAMEWORKS.get(version) == digest, (
+        f"the bundled framework {version} has the settings {digest}: bump `version` and "
+        "add it to RELEASED_BUNDLED_FRAMEWORKS (docs/governance.md)"
+    )
+    applied = {v: {"digest": d} for v, d in RELEASED_BUNDLED_FRAMEWORKS.items()}
+    assert framework_mismatch(applied, version, digest, bundled=True) is None
