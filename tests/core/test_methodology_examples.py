@@ -14,6 +14,7 @@ from segmentation_pipeline.core.scoring import (
     score_value,
     standardize_usage,
 )
+from segmentation_pipeline.core.standardize import standardize_accounts, unknown_choices
 
 AS_OF = datetime(2026, 11, 15)
 
@@ -168,6 +169,29 @@ def test_expansion_potential_band_edges(framework, pipeline, points):
 def test_contract_length_points(framework, term, points):
     frame = pd.DataFrame([account(contract_term=term)])
     assert score_value(frame, framework).loc[0, "val_contract_points"] == points
+
+
+def test_the_methodologys_strategic_importance_labels_score_its_points_unwarned(framework):
+    """The value rubric's row "Strategic Importance" reads, 5 to 1: Named logo / reference
+    customer, Industry influencer, Standard customer, Commodity fit, Misaligned. A CRM
+    picklist written that way scored the unknown 3 points for three of them, named only
+    in the unknown-picklist warning."""
+    raw = pd.DataFrame(
+        {
+            "Id": ["001A", "001B", "001C", "001D"],
+            "Name": ["Alpha", "Bravo", "Charlie", "Delta"],
+            "Strategic_Importance__c": [
+                "Commodity fit",
+                "Standard customer",
+                "Named logo / reference customer",
+                "commodity FIT ",  # matched ignoring case and spacing, as every picklist
+            ],
+        }
+    )
+    accounts = standardize_accounts(raw, framework)
+    assert "Strategic_Importance__c" not in unknown_choices(accounts, framework)
+    points = score_value(accounts, framework)["val_strategic_points"]
+    assert points.tolist() == [2, 3, 5, 2]
 
 
 @pytest.mark.parametrize(

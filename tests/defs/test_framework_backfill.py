@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from conftest import BUNDLED_VERSION, NEXT_VERSION, bundled_framework_as
+from conftest import (
+    BUNDLED_VERSION,
+    NEXT_VERSION,
+    RELEASED_BUNDLED_FRAMEWORKS,
+    bundled_framework_as,
+)
 
 from segmentation_pipeline.defs.backfill import rescore, stale_partitions
+from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH, settings_digest
 
 # Inputs that earn exactly `level` points on each criterion of the default framework.
 EMPLOYEES = {5: 1500, 4: 700, 3: 200, 2: 70, 1: 20}
@@ -173,3 +179,80 @@ def test_framework_change_backfill_rescores_stored_months_and_reports_the_moves(
         "select account_id, segment, framework_version from segment_snapshots", engine
     )
     assert set(after["framework_version"]) == {NEXT_VERSION}
+
+
+# The methodology's own strategic-importance labels, on accounts otherwise at one level.
+# Account -> (level, label, the label's points from 2026.2 on; before, the unknown 3).
+LABELLED = {
+    "N4": (4, "Named logo / reference customer", 5),
+    "S3": (3, "Standard customer", 3),
+    "C2": (2, "Commodity fit", 2),
+}
+
+
+def released_2026_1() -> str:
+    """The bundled framework as release 2026.1 shipped it: 2026.2 without the three labels
+    (checked against the settings digest that release's deployments recorded)."""
+    text = bundled_framework_as("2026.1")
+    for _, label, points in LABELLED.values():
+        line = f"      {label}: {points}\n"
+        assert text.count(line) == 1, line
+        text = text.replace(line, "")
+    return text
+
+
+def unknown_picklist_values(result) -> dict:
+    (event,) = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "accounts_standardized"
+    ]
+    return event.materialization.metadata["picklist_values_not_in_framework"].value
+
+
+def test_a_deployment_on_the_bundled_2026_1_upgrades_to_2026_2_by_night_and_backfill(
+    governance, tmp_path, monkeypatch
+):
+    """The release that adds the methodology's labels is a new bundled version: the first
+    night on it runs (under the old version it would stop, "applied before with other
+    settings"), the month scored under 2026.1 is stale, and the backfill re-scores it with
+    the labels' points and reports the change against 2026.1."""
+    from segmentation_pipeline.defs import partitions
+
+    old = tmp_path / "framework_2026_1.yaml"
+    old.write_text(released_2026_1())
+    assert settings_digest(old) == RELEASED_BUNDLED_FRAMEWORKS["2026.1"]
+    levels = {account: level for account, (level, _, _) in LABELLED.items()}
+    write_crm(governance.crm_folder, levels)
+    accounts = pd.read_csv(governance.crm_folder / "accounts.csv", dtype=str)
+    accounts["Strategic_Importance__c"] = [LABELLED[account][1] for account in accounts["Id"]]
+    accounts.to_csv(governance.crm_folder / "accounts.csv", index=False)
+
+    # Before the upgrade the code location ran the 2026.1 file as its own.
+    monkeypatch.setattr(partitions, "FRAMEWORK_PATH", old)
+    monkeypatch.setattr(partitions, "FRAMEWORK_VERSION", "2026.1")
+    january = governance.run("2025-01-01")
+    assert january.success
+    assert unknown_picklist_values(january) == {
+        "Strategic_Importance__c": {label: 1 for _, label, _ in LABELLED.values()}
+    }
+
+    # The upgrade: the code location loads the new bundled file.
+    monkeypatch.setattr(partitions, "FRAMEWORK_PATH", DEFAULT_FRAMEWORK_PATH)
+    monkeypatch.setattr(partitions, "FRAMEWORK_VERSION", BUNDLED_VERSION)
+    february = governance.run("2025-02-01")
+    assert february.success
+    assert unknown_picklist_values(february) == {}
+    assert stale_partitions(governance.instance, BUNDLED_VERSION) == {"2025-01-01": "2026.1"}
+
+    (result,) = rescore(governance.definitions(), governance.instance, ["2025-01-01"])
+    assert result.success
+    scores = result.output_for_node("account_scores").set_index("account_id")
+    assert scores["val_strategic_points"].to_dict() == {a: p for a, (_, _, p) in LABELLED.items()}
+    (impact,) = result.asset_materializations_for_node("framework_change_impact")
+    assert impact.metadata["compared_with"].value == "2026.1"
+    assert impact.metadata["framework_version"].value == BUNDLED_VERSION
+    # N4: value (4 + 4 + 4 + 5) / 4 = 4.25, composite 4 x 0.65 + 4.25 x 0.35 = 4.09, Tier 1
+    # (3.91 with the unknown 3 points: Tier 2); the bundled file reviews the upgrade.
+    assert impact.metadata["pending_review"].value == 1
+    assert stale_partitions(governance.instance, BUNDLED_VERSION) == {}
