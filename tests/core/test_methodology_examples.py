@@ -194,6 +194,28 @@ def test_the_methodologys_strategic_importance_labels_score_its_points_unwarned(
     assert points.tolist() == [2, 3, 5, 2]
 
 
+def test_the_methodologys_paired_growth_and_contract_labels_score_its_points_unwarned(
+    framework,
+):
+    """The firmographic rubric's "Growth Stage" row gives 5 points to "Growth / Scale-up"
+    and 1 to "Unknown / Pre-revenue"; the value rubric's "Contract Length" row gives 1 to
+    "At risk / Past due". Written so in a CRM picklist, the first scored 1 (the unknown
+    points) instead of 5 and the last 3 instead of 1."""
+    raw = pd.DataFrame(
+        {
+            "Id": ["001A", "001B", "001C"],
+            "Name": ["Alpha", "Bravo", "Charlie"],
+            "Growth_Stage__c": ["Growth / Scale-up", "Unknown / Pre-revenue", "growth/scale-up"],
+            "Contract_Term__c": ["At risk / Past due", "Month-to-month", "at risk / past due"],
+        }
+    )
+    accounts = standardize_accounts(raw, framework)
+    unknown = unknown_choices(accounts, framework)
+    assert "Growth_Stage__c" not in unknown and "Contract_Term__c" not in unknown
+    assert score_firmographic(accounts, framework)["firm_growth_points"].tolist() == [5, 1, 5]
+    assert score_value(accounts, framework)["val_contract_points"].tolist() == [1, 2, 1]
+
+
 @pytest.mark.parametrize(
     ("industry", "points"),
     [

@@ -190,12 +190,21 @@ LABELLED = {
 }
 
 
+# The other picklist values 2026.2 added (the methodology's growth stage and contract
+# length labels).
+ALSO_ADDED_IN_2026_2 = (
+    "      Growth / Scale-up: 5\n",
+    "      Unknown / Pre-revenue: 1\n",
+    "      At risk / Past due: 1  # the methodology's spelling\n",
+)
+
+
 def released_2026_1() -> str:
-    """The bundled framework as release 2026.1 shipped it: 2026.2 without the three labels
-    (checked against the settings digest that release's deployments recorded)."""
+    """The bundled framework as release 2026.1 shipped it: 2026.2 without the values it
+    added (checked against the settings digest that release's deployments recorded)."""
     text = bundled_framework_as("2026.1")
-    for _, label, points in LABELLED.values():
-        line = f"      {label}: {points}\n"
+    labels = [f"      {label}: {points}\n" for _, label, points in LABELLED.values()]
+    for line in [*labels, *ALSO_ADDED_IN_2026_2]:
         assert text.count(line) == 1, line
         text = text.replace(line, "")
     return text
