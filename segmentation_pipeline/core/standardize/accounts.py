@@ -191,7 +191,11 @@ def unknown_choices(
         if column == "crm_tier":  # what the write-back sends for an unsegmented account
             choices = [*choices, UNSEGMENTED]
         counts = accounts[column].value_counts()  # distinct values: cheap on a million rows
-        known = counts.index.isin(choices) | (counts.index.astype(str).str.strip() == "")
+        values = counts.index.astype(str).str.strip()
+        if column == "strategic_importance":  # a checkbox-style flag scores as its value
+            flags = framework.assignment.value_inputs.strategic_flag_values
+            values = pd.Index([flags.get(v.lower(), v) for v in values])
+        known = values.isin(choices) | (values == "")
         if not known.all():
             found[field] = most_frequent(counts[~known], shown)
     return found

@@ -89,6 +89,14 @@ def test_picklist_values_the_framework_does_not_list_are_named(out, framework):
     assert unknown_choices(odd, framework, shown=0)["Growth_Stage__c"] == {"(other values)": 2}
 
 
+def test_a_checkbox_style_strategic_flag_is_no_unknown_value(out, framework):
+    """'true' or 'No' in Strategic_Importance__c scores as Named logo or Standard
+    (`value_inputs.strategic_flag_values`), so naming it as a value the framework does
+    not list was a false warning; a flag the mapping lacks is still named."""
+    flagged = out.assign(strategic_importance=["true", "No", "maybe"])
+    assert unknown_choices(flagged, framework)["Strategic_Importance__c"] == {"maybe": 1}
+
+
 def test_the_tier_the_write_back_sends_for_an_unsegmented_account_is_no_unknown_value(
     out, framework
 ):
