@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.columns import lookup
+from segmentation_pipeline.core.columns import factorize
 from segmentation_pipeline.core.columns import numbers as as_numbers
+from segmentation_pipeline.core.standardize.text import lookup_keys_of
 from segmentation_pipeline.framework.models import BandedCriterion, ValueMapCriterion
 
 
@@ -29,9 +30,17 @@ def banded_points(values: pd.Series, criterion: BandedCriterion) -> pd.Series:
 
 
 def mapped_points(values: pd.Series, criterion: ValueMapCriterion) -> pd.Series:
-    """Points of each picklist value; the criterion's unknown points for anything else."""
-    mapped = lookup(values, criterion.values, criterion.unknown_points)
-    return pd.to_numeric(mapped, errors="coerce").fillna(criterion.unknown_points).astype(float)
+    """Points of each picklist value; the criterion's unknown points for anything else.
+
+    Values match as standardization matches picklist text (`lookup_key`: case, spacing
+    and punctuation aside), once per distinct value: a month stored under an older
+    framework holds its values as that run wrote them, so a re-score under a framework
+    that lists a new spelling scores them by it."""
+    points = dict(zip(lookup_keys_of(criterion.values), criterion.values.values(), strict=True))
+    codes, uniques = factorize(values)
+    keys = lookup_keys_of(str(u) for u in uniques)
+    table = np.array([*(points.get(k, np.nan) for k in keys), np.nan], dtype=float)
+    return pd.Series(table[codes], index=values.index).fillna(criterion.unknown_points)
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
