@@ -16,12 +16,22 @@ Definitions (one measurement per segment per month M, with m = the month before 
   survivor by deduplication in M are left out of the cohort (`merged_accounts`): a merge
   is not a churn. Nor is it an expansion: the survivor's ARR in M holds the folded
   accounts' ARR, so their ARR in m is taken off the survivor's ARR_M.
+* **Carried on by its duplicates** (`core/reports/heirs.py`): a cohort account not active
+  in M (its record deleted in the CRM, say) whose duplicates, folded into it in m, are
+  active in M as accounts of their own is retained through them, its *heirs*: its ARR_M
+  is theirs, summed. If instead such a duplicate was folded into a survivor C in M, the
+  account counts as folded into C in M (the rule above: merged, its ARR in m taken off
+  C's ARR_M). The heirs' own ARR in m is in the account's (deduplication summed it), and
+  they are not new in M.
 * **Churned in M**: a cohort account that is not active in M: absent from M's snapshot,
   flagged churned, or its contract ended during M by the run's as-of.
+  One carried on by its duplicates (above) is not churned.
 * **Retained**: a cohort account active in M. `logo_retention` = retained / cohort.
+  One carried on by its duplicates is retained.
 * **ARR**: ARR_m is the account's ARR in m, ARR_M its ARR in M if retained and 0 if
   churned. A data gap is not a revenue change: for a retained account a missing value on
   one side takes the other side's value; a churned account with no ARR in m adds 0.
+  An account carried on by its duplicates has their ARR_M.
 * **GRR** (gross revenue retention) = sum(min(ARR_M, ARR_m)) / sum(ARR_m): churn and
   contraction count, expansion does not, so GRR <= 1.
 * **NRR** (net revenue retention) = sum(ARR_M) / sum(ARR_m) over the cohort: expansion
@@ -40,6 +50,7 @@ from pandas.api.typing import DataFrameGroupBy
 
 from segmentation_pipeline.core.columns import map_by_key
 from segmentation_pipeline.core.reports.grouping import by_segment
+from segmentation_pipeline.core.reports.heirs import find_heirs
 from segmentation_pipeline.core.reports.months import month_bounds
 from segmentation_pipeline.framework.reporting import BREAKDOWN_COLUMNS
 
@@ -153,18 +164,25 @@ def segment_retention(
     next_activity: pd.DataFrame,
     breakdowns: Sequence[str] = (),
     merged_into: Mapping[str, str] | pd.Series | None = None,
+    folded_before: Mapping[str, str] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Logo retention, GRR and NRR of each segment's cohort from month m to month M.
 
     `cohort_activity` and `next_activity` are `customer_activity` frames of m and M;
-    `merged_into` maps each account folded into a survivor in M to that survivor. See the
-    module docstring for every definition.
+    `merged_into` maps each account folded into a survivor in M to that survivor, and
+    `folded_before` each account folded into a survivor in m (`folded_into` of m's merge
+    audit). See the module docstring for every definition.
     """
     survivors = pd.Series(merged_into if merged_into is not None else {}, dtype=object)
     cohort = cohort_activity[cohort_activity["active"].astype(bool)].copy()
-    cohort["merged"] = _member(cohort["account_id"], survivors.index)
     still_active = next_activity[next_activity["active"].astype(bool)]
     next_arr = still_active.drop_duplicates("account_id").set_index("account_id")["arr"]
+    # A cohort account carried on by its duplicates holds their ARR_M (and what was
+    # folded into them in M); one whose duplicate went to another survivor is folded.
+    heirs = find_heirs(cohort["account_id"], next_arr.index, folded_before, survivors)
+    survivors = heirs.holder(pd.concat([survivors, heirs.merged]))
+    next_arr = pd.concat([next_arr, heirs.carried(next_arr)])
+    cohort["merged"] = _member(cohort["account_id"], survivors.index)
 
     counted = ~cohort["merged"]
     retained = _member(cohort["account_id"], next_arr.index) & counted
