@@ -273,6 +273,14 @@ def customer_activity_history(
     return dg.MaterializeResult(value=activity, metadata=metadata)
 
 
+def _folded_in(client: Warehouse, month: str) -> pd.Series:
+    """An earlier month's merge audit from the warehouse, as folded id -> survivor id."""
+    audit = read_partition(
+        client, "account_merge_audit", SNAPSHOT_COLUMN, month, ["account_id", "survivor_id"]
+    )
+    return folded_into(audit)
+
+
 @dg.asset(
     **REPORT,
     kinds={"sql"},
@@ -288,7 +296,8 @@ def segment_retention_report(
 ) -> dg.MaterializeResult:
     month = context.partition_key
     cohort_month = shift_month(month, -1)
-    cohort = read_partition(warehouse.client(), "customer_activity", SNAPSHOT_COLUMN, cohort_month)
+    client = warehouse.client()
+    cohort = read_partition(client, "customer_activity", SNAPSHOT_COLUMN, cohort_month)
     if cohort.empty:
         context.log.info("no customer_activity for %s: no retention for %s", cohort_month, month)
         table = pd.DataFrame()
@@ -298,6 +307,7 @@ def segment_retention_report(
             customer_activity_history,
             framework.load().reporting.breakdowns,
             merged_into=folded_into(account_merge_audit),
+            folded_before=_folded_in(client, cohort_month),
         ).assign(cohort_month=cohort_month)
     metadata = _store(context, warehouse, "report_segment_retention", table)
     metadata["cohort_month"] = cohort_month
@@ -362,14 +372,18 @@ def segment_migration_report(
 ) -> dg.MaterializeResult:
     month = context.partition_key
     from_month = shift_month(month, -framework.load().reporting.migration_lookback_months)
-    before = read_partition(warehouse.client(), "segment_snapshots", SNAPSHOT_COLUMN, from_month)
+    client = warehouse.client()
+    before = read_partition(client, "segment_snapshots", SNAPSHOT_COLUMN, from_month)
     if before.empty:
         context.log.info("no segment_snapshots for %s: no migration matrix", from_month)
         matrix = pd.DataFrame()
         preview = matrix
     else:
         matrix = migration_matrix(
-            before, segment_assignments, folded_into(account_merge_audit).index
+            before,
+            segment_assignments,
+            folded_into(account_merge_audit).index,
+            folded_before=_folded_in(client, from_month),
         ).assign(from_month=from_month)
         preview = migration_pivot(matrix).reset_index()
     metadata = _store(context, warehouse, "report_segment_migration", matrix, preview)
