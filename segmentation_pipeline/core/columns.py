@@ -150,8 +150,10 @@ def numbers(values: pd.Series) -> pd.Series:
 def map_by_key(keys: pd.Series, mapping: pd.Series) -> pd.Series:
     """`keys.map(mapping)` for a mapping with unique keys, looked up through
     `AccountIndex`: pandas hashes every key as a Python object, Arrow far faster."""
-    if not len(keys) or not len(mapping):
+    if not len(keys):
         return keys.map(mapping)  # nothing to look up; pandas picks the empty dtype
+    if not len(mapping):  # every key missing, in the mapping's dtype (map fails on dates)
+        return pd.Series(index=keys.index, dtype=mapping.dtype, name=keys.name)
     at = AccountIndex(pd.Series(mapping.index)).find(keys)
     values = mapping.reset_index(drop=True).reindex(at).set_axis(keys.index).rename(keys.name)
     return values.infer_objects() if values.dtype == object else values

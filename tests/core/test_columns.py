@@ -143,6 +143,17 @@ def test_map_by_key_by_hand():
     assert map_by_key(keys, nps).fillna(-1).tolist() == [50.0, -1, 30.0]
 
 
+def test_map_by_key_with_an_empty_mapping_gives_every_key_missing_in_its_dtype():
+    """Series.map fails on an empty mapping of dates (a month's contracts frame with no
+    rows: customer_activity stopped with "Cannot cast DatetimeArray to dtype float64")."""
+    from segmentation_pipeline.core.columns import map_by_key
+
+    ends = pd.Series([], dtype="datetime64[ns]", index=pd.Index([], dtype=object))
+    found = map_by_key(pd.Series(["a", "b"], index=[3, 4]), ends)
+    assert found.dtype == "datetime64[ns]" and found.isna().all()
+    assert found.index.tolist() == [3, 4]
+
+
 def test_factorize_gives_an_object_columns_uniques_as_an_array_as_pandas_hashing_does():
     from segmentation_pipeline.core import columns
 
