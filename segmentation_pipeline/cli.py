@@ -331,6 +331,47 @@ def _month_list(text: str) -> str:
     return text
 
 
+class _OutlivesReader:
+    """A standard stream that outlives its reader. `segmentation-pipeline run | head -3`
+    closes the pipe while the command still has lines to print, before the run as well
+    (the abandoned runs it marks failed); a BrokenPipeError there stopped the night before
+    it ran, and after it printed a traceback. The first write that finds the reader gone
+    points the stream's file descriptor at os.devnull (the Python docs' "Note on SIGPIPE",
+    which also keeps the interpreter's last flush quiet) and the command carries on, its
+    output discarded: the run, its alerts and its run state are those of a read run."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self._gone = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # a stream without a descriptor
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 class SettingsError(ValueError):
     """An environment variable or argument the command cannot work with; the message
     names it."""
@@ -406,7 +447,23 @@ def _command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Exit codes: 0 done, 1 the run failed (EXIT_FAILED), 2 it could not start (EXIT_CONFIG)."""
+    """Exit codes: 0 done, 1 the run failed (EXIT_FAILED), 2 it could not start (EXIT_CONFIG).
+
+    A reader that goes away (`run | head -3`) changes none of them: the exit code is the
+    only word a scheduler or a `set -o pipefail` script gets about the night, and a reader
+    that stopped reading does not make a successful run a failed one. So not Python's 1
+    nor the shell's 141 (128 + SIGPIPE) of a command killed by its reader."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _OutlivesReader(sys.stdout), _OutlivesReader(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout.flush()  # what is still buffered, while a gone reader is still caught
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="segmentation-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="run the nightly job for a month (default: this month)")

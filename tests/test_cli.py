@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -272,6 +273,50 @@ def test_a_warehouse_another_process_holds_locked_is_named_in_one_line_with_exit
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("configuration error: SEGMENTATION_WAREHOUSE_URL: ")
     assert line.endswith("(database is locked)")
+
+
+def test_a_reader_that_goes_away_cuts_nothing_short_and_prints_no_traceback(home, tmp_path):
+    """`segmentation-pipeline run | head -3`: the reader here is gone before the first
+    line, a run left behind by a killed process to report first. Before, that line's
+    BrokenPipeError stopped the command before the night ran, with a traceback and exit 1."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from segmentation_pipeline.cli import INSTANCE_TEMPLATE
+    from segmentation_pipeline.defs.execution import HOST_TAG, JOB_NAME, PID_TAG
+
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True)
+    (dagster_home / "dagster.yaml").write_text(INSTANCE_TEMPLATE.read_text())
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    tags = {"dagster/partition": "2026-09-01", PID_TAG: gone.stdout.strip()}
+    tags[HOST_TAG] = socket.gethostname()
+    killed = DagsterRun(job_name=JOB_NAME, run_id="killed", tags=tags)
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.add_run(killed.with_status(dg.DagsterRunStatus.STARTED))
+    command = shutil.which("segmentation-pipeline")
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone away
+    try:
+        done = subprocess.run(
+            [command, "run", "--month", "2026-10"],
+            env={**os.environ, "PYTHONPATH": path, **strict_framework(tmp_path)},
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        os.close(writer)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr[-2000:]
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        status = {run.run_id: run.status for run in instance.get_runs()}
+    assert status.pop("killed") == dg.DagsterRunStatus.FAILURE
+    assert list(status.values()) == [dg.DagsterRunStatus.SUCCESS]
+    # its alert is recorded as for a run whose output was read
+    assert alerted_checks(home) == {"segment_assignments:concentration_index"}
 
 
 def test_dagster_sensor_preview_after_a_run_records_and_sends_nothing(home, tmp_path):
