@@ -15,6 +15,7 @@ argument or configuration, one line on stderr).
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import re
@@ -379,8 +380,10 @@ class SettingsError(ValueError):
 
 def _check_settings() -> None:
     """What every command but `sample` needs before it starts: a home it can write, a
-    warehouse it can reach, a first month it can read. Each failure is one line naming
-    the variable (the warehouse URL with its password masked), not a traceback later."""
+    warehouse it can reach, a first month it can read, a framework file it can load. Each
+    failure is one line naming the variable or the file (the warehouse URL with its
+    password masked), not a traceback later. Nothing is written until every check has
+    passed: a refused setting leaves no home and no empty warehouse file behind."""
     import sqlalchemy as sa
 
     from segmentation_pipeline.defs.alerts import ALERT_URLS
@@ -390,12 +393,9 @@ def _check_settings() -> None:
         shown_url,
         warehouse_url,
     )
+    from segmentation_pipeline.framework.loader import deployed_framework_path, load_framework
 
     home = Path(os.environ.get("SEGMENTATION_HOME", ".segmentation"))
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SettingsError(f"SEGMENTATION_HOME: cannot create {home} ({exc.strerror})") from None
     try:
         crm_kind()
     except ValueError as exc:
@@ -407,6 +407,8 @@ def _check_settings() -> None:
     first = os.environ.get("SEGMENTATION_FIRST_MONTH")
     if first and not re.fullmatch(f"{MONTH}(-01)?", first):
         raise SettingsError(f"SEGMENTATION_FIRST_MONTH: {first!r} is not a month (YYYY-MM)")
+    # The file the code location loads: a typo is refused before the home is written to.
+    load_framework(deployed_framework_path())
     url = warehouse_url()
     try:
         engine = sa.create_engine(url)
@@ -414,15 +416,46 @@ def _check_settings() -> None:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SettingsError(f"{WAREHOUSE_URL_ENV}: not a usable SQLAlchemy URL ({why})") from None
     try:
-        with engine.connect() as conn:
-            sa.inspect(conn).get_table_names()  # a read: a warehouse locked by another fails
+        _check_warehouse(engine, home)
     except sa.exc.DBAPIError as exc:
         why = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         raise SettingsError(
             f"{WAREHOUSE_URL_ENV}: cannot connect to {shown_url(url)} ({why})"
         ) from None
+    except OSError as exc:
+        raise SettingsError(
+            f"{WAREHOUSE_URL_ENV}: cannot create {shown_url(url)} ({exc.strerror})"
+        ) from None
     finally:
         engine.dispose()
+    # Last, so that a refused command leaves no home behind it either.
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"SEGMENTATION_HOME: cannot create {home} ({exc.strerror})") from None
+
+
+def _check_warehouse(engine, home: Path) -> None:
+    """A warehouse the command can read and write. Connecting to a SQLite file that does
+    not exist creates it, so a new one is not opened here, only its folder checked: a
+    command refused later (a framework typo, a month never scored) then leaves no empty
+    warehouse file behind, and the run creates it when it first writes."""
+    import sqlalchemy as sa
+
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        file = Path(database)
+        if not file.exists():
+            folder = file.parent.resolve()
+            if folder == home.resolve() and not folder.exists():
+                return  # the home, created once every check has passed
+            if not folder.is_dir():
+                raise FileNotFoundError(errno.ENOENT, f"no folder {folder}")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, f"cannot write in {folder}")
+            return
+    with engine.connect() as conn:
+        sa.inspect(conn).get_table_names()  # a read: a warehouse locked by another fails
 
 
 def _config_errors() -> tuple[type[Exception], ...]:

@@ -256,6 +256,33 @@ def test_a_setting_the_command_cannot_use_is_named_in_one_line_with_exit_2(
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"configuration error: {setting}: ") and said in line
     assert "SuperSecret123" not in done.stderr
+    assert not home.exists()  # refused before anything was written
+
+
+def test_a_refused_command_leaves_no_warehouse_file_in_the_home(home, tmp_path):
+    """Checking the warehouse opened it, and opening a SQLite file creates it: a command
+    refused after that check (a framework typo, a month never scored) left an empty
+    warehouse.sqlite behind, which the next command found as if it had been written."""
+    from segmentation_pipeline.framework.loader import DEFAULT_FRAMEWORK_PATH
+
+    typo = tmp_path / "framework.yaml"
+    typo.write_text(DEFAULT_FRAMEWORK_PATH.read_text().replace("version:", "versoin:", 1))
+    done = cli("run", "--month", "2026-10", SEGMENTATION_FRAMEWORK=str(typo))
+    assert done.returncode == 2 and "invalid framework" in done.stderr
+    assert not home.exists()  # refused before the home, its instance or its warehouse
+
+    done = cli("backfill", "--months", "2026-11")
+    assert done.returncode == 2 and "never scored" in done.stderr
+    assert not (home / "warehouse.sqlite").exists()
+
+    # a new SQLite file is not opened to check it, only its folder
+    elsewhere = f"sqlite:///{tmp_path / 'no-such-folder' / 'warehouse.sqlite'}"
+    done = cli("run", SEGMENTATION_WAREHOUSE_URL=elsewhere)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"configuration error: SEGMENTATION_WAREHOUSE_URL: cannot create {elsewhere} "
+        f"(no folder {tmp_path / 'no-such-folder'})"
+    ]
 
 
 def test_a_warehouse_another_process_holds_locked_is_named_in_one_line_with_exit_2(home):
