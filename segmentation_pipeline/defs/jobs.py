@@ -5,7 +5,7 @@ import dagster as dg
 from segmentation_pipeline.defs.partitions import FRAMEWORK_VERSION_TAGS
 from segmentation_pipeline.defs.resources import crm_kind
 
-PIPELINE_GROUPS = ["inputs", "segmentation", "reports"]
+PIPELINE_GROUPS = ["inputs", "segmentation", "reports", "csm_and_revops"]
 # The write-back only has somewhere to go when Salesforce is the CRM; on the embedded file
 # CRM the nightly run stops at the warehouse and the reports.
 WRITES_BACK = crm_kind() == "salesforce"

@@ -463,7 +463,7 @@ def crm_enrichment_sync(
 
 
 @dg.asset(
-    group_name="reports",
+    group_name="csm_and_revops",
     kinds={"pandas", "sql"},
     partitions_def=monthly_partitions,
     description="Folded duplicate clusters for RevOps to merge with Salesforce's own tools: "

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from conftest import write_small_crm
 
+from segmentation_pipeline.defs.jobs import PIPELINE_GROUPS
 from segmentation_pipeline.defs.partitions import current_month_key
 
 MONTH = "2025-01-01"
@@ -117,7 +118,7 @@ def test_a_red_blocking_check_stops_the_crm_write_back(governance, salesforce_se
     governance.extra_jobs = [
         dg.define_asset_job(
             "nightly_with_write_back",
-            selection=dg.AssetSelection.groups("inputs", "segmentation", "reports")
+            selection=dg.AssetSelection.groups(*PIPELINE_GROUPS)
             | dg.AssetSelection.assets("crm_segment_sync"),
         )
     ]

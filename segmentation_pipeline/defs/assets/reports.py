@@ -1,6 +1,12 @@
 """Reports people look at: report tables in the warehouse, the executive dashboard, CSM
 views and the framework docs.
 
+Two asset groups, by who reads them: `reports`, CS leadership's (the segment, ARR,
+retention, health, migration and playbook tables, and the executive dashboard with every
+table it shows), and `csm_and_revops`, what the account teams work from (each CSM's book
+and pages, the framework docs with the CSM quick reference, and RevOps's merge candidates,
+defined with the Salesforce assets). The nightly job runs both.
+
 Each report table is one asset writing one warehouse table keyed by `snapshot_month`,
 with a markdown preview of its segment-level rows in the metadata. The files (dashboard,
 CSM views, docs) go under the reports folder and are linked from the metadata.
@@ -88,9 +94,10 @@ from segmentation_pipeline.io.warehouse_partitions import (
 
 # The docs are a function of the framework alone: their code version is its version, so
 # a framework change marks them stale and the automation condition regenerates them at
-# once; the nightly job regenerates them too (they are in the report group).
+# once; the nightly job regenerates them too (their group is one it runs).
 
 REPORT = {"group_name": "reports", "partitions_def": monthly_partitions}
+TEAM_REPORT = {"group_name": "csm_and_revops", "partitions_def": monthly_partitions}
 
 
 class ReportFiles(dg.Config):
@@ -402,7 +409,7 @@ def _csm_frames(
 
 
 @dg.asset(
-    **REPORT,
+    **TEAM_REPORT,
     kinds={"sql"},
     deps=[warehouse_segments],
     ins=_reading(BOOK_INPUT_COLUMNS, PENDING_MOVE_COLUMNS),
@@ -430,7 +437,7 @@ def write_csm_views(
 
 
 @dg.asset(
-    **REPORT,
+    **TEAM_REPORT,
     kinds={"html", "csv"},
     deps=[warehouse_segments],
     ins=_reading(CSM_VIEW_COLUMNS, PENDING_MOVE_COLUMNS),
@@ -541,7 +548,7 @@ def executive_dashboard(
 
 
 @dg.asset(
-    group_name="reports",
+    group_name="csm_and_revops",
     kinds={"markdown", "html"},
     code_version=FRAMEWORK_VERSION,
     automation_condition=dg.AutomationCondition.code_version_changed(),
