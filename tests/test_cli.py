@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import BUNDLED_VERSION, NEXT_VERSION, bundled_framework_as
+from framework_releases import BUNDLED_VERSION, NEXT_VERSION, bundled_framework_as
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from conftest import (
+from framework_releases import (
     BUNDLED_VERSION,
     NEXT_VERSION,
     RELEASED_BUNDLED_FRAMEWORKS,

@@ -4,7 +4,7 @@ candidate that says it is another version."""
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED_VERSION, NEXT_VERSION, bundled_framework_as
+from framework_releases import BUNDLED_VERSION, NEXT_VERSION, bundled_framework_as
 
 from segmentation_pipeline.defs.framework_change import adopt_file, adoption_target
 from segmentation_pipeline.framework.loader import FrameworkError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import RELEASED_BUNDLED_FRAMEWORKS
+from framework_releases import RELEASED_BUNDLED_FRAMEWORKS
 
 from segmentation_pipeline.core.framework_versions import framework_mismatch
 from segmentation_pipeline.framework import (

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import BUNDLED_VERSION, NEXT_VERSION
+from framework_releases import BUNDLED_VERSION, NEXT_VERSION
 
 from segmentation_pipeline.core.history import HistoryChanges, history_changes, history_reads
 from segmentation_pipeline.core.transitions import (
