@@ -18,7 +18,7 @@ BUNDLED_VERSION = load_framework().version
 # next night as "applied before with other settings".
 RELEASED_BUNDLED_FRAMEWORKS = {
     "2026.1": "0b3eca9d7145fb7e",
-    "2026.2": "bf1eb3b2cc808577",  # the methodology's own picklist labels
+    "2026.2": "5638b97fca5aa9f1",  # the methodology's own picklist labels
 }
 _head, _, _last = BUNDLED_VERSION.rpartition(".")
 NEXT_VERSION = f"{_head}.{int(_last) + 1}"  # newer than the bundled one, as numbers

@@ -216,6 +216,30 @@ def test_the_methodologys_paired_growth_and_contract_labels_score_its_points_unw
     assert score_value(accounts, framework)["val_contract_points"].tolist() == [1, 2, 1]
 
 
+def test_the_at_risk_half_of_the_methodologys_contract_label_scores_1_point_unwarned(framework):
+    """The value rubric's 1-point contract length is "At risk / Past due". The framework
+    listed its "Past due" half and the pair, but a CRM picklist value "At risk" scored the
+    unknown 3 points (named in the unknown-picklist warning) instead of 1: with ARR $25K
+    (3), no pipeline (ratio 1.0: 2) and a Standard customer (3), the value points are
+    3 + 2 + 1 + 3 = 9, Tier 3 by the value rubric (below 10), not 11 (Tier 2)."""
+    raw = pd.DataFrame(
+        {
+            "Id": ["001A", "001B", "001C"],
+            "Name": ["Alpha", "Bravo", "Charlie"],
+            "ARR__c": ["25000", "25000", "25000"],
+            "Expansion_Pipeline__c": ["0", "0", "0"],
+            "Strategic_Importance__c": ["Standard", "Standard", "Standard"],
+            "Contract_Term__c": ["At risk", "at risk ", "Past due"],
+        }
+    )
+    accounts = standardize_accounts(raw, framework)
+    assert "Contract_Term__c" not in unknown_choices(accounts, framework)
+    value = score_value(accounts, framework)
+    assert value["val_contract_points"].tolist() == [1, 1, 1]
+    assert value["value_points"].tolist() == [9, 9, 9]
+    assert value["value_rubric_tier"].tolist() == ["Tier 3", "Tier 3", "Tier 3"]
+
+
 @pytest.mark.parametrize(
     ("industry", "points"),
     [

@@ -191,10 +191,11 @@ LABELLED = {
 
 
 # The other picklist values 2026.2 added (the methodology's growth stage and contract
-# length labels).
+# length labels, and the "At risk" half of its "At risk / Past due").
 ALSO_ADDED_IN_2026_2 = (
     "      Growth / Scale-up: 5\n",
     "      Unknown / Pre-revenue: 1\n",
+    "      At risk: 1\n",
     "      At risk / Past due: 1  # the methodology's spelling\n",
 )
 
