@@ -74,22 +74,10 @@ def test_worked_example_composite_is_3_55_tier_2_low_touch_at_risk(framework):
     assert "3.55" in row["explanation_detail"] and "AT RISK" in row["explanation_detail"]
 
 
-def test_worked_example_from_raw_fields_through_every_rubric(framework):
-    """Firmographic 4: 500 employees (4), adjacent Healthcare (4), US (5), Mature (3) = 16/4.
-    Behavioral 2: 30% active (2), 20% features (2), 3 tickets (2), 40% onboarding (2).
-    Value 5: $120K (5), 2x pipeline (5), multi-year (5), named logo (5)."""
-    accounts = pd.DataFrame(
-        [
-            account(
-                arr=120_000.0,
-                arr_tier="Enterprise",
-                expansion_pipeline=120_000.0,
-                contract_term="Multi-year",
-                strategic_importance="Named logo",
-            )
-        ]
-    )
-    usage = standardize_usage(
+def worked_example_usage() -> pd.DataFrame:
+    """The worked example's low behavior: 30% active (2), 20% features (2), 3 open tickets
+    (2), no NPS, 40% onboarding (2): behavioral score 2."""
+    return standardize_usage(
         pd.DataFrame(
             [
                 {
@@ -106,7 +94,24 @@ def test_worked_example_from_raw_fields_through_every_rubric(framework):
             ]
         )
     )
-    scores = score_accounts(accounts, usage, framework, AS_OF)
+
+
+def test_worked_example_from_raw_fields_through_every_rubric(framework):
+    """Firmographic 4: 500 employees (4), adjacent Healthcare (4), US (5), Mature (3) = 16/4.
+    Behavioral 2: 30% active (2), 20% features (2), 3 tickets (2), 40% onboarding (2).
+    Value 5: $120K (5), 2x pipeline (5), multi-year (5), named logo (5)."""
+    accounts = pd.DataFrame(
+        [
+            account(
+                arr=120_000.0,
+                arr_tier="Enterprise",
+                expansion_pipeline=120_000.0,
+                contract_term="Multi-year",
+                strategic_importance="Named logo",
+            )
+        ]
+    )
+    scores = score_accounts(accounts, worked_example_usage(), framework, AS_OF)
     assert scores.loc[0, ["firmographic_score", "behavioral_score", "value_score"]].tolist() == [
         4.0,
         2.0,
@@ -309,3 +314,109 @@ def test_firmographic_rubric_tier_cutoffs(framework, total, tier):
 )
 def test_composite_tier_cutoffs(framework, composite, tier):
     assert framework.tier_for_score(composite).name == tier
+
+
+def scored(composite: float, behavioral: float = 3.0, value: float = 3.0) -> pd.DataFrame:
+    """Dimension scores and a composite as `score_accounts` leaves them, for one account."""
+    return pd.DataFrame(
+        {
+            "account_id": ["001A"],
+            "firmographic_score": [3.0],
+            "behavioral_score": [behavioral],
+            "value_score": [value],
+            "composite_score": [composite],
+            "provisional": [False],
+            "behavioral_fallback": [None],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("composite", "tier", "model"),
+    [
+        (4.0, "Tier 1", "high_touch"),
+        (3.99, "Tier 2", "low_touch"),
+        (2.5, "Tier 2", "low_touch"),
+        (2.49, "Tier 3", "tech_touch"),
+    ],
+)
+def test_composite_tier_edges_as_the_assignment_applies_them(framework, composite, tier, model):
+    """Tier 1 at 4.0+, Tier 2 at 2.5 - 3.99, Tier 3 below 2.5, through `assign_segments`
+    (which does not use `Framework.tier_for_score`), on an account with no tier yet."""
+    accounts = pd.DataFrame([account(crm_tier=None)])
+    row = assign_segments(accounts, scored(composite), framework, as_of=AS_OF).iloc[0]
+    assert (row["segment"], row["service_model"]) == (tier, model)
+
+
+def test_the_formula_quick_reference_example_is_3_9(framework):
+    """(4 x 0.3) + (3 x 0.4) + (5 x 0.3) = 1.2 + 1.2 + 1.5 = 3.9, with the example's weights."""
+    weights = framework.scoring.weights.model_copy(
+        update={"firmographic": 0.3, "behavioral": 0.4, "value": 0.3}
+    )
+    fw = framework.model_copy(
+        update={"scoring": framework.scoring.model_copy(update={"weights": weights})}
+    )
+    composite = composite_score(pd.Series([4.0]), pd.Series([3.0]), pd.Series([5.0]), fw)
+    assert composite.iloc[0] == pytest.approx(3.9)
+
+
+@pytest.mark.parametrize(
+    ("arr", "term", "strategic", "total", "tier"),
+    [  # ARR points + expansion (no pipeline: ratio 1.0, 2) + contract + strategic
+        (100_000, "Multi-year", "Industry influencer", 16, "Tier 1"),  # 5 + 2 + 5 + 4
+        (100_000, "Multi-year", "Standard", 15, "Tier 2"),  # 5 + 2 + 5 + 3
+        (10_000, "Annual (new)", "Standard", 10, "Tier 2"),  # 2 + 2 + 3 + 3
+        (10_000, "Month-to-month", "Standard", 9, "Tier 3"),  # 2 + 2 + 2 + 3
+    ],
+)
+def test_value_rubric_tier_cutoffs_decide_the_segment_on_the_value_only_basis(
+    framework, arr, term, strategic, total, tier
+):
+    """Value only: Tier 1 at 16+ points, Tier 2 at 10-15, Tier 3 below 10."""
+    fw = framework.model_copy(
+        update={
+            "assignment": framework.assignment.model_copy(update={"tier_basis": "value_points"})
+        }
+    )
+    given = account(arr=float(arr), contract_term=term, strategic_importance=strategic)
+    accounts = pd.DataFrame([{**given, "crm_tier": None}])  # no current tier to hold
+    scores = score_value(accounts, fw)
+    assert scores.loc[0, "value_points"] == total
+    rubric = scores[["value_points", "value_rubric_tier"]]
+    row = assign_segments(accounts, scored(3.0).join(rubric), fw, as_of=AS_OF).iloc[0]
+    assert (row["computed_segment"], row["segment"]) == (tier, tier)
+
+
+def test_the_worked_example_as_the_text_gives_its_inputs_is_tier_2_and_flagged(framework):
+    """The worked example's inputs as written: 500 employees (4), a target industry (5),
+    US (5), growth stage not given (1): firmographic 3.75, not the text's 4; the usage of
+    the raw-fields test: behavioral 2; $85K ARR (4), strong pipeline (2x: 5), multi-year
+    (5), strategic importance not given (3): value 4.25, not the text's 5. The composite is
+    0.9375 + 0.8 + 1.4875 = 3.225, not 3.55, but the result is the text's: Tier 2
+    (Low-Touch), flagged for intervention (high value, low behavior)."""
+    accounts = pd.DataFrame(
+        [
+            account(
+                industry="Software",
+                growth_stage=None,
+                arr=85_000.0,
+                expansion_pipeline=85_000.0,
+                contract_term="Multi-year",
+                strategic_importance=None,
+                crm_tier=None,
+            )
+        ]
+    )
+    scores = score_accounts(accounts, worked_example_usage(), framework, AS_OF)
+    assert scores.loc[0, ["firmographic_score", "behavioral_score", "value_score"]].tolist() == [
+        3.75,
+        2.0,
+        4.25,
+    ]
+    assert scores.loc[0, "composite_score"] == pytest.approx(3.225)
+    row = assign_segments(accounts, scores, framework, as_of=AS_OF).iloc[0]
+    assert (row["segment"], row["service_model"], bool(row["at_risk"])) == (
+        "Tier 2",
+        "low_touch",
+        True,
+    )
