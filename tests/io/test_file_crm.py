@@ -252,3 +252,46 @@ def test_an_owners_export_without_its_columns_fails_naming_them(tmp_path):
     write(tmp_path, "owners.csv", "Id,FullName\n005A,Dana Scully\n")
     with pytest.raises(CrmError, match="owners.csv: missing column.*OwnerId, Name"):
         FileCrm(tmp_path).read_accounts()
+
+
+SALESFORCE_REPORT_FOOTER = [
+    "",
+    "Grand Totals (2 records)",
+    "",
+    "",
+    "Confidential Information - Do Not Distribute",
+    "Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved.",
+]
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_a_salesforce_report_footer_is_named_not_read_as_accounts(tmp_path, padded):
+    """A report export ends in a totals line, a notice and a copyright, each one value;
+    re-saved by a spreadsheet, every line is padded to the header's width and read as a
+    record: "Grand Totals (2 records)" became a third, Unsegmented account (or, with the
+    name first, a rejected record) while the CRM holds two."""
+    header = ",".join(ACCOUNTS_INPUT.required_columns)
+    width = header.count(",") + 1
+    rows = ["001A," + "Acme" + "," * (width - 2), "001B," + "Globex" + "," * (width - 2)]
+    pad = "," * (width - 1) if padded else ""
+    footer = [f'"{line}"{pad}' for line in SALESFORCE_REPORT_FOOTER]
+    write(tmp_path, "accounts.csv", "\n".join([header, *rows, *footer]) + "\n")
+    with pytest.raises(CrmError) as raised:
+        FileCrm(tmp_path).read_accounts()
+    where = "row 4 of the export" if padded else "the record ending on line 5"
+    assert str(raised.value) == (
+        f"{tmp_path / 'accounts.csv'}: {where} holds 'Grand Totals (2 records)', a report's "
+        "footer, not a record (export the report's details only, or delete the lines after "
+        "the last record)"
+    )
+
+
+def test_an_empty_short_record_without_a_footer_after_it_is_still_refused(tmp_path):
+    header = ",".join(ACCOUNTS_INPUT.required_columns)
+    width = header.count(",") + 1
+    row = "001A,Acme" + "," * (width - 2)
+    write(tmp_path, "accounts.csv", "\n".join([header, row, '""', row.replace("A,", "B,")]))
+    with pytest.raises(
+        CrmError, match=f"the record ending on line 3 has 1 fields, the header {width}"
+    ):
+        FileCrm(tmp_path).read_accounts()
