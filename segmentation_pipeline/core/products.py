@@ -56,11 +56,14 @@ def out_of_range(usage: pd.DataFrame) -> pd.DataFrame:
     """Per conformed usage row and ranged column: is the value outside USAGE_RANGES. More
     features adopted than the product offers is out of range too: a typo or swapped
     columns, not more than full adoption. (More active users than licensed seats is a
-    real overage and stays.)"""
+    real overage and stays.) So is a count with a fraction: "1.234" logins from a
+    spreadsheet that groups thousands with dots would otherwise count as one login."""
     ranged = USAGE_RANGES.items()
     outside = pd.DataFrame(
         {c: usage[c].notna() & ~usage[c].between(lo, hi) for c, (lo, hi) in ranged}
     )
+    for column in _SUMMED:
+        outside[column] |= usage[column].notna() & (usage[column] % 1 != 0)
     outside["features_adopted"] |= usage["features_adopted"] > usage["features_available"]
     return outside
 

@@ -202,3 +202,22 @@ def test_relationship_value_can_sum_the_products(make_accounts, make_usage, fram
     assert scores.loc["single", "relationship_value"] == 40_000
     assert scores.loc["single", "products"] == 0
     assert pd.isna(scores.loc["single", "product_adoption"])
+
+
+def test_a_count_with_a_fraction_reads_as_unknown_and_is_named():
+    """A European spreadsheet writes 1234 logins as '1.234'; read as a decimal, it was one
+    login and a quiet low engagement score. No count holds a fraction, so such a value is
+    out of range; a count written '12.0' is whole and stays."""
+    raw = pd.DataFrame(
+        {
+            "AccountId": ["A", "B", "C"],
+            "Logins30d": ["1.234", "12.0", "40"],
+            "ActiveUsers": ["5", "2.5", "3"],
+            "LicensedUsers": ["10", "10", "10"],
+        }
+    )
+    usage = standardize_usage(raw)
+    assert usage["logins_30d"].isna().tolist() == [True, False, False]
+    assert usage["logins_30d"].tolist()[1:] == [12.0, 40.0]
+    assert usage["active_users"].isna().tolist() == [False, True, False]
+    assert named_usage_values(raw)[0] == {"Logins30d": ["1.234"], "ActiveUsers": ["2.5"]}
