@@ -245,6 +245,32 @@ def test_an_override_neither_yes_nor_no_is_named_and_a_spreadsheet_true_counts(n
     ]
 
 
+def test_contract_ends_written_day_first_or_as_day_numbers_are_named(night, sample_crm):
+    """An export re-saved on a European locale: contract ends day first (27/07/2028), and
+    two as a spreadsheet's day numbers. The night succeeds, as before, but says which dates
+    were not read as written instead of reading a third of them a month off, silently."""
+    accounts = read_accounts(sample_crm)
+    ends = pd.to_datetime(accounts["Contract_End_Date__c"])
+    accounts["Contract_End_Date__c"] = ends.dt.strftime("%d/%m/%Y")
+    accounts.loc[0:1, "Contract_End_Date__c"] = "46595"
+    write_accounts(sample_crm, accounts)
+    day_first_only = int((ends.dt.day > 12).iloc[2:].sum())
+    either = int(((ends.dt.day <= 12) & (ends.dt.day != ends.dt.month)).iloc[2:].sum())
+    result = night(sample_crm)
+    assert result.success
+    lines = result.metadata("accounts_standardized")["dates_not_read_as_written"]
+    assert lines[0].startswith(
+        f"Contract_End_Date__c: {day_first_only:,} accounts hold dates that read only day "
+        f"first (e.g. {accounts.loc[2:, 'Contract_End_Date__c'][ends.dt.day > 12].iloc[0]!r})"
+    )
+    assert f"; {either:,} whose day and month could be either" in lines[0]
+    assert lines[1] == (
+        "Contract_End_Date__c: 2 accounts hold dates that cannot be read (e.g. '46595'); "
+        "they read as no date"
+    )
+    assert lines == result.warnings("accounts_standardized")[-2:]
+
+
 def hand_edited_row(account_id: str, name: str, **values: str) -> dict:
     """A plausible account of its own (no duplicate of a sample account), in export form."""
     slug = name.lower().replace(" ", "")

@@ -15,10 +15,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from segmentation_pipeline.core.standardize.text import (
     MISSING,
     Parsed,
+    arrow,
     as_text,
     map_unique,
     mostly_distinct,
@@ -30,6 +32,9 @@ from segmentation_pipeline.core.standardize.text import (
 EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")
 OUT_OF_RANGE = "out_of_range"
 _DOTTED_DAY_FIRST = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}(?:[ T].*)?")
+# A date whose day and month are numbers before its year, by slashes or dashes: which
+# comes first is the `dates_day_first` setting's.
+_NUMBERS_FIRST = r"^(?P<first>\d{1,2})[/-](?P<second>\d{1,2})[/-]\d{2,4}(?:[ T].*)?$"
 
 
 def parse_timestamp(text: str | None, day_first: bool = False) -> Parsed:
@@ -96,3 +101,58 @@ def _refuse_early(values: pd.Series, reasons: np.ndarray) -> tuple[pd.Series, pd
         reasons = reasons.copy()
         reasons[early] = OUT_OF_RANGE
     return values, pd.Series(reasons, index=values.index, dtype="str")
+
+
+def date_order_warning(field: str, raw: pd.Series, day_first: bool) -> str | None:
+    """One line naming the dates of a column (`field`, its raw texts) that can be read only
+    in the order the `dates_day_first` setting does not say ("31/12/2026" while months come
+    first): the general parser reads them the other way round, so the column holds dates of
+    both orders and those that read either way ("04/03/2025") are silently read in the
+    setting's. None when no date contradicts the setting."""
+    text = as_text(raw)
+    parts = pc.extract_regex(arrow(text), _NUMBERS_FIRST)
+    shaped = np.asarray(pc.fill_null(pc.is_valid(parts), False), dtype=bool)
+    if not shaped.any():
+        return None
+    found = text[shaped]
+    first, second = (
+        pd.Series(pc.struct_field(parts, [name]).to_numpy(zero_copy_only=False)[shaped])
+        .astype(int)
+        .to_numpy()
+        for name in ("first", "second")
+    )
+    day, month = (first, second) if day_first else (second, first)
+    contrary = (month > 12) & (day <= 12)
+    if not contrary.any():
+        return None
+    either = (first <= 12) & (second <= 12) & (first != second)
+    read, other = ("day", "month") if day_first else ("month", "day")
+    line = (
+        f"{field}: {int(contrary.sum()):,} accounts hold dates that read only {other} first "
+        f"(e.g. {found[contrary].iloc[0]!r}) while standardization.dates_day_first is "
+        f"{str(day_first).lower()}"
+    )
+    if either.any():
+        line += (
+            f"; {int(either.sum()):,} whose day and month could be either (e.g. "
+            f"{found[either].iloc[0]!r}) were read {read} first"
+        )
+    return line + ": set dates_day_first to the order the export writes"
+
+
+def unreadable_dates_warning(
+    field: str, raw: pd.Series, day_first: bool, shown: int = 3
+) -> str | None:
+    """One line naming how many of a column's dates (`field`, its raw texts) cannot be read
+    as one, with the most frequent of them ("46595", a spreadsheet's day number), or None:
+    such a date reads as no date, which a score or view takes as unknown."""
+    text = as_text(raw)
+    _, reasons = standardize_timestamps(text, day_first)
+    unread = (reasons.isin(["unparseable", OUT_OF_RANGE]) & text.notna()).to_numpy()
+    if not unread.any():
+        return None
+    examples = text[unread].value_counts().head(shown).index
+    return (
+        f"{field}: {int(unread.sum()):,} accounts hold dates that cannot be read (e.g. "
+        f"{', '.join(repr(e) for e in examples)}); they read as no date"
+    )

@@ -19,6 +19,10 @@ from segmentation_pipeline.core.standardize import (
     standardize_accounts,
     unknown_choices,
 )
+from segmentation_pipeline.core.standardize.dates import (
+    date_order_warning,
+    unreadable_dates_warning,
+)
 from segmentation_pipeline.core.standardize.flags import unreadable_flags
 from segmentation_pipeline.defs.assets._carry import carry_step
 from segmentation_pipeline.defs.assets._metadata import frame_metadata, table_md
@@ -58,6 +62,10 @@ def _quality_table(report: pd.DataFrame) -> dg.MetadataValue:
     for column in _QUALITY_COLUMNS[1:-1]:
         shares[column] = shares[column].map("{:.1%}".format)
     return table_md(shares)
+
+
+CONTRACT_END = "Contract_End_Date__c"
+DATE_FIELDS = ("CreatedDate", CONTRACT_END)
 
 
 @dg.multi_asset(
@@ -131,6 +139,17 @@ def accounts_standardized(
             "they read as no override",
             sum(unread.values()), ", ".join(f"{v} {n}" for v, n in unread.items()),
         )  # fmt: skip
+    # An unreadable CreatedDate leaves its account Unsegmented with the reason; a contract
+    # end read as no date is only unknown, so it is named here.
+    day_first = fw.standardization.dates_day_first
+    dates = [
+        *(date_order_warning(f, crm_accounts[f], day_first) for f in DATE_FIELDS),
+        unreadable_dates_warning(CONTRACT_END, crm_accounts[CONTRACT_END], day_first),
+    ]
+    dates = [line for line in dates if line]
+    metadata["dates_not_read_as_written"] = dg.MetadataValue.json(dates)
+    for line in dates:
+        context.log.warning(line)
     yield dg.MaterializeResult(
         asset_key="accounts_standardized", value=standardized, metadata=metadata
     )

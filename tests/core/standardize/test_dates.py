@@ -1,7 +1,12 @@
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.standardize.dates import parse_timestamp, standardize_timestamps
+from segmentation_pipeline.core.standardize.dates import (
+    date_order_warning,
+    parse_timestamp,
+    standardize_timestamps,
+    unreadable_dates_warning,
+)
 from segmentation_pipeline.core.standardize.text import Parsed
 
 JAN_15 = pd.Timestamp("2024-01-15", tz="UTC")
@@ -80,3 +85,38 @@ def test_the_column_refuses_dates_before_1900_too():
     assert values.isna().tolist() == [True, False, True, True]
     assert values.iloc[1] == pd.Timestamp("1900-01-01", tz="UTC")
     assert reasons.fillna("").tolist() == ["out_of_range", "", "out_of_range", "out_of_range"]
+
+
+def test_dates_of_the_order_the_setting_does_not_say_are_named_with_those_read_its_way():
+    """A European export writes 31/12/2026 and 04/03/2025. With months first (the
+    default), the parser reads the first day first, as it cannot be read otherwise, and the
+    second as 3 April: one column, two orders, and a third of its dates a month off."""
+    raw = pd.Series(["31/12/2026", "04/03/2025", "05/05/2025", "2024-01-15", None, "13-01-2024"])
+    assert standardize_timestamps(raw)[0].dt.month.tolist()[:2] == [12, 4]
+    assert date_order_warning("CreatedDate", raw, day_first=False) == (
+        "CreatedDate: 2 accounts hold dates that read only day first (e.g. '31/12/2026') "
+        "while standardization.dates_day_first is false; 1 whose day and month could be "
+        "either (e.g. '04/03/2025') were read month first: set dates_day_first to the "
+        "order the export writes"
+    )
+    assert date_order_warning("CreatedDate", raw, day_first=True) is None
+    us = pd.Series(["12/31/2026", "01/02/2024"])
+    assert date_order_warning("Contract_End_Date__c", us, day_first=True) == (
+        "Contract_End_Date__c: 1 accounts hold dates that read only month first (e.g. "
+        "'12/31/2026') while standardization.dates_day_first is true; 1 whose day and month "
+        "could be either (e.g. '01/02/2024') were read day first: set dates_day_first to "
+        "the order the export writes"
+    )
+    assert date_order_warning("CreatedDate", us, day_first=False) is None
+    assert date_order_warning("CreatedDate", pd.Series(["2024-01-15", "05.01.2027"]), False) is None
+
+
+def test_dates_that_cannot_be_read_are_counted_and_named():
+    """A spreadsheet that wrote contract ends as its day numbers (46595 is 2027-07-26)
+    left them unreadable: no date, and nothing said so."""
+    raw = pd.Series(["46595", "46595", "2027-01-01", None, "0001-01-01", "soon"])
+    assert unreadable_dates_warning("Contract_End_Date__c", raw, day_first=False) == (
+        "Contract_End_Date__c: 4 accounts hold dates that cannot be read (e.g. '46595', "
+        "'0001-01-01', 'soon'); they read as no date"
+    )
+    assert unreadable_dates_warning("Contract_End_Date__c", raw[2:4], day_first=False) is None
