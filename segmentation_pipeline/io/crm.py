@@ -197,6 +197,27 @@ def _refuse_record(line: int, fields: int, width: int) -> None:
     )
 
 
+def _field_key(name: str) -> str:
+    """A column name without letter case, spaces, underscores and a custom field's "__c":
+    "Annual Revenue", "annualrevenue" and "AnnualRevenue" share one, "ARR" and "ARR__c"."""
+    return re.sub(r"[\s_]", "", re.sub(r"__c$", "", name.strip(), flags=re.IGNORECASE)).lower()
+
+
+def _refuse_misspelled_fields(names: list[str], columns: tuple[str, ...], source: Path) -> None:
+    """Raise a CrmError naming the first column written like an optional field the pipeline
+    reads but not as it ("website", a report's label "Annual Revenue"): field names are
+    matched exactly, so the field read as absent, silently (no domain for any account, no
+    revenue, no owner). A required field so written is named missing, before this."""
+    absent = {_field_key(c): c for c in columns if c not in names}
+    for name in names:
+        field = absent.get(_field_key(str(name)))
+        if field:
+            raise CrmError(
+                f"{source}: column {str(name).strip()!r} is not read: the field it looks "
+                f"like is {field} (column names are matched exactly; rename the column)"
+            )
+
+
 def _conform(
     frame: pd.DataFrame, columns: tuple[str, ...], contract: InputFile, source: Path
 ) -> pd.DataFrame:
@@ -216,6 +237,7 @@ def _conform(
         check_columns(frame.columns, contract, str(source))
     except InputContractError as exc:
         raise CrmError(str(exc)) from None
+    _refuse_misspelled_fields(names, columns, source)
     try:
         check_has_rows(len(frame), contract, str(source))
     except InputContractError as exc:

@@ -295,3 +295,34 @@ def test_an_empty_short_record_without_a_footer_after_it_is_still_refused(tmp_pa
         CrmError, match=f"the record ending on line 3 has 1 fields, the header {width}"
     ):
         FileCrm(tmp_path).read_accounts()
+
+
+@pytest.mark.parametrize(
+    ("written", "field"),
+    [
+        ("website", "Website"),  # optional: every account read without a domain
+        ("Annual Revenue", "AnnualRevenue"),  # a report export's label
+        ("owner_id", "OwnerId"),
+        ("BILLINGCITY", "BillingCity"),
+    ],
+)
+def test_a_column_written_unlike_its_field_name_is_named_not_dropped(tmp_path, written, field):
+    """Field names are matched exactly: a Website column headed 'website' was dropped as
+    an unknown column, and the night ran with no domain for any account (no enrichment,
+    weaker duplicate matching) and said nothing of it. (A required field so written is
+    named missing.)"""
+    columns = [written if c == field else c for c in (*ACCOUNTS_INPUT.required_columns, field)]
+    columns = list(dict.fromkeys(columns))
+    write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+    with pytest.raises(CrmError) as raised:
+        FileCrm(tmp_path).read_accounts()
+    assert str(raised.value) == (
+        f"{tmp_path / 'accounts.csv'}: column {written!r} is not read: the field it looks "
+        f"like is {field} (column names are matched exactly; rename the column)"
+    )
+
+
+def test_a_column_like_a_field_given_beside_it_is_read_as_an_other_column(tmp_path):
+    columns = [*ACCOUNTS_INPUT.required_columns, "NAME", "Website", "website"]
+    write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+    assert FileCrm(tmp_path).read_accounts().accounts["NAME"].tolist() == ["1"]
