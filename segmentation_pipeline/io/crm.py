@@ -101,13 +101,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise CrmInputMissing(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise CrmInputMissing(f"{path}: empty file (not even a header)")
-    separator = _declared_separator(path)
+    separator, declared = _separator(path)
     options = {
         "dtype": str,
         "keep_default_na": False,
         "na_values": [""],
-        "sep": separator or ",",
-        "skiprows": 1 if separator else 0,
+        "sep": separator,
+        "skiprows": 1 if declared else 0,
     }
     try:
         return _without_report_footer(pd.read_csv(path, engine="pyarrow", **options), path)
@@ -116,7 +116,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
         pass
     try:
-        _check_record_widths(path, separator)
+        _check_record_widths(path, separator, declared)
         return _without_report_footer(pd.read_csv(path, index_col=False, **options), path)
     except FileNotFoundError:
         raise CrmInputMissing(f"{path}: file not found") from None
@@ -145,16 +145,25 @@ def _refuse_footer(values, path: Path, where: str) -> None:
         )
 
 
-def _declared_separator(path: Path) -> str | None:
-    """The separator a `sep=;` first line names: Excel writes it (and reads it) so a file
-    travels between locales whose lists use other separators. That line is no header."""
+def _separator(path: Path) -> tuple[str, bool]:
+    """(the separator, whether a first line declared it). A `sep=;` first line names it:
+    Excel writes it (and reads it) so a file travels between locales whose lists use other
+    separators; that line is no header. Without one, a header holding no comma but
+    semicolons (or tabs) is split by those: Excel on a locale whose decimal mark is the
+    comma writes its CSV so, and read by commas every record was one column."""
     with path.open("rb") as file:
-        first = file.readline(64).decode("utf-8-sig", errors="replace").strip()
+        first = file.readline(4096).decode("utf-8-sig", errors="replace").strip()
     found = re.fullmatch(r"sep=(.)", first)
-    return found[1] if found else None
+    if found:
+        return found[1], True
+    if "," not in first:
+        for separator in (";", "\t"):
+            if separator in first:
+                return separator, False
+    return ",", False
 
 
-def _check_record_widths(path: Path, separator: str | None = None) -> None:
+def _check_record_widths(path: Path, separator: str = ",", declared: bool = False) -> None:
     """Raise a ParserError naming the first record (quoted line breaks read as the CSV
     rules say) with fewer fields than the header or a value past its last column, or the
     first record longer than the header in a file where others are not (an unquoted
@@ -163,9 +172,9 @@ def _check_record_widths(path: Path, separator: str | None = None) -> None:
     is a tool's trailing separator, and passes. A report's footer (`_REPORT_FOOTER`) is
     named as such, also when empty short records (`""`) come before it."""
     with path.open(newline="", encoding="utf-8") as file:
-        if separator:
+        if declared:
             file.readline()
-        records = csv.reader(file, delimiter=separator or ",")
+        records = csv.reader(file, delimiter=separator)
         width = len(next(records, []))
         exact = longer = empty_short = None
         for record in records:

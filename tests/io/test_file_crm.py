@@ -326,3 +326,18 @@ def test_a_column_like_a_field_given_beside_it_is_read_as_an_other_column(tmp_pa
     columns = [*ACCOUNTS_INPUT.required_columns, "NAME", "Website", "website"]
     write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
     assert FileCrm(tmp_path).read_accounts().accounts["NAME"].tolist() == ["1"]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_an_export_separated_by_semicolons_or_tabs_without_a_sep_line_is_read(tmp_path, separator):
+    """Excel on a locale whose decimal mark is the comma saves 'CSV' with semicolons and
+    no `sep=` line; read by commas, every record was one column and the export was refused
+    for missing every field, or for a record of two fields where a value held a comma."""
+    export = accounts_export("Id,Name,ARR__c", "1,Acme,5000", "2,Beta Inc,")
+    lines = export.replace(",", separator).replace("Beta Inc", "Beta, Inc")
+    lines = lines.replace(f"5000{separator}", f"45.000,50{separator}")
+    write(tmp_path, "accounts.csv", "\ufeff" + lines)
+    accounts = FileCrm(tmp_path).read_accounts().accounts
+    assert accounts["Id"].tolist() == ["1", "2"]
+    assert accounts["Name"].tolist() == ["Acme", "Beta, Inc"]
+    assert accounts["ARR__c"].tolist()[0] == "45.000,50"
