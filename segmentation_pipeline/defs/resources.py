@@ -104,9 +104,10 @@ class CrmResource(dg.ConfigurableResource):
         return type(self).__name__
 
     def read_accounts(
-        self, since: datetime | None = None, state: CrmState | None = None
+        self, since: datetime | None = None, state: CrmState | None = None, day_first: bool = False
     ) -> AccountExtract:
-        """`state`: where the source may keep state of its own between nights."""
+        """`state`: where the source may keep state of its own between nights; `day_first`:
+        the framework's `dates_day_first`, for a source that reads its stamps from text."""
         raise NotImplementedError
 
     def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
@@ -134,9 +135,9 @@ class FileCrmResource(CrmResource):
         return f"file:{Path(self.folder).resolve()}"
 
     def read_accounts(
-        self, since: datetime | None = None, state: CrmState | None = None
+        self, since: datetime | None = None, state: CrmState | None = None, day_first: bool = False
     ) -> AccountExtract:
-        return FileCrm(self.folder).read_accounts(since)
+        return FileCrm(self.folder).read_accounts(since, day_first)
 
     def read_usage(self, state: CrmState | None = None) -> pd.DataFrame:
         return FileCrm(self.folder).read_usage()

@@ -156,11 +156,12 @@ class SalesforceCrmResource(CrmResource):
         return source, state_stamp(framework)
 
     def read_accounts(
-        self, since: datetime | None = None, state: CrmState | None = None
+        self, since: datetime | None = None, state: CrmState | None = None, day_first: bool = False
     ) -> AccountExtract:
         """Accounts since `since`; the related records are folded into those `state`
         kept (read whole when it kept none under tonight's stamp, and then the accounts
-        too), and kept again for the commit with the mark."""
+        too), and kept again for the commit with the mark. The API sends its stamps in ISO
+        8601, whatever `day_first` says."""
         source, stamp = self._source()
         full = since is None or self.full_refresh
         held = None if full or state is None else load_related(state.store, state.kept, stamp)

@@ -260,7 +260,13 @@ class FileCrm:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
 
-    def read_accounts(self, since: datetime | None = None) -> AccountExtract:
+    def read_accounts(
+        self, since: datetime | None = None, day_first: bool = False
+    ) -> AccountExtract:
+        """Every account of the export, or those modified after `since`; `day_first`: the
+        framework's reading of a stamp written "03/12/2026 09:00" (its standardization and
+        screening read stamps so: read the other way, an edit of 3 December was one of 12
+        March, before the mark, and no incremental night read it)."""
         path = self.folder / ACCOUNTS_INPUT.file_name
         accounts = _conform(_read_csv(path), RAW_ACCOUNT_COLUMNS, ACCOUNTS_INPUT, path)
         names_by_owner = self.read_owner_names()
@@ -275,7 +281,7 @@ class FileCrm:
         # fresh rows then compare equal with the snapshot's carried ones.
         accounts["OwnerName"] = names.where(names.notna(), None)
         # Read by standardization's own parser; an unreadable stamp is NaT (read again).
-        modstamp, _ = standardize_timestamps(accounts["SystemModstamp"])
+        modstamp, _ = standardize_timestamps(accounts["SystemModstamp"], day_first)
         # Ids read as the pipeline reads them (trimmed): the file lists every account.
         listed = as_text(accounts["Id"]).dropna()
         if since is not None:

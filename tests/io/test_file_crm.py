@@ -92,6 +92,26 @@ def test_incremental_read_keeps_rows_modified_after_the_mark(tmp_path):
     assert extract.listed_ids.tolist() == ["1", "2"]  # every account the file holds
 
 
+def test_an_incremental_read_takes_stamps_written_day_first_as_the_framework_says(tmp_path):
+    """A European export stamps an edit of 3 December "03/12/2026 09:00". Read month first
+    whatever the framework said, it was 12 March: before the mark, so no incremental night
+    read the edit, while its standardization read the same stamp as 3 December."""
+    write(
+        tmp_path,
+        "accounts.csv",
+        accounts_export(
+            "Id,Name,SystemModstamp",
+            "1,A,03/12/2026 09:00",
+            "2,B,15/11/2026 10:00",
+            "3,C,01/11/2026 10:00",
+        ),
+    )
+    since = pd.Timestamp("2026-11-20", tz="UTC")
+    extract = FileCrm(tmp_path).read_accounts(since=since, day_first=True)
+    assert extract.accounts["Id"].tolist() == ["1"]
+    assert extract.high_water_mark == pd.Timestamp("2026-12-03 09:00", tz="UTC")
+
+
 def test_a_usage_export_absent_or_without_rows_is_named_not_read_as_empty(tmp_path):
     """Whether that is an error is the framework's call (inputs.usage_feed), so it is a
     CrmInputMissing the extract step can tell from a broken file."""

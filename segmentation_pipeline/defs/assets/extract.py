@@ -83,9 +83,9 @@ def _full_refresh_reason(
     return None
 
 
-def _read_accounts(crm: CrmResource, since: datetime | None, state: CrmState):
+def _read_accounts(crm: CrmResource, since: datetime | None, state: CrmState, day_first: bool):
     try:
-        return crm.read_accounts(since=since, state=state)
+        return crm.read_accounts(since=since, state=state, day_first=day_first)
     except CrmError as exc:
         raise dg.Failure(description=str(exc)) from None
 
@@ -167,11 +167,11 @@ def crm_accounts(
     since = mark_before - timedelta(minutes=config.overlap_minutes) if mark_before else None
     # The source's own state (e.g. Salesforce's related records) is kept with the mark.
     crm_state = CrmState(store, state.get("crm") if state else None)
-    extract = _read_accounts(crm, since, crm_state)
+    day_first = fw.standardization.dates_day_first
+    extract = _read_accounts(crm, since, crm_state, day_first)
     full = since is None or extract.full_refresh
     if since is not None and extract.full_refresh:
         reason = extract.notes.get("full_read_reason") or "source answered with a full extract"
-    day_first = fw.standardization.dates_day_first
     screening = screen_records(
         extract.accounts,
         latest_believable=latest_believable,
