@@ -271,6 +271,25 @@ def test_contract_ends_written_day_first_or_as_day_numbers_are_named(night, samp
     assert lines == result.warnings("accounts_standardized")[-2:]
 
 
+def test_modstamps_written_day_first_against_the_setting_are_named(night, sample_crm):
+    """Read month first, the edit stamped 01/11/2026 is one of 11 January: an incremental
+    night comparing it with the mark may never read it, so the column is named."""
+    accounts = read_accounts(sample_crm)
+    accounts.loc[0, "SystemModstamp"] = "13/11/2026 10:00"
+    accounts.loc[1, "SystemModstamp"] = "01/11/2026 10:00"
+    write_accounts(sample_crm, accounts)
+    result = night(sample_crm)
+    assert result.success
+    line = (
+        "SystemModstamp: 1 accounts hold dates that read only day first (e.g. '13/11/2026 "
+        "10:00') while standardization.dates_day_first is false; 1 whose day and month could "
+        "be either (e.g. '01/11/2026 10:00') were read month first: set dates_day_first to "
+        "the order the export writes"
+    )
+    assert result.metadata("accounts_standardized")["dates_not_read_as_written"] == [line]
+    assert line in result.warnings("accounts_standardized")
+
+
 def hand_edited_row(account_id: str, name: str, **values: str) -> dict:
     """A plausible account of its own (no duplicate of a sample account), in export form."""
     slug = name.lower().replace(" ", "")

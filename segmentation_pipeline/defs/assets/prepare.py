@@ -65,7 +65,9 @@ def _quality_table(report: pd.DataFrame) -> dg.MetadataValue:
 
 
 CONTRACT_END = "Contract_End_Date__c"
-DATE_FIELDS = ("CreatedDate", CONTRACT_END)
+# SystemModstamp too: read against the export's order, an edit reads as one of another
+# month, and an incremental night may not read it.
+DATE_FIELDS = ("CreatedDate", "SystemModstamp", CONTRACT_END)
 
 
 @dg.multi_asset(
