@@ -23,6 +23,7 @@ from segmentation_pipeline.core.input_contract import (
     check_columns,
     check_has_rows,
 )
+from segmentation_pipeline.core.products import RAW_PRODUCT_USAGE_TO_STANDARD
 from segmentation_pipeline.core.record_ids import in_known_form
 from segmentation_pipeline.core.schema import RAW_ACCOUNT_COLUMNS, RAW_USAGE_COLUMNS
 from segmentation_pipeline.core.standardize.dates import standardize_timestamps
@@ -214,9 +215,10 @@ def _field_key(name: str) -> str:
 
 def _refuse_misspelled_fields(names: list[str], columns: tuple[str, ...], source: Path) -> None:
     """Raise a CrmError naming the first column written like an optional field the pipeline
-    reads but not as it ("website", a report's label "Annual Revenue"): field names are
-    matched exactly, so the field read as absent, silently (no domain for any account, no
-    revenue, no owner). A required field so written is named missing, before this."""
+    reads but not as it ("website", a report's label "Annual Revenue", a usage feed's
+    "product"): field names are matched exactly, so the field read as absent, silently (no
+    domain for any account, no revenue, no owner, one product per account). A required
+    field so written is named missing, before this."""
     absent = {_field_key(c): c for c in columns if c not in names}
     for name in names:
         field = absent.get(_field_key(str(name)))
@@ -228,13 +230,19 @@ def _refuse_misspelled_fields(names: list[str], columns: tuple[str, ...], source
 
 
 def _conform(
-    frame: pd.DataFrame, columns: tuple[str, ...], contract: InputFile, source: Path
+    frame: pd.DataFrame,
+    columns: tuple[str, ...],
+    contract: InputFile,
+    source: Path,
+    optional: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The export checked against its contract (required columns, each given once, at
-    least one row), with every known column present and in order."""
+    least one row), with every known column present and in order; `optional`: columns
+    read when present that are not in `columns` (the usage feed's product columns)."""
     # Spaces around a known header name are no part of it (no field name holds one). The
     # reader names a repeated header "ARR__c.1"; no Salesforce field name holds a dot.
-    frame = frame.rename(columns=lambda c: c.strip() if c.strip() in columns else c)
+    known = (*columns, *optional)
+    frame = frame.rename(columns=lambda c: c.strip() if c.strip() in known else c)
     names = list(frame.columns)
     repeated = [c for c in columns if names.count(c) > 1 or f"{c}.1" in names]
     if repeated:
@@ -246,7 +254,7 @@ def _conform(
         check_columns(frame.columns, contract, str(source))
     except InputContractError as exc:
         raise CrmError(str(exc)) from None
-    _refuse_misspelled_fields(names, columns, source)
+    _refuse_misspelled_fields(names, known, source)
     try:
         check_has_rows(len(frame), contract, str(source))
     except InputContractError as exc:
@@ -313,4 +321,5 @@ class FileCrm:
         """The usage export; CrmInputMissing when it is absent, empty or header only
         (whether that is an error is the framework's call: `inputs.usage_feed`)."""
         path = self.folder / USAGE_INPUT.file_name
-        return _conform(_read_csv(path), RAW_USAGE_COLUMNS, USAGE_INPUT, path)
+        optional = tuple(RAW_PRODUCT_USAGE_TO_STANDARD)
+        return _conform(_read_csv(path), RAW_USAGE_COLUMNS, USAGE_INPUT, path, optional)

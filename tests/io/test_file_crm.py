@@ -332,13 +332,34 @@ def test_a_column_written_unlike_its_field_name_is_named_not_dropped(tmp_path, w
     weaker duplicate matching) and said nothing of it. (A required field so written is
     named missing.)"""
     columns = [written if c == field else c for c in (*ACCOUNTS_INPUT.required_columns, field)]
-    columns = list(dict.fromkeys(columns))
-    write(tmp_path, "accounts.csv", ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+    assert_misnamed(tmp_path, "accounts.csv", list(dict.fromkeys(columns)), written, field)
+
+
+@pytest.mark.parametrize(
+    ("written", "field"), [("product", "Product"), ("Product ARR", "ProductARR")]
+)
+def test_a_usage_product_column_written_unlike_its_name_is_named(tmp_path, written, field):
+    """Without its Product column, a feed of several products per account read as rows
+    repeating one account (the last kept): the account's other products were dropped."""
+    columns = [*USAGE_INPUT.required_columns, written]
+    assert_misnamed(tmp_path, "product_usage.csv", columns, written, field)
+    write_one_row(tmp_path, "product_usage.csv", [*columns[:-1], f" {field} "])
+    assert FileCrm(tmp_path).read_usage()[field].tolist() == ["1"]
+
+
+def write_one_row(folder, name, columns):
+    write(folder, name, ",".join(columns) + "\n" + ",".join("1" * len(columns)))
+
+
+def assert_misnamed(folder, name, columns, written, field):
+    """The export `name` with `columns` is refused naming `written` and the `field`."""
+    write_one_row(folder, name, columns)
+    crm = FileCrm(folder)
     with pytest.raises(CrmError) as raised:
-        FileCrm(tmp_path).read_accounts()
+        crm.read_accounts() if name == "accounts.csv" else crm.read_usage()
     assert str(raised.value) == (
-        f"{tmp_path / 'accounts.csv'}: column {written!r} is not read: the field it looks "
-        f"like is {field} (column names are matched exactly; rename the column)"
+        f"{folder / name}: column {written!r} is not read: the field it looks like is "
+        f"{field} (column names are matched exactly; rename the column)"
     )
 
 
