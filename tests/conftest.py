@@ -231,11 +231,12 @@ import shutil  # noqa: E402
 import dagster as dg  # noqa: E402
 import pandas as pd  # noqa: E402
 
+# Shared with test files, which import them from `small_crm` (not from `conftest`: that
+# name is also tests/reliability's conftest, and a test gets whichever pytest imported last).
+from small_crm import SLACK_PATH, WEBHOOK_PATH, write_small_crm  # noqa: E402
+
 from segmentation_pipeline.local_servers.smtp import LocalSmtpServer  # noqa: E402
 from segmentation_pipeline.local_servers.webhook import LocalWebhookServer  # noqa: E402
-
-SLACK_PATH = "/services/T0SECRET/B0SECRET/xoxbsecrettoken"
-WEBHOOK_PATH = "/hooks/governance-secret-token"
 
 
 @pytest.fixture
@@ -249,22 +250,6 @@ def webhook_server():
 def smtp_server():
     with LocalSmtpServer(username="alerts@example.com", password="smtp-secret-pw") as server:
         yield server
-
-
-def write_small_crm(folder: Path, n_accounts: int = 60, arr_blank_share: float = 0.0) -> Path:
-    """The first `n_accounts` of the bundled sample CRM, with ARR blanked on a share of them
-    (a deliberately broken extract when the share is high)."""
-    from segmentation_pipeline.defs.resources import SAMPLE_CRM_FOLDER
-
-    folder.mkdir(parents=True, exist_ok=True)
-    accounts = pd.read_csv(Path(SAMPLE_CRM_FOLDER) / "accounts.csv", dtype=str).head(n_accounts)
-    blank = int(round(len(accounts) * arr_blank_share))
-    accounts.loc[accounts.index[:blank], "ARR__c"] = None
-    accounts.to_csv(folder / "accounts.csv", index=False)
-    usage = pd.read_csv(Path(SAMPLE_CRM_FOLDER) / "product_usage.csv", dtype=str)
-    usage[usage["AccountId"].isin(accounts["Id"])].to_csv(folder / "product_usage.csv", index=False)
-    shutil.copy(Path(SAMPLE_CRM_FOLDER) / "firmographics.csv", folder / "firmographics.csv")
-    return folder
 
 
 class GovernanceHarness:

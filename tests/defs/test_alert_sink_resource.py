@@ -3,7 +3,7 @@
 import logging
 
 import dagster as dg
-from conftest import WEBHOOK_PATH
+from small_crm import WEBHOOK_PATH
 
 from segmentation_pipeline.defs.alerts import AlertSinkResource, alert_sink_from_env
 from segmentation_pipeline.defs.resources import WarehouseResource

@@ -6,7 +6,7 @@ import re
 import dagster as dg
 import pandas as pd
 import pytest
-from conftest import write_small_crm
+from small_crm import write_small_crm
 
 from segmentation_pipeline.defs.jobs import PIPELINE_GROUPS
 from segmentation_pipeline.defs.partitions import current_month_key

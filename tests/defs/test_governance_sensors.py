@@ -6,8 +6,8 @@ import re
 import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
-from conftest import SLACK_PATH, write_small_crm
 from framework_releases import BUNDLED_VERSION, NEXT_VERSION
+from small_crm import SLACK_PATH, write_small_crm
 
 MONTH_1, MONTH_2 = "2025-01-01", "2025-02-01"
 

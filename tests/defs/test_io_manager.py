@@ -8,7 +8,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_small_crm
+from small_crm import write_small_crm
 from upath import UPath
 
 from segmentation_pipeline.defs.io_manager import ArrowFrameIOManager, FrameFilesystemIOManager

@@ -4,8 +4,8 @@ import logging
 import socket
 
 import pytest
-from conftest import SLACK_PATH, WEBHOOK_PATH
 from pydantic import SecretStr
+from small_crm import SLACK_PATH, WEBHOOK_PATH
 
 from segmentation_pipeline.io.alerts import (
     Alert,

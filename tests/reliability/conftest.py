@@ -9,14 +9,13 @@ so two nights of one test share state exactly as two nights of a deployment do.
 
 from __future__ import annotations
 
-import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from nights import Night
 
 from segmentation_pipeline.definitions import defs
 from segmentation_pipeline.defs.enrichment import FirmographicsResource
@@ -28,49 +27,6 @@ from segmentation_pipeline.defs.resources import (
     SnapshotStoreResource,
     WarehouseResource,
 )
-from segmentation_pipeline.io.warehouse import Warehouse
-
-
-@dataclass
-class Night:
-    result: dg.ExecuteInProcessResult
-    warehouse_url: str
-    instance: dg.DagsterInstance | None = None
-
-    @property
-    def success(self) -> bool:
-        return self.result.success
-
-    def value(self, asset: str):
-        return self.result.asset_value(asset)
-
-    def metadata(self, asset: str) -> dict:
-        events = self.result.get_asset_materialization_events()
-        for event in events:
-            if event.asset_key.to_user_string() == asset:
-                return {k: v.value for k, v in event.materialization.metadata.items()}
-        raise KeyError(asset)
-
-    def failure_messages(self) -> list[str]:
-        """The one-line error of every failed step."""
-        return [
-            event.step_failure_data.error.message.strip()
-            for event in self.result.all_events
-            if event.is_step_failure and event.step_failure_data.error is not None
-        ]
-
-    def warnings(self, step: str) -> list[str]:
-        """The warnings `step`'s own code logged, as an operator reads them."""
-        return [
-            entry.user_message
-            for entry in self.instance.all_logs(self.result.run_id)
-            if entry.level == logging.WARNING
-            and entry.dagster_event is None
-            and entry.step_key == step
-        ]
-
-    def warehouse(self) -> Warehouse:
-        return Warehouse(self.warehouse_url)
 
 
 @pytest.fixture

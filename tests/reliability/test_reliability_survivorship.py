@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import Night
+from nights import Night
 
 EDITED = "2026-10-31T23:00:00.000+0000"  # after every stamp of the sample
 
