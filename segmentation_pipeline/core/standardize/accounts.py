@@ -38,6 +38,7 @@ from segmentation_pipeline.core.standardize.text import (
     most_frequent,
     on_distinct,
 )
+from segmentation_pipeline.core.value_inputs import strategic_values
 
 if TYPE_CHECKING:
     from segmentation_pipeline.framework.models import Framework
@@ -191,11 +192,10 @@ def unknown_choices(
         if column == "crm_tier":  # what the write-back sends for an unsegmented account
             choices = [*choices, UNSEGMENTED]
         counts = accounts[column].value_counts()  # distinct values: cheap on a million rows
-        values = counts.index.astype(str).str.strip()
+        values = pd.Series(counts.index.astype(str).str.strip(), name=column)
         if column == "strategic_importance":  # a checkbox-style flag scores as its value
-            flags = framework.assignment.value_inputs.strategic_flag_values
-            values = pd.Index([flags.get(v.lower(), v) for v in values])
-        known = values.isin(choices) | (values == "")
+            values = strategic_values(values.to_frame(), framework)
+        known = (values.isin(choices) | values.eq("")).to_numpy()
         if not known.all():
             found[field] = most_frequent(counts[~known], shown)
     return found
